@@ -1,0 +1,105 @@
+"""The ``python -m archive`` command line: one group, commands loaded lazily from ``commands/``.
+
+Every ``ArchiveError`` becomes one line on stderr and its documented exit code
+(``archive.errors.EXIT_CODES``); no command ever prints a traceback unless ``ARCHIVE_DEBUG=1``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from archive.config import Settings, load_settings
+from archive.errors import EXIT_CODES, ArchiveError
+
+COMMANDS: dict[str, tuple[str, str]] = {
+    "demo": ("archive.commands.demo", "Serve the built-in replica, crawl it, index it, serve the UI."),
+    "replica": ("archive.commands.replica", "Serve the replica platform on 127.0.0.1."),
+    "parse": ("archive.commands.parse", "Parse one article page (file or URL) into JSON."),
+    "crawl": ("archive.commands.crawl", "Harvest a site's articles into the archive."),
+    "reparse": ("archive.commands.reparse", "Re-parse every stored capture without crawling."),
+    "index": ("archive.commands.index", "Bring the search index in step with the archive."),
+    "search": ("archive.commands.search", "Search the archive from the command line."),
+    "serve": ("archive.commands.serve", "Run the web front end (development server)."),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported only when used, so each area owns its command."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module = importlib.import_module(COMMANDS[cmd_name][0])
+        command: click.Command = module.command
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+def _exit_code_epilog() -> str:
+    return "Exit codes:\n\n" + "\n\n".join(f"{code}  {text}" for code, text in EXIT_CODES.items())
+
+
+@click.group(cls=LazyGroup, epilog=_exit_code_epilog())
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Where everything is stored [env ARCHIVE_DATA_DIR; default ./archive-data].",
+)
+@click.version_option(package_name="notrecontinent-archive")
+@click.pass_context
+def cli(ctx: click.Context, data_dir: Path | None) -> None:
+    """Harvest, archive, index and serve the Notre Continent platform."""
+    ctx.obj = load_settings(data_dir=data_dir)
+
+
+def settings_from(ctx: click.Context) -> Settings:
+    """Return the settings resolved by the top-level group for this invocation."""
+    root = ctx.find_root()
+    settings = root.obj
+    if not isinstance(settings, Settings):
+        settings = load_settings()
+        root.obj = settings
+    return settings
+
+
+def main(argv: list[str] | None = None) -> Any:
+    """Run the CLI, turning product errors into one stderr line and an exit code."""
+    try:
+        return cli.main(args=argv, prog_name="python -m archive", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except ArchiveError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        sys.exit(exc.exit_code)
+    except KeyboardInterrupt:
+        click.echo("interrupted", err=True)
+        sys.exit(130)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
+        if os.environ.get("ARCHIVE_DEBUG") == "1":
+            raise
+        click.echo(
+            f"internal error: {type(exc).__name__}: {exc} (run again with ARCHIVE_DEBUG=1 "
+            "for the traceback, and please report it)",
+            err=True,
+        )
+        sys.exit(1)

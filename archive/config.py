@@ -1,0 +1,123 @@
+"""Every setting declared once (name, environment variable, default, help), read in one place.
+
+The README's configuration table and the CLI's ``--help`` are derived from ``SETTINGS``;
+a test fails when the README drifts from it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from archive.errors import InvalidInput
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: its name, where it is read from, its default and what it does."""
+
+    name: str
+    env: str
+    default: str
+    help: str
+    parse: Callable[[str], Any] = str
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise ValueError("must be at least 1")
+    return value
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("data_dir", "ARCHIVE_DATA_DIR", "./archive-data",
+            "Directory holding everything the product stores (SQLite, WARC, index, reports).",
+            Path),
+    Setting("contact_url", "ARCHIVE_CONTACT_URL", "https://example.org/notrecontinent-archive",
+            "Contact URL sent in the crawler's User-Agent so site operators can reach us."),
+    Setting("crawl_delay", "ARCHIVE_CRAWL_DELAY", "1.0",
+            "Seconds between two requests to one host (robots.txt Crawl-delay wins if larger).",
+            _positive_float),
+    Setting("crawl_concurrency", "ARCHIVE_CRAWL_CONCURRENCY", "2",
+            "Requests in flight at once, over all hosts.", _positive_int),
+    Setting("withdraw_after_runs", "ARCHIVE_WITHDRAW_AFTER_RUNS", "3",
+            "Complete crawls an article may be missing from every listing before it is marked "
+            "withdrawn.", _positive_int),
+    Setting("max_page_bytes", "ARCHIVE_MAX_PAGE_BYTES", "5000000",
+            "Largest response body the crawler accepts, in bytes.", _positive_int),
+    Setting("secret_key", "ARCHIVE_SECRET_KEY", "",
+            "Flask secret key (no endpoint uses sessions; set it anyway in production)."),
+    Setting("searcher_check_seconds", "ARCHIVE_SEARCHER_CHECK_SECONDS", "2.0",
+            "How often a web worker checks for a new index generation.", _positive_float),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved configuration of one process."""
+
+    data_dir: Path
+    contact_url: str
+    crawl_delay: float
+    crawl_concurrency: int
+    withdraw_after_runs: int
+    max_page_bytes: int
+    secret_key: str
+    searcher_check_seconds: float
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite archive."""
+        return self.data_dir / "archive.sqlite3"
+
+    @property
+    def warc_dir(self) -> Path:
+        """Where raw captures are written as WARC files."""
+        return self.data_dir / "warc"
+
+    @property
+    def index_dir(self) -> Path:
+        """Parent of the Whoosh index builds and of the ``current`` symlink."""
+        return self.data_dir / "index"
+
+    @property
+    def reports_dir(self) -> Path:
+        """Where crawl and index runs write their JSON reports."""
+        return self.data_dir / "reports"
+
+    def with_changes(self, **changes: Any) -> Settings:
+        """Return a copy with some values replaced."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        values.update(changes)
+        return Settings(**values)
+
+
+def load_settings(
+    environ: Mapping[str, str] | None = None, **overrides: Any
+) -> Settings:
+    """Read every setting from ENVIRON (default ``os.environ``), then apply OVERRIDES."""
+    environ = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        if overrides.get(setting.name) is not None:
+            values[setting.name] = overrides[setting.name]
+            continue
+        raw = environ.get(setting.env, setting.default)
+        try:
+            values[setting.name] = setting.parse(raw)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"{setting.env}={raw!r} is not usable ({exc}); {setting.help}"
+            ) from None
+    return Settings(**values)

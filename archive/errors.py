@@ -1,0 +1,100 @@
+"""The one exception hierarchy of the product, with messages a user can act on.
+
+    ArchiveError                      exit 1  anything the product reports on purpose
+    ├── InvalidInput                  exit 2  bad argument, option, date, query or file
+    ├── NotAnArticle                  exit 3  the page is a listing, an archive or has no text
+    ├── FetchFailed                   exit 4  a URL or file could not be read
+    ├── SiteUnreachable               exit 5  a crawl could not start: nothing answered
+    ├── StoreError                    exit 6  the SQLite archive cannot be opened or used
+    │   └── SchemaTooNew              exit 6  the archive was written by a newer version
+    ├── IndexUnavailable              exit 7  the search index is missing or unreadable
+    └── IndexLocked                   exit 8  another indexer holds the write lock
+
+Each error carries its context (the URL, the path) and knows its CLI exit code and HTTP
+status, so the CLI prints one line on stderr and the web layer answers with a proper status.
+"""
+
+from __future__ import annotations
+
+
+class ArchiveError(Exception):
+    """Base of every error the product raises on purpose."""
+
+    exit_code = 1
+    http_status = 500
+
+    def __init__(self, message: str, *, url: str | None = None, path: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.url = url
+        self.path = path
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class InvalidInput(ArchiveError):
+    """A value given by the user cannot be used as it is."""
+
+    exit_code = 2
+    http_status = 400
+
+
+class NotAnArticle(ArchiveError):
+    """The page is not an article (a listing, an archive, or a page with no article text)."""
+
+    exit_code = 3
+    http_status = 422
+
+
+class FetchFailed(ArchiveError):
+    """A URL or a local file could not be read."""
+
+    exit_code = 4
+    http_status = 502
+
+
+class SiteUnreachable(ArchiveError):
+    """A crawl could not start because the site did not answer at all."""
+
+    exit_code = 5
+    http_status = 502
+
+
+class StoreError(ArchiveError):
+    """The SQLite archive cannot be opened, migrated or written."""
+
+    exit_code = 6
+    http_status = 503
+
+
+class SchemaTooNew(StoreError):
+    """The archive's schema is newer than this version of the program understands."""
+
+
+class IndexUnavailable(ArchiveError):
+    """The search index is missing, being built for the first time, or unreadable."""
+
+    exit_code = 7
+    http_status = 503
+
+
+class IndexLocked(ArchiveError):
+    """Another indexing run holds the single-writer lock."""
+
+    exit_code = 8
+    http_status = 409
+
+
+EXIT_CODES: dict[int, str] = {
+    0: "success",
+    1: "unexpected product error (see the message)",
+    2: "invalid input: an argument, option, date, query or file is unusable",
+    3: "not an article: the page is a listing, an archive, or has no article text",
+    4: "fetch failed: the URL or file could not be read",
+    5: "site unreachable: the crawl could not start",
+    6: "archive error: the SQLite archive cannot be opened, migrated or written",
+    7: "index unavailable: the search index is missing or unreadable",
+    8: "index locked: another indexing run is in progress",
+    130: "interrupted (Ctrl-C)",
+}

@@ -1,0 +1,62 @@
+"""Shared fixtures: temporary data directories, settings, and the CLI runner."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from archive.config import Settings, load_settings
+
+_real_connect = socket.socket.connect
+
+
+def _loopback_only(self: socket.socket, address: object) -> object:
+    """Refuse any connection that does not go to this machine (tests stay on loopback)."""
+    if isinstance(address, tuple) and address:
+        host = str(address[0])
+        if not (host.startswith("127.") or host in ("::1", "localhost")):
+            raise RuntimeError(f"test tried to reach {host}: tests use loopback only")
+    return _real_connect(self, address)  # type: ignore[arg-type]
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(socket.socket, "connect", _loopback_only)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    """An empty data directory for one test."""
+    path = tmp_path / "data"
+    path.mkdir()
+    return path
+
+
+@pytest.fixture
+def settings(data_dir: Path) -> Settings:
+    """Settings pointing at the test's data directory, with no politeness delay."""
+    return load_settings(environ={}, data_dir=data_dir, crawl_delay=0.0)
+
+
+@pytest.fixture
+def run_cli(data_dir: Path) -> Iterator[object]:
+    """Run ``python -m archive ...`` in a subprocess; return (exit code, stdout, stderr)."""
+    import subprocess
+    import sys
+
+    def run(*args: str, timeout: float = 120, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        import os
+
+        full_env = dict(os.environ)
+        full_env["ARCHIVE_DATA_DIR"] = str(data_dir)
+        full_env.update(env or {})
+        proc = subprocess.run(
+            [sys.executable, "-m", "archive", *args],
+            capture_output=True, text=True, timeout=timeout, env=full_env,
+        )
+        return proc.returncode, proc.stdout, proc.stderr
+
+    yield run
