@@ -18,7 +18,7 @@ from archive.config import Settings, load_settings
 from archive.errors import EXIT_CODES, ArchiveError
 
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("archive.commands.demo", "Serve the built-in replica, crawl it, index it, serve the UI."),
+    "demo": ("archive.commands.demo", "Replica, crawl, index and web UI in one go."),
     "replica": ("archive.commands.replica", "Serve the replica platform on 127.0.0.1."),
     "parse": ("archive.commands.parse", "Parse one article page (file or URL) into JSON."),
     "crawl": ("archive.commands.crawl", "Harvest a site's articles into the archive."),

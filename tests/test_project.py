@@ -1,0 +1,62 @@
+"""The project's promises about itself: docs match code, lint is clean, one Whoosh."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from archive.config import SETTINGS
+from archive.errors import EXIT_CODES
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def _readme_commands() -> list[str]:
+    return re.findall(r"```sh\n(.+?)\n```", README)
+
+
+def test_readme_has_exactly_two_setup_commands_and_the_demo_is_one() -> None:
+    commands = _readme_commands()[:2]
+    assert len(commands) == 2
+    assert "python -m archive demo" in commands[0]
+    assert "pytest" in commands[1]
+
+
+def test_ci_runs_the_readme_test_command_verbatim() -> None:
+    test_command = _readme_commands()[1]
+    assert test_command in (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+
+
+def test_readme_documents_every_setting() -> None:
+    for setting in SETTINGS:
+        assert f"`{setting.env}`" in README, f"README lacks {setting.env}"
+
+
+def test_readme_documents_every_exit_code() -> None:
+    for code in EXIT_CODES:
+        assert re.search(rf"^\|\s*{code}\s*\|", README, re.MULTILINE), f"exit code {code}"
+
+
+def test_exactly_one_whoosh_distribution_is_installed() -> None:
+    import whoosh
+
+    assert whoosh.versionstring() == "2.7.5"
+    providers = [
+        dist.metadata["Name"]
+        for dist in metadata.distributions()
+        if (dist.read_text("top_level.txt") or "").split().count("whoosh")
+    ]
+    assert len(providers) <= 1, providers
+
+
+def test_code_is_ruff_clean() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "ruff", "check", "--no-cache", "archive", "indexer", "tests",
+         "bench", *[p.name for p in ROOT.glob("*.py")]],
+        cwd=ROOT, capture_output=True, text=True, timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
