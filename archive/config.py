@@ -33,6 +33,13 @@ def _positive_float(text: str) -> float:
     return value
 
 
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise ValueError("must not be negative")
+    return value
+
+
 def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -60,6 +67,18 @@ SETTINGS: tuple[Setting, ...] = (
             "Flask secret key (no endpoint uses sessions; set it anyway in production)."),
     Setting("searcher_check_seconds", "ARCHIVE_SEARCHER_CHECK_SECONDS", "2.0",
             "How often a web worker checks for a new index generation.", _positive_float),
+    Setting("web_bind", "ARCHIVE_WEB_BIND", "127.0.0.1:8000",
+            "Address gunicorn listens on (host:port); keep it on loopback behind a reverse proxy."),
+    Setting("web_workers", "ARCHIVE_WEB_WORKERS", "2",
+            "Gunicorn worker processes (one per core); each opens the index after fork.",
+            _positive_int),
+    Setting("web_threads", "ARCHIVE_WEB_THREADS", "4",
+            "Threads per gunicorn worker; each thread keeps its own searcher.", _positive_int),
+    Setting("trusted_proxies", "ARCHIVE_TRUSTED_PROXIES", "0",
+            "Reverse proxies in front of the app whose X-Forwarded-* headers are trusted "
+            "(0 = none; 1 behind nginx).", _non_negative_int),
+    Setting("export_max_rows", "ARCHIVE_EXPORT_MAX_ROWS", "10000",
+            "Most rows one CSV or JSON export of a search returns.", _positive_int),
 )
 
 
@@ -75,6 +94,11 @@ class Settings:
     max_page_bytes: int
     secret_key: str
     searcher_check_seconds: float
+    web_bind: str
+    web_workers: int
+    web_threads: int
+    trusted_proxies: int
+    export_max_rows: int
 
     @property
     def database_path(self) -> Path:

@@ -1,0 +1,95 @@
+"""``python -m archive crawl URL...``: harvest sites into the archive, then update the index."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from archive.cli import settings_from
+from archive.errors import IndexLocked
+
+EPILOG = """\b
+Exit codes:
+  0  done (page-level problems are listed in the JSON run report)
+  2  invalid URL or option
+  5  site unreachable: no seed answered at all
+  6  archive error: the SQLite archive cannot be opened or written
+  8  index locked: another indexing run is busy (the crawl itself was saved)
+  130 interrupted: run the same command again to resume where it stopped
+"""
+
+
+class _Progress:
+    """A one-line progress display on stderr, shown only when stderr is a terminal."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+    def __call__(self, done: int, known: int) -> None:
+        width = 30
+        filled = width * done // known if known else 0
+        bar = "#" * filled + "-" * (width - filled)
+        sys.stderr.write(f"\rcrawling [{bar}] {done}/{known}")
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
+@click.command("crawl", epilog=EPILOG)
+@click.argument("urls", nargs=-1, required=True)
+@click.option("--delay", type=click.FloatRange(min=0), default=None,
+              help="Seconds between two requests to one host [env ARCHIVE_CRAWL_DELAY; "
+                   "default 1]; robots.txt Crawl-delay wins when larger.")
+@click.option("--max-articles", type=click.IntRange(min=1), default=None,
+              help="Stop after requesting this many pages (the run is then partial).")
+@click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
+              default=None, help="Where to write the JSON run report "
+                                 "[default DATA_DIR/reports/crawl-RUN.json].")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.pass_context
+def command(ctx: click.Context, urls: tuple[str, ...], delay: float | None,
+            max_articles: int | None, report_path: Path | None, no_index: bool) -> None:
+    """Discover and archive the articles of the sites at URLS (one per edition).
+
+    Polite (robots.txt, per-host delay, identified User-Agent), incremental (only new or
+    changed articles are fetched) and resumable (a killed run continues on the next start).
+    Ends with an incremental index update, so one cron line keeps everything current.
+    """
+    from archive.crawler import crawl
+
+    settings = settings_from(ctx)
+    if delay is not None:
+        settings = settings.with_changes(crawl_delay=delay)
+    progress = _Progress() if sys.stderr.isatty() else None
+    try:
+        report = crawl(list(urls), settings, progress=progress, max_articles=max_articles,
+                       report_path=report_path)
+    finally:
+        if progress is not None:
+            progress.close()
+    click.echo(report.summary())
+    if no_index:
+        return
+    _update_index(ctx)
+
+
+def _update_index(ctx: click.Context) -> None:
+    settings = settings_from(ctx)
+    try:
+        from indexer.update import update_index
+    except ImportError as exc:
+        click.echo(f"index update skipped: the indexer is not available ({exc})", err=True)
+        return
+    try:
+        index_report = update_index(settings.database_path, settings.index_dir)
+    except IndexLocked as exc:
+        raise IndexLocked(f"{exc.message} (the crawl itself was saved; run "
+                          "`python -m archive index` later)") from None
+    summary = getattr(index_report, "summary", None)
+    click.echo(summary() if callable(summary) else f"index updated: {index_report}")

@@ -1,0 +1,25 @@
+"""``python -m archive index``: bring the search index in step with the archive."""
+
+from __future__ import annotations
+
+import click
+
+from archive.cli import settings_from
+from indexer.update import update_index
+
+
+@click.command("index")
+@click.option("--full", is_flag=True,
+              help="Rebuild the whole index into a new build and swap it in atomically.")
+@click.option("--optimize", is_flag=True, help="Merge the index's segments into one afterwards.")
+@click.pass_context
+def command(ctx: click.Context, full: bool, optimize: bool) -> None:
+    """Index new and changed articles (the first run, or --full, builds everything).
+
+    Only one run at a time: a second one exits at once with code 8. A run that is killed
+    leaves the served index as it was; the next run completes the work.
+    """
+    settings = settings_from(ctx)
+    report = update_index(settings.database_path, settings.index_dir, full=full,
+                          optimize=optimize)
+    click.echo(report.summary())

@@ -1,0 +1,58 @@
+"""``python -m archive replica``: serve the replica platform on 127.0.0.1 until Ctrl-C."""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from types import FrameType
+
+import click
+
+from archive.errors import InvalidInput
+from archive.replica.corpus import DEFAULT_SEED, Corpus
+from archive.replica.faults import Faults
+from archive.replica.server import serve_replica
+
+DEFAULT_PORT = 8800
+
+
+def _stop_on_terminate(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command(name="replica")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True,
+              help="Port of the first edition; the others take the next ports (0: any free).")
+@click.option("--articles", type=int, default=60, show_default=True,
+              help="Number of articles in the corpus (up to 100000 and more).")
+@click.option("--faults", "with_faults", is_flag=True,
+              help="Switch every fault mode on for a few articles (see the README).")
+@click.option("--no-rest-api", is_flag=True, help="Answer 401 on every /wp-json/ URL.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
+              help="Seed of the corpus: the same seed always gives the same articles.")
+@click.option("--crawl-delay", type=float, default=None,
+              help="Crawl-delay announced in robots.txt (none by default).")
+def command(port: int, articles: int, with_faults: bool, no_rest_api: bool, seed: int,
+            crawl_delay: float | None) -> None:
+    """Serve the replica platform on 127.0.0.1, one port per edition, until Ctrl-C."""
+    if articles < 1:
+        raise InvalidInput("--articles must be at least 1")
+    if port != 0 and not 1 <= port <= 65535 - 2:
+        raise InvalidInput(f"--port {port} is out of range: choose a port between 1024 and "
+                           "65533, or 0 for free ports")
+    corpus = Corpus(size=articles, seed=seed)
+    replica = serve_replica(corpus, port=port, faults=Faults.all() if with_faults else None,
+                            rest_api=not no_rest_api, crawl_delay=crawl_delay)
+    signal.signal(signal.SIGTERM, _stop_on_terminate)
+    try:
+        for edition, url in replica.urls.items():
+            click.echo(f"{edition} {url}/")
+        click.echo(f"{articles} articles, seed {seed}; press Ctrl-C to stop.", err=True)
+        sys.stdout.flush()
+        while True:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        click.echo("replica stopped", err=True)
+    finally:
+        replica.stop()

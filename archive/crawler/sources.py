@@ -1,0 +1,182 @@
+"""Reading the documents that list a site's articles: sitemaps, feeds and REST API pages.
+
+Pure functions from bytes to entries (no I/O), so each format is tested on its own. Damaged
+XML is salvaged as far as it goes and flagged, never fatal.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from lxml import etree
+
+_SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+_LENIENT_XML = etree.XMLParser(
+    resolve_entities=False, no_network=True, recover=True, huge_tree=False
+)
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One URL a listing document names, with the modification time it gives, if any."""
+
+    url: str
+    modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Sitemap:
+    """A parsed sitemap: an index of sub-sitemaps or a set of page URLs."""
+
+    is_index: bool
+    entries: list[Listed]
+    damaged: str | None = None
+
+
+class NotAListing(ValueError):
+    """The document is not of the format it was expected to be."""
+
+
+def modified_key(text: str | None, *, assume_utc: bool = True) -> str | None:
+    """Return a modification time as a UTC ISO string (the crawl hint), or None if unreadable.
+
+    Sitemap ``<lastmod>`` and REST ``modified_gmt`` name one instant in different spellings;
+    the hint must compare equal for both.
+    """
+    if not text:
+        return None
+    value = text.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if moment.tzinfo is None:
+        if not assume_utc:
+            return None
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).replace(microsecond=0).isoformat()
+
+
+def _inflate(body: bytes) -> bytes:
+    if body[:2] == b"\x1f\x8b":
+        try:
+            return gzip.decompress(body)
+        except (OSError, EOFError, zlib.error):
+            return body
+    return body
+
+
+def _local(tag: object) -> str:
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
+    """Parse strictly; on failure, salvage with the lenient parser and say what was wrong."""
+    data = _inflate(body).lstrip()
+    if not data:
+        return None, "empty document"
+    try:
+        return etree.fromstring(data, _SAFE_XML), None
+    except etree.XMLSyntaxError as exc:
+        problem = f"malformed XML: {exc}"
+    try:
+        root = etree.fromstring(data, _LENIENT_XML)
+    except etree.XMLSyntaxError:
+        root = None
+    return root, problem
+
+
+def parse_sitemap(body: bytes) -> Sitemap:
+    """Read a sitemap index or urlset (namespace-agnostic, gzip accepted)."""
+    root, problem = _parse_xml(body)
+    if root is None:
+        raise NotAListing(problem or "not XML")
+    kind = _local(root.tag)
+    if kind not in ("sitemapindex", "urlset"):
+        raise NotAListing(f"not a sitemap (root element <{kind}>)")
+    entries: list[Listed] = []
+    for entry in root:
+        if _local(entry.tag) not in ("sitemap", "url"):
+            continue
+        loc = lastmod = None
+        for child in entry:
+            name = _local(child.tag)
+            if name == "loc":
+                loc = (child.text or "").strip()
+            elif name == "lastmod":
+                lastmod = modified_key(child.text)
+        if loc:
+            entries.append(Listed(loc, lastmod))
+    return Sitemap(is_index=kind == "sitemapindex", entries=entries, damaged=problem)
+
+
+def feed_kind(body: bytes) -> str | None:
+    """Recognise a feed by its content (never its Content-Type): "rss", "atom", "rdf" or None."""
+    head = _inflate(body)[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head.startswith(b"<"):
+        return None
+    for marker, kind in ((b"<rss", "rss"), (b"<feed", "atom"), (b"<rdf:rdf", "rdf")):
+        position = head.find(marker)
+        if position != -1 and b"<html" not in head[:position]:
+            return kind
+    return None
+
+
+def parse_feed(body: bytes) -> tuple[list[Listed], str | None]:
+    """Return the item links of an RSS 2.0, RSS 1.0 or Atom feed, and any damage found."""
+    if feed_kind(body) is None:
+        raise NotAListing("not a feed (no <rss>, <feed> or <rdf:RDF> root)")
+    root, problem = _parse_xml(body)
+    if root is None:
+        raise NotAListing(problem or "not XML")
+    links: list[Listed] = []
+    for element in root.iter():
+        name = _local(element.tag)
+        if name == "item":
+            link = next((c for c in element if _local(c.tag) == "link"), None)
+            if link is not None and (link.text or "").strip():
+                links.append(Listed(link.text.strip()))
+        elif name == "entry" and element.tag.startswith(_ATOM):
+            for child in element:
+                rel = child.get("rel", "alternate")
+                if _local(child.tag) == "link" and rel == "alternate" and child.get("href"):
+                    updated = next(
+                        (c.text for c in element if _local(c.tag) == "updated"), None
+                    )
+                    links.append(Listed(child.get("href", "").strip(), modified_key(updated)))
+                    break
+    return links, problem
+
+
+def parse_rest_posts(body: bytes) -> list[Listed]:
+    """Read one page of ``/wp-json/wp/v2/posts``: each post's link and modification time."""
+    try:
+        posts = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise NotAListing(f"REST answer is not JSON: {exc}") from None
+    if not isinstance(posts, list):
+        raise NotAListing("REST answer is not a list of posts")
+    listed: list[Listed] = []
+    for post in posts:
+        if not isinstance(post, dict) or not isinstance(post.get("link"), str):
+            continue
+        # modified_gmt is UTC; plain modified is site-local time, only a consistent fallback.
+        modified = modified_key(post.get("modified_gmt") or post.get("modified"))
+        listed.append(Listed(post["link"], modified))
+    return listed
+
+
+def total_pages(header: str | None) -> int | None:
+    """Return the ``X-WP-TotalPages`` value as an int, or None if absent or unusable."""
+    try:
+        value = int((header or "").strip())
+    except ValueError:
+        return None
+    return value if value >= 0 else None

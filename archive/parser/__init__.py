@@ -1,0 +1,77 @@
+"""HTML page -> ``Article``: decode, read the page's metadata, remove comments and furniture,
+reject what is not an article, extract the body, then fill each field by its fallback order.
+
+``parse_page`` accepts any bytes: it returns an ``Article`` or raises ``NotAnArticle``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from lxml import etree, html
+
+from archive.errors import NotAnArticle
+from archive.models import Article
+from archive.parser import furniture, metadata, pagekind
+from archive.parser.body import body_paragraphs, find_container, linearize, platform_lines
+from archive.parser.decode import decode_html
+
+__all__ = ["decode_html", "parse_page"]
+
+# C0 controls other than tab, newline and carriage return break libxml2's parser.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _tree(text: str, url: str) -> html.HtmlElement:
+    """Return the parsed document of TEXT, or raise NotAnArticle when nothing is in it."""
+    parser = html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
+    )
+    data = _CONTROLS.sub("", text).encode("utf-8", "replace")
+    root: html.HtmlElement | None = None
+    if data.strip():
+        try:
+            root = etree.fromstring(data, parser)
+        except (etree.ParserError, etree.XMLSyntaxError, ValueError):
+            root = None
+    if root is None:
+        raise NotAnArticle(
+            f"not an article: {url} is an empty page ({len(text)} characters of markup)",
+            url=url,
+        )
+    return root
+
+
+def parse_page(body: bytes, url: str, content_type: str | None = None) -> Article:
+    """Return the article in the page BODY served at URL, or raise NotAnArticle."""
+    pagekind.check_url(url)
+    text, _encoding = decode_html(body, content_type)
+    root = _tree(text, url)
+    head = metadata.read_head(root)
+    pagekind.check_head(url, head)
+    furniture.remove_comment_sections(root)
+    furniture.remove_furniture(root)
+    pagekind.check_listing(url, head, root)
+    container, container_rule = find_container(root)
+    blocks = linearize(root, container)
+    paragraphs = body_paragraphs(blocks)
+    article_text = "\n\n".join(paragraphs)
+    facts = metadata.PageFacts(
+        url=url, head=head, root=root, blocks=blocks,
+        platform=platform_lines(blocks), body=article_text,
+    )
+    fields = metadata.resolve(facts)
+    pagekind.check_text(url, fields.title, paragraphs, root)
+    return Article(
+        url=url,
+        title=fields.title,
+        body=article_text,
+        author=fields.author,
+        published=fields.published,
+        modified=fields.modified,
+        edition=fields.edition,
+        categories=fields.categories,
+        language=fields.language,
+        canonical_url=fields.canonical_url,
+        sources={**fields.sources, "body": container_rule},
+    )

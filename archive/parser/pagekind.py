@@ -1,0 +1,96 @@
+"""Tell single articles from the pages that are not: listings, archives, 404 and empty pages.
+
+Each check raises ``NotAnArticle`` with one line saying what the page is and what to do.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from lxml import html
+
+from archive.errors import NotAnArticle
+from archive.parser import platform
+from archive.parser.metadata import PageHead
+
+_HINT = "give the address of a single article (/YYYY/MM/DD/slug/)"
+
+
+def _reject(url: str, what: str, detail: str | None = None) -> NotAnArticle:
+    reason = f"{what} ({detail})" if detail else what
+    return NotAnArticle(f"not an article: {url} is {reason}; {_HINT}", url=url)
+
+
+def check_url(url: str) -> None:
+    """Raise NotAnArticle when URL is shaped like a listing, an archive or a feed."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return
+    if parts.scheme not in ("http", "https"):
+        return
+    for pattern, what in platform.NOT_ARTICLE_PATHS:
+        if pattern.search(parts.path):
+            raise _reject(url, what, "its address is shaped like one")
+
+
+def _single_body_class(head: PageHead) -> bool:
+    classes = head.body_classes
+    return bool(classes & platform.ARTICLE_BODY_CLASSES) or any(
+        name.startswith("postid-") for name in classes
+    )
+
+
+def declares_single_article(head: PageHead) -> bool:
+    """Return whether the page says it is one article (body class, JSON-LD or og:type)."""
+    return (
+        _single_body_class(head)
+        or head.article_ld is not None
+        or head.first_meta("og:type") == "article"
+    )
+
+
+def check_head(url: str, head: PageHead) -> None:
+    """Raise NotAnArticle when the page's own markers say it is an archive, a listing or a 404."""
+    if not _single_body_class(head):
+        for name, what in platform.NOT_ARTICLE_BODY_CLASSES.items():
+            if name in head.body_classes:
+                raise _reject(url, what, f"body class {name!r}")
+        for title in (head.title_tag, head.entry_title):
+            if title and platform.NOT_FOUND_TITLE.search(title):
+                raise _reject(url, "a 404 page", f"title {title!r}")
+
+
+def article_links(root: html.HtmlElement) -> int:
+    """Return how many distinct single-article addresses ROOT links to."""
+    targets = {
+        href.split("#")[0]
+        for href in root.xpath("//a/@href")
+        if platform.ARTICLE_PATH.search(href.split("#")[0].split("?")[0])
+    }
+    return len(targets)
+
+
+def check_listing(url: str, head: PageHead, root: html.HtmlElement) -> None:
+    """Raise NotAnArticle when ROOT (furniture removed) shows several articles side by side."""
+    if declares_single_article(head):
+        return
+    articles = int(root.xpath("count(//article[not(ancestor::article)])"))
+    entry_titles = int(root.xpath(platform.LISTING_TITLES_XPATH))
+    if max(articles, entry_titles) >= platform.LISTING_MIN_ARTICLES:
+        links = article_links(root)
+        raise _reject(
+            url, "a listing page",
+            f"{max(articles, entry_titles)} article entries, {links} article links",
+        )
+
+
+def check_text(url: str, title: str, paragraphs: list[str], root: html.HtmlElement) -> None:
+    """Raise NotAnArticle when the page has no title or too little text to be an article."""
+    words = sum(len(paragraph.split()) for paragraph in paragraphs)
+    if words < platform.MIN_BODY_WORDS:
+        links = article_links(root)
+        detail = f"{words} words of text" + (f", {links} article links" if links else "")
+        raise _reject(url, "a page with no article text", detail)
+    if not title:
+        raise _reject(url, "a page with no title", f"{words} words of text")

@@ -1,0 +1,264 @@
+"""Everything the parser knows about Notre Continent and its WordPress themes, as data.
+
+The logic modules (``metadata``, ``body``, ``pagekind``) read these selectors, patterns and
+word lists; changing how the site marks things up should only ever mean editing this file.
+"""
+
+from __future__ import annotations
+
+import re
+
+
+def _class(name: str) -> str:
+    """Return the XPath test for an element carrying the CSS class NAME."""
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+# --- the platform's own conventions -------------------------------------------------------------
+
+EDITION_HOST = re.compile(r"^([a-z]{2})\.notrecontinent\.com$")
+"""A country edition is the two-letter subdomain of the platform's host."""
+
+SITE_NAME_SUFFIX = re.compile(r"\s+[-–—|·:]\s+Notre\s*Continent\s*$", re.IGNORECASE)
+"""What themes append to ``<title>`` and ``og:title``."""
+
+_SPACE = r"[ \t\u00a0\u202f]*"
+_COLON = rf"{_SPACE}:{_SPACE}"
+
+BYLINE = re.compile(
+    rf"(?:^|(?<=\s))Article\s+[ée]crit\s+par{_COLON}"
+    rf"(?P<name>.+?)"
+    rf"(?={_SPACE}(?:Mis\s+en\s+ligne|[—–]|La\s+plateforme\s+NOTRECONTINENT)|{_SPACE}$)",
+    re.IGNORECASE,
+)
+"""``Article écrit par : NAME`` (any colon spacing, regular or no-break)."""
+
+PUBLISHED_LINE = re.compile(
+    rf"(?:^|(?<=\s))Mis\s+en\s+ligne{_COLON}"
+    r"(?P<day>\d{1,2})\s*[/.-]\s*(?P<month>\d{1,2})\s*[/.-]\s*(?P<year>\d{4})\b",
+    re.IGNORECASE,
+)
+"""``Mis en ligne : DD/MM/YYYY``: always day first."""
+
+BOILERPLATE = re.compile(
+    r"La\s+plateforme\s+NOTRECONTINENT\.COM\s+permet\b.*?(?:Cliquez[\s-]*ici\b[ \t.!]*|\Z)",
+    re.IGNORECASE | re.DOTALL,
+)
+"""The platform's closing paragraph, from its first words to ``Cliquez-ici``."""
+
+SEPARATOR_LINE = re.compile(r"^[—–\-_]{1,3}$")
+"""The ``—`` line the platform prints between the date and the boilerplate."""
+
+BYLINE_HINT = "crit"
+PUBLISHED_LINE_HINT = "ligne"
+BOILERPLATE_HINT = "notrecontinent.com"
+"""Lower-case words each pattern needs: blocks without them skip the regular expression."""
+
+BYLINE_NAME_MAX = 80
+"""A byline longer than this is a sentence that happens to contain the words, not a name."""
+
+# --- visible French forms ------------------------------------------------------------------------
+
+FRENCH_MONTHS: dict[str, int] = {
+    "janvier": 1, "janv": 1, "février": 2, "fevrier": 2, "févr": 2, "fevr": 2, "fév": 2,
+    "mars": 3, "avril": 4, "avr": 4, "mai": 5, "juin": 6, "juillet": 7, "juil": 7,
+    "août": 8, "aout": 8, "septembre": 9, "sept": 9, "octobre": 10, "oct": 10,
+    "novembre": 11, "nov": 11, "décembre": 12, "decembre": 12, "déc": 12, "dec": 12,
+}
+
+_MONTH_NAMES = "(?i:" + "|".join(sorted(FRENCH_MONTHS, key=len, reverse=True)) + ")"
+
+_DATE_IN_WORDS = rf"\d{{1,2}}(?:er)?[ \u00a0]+(?:{_MONTH_NAMES})\.?[ \u00a0]+\d{{4}}"
+_DATE_IN_DIGITS = r"\d{1,2}/\d{1,2}/\d{4}"
+
+FRENCH_DATE = re.compile(
+    rf"(?P<day>\d{{1,2}})(?:er)?[ \u00a0]+(?P<month_name>{_MONTH_NAMES})\.?[ \u00a0]+"
+    r"(?P<year>\d{4})"
+    r"|(?P<nday>\d{1,2})/(?P<nmonth>\d{1,2})/(?P<nyear>\d{4})",
+    re.IGNORECASE,
+)
+"""``12 mars 2024``, ``1er août 2023``, or ``12/03/2024`` (day first)."""
+
+_PUBLISHED_WORD = r"(?:[Pp]ubli[ée]|[Mm]is\s+en\s+ligne)\s+le"
+
+VISIBLE_PUBLISHED = re.compile(
+    rf"(?:^|(?<=[\s|·•–—]))(?:{_PUBLISHED_WORD}){_SPACE}\s*"
+    rf"(?P<date>{_DATE_IN_WORDS}|{_DATE_IN_DIGITS})",
+)
+"""``Publié le 12 mars 2024`` as themes print it above or below the article."""
+
+_NAME_WORD = r"[A-ZÀ-ÖØ-Þ][\w’'.\-]*"
+_PARTICLE = r"(?:de|du|des|da|di|dos|van|von|der|den|le|la|ben|bin|ibn|el|al|d’|d')"
+_NAME = rf"{_NAME_WORD}(?:[ \u00a0\-]+(?:{_PARTICLE}[ \u00a0]*)?{_NAME_WORD}){{0,5}}"
+
+VISIBLE_BYLINE = re.compile(
+    rf"(?:^|(?<=[\s|·•–—,]))(?:Par|par(?=\s+{_NAME_WORD}))[ \u00a0]+(?P<name>{_NAME})"
+    r"(?=[ \u00a0]*(?:$|[|,·•–—(]|\s(?:le|Publié|publié|Mis)\b))",
+)
+"""``Par NAME`` in a short meta line (capitalised words only, so ``Par ailleurs,`` never is)."""
+
+VISIBLE_META_LINE_MAX = 140
+"""Visible date and byline forms are looked for only in lines this short (meta lines)."""
+
+VISIBLE_META_ONLY = re.compile(
+    rf"^(?:{_PUBLISHED_WORD}{_SPACE}\s*(?:{_DATE_IN_WORDS}|{_DATE_IN_DIGITS})"
+    rf"(?:\s+à\s+\d{{1,2}}\s*[h:]\s*\d{{2}})?[\s|·•–—,]*)?"
+    rf"(?:(?:Par|par)[ \u00a0]+{_NAME})?"
+    rf"(?:[\s|·•–—,]*(?:le\s+)?(?:{_DATE_IN_WORDS}|{_DATE_IN_DIGITS}))?[ .]*$",
+)
+"""A line holding nothing but a visible date and/or byline: meta, never body text."""
+
+# --- furniture: what is never article text ------------------------------------------------------
+
+DROP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "svg",
+    "button", "select", "textarea", "input", "object", "embed", "canvas", "map", "dialog",
+})
+"""Elements whose text is never article text."""
+
+SITE_CHROME_TAGS = frozenset({"header", "footer"})
+"""Site header and footer: furniture unless they sit inside an ``article`` or ``main``."""
+
+CONTENT_ANCESTORS = frozenset({"article", "main"})
+
+COMMENT_MARKERS = ("comment", "respond", "disqus", "discussion")
+"""Class or id prefixes of comment sections (a reader's text never counts as the article's)."""
+
+FURNITURE_MARKERS = (
+    "share", "sharedaddy", "sd-sharing", "social", "addtoany", "a2a", "jp-relatedposts",
+    "related", "yarpp", "crp_related", "widget", "sidebar", "navigation", "nav-links",
+    "post-navigation", "breadcrumb", "menu", "newsletter", "cookie", "screen-reader-text",
+    "site-header", "site-footer", "masthead", "colophon", "lire-aussi", "read-also",
+    "advert", "adsbygoogle", "pagination", "skip-link", "wp-block-latest-posts", "tags-links",
+    "post-tags", "entry-tags",
+)
+"""Class or id prefixes of theme furniture: sharing, related posts, widgets, navigation."""
+
+PROTECTED_TAGS = frozenset({"html", "body", "main"})
+"""Never removed by a class match (``body class="… comments-open"`` must not empty the page)."""
+
+RELATED_HEADING = re.compile(
+    r"^(?:[àa]\s+lire\s+aussi|lire\s+aussi|lisez\s+aussi|voir\s+aussi|sur\s+le\s+m[êe]me\s+sujet"
+    r"|articles?\s+(?:similaires|li[ée]s|r[ée]cents|connexes)|dans\s+la\s+m[êe]me\s+(?:rubrique"
+    r"|cat[ée]gorie)|vous\s+aimerez\s+aussi|[àa]\s+d[ée]couvrir\s+aussi|derniers\s+articles)\b",
+    re.IGNORECASE,
+)
+"""Headings of "Lire aussi" / related-posts boxes, which sit inside the content on some themes."""
+
+SHARE_LINE = re.compile(
+    r"^(?:partager|partagez|share|tweet|j[’']aime|like this|imprimer|print)\b.{0,60}$",
+    re.IGNORECASE,
+)
+"""Share-button labels that survive as text when the buttons' markup is unknown."""
+
+# --- where things are ----------------------------------------------------------------------------
+
+CONTAINER_XPATHS: tuple[tuple[str, str], ...] = (
+    ("[itemprop=articleBody]", "//*[@itemprop='articleBody']"),
+    ("div.entry-content", f"//*[{_class('entry-content')}]"),
+    ("div.post-content", f"//*[{_class('post-content')} or {_class('td-post-content')}]"),
+    ("div.article-content", f"//*[{_class('article-content')} or {_class('article-body')}"
+                            f" or {_class('single-content')} or {_class('post-body')}"
+                            f" or {_class('amp-wp-article-content')}]"),
+    ("article", "//article"),
+    ("main", "//main | //*[@role='main']"),
+    ("#content", "//*[@id='content']"),
+)
+"""Where the article text lives, most specific first (first one holding text wins)."""
+
+BODY_EXCLUDED_XPATH = (
+    f".//h1 | .//*[{_class('entry-header')} or {_class('entry-meta')} or {_class('post-meta')}"
+    f" or {_class('entry-footer')} or {_class('byline')} or {_class('posted-on')}"
+    f" or {_class('cat-links')} or {_class('article-meta')} or {_class('wp-caption-text')}]"
+    " | .//figcaption"
+)
+"""Inside the container, the title and the meta lines: read for metadata, never body text."""
+
+TITLE_XPATHS: tuple[tuple[str, str], ...] = (
+    ("h1.entry-title", f"//h1[{_class('entry-title')}]"),
+)
+FALLBACK_TITLE_XPATH = ("h1", "//h1")
+
+ENTRY_AUTHOR_XPATHS: tuple[tuple[str, str], ...] = (
+    ("span.author.vcard", f"//*[{_class('author')} and {_class('vcard')}]"),
+    ("a[rel=author]", "//a[contains(concat(' ', normalize-space(@rel), ' '), ' author ')]"),
+    ("[itemprop=author]", "//*[@itemprop='author']"),
+)
+"""WordPress ``entry-meta`` author markup, most specific first."""
+
+ENTRY_PUBLISHED_XPATHS: tuple[tuple[str, str], ...] = (
+    ("time.entry-date.published", f"//time[{_class('published')}]"),
+    ("time.entry-date", f"//time[{_class('entry-date')}]"),
+    ("time.updated", f"//time[{_class('updated')}]"),
+)
+"""WordPress ``entry-meta`` dates: ``published`` over ``updated``."""
+
+ENTRY_MODIFIED_XPATH = ("time.updated", f"//time[{_class('updated')}]")
+
+CATEGORY_XPATH = (
+    "a[rel~=category]",
+    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]",
+)
+
+ARTICLE_TYPES = frozenset({
+    "Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "OpinionNewsArticle",
+    "AnalysisNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle", "Report",
+    "SocialMediaPosting", "LiveBlogPosting", "ScholarlyArticle", "TechArticle",
+})
+"""JSON-LD ``@type`` values that describe the page's article."""
+
+BYLINE_PREFIX = re.compile(r"^(?:par|by|auteur|author|écrit par)\s*:?\s+", re.IGNORECASE)
+"""A label some themes print inside the author element itself."""
+
+# --- pages that are not articles ----------------------------------------------------------------
+
+NOT_ARTICLE_BODY_CLASSES: dict[str, str] = {
+    "error404": "a 404 page",
+    "search": "a search results page",
+    "author": "an author archive",
+    "category": "a category archive",
+    "tag": "a tag archive",
+    "date": "a date archive",
+    "archive": "an archive page",
+    "home": "a listing page",
+    "blog": "a listing page",
+}
+"""WordPress ``body_class()`` values of pages that are not single articles (checked in order)."""
+
+ARTICLE_BODY_CLASSES = frozenset({"single", "single-post", "postid"})
+
+NOT_ARTICLE_PATHS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^/?$"), "the home page"),
+    (re.compile(r"^/page/\d+/?$"), "a listing page"),
+    (re.compile(r"^/author/[^/]+/?(?:page/\d+/?)?$"), "an author archive"),
+    (re.compile(r"^/(?:category|rubrique)/.+$"), "a category archive"),
+    (re.compile(r"^/tag/.+$"), "a tag archive"),
+    (re.compile(r"^/\d{4}/(?:\d{2}/(?:\d{2}/)?)?(?:page/\d+/?)?$"), "a date archive"),
+    (re.compile(r"(?:^|/)feed/?$"), "a feed"),
+)
+"""URL paths shaped like WordPress listings and archives."""
+
+ARTICLE_PATH = re.compile(r"/\d{4}/\d{2}/\d{2}/[^/?#]+/?$")
+"""A single article's permalink, ``/YYYY/MM/DD/slug/``."""
+
+NOT_FOUND_TITLE = re.compile(
+    r"\b(?:page\s+(?:non\s+trouv[ée]e|introuvable)|not\s+found|erreur\s+404|404)\b|^oups",
+    re.IGNORECASE,
+)
+"""Titles of "page not found" pages."""
+
+LISTING_MIN_ARTICLES = 3
+"""This many separate ``article`` elements (or entry titles) make a page a listing."""
+
+LISTING_TITLES_XPATH = f"count(//*[self::h2 or self::h3][{_class('entry-title')}])"
+"""Entry titles below ``h1``: one per post on a listing page."""
+
+MIN_BODY_WORDS = 8
+"""Fewer words than this in the body: the page has no article text."""
+
+FRENCH_STOP_WORDS = frozenset(
+    "le la les de des du un une et est en dans pour que qui sur par au aux pas ce cette il elle "
+    "ils nous vous ont sont été avec mais ou son sa ses leur leurs plus".split()
+)
+FRENCH_STOP_WORD_RATIO = 0.12
+"""Share of stop words above which an unlabelled text is taken to be French."""

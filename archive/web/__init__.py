@@ -1,0 +1,77 @@
+"""The web front end: ``create_app`` assembles the Flask application, and only it.
+
+Settings come from ``archive.config.load_settings()`` (the environment), with CONFIG overriding
+them for tests (``{"DATA_DIR": tmp_path}``, or a whole ``Settings`` under ``"SETTINGS"``); any other
+key of CONFIG goes to ``app.config``. Nothing touches the archive or the index here: each worker
+opens them lazily after fork (``archive.web.services``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from archive.config import Settings, load_settings
+from archive.web import errors, formatting, security
+from archive.web.services import Services
+
+__all__ = ["create_app", "template_folder"]
+
+
+def template_folder() -> Path:
+    """Return the templates directory: the checkout's ``templates/``, or the installed copy.
+
+    A source checkout (or an editable install) reads ``templates/`` beside the packages; a wheel
+    ships the same files as ``archive/web/templates`` (pyproject's package-dir mapping).
+    """
+    checkout = Path(__file__).resolve().parents[2] / "templates"
+    if (checkout / "base.html").is_file():
+        return checkout
+    return Path(str(resources.files("archive.web") / "templates"))
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Assemble the web application: settings, services, filters, blueprints, errors, headers."""
+    overrides = dict(config or {})
+    settings = overrides.pop("SETTINGS", None)
+    if not isinstance(settings, Settings):
+        data_dir = overrides.pop("DATA_DIR", None)
+        settings = load_settings(data_dir=Path(data_dir) if data_dir is not None else None)
+    overrides.pop("DATA_DIR", None)
+
+    app = Flask(__name__, template_folder=str(template_folder()), static_folder="static")
+    app.config.update(
+        SECRET_KEY=settings.secret_key or None,
+        MAX_CONTENT_LENGTH=64 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=3600,
+        ARCHIVE_SETTINGS=settings,
+    )
+    app.config.update(overrides)
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+    app.extensions["archive"] = Services(settings)
+    if settings.trusted_proxies:
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
+
+    formatting.init_app(app)
+    security.init_app(app)
+    errors.init_app(app)
+
+    from archive.web import api, exports, feeds, health, pages
+
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(feeds.bp)
+    app.register_blueprint(exports.bp)
+    app.register_blueprint(health.bp)
+    return app

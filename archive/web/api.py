@@ -1,0 +1,42 @@
+"""The JSON API, mirroring the pages: search, one article, the authors, and its OpenAPI document."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, jsonify, request
+
+from archive.web.openapi import openapi_document
+from archive.web.params import parse_search
+from archive.web.searching import run_search, services
+from archive.web.serialize import article_json, author_json, result_json
+
+bp = Blueprint("api", __name__, url_prefix="/api")
+
+
+@bp.route("/search")
+def search() -> Response:
+    """Return one page of results of a search (same parameters as /recherche)."""
+    params = parse_search(request.args)
+    return jsonify(result_json(params, run_search(params)))
+
+
+@bp.route("/articles/<int:article_id>")
+def article(article_id: int) -> Response:
+    """Return one archived article with its citation and every version."""
+    archive = services().archive()
+    stored = archive.get_article(article_id)
+    if stored is None:
+        abort(404)
+    return jsonify(article_json(stored, archive.versions(article_id)))
+
+
+@bp.route("/authors")
+def authors() -> Response:
+    """Return every author with their article count and date span, by name."""
+    found = sorted(services().authors(), key=lambda a: a.key)
+    return jsonify({"total": len(found), "authors": [author_json(a) for a in found]})
+
+
+@bp.route("/openapi.json")
+def openapi() -> Response:
+    """Return the OpenAPI 3.1 description of this API."""
+    return jsonify(openapi_document(request.host_url.rstrip("/")))

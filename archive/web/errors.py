@@ -1,0 +1,89 @@
+"""Errors as French pages (JSON under /api): 400 with its reason, 404, 503 while building, 500."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, Response, jsonify, render_template, request
+from werkzeug.exceptions import HTTPException
+
+from archive.errors import ArchiveError
+from archive.web.services import BUILDING
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 120
+
+TITLES = {
+    400: "Requête incorrecte",
+    404: "Page introuvable",
+    405: "Méthode non permise",
+    413: "Requête trop volumineuse",
+    414: "Adresse trop longue",
+    422: "Contenu inutilisable",
+    429: "Trop de requêtes",
+    500: "Erreur interne",
+    502: "Source injoignable",
+    503: "Archive indisponible",
+}
+MESSAGES = {
+    400: "Un paramètre de l'adresse n'est pas utilisable.",
+    404: "Cette adresse ne correspond à aucune page de l'archive.",
+    405: "Cette adresse ne s'utilise qu'en lecture (GET).",
+    413: "La requête envoyée est trop volumineuse.",
+    414: "L'adresse demandée est trop longue.",
+    500: "Une erreur inattendue s'est produite. Elle a été consignée ; réessayez plus tard.",
+    503: BUILDING,
+}
+
+
+def wants_json() -> bool:
+    """Return True when the error should be answered in JSON (the API and the JSON export)."""
+    return request.path.startswith("/api/") or request.path.endswith(".json")
+
+
+def error_response(status: int, message: str | None = None) -> tuple[Response, int]:
+    """Return the French error page (or JSON object) for STATUS, explaining MESSAGE."""
+    title = TITLES.get(status, "Erreur")
+    text = message or MESSAGES.get(status, title)
+    if wants_json():
+        response = jsonify({"error": {"status": status, "title": title, "message": text}})
+    else:
+        response = Response(render_template("erreur.html", status=status, title=title,
+                                            message=text), mimetype="text/html")
+    if status == 503:
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response, status
+
+
+def handle_archive_error(exc: ArchiveError) -> tuple[Response, int]:
+    """Answer a product error with its HTTP status; 5xx details go to the log, not the reader."""
+    status = exc.http_status
+    if status >= 500:
+        log.warning("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        return error_response(status, BUILDING if status == 503 else None)
+    return error_response(status, exc.message)
+
+
+def handle_http_error(exc: HTTPException) -> tuple[Response, int]:
+    """Answer werkzeug's HTTP errors (404, 405, ...) in French."""
+    status = exc.code or 500
+    response, code = error_response(status)
+    if status == 405:
+        response.headers["Allow"] = "GET, HEAD"
+    return response, code
+
+
+def handle_unexpected(exc: Exception) -> tuple[Response, int]:
+    """Log an unexpected exception with its traceback and answer a French 500."""
+    if isinstance(exc, HTTPException):
+        return handle_http_error(exc)
+    log.exception("unexpected error on %s", request.path)
+    return error_response(500)
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers on APP."""
+    app.register_error_handler(ArchiveError, handle_archive_error)
+    app.register_error_handler(HTTPException, handle_http_error)
+    app.register_error_handler(Exception, handle_unexpected)

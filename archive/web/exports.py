@@ -1,0 +1,86 @@
+"""CSV and JSON exports of every result of a search, streamed, one row per article with its
+citation fields, capped at ``ARCHIVE_EXPORT_MAX_ROWS`` rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from datetime import date
+
+from flask import Blueprint, Response, current_app, request, stream_with_context
+
+from archive.web.citation import EXPORT_FIELDS, Citation
+from archive.web.params import SearchParams, parse_search
+from archive.web.searching import all_citations, run_search
+
+bp = Blueprint("exports", __name__)
+
+
+def export_limit() -> int:
+    """Return the most rows one export may hold."""
+    limit: int = current_app.config["ARCHIVE_SETTINGS"].export_max_rows
+    return limit
+
+
+def filename(params: SearchParams, extension: str) -> str:
+    """Return a download name that says what was searched and when (ASCII only)."""
+    words = "".join(ch if ch.isascii() and ch.isalnum() else "-" for ch in params.q.lower())
+    words = "-".join(part for part in words.split("-") if part)[:40] or "tout"
+    return f"notrecontinent-{words}-{date.today().isoformat()}.{extension}"
+
+
+def _prepare(extension: str) -> tuple[SearchParams, int, dict[str, str]]:
+    params = parse_search(request.args)
+    limit = export_limit()
+    # Run the first page now, so a broken index or a bad query is a clean error, not a cut stream.
+    total = run_search(params, page=1, page_size=1).total
+    headers = {
+        "Content-Disposition": f'attachment; filename="{filename(params, extension)}"',
+        "X-Total-Count": str(total),
+        "X-Export-Limit": str(limit),
+    }
+    return params, limit, headers
+
+
+def csv_rows(citations: Iterator[Citation]) -> Iterator[str]:
+    """Yield the CSV text of CITATIONS, a header line first."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    writer.writeheader()
+    for citation in citations:
+        writer.writerow(citation.row())
+        if buffer.tell() > 16384:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@bp.route("/recherche.csv")
+def export_csv() -> Response:
+    """Stream every result of a search as CSV (UTF-8 with a BOM, so spreadsheets read accents)."""
+    params, limit, headers = _prepare("csv")
+
+    def generate() -> Iterator[str]:
+        yield "\ufeff"
+        yield from csv_rows(all_citations(params, limit))
+
+    return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
+
+
+@bp.route("/recherche.json")
+def export_json() -> Response:
+    """Stream every result of a search as one JSON document of citations."""
+    params, limit, headers = _prepare("json")
+    query = {k: v for k, v in params.query_args(page=1).items() if k not in ("page", "taille")}
+
+    def generate() -> Iterator[str]:
+        yield '{"query": ' + json.dumps(query, ensure_ascii=False)
+        yield ', "limit": ' + str(limit) + ', "articles": ['
+        for i, citation in enumerate(all_citations(params, limit)):
+            yield ("," if i else "") + "\n" + json.dumps(citation.row(), ensure_ascii=False)
+        yield "\n]}\n"
+
+    return Response(stream_with_context(generate()), mimetype="application/json", headers=headers)

@@ -1,0 +1,49 @@
+"""``/healthz``: the index generation, the article count and the last crawl; 503 when the index
+or the archive cannot be opened, so a load balancer takes the host out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, jsonify
+
+from archive.errors import ArchiveError
+from archive.web.searching import services
+
+bp = Blueprint("health", __name__)
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@bp.route("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Return the state of the index and of the archive as JSON (200 healthy, 503 not)."""
+    svc = services()
+    report: dict[str, Any] = {"status": "ok"}
+    try:
+        info = svc.search().info()
+        report["index"] = {
+            "build": info.build, "generation": info.generation,
+            "documents": info.doc_count, "change_seq": info.change_seq,
+        }
+        stats = svc.archive().stats()
+    except ArchiveError as exc:
+        return jsonify({"status": "unavailable", "error": type(exc).__name__,
+                        "message": exc.message}), 503
+    run = stats.last_run
+    report["archive"] = {
+        "articles": stats.articles,
+        "withdrawn": stats.withdrawn,
+        "authors": stats.authors,
+        "first_published": _iso(stats.first_published),
+        "last_published": _iso(stats.last_published),
+    }
+    report["last_crawl"] = None if run is None else {
+        "id": run.id, "started_at": _iso(run.started_at), "finished_at": _iso(run.finished_at),
+        "status": run.status, "errors": len(run.errors),
+    }
+    response = jsonify(report)
+    response.headers["Cache-Control"] = "no-store"
+    return response, 200

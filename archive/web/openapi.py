@@ -1,0 +1,132 @@
+"""The OpenAPI 3.1 document of the JSON API, the Atom feed and the exports (built from the same
+limits as ``archive.web.params``, so the document and the validation cannot drift)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from archive import __version__
+from archive.web import params
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def search_parameters() -> list[dict[str, Any]]:
+    """Return the query parameters shared by every search endpoint."""
+    return [
+        {"name": "q", "in": "query", "description": "Texte cherché (syntaxe : voir /aide).",
+         "schema": {"type": "string", "maxLength": params.MAX_QUERY_CHARS}},
+        {"name": "auteur", "in": "query", "description": "Nom d'auteur, toute graphie.",
+         "schema": {"type": "string", "maxLength": params.MAX_AUTHOR_CHARS}},
+        {"name": "du", "in": "query", "description": "Date de publication minimale, incluse.",
+         "schema": {"type": "string", "format": "date"}},
+        {"name": "au", "in": "query", "description": "Date de publication maximale, incluse.",
+         "schema": {"type": "string", "format": "date"}},
+        {"name": "tri", "in": "query", "description": "Ordre des résultats.",
+         "schema": {"type": "string", "enum": list(params.SORTS), "default": "pertinence"}},
+        {"name": "page", "in": "query",
+         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE, "default": 1}},
+        {"name": "taille", "in": "query", "description": "Résultats par page.",
+         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE_SIZE,
+                    "default": params.DEFAULT_PAGE_SIZE}},
+    ]
+
+
+def _responses(ok: dict[str, Any], *extra: int) -> dict[str, Any]:
+    found: dict[str, Any] = {"200": ok}
+    for status in (400, 404, 503):
+        if status in extra or status in (400, 503):
+            found[str(status)] = {"description": "Erreur", "content": {
+                "application/json": {"schema": _ERROR}}}
+    return found
+
+
+def openapi_document(server_url: str) -> dict[str, Any]:
+    """Return the OpenAPI document, with SERVER_URL as the server."""
+    json_ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Archive Notre Continent",
+            "version": __version__,
+            "description": "Recherche plein texte dans l'archive des articles de Notre Continent. "
+                           "Lecture seule ; les textes sont ceux de la plateforme.",
+        },
+        "servers": [{"url": server_url}],
+        "paths": {
+            "/api/search": {"get": {
+                "operationId": "search",
+                "summary": "Une page de résultats, avec facettes et suggestion.",
+                "parameters": search_parameters(),
+                "responses": _responses({"description": "Résultats", "content": {
+                    "application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}
+                }}),
+            }},
+            "/recherche": {"get": {
+                "operationId": "search_page",
+                "summary": "La page de résultats (HTML), mêmes paramètres que /api/search.",
+                "parameters": search_parameters(),
+                "responses": _responses({"description": "Page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}),
+            }},
+            "/api/articles/{article_id}": {"get": {
+                "operationId": "article",
+                "summary": "Un article archivé, sa citation et toutes ses versions.",
+                "parameters": [{"name": "article_id", "in": "path", "required": True,
+                                "schema": {"type": "integer", "minimum": 0}}],
+                "responses": _responses(json_ok, 404),
+            }},
+            "/api/authors": {"get": {
+                "operationId": "authors",
+                "summary": "Tous les auteurs, avec leur nombre d'articles.",
+                "responses": _responses(json_ok),
+            }},
+            "/recherche.atom": {"get": {
+                "operationId": "feed",
+                "summary": "Flux Atom des articles les plus récents d'une recherche.",
+                "parameters": search_parameters()[:4],
+                "responses": _responses({"description": "Flux", "content": {
+                    "application/atom+xml": {"schema": {"type": "string"}}}}),
+            }},
+            "/recherche.csv": {"get": {
+                "operationId": "export_csv",
+                "summary": "Tous les résultats d'une recherche en CSV (une ligne par article).",
+                "parameters": search_parameters()[:5],
+                "responses": _responses({"description": "CSV", "content": {
+                    "text/csv": {"schema": {"type": "string"}}}}),
+            }},
+            "/recherche.json": {"get": {
+                "operationId": "export_json",
+                "summary": "Tous les résultats d'une recherche en JSON (citations).",
+                "parameters": search_parameters()[:5],
+                "responses": _responses(json_ok),
+            }},
+            "/healthz": {"get": {
+                "operationId": "health",
+                "summary": "État de l'index et du dernier moissonnage.",
+                "responses": _responses(json_ok),
+            }},
+        },
+        "components": {"schemas": {
+            "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                "type": "object", "properties": {
+                    "status": {"type": "integer"}, "title": {"type": "string"},
+                    "message": {"type": "string"}}}}},
+            "Hit": {"type": "object", "properties": {
+                "id": {"type": "integer"}, "title": {"type": "string"},
+                "title_html": {"type": "string", "description": "HTML échappé, <mark> seulement"},
+                "author": {"type": ["string", "null"]},
+                "published": {"type": ["string", "null"], "format": "date"},
+                "edition": {"type": ["string", "null"]}, "withdrawn": {"type": "boolean"},
+                "original_url": {"type": "string"}, "archived_url": {"type": "string"},
+                "snippet": {"type": "string", "description": "HTML échappé, <mark> seulement"},
+                "score": {"type": ["number", "null"]}}},
+            "SearchResult": {"type": "object", "properties": {
+                "query": {"type": "object"}, "total": {"type": "integer"},
+                "pages": {"type": "integer"}, "took_ms": {"type": "number"},
+                "suggestion": {"type": ["string", "null"]},
+                "message": {"type": ["string", "null"]},
+                "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
+                "facets": {"type": "object"}, "links": {"type": "object"}}},
+        }},
+    }

@@ -1,0 +1,135 @@
+"""The request parameters of every search view, parsed and validated in one place.
+
+Pages, the JSON API, the Atom feed and the exports all read ``q``, ``auteur``, ``du``, ``au``,
+``tri``, ``page`` and ``taille`` through ``parse_search``; a value that cannot be used raises
+``InvalidInput`` with a French reason, which becomes a 400.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import date
+from typing import Any
+
+from archive.errors import InvalidInput
+
+MAX_QUERY_CHARS = 500
+MAX_AUTHOR_CHARS = 200
+MAX_PAGE = 1000
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+SORTS = {"pertinence": "relevance", "date": "date"}
+
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+@dataclass(frozen=True)
+class SearchParams:
+    """One search as the user asked for it, in the URL's own words."""
+
+    q: str = ""
+    auteur: str | None = None
+    du: date | None = None
+    au: date | None = None
+    tri: str = "pertinence"
+    page: int = 1
+    taille: int = DEFAULT_PAGE_SIZE
+
+    @property
+    def sort(self) -> str:
+        """Return the search service's name for the sort order."""
+        return SORTS[self.tri]
+
+    @property
+    def is_empty(self) -> bool:
+        """Return True when neither a query nor a filter was given."""
+        return not (self.q or self.auteur or self.du or self.au)
+
+    def query_args(self, **changes: Any) -> dict[str, str]:
+        """Return the URL parameters of this search (defaults left out), with CHANGES applied."""
+        params = replace(self, **changes) if changes else self
+        args: dict[str, str] = {}
+        if params.q:
+            args["q"] = params.q
+        if params.auteur:
+            args["auteur"] = params.auteur
+        if params.du:
+            args["du"] = params.du.isoformat()
+        if params.au:
+            args["au"] = params.au.isoformat()
+        if params.tri != "pertinence":
+            args["tri"] = params.tri
+        if params.page != 1:
+            args["page"] = str(params.page)
+        if params.taille != DEFAULT_PAGE_SIZE:
+            args["taille"] = str(params.taille)
+        return args
+
+
+def _text(args: Mapping[str, str], name: str, limit: int, label: str) -> str:
+    raw = args.get(name) or ""
+    text = " ".join(_CONTROL.sub(" ", raw).split())
+    if len(text) > limit:
+        raise InvalidInput(f"{label} est trop long ({len(text)} caractères ; {limit} au plus).")
+    return text
+
+
+def parse_date(raw: str | None, name: str) -> date | None:
+    """Return the inclusive date given as YYYY-MM-DD in parameter NAME, or None when empty."""
+    text = (raw or "").strip()
+    if not text:
+        return None
+    match = _DATE.fullmatch(text)
+    if not match:
+        raise InvalidInput(
+            f"La date « {name} » doit s'écrire AAAA-MM-JJ (par exemple 2024-03-15), "
+            f"pas « {text[:40]} »."
+        )
+    year, month, day = (int(part) for part in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise InvalidInput(
+            f"La date « {name} » ({text}) n'existe pas : vérifiez le jour et le mois."
+        ) from None
+
+
+def _bounded_int(raw: str | None, name: str, default: int, high: int) -> int:
+    text = (raw or "").strip()
+    if not text:
+        return default
+    if not text.isascii() or not text.isdigit() or len(text) > 7:
+        raise InvalidInput(f"Le paramètre « {name} » doit être un nombre entier entre 1 et {high}.")
+    value = int(text)
+    if not 1 <= value <= high:
+        raise InvalidInput(f"Le paramètre « {name} » doit être compris entre 1 et {high}.")
+    return value
+
+
+def parse_page(args: Mapping[str, str], high: int = MAX_PAGE) -> int:
+    """Return the page number asked for (1 when absent)."""
+    return _bounded_int(args.get("page"), "page", 1, high)
+
+
+def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SIZE) -> SearchParams:
+    """Return the search described by request ARGS, or raise InvalidInput saying what is wrong."""
+    q = _text(args, "q", MAX_QUERY_CHARS, "La recherche")
+    auteur = _text(args, "auteur", MAX_AUTHOR_CHARS, "Le nom d'auteur") or None
+    du = parse_date(args.get("du"), "du")
+    au = parse_date(args.get("au"), "au")
+    if du and au and du > au:
+        raise InvalidInput(
+            f"La date de début ({du.isoformat()}) est postérieure à la date de fin "
+            f"({au.isoformat()})."
+        )
+    tri = (args.get("tri") or "pertinence").strip()
+    if tri not in SORTS:
+        raise InvalidInput(
+            f"Le tri « {tri[:40]} » est inconnu : choisissez « pertinence » ou « date »."
+        )
+    page = parse_page(args)
+    taille = _bounded_int(args.get("taille"), "taille", default_size, MAX_PAGE_SIZE)
+    return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille)

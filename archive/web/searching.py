@@ -1,0 +1,66 @@
+"""One search as the views run it: the parameters handed to the search service, the hits
+completed with what the archive knows (capture dates) for citations and exports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from flask import current_app, url_for
+
+from archive.web.citation import Citation, citation_for
+from archive.web.params import SearchParams
+from archive.web.services import Services
+
+if TYPE_CHECKING:
+    from indexer.search import Hit, SearchResult
+
+EXPORT_PAGE_SIZE = 100
+
+
+def services() -> Services:
+    """Return the current application's services."""
+    found: Services = current_app.extensions["archive"]
+    return found
+
+
+def run_search(
+    params: SearchParams, *, page: int | None = None, page_size: int | None = None
+) -> SearchResult:
+    """Run the search PARAMS describes (optionally another page or page size)."""
+    return services().search().search(
+        params.q,
+        author=params.auteur,
+        since=params.du,
+        until=params.au,
+        sort=params.sort,
+        page=page or params.page,
+        page_size=page_size or params.taille,
+    )
+
+
+def archived_url(article_id: int) -> str:
+    """Return the absolute address of an article's archived copy."""
+    return url_for("pages.article", article_id=article_id, _external=True)
+
+
+def citations(hits: list[Hit]) -> list[Citation]:
+    """Return the citations of HITS, in order, skipping any the archive no longer holds."""
+    stored = services().archive().articles([hit.id for hit in hits])
+    return [citation_for(stored[hit.id], archived_url(hit.id)) for hit in hits if hit.id in stored]
+
+
+def all_citations(params: SearchParams, limit: int) -> Iterator[Citation]:
+    """Yield the citations of every result of PARAMS, in its order, LIMIT at most."""
+    produced = 0
+    page = 1
+    while produced < limit:
+        result = run_search(params, page=page, page_size=EXPORT_PAGE_SIZE)
+        if not result.hits:
+            return
+        for citation in citations(result.hits[: limit - produced]):
+            produced += 1
+            yield citation
+        if page * EXPORT_PAGE_SIZE >= result.total:
+            return
+        page += 1

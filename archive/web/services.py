@@ -1,0 +1,128 @@
+"""The web workers' access to the archive and the search index, opened lazily after fork.
+
+Each thread keeps its own read-only ``Archive`` (SQLite connections are not shared between
+threads); each worker process keeps one ``SearchService``, which manages per-thread searchers and
+picks up a new index generation or a swapped rebuild by itself. Nothing is opened at import
+time or in the gunicorn master, so workers never inherit a file handle across fork.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+import weakref
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from archive.config import Settings
+from archive.errors import StoreError
+
+if TYPE_CHECKING:
+    from archive.store import Archive
+    from archive.store.records import ArchiveStats, AuthorSummary
+    from indexer.search import SearchService
+
+T = TypeVar("T")
+
+BUILDING = "L'archive est en cours de construction : revenez dans quelques minutes."
+CACHE_SECONDS = 60.0
+DATALIST_AUTHORS = 500
+
+
+class Services:
+    """One worker's handles on the archive and the index, plus small caches of slow summaries."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._search: SearchService | None = None
+        self._search_pid = 0
+        self._cache: dict[str, tuple[float, Any]] = {}
+        # Weak: a short-lived thread's archive is freed with its thread (the development
+        # server starts one thread per request); gthread workers keep theirs for good.
+        self._opened: weakref.WeakSet[Archive] = weakref.WeakSet()
+
+    def archive(self) -> Archive:
+        """Return this thread's read-only archive, opening it on first use."""
+        archive: Archive | None = getattr(self._local, "archive", None)
+        if archive is not None and getattr(self._local, "pid", None) == os.getpid():
+            return archive
+        from archive.store import Archive
+
+        path = self.settings.database_path
+        if not path.exists():
+            raise StoreError(BUILDING, path=str(path))
+        archive = Archive.open(path, warc_dir=self.settings.warc_dir, readonly=True)
+        self._local.archive = archive
+        self._local.pid = os.getpid()
+        with self._lock:
+            self._opened.add(archive)
+        return archive
+
+    def search(self) -> SearchService:
+        """Return this worker's search service, created on first use in this process."""
+        pid = os.getpid()
+        if self._search is not None and self._search_pid == pid:
+            return self._search
+        from indexer.search import SearchService
+
+        with self._lock:
+            if self._search is None or self._search_pid != pid:
+                self._search = SearchService(
+                    self.settings.index_dir,
+                    self.settings.database_path,
+                    check_seconds=self.settings.searcher_check_seconds,
+                )
+                self._search_pid = pid
+            return self._search
+
+    def cached(self, key: str, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
+        """Return COMPUTE's value, computed at most once per SECONDS in this worker."""
+        now = time.monotonic()
+        entry = self._cache.get(key)
+        if entry is not None and now - entry[0] < seconds:
+            value: T = entry[1]
+            return value
+        value = compute()
+        self._cache[key] = (now, value)
+        return value
+
+    def authors(self) -> list[AuthorSummary]:
+        """Return every author of the archive (cached for a minute)."""
+        return self.cached("authors", lambda: self.archive().authors())
+
+    def datalist_authors(self) -> list[str]:
+        """Return the names offered for completion: the most prolific authors, sorted by name."""
+
+        def compute() -> list[str]:
+            top = sorted(self.authors(), key=lambda a: -a.count)[:DATALIST_AUTHORS]
+            return sorted((a.name for a in top), key=str.casefold)
+
+        return self.cached("datalist", compute)
+
+    def stats(self) -> ArchiveStats:
+        """Return the archive's headline figures (cached briefly)."""
+        return self.cached("stats", lambda: self.archive().stats(), seconds=15.0)
+
+    def close(self) -> None:
+        """Close every handle this object opened (tests and shutdown)."""
+        with self._lock:
+            opened, self._opened = list(self._opened), weakref.WeakSet()
+            search, self._search = self._search, None
+        for archive in opened:
+            self._close_quietly(archive)
+        if search is not None:
+            self._close_quietly(search)
+        self._local = threading.local()
+
+    @staticmethod
+    def _close_quietly(handle: Archive | SearchService) -> None:
+        # A SQLite connection opened by another thread (a server thread) refuses to be closed
+        # from this one; the garbage collector closes it when that thread's objects go.
+        try:
+            handle.close()
+        except sqlite3.ProgrammingError:
+            pass

@@ -1,0 +1,407 @@
+"""Search benchmark: build, update and query the index on replica articles, against SQLite FTS5.
+
+    python bench/search.py --articles 10000 [--queries 100] [--json] [--workdir DIR]
+
+Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
+archive, no HTTP):
+1. the full index build (``indexer.update.update_index(full=True)``): docs/s and size on disk;
+2. the same articles into SQLite FTS5 (``unicode61 remove_diacritics 2``, bm25 with the title
+   weighted 2, ``snippet()``);
+3. 100 new articles: seconds from the start of the incremental update until a warm
+   ``SearchService`` finds them;
+4. warm query latency per kind, in a separate worker process holding one ``SearchService``
+   (result cache off, each query run once), every query with facets and 10 snippets; the same
+   queries on FTS5 with the same work (total, top authors, counts by month, 10 snippets);
+5. the worker's memory (RSS and USS) after its queries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Any
+
+KINDS = ("common", "rare", "two_words", "phrase", "author_filter", "date_sorted", "four_words")
+_WORD = re.compile(r"[^\W\d_]{4,}")
+_FTS_SNIPPET_TOKENS = 24
+
+
+def main() -> None:
+    """Run the benchmark and print a table (or JSON)."""
+    options = _arguments()
+    if options.worker:
+        _worker(Path(options.worker), Path(options.query_file), options.queries)
+        return
+    workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
+        prefix="bench-search-"))
+    try:
+        report = _run(options.articles, options.queries, workdir, options.reuse)
+    finally:
+        if not options.workdir:
+            shutil.rmtree(workdir, ignore_errors=True)
+    if options.json:
+        print(json.dumps(report, indent=2))
+    else:
+        _print_table(report)
+
+
+def _arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--articles", type=int, default=10_000, help="corpus size")
+    parser.add_argument("--queries", type=int, default=100, help="queries per kind")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--workdir", help="keep the archive, index and FTS5 database here")
+    parser.add_argument("--reuse", action="store_true",
+                        help="reuse the archive, index and FTS5 database of --workdir")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--query-file", help=argparse.SUPPRESS)
+    return parser.parse_args()
+
+
+def _log(message: str) -> None:
+    print(f"[{datetime.now():%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+# ---------------------------------------------------------------------- the corpus
+def _article(corpus: Any, i: int) -> Any:
+    from archive.models import Article
+
+    r = corpus.article(i)
+    return Article(url=r.canonical_url, title=r.title, body=r.body, author=r.author,
+                   published=r.published, edition=r.edition, categories=r.categories,
+                   canonical_url=r.canonical_url)
+
+
+def _fill_archive(database: Path, start: int, stop: int, size: int) -> None:
+    from archive.replica.corpus import Corpus
+    from archive.store import Archive
+
+    corpus = Corpus(size=size)
+    seen = datetime.now(UTC)
+    with Archive.open(database) as archive:
+        for chunk in range(start, stop, 1000):
+            with archive.transaction():
+                for i in range(chunk, min(stop, chunk + 1000)):
+                    archive.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
+
+
+def _dir_mb(path: Path) -> float:
+    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
+
+
+# ---------------------------------------------------------------------- FTS5
+def _build_fts(database: Path, fts_path: Path) -> float:
+    from archive.store import Archive
+
+    started = time.perf_counter()
+    fts_path.unlink(missing_ok=True)
+    db = sqlite3.connect(fts_path)
+    try:
+        db.executescript("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;
+            CREATE TABLE docs (id INTEGER PRIMARY KEY, url TEXT, title TEXT, author TEXT,
+                               author_key TEXT, published TEXT, body TEXT);
+            CREATE INDEX docs_author ON docs (author_key);
+            CREATE INDEX docs_published ON docs (published);
+            CREATE VIRTUAL TABLE fts USING fts5(title, body, content='docs', content_rowid='id',
+                                                tokenize='unicode61 remove_diacritics 2');
+        """)
+        with Archive.open(database, readonly=True) as archive, db:
+            rows = ((a.id, a.url, a.title, a.author, a.author_key,
+                     a.published.isoformat() if a.published else None, a.body)
+                    for a in archive.iter_articles())
+            db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.execute("INSERT INTO fts (rowid, title, body) SELECT id, title, body FROM docs")
+        db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
+        db.commit()
+    finally:
+        db.close()
+    return time.perf_counter() - started
+
+
+def _fts_expression(query: dict[str, Any]) -> str:
+    words = query["words"]
+    if query["kind"] == "phrase":
+        return '"' + " ".join(words) + '"'
+    return " ".join(f'"{w}"' for w in words)
+
+
+def _fts_search(db: sqlite3.Connection, query: dict[str, Any]) -> int:
+    """Run one query on FTS5 with the work a result page needs; return the total."""
+    where = ["fts MATCH ?"]
+    params: list[Any] = [_fts_expression(query)]
+    if query.get("author_key"):
+        where.append("d.author_key = ?")
+        params.append(query["author_key"])
+    if query.get("since"):
+        where.append("d.published BETWEEN ? AND ?")
+        params += [query["since"], query["until"]]
+    condition = " AND ".join(where)
+    base = f"FROM fts JOIN docs d ON d.id = fts.rowid WHERE {condition}"
+    order = "d.published DESC" if query.get("sort") == "date" else "bm25(fts, 2.0, 1.0)"
+    top = [row[0] for row in db.execute(f"SELECT d.id {base} ORDER BY {order} LIMIT 10",
+                                        params)]
+    db.execute(f"SELECT d.author_key, count(*) AS n {base} GROUP BY 1 ORDER BY n DESC LIMIT 10",
+               params).fetchall()
+    months = db.execute(f"SELECT substr(d.published, 1, 7), count(*) {base} GROUP BY 1",
+                        params).fetchall()
+    if top:
+        marks = ",".join("?" * len(top))
+        db.execute(
+            f"SELECT rowid, title, snippet(fts, 1, '<mark>', '</mark>', '…', "
+            f"{_FTS_SNIPPET_TOKENS}) FROM fts WHERE fts MATCH ? AND rowid IN ({marks})",
+            [params[0], *top]).fetchall()
+    return sum(n for _, n in months)
+
+
+def _time_fts(fts_path: Path, queries: list[dict[str, Any]]) -> dict[str, list[float]]:
+    db = sqlite3.connect(f"file:{fts_path}?mode=ro", uri=True)
+    try:
+        for query in queries[:: max(1, len(queries) // 50)]:
+            _fts_search(db, query)
+        timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
+        for query in queries:
+            started = time.perf_counter()
+            _fts_search(db, query)
+            timings[query["kind"]].append((time.perf_counter() - started) * 1000)
+    finally:
+        db.close()
+    return timings
+
+
+# ---------------------------------------------------------------------- queries
+def _sample_queries(database: Path, index_dir: Path, per_kind: int,
+                    articles: int) -> list[dict[str, Any]]:
+    """Pick queries from the corpus by document frequency band (deterministic)."""
+    from whoosh.index import open_dir
+
+    from archive.store import Archive
+    from indexer.analysis import FRENCH_STOP_WORDS
+
+    rng = random.Random(7)
+    with Archive.open(database, readonly=True) as archive:
+        ids = sorted(rng.sample(range(1, articles + 1), min(articles, 400)))
+        sample = list(archive.articles(ids).values())
+        authors = sorted(archive.authors(), key=lambda a: (-a.count, a.key))
+    ix = open_dir(str(index_dir / "current"))
+    with ix.searcher() as searcher:
+        analyzer = searcher.schema["body"].analyzer
+        total = searcher.doc_count()
+        df_cache: dict[str, float] = {}
+
+        def df(word: str) -> float:
+            if word not in df_cache:
+                stems = [t.text for t in analyzer(word)]
+                df_cache[word] = (searcher.doc_frequency("body", stems[0]) / total
+                                  if len(stems) == 1 else -1.0)
+            return df_cache[word]
+
+        def words_of(article: Any) -> list[str]:
+            return [w for w in _WORD.findall(article.body) if w.lower() not in FRENCH_STOP_WORDS]
+
+        vocabulary = Counter(w for a in sample for w in set(words_of(a)))
+        candidates = sorted(vocabulary)
+        common = [w for w in candidates if 0.2 <= df(w) <= 0.6]
+        rare = [w for w in candidates if 0 < df(w) < 0.001] or \
+            [w for w in candidates if 0 < df(w) <= 3 / total]
+        mid = [w for w in candidates if 0.01 <= df(w) <= 0.2]
+        queries: list[dict[str, Any]] = []
+
+        def add(kind: str, words: list[str], **extra: Any) -> None:
+            queries.append({"kind": kind, "words": words, **extra})
+
+        for _ in range(per_kind):
+            add("common", [rng.choice(common)])
+            add("rare", [rng.choice(rare)])
+            article = rng.choice(sample)
+            own = [w for w in set(words_of(article)) if 0.005 <= df(w) <= 0.3]
+            own.sort()
+            add("two_words", rng.sample(own, 2) if len(own) >= 2 else [rng.choice(mid)] * 2)
+            add("four_words", rng.sample(own, 4) if len(own) >= 4 else rng.sample(mid, 4))
+            add("phrase", _phrase(rng, sample, df))
+            author = authors[rng.randrange(min(5, len(authors)))]
+            add("author_filter", [rng.choice(mid)], author=author.name, author_key=author.key)
+            year = rng.randrange(2015, 2026)
+            add("date_sorted", [rng.choice(mid)], since=f"{year}-01-01", until=f"{year}-12-31",
+                sort="date")
+    ix.close()
+    for query in queries:
+        words = query["words"]
+        query["text"] = '"' + " ".join(words) + '"' if query["kind"] == "phrase" \
+            else " ".join(words)
+    return queries
+
+
+def _phrase(rng: random.Random, sample: list[Any], df: Any) -> list[str]:
+    for _ in range(200):
+        article = rng.choice(sample)
+        tokens = re.findall(r"[^\W\d_]+|\S", article.body)
+        i = rng.randrange(max(1, len(tokens) - 1))
+        pair = tokens[i:i + 2]
+        if len(pair) == 2 and all(_WORD.fullmatch(w) and df(w) > 0 for w in pair):
+            return pair
+    return [w for w in _WORD.findall(sample[0].body)][:2]
+
+
+# ---------------------------------------------------------------------- the worker
+def _worker(data: Path, query_file: Path, per_kind: int) -> None:
+    """Hold one warm SearchService, time every query once, print timings and memory."""
+    import psutil
+
+    from indexer.search import SearchService
+
+    queries = json.loads(query_file.read_text(encoding="utf-8"))
+    service = SearchService(data / "index", data / "archive.sqlite3", check_seconds=3600,
+                            cache_size=0)
+    timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
+    totals: dict[str, list[int]] = {kind: [] for kind in KINDS}
+    try:
+        warm = queries[:: max(1, len(queries) // 40)]
+        for query in warm:
+            _whoosh_search(service, query)
+        for query in queries:
+            started = time.perf_counter()
+            result = _whoosh_search(service, query)
+            timings[query["kind"]].append((time.perf_counter() - started) * 1000)
+            totals[query["kind"]].append(result.total)
+        memory = psutil.Process().memory_full_info()
+    finally:
+        service.close()
+    print(json.dumps({"timings": timings, "totals": totals,
+                      "rss_mb": memory.rss / 2**20, "uss_mb": memory.uss / 2**20}))
+
+
+def _whoosh_search(service: Any, query: dict[str, Any]) -> Any:
+    return service.search(
+        query["text"], author=query.get("author"),
+        since=date.fromisoformat(query["since"]) if query.get("since") else None,
+        until=date.fromisoformat(query["until"]) if query.get("until") else None,
+        sort=query.get("sort", "relevance"), page_size=10)
+
+
+def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dict[str, Any]:
+    query_file = data / "queries.json"
+    query_file.write_text(json.dumps(queries), encoding="utf-8")
+    proc = subprocess.run(
+        [sys.executable, __file__, "--worker", str(data), "--query-file", str(query_file),
+         "--queries", str(per_kind)],
+        capture_output=True, text=True, check=False, timeout=3600)
+    if proc.returncode != 0:
+        raise SystemExit(f"worker failed:\n{proc.stderr}")
+    result: dict[str, Any] = json.loads(proc.stdout)
+    return result
+
+
+# ---------------------------------------------------------------------- the run
+def _run(articles: int, per_kind: int, workdir: Path, reuse: bool) -> dict[str, Any]:
+    from indexer.search import SearchService
+    from indexer.update import update_index
+
+    workdir.mkdir(parents=True, exist_ok=True)
+    database = workdir / "archive.sqlite3"
+    index_dir = workdir / "index"
+    fts_path = workdir / "fts5.sqlite3"
+    if not reuse:
+        for path in (database, fts_path):
+            path.unlink(missing_ok=True)
+        shutil.rmtree(index_dir, ignore_errors=True)
+        _log(f"writing {articles:,} replica articles into the archive")
+        _fill_archive(database, 0, articles, articles + 100)
+        _log("full index build")
+        report = update_index(database, index_dir, full=True)
+        build_seconds = report.seconds
+        _log(f"built in {build_seconds:.1f} s; FTS5 build")
+        fts_seconds = _build_fts(database, fts_path)
+        (workdir / "build.json").write_text(json.dumps(
+            {"build_seconds": build_seconds, "fts_seconds": fts_seconds}), encoding="utf-8")
+    else:
+        saved = json.loads((workdir / "build.json").read_text(encoding="utf-8"))
+        build_seconds, fts_seconds = saved["build_seconds"], saved["fts_seconds"]
+    index_mb = _dir_mb(Path(index_dir / "current").resolve())
+
+    _log("sampling queries")
+    queries = _sample_queries(database, index_dir, per_kind, articles)
+    _log("timing Whoosh queries in a worker process")
+    worker = _run_worker(workdir, queries, per_kind)
+    _log("timing FTS5 queries")
+    fts = _time_fts(fts_path, queries)
+
+    update_seconds = None
+    if not reuse:
+        _log("incremental update of 100 new articles")
+        service = SearchService(index_dir, database, check_seconds=0, cache_size=0)
+        try:
+            service.search("test")
+            _fill_archive(database, articles, articles + 100, articles + 100)
+            started = time.perf_counter()
+            update_index(database, index_dir)
+            found = service.search("", since=date(1900, 1, 1)).total
+            update_seconds = time.perf_counter() - started
+            if found != articles + 100:
+                _log(f"after the update the service sees {found} articles, not {articles + 100}")
+        finally:
+            service.close()
+
+    kinds = {}
+    for kind in KINDS:
+        whoosh = worker["timings"][kind]
+        fts_times = fts[kind]
+        kinds[kind] = {
+            "p50_ms": round(_percentile(whoosh, 50), 2),
+            "p95_ms": round(_percentile(whoosh, 95), 2),
+            "fts5_p50_ms": round(_percentile(fts_times, 50), 2),
+            "fts5_p95_ms": round(_percentile(fts_times, 95), 2),
+            "median_total": statistics.median(worker["totals"][kind]),
+        }
+    return {
+        "articles": articles,
+        "build_docs_per_s": round(articles / build_seconds, 1),
+        "build_s": round(build_seconds, 1),
+        "fts5_build_s": round(fts_seconds, 1),
+        "index_mb": round(index_mb, 1),
+        "update_100_s": round(update_seconds, 2) if update_seconds is not None else None,
+        "worker_rss_mb": round(worker["rss_mb"], 1),
+        "worker_uss_mb": round(worker["uss_mb"], 1),
+        "queries_per_kind": per_kind,
+        "queries": kinds,
+    }
+
+
+def _percentile(values: list[float], pct: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    rank = (len(ordered) - 1) * pct / 100
+    low = int(rank)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (rank - low)
+
+
+def _print_table(report: dict[str, Any]) -> None:
+    print(f"articles {report['articles']:,}: build {report['build_s']} s "
+          f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s']} s), "
+          f"index {report['index_mb']} MB, 100 new articles searchable in "
+          f"{report['update_100_s']} s, worker RSS {report['worker_rss_mb']} MB "
+          f"(USS {report['worker_uss_mb']} MB)")
+    print(f"{'kind':<14}{'p50 ms':>9}{'p95 ms':>9}{'FTS5 p50':>10}{'FTS5 p95':>10}"
+          f"{'p95 ratio':>11}{'hits':>8}")
+    for kind, row in report["queries"].items():
+        ratio = row["p95_ms"] / row["fts5_p95_ms"] if row["fts5_p95_ms"] else float("nan")
+        print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['fts5_p50_ms']:>10.2f}"
+              f"{row['fts5_p95_ms']:>10.2f}{ratio:>10.1f}x{row['median_total']:>8}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+"""Gunicorn settings for the web front end, read from the same settings as the rest of the product.
+
+``gunicorn -c gunicorn.conf.py wsgi:app``. Two workers of four threads each suit two cores: a
+search is mostly numpy and SQLite work that releases the GIL only in part, so processes give the
+parallelism and threads hide the I/O. No preload: each worker opens the archive and the index
+lazily after fork, and picks up a new index generation by itself (no restart after a crawl).
+"""
+
+from archive.config import load_settings
+
+_settings = load_settings()
+
+bind = _settings.web_bind
+workers = _settings.web_workers
+threads = _settings.web_threads
+worker_class = "gthread"
+preload_app = False
+timeout = 30
+graceful_timeout = 20
+keepalive = 5
+# Recycle workers now and then so a slow leak can never grow without bound (jittered so the
+# workers do not restart together).
+max_requests = 20000
+max_requests_jitter = 2000
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+forwarded_allow_ips = "127.0.0.1,::1"
+proc_name = "notrecontinent-archive"

@@ -1,0 +1,229 @@
+"""French text analysis for the index: the analyzer chains and the filters they are made of.
+
+Whoosh pickles the schema, analyzers included, into every index's TOC: the classes and the
+stemming function below are found again by their import path when an index is opened, so they
+must stay in this module under these names (renaming or moving one requires a full rebuild).
+
+The chain, in order (whoosh-brief §2.3, "option B"):
+tokenizer (keeps ``l'armée``, ``aujourd'hui``, ``Jong-un`` whole) -> lowercase -> elision
+(``l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu'``) -> hyphenated compounds split into
+consecutive positions -> accent folding -> French stop words (kept inside compounds, so ``Jong-un``
+and ``Jong-il`` stay apart) -> Snowball French stemming (PyStemmer, identical to Whoosh's own).
+Folding comes before stemming so that ``Corée`` and ``Coree`` get the same stem; the few
+endings Snowball only knows accented (``-ée``, ``-ées``, ``-ière``) get their accent back for
+the stemmer, so that ``déclarée`` still meets ``déclaré``.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Iterator
+
+import Stemmer
+from whoosh.analysis import (
+    Analyzer,
+    Filter,
+    LowercaseFilter,
+    RegexTokenizer,
+    StemFilter,
+    StopFilter,
+    Token,
+)
+from whoosh.lang import stopwords_for_language
+from whoosh.support.charset import accent_map
+
+APOSTROPHES = "'’ʼ"
+HYPHENS = "-‐‑"
+_APOSTROPHE_CLASS = f"[{re.escape(APOSTROPHES)}]"
+_HYPHEN_CLASS = f"[{re.escape(HYPHENS)}]"
+TOKEN_PATTERN = rf"\w+(?:(?:{_APOSTROPHE_CLASS}|{_HYPHEN_CLASS})\w+)*"
+# Letters only, apostrophes inside: suggestions are words, never numbers or compounds.
+SPELLING_PATTERN = rf"[^\W\d_]+(?:{_APOSTROPHE_CLASS}[^\W\d_]+)*"
+ELIDED_ARTICLES = ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu",
+                   "quoiqu")
+
+_ELISION = re.compile(rf"^(?:{'|'.join(ELIDED_ARTICLES)}){_APOSTROPHE_CLASS}")
+_APOSTROPHE_TO_STRAIGHT = str.maketrans({"’": "'", "ʼ": "'"})
+_COMPOUND_PART = re.compile(rf"[^{re.escape(HYPHENS)}]+")
+_FOLD = {code: (letters.upper() if chr(code).isupper() else letters)
+         for code, letters in {**accent_map, ord("œ"): "oe", ord("Œ"): "OE", ord("æ"): "ae",
+                               ord("Æ"): "AE"}.items()}
+
+
+def fold_accents(text: str) -> str:
+    """Return TEXT with accents and ligatures folded to ASCII, case kept (``Cœur`` -> ``Coeur``)."""
+    return text if text.isascii() else text.translate(_FOLD)
+
+
+def _french_stop_words() -> frozenset[str]:
+    # Whoosh's French list lacks common forms; the folded forms are added because the stop
+    # filter runs after accent folding.
+    words = set(stopwords_for_language("fr")) | {
+        "les", "ils", "elles", "cette", "cet", "ces", "aux", "leurs", "nos", "dont", "ni",
+        "sans", "sous", "chez", "vers", "entre", "lors", "très", "tout", "tous", "toute",
+        "toutes", "cela", "ceci", "celui", "celle", "ceux", "celles", "lesquels", "lesquelles",
+        "laquelle", "lequel", "quel", "quelle", "quels", "quelles", "si", "comme", "donc",
+        "puis", "y", "là", "où",
+    }
+    return frozenset(words | {fold_accents(word) for word in words})
+
+
+FRENCH_STOP_WORDS: frozenset[str] = _french_stop_words()
+
+_stemmers = threading.local()
+_stems: dict[str, str] = {}
+_STEM_CACHE_LIMIT = 300_000
+# Snowball French recognises these endings only with their accents; once folded, the feminine
+# participle `declaree` would keep a stem (`declare`) apart from `declare`/`declar(é)`.
+# A folded word ending so was always accented (armée, idée, première), so the accent is put back
+# for the stemmer and the stem folded again.
+_REACCENTED_ENDINGS = (("ees", "ées"), ("ee", "ée"), ("ieres", "ières"), ("iere", "ière"))
+
+
+def snowball_french(word: str) -> str:
+    """Return the Snowball French stem of WORD as is (PyStemmer; one stemmer per thread)."""
+    stemmer = getattr(_stemmers, "french", None)
+    if stemmer is None:
+        # PyStemmer objects keep internal state: never share one between threads.
+        stemmer = _stemmers.french = Stemmer.Stemmer("french")
+    return str(stemmer.stemWord(word))
+
+
+def stem_french(word: str) -> str:
+    """Return the folded stem of a folded word: Snowball French with accented endings restored."""
+    stem = _stems.get(word)
+    if stem is None:
+        spelled = word
+        for folded, accented in _REACCENTED_ENDINGS:
+            if word.endswith(folded) and len(word) > len(folded) + 1:
+                spelled = word[: -len(folded)] + accented
+                break
+        stem = fold_accents(snowball_french(spelled))
+        if len(_stems) >= _STEM_CACHE_LIMIT:
+            _stems.clear()
+        _stems[word] = stem
+    return stem
+
+
+class ElisionFilter(Filter):
+    """Strip an elided article (``l'``, ``qu'``, ``jusqu’``…) and straighten inner apostrophes."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = t.text
+            if "'" in text or "’" in text or "ʼ" in text:
+                match = _ELISION.match(text)
+                if match:
+                    cut = match.end()
+                    text = text[cut:]
+                    if t.chars:
+                        t.startchar += cut
+                t.text = text.translate(_APOSTROPHE_TO_STRAIGHT)
+            yield t
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+
+class CompoundSplitFilter(Filter):
+    """Split ``nord-coréens`` into ``nord``, ``coréens`` at consecutive positions.
+
+    Parts are flagged ``in_compound`` so that the stop filter keeps ``un`` in ``Jong-un``.
+    Their character offsets point at each part in the original text, for highlighting.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0
+        for t in tokens:
+            text = t.text
+            if "-" not in text and "‐" not in text and "‑" not in text:
+                t.in_compound = False
+                if shift and t.positions:
+                    t.pos += shift
+                yield t
+                continue
+            base = t.startchar if t.chars else 0
+            end = t.endchar if t.chars else 0
+            first_pos = t.pos + shift if t.positions else 0
+            parts = list(_COMPOUND_PART.finditer(text))
+            for i, part in enumerate(parts):
+                t.text = part.group()
+                t.in_compound = True
+                if t.chars:
+                    t.startchar = min(base + part.start(), end)
+                    t.endchar = min(base + part.end(), end)
+                if t.positions:
+                    t.pos = first_pos + i
+                yield t
+            shift += len(parts) - 1
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+
+class AccentFoldFilter(Filter):
+    """Fold accents and ligatures (``armée`` -> ``armee``, ``cœur`` -> ``coeur``)."""
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        for t in tokens:
+            text = t.text
+            if not text.isascii():
+                t.text = text.translate(_FOLD)
+            yield t
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+
+class FrenchStopFilter(Filter):
+    """Drop French stop words, except inside compounds; renumber positions to leave no gaps."""
+
+    def __init__(self, stoplist: frozenset[str] = FRENCH_STOP_WORDS) -> None:
+        self.stops = frozenset(stoplist)
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        stops = self.stops
+        removed = 0
+        for t in tokens:
+            if t.text in stops and not getattr(t, "in_compound", False):
+                if t.removestops:
+                    removed += 1
+                    continue
+                t.stopped = True
+                yield t
+                continue
+            t.stopped = False
+            if removed and t.positions:
+                t.pos -= removed
+            yield t
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, FrenchStopFilter) and other.stops == self.stops
+
+    def __hash__(self) -> int:
+        return hash(self.stops)
+
+
+def french_analyzer(stem: bool = True) -> Analyzer:
+    """Return the French analyzer of the text fields (unstemmed for author names)."""
+    chain = (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | ElisionFilter()
+             | CompoundSplitFilter() | AccentFoldFilter() | FrenchStopFilter())
+    if stem:
+        chain = chain | StemFilter(stemfn=stem_french, cachesize=None)
+    return chain
+
+
+def spelling_analyzer() -> Analyzer:
+    """Return the analyzer of the spelling field: whole words of 3+ letters, accents kept."""
+    return (RegexTokenizer(SPELLING_PATTERN) | LowercaseFilter() | ElisionFilter()
+            | StopFilter(stoplist=FRENCH_STOP_WORDS, minsize=3, renumber=False))

@@ -1,0 +1,131 @@
+"""Per-generation column arrays: the publication day, author and edition of every document.
+
+Loaded once per index generation from Whoosh's sortable columns, they turn date filters,
+date order, author filters and facet counts into numpy operations over matched document
+numbers (milliseconds), where Whoosh's own filters, sorts and facets take hundreds of
+milliseconds to seconds on a large index (research/fastpath/report.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import numpy as np
+from whoosh.searching import Searcher
+from whoosh.util.times import datetime_to_long
+
+NO_DAY = np.iinfo(np.int32).min
+NO_VALUE = -1
+_EPOCH = date(1970, 1, 1)
+_EPOCH_LONG = datetime_to_long(datetime(1970, 1, 1))
+_USEC_PER_DAY = 86_400 * 10**6
+
+
+def day_number(day: date) -> int:
+    """Return DAY as days since 1970-01-01 (the unit of ``Columns.day``)."""
+    return (day - _EPOCH).days
+
+
+@dataclass
+class Codes:
+    """Small integer codes for the distinct values of a keyword column (authors, editions)."""
+
+    values: list[str] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+
+    def code(self, value: str) -> int:
+        """Return the code of VALUE, adding it when new."""
+        found = self.index.get(value)
+        if found is None:
+            found = self.index[value] = len(self.values)
+            self.values.append(value)
+        return found
+
+
+@dataclass
+class Columns:
+    """One index generation's columns, indexed by Whoosh document number."""
+
+    day: np.ndarray          # int32 days since 1970-01-01, NO_DAY when unknown
+    month: np.ndarray        # int32 months since 1970-01 (year * 12 + month - 1 - 1970 * 12)
+    author: np.ndarray       # int32 code into ``authors``, NO_VALUE when unknown
+    edition: np.ndarray      # int32 code into ``editions``, NO_VALUE when unknown
+    live: np.ndarray         # bool, False for deleted documents
+    authors: Codes
+    editions: Codes
+    first_doc_of_author: np.ndarray   # a document number per author code (to read its name)
+
+    @property
+    def doc_count_all(self) -> int:
+        """Number of document slots, deleted ones included."""
+        return int(self.live.shape[0])
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        arrays = (self.day, self.month, self.author, self.edition, self.live,
+                  self.first_doc_of_author)
+        return sum(int(a.nbytes) for a in arrays)
+
+
+def load_columns(searcher: Searcher) -> Columns:
+    """Read the columns of every segment of SEARCHER's generation into numpy arrays."""
+    reader = searcher.reader()
+    total = reader.doc_count_all()
+    day = np.full(total, NO_DAY, dtype=np.int32)
+    author = np.full(total, NO_VALUE, dtype=np.int32)
+    edition = np.full(total, NO_VALUE, dtype=np.int32)
+    live = np.ones(total, dtype=bool)
+    authors, editions = Codes(), Codes()
+    for leaf, base in reader.leaf_readers():
+        count = leaf.doc_count_all()
+        stop = base + count
+        if leaf.has_column("published"):
+            raw = np.fromiter(
+                (v or 0 for v in leaf.column_reader("published", translate=False)),
+                dtype=np.int64, count=count,
+            )
+            known = raw > 0
+            day[base:stop] = np.where(
+                known, (raw - _EPOCH_LONG) // _USEC_PER_DAY, NO_DAY
+            ).astype(np.int32)
+        author[base:stop] = _codes(leaf, "author_key", count, authors)
+        edition[base:stop] = _codes(leaf, "edition", count, editions)
+        if leaf.has_deletions():
+            deleted = np.fromiter(leaf.deleted_docs(), dtype=np.int64)
+            live[base + deleted] = False
+    month = np.full(total, NO_DAY, dtype=np.int32)
+    known_day = day != NO_DAY
+    month[known_day] = (
+        day[known_day].astype("datetime64[D]").astype("datetime64[M]").astype(np.int32)
+    )
+    first = np.full(len(authors.values), -1, dtype=np.int64)
+    if len(authors.values):
+        codes, where = np.unique(author, return_index=True)
+        keep = codes >= 0
+        first[codes[keep]] = where[keep]
+    return Columns(day, month, author, edition, live, authors, editions, first)
+
+
+def _codes(leaf: object, fieldname: str, count: int, codes: Codes) -> np.ndarray:
+    """Return the codes of a keyword column of one segment (NO_VALUE for empty values)."""
+    out = np.full(count, NO_VALUE, dtype=np.int32)
+    if not leaf.has_column(fieldname):  # type: ignore[attr-defined]
+        return out
+    values = leaf.column_reader(fieldname, translate=False)  # type: ignore[attr-defined]
+    known: dict[bytes, int] = {}
+    for i, raw in enumerate(values):
+        if not raw:
+            continue
+        code = known.get(raw)
+        if code is None:
+            text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+            code = known[raw] = codes.code(text)
+        out[i] = code
+    return out
+
+
+def month_parts(month: int) -> tuple[int, int]:
+    """Return (year, month) of a ``Columns.month`` value."""
+    return 1970 + month // 12, month % 12 + 1

@@ -1,0 +1,130 @@
+"""Turn a stored article into the Whoosh document of the index, validated and coerced.
+
+Whoosh must never see a document it cannot take: an ``add_document`` that raises leaves the
+segment corrupt in the forks (whoosh-brief §0.2). So every value is checked and converted here,
+and a document that cannot be made safe is refused with ``InvalidInput`` before it reaches a
+writer.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Any
+
+from archive.authors import author_key as make_author_key
+from archive.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from archive.store import StoredArticle
+
+# C0 controls (but tab and newlines), DEL and the C1 block; unpaired surrogates cannot be
+# encoded as UTF-8 at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+# The tokenizer keeps a run of word characters whole: a pasted blob (base64, a URL without
+# separators) would otherwise become one huge term.
+_OVERLONG_WORD = re.compile(r"\w{200,}")
+MAX_TEXT_CHARS = 2_000_000
+MAX_SHORT_CHARS = 2_000
+# The spelling field takes the title and the lead only: its words are what readers look for
+# (names, places, topics), and the whole body would cost almost half of the indexing time.
+SPELLING_LEAD_CHARS = 800
+
+
+def document_for(article: StoredArticle) -> dict[str, Any]:
+    """Return the index document of ARTICLE; raise InvalidInput if it cannot be indexed."""
+    if not isinstance(article.id, int) or isinstance(article.id, bool) or article.id < 1:
+        raise InvalidInput(f"article id {article.id!r} is not a positive integer")
+    where = f"article {article.id}"
+    url = _short_text(article.url, "url", where)
+    if not url:
+        raise InvalidInput(f"{where} has no URL")
+    title = _short_text(article.title, "title", where)
+    body = _text(article.body, "body", where)
+    if not title and not body:
+        raise InvalidInput(f"{where} has neither a title nor a body")
+    document: dict[str, Any] = {
+        "id": str(article.id),
+        "url": url,
+        "title": title,
+        "body": body,
+        "withdrawn": _status_withdrawn(article.status, where),
+        "spell": f"{title}\n{_lead(body)}",
+    }
+    author = _short_text(article.author, "author", where) if article.author else ""
+    if author:
+        document["author"] = author
+        key = article.author_key if isinstance(article.author_key, str) else ""
+        document["author_key"] = _short_text(key, "author_key", where) or make_author_key(author)
+    published = _published(article.published, where)
+    if published is not None:
+        document["published"] = published
+    edition = _short_text(article.edition, "edition", where) if article.edition else ""
+    if edition:
+        document["edition"] = edition
+    categories = _categories(article.categories, where)
+    if categories:
+        document["categories"] = categories
+    return document
+
+
+def _text(value: object, name: str, where: str) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise InvalidInput(f"{where}: {name} is {type(value).__name__}, not text")
+    if len(value) > MAX_TEXT_CHARS:
+        raise InvalidInput(f"{where}: {name} has {len(value):,} characters, more than "
+                           f"{MAX_TEXT_CHARS:,}")
+    # Replacements keep the length: the index's character offsets must still point into the
+    # text that SQLite holds, which highlighting reads back.
+    text = _CONTROL.sub(" ", value)
+    return _OVERLONG_WORD.sub(lambda match: " " * len(match.group()), text)
+
+
+def _short_text(value: object, name: str, where: str) -> str:
+    text = _text(value, name, where).strip()
+    if len(text) > MAX_SHORT_CHARS:
+        raise InvalidInput(f"{where}: {name} has {len(text):,} characters, more than "
+                           f"{MAX_SHORT_CHARS:,}")
+    return text
+
+
+def _lead(body: str) -> str:
+    if len(body) <= SPELLING_LEAD_CHARS:
+        return body
+    cut = body.rfind(" ", 0, SPELLING_LEAD_CHARS)
+    return body[:cut if cut > 0 else SPELLING_LEAD_CHARS]
+
+
+def _status_withdrawn(status: object, where: str) -> bool:
+    if status not in ("published", "withdrawn"):
+        raise InvalidInput(f"{where}: unknown status {status!r}")
+    return status == "withdrawn"
+
+
+def _published(value: object, where: str) -> datetime | None:
+    # Midnight UTC of the publication day, naive, as Whoosh's DATETIME expects.
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    if not isinstance(value, date):
+        raise InvalidInput(f"{where}: publication date {value!r} is not a date")
+    if not 1900 <= value.year <= 2200:
+        raise InvalidInput(f"{where}: publication date {value.isoformat()} is out of range")
+    return datetime(value.year, value.month, value.day)
+
+
+def _categories(value: object, where: str) -> str:
+    if not value:
+        return ""
+    if isinstance(value, str) or not isinstance(value, tuple | list):
+        raise InvalidInput(f"{where}: categories must be a sequence of names")
+    names = []
+    for name in value:
+        # The KEYWORD field splits on commas: a comma inside one name would make two.
+        text = _short_text(name, "category", where).replace(",", " ").strip()
+        if text:
+            names.append(text)
+    return ",".join(names)

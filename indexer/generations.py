@@ -1,0 +1,186 @@
+"""The live index generation as each thread sees it: one Whoosh searcher per thread.
+
+A searcher is a snapshot. Each thread keeps its own and, at most every ``check_seconds``,
+checks whether ``current`` points at another build (a full rebuild swapped the symlink, which
+Whoosh's ``up_to_date()`` cannot see) or the build has a newer generation (an incremental
+update). Then it opens a new searcher and closes its old one; ``refresh()`` is never called
+(it returns duplicates after a merge in whoosh-reloaded, whoosh-brief §0.2). What depends only on
+the generation (column arrays, result cache, author names) is built once and shared by threads.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from whoosh.index import FileIndex, open_dir
+from whoosh.searching import Searcher
+
+from archive.errors import IndexUnavailable
+from indexer.columns import Columns, load_columns
+
+_RESULT_CACHE_SIZE = 256
+
+
+class ResultCache:
+    """A small, thread-safe LRU of finished results, valid for one generation."""
+
+    def __init__(self, size: int = _RESULT_CACHE_SIZE) -> None:
+        self.size = size
+        self._items: OrderedDict[Any, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Any:
+        """Return the cached value of KEY, or None."""
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Any) -> None:
+        """Remember VALUE under KEY, forgetting the least recently used beyond the size."""
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+
+@dataclass
+class Generation:
+    """What every thread shares about one generation of one build."""
+
+    build: Path
+    number: int
+    doc_count: int
+    columns: Columns
+    change_seq: int | None
+    cache: ResultCache = field(default_factory=ResultCache)
+    author_names: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def key(self) -> tuple[str, int]:
+        """Identity of the generation: the build's real path and Whoosh's generation number."""
+        return str(self.build), self.number
+
+
+@dataclass
+class _ThreadReader:
+    index: FileIndex
+    searcher: Searcher
+    generation: Generation
+    checked_at: float
+
+
+class Generations:
+    """Hands each thread a searcher on the live generation, reopening it when that changes."""
+
+    def __init__(self, index_dir: Path, check_seconds: float = 2.0,
+                 cache_size: int = _RESULT_CACHE_SIZE) -> None:
+        self.index_dir = Path(index_dir)
+        self.check_seconds = check_seconds
+        self.cache_size = cache_size
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self._shared: dict[tuple[str, int], Generation] = {}
+        self._searchers: dict[int, Searcher] = {}
+        self._closed = False
+
+    @property
+    def current_link(self) -> Path:
+        """The symlink (or directory) naming the live build."""
+        return self.index_dir / "current"
+
+    def unavailable(self, why: str = "") -> IndexUnavailable:
+        """Return the error for a missing or unreadable index."""
+        detail = f" ({why})" if why else ""
+        return IndexUnavailable(
+            f"no search index at {self.index_dir}{detail}: run `python -m archive index` first",
+            path=str(self.index_dir),
+        )
+
+    def acquire(self) -> tuple[Searcher, Generation]:
+        """Return this thread's searcher and its generation, reopened if the index moved on."""
+        if self._closed:
+            raise self.unavailable("the search service is closed")
+        reader: _ThreadReader | None = getattr(self._local, "reader", None)
+        now = time.monotonic()
+        if reader is not None and now - reader.checked_at < self.check_seconds:
+            return reader.searcher, reader.generation
+        build = self._live_build()
+        if reader is not None:
+            reader.checked_at = now
+            if build == reader.generation.build:
+                try:
+                    latest = reader.index.latest_generation()
+                except OSError:
+                    latest = reader.generation.number
+                if latest == reader.generation.number:
+                    return reader.searcher, reader.generation
+        fresh = self._open_reader(build, now)
+        if reader is not None:
+            self._release(reader.searcher)
+        self._local.reader = fresh
+        return fresh.searcher, fresh.generation
+
+    def _live_build(self) -> Path:
+        link = self.current_link
+        if not link.exists():
+            raise self.unavailable()
+        return Path(os.path.realpath(link))
+
+    def _open_reader(self, build: Path, now: float) -> _ThreadReader:
+        try:
+            index = open_dir(str(build))
+            searcher = index.searcher()
+        except Exception as exc:  # noqa: BLE001 - any failure to open means "unavailable"
+            raise self.unavailable(f"{type(exc).__name__}: {exc}") from None
+        number = searcher.reader().generation()
+        if number is None:
+            number = index.latest_generation()
+        key = (str(build), int(number))
+        with self._lock:
+            generation = self._shared.get(key)
+            if generation is None:
+                generation = Generation(
+                    build=build, number=int(number), doc_count=searcher.doc_count(),
+                    columns=load_columns(searcher), change_seq=_change_seq(build),
+                    cache=ResultCache(self.cache_size),
+                )
+                # Threads still on an older generation hold their own reference to it.
+                self._shared = {key: generation}
+            self._searchers[id(searcher)] = searcher
+        return _ThreadReader(index, searcher, generation, now)
+
+    def _release(self, searcher: Searcher) -> None:
+        with self._lock:
+            self._searchers.pop(id(searcher), None)
+        searcher.close()
+
+    def close(self) -> None:
+        """Close every searcher opened by any thread."""
+        with self._lock:
+            self._closed = True
+            searchers = list(self._searchers.values())
+            self._searchers.clear()
+            self._shared.clear()
+        for searcher in searchers:
+            searcher.close()
+        self._local = threading.local()
+
+
+def _change_seq(build: Path) -> int | None:
+    """Return the archive change_seq the build has caught up to (its ``sync.json``)."""
+    try:
+        data = json.loads((build / "sync.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    value = data.get("change_seq") if isinstance(data, dict) else None
+    return value if isinstance(value, int) else None

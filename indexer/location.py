@@ -1,0 +1,177 @@
+"""Where the index lives on disk: builds, the ``current`` symlink, and each build's sync state.
+
+Layout under the index directory::
+
+    builds/<UTC timestamp>-<n>/   one Whoosh index per full build, with its sync.json
+    current -> builds/<name>      the live build, swapped atomically (symlink + rename)
+    .lock                         the single-writer lock (indexer.lock)
+
+Readers open the index through ``current`` and notice a swap by its real path: a new build
+starts again at generation 1, so Whoosh's own ``up_to_date()`` cannot see it (whoosh-brief §4.2e).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from whoosh import index
+from whoosh.index import Index
+
+from archive.errors import IndexUnavailable
+
+BUILDS = "builds"
+CURRENT = "current"
+SYNC_FILE = "sync.json"
+# A kill inside Whoosh's TOC write leaves `_MAIN_<gen>.toc.<time>` behind for good.
+STRAY_TOC_PATTERN = "_MAIN_*.toc.*"
+
+
+@dataclass(frozen=True)
+class SyncState:
+    """How far a build has caught up with the archive (``sync.json`` in the build directory)."""
+
+    change_seq: int
+    schema_version: int
+    built_at: str
+    updated_at: str
+
+
+def builds_dir(index_dir: Path) -> Path:
+    """Return the directory holding every build."""
+    return index_dir / BUILDS
+
+
+def current_link(index_dir: Path) -> Path:
+    """Return the path of the ``current`` symlink."""
+    return index_dir / CURRENT
+
+
+def current_build(index_dir: Path) -> Path | None:
+    """Return the real path of the live build, or None when there is none yet."""
+    link = current_link(index_dir)
+    if not link.is_symlink():
+        return None
+    target = Path(os.path.realpath(link))
+    return target if target.is_dir() else None
+
+
+def new_build_dir(index_dir: Path) -> Path:
+    """Create and return an empty directory for a new build, named after the UTC time."""
+    parent = builds_dir(index_dir)
+    parent.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 1000):
+        candidate = parent / f"{stamp}-{n}"
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise IndexUnavailable(f"cannot name a new build in {parent}: too many builds this second",
+                           path=str(parent))
+
+
+def swap_current(index_dir: Path, build: Path) -> None:
+    """Point ``current`` at BUILD atomically: readers see the old build or the new, never none."""
+    link = current_link(index_dir)
+    temporary = index_dir / f".{CURRENT}.{os.getpid()}.tmp"
+    if temporary.is_symlink() or temporary.exists():
+        temporary.unlink()
+    # Relative target: the data directory can be moved or mounted elsewhere.
+    os.symlink(os.path.relpath(build, index_dir), temporary)
+    os.replace(temporary, link)
+    _fsync_dir(index_dir)
+
+
+def read_sync(build: Path) -> SyncState | None:
+    """Return the sync state of BUILD, or None if the build never completed."""
+    try:
+        data = json.loads((build / SYNC_FILE).read_text(encoding="utf-8"))
+        return SyncState(change_seq=int(data["change_seq"]),
+                         schema_version=int(data["schema_version"]),
+                         built_at=str(data["built_at"]), updated_at=str(data["updated_at"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+
+
+def write_sync(build: Path, state: SyncState) -> None:
+    """Record STATE in BUILD atomically (temporary file, fsync, rename)."""
+    path = build / SYNC_FILE
+    temporary = build / f".{SYNC_FILE}.{os.getpid()}.tmp"
+    with open(temporary, "w", encoding="utf-8") as handle:
+        json.dump(asdict(state), handle, indent=2)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(temporary, path)
+    _fsync_dir(build)
+
+
+def open_current(index_dir: Path) -> Index:
+    """Open the live build through ``current``; raise IndexUnavailable if there is none."""
+    link = current_link(index_dir)
+    build = current_build(index_dir)
+    if build is None:
+        raise IndexUnavailable(
+            f"no search index at {index_dir}: run `python -m archive index` first",
+            path=str(index_dir))
+    try:
+        return index.open_dir(str(link))
+    except (OSError, index.EmptyIndexError) as exc:
+        raise IndexUnavailable(f"the search index at {build} cannot be opened ({exc}): "
+                               "run `python -m archive index --full` to rebuild it",
+                               path=str(build)) from exc
+
+
+def remove_stray_files(build: Path, *, older_than: float = 3600.0) -> int:
+    """Delete temporary TOC files a killed commit left in BUILD; return how many."""
+    removed = 0
+    limit = time.time() - older_than
+    for path in build.glob(STRAY_TOC_PATTERN):
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+                removed += 1
+        except FileNotFoundError:
+            continue
+    return removed
+
+
+def prune_builds(index_dir: Path, *, grace_seconds: float) -> list[Path]:
+    """Delete builds that are not live: half-built ones at once, superseded ones after a grace.
+
+    The most recent superseded build is always kept, so an operator can swap back to it.
+    """
+    parent = builds_dir(index_dir)
+    if not parent.is_dir():
+        return []
+    live = current_build(index_dir)
+    limit = time.time() - grace_seconds
+    complete: list[Path] = []
+    removed: list[Path] = []
+    for build in sorted(p for p in parent.iterdir() if p.is_dir()):
+        if live is not None and build.resolve() == live:
+            continue
+        if read_sync(build) is None:
+            shutil.rmtree(build, ignore_errors=True)
+            removed.append(build)
+        else:
+            complete.append(build)
+    for build in complete[:-1]:
+        if build.stat().st_mtime < limit:
+            shutil.rmtree(build, ignore_errors=True)
+            removed.append(build)
+    return removed
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

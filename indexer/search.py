@@ -1,0 +1,502 @@
+"""The search service: the one function behind the CLI, the web pages and the JSON API.
+
+``SearchService.search`` parses the reader's query (``indexer.query``), finds every matching
+document with its score (``indexer.matches``), applies the author, date and edition filters and
+computes the facets on the generation's column arrays (``indexer.columns``), orders by relevance
+or date, and builds the page of hits with highlighted snippets (``indexer.snippets``) whose text
+comes from SQLite. Finished results are cached per index generation.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archive.authors import author_key as make_author_key
+from archive.errors import InvalidInput
+from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
+from indexer.generations import Generation, Generations
+from indexer.matches import EMPTY, Matches, match_all, match_with_whoosh
+from indexer.query import ParsedQuery, make_parser, parse_query
+from indexer.snippets import Highlighter, plain_snippet
+
+SORTS = ("relevance", "date")
+MAX_PAGE_SIZE = 100
+MAX_PAGE = 1000
+TOP_AUTHORS = 10
+SUGGEST_BELOW = 3
+_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a page of results."""
+
+    id: int
+    url: str
+    title: str
+    author: str | None
+    author_key: str | None
+    published: date | None
+    edition: str | None
+    withdrawn: bool
+    snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
+    title_html: str       # title HTML-escaped with <mark> highlights
+    score: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the hit as the JSON object of the CLI and the API."""
+        return {
+            "id": self.id, "url": self.url, "title": self.title, "author": self.author,
+            "author_key": self.author_key,
+            "published": self.published.isoformat() if self.published else None,
+            "edition": self.edition, "withdrawn": self.withdrawn, "snippet": self.snippet,
+            "title_html": self.title_html, "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class AuthorFacet:
+    """An author among the matches, with the number of matching articles."""
+
+    key: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts over ALL the matches (not only the page): top authors, years, months."""
+
+    authors: list[AuthorFacet]
+    years: list[tuple[int, int]]
+    months: list[tuple[int, int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the facets as JSON-ready lists."""
+        return {
+            "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
+            "years": [{"year": y, "count": c} for y, c in self.years],
+            "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
+        }
+
+
+NO_FACETS = Facets([], [], [])
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of results with its totals, facets and notes."""
+
+    query: str
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    hits: list[Hit]
+    facets: Facets
+    suggestion: str | None
+    took_ms: float
+    message: str | None   # a French, user-facing note when the query could not be used as typed
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the result as the JSON object printed by ``search --json``."""
+        return {
+            "query": self.query, "total": self.total, "page": self.page,
+            "page_size": self.page_size, "sort": self.sort,
+            "results": [hit.to_json() for hit in self.hits],
+            "facets": self.facets.to_json(), "suggestion": self.suggestion,
+            "message": self.message, "took_ms": round(self.took_ms, 2),
+        }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the live index is: its build, generation, size and how far it follows the archive."""
+
+    build: str
+    generation: int
+    doc_count: int
+    change_seq: int | None
+
+
+class SearchService:
+    """Searches the live index; safe to share between the threads of one process."""
+
+    def __init__(self, index_dir: Path, database_path: Path, *,
+                 check_seconds: float = 2.0, cache_size: int = 256) -> None:
+        self.index_dir = Path(index_dir)
+        self.database_path = Path(database_path)
+        self._generations = Generations(self.index_dir, check_seconds, cache_size)
+        self._local = threading.local()
+        self._archives: list[Any] = []
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ public API
+    def search(self, query: str, *, author: str | None = None, since: date | None = None,
+               until: date | None = None, edition: str | None = None,
+               sort: str = "relevance", page: int = 1, page_size: int = 10) -> SearchResult:
+        """Return one page of the articles matching QUERY and the filters."""
+        started = time.perf_counter()
+        _check_arguments(sort, page, page_size, since, until)
+        searcher, generation = self._generations.acquire()
+        text = query if isinstance(query, str) else ""
+        key = (text, author, since, until, edition, sort, page, page_size)
+        cached = generation.cache.get(key)
+        if cached is not None:
+            return replace(cached, took_ms=_ms_since(started))
+        result = self._search(searcher, generation, text, author=author, since=since,
+                              until=until, edition=edition, sort=sort, page=page,
+                              page_size=page_size)
+        generation.cache.put(key, result)
+        return replace(result, took_ms=_ms_since(started))
+
+    def more_like(self, article_id: int, limit: int = 5) -> list[Hit]:
+        """Return up to LIMIT articles most like ARTICLE_ID (never the article itself)."""
+        searcher, generation = self._generations.acquire()
+        docnum = searcher.document_number(id=str(article_id))
+        if docnum is None:
+            return []
+        stored = searcher.stored_fields(docnum)
+        bodies = self._bodies([article_id])
+        text = f"{stored.get('title', '')}\n{bodies.get(article_id, '')}"
+        terms = searcher.key_terms_from_text("body", text, numterms=12)
+        if not terms:
+            return []
+        top_weight = max(weight for _, weight in terms) or 1.0
+        query = wq.Or([wq.Term("body", term, boost=weight / top_weight)
+                       for term, weight in terms])
+        matches = self._match(query, searcher, generation.columns)
+        matches = matches.where(matches.docs != docnum)
+        order = _top(matches.scores, generation.columns.day[matches.docs], matches.docs,
+                     "relevance", limit)
+        page = matches.docs[order]
+        return self._hits(searcher, generation, page, matches.scores[order], None,
+                          with_snippets=False)
+
+    def info(self) -> IndexInfo:
+        """Describe the live index; raises IndexUnavailable when there is none."""
+        _, generation = self._generations.acquire()
+        return IndexInfo(build=generation.build.name, generation=generation.number,
+                         doc_count=generation.doc_count, change_seq=generation.change_seq)
+
+    def close(self) -> None:
+        """Close every searcher and archive connection this service opened."""
+        self._generations.close()
+        with self._lock:
+            archives, self._archives = self._archives, []
+        for archive in archives:
+            archive.close()
+
+    def __enter__(self) -> SearchService:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ the search
+    def _search(self, searcher: Searcher, generation: Generation, text: str, *,
+                author: str | None, since: date | None, until: date | None,
+                edition: str | None, sort: str, page: int, page_size: int) -> SearchResult:
+        columns = generation.columns
+        parsed = parse_query(text, self._parser(searcher))
+        if parsed.query is None and not parsed.is_empty:
+            return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None, 0.0,
+                                parsed.message)
+        if parsed.query is None:
+            matches = match_all(columns.live)
+            sort = "date"
+        else:
+            try:
+                matches = self._match(parsed.query, searcher, columns)
+            except Exception:  # noqa: BLE001 - a query Whoosh cannot run is a message, not a 500
+                return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
+                                    0.0, "Votre recherche n'a pas pu être exécutée : "
+                                    "essayez des mots plus simples.")
+        matches = _filtered(matches, columns, author, since, until, edition)
+        total = len(matches)
+        facets = self._facets(searcher, generation, matches.docs)
+        days = columns.day[matches.docs]
+        order = _top(matches.scores, days, matches.docs, sort, page * page_size)
+        order = order[(page - 1) * page_size:]
+        hits = self._hits(searcher, generation, matches.docs[order],
+                          matches.scores[order] if parsed.query is not None else None,
+                          parsed.query)
+        suggestion = None
+        if total < SUGGEST_BELOW and parsed.query is not None:
+            suggestion = _suggestion(parsed.text, searcher)
+        return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
+                            suggestion, 0.0, parsed.message)
+
+    def _match(self, query: wq.Query, searcher: Searcher, columns: Columns) -> Matches:
+        matches = match_with_whoosh(query, searcher)
+        if len(matches) and not columns.live.all():
+            matches = matches.where(columns.live[matches.docs])
+        return matches
+
+    def _parser(self, searcher: Searcher) -> Any:
+        parser = getattr(self._local, "parser", None)
+        if parser is None or parser.schema is not searcher.schema:
+            parser = self._local.parser = make_parser(searcher.schema)
+        return parser
+
+    # ------------------------------------------------------------------ facets and hits
+    def _facets(self, searcher: Searcher, generation: Generation, docs: np.ndarray) -> Facets:
+        if not len(docs):
+            return NO_FACETS
+        columns = generation.columns
+        authors = columns.author[docs]
+        authors = authors[authors != NO_VALUE]
+        author_facets: list[AuthorFacet] = []
+        if len(authors):
+            counts = np.bincount(authors, minlength=len(columns.authors.values))
+            top = np.flatnonzero(counts)
+            top = top[np.lexsort((top, -counts[top]))][:TOP_AUTHORS]
+            for code in top.tolist():
+                author_facets.append(AuthorFacet(columns.authors.values[code],
+                                                 self._author_name(searcher, generation, code),
+                                                 int(counts[code])))
+        months = columns.month[docs]
+        months = months[months != NO_DAY]
+        month_facets: list[tuple[int, int, int]] = []
+        year_counts: dict[int, int] = {}
+        if len(months):
+            values, counts = np.unique(months, return_counts=True)
+            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
+                year, month = month_parts(value)
+                month_facets.append((year, month, count))
+                year_counts[year] = year_counts.get(year, 0) + count
+        return Facets(author_facets, sorted(year_counts.items()), month_facets)
+
+    def _author_name(self, searcher: Searcher, generation: Generation, code: int) -> str:
+        name = generation.author_names.get(code)
+        if name is None:
+            docnum = int(generation.columns.first_doc_of_author[code])
+            stored = searcher.stored_fields(docnum) if docnum >= 0 else {}
+            name = stored.get("author") or generation.columns.authors.values[code]
+            generation.author_names[code] = name
+        return name
+
+    def _hits(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
+              scores: np.ndarray | None, query: wq.Query | None, *,
+              with_snippets: bool = True) -> list[Hit]:
+        docnums = [int(d) for d in docs]
+        if not docnums:
+            return []
+        stored = {d: searcher.stored_fields(d) for d in docnums}
+        ids = {d: _int(stored[d].get("id")) for d in docnums}
+        bodies_by_id = self._bodies([i for i in ids.values() if i is not None])
+        bodies = {d: bodies_by_id.get(ids[d], "") for d in docnums}
+        highlighter = Highlighter(searcher.schema["body"].analyzer)
+        body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
+        if with_snippets and body_terms:
+            snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies)
+        else:
+            snippets = {d: plain_snippet(bodies[d]) for d in docnums}
+        hits = []
+        for i, docnum in enumerate(docnums):
+            fields = stored[docnum]
+            title = fields.get("title") or ""
+            hits.append(Hit(
+                id=ids[docnum] or 0,
+                url=fields.get("url") or "",
+                title=title,
+                author=fields.get("author") or None,
+                author_key=fields.get("author_key") or None,
+                published=_as_date(fields.get("published")),
+                edition=fields.get("edition") or None,
+                withdrawn=bool(fields.get("withdrawn")),
+                snippet=snippets.get(docnum, ""),
+                title_html=highlighter.title_html(title, title_terms),
+                score=float(scores[i]) if scores is not None else None,
+            ))
+        return hits
+
+    def _bodies(self, article_ids: list[int]) -> dict[int, str]:
+        """Return the body text of each article from SQLite ({} when the archive is unreadable)."""
+        if not article_ids:
+            return {}
+        archive = getattr(self._local, "archive", None)
+        if archive is None:
+            try:
+                from archive.store import Archive
+
+                archive = Archive.open(self.database_path, readonly=True)
+            except Exception:  # noqa: BLE001 - snippets degrade to none, search still answers
+                return {}
+            self._local.archive = archive
+            with self._lock:
+                self._archives.append(archive)
+        articles = archive.articles(article_ids)
+        return {i: a.body or "" for i, a in articles.items()}
+
+
+# ---------------------------------------------------------------------- helpers
+def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
+                     until: date | None) -> None:
+    if sort not in SORTS:
+        raise InvalidInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
+        raise InvalidInput(f"page {page!r} is out of range: use 1 to {MAX_PAGE}")
+    if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidInput(f"page size {page_size!r} is out of range: use 1 to {MAX_PAGE_SIZE}")
+    for name, value in (("since", since), ("until", until)):
+        if value is not None and not isinstance(value, date):
+            raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), not {value!r}")
+    if since is not None and until is not None and _plain_date(since) > _plain_date(until):
+        raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
+
+
+def _plain_date(value: date) -> date:
+    return value.date() if isinstance(value, datetime) else value
+
+
+def _filtered(matches: Matches, columns: Columns, author: str | None, since: date | None,
+              until: date | None, edition: str | None) -> Matches:
+    """Apply the author, date and edition filters with the generation's column arrays."""
+    if not len(matches):
+        return matches
+    keep = np.ones(len(matches), dtype=bool)
+    if author is not None and author.strip():
+        code = columns.authors.index.get(make_author_key(author))
+        if code is None:
+            return EMPTY
+        keep &= columns.author[matches.docs] == code
+    if since is not None or until is not None:
+        days = columns.day[matches.docs]
+        keep &= days != NO_DAY
+        if since is not None:
+            keep &= days >= day_number(_plain_date(since))
+        if until is not None:
+            keep &= days <= day_number(_plain_date(until))
+    if edition is not None and edition.strip():
+        code = columns.editions.index.get(edition.strip())
+        if code is None:
+            return EMPTY
+        keep &= columns.edition[matches.docs] == code
+    return matches if keep.all() else matches.where(keep)
+
+
+def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
+         limit: int) -> np.ndarray:
+    """Return the positions of the first LIMIT matches in order (newest first for "date")."""
+    count = int(docs.shape[0])
+    if count == 0 or limit <= 0:
+        return np.zeros(0, dtype=np.int64)
+    days64 = days.astype(np.int64)
+    primary = days64 if sort == "date" else scores
+    candidates = np.arange(count)
+    if count > 4 * limit:
+        threshold = np.partition(primary, count - limit)[count - limit]
+        candidates = np.flatnonzero(primary >= threshold)
+    if sort == "date":
+        keys = (docs[candidates], -scores[candidates], -days64[candidates])
+    else:
+        keys = (docs[candidates], -days64[candidates], -scores[candidates])
+    return candidates[np.lexsort(keys)][:limit]
+
+
+def _positive_terms(query: wq.Query) -> tuple[list[str], list[str]]:
+    """Return the body and title words a result should show marked (never excluded ones)."""
+    body: list[str] = []
+    title: list[str] = []
+
+    def walk(node: wq.Query) -> None:
+        if isinstance(node, wq.Not):
+            return
+        if isinstance(node, wq.AndNot):
+            walk(node.a)
+            return
+        if isinstance(node, wq.Term):
+            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
+                else None
+            if target is not None and isinstance(node.text, str):
+                target.append(node.text)
+            return
+        if isinstance(node, wq.Phrase):
+            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
+                else None
+            if target is not None:
+                target.extend(w for w in node.words if isinstance(w, str))
+            return
+        for child in node.children():
+            walk(child)
+
+    walk(query)
+    return body, title
+
+
+def _suggestion(text: str, searcher: Searcher) -> str | None:
+    """Return TEXT with unknown words replaced by the closest indexed ones, or None."""
+    reader = searcher.reader()
+    if "spell" not in searcher.schema:
+        return None
+    corrector = searcher.corrector("spell")
+    changed = False
+
+    analyzer = searcher.schema["spell"].analyzer
+
+    def fix(match: re.Match[str]) -> str:
+        nonlocal changed
+        word = match.group()
+        if word in _OPERATOR_WORDS or len(word) < 3:
+            return word
+        lowered = word.lower()
+        tokens = [t.text for t in analyzer(lowered)]
+        # Only plain words are corrected: an elided or hyphenated word is left as typed.
+        if tokens != [lowered] or ("spell", lowered) in reader:
+            return word
+        found = []
+        # A shared prefix keeps the corrector fast (prefix 0 takes seconds on a large
+        # vocabulary); the first letter is also tried with the accents readers leave out.
+        for variant in _first_letter_variants(lowered):
+            found = corrector.suggest(variant, limit=1, maxdist=2, prefix=2)
+            if found:
+                break
+        if not found or found[0] == lowered:
+            return word
+        changed = True
+        return str(found[0])
+
+    try:
+        suggested = _WORD.sub(fix, text)
+    except Exception:  # noqa: BLE001 - a suggestion is a nicety, never a failure
+        return None
+    return suggested if changed else None
+
+
+_ACCENTED_INITIALS = {"e": "éèê", "a": "àâ", "o": "ô", "i": "î", "u": "û", "c": "ç"}
+
+
+def _first_letter_variants(word: str) -> list[str]:
+    """Return WORD, then WORD with its first letter accented the usual French ways."""
+    return [word] + [f"{accented}{word[1:]}" for accented in _ACCENTED_INITIALS.get(word[0], "")]
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return None
+
+
+def _int(value: object) -> int | None:
+    try:
+        return int(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def _ms_since(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0

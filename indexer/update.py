@@ -1,0 +1,390 @@
+"""Bring the search index in step with the archive: incremental updates and full rebuilds.
+
+One run at a time holds the index lock (``indexer.lock``). An incremental run follows the
+archive's ``change_seq`` cursor from the value recorded in the live build's ``sync.json``, one
+batch per commit: each batch is de-duplicated by article id (Whoosh keeps both copies when one
+writer updates an id twice), its documents are validated before any writer sees them, and
+the writer is cancelled and the batch redone without a document Whoosh refuses. ``sync.json``
+is written after the commit, so a run killed in between re-applies that batch (idempotently,
+``update_document`` in a new writer). A full rebuild goes into a new build directory, is
+swapped in atomically through the ``current`` symlink, then catches up with the changes made
+while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from whoosh import index
+from whoosh.index import Index
+
+from archive.errors import IndexUnavailable, InvalidInput, StoreError
+from indexer.documents import document_for
+from indexer.location import (
+    SyncState,
+    current_build,
+    new_build_dir,
+    open_current,
+    prune_builds,
+    read_sync,
+    remove_stray_files,
+    swap_current,
+    write_sync,
+)
+from indexer.lock import IndexLock
+from indexer.schema import SCHEMA_VERSION, build_schema
+
+if TYPE_CHECKING:
+    from archive.store import Archive, StoredArticle
+
+__all__ = ["IndexReport", "open_current", "update_index"]
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+
+BATCH_SIZE = 1000
+LIMIT_MB = 256
+# Below this many articles, starting writer processes costs more than it saves.
+PARALLEL_MIN_ARTICLES = 2000
+# Superseded builds are kept this long (the latest one always), for readers still on them.
+BUILD_GRACE_SECONDS = 3600.0
+STRAY_FILE_AGE_SECONDS = 3600.0
+WRITER_TIMEOUT_SECONDS = 10.0
+MAX_REPORTED_INVALID = 20
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    """What one indexing run did."""
+
+    added: int
+    updated: int
+    flagged: int
+    skipped_invalid: int
+    change_seq: int
+    build: str
+    seconds: float
+    full: bool
+    documents: int = 0
+    optimized: bool = False
+    invalid: tuple[str, ...] = ()
+
+    @property
+    def removed(self) -> int:
+        """Withdrawn articles flagged in the index (they are never deleted from it)."""
+        return self.flagged
+
+    def summary(self) -> str:
+        """Return the one-line summary printed by ``python -m archive index``."""
+        kind = "full rebuild: " if self.full else ""
+        optimized = ", optimized" if self.optimized else ""
+        return (f"index: {kind}{self.added} added, {self.updated} updated, {self.flagged} flagged "
+                f"withdrawn, {self.skipped_invalid} invalid skipped in {self.seconds:.1f} s; "
+                f"build {self.build}; change_seq {self.change_seq}; "
+                f"{self.documents} documents{optimized}")
+
+
+@dataclass
+class _Counts:
+    added: int = 0
+    updated: int = 0
+    flagged: int = 0
+    invalid: list[str] = field(default_factory=list)
+
+    def skip(self, message: str) -> None:
+        log.warning("not indexed: %s", message)
+        self.invalid.append(message)
+
+
+class _FastBuildFailed(Exception):
+    """The one-commit build lost a document or a writer process: build again with care."""
+
+
+def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
+                 optimize: bool = False, progress: Progress | None = None) -> IndexReport:
+    """Bring the index under INDEX_DIR in step with the archive; raise IndexLocked if busy."""
+    started = time.monotonic()
+    if not database_path.exists():
+        raise StoreError(f"no archive at {database_path}: run `python -m archive crawl URL` first",
+                         path=str(database_path))
+    with IndexLock(index_dir):
+        prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+        from archive.store import Archive
+
+        with Archive.open(database_path, readonly=True) as archive:
+            build = current_build(index_dir)
+            state = read_sync(build) if build is not None else None
+            counts = _Counts()
+            rebuild = (full or build is None or state is None
+                       or state.schema_version != SCHEMA_VERSION)
+            if rebuild:
+                build, state = _full_build(archive, index_dir, counts, progress)
+            assert build is not None and state is not None
+            remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
+            ix = index.open_dir(str(build))
+            try:
+                state = _apply_changes(ix, archive, build, state, counts, progress)
+                if optimize:
+                    ix.optimize()
+                    state = replace(state, updated_at=_now())
+                    write_sync(build, state)
+                documents = ix.doc_count()
+            finally:
+                ix.close()
+        if rebuild:
+            prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+    return IndexReport(
+        added=counts.added, updated=counts.updated, flagged=counts.flagged,
+        skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,
+        seconds=time.monotonic() - started, full=rebuild, documents=documents,
+        optimized=optimize, invalid=tuple(counts.invalid[:MAX_REPORTED_INVALID]),
+    )
+
+
+def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
+                progress: Progress | None) -> tuple[Path, SyncState]:
+    # The cursor is read before the articles: whatever changes meanwhile has a later
+    # change_seq and is applied again by the catch-up that follows the swap.
+    change_seq = archive.max_change_seq()
+    total = archive.stats().articles
+    procs = _writer_processes(total)
+    build = new_build_dir(index_dir)
+    try:
+        try:
+            _fill_fast(build, archive.iter_articles(), procs, counts, progress, total)
+        except _FastBuildFailed as exc:
+            log.warning("fast full build failed (%s); building again one batch at a time", exc)
+            shutil.rmtree(build, ignore_errors=True)
+            build = new_build_dir(index_dir)
+            fresh = _Counts()
+            _fill_careful(build, archive.iter_articles(), fresh, progress, total)
+            counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
+                                                            fresh.invalid)
+        now = _now()
+        state = SyncState(change_seq=change_seq, schema_version=SCHEMA_VERSION, built_at=now,
+                          updated_at=now)
+        write_sync(build, state)
+    except OSError as exc:
+        shutil.rmtree(build, ignore_errors=True)
+        raise IndexUnavailable(f"cannot write the new index build {build}: {exc}",
+                               path=str(build)) from exc
+    except BaseException:
+        shutil.rmtree(build, ignore_errors=True)
+        raise
+    swap_current(index_dir, build)
+    return build, state
+
+
+def _fill_fast(build: Path, articles: Iterable[StoredArticle], procs: int, counts: _Counts,
+               progress: Progress | None, total: int) -> None:
+    """Write every article in one writer (several processes if worth it) and one commit."""
+    ix = index.create_in(str(build), build_schema())
+    try:
+        kwargs: dict[str, Any] = {"limitmb": LIMIT_MB}
+        if procs > 1:
+            kwargs.update(procs=procs, multisegment=True)
+        writer = ix.writer(**kwargs)
+        written = 0
+        seen: set[str] = set()
+        try:
+            for done, document in enumerate(_documents(articles, counts), start=1):
+                if document["id"] in seen:
+                    continue
+                seen.add(document["id"])
+                try:
+                    writer.add_document(**document)
+                except OSError:
+                    raise
+                except Exception as exc:
+                    raise _FastBuildFailed(
+                        f"article {document['id']}: {type(exc).__name__}: {exc}") from exc
+                written += 1
+                _count_new(document, counts)
+                if procs > 1 and written % 100 == 0:
+                    _check_workers(writer)
+                if progress is not None and done % 100 == 0:
+                    progress(done, total)
+            writer.commit()
+        except BaseException:
+            _cancel(writer)
+            raise
+        if ix.doc_count() != written:
+            raise _FastBuildFailed(f"{written} documents written but "
+                                       f"{ix.doc_count()} in the index")
+    finally:
+        ix.close()
+    if progress is not None:
+        progress(total, total)
+
+
+def _fill_careful(build: Path, articles: Iterable[StoredArticle], counts: _Counts,
+                  progress: Progress | None, total: int) -> None:
+    """Write the articles batch by batch, each batch redone without a document Whoosh refuses."""
+    ix = index.create_in(str(build), build_schema())
+    try:
+        done = 0
+        batch: dict[str, dict[str, Any]] = {}
+        for document in _documents(articles, counts):
+            batch[document["id"]] = document
+            if len(batch) >= BATCH_SIZE:
+                done += _write_new(ix, list(batch.values()), counts)
+                batch = {}
+                if progress is not None:
+                    progress(done, total)
+        if batch:
+            _write_new(ix, list(batch.values()), counts)
+    finally:
+        ix.close()
+
+
+def _write_new(ix: Index, documents: list[dict[str, Any]], counts: _Counts) -> int:
+    refused = _write_batch(ix, documents, update=True)
+    refused_ids = {document["id"] for document, _ in refused}
+    for document, reason in refused:
+        counts.skip(f"article {document['id']}: {reason}")
+    for document in documents:
+        if document["id"] not in refused_ids:
+            _count_new(document, counts)
+    return len(documents)
+
+
+def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, counts: _Counts,
+                   progress: Progress | None) -> SyncState:
+    """Apply every archive change after STATE's change_seq, one committed batch at a time."""
+    first = state.change_seq
+    last = archive.max_change_seq()
+    while True:
+        changes = archive.changes_since(state.change_seq, limit=BATCH_SIZE)
+        if not changes:
+            break
+        reached = max(article.change_seq for article in changes)
+        if reached <= state.change_seq:
+            raise StoreError(f"the archive's change_seq went backwards ({reached} after "
+                             f"{state.change_seq}): check {build.name}'s sync.json")
+        latest: dict[int, StoredArticle] = {}
+        for article in changes:
+            previous = latest.get(article.id)
+            if previous is None or article.change_seq >= previous.change_seq:
+                latest[article.id] = article
+        documents = list(_documents(latest.values(), counts))
+        if documents:
+            with ix.searcher() as searcher:
+                known = {d["id"] for d in documents
+                         if searcher.document_number(id=d["id"]) is not None}
+            refused = _write_batch(ix, documents, update=True)
+            refused_ids = {document["id"] for document, _ in refused}
+            for document, reason in refused:
+                counts.skip(f"article {document['id']}: {reason}")
+            for document in documents:
+                if document["id"] in refused_ids:
+                    continue
+                if document["withdrawn"]:
+                    counts.flagged += 1
+                elif document["id"] in known:
+                    counts.updated += 1
+                else:
+                    counts.added += 1
+        state = replace(state, change_seq=reached, updated_at=_now())
+        write_sync(build, state)
+        if progress is not None:
+            progress(min(reached, last) - first, max(last - first, 1))
+    return state
+
+
+def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
+                 update: bool) -> list[tuple[dict[str, Any], str]]:
+    """Commit DOCUMENTS in one writer; return those Whoosh refused, with the reason.
+
+    A refused document is never left in a writer: that writer is cancelled (a caught
+    ``add_document`` failure corrupts the segment) and the batch is redone without it.
+    """
+    refused: list[tuple[dict[str, Any], str]] = []
+    pending = list(documents)
+    while True:
+        writer = _writer(ix)
+        bad: tuple[int, str] | None = None
+        try:
+            write = writer.update_document if update else writer.add_document
+            for position, document in enumerate(pending):
+                try:
+                    write(**document)
+                except OSError:
+                    raise
+                except Exception as exc:
+                    bad = (position, f"{type(exc).__name__}: {exc}")
+                    break
+            if bad is None:
+                writer.commit()
+                return refused
+        except OSError as exc:
+            _cancel(writer)
+            raise IndexUnavailable(f"cannot write the index at {ix.storage.folder}: {exc}",
+                                   path=str(ix.storage.folder)) from exc
+        except BaseException:
+            _cancel(writer)
+            raise
+        _cancel(writer)
+        position, reason = bad
+        refused.append((pending.pop(position), reason))
+
+
+def _writer(ix: Index) -> Any:
+    try:
+        return ix.writer(limitmb=LIMIT_MB, timeout=WRITER_TIMEOUT_SECONDS, delay=0.25)
+    except index.LockError as exc:
+        raise IndexUnavailable(f"the index at {ix.storage.folder} is locked by a process that "
+                               "does not hold the indexing lock; is an old indexer still "
+                               "running?", path=str(ix.storage.folder)) from exc
+
+
+def _cancel(writer: Any) -> None:
+    try:
+        writer.cancel()
+    except Exception as exc:  # noqa: BLE001 - the original error matters more than this one
+        log.debug("cancelling the writer failed: %s", exc)
+
+
+def _check_workers(writer: Any) -> None:
+    # A worker that dies takes its documents with it, and the parent would block on a full
+    # job queue: notice it while adding, not at commit.
+    for task in getattr(writer, "tasks", ()):
+        if task.exitcode is not None:
+            raise _FastBuildFailed(f"a writer process exited with code {task.exitcode}")
+
+
+def _documents(articles: Iterable[StoredArticle], counts: _Counts) -> Iterator[dict[str, Any]]:
+    for article in articles:
+        try:
+            yield document_for(article)
+        except InvalidInput as exc:
+            counts.skip(exc.message)
+
+
+def _count_new(document: dict[str, Any], counts: _Counts) -> None:
+    if document["withdrawn"]:
+        counts.flagged += 1
+    else:
+        counts.added += 1
+
+
+def _writer_processes(articles: int) -> int:
+    if articles < PARALLEL_MIN_ARTICLES:
+        return 1
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:
+        cores = os.cpu_count() or 1
+    return max(1, min(2, cores))
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")

@@ -1,0 +1,45 @@
+"""Builders shared by the search tests: a real SQLite archive and a real index in tmp_path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+from archive.authors import author_slug
+from archive.models import Article
+from archive.store import Archive
+from indexer.search import SearchService
+from indexer.update import update_index
+
+SEEN = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+def article(slug: str, title: str, body: str, author: str | None = "Moussa Diop",
+            published: date | None = date(2024, 1, 15), edition: str = "sn") -> Article:
+    """Return an article as the parser would, at a platform-like URL."""
+    day = published or date(2024, 1, 1)
+    url = f"https://{edition}.notrecontinent.com/{day:%Y/%m/%d}/{slug}/"
+    return Article(url=url, title=title, body=body, author=author, published=published,
+                   edition=edition, canonical_url=url)
+
+
+def archive_and_index(data_dir: Path, articles: Iterable[Article]) -> dict[str, int]:
+    """Save ARTICLES into the archive, bring the index up to date; return ids by URL."""
+    ids: dict[str, int] = {}
+    with Archive.open(data_dir / "archive.sqlite3") as archive:
+        for item in articles:
+            ids[item.url] = archive.save_article(item, capture_id=None, seen_at=SEEN).article_id
+    update_index(data_dir / "archive.sqlite3", data_dir / "index")
+    return ids
+
+
+def service_for(data_dir: Path, check_seconds: float = 0.0) -> SearchService:
+    """Return a search service over DATA_DIR's archive and index."""
+    return SearchService(data_dir / "index", data_dir / "archive.sqlite3",
+                         check_seconds=check_seconds)
+
+
+def slug_of(name: str) -> str:
+    """Return a slug usable in a test URL."""
+    return author_slug(name)
