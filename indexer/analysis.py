@@ -106,7 +106,7 @@ def stem_french(word: str) -> str:
     return stem
 
 
-class ElisionFilter(Filter):
+class ElisionFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
     """Strip an elided article (``l'``, ``qu'``, ``jusqu’``…) and straighten inner apostrophes."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -129,7 +129,7 @@ class ElisionFilter(Filter):
         return hash(self.__class__.__name__)
 
 
-class CompoundSplitFilter(Filter):
+class CompoundSplitFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
     """Split ``nord-coréens`` into ``nord``, ``coréens`` at consecutive positions.
 
     Parts are flagged ``in_compound`` so that the stop filter keeps ``un`` in ``Jong-un``.
@@ -168,7 +168,7 @@ class CompoundSplitFilter(Filter):
         return hash(self.__class__.__name__)
 
 
-class AccentFoldFilter(Filter):
+class AccentFoldFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
     """Fold accents and ligatures (``armée`` -> ``armee``, ``cœur`` -> ``coeur``)."""
 
     def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -185,7 +185,7 @@ class AccentFoldFilter(Filter):
         return hash(self.__class__.__name__)
 
 
-class FrenchStopFilter(Filter):
+class FrenchStopFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
     """Drop French stop words, except inside compounds; renumber positions to leave no gaps."""
 
     def __init__(self, stoplist: frozenset[str] = FRENCH_STOP_WORDS) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import numpy as np
 from whoosh.searching import Searcher
@@ -82,10 +83,7 @@ def load_columns(searcher: Searcher) -> Columns:
         count = leaf.doc_count_all()
         stop = base + count
         if leaf.has_column("published"):
-            raw = np.fromiter(
-                (v or 0 for v in leaf.column_reader("published", translate=False)),
-                dtype=np.int64, count=count,
-            )
+            raw = numeric_column(leaf.column_reader("published", translate=False), count)
             known = raw > 0
             day[base:stop] = np.where(
                 known, (raw - _EPOCH_LONG) // _USEC_PER_DAY, NO_DAY
@@ -93,8 +91,9 @@ def load_columns(searcher: Searcher) -> Columns:
         author[base:stop] = _codes(leaf, "author_key", count, authors)
         edition[base:stop] = _codes(leaf, "edition", count, editions)
         if leaf.has_deletions():
-            deleted = np.fromiter(leaf.deleted_docs(), dtype=np.int64)
-            live[base + deleted] = False
+            kept = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
+            live[base:stop] = False
+            live[base + kept] = True
     month = np.full(total, NO_DAY, dtype=np.int32)
     known_day = day != NO_DAY
     month[known_day] = (
@@ -113,7 +112,8 @@ def _codes(leaf: object, fieldname: str, count: int, codes: Codes) -> np.ndarray
     out = np.full(count, NO_VALUE, dtype=np.int32)
     if not leaf.has_column(fieldname):  # type: ignore[attr-defined]
         return out
-    values = leaf.column_reader(fieldname, translate=False)  # type: ignore[attr-defined]
+    values = bytes_column(leaf.column_reader(fieldname, translate=False),  # type: ignore[attr-defined]
+                          count)
     known: dict[bytes, int] = {}
     for i, raw in enumerate(values):
         if not raw:
@@ -124,6 +124,43 @@ def _codes(leaf: object, fieldname: str, count: int, codes: Codes) -> np.ndarray
             code = known[raw] = codes.code(text)
         out[i] = code
     return out
+
+
+def numeric_column(reader: Any, count: int) -> np.ndarray:
+    """Return a numeric column of one segment as int64, read in one piece when possible.
+
+    Reading value by value costs a file read each (the index is read through files, not
+    mmap): seconds per generation at 100,000 articles. Whoosh's numeric column is a packed
+    big-endian array, so it is read at once; any other reader is iterated.
+    """
+    try:
+        typecode, fixedlen, stored = reader._typecode, reader._fixedlen, reader._count
+        dtype = np.dtype(typecode).newbyteorder(">")
+        raw = reader._dbfile.get(reader._basepos, fixedlen * min(stored, count))
+        values = np.frombuffer(raw, dtype=dtype)
+        if len(values) < count:
+            padding = np.full(count - len(values), reader._default, dtype=dtype)
+            values = np.concatenate([values, padding])
+    except (AttributeError, TypeError, ValueError, OverflowError):
+        values = np.array([v or 0 for v in reader][:count], dtype=np.uint64)
+    # Whoosh's "no value" for an unsigned column is its largest value: -1 once signed.
+    return values.astype(np.int64)
+
+
+def bytes_column(reader: Any, count: int) -> list[bytes]:
+    """Return a variable-length bytes column of one segment, read in one piece when possible."""
+    try:
+        lengths = list(reader._lengths)[:count]
+        data = reader._dbfile.get(reader._basepos, sum(lengths))
+    except (AttributeError, TypeError):
+        return list(reader)[:count]
+    values: list[bytes] = []
+    position = 0
+    for length in lengths:
+        values.append(data[position:position + length])
+        position += length
+    values.extend(b"" for _ in range(count - len(values)))
+    return values
 
 
 def month_parts(month: int) -> tuple[int, int]:

@@ -124,7 +124,7 @@ def _categories(value: object, where: str) -> str:
     names = []
     for name in value:
         # The KEYWORD field splits on commas: a comma inside one name would make two.
-        text = _short_text(name, "category", where).replace(",", " ").strip()
+        text = " ".join(_short_text(name, "category", where).replace(",", " ").split())
         if text:
             names.append(text)
     return ",".join(names)

@@ -129,10 +129,11 @@ def open_current(index_dir: Path) -> Index:
 
 
 def remove_stray_files(build: Path, *, older_than: float = 3600.0) -> int:
-    """Delete temporary TOC files a killed commit left in BUILD; return how many."""
+    """Delete temporary files a killed run left in BUILD (TOC, sync state); return how many."""
     removed = 0
     limit = time.time() - older_than
-    for path in build.glob(STRAY_TOC_PATTERN):
+    strays = [*build.glob(STRAY_TOC_PATTERN), *build.glob(f".{SYNC_FILE}.*.tmp")]
+    for path in strays:
         try:
             if path.stat().st_mtime < limit:
                 path.unlink()
@@ -147,6 +148,8 @@ def prune_builds(index_dir: Path, *, grace_seconds: float) -> list[Path]:
 
     The most recent superseded build is always kept, so an operator can swap back to it.
     """
+    for link in index_dir.glob(f".{CURRENT}.*.tmp"):
+        link.unlink(missing_ok=True)
     parent = builds_dir(index_dir)
     if not parent.is_dir():
         return []

@@ -10,10 +10,14 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 from __future__ import annotations
 
 from dataclasses import dataclass
+from math import log
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
+
+from indexer.postings import UnexpectedLayout, field_lengths, read_positions, read_postings
 
 
 @dataclass(frozen=True)
@@ -59,3 +63,185 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
         sort = np.argsort(order, kind="stable")
         order, values = order[sort], values[sort]
     return Matches(order, values)
+
+
+_SCORED_FIELDS = frozenset({"title", "body", "author"})
+_POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
+
+
+class MatchEngine:
+    """Evaluates a query over one searcher with numpy: words, AND, OR, NOT and AND NOT.
+
+    Term postings come from ``indexer.postings`` and are scored with Whoosh's own BM25F
+    formula and statistics, so documents and scores are Whoosh's; any other kind of subquery
+    (phrases above all) is evaluated by Whoosh's matcher and combined.
+    """
+
+    def __init__(self, searcher: Searcher, lengths: dict[str, np.ndarray]) -> None:
+        self.searcher = searcher
+        self.leaves = searcher.reader().leaf_readers()
+        self.size = searcher.doc_count_all()
+        self.lengths = lengths
+        weighting = searcher.weighting
+        self.enabled = type(weighting) is BM25F
+        self.weighting = weighting
+
+    def match(self, query: wq.Query) -> Matches:
+        """Return every document QUERY matches, with Whoosh's score."""
+        if not self.enabled:
+            return match_with_whoosh(query, self.searcher)
+        try:
+            return self._node(query)
+        except UnexpectedLayout:
+            self.enabled = False
+            return match_with_whoosh(query, self.searcher)
+
+    def _node(self, query: wq.Query) -> Matches:
+        if isinstance(query, wq.Term) and query.fieldname in _SCORED_FIELDS:
+            return self._term(query)
+        if isinstance(query, wq.And):
+            return self._and(query)
+        if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
+                isinstance(sub, wq.Not) for sub in query.subqueries):
+            return self._scaled(self._union([self._node(sub) for sub in query.subqueries]),
+                                query.boost)
+        if isinstance(query, wq.AndNot):
+            return self._scaled(self._minus(self._node(query.a), self._node(query.b)),
+                                query.boost)
+        if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS \
+                and query.slop == 1 and all(isinstance(w, str) for w in query.words):
+            return self._phrase(query)
+        return match_with_whoosh(query, self.searcher)
+
+    def _and(self, query: wq.And) -> Matches:
+        positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
+        if not positives:
+            return match_with_whoosh(query, self.searcher)
+        result: Matches | None = None
+        for sub in positives:
+            found = self._node(sub)
+            result = found if result is None else self._intersect(result, found)
+            if not len(result):
+                return EMPTY
+        assert result is not None
+        for sub in query.subqueries:
+            if isinstance(sub, wq.Not):
+                # Whoosh's matcher for NOT scores every document it lets through with its
+                # boost: the same constant keeps scores identical to Whoosh's.
+                result = self._minus(result, self._node(sub.query))
+                result = Matches(result.docs, result.scores + sub.boost)
+        return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
+
+    def _term(self, query: wq.Term) -> Matches:
+        field = query.fieldname
+        fieldobj = self.searcher.schema[field]
+        try:
+            btext = fieldobj.to_bytes(query.text)
+        except ValueError:
+            return EMPTY
+        docs: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        frequency = 0
+        for leaf, base in self.leaves:
+            found = read_postings(leaf, field, btext)
+            if found is not None:
+                docs.append(found[0] + base)
+                weights.append(found[1])
+                frequency += found[2]
+        if not docs:
+            return EMPTY
+        ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
+        tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
+        # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
+        idf = log(self.size / (frequency + 1)) + 1
+        avgfl = self.searcher.avg_field_length(field) or 1
+        b = self.weighting._field_B.get(field, self.weighting.B)
+        k1 = self.weighting.K1
+        lengths = self._lengths(field)[ids]
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        if query.boost != 1.0:
+            scores = scores * query.boost
+        return Matches(ids, scores)
+
+    def _lengths(self, field: str) -> np.ndarray:
+        lengths = self.lengths.get(field)
+        if lengths is None:
+            parts = [field_lengths(leaf, field) for leaf, _ in self.leaves]
+            lengths = np.concatenate(parts) if parts else np.ones(0)
+            self.lengths[field] = lengths
+        return lengths
+
+    def _phrase(self, query: wq.Phrase) -> Matches:
+        """Documents where the words follow each other, scored as Whoosh does (sum of words).
+
+        The documents holding every word are found in numpy; positions are then read only
+        for those documents, from only the posting blocks that hold them.
+        """
+        field = query.fieldname
+        words = [self._term(wq.Term(field, word)) for word in query.words]
+        together: Matches | None = None
+        for found in words:
+            together = found if together is None else self._intersect(together, found)
+            if not len(together):
+                return EMPTY
+        assert together is not None
+        fieldobj = self.searcher.schema[field]
+        btexts = [fieldobj.to_bytes(word) for word in query.words]
+        keep = np.zeros(len(together), dtype=bool)
+        for leaf, base in self.leaves:
+            stop = base + leaf.doc_count_all()
+            lo, hi = np.searchsorted(together.docs, [base, stop])
+            if lo == hi:
+                continue
+            local = (together.docs[lo:hi] - base).tolist()
+            starts: np.ndarray | None = None
+            for i, btext in enumerate(btexts):
+                owners, places = read_positions(leaf, field, btext, local)
+                # A phrase starts at p in a document when word i is at p + i.
+                keys = owners * _POSITION_SPAN + (places - i)
+                starts = keys if starts is None else np.intersect1d(starts, keys)
+                if not len(starts):
+                    break
+            if starts is not None and len(starts):
+                keep[lo + np.unique(starts // _POSITION_SPAN)] = True
+        result = together.where(keep)
+        return self._scaled(result, query.boost)
+
+    def _intersect(self, a: Matches, b: Matches) -> Matches:
+        if len(a) > len(b):
+            a, b = b, a
+        dense = np.zeros(self.size, dtype=np.float64)
+        present = np.zeros(self.size, dtype=bool)
+        dense[b.docs] = b.scores
+        present[b.docs] = True
+        keep = present[a.docs]
+        docs = a.docs[keep]
+        return Matches(docs, a.scores[keep] + dense[docs])
+
+    def _union(self, parts: list[Matches]) -> Matches:
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return EMPTY
+        if len(parts) == 1:
+            return parts[0]
+        dense = np.zeros(self.size, dtype=np.float64)
+        present = np.zeros(self.size, dtype=bool)
+        for part in parts:
+            dense[part.docs] += part.scores
+            present[part.docs] = True
+        docs = np.flatnonzero(present).astype(np.int64)
+        return Matches(docs, dense[docs])
+
+    def _minus(self, a: Matches, b: Matches) -> Matches:
+        if not len(a) or not len(b):
+            return a
+        present = np.zeros(self.size, dtype=bool)
+        present[b.docs] = True
+        return a.where(~present[a.docs])
+
+    @staticmethod
+    def _scaled(matches: Matches, boost: float) -> Matches:
+        if boost == 1.0 or not len(matches):
+            return matches
+        return Matches(matches.docs, matches.scores * boost)
+

@@ -89,7 +89,7 @@ def clean_query_text(text: str) -> tuple[str, list[str]]:
         text = cut.rsplit(" ", 1)[0] if " " in cut else cut
         notes.append(f"Votre recherche a été raccourcie à {MAX_QUERY_CHARS} caractères.")
     text = text.translate(_QUOTES)
-    # Words are ANDed already, so a "+" prefix changes nothing (Whoosh would make the rest optional).
+    # Words are ANDed already, so "+" changes nothing (Whoosh would make the other words optional).
     text = _PLUS.sub("", text)
     text = _UNSUPPORTED.sub(" ", text)
     text = _fix_fields(text)

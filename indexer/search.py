@@ -25,8 +25,8 @@ from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
-from indexer.matches import EMPTY, Matches, match_all, match_with_whoosh
-from indexer.query import ParsedQuery, make_parser, parse_query
+from indexer.matches import EMPTY, MatchEngine, Matches, match_all
+from indexer.query import make_parser, parse_query
 from indexer.snippets import Highlighter, plain_snippet
 
 SORTS = ("relevance", "date")
@@ -152,7 +152,7 @@ class SearchService:
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
         key = (text, author, since, until, edition, sort, page, page_size)
-        cached = generation.cache.get(key)
+        cached: SearchResult | None = generation.cache.get(key)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
         result = self._search(searcher, generation, text, author=author, since=since,
@@ -176,7 +176,7 @@ class SearchService:
         top_weight = max(weight for _, weight in terms) or 1.0
         query = wq.Or([wq.Term("body", term, boost=weight / top_weight)
                        for term, weight in terms])
-        matches = self._match(query, searcher, generation.columns)
+        matches = self._match(query, searcher, generation)
         matches = matches.where(matches.docs != docnum)
         order = _top(matches.scores, generation.columns.day[matches.docs], matches.docs,
                      "relevance", limit)
@@ -218,7 +218,7 @@ class SearchService:
             sort = "date"
         else:
             try:
-                matches = self._match(parsed.query, searcher, columns)
+                matches = self._match(parsed.query, searcher, generation)
             except Exception:  # noqa: BLE001 - a query Whoosh cannot run is a message, not a 500
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, "Votre recherche n'a pas pu être exécutée : "
@@ -238,8 +238,9 @@ class SearchService:
         return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
                             suggestion, 0.0, parsed.message)
 
-    def _match(self, query: wq.Query, searcher: Searcher, columns: Columns) -> Matches:
-        matches = match_with_whoosh(query, searcher)
+    def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
+        columns = generation.columns
+        matches = MatchEngine(searcher, generation.field_lengths).match(query)
         if len(matches) and not columns.live.all():
             matches = matches.where(columns.live[matches.docs])
         return matches
@@ -296,13 +297,15 @@ class SearchService:
         stored = {d: searcher.stored_fields(d) for d in docnums}
         ids = {d: _int(stored[d].get("id")) for d in docnums}
         bodies_by_id = self._bodies([i for i in ids.values() if i is not None])
-        bodies = {d: bodies_by_id.get(ids[d], "") for d in docnums}
+        bodies = {d: bodies_by_id.get(ids[d] or 0, "") for d in docnums}
         highlighter = Highlighter(searcher.schema["body"].analyzer)
         body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
         if with_snippets and body_terms:
             snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies)
         else:
             snippets = {d: plain_snippet(bodies[d]) for d in docnums}
+        titles = highlighter.titles_html(
+            searcher, title_terms, {d: stored[d].get("title") or "" for d in docnums})
         hits = []
         for i, docnum in enumerate(docnums):
             fields = stored[docnum]
@@ -317,7 +320,7 @@ class SearchService:
                 edition=fields.get("edition") or None,
                 withdrawn=bool(fields.get("withdrawn")),
                 snippet=snippets.get(docnum, ""),
-                title_html=highlighter.title_html(title, title_terms),
+                title_html=titles[docnum],
                 score=float(scores[i]) if scores is not None else None,
             ))
         return hits

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from whoosh.analysis import Analyzer, Token
 from whoosh.highlight import (
@@ -18,10 +19,11 @@ from whoosh.highlight import (
     Fragment,
     HtmlFormatter,
     PinpointFragmenter,
-    WholeFragmenter,
     highlight,
 )
 from whoosh.searching import Searcher
+
+from indexer.postings import UnexpectedLayout, read_characters
 
 SNIPPET_CHARS = 200
 _SURROUND = 60
@@ -56,14 +58,21 @@ class Highlighter:
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
 
-    def title_html(self, title: str, terms: Iterable[str]) -> str:
-        """Return TITLE escaped, with the words of TERMS (index forms) marked."""
-        termset = frozenset(terms)
-        if not termset or not title:
-            return html.escape(title, quote=False)
-        marked = highlight(title, termset, self.analyzer, WholeFragmenter(), MarkFormatter(),
-                           top=1)
-        return marked or html.escape(title, quote=False)
+    def titles_html(self, searcher: Searcher, terms: Iterable[str],
+                    titles: Mapping[int, str]) -> dict[int, str]:
+        """Return each stored title (by document number) escaped, its matched words marked."""
+        termset = sorted(set(terms))
+        offsets = _offsets(searcher, "title", termset, sorted(titles)) if termset else {}
+        marked: dict[int, str] = {}
+        for docnum, title in titles.items():
+            tokens = offsets.get(docnum)
+            if tokens and tokens[-1].endchar <= len(title):
+                # The stored title and its offsets come from the same document: they fit.
+                marked[docnum] = str(MarkFormatter().format(
+                    [Fragment(title, tokens, 0, len(title))]))
+            else:
+                marked[docnum] = html.escape(title, quote=False)
+        return marked
 
     def body_snippets(self, searcher: Searcher, field: str, terms: Iterable[str],
                       bodies: Mapping[int, str]) -> dict[int, str]:
@@ -102,29 +111,45 @@ class Highlighter:
 def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
              docnums: Sequence[int]) -> dict[int, list[Token]]:
     """Return the matched words of each document, as tokens carrying character offsets."""
-    reader = searcher.reader()
     fieldobj = searcher.schema[field]
     found: dict[int, list[Token]] = {}
-    for text in terms:
-        btext = fieldobj.to_bytes(text)
-        if (field, btext) not in reader:
+    for leaf, base in searcher.reader().leaf_readers():
+        stop = base + leaf.doc_count_all()
+        local = [d - base for d in docnums if base <= d < stop]
+        if not local:
             continue
-        matcher = searcher.postings(field, btext)
-        for docnum in docnums:
+        for text in terms:
+            btext = fieldobj.to_bytes(text)
+            try:
+                places_by_doc = read_characters(leaf, field, btext, local)
+            except UnexpectedLayout:
+                places_by_doc = _characters_from_matcher(leaf, field, btext, local)
+            for doc, places in places_by_doc.items():
+                tokens = found.setdefault(doc + base, [])
+                for pos, start, end in places[:_MAX_TOKENS]:
+                    tokens.append(Token(text=text, pos=pos, startchar=start, endchar=end,
+                                        matched=True))
+    for tokens in found.values():
+        tokens.sort(key=lambda t: t.startchar)
+    return found
+
+
+def _characters_from_matcher(leaf: Any, field: str, btext: bytes,
+                             docnums: Sequence[int]) -> dict[int, list[tuple[int, int, int]]]:
+    """Whoosh's own (slower) way to the same offsets, for a segment of another layout."""
+    if (field, btext) not in leaf:
+        return {}
+    matcher = leaf.postings(field, btext)
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    for docnum in sorted(docnums):
+        if not matcher.is_active():
+            break
+        if matcher.id() < docnum:
+            matcher.skip_to(docnum)
             if not matcher.is_active():
                 break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-                if not matcher.is_active():
-                    break
-            if matcher.id() != docnum:
-                continue
-            places = found.setdefault(docnum, [])
-            for pos, start, end in matcher.value_as("characters")[:_MAX_TOKENS]:
-                places.append(Token(text=text, pos=pos, startchar=start, endchar=end,
-                                    matched=True))
-    for places in found.values():
-        places.sort(key=lambda t: t.startchar)
+        if matcher.id() == docnum:
+            found[docnum] = list(matcher.value_as("characters"))
     return found
 
 

@@ -27,6 +27,7 @@ from whoosh import index
 from whoosh.index import Index
 
 from archive.errors import IndexUnavailable, InvalidInput, StoreError
+from archive.store import Archive
 from indexer.documents import document_for
 from indexer.location import (
     SyncState,
@@ -43,7 +44,7 @@ from indexer.lock import IndexLock
 from indexer.schema import SCHEMA_VERSION, build_schema
 
 if TYPE_CHECKING:
-    from archive.store import Archive, StoredArticle
+    from archive.store import StoredArticle
 
 __all__ = ["IndexReport", "open_current", "update_index"]
 
@@ -118,19 +119,16 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                          path=str(database_path))
     with IndexLock(index_dir):
         prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
-        from archive.store import Archive
-
         with Archive.open(database_path, readonly=True) as archive:
-            build = current_build(index_dir)
-            state = read_sync(build) if build is not None else None
             counts = _Counts()
-            rebuild = (full or build is None or state is None
-                       or state.schema_version != SCHEMA_VERSION)
-            if rebuild:
+            live = None if full else _live_build(index_dir)
+            rebuild = live is None
+            if live is None:
                 build, state = _full_build(archive, index_dir, counts, progress)
-            assert build is not None and state is not None
+                ix = index.open_dir(str(build))
+            else:
+                build, state, ix = live
             remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
-            ix = index.open_dir(str(build))
             try:
                 state = _apply_changes(ix, archive, build, state, counts, progress)
                 if optimize:
@@ -148,6 +146,19 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         seconds=time.monotonic() - started, full=rebuild, documents=documents,
         optimized=optimize, invalid=tuple(counts.invalid[:MAX_REPORTED_INVALID]),
     )
+
+
+def _live_build(index_dir: Path) -> tuple[Path, SyncState, Index] | None:
+    """Return the live build, its sync state and its open index; None if it must be rebuilt."""
+    build = current_build(index_dir)
+    state = read_sync(build) if build is not None else None
+    if build is None or state is None or state.schema_version != SCHEMA_VERSION:
+        return None
+    try:
+        return build, state, index.open_dir(str(build))
+    except (OSError, index.EmptyIndexError) as exc:
+        log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)
+        return None
 
 
 def _full_build(archive: Archive, index_dir: Path, counts: _Counts,

@@ -219,13 +219,13 @@ def test_phrases_match_with_or_without_the_hyphen(tiny_index: Index) -> None:
 def test_highlights_mark_the_original_accented_text(tiny_index: Index) -> None:
     with tiny_index.searcher() as searcher:
         parser = MultifieldParser(["title", "body"], tiny_index.schema)
-        results = searcher.search(parser.parse("armee coreenne"), limit=None)
-        results.formatter = HtmlFormatter(tagname="mark", classname="", termclass="")
+        results = searcher.search(parser.parse('armee "nord coreenne"'), limit=None)
+        results.formatter = HtmlFormatter(tagname="mark")
         hit = next(h for h in results if h["id"] == "1")
-        assert "<mark>armée</mark>" in hit.highlights("title")
-        assert "<mark>nord</mark>-<mark>coréenne</mark>" in hit.highlights("title")
-        body = hit.highlights("body", text=DOCS["1"][1])
-        assert "l'<mark>armée</mark>" in body
+        title = re.sub(r"<mark[^>]*>", "<mark>", hit.highlights("title"))
+        body = re.sub(r"<mark[^>]*>", "<mark>", hit.highlights("body", text=DOCS["1"][1]))
+    assert "<mark>armée</mark> <mark>nord</mark>-<mark>coréenne</mark>" in title
+    assert "salué l'<mark>armée</mark>" in body
 
 
 def test_body_is_indexed_with_character_offsets_but_not_stored(tiny_index: Index) -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from search_fixtures import archive_and_index, article, service_for
 
 from archive.parser import parse_page
 from archive.replica.corpus import Corpus
 from archive.replica.server import serve_replica
 from indexer.analysis import french_analyzer
 from indexer.search import SearchService
-from search_fixtures import archive_and_index, article, service_for
 
 ARTICLES = [
     article("armee-russe-nord-coreens", "L'armée russe renforcée par des soldats",

@@ -13,6 +13,7 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
+from archive.errors import InvalidInput
 from archive.replica import Corpus, RunningReplica, serve_replica
 from archive.replica.corpus import ReplicaArticle
 from archive.replica.theme import BOILERPLATE
@@ -324,3 +325,46 @@ def test_serving_a_listing_of_a_100k_corpus_stays_fast(client: httpx.Client) -> 
         api = client.get(running.urls["sn"] + "/wp-json/wp/v2/posts", params={"per_page": 100})
         assert int(api.headers["x-wp-total"]) > 30_000
     assert re.match(r"http://127\.0\.0\.1:\d+/\d{4}/\d{2}/\d{2}/", link)
+
+
+def test_serving_an_unknown_edition_fails_cleanly(corpus: Corpus) -> None:
+    with pytest.raises(ValueError, match="edition"):
+        serve_replica(corpus, ["sn", "zz"])
+
+
+def test_editions_take_consecutive_ports_when_a_port_is_given(corpus: Corpus) -> None:
+    import socket
+
+    for _attempt in range(5):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+        try:
+            running = serve_replica(corpus, port=port)
+        except InvalidInput:
+            continue
+        with running:
+            assert list(running.urls.values()) == [
+                f"http://127.0.0.1:{port + k}" for k in range(3)]
+        return
+    pytest.fail("no three consecutive free ports found in five attempts")
+
+
+def test_sitemaps_and_listings_page_at_the_sizes_asked(corpus: Corpus,
+                                                       client: httpx.Client) -> None:
+    expected = {corpus.article(i).path for i in corpus.in_edition("sn")}
+    with serve_replica(corpus, ["sn"], sitemap_page_size=7, listing_page_size=4) as small:
+        base = small.urls["sn"]
+        index = ET.fromstring(client.get(base + "/wp-sitemap.xml").content)
+        subs = [loc.text or "" for loc in index.iter(SITEMAP + "loc") if "posts-post" in
+                (loc.text or "")]
+        assert len(subs) == -(-len(expected) // 7)
+        seen: list[str] = []
+        for sub in subs:
+            seen += [loc.text or "" for loc in
+                     ET.fromstring(client.get(sub).content).iter(SITEMAP + "loc")]
+        assert sorted(seen) == sorted(base + path for path in expected)
+        home = _soup(client.get(base + "/"))
+        assert len(home.select("h2.entry-title a")) == 4
+        head = client.head(base + corpus.article(corpus.in_edition("sn")[0]).path)
+        assert head.status_code == 200 and head.content == b""

@@ -9,10 +9,11 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from search_fixtures import archive_and_index, article, service_for
+from search_fixtures import SEEN, archive_and_index, article, service_for
 
 from archive.errors import IndexUnavailable, InvalidInput
 from archive.store import Archive
@@ -147,6 +148,30 @@ def test_any_query_text_returns_a_result(service: SearchService, text: str) -> N
     assert result.total >= 0
 
 
+@pytest.mark.parametrize("text", [
+    "vaccination", "santé numéro", "vaccination OU infirmiers", "vaccination SAUF numéro",
+    "santé -district", "titre:santé", "auteur:diop vaccination", '"campagne 7"',
+    "(santé OU sécurité) vaccination NOT balise", "inconnu", "sanitaire",
+    '"ministère de la santé"', '"santé publique" OU "campagne 3"', 'titre:"publique numéro"',
+    '"publique santé"', "infirmiers-district"])
+def test_numpy_matching_agrees_with_whoosh(data: Path, text: str) -> None:
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.matches import MatchEngine, match_with_whoosh
+    from indexer.query import make_parser, parse_query
+
+    build = os.path.realpath(data / "index" / "current")
+    index = FileStorage(build, supports_mmap=False, readonly=True).open_index()
+    with index.searcher() as searcher:
+        query = parse_query(text, make_parser(searcher.schema)).query
+        assert query is not None
+        engine = MatchEngine(searcher, {})
+        fast, slow = engine.match(query), match_with_whoosh(query, searcher)
+        assert engine.enabled, "the W3 posting reader fell back to Whoosh's matchers"
+        assert fast.docs.tolist() == slow.docs.tolist()
+        assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
+
+
 def test_more_like_never_returns_the_article_itself(service: SearchService) -> None:
     target = service.search("santé numéro 7").hits[0]
     related = service.more_like(target.id, limit=5)
@@ -183,7 +208,7 @@ def test_full_rebuild_swap_is_seen_without_restart(tmp_path: Path) -> None:
         before = svc.info().build
         with Archive.open(tmp_path / "archive.sqlite3") as archive:
             archive.save_article(article("deux", "Deux", "Le choléra revient."),
-                                 capture_id=None, seen_at=date(2025, 1, 2))  # type: ignore[arg-type]
+                                 capture_id=None, seen_at=SEEN)
         update_index(tmp_path / "archive.sqlite3", tmp_path / "index", full=True)
         assert svc.info().build != before
         assert svc.search("choléra").total == 2
@@ -247,3 +272,40 @@ def test_cli_without_index_exits_7(run_cli) -> None:  # type: ignore[no-untyped-
 def test_cli_bad_options_exit_2(run_cli, args) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run_cli("search", "santé", *args)
     assert code == 2 and "Traceback" not in err
+
+
+def test_updated_article_is_found_once_with_its_new_text(tmp_path: Path) -> None:
+    from whoosh.filedb.filestore import FileStorage
+
+    from indexer.matches import MatchEngine, match_with_whoosh
+    from indexer.query import make_parser, parse_query
+
+    first = [article(f"grippe-{i}", f"Grippe {i}", f"La grippe saisonnière {i} arrive.")
+             for i in range(5)]
+    archive_and_index(tmp_path, first)
+    changed = article("grippe-2", "Grippe 2", "La rougeole remplace la grippe saisonnière.")
+    archive_and_index(tmp_path, [changed, article("grippe-9", "Grippe 9", "Encore la grippe.")])
+    with service_for(tmp_path) as svc:
+        assert svc.search("grippe").total == 6
+        assert [h.url for h in svc.search("rougeole").hits] == [changed.url]
+    build = os.path.realpath(tmp_path / "index" / "current")
+    index = FileStorage(build, supports_mmap=False, readonly=True).open_index()
+    with index.searcher() as searcher:
+        parser = make_parser(searcher.schema)
+        for text in ("grippe", '"grippe saisonnière"', "grippe SAUF rougeole"):
+            query = parse_query(text, parser).query
+            fast, slow = MatchEngine(searcher, {}).match(query), match_with_whoosh(query, searcher)
+            live = np.array([not searcher.reader().is_deleted(d) for d in fast.docs], dtype=bool)
+            assert fast.where(live).docs.tolist() == slow.docs.tolist()
+
+
+def test_article_without_date_is_listed_last_and_never_in_date_filters(tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [
+        article("date-connue", "Variole connue", "La variole.", published=date(2024, 2, 2)),
+        article("sans-date", "Variole sans date", "La variole encore.", published=None),
+    ])
+    with service_for(tmp_path) as svc:
+        by_date = svc.search("variole", sort="date")
+        assert [h.published for h in by_date.hits] == [date(2024, 2, 2), None]
+        assert svc.search("variole", since=date(1900, 1, 1)).total == 1
+        assert svc.search("variole").facets.years == [(2024, 1)]

@@ -70,6 +70,8 @@ def test_pages_explain_the_archive_is_being_built_when_nothing_is_there(tmp_path
     for url in ("/", "/recherche?q=eau", "/auteurs", "/article/1"):
         page = html(client, url, 503)
         assert "en cours de construction" in page
+    building = client.get("/")
+    assert building.headers["Retry-After"] and building.headers["Cache-Control"] == "no-store"
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.get_json()["status"] == "unavailable"

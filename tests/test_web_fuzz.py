@@ -108,3 +108,32 @@ def test_search_endpoints_never_answer_500(fuzz_app: Flask) -> None:
 
     check()
     assert statuses == {200, 400}, "the fuzzer must reach both valid and invalid requests"
+
+
+path_parts = st.one_of(
+    st.integers(min_value=-10, max_value=2**70).map(str),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="/?#"),
+            min_size=1, max_size=30),
+)
+PATH_TEMPLATES = (
+    "/article/{0}", "/article/{0}/version/{1}", "/article/{0}/diff?de={1}&a={1}",
+    "/api/articles/{0}", "/auteur/{0}", "/archives/{0}/", "/archives/{0}/{1}/",
+    "/auteur/{0}?page={1}", "/archives/2020/?page={0}",
+)
+
+
+def test_path_endpoints_never_answer_500(fuzz_app: Flask) -> None:
+    from urllib.parse import quote
+
+    client = fuzz_app.test_client()
+
+    @settings(max_examples=250, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(st.sampled_from(PATH_TEMPLATES), path_parts, path_parts)
+    def check(template: str, first: str, second: str) -> None:
+        url = template.format(quote(first, safe=""), quote(second, safe=""))
+        response = client.get(url)
+        response.close()
+        assert response.status_code in (200, 400, 404), (url, response.status_code)
+
+    check()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
 from archive.cli import settings_from
@@ -20,6 +22,18 @@ def command(ctx: click.Context, full: bool, optimize: bool) -> None:
     leaves the served index as it was; the next run completes the work.
     """
     settings = settings_from(ctx)
-    report = update_index(settings.database_path, settings.index_dir, full=full,
-                          optimize=optimize)
+    shown = False
+
+    def show_progress(done: int, total: int) -> None:
+        nonlocal shown
+        shown = True
+        click.echo(f"\rindex: {done:,}/{total:,}", nl=False, err=True)
+
+    try:
+        report = update_index(settings.database_path, settings.index_dir, full=full,
+                              optimize=optimize,
+                              progress=show_progress if sys.stderr.isatty() else None)
+    finally:
+        if shown:
+            click.echo("", err=True)
     click.echo(report.summary())

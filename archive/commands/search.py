@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import sys
 from datetime import date
 
 import click
@@ -93,4 +94,4 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_human(result, tty=click.get_text_stream("stdout").isatty())
+        _print_human(result, tty=sys.stdout.isatty())

@@ -84,6 +84,7 @@ class Crawler:
         progress: ProgressCallback | None = None,
         max_articles: int | None = None,
         backoff: float = 0.5,
+        retry_after_cap: float = 60.0,
     ) -> None:
         self.archive = archive
         self.sites = list(sites)
@@ -102,7 +103,7 @@ class Crawler:
         self.client.headers["User-Agent"] = user_agent(settings.contact_url)
         self.fetcher = Fetcher(
             self.client, self.scheduler, max_bytes=settings.max_page_bytes,
-            refuse=self._refusal, backoff=backoff,
+            refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
         )
         self._withdrawn_urls: set[str] = set()
         self._known = 0
@@ -133,11 +134,11 @@ class Crawler:
             report.counts.update(counts)
             report.errors.extend(errors)
             report.notes.append(f"resumed run {run_id} after an interruption")
-        cpu = {"discovery": 0.0, "parse": 0.0, "store": 0.0}
+        cpu = {"parse": 0.0, "store": 0.0}
         report.cpu_seconds = cpu
         try:
             found = self._discover(run_id, report)
-            complete = all(site.complete for site in found if site.reachable)
+            complete = all(site.complete for site in found)
             stopped = self._drain(run_id, report, journal, cpu)
             status = COMPLETE if complete and not stopped else PARTIAL
             if stopped:
@@ -171,7 +172,6 @@ class Crawler:
     # ---- discovery
 
     def _discover(self, run_id: int, report: CrawlReport) -> list[SiteDiscovery]:
-        started = time.thread_time()
         since = self._last_complete_start()
         found = [SiteDiscovery(site) for site in self.sites]
         with ThreadPoolExecutor(self.settings.crawl_concurrency) as pool:
@@ -190,17 +190,19 @@ class Crawler:
             listed.extend((url, "article", hint) for url, hint in (g for g in group if g))
         self.archive.enqueue(run_id, listed)
         self.archive.mark_listed(run_id, (url for url, _, _ in listed))
-        rechecks = self._rechecks(run_id, {url for url, _, _ in listed})
+        crawled = {site.site for site in found if site.reachable and site.robots is not None
+                   and (site.robots.allow_all or site.robots.parsed is not None)}
+        rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
         self._known = len(listed) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
             report.sites.append(site.to_json())
             report.counts["skipped_by_robots"] += site.skipped_by_robots
+            report.notes.extend(site.notes)
             for problem in site.errors:
                 report.error(problem["url"], problem["kind"], problem["detail"])
             if not site.reachable:
                 report.error(site.site, "unreachable", "the site did not answer robots.txt")
-        report.cpu_seconds["discovery"] = time.thread_time() - started
         return found
 
     def _discover_site(self, found: SiteDiscovery, since: datetime | None) -> None:
@@ -210,13 +212,21 @@ class Crawler:
             found.error(found.site, "internal", f"discovery stopped: {type(exc).__name__}: {exc}")
 
     def _discover_channels(self, found: SiteDiscovery, since: datetime | None) -> None:
-        rules, _ = read_robots(self.fetcher, found.site)
+        rules, answer = read_robots(self.fetcher, found.site)
         found.requests += 1
         if rules is None:
             return
         found.robots = rules
         self.robots[found.site] = rules
         self.scheduler.set_delay(found.site, rules.crawl_delay)
+        if answer.error == "offsite":
+            found.error(found.site, "offsite_redirect",
+                        f"{found.site} redirects elsewhere ({answer.detail}): crawl the address "
+                        "it redirects to instead")
+            return
+        if not rules.allow_all and rules.parsed is None:
+            found.error(f"{found.site}/robots.txt", "robots_unavailable", rules.note)
+            return
         SiteDiscoverer(self.fetcher, found, rest_since=since).run()
 
     def _last_complete_start(self) -> dict[str, datetime]:
@@ -235,7 +245,7 @@ class Crawler:
                 break
         return starts
 
-    def _rechecks(self, run_id: int, listed: set[str]) -> int:
+    def _rechecks(self, run_id: int, listed: set[str], crawled: set[str]) -> int:
         """Queue archived articles no listing named (a 404/410 tells they were withdrawn)."""
         queued: list[tuple[str, str, str | None]] = []
         foreign: set[str] = set()
@@ -247,7 +257,7 @@ class Crawler:
                 continue
             if article.withdrawn:
                 self._withdrawn_urls.add(url)
-            elif url not in listed:
+            elif url not in listed and site in crawled:
                 queued.append((url, "recheck", None))
         self._foreign_sites = foreign
         return self.archive.enqueue(run_id, queued) if queued else 0

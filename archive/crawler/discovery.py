@@ -64,6 +64,7 @@ class SiteDiscovery:
     errors: list[dict[str, str]] = field(default_factory=list)
     requests: int = 0
     skipped_by_robots: int = 0
+    notes: list[str] = field(default_factory=list)
 
     @property
     def reachable(self) -> bool:
@@ -137,11 +138,7 @@ class SiteDiscoverer:
     def run(self) -> SiteDiscovery:
         """Run every channel that applies and return what was found."""
         found = self.found
-        rest_open, rest_complete = True, False
-        if self.rest_since is not None:
-            rest_open, _ = self._rest(since=self.rest_since)
-        else:
-            rest_open, rest_complete = self._rest(since=None)
+        rest_open, rest_complete = self._rest(since=self.rest_since)
         sitemap_complete = self._sitemaps()
         if self.rest_since is not None and rest_open and not sitemap_complete:
             rest_open, rest_complete = self._rest(since=None)
@@ -157,7 +154,9 @@ class SiteDiscoverer:
 
     def _get(self, url: str) -> FetchResult:
         self.found.requests += 1
-        return self.fetcher.fetch(url)
+        result = self.fetcher.fetch(url)
+        self.found.notes.extend(f"{url}: {note}" for note in result.notes)
+        return result
 
     def _failed(self, url: str, result: FetchResult) -> str:
         if result.error == "robots":
@@ -215,7 +214,7 @@ class SiteDiscoverer:
             page += 1
         since_note = f" modified after {since:%Y-%m-%d %H:%M}" if since else ""
         found.channels[label] = f"used: {posts} posts{since_note} in {page - 1} pages"
-        return True, since is None
+        return True, since is None  # a delta lists only what changed
 
     # ---- sitemaps
 

@@ -78,8 +78,8 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
 
 def backoff_seconds(attempt: int, base: float, rng: random.Random) -> float:
     """Return the wait before retry number ATTEMPT (1-based): base * 2^(attempt-1) + jitter."""
-    step = base * (2 ** (attempt - 1))
-    return step + rng.uniform(0, step)
+    step = base * 2.0 ** (attempt - 1)
+    return step + rng.uniform(0.0, step)
 
 
 class Fetcher:
@@ -193,7 +193,7 @@ class Fetcher:
             return None
         if seconds > self.retry_after_cap:
             result.notes.append(
-                f"Retry-After {seconds:.0f} s capped to {self.retry_after_cap:.0f} s"
+                f"Retry-After {seconds:g} s capped to {self.retry_after_cap:g} s"
             )
             seconds = self.retry_after_cap
         return seconds

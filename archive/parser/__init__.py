@@ -13,7 +13,13 @@ from lxml import etree, html
 from archive.errors import NotAnArticle
 from archive.models import Article
 from archive.parser import furniture, metadata, pagekind
-from archive.parser.body import body_paragraphs, find_container, linearize, platform_lines
+from archive.parser.body import (
+    body_paragraphs,
+    find_container,
+    linearize,
+    platform_lines,
+    without_title,
+)
 from archive.parser.decode import decode_html
 
 __all__ = ["decode_html", "parse_page"]
@@ -45,22 +51,23 @@ def _tree(text: str, url: str) -> html.HtmlElement:
 def parse_page(body: bytes, url: str, content_type: str | None = None) -> Article:
     """Return the article in the page BODY served at URL, or raise NotAnArticle."""
     pagekind.check_url(url)
+    pagekind.check_media_type(url, content_type)
     text, _encoding = decode_html(body, content_type)
     root = _tree(text, url)
     head = metadata.read_head(root)
-    pagekind.check_head(url, head)
-    furniture.remove_comment_sections(root)
+    pagekind.check_head(url, head, root)
     furniture.remove_furniture(root)
     pagekind.check_listing(url, head, root)
     container, container_rule = find_container(root)
     blocks = linearize(root, container)
     paragraphs = body_paragraphs(blocks)
-    article_text = "\n\n".join(paragraphs)
     facts = metadata.PageFacts(
-        url=url, head=head, root=root, blocks=blocks,
-        platform=platform_lines(blocks), body=article_text,
+        url=url, head=head, root=root, blocks=blocks, platform=platform_lines(blocks),
+        body="\n\n".join(paragraphs),
     )
     fields = metadata.resolve(facts)
+    paragraphs = without_title(paragraphs, fields.title)
+    article_text = "\n\n".join(paragraphs)
     pagekind.check_text(url, fields.title, paragraphs, root)
     return Article(
         url=url,

@@ -24,6 +24,9 @@ BLOCK_TAGS = frozenset(
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _DENSEST_PARENTS = frozenset({"div", "section", "td", "body", "article", "main"})
 _MIN_CONTAINER_CHARS = 1
+_CONTAINERS = tuple((rule, etree.XPath(xpath)) for rule, xpath in platform.CONTAINER_XPATHS)
+_BODY_EXCLUDED = etree.XPath(platform.BODY_EXCLUDED_XPATH)
+_SENTENCE_END = frozenset(".!?…»\")”:;")
 
 
 @dataclass(frozen=True)
@@ -59,8 +62,8 @@ def collapse(line: str) -> str:
 
 def find_container(root: html.HtmlElement) -> tuple[html.HtmlElement | None, str]:
     """Return the element holding the article text and the rule that found it."""
-    for rule, xpath in platform.CONTAINER_XPATHS:
-        candidates = root.xpath(xpath)
+    for rule, select in _CONTAINERS:
+        candidates = select(root)
         best = max(candidates, key=_text_size, default=None)
         if best is not None and _text_size(best) >= _MIN_CONTAINER_CHARS:
             return best, rule
@@ -95,7 +98,7 @@ def linearize(root: html.HtmlElement, container: html.HtmlElement | None) -> lis
         start = root
     excluded: set[html.HtmlElement] = set()
     if container is not None:
-        excluded.update(container.xpath(platform.BODY_EXCLUDED_XPATH))
+        excluded.update(_BODY_EXCLUDED(container))
     blocks: list[Block] = []
     pieces: list[str] = []
     stack: list[tuple[bool, bool]] = [(False, False)]
@@ -132,6 +135,17 @@ def linearize(root: html.HtmlElement, container: html.HtmlElement | None) -> lis
     return blocks
 
 
+def _opens_a_line(line: str, start: int) -> bool:
+    before = line[:start].rstrip(" \u00a0\u202f")
+    return not before or before[-1] in _SENTENCE_END or bool(platform.BYLINE.search(before))
+
+
+def _platform_matches(pattern: re.Pattern[str], line: str) -> list[re.Match[str]]:
+    """Return PATTERN's matches that open LINE, follow a finished sentence or follow the byline;
+    never one in the middle of a phrase ("… a été mis en ligne : 12/03/2024 par la mairie")."""
+    return [found for found in pattern.finditer(line) if _opens_a_line(line, found.start())]
+
+
 def _day_first(found: re.Match[str]) -> date | None:
     try:
         return date(int(found["year"]), int(found["month"]), int(found["day"]))
@@ -144,8 +158,7 @@ def _byline_in(blocks: list[Block]) -> str | None:
         if not block.may_hold(platform.BYLINE_HINT):
             continue
         for line in block.lines:
-            found = platform.BYLINE.search(line)
-            if found:
+            for found in _platform_matches(platform.BYLINE, line):
                 name = found["name"].strip(" \u00a0\u202f.,;|")
                 if name and len(name) <= platform.BYLINE_NAME_MAX:
                     return name
@@ -157,7 +170,7 @@ def _date_in(blocks: list[Block]) -> date | None:
         if not block.may_hold(platform.PUBLISHED_LINE_HINT):
             continue
         for line in block.lines:
-            for found in platform.PUBLISHED_LINE.finditer(line):
+            for found in _platform_matches(platform.PUBLISHED_LINE, line):
                 published = _day_first(found)
                 if published is not None:
                     return published
@@ -177,11 +190,9 @@ def _platform_cut(line: str) -> re.Match[str] | None:
     lowered = line.lower()
     if platform.BYLINE_HINT not in lowered and platform.PUBLISHED_LINE_HINT not in lowered:
         return None
-    found = [
-        match
-        for match in (platform.BYLINE.search(line), platform.PUBLISHED_LINE.search(line))
-        if match is not None
-    ]
+    found = _platform_matches(platform.BYLINE, line) + _platform_matches(
+        platform.PUBLISHED_LINE, line
+    )
     return min(found, key=lambda match: match.start()) if found else None
 
 
@@ -228,4 +239,13 @@ def body_paragraphs(blocks: list[Block]) -> list[str]:
         if finished:
             break
     _drop_trailing_separators(paragraphs)
+    return paragraphs
+
+
+def without_title(paragraphs: list[str], title: str) -> list[str]:
+    """Return PARAGRAPHS without a leading copy of the title (themes that print it in the text)."""
+    if title and paragraphs and collapse(paragraphs[0].replace("\u00a0", " ")) == collapse(
+        title.replace("\u00a0", " ")
+    ):
+        return paragraphs[1:]
     return paragraphs

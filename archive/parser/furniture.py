@@ -1,8 +1,8 @@
 """Remove what is never article text: comment sections, scripts, navigation, sidebars, sharing,
 related-post and "Lire aussi" boxes, and the site's header and footer.
 
-Comment sections go first and on their own: a reader's comment may contain a line that looks
-like the platform's byline, and nothing read afterwards may see it.
+Comment sections go with the rest, before any text is read: a reader's comment may contain a
+line that looks like the platform's byline, and nothing read afterwards may see it.
 """
 
 from __future__ import annotations
@@ -13,28 +13,34 @@ from lxml import html
 
 from archive.parser import platform
 
-
-def _marker_pattern(markers: tuple[str, ...]) -> re.Pattern[str]:
-    alternatives = "|".join(re.escape(marker) for marker in markers)
-    return re.compile(rf"(?:^|\s)(?:{alternatives})", re.IGNORECASE)
-
-
-_COMMENT = _marker_pattern(platform.COMMENT_MARKERS)
-_FURNITURE = _marker_pattern(platform.FURNITURE_MARKERS)
-_CODE_TAGS = frozenset({"script", "style", "noscript", "template"})
+_MARKERS = re.compile(
+    r"(?:^|\s)(?:(?P<comment>"
+    + "|".join(re.escape(marker) for marker in platform.COMMENT_MARKERS)
+    + r")|(?P<furniture>"
+    + "|".join(re.escape(marker) for marker in platform.FURNITURE_MARKERS)
+    + r"))"
+)
 _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "p"})
 _BOX_TAGS = frozenset({"div", "section", "aside", "nav", "ul", "ol"})
 _BOX_MAX_CHARS = 1500
 _LINK_DENSE = 0.5
-_CONTENT_CLASSES = re.compile(r"entry-content|post-content|article-content|article-body")
+_CONTENT_CLASSES = re.compile(
+    r"(?:^|\s)(?:entry-content|post-content|article-content|article-body)"
+)
 
 
-def _marked(element: html.HtmlElement, pattern: re.Pattern[str]) -> bool:
+def _marker(element: html.HtmlElement) -> str | None:
+    """Return "comment" or "furniture" when a class or id word of ELEMENT starts with a marker."""
     if element.tag in platform.PROTECTED_TAGS:
-        return False
-    return bool(
-        pattern.search(element.get("class") or "") or pattern.search(element.get("id") or "")
-    )
+        return None
+    names = element.get("class")
+    ident = element.get("id")
+    if ident:
+        names = f"{names} {ident}" if names else ident
+    if not names:
+        return None
+    found = _MARKERS.search(names)
+    return found.lastgroup if found else None
 
 
 def _drop_all(elements: list[html.HtmlElement]) -> None:
@@ -43,31 +49,20 @@ def _drop_all(elements: list[html.HtmlElement]) -> None:
             element.drop_tree()
 
 
-def remove_comment_sections(root: html.HtmlElement) -> None:
-    """Remove scripts, styles and every comment section from ROOT, in place."""
-    doomed = [
-        element
-        for element in root.iter()
-        if not isinstance(element.tag, str)
-        or element.tag in _CODE_TAGS
-        or _marked(element, _COMMENT)
-    ]
-    _drop_all(doomed)
-
-
 def _inside_content(element: html.HtmlElement) -> bool:
     return any(True for _ in element.iterancestors(*platform.CONTENT_ANCESTORS))
 
 
 def remove_furniture(root: html.HtmlElement) -> None:
-    """Remove navigation, sidebars, widgets, sharing, related posts and site chrome, in place."""
+    """Remove comment sections, scripts, navigation, sidebars, widgets, sharing, related posts
+    and site chrome from ROOT, in place, before any text is read."""
     doomed: list[html.HtmlElement] = []
     headings: list[html.HtmlElement] = []
     for element in root.iter():
         tag = element.tag
         if not isinstance(tag, str):
             continue
-        if tag in platform.DROP_TAGS or _marked(element, _FURNITURE):
+        if tag in platform.DROP_TAGS or _marker(element) is not None:
             doomed.append(element)
         elif tag in platform.SITE_CHROME_TAGS and not _inside_content(element):
             doomed.append(element)
@@ -106,7 +101,7 @@ def _related_boxes(headings: list[html.HtmlElement]) -> list[html.HtmlElement]:
         if (
             box is not None
             and box.tag in _BOX_TAGS
-            and not _marked(box, _CONTENT_CLASSES)
+            and not _CONTENT_CLASSES.search(box.get("class") or "")
             and _text_length(box) <= _BOX_MAX_CHARS
             and _link_density(box) >= _LINK_DENSE
         ):

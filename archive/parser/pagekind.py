@@ -31,7 +31,7 @@ def check_url(url: str) -> None:
         return
     for pattern, what in platform.NOT_ARTICLE_PATHS:
         if pattern.search(parts.path):
-            raise _reject(url, what, "its address is shaped like one")
+            raise _reject(url, what, f"from its address {parts.path!r}")
 
 
 def _single_body_class(head: PageHead) -> bool:
@@ -50,12 +50,20 @@ def declares_single_article(head: PageHead) -> bool:
     )
 
 
-def check_head(url: str, head: PageHead) -> None:
+def check_media_type(url: str, content_type: str | None) -> None:
+    """Raise NotAnArticle when the server says the page is not HTML (an image, a PDF, a feed)."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    if media_type not in platform.HTML_MEDIA_TYPES:
+        raise _reject(url, "not an HTML page", f"Content-Type {media_type}")
+
+
+def check_head(url: str, head: PageHead, root: html.HtmlElement) -> None:
     """Raise NotAnArticle when the page's own markers say it is an archive, a listing or a 404."""
     if not _single_body_class(head):
         for name, what in platform.NOT_ARTICLE_BODY_CLASSES.items():
             if name in head.body_classes:
-                raise _reject(url, what, f"body class {name!r}")
+                links = article_links(root)
+                raise _reject(url, what, f"body class {name!r}, {links} article links")
         for title in (head.title_tag, head.entry_title):
             if title and platform.NOT_FOUND_TITLE.search(title):
                 raise _reject(url, "a 404 page", f"title {title!r}")

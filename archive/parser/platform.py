@@ -146,7 +146,8 @@ RELATED_HEADING = re.compile(
 """Headings of "Lire aussi" / related-posts boxes, which sit inside the content on some themes."""
 
 SHARE_LINE = re.compile(
-    r"^(?:partager|partagez|share|tweet|j[’']aime|like this|imprimer|print)\b.{0,60}$",
+    r"^(?:(?:partager|partagez|share)(?:\s+(?:cet\s+article|la\s+publication|ceci|this"
+    r"|sur(?:\s+\w+)?))?|j[’']aime(?:\s+ça)?|imprimer|print)[\s\u00a0]*:?$",
     re.IGNORECASE,
 )
 """Share-button labels that survive as text when the buttons' markup is unknown."""
@@ -207,7 +208,9 @@ ARTICLE_TYPES = frozenset({
 })
 """JSON-LD ``@type`` values that describe the page's article."""
 
-BYLINE_PREFIX = re.compile(r"^(?:par|by|auteur|author|écrit par)\s*:?\s+", re.IGNORECASE)
+BYLINE_PREFIX = re.compile(
+    r"^(?:(?:par|by)\s*:?\s+|(?:auteur|author|[ée]crit\s+par)\s*:\s*)", re.IGNORECASE
+)
 """A label some themes print inside the author element itself."""
 
 # --- pages that are not articles ----------------------------------------------------------------
@@ -225,7 +228,11 @@ NOT_ARTICLE_BODY_CLASSES: dict[str, str] = {
 }
 """WordPress ``body_class()`` values of pages that are not single articles (checked in order)."""
 
-ARTICLE_BODY_CLASSES = frozenset({"single", "single-post", "postid"})
+HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
+"""Content types worth parsing (``text/plain``: servers that do not know better)."""
+
+ARTICLE_BODY_CLASSES = frozenset({"single", "single-post"})
+"""Body classes of a single post (``postid-N`` counts too)."""
 
 NOT_ARTICLE_PATHS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"^/?$"), "the home page"),

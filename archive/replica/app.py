@@ -12,6 +12,7 @@ import json
 import re
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -34,7 +35,8 @@ _PAGED = re.compile(r"^(?P<base>/(?:author|category)/[a-z0-9-]+/|/)(?:page/(?P<p
 _POSTS_SITEMAP = re.compile(r"^/wp-sitemap-posts-post-(\d+)\.xml$")
 _STATUS_TEXT = {
     200: "OK", 301: "Moved Permanently", 302: "Found", 304: "Not Modified", 400: "Bad Request",
-    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 410: "Gone",
+    401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed",
+    410: "Gone",
     429: "Too Many Requests", 500: "Internal Server Error",
 }
 
@@ -82,7 +84,8 @@ class ReplicaApp:
                  faults: Faults | None = None, rest_api: bool = True,
                  sitemap_page_size: int = 2000, listing_page_size: int = 10,
                  feed_content_type: str = "application/rss+xml; charset=UTF-8",
-                 crawl_delay: float | None = None, feed_size: int = 10):
+                 crawl_delay: float | None = None, feed_size: int = 10,
+                 request_log_size: int = 100_000):
         if edition not in corpus.editions:
             raise ValueError(f"edition {edition!r} is not one of {corpus.editions}")
         self.corpus = corpus
@@ -95,7 +98,8 @@ class ReplicaApp:
         self.feed_content_type = feed_content_type
         self.crawl_delay = crawl_delay
         self.feed_size = feed_size
-        self.requests: list[RequestRecord] = []
+        # Bounded so a benchmark crawl of 100,000 pages cannot exhaust memory.
+        self.requests: deque[RequestRecord] = deque(maxlen=request_log_size)
         self._lock = threading.Lock()
         self._fault_counts: dict[tuple[str, FaultKey], int] = {}
 
@@ -114,6 +118,7 @@ class ReplicaApp:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse
                  ) -> Iterable[bytes]:
+        """Answer one WSGI request, applying the fault plan, and record it."""
         path = environ.get("PATH_INFO", "/") or "/"
         query = environ.get("QUERY_STRING", "")
         method = environ.get("REQUEST_METHOD", "GET")
@@ -259,7 +264,11 @@ class ReplicaApp:
                 following = Link(self.corpus.title(newer), base_url + self._path(newer))
         page = theme.article_page(article, site, related, previous, following)
         body = page.encode("utf-8")
-        etag = '"' + hashlib.sha1(body).hexdigest()[:20] + '"'
+        # Keyed on the article, not the page bytes: the sidebar changes with every new
+        # article, and the platform's page cache validates on the post's modification.
+        version = f"{self.corpus.seed}:{article.post_id}:{article.modified_at.isoformat()}:" \
+                  f"{self.state.edit_count(i)}"
+        etag = '"' + hashlib.sha1(version.encode()).hexdigest()[:20] + '"'
         headers = {"ETag": etag, "Last-Modified": format_datetime(article.modified_at, True),
                    "Link": f'<{base_url}/?p={article.post_id}>; rel=shortlink'}
         return Response(200, body, _HTML, headers, post_id=article.post_id,

@@ -19,9 +19,10 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
 
 from archive.authors import author_slug
-from archive.replica.vocabulary import Vocabulary, elide, vocabulary
+from archive.replica.vocabulary import INSTITUTIONS, PLACES, Vocabulary, elide, vocabulary
 
 DEFAULT_SEED = 20_250_430
 DEFAULT_EDITIONS = ("sn", "ci", "cm")
@@ -67,6 +68,30 @@ _COMMENTERS = (
 _QUOTE_VERBS = (
     "a déclaré", "a affirmé", "a indiqué", "estime", "a souligné", "a rappelé", "prévient",
     "a expliqué", "selon",
+)
+_NEWS_FRAMES = (
+    "{lieu}\u00a0: {clause}.",
+    "Selon {source}, {clause}.",
+    "{personne} a {pp} ce {jour} que {clause}.",
+    "Le {titre} {personne} a {pp} {clause}.",
+    "À {lieu}, {clause}.",
+    "D’après {source}, près de {nombre} personnes {clause}.",
+    "{clause}, a-t-il {pp} {jour} soir.",
+    "Depuis {annee}, {clause}.",
+    "{clause}, selon {source}.",
+    "Ce {jour}, {clause}.",
+    "Interrogé par {source}, {personne} a {pp} que {clause}.",
+    "En {annee}, {clause}, rappelle {source}.",
+)
+_TITLES = ("président", "ministre", "député", "maire", "porte-parole", "chef de l’État",
+           "secrétaire général", "gouverneur")
+_PARTICIPLES = ("déclaré", "annoncé", "affirmé", "indiqué", "expliqué", "rappelé",
+                "souligné", "dénoncé", "estimé", "confirmé", "précisé", "assuré")
+_WEEKDAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+_SOURCES = (
+    "les services de renseignement", "l’agence {institution}", "le ministère de l’Intérieur",
+    "des sources concordantes", "le porte-parole du gouvernement", "un communiqué officiel",
+    "la {institution}", "nos confrères de la presse locale", "les autorités sanitaires",
 )
 _FORBIDDEN = re.compile(
     r"écrit par|mis en ligne|notrecontinent|cliquez|lire aussi|publié le|"
@@ -231,7 +256,25 @@ class TextWriter:
             return f"{text}\u00a0!"
         if shape < 0.28:
             return f"{text} «\u00a0{self._clause(2, 5)}\u00a0»."
+        if shape < 0.5:
+            return self._news_frame()
         return f"{text}."
+
+    def _news_frame(self) -> str:
+        rng = self.rng
+        frame = rng.choice(_NEWS_FRAMES)
+        slots = {
+            "personne": self.words.person(rng),
+            "titre": rng.choice(_TITLES),
+            "pp": rng.choice(_PARTICIPLES),
+            "jour": rng.choice(_WEEKDAYS),
+            "lieu": rng.choice(PLACES),
+            "source": rng.choice(_SOURCES).format(institution=rng.choice(INSTITUTIONS)),
+            "nombre": _number(rng),
+            "annee": str(rng.randint(1990, 2025)),
+            "clause": self._clause(6, 16),
+        }
+        return _capitalise(frame.format(**slots))
 
     def paragraph(self, budget: int) -> str:
         """Return a paragraph of about BUDGET words, never one the parser could mistake."""
@@ -260,6 +303,12 @@ class TextWriter:
             text = _capitalise(text)
             if not _FORBIDDEN.search(text):
                 return text
+
+
+@lru_cache(maxsize=65_536)
+def _title(seed: int, i: int) -> str:
+    # Listings, sitemaps, sidebars and slug lookups all ask for titles: keep recent ones.
+    return TextWriter(random.Random(f"{seed}:{i}:title")).title()
 
 
 class Corpus:
@@ -322,7 +371,7 @@ class Corpus:
     def title(self, i: int) -> str:
         """Return the title of article I (cheap: its own small RNG)."""
         self._check(i)
-        return TextWriter(random.Random(f"{self.seed}:{i}:title")).title()
+        return _title(self.seed, i)
 
     def slug(self, i: int) -> str:
         """Return the permalink slug of article I, derived from its title."""
@@ -381,11 +430,19 @@ class Corpus:
     def _index(self) -> tuple[list[int], list[int], list[str]]:
         with self._lock:
             if self._order is None or self._published_ts is None or self._accounts is None:
-                entries = [self.entry(i) for i in range(self.size)]
-                stamps = [int(entry.published_at.timestamp()) for entry in entries]
-                slugs = {name: author_slug(name) for name in {e.wp_author for e in entries}}
-                self._accounts = [slugs[entry.wp_author] for entry in entries]
-                self._modified_ts = [int(entry.modified_at.timestamp()) for entry in entries]
+                stamps: list[int] = []
+                modified: list[int] = []
+                accounts: list[str] = []
+                slugs: dict[str, str] = {}
+                for i in range(self.size):
+                    entry = self.entry(i)
+                    stamps.append(int(entry.published_at.timestamp()))
+                    modified.append(int(entry.modified_at.timestamp()))
+                    if entry.wp_author not in slugs:
+                        slugs[entry.wp_author] = author_slug(entry.wp_author)
+                    accounts.append(slugs[entry.wp_author])
+                self._accounts = accounts
+                self._modified_ts = modified
                 self._order = sorted(range(self.size), key=lambda k: (-stamps[k], -k))
                 self._ascending = [stamps[i] for i in reversed(self._order)]
                 self._published_ts = stamps

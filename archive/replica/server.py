@@ -100,16 +100,23 @@ def serve_replica(corpus: Corpus, editions: Sequence[str] | None = None,
             sock.close()
         raise
     running = RunningReplica({}, {}, shared_state, corpus)
-    for edition, sock in zip(chosen, sockets, strict=True):
-        app = make_app(corpus, edition, state=shared_state, **app_options)
-        server = make_server(host, sock.getsockname()[1], app, threaded=True,
-                             request_handler=_QuietHandler, fd=sock.fileno())
-        sock.close()
-        thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1},
-                                  name=f"replica-{edition}", daemon=True)
-        thread.start()
-        running.urls[edition] = f"http://{host}:{server.server_address[1]}"
-        running.apps[edition] = app
-        running._servers.append(server)
-        running._threads.append(thread)
+    try:
+        for edition, sock in zip(chosen, sockets, strict=True):
+            app = make_app(corpus, edition, state=shared_state, **app_options)
+            server = make_server(host, sock.getsockname()[1], app, threaded=True,
+                                 request_handler=_QuietHandler, fd=sock.fileno())
+            sock.close()
+            running._servers.append(server)
+            thread = threading.Thread(target=server.serve_forever,
+                                      kwargs={"poll_interval": 0.1},
+                                      name=f"replica-{edition}", daemon=True)
+            thread.start()
+            running._threads.append(thread)
+            running.urls[edition] = f"http://{host}:{server.server_address[1]}"
+            running.apps[edition] = app
+    except BaseException:
+        for sock in sockets:
+            sock.close()
+        running.stop()
+        raise
     return running

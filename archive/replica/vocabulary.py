@@ -6,6 +6,10 @@ with a fixed seed; then a long synthetic tail of French-looking forms built from
 and real French suffixes. Proper nouns (people, places, institutions) are a separate ranked
 list. Everything is built from the hand-written lists below with a fixed seed: no dictionary
 file is read, and two processes always get the same vocabulary.
+
+Sampling weight of rank r: (r + 2.7)^-1.05 over the real forms (function words then carry
+about half the tokens, as in French news), then a steeper decay (r^-1.6 from the last real
+form) over the synthetic tail, which thus makes about an eighth of the tokens.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ import bisect
 import itertools
 import random
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 FUNCTION_WORDS = (
     "de la le et les des en du un à une est que pour qui dans a par sur au il pas plus ne se "
@@ -377,9 +381,14 @@ class Vocabulary:
         """Draw one public figure's name."""
         return rng.choice(self.people)
 
+    @cached_property
+    def ranks(self) -> dict[str, int]:
+        """Return the 1-based rank of every form."""
+        return {form: rank for rank, form in enumerate(self.forms, start=1)}
+
     def rank(self, form: str) -> int:
         """Return the 1-based rank of FORM, or 0 if it is not in the vocabulary."""
-        return _rank_index(self).get(form, 0)
+        return self.ranks.get(form, 0)
 
     def probability(self, rank: int) -> float:
         """Return the sampling probability of the form at 1-based RANK."""
@@ -389,11 +398,6 @@ class Vocabulary:
     def find(self, probability: float) -> int:
         """Return the 1-based rank whose cumulative probability first reaches PROBABILITY."""
         return bisect.bisect_left(self.cumulative, probability * self.cumulative[-1]) + 1
-
-
-@lru_cache(maxsize=4)
-def _rank_index(vocabulary: Vocabulary) -> dict[str, int]:
-    return {form: rank for rank, form in enumerate(vocabulary.forms, start=1)}
 
 
 def _weights(size: int, knee: int) -> list[float]:

@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive.config import Settings, load_settings
 from archive.web import errors, formatting, security
+from archive.web.params import RecordNumber
 from archive.web.services import Services
 
 __all__ = ["create_app", "template_folder"]
@@ -63,6 +64,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
         )
 
+    app.url_map.converters["number"] = RecordNumber
     formatting.init_app(app)
     security.init_app(app)
     errors.init_app(app)

@@ -19,7 +19,7 @@ def search() -> Response:
     return jsonify(result_json(params, run_search(params)))
 
 
-@bp.route("/articles/<int:article_id>")
+@bp.route("/articles/<number:article_id>")
 def article(article_id: int) -> Response:
     """Return one archived article with its citation and every version."""
     archive = services().archive()

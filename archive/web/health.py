@@ -28,7 +28,7 @@ def healthz() -> tuple[Response, int]:
             "build": info.build, "generation": info.generation,
             "documents": info.doc_count, "change_seq": info.change_seq,
         }
-        stats = svc.archive().stats()
+        stats = svc.stats()
     except ArchiveError as exc:
         return jsonify({"status": "unavailable", "error": type(exc).__name__,
                         "message": exc.message}), 503

@@ -147,7 +147,7 @@ def _article_or_404(article_id: int) -> Any:
     return article
 
 
-@bp.route("/article/<int:article_id>")
+@bp.route("/article/<number:article_id>")
 def article(article_id: int) -> str:
     """Show an archived article with its versions, withdrawal notice, citation and related ones."""
     stored = _article_or_404(article_id)
@@ -177,7 +177,7 @@ def _version_number(name: str, default: int, count: int) -> int:
     return int(raw)
 
 
-@bp.route("/article/<int:article_id>/version/<int:number>")
+@bp.route("/article/<number:article_id>/version/<number:number>")
 def version(article_id: int, number: int) -> str:
     """Show one earlier (or the current) text of an article."""
     stored = _article_or_404(article_id)
@@ -188,7 +188,7 @@ def version(article_id: int, number: int) -> str:
     return render_template("version.html", article=stored, versions=versions, version=chosen)
 
 
-@bp.route("/article/<int:article_id>/diff")
+@bp.route("/article/<number:article_id>/diff")
 def diff(article_id: int) -> str:
     """Show what changed between two versions of an article (``de`` and ``a``)."""
     stored = _article_or_404(article_id)

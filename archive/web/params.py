@@ -13,6 +13,9 @@ from dataclasses import dataclass, replace
 from datetime import date
 from typing import Any
 
+from werkzeug.routing import IntegerConverter
+from werkzeug.routing.map import Map
+
 from archive.errors import InvalidInput
 
 MAX_QUERY_CHARS = 500
@@ -24,6 +27,13 @@ SORTS = {"pertinence": "relevance", "date": "date"}
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class RecordNumber(IntegerConverter):
+    """An id or version number in a path: a number SQLite can hold, else the URL is a 404."""
+
+    def __init__(self, url_map: Map) -> None:
+        super().__init__(url_map, min=0, max=2**63 - 1)
 
 
 @dataclass(frozen=True)
@@ -48,10 +58,10 @@ class SearchParams:
         """Return True when neither a query nor a filter was given."""
         return not (self.q or self.auteur or self.du or self.au)
 
-    def query_args(self, **changes: Any) -> dict[str, str]:
+    def query_args(self, **changes: Any) -> dict[str, Any]:
         """Return the URL parameters of this search (defaults left out), with CHANGES applied."""
         params = replace(self, **changes) if changes else self
-        args: dict[str, str] = {}
+        args: dict[str, Any] = {}
         if params.q:
             args["q"] = params.q
         if params.auteur:

@@ -23,11 +23,12 @@ HEADERS = {
 
 
 def add_security_headers(response: Response) -> Response:
-    """Set the security headers on RESPONSE, and keep pages out of shared caches for a minute."""
+    """Set the security headers on RESPONSE; pages may be cached a minute, errors never."""
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if not request.path.startswith("/static/") and "Cache-Control" not in response.headers:
-        response.headers["Cache-Control"] = "public, max-age=60"
+        ok = response.status_code == 200
+        response.headers["Cache-Control"] = "public, max-age=60" if ok else "no-store"
     return response
 
 

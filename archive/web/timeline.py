@@ -88,7 +88,7 @@ def month_periods(months: Sequence[tuple[int, int, int]]) -> list[Period]:
     if not counts:
         return []
     (year, month), last = min(counts), max(counts)
-    periods = []
+    periods: list[Period] = []
     while (year, month) <= last and len(periods) < MAX_BARS:
         end = date(year, month, calendar.monthrange(year, month)[1])
         label = SHORT_MONTHS[month - 1] if month != 1 else str(year)

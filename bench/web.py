@@ -1,0 +1,310 @@
+"""Benchmark the web front end: gunicorn serving N replica articles to C concurrent clients.
+
+    python bench/web.py --articles 10000 --clients 16 --seconds 30 [--reuse DIR] [--json]
+
+Builds (or reuses) a data directory of replica articles saved into a real archive and indexed
+with a full build, starts gunicorn with the repository's gunicorn.conf.py on a free loopback
+port, and runs C client threads for S seconds with mixed realistic searches (words drawn from
+the corpus, some with an author, a period, a date sort or a second page). Prints requests per
+second, latency percentiles, errors and the memory of each worker (RSS and private USS).
+Targets: zero errors, p95 under 200 ms, at least 50 searches/s on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+import psutil
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from archive.models import Article  # noqa: E402 - the repository root is put on the path first
+from archive.replica.corpus import Corpus  # noqa: E402
+from archive.store import COMPLETE, Archive  # noqa: E402
+
+WORD = re.compile(r"[^\W\d_]{5,}")
+QUERY_POOL = 6000
+START_TIMEOUT = 120.0
+REQUEST_TIMEOUT = 30.0
+
+
+def build_data_dir(data_dir: Path, articles: int) -> None:
+    """Save ARTICLES replica articles into a new archive under DATA_DIR and index them fully."""
+    from indexer.update import update_index
+
+    corpus = Corpus(size=articles)
+    seen = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
+    started = time.monotonic()
+    with Archive.open(data_dir / "archive.sqlite3", warc_dir=data_dir / "warc") as archive:
+        run = archive.start_run(["https://sn.notrecontinent.com/"])
+        for start in range(0, articles, 1000):
+            with archive.transaction():
+                for i in range(start, min(articles, start + 1000)):
+                    ra = corpus.article(i)
+                    archive.save_article(
+                        Article(url=ra.canonical_url, title=ra.title, body=ra.body,
+                                author=ra.author, published=ra.published,
+                                modified=ra.modified_at, edition=ra.edition,
+                                categories=ra.categories, canonical_url=ra.canonical_url),
+                        capture_id=None, seen_at=seen,
+                    )
+            print(f"  archived {min(articles, start + 1000)}/{articles}", file=sys.stderr)
+        archive.finish_run(run, status=COMPLETE, counts={"articles": articles}, errors=[])
+    print(f"  archive built in {time.monotonic() - started:.0f} s; indexing…", file=sys.stderr)
+    report = update_index(data_dir / "archive.sqlite3", data_dir / "index", full=True)
+    print(f"  {report.summary()}", file=sys.stderr)
+
+
+def search_mix(corpus: Corpus, count: int, seed: int = 7) -> list[str]:
+    """Return COUNT request paths: realistic searches built from the corpus's own words."""
+    rng = random.Random(seed)
+    sample = [corpus.article(rng.randrange(corpus.size)) for _ in range(min(300, corpus.size))]
+    words = sorted({w.lower() for a in sample for w in WORD.findall(a.body + " " + a.title)})
+    authors = sorted({a.author for a in sample})
+    paths = []
+    for _ in range(count):
+        params: dict[str, str] = {}
+        roll = rng.random()
+        if roll < 0.1:
+            article = rng.choice(sample)
+            pair = WORD.findall(article.body)
+            k = rng.randrange(max(1, len(pair) - 1))
+            params["q"] = f'"{" ".join(pair[k:k + 2])}"'
+        elif roll < 0.35:
+            params["q"] = " ".join(rng.sample(words, 2))
+        else:
+            params["q"] = rng.choice(words)
+        extra = rng.random()
+        if extra < 0.12:
+            params["auteur"] = rng.choice(authors)
+        elif extra < 0.24:
+            start = date(2016, 1, 1) + timedelta(days=rng.randrange(3000))
+            params["du"] = start.isoformat()
+            params["au"] = (start + timedelta(days=rng.choice((30, 365, 900)))).isoformat()
+        elif extra < 0.36:
+            params["tri"] = "date"
+        if rng.random() < 0.1:
+            params["page"] = "2"
+        endpoint = "/api/search" if rng.random() < 0.2 else "/recherche"
+        paths.append(f"{endpoint}?{urlencode(params)}")
+    return paths
+
+
+def free_port() -> int:
+    """Return a TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def start_gunicorn(
+    data_dir: Path, port: int, workers: int, threads: int
+) -> subprocess.Popen[bytes]:
+    """Start gunicorn with the repository's configuration, serving DATA_DIR on PORT."""
+    env = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir), ARCHIVE_WEB_WORKERS=str(workers),
+               ARCHIVE_WEB_THREADS=str(threads), ARCHIVE_WEB_BIND=f"127.0.0.1:{port}")
+    return subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
+         "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
+    )
+
+
+def wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
+    """Wait until /healthz answers 200 (the index opened in a worker)."""
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"gunicorn exited: {server.stderr.read().decode()[-2000:]}")  # type: ignore[union-attr]
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/healthz")
+            status = conn.getresponse().status
+            conn.close()
+            if status == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise SystemExit("gunicorn did not become healthy in time")
+
+
+@dataclass
+class ClientStats:
+    """What one client thread measured."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    statuses: dict[int, int] = field(default_factory=dict)
+
+
+def client(port: int, paths: list[str], deadline: float, seed: int, stats: ClientStats) -> None:
+    """Send requests from PATHS one after another on a keep-alive connection until DEADLINE."""
+    rng = random.Random(seed)
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+    try:
+        while time.monotonic() < deadline:
+            path = rng.choice(paths)
+            started = time.perf_counter()
+            try:
+                conn.request("GET", path)
+                response = conn.getresponse()
+                response.read()
+                status = response.status
+            except (OSError, http.client.HTTPException):
+                status = 0
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=REQUEST_TIMEOUT)
+            stats.latencies.append((time.perf_counter() - started) * 1000)
+            stats.statuses[status] = stats.statuses.get(status, 0) + 1
+            if status != 200:
+                stats.errors += 1
+    finally:
+        conn.close()
+
+
+def worker_memory(server: subprocess.Popen[bytes]) -> list[tuple[float, float]]:
+    """Return (RSS MB, USS MB) of each gunicorn worker."""
+    found = []
+    for child in psutil.Process(server.pid).children():
+        try:
+            info = child.memory_full_info()
+            found.append((info.rss / 2**20, info.uss / 2**20))
+        except psutil.Error:
+            continue
+    return found
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """Return the FRACTION percentile of VALUES (nearest rank)."""
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+
+
+def main() -> None:
+    """Run the benchmark and print a table (or JSON)."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--articles", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=16)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--reuse", type=Path, help="data directory to reuse (built there if empty)")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+    args = parser.parse_args()
+
+    temporary = None
+    if args.reuse:
+        data_dir = args.reuse
+        data_dir.mkdir(parents=True, exist_ok=True)
+    else:
+        temporary = tempfile.mkdtemp(prefix="bench-web-")
+        data_dir = Path(temporary)
+    try:
+        if not (data_dir / "index" / "current").exists():
+            print(f"building {args.articles} articles in {data_dir}", file=sys.stderr)
+            build_data_dir(data_dir, args.articles)
+        with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
+            articles = archive.stats().articles
+        paths = search_mix(Corpus(size=articles), QUERY_POOL)
+        port = free_port()
+        server = start_gunicorn(data_dir, port, args.workers, args.threads)
+        try:
+            wait_healthy(port, server)
+            warm = ClientStats()
+            client(port, paths[:50], time.monotonic() + 5, 0, warm)
+            stats = [ClientStats() for _ in range(args.clients)]
+            deadline = time.monotonic() + args.seconds
+            threads = [threading.Thread(target=client, args=(port, paths, deadline, n, s))
+                       for n, s in enumerate(stats)]
+            started = time.monotonic()
+            for thread in threads:
+                thread.start()
+            memory_samples: list[list[tuple[float, float]]] = []
+            while any(t.is_alive() for t in threads):
+                memory_samples.append(worker_memory(server))
+                time.sleep(1.0)
+            for thread in threads:
+                thread.join(timeout=REQUEST_TIMEOUT + 5)
+            elapsed = time.monotonic() - started
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(server.pid, signal.SIGKILL)
+                server.wait(timeout=10)
+            if server.stderr:
+                server.stderr.close()
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+
+    latencies = [x for s in stats for x in s.latencies]
+    errors = sum(s.errors for s in stats)
+    statuses: dict[int, int] = {}
+    for s in stats:
+        for status, n in s.statuses.items():
+            statuses[status] = statuses.get(status, 0) + n
+    peak_rss = max((rss for sample in memory_samples for rss, _ in sample), default=0.0)
+    peak_uss = max((uss for sample in memory_samples for _, uss in sample), default=0.0)
+    result = {
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 0.50), 1),
+        "p95_ms": round(percentile(latencies, 0.95), 1),
+        "p99_ms": round(percentile(latencies, 0.99), 1),
+        "errors": errors,
+        "worker_rss_mb": round(peak_rss, 1),
+        "worker_uss_mb": round(peak_uss, 1),
+        "requests": len(latencies),
+        "articles": articles,
+        "clients": args.clients,
+        "seconds": round(elapsed, 1),
+        "workers": args.workers,
+        "threads": args.threads,
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+    }
+    if args.json:
+        print(json.dumps(result))
+        return
+    print(f"web benchmark: {articles} articles, {args.clients} clients, {elapsed:.1f} s, "
+          f"gunicorn {args.workers} workers x {args.threads} threads")
+    print(f"{'measure':<24}{'value':>12}  target")
+    rows = [
+        ("requests/s", result["rps"], ">= 50"),
+        ("p50 latency (ms)", result["p50_ms"], ""),
+        ("p95 latency (ms)", result["p95_ms"], "< 200"),
+        ("p99 latency (ms)", result["p99_ms"], ""),
+        ("errors", errors, "0"),
+        ("requests", len(latencies), ""),
+        ("worker RSS peak (MB)", result["worker_rss_mb"], ""),
+        ("worker USS peak (MB)", result["worker_uss_mb"], ""),
+    ]
+    for name, value, target in rows:
+        print(f"{name:<24}{value:>12}  {target}")
+    print(f"statuses: {result['statuses']}")
+
+
+if __name__ == "__main__":
+    main()

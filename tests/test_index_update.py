@@ -1,0 +1,507 @@
+"""Keeping the index in step with the archive: incremental runs, full rebuilds, the lock, kills."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh.index import Index
+from whoosh.qparser import QueryParser
+
+from archive.config import Settings
+from archive.errors import IndexLocked, IndexUnavailable, InvalidInput, StoreError
+from archive.models import Article
+from archive.store import Archive, StoredArticle
+from indexer import update
+from indexer.documents import document_for
+from indexer.location import SYNC_FILE, current_build, open_current, read_sync
+from indexer.lock import IndexLock
+from indexer.schema import SCHEMA_VERSION
+from indexer.update import update_index
+
+WORDS = ("armée soldats nord-coréens Corée Séoul renforts Ukraine élections président "
+         "gouvernement l'Afrique Dakar Sénégal presse journaliste citoyen").split()
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+
+
+def article(i: int, *, title: str | None = None, body: str | None = None) -> Article:
+    rng = random.Random(i)
+    return Article(
+        url=f"https://sn.notrecontinent.com/2024/01/01/article-{i}/",
+        title=title or f"Titre {i} {rng.choice(WORDS)}",
+        body=body or " ".join(rng.choice(WORDS) for _ in range(40)),
+        author=f"Auteur {i % 7}",
+        published=date(2024, 1, 1) + timedelta(days=i % 700),
+        edition="sn",
+        categories=("Monde", "Afrique, Ouest"),
+    )
+
+
+def save(database: Path, numbers: range | list[int], **changes: str) -> None:
+    with Archive.open(database) as archive:
+        for i in numbers:
+            archive.save_article(article(i, **changes), capture_id=None, seen_at=NOW)
+
+
+def withdraw(database: Path, i: int) -> None:
+    with Archive.open(database) as archive:
+        archive.mark_withdrawn(article(i).url, when=NOW, reason="410")
+
+
+def archive_ids(database: Path) -> set[str]:
+    with Archive.open(database, readonly=True) as archive:
+        return {str(a.id) for a in archive.iter_articles()}
+
+
+def max_seq(database: Path) -> int:
+    with Archive.open(database, readonly=True) as archive:
+        return int(archive.max_change_seq())
+
+
+def stored(ix: Index) -> list[dict[str, Any]]:
+    with ix.searcher() as searcher:
+        return list(searcher.all_stored_fields())
+
+
+def assert_consistent(index_dir: Path, database: Path) -> int:
+    """Check the served index: it opens, one readable record per document, no duplicate id."""
+    ix = open_current(index_dir)
+    try:
+        records = stored(ix)
+        ids = [r["id"] for r in records]
+        assert ix.doc_count() == len(records) == len(set(ids))
+        assert set(ids) <= archive_ids(database)
+        with ix.searcher() as searcher:
+            assert searcher.search(QueryParser("body", ix.schema).parse("armée"), limit=5)
+    finally:
+        ix.close()
+    build = current_build(index_dir)
+    assert build is not None
+    state = read_sync(build)
+    assert state is not None and state.change_seq <= max_seq(database)
+    with IndexLock(index_dir):  # the lock is free again
+        pass
+    return len(ids)
+
+
+@pytest.fixture
+def paths(settings: Settings) -> Iterator[tuple[Path, Path]]:
+    yield settings.database_path, settings.index_dir
+
+
+def test_first_run_builds_the_whole_index(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(20))
+    calls: list[tuple[int, int]] = []
+    report = update_index(database, index_dir, progress=lambda *call: calls.append(call))
+    assert calls[-1] == (20, 20)
+    assert report.full
+    assert (report.added, report.updated, report.flagged, report.skipped_invalid) == (20, 0, 0, 0)
+    assert report.documents == 20
+    assert report.change_seq == max_seq(database)
+    link = index_dir / "current"
+    assert link.is_symlink() and not os.path.isabs(os.readlink(link))
+    assert json.loads((link / SYNC_FILE).read_text())["change_seq"] == report.change_seq
+    assert "20 added" in report.summary() and report.build in report.summary()
+    ix = open_current(index_dir)
+    try:
+        assert sorted(r["id"] for r in stored(ix)) == sorted(archive_ids(database))
+        record = stored(ix)[0]
+        assert record["categories"] == "Monde,Afrique Ouest"
+        assert record["author_key"] == "auteur " + str((int(record["id"]) - 1) % 7)
+    finally:
+        ix.close()
+
+
+def test_incremental_run_adds_updates_and_flags_withdrawn(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(10))
+    first = update_index(database, index_dir)
+    save(database, [10, 11])
+    save(database, [3], title="Titre réécrit sur Séoul")
+    withdraw(database, 5)
+    report = update_index(database, index_dir)
+    assert not report.full
+    assert report.build == first.build
+    assert (report.added, report.updated, report.flagged) == (2, 1, 1)
+    assert report.documents == 12
+    ix = open_current(index_dir)
+    try:
+        by_url = {r["url"]: r for r in stored(ix)}
+        assert by_url[article(3).url]["title"] == "Titre réécrit sur Séoul"
+        assert by_url[article(5).url]["withdrawn"] is True
+        assert sum(r["withdrawn"] for r in by_url.values()) == 1
+    finally:
+        ix.close()
+
+
+def test_run_with_nothing_new_changes_nothing(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(5))
+    first = update_index(database, index_dir)
+    again = update_index(database, index_dir)
+    assert (again.added, again.updated, again.flagged, again.full) == (0, 0, 0, False)
+    assert again.change_seq == first.change_seq and again.build == first.build
+
+
+def test_same_article_twice_in_one_batch_is_indexed_once(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    save(database, range(3))
+    update_index(database, index_dir)
+    save(database, [1], title="Dernière version")
+    original = Archive.changes_since
+
+    def with_stale_copies(self: Any, seq: int, limit: int = 1000) -> list[Any]:
+        changes = original(self, seq, limit)
+        stale = [dataclasses.replace(a, title="Version périmée", change_seq=a.change_seq - 1)
+                 for a in changes]
+        return stale + changes
+
+    monkeypatch.setattr(Archive, "changes_since", with_stale_copies)
+    report = update_index(database, index_dir)
+    assert report.updated == 1
+    ix = open_current(index_dir)
+    try:
+        titles = [r["title"] for r in stored(ix) if r["url"] == article(1).url]
+        assert titles == ["Dernière version"]
+        assert ix.doc_count() == 3
+    finally:
+        ix.close()
+
+
+def test_document_whoosh_refuses_is_skipped_and_the_rest_committed(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    save(database, range(4))
+    update_index(database, index_dir)
+    save(database, range(4, 10))
+    with Archive.open(database, readonly=True) as archive:
+        victim = str(archive.get_article_by_url(article(6).url).id)
+
+    def broken(stored_article: Any) -> dict[str, Any]:
+        document = document_for(stored_article)
+        if document["id"] == victim:
+            document["published"] = "pas une date"
+        return document
+
+    monkeypatch.setattr(update, "document_for", broken)
+    report = update_index(database, index_dir)
+    assert (report.added, report.skipped_invalid) == (5, 1)
+    assert report.invalid[0].startswith(f"article {victim}:")
+    ix = open_current(index_dir)
+    try:
+        records = stored(ix)
+        assert ix.doc_count() == len(records) == 9
+        assert victim not in {r["id"] for r in records}
+    finally:
+        ix.close()
+
+
+def test_full_build_with_a_refused_document_is_redone_without_it(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    save(database, range(12))
+    with Archive.open(database, readonly=True) as archive:
+        victim = str(archive.get_article_by_url(article(4).url).id)
+
+    def broken(stored_article: Any) -> dict[str, Any]:
+        document = document_for(stored_article)
+        if document["id"] == victim:
+            document["published"] = "pas une date"
+        return document
+
+    monkeypatch.setattr(update, "document_for", broken)
+    report = update_index(database, index_dir)
+    assert report.full and (report.added, report.skipped_invalid) == (11, 1)
+    assert len(list((index_dir / "builds").iterdir())) == 1
+    ix = open_current(index_dir)
+    try:
+        records = stored(ix)
+        assert ix.doc_count() == len(records) == 11
+        assert victim not in {r["id"] for r in records}
+    finally:
+        ix.close()
+
+
+def test_run_killed_before_recording_its_cursor_reapplies_the_batch(
+        paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(5))
+    update_index(database, index_dir)
+    sync = index_dir / "current" / SYNC_FILE
+    before = json.loads(sync.read_text())
+    save(database, range(5), title="Nouveau titre")
+    update_index(database, index_dir)
+    sync.write_text(json.dumps(before))
+    report = update_index(database, index_dir)
+    assert (report.added, report.updated) == (0, 5)
+    ix = open_current(index_dir)
+    try:
+        assert ix.doc_count() == 5
+        assert {r["title"] for r in stored(ix)} == {"Nouveau titre"}
+    finally:
+        ix.close()
+
+
+def test_second_run_fails_at_once_while_the_lock_is_held(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(2))
+    with IndexLock(index_dir):
+        started = time.monotonic()
+        with pytest.raises(IndexLocked, match=r"another indexing run holds the lock \(pid \d+"):
+            update_index(database, index_dir)
+        assert time.monotonic() - started < 2
+    assert update_index(database, index_dir).documents == 2
+
+
+def test_cli_exits_with_code_8_when_another_run_holds_the_lock(
+        paths: tuple[Path, Path], run_cli: Any) -> None:
+    database, index_dir = paths
+    save(database, range(2))
+    with IndexLock(index_dir):
+        code, out, err = run_cli("index")
+    assert code == 8
+    assert err.startswith("error: another indexing run holds the lock (pid ")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_cli_prints_a_summary(paths: tuple[Path, Path], run_cli: Any) -> None:
+    database, _ = paths
+    save(database, range(3))
+    code, out, err = run_cli("index", "--optimize")
+    assert code == 0, err
+    assert out.startswith("index: full rebuild: 3 added, 0 updated, 0 flagged withdrawn")
+    assert "change_seq 3" in out
+
+
+def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_cli: Any) -> None:
+    database, index_dir = paths
+    with pytest.raises(StoreError, match="run `python -m archive crawl URL` first"):
+        update_index(database, index_dir)
+    code, out, err = run_cli("index")
+    assert code == 6
+    assert err.startswith("error: no archive at ") and len(err.strip().splitlines()) == 1
+
+
+def test_empty_archive_gives_an_empty_index(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    Archive.open(database).close()
+    report = update_index(database, index_dir)
+    assert (report.full, report.documents, report.change_seq) == (True, 0, 0)
+    open_current(index_dir).close()
+
+
+def test_open_current_without_a_build_says_how_to_make_one(paths: tuple[Path, Path]) -> None:
+    with pytest.raises(IndexUnavailable, match="python -m archive index"):
+        open_current(paths[1])
+
+
+def test_full_rebuild_swaps_while_a_searcher_is_open(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(6))
+    first = update_index(database, index_dir)
+    ix = open_current(index_dir)
+    old = ix.searcher()
+    save(database, range(6, 9))
+    second = update_index(database, index_dir, full=True)
+    try:
+        assert second.full and second.build != first.build
+        assert os.path.realpath(index_dir / "current").endswith(second.build)
+        assert old.doc_count() == 6
+        assert len(list(old.all_stored_fields())) == 6
+        reopened = open_current(index_dir)
+        with reopened.searcher() as new:
+            assert new.doc_count() == 9
+        reopened.close()
+        assert (index_dir / "builds" / first.build).is_dir()
+    finally:
+        old.close()
+        ix.close()
+
+
+def test_superseded_builds_are_pruned_but_the_previous_is_kept(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    monkeypatch.setattr(update, "BUILD_GRACE_SECONDS", 0.0)
+    save(database, range(3))
+    builds = [update_index(database, index_dir, full=True).build for _ in range(3)]
+    assert sorted(p.name for p in (index_dir / "builds").iterdir()) == builds[1:]
+
+
+def test_stray_files_and_half_built_builds_are_cleaned(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(3))
+    update_index(database, index_dir)
+    build = current_build(index_dir)
+    assert build is not None
+    old_stray, new_stray = build / "_MAIN_7.toc.1700000000.1", build / "_MAIN_8.toc.1800000000.2"
+    for stray in (old_stray, new_stray):
+        stray.write_bytes(b"x")
+    two_hours_ago = time.time() - 7200
+    os.utime(old_stray, (two_hours_ago, two_hours_ago))
+    half_built = index_dir / "builds" / "20200101T000000Z-1"
+    half_built.mkdir()
+    (half_built / "MAIN_x.seg").write_bytes(b"x")
+    update_index(database, index_dir)
+    assert not old_stray.exists() and new_stray.exists()
+    assert not half_built.exists()
+
+
+def test_index_built_with_another_schema_version_is_rebuilt(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(3))
+    update_index(database, index_dir)
+    sync = index_dir / "current" / SYNC_FILE
+    state = json.loads(sync.read_text())
+    state["schema_version"] = SCHEMA_VERSION - 1
+    sync.write_text(json.dumps(state))
+    report = update_index(database, index_dir)
+    assert report.full and report.documents == 3
+
+
+def test_live_build_that_cannot_be_opened_is_rebuilt(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(3))
+    first = update_index(database, index_dir)
+    for toc in (index_dir / "current").glob("_MAIN_*.toc"):
+        toc.unlink()
+    report = update_index(database, index_dir)
+    assert report.full and report.build != first.build and report.documents == 3
+
+
+def test_optimize_merges_segments(paths: tuple[Path, Path]) -> None:
+    database, index_dir = paths
+    save(database, range(3))
+    update_index(database, index_dir)
+    for i in range(3, 6):
+        save(database, [i])
+        update_index(database, index_dir)
+
+    def segments() -> int:
+        ix = open_current(index_dir)
+        try:
+            return len(ix._segments())
+        finally:
+            ix.close()
+
+    assert segments() > 1
+    report = update_index(database, index_dir, optimize=True)
+    assert report.optimized and segments() == 1 and report.documents == 6
+
+
+# ---- documents are validated before any writer sees them
+
+
+def stored_article(**changes: Any) -> Any:
+    base = dict(id=7, url="https://sn.notrecontinent.com/2024/01/01/x/", canonical_url=None,
+                title="Titre", author="Aïssatou N’Diaye", author_key=None, author_slug=None,
+                published=date(2024, 1, 1), modified=None, body="Texte.", edition="sn",
+                categories=("Monde",), language="fr", status="published", withdrawn_at=None,
+                withdrawn_reason=None, first_seen=NOW, last_seen=NOW, captured_at=None,
+                version_count=1, change_seq=1)
+    base.update(changes)
+    return StoredArticle(**base)
+
+
+def test_document_keeps_character_offsets_of_the_archived_body() -> None:
+    body = "Début\x00\ud800 " + "x" * 300 + " l'armée"
+    document = document_for(stored_article(body=body))
+    assert len(document["body"]) == len(body)
+    assert document["body"].endswith(" l'armée") and "\x00" not in document["body"]
+    assert "x" * 200 not in document["body"]
+
+
+def test_document_is_coerced_for_whoosh() -> None:
+    document = document_for(stored_article(categories=("Monde, Afrique", "  ")))
+    assert document["id"] == "7"
+    assert document["published"] == datetime(2024, 1, 1)
+    assert document["author_key"] == "aissatou n'diaye"
+    assert document["categories"] == "Monde Afrique"
+    assert document["withdrawn"] is False
+
+
+@pytest.mark.parametrize("changes", [
+    {"id": 0}, {"url": ""}, {"title": 12}, {"title": "", "body": ""}, {"status": "draft"},
+    {"published": "2024-01-01"}, {"published": date(1066, 10, 14)}, {"categories": "Monde"},
+])
+def test_document_that_cannot_be_made_safe_is_refused(changes: dict[str, Any]) -> None:
+    with pytest.raises(InvalidInput):
+        document_for(stored_article(**changes))
+
+
+# ---- kill -9 at a random moment
+
+
+def _kill_at_random(data_dir: Path, args: list[str], delay: float) -> int | None:
+    env = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir))
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "index", *args], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    try:
+        proc.wait(timeout=delay)
+    except subprocess.TimeoutExpired:
+        # The whole group: writer processes of a parallel build die with their parent.
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+    finally:
+        assert proc.stderr is not None
+        proc.stderr.close()
+    return proc.returncode
+
+
+def _kill_runs_then_finish(data_dir: Path, database: Path, index_dir: Path, args: list[str],
+                           delays: list[float]) -> None:
+    killed = 0
+    for delay in delays:
+        code = _kill_at_random(data_dir, args, delay)
+        killed += code == -signal.SIGKILL
+        if current_build(index_dir) is None:
+            with pytest.raises(IndexUnavailable):
+                open_current(index_dir)
+        else:
+            assert_consistent(index_dir, database)
+    assert killed >= 1
+    report = update_index(database, index_dir)
+    assert report.change_seq == max_seq(database)
+    assert assert_consistent(index_dir, database) == len(archive_ids(database))
+
+
+@pytest.mark.slow
+def test_full_rebuild_killed_at_any_moment_leaves_a_consistent_index(
+        settings: Settings) -> None:
+    database, index_dir = settings.database_path, settings.index_dir
+    save(database, range(2500))
+    assert _kill_at_random(settings.data_dir, ["--full"], 0.8) == -signal.SIGKILL
+    # A first build killed leaves no index at all, never a broken one.
+    assert current_build(index_dir) is None
+    with pytest.raises(IndexUnavailable):
+        open_current(index_dir)
+    update_index(database, index_dir)
+    save(database, range(2500, 2600))
+    rng = random.Random(20261124)
+    delays = [rng.uniform(0.5, 4.0) for _ in range(3)]
+    _kill_runs_then_finish(settings.data_dir, database, index_dir, ["--full"], delays)
+
+
+@pytest.mark.slow
+def test_big_incremental_run_killed_at_any_moment_resumes(settings: Settings) -> None:
+    database, index_dir = settings.database_path, settings.index_dir
+    save(database, range(300))
+    update_index(database, index_dir)
+    save(database, range(300, 2300))
+    save(database, range(0, 300), title="Titre modifié")
+    rng = random.Random(42)
+    delays = [rng.uniform(0.5, 3.5) for _ in range(3)]
+    _kill_runs_then_finish(settings.data_dir, database, index_dir, [], delays)
