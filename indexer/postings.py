@@ -18,6 +18,7 @@ import io
 import pickle
 import struct
 import zlib
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -231,11 +232,11 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
         if wanted[next_wanted] <= max_id:
             data = bytes(view[position + stream.tell():end])
             block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
-            doc = 0
-            for i, (delta, value) in enumerate(zip(block_ids, values, strict=True)):
-                doc = delta if i == 0 else doc + delta  # the first id of a block is absolute
-                if doc in wanted_set:
-                    found[doc] = decode(value) if decode else value
+            # The first id of a block is absolute, the others are deltas.
+            where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
+            for doc in wanted_set.intersection(where):
+                value = values[where[doc]]
+                found[doc] = decode(value) if decode else value
             while next_wanted < len(wanted) and wanted[next_wanted] <= max_id:
                 next_wanted += 1
         position = end

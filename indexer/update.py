@@ -229,8 +229,8 @@ def _fill_fast(build: Path, articles: Iterable[StoredArticle], procs: int, count
             _cancel(writer)
             raise
         if ix.doc_count() != written:
-            raise _FastBuildFailed(f"{written} documents written but "
-                                       f"{ix.doc_count()} in the index")
+            raise _FastBuildFailed(
+                f"{written} documents written but {ix.doc_count()} in the index")
     finally:
         ix.close()
     if progress is not None:
@@ -258,7 +258,8 @@ def _fill_careful(build: Path, articles: Iterable[StoredArticle], counts: _Count
 
 
 def _write_new(ix: Index, documents: list[dict[str, Any]], counts: _Counts) -> int:
-    refused = _write_batch(ix, documents, update=True)
+    # A new build: ids come once each from the archive, so no document is replaced.
+    refused = _write_batch(ix, documents, update=False)
     refused_ids = {document["id"] for document, _ in refused}
     for document, reason in refused:
         counts.skip(f"article {document['id']}: {reason}")

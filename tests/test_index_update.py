@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import psutil
 import pytest
 from whoosh.index import Index
 from whoosh.qparser import QueryParser
@@ -493,6 +494,37 @@ def test_full_rebuild_killed_at_any_moment_leaves_a_consistent_index(
     rng = random.Random(20261124)
     delays = [rng.uniform(0.5, 4.0) for _ in range(3)]
     _kill_runs_then_finish(settings.data_dir, database, index_dir, ["--full"], delays)
+
+
+@pytest.mark.slow
+def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
+        settings: Settings) -> None:
+    save(settings.database_path, range(2500))
+    env = dict(os.environ, ARCHIVE_DATA_DIR=str(settings.data_dir))
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "index", "--full"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while not workers and proc.poll() is None and time.monotonic() < deadline:
+            workers = psutil.Process(proc.pid).children()
+            time.sleep(0.02)
+        assert workers, "the full build never started its writer processes"
+        time.sleep(0.3)  # let the second writer process start too
+        workers = psutil.Process(proc.pid).children()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive
+        with IndexLock(settings.index_dir):
+            pass
+    finally:
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
 
 
 @pytest.mark.slow

@@ -7,7 +7,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from whoosh import query as wq
 
-from indexer.query import MAX_QUERY_CHARS, clean_query_text, make_parser, parse_query
+from indexer.query import (
+    MAX_QUERY_CHARS,
+    _plain_words,
+    clean_query_text,
+    make_parser,
+    parse_query,
+)
 from indexer.schema import build_schema
 
 
@@ -141,3 +147,15 @@ def _shared_parser():  # type: ignore[no-untyped-def]
     if not _PARSER:
         _PARSER.append(make_parser(build_schema()))
     return _PARSER[0]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.sampled_from(["armée", "l'armée", "Corée", "le", "OU", "ET", "russe",
+                                 "aujourd'hui", "2024", "élections", "é", "x", "NOT", "Sénégal",
+                                 "d’Ukraine", "1er", "ça"]), min_size=1, max_size=6)
+       .map(" ".join))
+def test_plain_words_shortcut_builds_the_parsers_query(text: str) -> None:
+    parser = _shared_parser()
+    shortcut = _plain_words(text, parser)
+    if shortcut is not None:
+        assert str(shortcut.normalize()) == str(parser.parse(text).normalize())

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import click
 
 from archive.cli import settings_from
 from archive.errors import IndexLocked
+from archive.progress import terminal_progress
 
 EPILOG = """\b
 Exit codes:
@@ -19,26 +19,6 @@ Exit codes:
   8  index locked: another indexing run is busy (the crawl itself was saved)
   130 interrupted: run the same command again to resume where it stopped
 """
-
-
-class _Progress:
-    """A one-line progress display on stderr, shown only when stderr is a terminal."""
-
-    def __init__(self) -> None:
-        self.shown = False
-
-    def __call__(self, done: int, known: int) -> None:
-        width = 30
-        filled = width * done // known if known else 0
-        bar = "#" * filled + "-" * (width - filled)
-        sys.stderr.write(f"\rcrawling [{bar}] {done}/{known}")
-        sys.stderr.flush()
-        self.shown = True
-
-    def close(self) -> None:
-        if self.shown:
-            sys.stderr.write("\n")
-            sys.stderr.flush()
 
 
 @click.command("crawl", epilog=EPILOG)
@@ -66,7 +46,7 @@ def command(ctx: click.Context, urls: tuple[str, ...], delay: float | None,
     settings = settings_from(ctx)
     if delay is not None:
         settings = settings.with_changes(crawl_delay=delay)
-    progress = _Progress() if sys.stderr.isatty() else None
+    progress = terminal_progress("crawling")
     try:
         report = crawl(list(urls), settings, progress=progress, max_articles=max_articles,
                        report_path=report_path)

@@ -19,6 +19,7 @@ import click
 from archive.cli import settings_from
 from archive.config import Settings
 from archive.errors import InvalidInput
+from archive.progress import terminal_progress
 
 # The replica is our own server on loopback: a short delay keeps the demo quick while the
 # crawler still goes through its real politeness scheduler.
@@ -58,29 +59,29 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes], timeout: flo
     raise InvalidInput(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
 
 
-def run_demo(settings: Settings, *, port: int, articles: int, serve: bool = True) -> None:
+def run_demo(
+    settings: Settings, *, port: int, articles: int, replica_port: int = 8101, serve: bool = True
+) -> None:
     """Serve the replica, crawl it, index it and (if SERVE) serve the UI until interrupted."""
-    from indexer.update import update_index
-
     from archive.crawler import crawl
     from archive.replica import Corpus, serve_replica
+    from indexer.update import update_index
 
     if serve:
         _check_port_free(port)
     settings = settings.with_changes(crawl_delay=DEMO_CRAWL_DELAY)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     corpus = Corpus(size=articles)
-    with serve_replica(corpus) as replica:
+    # Fixed replica ports make a second demo on the same data directory an incremental crawl.
+    with serve_replica(corpus, port=replica_port) as replica:
         for edition, url in replica.urls.items():
             click.echo(f"replica edition {edition}: {url}")
-        with click.progressbar(length=articles, label="crawling", file=sys.stderr) as bar:
-            done = [0]
-
-            def progress(fetched: int, total: int | None = None) -> None:
-                bar.update(max(0, fetched - done[0]))
-                done[0] = max(done[0], fetched)
-
+        progress = terminal_progress("crawling")
+        try:
             report = crawl(list(replica.urls.values()), settings, progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
     click.echo(report.summary())
     index_report = update_index(settings.database_path, settings.index_dir)
     click.echo(index_report.summary())
@@ -109,8 +110,13 @@ def run_demo(settings: Settings, *, port: int, articles: int, serve: bool = True
               help="Port of the web front end on 127.0.0.1.")
 @click.option("--articles", default=60, show_default=True, type=click.IntRange(1, 100_000),
               help="Size of the replica's corpus.")
+@click.option("--replica-port", default=8101, show_default=True, type=click.IntRange(1, 65533),
+              help="First of the replica's ports (one per edition) on 127.0.0.1.")
 @click.option("--no-serve", is_flag=True, help="Stop after crawling and indexing.")
 @click.pass_context
-def command(ctx: click.Context, port: int, articles: int, no_serve: bool) -> None:
+def command(
+    ctx: click.Context, port: int, articles: int, replica_port: int, no_serve: bool
+) -> None:
     """Serve the built-in replica, crawl it, index it, and serve the front end."""
-    run_demo(settings_from(ctx), port=port, articles=articles, serve=not no_serve)
+    run_demo(settings_from(ctx), port=port, articles=articles, replica_port=replica_port,
+             serve=not no_serve)

@@ -16,6 +16,8 @@ import weakref
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from markupsafe import Markup
+
 from archive.config import Settings
 from archive.errors import StoreError
 
@@ -94,12 +96,17 @@ class Services:
         """Return every author of the archive (cached for a minute)."""
         return self.cached("authors", lambda: self.archive().authors())
 
-    def datalist_authors(self) -> list[str]:
-        """Return the names offered for completion: the most prolific authors, sorted by name."""
+    def datalist_authors(self) -> Markup:
+        """Return the ``<option>``s offered for author completion: the most prolific authors.
 
-        def compute() -> list[str]:
+        Built once a minute rather than on every page: it is the largest part of a results
+        page, and every name in it is escaped here.
+        """
+
+        def compute() -> Markup:
             top = sorted(self.authors(), key=lambda a: -a.count)[:DATALIST_AUTHORS]
-            return sorted((a.name for a in top), key=str.casefold)
+            names = sorted((a.name for a in top), key=str.casefold)
+            return Markup("").join(Markup('<option value="%s">') % name for name in names)
 
         return self.cached("datalist", compute)
 
