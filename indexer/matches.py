@@ -199,7 +199,9 @@ class MatchEngine:
                 owners, places = read_positions(leaf, field, btext, local)
                 # A phrase starts at p in a document when word i is at p + i.
                 keys = owners * _POSITION_SPAN + (places - i)
-                starts = keys if starts is None else np.intersect1d(starts, keys)
+                # Keys are unique within a word: a document has each position once.
+                starts = keys if starts is None else np.intersect1d(starts, keys,
+                                                                    assume_unique=True)
                 if not len(starts):
                     break
             if starts is not None and len(starts):

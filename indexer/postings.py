@@ -163,10 +163,11 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     """
     raw = _read_values(leaf, field, btext, docnums, None)
     values = [raw.get(doc, _EMPTY_VALUE) for doc in docnums]
-    if not all(v[4:6] == b"\x80\x02" and v.endswith(b".") for v in values):
-        raise UnexpectedLayout("position values are not protocol-2 pickles")
-    lists = pickle.loads(b"\x80\x02(" + b"".join(v[6:-1] for v in values) + b"t.")
-    if len(lists) != len(docnums):
+    try:
+        lists = pickle.loads(b"\x80\x02(" + b"".join(v[6:-1] for v in values) + b"t.")
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
+        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
+    if len(lists) != len(docnums) or not all(isinstance(x, list) for x in lists[:1]):
         raise UnexpectedLayout("position values did not unpickle one list per document")
     counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
     deltas = np.fromiter((c[0] if type(c) is tuple else c for x in lists for c in x),

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-from archive.authors import author_slug
 from archive.models import Article
 from archive.store import Archive
 from indexer.search import SearchService
@@ -39,7 +38,3 @@ def service_for(data_dir: Path, check_seconds: float = 0.0) -> SearchService:
     return SearchService(data_dir / "index", data_dir / "archive.sqlite3",
                          check_seconds=check_seconds)
 
-
-def slug_of(name: str) -> str:
-    """Return a slug usable in a test URL."""
-    return author_slug(name)
