@@ -23,6 +23,7 @@ from collections.abc import Iterator
 import Stemmer
 from whoosh.analysis import (
     Analyzer,
+    CompositeAnalyzer,
     Filter,
     LowercaseFilter,
     RegexTokenizer,
@@ -214,13 +215,91 @@ class FrenchStopFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hint
         return hash(self.stops)
 
 
+_remembered = threading.local()
+
+
+class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no type hints
+    """A chain that keeps the words (text, position) of the last text it indexed, per thread.
+
+    The word-pair field of the same text reads them back instead of analysing it again: Whoosh
+    indexes a document's fields in name order, so ``body`` comes just before ``body_pairs``.
+    """
+
+    def __call__(self, value: str, no_morph: bool = False, **kwargs: object) -> Iterator[Token]:
+        tokens = super().__call__(value, no_morph=no_morph, **kwargs)
+        if kwargs.get("mode") != "index" or not kwargs.get("positions"):
+            return tokens
+        return _remembering(value, tokens)
+
+
+def _remembering(value: str, tokens: Iterator[Token]) -> Iterator[Token]:
+    words: list[tuple[str, int]] = []
+    add = words.append
+    for t in tokens:
+        if not t.stopped:
+            add((t.text, t.pos))
+        yield t
+    # Only a text analysed to its end is remembered.
+    _remembered.value = value
+    _remembered.words = words
+
+
+PAIR_SEPARATOR = " "
+
+
+def word_pair(first: str, second: str) -> str:
+    """Return the term of the word-pair field for two analysed words that follow each other."""
+    return f"{first}{PAIR_SEPARATOR}{second}"
+
+
+class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hints
+    """Every two words at consecutive positions of the French analysis, as one term.
+
+    ``"Kim Jong-un"`` gives ``kim jong`` and ``jong un``: a two-word phrase is then one posting
+    list instead of the positions of every document holding both words. Positions follow the
+    French chain (stop words removed and renumbered, compounds split), so two words make a pair
+    exactly when Whoosh's phrase query of the two would match them.
+    """
+
+    def __init__(self, source: Analyzer) -> None:
+        self.source = source
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, mode: str = "", **kwargs: object) -> Iterator[Token]:
+        remembered = getattr(_remembered, "value", None)
+        if remembered is not None and (remembered is value or remembered == value):
+            words = _remembered.words
+        else:
+            words = [(t.text, t.pos) for t in self.source(value, positions=True, mode=mode)
+                     if not t.stopped]
+        token = Token(positions=False, chars=False, removestops=removestops, mode=mode)
+        token.boost = 1.0
+        token.stopped = False
+        for (first, at), (second, next_at) in zip(words, words[1:], strict=False):
+            if next_at == at + 1:
+                token.text = word_pair(first, second)
+                yield token
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WordPairAnalyzer) and other.source == self.source
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+
 def french_analyzer(stem: bool = True) -> Analyzer:
     """Return the French analyzer of the text fields (unstemmed for author names)."""
-    chain = (RegexTokenizer(TOKEN_PATTERN) | LowercaseFilter() | ElisionFilter()
-             | CompoundSplitFilter() | AccentFoldFilter() | FrenchStopFilter())
+    filters = [LowercaseFilter(), ElisionFilter(), CompoundSplitFilter(), AccentFoldFilter(),
+               FrenchStopFilter()]
     if stem:
-        chain = chain | StemFilter(stemfn=stem_french, cachesize=None)
-    return chain
+        filters.append(StemFilter(stemfn=stem_french, cachesize=None))
+    return RememberingAnalyzer(RegexTokenizer(TOKEN_PATTERN), *filters)
+
+
+def word_pair_analyzer() -> Analyzer:
+    """Return the analyzer of the word-pair fields: consecutive stemmed French words, paired."""
+    return WordPairAnalyzer(french_analyzer())
 
 
 def spelling_analyzer() -> Analyzer:

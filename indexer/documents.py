@@ -51,6 +51,11 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
         "withdrawn": _status_withdrawn(article.status, where),
         "spell": f"{title}\n{_lead(body)}",
     }
+    # The same string objects: the pair fields reuse the words their text field just analysed.
+    if title:
+        document["title_pairs"] = title
+    if body:
+        document["body_pairs"] = body
     author = _short_text(article.author, "author", where) if article.author else ""
     if author:
         document["author"] = author

@@ -17,7 +17,9 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from indexer.analysis import word_pair
 from indexer.postings import UnexpectedLayout, field_lengths, read_positions, read_postings
+from indexer.schema import PAIR_FIELDS
 
 
 @dataclass(frozen=True)
@@ -174,26 +176,64 @@ class MatchEngine:
     def _phrase(self, query: wq.Phrase) -> Matches:
         """Documents where the words follow each other, scored as Whoosh does (sum of words).
 
-        The documents holding every word are found in numpy; positions are then read only
-        for those documents, from only the posting blocks that hold them.
+        The documents holding every word are found in numpy and narrowed to those holding
+        every pair of consecutive words (the word-pair field, when the index has one): that
+        is the answer for two words; for more, positions are then read only for those
+        documents, from only the posting blocks that hold them.
         """
         field = query.fieldname
-        words = [self._term(wq.Term(field, word)) for word in query.words]
+        candidates = self._pair_documents(field, query.words)
+        if candidates is not None and not len(candidates):
+            return EMPTY
         together: Matches | None = None
-        for found in words:
+        for word in query.words:
+            found = self._term(wq.Term(field, word))
+            if candidates is not None:
+                found = found.where(self._mask(candidates)[found.docs])
             together = found if together is None else self._intersect(together, found)
             if not len(together):
                 return EMPTY
         assert together is not None
+        if candidates is not None and len(query.words) == 2:
+            return self._scaled(together, query.boost)
+        result = together.where(self._in_sequence(field, query.words, together.docs))
+        return self._scaled(result, query.boost)
+
+    def _pair_documents(self, field: str, words: list[str]) -> np.ndarray | None:
+        """Return the documents holding every consecutive pair of WORDS, None without pairs."""
+        pairs_field = PAIR_FIELDS.get(field)
+        if pairs_field is None or pairs_field not in self.searcher.schema or len(words) < 2:
+            return None
+        fieldobj = self.searcher.schema[pairs_field]
+        found: np.ndarray | None = None
+        for pair in sorted({word_pair(a, b) for a, b in zip(words, words[1:], strict=False)}):
+            parts = []
+            for leaf, base in self.leaves:
+                postings = read_postings(leaf, pairs_field, fieldobj.to_bytes(pair))
+                if postings is not None:
+                    parts.append(postings[0] + base)
+            docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
+            found = docs if found is None else np.intersect1d(found, docs, assume_unique=True)
+            if not len(found):
+                break
+        return found
+
+    def _mask(self, docs: np.ndarray) -> np.ndarray:
+        present = np.zeros(self.size, dtype=bool)
+        present[docs] = True
+        return present
+
+    def _in_sequence(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+        """Return which of DOCS (ascending) hold WORDS at consecutive positions."""
         fieldobj = self.searcher.schema[field]
-        btexts = [fieldobj.to_bytes(word) for word in query.words]
-        keep = np.zeros(len(together), dtype=bool)
+        btexts = [fieldobj.to_bytes(word) for word in words]
+        keep = np.zeros(len(docs), dtype=bool)
         for leaf, base in self.leaves:
             stop = base + leaf.doc_count_all()
-            lo, hi = np.searchsorted(together.docs, [base, stop])
+            lo, hi = np.searchsorted(docs, [base, stop])
             if lo == hi:
                 continue
-            local = (together.docs[lo:hi] - base).tolist()
+            local = (docs[lo:hi] - base).tolist()
             starts: np.ndarray | None = None
             for i, btext in enumerate(btexts):
                 owners, places = read_positions(leaf, field, btext, local)
@@ -206,8 +246,7 @@ class MatchEngine:
                     break
             if starts is not None and len(starts):
                 keep[lo + np.unique(starts // _POSITION_SPAN)] = True
-        result = together.where(keep)
-        return self._scaled(result, query.boost)
+        return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:
         if len(a) > len(b):

@@ -6,15 +6,18 @@ offsets, for phrases and fast highlighting) but its text stays in SQLite.
 
 from __future__ import annotations
 
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
+from whoosh.formats import Existence
 
-from indexer.analysis import french_analyzer, spelling_analyzer
+from indexer.analysis import french_analyzer, spelling_analyzer, word_pair_analyzer
 
 # Bump when a field or an analyzer changes: an index built with another version is rebuilt
 # in full by the next `python -m archive index` instead of being updated in place.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 TITLE_BOOST = 2.0
+# The word-pair field of each phrase field: a two-word phrase is one term there.
+PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
 
 
 def build_schema() -> Schema:
@@ -33,4 +36,12 @@ def build_schema() -> Schema:
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         withdrawn=BOOLEAN(stored=True),
         spell=TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
+        title_pairs=_word_pairs(),
+        body_pairs=_word_pairs(),
     )
+
+
+def _word_pairs() -> FieldType:
+    # Only which documents hold a pair: phrases are scored with their words' BM25, as Whoosh
+    # scores them, so the pair field needs no frequencies, lengths or positions.
+    return FieldType(Existence(), word_pair_analyzer(), scorable=False, stored=False)

@@ -256,7 +256,7 @@ def test_cli_search_human_and_empty(run_cli, data_dir: Path) -> None:  # type: i
     archive_and_index(data_dir, _corpus())
     code, out, _ = run_cli("search", "infirmiers", "--since", "2023-01-01", "--sort", "date")
     assert code == 0
-    assert "«infirmiers»" in out and "résultats" in out
+    assert "[infirmiers]" in out and "résultats" in out
     code, out, _ = run_cli("search", "zyxwvutsr", "--json")
     assert code == 0 and json.loads(out)["total"] == 0
 

@@ -1,6 +1,7 @@
 """``python -m archive search QUERY``: search the archive from the command line.
 
-Human-readable by default (matched words in bold on a terminal, between « » otherwise);
+Human-readable by default (matched words in bold on a terminal, else between [ ]: « » are
+French quotation marks, common in the text itself);
 ``--json`` prints the same result object as the API. No hits is not an error (exit 0,
 ``total: 0``); a missing index exits 7, a bad date, sort or limit exits 2.
 """
@@ -37,7 +38,7 @@ def _plain(fragment: str, tty: bool) -> str:
         marked = _MARK.sub(lambda m: click.style(html.unescape(m.group(1)), bold=True),
                            fragment)
     else:
-        marked = _MARK.sub(lambda m: f"«{html.unescape(m.group(1))}»", fragment)
+        marked = _MARK.sub(lambda m: f"[{html.unescape(m.group(1))}]", fragment)
     return html.unescape(marked)
 
 

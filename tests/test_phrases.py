@@ -1,0 +1,155 @@
+"""Phrases through the word-pair fields: the same documents and scores as Whoosh's phrase query."""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from search_fixtures import archive_and_index, article
+from whoosh import query as wq
+from whoosh.filedb.filestore import FileStorage
+from whoosh.searching import Searcher
+
+from indexer.analysis import word_pair_analyzer
+from indexer.matches import MatchEngine, match_with_whoosh
+from indexer.query import make_parser, parse_query
+from indexer.schema import PAIR_FIELDS
+
+_TEXTS = [
+    ("Kim Jong-un en visite", "Le dirigeant Kim Jong-un a reçu l'armée à Pyongyang."),
+    ("Kim Jong-il, le père", "Kim Jong-il avait gouverné avant Kim, ensuite Jong-un."),
+    ("Les nord-coréens", "Les soldats nord-coréens et les nord coréens du Nord."),
+    ("Nord, Corée", "Au nord, des marins coréens du sud parlent de la Corée du Nord."),
+    ("L'armée d'aujourd'hui", "L'armée nationale d'aujourd'hui défile ; l’armée de l'air aussi."),
+    ("Union africaine", "L'Union africaine réunit l'union des pays d'Afrique, union africaine."),
+    ("Santé publique", "Le ministère de la santé publique et la santé du public."),
+    ("Ordre inversé", "Publique santé, africaine union, Jong-un Kim, coréens nord."),
+    ("Trois mots", "Le ministère de la santé, puis la santé publique du ministère."),
+    ("Répétitions", "Union union africaine africaine, santé santé publique publique."),
+    ("Titre seul union", "africaine et rien d'autre ici"),
+]
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    data = tmp_path_factory.mktemp("phrases")
+    first = [article(f"p-{i}", title, body) for i, (title, body) in enumerate(_TEXTS)]
+    archive_and_index(data, first)
+    # A second run makes a second segment and deletes the first version of an article.
+    archive_and_index(data, [
+        article("p-6", "Santé publique", "La santé publique du ministère de la santé."),
+        article("p-extra", "Union africaine, encore", "Sommet de l'Union africaine à Dakar."),
+    ])
+    index = FileStorage(os.path.realpath(data / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        yield opened
+
+
+def _live(searcher: Searcher, docs: list[int]) -> list[int]:
+    return [d for d in docs if not searcher.reader().is_deleted(d)]
+
+
+def _agree(searcher: Searcher, query: wq.Query) -> list[int]:
+    """Assert the pair route finds Whoosh's documents with Whoosh's scores; return them."""
+    engine = MatchEngine(searcher, {})
+    fast, slow = engine.match(query), match_with_whoosh(query, searcher)
+    assert engine.enabled, "the W3 posting reader fell back to Whoosh's matchers"
+    keep = [i for i, d in enumerate(fast.docs.tolist()) if not searcher.reader().is_deleted(d)]
+    assert fast.docs[keep].tolist() == slow.docs.tolist()
+    assert fast.scores[keep] == pytest.approx(slow.scores, rel=1e-9)
+    return slow.docs.tolist()
+
+
+def _titles(searcher: Searcher, docs: list[int]) -> set[str]:
+    return {searcher.stored_fields(d)["title"] for d in docs}
+
+
+def test_index_has_a_pair_field_for_each_phrase_field(searcher: Searcher) -> None:
+    for field, pairs in PAIR_FIELDS.items():
+        assert field in searcher.schema and pairs in searcher.schema
+    assert "kim jong" in {t.decode() for t in searcher.lexicon("body_pairs")}
+
+
+@pytest.mark.parametrize("text", [
+    '"Kim Jong-un"', "Jong-un", "Jong-il", '"Kim Jong"', "nord-coréens", '"nord coréens"',
+    '"Corée du Nord"', '"la Corée du Nord"', '"l\'armée d\'aujourd\'hui"', "\"l'armée de l'air\"",
+    '"armée nationale"', '"Union africaine"', '"union des pays"', '"santé publique"',
+    '"ministère de la santé publique"', '"santé publique du ministère"', '"publique santé"',
+    '"union africaine africaine"', '"santé santé publique"', '"africaine union"',
+    'titre:"union africaine"', '"union africaine" OU "santé publique"',
+    '"santé publique" SAUF ministère', '"absent jamais"', '"nord inconnu"',
+])
+def test_phrase_agrees_with_whoosh(searcher: Searcher, text: str) -> None:
+    query = parse_query(text, make_parser(searcher.schema)).query
+    assert query is not None
+    _agree(searcher, query)
+
+
+def test_hyphenated_name_never_matches_its_sibling(searcher: Searcher) -> None:
+    query = parse_query('"Kim Jong-un"', make_parser(searcher.schema)).query
+    assert _titles(searcher, _agree(searcher, query)) == {"Kim Jong-un en visite"}
+
+
+def test_compound_matches_with_or_without_its_hyphen(searcher: Searcher) -> None:
+    parser = make_parser(searcher.schema)
+    with_hyphen = _agree(searcher, parse_query("nord-coréens", parser).query)
+    without = _agree(searcher, parse_query('"nord coréens"', parser).query)
+    assert with_hyphen == without
+    assert _titles(searcher, with_hyphen) == {"Les nord-coréens"}
+
+
+def test_three_words_need_to_follow_each_other(searcher: Searcher) -> None:
+    # "Trois mots" holds the pairs "ministère santé" and "santé publique", not in sequence.
+    query = parse_query('"ministère de la santé publique"', make_parser(searcher.schema)).query
+    assert _titles(searcher, _agree(searcher, query)) == {"Santé publique"}
+
+
+def test_phrase_never_spans_title_and_body(searcher: Searcher) -> None:
+    # The title ends with "union", the body starts with "africaine".
+    for field in ("title", "body"):
+        docs = _agree(searcher, wq.Phrase(field, ["seul", "union", "africain"]))
+        assert docs == []
+
+
+def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
+    rng = random.Random(11)
+    vocabulary = ["Kim", "Jong-un", "Jong-il", "la", "de", "armée", "l'armée", "nord-coréens",
+                  "nord", "coréens", "santé", "publique", "et", "du", "union", "africaine",
+                  "aujourd'hui", "d'Afrique", "les", "ministère"]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(3, 40)))
+             for _ in range(60)]
+    archive_and_index(tmp_path, [article(f"r-{i}", f"Titre {i}", text)
+                                 for i, text in enumerate(texts)])
+    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        parser = make_parser(opened.schema)
+        matched = 0
+        for _ in range(80):
+            words = rng.sample(vocabulary, rng.randrange(2, 5))
+            query = parse_query('"' + " ".join(words) + '"', parser).query
+            if query is not None:
+                matched += bool(_agree(opened, query))
+        for text in texts[:20]:
+            tokens = text.split(" ")
+            start = rng.randrange(len(tokens))
+            query = parse_query('"' + " ".join(tokens[start:start + 3]) + '"', parser).query
+            if query is not None:
+                assert _agree(opened, query), "a phrase cut from a text must find that text"
+                matched += 1
+        assert matched >= 20
+
+
+@pytest.mark.parametrize(("text", "pairs"), [
+    ("la Corée du Nord", ["cor nord"]),
+    ("Kim Jong-un", ["kim jong", "jong un"]),
+    ("l'armée d'aujourd'hui", ["arme aujourd'hui"]),
+    ("santé", []),
+    ("", []),
+])
+def test_pairs_are_consecutive_analysed_words(text: str, pairs: list[str]) -> None:
+    assert [t.text for t in word_pair_analyzer()(text)] == pairs
