@@ -67,6 +67,8 @@ def run(articles: int) -> dict[str, Any]:
         results["full_cpu_seconds"] = _cpu_seconds() - cpu
         results["full_seconds"] = seconds
         results["full_docs_per_second"] = report.documents / seconds
+        build = (index_dir / "current").resolve()
+        results["index_mb"] = sum(f.stat().st_size for f in build.rglob("*") if f.is_file()) / 1e6
         _fill(database, corpus, articles, articles + 100)
         started = time.perf_counter()
         report = update_index(database, index_dir)
@@ -93,6 +95,7 @@ def main() -> None:
         ("full rebuild (s)", f"{results['full_seconds']:.1f}"),
         ("full rebuild (docs/s)", f"{results['full_docs_per_second']:.0f}"),
         ("full rebuild, CPU (s, all processes)", f"{results['full_cpu_seconds']:.1f}"),
+        ("index size (MB)", f"{results['index_mb']:.1f}"),
         ("100 new articles, incremental (s)", f"{results['incremental_100_seconds']:.2f}"),
     ]
     width = max(len(name) for name, _ in rows)

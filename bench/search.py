@@ -47,7 +47,8 @@ def main() -> None:
     workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
         prefix="bench-search-"))
     try:
-        report = _run(options.articles, options.queries, workdir, options.reuse)
+        report = _run(options.articles, options.queries, workdir, options.reuse,
+                      options.reuse_archive)
     finally:
         if not options.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -65,6 +66,9 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workdir", help="keep the archive, index and FTS5 database here")
     parser.add_argument("--reuse", action="store_true",
                         help="reuse the archive, index and FTS5 database of --workdir")
+    parser.add_argument("--reuse-archive", action="store_true",
+                        help="keep the archive and FTS5 database of --workdir (e.g. copied "
+                        "there), rebuild the index only; skips the 100-article update")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--query-file", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -305,7 +309,8 @@ def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dic
 
 
 # ---------------------------------------------------------------------- the run
-def _run(articles: int, per_kind: int, workdir: Path, reuse: bool) -> dict[str, Any]:
+def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
+         reuse_archive: bool = False) -> dict[str, Any]:
     from indexer.search import SearchService
     from indexer.update import update_index
 
@@ -314,16 +319,23 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool) -> dict[str, 
     index_dir = workdir / "index"
     fts_path = workdir / "fts5.sqlite3"
     if not reuse:
-        for path in (database, fts_path):
-            path.unlink(missing_ok=True)
+        saved_fts = None
+        if reuse_archive:
+            saved = workdir / "build.json"
+            saved_fts = json.loads(saved.read_text(encoding="utf-8"))["fts_seconds"] \
+                if saved.exists() and fts_path.exists() else None
+        else:
+            for path in (database, fts_path):
+                path.unlink(missing_ok=True)
         shutil.rmtree(index_dir, ignore_errors=True)
-        _log(f"writing {articles:,} replica articles into the archive")
-        _fill_archive(database, 0, articles, articles + 100)
+        if not reuse_archive:
+            _log(f"writing {articles:,} replica articles into the archive")
+            _fill_archive(database, 0, articles, articles + 100)
         _log("full index build")
         report = update_index(database, index_dir, full=True)
         build_seconds = report.seconds
         _log(f"built in {build_seconds:.1f} s; FTS5 build")
-        fts_seconds = _build_fts(database, fts_path)
+        fts_seconds = saved_fts if saved_fts is not None else _build_fts(database, fts_path)
         (workdir / "build.json").write_text(json.dumps(
             {"build_seconds": build_seconds, "fts_seconds": fts_seconds}), encoding="utf-8")
     else:
@@ -339,7 +351,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool) -> dict[str, 
     fts = _time_fts(fts_path, queries)
 
     update_seconds = None
-    if not reuse:
+    if not reuse and not reuse_archive:
         _log("incremental update of 100 new articles")
         service = SearchService(index_dir, database, check_seconds=0, cache_size=0)
         try:

@@ -36,7 +36,8 @@ import psutil
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from archive.models import Article  # noqa: E402 - the repository root is put on the path first
+from archive.config import load_settings  # noqa: E402 - the repository root is put on the path first
+from archive.models import Article  # noqa: E402
 from archive.replica.corpus import Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
 
@@ -208,8 +209,10 @@ def main() -> None:
     parser.add_argument("--articles", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--seconds", type=float, default=30.0)
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=4)
+    # By default the product's own settings, so the benchmark measures what ships.
+    configured = load_settings()
+    parser.add_argument("--workers", type=int, default=configured.web_workers)
+    parser.add_argument("--threads", type=int, default=configured.web_threads)
     parser.add_argument("--reuse", type=Path, help="data directory to reuse (built there if empty)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Iterator
+from collections import Counter
+from collections.abc import Iterable, Iterator
 
 import Stemmer
 from whoosh.analysis import (
@@ -226,7 +227,7 @@ class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh ha
     """
 
     def __call__(self, value: str, no_morph: bool = False, **kwargs: object) -> Iterator[Token]:
-        tokens = super().__call__(value, no_morph=no_morph, **kwargs)
+        tokens: Iterator[Token] = super().__call__(value, no_morph=no_morph, **kwargs)
         if kwargs.get("mode") != "index" or not kwargs.get("positions"):
             return tokens
         return _remembering(value, tokens)
@@ -253,16 +254,26 @@ def word_pair(first: str, second: str) -> str:
 
 
 class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hints
-    """Every two words at consecutive positions of the French analysis, as one term.
+    """Every two frequent words at consecutive positions of the French analysis, as one term.
 
     ``"Kim Jong-un"`` gives ``kim jong`` and ``jong un``: a two-word phrase is then one posting
     list instead of the positions of every document holding both words. Positions follow the
     French chain (stop words removed and renumbered, compounds split), so two words make a pair
     exactly when Whoosh's phrase query of the two would match them.
+
+    Only pairs of two ``words`` (the frequent ones, None for all) are indexed: a phrase with a
+    rarer word is quick to check by positions, and pairing every word would make the index
+    build three times slower (most pairs occur once, and Whoosh pays per term).
     """
 
-    def __init__(self, source: Analyzer) -> None:
+    def __init__(self, source: Analyzer, words: frozenset[str] | None = None) -> None:
         self.source = source
+        self.words = words
+
+    def pairs(self, first: str, second: str) -> bool:
+        """True when the pair of these two analysed words is indexed."""
+        words = self.words
+        return words is None or (first in words and second in words)
 
     def __call__(self, value: str, positions: bool = False, chars: bool = False,
                  keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
@@ -276,13 +287,16 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
         token = Token(positions=False, chars=False, removestops=removestops, mode=mode)
         token.boost = 1.0
         token.stopped = False
+        frequent = self.words
         for (first, at), (second, next_at) in zip(words, words[1:], strict=False):
-            if next_at == at + 1:
+            if next_at == at + 1 and (frequent is None or (first in frequent
+                                                           and second in frequent)):
                 token.text = word_pair(first, second)
                 yield token
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, WordPairAnalyzer) and other.source == self.source
+        return (isinstance(other, WordPairAnalyzer) and other.source == self.source
+                and other.words == self.words)
 
     def __hash__(self) -> int:
         return hash(self.__class__.__name__)
@@ -297,9 +311,21 @@ def french_analyzer(stem: bool = True) -> Analyzer:
     return RememberingAnalyzer(RegexTokenizer(TOKEN_PATTERN), *filters)
 
 
-def word_pair_analyzer() -> Analyzer:
-    """Return the analyzer of the word-pair fields: consecutive stemmed French words, paired."""
-    return WordPairAnalyzer(french_analyzer())
+def word_pair_analyzer(words: frozenset[str] | None = None) -> WordPairAnalyzer:
+    """Return the analyzer of the word-pair fields: consecutive WORDS (stemmed), paired."""
+    return WordPairAnalyzer(french_analyzer(), words)
+
+
+def frequent_words(texts: Iterable[str], share: float) -> frozenset[str]:
+    """Return the analysed words found in at least SHARE of TEXTS (and in two of them)."""
+    analyzer = french_analyzer()
+    counts: Counter[str] = Counter()
+    seen = 0
+    for text in texts:
+        seen += 1
+        counts.update({t.text for t in analyzer(text)})
+    floor = max(2.0, share * seen)
+    return frozenset(word for word, count in counts.items() if count >= floor)
 
 
 def spelling_analyzer() -> Analyzer:

@@ -195,18 +195,28 @@ class MatchEngine:
                 return EMPTY
         assert together is not None
         if candidates is not None and len(query.words) == 2:
+            # Two words whose pair is indexed: the pair's documents are the answer.
             return self._scaled(together, query.boost)
         result = together.where(self._in_sequence(field, query.words, together.docs))
         return self._scaled(result, query.boost)
 
     def _pair_documents(self, field: str, words: list[str]) -> np.ndarray | None:
-        """Return the documents holding every consecutive pair of WORDS, None without pairs."""
+        """Return the documents holding every indexed pair of consecutive WORDS.
+
+        None when no pair of WORDS is indexed (or the index has no pair field).
+        """
         pairs_field = PAIR_FIELDS.get(field)
         if pairs_field is None or pairs_field not in self.searcher.schema or len(words) < 2:
             return None
         fieldobj = self.searcher.schema[pairs_field]
+        indexed = getattr(fieldobj.analyzer, "pairs", None)
+        if indexed is None:
+            return None
+        pairs = {word_pair(a, b) for a, b in zip(words, words[1:], strict=False) if indexed(a, b)}
+        if not pairs:
+            return None
         found: np.ndarray | None = None
-        for pair in sorted({word_pair(a, b) for a, b in zip(words, words[1:], strict=False)}):
+        for pair in sorted(pairs):
             parts = []
             for leaf, base in self.leaves:
                 postings = read_postings(leaf, pairs_field, fieldobj.to_bytes(pair))

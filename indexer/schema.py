@@ -20,8 +20,8 @@ TITLE_BOOST = 2.0
 PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
 
 
-def build_schema() -> Schema:
-    """Return the schema of a new index build."""
+def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
+    """Return the schema of a new index build, pairing PAIR_WORDS in phrases (None: all)."""
     french = french_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
@@ -36,12 +36,14 @@ def build_schema() -> Schema:
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         withdrawn=BOOLEAN(stored=True),
         spell=TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
-        title_pairs=_word_pairs(),
-        body_pairs=_word_pairs(),
+        title_pairs=_word_pairs(pair_words),
+        body_pairs=_word_pairs(pair_words),
     )
 
 
-def _word_pairs() -> FieldType:
+def _word_pairs(words: frozenset[str] | None) -> FieldType:
     # Only which documents hold a pair: phrases are scored with their words' BM25, as Whoosh
-    # scores them, so the pair field needs no frequencies, lengths or positions.
-    return FieldType(Existence(), word_pair_analyzer(), scorable=False, stored=False)
+    # scores them, so the pair field needs no frequencies or positions. It is "scorable" only
+    # because Whoosh's writer looks for a field's length column at every posting, and without
+    # one that is a file-system stat each time.
+    return FieldType(Existence(), word_pair_analyzer(words), scorable=True, stored=False)

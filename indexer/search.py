@@ -296,12 +296,15 @@ class SearchService:
             return []
         stored = {d: searcher.stored_fields(d) for d in docnums}
         ids = {d: _int(stored[d].get("id")) for d in docnums}
-        bodies_by_id = self._bodies([i for i in ids.values() if i is not None])
-        bodies = {d: bodies_by_id.get(ids[d] or 0, "") for d in docnums}
+        texts = self._texts([i for i in ids.values() if i is not None])
+        bodies = {d: texts.get(ids[d] or 0, ("", 0))[0] for d in docnums}
+        indexed_seq = generation.change_seq
+        changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
+                   or texts[ids[d] or 0][1] > indexed_seq}
         highlighter = Highlighter(searcher.schema["body"].analyzer)
         body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
         if with_snippets and body_terms:
-            snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies)
+            snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies, changed)
         else:
             snippets = {d: plain_snippet(bodies[d]) for d in docnums}
         titles = highlighter.titles_html(
@@ -327,6 +330,10 @@ class SearchService:
 
     def _bodies(self, article_ids: list[int]) -> dict[int, str]:
         """Return the body text of each article from SQLite ({} when the archive is unreadable)."""
+        return {i: body for i, (body, _) in self._texts(article_ids).items()}
+
+    def _texts(self, article_ids: list[int]) -> dict[int, tuple[str, int]]:
+        """Return each article's body and change_seq ({} when the archive is unreadable)."""
         if not article_ids:
             return {}
         archive = getattr(self._local, "archive", None)
@@ -341,7 +348,7 @@ class SearchService:
             with self._lock:
                 self._archives.append(archive)
         articles = archive.articles(article_ids)
-        return {i: a.body or "" for i, a in articles.items()}
+        return {i: (a.body or "", a.change_seq) for i, a in articles.items()}
 
 
 # ---------------------------------------------------------------------- helpers

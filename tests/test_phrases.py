@@ -13,7 +13,7 @@ from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
-from indexer.analysis import word_pair_analyzer
+from indexer.analysis import frequent_words, word_pair_analyzer
 from indexer.matches import MatchEngine, match_with_whoosh
 from indexer.query import make_parser, parse_query
 from indexer.schema import PAIR_FIELDS
@@ -27,7 +27,7 @@ _TEXTS = [
     ("Union africaine", "L'Union africaine réunit l'union des pays d'Afrique, union africaine."),
     ("Santé publique", "Le ministère de la santé publique et la santé du public."),
     ("Ordre inversé", "Publique santé, africaine union, Jong-un Kim, coréens nord."),
-    ("Trois mots", "Le ministère de la santé, puis la santé publique du ministère."),
+    ("Trois mots", "Le ministère de la santé, ensuite la santé publique du ministère."),
     ("Répétitions", "Union union africaine africaine, santé santé publique publique."),
     ("Titre seul union", "africaine et rien d'autre ici"),
 ]
@@ -40,7 +40,7 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     archive_and_index(data, first)
     # A second run makes a second segment and deletes the first version of an article.
     archive_and_index(data, [
-        article("p-6", "Santé publique", "La santé publique du ministère de la santé."),
+        article("p-6", "Santé publique", "Le ministère de la santé publique, encore."),
         article("p-extra", "Union africaine, encore", "Sommet de l'Union africaine à Dakar."),
     ])
     index = FileStorage(os.path.realpath(data / "index" / "current"), supports_mmap=False,
@@ -72,6 +72,13 @@ def test_index_has_a_pair_field_for_each_phrase_field(searcher: Searcher) -> Non
     for field, pairs in PAIR_FIELDS.items():
         assert field in searcher.schema and pairs in searcher.schema
     assert "kim jong" in {t.decode() for t in searcher.lexicon("body_pairs")}
+
+
+def test_only_pairs_of_frequent_words_are_indexed(searcher: Searcher) -> None:
+    analyzer = searcher.schema["body_pairs"].analyzer
+    # "nationale" is in one article only: "armée nationale" is checked by positions.
+    assert analyzer.pairs("kim", "jong") and not analyzer.pairs("arme", "national")
+    assert "arme national" not in {t.decode() for t in searcher.lexicon("body_pairs")}
 
 
 @pytest.mark.parametrize("text", [
@@ -122,11 +129,19 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
                   "aujourd'hui", "d'Afrique", "les", "ministère"]
     texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(3, 40)))
              for _ in range(60)]
+    # Words of a single article are not paired: their phrases go through positions.
+    rare = ["pyongyang", "dakar", "bamako", "lomé", "niamey"]
+    for i, word in enumerate(rare):
+        tokens = texts[i].split(" ")
+        tokens.insert(len(tokens) // 2, word)
+        texts[i] = " ".join(tokens)
+    vocabulary += rare
     archive_and_index(tmp_path, [article(f"r-{i}", f"Titre {i}", text)
                                  for i, text in enumerate(texts)])
     index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
                         readonly=True).open_index()
     with index.searcher() as opened:
+        assert not opened.schema["body_pairs"].analyzer.pairs("dakar", "sante")
         parser = make_parser(opened.schema)
         matched = 0
         for _ in range(80):
@@ -134,9 +149,9 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
             query = parse_query('"' + " ".join(words) + '"', parser).query
             if query is not None:
                 matched += bool(_agree(opened, query))
-        for text in texts[:20]:
+        for i, text in enumerate(texts[:20]):
             tokens = text.split(" ")
-            start = rng.randrange(len(tokens))
+            start = len(tokens) // 2 - 1 if i < len(rare) else rng.randrange(len(tokens))
             query = parse_query('"' + " ".join(tokens[start:start + 3]) + '"', parser).query
             if query is not None:
                 assert _agree(opened, query), "a phrase cut from a text must find that text"
@@ -153,3 +168,10 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
 ])
 def test_pairs_are_consecutive_analysed_words(text: str, pairs: list[str]) -> None:
     assert [t.text for t in word_pair_analyzer()(text)] == pairs
+
+
+def test_frequent_words_are_those_of_enough_texts() -> None:
+    texts = ["La Corée du Nord", "Corée et Japon", "Nord-Mali", "Japon", "Sénégal"]
+    # Analysed (folded, stemmed) words found in 40% of the texts, and in two at least.
+    assert frequent_words(texts, 0.4) == frozenset({"cor", "nord", "japon"})
+    assert frequent_words(texts, 0.9) == frozenset()

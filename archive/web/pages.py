@@ -6,8 +6,9 @@ import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, abort, render_template, request, url_for
+from flask import Blueprint, abort, g, render_template, request, url_for
 
 from archive.errors import ArchiveError, InvalidInput
 from archive.web import params as search_params
@@ -23,6 +24,8 @@ bp = Blueprint("pages", __name__)
 LATEST = 10
 LIST_SIZE = 50
 PAGE_WINDOW = 2
+# The characters werkzeug leaves unescaped in a query string (url.spec.whatwg.org).
+_QUERY_SAFE = "!$'()*,/:;?@"
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,19 @@ def make_pager(page: int, total: int, size: int, href: Any, limit: int = 1000) -
 def search_href(params: SearchParams, **changes: Any) -> str:
     """Return the results page of PARAMS with CHANGES (any change of filter goes to page 1)."""
     changes.setdefault("page", 1)
-    return url_for("pages.search", **params.query_args(**changes))
+    return results_href(params.query_args(**changes))
+
+
+def results_href(args: dict[str, Any]) -> str:
+    """Return the address of the results page with the URL parameters ARGS.
+
+    What ``url_for`` would build, built without the routing map: a results page holds some
+    fifty such links (facets, timeline, pager), and ``url_for`` made a fifth of its cost.
+    """
+    base: str | None = g.get("results_base")
+    if base is None:
+        base = g.results_base = url_for("pages.search")
+    return f"{base}?{urlencode(list(args.items()), safe=_QUERY_SAFE)}" if args else base
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:
@@ -119,7 +134,7 @@ def search() -> str:
     )
     pager = make_pager(
         params.page, result.total, params.taille,
-        lambda n: url_for("pages.search", **params.query_args(page=n)),
+        lambda n: results_href(params.query_args(page=n)),
         limit=search_params.MAX_PAGE,
     )
     return render_template(
@@ -259,7 +274,8 @@ def author(slug: str) -> str:
 @bp.route("/archives/")
 def archives() -> str:
     """Show every year and month of the archive with its article count."""
-    months = services().cached("month_counts", lambda: services().archive().month_counts())
+    months = services().per_change("month_counts",
+                                   lambda: services().archive().month_counts())
     years: dict[int, list[tuple[int, int]]] = {}
     for y, m, c in months:
         years.setdefault(y, []).append((m, c))

@@ -1,0 +1,54 @@
+"""Snippets of hits whose body the index saw without the searched words, or saw in another text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from search_fixtures import SEEN, archive_and_index, article, service_for
+
+from archive.store import Archive
+from indexer.snippets import Highlighter
+
+
+def _reanalyses(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record every body the highlighter analyses again (the slow path)."""
+    seen: list[str] = []
+    original = Highlighter._reanalysed
+
+    def recording(self: Highlighter, body: str, terms: list[str]) -> str:
+        seen.append(body)
+        return original(self, body, terms)
+
+    monkeypatch.setattr(Highlighter, "_reanalysed", recording)
+    return seen
+
+
+def test_title_only_match_shows_the_opening_lines_without_reanalysis(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    archive_and_index(tmp_path, [
+        article("cholera", "Le choléra à Kaolack",
+                "Les autorités sanitaires ont ouvert un centre."),
+        article("autre", "Autre nouvelle", "Le choléra recule dans la région de Kaolack."),
+    ])
+    reanalysed = _reanalyses(monkeypatch)
+    with service_for(tmp_path) as svc:
+        hits = {hit.title: hit for hit in svc.search("choléra").hits}
+    assert hits["Le choléra à Kaolack"].snippet == "Les autorités sanitaires ont ouvert un centre."
+    assert hits["Le choléra à Kaolack"].title_html == "Le <mark>choléra</mark> à Kaolack"
+    assert "<mark>choléra</mark>" in hits["Autre nouvelle"].snippet
+    assert reanalysed == []
+
+
+def test_body_changed_after_the_generation_is_marked_from_its_new_text(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    original = article("palu", "Paludisme : le point", "Rien de neuf cette semaine à Thiès.")
+    archive_and_index(tmp_path, [original])
+    edited = article("palu", "Paludisme : le point", "Le paludisme recule enfin à Thiès.")
+    with Archive.open(tmp_path / "archive.sqlite3") as archive:
+        archive.save_article(edited, capture_id=None, seen_at=SEEN)
+    reanalysed = _reanalyses(monkeypatch)
+    with service_for(tmp_path) as svc:
+        (hit,) = svc.search("paludisme").hits
+    assert hit.snippet.startswith("Le <mark>paludisme</mark> recule enfin")
+    assert reanalysed == [edited.body]
