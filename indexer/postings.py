@@ -39,9 +39,8 @@ class UnexpectedLayout(Exception):
     """The postings are not laid out the way this reader expects (use Whoosh's matcher)."""
 
 
-def read_postings(leaf: Any, field: str,
-                  btext: bytes) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Return (document numbers in the segment, weights, document frequency), None if absent.
+def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
+    """Return (the segment's posting file, the term's info), None if the term is absent.
 
     Raises UnexpectedLayout when the segment's files are not the W3 codec's.
     """
@@ -51,13 +50,23 @@ def read_postings(leaf: Any, field: str,
     except AttributeError:
         raise UnexpectedLayout("not a W3 segment reader") from None
     try:
-        info = terms.term_info(field, btext)
-    except (KeyError, LookupError):
-        return None
+        return postfile, terms.term_info(field, btext)
     except Exception as exc:  # noqa: BLE001 - TermNotFound lives in whoosh.reading
-        if type(exc).__name__ == "TermNotFound":
+        if type(exc).__name__ == "TermNotFound" or isinstance(exc, KeyError | LookupError):
             return None
         raise
+
+
+def read_postings(leaf: Any, field: str,
+                  btext: bytes) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Return (document numbers in the segment, weights, document frequency), None if absent.
+
+    Raises UnexpectedLayout when the segment's files are not the W3 codec's.
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return None
+    postfile, info = term
     if info.is_inlined():
         ids, weights, _ = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
@@ -193,17 +202,10 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
 
     Only the blocks holding those documents are unpickled whole.
     """
-    try:
-        terms = leaf._terms
-        postfile = terms._postfile
-    except AttributeError:
-        raise UnexpectedLayout("not a W3 segment reader") from None
-    try:
-        info = terms.term_info(field, btext)
-    except Exception as exc:  # noqa: BLE001 - TermNotFound lives in whoosh.reading
-        if type(exc).__name__ == "TermNotFound" or isinstance(exc, KeyError | LookupError):
-            return {}
-        raise
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return {}
+    postfile, info = term
     wanted = sorted(set(docnums))
     wanted_set = set(wanted)
     found: dict[int, Any] = {}
