@@ -182,6 +182,18 @@ def test_same_article_twice_in_one_batch_is_indexed_once(
         ix.close()
 
 
+def _refusing(victim: str) -> Callable[[Any], dict[str, Any]]:
+    """Return document_for, spoiled so that Whoosh refuses the VICTIM article's document."""
+
+    def broken(stored_article: Any) -> dict[str, Any]:
+        document = document_for(stored_article)
+        if document["id"] == victim:
+            document["published"] = "pas une date"
+        return document
+
+    return broken
+
+
 def test_document_whoosh_refuses_is_skipped_and_the_rest_committed(
         paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     database, index_dir = paths
@@ -191,13 +203,7 @@ def test_document_whoosh_refuses_is_skipped_and_the_rest_committed(
     with Archive.open(database, readonly=True) as archive:
         victim = str(archive.get_article_by_url(article(6).url).id)
 
-    def broken(stored_article: Any) -> dict[str, Any]:
-        document = document_for(stored_article)
-        if document["id"] == victim:
-            document["published"] = "pas une date"
-        return document
-
-    monkeypatch.setattr(update, "document_for", broken)
+    monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)
     assert (report.added, report.skipped_invalid) == (5, 1)
     assert report.invalid[0].startswith(f"article {victim}:")
@@ -217,13 +223,7 @@ def test_full_build_with_a_refused_document_is_redone_without_it(
     with Archive.open(database, readonly=True) as archive:
         victim = str(archive.get_article_by_url(article(4).url).id)
 
-    def broken(stored_article: Any) -> dict[str, Any]:
-        document = document_for(stored_article)
-        if document["id"] == victim:
-            document["published"] = "pas une date"
-        return document
-
-    monkeypatch.setattr(update, "document_for", broken)
+    monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)
     assert report.full and (report.added, report.skipped_invalid) == (11, 1)
     assert len(list((index_dir / "builds").iterdir())) == 1
