@@ -18,6 +18,7 @@ import io
 import pickle
 import struct
 import zlib
+from collections.abc import Iterator
 from itertools import accumulate
 from typing import Any
 
@@ -71,31 +72,44 @@ def read_postings(leaf: Any, field: str,
         ids, weights, _ = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 int(info.doc_frequency()))
+    ids, weights = _decode(_read_extent(postfile, info))
+    return ids, weights, int(info.doc_frequency())
+
+
+def _read_extent(postfile: Any, info: Any) -> bytes:
+    """Return the bytes of a term's posting blocks."""
     offset, length = info.extent()
     if isinstance(length, tuple):  # whoosh-reloaded 2.7.5 returns (offset, (length,))
         length = length[0]
     postfile.seek(offset)
-    raw = postfile.read(length)
-    ids, weights = _decode(raw)
-    return ids, weights, int(info.doc_frequency())
+    raw: bytes = postfile.read(length)
+    return raw
 
 
-def _decode(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
-    deltas: list[int] = []
-    weights: list[float] = []
-    position = 4
-    previous_max = 0
     view = memoryview(raw)
+    position = 4
     while True:
         size = _INT.unpack_from(raw, position)[0]
         position += 4
-        last = size < 0
         end = position + abs(size)
         stream = io.BytesIO(view[position:end])
         count, max_id, _, compression, _, _ = pickle.load(stream)
-        ids, block_weights = _block(bytes(view[position + stream.tell():end]), compression)
+        yield count, max_id, compression, view[position + stream.tell():end]
+        if size < 0:  # a negative size marks the last block
+            return
+        position = end
+
+
+def _decode(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+    deltas: list[int] = []
+    weights: list[float] = []
+    previous_max = 0
+    for count, max_id, compression, payload in _blocks(raw):
+        ids, block_weights = _block(bytes(payload), compression)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
         # The first id of a block is absolute: make it a delta from the previous block's last.
@@ -108,9 +122,6 @@ def _decode(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
             weights.extend([float(block_weights)] * count)
         else:
             weights.extend(block_weights)
-        position = end
-        if last:
-            break
     return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
 
 
@@ -215,25 +226,12 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
             if doc in wanted_set:
                 found[doc] = decode(value) if decode else value
         return found
-    offset, length = info.extent()
-    if isinstance(length, tuple):
-        length = length[0]
-    postfile.seek(offset)
-    raw = postfile.read(length)
-    if raw[:4] != _MAGIC:
-        raise UnexpectedLayout("postings do not start with the W3 block tag")
-    view = memoryview(raw)
-    position = 4
     next_wanted = 0
-    while next_wanted < len(wanted):
-        size = _INT.unpack_from(raw, position)[0]
-        position += 4
-        last = size < 0
-        end = position + abs(size)
-        stream = io.BytesIO(view[position:end])
-        _, max_id, _, compression, _, _ = pickle.load(stream)
+    for _, max_id, compression, payload in _blocks(_read_extent(postfile, info)):
+        if next_wanted == len(wanted):
+            break
         if wanted[next_wanted] <= max_id:
-            data = bytes(view[position + stream.tell():end])
+            data = bytes(payload)
             block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
             # The first id of a block is absolute, the others are deltas.
             where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
@@ -242,7 +240,4 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
                 found[doc] = decode(value) if decode else value
             while next_wanted < len(wanted) and wanted[next_wanted] <= max_id:
                 next_wanted += 1
-        position = end
-        if last:
-            break
     return found
