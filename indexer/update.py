@@ -45,6 +45,7 @@ from indexer.location import (
     write_sync,
 )
 from indexer.lock import IndexLock
+from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import SCHEMA_VERSION, build_schema
 
 
@@ -74,9 +75,12 @@ BATCH_SIZE = 1000
 # ones; a phrase with a rarer word is checked by positions on at most that share of the index).
 PAIR_WORD_SHARE = 0.05
 PAIR_SAMPLE = 2000
-# Per writer process: Whoosh sorts postings in memory and spills a run to disk past this, then
-# merges the runs in Python; 1024 instead of 256 made a 20,000-article build 25% faster.
-LIMIT_MB = 1024
+# Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
+# this, then merges the runs in Python.
+LIMIT_MB = 256
+# Per writer process of a full rebuild: past this many megabytes of buffered postings, the
+# writer starts a new segment (about 1,000 bytes per replica article).
+BULK_LIMIT_MB = 1024
 # Posting lists shorter than this live in their term's entry instead of a zlib-compressed block
 # of their own: most word pairs, and many words, occur in one or two articles only.
 INLINE_POSTINGS = 3
@@ -198,7 +202,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     build = new_build_dir(index_dir)
     try:
         try:
-            _fill_fast(build, schema, archive.iter_articles(), procs, counts, progress, total)
+            _fill_fast(build, schema, archive.path, procs, counts, progress)
         except _FastBuildFailed as exc:
             log.warning("fast full build failed (%s); building again one batch at a time", exc)
             shutil.rmtree(build, ignore_errors=True)
@@ -231,46 +235,26 @@ def _pair_words(archive: Archive, total: int) -> frozenset[str]:
     return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
 
 
-def _fill_fast(build: Path, schema: Schema, articles: Iterable[StoredArticle], procs: int,
-               counts: _Counts, progress: Progress | None, total: int) -> None:
-    """Write every article in one writer (several processes if worth it) and one commit."""
+def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,
+               progress: Progress | None) -> None:
+    """Write every article with the bulk writer (several processes if worth it), one commit."""
     ix = index.create_in(str(build), schema)
     try:
-        kwargs: dict[str, Any] = {"limitmb": LIMIT_MB, "codec": _codec()}
-        if procs > 1:
-            kwargs.update(procs=procs, multisegment=True)
-        writer = ix.writer(**kwargs)
-        written = 0
-        seen: set[str] = set()
         try:
-            for done, document in enumerate(_documents(articles, counts), start=1):
-                if document["id"] in seen:
-                    continue
-                seen.add(document["id"])
-                try:
-                    writer.add_document(**document)
-                except OSError:
-                    raise
-                except Exception as exc:
-                    raise _FastBuildFailed(
-                        f"article {document['id']}: {type(exc).__name__}: {exc}") from exc
-                written += 1
-                _count_new(document, counts)
-                if procs > 1 and written % 100 == 0:
-                    _check_workers(writer)
-                if progress is not None and done % 100 == 0:
-                    progress(done, total)
-            writer.commit()
-        except BaseException:
-            _cancel(writer)
-            raise
-        if ix.doc_count() != written:
+            written = write_archive(ix, database_path, processes=procs,
+                                    limit_bytes=BULK_LIMIT_MB * 1024 * 1024,
+                                    make_document=document_for, codec=_codec, progress=progress)
+        except BuildFailed as exc:
+            raise _FastBuildFailed(str(exc)) from exc
+        if ix.doc_count() != written.documents:
             raise _FastBuildFailed(
-                f"{written} documents written but {ix.doc_count()} in the index")
+                f"{written.documents} documents written but {ix.doc_count()} in the index")
     finally:
         ix.close()
-    if progress is not None:
-        progress(total, total)
+    for message in written.invalid:
+        counts.skip(message)
+    counts.flagged += written.withdrawn
+    counts.added += written.documents - written.withdrawn
 
 
 def _fill_careful(build: Path, schema: Schema, articles: Iterable[StoredArticle],
@@ -404,14 +388,6 @@ def _cancel(writer: Any) -> None:
         writer.cancel()
     except Exception as exc:  # noqa: BLE001 - the original error matters more than this one
         log.debug("cancelling the writer failed: %s", exc)
-
-
-def _check_workers(writer: Any) -> None:
-    # A worker that dies takes its documents with it, and the parent would block on a full
-    # job queue: notice it while adding, not at commit.
-    for task in getattr(writer, "tasks", ()):
-        if task.exitcode is not None:
-            raise _FastBuildFailed(f"a writer process exited with code {task.exitcode}")
 
 
 def _documents(articles: Iterable[StoredArticle], counts: _Counts) -> Iterator[dict[str, Any]]:

@@ -217,6 +217,26 @@ def test_date_reads_count_and_order_by_publication(archive: Archive) -> None:
     assert set(archive.articles([ids[0], ids[2], 999])) == {ids[0], ids[2]}
 
 
+@pytest.mark.parametrize("parts", [1, 2, 3, 7, 50])
+def test_id_ranges_split_the_articles_into_even_contiguous_ranges(archive: Archive,
+                                                                 parts: int) -> None:
+    with archive.transaction():
+        for i in range(7):
+            archive.save_article(_article(f"r{i}"), capture_id=None, seen_at=DAY1)
+    ranges = archive.id_ranges(parts)
+    sizes = [len(list(archive.iter_articles(first, last))) for first, last in ranges]
+    assert len(ranges) == min(parts, 7)
+    assert sum(sizes) == 7 and max(sizes) - min(sizes) <= 1
+    assert all(last + 1 == first for (_, last), (first, _) in zip(ranges, ranges[1:],
+                                                                   strict=False))
+
+
+def test_id_ranges_of_an_empty_archive_is_empty(archive: Archive) -> None:
+    assert archive.id_ranges(2) == []
+    with pytest.raises(ValueError):
+        archive.id_ranges(0)
+
+
 def test_failed_save_inside_a_transaction_leaves_no_half_article(archive: Archive) -> None:
     with archive.transaction():
         archive.save_article(_article("ok"), capture_id=None, seen_at=DAY1)

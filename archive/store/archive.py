@@ -589,15 +589,35 @@ class Archive:
             row = self._conn.execute("SELECT coalesce(max(change_seq), 0) FROM articles")
             return int(row.fetchone()[0])
 
-    def iter_articles(self) -> Iterator[StoredArticle]:
-        """Yield every article by id, reading in batches (memory stays flat)."""
-        last = 0
+    def iter_articles(self, first_id: int = 1,
+                      last_id: int | None = None) -> Iterator[StoredArticle]:
+        """Yield every article by id (from FIRST_ID to LAST_ID), in batches: memory stays flat."""
+        last = first_id - 1
+        stop = last_id if last_id is not None else 2**63 - 1
         while True:
-            batch = self._select("WHERE a.id > ? ORDER BY a.id LIMIT ?", (last, _BATCH))
+            batch = self._select("WHERE a.id > ? AND a.id <= ? ORDER BY a.id LIMIT ?",
+                                 (last, stop, _BATCH))
             yield from batch
             if len(batch) < _BATCH:
                 return
             last = batch[-1].id
+
+    def id_ranges(self, parts: int) -> list[tuple[int, int]]:
+        """Split the article ids into at most PARTS ranges (first, last) of about equal counts."""
+        if parts < 1:
+            raise ValueError(f"parts must be at least 1, not {parts}")
+        with self._errors():
+            count, highest = self._conn.execute("SELECT count(*), max(id) FROM articles").fetchone()
+            if not count:
+                return []
+            parts = min(parts, count)
+            starts = [1]
+            for part in range(1, parts):
+                row = self._conn.execute("SELECT id FROM articles ORDER BY id LIMIT 1 OFFSET ?",
+                                         (part * count // parts,)).fetchone()
+                starts.append(row[0])
+        return [(start, end - 1) for start, end in zip(starts, starts[1:], strict=False)] + [
+            (starts[-1], highest)]
 
     def latest(self, limit: int = 10) -> list[StoredArticle]:
         """Return the LIMIT most recently published articles (withdrawn ones included)."""

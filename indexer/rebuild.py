@@ -1,0 +1,213 @@
+"""Write every article of the archive into a new, empty index: the fast path of full rebuilds.
+
+The archive's ids are split into one contiguous range per writer process. Each process (forked;
+the work is inline when there is one) reads its articles from SQLite itself, turns them into
+documents and writes them with the bulk writer (``indexer.bulk``), starting a new segment when
+its buffered postings pass the memory limit. The parent only waits, shows progress and commits
+one TOC listing every segment, as Whoosh's own multi-segment writer does, but without pickling
+each document from the parent to the workers and without Whoosh's posting pool.
+
+Anything that goes wrong in a writer (a document Whoosh refuses, a process that dies) raises
+``BuildFailed``: the caller then builds again its careful way, batch by batch.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from archive.errors import InvalidInput
+from archive.store import Archive
+from indexer.bulk import BulkSegmentWriter
+
+if TYPE_CHECKING:
+    from whoosh.index import Index
+
+    from archive.store import StoredArticle
+
+__all__ = ["BuildFailed", "Written", "write_archive"]
+
+Progress = Callable[[int, int], None]
+MakeDocument = Callable[["StoredArticle"], dict[str, Any]]
+
+# A writer reports how far it got every this many articles.
+PROGRESS_EVERY = 500
+# How long the parent waits for a message before checking that its writers still live.
+POLL_SECONDS = 1.0
+
+
+class BuildFailed(Exception):
+    """A writer refused a document or died: the build must be redone another way."""
+
+
+@dataclass
+class Written:
+    """What the writers wrote: documents, withdrawn ones, and the articles left out."""
+
+    documents: int = 0
+    withdrawn: int = 0
+    invalid: list[str] = field(default_factory=list)
+    segments: list[Any] = field(default_factory=list)
+
+    def add(self, other: Written) -> None:
+        """Count OTHER's work in this one."""
+        self.documents += other.documents
+        self.withdrawn += other.withdrawn
+        self.invalid.extend(other.invalid)
+        self.segments.extend(other.segments)
+
+
+def write_archive(ix: Index, database_path: Path, *, processes: int, limit_bytes: int,
+                  make_document: MakeDocument, codec: Callable[[], Any],
+                  progress: Progress | None = None) -> Written:
+    """Write every article of the archive at DATABASE_PATH into the empty index IX, committed.
+
+    PROCESSES writers (forked when more than one) each take a range of ids; a writer starts a
+    new segment when its postings pass LIMIT_BYTES. Raise BuildFailed if a writer fails.
+    """
+    with Archive.open(database_path, readonly=True) as archive:
+        total = archive.stats().articles
+        ranges = archive.id_ranges(max(1, processes))
+    written = Written()
+    if len(ranges) <= 1:
+        for first, last in ranges:
+            written.add(_write_range(ix, database_path, first, last, limit_bytes, make_document,
+                                     codec, lambda done: _report(progress, done, total)))
+    else:
+        written = _write_in_processes(ix, database_path, ranges, limit_bytes, make_document,
+                                      codec, progress, total)
+    writer = ix.writer()
+    try:
+        writer._close_segment()
+        writer._commit_toc(written.segments)
+    finally:
+        writer._finish()
+    _report(progress, total, total)
+    return written
+
+
+def _report(progress: Progress | None, done: int, total: int) -> None:
+    if progress is not None:
+        progress(min(done, total), total)
+
+
+def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_bytes: int,
+                 make_document: MakeDocument, codec: Callable[[], Any],
+                 progress: Callable[[int], None]) -> Written:
+    """Write the articles with ids FIRST..LAST into new segments of IX (not committed)."""
+    written = Written()
+    writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
+    try:
+        with Archive.open(database_path, readonly=True) as archive:
+            for done, article in enumerate(archive.iter_articles(first, last), start=1):
+                try:
+                    document = make_document(article)
+                except InvalidInput as exc:
+                    written.invalid.append(exc.message)
+                    continue
+                try:
+                    writer.add_document(**document)
+                except OSError:
+                    raise
+                except Exception as exc:
+                    raise BuildFailed(f"article {document.get('id')}: {type(exc).__name__}: "
+                                      f"{exc}") from exc
+                written.documents += 1
+                written.withdrawn += bool(document.get("withdrawn"))
+                if done % PROGRESS_EVERY == 0:
+                    progress(done)
+                    if writer.buffered_bytes() > limit_bytes:
+                        written.segments.append(writer.finish_segment())
+                        writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
+        if writer.doc_count():
+            written.segments.append(writer.finish_segment())
+        else:
+            writer.cancel()
+    except BaseException:
+        if not writer.is_closed:
+            writer.cancel()
+        raise
+    return written
+
+
+def _write_in_processes(ix: Index, database_path: Path, ranges: list[tuple[int, int]],
+                        limit_bytes: int, make_document: MakeDocument,
+                        codec: Callable[[], Any], progress: Progress | None,
+                        total: int) -> Written:
+    context = multiprocessing.get_context("fork")
+    workers: list[tuple[Any, Connection]] = []
+    try:
+        for first, last in ranges:
+            reader, sender = context.Pipe(duplex=False)
+            process = context.Process(
+                target=_writer_process, name=f"index-writer-{first}-{last}",
+                args=(ix, database_path, first, last, limit_bytes, make_document, codec, sender))
+            process.start()
+            sender.close()
+            workers.append((process, reader))
+        return _collect(workers, progress, total)
+    finally:
+        for process, reader in workers:
+            if process.is_alive():
+                process.kill()
+            process.join()
+            reader.close()
+
+
+def _collect(workers: list[tuple[Any, Connection]], progress: Progress | None,
+             total: int) -> Written:
+    """Read the writers' messages until each has sent its result; raise BuildFailed if not.
+
+    The segments are listed in the order of the id ranges, whichever writer ends first, so
+    that documents are numbered in id order as a one-process build numbers them.
+    """
+    results: dict[Connection, Written] = {}
+    done = {reader: 0 for _, reader in workers}
+    pending = {reader: process for process, reader in workers}
+    while pending:
+        for reader in wait(list(pending), timeout=POLL_SECONDS):
+            assert isinstance(reader, Connection)
+            try:
+                kind, payload = reader.recv()
+            except EOFError:
+                process = pending[reader]
+                process.join(timeout=5)
+                raise BuildFailed(f"a writer process exited with code {process.exitcode}"
+                                  ) from None
+            if kind == "progress":
+                done[reader] = payload
+                _report(progress, sum(done.values()), total)
+            elif kind == "done":
+                results[reader] = payload
+                del pending[reader]
+            else:
+                raise BuildFailed(payload)
+    written = Written()
+    for _, reader in workers:
+        written.add(results[reader])
+    return written
+
+
+def _writer_process(ix: Index, database_path: Path, first: int, last: int, limit_bytes: int,
+                    make_document: MakeDocument, codec: Callable[[], Any],
+                    sender: Connection) -> None:
+    try:
+        written = _write_range(ix, database_path, first, last, limit_bytes, make_document,
+                               codec, lambda done: sender.send(("progress", done)))
+    except BuildFailed as exc:
+        sender.send(("failed", str(exc)))
+        os._exit(1)
+    except BaseException as exc:  # noqa: BLE001 - the parent reports it; this process ends
+        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+        try:
+            sender.send(("failed", f"writer for ids {first}-{last}: {detail}"))
+        finally:
+            os._exit(1)
+    sender.send(("done", written))
+    sender.close()

@@ -1,0 +1,235 @@
+"""Full rebuilds with the bulk writer: the same index as Whoosh's writer, in parallel or not."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+from whoosh import index
+from whoosh.index import Index
+from whoosh.writing import SegmentWriter
+
+from archive.models import Article
+from archive.replica.corpus import Corpus
+from archive.store import Archive, StoredArticle
+from indexer import rebuild, update
+from indexer.analysis import frequent_words
+from indexer.bulk import BulkSegmentWriter, UnsupportedSchema
+from indexer.documents import document_for
+from indexer.rebuild import BuildFailed, write_archive
+from indexer.schema import build_schema
+
+NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+ARTICLES = 160  # common words then fill more than one 128-posting block
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of replica articles, one withdrawn, one without author, one title only."""
+    path = tmp_path_factory.mktemp("bulk") / "archive.sqlite3"
+    corpus = Corpus(size=ARTICLES)
+    with Archive.open(path) as archive:
+        for i in range(ARTICLES):
+            item = corpus.article(i)
+            body = "" if i == 7 else item.body
+            archive.save_article(
+                Article(url=item.canonical_url, title=item.title, body=body,
+                        author=None if i == 3 else item.author, published=item.published,
+                        edition=item.edition, categories=item.categories),
+                capture_id=None, seen_at=NOW)
+        archive.mark_withdrawn(corpus.article(5).canonical_url, when=NOW, reason="410")
+    return path
+
+
+@pytest.fixture(scope="module")
+def stored_articles(database: Path) -> list[StoredArticle]:
+    with Archive.open(database, readonly=True) as archive:
+        return list(archive.iter_articles())
+
+
+@pytest.fixture(scope="module")
+def schema(stored_articles: list[StoredArticle]) -> Any:
+    return build_schema(frequent_words((a.body or "" for a in stored_articles), 0.05))
+
+
+def segment_files(folder: Path, ix: Index) -> dict[str, bytes]:
+    """Every file of the index's only segment, by name without the random segment id."""
+    [segment] = ix._segments()
+    prefix = segment.segment_id()
+    return {path.name[len(prefix):]: path.read_bytes() for path in folder.iterdir()
+            if path.name.startswith(prefix)}
+
+
+def build_with(folder: Path, schema: Any, documents: list[dict[str, Any]],
+               writer_class: type[SegmentWriter]) -> Index:
+    ix = index.create_in(str(folder), schema)
+    writer = writer_class(ix, codec=update._codec(), compound=False)
+    for document in documents:
+        writer.add_document(**document)
+    writer.commit(merge=False)
+    return ix
+
+
+def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles]
+    whoosh_dir, bulk_dir = tmp_path / "whoosh", tmp_path / "bulk"
+    whoosh_dir.mkdir()
+    bulk_dir.mkdir()
+    whoosh_ix = build_with(whoosh_dir, schema, documents, SegmentWriter)
+    bulk_ix = build_with(bulk_dir, schema, documents, BulkSegmentWriter)
+
+    expected, written = segment_files(whoosh_dir, whoosh_ix), segment_files(bulk_dir, bulk_ix)
+    assert {".trm", ".pst", "._stored.col", "._body_len.col"} <= set(expected)
+    assert written.keys() == expected.keys()
+    for name in expected:
+        assert written[name] == expected[name], f"{name} differs"
+    [whoosh_segment], [bulk_segment] = whoosh_ix._segments(), bulk_ix._segments()
+    assert bulk_segment.doc_count_all() == whoosh_segment.doc_count_all() == ARTICLES
+    assert bulk_segment._fieldlengths == whoosh_segment._fieldlengths
+    with bulk_ix.reader() as reader:  # long posting lists really span several blocks
+        assert max(reader.doc_frequency("body", term) for term in reader.lexicon("body")) > 128
+
+
+def test_a_document_the_bulk_writer_refuses_leaves_nothing_behind(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles[:20]]
+    ix = index.create_in(str(tmp_path), schema)
+    writer = BulkSegmentWriter(ix, codec=update._codec())
+    for document in documents[:10]:
+        writer.add_document(**document)
+    with pytest.raises(ValueError):
+        writer.add_document(**{**documents[10], "published": "pas une date"})
+    for document in documents[10:]:
+        writer.add_document(**document)
+    writer.commit()
+
+    other = tmp_path / "whoosh"
+    other.mkdir()
+    expected = build_with(other, schema, documents, SegmentWriter)
+    with ix.reader() as got, expected.reader() as want:
+        assert list(got.all_stored_fields()) == list(want.all_stored_fields())
+        assert ([(f, t, got.doc_frequency(f, t)) for f, t in got.all_terms()]
+                == [(f, t, want.doc_frequency(f, t)) for f, t in want.all_terms()])
+
+
+def test_schema_with_term_vectors_is_refused(tmp_path: Path) -> None:
+    from whoosh.fields import TEXT, Schema
+
+    ix = index.create_in(str(tmp_path), Schema(text=TEXT(vector=True)))
+    with pytest.raises(UnsupportedSchema):
+        BulkSegmentWriter(ix)
+    ix.writer().cancel()  # the index's write lock was released
+
+
+def contents(ix: Index) -> tuple[list[Any], list[Any]]:
+    """Stored fields in document order, and every term with its postings (global numbers)."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        terms = []
+        for fieldname, term in reader.all_terms():
+            postings = reader.postings(fieldname, term)
+            items = []
+            while postings.is_active():
+                # A format without values reads as None from a block, b"" when inlined.
+                items.append((postings.id(), postings.weight(), postings.value() or b""))
+                postings.next()
+            terms.append((fieldname, term, items))
+        return list(searcher.all_stored_fields()), terms
+
+
+def write(folder: Path, schema: Any, database: Path, processes: int,
+          limit_bytes: int = 1 << 30, **kwargs: Any) -> tuple[Index, rebuild.Written]:
+    folder.mkdir()
+    ix = index.create_in(str(folder), schema)
+    written = write_archive(ix, database, processes=processes, limit_bytes=limit_bytes,
+                            make_document=kwargs.pop("make_document", document_for),
+                            codec=update._codec, **kwargs)
+    return index.open_dir(str(folder)), written
+
+
+@pytest.fixture(scope="module")
+def one_writer(tmp_path_factory: pytest.TempPathFactory, schema: Any,
+               database: Path) -> Iterator[tuple[Index, rebuild.Written]]:
+    ix, written = write(tmp_path_factory.mktemp("one") / "ix", schema, database, 1)
+    yield ix, written
+    ix.close()
+
+
+def test_one_writer_writes_every_article_in_one_segment(
+        one_writer: tuple[Index, rebuild.Written]) -> None:
+    ix, written = one_writer
+    assert (written.documents, written.withdrawn, written.invalid) == (ARTICLES, 1, [])
+    assert len(ix._segments()) == 1 and ix.doc_count() == ARTICLES
+
+
+def test_two_writer_processes_write_the_same_index_in_two_segments(
+        tmp_path: Path, schema: Any, database: Path,
+        one_writer: tuple[Index, rebuild.Written]) -> None:
+    seen: list[tuple[int, int]] = []
+    ix, written = write(tmp_path / "ix", schema, database, 2,
+                        progress=lambda done, total: seen.append((done, total)))
+    try:
+        assert len(ix._segments()) == 2
+        assert (written.documents, written.withdrawn) == (ARTICLES, 1)
+        assert contents(ix) == contents(one_writer[0])
+        assert seen[-1] == (ARTICLES, ARTICLES)
+        assert not (tmp_path / "ix" / "MAIN.tmp").exists()
+    finally:
+        ix.close()
+
+
+def test_writer_past_its_memory_limit_starts_a_new_segment(
+        tmp_path: Path, schema: Any, database: Path, monkeypatch: pytest.MonkeyPatch,
+        one_writer: tuple[Index, rebuild.Written]) -> None:
+    monkeypatch.setattr(rebuild, "PROGRESS_EVERY", 25)
+    ix, _ = write(tmp_path / "ix", schema, database, 2, limit_bytes=1)
+    try:
+        assert len(ix._segments()) == 8  # 80 articles per writer, a new segment every 25
+        assert contents(ix) == contents(one_writer[0])
+    finally:
+        ix.close()
+
+
+def test_article_that_cannot_be_indexed_is_counted_not_written(
+        tmp_path: Path, schema: Any, database: Path) -> None:
+    def picky(article: StoredArticle) -> dict[str, Any]:
+        if article.id in (10, 120):
+            from archive.errors import InvalidInput
+            raise InvalidInput(f"article {article.id} is unreadable")
+        return document_for(article)
+
+    ix, written = write(tmp_path / "ix", schema, database, 2, make_document=picky)
+    try:
+        assert written.documents == ix.doc_count() == ARTICLES - 2
+        assert sorted(written.invalid) == ["article 10 is unreadable", "article 120 is unreadable"]
+    finally:
+        ix.close()
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_document_whoosh_refuses_fails_the_build(tmp_path: Path, schema: Any, database: Path,
+                                                 processes: int) -> None:
+    def spoiled(article: StoredArticle) -> dict[str, Any]:
+        document = document_for(article)
+        if article.id == 150:
+            document["published"] = "pas une date"
+        return document
+
+    with pytest.raises(BuildFailed, match="article 150"):
+        write(tmp_path / "ix", schema, database, processes, make_document=spoiled)
+
+
+def test_writer_process_that_dies_fails_the_build_without_hanging(
+        tmp_path: Path, schema: Any, database: Path) -> None:
+    def fatal(article: StoredArticle) -> dict[str, Any]:
+        if article.id == 100:
+            os._exit(3)
+        return document_for(article)
+
+    with pytest.raises(BuildFailed, match="exited with code 3"):
+        write(tmp_path / "ix", schema, database, 2, make_document=fatal)
