@@ -18,7 +18,13 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer.analysis import word_pair
-from indexer.postings import UnexpectedLayout, field_lengths, read_positions, read_postings
+from indexer.postings import (
+    UnexpectedLayout,
+    doc_frequency,
+    field_lengths,
+    read_positions,
+    read_postings,
+)
 from indexer.schema import PAIR_FIELDS
 
 
@@ -134,7 +140,8 @@ class MatchEngine:
                 result = Matches(result.docs, result.scores + sub.boost)
         return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
 
-    def _term(self, query: wq.Term) -> Matches:
+    def _term(self, query: wq.Term, within: np.ndarray | None = None) -> Matches:
+        """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
         field = query.fieldname
         fieldobj = self.searcher.schema[field]
         try:
@@ -145,7 +152,11 @@ class MatchEngine:
         weights: list[np.ndarray] = []
         frequency = 0
         for leaf, base in self.leaves:
-            found = read_postings(leaf, field, btext)
+            local = None
+            if within is not None:
+                lo, hi = np.searchsorted(within, [base, base + leaf.doc_count_all()])
+                local = within[lo:hi] - base
+            found = read_postings(leaf, field, btext, local)
             if found is not None:
                 docs.append(found[0] + base)
                 weights.append(found[1])
@@ -185,20 +196,39 @@ class MatchEngine:
         candidates = self._pair_documents(field, query.words)
         if candidates is not None and not len(candidates):
             return EMPTY
-        together: Matches | None = None
-        for word in query.words:
-            found = self._term(wq.Term(field, word))
+        paired = candidates is not None
+        # The rarest word first: each next word's postings are decoded only in the blocks that
+        # hold documents still in the running. Scores are then summed in the words' order, as
+        # Whoosh sums them.
+        found: dict[int, Matches] = {}
+        for i in sorted(range(len(query.words)),
+                        key=lambda i: self._doc_frequency(field, query.words[i])):
+            matches = self._term(wq.Term(field, query.words[i]), candidates)
             if candidates is not None:
-                found = found.where(self._mask(candidates)[found.docs])
-            together = found if together is None else self._intersect(together, found)
-            if not len(together):
+                matches = matches.where(self._mask(candidates)[matches.docs])
+            if not len(matches):
                 return EMPTY
+            found[i] = matches
+            candidates = matches.docs
+        assert candidates is not None
+        keep = self._mask(candidates)
+        together: Matches | None = None
+        for i in range(len(query.words)):
+            matches = found[i].where(keep[found[i].docs])
+            together = matches if together is None else self._intersect(together, matches)
         assert together is not None
-        if candidates is not None and len(query.words) == 2:
+        if paired and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
             return self._scaled(together, query.boost)
         result = together.where(self._in_sequence(field, query.words, together.docs))
         return self._scaled(result, query.boost)
+
+    def _doc_frequency(self, field: str, word: str) -> int:
+        try:
+            btext = self.searcher.schema[field].to_bytes(word)
+        except ValueError:
+            return 0
+        return sum(doc_frequency(leaf, field, btext) for leaf, _ in self.leaves)
 
     def _pair_documents(self, field: str, words: list[str]) -> np.ndarray | None:
         """Return the documents holding every indexed pair of consecutive WORDS.

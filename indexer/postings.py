@@ -58,11 +58,20 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
         raise
 
 
-def read_postings(leaf: Any, field: str,
-                  btext: bytes) -> tuple[np.ndarray, np.ndarray, int] | None:
+def doc_frequency(leaf: Any, field: str, btext: bytes) -> int:
+    """Return how many documents of the segment hold the term, from its entry alone."""
+    term = _term_info(leaf, field, btext)
+    return 0 if term is None else int(term[1].doc_frequency())
+
+
+def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, int] | None:
     """Return (document numbers in the segment, weights, document frequency), None if absent.
 
-    Raises UnexpectedLayout when the segment's files are not the W3 codec's.
+    With WITHIN (ascending document numbers of the segment), only the blocks whose range of
+    documents holds one of them are decoded: the postings returned then include every posting
+    of those documents, and possibly others. Raises UnexpectedLayout when the segment's files
+    are not the W3 codec's.
     """
     term = _term_info(leaf, field, btext)
     if term is None:
@@ -72,7 +81,8 @@ def read_postings(leaf: Any, field: str,
         ids, weights, _ = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 int(info.doc_frequency()))
-    ids, weights = _decode(_read_extent(postfile, info))
+    ids, weights = _decode(_read_extent(postfile, info),
+                           None if within is None else within.tolist())
     return ids, weights, int(info.doc_frequency())
 
 
@@ -104,15 +114,26 @@ def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
         position = end
 
 
-def _decode(raw: bytes) -> tuple[np.ndarray, np.ndarray]:
+def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     deltas: list[int] = []
     weights: list[float] = []
-    previous_max = 0
+    previous_max = 0  # the last document of the last block decoded
+    block_floor = -1  # the last document of the block before this one
+    next_wanted = 0
     for count, max_id, compression, payload in _blocks(raw):
+        if within is not None:
+            # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
+            while next_wanted < len(within) and within[next_wanted] <= block_floor:
+                next_wanted += 1
+            block_floor = max_id
+            if next_wanted == len(within):
+                break
+            if within[next_wanted] > max_id:
+                continue
         ids, block_weights = _block(bytes(payload), compression)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
-        # The first id of a block is absolute: make it a delta from the previous block's last.
+        # The first id of a block is absolute: make it a delta from the last one decoded.
         deltas.append(ids[0] - previous_max)
         deltas.extend(ids[1:])
         previous_max = max_id

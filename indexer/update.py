@@ -71,9 +71,10 @@ Progress = Callable[[int, int], None]
 
 BATCH_SIZE = 1000
 # Word pairs are indexed for the words found in at least this share of a sample of the
-# articles, taken when a full build starts (research: phrases of two such words were the slow
-# ones; a phrase with a rarer word is checked by positions on at most that share of the index).
-PAIR_WORD_SHARE = 0.05
+# articles, taken when a full build starts: a phrase with a rarer word is checked by positions
+# on at most that share of the index. At 100,000 articles, 5% / 2% / 1% gave phrase p95 77 / 60 /
+# 51 ms for an index of 813 / 1,149 / 1,451 MB (docs/architecture.md, "Phrases and word pairs").
+PAIR_WORD_SHARE = 0.02
 PAIR_SAMPLE = 2000
 # Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
 # this, then merges the runs in Python.

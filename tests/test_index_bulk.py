@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import random
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from whoosh import index
 from whoosh.index import Index
@@ -20,6 +23,9 @@ from indexer import rebuild, update
 from indexer.analysis import frequent_words
 from indexer.bulk import BulkSegmentWriter, UnsupportedSchema
 from indexer.documents import document_for
+from indexer.matches import MatchEngine, match_with_whoosh
+from indexer.postings import read_postings
+from indexer.query import make_parser, parse_query
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import build_schema
 
@@ -233,3 +239,51 @@ def test_writer_process_that_dies_fails_the_build_without_hanging(
 
     with pytest.raises(BuildFailed, match="exited with code 3"):
         write(tmp_path / "ix", schema, database, 2, make_document=fatal)
+
+
+# ---- reading a posting list only where it can hold some documents (phrases, rarest first)
+
+
+def test_postings_read_within_some_documents_hold_all_of_theirs(
+        one_writer: tuple[Index, rebuild.Written]) -> None:
+    ix, _ = one_writer
+    with ix.reader() as reader:
+        term = max(reader.lexicon("body"), key=lambda t: reader.doc_frequency("body", t))
+        full = read_postings(reader, "body", term)
+        assert full is not None and full[2] > 128  # more than one block
+        all_ids, all_weights, frequency = full
+        weight_of = dict(zip(all_ids.tolist(), all_weights.tolist(), strict=True))
+        for within in ([all_ids[-1]], [all_ids[0]], [all_ids[0], all_ids[-1]]):
+            part = read_postings(reader, "body", term, np.array(within, dtype=np.int64))
+            assert part is not None
+            ids, weights, part_frequency = part
+            assert part_frequency == frequency
+            assert set(within) <= set(ids.tolist())
+            assert {d: weight_of[d] for d in ids.tolist()} == dict(
+                zip(ids.tolist(), weights.tolist(), strict=True))
+        assert len(read_postings(reader, "body", term, np.array([all_ids[-1]]))[0]) < len(all_ids)
+
+
+def test_phrases_over_long_posting_lists_agree_with_whoosh(
+        one_writer: tuple[Index, rebuild.Written], stored_articles: list[StoredArticle]) -> None:
+    ix, _ = one_writer
+    rng = random.Random(7)
+    with ix.searcher() as searcher:
+        parser = make_parser(searcher.schema)
+        checked = 0
+        for article in rng.sample(stored_articles, 30):
+            words = re.findall(r"[^\W\d_]{4,}", article.body or "")
+            if len(words) < 4:
+                continue
+            start = rng.randrange(len(words) - 3)
+            for size in (2, 3):
+                query = parse_query('"' + " ".join(words[start:start + size]) + '"', parser).query
+                if query is None:
+                    continue
+                engine = MatchEngine(searcher, {})
+                fast, slow = engine.match(query), match_with_whoosh(query, searcher)
+                assert engine.enabled
+                assert fast.docs.tolist() == slow.docs.tolist()
+                assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
+                checked += len(slow.docs)
+        assert checked >= 30
