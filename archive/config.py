@@ -79,6 +79,9 @@ SETTINGS: tuple[Setting, ...] = (
             "(0 = none; 1 behind nginx).", _non_negative_int),
     Setting("export_max_rows", "ARCHIVE_EXPORT_MAX_ROWS", "10000",
             "Most rows one CSV or JSON export of a search returns.", _positive_int),
+    Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "1024",
+            "Postings (MB) one writer process of a full index rebuild buffers before it starts "
+            "a new segment; its memory peaks at about 1.6x this.", _positive_int),
 )
 
 
@@ -99,6 +102,7 @@ class Settings:
     web_threads: int
     trusted_proxies: int
     export_max_rows: int
+    index_build_mb: int
 
     @property
     def database_path(self) -> Path:

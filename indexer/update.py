@@ -79,8 +79,9 @@ PAIR_SAMPLE = 2000
 # Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
 # this, then merges the runs in Python.
 LIMIT_MB = 256
-# Per writer process of a full rebuild: past this many megabytes of buffered postings, the
-# writer starts a new segment (about 1,000 bytes per replica article).
+# Per writer process of a full rebuild (ARCHIVE_INDEX_BUILD_MB): past this many megabytes of
+# buffered postings the writer starts a new segment. At 100,000 replica articles and 1024, each
+# of the two writers wrote segments of 43,500 and 6,500 articles and peaked at 1.6 GB of memory.
 BULK_LIMIT_MB = 1024
 # Posting lists shorter than this live in their term's entry instead of a zlib-compressed block
 # of their own: most word pairs, and many words, occur in one or two articles only.
@@ -142,8 +143,12 @@ class _FastBuildFailed(Exception):
 
 
 def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
-                 optimize: bool = False, progress: Progress | None = None) -> IndexReport:
-    """Bring the index under INDEX_DIR in step with the archive; raise IndexLocked if busy."""
+                 optimize: bool = False, progress: Progress | None = None,
+                 build_mb: int = BULK_LIMIT_MB) -> IndexReport:
+    """Bring the index under INDEX_DIR in step with the archive; raise IndexLocked if busy.
+
+    A full rebuild's writer processes each start a new segment past BUILD_MB of postings.
+    """
     started = time.monotonic()
     if not database_path.exists():
         raise StoreError(f"no archive at {database_path}: run `python -m archive crawl URL` first",
@@ -155,7 +160,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
             live = None if full else _live_build(index_dir)
             rebuild = live is None
             if live is None:
-                build, state = _full_build(archive, index_dir, counts, progress)
+                build, state = _full_build(archive, index_dir, counts, progress, build_mb)
                 ix = index.open_dir(str(build))
             else:
                 build, state, ix = live
@@ -193,7 +198,7 @@ def _live_build(index_dir: Path) -> tuple[Path, SyncState, Index] | None:
 
 
 def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
-                progress: Progress | None) -> tuple[Path, SyncState]:
+                progress: Progress | None, build_mb: int) -> tuple[Path, SyncState]:
     # The cursor is read before the articles: whatever changes meanwhile has a later
     # change_seq and is applied again by the catch-up that follows the swap.
     change_seq = archive.max_change_seq()
@@ -203,7 +208,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     build = new_build_dir(index_dir)
     try:
         try:
-            _fill_fast(build, schema, archive.path, procs, counts, progress)
+            _fill_fast(build, schema, archive.path, procs, counts, progress, build_mb)
         except _FastBuildFailed as exc:
             log.warning("fast full build failed (%s); building again one batch at a time", exc)
             shutil.rmtree(build, ignore_errors=True)
@@ -237,13 +242,13 @@ def _pair_words(archive: Archive, total: int) -> frozenset[str]:
 
 
 def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,
-               progress: Progress | None) -> None:
+               progress: Progress | None, build_mb: int) -> None:
     """Write every article with the bulk writer (several processes if worth it), one commit."""
     ix = index.create_in(str(build), schema)
     try:
         try:
             written = write_archive(ix, database_path, processes=procs,
-                                    limit_bytes=BULK_LIMIT_MB * 1024 * 1024,
+                                    limit_bytes=build_mb * 1024 * 1024,
                                     make_document=document_for, codec=_codec, progress=progress)
         except BuildFailed as exc:
             raise _FastBuildFailed(str(exc)) from exc

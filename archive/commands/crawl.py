@@ -67,7 +67,8 @@ def _update_index(ctx: click.Context) -> None:
         click.echo(f"index update skipped: the indexer is not available ({exc})", err=True)
         return
     try:
-        index_report = update_index(settings.database_path, settings.index_dir)
+        index_report = update_index(settings.database_path, settings.index_dir,
+                                    build_mb=settings.index_build_mb)
     except IndexLocked as exc:
         raise IndexLocked(f"{exc.message} (the crawl itself was saved; run "
                           "`python -m archive index` later)") from None

@@ -83,7 +83,8 @@ def run_demo(
             if progress is not None:
                 progress.close()
     click.echo(report.summary())
-    index_report = update_index(settings.database_path, settings.index_dir)
+    index_report = update_index(settings.database_path, settings.index_dir,
+                                build_mb=settings.index_build_mb)
     click.echo(index_report.summary())
     if not serve:
         return

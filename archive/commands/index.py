@@ -31,7 +31,7 @@ def command(ctx: click.Context, full: bool, optimize: bool) -> None:
 
     try:
         report = update_index(settings.database_path, settings.index_dir, full=full,
-                              optimize=optimize,
+                              optimize=optimize, build_mb=settings.index_build_mb,
                               progress=show_progress if sys.stderr.isatty() else None)
     finally:
         if shown:
