@@ -539,6 +539,40 @@ def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
 
 
 @pytest.mark.slow
+def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
+        settings: Settings) -> None:
+    save(settings.database_path, range(2500))
+    env = dict(os.environ, ARCHIVE_DATA_DIR=str(settings.data_dir))
+    proc = subprocess.Popen([sys.executable, "-m", "archive", "index", "--full"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
+    workers: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+            workers = psutil.Process(proc.pid).children()
+            time.sleep(0.02)
+        assert len(workers) == 2, "the full build never started its two writer processes"
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
+        _, err = proc.communicate(timeout=60)
+        assert proc.returncode == 130
+        assert err.strip().splitlines()[-1] == "interrupted"
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive
+        builds = settings.index_dir / "builds"
+        assert not builds.exists() or not list(builds.iterdir())
+        with IndexLock(settings.index_dir):
+            pass
+    finally:
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+
+
+@pytest.mark.slow
 def test_big_incremental_run_killed_at_any_moment_resumes(settings: Settings) -> None:
     database, index_dir = settings.database_path, settings.index_dir
     save(database, range(300))
