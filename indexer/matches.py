@@ -75,6 +75,7 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
 
 _SCORED_FIELDS = frozenset({"title", "body", "author"})
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
+_BLOCK_POSTINGS = 128  # postings per block of Whoosh's W3 codec (its default blocklimit)
 
 
 class MatchEngine:
@@ -104,41 +105,86 @@ class MatchEngine:
             self.enabled = False
             return match_with_whoosh(query, self.searcher)
 
-    def _node(self, query: wq.Query) -> Matches:
+    def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
+        """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
+
+        Outside WITHIN the result may hold documents the query does not match: whoever passes
+        WITHIN keeps only the documents in it. Posting blocks that cannot hold one of them are
+        then never decoded.
+        """
         if isinstance(query, wq.Term) and query.fieldname in _SCORED_FIELDS:
-            return self._term(query)
+            return self._term(query, within)
         if isinstance(query, wq.And):
-            return self._and(query)
+            return self._and(query, within)
         if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
                 isinstance(sub, wq.Not) for sub in query.subqueries):
-            return self._scaled(self._union([self._node(sub) for sub in query.subqueries]),
-                                query.boost)
+            return self._scaled(
+                self._union([self._node(sub, within) for sub in query.subqueries]), query.boost)
         if isinstance(query, wq.AndNot):
-            return self._scaled(self._minus(self._node(query.a), self._node(query.b)),
-                                query.boost)
+            return self._scaled(self._minus(self._node(query.a, within),
+                                            self._node(query.b, within)), query.boost)
         if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS \
                 and query.slop == 1 and all(isinstance(w, str) for w in query.words):
-            return self._phrase(query)
+            return self._phrase(query, within)
         return match_with_whoosh(query, self.searcher)
 
-    def _and(self, query: wq.And) -> Matches:
+    def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         if not positives:
             return match_with_whoosh(query, self.searcher)
-        result: Matches | None = None
-        for sub in positives:
-            found = self._node(sub)
-            result = found if result is None else self._intersect(result, found)
-            if not len(result):
+        # The rarest part first, each next part read only where documents are still in the
+        # running; the scores are then added in the parts' order, as Whoosh adds them.
+        found: dict[int, Matches] = {}
+        candidates = within
+        estimates = [self._estimate(part) for part in positives]
+        for i in sorted(range(len(positives)), key=lambda i: estimates[i]):
+            matches = self._node(positives[i], self._reach(candidates, estimates[i]))
+            if candidates is not None:
+                matches = matches.where(self._mask(candidates)[matches.docs])
+            if not len(matches):
                 return EMPTY
+            found[i] = matches
+            candidates = matches.docs
+        assert candidates is not None
+        keep = self._mask(candidates)
+        result: Matches | None = None
+        for i in range(len(positives)):
+            matches = found[i].where(keep[found[i].docs])
+            result = matches if result is None else self._intersect(result, matches)
         assert result is not None
         for sub in query.subqueries:
             if isinstance(sub, wq.Not):
                 # Whoosh's matcher for NOT scores every document it lets through with its
                 # boost: the same constant keeps scores identical to Whoosh's.
-                result = self._minus(result, self._node(sub.query))
+                result = self._minus(result, self._node(sub.query, result.docs))
                 result = Matches(result.docs, result.scores + sub.boost)
         return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
+
+    @staticmethod
+    def _reach(candidates: np.ndarray | None, estimate: int) -> np.ndarray | None:
+        """CANDIDATES if reading only their blocks of ESTIMATE postings skips enough of them.
+
+        Candidates spread over the posting blocks: with fewer candidates than blocks, a good
+        share of blocks is skipped; with more, nearly all would be decoded anyway, and the
+        bookkeeping would cost more than it saves.
+        """
+        if candidates is None or len(candidates) * _BLOCK_POSTINGS >= estimate:
+            return None
+        return candidates
+
+    def _estimate(self, query: wq.Query) -> int:
+        """About how many documents QUERY matches, from term entries alone (to order parts)."""
+        if isinstance(query, wq.Term) and query.fieldname in _SCORED_FIELDS:
+            return self._doc_frequency(query.fieldname, query.text)
+        if isinstance(query, wq.Or):
+            return sum(self._estimate(sub) for sub in query.subqueries)
+        if isinstance(query, wq.And) and query.subqueries:
+            return min(self._estimate(sub) for sub in query.subqueries)
+        if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS:
+            words = [word for word in query.words if isinstance(word, str)]
+            if words and len(words) == len(query.words):
+                return min(self._doc_frequency(query.fieldname, word) for word in words)
+        return int(self.size)
 
     def _term(self, query: wq.Term, within: np.ndarray | None = None) -> Matches:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
@@ -184,7 +230,7 @@ class MatchEngine:
             self.lengths[field] = lengths
         return lengths
 
-    def _phrase(self, query: wq.Phrase) -> Matches:
+    def _phrase(self, query: wq.Phrase, within: np.ndarray | None = None) -> Matches:
         """Documents where the words follow each other, scored as Whoosh does (sum of words).
 
         The documents holding every word are found in numpy and narrowed to those holding
@@ -194,16 +240,20 @@ class MatchEngine:
         """
         field = query.fieldname
         candidates = self._pair_documents(field, query.words)
+        paired = candidates is not None
+        if within is not None:
+            candidates = within if candidates is None else np.intersect1d(
+                candidates, within, assume_unique=True)
         if candidates is not None and not len(candidates):
             return EMPTY
-        paired = candidates is not None
         # The rarest word first: each next word's postings are decoded only in the blocks that
         # hold documents still in the running. Scores are then summed in the words' order, as
         # Whoosh sums them.
         found: dict[int, Matches] = {}
-        for i in sorted(range(len(query.words)),
-                        key=lambda i: self._doc_frequency(field, query.words[i])):
-            matches = self._term(wq.Term(field, query.words[i]), candidates)
+        estimates = [self._doc_frequency(field, word) for word in query.words]
+        for i in sorted(range(len(query.words)), key=lambda i: estimates[i]):
+            matches = self._term(wq.Term(field, query.words[i]),
+                                 self._reach(candidates, estimates[i]))
             if candidates is not None:
                 matches = matches.where(self._mask(candidates)[matches.docs])
             if not len(matches):
