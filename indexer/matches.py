@@ -132,13 +132,28 @@ class MatchEngine:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         if not positives:
             return match_with_whoosh(query, self.searcher)
-        # The rarest part first, each next part read only where documents are still in the
-        # running; the scores are then added in the parts' order, as Whoosh adds them.
+        result = self._all_of(positives, within)
+        if not len(result):
+            return EMPTY
+        for sub in query.subqueries:
+            if isinstance(sub, wq.Not):
+                # Whoosh's matcher for NOT scores every document it lets through with its
+                # boost: the same constant keeps scores identical to Whoosh's.
+                result = self._minus(result, self._node(sub.query, result.docs))
+                result = Matches(result.docs, result.scores + sub.boost)
+        return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
+
+    def _all_of(self, parts: list[wq.Query], within: np.ndarray | None) -> Matches:
+        """The documents every part matches (exact on WITHIN if given), scores summed.
+
+        The rarest part first, each next part read only where documents are still in the
+        running; the scores are then added in the parts' order, as Whoosh adds them.
+        """
         found: dict[int, Matches] = {}
         candidates = within
-        estimates = [self._estimate(part) for part in positives]
-        for i in sorted(range(len(positives)), key=lambda i: estimates[i]):
-            matches = self._node(positives[i], self._reach(candidates, estimates[i]))
+        estimates = [self._estimate(part) for part in parts]
+        for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
+            matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
                 matches = matches.where(self._mask(candidates)[matches.docs])
             if not len(matches):
@@ -148,17 +163,11 @@ class MatchEngine:
         assert candidates is not None
         keep = self._mask(candidates)
         result: Matches | None = None
-        for i in range(len(positives)):
+        for i in range(len(parts)):
             matches = found[i].where(keep[found[i].docs])
             result = matches if result is None else self._intersect(result, matches)
         assert result is not None
-        for sub in query.subqueries:
-            if isinstance(sub, wq.Not):
-                # Whoosh's matcher for NOT scores every document it lets through with its
-                # boost: the same constant keeps scores identical to Whoosh's.
-                result = self._minus(result, self._node(sub.query, result.docs))
-                result = Matches(result.docs, result.scores + sub.boost)
-        return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
+        return result
 
     @staticmethod
     def _reach(candidates: np.ndarray | None, estimate: int) -> np.ndarray | None:
@@ -246,27 +255,9 @@ class MatchEngine:
                 candidates, within, assume_unique=True)
         if candidates is not None and not len(candidates):
             return EMPTY
-        # The rarest word first: each next word's postings are decoded only in the blocks that
-        # hold documents still in the running. Scores are then summed in the words' order, as
-        # Whoosh sums them.
-        found: dict[int, Matches] = {}
-        estimates = [self._doc_frequency(field, word) for word in query.words]
-        for i in sorted(range(len(query.words)), key=lambda i: estimates[i]):
-            matches = self._term(wq.Term(field, query.words[i]),
-                                 self._reach(candidates, estimates[i]))
-            if candidates is not None:
-                matches = matches.where(self._mask(candidates)[matches.docs])
-            if not len(matches):
-                return EMPTY
-            found[i] = matches
-            candidates = matches.docs
-        assert candidates is not None
-        keep = self._mask(candidates)
-        together: Matches | None = None
-        for i in range(len(query.words)):
-            matches = found[i].where(keep[found[i].docs])
-            together = matches if together is None else self._intersect(together, matches)
-        assert together is not None
+        together = self._all_of([wq.Term(field, word) for word in query.words], candidates)
+        if not len(together):
+            return EMPTY
         if paired and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
             return self._scaled(together, query.boost)

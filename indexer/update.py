@@ -138,10 +138,6 @@ class _Counts:
         self.invalid.append(message)
 
 
-class _FastBuildFailed(Exception):
-    """The one-commit build lost a document or a writer process: build again with care."""
-
-
 def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                  optimize: bool = False, progress: Progress | None = None,
                  build_mb: int = BULK_LIMIT_MB) -> IndexReport:
@@ -209,7 +205,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     try:
         try:
             _fill_fast(build, schema, archive.path, procs, counts, progress, build_mb)
-        except _FastBuildFailed as exc:
+        except BuildFailed as exc:
             log.warning("fast full build failed (%s); building again one batch at a time", exc)
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
@@ -246,14 +242,11 @@ def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, cou
     """Write every article with the bulk writer (several processes if worth it), one commit."""
     ix = index.create_in(str(build), schema)
     try:
-        try:
-            written = write_archive(ix, database_path, processes=procs,
-                                    limit_bytes=build_mb * 1024 * 1024,
-                                    make_document=document_for, codec=_codec, progress=progress)
-        except BuildFailed as exc:
-            raise _FastBuildFailed(str(exc)) from exc
+        written = write_archive(ix, database_path, processes=procs,
+                                limit_bytes=build_mb * 1024 * 1024,
+                                make_document=document_for, codec=_codec, progress=progress)
         if ix.doc_count() != written.documents:
-            raise _FastBuildFailed(
+            raise BuildFailed(
                 f"{written.documents} documents written but {ix.doc_count()} in the index")
     finally:
         ix.close()

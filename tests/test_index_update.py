@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -507,40 +508,13 @@ def test_full_rebuild_killed_at_any_moment_leaves_a_consistent_index(
                            lambda attempt: save(database, range(2600, 2600 + 50 * attempt)))
 
 
-@pytest.mark.slow
-def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
-        settings: Settings) -> None:
-    save(settings.database_path, range(2500))
-    env = dict(os.environ, ARCHIVE_DATA_DIR=str(settings.data_dir))
-    proc = subprocess.Popen([sys.executable, "-m", "archive", "index", "--full"], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    workers: list[psutil.Process] = []
-    try:
-        deadline = time.monotonic() + 60
-        while not workers and proc.poll() is None and time.monotonic() < deadline:
-            workers = psutil.Process(proc.pid).children()
-            time.sleep(0.02)
-        assert workers, "the full build never started its writer processes"
-        time.sleep(0.3)  # let the second writer process start too
-        workers = psutil.Process(proc.pid).children()
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait(timeout=30)
-        _, alive = psutil.wait_procs(workers, timeout=10)
-        assert not alive
-        with IndexLock(settings.index_dir):
-            pass
-    finally:
-        for worker in workers:
-            if worker.is_running():
-                worker.kill()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
+RunningBuild = tuple["subprocess.Popen[str]", list[psutil.Process]]
 
 
-@pytest.mark.slow
-def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
-        settings: Settings) -> None:
+@contextmanager
+def _full_rebuild_running(settings: Settings, writers: int) -> Iterator[RunningBuild]:
+    """Run `index --full` over 2,500 articles in its own session; yield it and its writer
+    processes once WRITERS of them have started; kill whatever is left afterwards."""
     save(settings.database_path, range(2500))
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(settings.data_dir))
     proc = subprocess.Popen([sys.executable, "-m", "archive", "index", "--full"], env=env,
@@ -549,9 +523,40 @@ def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
     workers: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
-        while len(workers) < 2 and proc.poll() is None and time.monotonic() < deadline:
+        while len(workers) < writers and proc.poll() is None and time.monotonic() < deadline:
             workers = psutil.Process(proc.pid).children()
             time.sleep(0.02)
+        yield proc, workers
+    finally:
+        for worker in workers:
+            if worker.is_running():
+                worker.kill()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+        assert proc.stderr is not None
+        proc.stderr.close()
+
+
+@pytest.mark.slow
+def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
+        settings: Settings) -> None:
+    with _full_rebuild_running(settings, writers=1) as (proc, workers):
+        assert workers, "the full build never started its writer processes"
+        time.sleep(0.3)  # let the second writer process start too
+        workers[:] = psutil.Process(proc.pid).children()
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=30)
+        _, alive = psutil.wait_procs(workers, timeout=10)
+        assert not alive
+        with IndexLock(settings.index_dir):
+            pass
+
+
+@pytest.mark.slow
+def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
+        settings: Settings) -> None:
+    with _full_rebuild_running(settings, writers=2) as (proc, workers):
         assert len(workers) == 2, "the full build never started its two writer processes"
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         _, err = proc.communicate(timeout=60)
@@ -563,13 +568,6 @@ def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
         assert not builds.exists() or not list(builds.iterdir())
         with IndexLock(settings.index_dir):
             pass
-    finally:
-        for worker in workers:
-            if worker.is_running():
-                worker.kill()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(timeout=30)
 
 
 @pytest.mark.slow
