@@ -25,6 +25,7 @@ _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _DENSEST_PARENTS = frozenset({"div", "section", "td", "body", "article", "main"})
 _MIN_CONTAINER_CHARS = 1
 _CONTAINERS = tuple((rule, etree.XPath(xpath)) for rule, xpath in platform.CONTAINER_XPATHS)
+_SPECIFIC_RULES = platform.SPECIFIC_CONTAINER_RULES
 _BODY_EXCLUDED = etree.XPath(platform.BODY_EXCLUDED_XPATH)
 _SENTENCE_END = frozenset(".!?…»\")”:;")
 
@@ -60,35 +61,89 @@ def collapse(line: str) -> str:
     return _ASCII_SPACE.sub(" ", line).strip(" ")
 
 
-def find_container(root: html.HtmlElement) -> tuple[html.HtmlElement | None, str]:
-    """Return the element holding the article text and the rule that found it."""
-    for rule, select in _CONTAINERS:
-        candidates = select(root)
-        best = max(candidates, key=_text_size, default=None)
-        if best is not None and _text_size(best) >= _MIN_CONTAINER_CHARS:
+def paragraph_mass(
+    root: html.HtmlElement, skip: frozenset[html.HtmlElement] = frozenset()
+) -> dict[html.HtmlElement, int]:
+    """Return, per element, the characters of paragraph text it holds (``<p>`` and ``<pre>``),
+    leaving out the paragraphs inside the elements SKIP (comment sections)."""
+    mass: dict[html.HtmlElement, int] = {}
+    for paragraph in root.iter("p", "pre"):
+        size = len(" ".join(paragraph.text_content().split()))
+        if not size:
+            continue
+        chain: list[html.HtmlElement] = []
+        element: html.HtmlElement | None = paragraph
+        while element is not None:
+            if element in skip:
+                chain.clear()
+                break
+            chain.append(element)
+            element = element.getparent()
+        for holder in chain:
+            mass[holder] = mass.get(holder, 0) + size
+    return mass
+
+
+def find_container(
+    root: html.HtmlElement,
+    mass: dict[html.HtmlElement, int] | None = None,
+    specific_only: bool = False,
+    skip: frozenset[html.HtmlElement] = frozenset(),
+) -> tuple[html.HtmlElement | None, str]:
+    """Return the element holding the article text and the rule that found it.
+
+    Rules go from the most specific selector to the most general; a rule's candidates compete
+    by paragraph text, and its best one is taken only when it holds at least half the text of
+    the densest block, so a teaser never beats the article it announces.
+    """
+    if mass is None:
+        mass = paragraph_mass(root, skip)
+    densest, densest_mass = _densest_block(root, skip)
+    rules = _CONTAINERS[:_SPECIFIC_RULES] if specific_only else _CONTAINERS
+    for rule, select in rules:
+        candidates = [
+            element for element in select(root)
+            if not skip or not any(ancestor in skip for ancestor in element.iterancestors())
+        ]
+        if not candidates:
+            continue
+        best = max(candidates, key=lambda element: mass.get(element, 0))
+        held = mass.get(best, 0)
+        if not held:
+            best = max(candidates, key=_text_size)
+        if densest_mass and held * 2 < densest_mass:
+            continue
+        if held or _text_size(best) >= _MIN_CONTAINER_CHARS:
             return best, rule
-    densest = _densest_block(root)
+    if specific_only:
+        return None, "none"
     if densest is not None:
         return densest, "densest-block"
-    return None, "none"
+    return root.find("body"), "body" if root.find("body") is not None else "none"
 
 
 def _text_size(element: html.HtmlElement) -> int:
     return len(element.text_content().strip())
 
 
-def _densest_block(root: html.HtmlElement) -> html.HtmlElement | None:
-    """Return the element whose own paragraphs hold the most text."""
+def _densest_block(
+    root: html.HtmlElement, skip: frozenset[html.HtmlElement] = frozenset()
+) -> tuple[html.HtmlElement | None, int]:
+    """Return the element whose own paragraphs hold the most text, and that text's size."""
     scores: dict[html.HtmlElement, int] = {}
-    for paragraph in root.iter("p"):
+    for paragraph in root.iter("p", "pre"):
         parent = paragraph.getparent()
         while parent is not None and parent.tag not in _DENSEST_PARENTS:
             parent = parent.getparent()
-        if parent is not None:
-            scores[parent] = scores.get(parent, 0) + len(paragraph.text_content())
+        if parent is None or (skip and any(
+            holder in skip for holder in paragraph.iterancestors()
+        )):
+            continue
+        scores[parent] = scores.get(parent, 0) + len(" ".join(paragraph.text_content().split()))
     if not scores:
-        return root.find("body")
-    return max(scores, key=scores.__getitem__)
+        return None, 0
+    best = max(scores, key=scores.__getitem__)
+    return best, scores[best]
 
 
 def linearize(root: html.HtmlElement, container: html.HtmlElement | None) -> list[Block]:

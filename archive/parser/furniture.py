@@ -12,14 +12,12 @@ import re
 from lxml import html
 
 from archive.parser import platform
+from archive.parser.body import find_container, paragraph_mass
 
-_MARKERS = re.compile(
-    r"(?:^|\s)(?:(?P<comment>"
-    + "|".join(re.escape(marker) for marker in platform.COMMENT_MARKERS)
-    + r")|(?P<furniture>"
-    + "|".join(re.escape(marker) for marker in platform.FURNITURE_MARKERS)
-    + r"))"
-)
+_MARKERS: dict[str, str] = {
+    **{marker: "furniture" for marker in platform.FURNITURE_MARKERS},
+    **{marker: "comment" for marker in platform.COMMENT_MARKERS},
+}
 _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "p"})
 _BOX_TAGS = frozenset({"div", "section", "aside", "nav", "ul", "ol"})
 _BOX_MAX_CHARS = 1500
@@ -30,7 +28,8 @@ _CONTENT_CLASSES = re.compile(
 
 
 def _marker(element: html.HtmlElement) -> str | None:
-    """Return "comment" or "furniture" when a class or id word of ELEMENT starts with a marker."""
+    """Return "comment" or "furniture" when a class or id word of ELEMENT is a marker or begins
+    with a marker and a hyphen (``sidebar-1``); a mere prefix (``shareholders``) is no match."""
     if element.tag in platform.PROTECTED_TAGS:
         return None
     names = element.get("class")
@@ -39,8 +38,17 @@ def _marker(element: html.HtmlElement) -> str | None:
         names = f"{names} {ident}" if names else ident
     if not names:
         return None
-    found = _MARKERS.search(names)
-    return found.lastgroup if found else None
+    for word in names.lower().replace("_", "-").split():
+        kind = _MARKERS.get(word)
+        if kind is not None:
+            return kind
+        cut = word.find("-")
+        while cut > 0:
+            kind = _MARKERS.get(word[:cut])
+            if kind is not None:
+                return kind
+            cut = word.find("-", cut + 1)
+    return None
 
 
 def _drop_all(elements: list[html.HtmlElement]) -> None:
@@ -55,20 +63,40 @@ def _inside_content(element: html.HtmlElement) -> bool:
 
 def remove_furniture(root: html.HtmlElement) -> None:
     """Remove comment sections, scripts, navigation, sidebars, widgets, sharing, related posts
-    and site chrome from ROOT, in place, before any text is read."""
+    and site chrome from ROOT, in place, before any text is read.
+
+    Nothing that holds the article's own text box, or most of the page's paragraph text, is
+    removed, whatever its class says (``div#main.sidebar-right``, a whole page in a ``form``).
+    """
     doomed: list[html.HtmlElement] = []
+    comments: list[html.HtmlElement] = []
     headings: list[html.HtmlElement] = []
     for element in root.iter():
         tag = element.tag
         if not isinstance(tag, str):
             continue
-        if tag in platform.DROP_TAGS or _marker(element) is not None:
+        kind = "drop" if tag in platform.DROP_TAGS else _marker(element)
+        if kind == "comment":
+            comments.append(element)
+        elif kind is not None:
             doomed.append(element)
         elif tag in platform.SITE_CHROME_TAGS and not _inside_content(element):
             doomed.append(element)
         elif tag in _HEADING_TAGS:
             headings.append(element)
-    _drop_all(doomed)
+    skip = frozenset(comments)
+    mass = paragraph_mass(root, skip)
+    page = root.find("body")
+    total = mass.get(page if page is not None else root, 0)
+    container, _rule = find_container(root, mass, specific_only=True, skip=skip)
+    kept: set[html.HtmlElement] = set()
+    if container is not None:
+        kept.add(container)
+        kept.update(container.iterancestors())
+    _drop_all([
+        element for element in comments + doomed
+        if element not in kept and mass.get(element, 0) * 2 <= total
+    ])
     _drop_all(_related_boxes(headings))
 
 

@@ -121,18 +121,23 @@ SITE_CHROME_TAGS = frozenset({"header", "footer"})
 
 CONTENT_ANCESTORS = frozenset({"article", "main"})
 
-COMMENT_MARKERS = ("comment", "respond", "disqus", "discussion")
-"""Class or id prefixes of comment sections (a reader's text never counts as the article's)."""
+COMMENT_MARKERS = (
+    "comment", "comments", "commentlist", "respond", "disqus", "disqus-thread", "discussion",
+)
+"""Class or id words of comment sections (a reader's text never counts as the article's)."""
 
 FURNITURE_MARKERS = (
-    "share", "sharedaddy", "sd-sharing", "social", "addtoany", "a2a", "jp-relatedposts",
-    "related", "yarpp", "crp_related", "widget", "sidebar", "navigation", "nav-links",
-    "post-navigation", "breadcrumb", "menu", "newsletter", "cookie", "screen-reader-text",
-    "site-header", "site-footer", "masthead", "colophon", "lire-aussi", "read-also",
-    "advert", "adsbygoogle", "pagination", "skip-link", "wp-block-latest-posts", "tags-links",
-    "post-tags", "entry-tags",
+    "share", "shares", "sharing", "sharethis", "sharedaddy", "sd-sharing", "social",
+    "addtoany", "a2a", "jp-relatedposts", "related", "relatedposts", "related-posts", "yarpp",
+    "crp-related", "widget", "widgets", "sidebar", "navigation", "nav-links", "navbar",
+    "post-navigation", "breadcrumb", "breadcrumbs", "menu", "newsletter", "cookie", "cookies",
+    "screen-reader-text", "site-header", "site-footer", "masthead", "colophon", "lire-aussi",
+    "read-also", "advert", "advertisement", "adsbygoogle", "pagination", "skip-link",
+    "wp-block-latest-posts", "tags-links", "post-tags", "entry-tags",
 )
-"""Class or id prefixes of theme furniture: sharing, related posts, widgets, navigation."""
+"""Class or id words of theme furniture: sharing, related posts, widgets, navigation. A word
+matches when it is the marker or starts with the marker and a hyphen (``widget-area``,
+``crp_related`` read as ``crp-related``); ``shareholders`` or ``socialism`` never do."""
 
 PROTECTED_TAGS = frozenset({"html", "body", "main"})
 """Never removed by a class match (``body class="… comments-open"`` must not empty the page)."""
@@ -165,7 +170,12 @@ CONTAINER_XPATHS: tuple[tuple[str, str], ...] = (
     ("main", "//main | //*[@role='main']"),
     ("#content", "//*[@id='content']"),
 )
-"""Where the article text lives, most specific first (first one holding text wins)."""
+"""Where the article text lives, most specific first; a rule's best candidate wins when it holds
+at least half the paragraph text of the page's densest block."""
+
+SPECIFIC_CONTAINER_RULES = 4
+"""The first rules above name the article's own text box: furniture removal never removes
+an element holding the one they choose."""
 
 BODY_EXCLUDED_XPATH = (
     f".//h1 | .//*[{_class('entry-header')} or {_class('entry-meta')} or {_class('post-meta')}"
