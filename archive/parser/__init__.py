@@ -18,6 +18,7 @@ from archive.parser.body import (
     find_container,
     linearize,
     platform_lines,
+    text_mass,
     without_title,
 )
 from archive.parser.decode import decode_html
@@ -58,7 +59,9 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Articl
     pagekind.check_head(url, head, root)
     furniture.remove_furniture(root)
     pagekind.check_listing(url, head, root)
-    container, container_rule = find_container(root)
+    mass = text_mass(root)
+    container, container_rule = find_container(root, mass)
+    furniture.remove_link_lists(container, mass)
     blocks = linearize(root, container)
     paragraphs = body_paragraphs(blocks)
     facts = metadata.PageFacts(

@@ -23,6 +23,11 @@ BLOCK_TAGS = frozenset(
 )
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
 _DENSEST_PARENTS = frozenset({"div", "section", "td", "body", "article", "main"})
+_QUIET_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "button", "select", "option",
+    "textarea", "head", "title",
+})
+"""Elements whose text is never read (link text is counted apart: menus and teasers)."""
 _MIN_CONTAINER_CHARS = 1
 _CONTAINERS = tuple((rule, etree.XPath(xpath)) for rule, xpath in platform.CONTAINER_XPATHS)
 _SPECIFIC_RULES = platform.SPECIFIC_CONTAINER_RULES
@@ -61,44 +66,119 @@ def collapse(line: str) -> str:
     return _ASCII_SPACE.sub(" ", line).strip(" ")
 
 
-def paragraph_mass(
+@dataclass
+class TextMass:
+    """How much readable text each element holds, and which block holds the most of its own.
+
+    ``held`` counts every visible character outside links (links are menus and teasers more
+    often than prose); ``densest`` is the block whose own paragraphs, or own ``<br>``-separated
+    text, hold the most characters.
+    """
+
+    held: dict[html.HtmlElement, int]
+    linked: dict[html.HtmlElement, int]
+    densest: html.HtmlElement | None
+    densest_held: int
+
+    def link_density(self, element: html.HtmlElement) -> float:
+        """Return the share of ELEMENT's visible text that is link text."""
+        linked = self.linked.get(element, 0)
+        return linked / (linked + self.held.get(element, 0)) if linked else 0.0
+
+
+def text_mass(
     root: html.HtmlElement, skip: frozenset[html.HtmlElement] = frozenset()
-) -> dict[html.HtmlElement, int]:
-    """Return, per element, the characters of paragraph text it holds (``<p>`` and ``<pre>``),
-    leaving out the paragraphs inside the elements SKIP (comment sections)."""
-    mass: dict[html.HtmlElement, int] = {}
-    for paragraph in root.iter("p", "pre"):
-        size = len(" ".join(paragraph.text_content().split()))
-        if not size:
+) -> TextMass:
+    """Return the text mass of ROOT's elements in one walk, leaving out the text inside the
+    elements SKIP (comment sections)."""
+    held: dict[html.HtmlElement, int] = {}
+    linked: dict[html.HtmlElement, int] = {}
+    density: dict[html.HtmlElement, int] = {}
+    elements: list[html.HtmlElement] = []
+    totals: list[int] = [0]
+    links: list[int] = [0]
+    inline: list[int] = [0]
+    quiet = 0
+    in_link = 0
+    skipped = 0
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag
+        if not isinstance(tag, str):
             continue
-        chain: list[html.HtmlElement] = []
-        element: html.HtmlElement | None = paragraph
-        while element is not None:
+        if event == "start":
+            elements.append(element)
+            totals.append(0)
+            links.append(0)
+            inline.append(0)
+            if tag in _QUIET_TAGS:
+                quiet += 1
+            elif tag == "a":
+                in_link += 1
             if element in skip:
-                chain.clear()
-                break
-            chain.append(element)
-            element = element.getparent()
-        for holder in chain:
-            mass[holder] = mass.get(holder, 0) + size
-    return mass
+                skipped += 1
+            if not quiet and element.text:
+                size = len(element.text.strip())
+                if in_link:
+                    links[-1] += size
+                else:
+                    totals[-1] += size
+                    inline[-1] += size
+            continue
+        elements.pop()
+        own = totals.pop()
+        own_links = links.pop()
+        direct = inline.pop()
+        if tag in _QUIET_TAGS:
+            quiet -= 1
+        elif tag == "a":
+            in_link -= 1
+        if element in skip:
+            skipped -= 1
+            own = direct = own_links = 0
+        if own:
+            held[element] = own
+            totals[-1] += own
+        if own_links:
+            linked[element] = own_links
+            links[-1] += own_links
+        if tag in BLOCK_TAGS:
+            if direct and not skipped:
+                holder: html.HtmlElement | None = element
+                if tag not in _DENSEST_PARENTS:
+                    holder = next(
+                        (outer for outer in reversed(elements) if outer.tag in _DENSEST_PARENTS),
+                        None,
+                    )
+                if holder is not None:
+                    density[holder] = density.get(holder, 0) + direct
+        else:
+            inline[-1] += direct
+        if not quiet and element.tail:
+            size = len(element.tail.strip())
+            if in_link:
+                links[-1] += size
+            else:
+                totals[-1] += size
+                inline[-1] += size
+    densest = max(density, key=density.__getitem__) if density else None
+    return TextMass(held, linked, densest, density[densest] if densest is not None else 0)
 
 
 def find_container(
     root: html.HtmlElement,
-    mass: dict[html.HtmlElement, int] | None = None,
+    mass: TextMass | None = None,
     specific_only: bool = False,
     skip: frozenset[html.HtmlElement] = frozenset(),
 ) -> tuple[html.HtmlElement | None, str]:
     """Return the element holding the article text and the rule that found it.
 
     Rules go from the most specific selector to the most general; a rule's candidates compete
-    by paragraph text, and its best one is taken only when it holds at least half the text of
-    the densest block, so a teaser never beats the article it announces.
+    by text mass, and its best one is taken only when it holds at least half the text of the
+    densest block, so a teaser never beats the article it announces.
     """
     if mass is None:
-        mass = paragraph_mass(root, skip)
-    densest, densest_mass = _densest_block(root, skip)
+        mass = text_mass(root, skip)
+    held_by = mass.held
     rules = _CONTAINERS[:_SPECIFIC_RULES] if specific_only else _CONTAINERS
     for rule, select in rules:
         candidates = [
@@ -107,43 +187,38 @@ def find_container(
         ]
         if not candidates:
             continue
-        best = max(candidates, key=lambda element: mass.get(element, 0))
-        held = mass.get(best, 0)
+        own = _own_mass(candidates, held_by)
+        best = max(candidates, key=own.__getitem__)
+        held = own[best]
         if not held:
             best = max(candidates, key=_text_size)
-        if densest_mass and held * 2 < densest_mass:
+        if held * 2 < mass.densest_held:
             continue
         if held or _text_size(best) >= _MIN_CONTAINER_CHARS:
             return best, rule
     if specific_only:
         return None, "none"
-    if densest is not None:
-        return densest, "densest-block"
+    if mass.densest is not None:
+        return mass.densest, "densest-block"
     return root.find("body"), "body" if root.find("body") is not None else "none"
+
+
+def _own_mass(
+    candidates: list[html.HtmlElement], held_by: dict[html.HtmlElement, int]
+) -> dict[html.HtmlElement, int]:
+    """Return each candidate's text mass without that of the candidates nested in it (the
+    cards of a "you may also like" list inside the article's own ``article`` element)."""
+    own = {candidate: held_by.get(candidate, 0) for candidate in candidates}
+    if len(candidates) > 1:
+        for candidate in candidates:
+            outer = next((a for a in candidate.iterancestors() if a in own), None)
+            if outer is not None:
+                own[outer] -= held_by.get(candidate, 0)
+    return own
 
 
 def _text_size(element: html.HtmlElement) -> int:
     return len(element.text_content().strip())
-
-
-def _densest_block(
-    root: html.HtmlElement, skip: frozenset[html.HtmlElement] = frozenset()
-) -> tuple[html.HtmlElement | None, int]:
-    """Return the element whose own paragraphs hold the most text, and that text's size."""
-    scores: dict[html.HtmlElement, int] = {}
-    for paragraph in root.iter("p", "pre"):
-        parent = paragraph.getparent()
-        while parent is not None and parent.tag not in _DENSEST_PARENTS:
-            parent = parent.getparent()
-        if parent is None or (skip and any(
-            holder in skip for holder in paragraph.iterancestors()
-        )):
-            continue
-        scores[parent] = scores.get(parent, 0) + len(" ".join(paragraph.text_content().split()))
-    if not scores:
-        return None, 0
-    best = max(scores, key=scores.__getitem__)
-    return best, scores[best]
 
 
 def linearize(root: html.HtmlElement, container: html.HtmlElement | None) -> list[Block]:

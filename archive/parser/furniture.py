@@ -12,7 +12,7 @@ import re
 from lxml import html
 
 from archive.parser import platform
-from archive.parser.body import find_container, paragraph_mass
+from archive.parser.body import TextMass, find_container, text_mass
 
 _MARKERS: dict[str, str] = {
     **{marker: "furniture" for marker in platform.FURNITURE_MARKERS},
@@ -21,6 +21,8 @@ _MARKERS: dict[str, str] = {
 _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "p"})
 _BOX_TAGS = frozenset({"div", "section", "aside", "nav", "ul", "ol"})
 _BOX_MAX_CHARS = 1500
+_LINK_LIST_TAGS = ("div", "section", "ul", "ol", "dl", "table", "p")
+_LINK_LIST_DENSITY = 0.5
 _LINK_DENSE = 0.5
 _CONTENT_CLASSES = re.compile(
     r"(?:^|\s)(?:entry-content|post-content|article-content|article-body)"
@@ -85,9 +87,9 @@ def remove_furniture(root: html.HtmlElement) -> None:
         elif tag in _HEADING_TAGS:
             headings.append(element)
     skip = frozenset(comments)
-    mass = paragraph_mass(root, skip)
+    mass = text_mass(root, skip)
     page = root.find("body")
-    total = mass.get(page if page is not None else root, 0)
+    total = mass.held.get(page if page is not None else root, 0)
     container, _rule = find_container(root, mass, specific_only=True, skip=skip)
     kept: set[html.HtmlElement] = set()
     if container is not None:
@@ -95,9 +97,21 @@ def remove_furniture(root: html.HtmlElement) -> None:
         kept.update(container.iterancestors())
     _drop_all([
         element for element in comments + doomed
-        if element not in kept and mass.get(element, 0) * 2 <= total
+        if element not in kept and mass.held.get(element, 0) * 2 <= total
     ])
     _drop_all(_related_boxes(headings))
+
+
+def remove_link_lists(container: html.HtmlElement | None, mass: TextMass) -> None:
+    """Remove, inside the article's CONTAINER, the blocks made mostly of links: "most read"
+    lists, teaser cards and tag clouds that themes print between or after the paragraphs."""
+    if container is None:
+        return
+    doomed = [
+        element for element in container.iterdescendants(*_LINK_LIST_TAGS)
+        if mass.link_density(element) > _LINK_LIST_DENSITY
+    ]
+    _drop_all(doomed)
 
 
 def _text_length(element: html.HtmlElement) -> int:
