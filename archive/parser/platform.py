@@ -133,7 +133,8 @@ FURNITURE_MARKERS = (
     "post-navigation", "breadcrumb", "breadcrumbs", "menu", "newsletter", "cookie", "cookies",
     "screen-reader-text", "site-header", "site-footer", "masthead", "colophon", "lire-aussi",
     "read-also", "advert", "advertisement", "adsbygoogle", "pagination", "skip-link",
-    "wp-block-latest-posts", "tags-links", "post-tags", "entry-tags",
+    "wp-block-latest-posts", "tags-links", "post-tags", "entry-tags", "gallery", "slideshow",
+    "carousel",
 )
 """Class or id words of theme furniture: sharing, related posts, widgets, navigation. A word
 matches when it is the marker or starts with the marker and a hyphen (``widget-area``,
@@ -177,11 +178,15 @@ SPECIFIC_CONTAINER_RULES = 4
 """The first rules above name the article's own text box: furniture removal never removes
 an element holding the one they choose."""
 
+_META_CLASSES = (
+    "entry-header", "entry-meta", "post-meta", "entry-footer", "byline", "posted-on",
+    "cat-links", "article-meta", "wp-caption-text", "caption", "credit", "dateline",
+    "timestamp", "author", "date", "published",
+)
+
 BODY_EXCLUDED_XPATH = (
-    f".//h1 | .//*[{_class('entry-header')} or {_class('entry-meta')} or {_class('post-meta')}"
-    f" or {_class('entry-footer')} or {_class('byline')} or {_class('posted-on')}"
-    f" or {_class('cat-links')} or {_class('article-meta')} or {_class('wp-caption-text')}]"
-    " | .//figcaption"
+    ".//h1 | .//*[" + " or ".join(_class(name) for name in _META_CLASSES) + "]"
+    " | .//figcaption | .//time"
 )
 """Inside the container, the title and the meta lines: read for metadata, never body text."""
 
