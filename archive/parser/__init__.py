@@ -18,7 +18,6 @@ from archive.parser.body import (
     find_container,
     linearize,
     platform_lines,
-    text_mass,
     without_title,
 )
 from archive.parser.decode import decode_html
@@ -57,11 +56,10 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Articl
     root = _tree(text, url)
     head = metadata.read_head(root)
     pagekind.check_head(url, head, root)
-    furniture.remove_furniture(root)
+    scan = furniture.remove_furniture(root)
     pagekind.check_listing(url, head, root)
-    mass = text_mass(root)
-    container, container_rule = find_container(root, mass)
-    furniture.remove_link_lists(container, mass)
+    container, container_rule = find_container(scan)
+    furniture.remove_link_lists(container, scan)
     blocks = linearize(root, container)
     paragraphs = body_paragraphs(blocks)
     facts = metadata.PageFacts(

@@ -15,22 +15,10 @@ from datetime import date
 from lxml import etree, html
 
 from archive.parser import platform
+from archive.parser.scan import BLOCK_TAGS, PageScan
 
-BLOCK_TAGS = frozenset(
-    "p div section article header footer main aside nav h1 h2 h3 h4 h5 h6 ul ol li dl dt dd "
-    "blockquote pre figure figcaption table thead tbody tfoot tr td th caption address hr "
-    "center details summary fieldset body".split()
-)
 _ASCII_SPACE = re.compile(r"[ \t\n\r\f\v]+")
-_DENSEST_PARENTS = frozenset({"div", "section", "td", "body", "article", "main"})
-_QUIET_TAGS = frozenset({
-    "script", "style", "noscript", "template", "svg", "button", "select", "option",
-    "textarea", "head", "title",
-})
-"""Elements whose text is never read (link text is counted apart: menus and teasers)."""
 _MIN_CONTAINER_CHARS = 1
-_CONTAINERS = tuple((rule, etree.XPath(xpath)) for rule, xpath in platform.CONTAINER_XPATHS)
-_SPECIFIC_RULES = platform.SPECIFIC_CONTAINER_RULES
 _BODY_EXCLUDED = etree.XPath(platform.BODY_EXCLUDED_XPATH)
 _SENTENCE_END = frozenset(".!?…»\")”:;")
 
@@ -66,124 +54,26 @@ def collapse(line: str) -> str:
     return _ASCII_SPACE.sub(" ", line).strip(" ")
 
 
-@dataclass
-class TextMass:
-    """How much readable text each element holds, and which block holds the most of its own.
-
-    ``held`` counts every visible character outside links (links are menus and teasers more
-    often than prose); ``densest`` is the block whose own paragraphs, or own ``<br>``-separated
-    text, hold the most characters.
-    """
-
-    held: dict[html.HtmlElement, int]
-    linked: dict[html.HtmlElement, int]
-    densest: html.HtmlElement | None
-    densest_held: int
-
-    def link_density(self, element: html.HtmlElement) -> float:
-        """Return the share of ELEMENT's visible text that is link text."""
-        linked = self.linked.get(element, 0)
-        return linked / (linked + self.held.get(element, 0)) if linked else 0.0
-
-
-def text_mass(
-    root: html.HtmlElement, skip: frozenset[html.HtmlElement] = frozenset()
-) -> TextMass:
-    """Return the text mass of ROOT's elements in one walk, leaving out the text inside the
-    elements SKIP (comment sections)."""
-    held: dict[html.HtmlElement, int] = {}
-    linked: dict[html.HtmlElement, int] = {}
-    density: dict[html.HtmlElement, int] = {}
-    elements: list[html.HtmlElement] = []
-    totals: list[int] = [0]
-    links: list[int] = [0]
-    inline: list[int] = [0]
-    quiet = 0
-    in_link = 0
-    skipped = 0
-    for event, element in etree.iterwalk(root, events=("start", "end")):
-        tag = element.tag
-        if not isinstance(tag, str):
-            continue
-        if event == "start":
-            elements.append(element)
-            totals.append(0)
-            links.append(0)
-            inline.append(0)
-            if tag in _QUIET_TAGS:
-                quiet += 1
-            elif tag == "a":
-                in_link += 1
-            if element in skip:
-                skipped += 1
-            if not quiet and element.text:
-                size = len(element.text.strip())
-                if in_link:
-                    links[-1] += size
-                else:
-                    totals[-1] += size
-                    inline[-1] += size
-            continue
-        elements.pop()
-        own = totals.pop()
-        own_links = links.pop()
-        direct = inline.pop()
-        if tag in _QUIET_TAGS:
-            quiet -= 1
-        elif tag == "a":
-            in_link -= 1
-        if element in skip:
-            skipped -= 1
-            own = direct = own_links = 0
-        if own:
-            held[element] = own
-            totals[-1] += own
-        if own_links:
-            linked[element] = own_links
-            links[-1] += own_links
-        if tag in BLOCK_TAGS:
-            if direct and not skipped:
-                holder: html.HtmlElement | None = element
-                if tag not in _DENSEST_PARENTS:
-                    holder = next(
-                        (outer for outer in reversed(elements) if outer.tag in _DENSEST_PARENTS),
-                        None,
-                    )
-                if holder is not None:
-                    density[holder] = density.get(holder, 0) + direct
-        else:
-            inline[-1] += direct
-        if not quiet and element.tail:
-            size = len(element.tail.strip())
-            if in_link:
-                links[-1] += size
-            else:
-                totals[-1] += size
-                inline[-1] += size
-    densest = max(density, key=density.__getitem__) if density else None
-    return TextMass(held, linked, densest, density[densest] if densest is not None else 0)
-
-
 def find_container(
-    root: html.HtmlElement,
-    mass: TextMass | None = None,
-    specific_only: bool = False,
-    skip: frozenset[html.HtmlElement] = frozenset(),
+    scan: PageScan, specific_only: bool = False
 ) -> tuple[html.HtmlElement | None, str]:
     """Return the element holding the article text and the rule that found it.
 
     Rules go from the most specific selector to the most general; a rule's candidates compete
     by text mass, and its best one is taken only when it holds at least half the text of the
-    densest block, so a teaser never beats the article it announces.
+    densest block, so a teaser never beats the article it announces. Candidates inside a
+    comment section or a removed element never count.
     """
-    if mass is None:
-        mass = text_mass(root, skip)
-    held_by = mass.held
-    rules = _CONTAINERS[:_SPECIFIC_RULES] if specific_only else _CONTAINERS
-    for rule, select in rules:
+    held_by = scan.held
+    _densest, densest_held = scan.densest()
+    rules = platform.CONTAINER_RULES[:platform.SPECIFIC_CONTAINER_RULES] if specific_only \
+        else platform.CONTAINER_RULES
+    comments = set(scan.comments)
+    for index, rule in enumerate(rules):
         candidates = [
-            element for element in select(root)
-            if not skip or not any(ancestor in skip for ancestor in element.iterancestors())
+            element for element in scan.candidates.get(index, ())
+            if scan.attached(element)
+            and not (comments and any(outer in comments for outer in element.iterancestors()))
         ]
         if not candidates:
             continue
@@ -192,15 +82,16 @@ def find_container(
         held = own[best]
         if not held:
             best = max(candidates, key=_text_size)
-        if held * 2 < mass.densest_held:
+        if held * 2 < densest_held:
             continue
         if held or _text_size(best) >= _MIN_CONTAINER_CHARS:
-            return best, rule
+            return best, rule.name
     if specific_only:
         return None, "none"
-    if mass.densest is not None:
-        return mass.densest, "densest-block"
-    return root.find("body"), "body" if root.find("body") is not None else "none"
+    if _densest is not None:
+        return _densest, "densest-block"
+    body = scan.root.find("body")
+    return body, "body" if body is not None else "none"
 
 
 def _own_mass(

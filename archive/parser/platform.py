@@ -7,6 +7,7 @@ word lists; changing how the site marks things up should only ever mean editing 
 from __future__ import annotations
 
 import re
+from typing import NamedTuple
 
 
 def _class(name: str) -> str:
@@ -160,16 +161,26 @@ SHARE_LINE = re.compile(
 
 # --- where things are ----------------------------------------------------------------------------
 
-CONTAINER_XPATHS: tuple[tuple[str, str], ...] = (
-    ("[itemprop=articleBody]", "//*[@itemprop='articleBody']"),
-    ("div.entry-content", f"//*[{_class('entry-content')}]"),
-    ("div.post-content", f"//*[{_class('post-content')} or {_class('td-post-content')}]"),
-    ("div.article-content", f"//*[{_class('article-content')} or {_class('article-body')}"
-                            f" or {_class('single-content')} or {_class('post-body')}"
-                            f" or {_class('amp-wp-article-content')}]"),
-    ("article", "//article"),
-    ("main", "//main | //*[@role='main']"),
-    ("#content", "//*[@id='content']"),
+class ContainerRule(NamedTuple):
+    """Elements that may hold the article text: by tag, by class word or by attribute."""
+
+    name: str
+    tags: frozenset[str] = frozenset()
+    classes: frozenset[str] = frozenset()
+    attributes: tuple[tuple[str, str], ...] = ()
+
+
+CONTAINER_RULES: tuple[ContainerRule, ...] = (
+    ContainerRule("[itemprop=articleBody]", attributes=(("itemprop", "articleBody"),)),
+    ContainerRule("div.entry-content", classes=frozenset({"entry-content"})),
+    ContainerRule("div.post-content", classes=frozenset({"post-content", "td-post-content"})),
+    ContainerRule("div.article-content", classes=frozenset({
+        "article-content", "article-body", "single-content", "post-body",
+        "amp-wp-article-content",
+    })),
+    ContainerRule("article", tags=frozenset({"article"})),
+    ContainerRule("main", tags=frozenset({"main"}), attributes=(("role", "main"),)),
+    ContainerRule("#content", attributes=(("id", "content"),)),
 )
 """Where the article text lives, most specific first; a rule's best candidate wins when it holds
 at least half the paragraph text of the page's densest block."""

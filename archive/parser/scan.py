@@ -1,0 +1,217 @@
+"""One walk over the parsed page: what each element is (furniture, a comment section, a
+candidate article container) and how much readable text it holds.
+
+Text mass decides what survives furniture removal and which container holds the article, so
+it is measured once, before anything is removed, and kept true as elements are removed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lxml import etree, html
+
+from archive.parser import platform
+
+BLOCK_TAGS = frozenset(
+    "p div section article header footer main aside nav h1 h2 h3 h4 h5 h6 ul ol li dl dt dd "
+    "blockquote pre figure figcaption table thead tbody tfoot tr td th caption address hr "
+    "center details summary fieldset body".split()
+)
+_DENSEST_PARENTS = frozenset({"div", "section", "td", "body", "article", "main"})
+_QUIET_TAGS = frozenset({
+    "script", "style", "noscript", "template", "svg", "button", "select", "option",
+    "textarea", "head", "title",
+})
+"""Elements whose text is never read (link text is counted apart: menus and teasers)."""
+
+_MARKERS: dict[str, str] = {
+    **{marker: "furniture" for marker in platform.FURNITURE_MARKERS},
+    **{marker: "comment" for marker in platform.COMMENT_MARKERS},
+}
+
+
+def marker(names: str) -> str | None:
+    """Return "comment" or "furniture" when one of the class or id words NAMES is a marker or
+    begins with a marker and a hyphen (``sidebar-1``); a mere prefix (``shareholders``) is no
+    match."""
+    for word in names.lower().replace("_", "-").split():
+        kind = _MARKERS.get(word)
+        if kind is not None:
+            return kind
+        cut = word.find("-")
+        while cut > 0:
+            kind = _MARKERS.get(word[:cut])
+            if kind is not None:
+                return kind
+            cut = word.find("-", cut + 1)
+    return None
+
+
+def _container_rules(element: html.HtmlElement, tag: str, classes: set[str]) -> list[int]:
+    found = []
+    for index, rule in enumerate(platform.CONTAINER_RULES):
+        if (
+            tag in rule.tags
+            or not classes.isdisjoint(rule.classes)
+            or any(element.get(name) == value for name, value in rule.attributes)
+        ):
+            found.append(index)
+    return found
+
+
+@dataclass
+class PageScan:
+    """What one walk over the page found, kept true as elements are removed."""
+
+    root: html.HtmlElement
+    held: dict[html.HtmlElement, int] = field(default_factory=dict)
+    linked: dict[html.HtmlElement, int] = field(default_factory=dict)
+    density: dict[html.HtmlElement, int] = field(default_factory=dict)
+    comments: list[html.HtmlElement] = field(default_factory=list)
+    furniture: list[html.HtmlElement] = field(default_factory=list)
+    headings: list[html.HtmlElement] = field(default_factory=list)
+    candidates: dict[int, list[html.HtmlElement]] = field(default_factory=dict)
+
+    def link_density(self, element: html.HtmlElement) -> float:
+        """Return the share of ELEMENT's visible text that is link text."""
+        linked = self.linked.get(element, 0)
+        return linked / (linked + self.held.get(element, 0)) if linked else 0.0
+
+    def attached(self, element: html.HtmlElement) -> bool:
+        """Return whether ELEMENT is still in the page (no removed ancestor)."""
+        top = element
+        parent = top.getparent()
+        while parent is not None:
+            top, parent = parent, parent.getparent()
+        return top is self.root
+
+    def densest(self) -> tuple[html.HtmlElement | None, int]:
+        """Return the block whose own paragraphs hold the most text, and that text's size."""
+        for element, size in sorted(self.density.items(), key=lambda item: -item[1]):
+            if self.attached(element):
+                return element, size
+        return None, 0
+
+    def remove(self, elements: list[html.HtmlElement]) -> None:
+        """Remove ELEMENTS from the page (their tails stay) and take their text off their
+        ancestors' mass."""
+        doomed = set(elements)
+        for element in elements:
+            parent = element.getparent()
+            if parent is None or any(outer in doomed for outer in element.iterancestors()):
+                continue
+            held = self.held.get(element, 0)
+            linked = self.linked.get(element, 0)
+            if held or linked:
+                for outer in element.iterancestors():
+                    if held:
+                        self.held[outer] = self.held.get(outer, 0) - held
+                    if linked:
+                        self.linked[outer] = self.linked.get(outer, 0) - linked
+        for element in elements:
+            if element.getparent() is not None:
+                element.drop_tree()
+
+
+def scan_page(root: html.HtmlElement) -> PageScan:
+    """Walk ROOT once: mark furniture and comment sections, collect container candidates and
+    "Lire aussi" heading candidates, and measure each element's text (comment text left out)."""
+    scan = PageScan(root)
+    held, linked, density = scan.held, scan.linked, scan.density
+    elements: list[html.HtmlElement] = []
+    totals: list[int] = [0]
+    links: list[int] = [0]
+    inline: list[int] = [0]
+    quiet = in_link = in_comment = in_content = 0
+    comments: set[html.HtmlElement] = set()
+    for event, element in etree.iterwalk(root, events=("start", "end")):
+        tag = element.tag
+        if not isinstance(tag, str):
+            continue
+        if event == "start":
+            elements.append(element)
+            totals.append(0)
+            links.append(0)
+            inline.append(0)
+            _classify(scan, element, tag, in_content)
+            if tag in _QUIET_TAGS:
+                quiet += 1
+            elif tag == "a":
+                in_link += 1
+            if tag in platform.CONTENT_ANCESTORS:
+                in_content += 1
+            if scan.comments and scan.comments[-1] is element:
+                comments.add(element)
+                in_comment += 1
+            if not quiet and element.text:
+                size = len(element.text.strip())
+                if in_link:
+                    links[-1] += size
+                else:
+                    totals[-1] += size
+                    inline[-1] += size
+            continue
+        elements.pop()
+        own = totals.pop()
+        own_links = links.pop()
+        direct = inline.pop()
+        if tag in _QUIET_TAGS:
+            quiet -= 1
+        elif tag == "a":
+            in_link -= 1
+        if tag in platform.CONTENT_ANCESTORS:
+            in_content -= 1
+        if in_comment and element in comments:
+            in_comment -= 1
+            own = direct = own_links = 0
+        if own:
+            held[element] = own
+            totals[-1] += own
+        if own_links:
+            linked[element] = own_links
+            links[-1] += own_links
+        if tag in BLOCK_TAGS:
+            if direct and not in_comment:
+                holder: html.HtmlElement | None = element
+                if tag not in _DENSEST_PARENTS:
+                    holder = next(
+                        (outer for outer in reversed(elements) if outer.tag in _DENSEST_PARENTS),
+                        None,
+                    )
+                if holder is not None:
+                    density[holder] = density.get(holder, 0) + direct
+        else:
+            inline[-1] += direct
+        if not quiet and element.tail:
+            size = len(element.tail.strip())
+            if in_link:
+                links[-1] += size
+            else:
+                totals[-1] += size
+                inline[-1] += size
+    return scan
+
+
+_HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "p"})
+
+
+def _classify(scan: PageScan, element: html.HtmlElement, tag: str, in_content: int) -> None:
+    """Record what ELEMENT is: furniture, a comment section, a container candidate."""
+    names = element.get("class") or ""
+    ident = element.get("id")
+    classes = set(names.split())
+    for index in _container_rules(element, tag, classes):
+        scan.candidates.setdefault(index, []).append(element)
+    if ident:
+        names = f"{names} {ident}"
+    if tag in platform.DROP_TAGS:
+        scan.furniture.append(element)
+        return
+    kind = marker(names) if names and tag not in platform.PROTECTED_TAGS else None
+    if kind == "comment":
+        scan.comments.append(element)
+    elif kind is not None or (tag in platform.SITE_CHROME_TAGS and not in_content):
+        scan.furniture.append(element)
+    elif tag in _HEADING_TAGS:
+        scan.headings.append(element)
