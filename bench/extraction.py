@@ -11,7 +11,8 @@ trafilatura in the same run. Scores are the benchmark's own: per page, true/fals
 and false negatives over bags of words and over 4-word shingles (``\\w+`` tokens), normalised
 so that long pages weigh no more than short ones; precision and recall are averaged over the
 pages and F1 is taken from the two averages. A page ``parse_page`` rejects as not an article
-scores an empty body; any other exception is a crash. Times are CPU milliseconds per page.
+scores an empty body; any other exception is a crash. Times are CPU milliseconds per page,
+the least of ``--repeat`` runs (the machine's other work only ever adds time).
 """
 
 from __future__ import annotations
@@ -98,8 +99,9 @@ def _trafilatura() -> Callable[[bytes, str], str] | None:
     return extract
 
 
-def run(corpus: Path) -> list[Extractor]:
-    """Run every available extractor over CORPUS and return their results."""
+def run(corpus: Path, repeat: int = 1) -> list[Extractor]:
+    """Run every available extractor over CORPUS (each page REPEAT times, the least CPU time
+    kept) and return their results."""
     truth = json.loads((corpus / "ground-truth.json").read_text("utf-8"))
     extractors = [Extractor("archive.parser", _ours)]
     other = _trafilatura()
@@ -109,16 +111,21 @@ def run(corpus: Path) -> list[Extractor]:
         body = gzip.decompress((corpus / "html" / f"{key}.html.gz").read_bytes())
         true = expected.get("articleBody") or ""
         for extractor in extractors:
-            start = time.process_time()
-            try:
-                text = extractor.extract(body, expected["url"])
-            except NotAnArticle as exc:
-                text = ""
-                extractor.rejected.append(f"{key[:12]} {exc}")
-            except Exception as exc:  # noqa: BLE001 - a benchmark counts crashes, it must not stop
-                text = ""
-                extractor.crashed.append(f"{key[:12]} {type(exc).__name__}: {exc}")
-            extractor.cpu_ms.append((time.process_time() - start) * 1000)
+            best = float("inf")
+            for attempt in range(repeat):
+                start = time.process_time()
+                try:
+                    text = extractor.extract(body, expected["url"])
+                except NotAnArticle as exc:
+                    text = ""
+                    if not attempt:
+                        extractor.rejected.append(f"{key[:12]} {exc}")
+                except Exception as exc:  # noqa: BLE001 - a benchmark counts crashes
+                    text = ""
+                    if not attempt:
+                        extractor.crashed.append(f"{key[:12]} {type(exc).__name__}: {exc}")
+                best = min(best, time.process_time() - start)
+            extractor.cpu_ms.append(best * 1000)
             extractor.words.append(matching(true, text, 1))
             extractor.shingles.append(matching(true, text, SHINGLE_WORDS))
     return extractors
@@ -144,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True,
                         help="local copy of the article-extraction-benchmark")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="parse each page this many times, keep the least CPU time")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--verbose", action="store_true",
                         help="list rejected and crashed pages")
@@ -151,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.corpus / "ground-truth.json").is_file():
         print(f"error: {args.corpus} holds no ground-truth.json", file=sys.stderr)
         return 2
-    extractors = run(args.corpus)
+    extractors = run(args.corpus, max(1, args.repeat))
     summaries = {extractor.name: _summary(extractor) for extractor in extractors}
     if args.json:
         print(json.dumps(summaries, indent=2))

@@ -31,10 +31,23 @@ _MARKERS: dict[str, str] = {
 }
 
 
+_KNOWN: dict[str, str | None] = {}
+_KNOWN_MAX = 4096
+
+
 def marker(names: str) -> str | None:
     """Return "comment" or "furniture" when one of the class or id words NAMES is a marker or
     begins with a marker and a hyphen (``sidebar-1``); a mere prefix (``shareholders``) is no
     match."""
+    if names in _KNOWN:
+        return _KNOWN[names]
+    kind = _marker(names)
+    if len(_KNOWN) < _KNOWN_MAX:
+        _KNOWN[names] = kind
+    return kind
+
+
+def _marker(names: str) -> str | None:
     for word in names.lower().replace("_", "-").split():
         kind = _MARKERS.get(word)
         if kind is not None:
@@ -48,15 +61,33 @@ def marker(names: str) -> str | None:
     return None
 
 
-def _container_rules(element: html.HtmlElement, tag: str, classes: set[str]) -> list[int]:
-    found = []
+def _rule_index() -> tuple[
+    dict[str, list[int]], dict[str, list[int]], dict[str, dict[str, list[int]]]
+]:
+    by_tag: dict[str, list[int]] = {}
+    by_class: dict[str, list[int]] = {}
+    by_attribute: dict[str, dict[str, list[int]]] = {}
     for index, rule in enumerate(platform.CONTAINER_RULES):
-        if (
-            tag in rule.tags
-            or not classes.isdisjoint(rule.classes)
-            or any(element.get(name) == value for name, value in rule.attributes)
-        ):
-            found.append(index)
+        for tag in rule.tags:
+            by_tag.setdefault(tag, []).append(index)
+        for name in rule.classes:
+            by_class.setdefault(name, []).append(index)
+        for attribute, value in rule.attributes:
+            by_attribute.setdefault(attribute, {}).setdefault(value, []).append(index)
+    return by_tag, by_class, by_attribute
+
+
+_BY_TAG, _BY_CLASS, _BY_ATTRIBUTE = _rule_index()
+
+
+def _container_rules(element: html.HtmlElement, tag: str, classes: list[str]) -> set[int]:
+    found: set[int] = set(_BY_TAG.get(tag, ()))
+    for name in classes:
+        found.update(_BY_CLASS.get(name, ()))
+    for attribute, values in _BY_ATTRIBUTE.items():
+        value = element.get(attribute)
+        if value is not None:
+            found.update(values.get(value, ()))
     return found
 
 
@@ -98,17 +129,19 @@ class PageScan:
         ancestors' mass."""
         doomed = set(elements)
         for element in elements:
-            parent = element.getparent()
-            if parent is None or any(outer in doomed for outer in element.iterancestors()):
-                continue
             held = self.held.get(element, 0)
             linked = self.linked.get(element, 0)
-            if held or linked:
-                for outer in element.iterancestors():
-                    if held:
-                        self.held[outer] = self.held.get(outer, 0) - held
-                    if linked:
-                        self.linked[outer] = self.linked.get(outer, 0) - linked
+            if not held and not linked:
+                continue
+            ancestors = []
+            for outer in element.iterancestors():
+                if outer in doomed:
+                    break
+                ancestors.append(outer)
+            else:
+                for outer in ancestors:
+                    self.held[outer] = self.held.get(outer, 0) - held
+                    self.linked[outer] = self.linked.get(outer, 0) - linked
         for element in elements:
             if element.getparent() is not None:
                 element.drop_tree()
@@ -200,8 +233,7 @@ def _classify(scan: PageScan, element: html.HtmlElement, tag: str, in_content: i
     """Record what ELEMENT is: furniture, a comment section, a container candidate."""
     names = element.get("class") or ""
     ident = element.get("id")
-    classes = set(names.split())
-    for index in _container_rules(element, tag, classes):
+    for index in _container_rules(element, tag, names.split()):
         scan.candidates.setdefault(index, []).append(element)
     if ident:
         names = f"{names} {ident}"
