@@ -24,8 +24,16 @@ from archive.parser.decode import decode_html
 
 __all__ = ["decode_html", "parse_page"]
 
-# C0 controls other than tab, newline and carriage return break libxml2's parser.
+# C0 controls other than tab, newline and carriage return break libxml2's parser. Soft hyphens
+# and zero-width characters, as characters or as references, split words for search
+# ("réac\xadtion"): they go too.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_INVISIBLE = re.compile(
+    r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]"
+    r"|&(?:shy|ZeroWidthSpace|zwnj|zwj|NoBreak);"
+    r"|&#(?:0*173|[xX]0*[aA][dD]|0*820[345]|0*8288|0*65279|[xX]0*200[bBcCdD]|[xX]0*2060"
+    r"|[xX]0*[fF][eE][fF][fF]);"
+)
 
 
 def _tree(text: str, url: str) -> html.HtmlElement:
@@ -33,7 +41,7 @@ def _tree(text: str, url: str) -> html.HtmlElement:
     parser = html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
     )
-    data = _CONTROLS.sub("", text).encode("utf-8", "replace")
+    data = _INVISIBLE.sub("", _CONTROLS.sub("", text)).encode("utf-8", "replace")
     root: html.HtmlElement | None = None
     if data.strip():
         try:
@@ -53,8 +61,10 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Articl
     pagekind.check_url(url)
     pagekind.check_media_type(url, content_type)
     text, _encoding = decode_html(body, content_type)
+    pagekind.check_document(url, text)
     root = _tree(text, url)
     head = metadata.read_head(root)
+    pagekind.check_protection(url, head, root)
     pagekind.check_head(url, head, root)
     scan = furniture.remove_furniture(root)
     pagekind.check_listing(url, head, root)

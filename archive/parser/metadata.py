@@ -7,10 +7,17 @@ in ``Article.sources``:
                a[rel=author], [itemprop=author]) > visible:Par
     published  platform-date > json-ld:datePublished > meta:article:published_time >
                entry-meta (time.entry-date.published, time.entry-date, time.updated) >
-               visible:Publié le
-    modified   meta:article:modified_time > json-ld:dateModified > time.updated
-    title      h1.entry-title > og:title > json-ld:headline > title > h1
-    categories a[rel~=category] > meta:article:section > json-ld:articleSection
+               [itemprop=datePublished] > json-ld:WebPage datePublished (Yoast's graph) >
+               time[datetime] > visible:Publié le > visible:le 7 mai 2020 / jeudi 13 juin
+               2019 > span.date (17/03/2020) > url:/YYYY/MM/DD/
+    modified   meta:article:modified_time > json-ld:dateModified > time.updated (not also
+               .published); never a moment the page gives as its publication; else none
+    title      h1.entry-title / h1.wp-block-post-title (the theme's own heading: never the
+               site's name, spaces as printed) > og:title > json-ld:headline > title > h1;
+               the site's name (og:site_name, JSON-LD WebSite name, else the last separator
+               of ``<title>`` and what follows) taken off
+    categories a[rel~=category] > terms-block a[rel~=tag] > meta:article:section >
+               json-ld:articleSection
     edition    url-host > canonical > og:url
     language   html-lang > stop-words
 """
@@ -53,6 +60,8 @@ class PageHead:
     body_classes: frozenset[str] = frozenset()
     title_tag: str | None = None
     entry_title: str | None = None
+    page_ld_published: str | None = None
+    site_ld_name: str | None = None
 
     def first_meta(self, *names: str) -> str | None:
         """Return the first non-empty content among the meta tags NAMES."""
@@ -87,7 +96,7 @@ def read_head(root: html.HtmlElement) -> PageHead:
         content = meta.get("content")
         if key and content is not None:
             head.meta.setdefault(key.strip().lower(), []).append(content)
-    head.article_ld = _article_ld(root)
+    head.article_ld, head.page_ld_published, head.site_ld_name = _article_ld(root)
     for link in root.iter("link"):
         rel = (link.get("rel") or "").lower().split()
         if "canonical" in rel and link.get("href"):
@@ -136,8 +145,11 @@ def _types(node: JsonObject) -> set[str]:
     return set()
 
 
-def _article_ld(root: html.HtmlElement) -> JsonObject | None:
-    """Return the page's JSON-LD article object, its author references resolved."""
+def _article_ld(
+    root: html.HtmlElement,
+) -> tuple[JsonObject | None, str | None, str | None]:
+    """Return the page's JSON-LD article object, its author references resolved, the first
+    ``datePublished`` of any object (Yoast's ``WebPage``) and the ``WebSite``'s name."""
     nodes: list[JsonObject] = []
     for script in root.iter("script"):
         if "ld+json" not in (script.get("type") or "").lower() or not script.text:
@@ -148,12 +160,21 @@ def _article_ld(root: html.HtmlElement) -> JsonObject | None:
             continue
         nodes.extend(_ld_nodes(document))
     by_id = {node["@id"]: node for node in nodes if isinstance(node.get("@id"), str)}
+    published = next(
+        (node["datePublished"] for node in nodes if isinstance(node.get("datePublished"), str)),
+        None,
+    )
+    site = next(
+        (node["name"] for node in nodes
+         if "WebSite" in _types(node) and isinstance(node.get("name"), str)),
+        None,
+    )
     for node in nodes:
         if _types(node) & platform.ARTICLE_TYPES:
             article = dict(node)
             article["author"] = _resolve(article.get("author"), by_id)
-            return article
-    return None
+            return article, published, site
+    return None, published, site
 
 
 def _resolve(value: Any, by_id: dict[str, JsonObject]) -> Any:
@@ -257,7 +278,11 @@ def _entry_author(xpath: str) -> Callable[[PageFacts], str | None]:
 def _entry_date(xpath: str) -> Callable[[PageFacts], date | None]:
     def rule(facts: PageFacts) -> date | None:
         for element in facts.root.xpath(xpath):
-            found = _date_of(element.get("datetime")) or french_date(_text(element))
+            found = (
+                _date_of(element.get("datetime"))
+                or _date_of(element.get("content"))
+                or french_date(_text(element))
+            )
             if found:
                 return found
         return None
@@ -277,6 +302,16 @@ def _visible_author(facts: PageFacts) -> str | None:
         found = platform.VISIBLE_BYLINE.search(line)
         if found:
             return _clean_author(found["name"])
+    return None
+
+
+def _visible_date(facts: PageFacts) -> date | None:
+    for line in _meta_lines(facts):
+        found = platform.VISIBLE_DATE_LINE.search(line)
+        if found:
+            visible = french_date(found["date"])
+            if visible:
+                return visible
     return None
 
 
@@ -305,8 +340,28 @@ PUBLISHED_RULES: tuple[Rule, ...] = (
      lambda facts: _date_of(facts.head.first_meta(*_PUBLISHED_META))),
     *((f"entry-meta:{name}", _entry_date(xpath))
       for name, xpath in platform.ENTRY_PUBLISHED_XPATHS),
+    (platform.PUBLISHED_ITEMPROP_XPATH[0], _entry_date(platform.PUBLISHED_ITEMPROP_XPATH[1])),
+    ("json-ld:WebPage datePublished", lambda facts: _date_of(facts.head.page_ld_published)),
+    (platform.TIME_XPATH[0], _entry_date(platform.TIME_XPATH[1])),
     ("visible:Publié le", _visible_published),
+    ("visible:le DATE", _visible_date),
+    (platform.DATE_ELEMENT_XPATH[0], _entry_date(platform.DATE_ELEMENT_XPATH[1])),
+    ("url:/YYYY/MM/DD/", lambda facts: _url_date(facts.url)),
 )
+
+
+def _url_date(url: str) -> date | None:
+    try:
+        path = urlsplit(url).path
+    except ValueError:
+        return None
+    found = platform.URL_DATE.search(path)
+    if found is None:
+        return None
+    try:
+        return date(int(found["year"]), int(found["month"]), int(found["day"]))
+    except ValueError:
+        return None
 
 
 def _str(value: Any) -> str | None:
@@ -321,25 +376,89 @@ def _time_updated(facts: PageFacts) -> datetime | None:
     return None
 
 
+def _published_moments(facts: PageFacts) -> list[datetime]:
+    """Return every moment the page gives as its publication (meta, JSON-LD, time.published)."""
+    texts = [
+        *(value for name in _PUBLISHED_META for value in facts.head.meta.get(name, ())),
+        _str(_ld(facts, "datePublished")), facts.head.page_ld_published,
+        *(element.get("datetime") for element in facts.root.xpath(
+            platform.ENTRY_PUBLISHED_XPATHS[0][1])),
+    ]
+    return [moment for moment in map(parse_datetime, texts) if moment is not None]
+
+
+def _same_moment(first: datetime, second: datetime) -> bool:
+    if (first.tzinfo is None) == (second.tzinfo is None):
+        return first == second
+    return first.replace(tzinfo=None) == second.replace(tzinfo=None)
+
+
+def _modified(rule: Callable[[PageFacts], datetime | None]) -> Callable[[PageFacts], Any]:
+    """Return RULE, answering nothing when its moment is the page's publication moment."""
+    def checked(facts: PageFacts) -> datetime | None:
+        moment = rule(facts)
+        if moment is None:
+            return None
+        if any(_same_moment(moment, published) for published in _published_moments(facts)):
+            return None
+        return moment
+
+    return checked
+
+
 MODIFIED_RULES: tuple[Rule, ...] = (
     ("meta:article:modified_time",
-     lambda facts: parse_datetime(facts.head.first_meta(*_MODIFIED_META))),
-    ("json-ld:dateModified", lambda facts: parse_datetime(_str(_ld(facts, "dateModified")))),
-    (platform.ENTRY_MODIFIED_XPATH[0], _time_updated),
+     _modified(lambda facts: parse_datetime(facts.head.first_meta(*_MODIFIED_META)))),
+    ("json-ld:dateModified",
+     _modified(lambda facts: parse_datetime(_str(_ld(facts, "dateModified"))))),
+    (platform.ENTRY_MODIFIED_XPATH[0], _modified(_time_updated)),
 )
 
 
-def _without_site_name(title: str | None) -> str | None:
+def without_site_name(title: str | None, site_name: str | None, last_resort: bool = False
+                      ) -> str | None:
+    """Return TITLE without the site's name SITE_NAME before or after a separator; as a
+    LAST_RESORT (``<title>`` of a page that does not name its site), without the last spaced
+    separator and what follows it."""
     if not title:
         return None
-    return platform.SITE_NAME_SUFFIX.sub("", display_name(title)) or None
+    title = display_name(title)
+    name = display_name(site_name or "")
+    if name and title.casefold() != name.casefold():
+        separators = re.escape(platform.TITLE_SEPARATORS)
+        for pattern in (
+            rf"^(?P<title>.+?)\s*[{separators}]\s*{re.escape(name)}$",
+            rf"^{re.escape(name)}\s*[{separators}]\s*(?P<title>.+)$",
+        ):
+            found = re.match(pattern, title, re.IGNORECASE)
+            if found:
+                return found["title"].strip() or None
+        return title
+    if last_resort:
+        found = platform.TITLE_LAST_SEPARATOR.match(title)
+        if found:
+            return found["title"]
+    return title or None
+
+
+def _site_name(facts: PageFacts) -> str | None:
+    """Return the site's name as the page gives it, else what follows the last separator of
+    its ``<title>`` (a suffix that ``og:title`` shares with it is the site's name)."""
+    named = facts.head.first_meta("og:site_name", "application-name") or facts.head.site_ld_name
+    if named:
+        return named
+    found = platform.TITLE_LAST_SEPARATOR.match(display_name(facts.head.title_tag or ""))
+    return found["site"] if found else None
 
 
 TITLE_RULES: tuple[Rule, ...] = (
     (platform.TITLE_XPATHS[0][0], lambda facts: facts.head.entry_title),
-    ("og:title", lambda facts: _without_site_name(facts.head.first_meta("og:title"))),
-    ("json-ld:headline", lambda facts: _without_site_name(_str(_ld(facts, "headline")))),
-    ("title", lambda facts: _without_site_name(facts.head.title_tag)),
+    ("og:title",
+     lambda facts: without_site_name(facts.head.first_meta("og:title"), _site_name(facts))),
+    ("json-ld:headline",
+     lambda facts: without_site_name(_str(_ld(facts, "headline")), _site_name(facts))),
+    ("title",
+     lambda facts: without_site_name(facts.head.title_tag, _site_name(facts), last_resort=True)),
     (platform.FALLBACK_TITLE_XPATH[0],
      lambda facts: next(iter(_xpath_texts(facts, platform.FALLBACK_TITLE_XPATH[1])), None)),
 )
@@ -358,9 +477,12 @@ def _ld_sections(facts: PageFacts) -> tuple[str, ...]:
     return ()
 
 
+def _category_links(xpath: str) -> Callable[[PageFacts], tuple[str, ...]]:
+    return lambda facts: _unique(_xpath_texts(facts, xpath))
+
+
 CATEGORY_RULES: tuple[Rule, ...] = (
-    (platform.CATEGORY_XPATH[0],
-     lambda facts: _unique(_xpath_texts(facts, platform.CATEGORY_XPATH[1]))),
+    *((name, _category_links(xpath)) for name, xpath in platform.CATEGORY_XPATHS),
     ("meta:article:section", lambda facts: _unique(facts.head.meta.get("article:section", []))),
     ("json-ld:articleSection", _ld_sections),
 )

@@ -5,7 +5,7 @@ Each check raises ``NotAnArticle`` with one line saying what the page is and wha
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from lxml import html
 
@@ -29,9 +29,21 @@ def check_url(url: str) -> None:
         return
     if parts.scheme not in ("http", "https"):
         return
+    query = parse_qs(parts.query, keep_blank_values=True)
+    at_root = parts.path in ("", "/", "/index.php")
+    for name, what in platform.NOT_ARTICLE_QUERIES.items():
+        if name in query and (at_root or name in platform.NOT_ARTICLE_QUERIES_ANYWHERE):
+            raise _reject(url, what, f"from its address {parts.path}?{parts.query}")
+    if _is_post_query(query):
+        return
     for pattern, what in platform.NOT_ARTICLE_PATHS:
         if pattern.search(parts.path):
             raise _reject(url, what, f"from its address {parts.path!r}")
+
+
+def _is_post_query(query: dict[str, list[str]]) -> bool:
+    """Return whether QUERY names one post (WordPress's plain permalinks, ``/?p=123``)."""
+    return any(value.isdigit() for value in query.get("p", ()))
 
 
 def _single_body_class(head: PageHead) -> bool:
@@ -57,8 +69,39 @@ def check_media_type(url: str, content_type: str | None) -> None:
         raise _reject(url, "not an HTML page", f"Content-Type {media_type}")
 
 
+def check_document(url: str, text: str) -> None:
+    """Raise NotAnArticle when the decoded TEXT is a feed rather than a page."""
+    start = text[:512].lstrip("\ufeff \t\r\n").lower()
+    if start.startswith("<?xml"):
+        start = start[start.find("?>") + 2:].lstrip() if "?>" in start else ""
+    if start.startswith(("<rss", "<feed", "<rdf:rdf")):
+        kind = start[1:].split(None, 1)[0].rstrip(">")
+        raise _reject(url, "a feed", f"an XML document <{kind}>")
+
+
+def check_protection(url: str, head: PageHead, root: html.HtmlElement) -> None:
+    """Raise NotAnArticle when the page is a password-protected post (WordPress's password
+    form or body class; a ``Protégé :`` title only backs that evidence up)."""
+    forms = root.xpath(platform.PASSWORD_FORM_XPATH)
+    if "post-password-required" not in head.body_classes and not forms:
+        return
+    evidence = ["body class 'post-password-required'"] if (
+        "post-password-required" in head.body_classes) else []
+    if forms:
+        evidence.append("a password form")
+    for title in (head.entry_title, head.title_tag, head.first_meta("og:title")):
+        if title and platform.PROTECTED_TITLE.match(title):
+            evidence.append(f"title {title!r}")
+            break
+    raise _reject(url, "a password-protected post", ", ".join(evidence))
+
+
 def check_head(url: str, head: PageHead, root: html.HtmlElement) -> None:
-    """Raise NotAnArticle when the page's own markers say it is an archive, a listing or a 404."""
+    """Raise NotAnArticle when the page's own markers say it is an archive, a listing, a 404,
+    an attachment page or a WordPress page (not a post)."""
+    for name, what in platform.NOT_POST_BODY_CLASSES.items():
+        if name in head.body_classes and "single-post" not in head.body_classes:
+            raise _reject(url, what, f"body class {name!r}")
     if not _single_body_class(head):
         for name, what in platform.NOT_ARTICLE_BODY_CLASSES.items():
             if name in head.body_classes:

@@ -20,8 +20,12 @@ def _class(name: str) -> str:
 EDITION_HOST = re.compile(r"^([a-z]{2})\.notrecontinent\.com$")
 """A country edition is the two-letter subdomain of the platform's host."""
 
-SITE_NAME_SUFFIX = re.compile(r"\s+[-–—|·:]\s+Notre\s*Continent\s*$", re.IGNORECASE)
-"""What themes append to ``<title>`` and ``og:title``."""
+TITLE_SEPARATORS = "-–—|·•»:"
+"""What themes put between a title and the site's name (``Titre – Site``)."""
+
+TITLE_LAST_SEPARATOR = re.compile(r"^(?P<title>.+\S)\s+[-–—|·•»]\s+(?P<site>\S.*)$")
+"""The last spaced separator of ``<title>`` and what follows it: the site's name, when the page
+does not say it (``:`` is not one: French titles hold ``Guerre en Ukraine : …``)."""
 
 _SPACE = r"[ \t\u00a0\u202f]*"
 _COLON = rf"{_SPACE}:{_SPACE}"
@@ -97,6 +101,15 @@ VISIBLE_BYLINE = re.compile(
     r"(?=[ \u00a0]*(?:$|[|,·•–—(]|\s(?:le|Publié|publié|Mis)\b))",
 )
 """``Par NAME`` in a short meta line (capitalised words only, so ``Par ailleurs,`` never is)."""
+
+_WEEKDAYS = r"(?:lundi|mardi|mercredi|jeudi|vendredi|samedi|dimanche)"
+
+VISIBLE_DATE_LINE = re.compile(
+    rf"(?:^|(?<=[\s|·•–—,]))"
+    rf"(?:(?i:le)[ \u00a0]+(?:{_WEEKDAYS}[ \u00a0]+)?|(?i:{_WEEKDAYS})[ \u00a0,]+)"
+    rf"(?P<date>{_DATE_IN_WORDS}|{_DATE_IN_DIGITS})",
+)
+"""``le 7 mai 2020``, ``jeudi 13 juin 2019``: a date in a short meta line, without "Publié"."""
 
 VISIBLE_META_LINE_MAX = 140
 """Visible date and byline forms are looked for only in lines this short (meta lines)."""
@@ -202,7 +215,7 @@ BODY_EXCLUDED_XPATH = (
 """Inside the container, the title and the meta lines: read for metadata, never body text."""
 
 TITLE_XPATHS: tuple[tuple[str, str], ...] = (
-    ("h1.entry-title", f"//h1[{_class('entry-title')}]"),
+    ("h1.entry-title", f"//h1[{_class('entry-title')} or {_class('wp-block-post-title')}]"),
 )
 FALLBACK_TITLE_XPATH = ("h1", "//h1")
 
@@ -220,12 +233,33 @@ ENTRY_PUBLISHED_XPATHS: tuple[tuple[str, str], ...] = (
 )
 """WordPress ``entry-meta`` dates: ``published`` over ``updated``."""
 
-ENTRY_MODIFIED_XPATH = ("time.updated", f"//time[{_class('updated')}]")
-
-CATEGORY_XPATH = (
-    "a[rel~=category]",
-    "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]",
+ENTRY_MODIFIED_XPATH = (
+    "time.updated", f"//time[{_class('updated')} and not({_class('published')})]"
 )
+"""A ``time.updated`` that is not also ``published`` (classic themes print one element with
+both classes, holding the publication date)."""
+
+PUBLISHED_ITEMPROP_XPATH = ("[itemprop=datePublished]", "//*[@itemprop='datePublished']")
+TIME_XPATH = ("time[datetime]", "//time[@datetime]")
+DATE_ELEMENT_XPATH = (
+    "span.date",
+    f"//*[{_class('date')} or {_class('post-date')} or {_class('entry-date')}"
+    f" or {_class('article-date')} or {_class('published')}]",
+)
+"""Elements that print the date in words or digits, without a machine-readable value."""
+
+URL_DATE = re.compile(r"/(?P<year>(?:19|20)\d{2})/(?P<month>[01]?\d)/(?P<day>[0-3]?\d)(?:/|$)")
+"""The date in an article's address (``/2024/03/12/slug/``)."""
+
+CATEGORY_XPATHS: tuple[tuple[str, str], ...] = (
+    ("a[rel~=category]", "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"),
+    ("terms-block a[rel~=tag]",
+     f"(//*[{_class('wp-block-post-terms')} and {_class('taxonomy-category')}]"
+     f"[not(ancestor::*[{_class('wp-block-post-template')}])])[1]"
+     "//a[contains(concat(' ', normalize-space(@rel), ' '), ' tag ')]"),
+)
+"""Category links: classic themes mark them ``rel="category tag"``; block themes mark them
+``rel="tag"`` inside the post's own category terms block (not a query loop's)."""
 
 ARTICLE_TYPES = frozenset({
     "Article", "NewsArticle", "BlogPosting", "ReportageNewsArticle", "OpinionNewsArticle",
@@ -253,6 +287,39 @@ NOT_ARTICLE_BODY_CLASSES: dict[str, str] = {
     "blog": "a listing page",
 }
 """WordPress ``body_class()`` values of pages that are not single articles (checked in order)."""
+
+NOT_POST_BODY_CLASSES: dict[str, str] = {
+    "attachment": "an attachment page",
+    "single-attachment": "an attachment page",
+    "page": "a WordPress page, not a post",
+    "page-template-default": "a WordPress page, not a post",
+}
+"""Body classes of single pages that are not posts: checked even when ``single`` is present
+(attachment pages carry ``single``), never when ``single-post`` is."""
+
+PASSWORD_FORM_XPATH = (
+    f"//form[{_class('post-password-form')} or contains(@action, 'action=postpass')]"
+)
+"""WordPress's password form, printed instead of a protected post's text."""
+
+PROTECTED_TITLE = re.compile(r"^(?:Protégé|Protected|Privé|Private)\s*:", re.IGNORECASE)
+"""The title prefix WordPress gives protected (and private) posts: supporting evidence only."""
+
+NOT_ARTICLE_QUERIES: dict[str, str] = {
+    "replytocom": "a comment-reply address",
+    "feed": "a feed",
+    "attachment_id": "an attachment page",
+    "page_id": "a WordPress page, not a post",
+    "s": "a search results page",
+    "cat": "a category archive",
+    "tag": "a tag archive",
+    "author": "an author archive",
+    "m": "a date archive",
+}
+"""Query parameters of WordPress's plain addresses (``/?cat=3``) that are never a single post."""
+
+NOT_ARTICLE_QUERIES_ANYWHERE = frozenset({"replytocom", "feed"})
+"""Those of them that mean the same after any path (``/2024/03/12/slug/?replytocom=7``)."""
 
 HTML_MEDIA_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", ""})
 """Content types worth parsing (``text/plain``: servers that do not know better)."""
