@@ -41,12 +41,13 @@ class Extractor:
     """One extractor's results over the corpus."""
 
     name: str
-    extract: Callable[[bytes, str], str]
+    extract: Callable[[bytes, str], tuple[str, str | None]]
     words: list[tuple[float, float, float]] = field(default_factory=list)
     shingles: list[tuple[float, float, float]] = field(default_factory=list)
     cpu_ms: list[float] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
     crashed: list[str] = field(default_factory=list)
+    dates: list[str | None] = field(default_factory=list)
 
 
 def _counts(tokens: list[str], n: int) -> Counter[tuple[str, ...]]:
@@ -82,19 +83,33 @@ def scores(results: list[tuple[float, float, float]]) -> tuple[float, float, flo
     return precision, recall, f1
 
 
-def _ours(body: bytes, url: str) -> str:
-    return parse_page(body, url, "text/html").body
+def _ours(body: bytes, url: str) -> tuple[str, str | None]:
+    article = parse_page(body, url, "text/html")
+    return article.body, article.published.isoformat() if article.published else None
 
 
-def _trafilatura() -> Callable[[bytes, str], str] | None:
+def _trafilatura() -> Callable[[bytes, str], tuple[str, str | None]] | None:
     try:
         import trafilatura  # type: ignore[import-untyped, unused-ignore]
     except ImportError:
         return None
 
-    def extract(body: bytes, url: str) -> str:
+    def extract(body: bytes, url: str) -> tuple[str, str | None]:
         text = trafilatura.extract(body, url=url, include_comments=False)
-        return str(text or "")
+        return str(text or ""), None
+
+    return extract
+
+
+def _htmldate() -> Callable[[bytes, str], tuple[str, str | None]] | None:
+    try:
+        from htmldate import find_date  # type: ignore[import-untyped, unused-ignore]
+    except ImportError:
+        return None
+
+    def extract(body: bytes, url: str) -> tuple[str, str | None]:
+        found = find_date(body, url=url, original_date=True)
+        return "", str(found) if found else None
 
     return extract
 
@@ -107,6 +122,9 @@ def run(corpus: Path, repeat: int = 1) -> list[Extractor]:
     other = _trafilatura()
     if other is not None:
         extractors.append(Extractor("trafilatura", other))
+    dates = _htmldate()
+    if dates is not None:
+        extractors.append(Extractor("htmldate", dates))
     for key, expected in sorted(truth.items()):
         body = gzip.decompress((corpus / "html" / f"{key}.html.gz").read_bytes())
         true = expected.get("articleBody") or ""
@@ -114,8 +132,9 @@ def run(corpus: Path, repeat: int = 1) -> list[Extractor]:
             best = float("inf")
             for attempt in range(repeat):
                 start = time.process_time()
+                found: str | None = None
                 try:
-                    text = extractor.extract(body, expected["url"])
+                    text, found = extractor.extract(body, expected["url"])
                 except NotAnArticle as exc:
                     text = ""
                     if not attempt:
@@ -126,9 +145,16 @@ def run(corpus: Path, repeat: int = 1) -> list[Extractor]:
                         extractor.crashed.append(f"{key[:12]} {type(exc).__name__}: {exc}")
                 best = min(best, time.process_time() - start)
             extractor.cpu_ms.append(best * 1000)
+            extractor.dates.append(found)
             extractor.words.append(matching(true, text, 1))
             extractor.shingles.append(matching(true, text, SHINGLE_WORDS))
     return extractors
+
+
+def date_agreement(ours: Extractor, other: Extractor) -> tuple[int, int]:
+    """Return on how many pages both found a date, and on how many of those they agree."""
+    both = [(a, b) for a, b in zip(ours.dates, other.dates, strict=True) if a and b]
+    return len(both), sum(a == b for a, b in both)
 
 
 def _summary(extractor: Extractor) -> dict[str, object]:
@@ -141,6 +167,7 @@ def _summary(extractor: Extractor) -> dict[str, object]:
         "shingles_precision": round(shingles[0], 3), "shingles_recall": round(shingles[1], 3),
         "shingles_f1": round(shingles[2], 3),
         "rejected": len(extractor.rejected), "crashes": len(extractor.crashed),
+        "dates_found": sum(1 for found in extractor.dates if found),
         "median_ms": round(statistics.median(extractor.cpu_ms), 2),
         "p90_ms": round(statistics.quantiles(extractor.cpu_ms, n=10)[-1], 2),
     }
@@ -161,19 +188,36 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.corpus} holds no ground-truth.json", file=sys.stderr)
         return 2
     extractors = run(args.corpus, max(1, args.repeat))
-    summaries = {extractor.name: _summary(extractor) for extractor in extractors}
+    summaries: dict[str, dict[str, object]] = {
+        extractor.name: _summary(extractor) for extractor in extractors
+    }
+    by_name = {extractor.name: extractor for extractor in extractors}
+    if "htmldate" in by_name:
+        both, agree = date_agreement(by_name["archive.parser"], by_name["htmldate"])
+        summaries["htmldate"]["dates_both_found"] = both
+        summaries["htmldate"]["dates_agree"] = agree
     if args.json:
         print(json.dumps(summaries, indent=2))
     else:
-        columns = ("words P/R/F1", "4-gram P/R/F1", "rejected", "crashes", "ms median", "ms p90")
+        columns = ("words P/R/F1", "4-gram P/R/F1", "rejected", "crashes", "dates found",
+                   "ms median", "ms p90")
         print(f"{'extractor':16}" + "".join(f"{name:>18}" for name in columns))
         for name, row in summaries.items():
+            body = name != "htmldate"
             cells = (
-                f"{row['words_precision']}/{row['words_recall']}/{row['words_f1']}",
-                f"{row['shingles_precision']}/{row['shingles_recall']}/{row['shingles_f1']}",
-                row["rejected"], row["crashes"], row["median_ms"], row["p90_ms"],
+                f"{row['words_precision']}/{row['words_recall']}/{row['words_f1']}"
+                if body else "-",
+                f"{row['shingles_precision']}/{row['shingles_recall']}/{row['shingles_f1']}"
+                if body else "-",
+                row["rejected"], row["crashes"],
+                row["dates_found"] if name != "trafilatura" else "-",
+                row["median_ms"], row["p90_ms"],
             )
             print(f"{name:16}" + "".join(f"{cell!s:>18}" for cell in cells))
+        if "htmldate" in summaries:
+            row = summaries["htmldate"]
+            print(f"dates: both found {row['dates_both_found']}, "
+                  f"archive.parser and htmldate agree on {row['dates_agree']}")
     if args.verbose:
         for extractor in extractors:
             for line in extractor.rejected + extractor.crashed:

@@ -28,9 +28,12 @@ __all__ = ["decode_html", "parse_page"]
 # and zero-width characters, as characters or as references, split words for search
 # ("réac\xadtion"): they go too.
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# libxml2 drops whatever follows a </body> or </html>; browsers read it as part of the body,
+# and a page with a stray one early still shows its article. Both end tags are optional.
+_DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
+_INVISIBLE_CHARACTERS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
 _INVISIBLE = re.compile(
-    r"[\u00ad\u200b\u200c\u200d\u2060\ufeff]"
-    r"|&(?:shy|ZeroWidthSpace|zwnj|zwj|NoBreak);"
+    r"&(?:shy|ZeroWidthSpace|zwnj|zwj|NoBreak);"
     r"|&#(?:0*173|[xX]0*[aA][dD]|0*820[345]|0*8288|0*65279|[xX]0*200[bBcCdD]|[xX]0*2060"
     r"|[xX]0*[fF][eE][fF][fF]);"
 )
@@ -41,7 +44,8 @@ def _tree(text: str, url: str) -> html.HtmlElement:
     parser = html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
     )
-    data = _INVISIBLE.sub("", _CONTROLS.sub("", text)).encode("utf-8", "replace")
+    text = _DOCUMENT_END.sub("", _CONTROLS.sub("", text)).translate(_INVISIBLE_CHARACTERS)
+    data = _INVISIBLE.sub("", text).encode("utf-8", "replace")
     root: html.HtmlElement | None = None
     if data.strip():
         try:

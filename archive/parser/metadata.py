@@ -228,15 +228,20 @@ def french_date(text: str) -> date | None:
     try:
         if found["month_name"]:
             month = platform.FRENCH_MONTHS[found["month_name"].lower()]
-            return date(int(found["year"]), month, int(found["day"]))
-        return date(int(found["nyear"]), int(found["nmonth"]), int(found["nday"]))
+            return plausible(date(int(found["year"]), month, int(found["day"])))
+        return plausible(date(int(found["nyear"]), int(found["nmonth"]), int(found["nday"])))
     except (ValueError, KeyError):
         return None
 
 
+def plausible(day: date | None) -> date | None:
+    """Return DAY unless it is a placeholder no article was published on (``0001-01-01``)."""
+    return day if day is not None and platform.EARLIEST_YEAR <= day.year <= 2100 else None
+
+
 def _date_of(text: str | None) -> date | None:
     moment = parse_datetime(text)
-    return moment.date() if moment is not None else None
+    return plausible(moment.date()) if moment is not None else None
 
 
 Rule = tuple[str, Callable[[PageFacts], Any]]
@@ -359,7 +364,7 @@ def _url_date(url: str) -> date | None:
     if found is None:
         return None
     try:
-        return date(int(found["year"]), int(found["month"]), int(found["day"]))
+        return plausible(date(int(found["year"]), int(found["month"]), int(found["day"])))
     except ValueError:
         return None
 

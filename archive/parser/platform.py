@@ -248,8 +248,13 @@ DATE_ELEMENT_XPATH = (
 )
 """Elements that print the date in words or digits, without a machine-readable value."""
 
-URL_DATE = re.compile(r"/(?P<year>(?:19|20)\d{2})/(?P<month>[01]?\d)/(?P<day>[0-3]?\d)(?:/|$)")
-"""The date in an article's address (``/2024/03/12/slug/``)."""
+URL_DATE = re.compile(
+    r"/(?P<year>(?:19|20)\d{2})([/-])(?P<month>[01]?\d)\2(?P<day>[0-3]?\d)(?:[/-]|$)"
+)
+"""The date in an article's address (``/2024/03/12/slug/``, ``/story/2024-03-12/slug``)."""
+
+EARLIEST_YEAR = 1990
+"""Dates before this are placeholders (``0001-01-01``), never a web article's publication."""
 
 CATEGORY_XPATHS: tuple[tuple[str, str], ...] = (
     ("a[rel~=category]", "//a[contains(concat(' ', normalize-space(@rel), ' '), ' category ')]"),
