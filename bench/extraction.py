@@ -90,7 +90,7 @@ def _ours(body: bytes, url: str) -> tuple[str, str | None]:
 
 def _trafilatura() -> Callable[[bytes, str], tuple[str, str | None]] | None:
     try:
-        import trafilatura  # type: ignore[import-untyped, unused-ignore]
+        import trafilatura
     except ImportError:
         return None
 
@@ -103,7 +103,7 @@ def _trafilatura() -> Callable[[bytes, str], tuple[str, str | None]] | None:
 
 def _htmldate() -> Callable[[bytes, str], tuple[str, str | None]] | None:
     try:
-        from htmldate import find_date  # type: ignore[import-untyped, unused-ignore]
+        from htmldate import find_date
     except ImportError:
         return None
 

@@ -90,6 +90,25 @@ def test_listing_page_exits_3_with_one_stderr_line(run_cli: Any) -> None:
     assert "not an article" in err and "listing page" in err
 
 
+@pytest.mark.parametrize(
+    ("name", "page_url", "what"),
+    [("password-protected.html", "https://sn.notrecontinent.com/2023/05/02/dakar-rapport-mairie/",
+      "a password-protected post"),
+     ("wordpress-page.html", "https://sn.notrecontinent.com/a-propos/",
+      "a WordPress page, not a post"),
+     ("attachment-page.html", "https://sn.notrecontinent.com/2021/02/10/a/marche-tilene/",
+      "an attachment page")],
+)
+def test_what_is_not_a_public_article_exits_3_saying_what_it_is(
+    run_cli: Any, name: str, page_url: str, what: str
+) -> None:
+    code, out, err = run_cli("parse", str(GOLD / name), "--url", page_url)
+    assert code == 3
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1
+    assert f"not an article: {page_url} is {what}" in err
+
+
 def test_missing_file_exits_4_with_one_stderr_line(run_cli: Any, tmp_path: Path) -> None:
     code, out, err = run_cli("parse", str(tmp_path / "absent.html"))
     assert code == 4

@@ -501,3 +501,177 @@ def test_any_broken_markup_gives_an_article_or_not_an_article(
         assert "\n" not in exc.message
     else:
         assert "NOTRECONTINENT.COM" not in article.body
+
+
+# --- what is not a public article (issue 9) -----------------------------------------------------
+
+PASSWORD_FORM = (
+    '<form action="https://sn.notrecontinent.com/wp-login.php?action=postpass"'
+    ' class="post-password-form" method="post"><p>Ce contenu est protégé par un mot de passe.'
+    ' Pour le voir, veuillez saisir votre mot de passe ci-dessous :</p>'
+    '<p><input name="post_password" type="password"></p></form>'
+)
+
+
+def test_password_protected_post_is_not_an_article_and_says_why() -> None:
+    body = page(
+        "<p>Posted in Société by redac-sn, un texte que le thème imprime autour du formulaire"
+        " et qui suffirait à passer pour un article.</p>" + PASSWORD_FORM,
+        title="<title>Protégé&nbsp;: Le rapport – Notre Continent</title>",
+        body_class="post-template-default single single-post postid-9 post-password-required",
+    )
+    with pytest.raises(NotAnArticle) as caught:
+        parse(body)
+    message = caught.value.message
+    assert "a password-protected post" in message and "\n" not in message
+    assert "post-password-required" in message and "a password form" in message
+    assert "Protégé" in message
+
+
+def test_the_password_form_alone_marks_a_protected_post() -> None:
+    with pytest.raises(NotAnArticle, match=r"a password-protected post \(a password form\)"):
+        parse(page(TEXT + PASSWORD_FORM))
+
+
+def test_a_protected_title_alone_is_only_supporting_evidence() -> None:
+    article = parse(page(title="<title>Protégé : un mot qui commence un titre</title>"))
+    assert article.author == "Awa Ndiaye"
+
+
+@pytest.mark.parametrize(
+    ("body_class", "what"),
+    [("page-template-default page page-id-2", "a WordPress page, not a post"),
+     ("attachment attachment-template-default single single-attachment postid-5 attachmentid-5",
+      "an attachment page")],
+)
+def test_wordpress_pages_and_attachment_pages_are_not_articles(body_class: str, what: str) -> None:
+    with pytest.raises(NotAnArticle, match=what):
+        parse(page(body_class=body_class))
+
+
+@pytest.mark.parametrize(
+    ("url", "what"),
+    [(URL + "?replytocom=12", "a comment-reply address"),
+     (URL + "?feed=rss2", "a feed"),
+     ("https://sn.notrecontinent.com/?page_id=2", "a WordPress page, not a post"),
+     ("https://sn.notrecontinent.com/?attachment_id=5", "an attachment page"),
+     ("https://sn.notrecontinent.com/?cat=3", "a category archive")],
+)
+def test_wordpress_query_addresses_that_are_not_posts(url: str, what: str) -> None:
+    with pytest.raises(NotAnArticle, match=what):
+        parse(page(), url=url)
+
+
+def test_a_plain_permalink_is_a_post_not_the_home_page() -> None:
+    article = parse(page(), url="https://sn.notrecontinent.com/?p=1234")
+    assert article.author == "Awa Ndiaye"
+
+
+def test_an_xml_feed_served_as_html_is_not_an_article() -> None:
+    feed = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Notre Continent</title>'
+    with pytest.raises(NotAnArticle, match=r"a feed \(an XML document <rss>\)"):
+        parse(feed + b"<item><description>" + TEXT.encode() + b"</description></item></rss>")
+
+
+# --- metadata that does not depend on the theme -------------------------------------------------
+
+
+def test_title_loses_the_site_name_the_page_declares_not_a_hard_coded_one() -> None:
+    renamed = '<meta property="og:site_name" content="Le Continent Citoyen">'
+    article = parse(page(head=renamed, title="<title>Coupures | Le Continent Citoyen</title>"))
+    assert (article.title, article.sources["title"]) == ("Coupures", "title")
+    article = parse(page(title="<title>Coupures d’eau – Un Autre Nom</title>"))
+    assert article.title == "Coupures d’eau"
+    article = parse(page(title="<title>Guerre en Ukraine : le bilan</title>"))
+    assert article.title == "Guerre en Ukraine : le bilan"
+
+
+def test_modified_is_never_the_publication_moment() -> None:
+    same = ('<meta property="article:published_time" content="2024-03-12T08:00:00+00:00">'
+            '<meta property="article:modified_time" content="2024-03-12T08:00:00+00:00">')
+    assert parse(page(head=same)).modified is None
+    classic = ('<time class="entry-date published updated" datetime="2024-03-12T08:00:00+00:00">'
+               "12 mars 2024</time>")
+    assert parse(page(before=classic)).modified is None
+
+
+def test_block_theme_categories_come_from_the_posts_own_terms_block() -> None:
+    terms = ('<div class="taxonomy-category wp-block-post-terms"><a href="/category/societe/"'
+             ' rel="tag">Société</a></div><div class="taxonomy-post_tag wp-block-post-terms">'
+             '<a href="/tag/eau/" rel="tag">eau</a></div>')
+    loop = ('<ul class="wp-block-post-template"><li><div class="taxonomy-category'
+            ' wp-block-post-terms"><a href="/category/sport/" rel="tag">Sport</a></div></li></ul>')
+    article = parse(page(after=terms + loop))
+    assert article.categories == ("Société",)
+
+
+# --- a parser that survives real markup --------------------------------------------------------
+
+
+def test_markers_match_whole_class_words_not_prefixes() -> None:
+    text = ('<div class="shareholders-report"><p>Les actionnaires de la société des eaux se'
+            " réunissent lundi pour examiner les comptes.</p></div>")
+    assert "actionnaires" in parse(page(TEXT + text + PLATFORM_LINES)).body
+
+
+def test_an_element_holding_most_of_the_text_survives_a_furniture_class() -> None:
+    body = (f'<html><head><title>Coupures</title></head><body class="single-post">'
+            f'<div id="main" class="sidebar-right">{TEXT}'
+            f'{PLATFORM_LINES}<div id="sidebar"><p>Le mot du jour, par la rédaction.</p></div>'
+            "</div></body></html>").encode()
+    article = parse(body)
+    assert "coupures d’eau répétées" in article.body
+    assert "mot du jour" not in article.body
+
+
+def test_the_container_is_chosen_by_text_mass_not_first_match() -> None:
+    teaser = '<div class="entry-content"><p>Douze mots pour annoncer un autre article.</p></div>'
+    body = (f'<html><head><title>Coupures</title></head><body class="single-post">{teaser}'
+            f'<div class="article-body">{TEXT}'
+            f"{PLATFORM_LINES}</div></body></html>").encode()
+    article = parse(body)
+    assert article.sources["body"] == "div.article-content"
+    assert "Douze mots" not in article.body
+
+
+def test_soft_hyphens_and_zero_width_characters_leave_the_text() -> None:
+    body = page("<p>La réac&shy;tion du gouver\u00adnement pro&#8203;met un dia\u200blogue"
+                " avant la fin du mois, selon le ministre.</p>" + PLATFORM_LINES)
+    assert "La réaction du gouvernement promet un dialogue" in parse(body).body
+
+
+@pytest.mark.parametrize(
+    ("markup", "rule"),
+    [('<time datetime="2020-05-07T08:00:00+00:00">7 mai</time>', "time[datetime]"),
+     ('<span itemprop="datePublished" content="2020-05-07">hier</span>',
+      "[itemprop=datePublished]"),
+     ("<p>Rédaction de Dakar, le 7 mai 2020</p>", "visible:le DATE"),
+     ("<p>jeudi 7 mai 2020</p>", "visible:le DATE"),
+     ('<span class="date">07/05/2020</span>', "span.date")],
+)
+def test_dates_are_found_without_publie_le(markup: str, rule: str) -> None:
+    body = page(TEXT + "<p>Article écrit par : Awa Ndiaye</p>", before=markup)
+    article = parse(body, url="https://sn.notrecontinent.com/coupures-eau-pikine/")
+    assert (article.published, article.sources["published"]) == (date(2020, 5, 7), rule)
+
+
+def test_a_yoast_graph_webpage_gives_the_date_and_the_address_is_the_last_resort() -> None:
+    graph = ('<script type="application/ld+json">{"@graph": [{"@type": "WebPage",'
+             ' "datePublished": "2020-05-07T08:00:00+00:00"}]}</script>')
+    bare = page(TEXT + "<p>Article écrit par : Awa Ndiaye</p>")
+    assert parse(page(TEXT, head=graph), url="https://sn.notrecontinent.com/x/").published \
+        == date(2020, 5, 7)
+    found = parse(bare, url="https://sn.notrecontinent.com/2021/06/30/x/")
+    assert (found.published, found.sources["published"]) == (date(2021, 6, 30), "url:/YYYY/MM/DD/")
+
+
+def test_a_placeholder_date_falls_through_to_the_next_rule() -> None:
+    placeholder = ('<script type="application/ld+json">{"@type": "NewsArticle",'
+                   ' "datePublished": "0001-01-01T00:00:00Z"}</script>')
+    found = parse(page(TEXT, head=placeholder), url="https://sn.notrecontinent.com/2021/06/30/x/")
+    assert found.published == date(2021, 6, 30)
+
+
+def test_text_after_an_early_end_of_document_is_kept() -> None:
+    body = page(TEXT + "</body></html><p>Une dernière phrase écrite après la fin.</p>")
+    assert "Une dernière phrase écrite après la fin." in parse(body).body
