@@ -31,7 +31,7 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # libxml2 drops whatever follows a </body> or </html>; browsers read it as part of the body,
 # and a page with a stray one early still shows its article. Both end tags are optional.
 _DOCUMENT_END = re.compile(r"</(?:body|html)\s*>", re.IGNORECASE)
-_INVISIBLE_CHARACTERS = dict.fromkeys(map(ord, "\u00ad\u200b\u200c\u200d\u2060\ufeff"))
+_INVISIBLE_CHARACTERS = "\u00ad\u200b\u200c\u200d\u2060\ufeff"
 _INVISIBLE = re.compile(
     r"&(?:shy|ZeroWidthSpace|zwnj|zwj|NoBreak);"
     r"|&#(?:0*173|[xX]0*[aA][dD]|0*820[345]|0*8288|0*65279|[xX]0*200[bBcCdD]|[xX]0*2060"
@@ -44,7 +44,10 @@ def _tree(text: str, url: str) -> html.HtmlElement:
     parser = html.HTMLParser(
         encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
     )
-    text = _DOCUMENT_END.sub("", _CONTROLS.sub("", text)).translate(_INVISIBLE_CHARACTERS)
+    text = _DOCUMENT_END.sub("", _CONTROLS.sub("", text))
+    for character in _INVISIBLE_CHARACTERS:
+        if character in text:
+            text = text.replace(character, "")
     data = _INVISIBLE.sub("", text).encode("utf-8", "replace")
     root: html.HtmlElement | None = None
     if data.strip():
