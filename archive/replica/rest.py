@@ -17,6 +17,7 @@ from typing import Any
 
 from archive.authors import author_slug
 from archive.replica.corpus import AUTHORS, CATEGORIES, GENERIC_ACCOUNTS, ReplicaArticle
+from archive.replica.stories import STORY_AUTHORS
 from archive.replica.corpus import category_slug as _category_slug
 from archive.replica.state import ReplicaState
 from archive.replica.theme import content_html, excerpt
@@ -40,9 +41,12 @@ def not_logged_in() -> RestError:
 
 
 def account_id(account: str) -> int:
-    """Return the WordPress user id of an account (generic accounts come after the authors)."""
+    """Return the WordPress user id of an account (generic accounts and the stories' authors
+    come after the seeded authors)."""
     if account in GENERIC_ACCOUNTS:
         return 1000 + GENERIC_ACCOUNTS.index(account)
+    if account in STORY_AUTHORS:
+        return 2000 + STORY_AUTHORS.index(account)
     return AUTHORS.index(account) + 2
 
 
