@@ -17,9 +17,9 @@ from typing import Any
 
 from archive.authors import author_slug
 from archive.replica.corpus import AUTHORS, CATEGORIES, GENERIC_ACCOUNTS, ReplicaArticle
-from archive.replica.stories import STORY_AUTHORS
 from archive.replica.corpus import category_slug as _category_slug
 from archive.replica.state import ReplicaState
+from archive.replica.stories import STORY_AUTHORS
 from archive.replica.theme import content_html, excerpt
 
 _ORDERBY = ("date", "modified", "id", "title", "slug")
