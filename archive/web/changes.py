@@ -22,8 +22,9 @@ from archive.store.records import ArchiveChange
 from archive.web.feeds import ATOM, xml_text
 from archive.web.formatting import date_fr, number_fr
 from archive.web.pages import make_pager
-from archive.web.params import MAX_PAGE, parse_page
+from archive.web.params import parse_page
 from archive.web.searching import services
+from indexer.results import MAX_PAGE
 
 bp = Blueprint("changes", __name__)
 
