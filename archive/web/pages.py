@@ -11,13 +11,15 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, g, render_template, request, url_for
 
 from archive.errors import ArchiveError, InvalidInput
-from archive.web import params as search_params
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.params import SearchParams, parse_page, parse_search
-from archive.web.searching import archived_url, run_search, services
+from archive.web.references import highwire
+from archive.web.searching import run_search, services, version_url
 from archive.web.timeline import Period, build_timeline, choose_periods
+from archive.web.versions import version_page
+from indexer.results import MAX_PAGE
 
 bp = Blueprint("pages", __name__)
 
@@ -135,7 +137,7 @@ def search() -> str:
     pager = make_pager(
         params.page, result.total, params.taille,
         lambda n: results_href(params.query_args(page=n)),
-        limit=search_params.MAX_PAGE,
+        limit=MAX_PAGE,
     )
     return render_template(
         "recherche.html",
@@ -171,12 +173,15 @@ def article(article_id: int) -> str:
         related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    current = versions[-1] if versions else None
+    citation = citation_for(stored, version_url(article_id, stored.version_count), current)
     return render_template(
         "article.html",
         article=stored,
         versions=versions,
         related=related,
-        citation=citation_for(stored, archived_url(article_id)),
+        citation=citation,
+        meta_tags=highwire(citation),
     )
 
 
@@ -194,13 +199,8 @@ def _version_number(name: str, default: int, count: int) -> int:
 
 @bp.route("/article/<number:article_id>/version/<number:number>")
 def version(article_id: int, number: int) -> str:
-    """Show one earlier (or the current) text of an article."""
-    stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
-    chosen = next((v for v in versions if v.number == number), None)
-    if chosen is None:
-        abort(404)
-    return render_template("version.html", article=stored, versions=versions, version=chosen)
+    """Show one earlier (or the current) text of an article: its permalink, to cite."""
+    return version_page(article_id, number)
 
 
 @bp.route("/article/<number:article_id>/diff")
@@ -253,7 +253,7 @@ def author(slug: str) -> str:
     summary = archive.author_by_slug(slug)
     if summary is None:
         abort(404)
-    page = parse_page(request.args, high=search_params.MAX_PAGE)
+    page = parse_page(request.args, high=MAX_PAGE)
     articles = archive.articles_by_author(
         summary.key, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE
     )
