@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_site import HostileArchive, crawl_hostile_archive
 from wordpress_site import WordPressSite, running_wordpress
 
 from archive.config import Settings, load_settings
@@ -68,3 +69,12 @@ def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPressSit
     """A real WordPress on 127.0.0.1, seeded, shared by the session (tests/wordpress_site.py)."""
     with running_wordpress(tmp_path_factory.mktemp("wordpress")) as site:
         yield site
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> HostileArchive:
+    """A data directory holding two crawls of the hostile site and its victim, indexed.
+
+    Built once per test session (see ``tests/hostile_site.py``); tests must only read it.
+    """
+    return crawl_hostile_archive(tmp_path_factory.mktemp("hostile") / "data")
