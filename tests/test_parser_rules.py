@@ -675,3 +675,10 @@ def test_a_placeholder_date_falls_through_to_the_next_rule() -> None:
 def test_text_after_an_early_end_of_document_is_kept() -> None:
     body = page(TEXT + "</body></html><p>Une dernière phrase écrite après la fin.</p>")
     assert "Une dernière phrase écrite après la fin." in parse(body).body
+
+
+def test_a_paragraph_that_is_one_link_stays_on_the_platforms_pages_only() -> None:
+    link = '<p><a href="/2024/03/12/un-article/photo-3/">Photo 3 de la place de la Nation</a></p>'
+    assert "Photo 3 de la place" in parse(page(TEXT + link + PLATFORM_LINES)).body
+    foreign = parse(page(TEXT + link), url="https://exemple.org/2024/03/12/un-article/")
+    assert "Photo 3 de la place" not in foreign.body

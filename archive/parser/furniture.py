@@ -20,7 +20,8 @@ from archive.parser.scan import PageScan, scan_page
 _BOX_TAGS = frozenset({"div", "section", "aside", "nav", "ul", "ol"})
 _BOX_MAX_CHARS = 1500
 _LINK_DENSE = 0.5
-_LINK_LIST_TAGS = ("div", "section", "ul", "ol", "dl", "table", "p")
+_LINK_LIST_TAGS = ("div", "section", "ul", "ol", "dl", "table")
+_LINK_PARAGRAPH_TAGS = (*_LINK_LIST_TAGS, "p")
 _LINK_LIST_DENSITY = 0.5
 _CONTENT_CLASSES = re.compile(
     r"(?:^|\s)(?:entry-content|post-content|article-content|article-body)"
@@ -49,11 +50,17 @@ def remove_furniture(root: html.HtmlElement) -> PageScan:
 
 def remove_link_lists(container: html.HtmlElement | None, scan: PageScan) -> None:
     """Remove, inside the article's CONTAINER, the blocks made mostly of links: "most read"
-    lists, teaser cards and tag clouds that themes print between or after the paragraphs."""
+    lists, teaser cards and tag clouds that themes print between or after the paragraphs.
+
+    On a page the platform wrote (its byline is in the container) a paragraph that is one link
+    is the author's (a photo, a source) and stays; elsewhere it is a teaser ("Read more: …").
+    """
     if container is None:
         return
+    tags = _LINK_LIST_TAGS if platform.BYLINE_WORDS.search(container.text_content()) \
+        else _LINK_PARAGRAPH_TAGS
     scan.remove([
-        element for element in container.iterdescendants(*_LINK_LIST_TAGS)
+        element for element in container.iterdescendants(*tags)
         if scan.link_density(element) > _LINK_LIST_DENSITY
     ])
 

@@ -54,6 +54,9 @@ BOILERPLATE = re.compile(
 SEPARATOR_LINE = re.compile(r"^[—–\-_]{1,3}$")
 """The ``—`` line the platform prints between the date and the boilerplate."""
 
+BYLINE_WORDS = re.compile(r"Article\s+[ée]crit\s+par\b", re.IGNORECASE)
+"""The byline's opening words anywhere in a text: the page is the platform's."""
+
 BYLINE_HINT = "crit"
 PUBLISHED_LINE_HINT = "ligne"
 BOILERPLATE_HINT = "notrecontinent.com"
