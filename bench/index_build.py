@@ -33,7 +33,7 @@ def _fill(database: Path, corpus: Corpus, start: int, stop: int) -> None:
     seen = datetime.now(UTC)
     with Archive.open(database) as archive:
         for i in range(start, stop):
-            archive.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
+            archive.articles.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
 
 
 def _cpu_seconds() -> float:

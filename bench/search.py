@@ -98,7 +98,8 @@ def _fill_archive(database: Path, start: int, stop: int, size: int) -> None:
         for chunk in range(start, stop, 1000):
             with archive.transaction():
                 for i in range(chunk, min(stop, chunk + 1000)):
-                    archive.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
+                    archive.articles.save_article(_article(corpus, i), capture_id=None,
+                                                  seen_at=seen)
 
 
 def _dir_mb(path: Path) -> float:
@@ -125,7 +126,7 @@ def _build_fts(database: Path, fts_path: Path) -> float:
         with Archive.open(database, readonly=True) as archive, db:
             rows = ((a.id, a.url, a.title, a.author, a.author_key,
                      a.published.isoformat() if a.published else None, a.body)
-                    for a in archive.iter_articles())
+                    for a in archive.reads.iter_articles())
             db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute("INSERT INTO fts (rowid, title, body) SELECT id, title, body FROM docs")
         db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
@@ -197,8 +198,8 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
     rng = random.Random(7)
     with Archive.open(database, readonly=True) as archive:
         ids = sorted(rng.sample(range(1, articles + 1), min(articles, 400)))
-        sample = list(archive.articles(ids).values())
-        authors = sorted(archive.authors(), key=lambda a: (-a.count, a.key))
+        sample = list(archive.reads.articles(ids).values())
+        authors = sorted(archive.reads.authors(), key=lambda a: (-a.count, a.key))
     ix = open_dir(str(index_dir / "current"))
     with ix.searcher() as searcher:
         analyzer = searcher.schema["body"].analyzer

@@ -72,8 +72,8 @@ def write_archive(ix: Index, database_path: Path, *, processes: int, limit_bytes
     new segment when its postings pass LIMIT_BYTES. Raise BuildFailed if a writer fails.
     """
     with Archive.open(database_path, readonly=True) as archive:
-        total = archive.stats().articles
-        ranges = archive.id_ranges(max(1, processes))
+        total = archive.reads.stats().articles
+        ranges = archive.reads.id_ranges(max(1, processes))
     written = Written()
     if len(ranges) <= 1:
         for first, last in ranges:
@@ -105,7 +105,7 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
     writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
     try:
         with Archive.open(database_path, readonly=True) as archive:
-            for done, article in enumerate(archive.iter_articles(first, last), start=1):
+            for done, article in enumerate(archive.reads.iter_articles(first, last), start=1):
                 try:
                     document = make_document(article)
                 except InvalidInput as exc:

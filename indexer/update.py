@@ -197,8 +197,8 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
                 progress: Progress | None, build_mb: int) -> tuple[Path, SyncState]:
     # The cursor is read before the articles: whatever changes meanwhile has a later
     # change_seq and is applied again by the catch-up that follows the swap.
-    change_seq = archive.max_change_seq()
-    total = archive.stats().articles
+    change_seq = archive.reads.max_change_seq()
+    total = archive.reads.stats().articles
     procs = _writer_processes(total)
     schema = build_schema(_pair_words(archive, total))
     build = new_build_dir(index_dir)
@@ -210,7 +210,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
             fresh = _Counts()
-            _fill_careful(build, schema, archive.iter_articles(), fresh, progress, total)
+            _fill_careful(build, schema, archive.reads.iter_articles(), fresh, progress, total)
             counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
                                                             fresh.invalid)
         now = _now()
@@ -231,9 +231,9 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
 def _pair_words(archive: Archive, total: int) -> frozenset[str]:
     """Return the words frequent enough for their pairs to be indexed, from a sample."""
     step = max(1, total // PAIR_SAMPLE)
-    sample = list(archive.articles(list(range(1, total + 1, step))).values())
+    sample = list(archive.reads.articles(list(range(1, total + 1, step))).values())
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
-        sample = list(islice(archive.iter_articles(), PAIR_SAMPLE))
+        sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
     return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
 
 
@@ -292,9 +292,9 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
                    progress: Progress | None) -> SyncState:
     """Apply every archive change after STATE's change_seq, one committed batch at a time."""
     first = state.change_seq
-    last = archive.max_change_seq()
+    last = archive.reads.max_change_seq()
     while True:
-        changes = archive.changes_since(state.change_seq, limit=BATCH_SIZE)
+        changes = archive.reads.changes_since(state.change_seq, limit=BATCH_SIZE)
         if not changes:
             break
         reached = max(article.change_seq for article in changes)

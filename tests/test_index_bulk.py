@@ -42,19 +42,19 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for i in range(ARTICLES):
             item = corpus.article(i)
             body = "" if i == 7 else item.body
-            archive.save_article(
+            archive.articles.save_article(
                 Article(url=item.canonical_url, title=item.title, body=body,
                         author=None if i == 3 else item.author, published=item.published,
                         edition=item.edition, categories=item.categories),
                 capture_id=None, seen_at=NOW)
-        archive.mark_withdrawn(corpus.article(5).canonical_url, when=NOW, reason="410")
+        archive.articles.mark_withdrawn(corpus.article(5).canonical_url, when=NOW, reason="410")
     return path
 
 
 @pytest.fixture(scope="module")
 def stored_articles(database: Path) -> list[StoredArticle]:
     with Archive.open(database, readonly=True) as archive:
-        return list(archive.iter_articles())
+        return list(archive.reads.iter_articles())
 
 
 @pytest.fixture(scope="module")

@@ -53,22 +53,22 @@ def article(i: int, *, title: str | None = None, body: str | None = None) -> Art
 def save(database: Path, numbers: range | list[int], **changes: str) -> None:
     with Archive.open(database) as archive:
         for i in numbers:
-            archive.save_article(article(i, **changes), capture_id=None, seen_at=NOW)
+            archive.articles.save_article(article(i, **changes), capture_id=None, seen_at=NOW)
 
 
 def withdraw(database: Path, i: int) -> None:
     with Archive.open(database) as archive:
-        archive.mark_withdrawn(article(i).url, when=NOW, reason="410")
+        archive.articles.mark_withdrawn(article(i).url, when=NOW, reason="410")
 
 
 def archive_ids(database: Path) -> set[str]:
     with Archive.open(database, readonly=True) as archive:
-        return {str(a.id) for a in archive.iter_articles()}
+        return {str(a.id) for a in archive.reads.iter_articles()}
 
 
 def max_seq(database: Path) -> int:
     with Archive.open(database, readonly=True) as archive:
-        return int(archive.max_change_seq())
+        return int(archive.reads.max_change_seq())
 
 
 def stored(ix: Index) -> list[dict[str, Any]]:
@@ -202,7 +202,7 @@ def test_document_whoosh_refuses_is_skipped_and_the_rest_committed(
     update_index(database, index_dir)
     save(database, range(4, 10))
     with Archive.open(database, readonly=True) as archive:
-        victim = str(archive.get_article_by_url(article(6).url).id)
+        victim = str(archive.reads.get_article_by_url(article(6).url).id)
 
     monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)
@@ -222,7 +222,7 @@ def test_full_build_with_a_refused_document_is_redone_without_it(
     database, index_dir = paths
     save(database, range(12))
     with Archive.open(database, readonly=True) as archive:
-        victim = str(archive.get_article_by_url(article(4).url).id)
+        victim = str(archive.reads.get_article_by_url(article(4).url).id)
 
     monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)

@@ -41,7 +41,7 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
     from archive.parser import parse_page
 
     summary = ReparseSummary()
-    captures = archive.iter_captures(status=200, latest_only=True)
+    captures = archive.captures.iter_captures(status=200, latest_only=True)
     while True:
         with archive.transaction():
             for capture_id, capture in captures:
@@ -56,7 +56,7 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
                     summary.errors.append(f"capture {capture_id} ({url}): "
                                           f"{type(exc).__name__}: {exc}")
                     continue
-                result = archive.save_article(article, capture_id=capture_id,
+                result = archive.articles.save_article(article, capture_id=capture_id,
                                               seen_at=capture.fetched_at)
                 setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)
                 if summary.captures % _COMMIT_EVERY == 0:

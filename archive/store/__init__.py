@@ -1,8 +1,13 @@
 """The archive store: SQLite (articles, versions, crawl state, runs) and WARC captures."""
 
 from archive.store.archive import COMPLETE, Archive
+from archive.store.article_versions import ArticleVersions
+from archive.store.captures import Captures
+from archive.store.crawl_state import CrawlState
+from archive.store.reads import ReadQueries
 from archive.store.records import (
     ArchiveStats,
+    ArticleAddress,
     ArticleEvent,
     AuthorSummary,
     CrawlRun,
@@ -19,11 +24,16 @@ __all__ = [
     "SCHEMA_VERSION",
     "Archive",
     "ArchiveStats",
+    "ArticleAddress",
     "ArticleEvent",
+    "ArticleVersions",
     "AuthorSummary",
+    "Captures",
     "CrawlRun",
+    "CrawlState",
     "FetchState",
     "FrontierItem",
+    "ReadQueries",
     "SaveResult",
     "StoredArticle",
     "Version",

@@ -46,7 +46,7 @@ def archived_url(article_id: int) -> str:
 
 def citations(hits: list[Hit]) -> list[Citation]:
     """Return the citations of HITS, in order, skipping any the archive no longer holds."""
-    stored = services().archive().articles([hit.id for hit in hits])
+    stored = services().archive().reads.articles([hit.id for hit in hits])
     return [citation_for(stored[hit.id], archived_url(hit.id)) for hit in hits if hit.id in stored]
 
 
