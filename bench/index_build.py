@@ -20,6 +20,7 @@ from archive.models import Article
 from archive.replica.corpus import Corpus
 from archive.store import Archive
 from indexer.analysis import french_analyzer, spelling_analyzer
+from indexer.location import current_build
 from indexer.update import update_index
 
 
@@ -67,7 +68,7 @@ def run(articles: int) -> dict[str, Any]:
         results["full_cpu_seconds"] = _cpu_seconds() - cpu
         results["full_seconds"] = seconds
         results["full_docs_per_second"] = report.documents / seconds
-        build = (index_dir / "current").resolve()
+        build = current_build(index_dir) or index_dir
         results["index_mb"] = sum(f.stat().st_size for f in build.rglob("*") if f.is_file()) / 1e6
         _fill(database, corpus, articles, articles + 100)
         started = time.perf_counter()

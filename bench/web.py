@@ -40,6 +40,7 @@ from archive.config import load_settings  # noqa: E402 - the repository root is 
 from archive.models import Article  # noqa: E402
 from archive.replica.corpus import Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
+from indexer.location import current_build  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_POOL = 6000
@@ -226,7 +227,7 @@ def main() -> None:
         temporary = tempfile.mkdtemp(prefix="bench-web-")
         data_dir = Path(temporary)
     try:
-        if not (data_dir / "index" / "current").exists():
+        if current_build(data_dir / "index") is None:
             print(f"building {args.articles} articles in {data_dir}", file=sys.stderr)
             build_data_dir(data_dir, args.articles)
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:

@@ -22,8 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from archive.errors import IndexLocked, IndexUnavailable
+from indexer.location import lock_path
 
-LOCK_FILE = ".lock"
 _PR_SET_PDEATHSIG = 1
 
 # Descriptors of the locks this process holds, and its pid when it took them.
@@ -35,7 +35,7 @@ class IndexLock:
     """Hold the index's write lock for the life of a ``with`` block, or raise IndexLocked."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.path = index_dir / LOCK_FILE
+        self.path = lock_path(index_dir)
         self._fd: int | None = None
 
     def acquire(self) -> None:
