@@ -26,7 +26,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Searcher
 
-from indexer.postings import UnexpectedLayout, read_characters
+from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
 
 SNIPPET_CHARS = 200
 _SURROUND = 60
@@ -129,7 +129,8 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
             btext = fieldobj.to_bytes(text)
             try:
                 places_by_doc = read_characters(leaf, field, btext, local)
-            except UnexpectedLayout:
+            except UnexpectedLayout as exc:
+                report_fallback(searcher, "character offsets", exc)
                 places_by_doc = _characters_from_matcher(leaf, field, btext, local)
             for doc, places in places_by_doc.items():
                 tokens = found.setdefault(doc + base, [])

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.index import Index
 
@@ -47,18 +46,7 @@ from indexer.location import (
 from indexer.lock import IndexLock
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import SCHEMA_VERSION, build_schema
-
-
-def _set_inline(self: W3TermInfo, ids: Any, weights: Any, values: list[bytes]) -> None:
-    # A format without values (pairs, spelling) leaves VALUES empty, and Whoosh's reader then
-    # gives "" instead of b"" for each posting, which a merge refuses: one b"" per posting.
-    self.set_inlined(ids, weights, values if values else [b""] * len(ids))
-
-
-# whoosh-reloaded 2.7.5's posting writer calls `set_inline`, a method its term info only has as
-# `set_inlined`: inlining (reading included) works once the name is there.
-if not hasattr(W3TermInfo, "set_inline"):
-    W3TermInfo.set_inline = _set_inline
+from indexer.whoosh_format import ArchiveCodec
 
 if TYPE_CHECKING:
     from archive.store import StoredArticle
@@ -378,8 +366,8 @@ def _writer(ix: Index) -> Any:
                                "running?", path=str(ix.storage.folder)) from exc
 
 
-def _codec() -> W3Codec:
-    return W3Codec(inlinelimit=INLINE_POSTINGS)
+def _codec() -> ArchiveCodec:
+    return ArchiveCodec(inlinelimit=INLINE_POSTINGS)
 
 
 def _cancel(writer: Any) -> None:

@@ -24,10 +24,10 @@ from indexer.analysis import frequent_words
 from indexer.bulk import BulkSegmentWriter, UnsupportedSchema
 from indexer.documents import document_for
 from indexer.matches import MatchEngine, match_with_whoosh
-from indexer.postings import read_postings
 from indexer.query import make_parser, parse_query
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import build_schema
+from indexer.whoosh_format import read_postings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ARTICLES = 160  # common words then fill more than one 128-posting block
