@@ -4,10 +4,10 @@
 ``kill -9``, so a stale lock cannot outlive its run. The holder writes its pid and start time
 into the file, for the message the next run shows; the file's existence means nothing.
 
-Whoosh's parallel writer forks worker processes, which would inherit the locked descriptor:
-killed with ``kill -9``, the run would leave them blocked on their job queue for ever, holding
-the lock. So a process forked while the lock is held drops its copy of the descriptor and is
-killed by the kernel when its parent dies.
+A full rebuild forks writer processes (``indexer.rebuild``), which would inherit the locked
+descriptor: with the run killed by ``kill -9``, they would go on writing and hold the lock. So
+a process forked while the lock is held drops its copy of the descriptor and is killed by the
+kernel when its parent dies.
 """
 
 from __future__ import annotations

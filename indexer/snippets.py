@@ -2,7 +2,7 @@
 
 Bodies are not stored in the index: their text comes from SQLite, and the places of the matched
 words come from the character offsets the index keeps (``chars=True``), so a body is never
-re-analysed (24 ms -> 3 ms for ten hits, research/perf-baseline.md). When the offsets do not fit
+re-analysed (24 ms -> 3 ms for ten hits, ``docs/whoosh.md``). When the offsets do not fit
 the text, or the article changed after this index generation, the body is re-analysed instead;
 a body the index saw without the words (a match by its title only) gets its opening lines,
 never a re-analysis that could only find nothing (3 ms a hit at 100,000 articles).

@@ -338,7 +338,7 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
                     write(**document)
                 except OSError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - whatever Whoosh raised, it refused
                     bad = (position, f"{type(exc).__name__}: {exc}")
                     break
             if bad is None:

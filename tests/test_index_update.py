@@ -24,7 +24,7 @@ from whoosh.qparser import QueryParser
 from archive.config import Settings
 from archive.errors import IndexLocked, IndexUnavailable, InvalidInput, StoreError
 from archive.models import Article
-from archive.store import Archive, StoredArticle
+from archive.store import Archive, ReadQueries, StoredArticle
 from indexer import update
 from indexer.documents import document_for
 from indexer.location import SYNC_FILE, current_build, open_current, read_sync
@@ -163,7 +163,7 @@ def test_same_article_twice_in_one_batch_is_indexed_once(
     save(database, range(3))
     update_index(database, index_dir)
     save(database, [1], title="Dernière version")
-    original = Archive.changes_since
+    original = ReadQueries.changes_since
 
     def with_stale_copies(self: Any, seq: int, limit: int = 1000) -> list[Any]:
         changes = original(self, seq, limit)
@@ -171,7 +171,7 @@ def test_same_article_twice_in_one_batch_is_indexed_once(
                  for a in changes]
         return stale + changes
 
-    monkeypatch.setattr(Archive, "changes_since", with_stale_copies)
+    monkeypatch.setattr(ReadQueries, "changes_since", with_stale_copies)
     report = update_index(database, index_dir)
     assert report.updated == 1
     ix = open_current(index_dir)
