@@ -6,10 +6,12 @@ from archive.store.captures import Captures
 from archive.store.crawl_state import CrawlState
 from archive.store.reads import ReadQueries
 from archive.store.records import (
+    ArchiveChange,
     ArchiveStats,
     ArticleAddress,
     ArticleEvent,
     AuthorSummary,
+    CaptureRecord,
     CrawlRun,
     FetchState,
     FrontierItem,
@@ -23,11 +25,13 @@ __all__ = [
     "COMPLETE",
     "SCHEMA_VERSION",
     "Archive",
+    "ArchiveChange",
     "ArchiveStats",
     "ArticleAddress",
     "ArticleEvent",
     "ArticleVersions",
     "AuthorSummary",
+    "CaptureRecord",
     "Captures",
     "CrawlRun",
     "CrawlState",

@@ -10,7 +10,8 @@ from typing import Any
 from archive.models import Capture
 from archive.store import rows
 from archive.store.database import BATCH, Database, rowid
-from archive.store.warc import DEFAULT_MAX_BYTES, WarcWriter, read_response
+from archive.store.records import CaptureRecord
+from archive.store.warc import DEFAULT_MAX_BYTES, WarcWriter, read_record, read_response
 
 
 class Captures:
@@ -74,6 +75,18 @@ class Captures:
             if len(batch) < BATCH:
                 return
             last = batch[-1]["id"]
+
+    def capture_record(self, capture_id: int) -> CaptureRecord | None:
+        """Return where and how capture CAPTURE_ID was taken (no body read), or None."""
+        with self._db.errors():
+            row = self._db.conn.execute("SELECT * FROM captures WHERE id = ?",
+                                        (capture_id,)).fetchone()
+        return rows.capture_record(row) if row else None
+
+    def warc_record(self, record: CaptureRecord) -> bytes:
+        """Return RECORD's WARC record exactly as stored (a gzip member: a valid .warc.gz)."""
+        return read_record(self.warc_dir / record.warc_file, record.warc_offset,
+                           record.warc_length)
 
     def _capture(self, row: sqlite3.Row) -> Capture:
         response = read_response(self.warc_dir / row["warc_file"], row["warc_offset"],

@@ -10,7 +10,13 @@ from typing import Any
 from archive.store import rows
 from archive.store.crawl_state import CrawlState
 from archive.store.database import BATCH, Database
-from archive.store.records import ArchiveStats, ArticleAddress, AuthorSummary, StoredArticle
+from archive.store.records import (
+    ArchiveChange,
+    ArchiveStats,
+    ArticleAddress,
+    AuthorSummary,
+    StoredArticle,
+)
 
 
 class ReadQueries:
@@ -46,6 +52,36 @@ class ReadQueries:
         """Return up to LIMIT articles whose change_seq is above SEQ, in change_seq order."""
         return self._db.select_articles("WHERE a.change_seq > ? ORDER BY a.change_seq LIMIT ?",
                                         (seq, limit))
+
+    def changes(self, kinds: Sequence[str], *, edition: str | None = None, limit: int = 50,
+                offset: int = 0) -> list[ArchiveChange]:
+        """Return the events of KINDS (changed, withdrawn, republished), newest first."""
+        where, params = _changes_where(kinds, edition)
+        with self._db.errors():
+            found = self._db.conn.execute(
+                f"""SELECT e.article_id, e.at, e.kind, e.detail, a.title, a.author, a.edition,
+                           a.status, a.version_count
+                    FROM article_events e JOIN articles a ON a.id = e.article_id
+                    WHERE {where} ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?""",
+                (*params, limit, offset)).fetchall()
+        return [rows.archive_change(row) for row in found]
+
+    def count_changes(self, kinds: Sequence[str], *, edition: str | None = None) -> int:
+        """Return how many events of KINDS (in EDITION if given) the archive holds."""
+        where, params = _changes_where(kinds, edition)
+        with self._db.errors():
+            row = self._db.conn.execute(
+                f"""SELECT count(*) FROM article_events e JOIN articles a ON a.id = e.article_id
+                    WHERE {where}""", params).fetchone()
+        return int(row[0])
+
+    def editions(self) -> list[str]:
+        """Return the editions the archive holds articles of, in name order."""
+        with self._db.errors():
+            found = self._db.conn.execute(
+                """SELECT DISTINCT edition FROM articles WHERE edition IS NOT NULL
+                   ORDER BY edition""").fetchall()
+        return [row[0] for row in found]
 
     def max_change_seq(self) -> int:
         """Return the highest change_seq (0 for an empty archive)."""
@@ -187,3 +223,14 @@ class ReadQueries:
         return [AuthorSummary(key=row[0], slug=row[1], name=names[row[0]][2], count=row[2],
                               first=rows.date_value(row[3]), last=rows.date_value(row[4]))
                 for row in totals]
+
+
+def _changes_where(kinds: Sequence[str], edition: str | None) -> tuple[str, list[Any]]:
+    if not kinds:
+        return "0", []
+    where = f"e.kind IN ({','.join('?' * len(kinds))})"
+    params: list[Any] = list(kinds)
+    if edition is not None:
+        where += " AND a.edition = ?"
+        params.append(edition)
+    return where, params
