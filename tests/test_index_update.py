@@ -494,8 +494,11 @@ def _kill_runs_then_finish(data_dir: Path, database: Path, index_dir: Path, args
 def test_full_rebuild_killed_at_any_moment_leaves_a_consistent_index(
         settings: Settings) -> None:
     database, index_dir = settings.database_path, settings.index_dir
-    save(database, range(2500))
-    assert _kill_at_random(settings.data_dir, ["--full"], 0.8) == -signal.SIGKILL
+    with _full_rebuild_running(settings, writers=1) as (proc, workers):
+        assert workers, "the full build never started its writer processes"
+        # Killed while its writers write: whatever the machine's speed, mid-build.
+        os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
     # A first build killed leaves no index at all, never a broken one.
     assert current_build(index_dir) is None
     with pytest.raises(IndexUnavailable):
@@ -541,10 +544,8 @@ def _full_rebuild_running(settings: Settings, writers: int) -> Iterator[RunningB
 @pytest.mark.slow
 def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
         settings: Settings) -> None:
-    with _full_rebuild_running(settings, writers=1) as (proc, workers):
-        assert workers, "the full build never started its writer processes"
-        time.sleep(0.3)  # let the second writer process start too
-        workers[:] = psutil.Process(proc.pid).children()
+    with _full_rebuild_running(settings, writers=2) as (proc, workers):
+        assert len(workers) == 2, "the full build never started its two writer processes"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         _, alive = psutil.wait_procs(workers, timeout=10)
