@@ -12,6 +12,10 @@ W3 codec's files directly. Everything that knows that layout lives here:
   one TOC as Whoosh's own multi-segment writer does;
 - the scoring constants read from Whoosh (``BLOCK_POSTINGS``, ``field_b``).
 
+The one other module that knows Whoosh's writer internals is ``indexer.bulk``: its
+``BulkSegmentWriter`` subclasses Whoosh's ``SegmentWriter`` and works with that class's own
+state (its ``add_document`` follows Whoosh's), writing postings through ``ArchiveCodec``.
+
 Every fast reader raises ``UnexpectedLayout`` when the index is not laid out as it expects; its
 caller then uses Whoosh's own (slower) reader and calls ``report_fallback``, which logs once per
 index generation. ``tests/test_whoosh_fast_paths.py`` asserts that every fast path is taken on
