@@ -1,13 +1,15 @@
-"""The crawler's state in the archive: runs, the resumable frontier, per-URL fetch state and
-the listings each run saw."""
+"""The crawler's state in the archive: runs, the resumable frontier, per-URL fetch state, what
+the REST API said of each post, and the listings each run saw."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
 from archive.errors import StoreError
+from archive.models import RestFacts
 from archive.store import rows
 from archive.store.database import Database, now, rowid
 from archive.store.records import CrawlRun, FetchState, FrontierItem
@@ -122,6 +124,30 @@ class CrawlState:
                      fetched_at = excluded.fetched_at, status = excluded.status,
                      error = excluded.error""",
                 (url, etag, last_modified, hint, rows.time_text(fetched_at), status, error))
+
+    def record_rest_facts(self, url: str, facts: RestFacts, *, when: datetime) -> None:
+        """Keep what REST said of the post at URL (``reparse`` lays it over the page again)."""
+        categories = None if facts.categories is None else rows.json_text(list(facts.categories))
+        with self._db.transaction():
+            self._db.conn.execute(
+                """INSERT INTO rest_facts (url, modified, title, categories, recorded_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (url) DO UPDATE SET modified = excluded.modified,
+                     title = excluded.title, categories = excluded.categories,
+                     recorded_at = excluded.recorded_at""",
+                (url, rows.time_text(facts.modified) if facts.modified else None, facts.title,
+                 categories, rows.time_text(when)))
+
+    def rest_facts(self, url: str) -> RestFacts | None:
+        """Return what REST last said of the post at URL, or None if REST never listed it."""
+        with self._db.errors():
+            row = self._db.conn.execute(
+                "SELECT modified, title, categories FROM rest_facts WHERE url = ?",
+                (url,)).fetchone()
+        if row is None:
+            return None
+        categories = None if row["categories"] is None else tuple(json.loads(row["categories"]))
+        return RestFacts(rows.time_value(row["modified"]), row["title"], categories)
 
     def mark_listed(self, run_id: int, urls: Iterable[str]) -> None:
         """Record that run RUN_ID saw URLS in some listing (sitemap, feed, page, API)."""
