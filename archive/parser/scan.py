@@ -150,80 +150,95 @@ class PageScan:
 def scan_page(root: html.HtmlElement) -> PageScan:
     """Walk ROOT once: mark furniture and comment sections, collect container candidates and
     "Lire aussi" heading candidates, and measure each element's text (comment text left out)."""
-    scan = PageScan(root)
-    held, linked, density = scan.held, scan.linked, scan.density
-    elements: list[html.HtmlElement] = []
-    totals: list[int] = [0]
-    links: list[int] = [0]
-    inline: list[int] = [0]
-    quiet = in_link = in_comment = in_content = 0
-    comments: set[html.HtmlElement] = set()
+    walk = _Walk(PageScan(root))
     for event, element in etree.iterwalk(root, events=("start", "end")):
         tag = element.tag
         if not isinstance(tag, str):
             continue
         if event == "start":
-            elements.append(element)
-            totals.append(0)
-            links.append(0)
-            inline.append(0)
-            _classify(scan, element, tag, in_content)
-            if tag in _QUIET_TAGS:
-                quiet += 1
-            elif tag == "a":
-                in_link += 1
-            if tag in platform.CONTENT_ANCESTORS:
-                in_content += 1
-            if scan.comments and scan.comments[-1] is element:
-                comments.add(element)
-                in_comment += 1
-            if not quiet and element.text:
-                size = len(element.text.strip())
-                if in_link:
-                    links[-1] += size
-                else:
-                    totals[-1] += size
-                    inline[-1] += size
-            continue
-        elements.pop()
-        own = totals.pop()
-        own_links = links.pop()
-        direct = inline.pop()
+            walk.start(element, tag)
+        else:
+            walk.end(element, tag)
+    return walk.scan
+
+
+class _Walk:
+    """The state of ``scan_page``'s walk: open elements and the text counted in each."""
+
+    def __init__(self, scan: PageScan) -> None:
+        self.scan = scan
+        self.elements: list[html.HtmlElement] = []
+        self.totals: list[int] = [0]
+        self.links: list[int] = [0]
+        self.inline: list[int] = [0]
+        self.quiet = self.in_link = self.in_comment = self.in_content = 0
+        self.comments: set[html.HtmlElement] = set()
+
+    def _count(self, text: str | None) -> None:
+        if self.quiet or not text:
+            return
+        size = len(text.strip())
+        if self.in_link:
+            self.links[-1] += size
+        else:
+            self.totals[-1] += size
+            self.inline[-1] += size
+
+    def start(self, element: html.HtmlElement, tag: str) -> None:
+        """Open ELEMENT: classify it and count its leading text."""
+        self.elements.append(element)
+        self.totals.append(0)
+        self.links.append(0)
+        self.inline.append(0)
+        _classify(self.scan, element, tag, self.in_content)
         if tag in _QUIET_TAGS:
-            quiet -= 1
+            self.quiet += 1
         elif tag == "a":
-            in_link -= 1
+            self.in_link += 1
         if tag in platform.CONTENT_ANCESTORS:
-            in_content -= 1
-        if in_comment and element in comments:
-            in_comment -= 1
+            self.in_content += 1
+        if self.scan.comments and self.scan.comments[-1] is element:
+            self.comments.add(element)
+            self.in_comment += 1
+        self._count(element.text)
+
+    def end(self, element: html.HtmlElement, tag: str) -> None:
+        """Close ELEMENT: record its mass, pass it to its parent, count its tail."""
+        self.elements.pop()
+        own = self.totals.pop()
+        own_links = self.links.pop()
+        direct = self.inline.pop()
+        if tag in _QUIET_TAGS:
+            self.quiet -= 1
+        elif tag == "a":
+            self.in_link -= 1
+        if tag in platform.CONTENT_ANCESTORS:
+            self.in_content -= 1
+        if self.in_comment and element in self.comments:
+            self.in_comment -= 1
             own = direct = own_links = 0
         if own:
-            held[element] = own
-            totals[-1] += own
+            self.scan.held[element] = own
+            self.totals[-1] += own
         if own_links:
-            linked[element] = own_links
-            links[-1] += own_links
-        if tag in BLOCK_TAGS:
-            if direct and not in_comment:
-                holder: html.HtmlElement | None = element
-                if tag not in _DENSEST_PARENTS:
-                    holder = next(
-                        (outer for outer in reversed(elements) if outer.tag in _DENSEST_PARENTS),
-                        None,
-                    )
-                if holder is not None:
-                    density[holder] = density.get(holder, 0) + direct
-        else:
-            inline[-1] += direct
-        if not quiet and element.tail:
-            size = len(element.tail.strip())
-            if in_link:
-                links[-1] += size
-            else:
-                totals[-1] += size
-                inline[-1] += size
-    return scan
+            self.scan.linked[element] = own_links
+            self.links[-1] += own_links
+        if tag not in BLOCK_TAGS:
+            self.inline[-1] += direct
+        elif direct and not self.in_comment:
+            self._paragraph(element, tag, direct)
+        self._count(element.tail)
+
+    def _paragraph(self, element: html.HtmlElement, tag: str, size: int) -> None:
+        """Credit a block's own text to the block that holds it as a paragraph."""
+        holder: html.HtmlElement | None = element
+        if tag not in _DENSEST_PARENTS:
+            holder = next(
+                (outer for outer in reversed(self.elements) if outer.tag in _DENSEST_PARENTS),
+                None,
+            )
+        if holder is not None:
+            self.scan.density[holder] = self.scan.density.get(holder, 0) + size
 
 
 _HEADING_TAGS = frozenset({"h2", "h3", "h4", "h5", "h6", "strong", "b", "p"})
