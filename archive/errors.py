@@ -8,7 +8,9 @@
     ├── StoreError                    exit 6  the SQLite archive cannot be opened or used
     │   └── SchemaTooNew              exit 6  the archive was written by a newer version
     ├── IndexUnavailable              exit 7  the search index is missing or unreadable
-    └── IndexLocked                   exit 8  another indexer holds the write lock
+    │   └── IndexUnreadable           exit 7  the index exists but its files cannot be read
+    ├── IndexLocked                   exit 8  another indexer holds the write lock
+    └── ServerBusy                    exit 1  the web worker's slots for costly pages are full
 
 Each error carries its context (the URL, the path) and knows its CLI exit code and HTTP
 status, so the CLI prints one line on stderr and the web layer answers with a proper status.
@@ -79,11 +81,29 @@ class IndexUnavailable(ArchiveError):
     http_status = 503
 
 
+class IndexUnreadable(IndexUnavailable):
+    """The live index exists but a file of it is corrupt, truncated or of an unknown format.
+
+    The message names the repair (``python -m archive index --full``); the CLI's ``index``
+    command rebuilds by itself, the web layer answers 503.
+    """
+
+
+REPAIR_INDEX_COMMAND = "python -m archive index --full"
+"""The command that rebuilds an unreadable index from the archive."""
+
+
 class IndexLocked(ArchiveError):
     """Another indexing run holds the single-writer lock."""
 
     exit_code = 8
     http_status = 409
+
+
+class ServerBusy(ArchiveError):
+    """Every slot a web worker keeps for costly pages is taken; the reader may retry soon."""
+
+    http_status = 503
 
 
 EXIT_CODES: dict[int, str] = {

@@ -7,6 +7,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING
 
 from archive.web.formatting import date_fr
+from archive.web.links import web_link
 
 if TYPE_CHECKING:
     from archive.store.records import StoredArticle
@@ -53,7 +54,7 @@ class Citation:
             "auteur": self.author or "",
             "date_publication": self.published.isoformat() if self.published else "",
             "edition": self.edition or "",
-            "url_originale": self.original_url,
+            "url_originale": web_link(self.original_url) or "",
             "url_archivee": self.archived_url,
             "date_capture": self.captured_at.isoformat() if self.captured_at else "",
             "retire": "oui" if self.withdrawn_at else "non",

@@ -17,6 +17,18 @@ from archive.web.searching import all_citations, run_search
 
 bp = Blueprint("exports", __name__)
 
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), also after
+# leading spaces, and the full-width forms some spreadsheets accept too.
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """Return VALUE as a spreadsheet shows it as text: a formula-like cell gets a leading ``'``."""
+    stripped = value.lstrip(" ")
+    if stripped and stripped[0] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
 
 def export_limit() -> int:
     """Return the most rows one export may hold."""
@@ -45,12 +57,12 @@ def _prepare(extension: str) -> tuple[SearchParams, int, dict[str, str]]:
 
 
 def csv_rows(citations: Iterator[Citation]) -> Iterator[str]:
-    """Yield the CSV text of CITATIONS, a header line first."""
+    """Yield the CSV text of CITATIONS, a header line first, every cell spreadsheet-safe."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
     writer.writeheader()
     for citation in citations:
-        writer.writerow(citation.row())
+        writer.writerow({name: spreadsheet_cell(cell) for name, cell in citation.row().items()})
         if buffer.tell() > 16384:
             yield buffer.getvalue()
             buffer.seek(0)

@@ -15,8 +15,9 @@ from archive.web import params as search_params
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
+from archive.web.limits import DIFF_SECONDS, Deadline
 from archive.web.params import SearchParams, parse_page, parse_search
-from archive.web.searching import archived_url, run_search, services
+from archive.web.searching import archived_url, reading_index, run_search, services
 from archive.web.timeline import Period, build_timeline, choose_periods
 
 bp = Blueprint("pages", __name__)
@@ -167,8 +168,11 @@ def article(article_id: int) -> str:
     """Show an archived article with its versions, withdrawal notice, citation and related ones."""
     stored = _article_or_404(article_id)
     versions = services().archive().versions(article_id)
+    # The article lives in the archive: an index that is missing or damaged costs only the
+    # related articles (a damaged one is logged and reported by /healthz).
     try:
-        related = services().search().more_like(article_id, limit=5)
+        with reading_index():
+            related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
     return render_template(
@@ -215,15 +219,18 @@ def diff(article_id: int) -> str:
     new_n = _version_number("a", count, count)
     by_number = {v.number: v for v in versions}
     old, new = by_number[old_n], by_number[new_n]
-    return render_template(
-        "diff.html",
-        article=stored,
-        versions=versions,
-        old=old,
-        new=new,
-        comparison=diff_texts(old.body, new.body),
-        title_changed=old.title != new.title,
-    )
+    # A comparison's cost is in the hands of whoever wrote the article: it gets a deadline,
+    # and only some of a worker's threads may compare at once (the others stay free).
+    with services().expensive.slot():
+        return render_template(
+            "diff.html",
+            article=stored,
+            versions=versions,
+            old=old,
+            new=new,
+            comparison=diff_texts(old.body, new.body, deadline=Deadline(DIFF_SECONDS)),
+            title_changed=old.title != new.title,
+        )
 
 
 @bp.route("/auteurs")

@@ -4,10 +4,12 @@ completed with what the archive knows (capture dates) for citations and exports.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
 
+from archive.errors import ArchiveError
 from archive.web.citation import Citation, citation_for
 from archive.web.params import SearchParams
 from archive.web.services import Services
@@ -24,19 +26,35 @@ def services() -> Services:
     return found
 
 
+@contextmanager
+def reading_index() -> Iterator[None]:
+    """Turn a failure to read the index's files into IndexUnreadable: a 503, never a 500.
+
+    Whoosh reports a damaged segment with whatever its decoder met (UnicodeDecodeError,
+    EOFError, struct.error, even a bare Exception), so anything but our own errors counts.
+    """
+    try:
+        yield
+    except ArchiveError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring: any read failure is damage
+        raise services().index_damaged(exc) from exc
+
+
 def run_search(
     params: SearchParams, *, page: int | None = None, page_size: int | None = None
 ) -> SearchResult:
     """Run the search PARAMS describes (optionally another page or page size)."""
-    return services().search().search(
-        params.q,
-        author=params.auteur,
-        since=params.du,
-        until=params.au,
-        sort=params.sort,
-        page=page or params.page,
-        page_size=page_size or params.taille,
-    )
+    with reading_index():
+        return services().search().search(
+            params.q,
+            author=params.auteur,
+            since=params.du,
+            until=params.au,
+            sort=params.sort,
+            page=page or params.page,
+            page_size=page_size or params.taille,
+        )
 
 
 def archived_url(article_id: int) -> str:

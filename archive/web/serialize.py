@@ -8,6 +8,7 @@ from flask import url_for
 
 from archive.authors import author_slug
 from archive.web.citation import citation_for
+from archive.web.links import web_link
 from archive.web.params import SearchParams
 
 if TYPE_CHECKING:
@@ -33,7 +34,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
         "published": _iso(hit.published),
         "edition": hit.edition,
         "withdrawn": hit.withdrawn,
-        "original_url": hit.url,
+        "original_url": web_link(hit.url),
         "archived_url": url_for("pages.article", article_id=hit.id, _external=True),
         "api_url": url_for("api.article", article_id=hit.id, _external=True),
         "snippet": hit.snippet,
@@ -110,7 +111,7 @@ def article_json(article: StoredArticle, versions: list[Version]) -> dict[str, A
         "edition": article.edition,
         "categories": list(article.categories),
         "language": article.language,
-        "original_url": citation.original_url,
+        "original_url": web_link(citation.original_url),
         "archived_url": archived,
         "captured_at": _iso(citation.captured_at),
         "first_seen": _iso(article.first_seen),
