@@ -16,6 +16,7 @@ added, and the page says so. The text shown stops after ``MAX_SHOWN_CHARS``.
 from __future__ import annotations
 
 import re
+import time
 from bisect import bisect_left
 from collections import Counter
 from collections.abc import Hashable, Sequence
@@ -31,8 +32,10 @@ _WORDS = re.compile(r"\S+\s*|\s+")
 # Gaps no larger than this (items on one side times items on the other) go to SequenceMatcher.
 SMALL_GAP_PAIRS = 6_400
 # Items the anchoring may visit in one comparison (both levels together): about a second of
-# work on one core.
-WORK_LIMIT = 1_000_000
+# work on one core (a 20,000-word paragraph with every seventh word changed takes 210,000).
+WORK_LIMIT = 300_000
+# Work done between two hand-overs of the GIL to the worker's other threads (about a ms).
+YIELD_EVERY = 2_000
 # The most text one comparison page shows; the rest is left to the version pages.
 MAX_SHOWN_CHARS = 400_000
 # The most paragraphs one comparison page shows (each costs its own markup).
@@ -56,12 +59,19 @@ class Budget:
     deadline: Deadline | None = None
     exhausted: bool = False
     gave_up: bool = False
+    since_yield: int = 0
 
     def spend(self, items: int) -> bool:
         """Take ITEMS from the budget; return False (and stay exhausted) once it is gone."""
         if self.exhausted:
             return False
         self.left -= items
+        self.since_yield += items
+        if self.since_yield >= YIELD_EVERY:
+            # Hand the GIL over now: the worker's other threads (a health probe, a search)
+            # would otherwise wait a switch interval after each of their reads.
+            self.since_yield = 0
+            time.sleep(0)
         if self.left < 0 or (self.deadline is not None and self.deadline.passed()):
             self.exhausted = True
         return not self.exhausted

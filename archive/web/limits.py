@@ -1,7 +1,7 @@
 """Bounds on the pages whose cost a stranger controls (the comparison of two long versions).
 
 Each such page gets a deadline after which it stops refining its work, and at most
-``busy_slots(threads)`` of them run at once in one worker, so a thread is always left for
+``busy_slots(threads)`` of them run at once in one worker, so threads and the GIL are left for
 everything else (health probes, searches): an extra one is answered 503 at once.
 """
 
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from archive.errors import ServerBusy
 
 # How long one comparison of versions may refine its work, in seconds.
-DIFF_SECONDS = 1.0
+DIFF_SECONDS = 0.5
 BUSY_RETRY_SECONDS = 5
 
 
@@ -37,8 +37,13 @@ class Deadline:
 
 
 def busy_slots(threads: int) -> int:
-    """Return how many expensive pages one worker of THREADS threads may run at once."""
-    return max(1, threads - 1)
+    """Return how many expensive pages one worker of THREADS threads may run at once.
+
+    One per four threads: a comparison is pure Python, so each one running holds the GIL
+    that the worker's other threads need between their reads; with more than one per
+    worker, health probes waited over a second behind eight abandoned comparisons.
+    """
+    return max(1, threads // 4)
 
 
 class ExpensivePages:
