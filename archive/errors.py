@@ -10,6 +10,7 @@
     ├── IndexUnavailable              exit 7  the search index is missing or unreadable
     │   └── IndexUnreadable           exit 7  the index exists but its files cannot be read
     ├── IndexLocked                   exit 8  another indexer holds the write lock
+    ├── CrawlLocked                   exit 8  another crawl of this archive is running
     └── ServerBusy                    exit 1  the web worker's slots for costly pages are full
 
 Each error carries its context (the URL, the path) and knows its CLI exit code and HTTP
@@ -100,6 +101,13 @@ class IndexLocked(ArchiveError):
     http_status = 409
 
 
+class CrawlLocked(ArchiveError):
+    """Another crawl of the same archive is running (the crawl's own single-run lock)."""
+
+    exit_code = 8
+    http_status = 409
+
+
 class ServerBusy(ArchiveError):
     """Every slot a web worker keeps for costly pages is taken; the reader may retry soon."""
 
@@ -115,6 +123,6 @@ EXIT_CODES: dict[int, str] = {
     5: "site unreachable: the crawl could not start",
     6: "archive error: the SQLite archive cannot be opened, migrated or written",
     7: "index unavailable: the search index is missing or unreadable",
-    8: "index locked: another indexing run is in progress",
+    8: "index locked or crawl locked: another indexing run or crawl is in progress",
     130: "interrupted (Ctrl-C)",
 }

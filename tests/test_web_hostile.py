@@ -5,16 +5,10 @@ bounded comparisons, formula-free CSV, links only to web pages, a 503 for a dama
 from __future__ import annotations
 
 import csv
-import http.client
 import io
 import itertools
-import os
 import random
 import shutil
-import signal
-import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -26,6 +20,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from web_archive import SEEN, BuiltArchive, build_archive
+from web_servers import fetch, gunicorn
 
 from archive.models import Article
 from archive.store import Archive
@@ -356,70 +351,20 @@ DIFF_REQUESTS = 8
 HEALTH_PROBES = 10
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 def _get(port: int, path: str, timeout: float) -> int:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        response.read()
-        return response.status
-    finally:
-        conn.close()
+    return fetch(port, path, timeout=timeout)[0]
 
 
 @pytest.fixture
-def gunicorn(built: BuiltArchive, tmp_path: Path) -> Iterator[int]:
+def gunicorn_port(built: BuiltArchive, tmp_path: Path) -> Iterator[int]:
     """The repository's gunicorn configuration (threaded workers) serving BUILT on loopback."""
-    port = _free_port()
-    env = dict(os.environ, ARCHIVE_DATA_DIR=str(built.data_dir), HOME=str(tmp_path),
-               ARCHIVE_WEB_BIND=f"127.0.0.1:{port}")
-    env.pop("ARCHIVE_WEB_WORKERS", None)
-    env.pop("ARCHIVE_WEB_THREADS", None)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-        cwd=Path(__file__).resolve().parents[1], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE, text=True, start_new_session=True)
-    listening = threading.Event()
-    lines: list[str] = []
-
-    def drain() -> None:  # read the log to its end, so gunicorn never blocks on a full pipe
-        assert server.stderr is not None
-        for line in server.stderr:
-            lines.append(line)
-            if "Listening at" in line:
-                listening.set()
-        listening.set()
-
-    reader = threading.Thread(target=drain, daemon=True)
-    reader.start()
-    try:
-        listening.wait(timeout=60)
-        assert server.poll() is None, "".join(lines)
-        # Requests queue on the bound socket until a worker has loaded the app.
-        assert _get(port, "/healthz", timeout=60) == 200
+    with gunicorn(built.data_dir, tmp_path) as port:
         yield port
-    finally:
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
-        reader.join(timeout=10)
-        if server.stderr is not None:
-            server.stderr.close()
 
 
 def test_concurrent_diffs_of_a_huge_paragraph_leave_gunicorn_answering_health_probes(
-        gunicorn: int, built: BuiltArchive) -> None:
-    port = gunicorn
+        gunicorn_port: int, built: BuiltArchive) -> None:
+    port = gunicorn_port
     diff_path = f"/article/{built.ids[102]}/diff"
     abandoned: list[int | str] = []
 
