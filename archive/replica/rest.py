@@ -19,6 +19,7 @@ from archive.authors import author_slug
 from archive.replica.corpus import AUTHORS, CATEGORIES, GENERIC_ACCOUNTS, ReplicaArticle
 from archive.replica.corpus import category_slug as _category_slug
 from archive.replica.state import ReplicaState
+from archive.replica.stories import STORY_AUTHORS
 from archive.replica.theme import content_html, excerpt
 
 _ORDERBY = ("date", "modified", "id", "title", "slug")
@@ -40,9 +41,12 @@ def not_logged_in() -> RestError:
 
 
 def account_id(account: str) -> int:
-    """Return the WordPress user id of an account (generic accounts come after the authors)."""
+    """Return the WordPress user id of an account (generic accounts and the stories' authors
+    come after the seeded authors)."""
     if account in GENERIC_ACCOUNTS:
         return 1000 + GENERIC_ACCOUNTS.index(account)
+    if account in STORY_AUTHORS:
+        return 2000 + STORY_AUTHORS.index(account)
     return AUTHORS.index(account) + 2
 
 
@@ -192,11 +196,24 @@ def list_posts(state: ReplicaState, edition: str, query: Mapping[str, str], base
     for i in chosen[(page - 1) * per_page: page * per_page]:
         data = post_json(state.article(i), base_url, embed)
         if fields:
-            data = {name: value for name, value in data.items()
-                    if name in fields or (name == "_embedded" and embed)}
+            data = _only_fields(data, fields, embed)
         posts.append(data)
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
     return posts, headers
+
+
+def _only_fields(data: dict[str, Any], fields: list[str], embed: bool) -> dict[str, Any]:
+    """Keep the ``_fields`` asked for, as WordPress does: ``content.protected`` keeps one key
+    of ``content``."""
+    kept: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in fields or (name == "_embedded" and embed):
+            kept[name] = value
+            continue
+        nested = [field[len(name) + 1:] for field in fields if field.startswith(name + ".")]
+        if nested and isinstance(value, dict):
+            kept[name] = {key: item for key, item in value.items() if key in nested}
+    return kept
 
 
 def discovery(base_url: str) -> dict[str, Any]:

@@ -62,10 +62,24 @@ def archived_url(article_id: int) -> str:
     return url_for("pages.article", article_id=article_id, _external=True)
 
 
-def citations(hits: list[Hit]) -> list[Citation]:
-    """Return the citations of HITS, in order, skipping any the archive no longer holds."""
+def edit_counts(hits: list[Hit]) -> dict[int, int]:
+    """Return how many times each edited article of HITS was modified (« modifié N fois »)."""
     stored = services().archive().articles([hit.id for hit in hits])
-    return [citation_for(stored[hit.id], archived_url(hit.id)) for hit in hits if hit.id in stored]
+    return {article_id: article.version_count - 1 for article_id, article in stored.items()
+            if article.version_count > 1}
+
+
+def version_url(article_id: int, number: int) -> str:
+    """Return the absolute permalink of version NUMBER of an article (it never changes)."""
+    return url_for("pages.version", article_id=article_id, number=number, _external=True)
+
+
+def citations(hits: list[Hit]) -> list[Citation]:
+    """Return the citations of HITS' current versions, in order, skipping any the archive
+    no longer holds."""
+    stored = services().archive().articles([hit.id for hit in hits])
+    return [citation_for(stored[hit.id], version_url(hit.id, stored[hit.id].version_count))
+            for hit in hits if hit.id in stored]
 
 
 def all_citations(params: SearchParams, limit: int) -> Iterator[Citation]:
