@@ -12,6 +12,7 @@ from archive.store.records import (
     FrontierItem,
     SaveResult,
     StoredArticle,
+    Takedown,
     Version,
 )
 from archive.store.schema import SCHEMA_VERSION
@@ -30,5 +31,6 @@ __all__ = [
     "FrontierItem",
     "SaveResult",
     "StoredArticle",
+    "Takedown",
     "Version",
 ]

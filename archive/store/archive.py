@@ -25,7 +25,7 @@ from types import TracebackType
 from typing import Any
 
 from archive.authors import author_key, author_slug
-from archive.errors import ArchiveError, StoreError
+from archive.errors import ArchiveError, InvalidInput, StoreError
 from archive.models import Article, Capture, RestFacts
 from archive.store import rows
 from archive.store.records import (
@@ -39,6 +39,7 @@ from archive.store.records import (
     FrontierItem,
     SaveResult,
     StoredArticle,
+    Takedown,
     Version,
 )
 from archive.store.schema import SCHEMA_VERSION, check_not_too_new, migrate, schema_version
@@ -51,6 +52,9 @@ BUSY_SECONDS = 5.0
 """How long a write waits for another process's write before giving up."""
 
 _BATCH = 500
+
+PUBLIC = "a.hidden_at IS NULL"
+"""The condition that keeps an article hidden on request off the public listings."""
 
 
 class Archive:
@@ -578,6 +582,59 @@ class Archive:
                    change_seq = ? WHERE id = ?""", (when, reason, seq, article_id))
         self._event(article_id, when, "withdrawn", reason, seq)
 
+    # ---- takedowns
+
+    def resolve_article(self, url_or_id: str) -> StoredArticle | None:
+        """Return the article named by URL_OR_ID (its number, or any URL it was seen at)."""
+        text = url_or_id.strip()
+        if text.isascii() and text.isdigit():
+            return self.get_article(int(text[:18]))
+        return self.get_article_by_url(text)
+
+    def hide(self, article_id: int, *, reason: str, when: datetime) -> None:
+        """Withdraw article ARTICLE_ID from every public surface (its versions stay archived)."""
+        self._takedown(article_id, "hide", reason, when)
+
+    def unhide(self, article_id: int, *, reason: str, when: datetime) -> None:
+        """Put a hidden article back on the public surfaces."""
+        self._takedown(article_id, "unhide", reason, when)
+
+    def takedowns(self, article_id: int | None = None) -> list[Takedown]:
+        """Return every hide and unhide (of ARTICLE_ID, or of all articles), oldest first."""
+        where, params = ("WHERE article_id = ?", (article_id,)) if article_id else ("", ())
+        with self._errors():
+            found = self._conn.execute(
+                f"SELECT * FROM takedowns {where} ORDER BY at, id", params).fetchall()
+        return [rows.takedown(row) for row in found]
+
+    def hidden_ids(self) -> frozenset[int]:
+        """Return the ids of the articles hidden on request."""
+        with self._errors():
+            found = self._conn.execute("SELECT id FROM articles WHERE hidden_at IS NOT NULL")
+            return frozenset(row[0] for row in found)
+
+    def _takedown(self, article_id: int, action: str, reason: str, when: datetime) -> None:
+        reason = reason.strip()
+        if not reason:
+            raise InvalidInput("give the reason of the request with --reason (it is recorded)")
+        with self.transaction():
+            row = self._conn.execute("SELECT hidden_at FROM articles WHERE id = ?",
+                                     (article_id,)).fetchone()
+            if row is None:
+                raise InvalidInput(f"no article {article_id} in {self.path}")
+            if action == "hide" and row[0] is not None:
+                raise InvalidInput(f"article {article_id} is already hidden (since {row[0]})")
+            if action == "unhide" and row[0] is None:
+                raise InvalidInput(f"article {article_id} is not hidden")
+            at = rows.time_text(when)
+            hidden = (at, reason) if action == "hide" else (None, None)
+            self._conn.execute(
+                """UPDATE articles SET hidden_at = ?, hidden_reason = ?, change_seq = ?
+                   WHERE id = ?""", (*hidden, self._next_seq(), article_id))
+            self._conn.execute(
+                "INSERT INTO takedowns (article_id, at, action, reason) VALUES (?, ?, ?, ?)",
+                (article_id, at, action, reason))
+
     # ---- reads
 
     def get_article(self, article_id: int) -> StoredArticle | None:
@@ -648,7 +705,7 @@ class Archive:
     def _changes_where(kinds: Sequence[str], edition: str | None) -> tuple[str, list[Any]]:
         if not kinds:
             return "0", []
-        where = f"e.kind IN ({','.join('?' * len(kinds))})"
+        where = f"e.kind IN ({','.join('?' * len(kinds))}) AND {PUBLIC}"
         params: list[Any] = list(kinds)
         if edition is not None:
             where += " AND a.edition = ?"
@@ -701,7 +758,8 @@ class Archive:
 
     def latest(self, limit: int = 10) -> list[StoredArticle]:
         """Return the LIMIT most recently published articles (withdrawn ones included)."""
-        return self._select("ORDER BY a.published DESC, a.id DESC LIMIT ?", (limit,))
+        return self._select(f"WHERE {PUBLIC} ORDER BY a.published DESC, a.id DESC LIMIT ?",
+                            (limit,))
 
     def authors(self) -> list[AuthorSummary]:
         """Return every author, named by its most used spelling, in alphabetical key order."""
@@ -721,35 +779,36 @@ class Archive:
                            offset: int = 0) -> list[StoredArticle]:
         """Return the articles of author KEY, newest published first."""
         return self._select(
-            "WHERE a.author_key = ? ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?",
+            f"""WHERE a.author_key = ? AND {PUBLIC}
+                ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
             (key, limit, offset))
 
     def articles_between(self, start: date, end: date, *, limit: int = 50,
                          offset: int = 0) -> list[StoredArticle]:
         """Return articles published from START to END (both included), newest first."""
         return self._select(
-            """WHERE a.published BETWEEN ? AND ?
-               ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
+            f"""WHERE a.published BETWEEN ? AND ? AND {PUBLIC}
+                ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
             (start.isoformat(), end.isoformat(), limit, offset))
 
     def count_between(self, start: date, end: date) -> int:
         """Return how many articles were published from START to END (both included)."""
         with self._errors():
             row = self._conn.execute(
-                "SELECT count(*) FROM articles WHERE published BETWEEN ? AND ?",
+                f"SELECT count(*) FROM articles a WHERE published BETWEEN ? AND ? AND {PUBLIC}",
                 (start.isoformat(), end.isoformat())).fetchone()
         return int(row[0])
 
     def month_counts(self, author_key: str | None = None) -> list[tuple[int, int, int]]:
         """Return (year, month, count) of published articles, oldest month first."""
-        where = "published IS NOT NULL"
+        where = f"published IS NOT NULL AND {PUBLIC}"
         params: tuple[Any, ...] = ()
         if author_key is not None:
             where += " AND author_key = ?"
             params = (author_key,)
         with self._errors():
             found = self._conn.execute(
-                f"""SELECT substr(published, 1, 7) AS month, count(*) FROM articles
+                f"""SELECT substr(published, 1, 7) AS month, count(*) FROM articles a
                     WHERE {where} GROUP BY month ORDER BY month""", params).fetchall()
         return [(int(month[:4]), int(month[5:7]), count) for month, count in found]
 
@@ -757,15 +816,18 @@ class Archive:
         """Return the archive's headline figures."""
         with self._errors():
             row = self._conn.execute(
-                """SELECT count(*), coalesce(sum(status = 'withdrawn'), 0),
-                          count(DISTINCT author_key), min(published), max(published)
-                   FROM articles""").fetchone()
+                f"""SELECT count(*), coalesce(sum(status = 'withdrawn' AND {PUBLIC}), 0),
+                          count(DISTINCT CASE WHEN {PUBLIC} THEN author_key END),
+                          min(CASE WHEN {PUBLIC} THEN published END),
+                          max(CASE WHEN {PUBLIC} THEN published END),
+                          coalesce(sum(hidden_at IS NOT NULL), 0)
+                   FROM articles a""").fetchone()
             versions = self._conn.execute("SELECT count(*) FROM versions").fetchone()[0]
             captures = self._conn.execute("SELECT count(*) FROM captures").fetchone()[0]
         return ArchiveStats(
             articles=row[0], withdrawn=row[1], authors=row[2],
             first_published=rows.date_value(row[3]), last_published=rows.date_value(row[4]),
-            last_run=self.last_run(), versions=versions, captures=captures)
+            last_run=self.last_run(), versions=versions, captures=captures, hidden=row[5])
 
     def schema_version(self) -> int:
         """Return the schema version of the open database."""
@@ -779,6 +841,7 @@ class Archive:
 
     def _author_summaries(self, key: str | None) -> list[AuthorSummary]:
         where, params = ("a.author_key = ?", (key,)) if key else ("a.author_key IS NOT NULL", ())
+        where += f" AND {PUBLIC}"
         with self._errors():
             spellings = self._conn.execute(
                 f"""SELECT a.author_key, a.author, count(*) AS n, max(a.published) AS latest

@@ -22,6 +22,7 @@ TITLES = {
     400: "Requête incorrecte",
     404: "Page introuvable",
     405: "Méthode non permise",
+    410: "Article retiré",
     413: "Requête trop volumineuse",
     414: "Adresse trop longue",
     422: "Contenu inutilisable",

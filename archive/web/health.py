@@ -42,6 +42,7 @@ def healthz() -> tuple[Response, int]:
     report["archive"] = {
         "articles": stats.articles,
         "withdrawn": stats.withdrawn,
+        "hidden": stats.hidden,
         "authors": stats.authors,
         "first_published": _iso(stats.first_published),
         "last_published": _iso(stats.last_published),

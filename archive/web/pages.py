@@ -18,6 +18,7 @@ from archive.web.limits import DIFF_SECONDS, Deadline
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
 from archive.web.searching import edit_counts, reading_index, run_search, services, version_url
+from archive.web.takedown import check_public
 from archive.web.timeline import Period, build_timeline, choose_periods
 from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
@@ -163,7 +164,9 @@ def _article_or_404(article_id: int) -> Any:
     article = services().archive().get_article(article_id)
     if article is None:
         abort(404)
+    check_public(article)
     return article
+
 
 
 @bp.route("/article/<number:article_id>")
@@ -178,6 +181,8 @@ def article(article_id: int) -> str:
             related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    hidden = services().hidden_ids()
+    related = [hit for hit in related if hit.id not in hidden]
     current = versions[-1] if versions else None
     citation = citation_for(stored, version_url(article_id, stored.version_count), current)
     return render_template(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
@@ -46,7 +47,7 @@ def run_search(
 ) -> SearchResult:
     """Run the search PARAMS describes (optionally another page or page size)."""
     with reading_index():
-        return services().search().search(
+        result = services().search().search(
             params.q,
             author=params.auteur,
             since=params.du,
@@ -55,6 +56,15 @@ def run_search(
             page=page or params.page,
             page_size=page_size or params.taille,
         )
+    return public_only(result)
+
+
+def public_only(result: SearchResult) -> SearchResult:
+    """Return RESULT without the articles hidden on request since the index was last updated."""
+    hidden = services().hidden_ids()
+    if not hidden or not any(hit.id in hidden for hit in result.hits):
+        return result
+    return replace(result, hits=[hit for hit in result.hits if hit.id not in hidden])
 
 
 def archived_url(article_id: int) -> str:
@@ -76,10 +86,10 @@ def version_url(article_id: int, number: int) -> str:
 
 def citations(hits: list[Hit]) -> list[Citation]:
     """Return the citations of HITS' current versions, in order, skipping any the archive
-    no longer holds."""
+    does not show (gone, or hidden on request)."""
     stored = services().archive().articles([hit.id for hit in hits])
     return [citation_for(stored[hit.id], version_url(hit.id, stored[hit.id].version_count))
-            for hit in hits if hit.id in stored]
+            for hit in hits if hit.id in stored and not stored[hit.id].hidden]
 
 
 def all_citations(params: SearchParams, limit: int) -> Iterator[Citation]:

@@ -165,6 +165,11 @@ class Services:
 
         return self.per_change("datalist", compute)
 
+    def hidden_ids(self) -> frozenset[int]:
+        """Return the articles hidden on request, read on every call (a partial index makes it
+        a few microseconds): search results leave them out at once, before the index does."""
+        return self.archive().hidden_ids()
+
     def stats(self) -> ArchiveStats:
         """Return the archive's headline figures (cached briefly)."""
         return self.cached("stats", lambda: self.archive().stats(), seconds=15.0)
