@@ -50,7 +50,7 @@ def client(app: Flask) -> FlaskClient:
 def articles(hostile_archive: HostileArchive) -> list[tuple[int, int, str | None]]:
     """(id, version count, author slug) of every archived article."""
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        return [(a.id, a.version_count, a.author_slug) for a in archive.iter_articles()]
+        return [(a.id, a.version_count, a.author_slug) for a in archive.reads.iter_articles()]
 
 
 def html_pages(articles: list[tuple[int, int, str | None]]) -> Iterator[str]:

@@ -67,7 +67,7 @@ def surfaces(client: FlaskClient, article_id: int, title_word: str) -> dict[str,
 
 def distinctive_word(built: BuiltArchive, article_id: int) -> str:
     with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article(article_id)
+        article = archive.reads.get_article(article_id)
     assert article is not None
     return max(article.title.split(), key=len).strip(",.:;«»!?")
 
@@ -96,10 +96,10 @@ def test_hidden_article_leaves_every_public_surface_and_comes_back_when_unhidden
     report = update_index(built.data_dir / "archive.sqlite3", built.data_dir / "index")
     assert report.hidden == 1 and "1 hidden on request removed" in report.summary()
     with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
-        assert len(archive.versions(article_id)) == 2  # the evidence stays
-        stored = archive.get_article(article_id)
+        assert len(archive.articles.versions(article_id)) == 2  # the evidence stays
+        stored = archive.reads.get_article(article_id)
         assert stored is not None and stored.hidden and stored.hidden_reason == REASON
-        assert [t.action for t in archive.takedowns(article_id)] == ["hide"]
+        assert [t.action for t in archive.takedowns.records(article_id)] == ["hide"]
     searched = client.get(f"/api/search?q={word}").get_json()
     assert article_id not in {hit["id"] for hit in searched["hits"]}
     assert not any(surfaces(client, article_id, word).values())
@@ -110,7 +110,7 @@ def test_hidden_article_leaves_every_public_surface_and_comes_back_when_unhidden
     assert client.get(f"/article/{article_id}").status_code == 200
     assert all(surfaces(client, article_id, word).values()), surfaces(client, article_id, word)
     with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
-        record = archive.takedowns(article_id)
+        record = archive.takedowns.records(article_id)
     assert [(t.action, t.reason) for t in record] == [("hide", REASON),
                                                       ("unhide", "demande retirée")]
     assert record[0].at <= record[1].at
@@ -120,7 +120,7 @@ def test_hidden_article_leaves_author_and_date_listings(
         client: FlaskClient, built: BuiltArchive) -> None:
     article_id = built.ids[7]
     with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article(article_id)
+        article = archive.reads.get_article(article_id)
     assert article is not None and article.published is not None and article.author_slug
     author_page = f"/auteur/{article.author_slug}"
     month_page = f"/archives/{article.published:%Y}/{article.published:%m}/"
@@ -175,6 +175,6 @@ def test_full_rebuild_leaves_hidden_articles_out(built: BuiltArchive, tmp_path: 
     try:
         report = update_index(built.data_dir / "archive.sqlite3", tmp_path / "index", full=True)
         with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
-            assert report.documents == archive.stats().articles - 1
+            assert report.documents == archive.reads.stats().articles - 1
     finally:
         assert archive_cli(built, "unhide", str(article_id), "--reason", "fin").returncode == 0

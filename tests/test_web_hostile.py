@@ -55,13 +55,15 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltArchive]:
             body="Le marché de Sandaga.\n\n-2+3 disent les comptables de Sandaga.",
             author=FORMULA_AUTHOR, published=built.corpus.article(0).published, edition="sn",
         )
-        built.ids[100] = archive.save_article(formula, capture_id=None, seen_at=SEEN).article_id
+        saved = archive.articles.save_article(formula, capture_id=None, seen_at=SEEN)
+        built.ids[100] = saved.article_id
         scripted = Article(
             url=JAVASCRIPT_URL, title="Un lien piégé vers Sandaga", canonical_url=JAVASCRIPT_URL,
             body="Le marché de Sandaga et son adresse piégée.", author="Awa Ndiaye",
             published=built.corpus.article(0).published, edition="sn",
         )
-        built.ids[101] = archive.save_article(scripted, capture_id=None, seen_at=SEEN).article_id
+        saved = archive.articles.save_article(scripted, capture_id=None, seen_at=SEEN)
+        built.ids[101] = saved.article_id
         words = long_paragraph(LONG_WORDS)
         edited = list(words)
         for position in range(0, LONG_WORDS, 7):
@@ -70,14 +72,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Iterator[BuiltArchive]:
         for n, text in enumerate((words, edited)):
             article = Article(url=long_url, title="Un très long paragraphe", body=" ".join(text),
                               author="Awa Ndiaye", published=built.corpus.article(0).published)
-            saved = archive.save_article(article, capture_id=None,
+            saved = archive.articles.save_article(article, capture_id=None,
                                          seen_at=SEEN + timedelta(days=n))
         built.ids[102] = saved.article_id
         repetitive_url = "https://sn.notrecontinent.com/2024/05/05/repetitif/"
         for n, text in enumerate(("de la " * 5000, "la de " * 5000)):
             article = Article(url=repetitive_url, title="Un paragraphe répétitif", body=text,
                               author="Awa Ndiaye", published=built.corpus.article(0).published)
-            saved = archive.save_article(article, capture_id=None,
+            saved = archive.articles.save_article(article, capture_id=None,
                                          seen_at=SEEN + timedelta(days=n))
         built.ids[103] = saved.article_id
     update_index(data_dir / "archive.sqlite3", data_dir / "index", full=True)

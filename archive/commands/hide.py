@@ -29,16 +29,16 @@ def run_takedown(ctx: click.Context, action: str, article: str, reason: str) -> 
         raise StoreError(f"no archive at {settings.database_path}; check ARCHIVE_DATA_DIR",
                          path=str(settings.database_path))
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
-        stored = archive.resolve_article(article)
+        stored = archive.reads.resolve_article(article)
         if stored is None:
             raise InvalidInput(f"no archived article is numbered or addressed {article!r}; "
                                "give its number (as in /article/N) or one of its URLs")
         when = datetime.now(UTC)
         if action == "hide":
-            archive.hide(stored.id, reason=reason, when=when)
+            archive.takedowns.hide(stored.id, reason=reason, when=when)
         else:
-            archive.unhide(stored.id, reason=reason, when=when)
-        count = len(archive.takedowns(stored.id))
+            archive.takedowns.unhide(stored.id, reason=reason, when=when)
+        count = len(archive.takedowns.records(stored.id))
     done = "hidden" if action == "hide" else "public again"
     click.echo(f"{action}: article {stored.id} ({stored.url}) is {done} since "
                f"{when.isoformat(timespec='seconds')}, reason recorded ({count} takedown "
