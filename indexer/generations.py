@@ -66,6 +66,9 @@ class Generation:
     cache: ResultCache = field(default_factory=ResultCache)
     author_names: dict[int, str] = field(default_factory=dict)
     field_lengths: dict[str, Any] = field(default_factory=dict)
+    # The associated words' table, read on first use (most generations never need it).
+    word_table: Any = None
+    word_table_lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -1,10 +1,12 @@
 """The search service: the one function behind the CLI, the web pages and the JSON API.
 
 ``SearchService.search`` parses the reader's query (``indexer.query``), finds every matching
-document with its score (``indexer.matches``), applies the author, date and edition filters and
-computes the facets on the generation's column arrays (``indexer.columns``), orders by relevance
-or date, and builds the page of hits with highlighted snippets (``indexer.snippets``) whose text
-comes from SQLite. Finished results are cached per index generation.
+document with its score (``indexer.matches``), applies the author, date, edition and category
+filters (each also negatable) and computes the facets on the generation's column arrays
+(``indexer.columns``), orders by relevance or date (either way), optionally finds the words
+most associated with the matches (``indexer.associated``), and builds the page of hits with
+highlighted snippets (``indexer.snippets``) whose text comes from SQLite. Finished results are
+cached per index generation.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,16 +25,20 @@ from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
+from indexer.associated import AssociatedWord, WordTable, associated_words, load_word_table
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
 from indexer.query import make_parser, parse_query
 from indexer.snippets import Highlighter, plain_snippet
 
-SORTS = ("relevance", "date")
+SORTS = ("relevance", "date", "oldest")
 MAX_PAGE_SIZE = 100
 MAX_PAGE = 1000
-TOP_AUTHORS = 10
+# Authors counted in a result's facets: a page shows the first ten and the rest behind
+# « voir plus »; past this many, the author filter of the form reaches the others.
+TOP_AUTHORS = 100
+ASSOCIATED_WORDS = 12
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
@@ -76,22 +82,46 @@ class AuthorFacet:
 
 @dataclass(frozen=True)
 class Facets:
-    """Counts over ALL the matches (not only the page): top authors, years, months."""
+    """Counts over ALL the matches (not only the page): authors (most first), editions and
+    categories (most first), years and months (in order)."""
 
     authors: list[AuthorFacet]
     years: list[tuple[int, int]]
     months: list[tuple[int, int, int]]
+    editions: list[tuple[str, int]] = field(default_factory=list)
+    categories: list[tuple[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Return the facets as JSON-ready lists."""
         return {
             "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
+            "editions": [{"edition": e, "count": c} for e, c in self.editions],
+            "categories": [{"category": n, "count": c} for n, c in self.categories],
             "years": [{"year": y, "count": c} for y, c in self.years],
             "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
         }
 
 
 NO_FACETS = Facets([], [], [])
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What a search is narrowed to, and what it leaves out (any of the filters may be empty).
+
+    Authors are compared by ``archive.authors.author_key``, categories without regard to case,
+    editions by code (``sn``); an unknown author, edition or category to keep matches nothing,
+    one to leave out leaves everything.
+    """
+
+    author: str | None = None
+    since: date | None = None
+    until: date | None = None
+    edition: str | None = None
+    category: str | None = None
+    not_authors: tuple[str, ...] = ()
+    not_editions: tuple[str, ...] = ()
+    not_categories: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -108,6 +138,9 @@ class SearchResult:
     suggestion: str | None
     took_ms: float
     message: str | None   # a French, user-facing note when the query could not be used as typed
+    associated: list[AssociatedWord] = field(default_factory=list)
+    # The forms of the words the query matched (stems as indexed), to mark them in an article.
+    terms: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """Return the result as the JSON object printed by ``search --json``."""
@@ -115,7 +148,9 @@ class SearchResult:
             "query": self.query, "total": self.total, "page": self.page,
             "page_size": self.page_size, "sort": self.sort,
             "results": [hit.to_json() for hit in self.hits],
-            "facets": self.facets.to_json(), "suggestion": self.suggestion,
+            "facets": self.facets.to_json(),
+            "associated": [word.to_json() for word in self.associated],
+            "suggestion": self.suggestion,
             "message": self.message, "took_ms": round(self.took_ms, 2),
         }
 
@@ -145,21 +180,33 @@ class SearchService:
     # ------------------------------------------------------------------ public API
     def search(self, query: str, *, author: str | None = None, since: date | None = None,
                until: date | None = None, edition: str | None = None,
-               sort: str = "relevance", page: int = 1, page_size: int = 10) -> SearchResult:
-        """Return one page of the articles matching QUERY and the filters."""
+               sort: str = "relevance", page: int = 1, page_size: int = 10,
+               filters: Filters | None = None, associated: bool = False) -> SearchResult:
+        """Return one page of the articles matching QUERY and the filters.
+
+        FILTERS, when given, replaces AUTHOR, SINCE, UNTIL and EDITION; ASSOCIATED adds the
+        words most over-represented in the matches (``SearchResult.associated``).
+        """
         started = time.perf_counter()
-        _check_arguments(sort, page, page_size, since, until)
+        if filters is None:
+            filters = Filters(author=author, since=since, until=until, edition=edition)
+        _check_arguments(sort, page, page_size, filters.since, filters.until)
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
-        key = (text, author, since, until, edition, sort, page, page_size)
+        key = (text, filters, sort, page, page_size, associated)
         cached: SearchResult | None = generation.cache.get(key)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
-        result = self._search(searcher, generation, text, author=author, since=since,
-                              until=until, edition=edition, sort=sort, page=page,
-                              page_size=page_size)
+        result = self._search(searcher, generation, text, filters, sort=sort, page=page,
+                              page_size=page_size, associated=associated)
         generation.cache.put(key, result)
         return replace(result, took_ms=_ms_since(started))
+
+    def month_totals(self, query: str, filters: Filters | None = None
+                     ) -> list[tuple[int, int, int]]:
+        """Return (year, month, matches) for every month with a match of QUERY and FILTERS."""
+        result = self.search(query, filters=filters or Filters(), page_size=1)
+        return list(result.facets.months)
 
     def more_like(self, article_id: int, limit: int = 5) -> list[Hit]:
         """Return up to LIMIT articles most like ARTICLE_ID (never the article itself)."""
@@ -205,9 +252,8 @@ class SearchService:
         self.close()
 
     # ------------------------------------------------------------------ the search
-    def _search(self, searcher: Searcher, generation: Generation, text: str, *,
-                author: str | None, since: date | None, until: date | None,
-                edition: str | None, sort: str, page: int, page_size: int) -> SearchResult:
+    def _search(self, searcher: Searcher, generation: Generation, text: str, filters: Filters,
+                *, sort: str, page: int, page_size: int, associated: bool) -> SearchResult:
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
@@ -215,7 +261,8 @@ class SearchService:
                                 parsed.message)
         if parsed.query is None:
             matches = match_all(columns.live)
-            sort = "date"
+            if sort == "relevance":
+                sort = "date"
         else:
             try:
                 matches = self._match(parsed.query, searcher, generation)
@@ -223,9 +270,13 @@ class SearchService:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, "Votre recherche n'a pas pu être exécutée : "
                                     "essayez des mots plus simples.")
-        matches = _filtered(matches, columns, author, since, until, edition)
+        matches = _filtered(matches, columns, filters)
         total = len(matches)
         facets = self._facets(searcher, generation, matches.docs)
+        words: list[AssociatedWord] = []
+        body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
+        if associated and total:
+            words = self._associated(searcher, generation, matches.docs, body_terms)
         days = columns.day[matches.docs]
         order = _top(matches.scores, days, matches.docs, sort, page * page_size)
         order = order[(page - 1) * page_size:]
@@ -236,7 +287,30 @@ class SearchService:
         if total < SUGGEST_BELOW and parsed.query is not None:
             suggestion = _suggestion(parsed.text, searcher)
         return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
-                            suggestion, 0.0, parsed.message)
+                            suggestion, 0.0, parsed.message, words, tuple(body_terms))
+
+    def _associated(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
+                    query_terms: list[str]) -> list[AssociatedWord]:
+        table = self._word_table(searcher, generation)
+        analyzer = searcher.schema["body"].analyzer
+        leave_out = frozenset(query_terms)
+
+        def analysed(word: str) -> str:
+            tokens = [t.text for t in analyzer(word)]
+            return tokens[0] if len(tokens) == 1 else word
+
+        return associated_words(table, docs, limit=ASSOCIATED_WORDS, leave_out=leave_out,
+                                same_word=analysed)
+
+    def _word_table(self, searcher: Searcher, generation: Generation) -> WordTable:
+        table: WordTable | None = generation.word_table
+        if table is None:
+            with generation.word_table_lock:
+                table = generation.word_table
+                if table is None:
+                    table = generation.word_table = load_word_table(
+                        searcher, generation.columns.doc_count_all, generation.doc_count)
+        return table
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
         columns = generation.columns
@@ -267,6 +341,20 @@ class SearchService:
                 author_facets.append(AuthorFacet(columns.authors.values[code],
                                                  self._author_name(searcher, generation, code),
                                                  int(counts[code])))
+        editions = columns.edition[docs]
+        editions = editions[editions != NO_VALUE]
+        edition_facets: list[tuple[str, int]] = []
+        if len(editions):
+            counts = np.bincount(editions, minlength=len(columns.editions.values))
+            for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
+                if counts[code]:
+                    edition_facets.append((columns.editions.values[code], int(counts[code])))
+        category_facets: list[tuple[str, int]] = []
+        if columns.in_category.shape[0]:
+            counts = columns.in_category[:, docs].sum(axis=1)
+            for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
+                if counts[code]:
+                    category_facets.append((columns.category_names[code], int(counts[code])))
         months = columns.month[docs]
         months = months[months != NO_DAY]
         month_facets: list[tuple[int, int, int]] = []
@@ -277,7 +365,8 @@ class SearchService:
                 year, month = month_parts(value)
                 month_facets.append((year, month, count))
                 year_counts[year] = year_counts.get(year, 0) + count
-        return Facets(author_facets, sorted(year_counts.items()), month_facets)
+        return Facets(author_facets, sorted(year_counts.items()), month_facets, edition_facets,
+                      category_facets)
 
     def _author_name(self, searcher: Searcher, generation: Generation, code: int) -> str:
         name = generation.author_names.get(code)
@@ -371,17 +460,34 @@ def _plain_date(value: date) -> date:
     return value.date() if isinstance(value, datetime) else value
 
 
-def _filtered(matches: Matches, columns: Columns, author: str | None, since: date | None,
-              until: date | None, edition: str | None) -> Matches:
-    """Apply the author, date and edition filters with the generation's column arrays."""
+def _filtered(matches: Matches, columns: Columns, filters: Filters) -> Matches:
+    """Apply the author, date, edition and category filters with the column arrays."""
     if not len(matches):
         return matches
+    since, until = filters.since, filters.until
     keep = np.ones(len(matches), dtype=bool)
-    if author is not None and author.strip():
-        code = columns.authors.index.get(make_author_key(author))
+    for column, codes, wanted, unwanted, key in (
+        (columns.author, columns.authors, filters.author, filters.not_authors, make_author_key),
+        (columns.edition, columns.editions, filters.edition, filters.not_editions, _edition_key),
+    ):
+        if wanted is not None and wanted.strip():
+            code = codes.index.get(key(wanted))
+            if code is None:
+                return EMPTY
+            keep &= column[matches.docs] == code
+        for name in unwanted:
+            code = codes.index.get(key(name))
+            if code is not None:
+                keep &= column[matches.docs] != code
+    if filters.category is not None and filters.category.strip():
+        code = columns.categories.index.get(_category_key(filters.category))
         if code is None:
             return EMPTY
-        keep &= columns.author[matches.docs] == code
+        keep &= columns.in_category[code, matches.docs]
+    for name in filters.not_categories:
+        code = columns.categories.index.get(_category_key(name))
+        if code is not None:
+            keep &= ~columns.in_category[code, matches.docs]
     if since is not None or until is not None:
         days = columns.day[matches.docs]
         keep &= days != NO_DAY
@@ -389,12 +495,15 @@ def _filtered(matches: Matches, columns: Columns, author: str | None, since: dat
             keep &= days >= day_number(_plain_date(since))
         if until is not None:
             keep &= days <= day_number(_plain_date(until))
-    if edition is not None and edition.strip():
-        code = columns.editions.index.get(edition.strip())
-        if code is None:
-            return EMPTY
-        keep &= columns.edition[matches.docs] == code
     return matches if keep.all() else matches.where(keep)
+
+
+def _edition_key(edition: str) -> str:
+    return edition.strip().lower()
+
+
+def _category_key(category: str) -> str:
+    return " ".join(category.split()).lower()
 
 
 def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
@@ -404,6 +513,10 @@ def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
     if count == 0 or limit <= 0:
         return np.zeros(0, dtype=np.int64)
     days64 = days.astype(np.int64)
+    if sort == "oldest":
+        # Oldest first: the same order on negated days (an unknown day, NO_DAY, comes last).
+        days64 = np.where(days64 == NO_DAY, NO_DAY, -days64)
+        sort = "date"
     primary = days64 if sort == "date" else scores
     candidates = np.arange(count)
     if count > 4 * limit:

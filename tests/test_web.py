@@ -59,7 +59,7 @@ def api(client: FlaskClient, url: str, status: int = 200, **query: object) -> di
 
 def hit_ids(page: str) -> list[int]:
     block = page.split('<ol class="hits"', 1)[1].split("</ol>", 1)[0]
-    return [int(n) for n in re.findall(r'<h3><a href="/article/(\d+)"', block)]
+    return [int(n) for n in re.findall(r'<h3><a href="/article/(\d+)[?"]', block)]
 
 
 # ------------------------------------------------------------------ application and errors

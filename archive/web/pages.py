@@ -10,6 +10,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 
+from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
 from archive.web import params as search_params
 from archive.web.citation import citation_for
@@ -30,10 +31,14 @@ _QUERY_SAFE = "!$'()*,/:;?@"
 
 @dataclass(frozen=True)
 class ActiveFilter:
-    """A filter in force, shown with a link that removes it."""
+    """A filter in force, shown as a chip with a link that removes it and, for a filter that
+    keeps one value, a link that turns it into its negation (« sauf cet auteur »)."""
 
     label: str
     remove_href: str
+    negate_href: str | None = None
+    negate_label: str | None = None
+    negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -85,16 +90,38 @@ def results_href(args: dict[str, Any]) -> str:
     base: str | None = g.get("results_base")
     if base is None:
         base = g.results_base = url_for("pages.search")
-    return f"{base}?{urlencode(list(args.items()), safe=_QUERY_SAFE)}" if args else base
+    if not args:
+        return base
+    pairs = [(name, item) for name, value in args.items()
+             for item in (value if isinstance(value, list | tuple) else [value])]
+    return f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}"
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:
-    """Return the filters in force, each with the link that removes it."""
+    """Return the filters in force, each with the link that removes it (and negates it)."""
     found = []
     if params.q:
         found.append(ActiveFilter(f"Recherche : « {params.q} »", search_href(params, q="")))
-    if params.auteur:
-        found.append(ActiveFilter(f"Auteur : {params.auteur}", search_href(params, auteur=None)))
+    kept = (
+        ("auteur", "sauf_auteur", "Auteur", "Sauf l'auteur", "sauf cet auteur", str),
+        ("edition", "sauf_edition", "Édition", "Sauf l'édition", "sauf cette édition",
+         edition_label),
+        ("categorie", "sauf_categorie", "Catégorie", "Sauf la catégorie",
+         "sauf cette catégorie", str),
+    )
+    for name, negation, label, negated_label, negate_text, shown in kept:
+        value = getattr(params, name)
+        excluded: tuple[str, ...] = getattr(params, negation)
+        if value:
+            found.append(ActiveFilter(
+                f"{label} : {shown(value)}", search_href(params, **{name: None}),
+                negate_href=search_href(params, **{name: None, negation: (*excluded, value)}),
+                negate_label=negate_text,
+            ))
+        for other in excluded:
+            rest = tuple(v for v in excluded if v != other)
+            found.append(ActiveFilter(f"{negated_label} : {shown(other)}",
+                                      search_href(params, **{negation: rest}), negated=True))
     if params.du:
         found.append(ActiveFilter(f"Depuis le {date_fr(params.du)}", search_href(params, du=None)))
     if params.au:
@@ -127,7 +154,7 @@ def search() -> str:
             "recherche.html", params=params, result=None, authors_datalist=datalist,
             filters=[], timeline=None, pager=None,
         )
-    result = run_search(params)
+    result = run_search(params, associated=True)
     periods, unit = choose_periods(result.facets.years, result.facets.months)
     timeline = build_timeline(
         periods, unit, lambda p: search_href(params, du=p.start, au=p.end)
@@ -146,7 +173,60 @@ def search() -> str:
         timeline=timeline,
         pager=pager,
         search_href=search_href,
+        facets=facet_lists(params, result),
+        shown=shown_range(params, result.total),
+        range_href=search_href(params, du=None, au=None),
+        article_args=params.query_args(),
     )
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    """One value of a facet: its label, its count, the link that filters on it."""
+
+    label: str
+    count: int
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class FacetLists:
+    """The facets of a results page, ready to show."""
+
+    authors: list[FacetLink]
+    editions: list[FacetLink]
+    categories: list[FacetLink]
+    years: list[FacetLink]
+    words: list[FacetLink]
+
+
+def facet_lists(params: SearchParams, result: Any) -> FacetLists:
+    """Return the links of every facet of RESULT (each adds or replaces one filter)."""
+    facets = result.facets
+    author = (params.auteur or "").casefold()
+    authors = [FacetLink(a.name, a.count, search_href(params, auteur=a.name),
+                         a.name.casefold() == author) for a in facets.authors]
+    editions = [FacetLink(edition_label(code), count, search_href(params, edition=code),
+                          code == params.edition) for code, count in facets.editions]
+    category = (params.categorie or "").casefold()
+    categories = [FacetLink(name, count, search_href(params, categorie=name),
+                            name.casefold() == category) for name, count in facets.categories]
+    years = [FacetLink(str(year), count,
+                       search_href(params, du=date(year, 1, 1), au=date(year, 12, 31)),
+                       params.du == date(year, 1, 1) and params.au == date(year, 12, 31))
+             for year, count in facets.years]
+    words = [FacetLink(w.word, w.count, search_href(params, q=f"{params.q} {w.word}".strip()))
+             for w in result.associated]
+    return FacetLists(authors, editions, categories, years, words)
+
+
+def shown_range(params: SearchParams, total: int) -> tuple[int, int] | None:
+    """Return the ranks of the first and last result of this page (None past the end)."""
+    first = (params.page - 1) * params.taille + 1
+    if first > total:
+        return None
+    return first, min(total, params.page * params.taille)
 
 
 @bp.route("/aide")

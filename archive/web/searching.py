@@ -25,17 +25,20 @@ def services() -> Services:
 
 
 def run_search(
-    params: SearchParams, *, page: int | None = None, page_size: int | None = None
+    params: SearchParams, *, page: int | None = None, page_size: int | None = None,
+    associated: bool = False,
 ) -> SearchResult:
-    """Run the search PARAMS describes (optionally another page or page size)."""
+    """Run the search PARAMS describes (optionally another page or page size).
+
+    ASSOCIATED adds the words most over-represented in the matches (the results page's).
+    """
     return services().search().search(
         params.q,
-        author=params.auteur,
-        since=params.du,
-        until=params.au,
+        filters=params.filters,
         sort=params.sort,
         page=page or params.page,
         page_size=page_size or params.taille,
+        associated=associated,
     )
 
 
