@@ -30,7 +30,7 @@ from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
 from indexer.query import make_parser, parse_query
-from indexer.snippets import Highlighter, plain_snippet
+from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
 
 SORTS = ("relevance", "date", "oldest")
 MAX_PAGE_SIZE = 100
@@ -230,6 +230,19 @@ class SearchService:
         page = matches.docs[order]
         return self._hits(searcher, generation, page, matches.scores[order], None,
                           with_snippets=False)
+
+    def highlight(self, query: str, title: str, body: str) -> tuple[str, list[str]]:
+        """Return TITLE and BODY's paragraphs as HTML with every form QUERY matches marked."""
+        searcher, _ = self._generations.acquire()
+        parsed = parse_query(query if isinstance(query, str) else "", self._parser(searcher))
+        terms: list[str] = []
+        if parsed.query is not None:
+            body_terms, title_terms = _positive_terms(parsed.query)
+            terms = body_terms + title_terms
+        analyzer = searcher.schema["body"].analyzer
+        marked_title = marked_paragraphs(analyzer, title, terms)
+        return (marked_title[0] if marked_title else "",
+                marked_paragraphs(analyzer, body, terms))
 
     def info(self) -> IndexInfo:
         """Describe the live index; raises IndexUnavailable when there is none."""

@@ -173,7 +173,8 @@ def compare() -> str:
     slots = queries + [""] * (MAX_SERIES - len(queries))
     return render_template(
         "comparer.html", queries=queries, slots=slots, measure=measure, measures=MEASURES,
-        series=series, chart=chart, chart_months=months, params=SearchParams(q=queries[0] if queries else ""),
+        series=series, chart=chart, chart_months=months,
+        params=SearchParams(q=queries[0] if queries else ""),
         csv_href=url_for("coverage.compare_csv", q=queries, mesure=measure),
         other_measure_href=url_for("coverage.compare", q=queries,
                                    mesure="nombre" if measure == "part" else "part"),

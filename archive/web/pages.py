@@ -251,13 +251,39 @@ def article(article_id: int) -> str:
         related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    came_from, marked_title, marked_body = _from_results(stored)
     return render_template(
         "article.html",
         article=stored,
         versions=versions,
         related=related,
         citation=citation_for(stored, archived_url(article_id)),
+        back_href=came_from,
+        marked_title=marked_title,
+        marked_body=marked_body,
     )
+
+
+def _from_results(stored: Any) -> tuple[str | None, str | None, list[str] | None]:
+    """Return the results page an article was opened from and its text with the searched
+    words marked, when the address carries that search (``/article/7?q=...``)."""
+    if not request.args:
+        return None, None, None
+    try:
+        params = parse_search(request.args)
+    except InvalidInput:
+        return None, None, None
+    if params.is_empty:
+        return None, None, None
+    back = results_href(params.query_args())
+    if not params.q:
+        return back, None, None
+    try:
+        title, body = services().search().highlight(params.q, stored.title or "",
+                                                    stored.body or "")
+    except ArchiveError:
+        return back, None, None
+    return back, title, body
 
 
 def _version_number(name: str, default: int, count: int) -> int:
@@ -374,13 +400,39 @@ def _period_page(start: date, end: date, title: str, endpoint: str, **kwargs: An
     total = archive.count_between(start, end)
     articles = archive.articles_between(start, end, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE)
     pager = make_pager(page, total, LIST_SIZE, lambda n: url_for(endpoint, page=n, **kwargs))
+    all_months = services().per_change("month_counts", lambda: archive.month_counts())
     months = []
     if endpoint == "pages.archive_year":
-        months = [(m, c) for y, m, c in archive.month_counts() if y == start.year]
+        months = [(m, c) for y, m, c in all_months if y == start.year]
+    previous, following = _neighbours(start, endpoint == "pages.archive_year", all_months)
     return render_template(
         "periode.html", title=title, start=start, end=end, total=total, articles=articles,
         pager=pager, months=months, search_params=SearchParams(du=start, au=end),
+        previous=previous, following=following,
     )
+
+
+def _neighbours(start: date, whole_year: bool, months: list[tuple[int, int, int]]
+                ) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """Return (label, link) of the period before and after START's year or month, within the
+    archive's span (None past its first or last month)."""
+    if not months:
+        return None, None
+    first, last = min(months)[:2], max(months)[:2]
+    if whole_year:
+        before = (str(start.year - 1), url_for("pages.archive_year", year=start.year - 1)) \
+            if start.year - 1 >= first[0] else None
+        after = (str(start.year + 1), url_for("pages.archive_year", year=start.year + 1)) \
+            if start.year + 1 <= last[0] else None
+        return before, after
+    y, m = start.year, start.month
+    prev_ym = (y - 1, 12) if m == 1 else (y, m - 1)
+    next_ym = (y + 1, 1) if m == 12 else (y, m + 1)
+    before = (month_fr(*prev_ym), url_for("pages.archive_month", year=prev_ym[0],
+                                          month=prev_ym[1])) if prev_ym >= first else None
+    after = (month_fr(*next_ym), url_for("pages.archive_month", year=next_ym[0],
+                                         month=next_ym[1])) if next_ym <= last else None
+    return before, after
 
 
 def _check_year(year: int) -> None:

@@ -21,6 +21,9 @@ from archive.errors import InvalidInput
 from indexer.search import Filters
 
 MAX_QUERY_CHARS = 500
+# The longest address (path and query string) the application answers; longer ones get a
+# French 414. gunicorn.conf.py lets request lines up to 8,190 bytes through to it.
+MAX_URL_CHARS = 4096
 MAX_AUTHOR_CHARS = 200
 MAX_PAGE = 1000
 MAX_PAGE_SIZE = 100
@@ -31,7 +34,7 @@ MAX_CATEGORY_CHARS = 200
 MAX_EXCLUSIONS = 20
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RecordNumber(IntegerConverter):
@@ -111,7 +114,7 @@ class SearchParams:
 
 
 def _clean(raw: str, limit: int, label: str) -> str:
-    text = " ".join(_CONTROL.sub(" ", raw).split())
+    text = " ".join(CONTROL.sub(" ", raw).split())
     if len(text) > limit:
         raise InvalidInput(f"{label} ({len(text)} caractères ; {limit} au plus).")
     return text

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from flask import url_for
 
 from archive.authors import author_slug
+from archive.editions import edition_name
 from archive.web.citation import citation_for
 from archive.web.params import SearchParams
 
@@ -60,6 +61,9 @@ def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
     return {
         "query": {
             "q": params.q, "auteur": params.auteur, "du": _iso(params.du), "au": _iso(params.au),
+            "edition": params.edition, "categorie": params.categorie,
+            "sauf_auteur": list(params.sauf_auteur), "sauf_edition": list(params.sauf_edition),
+            "sauf_categorie": list(params.sauf_categorie),
             "tri": params.tri, "page": params.page, "taille": params.taille,
         },
         "total": result.total,
@@ -72,9 +76,13 @@ def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
             "authors": [
                 {"key": f.key, "name": f.name, "count": f.count} for f in result.facets.authors
             ],
+            "editions": [{"edition": e, "name": edition_name(e), "count": c}
+                         for e, c in result.facets.editions],
+            "categories": [{"name": n, "count": c} for n, c in result.facets.categories],
             "years": [{"year": y, "count": c} for y, c in result.facets.years],
             "months": [{"year": y, "month": m, "count": c} for y, m, c in result.facets.months],
         },
+        "associated": [word.to_json() for word in result.associated],
         "links": links,
     }
 
