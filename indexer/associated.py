@@ -19,25 +19,13 @@ from typing import Any
 import numpy as np
 
 from indexer.postings import UnexpectedLayout, read_postings
+from indexer.results import AssociatedWord
 
 FIELD = "spell"
 MIN_DOCS = 3          # a word seen in fewer documents than this says nothing about a set
 MAX_SHARE = 0.25      # a word in a quarter of the archive is too common to characterise a set
 MIN_IN_SET = 2        # a word must appear in at least this many matches to be shown
 MIN_LETTERS = 3
-
-
-@dataclass(frozen=True)
-class AssociatedWord:
-    """A word over-represented in the matches: in how many of them, and its G² score."""
-
-    word: str
-    count: int
-    score: float
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the word as a JSON-ready object."""
-        return {"word": self.word, "count": self.count, "score": round(self.score, 2)}
 
 
 @dataclass(frozen=True)

@@ -14,27 +14,42 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, field, replace
+from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.qparser import QueryParserError
+from whoosh.query import QueryError
 from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
-from indexer.associated import AssociatedWord, WordTable, associated_words, load_word_table
+from indexer.associated import WordTable, associated_words, load_word_table
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
 from indexer.query import make_parser, parse_query
+from indexer.results import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    NO_FACETS,
+    SORTS,
+    AssociatedWord,
+    AuthorFacet,
+    Facets,
+    Hit,
+    IndexInfo,
+    SearchRequest,
+    SearchResult,
+    plain_date,
+)
 from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
+from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts
 
-SORTS = ("relevance", "date", "oldest")
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 1000
 # Authors counted in a result's facets: a page shows the first ten and the rest behind
 # « voir plus »; past this many, the author filter of the form reaches the others.
 TOP_AUTHORS = 100
@@ -42,171 +57,80 @@ ASSOCIATED_WORDS = 12
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
+# The errors of the query language itself (a query Whoosh cannot run as written): the reader
+# gets a French message. Anything else is a fault of ours and reaches the caller and the log.
+QUERY_ERRORS = (QueryError, QueryParserError)
+_CANNOT_RUN = "Votre recherche n'a pas pu être exécutée : essayez des mots plus simples."
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One article in a page of results."""
-
-    id: int
-    url: str
-    title: str
-    author: str | None
-    author_key: str | None
-    published: date | None
-    edition: str | None
-    withdrawn: bool
-    snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
-    title_html: str       # title HTML-escaped with <mark> highlights
-    score: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the hit as the JSON object of the CLI and the API."""
-        return {
-            "id": self.id, "url": self.url, "title": self.title, "author": self.author,
-            "author_key": self.author_key,
-            "published": self.published.isoformat() if self.published else None,
-            "edition": self.edition, "withdrawn": self.withdrawn, "snippet": self.snippet,
-            "title_html": self.title_html, "score": self.score,
-        }
-
-
-@dataclass(frozen=True)
-class AuthorFacet:
-    """An author among the matches, with the number of matching articles."""
-
-    key: str
-    name: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Facets:
-    """Counts over ALL the matches (not only the page): authors (most first), editions and
-    categories (most first), years and months (in order)."""
-
-    authors: list[AuthorFacet]
-    years: list[tuple[int, int]]
-    months: list[tuple[int, int, int]]
-    editions: list[tuple[str, int]] = field(default_factory=list)
-    categories: list[tuple[str, int]] = field(default_factory=list)
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the facets as JSON-ready lists."""
-        return {
-            "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
-            "editions": [{"edition": e, "count": c} for e, c in self.editions],
-            "categories": [{"category": n, "count": c} for n, c in self.categories],
-            "years": [{"year": y, "count": c} for y, c in self.years],
-            "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
-        }
-
-
-NO_FACETS = Facets([], [], [])
-
-
-@dataclass(frozen=True)
-class Filters:
-    """What a search is narrowed to, and what it leaves out (any of the filters may be empty).
-
-    Authors are compared by ``archive.authors.author_key``, categories without regard to case,
-    editions by code (``sn``); an unknown author, edition or category to keep matches nothing,
-    one to leave out leaves everything.
-    """
-
-    author: str | None = None
-    since: date | None = None
-    until: date | None = None
-    edition: str | None = None
-    category: str | None = None
-    not_authors: tuple[str, ...] = ()
-    not_editions: tuple[str, ...] = ()
-    not_categories: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One page of results with its totals, facets and notes."""
-
-    query: str
-    total: int
-    page: int
-    page_size: int
-    sort: str
-    hits: list[Hit]
-    facets: Facets
-    suggestion: str | None
-    took_ms: float
-    message: str | None   # a French, user-facing note when the query could not be used as typed
-    associated: list[AssociatedWord] = field(default_factory=list)
-    # The forms of the words the query matched (stems as indexed), to mark them in an article.
-    terms: tuple[str, ...] = ()
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the result as the JSON object printed by ``search --json``."""
-        return {
-            "query": self.query, "total": self.total, "page": self.page,
-            "page_size": self.page_size, "sort": self.sort,
-            "results": [hit.to_json() for hit in self.hits],
-            "facets": self.facets.to_json(),
-            "associated": [word.to_json() for word in self.associated],
-            "suggestion": self.suggestion,
-            "message": self.message, "took_ms": round(self.took_ms, 2),
-        }
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What the live index is: its build, generation, size and how far it follows the archive."""
-
-    build: str
-    generation: int
-    doc_count: int
-    change_seq: int | None
+_NO_TEXT = ArticleText("", 0)
 
 
 class SearchService:
     """Searches the live index; safe to share between the threads of one process."""
 
-    def __init__(self, index_dir: Path, database_path: Path, *,
+    def __init__(self, index_dir: Path, texts: ArticleTexts, *,
                  check_seconds: float = 2.0, cache_size: int = 256) -> None:
         self.index_dir = Path(index_dir)
-        self.database_path = Path(database_path)
+        self._texts = texts
+        self._owned: ArchiveTexts | None = None
         self._generations = Generations(self.index_dir, check_seconds, cache_size)
         self._local = threading.local()
-        self._archives: list[Any] = []
-        self._lock = threading.Lock()
+
+    @classmethod
+    def over_archive(cls, index_dir: Path, database_path: Path, *, check_seconds: float = 2.0,
+                     cache_size: int = 256) -> SearchService:
+        """Return a service reading texts from the archive at DATABASE_PATH (closed with it)."""
+        texts = ArchiveTexts(database_path)
+        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size)
+        service._owned = texts
+        return service
 
     # ------------------------------------------------------------------ public API
     def search(self, query: str, *, author: str | None = None, since: date | None = None,
                until: date | None = None, edition: str | None = None,
                sort: str = "relevance", page: int = 1, page_size: int = 10,
-               filters: Filters | None = None, associated: bool = False) -> SearchResult:
+               category: str | None = None, not_authors: Sequence[str] = (),
+               not_editions: Sequence[str] = (), not_categories: Sequence[str] = (),
+               associated: bool = False) -> SearchResult:
         """Return one page of the articles matching QUERY and the filters.
 
-        FILTERS, when given, replaces AUTHOR, SINCE, UNTIL and EDITION; ASSOCIATED adds the
-        words most over-represented in the matches (``SearchResult.associated``).
+        Authors are compared by ``archive.authors.author_key``, editions by code, categories
+        without regard to case; an unknown value to keep matches nothing, one to leave out
+        (``not_*``) leaves everything. ASSOCIATED adds the words most over-represented in the
+        matches (``SearchResult.associated``).
         """
         started = time.perf_counter()
-        if filters is None:
-            filters = Filters(author=author, since=since, until=until, edition=edition)
-        _check_arguments(sort, page, page_size, filters.since, filters.until)
+        _check_arguments(sort, page, page_size, since, until)
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
-        key = (text, filters, sort, page, page_size, associated)
-        cached: SearchResult | None = generation.cache.get(key)
+        request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
+                                category=category, not_authors=tuple(not_authors),
+                                not_editions=tuple(not_editions),
+                                not_categories=tuple(not_categories), associated=associated)
+        cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
-        result = self._search(searcher, generation, text, filters, sort=sort, page=page,
-                              page_size=page_size, associated=associated)
-        generation.cache.put(key, result)
+        result = replace(self._search(searcher, generation, request), request=request)
+        generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
 
-    def month_totals(self, query: str, filters: Filters | None = None
-                     ) -> list[tuple[int, int, int]]:
-        """Return (year, month, matches) for every month with a match of QUERY and FILTERS."""
-        result = self.search(query, filters=filters or Filters(), page_size=1)
-        return list(result.facets.months)
+    def month_totals(self, query: str) -> list[tuple[int, int, int]]:
+        """Return (year, month, matches) for every month with an article matching QUERY."""
+        return list(self.search(query, page_size=1).facets.months)
+
+    def highlight(self, query: str, title: str, body: str) -> tuple[str, list[str]]:
+        """Return TITLE and BODY's paragraphs as HTML with every form QUERY matches marked."""
+        searcher, _ = self._generations.acquire()
+        parsed = parse_query(query if isinstance(query, str) else "", self._parser(searcher))
+        terms: list[str] = []
+        if parsed.query is not None:
+            body_terms, title_terms = _positive_terms(parsed.query)
+            terms = body_terms + title_terms
+        analyzer = searcher.schema["body"].analyzer
+        marked_title = marked_paragraphs(analyzer, title, terms)
+        return (marked_title[0] if marked_title else "",
+                marked_paragraphs(analyzer, body, terms))
 
     def more_like(self, article_id: int, limit: int = 5) -> list[Hit]:
         """Return up to LIMIT articles most like ARTICLE_ID (never the article itself)."""
@@ -231,19 +155,6 @@ class SearchService:
         return self._hits(searcher, generation, page, matches.scores[order], None,
                           with_snippets=False)
 
-    def highlight(self, query: str, title: str, body: str) -> tuple[str, list[str]]:
-        """Return TITLE and BODY's paragraphs as HTML with every form QUERY matches marked."""
-        searcher, _ = self._generations.acquire()
-        parsed = parse_query(query if isinstance(query, str) else "", self._parser(searcher))
-        terms: list[str] = []
-        if parsed.query is not None:
-            body_terms, title_terms = _positive_terms(parsed.query)
-            terms = body_terms + title_terms
-        analyzer = searcher.schema["body"].analyzer
-        marked_title = marked_paragraphs(analyzer, title, terms)
-        return (marked_title[0] if marked_title else "",
-                marked_paragraphs(analyzer, body, terms))
-
     def info(self) -> IndexInfo:
         """Describe the live index; raises IndexUnavailable when there is none."""
         _, generation = self._generations.acquire()
@@ -251,12 +162,10 @@ class SearchService:
                          doc_count=generation.doc_count, change_seq=generation.change_seq)
 
     def close(self) -> None:
-        """Close every searcher and archive connection this service opened."""
+        """Close every searcher this service opened (and the archive reader it owns)."""
         self._generations.close()
-        with self._lock:
-            archives, self._archives = self._archives, []
-        for archive in archives:
-            archive.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> SearchService:
         return self
@@ -265,8 +174,9 @@ class SearchService:
         self.close()
 
     # ------------------------------------------------------------------ the search
-    def _search(self, searcher: Searcher, generation: Generation, text: str, filters: Filters,
-                *, sort: str, page: int, page_size: int, associated: bool) -> SearchResult:
+    def _search(self, searcher: Searcher, generation: Generation,
+                request: SearchRequest) -> SearchResult:
+        text, sort, page, page_size = request.text, request.sort, request.page, request.page_size
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
@@ -279,16 +189,15 @@ class SearchService:
         else:
             try:
                 matches = self._match(parsed.query, searcher, generation)
-            except Exception:  # noqa: BLE001 - a query Whoosh cannot run is a message, not a 500
+            except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
-                                    0.0, "Votre recherche n'a pas pu être exécutée : "
-                                    "essayez des mots plus simples.")
-        matches = _filtered(matches, columns, filters)
+                                    0.0, _CANNOT_RUN)
+        matches = _filtered(matches, columns, request)
         total = len(matches)
         facets = self._facets(searcher, generation, matches.docs)
         words: list[AssociatedWord] = []
-        body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
-        if associated and total:
+        if request.associated and total:
+            body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
             words = self._associated(searcher, generation, matches.docs, body_terms)
         days = columns.day[matches.docs]
         order = _top(matches.scores, days, matches.docs, sort, page * page_size)
@@ -300,20 +209,19 @@ class SearchService:
         if total < SUGGEST_BELOW and parsed.query is not None:
             suggestion = _suggestion(parsed.text, searcher)
         return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
-                            suggestion, 0.0, parsed.message, words, tuple(body_terms))
+                            suggestion, 0.0, parsed.message, associated=words)
 
     def _associated(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
                     query_terms: list[str]) -> list[AssociatedWord]:
         table = self._word_table(searcher, generation)
         analyzer = searcher.schema["body"].analyzer
-        leave_out = frozenset(query_terms)
 
         def analysed(word: str) -> str:
             tokens = [t.text for t in analyzer(word)]
             return tokens[0] if len(tokens) == 1 else word
 
-        return associated_words(table, docs, limit=ASSOCIATED_WORDS, leave_out=leave_out,
-                                same_word=analysed)
+        return associated_words(table, docs, limit=ASSOCIATED_WORDS,
+                                leave_out=frozenset(query_terms), same_word=analysed)
 
     def _word_table(self, searcher: Searcher, generation: Generation) -> WordTable:
         table: WordTable | None = generation.word_table
@@ -399,10 +307,10 @@ class SearchService:
         stored = {d: searcher.stored_fields(d) for d in docnums}
         ids = {d: _int(stored[d].get("id")) for d in docnums}
         texts = self._texts([i for i in ids.values() if i is not None])
-        bodies = {d: texts.get(ids[d] or 0, ("", 0))[0] for d in docnums}
+        bodies = {d: texts.get(ids[d] or 0, _NO_TEXT).body for d in docnums}
         indexed_seq = generation.change_seq
         changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
-                   or texts[ids[d] or 0][1] > indexed_seq}
+                   or texts[ids[d] or 0].change_seq > indexed_seq}
         highlighter = Highlighter(searcher.schema["body"].analyzer)
         body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
         if with_snippets and body_terms:
@@ -431,26 +339,8 @@ class SearchService:
         return hits
 
     def _bodies(self, article_ids: list[int]) -> dict[int, str]:
-        """Return the body text of each article from SQLite ({} when the archive is unreadable)."""
-        return {i: body for i, (body, _) in self._texts(article_ids).items()}
-
-    def _texts(self, article_ids: list[int]) -> dict[int, tuple[str, int]]:
-        """Return each article's body and change_seq ({} when the archive is unreadable)."""
-        if not article_ids:
-            return {}
-        archive = getattr(self._local, "archive", None)
-        if archive is None:
-            try:
-                from archive.store import Archive
-
-                archive = Archive.open(self.database_path, readonly=True)
-            except Exception:  # noqa: BLE001 - snippets degrade to none, search still answers
-                return {}
-            self._local.archive = archive
-            with self._lock:
-                self._archives.append(archive)
-        articles = archive.articles(article_ids)
-        return {i: (a.body or "", a.change_seq) for i, a in articles.items()}
+        """Return the body text of each article from the injected reader."""
+        return {i: text.body for i, text in self._texts(article_ids).items()}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -465,23 +355,19 @@ def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
     for name, value in (("since", since), ("until", until)):
         if value is not None and not isinstance(value, date):
             raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), not {value!r}")
-    if since is not None and until is not None and _plain_date(since) > _plain_date(until):
+    if since is not None and until is not None and plain_date(since) > plain_date(until):
         raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
 
 
-def _plain_date(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
-
-
-def _filtered(matches: Matches, columns: Columns, filters: Filters) -> Matches:
+def _filtered(matches: Matches, columns: Columns, request: SearchRequest) -> Matches:
     """Apply the author, date, edition and category filters with the column arrays."""
     if not len(matches):
         return matches
-    since, until = filters.since, filters.until
+    since, until = request.since, request.until
     keep = np.ones(len(matches), dtype=bool)
     for column, codes, wanted, unwanted, key in (
-        (columns.author, columns.authors, filters.author, filters.not_authors, make_author_key),
-        (columns.edition, columns.editions, filters.edition, filters.not_editions, _edition_key),
+        (columns.author, columns.authors, request.author, request.not_authors, make_author_key),
+        (columns.edition, columns.editions, request.edition, request.not_editions, _edition_key),
     ):
         if wanted is not None and wanted.strip():
             code = codes.index.get(key(wanted))
@@ -492,12 +378,12 @@ def _filtered(matches: Matches, columns: Columns, filters: Filters) -> Matches:
             code = codes.index.get(key(name))
             if code is not None:
                 keep &= column[matches.docs] != code
-    if filters.category is not None and filters.category.strip():
-        code = columns.categories.index.get(_category_key(filters.category))
+    if request.category is not None and request.category.strip():
+        code = columns.categories.index.get(_category_key(request.category))
         if code is None:
             return EMPTY
         keep &= columns.in_category[code, matches.docs]
-    for name in filters.not_categories:
+    for name in request.not_categories:
         code = columns.categories.index.get(_category_key(name))
         if code is not None:
             keep &= ~columns.in_category[code, matches.docs]
@@ -505,9 +391,9 @@ def _filtered(matches: Matches, columns: Columns, filters: Filters) -> Matches:
         days = columns.day[matches.docs]
         keep &= days != NO_DAY
         if since is not None:
-            keep &= days >= day_number(_plain_date(since))
+            keep &= days >= day_number(plain_date(since))
         if until is not None:
-            keep &= days <= day_number(_plain_date(until))
+            keep &= days <= day_number(plain_date(until))
     return matches if keep.all() else matches.where(keep)
 
 

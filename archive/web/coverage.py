@@ -17,9 +17,9 @@ from flask import Blueprint, Response, render_template, request, url_for
 
 from archive.errors import InvalidInput
 from archive.web.formatting import SHORT_MONTHS, month_fr, number_fr
-from archive.web.params import MAX_QUERY_CHARS, SearchParams
+from archive.web.params import SearchParams
 from archive.web.searching import services
-from indexer.search import Filters
+from indexer.results import MAX_QUERY_CHARS
 
 bp = Blueprint("coverage", __name__)
 
@@ -91,7 +91,7 @@ def month_series(queries: list[str], measure: str
     totals = {(y, m): c for y, m, c in archive_months}
     found = []
     for query in queries:
-        months = svc.search().month_totals(query, Filters())
+        months = svc.search().month_totals(query)
         found.append((query, {(y, m): c for y, m, c in months}))
     keys = set(totals)
     for _, counts in found:

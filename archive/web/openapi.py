@@ -1,34 +1,76 @@
-"""The OpenAPI 3.1 document of the JSON API, the Atom feed and the exports (built from the same
-limits as ``archive.web.params``, so the document and the validation cannot drift)."""
+"""The OpenAPI 3.1 document of the JSON API, the Atom feed and the exports.
+
+Built from the same limits as the validation (``indexer.results``, ``archive.web.params``), so
+the two cannot drift; a test holds its result schemas to the API's answers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from archive import __version__
-from archive.web import params
+from archive.web.params import (
+    MAX_AUTHOR_CHARS,
+    MAX_CATEGORY_CHARS,
+    MAX_EDITION_CHARS,
+    MAX_EXCLUSIONS,
+)
+from indexer import results as limits
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 
 
 def search_parameters() -> list[dict[str, Any]]:
     """Return the query parameters shared by every search endpoint."""
     return [
         {"name": "q", "in": "query", "description": "Texte cherché (syntaxe : voir /aide).",
-         "schema": {"type": "string", "maxLength": params.MAX_QUERY_CHARS}},
+         "schema": {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}},
         {"name": "auteur", "in": "query", "description": "Nom d'auteur, toute graphie.",
-         "schema": {"type": "string", "maxLength": params.MAX_AUTHOR_CHARS}},
+         "schema": {"type": "string", "maxLength": MAX_AUTHOR_CHARS}},
+        {"name": "edition", "in": "query", "description": "Édition (code du pays : sn, ci, cm…).",
+         "schema": {"type": "string", "maxLength": MAX_EDITION_CHARS}},
+        {"name": "categorie", "in": "query", "description": "Catégorie (rubrique), toute casse.",
+         "schema": {"type": "string", "maxLength": MAX_CATEGORY_CHARS}},
+        *({"name": f"sauf_{name}", "in": "query", "explode": True,
+           "description": f"{label} à exclure (répétable).",
+           "schema": {"type": "array", "maxItems": MAX_EXCLUSIONS,
+                      "items": {"type": "string", "maxLength": limit}}}
+          for name, label, limit in (("auteur", "Auteur", MAX_AUTHOR_CHARS),
+                                     ("edition", "Édition", MAX_EDITION_CHARS),
+                                     ("categorie", "Catégorie", MAX_CATEGORY_CHARS))),
         {"name": "du", "in": "query", "description": "Date de publication minimale, incluse.",
          "schema": {"type": "string", "format": "date"}},
         {"name": "au", "in": "query", "description": "Date de publication maximale, incluse.",
          "schema": {"type": "string", "format": "date"}},
         {"name": "tri", "in": "query", "description": "Ordre des résultats.",
-         "schema": {"type": "string", "enum": list(params.SORTS), "default": "pertinence"}},
+         "schema": {"type": "string", "enum": list(limits.SORT_NAMES), "default": "pertinence"}},
         {"name": "page", "in": "query",
-         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE, "default": 1}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE, "default": 1}},
+        {"name": "mots", "in": "query",
+         "description": "1 : ajouter les mots associés (les plus surreprésentés dans les "
+                        "résultats) ; la page de résultats les montre toujours.",
+         "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}},
         {"name": "taille", "in": "query", "description": "Résultats par page.",
-         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE_SIZE,
-                    "default": params.DEFAULT_PAGE_SIZE}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE,
+                    "default": limits.DEFAULT_PAGE_SIZE}},
+    ]
+
+
+def _without(*names: str) -> list[dict[str, Any]]:
+    return [p for p in search_parameters() if p["name"] not in names]
+
+
+def _compare_parameters() -> list[dict[str, Any]]:
+    return [
+        {"name": "q", "in": "query", "explode": True,
+         "description": "Une recherche à comparer (jusqu'à trois).",
+         "schema": {"type": "array", "maxItems": 3,
+                    "items": {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}}},
+        {"name": "mesure", "in": "query",
+         "description": "nombre d'articles, ou part des articles publiés ce mois-là.",
+         "schema": {"type": "string", "enum": ["nombre", "part"], "default": "nombre"}},
     ]
 
 
@@ -84,22 +126,36 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/recherche.atom": {"get": {
                 "operationId": "feed",
                 "summary": "Flux Atom des articles les plus récents d'une recherche.",
-                "parameters": search_parameters()[:4],
+                "parameters": _without("tri", "page", "mots", "taille"),
                 "responses": _responses({"description": "Flux", "content": {
                     "application/atom+xml": {"schema": {"type": "string"}}}}),
             }},
             "/recherche.csv": {"get": {
                 "operationId": "export_csv",
                 "summary": "Tous les résultats d'une recherche en CSV (une ligne par article).",
-                "parameters": search_parameters()[:5],
+                "parameters": _without("page", "mots", "taille"),
                 "responses": _responses({"description": "CSV", "content": {
                     "text/csv": {"schema": {"type": "string"}}}}),
             }},
             "/recherche.json": {"get": {
                 "operationId": "export_json",
                 "summary": "Tous les résultats d'une recherche en JSON (citations).",
-                "parameters": search_parameters()[:5],
+                "parameters": _without("page", "mots", "taille"),
                 "responses": _responses(json_ok),
+            }},
+            "/comparer": {"get": {
+                "operationId": "compare",
+                "summary": "Jusqu'à trois recherches comparées mois par mois (page HTML, SVG).",
+                "parameters": _compare_parameters(),
+                "responses": _responses({"description": "Page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}),
+            }},
+            "/comparer.csv": {"get": {
+                "operationId": "compare_csv",
+                "summary": "Les séries de la comparaison : nombre et part des articles du mois.",
+                "parameters": _compare_parameters()[:1],
+                "responses": _responses({"description": "CSV", "content": {
+                    "text/csv": {"schema": {"type": "string"}}}}),
             }},
             "/healthz": {"get": {
                 "operationId": "health",
@@ -116,17 +172,53 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "id": {"type": "integer"}, "title": {"type": "string"},
                 "title_html": {"type": "string", "description": "HTML échappé, <mark> seulement"},
                 "author": {"type": ["string", "null"]},
+                "author_key": {"type": ["string", "null"]},
+                "author_url": {"type": ["string", "null"]},
                 "published": {"type": ["string", "null"], "format": "date"},
                 "edition": {"type": ["string", "null"]}, "withdrawn": {"type": "boolean"},
                 "original_url": {"type": "string"}, "archived_url": {"type": "string"},
+                "api_url": {"type": "string"},
                 "snippet": {"type": "string", "description": "HTML échappé, <mark> seulement"},
                 "score": {"type": ["number", "null"]}}},
-            "SearchResult": {"type": "object", "properties": {
-                "query": {"type": "object"}, "total": {"type": "integer"},
+            "Query": {"type": "object", "description": "La recherche telle que demandée.",
+                      "properties": {
+                          "q": {"type": "string"}, "auteur": _NULLABLE_STRING,
+                          "du": _NULLABLE_DATE, "au": _NULLABLE_DATE,
+                          "edition": _NULLABLE_STRING, "categorie": _NULLABLE_STRING,
+                          **{f"sauf_{name}": {"type": "array", "items": {"type": "string"}}
+                             for name in ("auteur", "edition", "categorie")},
+                          "tri": {"type": "string", "enum": list(limits.SORT_NAMES)},
+                          "page": {"type": "integer"}, "taille": {"type": "integer"}}},
+            "Facets": {"type": "object", "properties": {
+                "authors": {"type": "array", "items": {"type": "object", "properties": {
+                    "key": {"type": "string"}, "name": {"type": "string"},
+                    "count": {"type": "integer"}}}},
+                "editions": {"type": "array", "items": {"type": "object", "properties": {
+                    "edition": {"type": "string"}, "name": {"type": "string"},
+                    "count": {"type": "integer"}}}},
+                "categories": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "count": {"type": "integer"}}}},
+                "years": {"type": "array", "items": {"type": "object", "properties": {
+                    "year": {"type": "integer"}, "count": {"type": "integer"}}}},
+                "months": {"type": "array", "items": {"type": "object", "properties": {
+                    "year": {"type": "integer"}, "month": {"type": "integer"},
+                    "count": {"type": "integer"}}}}}},
+            "SearchResult": {"type": "object", "description": (
+                "La forme JSON d'une page de résultats, la même que `search --json` ; l'API y "
+                "ajoute les adresses des résultats et `links`."), "properties": {
+                "query": {"$ref": "#/components/schemas/Query"}, "total": {"type": "integer"},
                 "pages": {"type": "integer"}, "took_ms": {"type": "number"},
-                "suggestion": {"type": ["string", "null"]},
-                "message": {"type": ["string", "null"]},
+                "suggestion": _NULLABLE_STRING, "message": _NULLABLE_STRING,
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"type": "object"}, "links": {"type": "object"}}},
+                "facets": {"$ref": "#/components/schemas/Facets"},
+                "associated": {"type": "array", "description": (
+                    "Mots associés : les plus surreprésentés dans les résultats par rapport à "
+                    "toute l'archive (log-vraisemblance G²)."), "items": {
+                    "type": "object", "properties": {
+                        "word": {"type": "string"}, "count": {"type": "integer"},
+                        "score": {"type": "number"}}}},
+                "links": {"type": "object", "properties": {
+                    name: _NULLABLE_STRING for name in ("self", "html", "atom", "next", "prev")
+                }}}},
         }},
     }

@@ -18,20 +18,21 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.routing.map import Map
 
 from archive.errors import InvalidInput
-from indexer.search import Filters
+from indexer.results import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_CHARS,
+    SORT_NAMES,
+)
 
-MAX_QUERY_CHARS = 500
-# The longest address (path and query string) the application answers; longer ones get a
-# French 414. gunicorn.conf.py lets request lines up to 8,190 bytes through to it.
-MAX_URL_CHARS = 4096
 MAX_AUTHOR_CHARS = 200
-MAX_PAGE = 1000
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
-SORTS = {"pertinence": "relevance", "date": "date", "anciens": "oldest"}
 MAX_EDITION_CHARS = 20
 MAX_CATEGORY_CHARS = 200
 MAX_EXCLUSIONS = 20
+# The longest address (path and query string) the application answers; longer ones get a
+# French 414. gunicorn.conf.py lets request lines up to 8,190 bytes through to it.
+MAX_URL_CHARS = 4096
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -60,11 +61,12 @@ class SearchParams:
     sauf_auteur: tuple[str, ...] = ()
     sauf_edition: tuple[str, ...] = ()
     sauf_categorie: tuple[str, ...] = ()
+    mots: bool = False   # the API also lists the associated words (the results page always does)
 
     @property
     def sort(self) -> str:
         """Return the search service's name for the sort order."""
-        return SORTS[self.tri]
+        return SORT_NAMES[self.tri]
 
     @property
     def is_empty(self) -> bool:
@@ -73,12 +75,12 @@ class SearchParams:
                     or self.categorie or self.sauf_auteur or self.sauf_edition
                     or self.sauf_categorie)
 
-    @property
-    def filters(self) -> Filters:
-        """Return the search service's filters of this search."""
-        return Filters(author=self.auteur, since=self.du, until=self.au, edition=self.edition,
-                       category=self.categorie, not_authors=self.sauf_auteur,
-                       not_editions=self.sauf_edition, not_categories=self.sauf_categorie)
+    def filters(self) -> dict[str, Any]:
+        """Return the search service's filter arguments of this search."""
+        return {"author": self.auteur, "since": self.du, "until": self.au,
+                "edition": self.edition, "category": self.categorie,
+                "not_authors": self.sauf_auteur, "not_editions": self.sauf_edition,
+                "not_categories": self.sauf_categorie}
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """Return the URL parameters of this search (defaults left out), with CHANGES applied.
@@ -104,6 +106,8 @@ class SearchParams:
             values: tuple[str, ...] = getattr(params, name)
             if values:
                 args[name] = list(values)
+        if params.mots:
+            args["mots"] = "1"
         if params.tri != "pertinence":
             args["tri"] = params.tri
         if params.page != 1:
@@ -195,13 +199,18 @@ def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SI
             f"({au.isoformat()})."
         )
     tri = (args.get("tri") or "pertinence").strip()
-    if tri not in SORTS:
+    if tri not in SORT_NAMES:
         raise InvalidInput(
             f"Le tri « {tri[:40]} » est inconnu : choisissez « pertinence », « date » "
             "(récents d'abord) ou « anciens »."
         )
     page = parse_page(args)
     taille = _bounded_int(args.get("taille"), "taille", default_size, MAX_PAGE_SIZE)
+    mots = (args.get("mots") or "0").strip()
+    if mots not in ("0", "1"):
+        raise InvalidInput(f"Le paramètre « mots » vaut 1 (avec les mots associés) ou 0, "
+                           f"pas « {mots[:40]} ».")
     return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille,
-                        edition=edition, categorie=categorie, sauf_auteur=sauf_auteur,
+                        mots=mots == "1", edition=edition, categorie=categorie,
+                        sauf_auteur=sauf_auteur,
                         sauf_edition=sauf_edition, sauf_categorie=sauf_categorie)
