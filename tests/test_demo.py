@@ -53,7 +53,7 @@ def test_demo_crawls_indexes_and_reports_what_it_archived(run_cli, data_dir: Pat
                              "--replica-port", str(replica_port), timeout=180)
     assert code == 0, err
     assert f"http://127.0.0.1:{replica_port}" in out
-    assert "archived 18 articles from 3 sites: 18 new" in out
+    assert "18 articles archivés de 3 sites : 18 nouveaux" in out
     assert "18 documents" in out
     code, out, err = run_cli("search", "--json", _a_title_word(18), timeout=60)
     assert code == 0, err

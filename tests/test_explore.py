@@ -8,6 +8,7 @@ on a real archive and a real index on disk.
 from __future__ import annotations
 
 import csv
+import json
 import io
 import math
 import re
@@ -406,3 +407,58 @@ def test_comparison_chart_keeps_to_its_canvas(client: FlaskClient) -> None:
     width, height = (int(v) for v in re.search(r'viewBox="0 0 (\d+) (\d+)"',  # type: ignore[union-attr]
                                                  text.split('class="chart"', 1)[1]).groups())
     assert 0 <= min(xs) and max(xs) <= width and 0 <= min(ys) and max(ys) <= height
+
+
+# ------------------------------------------------------------------ the command line
+def test_cli_agrees_in_number(run_cli, built: BuiltArchive) -> None:  # type: ignore[no-untyped-def]
+    data = ("--data-dir", str(built.data_dir))
+    code, out, _ = run_cli(*data, "search", "zyxwvutsr")
+    assert code == 0 and out.startswith("0 résultat pour « zyxwvutsr »")
+    code, out, _ = run_cli(*data, "search", "Sandaga")
+    assert code == 0 and out.startswith("1 résultat pour « Sandaga »")
+    code, out, _ = run_cli(*data, "search", WORD)
+    assert code == 0 and re.match(r"\d+ résultats pour", out)
+
+
+def test_cli_prints_each_hit_on_three_lines_whatever_the_snippet_holds(
+    run_cli, built: BuiltArchive,  # type: ignore[no-untyped-def]
+) -> None:
+    code, out, _ = run_cli("--data-dir", str(built.data_dir), "search", WORD, "--limit", "5")
+    assert code == 0
+    blocks = out.split("\n\n")[1:]
+    assert len(blocks) == 5
+    for block in blocks:
+        lines = block.strip("\n").split("\n")
+        assert len(lines) == 3, lines
+        assert re.match(r"\s+\d+\. ", lines[0]) and "[" in lines[0] + lines[2]
+
+
+def test_cli_says_why_a_filter_found_nothing(run_cli, built: BuiltArchive) -> None:  # type: ignore[no-untyped-def]
+    data = ("--data-dir", str(built.data_dir))
+    code, out, _ = run_cli(*data, "search", WORD, "--edition", "zz")
+    assert code == 0 and "Aucune édition « zz » dans l'archive" in out and "sn (Sénégal)" in out
+    code, out, _ = run_cli(*data, "search", WORD, "--author", "Personne Inconnue")
+    assert code == 0 and "Aucun article de l'auteur « Personne Inconnue »" in out
+    code, out, _ = run_cli(*data, "search", WORD, "--page", "50")
+    assert code == 0 and "La page 50 est au-delà des résultats" in out
+    code, out, _ = run_cli(*data, "search", WORD, "--categorie", "Astrologie")
+    assert code == 0 and "Aucune catégorie « Astrologie »" in out
+
+
+def test_cli_french_aliases_give_the_same_results(run_cli, built: BuiltArchive,  # type: ignore[no-untyped-def]
+                                                  service: SearchService) -> None:
+    data = ("--data-dir", str(built.data_dir))
+    author = service.search(WORD).facets.authors[0].name
+    _, english, _ = run_cli(*data, "search", WORD, "--author", author, "--sort", "oldest",
+                            "--json")
+    _, french, _ = run_cli(*data, "search", WORD, "--auteur", author, "--tri", "anciens",
+                           "--json")
+    assert [h["id"] for h in json.loads(english)["hits"]] == \
+        [h["id"] for h in json.loads(french)["hits"]]
+    assert json.loads(french)["query"]["tri"] == "anciens"
+
+
+def test_cli_errors_are_french(run_cli, built: BuiltArchive) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run_cli("--data-dir", str(built.data_dir), "search", WORD,
+                           "--since", "15/03/2024")
+    assert code == 2 and err.startswith("erreur : --since « 15/03/2024 » n'est pas une date")
