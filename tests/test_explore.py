@@ -8,8 +8,8 @@ on a real archive and a real index on disk.
 from __future__ import annotations
 
 import csv
-import json
 import io
+import json
 import math
 import re
 from collections import Counter
