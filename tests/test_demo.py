@@ -80,7 +80,7 @@ def test_the_demo_shows_readable_stories_with_versions_withdrawals_and_a_return(
     code, out, err = run_cli("demo", "--no-serve", "--articles", "20",
                              "--replica-port", str(_free_port(3)), timeout=180)
     assert code == 0, err
-    assert "0 new, 0 changed" in out, "a second demo on the same data changes nothing"
+    assert "0 nouveau, 0 modifié" in out, "a second demo on the same data changes nothing"
 
 
 @pytest.mark.slow
