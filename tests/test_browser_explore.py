@@ -271,3 +271,15 @@ def test_error_page_keeps_the_query_in_the_form(browser: object,
         shot(p, "explorer-erreur-400")
     finally:
         context.close()
+
+
+def test_api_reference_reads_as_a_page(page: object, site: tuple[str, BuiltArchive]) -> None:
+    base, _ = site
+    p = page
+    p.goto(base + "/")  # type: ignore[attr-defined]
+    p.click("footer >> text=API JSON")  # type: ignore[attr-defined]
+    p.wait_for_url(re.compile(r"/aide/api$"))  # type: ignore[attr-defined]
+    assert p.locator("section h2 code").count() >= 8  # type: ignore[attr-defined]
+    p.click("text=GET /api/search")  # type: ignore[attr-defined]
+    assert p.locator("#search table td code").first.inner_text() == "q"  # type: ignore[attr-defined]
+    shot(p, "explorer-api-reference")

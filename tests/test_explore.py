@@ -462,3 +462,17 @@ def test_cli_errors_are_french(run_cli, built: BuiltArchive) -> None:  # type: i
     code, _, err = run_cli("--data-dir", str(built.data_dir), "search", WORD,
                            "--since", "15/03/2024")
     assert code == 2 and err.startswith("erreur : --since « 15/03/2024 » n'est pas une date")
+
+
+def test_api_reference_page_lists_every_path_and_parameter_of_the_openapi_document(
+    client: FlaskClient,
+) -> None:
+    document = client.get("/api/openapi.json").get_json()
+    text = page(client, "/aide/api")
+    for path, methods in document["paths"].items():
+        assert f"GET {path}</code>" in text
+        for parameter in methods["get"].get("parameters", []):
+            section = text.split(f'id="{methods["get"]["operationId"]}"', 1)[1]
+            section = section.split("</section>", 1)[0]
+            assert f"<code>{parameter['name']}</code>" in section
+    assert "répétable" in text and "AAAA-MM-JJ" in text

@@ -15,6 +15,7 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
+from archive.web.openapi import openapi_document
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
 from archive.web.searching import run_search, services, version_url
@@ -235,6 +236,44 @@ def shown_range(params: SearchParams, total: int) -> tuple[int, int] | None:
 def help_page() -> str:
     """Explain the query syntax and the filters."""
     return render_template("aide.html")
+
+
+@bp.route("/aide/api")
+def api_reference() -> str:
+    """Show the JSON API's reference, generated from its OpenAPI document."""
+    document = openapi_document(request.host_url.rstrip("/"))
+    operations = [
+        {"path": path, "method": method.upper(), **operation,
+         "rows": [_parameter_row(p) for p in operation.get("parameters", [])]}
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return render_template("api.html", document=document, operations=operations)
+
+
+def _parameter_row(parameter: dict[str, Any]) -> dict[str, str]:
+    """Return one parameter of the OpenAPI document as a row of the reference: name, where,
+    what it takes and what it means."""
+    schema = parameter.get("schema", {})
+    kind = schema.get("type", "")
+    if kind == "array":
+        items = schema.get("items", {})
+        kind = f"liste de {items.get('type', 'valeurs')} (répétable)"
+    details = []
+    if "enum" in schema:
+        details.append("valeurs : " + ", ".join(f"« {v} »" for v in schema["enum"]))
+    if "maxLength" in schema:
+        details.append(f"{schema['maxLength']} caractères au plus")
+    if "minimum" in schema and "maximum" in schema:
+        details.append(f"de {schema['minimum']} à {schema['maximum']}")
+    if schema.get("format") == "date":
+        details.append("AAAA-MM-JJ")
+    if "default" in schema:
+        details.append(f"par défaut « {schema['default']} »")
+    return {"name": parameter["name"], "where": "chemin" if parameter["in"] == "path" else
+            "adresse", "type": kind, "details": " ; ".join(details),
+            "description": parameter.get("description", ""),
+            "required": "oui" if parameter.get("required") else "non"}
 
 
 def _article_or_404(article_id: int) -> Any:
