@@ -18,7 +18,7 @@ from archive.web.formatting import date_fr, month_fr
 from archive.web.openapi import openapi_document
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
-from archive.web.searching import run_search, services, version_url
+from archive.web.searching import edit_counts, run_search, services, version_url
 from archive.web.timeline import Period, build_timeline, choose_periods
 from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
@@ -180,6 +180,7 @@ def search() -> str:
         shown=shown_range(params, result.total),
         range_href=search_href(params, du=None, au=None),
         article_args=params.query_args(),
+        edit_counts=edit_counts(result.hits),
     )
 
 
