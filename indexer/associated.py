@@ -53,12 +53,21 @@ def load_word_table(searcher: Any, doc_count_all: int, doc_count: int) -> WordTa
     if FIELD not in searcher.schema:
         return _table(words, docs_parts, code_parts, doc_count_all, doc_count)
     ceiling = max(MIN_DOCS, int(MAX_SHARE * max(doc_count, 1)))
-    index: dict[str, int] = {}
-    for leaf, base in reader.leaf_readers():
+    leaves = list(reader.leaf_readers())
+    # First the words' frequencies over every segment, from the term entries alone (cheap);
+    # then postings only for the words kept: most of a vocabulary is too rare to matter.
+    totals: dict[str, int] = {}
+    for leaf, _ in leaves:
         for raw, info in leaf.iter_field(FIELD):
-            frequency = int(info.doc_frequency())
             word = raw if isinstance(raw, str) else raw.decode("utf-8")
-            if frequency < 1 or len(word) < MIN_LETTERS or not word.isalpha():
+            totals[word] = totals.get(word, 0) + int(info.doc_frequency())
+    kept = {word for word, total in totals.items()
+            if MIN_DOCS <= total <= ceiling and len(word) >= MIN_LETTERS and word.isalpha()}
+    index: dict[str, int] = {}
+    for leaf, base in leaves:
+        for raw, _ in leaf.iter_field(FIELD):
+            word = raw if isinstance(raw, str) else raw.decode("utf-8")
+            if word not in kept:
                 continue
             ids = _doc_ids(leaf, raw)
             if ids is None or not len(ids):
@@ -69,11 +78,12 @@ def load_word_table(searcher: Any, doc_count_all: int, doc_count: int) -> WordTa
                 words.append(word)
             docs_parts.append(ids + base)
             code_parts.append(np.full(len(ids), code, dtype=np.int32))
-    table = _table(words, docs_parts, code_parts, doc_count_all, doc_count)
-    keep = (table.frequencies >= MIN_DOCS) & (table.frequencies <= ceiling)
-    if keep.all():
-        return table
-    return _only(table, keep)
+    return _table(words, docs_parts, code_parts, doc_count_all, doc_count)
+
+
+def empty_word_table(doc_count_all: int, doc_count: int) -> WordTable:
+    """Return a table without words (an index without a ``spell`` field, or unreadable)."""
+    return _table([], [], [], doc_count_all, doc_count)
 
 
 def _doc_ids(leaf: Any, raw: Any) -> np.ndarray | None:
@@ -102,20 +112,6 @@ def _table(words: list[str], docs_parts: list[np.ndarray], code_parts: list[np.n
     starts = np.searchsorted(docs, np.arange(doc_count_all + 1)).astype(np.int64)
     frequencies = np.bincount(codes, minlength=len(words)).astype(np.int64)
     return WordTable(words, frequencies, starts, codes, doc_count)
-
-
-def _only(table: WordTable, keep: np.ndarray) -> WordTable:
-    """Return TABLE with only the words KEEP marks, renumbered."""
-    renumber = np.full(len(table.words), -1, dtype=np.int32)
-    renumber[keep] = np.arange(int(keep.sum()), dtype=np.int32)
-    mapped = renumber[table.codes]
-    kept_entries = mapped >= 0
-    doc_of_entry = np.repeat(np.arange(len(table.starts) - 1), np.diff(table.starts))
-    docs = doc_of_entry[kept_entries]
-    starts = np.searchsorted(docs, np.arange(len(table.starts))).astype(np.int64)
-    words = [w for w, k in zip(table.words, keep.tolist(), strict=True) if k]
-    return WordTable(words, table.frequencies[keep], starts, mapped[kept_entries],
-                     table.doc_count)
 
 
 def set_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:

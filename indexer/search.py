@@ -28,7 +28,7 @@ from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
-from indexer.associated import WordTable, associated_words, load_word_table
+from indexer.associated import WordTable, associated_words
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
@@ -92,13 +92,15 @@ class SearchService:
                sort: str = "relevance", page: int = 1, page_size: int = 10,
                category: str | None = None, not_authors: Sequence[str] = (),
                not_editions: Sequence[str] = (), not_categories: Sequence[str] = (),
-               associated: bool = False) -> SearchResult:
+               associated: bool = False, wait_for_words: bool = True) -> SearchResult:
         """Return one page of the articles matching QUERY and the filters.
 
         Authors are compared by ``archive.authors.author_key``, editions by code, categories
         without regard to case; an unknown value to keep matches nothing, one to leave out
         (``not_*``) leaves everything. ASSOCIATED adds the words most over-represented in the
-        matches (``SearchResult.associated``).
+        matches (``SearchResult.associated``); the first such search of an index generation
+        starts reading its word table (seconds on a large index): WAIT_FOR_WORDS=False answers
+        at once without the words meanwhile (and that result is not cached).
         """
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
@@ -111,8 +113,10 @@ class SearchService:
         cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
-        result = replace(self._search(searcher, generation, request), request=request)
-        generation.cache.put(request, result)
+        result = replace(self._search(searcher, generation, request, wait_for_words),
+                         request=request)
+        if not associated or generation.word_table is not None:
+            generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
 
     def month_totals(self, query: str) -> list[tuple[int, int, int]]:
@@ -175,7 +179,7 @@ class SearchService:
 
     # ------------------------------------------------------------------ the search
     def _search(self, searcher: Searcher, generation: Generation,
-                request: SearchRequest) -> SearchResult:
+                request: SearchRequest, wait_for_words: bool = True) -> SearchResult:
         text, sort, page, page_size = request.text, request.sort, request.page, request.page_size
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
@@ -198,7 +202,8 @@ class SearchService:
         words: list[AssociatedWord] = []
         if request.associated and total:
             body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
-            words = self._associated(searcher, generation, matches.docs, body_terms)
+            words = self._associated(searcher, generation, matches.docs, body_terms,
+                                     wait_for_words)
         days = columns.day[matches.docs]
         order = _top(matches.scores, days, matches.docs, sort, page * page_size)
         order = order[(page - 1) * page_size:]
@@ -212,8 +217,10 @@ class SearchService:
                             suggestion, 0.0, parsed.message, associated=words)
 
     def _associated(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
-                    query_terms: list[str]) -> list[AssociatedWord]:
-        table = self._word_table(searcher, generation)
+                    query_terms: list[str], wait: bool) -> list[AssociatedWord]:
+        table: WordTable | None = generation.words(wait)
+        if table is None:
+            return []
         analyzer = searcher.schema["body"].analyzer
 
         def analysed(word: str) -> str:
@@ -223,15 +230,6 @@ class SearchService:
         return associated_words(table, docs, limit=ASSOCIATED_WORDS,
                                 leave_out=frozenset(query_terms), same_word=analysed)
 
-    def _word_table(self, searcher: Searcher, generation: Generation) -> WordTable:
-        table: WordTable | None = generation.word_table
-        if table is None:
-            with generation.word_table_lock:
-                table = generation.word_table
-                if table is None:
-                    table = generation.word_table = load_word_table(
-                        searcher, generation.columns.doc_count_all, generation.doc_count)
-        return table
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
         columns = generation.columns

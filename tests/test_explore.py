@@ -253,6 +253,9 @@ def test_oldest_first_order_is_offered_and_applied(client: FlaskClient,
 
 
 def test_associated_words_add_themselves_to_the_query(client: FlaskClient) -> None:
+    # The page never waits for a generation's word table; the API's mots=1 does: ask it first.
+    assert client.get("/api/search", query_string={"q": WORD, "mots": "1"}).get_json()[
+        "associated"]
     text = page(client, "/recherche", q=WORD)
     block = text.split('id="titre-facette-mots"', 1)[1].split("</section>", 1)[0]
     words = re.findall(r'<a href="[^"]*q=([^"&]+)[^"]*"[^>]*>([^<]+)</a>', block)
@@ -476,3 +479,29 @@ def test_api_reference_page_lists_every_path_and_parameter_of_the_openapi_docume
             section = section.split("</section>", 1)[0]
             assert f"<code>{parameter['name']}</code>" in section
     assert "répétable" in text and "AAAA-MM-JJ" in text
+
+
+def test_results_page_does_not_wait_for_a_new_generations_word_table(
+    built: BuiltArchive, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    import indexer.generations as generations
+
+    release = threading.Event()
+    real = generations.load_word_table
+
+    def held_back(*args: object) -> object:
+        assert release.wait(60), "the test never released the reader"
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(generations, "load_word_table", held_back)
+    with SearchService.over_archive(built.data_dir / "index",
+                                    built.data_dir / "archive.sqlite3") as fresh:
+        first = fresh.search(WORD, associated=True, wait_for_words=False)
+        assert first.associated == [] and first.total > 0
+        release.set()
+        waited = fresh.search(WORD, associated=True)
+        assert waited.associated, "asking with wait_for_words waits for the table"
+        again = fresh.search(WORD, associated=True, wait_for_words=False)
+        assert [w.word for w in again.associated] == [w.word for w in waited.associated]

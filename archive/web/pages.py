@@ -157,7 +157,7 @@ def search() -> str:
             "recherche.html", params=params, result=None, authors_datalist=datalist,
             filters=[], timeline=None, pager=None,
         )
-    result = run_search(params, associated=True)
+    result = run_search(params, associated=True, wait_for_words=False)
     periods, unit = choose_periods(result.facets.years, result.facets.months)
     timeline = build_timeline(
         periods, unit, lambda p: search_href(params, du=p.start, au=p.end)

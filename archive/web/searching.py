@@ -26,11 +26,12 @@ def services() -> Services:
 
 def run_search(
     params: SearchParams, *, page: int | None = None, page_size: int | None = None,
-    associated: bool = False,
+    associated: bool = False, wait_for_words: bool = True,
 ) -> SearchResult:
     """Run the search PARAMS describes (optionally another page or page size).
 
-    ASSOCIATED adds the words most over-represented in the matches (the results page's).
+    ASSOCIATED adds the words most over-represented in the matches (the results page's);
+    WAIT_FOR_WORDS=False does not wait for a new index generation's word table to be read.
     """
     return services().search().search(
         params.q,
@@ -38,6 +39,7 @@ def run_search(
         page=page or params.page,
         page_size=page_size or params.taille,
         associated=associated,
+        wait_for_words=wait_for_words,
         **params.filters(),
     )
 
