@@ -94,9 +94,11 @@ def _doc_ids(leaf: Any, raw: Any) -> np.ndarray | None:
     except UnexpectedLayout:
         found = None
     if found is not None:
-        return found[0]
+        docs: np.ndarray = found[0]
+        return docs
     try:
-        return np.fromiter(leaf.postings(FIELD, btext).all_ids(), dtype=np.int64)
+        ids: np.ndarray = np.fromiter(leaf.postings(FIELD, btext).all_ids(), dtype=np.int64)
+        return ids
     except Exception:  # noqa: BLE001 - TermNotFound lives in whoosh.reading
         return None
 

@@ -8,7 +8,8 @@ the writer is cancelled and the batch redone without a document Whoosh refuses. 
 is written after the commit, so a run killed in between re-applies that batch (idempotently,
 ``update_document`` in a new writer). A full rebuild goes into a new build directory, is
 swapped in atomically through the ``current`` symlink, then catches up with the changes made
-while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``.
+while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``; an article hidden on
+request (``python -m archive hide``) is deleted from it and never indexed again while hidden.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.index import Index
 
@@ -47,18 +47,7 @@ from indexer.location import (
 from indexer.lock import IndexLock
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import SCHEMA_VERSION, build_schema
-
-
-def _set_inline(self: W3TermInfo, ids: Any, weights: Any, values: list[bytes]) -> None:
-    # A format without values (pairs, spelling) leaves VALUES empty, and Whoosh's reader then
-    # gives "" instead of b"" for each posting, which a merge refuses: one b"" per posting.
-    self.set_inlined(ids, weights, values if values else [b""] * len(ids))
-
-
-# whoosh-reloaded 2.7.5's posting writer calls `set_inline`, a method its term info only has as
-# `set_inlined`: inlining (reading included) works once the name is there.
-if not hasattr(W3TermInfo, "set_inline"):
-    W3TermInfo.set_inline = _set_inline
+from indexer.whoosh_format import ArchiveCodec
 
 if TYPE_CHECKING:
     from archive.store import StoredArticle
@@ -110,6 +99,7 @@ class IndexReport:
     documents: int = 0
     optimized: bool = False
     invalid: tuple[str, ...] = ()
+    hidden: int = 0
 
     @property
     def removed(self) -> int:
@@ -120,6 +110,7 @@ class IndexReport:
         """Return the one-line summary printed by ``python -m archive index``."""
         kind = "reconstruction complète : " if self.full else ""
         optimized = ", optimisé" if self.optimized else ""
+        hidden = f", {self.hidden} masqué(s) sur demande retiré(s)" if self.hidden else ""
 
         def n(count: int, word: str) -> str:
             return f"{count} {word if count < 2 else word + 's'}"
@@ -129,7 +120,7 @@ class IndexReport:
                 f"{n(self.skipped_invalid, 'invalide')} ignoré"
                 f"{'s' if self.skipped_invalid > 1 else ''} en {self.seconds:.1f} s ; "
                 f"build {self.build} ; change_seq {self.change_seq} ; "
-                f"{n(self.documents, 'document')}{optimized}")
+                f"{n(self.documents, 'document')}{hidden}{optimized}")
 
 
 @dataclass
@@ -137,6 +128,7 @@ class _Counts:
     added: int = 0
     updated: int = 0
     flagged: int = 0
+    hidden: int = 0
     invalid: list[str] = field(default_factory=list)
 
     def skip(self, message: str) -> None:
@@ -183,6 +175,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,
         seconds=time.monotonic() - started, full=rebuild, documents=documents,
         optimized=optimize, invalid=tuple(counts.invalid[:MAX_REPORTED_INVALID]),
+        hidden=counts.hidden,
     )
 
 
@@ -203,8 +196,8 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
                 progress: Progress | None, build_mb: int) -> tuple[Path, SyncState]:
     # The cursor is read before the articles: whatever changes meanwhile has a later
     # change_seq and is applied again by the catch-up that follows the swap.
-    change_seq = archive.max_change_seq()
-    total = archive.stats().articles
+    change_seq = archive.reads.max_change_seq()
+    total = archive.reads.stats().articles
     procs = _writer_processes(total)
     schema = build_schema(_pair_words(archive, total))
     build = new_build_dir(index_dir)
@@ -216,7 +209,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
             fresh = _Counts()
-            _fill_careful(build, schema, archive.iter_articles(), fresh, progress, total)
+            _fill_careful(build, schema, archive.reads.iter_articles(), fresh, progress, total)
             counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
                                                             fresh.invalid)
         now = _now()
@@ -237,9 +230,9 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
 def _pair_words(archive: Archive, total: int) -> frozenset[str]:
     """Return the words frequent enough for their pairs to be indexed, from a sample."""
     step = max(1, total // PAIR_SAMPLE)
-    sample = list(archive.articles(list(range(1, total + 1, step))).values())
+    sample = list(archive.reads.articles(list(range(1, total + 1, step))).values())
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
-        sample = list(islice(archive.iter_articles(), PAIR_SAMPLE))
+        sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
     return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
 
 
@@ -298,9 +291,9 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
                    progress: Progress | None) -> SyncState:
     """Apply every archive change after STATE's change_seq, one committed batch at a time."""
     first = state.change_seq
-    last = archive.max_change_seq()
+    last = archive.reads.max_change_seq()
     while True:
-        changes = archive.changes_since(state.change_seq, limit=BATCH_SIZE)
+        changes = archive.reads.changes_since(state.change_seq, limit=BATCH_SIZE)
         if not changes:
             break
         reached = max(article.change_seq for article in changes)
@@ -312,6 +305,9 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
             previous = latest.get(article.id)
             if previous is None or article.change_seq >= previous.change_seq:
                 latest[article.id] = article
+        hidden = [str(article.id) for article in latest.values() if article.hidden]
+        if hidden:
+            counts.hidden += _delete(ix, hidden)
         documents = list(_documents(latest.values(), counts))
         if documents:
             with ix.searcher() as searcher:
@@ -356,7 +352,7 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
                     write(**document)
                 except OSError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - whatever Whoosh raised, it refused
                     bad = (position, f"{type(exc).__name__}: {exc}")
                     break
             if bad is None:
@@ -374,6 +370,22 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
         refused.append((pending.pop(position), reason))
 
 
+def _delete(ix: Index, ids: list[str]) -> int:
+    """Delete the documents of IDS from IX in one commit; return how many were there."""
+    writer = _writer(ix)
+    try:
+        deleted = sum(writer.delete_by_term("id", article_id) for article_id in ids)
+        writer.commit()
+    except OSError as exc:
+        _cancel(writer)
+        raise IndexUnavailable(f"cannot write the index at {ix.storage.folder}: {exc}",
+                               path=str(ix.storage.folder)) from exc
+    except BaseException:
+        _cancel(writer)
+        raise
+    return int(deleted)
+
+
 def _writer(ix: Index) -> Any:
     try:
         return ix.writer(limitmb=LIMIT_MB, timeout=WRITER_TIMEOUT_SECONDS, delay=0.25,
@@ -384,8 +396,8 @@ def _writer(ix: Index) -> Any:
                                "running?", path=str(ix.storage.folder)) from exc
 
 
-def _codec() -> W3Codec:
-    return W3Codec(inlinelimit=INLINE_POSTINGS)
+def _codec() -> ArchiveCodec:
+    return ArchiveCodec(inlinelimit=INLINE_POSTINGS)
 
 
 def _cancel(writer: Any) -> None:
@@ -397,6 +409,8 @@ def _cancel(writer: Any) -> None:
 
 def _documents(articles: Iterable[StoredArticle], counts: _Counts) -> Iterator[dict[str, Any]]:
     for article in articles:
+        if article.hidden:  # withdrawn from the public on request: never indexed
+            continue
         try:
             yield document_for(article)
         except InvalidInput as exc:

@@ -87,7 +87,7 @@ def month_series(queries: list[str], measure: str
                  ) -> tuple[list[tuple[int, int]], list[Series], dict[tuple[int, int], int]]:
     """Return the months covered, each search's series and the archive's monthly totals."""
     svc = services()
-    archive_months = svc.per_change("month_counts", lambda: svc.archive().month_counts())
+    archive_months = svc.per_change("month_counts", lambda: svc.archive().reads.month_counts())
     totals = {(y, m): c for y, m, c in archive_months}
     found = []
     for query in queries:

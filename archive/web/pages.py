@@ -15,10 +15,12 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
+from archive.web.limits import DIFF_SECONDS, Deadline
 from archive.web.openapi import openapi_document
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
-from archive.web.searching import edit_counts, run_search, services, version_url
+from archive.web.searching import edit_counts, reading_index, run_search, services, version_url
+from archive.web.takedown import check_public
 from archive.web.timeline import Period, build_timeline, choose_periods
 from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
@@ -140,7 +142,7 @@ def home() -> str:
     return render_template(
         "accueil.html",
         stats=svc.stats(),
-        latest=archive.latest(LATEST),
+        latest=archive.reads.latest(LATEST),
         authors_datalist=svc.datalist_authors(),
         params=SearchParams(),
     )
@@ -278,21 +280,28 @@ def _parameter_row(parameter: dict[str, Any]) -> dict[str, str]:
 
 
 def _article_or_404(article_id: int) -> Any:
-    article = services().archive().get_article(article_id)
+    article = services().archive().reads.get_article(article_id)
     if article is None:
         abort(404)
+    check_public(article)
     return article
+
 
 
 @bp.route("/article/<number:article_id>")
 def article(article_id: int) -> str:
     """Show an archived article with its versions, withdrawal notice, citation and related ones."""
     stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
+    versions = services().archive().articles.versions(article_id)
+    # The article lives in the archive: an index that is missing or damaged costs only the
+    # related articles (a damaged one is logged and reported by /healthz).
     try:
-        related = services().search().more_like(article_id, limit=5)
+        with reading_index():
+            related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    hidden = services().hidden_ids()
+    related = [hit for hit in related if hit.id not in hidden]
     current = versions[-1] if versions else None
     citation = citation_for(stored, version_url(article_id, stored.version_count), current)
     came_from, marked_title, marked_body = _from_results(stored)
@@ -353,7 +362,7 @@ def version(article_id: int, number: int) -> str:
 def diff(article_id: int) -> str:
     """Show what changed between two versions of an article (``de`` and ``a``)."""
     stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
+    versions = services().archive().articles.versions(article_id)
     count = len(versions)
     if count == 0:
         abort(404)
@@ -361,15 +370,18 @@ def diff(article_id: int) -> str:
     new_n = _version_number("a", count, count)
     by_number = {v.number: v for v in versions}
     old, new = by_number[old_n], by_number[new_n]
-    return render_template(
-        "diff.html",
-        article=stored,
-        versions=versions,
-        old=old,
-        new=new,
-        comparison=diff_texts(old.body, new.body),
-        title_changed=old.title != new.title,
-    )
+    # A comparison's cost is in the hands of whoever wrote the article: it gets a deadline,
+    # and only some of a worker's threads may compare at once (the others stay free).
+    with services().expensive.slot():
+        return render_template(
+            "diff.html",
+            article=stored,
+            versions=versions,
+            old=old,
+            new=new,
+            comparison=diff_texts(old.body, new.body, deadline=Deadline(DIFF_SECONDS)),
+            title_changed=old.title != new.title,
+        )
 
 
 @bp.route("/auteurs")
@@ -396,11 +408,11 @@ def author(slug: str) -> str:
     """Show an author's articles (newest first), their date span and their timeline."""
     svc = services()
     archive = svc.archive()
-    summary = archive.author_by_slug(slug)
+    summary = archive.reads.author_by_slug(slug)
     if summary is None:
         abort(404)
     page = parse_page(request.args, high=MAX_PAGE)
-    articles = archive.articles_by_author(
+    articles = archive.reads.articles_by_author(
         summary.key, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE
     )
     params = SearchParams(auteur=summary.name)
@@ -408,7 +420,7 @@ def author(slug: str) -> str:
     def period_link(period: Period) -> str:
         return search_href(params, du=period.start, au=period.end)
 
-    timeline = _month_timeline(archive.month_counts(summary.key), period_link)
+    timeline = _month_timeline(archive.reads.month_counts(summary.key), period_link)
     pager = make_pager(page, summary.count, LIST_SIZE,
                        lambda n: url_for("pages.author", slug=slug, page=n))
     return render_template(
@@ -421,7 +433,7 @@ def author(slug: str) -> str:
 def archives() -> str:
     """Show every year and month of the archive with its article count."""
     months = services().per_change("month_counts",
-                                   lambda: services().archive().month_counts())
+                                   lambda: services().archive().reads.month_counts())
     years: dict[int, list[tuple[int, int]]] = {}
     for y, m, c in months:
         years.setdefault(y, []).append((m, c))
@@ -437,10 +449,11 @@ def archives() -> str:
 def _period_page(start: date, end: date, title: str, endpoint: str, **kwargs: Any) -> str:
     page = parse_page(request.args)
     archive = services().archive()
-    total = archive.count_between(start, end)
-    articles = archive.articles_between(start, end, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE)
+    total = archive.reads.count_between(start, end)
+    articles = archive.reads.articles_between(start, end, limit=LIST_SIZE,
+                                              offset=(page - 1) * LIST_SIZE)
     pager = make_pager(page, total, LIST_SIZE, lambda n: url_for(endpoint, page=n, **kwargs))
-    all_months = services().per_change("month_counts", lambda: archive.month_counts())
+    all_months = services().per_change("month_counts", lambda: archive.reads.month_counts())
     months = []
     if endpoint == "pages.archive_year":
         months = [(m, c) for y, m, c in all_months if y == start.year]
