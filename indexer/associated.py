@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from indexer.postings import UnexpectedLayout, read_postings
 from indexer.results import AssociatedWord
+from indexer.whoosh_format import UnexpectedLayout, read_postings
 
 FIELD = "spell"
 MIN_DOCS = 3          # a word seen in fewer documents than this says nothing about a set
