@@ -113,9 +113,12 @@ class SearchService:
         cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
+        # Read before searching: a table that becomes ready during the search was not used,
+        # and a result without its words must not stay in the cache.
+        words_ready = generation.word_table is not None
         result = replace(self._search(searcher, generation, request, wait_for_words),
                          request=request)
-        if not associated or generation.word_table is not None:
+        if not associated or words_ready or wait_for_words:
             generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
 
