@@ -115,7 +115,7 @@ def test_first_run_builds_the_whole_index(paths: tuple[Path, Path]) -> None:
     link = index_dir / "current"
     assert link.is_symlink() and not os.path.isabs(os.readlink(link))
     assert json.loads((link / SYNC_FILE).read_text())["change_seq"] == report.change_seq
-    assert "20 added" in report.summary() and report.build in report.summary()
+    assert "20 ajoutés" in report.summary() and report.build in report.summary()
     ix = open_current(index_dir)
     try:
         assert sorted(r["id"] for r in stored(ix)) == sorted(archive_ids(database))

@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -56,8 +57,9 @@ def surfaces(client: FlaskClient, article_id: int, title_word: str) -> dict[str,
     exported = {str(row["id"]) for row in
                 client.get(f"/recherche.json?q={title_word}").get_json()["articles"]}
     return {
-        "results page": f'href="{mark}"' in client.get(f"/recherche?q={title_word}").get_data(
-            as_text=True),
+        # A hit links to its article with the search (?q=…), for the way back.
+        "results page": re.search(f'href="{mark}[?"]', client.get(
+            f"/recherche?q={title_word}").get_data(as_text=True)) is not None,
         "api search": article_id in api_ids,
         "atom": mark in client.get(f"/recherche.atom?q={title_word}").get_data(as_text=True),
         "csv export": str(article_id) in csv_ids,
