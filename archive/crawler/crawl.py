@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import zip_longest
 from pathlib import Path
 
@@ -24,6 +24,7 @@ from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.report import CrawlReport, RunJournal
 from archive.crawler.rest_facts import apply_rest_facts, rest_facts
+from archive.crawler.revisits import RevisitCandidate, plan_revisits
 from archive.crawler.robots import RobotsRules
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
 from archive.errors import NotAnArticle, SiteUnreachable
@@ -87,6 +88,7 @@ class Crawler:
         max_articles: int | None = None,
         backoff: float = 0.5,
         retry_after_cap: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.archive = archive
         self.sites = list(sites)
@@ -108,6 +110,9 @@ class Crawler:
             refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
         )
         self._withdrawn_urls: set[str] = set()
+        self.clock = clock or _utc_now
+        self._unsignalled: dict[str, tuple[datetime, date | None]] = {}
+        self._revisits: set[str] = set()
         self._rest: dict[str, RestFacts] = {}
         self._withheld: set[str] = set()
         self._known = 0
@@ -191,12 +196,13 @@ class Crawler:
         listed: list[tuple[str, str, str | None]] = []
         for group in zip_longest(*(site.articles.items() for site in found)):
             listed.extend((url, "article", hint) for url, hint in (g for g in group if g))
-        self.archive.enqueue(run_id, listed)
+        queued = self._plan_revisits(listed, report)
+        self.archive.enqueue(run_id, queued)
         self.archive.mark_listed(run_id, (url for url, _, _ in listed))
         crawled = {site.site for site in found if site.reachable and site.robots is not None
                    and (site.robots.allow_all or site.robots.parsed is not None)}
         rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
-        self._known = len(listed) + rechecks
+        self._known = len(queued) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
             for url, post in site.rest_posts.items():
@@ -211,6 +217,21 @@ class Crawler:
             if not site.reachable:
                 report.error(site.site, "unreachable", "the site did not answer robots.txt")
         return found
+
+    def _plan_revisits(self, listed: list[tuple[str, str, str | None]],
+                       report: CrawlReport) -> list[tuple[str, str, str | None]]:
+        """Return what to queue: every listed URL except the archived articles nothing dates,
+        of which only the revisit budget's most overdue follow (new articles come first)."""
+        self._unsignalled = self.archive.unsignalled_articles()
+        candidates = [RevisitCandidate(url, *self._unsignalled[url])
+                      for url, _, hint in listed if hint is None and url in self._unsignalled]
+        plan = plan_revisits(candidates, self.clock(), self.settings.revisit_schedule,
+                             self.settings.revisit_budget)
+        self._revisits = set(plan.chosen)
+        report.revisits = plan.to_json()
+        unsignalled = {candidate.url for candidate in candidates}
+        first = [item for item in listed if item[0] not in unsignalled]
+        return first + [(url, "article", None) for url in plan.chosen]
 
     def _discover_site(self, found: SiteDiscovery) -> None:
         try:
@@ -321,6 +342,9 @@ class Crawler:
         withdrawn = item.url in self._withdrawn_urls
         if withdrawn and item.kind != "article":
             return None
+        if (item.hint is None and item.kind != "recheck" and not withdrawn
+                and item.url in self._unsignalled and item.url not in self._revisits):
+            return None  # archived, nothing says it changed, not due this run
         if (state is not None and not withdrawn and item.hint is not None
                 and state.hint == item.hint and state.status in (200, 304)
                 and state.article_id is not None):
@@ -467,6 +491,10 @@ class Crawler:
         if rules is None or not rules.allows(url):
             return "robots"
         return None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _problem(url: str, kind: str, detail: str) -> dict[str, str]:
