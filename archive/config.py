@@ -47,6 +47,14 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _host_patterns(text: str) -> tuple[str, ...]:
+    patterns = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    for pattern in patterns:
+        if "/" in pattern or " " in pattern:
+            raise ValueError(f"{pattern!r} is not a host pattern such as *.notrecontinent.com")
+    return patterns
+
+
 RevisitTiers = tuple[tuple[int | None, int], ...]
 """(articles up to AGE days old, re-checked every N days), the last tier's AGE being None."""
 
@@ -85,6 +93,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("withdraw_after_runs", "ARCHIVE_WITHDRAW_AFTER_RUNS", "3",
             "Complete crawls an article may be missing from every listing before it is marked "
             "withdrawn.", _positive_int),
+    Setting("edition_hosts", "ARCHIVE_EDITION_HOSTS", "*.notrecontinent.com",
+            "Hosts that are editions of the platform (host[:port] patterns, * as wildcard, "
+            "comma-separated): a crawl crawls every edition the given sites link to; empty: "
+            "only the sites given.", _host_patterns),
     Setting("revisit_schedule", "ARCHIVE_REVISIT_SCHEDULE", "7:1,60:7,30",
             "When nothing says what changed (no REST, sitemap dates or validators): re-check an "
             "archived article every N days by age, as AGE_DAYS:EVERY_DAYS tiers then the interval "
@@ -127,6 +139,7 @@ class Settings:
     crawl_delay: float
     crawl_concurrency: int
     withdraw_after_runs: int
+    edition_hosts: tuple[str, ...]
     revisit_schedule: RevisitTiers
     revisit_budget: int
     max_page_bytes: int

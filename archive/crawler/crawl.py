@@ -20,6 +20,7 @@ import httpx
 
 from archive.config import Settings
 from archive.crawler.discovery import SiteDiscoverer, SiteDiscovery, read_robots
+from archive.crawler.editions import MAX_SITES, edition_matcher, editions_linked
 from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.report import CrawlReport, RunJournal
@@ -91,6 +92,7 @@ class Crawler:
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.archive = archive
+        self.seeds = list(sites)
         self.sites = list(sites)
         self.site_set = frozenset(self.sites)
         self.settings = settings
@@ -110,6 +112,7 @@ class Crawler:
             refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
         )
         self._withdrawn_urls: set[str] = set()
+        self._archived_sites: set[str] = set()
         self.clock = clock or _utc_now
         self._unsignalled: dict[str, tuple[datetime, date | None]] = {}
         self._revisits: set[str] = set()
@@ -134,7 +137,7 @@ class Crawler:
         run_id, resumed = self._start_or_resume()
         started = archive.crawl_state.run(run_id)
         report = CrawlReport(
-            run_id=run_id, seeds=self.sites, resumed=resumed,
+            run_id=run_id, seeds=list(self.seeds), resumed=resumed,
             started_at=started.started_at if started else datetime.now(UTC),
         )
         journal = RunJournal(self.settings.reports_dir / f"crawl-{run_id}.journal.jsonl")
@@ -184,6 +187,7 @@ class Crawler:
         found = [SiteDiscovery(site) for site in self.sites]
         with ThreadPoolExecutor(self.settings.crawl_concurrency) as pool:
             list(pool.map(self._discover_site, found))
+            editions = self._discover_editions(found, pool)
         if not any(site.reachable for site in found):
             if not report.resumed:
                 # A resumed run stays open: its queue is kept for when the site answers again.
@@ -203,6 +207,9 @@ class Crawler:
         crawled = {site.site for site in found if site.reachable and site.robots is not None
                    and (site.robots.allow_all or site.robots.parsed is not None)}
         rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
+        new_editions = [site for site in editions if site not in self._archived_sites]
+        report.editions = {"given": list(self.seeds), "found": editions, "new": new_editions}
+        report.notes.extend(f"new edition found: {site}" for site in new_editions)
         self._known = len(queued) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
@@ -233,6 +240,29 @@ class Crawler:
         unsignalled = {candidate.url for candidate in candidates}
         first = [item for item in listed if item[0] not in unsignalled]
         return first + [(url, "article", None) for url in plan.chosen]
+
+    def _discover_editions(self, found: list[SiteDiscovery],
+                           pool: ThreadPoolExecutor) -> list[str]:
+        """Add the editions the sites' home pages link to (and theirs), each its own site."""
+        is_edition = edition_matcher(self.settings.edition_hosts)
+        added: list[str] = []
+        frontier = list(found)
+        while frontier and len(self.sites) < MAX_SITES:
+            batch: list[str] = []
+            for site in frontier:
+                if site.home_page is not None:
+                    batch.extend(editions_linked(site.home_page, site.site + "/", is_edition,
+                                                 [*self.sites, *batch]))
+            batch = batch[: MAX_SITES - len(self.sites)]
+            if not batch:
+                break
+            self.sites.extend(batch)
+            self.site_set = frozenset(self.sites)
+            frontier = [SiteDiscovery(site) for site in batch]
+            list(pool.map(self._discover_site, frontier))
+            found.extend(frontier)
+            added.extend(batch)
+        return added
 
     def _discover_site(self, found: SiteDiscovery) -> None:
         try:
@@ -265,6 +295,7 @@ class Crawler:
         for article in self.archive.reads.iter_addresses():
             url = article.fetched_url or article.url
             site = site_of(url)
+            self._archived_sites.add(site)
             if site not in self.site_set:
                 foreign.add(site)
                 continue

@@ -39,6 +39,7 @@ class CrawlReport:
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     disagreements: list[dict[str, str]] = field(default_factory=list)
     revisits: dict[str, Any] = field(default_factory=dict)
+    editions: dict[str, list[str]] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -92,6 +93,7 @@ class CrawlReport:
             "errors": self.errors,
             "disagreements": self.disagreements,
             "revisits": self.revisits,
+            "editions": self.editions,
         }
 
     def write(self, path: Path) -> Path:
