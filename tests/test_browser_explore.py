@@ -85,7 +85,8 @@ def test_associated_word_joins_the_query(page: object, site: tuple[str, BuiltArc
     base, _ = site
     p = page
     # The page never waits for the word table; the API's mots=1 does: ask it first.
-    p.goto(f"{base}/api/search?q={quote(WORD)}&mots=1")  # type: ignore[attr-defined]
+    answer = p.request.get(f"{base}/api/search?q={quote(WORD)}&mots=1")  # type: ignore[attr-defined]
+    assert answer.ok and answer.json()["associated"]
     open_results(p, base, q=WORD)
     total = total_of(p)
     words = p.locator("#titre-facette-mots + p + ul.words a")  # type: ignore[attr-defined]
