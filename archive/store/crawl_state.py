@@ -126,14 +126,17 @@ class CrawlState:
                 (url, etag, last_modified, hint, rows.time_text(fetched_at), status, error))
 
     def unsignalled_articles(self) -> dict[str, tuple[datetime, date | None]]:
-        """Return the archived, published article URLs whose last fetch carried no validator:
-        when each was last checked and its publication date (for the revisit schedule)."""
+        """Return the archived, published article URLs whose last fetch carried no validator,
+        and the pages fetched but refused as not an article (a protected post), so that both
+        follow the revisit schedule: when each was last checked and its publication date."""
         with self._db.errors():
             found = self._db.conn.execute(
                 """SELECT f.url, f.fetched_at, a.published FROM fetch_state f
-                   JOIN article_urls u ON u.url = f.url JOIN articles a ON a.id = u.article_id
+                   LEFT JOIN article_urls u ON u.url = f.url
+                   LEFT JOIN articles a ON a.id = u.article_id
                    WHERE f.etag IS NULL AND f.last_modified IS NULL AND f.status IN (200, 304)
-                     AND a.status = 'published'""").fetchall()
+                     AND f.error IS NULL
+                     AND (a.status = 'published' OR u.url IS NULL)""").fetchall()
         unsignalled: dict[str, tuple[datetime, date | None]] = {}
         for row in found:
             checked = rows.time_value(row["fetched_at"])
