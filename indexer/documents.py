@@ -54,8 +54,10 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
     # The same string objects: the pair fields reuse the words their text field just analysed.
     if title:
         document["title_pairs"] = title
+        document["title_exact"] = title
     if body:
         document["body_pairs"] = body
+        document["body_exact"] = body
     author = _short_text(article.author, "author", where) if article.author else ""
     if author:
         document["author"] = author

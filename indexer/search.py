@@ -9,10 +9,11 @@ comes from SQLite. Finished results are cached per index generation.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +24,12 @@ from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
+from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
 from indexer.query import make_parser, parse_query
+from indexer.schema import EXACT_FIELDS
 from indexer.snippets import Highlighter, plain_snippet
 
 SORTS = ("relevance", "date")
@@ -301,8 +304,9 @@ class SearchService:
         indexed_seq = generation.change_seq
         changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
                    or texts[ids[d] or 0][1] > indexed_seq}
-        highlighter = Highlighter(searcher.schema["body"].analyzer)
-        body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
+        wanted = _positive_terms(query, searcher) if query is not None else _Marked()
+        highlighter = Highlighter(searcher.schema["body"].analyzer, wanted.forms)
+        body_terms, title_terms = wanted.body, wanted.title
         if with_snippets and body_terms:
             snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies, changed)
         else:
@@ -416,10 +420,36 @@ def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
     return candidates[np.lexsort(keys)][:limit]
 
 
-def _positive_terms(query: wq.Query) -> tuple[list[str], list[str]]:
-    """Return the body and title words a result should show marked (never excluded ones)."""
-    body: list[str] = []
-    title: list[str] = []
+@dataclass
+class _Marked:
+    """The words a page of hits shows marked: stems per field, and forms quoted words need."""
+
+    body: list[str] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    forms: dict[str, set[str]] = field(default_factory=dict)
+    any_form: set[str] = field(default_factory=set)
+
+    def add(self, field_name: str, stem: str, form: str | None = None) -> None:
+        target = self.body if field_name == "body" else self.title
+        target.append(stem)
+        if form is None:
+            self.any_form.add(stem)
+            self.forms.pop(stem, None)
+        elif stem not in self.any_form:
+            self.forms.setdefault(stem, set()).add(form)
+
+
+_MARKED_PREFIX_WORDS = 50
+
+
+def _positive_terms(query: wq.Query, searcher: Searcher) -> _Marked:
+    """Return the body and title words a result should show marked (never excluded ones).
+
+    Words of the exact-form fields are marked through their stems' offsets, only where the
+    text has the form itself: a quoted ``"gouvernement"`` does not mark « gouvernés ».
+    """
+    marked = _Marked()
+    exact_words_of: list[tuple[str, str]] = []
 
     def walk(node: wq.Query) -> None:
         if isinstance(node, wq.Not):
@@ -427,23 +457,43 @@ def _positive_terms(query: wq.Query) -> tuple[list[str], list[str]]:
         if isinstance(node, wq.AndNot):
             walk(node.a)
             return
+        name = node.fieldname if isinstance(node, wq.Term | wq.Phrase | wq.Prefix) else None
+        stemmed = _STEMMED_OF.get(name or "")
+        if isinstance(node, wq.Prefix) and stemmed is not None:
+            words = searcher.reader().expand_prefix(node.fieldname, node.text)
+            for word in itertools.islice(words, _MARKED_PREFIX_WORDS):
+                exact_words_of.append((stemmed, _text(word)))
+            return
         if isinstance(node, wq.Term):
-            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
-                else None
-            if target is not None and isinstance(node.text, str):
-                target.append(node.text)
+            if name in ("body", "title") and isinstance(node.text, str):
+                marked.add(name, node.text)
+            elif stemmed is not None and isinstance(node.text, str):
+                exact_words_of.append((stemmed, node.text))
             return
         if isinstance(node, wq.Phrase):
-            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
-                else None
-            if target is not None:
-                target.extend(w for w in node.words if isinstance(w, str))
+            words = [w for w in node.words if isinstance(w, str)]
+            if name in ("body", "title"):
+                for word in words:
+                    marked.add(name, word)
+            elif stemmed is not None:
+                exact_words_of.extend((stemmed, word) for word in words)
             return
         for child in node.children():
             walk(child)
 
     walk(query)
-    return body, title
+    for name, word in exact_words_of:
+        if word.endswith("'") or word in FRENCH_STOP_WORDS:
+            continue  # articles and stop words are not in the stemmed field's offsets
+        marked.add(name, stem_french(word), word)
+    return marked
+
+
+_STEMMED_OF = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
+
+
+def _text(word: str | bytes) -> str:
+    return word.decode("utf-8") if isinstance(word, bytes) else word
 
 
 def _suggestion(text: str, searcher: Searcher) -> str | None:
