@@ -8,7 +8,9 @@
     ├── StoreError                    exit 6  the SQLite archive cannot be opened or used
     │   └── SchemaTooNew              exit 6  the archive was written by a newer version
     ├── IndexUnavailable              exit 7  the search index is missing or unreadable
-    └── IndexLocked                   exit 8  another indexer holds the write lock
+    │   └── IndexUnreadable           exit 7  the index exists but its files cannot be read
+    ├── IndexLocked                   exit 8  another indexer holds the write lock
+    └── CrawlLocked                   exit 8  another crawl of this archive is running
 
 Each error carries its context (the URL, the path) and knows its CLI exit code and HTTP
 status, so the CLI prints one line on stderr and the web layer answers with a proper status.
@@ -79,8 +81,27 @@ class IndexUnavailable(ArchiveError):
     http_status = 503
 
 
+class IndexUnreadable(IndexUnavailable):
+    """The live index exists but a file of it is corrupt, truncated or of an unknown format.
+
+    The message names the repair (``python -m archive index --full``); the CLI's ``index``
+    command rebuilds by itself, the web layer answers 503.
+    """
+
+
+REPAIR_INDEX_COMMAND = "python -m archive index --full"
+"""The command that rebuilds an unreadable index from the archive."""
+
+
 class IndexLocked(ArchiveError):
     """Another indexing run holds the single-writer lock."""
+
+    exit_code = 8
+    http_status = 409
+
+
+class CrawlLocked(ArchiveError):
+    """Another crawl of the same archive is running (the crawl's own single-run lock)."""
 
     exit_code = 8
     http_status = 409
@@ -95,6 +116,6 @@ EXIT_CODES: dict[int, str] = {
     5: "site unreachable: the crawl could not start",
     6: "archive error: the SQLite archive cannot be opened, migrated or written",
     7: "index unavailable: the search index is missing or unreadable",
-    8: "index locked: another indexing run is in progress",
+    8: "index locked or crawl locked: another indexing run or crawl is in progress",
     130: "interrupted (Ctrl-C)",
 }

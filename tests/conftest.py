@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hostile_site import HostileArchive, crawl_hostile_archive
 
 from archive.config import Settings, load_settings
 
@@ -60,3 +61,12 @@ def run_cli(data_dir: Path) -> Iterator[object]:
         return proc.returncode, proc.stdout, proc.stderr
 
     yield run
+
+
+@pytest.fixture(scope="session")
+def hostile_archive(tmp_path_factory: pytest.TempPathFactory) -> HostileArchive:
+    """A data directory holding two crawls of the hostile site and its victim, indexed.
+
+    Built once per test session (see ``tests/hostile_site.py``); tests must only read it.
+    """
+    return crawl_hostile_archive(tmp_path_factory.mktemp("hostile") / "data")

@@ -16,7 +16,8 @@ Exit codes:
   2  invalid URL or option
   5  site unreachable: no seed answered at all
   6  archive error: the SQLite archive cannot be opened or written
-  8  index locked: another indexing run is busy (the crawl itself was saved)
+  8  index locked: another indexing run is busy (the crawl itself was saved);
+     crawl locked: another crawl of this archive is running (nothing was done)
   130 interrupted: run the same command again to resume where it stopped
 """
 
