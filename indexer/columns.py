@@ -16,6 +16,8 @@ import numpy as np
 from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
 
+from archive.authors import author_key, author_match_key
+
 NO_DAY = np.iinfo(np.int32).min
 NO_VALUE = -1
 _EPOCH = date(1970, 1, 1)
@@ -56,6 +58,23 @@ class Columns:
     authors: Codes
     editions: Codes
     first_doc_of_author: np.ndarray   # a document number per author code (to read its name)
+    _loose_authors: dict[str, list[int]] | None = field(default=None, repr=False)
+
+    def authors_named(self, name: str) -> list[int]:
+        """Return the author codes a typed NAME means: its key, else its letters and digits.
+
+        ``Eric NGuessan`` and ``eric n guessan`` both find « Éric N'Guessan »
+        (``archive.authors.author_match_key``).
+        """
+        code = self.authors.index.get(author_key(name))
+        if code is not None:
+            return [code]
+        if self._loose_authors is None:
+            loose: dict[str, list[int]] = {}
+            for key, value in self.authors.index.items():
+                loose.setdefault(author_match_key(key), []).append(value)
+            self._loose_authors = loose
+        return list(self._loose_authors.get(author_match_key(name), []))
 
     @property
     def doc_count_all(self) -> int:

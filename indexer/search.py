@@ -22,7 +22,6 @@ import numpy as np
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
 from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
@@ -382,10 +381,11 @@ def _filtered(matches: Matches, columns: Columns, author: str | None, since: dat
         return matches
     keep = np.ones(len(matches), dtype=bool)
     if author is not None and author.strip():
-        code = columns.authors.index.get(make_author_key(author))
-        if code is None:
+        codes = columns.authors_named(author)
+        if not codes:
             return EMPTY
-        keep &= columns.author[matches.docs] == code
+        found = columns.author[matches.docs]
+        keep &= found == codes[0] if len(codes) == 1 else np.isin(found, codes)
     if since is not None or until is not None:
         days = columns.day[matches.docs]
         keep &= days != NO_DAY
