@@ -306,6 +306,7 @@ def test_empty_results_and_empty_form_give_help(client: FlaskClient) -> None:
 def test_help_page_explains_the_query_syntax(client: FlaskClient) -> None:
     page = html(client, "/aide")
     assert "expression exacte" in page and "-CAN" in page
+    assert "électi*" in page and "~5" in page
 
 
 # ------------------------------------------------------------------ article, versions, citation
