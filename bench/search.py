@@ -33,9 +33,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("common", "rare", "two_words", "phrase", "author_filter", "date_sorted", "four_words")
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
+         "date_sorted", "four_words")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _FTS_SNIPPET_TOKENS = 24
+_PHRASE_KINDS = ("phrase", "exact_phrase")
+_QUOTATION_WORDS = 4
 
 
 def main() -> None:
@@ -137,7 +140,7 @@ def _build_fts(database: Path, fts_path: Path) -> float:
 
 def _fts_expression(query: dict[str, Any]) -> str:
     words = query["words"]
-    if query["kind"] == "phrase":
+    if query["kind"] in _PHRASE_KINDS:
         return '"' + " ".join(words) + '"'
     return " ".join(f'"{w}"' for w in words)
 
@@ -235,6 +238,7 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             add("two_words", rng.sample(own, 2) if len(own) >= 2 else [rng.choice(mid)] * 2)
             add("four_words", rng.sample(own, 4) if len(own) >= 4 else rng.sample(mid, 4))
             add("phrase", _phrase(rng, sample, df))
+            add("exact_phrase", _quotation(rng, sample))
             author = authors[rng.randrange(min(5, len(authors)))]
             add("author_filter", [rng.choice(mid)], author=author.name, author_key=author.key)
             year = rng.randrange(2015, 2026)
@@ -243,7 +247,7 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
     ix.close()
     for query in queries:
         words = query["words"]
-        query["text"] = '"' + " ".join(words) + '"' if query["kind"] == "phrase" \
+        query["text"] = '"' + " ".join(words) + '"' if query["kind"] in _PHRASE_KINDS \
             else " ".join(words)
     return queries
 
@@ -257,6 +261,17 @@ def _phrase(rng: random.Random, sample: list[Any], df: Any) -> list[str]:
         if len(pair) == 2 and all(_WORD.fullmatch(w) and df(w) > 0 for w in pair):
             return pair
     return [w for w in _WORD.findall(sample[0].body)][:2]
+
+
+def _quotation(rng: random.Random, sample: list[Any]) -> list[str]:
+    """Four words as they follow each other in an article, small words included (a quote)."""
+    for _ in range(200):
+        article = rng.choice(sample)
+        words = re.findall(r"[^\W\d_]+", article.body)
+        if len(words) > _QUOTATION_WORDS:
+            i = rng.randrange(len(words) - _QUOTATION_WORDS)
+            return words[i:i + _QUOTATION_WORDS]
+    return re.findall(r"[^\W\d_]+", sample[0].body)[:_QUOTATION_WORDS]
 
 
 # ---------------------------------------------------------------------- the worker
