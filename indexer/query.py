@@ -37,9 +37,9 @@ from whoosh.qparser import (
 from whoosh.qparser import syntax as qsyntax
 
 from indexer.analysis import ELIDED_ARTICLES, fold_accents
+from indexer.results import MAX_QUERY_CHARS
 from indexer.schema import EXACT_FIELDS
 
-MAX_QUERY_CHARS = 500
 DEFAULT_FIELDS = ("title", "body")
 
 # What a reader may type before a colon, and the index field it means.
