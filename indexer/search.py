@@ -367,30 +367,15 @@ def _positive_terms(query: wq.Query, searcher: Searcher) -> _Marked:
             return
         if isinstance(node, wq.AndNot):
             walk(node.a)
-            return
-        name = node.fieldname if isinstance(node, wq.Term | wq.Phrase | wq.Prefix) else None
-        stemmed = _STEMMED_OF.get(name or "")
-        if isinstance(node, wq.Prefix) and stemmed is not None:
-            words = searcher.reader().expand_prefix(node.fieldname, node.text)
-            for word in itertools.islice(words, _MARKED_PREFIX_WORDS):
-                exact_words_of.append((stemmed, _text(word)))
-            return
-        if isinstance(node, wq.Term):
-            if name in ("body", "title") and isinstance(node.text, str):
-                marked.add(name, node.text)
-            elif stemmed is not None and isinstance(node.text, str):
-                exact_words_of.append((stemmed, node.text))
-            return
-        if isinstance(node, wq.Phrase):
-            words = [w for w in node.words if isinstance(w, str)]
-            if name in ("body", "title"):
-                for word in words:
+        elif isinstance(node, wq.Term | wq.Phrase | wq.Prefix):
+            for name, word, exact in _leaf_words(node, searcher):
+                if exact:
+                    exact_words_of.append((name, word))
+                else:
                     marked.add(name, word)
-            elif stemmed is not None:
-                exact_words_of.extend((stemmed, word) for word in words)
-            return
-        for child in node.children():
-            walk(child)
+        else:
+            for child in node.children():
+                walk(child)
 
     walk(query)
     for name, word in exact_words_of:
@@ -400,7 +385,26 @@ def _positive_terms(query: wq.Query, searcher: Searcher) -> _Marked:
     return marked
 
 
-_STEMMED_OF = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
+def _leaf_words(node: wq.Query, searcher: Searcher) -> list[tuple[str, str, bool]]:
+    """Return (title or body, word, is an exact form) for a term, phrase or prefix node."""
+    name = node.fieldname
+    if name in ("body", "title"):
+        exact = False
+    elif name in _STEMMED_OF:
+        exact, name = True, _STEMMED_OF[name]
+    else:
+        return []
+    if isinstance(node, wq.Prefix):
+        words = searcher.reader().expand_prefix(node.fieldname, node.text)
+        return [(name, _text(word), exact)
+                for word in itertools.islice(words, _MARKED_PREFIX_WORDS)]
+    if isinstance(node, wq.Term):
+        return [(name, node.text, exact)] if isinstance(node.text, str) else []
+    return [(name, word, exact) for word in node.words if isinstance(word, str)]
+
+
+# The exact-form fields whose words are marked in results, and the field they mark.
+_STEMMED_OF = {EXACT_FIELDS["title"]: "title", EXACT_FIELDS["body"]: "body"}
 
 
 def _text(word: str | bytes) -> str:
