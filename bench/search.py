@@ -4,7 +4,8 @@
 
 Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
 archive, no HTTP):
-1. the full index build (``indexer.update.update_index(full=True)``): docs/s and size on disk;
+1. the full index build (``indexer.update.update_index(full=True)``, without the copies
+   index, which bench/copies.py measures): docs/s and size on disk;
 2. the same articles into SQLite FTS5 (``unicode61 remove_diacritics 2``, bm25 with the title
    weighted 2, ``snippet()``);
 3. 100 new articles: seconds from the start of the incremental update until a warm
@@ -350,7 +351,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             _log(f"writing {articles:,} replica articles into the archive")
             _fill_archive(database, 0, articles, articles + 100)
         _log("full index build")
-        report = update_index(database, index_dir, full=True)
+        report = update_index(database, index_dir, full=True, copies=False)
         build_seconds = report.seconds
         _log(f"built in {build_seconds:.1f} s; FTS5 build")
         fts_seconds = saved_fts if saved_fts is not None else _build_fts(database, fts_path)
@@ -376,7 +377,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             service.search("test")
             _fill_archive(database, articles, articles + 100, articles + 100)
             started = time.perf_counter()
-            update_index(database, index_dir)
+            update_index(database, index_dir, copies=False)
             found = service.search("", since=date(1900, 1, 1)).total
             update_seconds = time.perf_counter() - started
             if found != articles + 100:

@@ -67,6 +67,8 @@ class Columns:
     authors: Codes
     editions: Codes
     first_doc_of_author: np.ndarray   # a document number per author code (to read its name)
+    versions: np.ndarray     # int32 number of versions of the article, 0 when unknown
+    withdrawn: np.ndarray    # bool, True for an article withdrawn from the platform
     _loose_authors: dict[str, list[int]] | None = field(default=None, repr=False)
 
     def authors_named(self, name: str) -> list[int]:
@@ -94,7 +96,7 @@ class Columns:
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         arrays = (self.day, self.month, self.author, self.edition, self.live,
-                  self.first_doc_of_author)
+                  self.first_doc_of_author, self.versions, self.withdrawn)
         return sum(int(a.nbytes) for a in arrays)
 
 
@@ -106,7 +108,9 @@ def load_columns(searcher: Searcher) -> Columns:
     author = np.full(total, NO_VALUE, dtype=np.int32)
     edition = np.full(total, NO_VALUE, dtype=np.int32)
     live = np.ones(total, dtype=bool)
-    authors, editions = Codes(), Codes()
+    versions = np.zeros(total, dtype=np.int32)
+    status = np.full(total, NO_VALUE, dtype=np.int32)
+    authors, editions, statuses = Codes(), Codes(), Codes()
     for leaf, base in reader.leaf_readers():
         count = leaf.doc_count_all()
         stop = base + count
@@ -118,6 +122,12 @@ def load_columns(searcher: Searcher) -> Columns:
             ).astype(np.int32)
         author[base:stop] = _codes(searcher, leaf, "author_key", count, authors)
         edition[base:stop] = _codes(searcher, leaf, "edition", count, editions)
+        status[base:stop] = _codes(searcher, leaf, "status", count, statuses)
+        if leaf.has_column("versions"):
+            raw = _numbers(searcher, leaf.column_reader("versions", translate=False), count)
+            # Whoosh's "no value" of an unsigned 32-bit column is its largest value.
+            raw[(raw < 0) | (raw >= 0xFFFFFFFF)] = 0
+            versions[base:stop] = np.minimum(raw, np.iinfo(np.int32).max).astype(np.int32)
         if leaf.has_deletions():
             kept = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
             live[base:stop] = False
@@ -132,7 +142,11 @@ def load_columns(searcher: Searcher) -> Columns:
         codes, where = np.unique(author, return_index=True)
         keep = codes >= 0
         first[codes[keep]] = where[keep]
-    return Columns(day, month, author, edition, live, authors, editions, first)
+    withdrawn_code = statuses.index.get("withdrawn")
+    withdrawn = (status == withdrawn_code) if withdrawn_code is not None else np.zeros(
+        total, dtype=bool)
+    return Columns(day, month, author, edition, live, authors, editions, first, versions,
+                   withdrawn)
 
 
 def _numbers(searcher: Searcher, reader: Any, count: int) -> np.ndarray:

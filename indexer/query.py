@@ -388,6 +388,23 @@ def _prefer_typed_forms(query: wq.Query, text: str, schema: Schema) -> wq.Query:
     return query
 
 
+def earlier_query(query: wq.Query) -> wq.Query:
+    """Return QUERY asked of the superseded versions' text (the ``earlier`` fields)."""
+    from indexer.schema import EARLIER_FIELDS
+
+    changed = copy.copy(query)
+    name = getattr(query, "fieldname", None)
+    if name in EARLIER_FIELDS:
+        changed.fieldname = EARLIER_FIELDS[name]
+    if isinstance(query, wq.compound.CompoundQuery):
+        changed.subqueries = [earlier_query(sub) for sub in query.subqueries]
+        if isinstance(query, wq.BinaryQuery):
+            changed.a, changed.b = changed.subqueries
+    elif isinstance(query, wq.Not):
+        changed.query = earlier_query(query.query)
+    return changed
+
+
 def _plain_words(text: str, parser: MultifieldParser) -> wq.Query | None:
     """Build the query of plain words directly, as the parser would (it costs 1-2 ms more).
 

@@ -22,6 +22,11 @@ EXPORT_PAGE_SIZE = MAX_PAGE_SIZE
 SORT_NAMES = {"pertinence": "relevance", "date": "date"}
 SORTS = tuple(SORT_NAMES.values())
 _SORT_WORDS = {service: word for word, service in SORT_NAMES.items()}
+# The « statut » filter in the URL's words and the service's: edited (more than one
+# version), withdrawn from the platform, or neither.
+STATUS_NAMES = {"modifie": "changed", "retire": "withdrawn", "inchange": "unchanged"}
+STATUSES = tuple(STATUS_NAMES.values())
+STATUS_WORDS = {service: word for word, service in STATUS_NAMES.items()}
 
 
 def _iso(value: date | None) -> str | None:
@@ -40,6 +45,9 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    status: str | None = None     # one of STATUSES: edited, withdrawn or neither
+    earlier: bool = False         # also search the superseded versions' text
+    fold: bool = False            # fold copies under their first publication known
 
     def to_json(self) -> dict[str, Any]:
         """Return the request in the words of the API's parameters."""
@@ -48,6 +56,8 @@ class SearchRequest:
             "au": _iso(self.until), "edition": self.edition,
             "tri": _SORT_WORDS.get(self.sort, self.sort), "page": self.page,
             "taille": self.page_size,
+            "statut": STATUS_WORDS.get(self.status) if self.status else None,
+            "anterieures": self.earlier, "replier": self.fold,
         }
 
 
@@ -66,6 +76,11 @@ class Hit:
     snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
     title_html: str       # title HTML-escaped with <mark> highlights
     score: float | None
+    versions: int = 1     # versions the archive holds (« modifié N fois » when more than 1)
+    # Searched with ``earlier``: the numbers of the superseded versions the query matches.
+    earlier_versions: tuple[int, ...] = ()
+    # Searched with ``fold``: how many copies of this text were folded under it.
+    copies: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Return the hit as the JSON object of the CLI and the API."""
@@ -74,7 +89,8 @@ class Hit:
             "author": self.author, "author_key": self.author_key,
             "published": _iso(self.published), "edition": self.edition,
             "withdrawn": self.withdrawn, "original_url": self.url, "snippet": self.snippet,
-            "score": self.score,
+            "score": self.score, "versions": self.versions,
+            "earlier_versions": list(self.earlier_versions), "copies": self.copies,
         }
 
 

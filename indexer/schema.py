@@ -8,7 +8,7 @@ indexed twice: stemmed (``title``, ``body``) and as written, case and accents fo
 
 from __future__ import annotations
 
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 
 from indexer.analysis import (
@@ -20,14 +20,17 @@ from indexer.analysis import (
 
 # Bump when a field or an analyzer changes: an index built with another version is rebuilt
 # in full by the next `python -m archive index` instead of being updated in place.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 TITLE_BOOST = 2.0
 # The word-pair field of each phrase field: a two-word phrase is one term there.
 PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
 # The exact-form field of each stemmed text field: quoted phrases, prefixes and proximity are
 # searched there, and a plain word's exact form adds to the score of its stemmed match.
-EXACT_FIELDS = {"title": "title_exact", "body": "body_exact"}
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact", "earlier": "earlier_exact"}
+# Where a query of the current text looks in the superseded versions' text.
+EARLIER_FIELDS = {"title": "earlier", "body": "earlier", "title_exact": "earlier_exact",
+                  "body_exact": "earlier_exact"}
 
 
 def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
@@ -48,6 +51,12 @@ def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
         edition=ID(stored=True, sortable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         withdrawn=BOOLEAN(stored=True),
+        # Columns for the « statut » filter and the « modifié N fois » badge.
+        status=ID(stored=False, sortable=True),
+        versions=NUMERIC(int, bits=32, signed=False, stored=True, sortable=True),
+        # The superseded versions' text (titles and bodies), for « versions antérieures ».
+        earlier=TEXT(analyzer=french, stored=False, phrase=True),
+        earlier_exact=TEXT(analyzer=exact, stored=False, phrase=True),
         spell=TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
         title_pairs=_word_pairs(pair_words),
         body_pairs=_word_pairs(pair_words),

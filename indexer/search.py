@@ -20,21 +20,25 @@ from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParserError
 from whoosh.query import QueryError
 from whoosh.searching import Searcher
 
-from archive.errors import InvalidInput
+from archive.errors import IndexUnavailable, InvalidInput
 from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
+from indexer.copies import Copy, CopyFinder
+from indexer.documents import version_document
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
-from indexer.query import make_parser, parse_query
+from indexer.query import earlier_query, make_parser, parse_query
 from indexer.results import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     NO_FACETS,
     SORTS,
+    STATUSES,
     AuthorFacet,
     Facets,
     Hit,
@@ -45,9 +49,10 @@ from indexer.results import (
 )
 from indexer.schema import EXACT_FIELDS
 from indexer.snippets import Highlighter, plain_snippet
-from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts
+from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts, EarlierTexts
 
 TOP_AUTHORS = 10
+FOLD_WALK = 4  # with copies folded, how many pages deep the matches are walked at most
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
@@ -64,38 +69,56 @@ class SearchService:
     """Searches the live index; safe to share between the threads of one process."""
 
     def __init__(self, index_dir: Path, texts: ArticleTexts, *,
-                 check_seconds: float = 2.0, cache_size: int = 256) -> None:
+                 check_seconds: float = 2.0, cache_size: int = 256,
+                 earlier_texts: EarlierTexts | None = None) -> None:
         self.index_dir = Path(index_dir)
         self._texts = texts
+        self._earlier_texts = earlier_texts
         self._owned: ArchiveTexts | None = None
         self._generations = Generations(self.index_dir, check_seconds, cache_size)
         self._local = threading.local()
+        self._finders: list[CopyFinder] = []
+        self._finders_lock = threading.Lock()
 
     @classmethod
     def over_archive(cls, index_dir: Path, database_path: Path, *, check_seconds: float = 2.0,
                      cache_size: int = 256) -> SearchService:
         """Return a service reading texts from the archive at DATABASE_PATH (closed with it)."""
         texts = ArchiveTexts(database_path)
-        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size)
+        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size,
+                      earlier_texts=texts.earlier)
         service._owned = texts
         return service
 
     # ------------------------------------------------------------------ public API
     def search(self, query: str, *, author: str | None = None, since: date | None = None,
                until: date | None = None, edition: str | None = None,
-               sort: str = "relevance", page: int = 1, page_size: int = 10) -> SearchResult:
-        """Return one page of the articles matching QUERY and the filters."""
+               sort: str = "relevance", page: int = 1, page_size: int = 10,
+               status: str | None = None, earlier: bool = False,
+               fold: bool = False) -> SearchResult:
+        """Return one page of the articles matching QUERY and the filters.
+
+        STATUS keeps only edited (``changed``), ``withdrawn`` or ``unchanged`` articles.
+        EARLIER also finds articles whose superseded versions match; each hit then says
+        which of its earlier versions match (``Hit.earlier_versions``). FOLD leaves out the
+        copies of a text whose first publication known is also a match (``Hit.copies``
+        counts them); the total still counts every match.
+        """
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
-        request = SearchRequest(text, author, since, until, edition, sort, page, page_size)
+        request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
+                                status, bool(earlier), bool(fold))
         cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
         result = replace(self._search(searcher, generation, text, author=author, since=since,
                                       until=until, edition=edition, sort=sort, page=page,
-                                      page_size=page_size), request=request)
+                                      page_size=page_size, status=status,
+                                      earlier=bool(earlier), fold=bool(fold)), request=request)
         generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
 
@@ -133,6 +156,10 @@ class SearchService:
         self._generations.close()
         if self._owned is not None:
             self._owned.close()
+        with self._finders_lock:
+            finders, self._finders = self._finders, []
+        for finder in finders:
+            finder.close()
 
     def __enter__(self) -> SearchService:
         return self
@@ -143,7 +170,9 @@ class SearchService:
     # ------------------------------------------------------------------ the search
     def _search(self, searcher: Searcher, generation: Generation, text: str, *,
                 author: str | None, since: date | None, until: date | None,
-                edition: str | None, sort: str, page: int, page_size: int) -> SearchResult:
+                edition: str | None, sort: str, page: int, page_size: int,
+                status: str | None = None, earlier: bool = False,
+                fold: bool = False) -> SearchResult:
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
@@ -153,25 +182,87 @@ class SearchService:
             matches = match_all(columns.live)
             sort = "date"
         else:
+            wanted = parsed.query
+            if earlier and "earlier" in searcher.schema:
+                wanted = wq.Or([wanted, earlier_query(wanted)])
             try:
-                matches = self._match(parsed.query, searcher, generation)
+                matches = self._match(wanted, searcher, generation)
             except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, _CANNOT_RUN)
-        matches = _filtered(matches, columns, author, since, until, edition)
+        matches = _filtered(matches, columns, author, since, until, edition, status)
         total = len(matches)
         facets = self._facets(searcher, generation, matches.docs)
         days = columns.day[matches.docs]
-        order = _top(matches.scores, days, matches.docs, sort, page * page_size)
-        order = order[(page - 1) * page_size:]
+        folded: dict[int, int] = {}
+        if fold:
+            order, folded = self._folded(searcher, matches, days, sort, page, page_size)
+        else:
+            order = _top(matches.scores, days, matches.docs, sort, page * page_size)
+            order = order[(page - 1) * page_size:]
         hits = self._hits(searcher, generation, matches.docs[order],
                           matches.scores[order] if parsed.query is not None else None,
-                          parsed.query)
+                          parsed.query, earlier=earlier)
+        if folded:
+            hits = [replace(hit, copies=folded.get(hit.id, 0)) for hit in hits]
         suggestion = None
         if total < SUGGEST_BELOW and parsed.query is not None:
             suggestion = _suggestion(parsed.text, searcher)
         return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
                             suggestion, 0.0, parsed.message)
+
+    def _folded(self, searcher: Searcher, matches: Matches, days: np.ndarray, sort: str,
+                page: int, page_size: int) -> tuple[np.ndarray, dict[int, int]]:
+        """Return the positions of one page of MATCHES with copies folded, and the counts.
+
+        A match is left out when the first publication known of its text (``indexer.copies``)
+        is also among the matches; that one's count of folded copies goes up. The matches
+        are walked in order, at most ``FOLD_WALK`` pages deep.
+        """
+        finder = self._copy_finder()
+        wanted = page * page_size
+        reach = min(len(matches), wanted * FOLD_WALK)
+        order = _top(matches.scores, days, matches.docs, sort, reach)
+        if finder is None:
+            return order[(page - 1) * page_size:wanted], {}
+        present = np.zeros(searcher.doc_count_all(), dtype=bool)
+        present[matches.docs] = True
+        kept: list[int] = []
+        folded: dict[int, int] = {}
+        for position in order.tolist():
+            article_id = _int(searcher.stored_fields(int(matches.docs[position])).get("id"))
+            earliest = finder.earliest_of(article_id) if article_id is not None else None
+            if earliest is not None and earliest != article_id:
+                docnum = searcher.document_number(id=str(earliest))
+                if docnum is not None and present[docnum]:
+                    folded[earliest] = folded.get(earliest, 0) + 1
+                    continue
+            kept.append(position)
+            if len(kept) >= wanted:
+                break
+        return np.asarray(kept[(page - 1) * page_size:], dtype=np.int64), folded
+
+    def _copy_finder(self) -> CopyFinder | None:
+        """Return this thread's reader of the copies index, None when there is none yet."""
+        finder: CopyFinder | None = getattr(self._local, "copies", None)
+        if finder is None:
+            try:
+                finder = CopyFinder(self.index_dir)
+            except IndexUnavailable:
+                return None
+            self._local.copies = finder
+            with self._finders_lock:
+                self._finders.append(finder)
+        return finder
+
+    def copies_of(self, article_id: int) -> list[Copy]:
+        """Return ARTICLE_ID and the articles sharing most of its text, earliest first.
+
+        Empty when it has no copy (or no copies index exists yet); the first is marked
+        ``earliest``: the first publication known of the text.
+        """
+        finder = self._copy_finder()
+        return [] if finder is None else finder.copies_of(article_id)
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
         columns = generation.columns
@@ -225,11 +316,17 @@ class SearchService:
 
     def _hits(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
               scores: np.ndarray | None, query: wq.Query | None, *,
-              with_snippets: bool = True) -> list[Hit]:
+              with_snippets: bool = True, earlier: bool = False) -> list[Hit]:
         docnums = [int(d) for d in docs]
         if not docnums:
             return []
         stored = {d: searcher.stored_fields(d) for d in docnums}
+        matched_versions: dict[int, tuple[int, ...]] = {}
+        if earlier and query is not None:
+            edited = [_int(stored[d].get("id")) for d in docnums
+                      if generation.columns.versions[d] > 1]
+            matched_versions = self._earlier_matches(
+                searcher, query, [i for i in edited if i is not None])
         ids = {d: _int(stored[d].get("id")) for d in docnums}
         texts = self._texts([i for i in ids.values() if i is not None])
         bodies = {d: texts.get(ids[d] or 0, _NO_TEXT).body for d in docnums}
@@ -258,11 +355,40 @@ class SearchService:
                 published=_as_date(fields.get("published")),
                 edition=fields.get("edition") or None,
                 withdrawn=bool(fields.get("withdrawn")),
+                versions=max(1, int(generation.columns.versions[docnum])),
+                earlier_versions=matched_versions.get(ids[docnum] or 0, ()),
                 snippet=snippets.get(docnum, ""),
                 title_html=titles[docnum],
                 score=float(scores[i]) if scores is not None else None,
             ))
         return hits
+
+    def _earlier_matches(self, searcher: Searcher, query: wq.Query,
+                         article_ids: list[int]) -> dict[int, tuple[int, ...]]:
+        """Return, per article, the numbers of its superseded versions that QUERY matches.
+
+        The superseded versions of the page's edited articles are indexed in memory with the
+        live schema, and QUERY runs on them through the same match engine: words, phrases and
+        exact forms decide version by version.
+        """
+        if self._earlier_texts is None or not article_ids:
+            return {}
+        documents = [version_document(f"{article_id}:{version.number}", version.title,
+                                      version.body)
+                     for article_id, versions in self._earlier_texts(article_ids).items()
+                     for version in versions]
+        if not documents:
+            return {}
+        ram = RamStorage().create_index(searcher.schema)
+        with ram.writer() as writer:
+            for document in documents:
+                writer.add_document(**document)
+        found: dict[int, list[int]] = {}
+        with ram.searcher() as versions:
+            for docnum in MatchEngine(versions, {}).match(query).docs.tolist():
+                article, _, number = str(versions.stored_fields(docnum)["id"]).partition(":")
+                found.setdefault(int(article), []).append(int(number))
+        return {article: tuple(sorted(numbers)) for article, numbers in found.items()}
 
     def _bodies(self, article_ids: list[int]) -> dict[int, str]:
         """Return the body text of each article from the injected reader."""
@@ -286,11 +412,19 @@ def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
 
 
 def _filtered(matches: Matches, columns: Columns, author: str | None, since: date | None,
-              until: date | None, edition: str | None) -> Matches:
-    """Apply the author, date and edition filters with the generation's column arrays."""
+              until: date | None, edition: str | None, status: str | None = None) -> Matches:
+    """Apply the author, date, edition and status filters with the generation's columns."""
     if not len(matches):
         return matches
     keep = np.ones(len(matches), dtype=bool)
+    if status is not None:
+        withdrawn = columns.withdrawn[matches.docs]
+        if status == "withdrawn":
+            keep &= withdrawn
+        elif status == "changed":
+            keep &= columns.versions[matches.docs] > 1
+        else:
+            keep &= ~withdrawn & (columns.versions[matches.docs] <= 1)
     if author is not None and author.strip():
         codes = columns.authors_named(author)
         if not codes:

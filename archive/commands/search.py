@@ -19,7 +19,14 @@ import click
 
 from archive.cli import settings_from
 from archive.errors import InvalidInput
-from indexer.results import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, SearchResult
+from indexer.results import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    STATUSES,
+    Hit,
+    SearchResult,
+)
 from indexer.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -57,13 +64,30 @@ def _print_human(result: SearchResult, tty: bool) -> None:
     first = (result.page - 1) * result.page_size
     for rank, hit in enumerate(result.hits, start=first + 1):
         click.echo("")
-        withdrawn = " [retiré du site]" if hit.withdrawn else ""
-        click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{withdrawn}")
+        badges = "".join(f" [{badge}]" for badge in _badges(hit))
+        click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{badges}")
         meta = " · ".join(part for part in (
             hit.author, hit.published.isoformat() if hit.published else None, hit.url) if part)
         click.echo(f"     {meta}")
         if hit.snippet:
             click.echo(f"     {_plain(hit.snippet, tty)}")
+
+
+def _badges(hit: Hit) -> list[str]:
+    """Return what a reader should know about a hit's history, in French."""
+    badges = []
+    if hit.withdrawn:
+        badges.append("retiré du site")
+    if hit.versions > 1:
+        badges.append(f"modifié {hit.versions - 1} fois")
+    if hit.earlier_versions:
+        numbers = ", ".join(str(n) for n in hit.earlier_versions)
+        plural = "s" if len(hit.earlier_versions) > 1 else ""
+        badges.append(f"trouvé dans la version{plural} antérieure{plural} {numbers}")
+    if hit.copies:
+        badges.append(f"{hit.copies} copie{'s' if hit.copies > 1 else ''} repliée"
+                      f"{'s' if hit.copies > 1 else ''}")
+    return badges
 
 
 @click.command("search")
@@ -78,11 +102,17 @@ def _print_human(result: SearchResult, tty: bool) -> None:
               show_default=True, help="Results per page.")
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True,
               help="Page of results.")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Only edited (changed), withdrawn, or neither (unchanged) articles.")
+@click.option("--earlier", is_flag=True,
+              help="Also search the earlier versions of edited articles (and say which match).")
+@click.option("--fold", is_flag=True,
+              help="Fold copies of a text under its first publication known.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
 def command(ctx: click.Context, query: tuple[str, ...], author: str | None, since: str | None,
             until: str | None, edition: str | None, sort: str, limit: int, page: int,
-            as_json: bool) -> None:
+            status: str | None, earlier: bool, fold: bool, as_json: bool) -> None:
     """Search the archive: words are ANDed; OU, SAUF, -mot, "phrase", titre:, auteur:.
 
     Dates are filters (--since/--until, both days included), not query syntax.
@@ -93,7 +123,8 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
                                     check_seconds=settings.searcher_check_seconds) as service:
         result = service.search(" ".join(query), author=author, since=since_day,
                                 until=until_day, edition=edition, sort=sort, page=page,
-                                page_size=limit)
+                                page_size=limit, status=status, earlier=earlier,
+                                fold=fold)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:

@@ -12,6 +12,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 
 from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
+from archive.web.copies import copies_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.params import SearchParams, parse_page, parse_search
@@ -183,6 +184,7 @@ def article(article_id: int) -> str:
         related=related,
         citation=citation,
         meta_tags=highwire(citation),
+        copies=copies_for(article_id),
     )
 
 

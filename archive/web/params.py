@@ -1,8 +1,9 @@
 """The request parameters of every search view, parsed and validated in one place.
 
 Pages, the JSON API, the Atom feed and the exports all read ``q``, ``auteur``, ``du``, ``au``,
-``tri``, ``page`` and ``taille`` through ``parse_search``; a value that cannot be used raises
-``InvalidInput`` with a French reason, which becomes a 400.
+``tri``, ``page``, ``taille``, ``statut``, ``anterieures`` and ``replier`` through
+``parse_search``; a value that cannot be used raises ``InvalidInput`` with a French reason,
+which becomes a 400.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from indexer.results import (
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     SORT_NAMES,
+    STATUS_NAMES,
 )
 
 MAX_AUTHOR_CHARS = 200
@@ -49,6 +51,9 @@ class SearchParams:
     tri: str = "pertinence"
     page: int = 1
     taille: int = DEFAULT_PAGE_SIZE
+    statut: str | None = None       # modifie, retire or inchange
+    anterieures: bool = False       # also search the earlier versions of edited articles
+    replier: bool = False           # fold copies under their first publication known
 
     @property
     def sort(self) -> str:
@@ -56,9 +61,14 @@ class SearchParams:
         return SORT_NAMES[self.tri]
 
     @property
+    def status(self) -> str | None:
+        """Return the search service's name for the « statut » filter, None for all."""
+        return STATUS_NAMES[self.statut] if self.statut else None
+
+    @property
     def is_empty(self) -> bool:
         """Return True when neither a query nor a filter was given."""
-        return not (self.q or self.auteur or self.du or self.au)
+        return not (self.q or self.auteur or self.du or self.au or self.statut)
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """Return the URL parameters of this search (defaults left out), with CHANGES applied."""
@@ -78,6 +88,12 @@ class SearchParams:
             args["page"] = str(params.page)
         if params.taille != DEFAULT_PAGE_SIZE:
             args["taille"] = str(params.taille)
+        if params.statut:
+            args["statut"] = params.statut
+        if params.anterieures:
+            args["anterieures"] = "1"
+        if params.replier:
+            args["replier"] = "1"
         return args
 
 
@@ -144,4 +160,35 @@ def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SI
         )
     page = parse_page(args)
     taille = _bounded_int(args.get("taille"), "taille", default_size, MAX_PAGE_SIZE)
-    return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille)
+    return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille,
+                        statut=parse_status(args.get("statut")),
+                        anterieures=parse_flag(args.get("anterieures"), "anterieures"),
+                        replier=parse_flag(args.get("replier"), "replier"))
+
+
+_UNACCENTED = str.maketrans("éèêÉÈÊ", "eeeeee")
+_YES = frozenset({"1", "oui", "on", "true"})
+_NO = frozenset({"", "0", "non", "off", "false"})
+
+
+def parse_status(raw: str | None) -> str | None:
+    """Return the « statut » filter (modifie, retire, inchange; accents allowed), or None."""
+    text = (raw or "").strip().lower().translate(_UNACCENTED)
+    if not text or text == "tous":
+        return None
+    if text not in STATUS_NAMES:
+        raise InvalidInput(
+            f"Le statut « {text[:40]} » est inconnu : choisissez « modifié », « retiré » ou "
+            "« inchangé »."
+        )
+    return text
+
+
+def parse_flag(raw: str | None, name: str) -> bool:
+    """Return a yes/no parameter (1, oui, on / 0, non, off, or absent)."""
+    text = (raw or "").strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidInput(f"Le paramètre « {name} » vaut « 1 » ou « 0 », pas « {text[:40]} ».")

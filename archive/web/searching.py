@@ -36,6 +36,9 @@ def run_search(
         sort=params.sort,
         page=page or params.page,
         page_size=page_size or params.taille,
+        status=params.status,
+        earlier=params.anterieures,
+        fold=params.replier,
     )
 
 
