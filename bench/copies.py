@@ -228,12 +228,14 @@ def run(articles: int, lookups: int, workdir: Path,
 
 def _print_table(report: dict[str, Any]) -> None:
     build_ok = report["build_seconds"] <= GOAL_BUILD_SECONDS
+    at_scale = report["articles"] >= 100_000
     lookup_ok = report["lookup_ms"]["p95"] <= GOAL_LOOKUP_MS
     rows = [
         ("articles (planted copies)", f"{report['articles']:,} ({report['planted_copies']:,})"),
         ("cores / load average", f"{report['cores']} / {report['load']:.1f}"),
-        ("full build", f"{report['build_seconds']} s (goal <= {GOAL_BUILD_SECONDS:.0f} s at "
-                       f"100,000: {'ok' if build_ok else 'MISSED'})"),
+        ("full build", f"{report['build_seconds']} s (goal at 100,000 articles: <= "
+                       f"{GOAL_BUILD_SECONDS:.0f} s"
+                       + (f": {'ok' if build_ok else 'MISSED'})" if at_scale else ")")),
         ("copies.sqlite3", f"{report['size_mb']} MB"),
         ("lookup p50 / p95 / max", "{p50} / {p95} / {max} ms".format(**report["lookup_ms"])
          + f" (goal p95 <= {GOAL_LOOKUP_MS} ms: {'ok' if lookup_ok else 'MISSED'})"),

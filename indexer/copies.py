@@ -20,8 +20,6 @@ runs). Figures (build time, lookup time, estimate against exact shingle overlap)
 from __future__ import annotations
 
 import functools
-import multiprocessing
-import os
 import re
 import sqlite3
 import time
@@ -213,8 +211,9 @@ def update_copies(database_path: Path, index_dir: Path, *, full: bool = False) -
                 with db:
                     db.execute("DELETE FROM bands")
                     db.execute("DELETE FROM signatures")
-                ranges = archive.reads.id_ranges(_processes(archive.reads.stats().articles))
-                signed = _store(db, _signed_in_processes(database_path, ranges), replace=False)
+                signed = _store(db, (_signed(article)
+                                     for article in archive.reads.iter_articles()),
+                                replace=False)
             else:
                 since = int(_meta(db, "change_seq") or 0)
                 signed = _store(db, (_signed(article) for article in _changed(archive, since)),
@@ -245,32 +244,6 @@ def _signed(article: Any) -> _Signed:
     return (article.id, article.published.isoformat() if article.published else None,
             article.first_seen.isoformat() if article.first_seen else None,
             None if values is None else values.tobytes())
-
-
-def _processes(articles: int) -> int:
-    return 1 if articles < 2000 else max(1, min(os.cpu_count() or 1, 4))
-
-
-def _sign_range(database_path: Path, first: int, last: int) -> list[_Signed]:
-    from archive.store import Archive
-
-    with Archive.open(database_path, readonly=True) as archive:
-        return [_signed(article) for article in archive.reads.iter_articles(first, last)]
-
-
-def _signed_in_processes(database_path: Path,
-                         ranges: list[tuple[int, int]]) -> Iterator[_Signed]:
-    """Sign each id range in its own forked process (one per core), in id order."""
-    if len(ranges) <= 1:
-        for first, last in ranges:
-            yield from _sign_range(database_path, first, last)
-        return
-    context = multiprocessing.get_context("fork")
-    with context.Pool(len(ranges)) as pool:
-        results = [pool.apply_async(_sign_range, (database_path, first, last))
-                   for first, last in ranges]
-        for result in results:
-            yield from result.get()
 
 
 def _store(db: sqlite3.Connection, signed: Iterable[_Signed], *, replace: bool) -> int:

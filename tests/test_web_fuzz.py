@@ -53,6 +53,10 @@ VALUES: dict[str, st.SearchStrategy[str]] = {
     "tri": st.one_of(st.sampled_from(["pertinence", "date"]), text_values),
     "page": int_values,
     "taille": int_values,
+    "statut": st.one_of(st.sampled_from(["modifie", "retiré", "inchangé", "tous", ""]),
+                        text_values),
+    "anterieures": st.one_of(st.sampled_from(["0", "1", "oui", ""]), text_values),
+    "replier": st.one_of(st.sampled_from(["0", "1", "non", ""]), text_values),
 }
 EXPORT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "texte": st.one_of(st.sampled_from(["0", "1", ""]), text_values),
