@@ -44,11 +44,15 @@ def copies_for(article_id: int) -> list[CopyLink]:
         group = services().search().copies_of(article_id)
     except ArchiveError:
         return []
-    if not group:
+    hidden = services().hidden_ids()
+    group = [copy for copy in group if copy.article_id not in hidden]
+    if len(group) < 2:
         return []
     stored = services().archive().reads.articles([copy.article_id for copy in group])
+    shown = [copy for copy in group if copy.article_id in stored]
+    # The group is ordered earliest first: the first one shown is the first publication known
+    # (an article hidden on request is left out, and never named).
     return [CopyLink(id=copy.article_id, title=stored[copy.article_id].title or "",
                      author=stored[copy.article_id].author, published=copy.published,
-                     share=copy.share, earliest=copy.earliest,
-                     current=copy.article_id == article_id)
-            for copy in group if copy.article_id in stored]
+                     share=copy.share, earliest=i == 0, current=copy.article_id == article_id)
+            for i, copy in enumerate(shown)] if len(shown) > 1 else []
