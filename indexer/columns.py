@@ -1,4 +1,5 @@
-"""Per-generation column arrays: the publication day, author and edition of every document.
+"""Per-generation column arrays: the publication day, author, edition and categories of every
+document.
 
 Loaded once per index generation from Whoosh's sortable columns, they turn date filters,
 date order, author filters and facet counts into numpy operations over matched document
@@ -67,8 +68,14 @@ class Columns:
     authors: Codes
     editions: Codes
     first_doc_of_author: np.ndarray   # a document number per author code (to read its name)
-    versions: np.ndarray     # int32 number of versions of the article, 0 when unknown
-    withdrawn: np.ndarray    # bool, True for an article withdrawn from the platform
+    categories: Codes = field(default_factory=Codes)   # lowercased, as the index holds them
+    category_names: list[str] = field(default_factory=list)   # as the platform spells them
+    # bool, one row per category code: does the document carry it (an article has several)
+    in_category: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # int32 number of versions of the article, 0 when unknown
+    versions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # bool, True for an article withdrawn from the platform
+    withdrawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
     _loose_authors: dict[str, list[int]] | None = field(default=None, repr=False)
 
     def authors_named(self, name: str) -> list[int]:
@@ -96,7 +103,7 @@ class Columns:
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         arrays = (self.day, self.month, self.author, self.edition, self.live,
-                  self.first_doc_of_author, self.versions, self.withdrawn)
+                  self.first_doc_of_author, self.in_category, self.versions, self.withdrawn)
         return sum(int(a.nbytes) for a in arrays)
 
 
@@ -145,8 +152,47 @@ def load_columns(searcher: Searcher) -> Columns:
     withdrawn_code = statuses.index.get("withdrawn")
     withdrawn = (status == withdrawn_code) if withdrawn_code is not None else np.zeros(
         total, dtype=bool)
-    return Columns(day, month, author, edition, live, authors, editions, first, versions,
-                   withdrawn)
+    categories, names, in_category = _categories(searcher, total)
+    return Columns(day, month, author, edition, live, authors, editions, first,
+                   categories, names, in_category, versions=versions, withdrawn=withdrawn)
+
+
+def _categories(searcher: Searcher, total: int) -> tuple[Codes, list[str], np.ndarray]:
+    """Return the categories' codes, their names as written, and which documents carry each.
+
+    A platform has tens of categories, so one boolean row per category is small (a megabyte
+    at 100,000 articles for ten) and counts or filters them over any matches in one step.
+    """
+    reader = searcher.reader()
+    codes = Codes()
+    rows: list[np.ndarray] = []
+    names: list[str] = []
+    if "categories" not in searcher.schema:
+        return codes, names, np.zeros((0, total), dtype=bool)
+    for raw in reader.lexicon("categories"):
+        text = raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+        ids = np.fromiter(reader.postings("categories", raw).all_ids(), dtype=np.int64)
+        if not len(ids):
+            continue
+        codes.code(text)
+        row = np.zeros(total, dtype=bool)
+        row[ids[ids < total]] = True
+        rows.append(row)
+        names.append(_category_name(searcher, int(ids[0]), text))
+    matrix = np.vstack(rows) if rows else np.zeros((0, total), dtype=bool)
+    return codes, names, matrix
+
+
+def _category_name(searcher: Searcher, docnum: int, term: str) -> str:
+    """Return the spelling of category TERM stored with document DOCNUM (TERM if none)."""
+    try:
+        stored = searcher.stored_fields(docnum).get("categories") or ""
+    except Exception:  # noqa: BLE001 - a name is a nicety; the term still works as a filter
+        return term
+    for name in str(stored).split(","):
+        if name.strip().lower() == term:
+            return name.strip()
+    return term
 
 
 def _numbers(searcher: Searcher, reader: Any, count: int) -> np.ndarray:
