@@ -150,6 +150,9 @@ MIGRATIONS: tuple[Migration, ...] = (
             categories TEXT,
             recorded_at TEXT NOT NULL) WITHOUT ROWID""",
     )),
+    Migration(4, "the changes page reads events by kind, newest first", (
+        "CREATE INDEX article_events_kind_at ON article_events(kind, at)",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
