@@ -2,8 +2,10 @@
 
 ``cdxj-indexer`` indexes the demo's WARC files as they lie on disk, and pywb's ``wayback``
 server, started on a free loopback port over a collection made of those files and that index,
-replays an article's capture with its text. Both come from PyPI (pyproject's test extra); a
-missing tool skips here and fails in CI (ARCHIVE_REQUIRE_WARC_TOOLS=1).
+replays an article's capture with its text. Both come from PyPI: cdxj-indexer with pyproject's
+test extra, pywb (which pins werkzeug) in its own virtualenv ``.venv-pywb`` built from the
+``replay`` extra by .ci/run. A missing tool skips here and fails in CI
+(ARCHIVE_REQUIRE_WARC_TOOLS=1).
 """
 
 from __future__ import annotations
@@ -28,14 +30,21 @@ COLLECTION = "notrecontinent"
 STARTUP_SECONDS = 60
 
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PYWB_VENV = REPO_ROOT / ".venv-pywb"
+"""pywb pins werkzeug, so it has its own virtualenv (.ci/run builds it)."""
+
+
 def _tool(name: str) -> Path:
-    found = Path(sys.executable).parent / name
-    if found.exists():
-        return found
+    for found in (Path(sys.executable).parent / name, PYWB_VENV / "bin" / name):
+        if found.exists():
+            return found
     located = shutil.which(name)
     if located:
         return Path(located)
-    message = f"{name} is missing (pip install -e '.[test]' installs it)"
+    how = ("python3 -m venv .venv-pywb && .venv-pywb/bin/pip install -e '.[replay]'"
+           if name == "wayback" else "pip install -e '.[test]'")
+    message = f"{name} is missing ({how}, as .ci/run does)"
     if os.environ.get("ARCHIVE_REQUIRE_WARC_TOOLS") == "1":
         pytest.fail(message + "; ARCHIVE_REQUIRE_WARC_TOOLS=1 forbids skipping")
     pytest.skip(message)
