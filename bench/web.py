@@ -211,6 +211,24 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def warm_word_tables(port: int, requests: int = 6) -> None:
+    """Wait until the workers have read the index's associated-words table (once per
+    generation, in the background): a few concurrent API searches with mots=1, which wait."""
+    def ask() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
+            conn.getresponse().read()
+        finally:
+            conn.close()
+
+    askers = [threading.Thread(target=ask) for _ in range(requests)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join(timeout=600)
+
+
 def main() -> None:
     """Run the benchmark and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -243,6 +261,7 @@ def main() -> None:
         server = start_gunicorn(data_dir, port, args.workers, args.threads)
         try:
             wait_healthy(port, server)
+            warm_word_tables(port)
             warm = ClientStats()
             client(port, paths[:50], time.monotonic() + 5, 0, warm)
             stats = [ClientStats() for _ in range(args.clients)]
