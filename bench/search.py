@@ -267,8 +267,10 @@ def _worker(data: Path, query_file: Path, per_kind: int) -> None:
     from indexer.search import SearchService
 
     queries = json.loads(query_file.read_text(encoding="utf-8"))
-    service = SearchService(data / "index", data / "archive.sqlite3", check_seconds=3600,
-                            cache_size=0)
+    service = SearchService.over_archive(data / "index", data / "archive.sqlite3",
+                                         check_seconds=3600, cache_size=0)
+
+
     timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
     totals: dict[str, list[int]] = {kind: [] for kind in KINDS}
     try:
@@ -353,7 +355,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
     update_seconds = None
     if not reuse and not reuse_archive:
         _log("incremental update of 100 new articles")
-        service = SearchService(index_dir, database, check_seconds=0, cache_size=0)
+        service = SearchService.over_archive(index_dir, database, check_seconds=0, cache_size=0)
         try:
             service.search("test")
             _fill_archive(database, articles, articles + 100, articles + 100)

@@ -27,7 +27,8 @@ from whoosh.qparser import (
     WildcardPlugin,
 )
 
-MAX_QUERY_CHARS = 500
+from indexer.results import MAX_QUERY_CHARS
+
 DEFAULT_FIELDS = ("title", "body")
 
 # What a reader may type before a colon, and the index field it means.

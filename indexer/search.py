@@ -12,13 +12,15 @@ from __future__ import annotations
 import re
 import threading
 import time
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.qparser import QueryParserError
+from whoosh.query import QueryError
 from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
@@ -27,120 +29,54 @@ from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
 from indexer.query import make_parser, parse_query
+from indexer.results import (
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    NO_FACETS,
+    SORTS,
+    AuthorFacet,
+    Facets,
+    Hit,
+    IndexInfo,
+    SearchRequest,
+    SearchResult,
+    plain_date,
+)
 from indexer.snippets import Highlighter, plain_snippet
+from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts
 
-SORTS = ("relevance", "date")
-MAX_PAGE_SIZE = 100
-MAX_PAGE = 1000
 TOP_AUTHORS = 10
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
+# The errors of the query language itself (a query Whoosh cannot run as written): the reader
+# gets a French message. Anything else is a fault of ours and reaches the caller and the log.
+QUERY_ERRORS = (QueryError, QueryParserError)
+_CANNOT_RUN = "Votre recherche n'a pas pu être exécutée : essayez des mots plus simples."
 
 
-@dataclass(frozen=True)
-class Hit:
-    """One article in a page of results."""
-
-    id: int
-    url: str
-    title: str
-    author: str | None
-    author_key: str | None
-    published: date | None
-    edition: str | None
-    withdrawn: bool
-    snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
-    title_html: str       # title HTML-escaped with <mark> highlights
-    score: float | None
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the hit as the JSON object of the CLI and the API."""
-        return {
-            "id": self.id, "url": self.url, "title": self.title, "author": self.author,
-            "author_key": self.author_key,
-            "published": self.published.isoformat() if self.published else None,
-            "edition": self.edition, "withdrawn": self.withdrawn, "snippet": self.snippet,
-            "title_html": self.title_html, "score": self.score,
-        }
-
-
-@dataclass(frozen=True)
-class AuthorFacet:
-    """An author among the matches, with the number of matching articles."""
-
-    key: str
-    name: str
-    count: int
-
-
-@dataclass(frozen=True)
-class Facets:
-    """Counts over ALL the matches (not only the page): top authors, years, months."""
-
-    authors: list[AuthorFacet]
-    years: list[tuple[int, int]]
-    months: list[tuple[int, int, int]]
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the facets as JSON-ready lists."""
-        return {
-            "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
-            "years": [{"year": y, "count": c} for y, c in self.years],
-            "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
-        }
-
-
-NO_FACETS = Facets([], [], [])
-
-
-@dataclass(frozen=True)
-class SearchResult:
-    """One page of results with its totals, facets and notes."""
-
-    query: str
-    total: int
-    page: int
-    page_size: int
-    sort: str
-    hits: list[Hit]
-    facets: Facets
-    suggestion: str | None
-    took_ms: float
-    message: str | None   # a French, user-facing note when the query could not be used as typed
-
-    def to_json(self) -> dict[str, Any]:
-        """Return the result as the JSON object printed by ``search --json``."""
-        return {
-            "query": self.query, "total": self.total, "page": self.page,
-            "page_size": self.page_size, "sort": self.sort,
-            "results": [hit.to_json() for hit in self.hits],
-            "facets": self.facets.to_json(), "suggestion": self.suggestion,
-            "message": self.message, "took_ms": round(self.took_ms, 2),
-        }
-
-
-@dataclass(frozen=True)
-class IndexInfo:
-    """What the live index is: its build, generation, size and how far it follows the archive."""
-
-    build: str
-    generation: int
-    doc_count: int
-    change_seq: int | None
+_NO_TEXT = ArticleText("", 0)
 
 
 class SearchService:
     """Searches the live index; safe to share between the threads of one process."""
 
-    def __init__(self, index_dir: Path, database_path: Path, *,
+    def __init__(self, index_dir: Path, texts: ArticleTexts, *,
                  check_seconds: float = 2.0, cache_size: int = 256) -> None:
         self.index_dir = Path(index_dir)
-        self.database_path = Path(database_path)
+        self._texts = texts
+        self._owned: ArchiveTexts | None = None
         self._generations = Generations(self.index_dir, check_seconds, cache_size)
         self._local = threading.local()
-        self._archives: list[Any] = []
-        self._lock = threading.Lock()
+
+    @classmethod
+    def over_archive(cls, index_dir: Path, database_path: Path, *, check_seconds: float = 2.0,
+                     cache_size: int = 256) -> SearchService:
+        """Return a service reading texts from the archive at DATABASE_PATH (closed with it)."""
+        texts = ArchiveTexts(database_path)
+        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size)
+        service._owned = texts
+        return service
 
     # ------------------------------------------------------------------ public API
     def search(self, query: str, *, author: str | None = None, since: date | None = None,
@@ -151,14 +87,14 @@ class SearchService:
         _check_arguments(sort, page, page_size, since, until)
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
-        key = (text, author, since, until, edition, sort, page, page_size)
-        cached: SearchResult | None = generation.cache.get(key)
+        request = SearchRequest(text, author, since, until, edition, sort, page, page_size)
+        cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
-        result = self._search(searcher, generation, text, author=author, since=since,
-                              until=until, edition=edition, sort=sort, page=page,
-                              page_size=page_size)
-        generation.cache.put(key, result)
+        result = replace(self._search(searcher, generation, text, author=author, since=since,
+                                      until=until, edition=edition, sort=sort, page=page,
+                                      page_size=page_size), request=request)
+        generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
 
     def more_like(self, article_id: int, limit: int = 5) -> list[Hit]:
@@ -191,12 +127,10 @@ class SearchService:
                          doc_count=generation.doc_count, change_seq=generation.change_seq)
 
     def close(self) -> None:
-        """Close every searcher and archive connection this service opened."""
+        """Close every searcher this service opened (and the archive reader it owns)."""
         self._generations.close()
-        with self._lock:
-            archives, self._archives = self._archives, []
-        for archive in archives:
-            archive.close()
+        if self._owned is not None:
+            self._owned.close()
 
     def __enter__(self) -> SearchService:
         return self
@@ -219,10 +153,9 @@ class SearchService:
         else:
             try:
                 matches = self._match(parsed.query, searcher, generation)
-            except Exception:  # noqa: BLE001 - a query Whoosh cannot run is a message, not a 500
+            except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
-                                    0.0, "Votre recherche n'a pas pu être exécutée : "
-                                    "essayez des mots plus simples.")
+                                    0.0, _CANNOT_RUN)
         matches = _filtered(matches, columns, author, since, until, edition)
         total = len(matches)
         facets = self._facets(searcher, generation, matches.docs)
@@ -297,10 +230,10 @@ class SearchService:
         stored = {d: searcher.stored_fields(d) for d in docnums}
         ids = {d: _int(stored[d].get("id")) for d in docnums}
         texts = self._texts([i for i in ids.values() if i is not None])
-        bodies = {d: texts.get(ids[d] or 0, ("", 0))[0] for d in docnums}
+        bodies = {d: texts.get(ids[d] or 0, _NO_TEXT).body for d in docnums}
         indexed_seq = generation.change_seq
         changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
-                   or texts[ids[d] or 0][1] > indexed_seq}
+                   or texts[ids[d] or 0].change_seq > indexed_seq}
         highlighter = Highlighter(searcher.schema["body"].analyzer)
         body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
         if with_snippets and body_terms:
@@ -329,26 +262,8 @@ class SearchService:
         return hits
 
     def _bodies(self, article_ids: list[int]) -> dict[int, str]:
-        """Return the body text of each article from SQLite ({} when the archive is unreadable)."""
-        return {i: body for i, (body, _) in self._texts(article_ids).items()}
-
-    def _texts(self, article_ids: list[int]) -> dict[int, tuple[str, int]]:
-        """Return each article's body and change_seq ({} when the archive is unreadable)."""
-        if not article_ids:
-            return {}
-        archive = getattr(self._local, "archive", None)
-        if archive is None:
-            try:
-                from archive.store import Archive
-
-                archive = Archive.open(self.database_path, readonly=True)
-            except Exception:  # noqa: BLE001 - snippets degrade to none, search still answers
-                return {}
-            self._local.archive = archive
-            with self._lock:
-                self._archives.append(archive)
-        articles = archive.articles(article_ids)
-        return {i: (a.body or "", a.change_seq) for i, a in articles.items()}
+        """Return the body text of each article from the injected reader."""
+        return {i: text.body for i, text in self._texts(article_ids).items()}
 
 
 # ---------------------------------------------------------------------- helpers
@@ -363,12 +278,8 @@ def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
     for name, value in (("since", since), ("until", until)):
         if value is not None and not isinstance(value, date):
             raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), not {value!r}")
-    if since is not None and until is not None and _plain_date(since) > _plain_date(until):
+    if since is not None and until is not None and plain_date(since) > plain_date(until):
         raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
-
-
-def _plain_date(value: date) -> date:
-    return value.date() if isinstance(value, datetime) else value
 
 
 def _filtered(matches: Matches, columns: Columns, author: str | None, since: date | None,
@@ -386,9 +297,9 @@ def _filtered(matches: Matches, columns: Columns, author: str | None, since: dat
         days = columns.day[matches.docs]
         keep &= days != NO_DAY
         if since is not None:
-            keep &= days >= day_number(_plain_date(since))
+            keep &= days >= day_number(plain_date(since))
         if until is not None:
-            keep &= days <= day_number(_plain_date(until))
+            keep &= days <= day_number(plain_date(until))
     if edition is not None and edition.strip():
         code = columns.editions.index.get(edition.strip())
         if code is None:

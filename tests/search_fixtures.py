@@ -35,6 +35,6 @@ def archive_and_index(data_dir: Path, articles: Iterable[Article]) -> dict[str, 
 
 def service_for(data_dir: Path, check_seconds: float = 0.0) -> SearchService:
     """Return a search service over DATA_DIR's archive and index."""
-    return SearchService(data_dir / "index", data_dir / "archive.sqlite3",
-                         check_seconds=check_seconds)
+    return SearchService.over_archive(data_dir / "index", data_dir / "archive.sqlite3",
+                                      check_seconds=check_seconds)
 

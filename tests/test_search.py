@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date
 from pathlib import Path
 
@@ -18,6 +18,7 @@ from search_fixtures import SEEN, archive_and_index, article, service_for
 from archive.errors import IndexUnavailable, InvalidInput
 from archive.store import Archive
 from indexer.search import SearchService
+from indexer.texts import ArticleText
 from indexer.update import update_index
 
 AUTHORS = ["Aïssatou N'Diaye", "Moussa Diop", "Fatou Sène"]
@@ -50,6 +51,28 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def service(data: Path) -> Iterator[SearchService]:
     with service_for(data) as svc:
         yield svc
+
+
+def test_texts_come_from_the_injected_reader(data: Path) -> None:
+    asked: list[list[int]] = []
+
+    def texts(ids: Sequence[int]) -> dict[int, ArticleText]:
+        asked.append(list(ids))
+        return {i: ArticleText("Une vaccination lue ailleurs.", 0) for i in ids}
+
+    with SearchService(data / "index", texts) as svc:
+        result = svc.search("vaccination", page_size=3)
+    assert asked == [[hit.id for hit in result.hits]]
+    assert all("lue ailleurs" in hit.snippet for hit in result.hits)
+
+
+def test_an_unexpected_failure_reaches_the_caller_not_the_reader(data: Path) -> None:
+    def broken(ids: Sequence[int]) -> dict[int, ArticleText]:
+        raise RuntimeError("a bug of ours")
+
+    with SearchService(data / "index", broken) as svc, \
+            pytest.raises(RuntimeError, match="a bug of ours"):
+        svc.search("vaccination")
 
 
 def test_result_carries_total_hits_and_facets(service: SearchService) -> None:
@@ -186,7 +209,7 @@ def test_info_describes_the_live_build(service: SearchService, data: Path) -> No
 
 
 def test_missing_index_is_unavailable(tmp_path: Path) -> None:
-    with SearchService(tmp_path / "index", tmp_path / "archive.sqlite3") as svc, \
+    with SearchService.over_archive(tmp_path / "index", tmp_path / "archive.sqlite3") as svc, \
             pytest.raises(IndexUnavailable, match="python -m archive index"):
         svc.search("santé")
 
@@ -236,8 +259,9 @@ def test_each_thread_gets_its_own_searcher(service: SearchService) -> None:
 
 def test_json_of_a_result_has_the_documented_keys(service: SearchService) -> None:
     data = service.search("vaccination").to_json()
-    assert {"total", "results", "facets", "suggestion"} <= set(data)
-    assert {"url", "title", "author", "published", "snippet"} <= set(data["results"][0])
+    assert {"query", "total", "pages", "hits", "facets", "suggestion", "message"} <= set(data)
+    assert {"original_url", "title", "author", "published", "snippet"} <= set(data["hits"][0])
+    assert data["query"]["q"] == "vaccination" and data["query"]["tri"] == "pertinence"
     json.dumps(data)
 
 
@@ -248,8 +272,9 @@ def test_cli_search_json(run_cli, data_dir: Path) -> None:  # type: ignore[no-un
                              "--limit", "3")
     assert code == 0, err
     data = json.loads(out)
-    assert data["total"] == 9 and len(data["results"]) == 3
-    assert data["results"][0]["author"] == "Moussa Diop"
+    assert data["total"] == 9 and len(data["hits"]) == 3
+    assert data["hits"][0]["author"] == "Moussa Diop"
+    assert data["query"]["auteur"] == "MOUSSA DIOP" and data["query"]["taille"] == 3
 
 
 def test_cli_search_human_and_empty(run_cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -426,6 +426,32 @@ def test_openapi_document_describes_every_search_parameter(client: FlaskClient) 
         assert client.get(concrete + ("?q=eau" if "recherche" in path else "")).status_code == 200
 
 
+def test_openapi_result_schema_names_every_key_the_api_answers(client: FlaskClient) -> None:
+    schemas = api(client, "/api/openapi.json")["components"]["schemas"]
+    body = api(client, "/api/search", q=COMMON_WORD)
+    assert set(body) == set(schemas["SearchResult"]["properties"])
+    assert set(body["query"]) == set(schemas["Query"]["properties"])
+    assert set(body["hits"][0]) == set(schemas["Hit"]["properties"])
+    assert set(body["facets"]) == set(schemas["Facets"]["properties"])
+    assert set(body["links"]) == set(schemas["SearchResult"]["properties"]["links"]["properties"])
+
+
+def test_cli_json_is_the_api_result_without_its_addresses(
+        client: FlaskClient, built: BuiltArchive, run_cli) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run_cli("--data-dir", str(built.data_dir), "search", COMMON_WORD,
+                             "--limit", "5", "--json")
+    assert code == 0, err
+    printed = json.loads(out)
+    answered = api(client, "/api/search", q=COMMON_WORD, taille=5)
+    del answered["links"]
+    for hit in answered["hits"]:
+        for key in ("author_url", "archived_url", "api_url"):
+            del hit[key]
+    printed.pop("took_ms")
+    answered.pop("took_ms")
+    assert printed == answered
+
+
 def test_atom_feed_follows_a_query_and_an_author(client: FlaskClient) -> None:
     author = api(client, "/api/search", q=COMMON_WORD)["facets"]["authors"][0]["name"]
     response = client.get("/recherche.atom", query_string={"q": COMMON_WORD, "auteur": author})

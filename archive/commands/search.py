@@ -2,7 +2,8 @@
 
 Human-readable by default (matched words in bold on a terminal, else between [ ]: « » are
 French quotation marks, common in the text itself);
-``--json`` prints the same result object as the API. No hits is not an error (exit 0,
+``--json`` prints the result's one JSON shape (``indexer.results``): the API's, without the
+links and addresses the API adds. No hits is not an error (exit 0,
 ``total: 0``); a missing index exits 7, a bad date, sort or limit exits 2.
 """
 
@@ -18,7 +19,8 @@ import click
 
 from archive.cli import settings_from
 from archive.errors import InvalidInput
-from indexer.search import SearchResult, SearchService
+from indexer.results import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, SearchResult
+from indexer.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
 
@@ -72,9 +74,9 @@ def _print_human(result: SearchResult, tty: bool) -> None:
 @click.option("--edition", help="Only this edition (e.g. sn, ci, cm).")
 @click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
               show_default=True, help="Order by relevance or by date (newest first).")
-@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True,
-              help="Results per page.")
-@click.option("--page", type=click.IntRange(1, 1000), default=1, show_default=True,
+@click.option("--limit", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE,
+              show_default=True, help="Results per page.")
+@click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True,
               help="Page of results.")
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
 @click.pass_context
@@ -87,8 +89,8 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
     """
     settings = settings_from(ctx)
     since_day, until_day = _day(since, "--since"), _day(until, "--until")
-    with SearchService(settings.index_dir, settings.database_path,
-                       check_seconds=settings.searcher_check_seconds) as service:
+    with SearchService.over_archive(settings.index_dir, settings.database_path,
+                                    check_seconds=settings.searcher_check_seconds) as service:
         result = service.search(" ".join(query), author=author, since=since_day,
                                 until=until_day, edition=edition, sort=sort, page=page,
                                 page_size=limit)

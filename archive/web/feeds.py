@@ -20,7 +20,7 @@ from archive.web.params import parse_search
 from archive.web.searching import run_search, services
 
 if TYPE_CHECKING:
-    from indexer.search import Hit
+    from indexer.results import Hit
 
 bp = Blueprint("feeds", __name__)
 

@@ -1,34 +1,40 @@
-"""The OpenAPI 3.1 document of the JSON API, the Atom feed and the exports (built from the same
-limits as ``archive.web.params``, so the document and the validation cannot drift)."""
+"""The OpenAPI 3.1 document of the JSON API, the Atom feed and the exports.
+
+Built from the same limits as the validation (``indexer.results``, ``archive.web.params``), so
+the two cannot drift; a test holds its result schemas to the API's answers.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from archive import __version__
-from archive.web import params
+from archive.web.params import MAX_AUTHOR_CHARS
+from indexer import results as limits
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_DATE = {"type": ["string", "null"], "format": "date"}
 
 
 def search_parameters() -> list[dict[str, Any]]:
     """Return the query parameters shared by every search endpoint."""
     return [
         {"name": "q", "in": "query", "description": "Texte cherché (syntaxe : voir /aide).",
-         "schema": {"type": "string", "maxLength": params.MAX_QUERY_CHARS}},
+         "schema": {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}},
         {"name": "auteur", "in": "query", "description": "Nom d'auteur, toute graphie.",
-         "schema": {"type": "string", "maxLength": params.MAX_AUTHOR_CHARS}},
+         "schema": {"type": "string", "maxLength": MAX_AUTHOR_CHARS}},
         {"name": "du", "in": "query", "description": "Date de publication minimale, incluse.",
          "schema": {"type": "string", "format": "date"}},
         {"name": "au", "in": "query", "description": "Date de publication maximale, incluse.",
          "schema": {"type": "string", "format": "date"}},
         {"name": "tri", "in": "query", "description": "Ordre des résultats.",
-         "schema": {"type": "string", "enum": list(params.SORTS), "default": "pertinence"}},
+         "schema": {"type": "string", "enum": list(limits.SORT_NAMES), "default": "pertinence"}},
         {"name": "page", "in": "query",
-         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE, "default": 1}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE, "default": 1}},
         {"name": "taille", "in": "query", "description": "Résultats par page.",
-         "schema": {"type": "integer", "minimum": 1, "maximum": params.MAX_PAGE_SIZE,
-                    "default": params.DEFAULT_PAGE_SIZE}},
+         "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE,
+                    "default": limits.DEFAULT_PAGE_SIZE}},
     ]
 
 
@@ -116,17 +122,40 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "id": {"type": "integer"}, "title": {"type": "string"},
                 "title_html": {"type": "string", "description": "HTML échappé, <mark> seulement"},
                 "author": {"type": ["string", "null"]},
+                "author_key": {"type": ["string", "null"]},
+                "author_url": {"type": ["string", "null"]},
                 "published": {"type": ["string", "null"], "format": "date"},
                 "edition": {"type": ["string", "null"]}, "withdrawn": {"type": "boolean"},
                 "original_url": {"type": "string"}, "archived_url": {"type": "string"},
+                "api_url": {"type": "string"},
                 "snippet": {"type": "string", "description": "HTML échappé, <mark> seulement"},
                 "score": {"type": ["number", "null"]}}},
-            "SearchResult": {"type": "object", "properties": {
-                "query": {"type": "object"}, "total": {"type": "integer"},
+            "Query": {"type": "object", "description": "La recherche telle que demandée.",
+                      "properties": {
+                          "q": {"type": "string"}, "auteur": _NULLABLE_STRING,
+                          "du": _NULLABLE_DATE, "au": _NULLABLE_DATE,
+                          "edition": _NULLABLE_STRING,
+                          "tri": {"type": "string", "enum": list(limits.SORT_NAMES)},
+                          "page": {"type": "integer"}, "taille": {"type": "integer"}}},
+            "Facets": {"type": "object", "properties": {
+                "authors": {"type": "array", "items": {"type": "object", "properties": {
+                    "key": {"type": "string"}, "name": {"type": "string"},
+                    "count": {"type": "integer"}}}},
+                "years": {"type": "array", "items": {"type": "object", "properties": {
+                    "year": {"type": "integer"}, "count": {"type": "integer"}}}},
+                "months": {"type": "array", "items": {"type": "object", "properties": {
+                    "year": {"type": "integer"}, "month": {"type": "integer"},
+                    "count": {"type": "integer"}}}}}},
+            "SearchResult": {"type": "object", "description": (
+                "La forme JSON d'une page de résultats, la même que `search --json` ; l'API y "
+                "ajoute les adresses des résultats et `links`."), "properties": {
+                "query": {"$ref": "#/components/schemas/Query"}, "total": {"type": "integer"},
                 "pages": {"type": "integer"}, "took_ms": {"type": "number"},
-                "suggestion": {"type": ["string", "null"]},
-                "message": {"type": ["string", "null"]},
+                "suggestion": _NULLABLE_STRING, "message": _NULLABLE_STRING,
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
-                "facets": {"type": "object"}, "links": {"type": "object"}}},
+                "facets": {"$ref": "#/components/schemas/Facets"},
+                "links": {"type": "object", "properties": {
+                    name: _NULLABLE_STRING for name in ("self", "html", "atom", "next", "prev")
+                }}}},
         }},
     }

@@ -11,13 +11,13 @@ from urllib.parse import urlencode
 from flask import Blueprint, abort, g, render_template, request, url_for
 
 from archive.errors import ArchiveError, InvalidInput
-from archive.web import params as search_params
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.searching import archived_url, run_search, services
 from archive.web.timeline import Period, build_timeline, choose_periods
+from indexer.results import MAX_PAGE
 
 bp = Blueprint("pages", __name__)
 
@@ -135,7 +135,7 @@ def search() -> str:
     pager = make_pager(
         params.page, result.total, params.taille,
         lambda n: results_href(params.query_args(page=n)),
-        limit=search_params.MAX_PAGE,
+        limit=MAX_PAGE,
     )
     return render_template(
         "recherche.html",
@@ -253,7 +253,7 @@ def author(slug: str) -> str:
     summary = archive.author_by_slug(slug)
     if summary is None:
         abort(404)
-    page = parse_page(request.args, high=search_params.MAX_PAGE)
+    page = parse_page(request.args, high=MAX_PAGE)
     articles = archive.articles_by_author(
         summary.key, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE
     )

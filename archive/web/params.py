@@ -17,13 +17,15 @@ from werkzeug.routing import IntegerConverter
 from werkzeug.routing.map import Map
 
 from archive.errors import InvalidInput
+from indexer.results import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    MAX_QUERY_CHARS,
+    SORT_NAMES,
+)
 
-MAX_QUERY_CHARS = 500
 MAX_AUTHOR_CHARS = 200
-MAX_PAGE = 1000
-MAX_PAGE_SIZE = 100
-DEFAULT_PAGE_SIZE = 10
-SORTS = {"pertinence": "relevance", "date": "date"}
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -51,7 +53,7 @@ class SearchParams:
     @property
     def sort(self) -> str:
         """Return the search service's name for the sort order."""
-        return SORTS[self.tri]
+        return SORT_NAMES[self.tri]
 
     @property
     def is_empty(self) -> bool:
@@ -136,7 +138,7 @@ def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SI
             f"({au.isoformat()})."
         )
     tri = (args.get("tri") or "pertinence").strip()
-    if tri not in SORTS:
+    if tri not in SORT_NAMES:
         raise InvalidInput(
             f"Le tri « {tri[:40]} » est inconnu : choisissez « pertinence » ou « date »."
         )

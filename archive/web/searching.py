@@ -11,11 +11,11 @@ from flask import current_app, url_for
 from archive.web.citation import Citation, citation_for
 from archive.web.params import SearchParams
 from archive.web.services import Services
+from indexer.results import EXPORT_PAGE_SIZE
 
 if TYPE_CHECKING:
-    from indexer.search import Hit, SearchResult
+    from indexer.results import Hit, SearchResult
 
-EXPORT_PAGE_SIZE = 100
 
 
 def services() -> Services:

@@ -1,4 +1,5 @@
-"""The JSON shapes of the API: hits, results, articles, versions and authors (plain dicts)."""
+"""The JSON shapes of the API: results (``indexer.results``' shape plus links), articles,
+versions and authors (plain dicts)."""
 
 from __future__ import annotations
 
@@ -9,10 +10,11 @@ from flask import url_for
 from archive.authors import author_slug
 from archive.web.citation import citation_for
 from archive.web.params import SearchParams
+from indexer.results import MAX_PAGE
 
 if TYPE_CHECKING:
     from archive.store.records import AuthorSummary, StoredArticle, Version
-    from indexer.search import Hit, SearchResult
+    from indexer.results import Hit, SearchResult
 
 
 def _iso(value: Any) -> str | None:
@@ -20,63 +22,31 @@ def _iso(value: Any) -> str | None:
 
 
 def hit_json(hit: Hit) -> dict[str, Any]:
-    """Return one search hit; ``snippet`` and ``title_html`` are HTML with ``<mark>`` only."""
-    return {
-        "id": hit.id,
-        "title": hit.title,
-        "title_html": hit.title_html,
-        "author": hit.author,
-        "author_url": (
-            url_for("pages.author", slug=author_slug(hit.author), _external=True)
-            if hit.author else None
-        ),
-        "published": _iso(hit.published),
-        "edition": hit.edition,
-        "withdrawn": hit.withdrawn,
-        "original_url": hit.url,
-        "archived_url": url_for("pages.article", article_id=hit.id, _external=True),
-        "api_url": url_for("api.article", article_id=hit.id, _external=True),
-        "snippet": hit.snippet,
-        "score": hit.score,
-    }
+    """Return one search hit's JSON with the addresses the API adds (author, archive, API)."""
+    found = hit.to_json()
+    found["author_url"] = (
+        url_for("pages.author", slug=author_slug(hit.author), _external=True)
+        if hit.author else None
+    )
+    found["archived_url"] = url_for("pages.article", article_id=hit.id, _external=True)
+    found["api_url"] = url_for("api.article", article_id=hit.id, _external=True)
+    return found
 
 
 def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
-    """Return a page of search results with the facets, the suggestion and paging links."""
-    pages = max(1, -(-result.total // params.taille))
-    links: dict[str, str | None] = {
+    """Return the result's one JSON shape with the hits' addresses and the paging links."""
+    found = result.to_json()
+    found["hits"] = [hit_json(hit) for hit in result.hits]
+    found["links"] = {
         "self": url_for("api.search", _external=True, **params.query_args()),
         "html": url_for("pages.search", _external=True, **params.query_args()),
         "atom": url_for("feeds.search", _external=True, **params.query_args(page=1, taille=10)),
-        "next": None,
-        "prev": None,
+        "next": (url_for("api.search", _external=True, **params.query_args(page=params.page + 1))
+                 if params.page < min(result.pages, MAX_PAGE) else None),
+        "prev": (url_for("api.search", _external=True, **params.query_args(page=params.page - 1))
+                 if params.page > 1 else None),
     }
-    if params.page < min(pages, 1000):
-        links["next"] = url_for("api.search", _external=True,
-                                **params.query_args(page=params.page + 1))
-    if params.page > 1:
-        links["prev"] = url_for("api.search", _external=True,
-                                **params.query_args(page=params.page - 1))
-    return {
-        "query": {
-            "q": params.q, "auteur": params.auteur, "du": _iso(params.du), "au": _iso(params.au),
-            "tri": params.tri, "page": params.page, "taille": params.taille,
-        },
-        "total": result.total,
-        "pages": pages,
-        "took_ms": round(result.took_ms, 2),
-        "suggestion": result.suggestion,
-        "message": result.message,
-        "hits": [hit_json(hit) for hit in result.hits],
-        "facets": {
-            "authors": [
-                {"key": f.key, "name": f.name, "count": f.count} for f in result.facets.authors
-            ],
-            "years": [{"year": y, "count": c} for y, c in result.facets.years],
-            "months": [{"year": y, "month": m, "count": c} for y, m, c in result.facets.months],
-        },
-        "links": links,
-    }
+    return found
 
 
 def version_json(version: Version) -> dict[str, Any]:

@@ -2,7 +2,8 @@
 
 Each thread keeps its own read-only ``Archive`` (SQLite connections are not shared between
 threads); each worker process keeps one ``SearchService``, which manages per-thread searchers and
-picks up a new index generation or a swapped rebuild by itself. Nothing is opened at import
+picks up a new index generation or a swapped rebuild by itself, and reads the texts of its
+snippets through the thread's ``Archive`` (one connection per thread). Nothing is opened at import
 time or in the gunicorn master, so workers never inherit a file handle across fork.
 """
 
@@ -77,12 +78,13 @@ class Services:
         if self._search is not None and self._search_pid == pid:
             return self._search
         from indexer.search import SearchService
+        from indexer.texts import texts_of
 
         with self._lock:
             if self._search is None or self._search_pid != pid:
                 self._search = SearchService(
                     self.settings.index_dir,
-                    self.settings.database_path,
+                    lambda ids: texts_of(self.archive(), ids),
                     check_seconds=self.settings.searcher_check_seconds,
                     cache_size=SEARCH_RESULTS_CACHED,
                 )

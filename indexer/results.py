@@ -1,0 +1,153 @@
+"""The search contract: its limits, the request, the result dataclasses and their one JSON shape.
+
+Every limit of a search (page, page size, query length) is declared here once; the search
+service, the query cleaner, the web parameters, the OpenAPI document and the CLI import them.
+``SearchResult.to_json()`` is the one JSON shape of a page of results: ``search --json`` prints
+it as is, and the JSON API adds its links and addresses to it (``archive.web.serialize``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+MAX_QUERY_CHARS = 500
+MAX_PAGE = 1000
+MAX_PAGE_SIZE = 100
+DEFAULT_PAGE_SIZE = 10
+# Rows one page of an export reads: the largest page the service serves.
+EXPORT_PAGE_SIZE = MAX_PAGE_SIZE
+# The sort orders in the URL's words (French) and in the service's.
+SORT_NAMES = {"pertinence": "relevance", "date": "date"}
+SORTS = tuple(SORT_NAMES.values())
+_SORT_WORDS = {service: word for word, service in SORT_NAMES.items()}
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+@dataclass(frozen=True)
+class SearchRequest:
+    """One search as it was asked for: the query text, the filters, the order and the page."""
+
+    text: str = ""
+    author: str | None = None
+    since: date | None = None
+    until: date | None = None
+    edition: str | None = None
+    sort: str = "relevance"
+    page: int = 1
+    page_size: int = DEFAULT_PAGE_SIZE
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the request in the words of the API's parameters."""
+        return {
+            "q": self.text, "auteur": self.author, "du": _iso(self.since),
+            "au": _iso(self.until), "edition": self.edition,
+            "tri": _SORT_WORDS.get(self.sort, self.sort), "page": self.page,
+            "taille": self.page_size,
+        }
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One article in a page of results."""
+
+    id: int
+    url: str
+    title: str
+    author: str | None
+    author_key: str | None
+    published: date | None
+    edition: str | None
+    withdrawn: bool
+    snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
+    title_html: str       # title HTML-escaped with <mark> highlights
+    score: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the hit as the JSON object of the CLI and the API."""
+        return {
+            "id": self.id, "title": self.title, "title_html": self.title_html,
+            "author": self.author, "author_key": self.author_key,
+            "published": _iso(self.published), "edition": self.edition,
+            "withdrawn": self.withdrawn, "original_url": self.url, "snippet": self.snippet,
+            "score": self.score,
+        }
+
+
+@dataclass(frozen=True)
+class AuthorFacet:
+    """An author among the matches, with the number of matching articles."""
+
+    key: str
+    name: str
+    count: int
+
+
+@dataclass(frozen=True)
+class Facets:
+    """Counts over ALL the matches (not only the page): top authors, years, months."""
+
+    authors: list[AuthorFacet]
+    years: list[tuple[int, int]]
+    months: list[tuple[int, int, int]]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the facets as JSON-ready lists."""
+        return {
+            "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
+            "years": [{"year": y, "count": c} for y, c in self.years],
+            "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
+        }
+
+
+NO_FACETS = Facets([], [], [])
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """One page of results with its totals, facets and notes."""
+
+    query: str            # the query text as it was searched (cleaned, possibly cut)
+    total: int
+    page: int
+    page_size: int
+    sort: str
+    hits: list[Hit]
+    facets: Facets
+    suggestion: str | None
+    took_ms: float
+    message: str | None   # a French, user-facing note when the query could not be used as typed
+    request: SearchRequest = field(default_factory=SearchRequest)
+
+    @property
+    def pages(self) -> int:
+        """Return how many pages the matches fill (at least one)."""
+        return max(1, -(-self.total // self.page_size))
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the result as the one JSON object of ``search --json`` and the API."""
+        return {
+            "query": self.request.to_json(), "total": self.total, "pages": self.pages,
+            "took_ms": round(self.took_ms, 2), "suggestion": self.suggestion,
+            "message": self.message, "hits": [hit.to_json() for hit in self.hits],
+            "facets": self.facets.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class IndexInfo:
+    """What the live index is: its build, generation, size and how far it follows the archive."""
+
+    build: str
+    generation: int
+    doc_count: int
+    change_seq: int | None
+
+
+def plain_date(value: date) -> date:
+    """Return VALUE as a date (a datetime's day)."""
+    return value.date() if isinstance(value, datetime) else value
