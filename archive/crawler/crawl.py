@@ -27,7 +27,7 @@ from archive.crawler.report import CrawlReport, RunJournal
 from archive.crawler.robots import RobotsRules
 from archive.crawler.runlock import CrawlLock
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
-from archive.errors import NotAnArticle, PageRefused, SiteUnreachable
+from archive.errors import NotAnArticle, PageRefused, SiteUnreachable, StoreError
 from archive.models import Article
 from archive.store import COMPLETE, Archive, FetchState, FrontierItem
 
@@ -68,13 +68,20 @@ def crawl(
     Raises CrawlLocked, before anything is written, while another crawl of it is running.
     """
     sites = list(dict.fromkeys(seed_site(seed) for seed in seeds))
-    with (CrawlLock(settings.database_path.parent),
-          Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive):
-        crawler = Crawler(
-            archive, sites, settings, client=client, progress=progress,
-            max_articles=max_articles,
-        )
-        return crawler.run(report_path)
+    try:
+        with (CrawlLock(settings.database_path.parent),
+              Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive):
+            crawler = Crawler(
+                archive, sites, settings, client=client, progress=progress,
+                max_articles=max_articles,
+            )
+            return crawler.run(report_path)
+    except OSError as exc:
+        # The run's journal and report (the archive's own files raise StoreError already).
+        raise StoreError(
+            f"cannot write under {settings.database_path.parent} ({exc.strerror or exc}); "
+            "free some disk space and run the crawl again: it resumes where it stopped",
+            path=str(settings.database_path.parent)) from exc
 
 
 class Crawler:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -101,6 +101,9 @@ class Archive:
                 conn.execute("PRAGMA query_only = ON")
                 _check_readable_version(schema_version(conn, path), path)
             else:
+                # Recognise the file as an archive (or an empty one) before writing anything:
+                # even switching another application's database to WAL is a write.
+                check_not_too_new(schema_version(conn, path), path)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, path)
@@ -114,15 +117,23 @@ class Archive:
 
     def close(self) -> None:
         """Close the database connection and the current WARC file (from any thread)."""
-        self._warc.close()
-        self._conn.close()
+        try:
+            self._warc.close()
+        finally:
+            self._conn.close()
 
     def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except ArchiveError:
+            pass  # the error in flight (a full disk, say) is the one to report, not its echo
 
     # ---- transactions
 
@@ -288,11 +299,14 @@ class Archive:
                                      (capture_id,)).fetchone()
         return self._capture(row) if row else None
 
-    def iter_captures(self, *, status: int | None = None,
-                      latest_only: bool = False) -> Iterator[tuple[int, Capture]]:
+    def iter_captures(self, *, status: int | None = None, latest_only: bool = False,
+                      damaged: Callable[[int, StoreError], None] | None = None,
+                      ) -> Iterator[tuple[int, Capture]]:
         """Yield (id, capture) by id; only STATUS if given; only each URL's newest if LATEST_ONLY.
 
-        Reads in batches, so the archive may be written while iterating.
+        Reads in batches, so the archive may be written while iterating. A capture whose WARC
+        record cannot be read raises StoreError, or, when DAMAGED is given, is passed to it
+        (with the error) and skipped.
         """
         conditions = ["id > ?"]
         params: list[Any] = []
@@ -311,7 +325,14 @@ class Archive:
             with self._errors():
                 batch = self._conn.execute(query, (last, *params)).fetchall()
             for row in batch:
-                yield row["id"], self._capture(row)
+                try:
+                    capture = self._capture(row)
+                except StoreError as exc:
+                    if damaged is None:
+                        raise
+                    damaged(row["id"], exc)
+                    continue
+                yield row["id"], capture
             if len(batch) < _BATCH:
                 return
             last = batch[-1]["id"]
