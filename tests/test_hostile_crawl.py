@@ -120,12 +120,9 @@ def test_very_long_body_is_searchable(hostile_archive: HostileArchive) -> None:
     from indexer.search import SearchService
 
     url = _hostile(hostile_archive, "long")
-    service = SearchService(hostile_archive.data_dir / "index",
-                            hostile_archive.data_dir / "archive.sqlite3")
-    try:
+    with SearchService.over_archive(hostile_archive.data_dir / "index",
+                                    hostile_archive.data_dir / "archive.sqlite3") as service:
         hits = service.search("conseil municipal budget").hits
-    finally:
-        service.close()
     assert url in {hit.url for hit in hits}
 
 
