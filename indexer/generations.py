@@ -23,7 +23,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from archive.errors import IndexUnavailable
+from archive.errors import IndexUnavailable, IndexUnreadable
 from indexer.columns import Columns, load_columns
 
 _RESULT_CACHE_SIZE = 256
@@ -142,8 +142,14 @@ class Generations:
         try:
             index = _open_index(build)
             searcher = index.searcher()
-        except Exception as exc:  # noqa: BLE001 - any failure to open means "unavailable"
-            raise self.unavailable(f"{type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # noqa: BLE001 - any failure to open means "unreadable"
+            if not build.is_dir():
+                raise self.unavailable(f"{type(exc).__name__}: {exc}") from None
+            text = "".join(c if c.isprintable() else "?" for c in str(exc))[:120]
+            raise IndexUnreadable(
+                f"the search index at {self.index_dir} cannot be read ({type(exc).__name__}: "
+                f"{text}): run `python -m archive index` to rebuild it",
+                path=str(build)) from None
         number = searcher.reader().generation()
         if number is None:
             number = index.latest_generation()

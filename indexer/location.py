@@ -40,6 +40,8 @@ class SyncState:
     schema_version: int
     built_at: str
     updated_at: str
+    archive: str | None = None
+    """The archive's ``fingerprint(change_seq)`` when the build caught up (None: not recorded)."""
 
 
 def builds_dir(index_dir: Path) -> Path:
@@ -95,7 +97,9 @@ def read_sync(build: Path) -> SyncState | None:
         data = json.loads((build / SYNC_FILE).read_text(encoding="utf-8"))
         return SyncState(change_seq=int(data["change_seq"]),
                          schema_version=int(data["schema_version"]),
-                         built_at=str(data["built_at"]), updated_at=str(data["updated_at"]))
+                         built_at=str(data["built_at"]), updated_at=str(data["updated_at"]),
+                         archive=data.get("archive") if isinstance(data.get("archive"), str)
+                         else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 

@@ -5,6 +5,7 @@ message that says what to do, never a traceback, and nothing stored is harmed.""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
@@ -105,3 +106,87 @@ def test_full_disk_makes_crawl_then_index_exit_with_their_codes(
     assert code in (6, 7), err
     assert err.startswith("error: ") and err.count("\n") == 1, err
     assert "disk" in err and "internal error" not in err
+
+
+@pytest.fixture(scope="module")
+def indexed_data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory with a 20-article archive and its index (copy it before damaging)."""
+    from archive.config import load_settings
+    from indexer.update import update_index
+
+    data_dir = tmp_path_factory.mktemp("indexed") / "data"
+    _crawl_replica(data_dir, size=20)
+    settings = load_settings(environ={}, data_dir=data_dir)
+    update_index(settings.database_path, settings.index_dir)
+    return data_dir
+
+
+def _damaged_copy(indexed_data: Path, tmp_path: Path, damage: str) -> Path:
+    data_dir = tmp_path / "damaged"
+    shutil.copytree(indexed_data, data_dir, symlinks=True)
+    segment = max((data_dir / "index" / "current").glob("*.seg"),
+                  key=lambda path: path.stat().st_size)
+    size = segment.stat().st_size
+    if damage == "truncated":
+        with open(segment, "r+b") as handle:
+            handle.truncate(size // 3)
+    else:
+        segment.write_bytes(b"\xff" * size)
+    return data_dir
+
+
+@pytest.mark.parametrize("damage", ["truncated", "garbled"])
+def test_damaged_index_segment_is_reported_then_rebuilt_by_index(
+    run_cli: RunCli, indexed_data: Path, tmp_path: Path, damage: str
+) -> None:
+    env = {"ARCHIVE_DATA_DIR": str(_damaged_copy(indexed_data, tmp_path, damage))}
+    code, _, err = run_cli("search", "marché", env=env)
+    assert code == 7, err
+    assert err.startswith("error: the search index at ") and "cannot be read" in err
+    assert "run `python -m archive index` to rebuild it" in err
+    code, out, err = run_cli("index", env=env)
+    assert code == 0, err
+    assert out.startswith("index: full rebuild (the live build ") and "cannot be read" in out
+    assert "20 documents" in out
+    code, out, err = run_cli("search", "marché", env=env)
+    assert code == 0, err
+
+
+def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
+    run_cli: RunCli, data_dir: Path, tmp_path: Path
+) -> None:
+    from archive.config import load_settings
+    from archive.crawler import crawl
+    from archive.replica import ReplicaState
+    from archive.store import Archive
+    from indexer.agreement import index_disagreement
+    from indexer.update import update_index
+
+    settings = load_settings(environ={}, data_dir=data_dir, crawl_delay=0.0)
+    corpus = Corpus(30, editions=("sn",))
+    state = ReplicaState(corpus, 20)
+    served = serve_replica(corpus, state=state)
+    backup = tmp_path / "backup.sqlite3"
+    try:
+        crawl([served.url + "/"], settings)
+        with Archive.open(settings.database_path, readonly=True) as archive:
+            archive_backup = archive.path
+        shutil.copyfile(archive_backup, backup)  # WAL checkpointed when the crawl closed it
+        update_index(settings.database_path, settings.index_dir)
+        state.add_articles(10)
+        crawl([served.url + "/"], settings)
+    finally:
+        served.stop()
+    assert update_index(settings.database_path, settings.index_dir).documents == 30
+    for leftover in data_dir.glob("archive.sqlite3-*"):
+        leftover.unlink()
+    shutil.copyfile(backup, settings.database_path)
+    with Archive.open(settings.database_path, readonly=True) as archive:
+        reason = index_disagreement(archive, settings.index_dir)
+    assert reason is not None and "restored from an older backup" in reason
+    code, out, err = run_cli("index")
+    assert code == 0, err
+    assert out.startswith("index: full rebuild (the archive's changes stop at ")
+    assert out.rstrip().endswith("20 documents")
+    with Archive.open(settings.database_path, readonly=True) as archive:
+        assert index_disagreement(archive, settings.index_dir) is None

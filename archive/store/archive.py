@@ -604,6 +604,22 @@ class Archive:
         """Return up to LIMIT articles whose change_seq is above SEQ, in change_seq order."""
         return self._select("WHERE a.change_seq > ? ORDER BY a.change_seq LIMIT ?", (seq, limit))
 
+    def fingerprint(self, change_seq: int) -> str:
+        """Return what identifies this archive as it was at CHANGE_SEQ.
+
+        Its creation time and its last event up to CHANGE_SEQ: events are only ever appended,
+        so the value never changes while the archive only moves on. An index records it; a
+        different value later means the archive was replaced or restored from an older backup.
+        """
+        with self._errors():
+            created = self._conn.execute(
+                "SELECT applied_at FROM schema_version WHERE version = 1").fetchone()
+            event = self._conn.execute(
+                """SELECT id, article_id, at, kind FROM article_events WHERE change_seq <= ?
+                   ORDER BY change_seq DESC, id DESC LIMIT 1""", (change_seq,)).fetchone()
+        parts = [created[0] if created else "", *(str(v) for v in (event or ()))]
+        return "|".join(parts)
+
     def max_change_seq(self) -> int:
         """Return the highest change_seq (0 for an empty archive)."""
         with self._errors():
