@@ -21,7 +21,8 @@ from archive.replica import Corpus
 
 def _a_title_word(articles: int) -> str:
     """Return the longest word of the first replica article's title: it is surely indexed."""
-    return max(Corpus(size=articles).article(0).title.split(), key=len).strip(",.:;!?«»")
+    title = Corpus(size=articles, stories=True).article(0).title
+    return max(title.split(), key=len).strip(",.:;!?«»")
 
 
 def _free_port(count: int = 1) -> int:
@@ -54,10 +55,32 @@ def test_demo_crawls_indexes_and_reports_what_it_archived(run_cli, data_dir: Pat
     assert code == 0, err
     assert f"http://127.0.0.1:{replica_port}" in out
     assert "archived 18 articles from 3 sites: 18 new" in out
+    assert "3 changed" in out and "2 withdrawn" in out, "edits and withdrawals between passes"
     assert "18 documents" in out
     code, out, err = run_cli("search", "--json", _a_title_word(18), timeout=60)
     assert code == 0, err
     assert json.loads(out)["total"] > 0
+
+
+def test_the_demo_shows_readable_stories_with_versions_withdrawals_and_a_return(
+    run_cli, data_dir: Path
+) -> None:
+    from archive.store import Archive
+
+    code, _, err = run_cli("demo", "--no-serve", "--articles", "20",
+                           "--replica-port", str(_free_port(3)), timeout=180)
+    assert code == 0, err
+    with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
+        first = archive.get_article_by_url(Corpus(20, stories=True).article(0).canonical_url)
+        assert first is not None and first.title.startswith("Keur Massar")
+        assert first.version_count == 2 and "212 familles" in first.body
+        kinds = [c.kind for c in archive.changes(("changed", "withdrawn", "republished"))]
+        assert sorted(kinds) == ["changed"] * 3 + ["republished"] + ["withdrawn"] * 2
+        assert archive.stats().withdrawn == 1
+    code, out, err = run_cli("demo", "--no-serve", "--articles", "20",
+                             "--replica-port", str(_free_port(3)), timeout=180)
+    assert code == 0, err
+    assert "0 new, 0 changed" in out, "a second demo on the same data changes nothing"
 
 
 @pytest.mark.slow

@@ -54,6 +54,10 @@ VALUES: dict[str, st.SearchStrategy[str]] = {
     "page": int_values,
     "taille": int_values,
 }
+EXPORT_VALUES: dict[str, st.SearchStrategy[str]] = {
+    "texte": st.one_of(st.sampled_from(["0", "1", ""]), text_values),
+    "sep": st.one_of(st.sampled_from([",", ";", "\t"]), text_values),
+}
 
 
 @pytest.fixture(scope="session")
@@ -80,7 +84,7 @@ def requests(draw: Any, names: dict[str, list[str]]) -> tuple[str, dict[str, str
     """Draw an endpoint and a random subset of its parameters with fuzzed values."""
     path = draw(st.sampled_from(sorted(names)))
     chosen = draw(st.lists(st.sampled_from(names[path]), unique=True, max_size=len(names[path])))
-    return path, {name: draw(VALUES[name]) for name in chosen}
+    return path, {name: draw({**VALUES, **EXPORT_VALUES}[name]) for name in chosen}
 
 
 def test_openapi_declares_the_parameters_being_fuzzed(fuzz_app: Flask) -> None:

@@ -1,7 +1,10 @@
 """``python -m archive demo``: the whole product on one machine, with no internet.
 
-Serves the built-in replica of the platform on loopback, crawls it into the archive, indexes
-it, and serves the front end under gunicorn until Ctrl-C.
+Serves the built-in replica of the platform on loopback (its readable stories first), crawls
+it into the archive, has the platform edit a few articles, withdraw one and withdraw then
+bring back another between crawl passes (so versions, diffs, withdrawals and the changes
+page are there on first look), indexes it, and serves the front end under gunicorn until
+Ctrl-C.
 """
 
 from __future__ import annotations
@@ -12,7 +15,9 @@ import socket
 import subprocess
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -20,11 +25,82 @@ from archive.cli import settings_from
 from archive.config import Settings
 from archive.errors import InvalidInput
 from archive.progress import terminal_progress
+from archive.replica.stories import STORIES
+
+if TYPE_CHECKING:
+    from archive.crawler.report import CrawlReport
+    from archive.replica import ReplicaState
 
 # The replica is our own server on loopback: a short delay keeps the demo quick while the
 # crawler still goes through its real politeness scheduler.
 DEMO_CRAWL_DELAY = 0.02
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class DemoChanges:
+    """What the demo's platform does between crawl passes (post ids of its stories)."""
+
+    edited: tuple[int, ...] = tuple(i + 1 for i, story in enumerate(STORIES) if story.edits)
+    withdrawn: int = 13
+    returning: int = 16
+
+    def within(self, articles: int) -> DemoChanges:
+        """Return the changes that concern a corpus of ARTICLES articles (0 for none)."""
+        return DemoChanges(
+            edited=tuple(post for post in self.edited if post <= articles),
+            withdrawn=self.withdrawn if self.withdrawn <= articles else 0,
+            returning=self.returning if self.returning <= articles else 0,
+        )
+
+
+DEMO_CHANGES = DemoChanges()
+
+
+def _crawl_pass(settings: Settings, urls: list[str], label: str) -> CrawlReport:
+    from archive.crawler import crawl
+
+    progress = terminal_progress(label)
+    try:
+        return crawl(urls, settings, progress=progress)
+    finally:
+        if progress is not None:
+            progress.close()
+
+
+def _edit_and_withdraw(state: ReplicaState, changes: DemoChanges) -> None:
+    for post in changes.edited:
+        state.edit(post)
+    for post in (changes.withdrawn, changes.returning):
+        if post:
+            state.withdraw(post, "404")
+
+
+def crawl_with_changes(settings: Settings, state: ReplicaState, urls: list[str],
+                       changes: DemoChanges) -> list[CrawlReport]:
+    """Crawl the replica; then edit and withdraw, crawl; then bring one back, crawl.
+
+    On a data directory that already holds an archive the platform is put straight into
+    its final state and crawled once, so running the demo again changes nothing.
+    """
+    from archive.store import Archive
+
+    earlier = False
+    if settings.database_path.exists():
+        with Archive.open(settings.database_path) as archive:
+            earlier = archive.stats().articles > 0
+    if earlier:
+        _edit_and_withdraw(state, changes)
+        if changes.returning:
+            state.restore(changes.returning)
+        return [_crawl_pass(settings, urls, "crawling")]
+    reports = [_crawl_pass(settings, urls, "crawling")]
+    _edit_and_withdraw(state, changes)
+    reports.append(_crawl_pass(settings, urls, "crawling after edits and withdrawals"))
+    if changes.returning:
+        state.restore(changes.returning)
+        reports.append(_crawl_pass(settings, urls, "crawling after a return"))
+    return reports
 
 
 def _check_port_free(port: int) -> None:
@@ -63,7 +139,6 @@ def run_demo(
     settings: Settings, *, port: int, articles: int, replica_port: int = 8101, serve: bool = True
 ) -> None:
     """Serve the replica, crawl it, index it and (if SERVE) serve the UI until interrupted."""
-    from archive.crawler import crawl
     from archive.replica import Corpus, serve_replica
     from indexer.update import update_index
 
@@ -71,18 +146,15 @@ def run_demo(
         _check_port_free(port)
     settings = settings.with_changes(crawl_delay=DEMO_CRAWL_DELAY)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    corpus = Corpus(size=articles)
+    corpus = Corpus(size=articles, stories=True)
     # Fixed replica ports make a second demo on the same data directory an incremental crawl.
     with serve_replica(corpus, port=replica_port) as replica:
         for edition, url in replica.urls.items():
             click.echo(f"replica edition {edition}: {url}")
-        progress = terminal_progress("crawling")
-        try:
-            report = crawl(list(replica.urls.values()), settings, progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
-    click.echo(report.summary())
+        reports = crawl_with_changes(settings, replica.state, list(replica.urls.values()),
+                                     DEMO_CHANGES.within(articles))
+    for report in reports:
+        click.echo(report.summary())
     index_report = update_index(settings.database_path, settings.index_dir,
                                 build_mb=settings.index_build_mb)
     click.echo(index_report.summary())
@@ -109,8 +181,9 @@ def run_demo(
 @click.command(name="demo")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
               help="Port of the web front end on 127.0.0.1.")
-@click.option("--articles", default=60, show_default=True, type=click.IntRange(1, 100_000),
-              help="Size of the replica's corpus.")
+@click.option("--articles", default=len(STORIES), show_default=True,
+              type=click.IntRange(1, 100_000),
+              help="Size of the replica's corpus: its readable stories first, then seeded text.")
 @click.option("--replica-port", default=8101, show_default=True, type=click.IntRange(1, 65533),
               help="First of the replica's ports (one per edition) on 127.0.0.1.")
 @click.option("--no-serve", is_flag=True, help="Stop after crawling and indexing.")

@@ -22,6 +22,7 @@ from datetime import UTC, date, datetime, timedelta
 from functools import lru_cache
 
 from archive.authors import author_slug
+from archive.replica.stories import STORIES, Story
 from archive.replica.vocabulary import INSTITUTIONS, PLACES, Vocabulary, elide, vocabulary
 
 DEFAULT_SEED = 20_250_430
@@ -312,10 +313,14 @@ def _title(seed: int, i: int) -> str:
 
 
 class Corpus:
-    """A deterministic corpus of SIZE French articles spread over EDITIONS."""
+    """A deterministic corpus of SIZE French articles spread over EDITIONS.
+
+    With STORIES, the first articles are the readable ones of ``archive.replica.stories``
+    (those of an edition the corpus serves); the seeded ones follow, unchanged.
+    """
 
     def __init__(self, size: int = 60, seed: int = DEFAULT_SEED,
-                 editions: Sequence[str] = DEFAULT_EDITIONS):
+                 editions: Sequence[str] = DEFAULT_EDITIONS, *, stories: bool = False):
         if size < 1:
             raise ValueError("a corpus holds at least one article")
         if not editions:
@@ -323,6 +328,8 @@ class Corpus:
         self.size = size
         self.seed = seed
         self.editions = tuple(editions)
+        self.stories: tuple[Story, ...] = tuple(
+            story for story in STORIES if story.edition in self.editions) if stories else ()
         self._lock = threading.Lock()
         self._cache: OrderedDict[int, ReplicaArticle] = OrderedDict()
         self._order: list[int] | None = None
@@ -332,7 +339,12 @@ class Corpus:
         self._ascending: list[int] = []
 
     def __repr__(self) -> str:
-        return f"Corpus(size={self.size}, seed={self.seed}, editions={self.editions!r})"
+        stories = ", stories=True" if self.stories else ""
+        return f"Corpus(size={self.size}, seed={self.seed}, editions={self.editions!r}{stories})"
+
+    def story(self, i: int) -> Story | None:
+        """Return the readable story article I is, or None for a seeded article."""
+        return self.stories[i] if i < len(self.stories) else None
 
     def _check(self, i: int) -> None:
         if not 0 <= i < self.size:
@@ -347,6 +359,13 @@ class Corpus:
         self._check(i)
         units = self._units(i)
         variant = VARIANTS[i % len(VARIANTS)]
+        story = self.story(i)
+        if story is not None:
+            wp_author = story.author
+            if variant == "account":
+                wp_author = GENERIC_ACCOUNTS[i % len(GENERIC_ACCOUNTS)]
+            return ArticleEntry(i, i + 1, story.edition, variant, story.author, wp_author,
+                                story.categories, story.published_at, story.published_at)
         edition = self.editions[(i // len(VARIANTS)) % len(self.editions)]
         day = int(units[0] * _SPAN_SECONDS) // 86_400
         seconds = 6 * 3600 + int(units[1] * 16 * 3600)
@@ -371,7 +390,8 @@ class Corpus:
     def title(self, i: int) -> str:
         """Return the title of article I (cheap: its own small RNG)."""
         self._check(i)
-        return _title(self.seed, i)
+        story = self.story(i)
+        return story.title if story is not None else _title(self.seed, i)
 
     def slug(self, i: int) -> str:
         """Return the permalink slug of article I, derived from its title."""
@@ -398,6 +418,17 @@ class Corpus:
 
     def _build(self, i: int) -> ReplicaArticle:
         entry = self.entry(i)
+        story = self.story(i)
+        if story is not None:
+            slug = self.slug(i)
+            return ReplicaArticle(
+                post_id=entry.post_id, edition=entry.edition, slug=slug,
+                path=article_path(entry.published_at.date(), slug), title=story.title,
+                author=entry.author, wp_author=entry.wp_author,
+                published=entry.published_at.date(), published_at=entry.published_at,
+                modified_at=entry.modified_at, categories=entry.categories,
+                paragraphs=story.paragraphs, variant=entry.variant,
+            )
         rng = random.Random(f"{self.seed}:{i}:body")
         writer = TextWriter(rng)
         total = int(min(950, max(220, rng.lognormvariate(math.log(450), 0.3))))
@@ -476,6 +507,8 @@ class Corpus:
 
     def edition_of(self, i: int) -> str:
         """Return the edition of article I without building anything."""
+        if i < len(self.stories):
+            return self.stories[i].edition
         return self.editions[(i // len(VARIANTS)) % len(self.editions)]
 
     def in_edition(self, edition: str) -> list[int]:

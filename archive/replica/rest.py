@@ -19,6 +19,7 @@ from archive.authors import author_slug
 from archive.replica.corpus import AUTHORS, CATEGORIES, GENERIC_ACCOUNTS, ReplicaArticle
 from archive.replica.corpus import category_slug as _category_slug
 from archive.replica.state import ReplicaState
+from archive.replica.stories import STORY_AUTHORS
 from archive.replica.theme import content_html, excerpt
 
 _ORDERBY = ("date", "modified", "id", "title", "slug")
@@ -40,9 +41,12 @@ def not_logged_in() -> RestError:
 
 
 def account_id(account: str) -> int:
-    """Return the WordPress user id of an account (generic accounts come after the authors)."""
+    """Return the WordPress user id of an account (generic accounts and the stories' authors
+    come after the seeded authors)."""
     if account in GENERIC_ACCOUNTS:
         return 1000 + GENERIC_ACCOUNTS.index(account)
+    if account in STORY_AUTHORS:
+        return 2000 + STORY_AUTHORS.index(account)
     return AUTHORS.index(account) + 2
 
 

@@ -16,6 +16,7 @@ from typing import Literal
 
 from archive.errors import InvalidInput
 from archive.replica.corpus import Corpus, ReplicaArticle, TextWriter, article_path
+from archive.replica.stories import apply_edit
 
 WithdrawalMode = Literal["404", "410", "unlisted"]
 WITHDRAWAL_MODES: tuple[str, ...] = ("404", "410", "unlisted")
@@ -97,13 +98,19 @@ class ReplicaState:
         if not edits:
             return article
         paragraphs = list(article.paragraphs)
+        title = article.title
+        story = self.corpus.story(i)
         for number, when in enumerate(edits, start=1):
+            if story is not None and number <= len(story.edits):
+                title, paragraphs = apply_edit(title, paragraphs, story.edits[number - 1])
+                continue
             writer = TextWriter(random.Random(f"{self.corpus.seed}:{i}:edit:{number}"))
             first, _, rest = paragraphs[0].partition(". ")
             paragraphs[0] = f"{writer.sentence()} {rest}".strip() if rest else writer.sentence()
             correction = writer.paragraph(30)
             paragraphs.append(f"Mise à jour du {when:%d/%m/%Y}\u00a0: {correction}")
-        return replace(article, paragraphs=tuple(paragraphs), modified_at=edits[-1])
+        return replace(article, title=title, paragraphs=tuple(paragraphs),
+                       modified_at=edits[-1])
 
     def article_by_post_id(self, post_id: int) -> ReplicaArticle:
         """Return the ground truth of the article with POST_ID as it stands now."""

@@ -2,9 +2,11 @@
 
 from archive.store.archive import COMPLETE, Archive
 from archive.store.records import (
+    ArchiveChange,
     ArchiveStats,
     ArticleEvent,
     AuthorSummary,
+    CaptureRecord,
     CrawlRun,
     FetchState,
     FrontierItem,
@@ -18,9 +20,11 @@ __all__ = [
     "COMPLETE",
     "SCHEMA_VERSION",
     "Archive",
+    "ArchiveChange",
     "ArchiveStats",
     "ArticleEvent",
     "AuthorSummary",
+    "CaptureRecord",
     "CrawlRun",
     "FetchState",
     "FrontierItem",

@@ -28,9 +28,11 @@ from archive.errors import ArchiveError, StoreError
 from archive.models import Article, Capture
 from archive.store import rows
 from archive.store.records import (
+    ArchiveChange,
     ArchiveStats,
     ArticleEvent,
     AuthorSummary,
+    CaptureRecord,
     CrawlRun,
     FetchState,
     FrontierItem,
@@ -39,7 +41,7 @@ from archive.store.records import (
     Version,
 )
 from archive.store.schema import SCHEMA_VERSION, check_not_too_new, migrate, schema_version
-from archive.store.warc import DEFAULT_MAX_BYTES, WarcWriter, read_response
+from archive.store.warc import DEFAULT_MAX_BYTES, WarcWriter, read_record, read_response
 
 COMPLETE = "complete"
 """The ``finish_run`` status of a run whose listings covered the whole site."""
@@ -337,6 +339,18 @@ class Archive:
                 return
             last = batch[-1]["id"]
 
+    def capture_record(self, capture_id: int) -> CaptureRecord | None:
+        """Return where and how capture CAPTURE_ID was taken (no body read), or None."""
+        with self._errors():
+            row = self._conn.execute("SELECT * FROM captures WHERE id = ?",
+                                     (capture_id,)).fetchone()
+        return rows.capture_record(row) if row else None
+
+    def warc_record(self, record: CaptureRecord) -> bytes:
+        """Return RECORD's WARC record exactly as stored (a gzip member: a valid .warc.gz)."""
+        return read_record(self.warc_dir / record.warc_file, record.warc_offset,
+                           record.warc_length)
+
     def _capture(self, row: sqlite3.Row) -> Capture:
         response = read_response(self.warc_dir / row["warc_file"], row["warc_offset"],
                                  row["warc_length"])
@@ -619,6 +633,47 @@ class Archive:
                    ORDER BY change_seq DESC, id DESC LIMIT 1""", (change_seq,)).fetchone()
         parts = [created[0] if created else "", *(str(v) for v in (event or ()))]
         return "|".join(parts)
+
+    def changes(self, kinds: Sequence[str], *, edition: str | None = None, limit: int = 50,
+                offset: int = 0) -> list[ArchiveChange]:
+        """Return the events of KINDS (changed, withdrawn, republished), newest first."""
+        where, params = self._changes_where(kinds, edition)
+        with self._errors():
+            found = self._conn.execute(
+                f"""SELECT e.article_id, e.at, e.kind, e.detail, a.title, a.author, a.edition,
+                           a.status, a.version_count
+                    FROM article_events e JOIN articles a ON a.id = e.article_id
+                    WHERE {where} ORDER BY e.at DESC, e.id DESC LIMIT ? OFFSET ?""",
+                (*params, limit, offset)).fetchall()
+        return [rows.archive_change(row) for row in found]
+
+    def count_changes(self, kinds: Sequence[str], *, edition: str | None = None) -> int:
+        """Return how many events of KINDS (in EDITION if given) the archive holds."""
+        where, params = self._changes_where(kinds, edition)
+        with self._errors():
+            row = self._conn.execute(
+                f"""SELECT count(*) FROM article_events e JOIN articles a ON a.id = e.article_id
+                    WHERE {where}""", params).fetchone()
+        return int(row[0])
+
+    @staticmethod
+    def _changes_where(kinds: Sequence[str], edition: str | None) -> tuple[str, list[Any]]:
+        if not kinds:
+            return "0", []
+        where = f"e.kind IN ({','.join('?' * len(kinds))})"
+        params: list[Any] = list(kinds)
+        if edition is not None:
+            where += " AND a.edition = ?"
+            params.append(edition)
+        return where, params
+
+    def editions(self) -> list[str]:
+        """Return the editions the archive holds articles of, in name order."""
+        with self._errors():
+            found = self._conn.execute(
+                """SELECT DISTINCT edition FROM articles WHERE edition IS NOT NULL
+                   ORDER BY edition""").fetchall()
+        return [row[0] for row in found]
 
     def max_change_seq(self) -> int:
         """Return the highest change_seq (0 for an empty archive)."""

@@ -34,6 +34,7 @@ class StoredArticle:
     change_seq: int
     fetched_url: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
+    content_hash: str = ""
 
     @property
     def withdrawn(self) -> bool:
@@ -67,6 +68,46 @@ class ArticleEvent:
     kind: str
     detail: str | None
     change_seq: int | None
+
+
+@dataclass(frozen=True)
+class ArchiveChange:
+    """One edit, withdrawal or reappearance, with the article it happened to (changes page)."""
+
+    article_id: int
+    at: datetime
+    kind: str
+    detail: str | None
+    title: str
+    author: str | None
+    edition: str | None
+    status: str
+    version_count: int
+
+    @property
+    def version(self) -> int | None:
+        """Return the version an edit created (``changed`` events), else None."""
+        if self.kind != "changed" or not self.detail or not self.detail.startswith("version "):
+            return None
+        number = self.detail.removeprefix("version ")
+        return int(number) if number.isdigit() else None
+
+
+@dataclass(frozen=True)
+class CaptureRecord:
+    """Where and how one raw response was captured: its WARC record and its HTTP facts."""
+
+    id: int
+    url: str
+    final_url: str | None
+    status: int
+    content_type: str | None
+    fetched_at: datetime
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    payload_digest: str
+    body_length: int
 
 
 @dataclass(frozen=True)

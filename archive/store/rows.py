@@ -14,7 +14,9 @@ from typing import Any
 
 from archive.models import Article
 from archive.store.records import (
+    ArchiveChange,
     ArticleEvent,
+    CaptureRecord,
     CrawlRun,
     FetchState,
     StoredArticle,
@@ -64,7 +66,7 @@ def content_hash(article: Article) -> str:
 ARTICLE_COLUMNS = """a.id, a.url, a.canonical_url, a.fetched_url, a.title, a.author, a.author_key,
     au.slug AS author_slug, a.published, a.modified, v.body, a.edition, a.categories, a.language,
     a.sources, a.status, a.withdrawn_at, a.withdrawn_reason, a.first_seen, a.last_seen,
-    a.captured_at, a.version_count, a.change_seq"""
+    a.captured_at, a.version_count, a.change_seq, v.content_hash"""
 
 ARTICLE_FROM = """articles a
     JOIN versions v ON v.article_id = a.id AND v.number = a.version_count
@@ -86,7 +88,7 @@ def stored_article(row: sqlite3.Row) -> StoredArticle:
         withdrawn_reason=row["withdrawn_reason"], first_seen=first_seen, last_seen=last_seen,
         captured_at=time_value(row["captured_at"]), version_count=row["version_count"],
         change_seq=row["change_seq"], fetched_url=row["fetched_url"],
-        sources=json.loads(row["sources"]),
+        sources=json.loads(row["sources"]), content_hash=row["content_hash"],
     )
 
 
@@ -129,4 +131,27 @@ def fetch_state(row: sqlite3.Row) -> FetchState:
         url=row["url"], etag=row["etag"], last_modified=row["last_modified"], hint=row["hint"],
         fetched_at=fetched_at, status=row["status"], article_id=row["article_id"],
         error=row["error"],
+    )
+
+
+def archive_change(row: sqlite3.Row) -> ArchiveChange:
+    """Return the ArchiveChange of an ``article_events`` row joined with its article."""
+    at = time_value(row["at"])
+    assert at is not None
+    return ArchiveChange(
+        article_id=row["article_id"], at=at, kind=row["kind"], detail=row["detail"],
+        title=row["title"], author=row["author"], edition=row["edition"], status=row["status"],
+        version_count=row["version_count"],
+    )
+
+
+def capture_record(row: sqlite3.Row) -> CaptureRecord:
+    """Return the CaptureRecord of a ``captures`` row."""
+    fetched_at = time_value(row["fetched_at"])
+    assert fetched_at is not None
+    return CaptureRecord(
+        id=row["id"], url=row["url"], final_url=row["final_url"], status=row["status"],
+        content_type=row["content_type"], fetched_at=fetched_at, warc_file=row["warc_file"],
+        warc_offset=row["warc_offset"], warc_length=row["warc_length"],
+        payload_digest=row["payload_digest"], body_length=row["body_length"],
     )

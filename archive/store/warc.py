@@ -203,6 +203,23 @@ def _printable(exc: Exception) -> str:
     return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
+def read_record(path: Path, offset: int, length: int) -> bytes:
+    """Return the record at OFFSET in the WARC file at PATH as stored: one gzip member."""
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(offset)
+            data = handle.read(length)
+    except OSError as exc:
+        raise StoreError(
+            f"cannot read the capture at {path}:{offset} ({exc.strerror}); the WARC file is "
+            "missing or unreadable, restore it from a backup", path=str(path)) from exc
+    if len(data) != length:
+        raise StoreError(
+            f"the WARC file {path} ends before the record at {offset}; restore it from a "
+            "backup", path=str(path))
+    return data
+
+
 def _next_serial(directory: Path) -> int:
     serials = [int(m.group(1)) for p in directory.iterdir() if (m := _FILE_NAME.match(p.name))]
     return max(serials, default=0) + 1

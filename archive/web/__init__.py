@@ -69,11 +69,13 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from archive.web import api, exports, feeds, health, pages
+    from archive.web import api, changes, exports, feeds, health, pages, versions
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(exports.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(versions.bp)
+    app.register_blueprint(changes.bp)
     return app

@@ -1,5 +1,9 @@
 """CSV and JSON exports of every result of a search, streamed, one row per article with its
-citation fields, capped at ``ARCHIVE_EXPORT_MAX_ROWS`` rows."""
+citation fields, capped at ``ARCHIVE_EXPORT_MAX_ROWS`` rows.
+
+``texte=1`` adds each article's text; ``sep=;`` makes the CSV use semicolons, as French
+spreadsheets expect. JSON keeps numbers as numbers and ``retire`` as a boolean.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +15,8 @@ from datetime import date
 
 from flask import Blueprint, Response, current_app, request, stream_with_context
 
-from archive.web.citation import EXPORT_FIELDS, Citation
+from archive.errors import InvalidInput
+from archive.web.citation import EXPORT_FIELDS, TEXT_FIELD, Citation
 from archive.web.params import SearchParams, parse_search
 from archive.web.searching import all_citations, run_search
 
@@ -44,13 +49,35 @@ def _prepare(extension: str) -> tuple[SearchParams, int, dict[str, str]]:
     return params, limit, headers
 
 
-def csv_rows(citations: Iterator[Citation]) -> Iterator[str]:
-    """Yield the CSV text of CITATIONS, a header line first."""
+SEPARATORS = {",": ",", ";": ";"}
+
+
+def with_text() -> bool:
+    """Return True when the export was asked to carry each article's text (``texte=1``)."""
+    raw = (request.args.get("texte") or "").strip()
+    if raw not in ("", "0", "1"):
+        raise InvalidInput("Le paramètre « texte » vaut 1 (avec le texte) ou 0 (sans).")
+    return raw == "1"
+
+
+def separator() -> str:
+    """Return the CSV separator asked for with ``sep`` (a comma unless ``;``)."""
+    raw = request.args.get("sep") or ","
+    if raw not in SEPARATORS:
+        raise InvalidInput("Le séparateur « sep » vaut « , » ou « ; » (tableurs en français).")
+    return SEPARATORS[raw]
+
+
+def csv_rows(citations: Iterator[Citation], *, text: bool = False,
+             delimiter: str = ",") -> Iterator[str]:
+    """Yield the CSV text of CITATIONS, a header line first (TEXT adds the article's text)."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=EXPORT_FIELDS, lineterminator="\r\n")
+    fields = (*EXPORT_FIELDS, TEXT_FIELD) if text else EXPORT_FIELDS
+    writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n",
+                            delimiter=delimiter)
     writer.writeheader()
     for citation in citations:
-        writer.writerow(citation.row())
+        writer.writerow(citation.row(with_text=text))
         if buffer.tell() > 16384:
             yield buffer.getvalue()
             buffer.seek(0)
@@ -61,11 +88,12 @@ def csv_rows(citations: Iterator[Citation]) -> Iterator[str]:
 @bp.route("/recherche.csv")
 def export_csv() -> Response:
     """Stream every result of a search as CSV (UTF-8 with a BOM, so spreadsheets read accents)."""
+    text, delimiter = with_text(), separator()
     params, limit, headers = _prepare("csv")
 
     def generate() -> Iterator[str]:
         yield "\ufeff"
-        yield from csv_rows(all_citations(params, limit))
+        yield from csv_rows(all_citations(params, limit), text=text, delimiter=delimiter)
 
     return Response(stream_with_context(generate()), mimetype="text/csv", headers=headers)
 
@@ -73,6 +101,7 @@ def export_csv() -> Response:
 @bp.route("/recherche.json")
 def export_json() -> Response:
     """Stream every result of a search as one JSON document of citations."""
+    text = with_text()
     params, limit, headers = _prepare("json")
     query = {k: v for k, v in params.query_args(page=1).items() if k not in ("page", "taille")}
 
@@ -80,7 +109,8 @@ def export_json() -> Response:
         yield '{"query": ' + json.dumps(query, ensure_ascii=False)
         yield ', "limit": ' + str(limit) + ', "articles": ['
         for i, citation in enumerate(all_citations(params, limit)):
-            yield ("," if i else "") + "\n" + json.dumps(citation.row(), ensure_ascii=False)
+            record = citation.record(with_text=text)
+            yield ("," if i else "") + "\n" + json.dumps(record, ensure_ascii=False)
         yield "\n]}\n"
 
     return Response(stream_with_context(generate()), mimetype="application/json", headers=headers)

@@ -47,6 +47,11 @@ def _responses(ok: dict[str, Any], *extra: int) -> dict[str, Any]:
     return found
 
 
+_EXPORT_TEXT = {"name": "texte", "in": "query", "required": False,
+                "description": "1 : ajoute le texte de chaque article.",
+                "schema": {"type": "string", "enum": ["0", "1"]}}
+
+
 def openapi_document(server_url: str) -> dict[str, Any]:
     """Return the OpenAPI document, with SERVER_URL as the server."""
     json_ok = {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
@@ -97,15 +102,29 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/recherche.csv": {"get": {
                 "operationId": "export_csv",
                 "summary": "Tous les résultats d'une recherche en CSV (une ligne par article).",
-                "parameters": search_parameters()[:5],
+                "parameters": [*search_parameters()[:5], _EXPORT_TEXT, {
+                    "name": "sep", "in": "query", "required": False,
+                    "description": "Séparateur : « ; » pour les tableurs en français.",
+                    "schema": {"type": "string", "enum": [",", ";"]}}],
                 "responses": _responses({"description": "CSV", "content": {
                     "text/csv": {"schema": {"type": "string"}}}}),
             }},
             "/recherche.json": {"get": {
                 "operationId": "export_json",
                 "summary": "Tous les résultats d'une recherche en JSON (citations).",
-                "parameters": search_parameters()[:5],
+                "parameters": [*search_parameters()[:5], _EXPORT_TEXT],
                 "responses": _responses(json_ok),
+            }},
+            "/changements.atom": {"get": {
+                "operationId": "changes_feed",
+                "summary": "Flux Atom des modifications, retraits et retours en ligne constatés.",
+                "parameters": [
+                    {"name": "type", "in": "query", "required": False, "schema": {
+                        "type": "string", "enum": ["modification", "retrait", "retour"]}},
+                    {"name": "edition", "in": "query", "required": False,
+                     "schema": {"type": "string"}}],
+                "responses": _responses({"description": "Flux", "content": {
+                    "application/atom+xml": {"schema": {"type": "string"}}}}, 400),
             }},
             "/healthz": {"get": {
                 "operationId": "health",

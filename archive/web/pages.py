@@ -15,8 +15,10 @@ from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.params import SearchParams, parse_page, parse_search
-from archive.web.searching import archived_url, run_search, services
+from archive.web.references import highwire
+from archive.web.searching import run_search, services, version_url
 from archive.web.timeline import Period, build_timeline, choose_periods
+from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
 
 bp = Blueprint("pages", __name__)
@@ -171,12 +173,15 @@ def article(article_id: int) -> str:
         related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    current = versions[-1] if versions else None
+    citation = citation_for(stored, version_url(article_id, stored.version_count), current)
     return render_template(
         "article.html",
         article=stored,
         versions=versions,
         related=related,
-        citation=citation_for(stored, archived_url(article_id)),
+        citation=citation,
+        meta_tags=highwire(citation),
     )
 
 
@@ -194,13 +199,8 @@ def _version_number(name: str, default: int, count: int) -> int:
 
 @bp.route("/article/<number:article_id>/version/<number:number>")
 def version(article_id: int, number: int) -> str:
-    """Show one earlier (or the current) text of an article."""
-    stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
-    chosen = next((v for v in versions if v.number == number), None)
-    if chosen is None:
-        abort(404)
-    return render_template("version.html", article=stored, versions=versions, version=chosen)
+    """Show one earlier (or the current) text of an article: its permalink, to cite."""
+    return version_page(article_id, number)
 
 
 @bp.route("/article/<number:article_id>/diff")

@@ -44,10 +44,17 @@ def archived_url(article_id: int) -> str:
     return url_for("pages.article", article_id=article_id, _external=True)
 
 
+def version_url(article_id: int, number: int) -> str:
+    """Return the absolute permalink of version NUMBER of an article (it never changes)."""
+    return url_for("pages.version", article_id=article_id, number=number, _external=True)
+
+
 def citations(hits: list[Hit]) -> list[Citation]:
-    """Return the citations of HITS, in order, skipping any the archive no longer holds."""
+    """Return the citations of HITS' current versions, in order, skipping any the archive
+    no longer holds."""
     stored = services().archive().articles([hit.id for hit in hits])
-    return [citation_for(stored[hit.id], archived_url(hit.id)) for hit in hits if hit.id in stored]
+    return [citation_for(stored[hit.id], version_url(hit.id, stored[hit.id].version_count))
+            for hit in hits if hit.id in stored]
 
 
 def all_citations(params: SearchParams, limit: int) -> Iterator[Citation]:

@@ -50,15 +50,26 @@ def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
 
 
 def version_json(version: Version) -> dict[str, Any]:
-    """Return one version of an article, with its text."""
+    """Return one version of an article, with its text, its permalink and its capture."""
+    capture = None
+    if version.capture_id is not None:
+        capture = {
+            "html_url": url_for("versions.capture_page", article_id=version.article_id,
+                                number=version.number, _external=True),
+            "warc_url": url_for("versions.capture_warc", article_id=version.article_id,
+                                number=version.number, _external=True),
+        }
     return {
         "number": version.number,
+        "url": url_for("pages.version", article_id=version.article_id, number=version.number,
+                       _external=True),
         "title": version.title,
         "author": version.author,
         "published": _iso(version.published),
         "first_seen": _iso(version.first_seen),
         "last_seen": _iso(version.last_seen),
         "content_hash": version.content_hash,
+        "capture": capture,
         "body": version.body,
     }
 
@@ -66,7 +77,9 @@ def version_json(version: Version) -> dict[str, Any]:
 def article_json(article: StoredArticle, versions: list[Version]) -> dict[str, Any]:
     """Return an archived article, its citation and its versions."""
     archived = url_for("pages.article", article_id=article.id, _external=True)
-    citation = citation_for(article, archived)
+    permalink = url_for("pages.version", article_id=article.id, number=article.version_count,
+                        _external=True)
+    citation = citation_for(article, permalink, versions[-1] if versions else None)
     return {
         "id": article.id,
         "title": article.title,
@@ -90,6 +103,9 @@ def article_json(article: StoredArticle, versions: list[Version]) -> dict[str, A
         "withdrawn_reason": article.withdrawn_reason,
         "body": article.body,
         "citation": citation.text(),
+        "version": article.version_count,
+        "content_hash": article.content_hash,
+        "version_url": permalink,
         "version_count": article.version_count,
         "versions": [version_json(v) for v in versions],
     }
