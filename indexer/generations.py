@@ -25,6 +25,7 @@ from whoosh.searching import Searcher
 
 from archive.errors import IndexUnavailable, IndexUnreadable
 from indexer.columns import Columns, load_columns
+from indexer.readers import BuildGone, ReaderHold
 
 _RESULT_CACHE_SIZE = 256
 
@@ -93,6 +94,7 @@ class Generations:
         self._lock = threading.Lock()
         self._shared: dict[tuple[str, int], Generation] = {}
         self._searchers: dict[int, Searcher] = {}
+        self._holds: dict[int, ReaderHold] = {}
         self._closed = False
 
     @property
@@ -140,9 +142,16 @@ class Generations:
 
     def _open_reader(self, build: Path, now: float) -> _ThreadReader:
         try:
+            hold = ReaderHold(build)
+        except BuildGone:
+            # A newer build was swapped in and this one is being removed: read the new one.
+            build = self._live_build()
+            hold = ReaderHold(build)
+        try:
             index = _open_index(build)
             searcher = index.searcher()
         except Exception as exc:  # noqa: BLE001 - any failure to open means "unreadable"
+            hold.release()
             if not build.is_dir():
                 raise self.unavailable(f"{type(exc).__name__}: {exc}") from None
             text = "".join(c if c.isprintable() else "?" for c in str(exc))[:120]
@@ -165,22 +174,30 @@ class Generations:
                 # Threads still on an older generation hold their own reference to it.
                 self._shared = {key: generation}
             self._searchers[id(searcher)] = searcher
+            self._holds[id(searcher)] = hold
         return _ThreadReader(index, searcher, generation, now)
 
     def _release(self, searcher: Searcher) -> None:
         with self._lock:
             self._searchers.pop(id(searcher), None)
+            hold = self._holds.pop(id(searcher), None)
         searcher.close()
+        if hold is not None:
+            hold.release()
 
     def close(self) -> None:
         """Close every searcher opened by any thread."""
         with self._lock:
             self._closed = True
             searchers = list(self._searchers.values())
+            holds = list(self._holds.values())
             self._searchers.clear()
+            self._holds.clear()
             self._shared.clear()
         for searcher in searchers:
             searcher.close()
+        for hold in holds:
+            hold.release()
         self._local = threading.local()
 
 

@@ -90,7 +90,6 @@ INLINE_POSTINGS = 3
 # Below this many articles, starting writer processes costs more than it saves.
 PARALLEL_MIN_ARTICLES = 2000
 # Superseded builds are kept this long (the latest one always), for readers still on them.
-BUILD_GRACE_SECONDS = 3600.0
 STRAY_FILE_AGE_SECONDS = 3600.0
 WRITER_TIMEOUT_SECONDS = 10.0
 MAX_REPORTED_INVALID = 20
@@ -155,7 +154,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         raise StoreError(f"no archive at {database_path}: run `python -m archive crawl URL` first",
                          path=str(database_path))
     with IndexLock(index_dir):
-        prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+        prune_builds(index_dir)
         with Archive.open(database_path, readonly=True) as archive:
             counts = _Counts()
             reasons: list[str] = []
@@ -174,7 +173,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                                                   build_mb, optimize)
             rebuild = live is None
         if rebuild:
-            prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+            prune_builds(index_dir)
     return IndexReport(
         added=counts.added, updated=counts.updated, flagged=counts.flagged,
         skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,

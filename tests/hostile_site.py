@@ -371,9 +371,9 @@ def ipv6_loopback_available() -> bool:
     return True
 
 
-def serve_hostile_site(site: HostileSite) -> RunningSite:
-    """Serve SITE on a free loopback port; its ``base_url`` is set to the served address."""
-    running = _serve(site)
+def serve_hostile_site(site: HostileSite, host: str = "127.0.0.1") -> RunningSite:
+    """Serve SITE on a free port of HOST; its ``base_url`` is set to the served address."""
+    running = _serve(site, host)
     site.base_url = running.url
     return running
 

@@ -190,3 +190,43 @@ def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
     assert out.rstrip().endswith("20 documents")
     with Archive.open(settings.database_path, readonly=True) as archive:
         assert index_disagreement(archive, settings.index_dir) is None
+
+
+def test_five_rebuilds_leave_only_the_live_and_previous_builds_unless_a_reader_holds_one(
+    indexed_data: Path, tmp_path: Path
+) -> None:
+    from indexer.search import SearchService
+    from indexer.update import update_index
+
+    data_dir = tmp_path / "copy"
+    shutil.copytree(indexed_data, data_dir, symlinks=True)
+    database, index_dir = data_dir / "archive.sqlite3", data_dir / "index"
+    with SearchService.over_archive(index_dir, database) as reader:
+        reader.search("marché")  # holds the first build while it is open
+        held = (index_dir / "current").resolve()
+        builds = [update_index(database, index_dir, full=True).build for _ in range(5)]
+        left = sorted(path.name for path in (index_dir / "builds").iterdir())
+        assert left == sorted([held.name, *builds[-2:]])
+    update_index(database, index_dir)
+    assert sorted(path.name for path in (index_dir / "builds").iterdir()) == builds[-2:]
+
+
+def test_ipv6_seed_crawls_a_site_listening_on_ipv6_loopback(data_dir: Path) -> None:
+    from hostile_site import HostileSite, ipv6_loopback_available, serve_hostile_site
+
+    from archive.config import load_settings
+    from archive.crawler import crawl
+
+    if not ipv6_loopback_available():
+        pytest.skip("this machine cannot listen on ::1")
+    site = HostileSite(bomb_bytes=1 << 20)
+    served = serve_hostile_site(site, host="::1")
+    try:
+        report = crawl([served.url + "/"],
+                       load_settings(environ={}, data_dir=data_dir, crawl_delay=0.0))
+    finally:
+        served.stop()
+    assert served.url.startswith("http://[::1]:")
+    assert report.counts["new"] >= 5
+    assert "unreachable" not in {error["kind"] for error in report.errors}
+    assert all(path.startswith("/") for path in site.requests)
