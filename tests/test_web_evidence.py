@@ -276,6 +276,17 @@ def test_the_home_page_withdrawn_count_links_to_the_withdrawals(
     assert re.search(r'<a href="/changements\?type=retrait">1 article retiré</a>', html)
 
 
+def test_search_hits_of_edited_articles_say_how_many_times_they_were_modified(
+    client: FlaskClient, demo: DemoArchive
+) -> None:
+    html = page(client, "/recherche?q=familles")
+    article_id = demo.article_id(KEUR_MASSAR)
+    hit = html.split(f'href="/article/{article_id}"', 1)[1].split("</li>", 1)[0]
+    assert f'href="/article/{article_id}/diff"' in hit and "modifié 1 fois" in hit
+    unchanged = page(client, "/recherche?q=camionneurs")
+    assert "modifié" not in unchanged.split('class="hits"', 1)[1].split("</ol>", 1)[0]
+
+
 # ------------------------------------------------------------------ API and exports
 
 def test_the_api_carries_the_version_number_hash_and_permalinks(

@@ -16,7 +16,7 @@ from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
-from archive.web.searching import run_search, services, version_url
+from archive.web.searching import edit_counts, run_search, services, version_url
 from archive.web.timeline import Period, build_timeline, choose_periods
 from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
@@ -148,6 +148,7 @@ def search() -> str:
         timeline=timeline,
         pager=pager,
         search_href=search_href,
+        edit_counts=edit_counts(result.hits),
     )
 
 

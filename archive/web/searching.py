@@ -44,6 +44,13 @@ def archived_url(article_id: int) -> str:
     return url_for("pages.article", article_id=article_id, _external=True)
 
 
+def edit_counts(hits: list[Hit]) -> dict[int, int]:
+    """Return how many times each edited article of HITS was modified (« modifié N fois »)."""
+    stored = services().archive().articles([hit.id for hit in hits])
+    return {article_id: article.version_count - 1 for article_id, article in stored.items()
+            if article.version_count > 1}
+
+
 def version_url(article_id: int, number: int) -> str:
     """Return the absolute permalink of version NUMBER of an article (it never changes)."""
     return url_for("pages.version", article_id=article_id, number=number, _external=True)
