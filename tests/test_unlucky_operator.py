@@ -230,3 +230,28 @@ def test_ipv6_seed_crawls_a_site_listening_on_ipv6_loopback(data_dir: Path) -> N
     assert report.counts["new"] >= 5
     assert "unreachable" not in {error["kind"] for error in report.errors}
     assert all(path.startswith("/") for path in site.requests)
+
+
+def test_archive_restored_then_crawled_past_the_index_is_still_noticed(tmp_path: Path) -> None:
+    from search_fixtures import SEEN, archive_and_index, article
+
+    from archive.store import Archive
+    from indexer.update import update_index
+
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    database = data_dir / "archive.sqlite3"
+    archive_and_index(data_dir, [article(f"premier-{i}", f"Premier {i}",
+                                         f"Texte du marché numéro {i}.") for i in range(3)])
+    shutil.copyfile(database, tmp_path / "backup.sqlite3")
+    archive_and_index(data_dir, [article("deuxieme", "Deuxième", "Texte du port.")])
+    shutil.copyfile(tmp_path / "backup.sqlite3", database)
+    # The restored archive moves past the index's high-water mark with other articles.
+    with Archive.open(database) as archive:
+        for i in range(3):
+            archive.save_article(article(f"autre-{i}", f"Autre {i}", f"Texte de la route {i}."),
+                                 capture_id=None, seen_at=SEEN)
+    report = update_index(database, data_dir / "index")
+    assert report.full
+    assert "not the one the index was built from" in report.summary()
+    assert report.documents == 6

@@ -628,9 +628,13 @@ class Archive:
         with self._errors():
             created = self._conn.execute(
                 "SELECT applied_at FROM schema_version WHERE version = 1").fetchone()
+            # The first version's hash never changes: it tells one article from another.
             event = self._conn.execute(
-                """SELECT id, article_id, at, kind FROM article_events WHERE change_seq <= ?
-                   ORDER BY change_seq DESC, id DESC LIMIT 1""", (change_seq,)).fetchone()
+                """SELECT e.id, e.article_id, e.at, e.kind, v.content_hash
+                   FROM article_events e
+                   LEFT JOIN versions v ON v.article_id = e.article_id AND v.number = 1
+                   WHERE e.change_seq <= ?
+                   ORDER BY e.change_seq DESC, e.id DESC LIMIT 1""", (change_seq,)).fetchone()
         parts = [created[0] if created else "", *(str(v) for v in (event or ()))]
         return "|".join(parts)
 
