@@ -115,8 +115,8 @@ def _article_html(*, title: str, author: str, published: str, paragraphs: Iterab
                   json_ld: dict[str, Any] | None = None, meta: str = "",
                   charset: str = "UTF-8", wrap: Callable[[str], str] = lambda inner: inner) -> str:
     ld = json.dumps(json_ld or {"@type": "NewsArticle", "headline": title,
-                                "author": {"@type": "Person", "name": author}})
-    # JSON-LD is written raw, as a hostile WordPress plugin would: "</script>" included.
+                                "author": {"@type": "Person", "name": author}}).replace("/", "\\/")
+    # As WordPress's wp_json_encode does, "/" is escaped: the payloads stay inside the JSON.
     head_canonical = f'<link rel="canonical" href="{_e(canonical)}">' if canonical else ""
     cats = "".join(f'<a rel="category tag" href="/category/c{i}/">{_e(c)}</a>'
                    for i, c in enumerate(categories))
@@ -130,7 +130,7 @@ def _article_html(*, title: str, author: str, published: str, paragraphs: Iterab
         f'<meta name="description" content="{_e(XSS_SCRIPT)}">\n'
         f'<meta property="og:title" content="{_e(title)}">\n{meta}'
         f"{head_canonical}\n"
-        f'<script type="application/ld+json">{ld.replace("</", "</")}</script>\n'
+        f'<script type="application/ld+json">{ld}</script>\n'
         f'</head>\n<body class="single single-post">\n<div id="content">\n'
         f'<article class="post">\n<header class="entry-header">'
         f'<h1 class="entry-title">{_e(title)}</h1>\n<span class="cat-links">{cats}</span>'

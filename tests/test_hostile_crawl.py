@@ -153,3 +153,12 @@ def test_gzip_bombs_leave_the_crawlers_memory_bounded(tmp_path: Path) -> None:
     assert done.returncode == 0, done.stderr
     peak_mb = int(done.stdout.split()[-1])
     assert peak_mb < PEAK_MEMORY_MB, f"peak RSS {peak_mb} MB"
+
+
+def test_every_hostile_page_is_archived_or_reported(hostile_archive: HostileArchive) -> None:
+    errors = _errors(hostile_archive)
+    with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
+        for page in hostile_archive.site.pages():
+            url = hostile_archive.hostile_url + page.path
+            archived = archive.get_article_by_url(url) is not None
+            assert archived or url in errors, f"{page.kind} page neither archived nor reported"
