@@ -33,6 +33,15 @@ class Article:
 
 
 @dataclass(frozen=True)
+class RestFacts:
+    """What a site's REST API said of one post when it was archived (the authority for these)."""
+
+    modified: datetime | None
+    title: str | None
+    categories: tuple[str, ...] | None
+
+
+@dataclass(frozen=True)
 class Capture:
     """One raw HTTP response as fetched, kept so the archive can be re-parsed without a crawl."""
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from hostile_site import HostileArchive, crawl_hostile_archive
+from wordpress_site import WordPressSite, running_wordpress
 
 from archive.config import Settings, load_settings
 
@@ -61,6 +62,13 @@ def run_cli(data_dir: Path) -> Iterator[object]:
         return proc.returncode, proc.stdout, proc.stderr
 
     yield run
+
+
+@pytest.fixture(scope="session")
+def wordpress(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WordPressSite]:
+    """A real WordPress on 127.0.0.1, seeded, shared by the session (tests/wordpress_site.py)."""
+    with running_wordpress(tmp_path_factory.mktemp("wordpress")) as site:
+        yield site
 
 
 @pytest.fixture(scope="session")

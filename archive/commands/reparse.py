@@ -38,6 +38,7 @@ class ReparseSummary:
 
 def reparse_archive(archive: Archive) -> ReparseSummary:
     """Parse each URL's newest 200 capture again and save the article it holds."""
+    from archive.crawler.rest_facts import apply_rest_facts
     from archive.parser import parse_page
 
     summary = ReparseSummary()
@@ -61,6 +62,9 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
                     summary.errors.append(f"capture {capture_id} ({url}): "
                                           f"{type(exc).__name__}: {exc}")
                     continue
+                facts = archive.rest_facts(capture.url)
+                if facts is not None:
+                    article, _ = apply_rest_facts(article, facts)
                 result = archive.save_article(article, capture_id=capture_id,
                                               seen_at=capture.fetched_at)
                 setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)

@@ -24,11 +24,12 @@ from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
 from archive.crawler.inflate import ACCEPT_ENCODING
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.report import CrawlReport, RunJournal
+from archive.crawler.rest_facts import apply_rest_facts, rest_facts
 from archive.crawler.robots import RobotsRules
 from archive.crawler.runlock import CrawlLock
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
 from archive.errors import NotAnArticle, PageRefused, SiteUnreachable, StoreError
-from archive.models import Article
+from archive.models import Article, RestFacts
 from archive.store import COMPLETE, Archive, FetchState, FrontierItem
 
 PARTIAL = "partial"
@@ -52,6 +53,7 @@ class _Done:
     problem: tuple[str, str] | None = None
     links: list[str] = field(default_factory=list)
     parse_cpu: float = 0.0
+    disagreements: list[dict[str, str]] = field(default_factory=list)
 
 
 def crawl(
@@ -121,6 +123,8 @@ class Crawler:
             refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
         )
         self._withdrawn_urls: set[str] = set()
+        self._rest: dict[str, RestFacts] = {}
+        self._withheld: set[str] = set()
         self._known = 0
         self._done = 0
         self._requested = 0
@@ -187,10 +191,9 @@ class Crawler:
     # ---- discovery
 
     def _discover(self, run_id: int, report: CrawlReport) -> list[SiteDiscovery]:
-        since = self._last_complete_start()
         found = [SiteDiscovery(site) for site in self.sites]
         with ThreadPoolExecutor(self.settings.crawl_concurrency) as pool:
-            list(pool.map(lambda site: self._discover_site(site, since.get(site.site)), found))
+            list(pool.map(self._discover_site, found))
         if not any(site.reachable for site in found):
             if not report.resumed:
                 # A resumed run stays open: its queue is kept for when the site answers again.
@@ -211,6 +214,10 @@ class Crawler:
         self._known = len(listed) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
+            for url, post in site.rest_posts.items():
+                self._rest[url] = rest_facts(post.modified, post.title, site.categories_of(url))
+            self._withheld.update(site.withheld)
+            report.counts["withheld"] += len(site.withheld)
             report.sites.append(site.to_json())
             report.counts["skipped_by_robots"] += site.skipped_by_robots
             report.notes.extend(site.notes)
@@ -220,13 +227,13 @@ class Crawler:
                 report.error(site.site, "unreachable", "the site did not answer robots.txt")
         return found
 
-    def _discover_site(self, found: SiteDiscovery, since: datetime | None) -> None:
+    def _discover_site(self, found: SiteDiscovery) -> None:
         try:
-            self._discover_channels(found, since)
+            self._discover_channels(found)
         except Exception as exc:  # noqa: BLE001 - one site's surprise must not stop the others
             found.error(found.site, "internal", f"discovery stopped: {type(exc).__name__}: {exc}")
 
-    def _discover_channels(self, found: SiteDiscovery, since: datetime | None) -> None:
+    def _discover_channels(self, found: SiteDiscovery) -> None:
         rules, answer = read_robots(self.fetcher, found.site)
         found.requests += 1
         if rules is None:
@@ -242,23 +249,7 @@ class Crawler:
         if not rules.allow_all and rules.parsed is None:
             found.error(f"{found.site}/robots.txt", "robots_unavailable", rules.note)
             return
-        SiteDiscoverer(self.fetcher, found, rest_since=since).run()
-
-    def _last_complete_start(self) -> dict[str, datetime]:
-        """Return, per site, when the last complete run that covered it started."""
-        starts: dict[str, datetime] = {}
-        last = self.archive.last_run()
-        run_id = last.id if last else 0
-        for candidate in range(run_id, max(run_id - 50, 0), -1):
-            run = self.archive.run(candidate)
-            if run is None or run.status != COMPLETE:
-                continue
-            for seed in run.seeds:
-                if seed in self.site_set:
-                    starts.setdefault(seed, run.started_at)
-            if len(starts) == len(self.sites):
-                break
-        return starts
+        SiteDiscoverer(self.fetcher, found).run()
 
     def _rechecks(self, run_id: int, listed: set[str], crawled: set[str]) -> int:
         """Queue archived articles no listing named (a 404/410 tells they were withdrawn)."""
@@ -375,9 +366,12 @@ class Crawler:
                 done.problem = ("refused", str(exc))
             except NotAnArticle as exc:
                 done.problem = ("not_article", str(exc))
+            facts = self._rest.get(task.item.url)
+            if done.article is not None and facts is not None:
+                done.article, done.disagreements = apply_rest_facts(done.article, facts)
             done.links = [
                 link for link in links_in(capture.body, capture.url, self.site_set)
-                if is_article_url(link)
+                if is_article_url(link) and link not in self._withheld
             ]
             done.parse_cpu = time.thread_time() - started
         except Exception as exc:  # noqa: BLE001 - one bad page must not stop the crawl
@@ -394,6 +388,7 @@ class Crawler:
         counts, error = self._archive_outcome(run_id, done)
         cpu["store"] += time.thread_time() - started
         report.counts.update(counts)
+        report.disagreements.extend(done.disagreements)
         for note in done.fetch.notes if done.fetch else []:
             report.notes.append(f"{done.item.url}: {note}")
         if error is not None:
@@ -474,6 +469,9 @@ class Crawler:
             archive.record_fetch(url, status=200, error="canonical_conflict", fetched_at=when)
             return ["fetched"], "error", _problem(url, "canonical_conflict", claimed)
         saved = archive.save_article(done.article, capture_id=capture_id, seen_at=when)
+        facts = self._rest.get(url)
+        if facts is not None:
+            archive.record_rest_facts(capture.url, facts, when=when)
         archive.record_fetch(url, status=200, hint=done.item.hint, fetched_at=when, **validators)
         return ["fetched", saved.outcome], saved.outcome, None
 

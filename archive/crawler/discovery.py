@@ -1,18 +1,21 @@
 """Finding every article of one site through whatever answers.
 
 The channels, cheapest first: robots.txt (rules, Crawl-delay, ``Sitemap:`` lines), the
-WordPress REST API (``X-WP-TotalPages`` paging, ``modified_after`` deltas; 401/403 means fall
-back), sitemap indexes with ``<lastmod>``, the RSS/Atom feed (recognised by content), and, when
-none of those enumerated the whole site, the listing pages ``/page/N/`` and the author and date
-archives they link to. Discovery is *complete* when one channel listed the whole site: only
-then may absence from the listings count towards a withdrawal.
-"""
+WordPress REST API (``X-WP-TotalPages`` paging; 401/403 means fall back), sitemap indexes with
+``<lastmod>``, the RSS/Atom feed (recognised by content), and, when none of those enumerated
+the whole site, the listing pages ``/page/N/`` and the author and date archives they link to.
+Discovery is *complete* when one channel listed the whole site: only then may absence from the
+listings count towards a withdrawal.
 
+When REST answers, its full listing (only the fields needed, ``_fields``) is the truth: which
+posts exist, when each changed (``modified_gmt``, the hint that spares an unchanged post any
+request), which are not public (status, ``content.protected``: never queued, whoever else lists
+them), their title and categories.
+"""
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
@@ -21,8 +24,10 @@ from archive.crawler.robots import RobotsRules
 from archive.crawler.sources import (
     Listed,
     NotAListing,
+    RestPost,
     feed_kind,
     parse_feed,
+    parse_rest_categories,
     parse_rest_posts,
     parse_sitemap,
     total_pages,
@@ -37,7 +42,9 @@ from archive.crawler.urls import (
 )
 
 REST_PAGE_SIZE = 100
-REST_FIELDS = "id,link,modified,modified_gmt,date"
+REST_FIELDS = "id,link,modified_gmt,status,content.protected,categories,author,title"
+REST_CATEGORY_FIELDS = "id,name"
+MAX_CATEGORY_PAGES = 50
 SITEMAP_GUESSES = ("/wp-sitemap.xml", "/sitemap_index.xml", "/sitemap.xml")
 MAX_SITEMAPS = 2000
 MAX_LISTING_PAGES = 5000
@@ -47,9 +54,6 @@ _NOT_PAGES = re.compile(
     r"|(\.(css|js|png|jpe?g|gif|svg|webp|ico|pdf|xml|gz|zip|mp3|mp4|woff2?)$)",
     re.IGNORECASE,
 )
-DELTA_MARGIN = timedelta(days=1)
-"""REST deltas start this long before the last complete run: site clocks and time zones vary,
-and an overlap costs nothing (unchanged posts keep their hint and are not fetched)."""
 
 
 @dataclass
@@ -65,6 +69,10 @@ class SiteDiscovery:
     requests: int = 0
     skipped_by_robots: int = 0
     notes: list[str] = field(default_factory=list)
+    rest_posts: dict[str, RestPost] = field(default_factory=dict)
+    withheld: dict[str, str] = field(default_factory=dict)
+    category_names: dict[int, str] = field(default_factory=dict)
+    home_page: bytes | None = None
 
     @property
     def reachable(self) -> bool:
@@ -81,9 +89,26 @@ class SiteDiscovery:
                 continue
             if site_of(url) != self.site or not is_article_url(url):
                 continue
+            if entry.rest is not None:
+                reason = entry.rest.withheld
+                if reason is not None:
+                    self.withheld[url] = reason
+                    self.articles.pop(url, None)
+                    continue
+                self.rest_posts[url] = entry.rest
+            if url in self.withheld:
+                continue
             if self.articles.get(url) is None:
                 self.articles[url] = entry.modified
         return len(self.articles) - before
+
+    def categories_of(self, url: str) -> tuple[str, ...] | None:
+        """Return the category names REST gives for URL, or None when REST did not list it."""
+        rest = self.rest_posts.get(url)
+        if rest is None or not self.category_names:
+            return None
+        return tuple(self.category_names[i] for i in rest.category_ids
+                     if i in self.category_names)
 
     def error(self, url: str, kind: str, detail: str) -> None:
         """Record a problem met during discovery."""
@@ -100,6 +125,7 @@ class SiteDiscovery:
             "robots": None if self.robots is None else self.robots.note,
             "channels": dict(self.channels),
             "requests": self.requests,
+            "withheld": len(self.withheld),
         }
 
 
@@ -125,23 +151,21 @@ class SiteDiscoverer:
         fetcher: Fetcher,
         found: SiteDiscovery,
         *,
-        rest_since: datetime | None = None,
         max_listing_pages: int = MAX_LISTING_PAGES,
     ) -> None:
         self.fetcher = fetcher
         self.found = found
         self.site = found.site
-        self.rest_since = rest_since - DELTA_MARGIN if rest_since else None
         self.max_listing_pages = max_listing_pages
         self._archives: dict[str, None] = {}
 
     def run(self) -> SiteDiscovery:
         """Run every channel that applies and return what was found."""
         found = self.found
-        rest_open, rest_complete = self._rest(since=self.rest_since)
+        rest_complete = self._rest()
+        if rest_complete:
+            self._categories()
         sitemap_complete = self._sitemaps()
-        if self.rest_since is not None and rest_open and not sitemap_complete:
-            rest_open, rest_complete = self._rest(since=None)
         self._feed()
         self._home()
         listing_complete = False
@@ -171,17 +195,15 @@ class SiteDiscoverer:
 
     # ---- REST API
 
-    def _rest(self, *, since: datetime | None) -> tuple[bool, bool]:
-        """Page through /wp-json/wp/v2/posts; return (answered, listed every post)."""
+    def _rest(self) -> bool:
+        """Page through /wp-json/wp/v2/posts; return True when it listed every post."""
         found = self.found
-        label = "rest_delta" if since else "rest"
+        label = "rest"
         page, pages, posts = 1, 1, 0
         while page <= pages:
             query: dict[str, str | int] = {
                 "per_page": REST_PAGE_SIZE, "page": page, "_fields": REST_FIELDS,
             }
-            if since is not None:
-                query["modified_after"] = since.strftime("%Y-%m-%dT%H:%M:%S")
             url = f"{self.site}/wp-json/wp/v2/posts?{urlencode(query)}"
             result = self._get(url)
             status = result.status
@@ -189,20 +211,20 @@ class SiteDiscoverer:
                 found.channels[label] = (
                     f"refused (HTTP {status}): fell back on sitemaps, feed and listings"
                 )
-                return False, False
+                return False
             if status in (404, 410) and page == 1:
                 found.channels[label] = f"absent (HTTP {status})"
-                return False, False
+                return False
             if status != 200 or result.capture is None:
                 detail = self._failed(url, result)
                 found.channels[label] = f"failed at page {page} ({detail}): partial"
-                return page > 1, False
+                return False
             try:
                 entries = parse_rest_posts(result.capture.body)
             except NotAListing as exc:
                 found.error(url, "bad_listing", str(exc))
                 found.channels[label] = f"failed at page {page} ({exc}): partial"
-                return page > 1, False
+                return False
             posts += len(entries)
             found.add(entries)
             announced = total_pages(result.capture.header("x-wp-totalpages"))
@@ -212,9 +234,31 @@ class SiteDiscoverer:
             else:
                 pages = min(announced, 100_000)
             page += 1
-        since_note = f" modified after {since:%Y-%m-%d %H:%M}" if since else ""
-        found.channels[label] = f"used: {posts} posts{since_note} in {page - 1} pages"
-        return True, since is None  # a delta lists only what changed
+        withheld = f", {len(found.withheld)} not public" if found.withheld else ""
+        found.channels[label] = f"used: {posts} posts in {page - 1} pages{withheld}"
+        return True
+
+    def _categories(self) -> None:
+        """Read /wp-json/wp/v2/categories: the names of the category ids posts carry."""
+        found = self.found
+        for page in range(1, MAX_CATEGORY_PAGES + 1):
+            query = {"per_page": REST_PAGE_SIZE, "page": page, "_fields": REST_CATEGORY_FIELDS}
+            url = f"{self.site}/wp-json/wp/v2/categories?{urlencode(query)}"
+            result = self._get(url)
+            if result.status != 200 or result.capture is None:
+                if page == 1:
+                    self._failed(url, result)
+                break
+            try:
+                names = parse_rest_categories(result.capture.body)
+            except NotAListing as exc:
+                found.error(url, "bad_listing", str(exc))
+                break
+            found.category_names.update(names)
+            pages = total_pages(result.capture.header("x-wp-totalpages"))
+            if len(names) < REST_PAGE_SIZE or (pages is not None and page >= pages):
+                break
+        found.channels["rest_categories"] = f"used: {len(found.category_names)} categories"
 
     # ---- sitemaps
 
@@ -317,6 +361,7 @@ class SiteDiscoverer:
             self._failed(home, result)
             found.channels["home"] = f"failed ({result.status or result.error})"
             return
+        found.home_page = result.capture.body
         links = links_in(result.capture.body, home, {self.site})
         new = found.add([Listed(link) for link in links])
         pages = [link for link in links if _worth_exploring(link)][:MAX_HOME_LINKS]

@@ -17,7 +17,7 @@ from typing import Any, TextIO
 
 COUNT_NAMES = (
     "discovered", "fetched", "not_modified", "not_requested", "new", "changed", "unchanged",
-    "withdrawn", "not_article", "errors", "skipped_by_robots",
+    "withdrawn", "not_article", "withheld", "errors", "skipped_by_robots",
 )
 """Every count of a run report, in the order the report lists them."""
 
@@ -37,6 +37,7 @@ class CrawlReport:
     sites: list[dict[str, Any]] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
+    disagreements: list[dict[str, str]] = field(default_factory=list)
     path: Path | None = None
 
     @property
@@ -88,6 +89,7 @@ class CrawlReport:
             "notes": self.notes,
             "cpu_seconds": {name: round(value, 4) for name, value in self.cpu_seconds.items()},
             "errors": self.errors,
+            "disagreements": self.disagreements,
         }
 
     def write(self, path: Path) -> Path:

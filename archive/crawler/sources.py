@@ -6,10 +6,12 @@ XML is salvaged as far as it goes and flagged, never fatal.
 
 from __future__ import annotations
 
+import html
 import json
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from lxml import etree
 
@@ -23,11 +25,33 @@ _ATOM = "{http://www.w3.org/2005/Atom}"
 
 
 @dataclass(frozen=True)
+class RestPost:
+    """What the REST API says of one post: the facts the page itself may not say reliably."""
+
+    link: str
+    modified: str | None
+    status: str
+    protected: bool
+    title: str | None
+    category_ids: tuple[int, ...]
+
+    @property
+    def withheld(self) -> str | None:
+        """Return why this post must never be archived (not public), or None."""
+        if self.status != "publish":
+            return f"REST status {self.status!r}"
+        if self.protected:
+            return "password-protected (REST content.protected)"
+        return None
+
+
+@dataclass(frozen=True)
 class Listed:
     """One URL a listing document names, with the modification time it gives, if any."""
 
     url: str
     modified: str | None = None
+    rest: RestPost | None = None
 
 
 @dataclass(frozen=True)
@@ -164,22 +188,58 @@ def parse_feed(body: bytes, *, max_bytes: int = DEFAULT_LIMIT) -> tuple[list[Lis
     return links, problem
 
 
-def parse_rest_posts(body: bytes) -> list[Listed]:
-    """Read one page of ``/wp-json/wp/v2/posts``: each post's link and modification time."""
+def _json_list(body: bytes, what: str) -> list[Any]:
     try:
-        posts = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        items = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise NotAListing(f"REST answer is not JSON: {exc}") from None
-    if not isinstance(posts, list):
-        raise NotAListing("REST answer is not a list of posts")
+    if not isinstance(items, list):
+        raise NotAListing(f"REST answer is not a list of {what}")
+    return items
+
+
+def _rendered(value: object) -> str | None:
+    if isinstance(value, dict):
+        value = value.get("rendered")
+    if not isinstance(value, str):
+        return None
+    return html.unescape(value).strip() or None
+
+
+def parse_rest_posts(body: bytes) -> list[Listed]:
+    """Read one page of ``/wp-json/wp/v2/posts``: each post's link, modification time and the
+    facts REST is the authority for (status, protection, title, category ids)."""
     listed: list[Listed] = []
-    for post in posts:
+    for post in _json_list(body, "posts"):
         if not isinstance(post, dict) or not isinstance(post.get("link"), str):
             continue
         # modified_gmt is UTC; plain modified is site-local time, only a consistent fallback.
         modified = modified_key(post.get("modified_gmt") or post.get("modified"))
-        listed.append(Listed(post["link"], modified))
+        content = post.get("content")
+        protected = isinstance(content, dict) and content.get("protected") is True
+        status = post.get("status")
+        categories = post.get("categories")
+        rest = RestPost(
+            link=post["link"], modified=modified,
+            status=status if isinstance(status, str) else "publish", protected=protected,
+            title=_rendered(post.get("title")),
+            category_ids=tuple(c for c in categories if isinstance(c, int) and
+                               not isinstance(c, bool)) if isinstance(categories, list) else (),
+        )
+        listed.append(Listed(post["link"], modified, rest))
     return listed
+
+
+def parse_rest_categories(body: bytes) -> dict[int, str]:
+    """Read one page of ``/wp-json/wp/v2/categories``: category id to name."""
+    names: dict[int, str] = {}
+    for term in _json_list(body, "categories"):
+        if not isinstance(term, dict):
+            continue
+        term_id, name = term.get("id"), _rendered(term.get("name"))
+        if isinstance(term_id, int) and not isinstance(term_id, bool) and name:
+            names[term_id] = name
+    return names
 
 
 def total_pages(header: str | None) -> int | None:

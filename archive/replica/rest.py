@@ -196,11 +196,24 @@ def list_posts(state: ReplicaState, edition: str, query: Mapping[str, str], base
     for i in chosen[(page - 1) * per_page: page * per_page]:
         data = post_json(state.article(i), base_url, embed)
         if fields:
-            data = {name: value for name, value in data.items()
-                    if name in fields or (name == "_embedded" and embed)}
+            data = _only_fields(data, fields, embed)
         posts.append(data)
     headers = {"X-WP-Total": str(total), "X-WP-TotalPages": str(pages)}
     return posts, headers
+
+
+def _only_fields(data: dict[str, Any], fields: list[str], embed: bool) -> dict[str, Any]:
+    """Keep the ``_fields`` asked for, as WordPress does: ``content.protected`` keeps one key
+    of ``content``."""
+    kept: dict[str, Any] = {}
+    for name, value in data.items():
+        if name in fields or (name == "_embedded" and embed):
+            kept[name] = value
+            continue
+        nested = [field[len(name) + 1:] for field in fields if field.startswith(name + ".")]
+        if nested and isinstance(value, dict):
+            kept[name] = {key: item for key, item in value.items() if key in nested}
+    return kept
 
 
 def discovery(base_url: str) -> dict[str, Any]:

@@ -14,6 +14,7 @@ caller catches it and goes on. An ``Archive`` belongs to the thread that opened 
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -25,7 +26,7 @@ from typing import Any
 
 from archive.authors import author_key, author_slug
 from archive.errors import ArchiveError, StoreError
-from archive.models import Article, Capture
+from archive.models import Article, Capture, RestFacts
 from archive.store import rows
 from archive.store.records import (
     ArchiveChange,
@@ -277,6 +278,30 @@ class Archive:
                      fetched_at = excluded.fetched_at, status = excluded.status,
                      error = excluded.error""",
                 (url, etag, last_modified, hint, rows.time_text(fetched_at), status, error))
+
+    def record_rest_facts(self, url: str, facts: RestFacts, *, when: datetime) -> None:
+        """Keep what REST said of the post at URL (``reparse`` lays it over the page again)."""
+        categories = None if facts.categories is None else rows.json_text(list(facts.categories))
+        with self.transaction():
+            self._conn.execute(
+                """INSERT INTO rest_facts (url, modified, title, categories, recorded_at)
+                   VALUES (?, ?, ?, ?, ?)
+                   ON CONFLICT (url) DO UPDATE SET modified = excluded.modified,
+                     title = excluded.title, categories = excluded.categories,
+                     recorded_at = excluded.recorded_at""",
+                (url, _optional_time(facts.modified), facts.title, categories,
+                 rows.time_text(when)))
+
+    def rest_facts(self, url: str) -> RestFacts | None:
+        """Return what REST last said of the post at URL, or None if REST never listed it."""
+        with self._errors():
+            row = self._conn.execute(
+                "SELECT modified, title, categories FROM rest_facts WHERE url = ?",
+                (url,)).fetchone()
+        if row is None:
+            return None
+        categories = None if row["categories"] is None else tuple(json.loads(row["categories"]))
+        return RestFacts(rows.time_value(row["modified"]), row["title"], categories)
 
     # ---- raw captures
 

@@ -142,6 +142,14 @@ MIGRATIONS: tuple[Migration, ...] = (
             SELECT id, withdrawn_at, 'withdrawn', withdrawn_reason, change_seq
             FROM articles WHERE status = 'withdrawn' ORDER BY id""",
     )),
+    Migration(3, "what REST said of each archived post (modified, title, categories)", (
+        """CREATE TABLE rest_facts (
+            url TEXT PRIMARY KEY,
+            modified TEXT,
+            title TEXT,
+            categories TEXT,
+            recorded_at TEXT NOT NULL) WITHOUT ROWID""",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

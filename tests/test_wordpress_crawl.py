@@ -1,0 +1,107 @@
+"""The crawler against a real WordPress: every public post archived exactly, nothing else, and
+incremental runs that cost what changed (requests counted in the server's own access log)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from wordpress_corpus import SeedPost, new_post
+from wordpress_site import THEMES, WordPressSite
+
+from archive.config import Settings
+from archive.crawler import Crawler, CrawlReport
+from archive.store import Archive, StoredArticle
+
+# Without REST, only the page says whether a post is protected and what its categories and
+# modified date are: the parser's side of issue 9 (protected posts, theme-independent metadata).
+_PAGE_ONLY = pytest.mark.xfail(reason="needs the parser to refuse password forms and read "
+                               "modified and categories under both themes", strict=False)
+MODES = (("on", "on"), pytest.param("refused", "on", marks=_PAGE_ONLY),
+         pytest.param("refused", "off", marks=_PAGE_ONLY))
+
+
+def crawl(site: WordPressSite, settings: Settings) -> CrawlReport:
+    """Crawl the WordPress once into the archive of SETTINGS."""
+    with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
+        return Crawler(archive, [site.base_url], settings, backoff=0.02).run()
+
+
+def archived(settings: Settings) -> dict[str, StoredArticle]:
+    """Every article of the archive, by URL."""
+    with Archive.open(settings.database_path, readonly=True) as archive:
+        return {article.url: article for article in archive.iter_articles()}
+
+
+def _modified(site: WordPressSite, post: SeedPost) -> datetime:
+    text = str(site.state[post.slug]["modified_gmt"])
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+@pytest.mark.parametrize("theme", THEMES)
+@pytest.mark.parametrize(("rest", "sitemaps"), MODES)
+def test_every_published_post_is_archived_exactly_and_nothing_else(
+        wordpress: WordPressSite, settings: Settings, theme: str, rest: str,
+        sitemaps: str) -> None:
+    wordpress.configure(theme=theme, rest=rest, sitemaps=sitemaps)
+    report = crawl(wordpress, settings)
+    articles = archived(settings)
+    posts = {wordpress.base_url + post.path: post for post in wordpress.corpus.posts}
+    assert sorted(articles) == sorted(posts)
+    for url, post in posts.items():
+        article = articles[url]
+        assert article.title == post.title, url
+        assert article.author == post.author, url
+        assert article.published == post.published, url
+        assert article.body == post.body, url
+        assert sorted(article.categories) == sorted(post.categories), url
+        assert article.modified == _modified(wordpress, post), url
+    assert report.counts["errors"] == 0, report.errors
+    if rest == "on":
+        assert report.counts["withheld"] == 1  # the password-protected post, listed by REST
+        assert report.disagreements == [] or all(
+            d["field"] != "title" for d in report.disagreements)
+
+
+def test_rest_run_with_nothing_changed_requests_no_article_and_one_per_change(
+        wordpress: WordPressSite, settings: Settings) -> None:
+    wordpress.configure(theme="twentytwentyone", rest="on", sitemaps="on")
+    wordpress.reseed()
+    try:
+        first = crawl(wordpress, settings)
+        assert first.counts["new"] == len(wordpress.corpus.posts)
+
+        mark = len(wordpress.requests())
+        second = crawl(wordpress, settings)
+        assert wordpress.article_requests(mark) == []
+        assert second.counts["unchanged"] == len(wordpress.corpus.posts)
+
+        edited = wordpress.corpus.posts[4]
+        new_body = (*edited.paragraphs[:-1], "Un paragraphe ajouté après la publication.")
+        changed = SeedPost(**{**edited.__dict__, "paragraphs": new_body})
+        wordpress.edit(edited.slug, "2026-01-02 03:04:05", content=changed.content())
+        mark = len(wordpress.requests())
+        third = crawl(wordpress, settings)
+        assert wordpress.article_requests(mark) == [edited.path]
+        assert third.counts["changed"] == 1
+        with Archive.open(settings.database_path, readonly=True) as archive:
+            article = archive.get_article_by_url(wordpress.base_url + edited.path)
+            assert article is not None
+            assert [v.number for v in archive.versions(article.id)] == [1, 2]
+            assert article.body == changed.body
+            assert article.modified == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+        trashed, added = wordpress.corpus.posts[6], new_post(1)
+        wordpress.trash(trashed.slug)
+        wordpress.publish(added)
+        mark = len(wordpress.requests())
+        fourth = crawl(wordpress, settings)
+        assert sorted(wordpress.article_requests(mark)) == sorted([trashed.path, added.path])
+        assert (fourth.counts["new"], fourth.counts["withdrawn"]) == (1, 1)
+        articles = archived(settings)
+        gone = articles[wordpress.base_url + trashed.path]
+        assert gone.withdrawn and gone.body == trashed.body
+        fresh = articles[wordpress.base_url + added.path]
+        assert (fresh.title, fresh.author, fresh.body) == (added.title, added.author, added.body)
+    finally:
+        wordpress.reseed()
