@@ -121,7 +121,7 @@ class Settings:
 
     @property
     def reports_dir(self) -> Path:
-        """Where crawl and index runs write their JSON reports."""
+        """Where crawl runs write their JSON reports."""
         return self.data_dir / "reports"
 
     def with_changes(self, **changes: Any) -> Settings:

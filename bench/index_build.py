@@ -20,6 +20,7 @@ from archive.models import Article
 from archive.replica.corpus import Corpus
 from archive.store import Archive
 from indexer.analysis import french_analyzer, spelling_analyzer
+from indexer.location import current_build
 from indexer.update import update_index
 
 
@@ -33,7 +34,7 @@ def _fill(database: Path, corpus: Corpus, start: int, stop: int) -> None:
     seen = datetime.now(UTC)
     with Archive.open(database) as archive:
         for i in range(start, stop):
-            archive.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
+            archive.articles.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
 
 
 def _cpu_seconds() -> float:
@@ -67,7 +68,7 @@ def run(articles: int) -> dict[str, Any]:
         results["full_cpu_seconds"] = _cpu_seconds() - cpu
         results["full_seconds"] = seconds
         results["full_docs_per_second"] = report.documents / seconds
-        build = (index_dir / "current").resolve()
+        build = current_build(index_dir) or index_dir
         results["index_mb"] = sum(f.stat().st_size for f in build.rglob("*") if f.is_file()) / 1e6
         _fill(database, corpus, articles, articles + 100)
         started = time.perf_counter()

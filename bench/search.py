@@ -98,7 +98,8 @@ def _fill_archive(database: Path, start: int, stop: int, size: int) -> None:
         for chunk in range(start, stop, 1000):
             with archive.transaction():
                 for i in range(chunk, min(stop, chunk + 1000)):
-                    archive.save_article(_article(corpus, i), capture_id=None, seen_at=seen)
+                    archive.articles.save_article(_article(corpus, i), capture_id=None,
+                                                  seen_at=seen)
 
 
 def _dir_mb(path: Path) -> float:
@@ -125,7 +126,7 @@ def _build_fts(database: Path, fts_path: Path) -> float:
         with Archive.open(database, readonly=True) as archive, db:
             rows = ((a.id, a.url, a.title, a.author, a.author_key,
                      a.published.isoformat() if a.published else None, a.body)
-                    for a in archive.iter_articles())
+                    for a in archive.reads.iter_articles())
             db.executemany("INSERT INTO docs VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
             db.execute("INSERT INTO fts (rowid, title, body) SELECT id, title, body FROM docs")
         db.execute("INSERT INTO fts (fts) VALUES ('optimize')")
@@ -189,17 +190,16 @@ def _time_fts(fts_path: Path, queries: list[dict[str, Any]]) -> dict[str, list[f
 def _sample_queries(database: Path, index_dir: Path, per_kind: int,
                     articles: int) -> list[dict[str, Any]]:
     """Pick queries from the corpus by document frequency band (deterministic)."""
-    from whoosh.index import open_dir
-
     from archive.store import Archive
     from indexer.analysis import FRENCH_STOP_WORDS
+    from indexer.location import open_current
 
     rng = random.Random(7)
     with Archive.open(database, readonly=True) as archive:
         ids = sorted(rng.sample(range(1, articles + 1), min(articles, 400)))
-        sample = list(archive.articles(ids).values())
-        authors = sorted(archive.authors(), key=lambda a: (-a.count, a.key))
-    ix = open_dir(str(index_dir / "current"))
+        sample = list(archive.reads.articles(ids).values())
+        authors = sorted(archive.reads.authors(), key=lambda a: (-a.count, a.key))
+    ix = open_current(index_dir)
     with ix.searcher() as searcher:
         analyzer = searcher.schema["body"].analyzer
         total = searcher.doc_count()
@@ -313,6 +313,7 @@ def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dic
 # ---------------------------------------------------------------------- the run
 def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
          reuse_archive: bool = False) -> dict[str, Any]:
+    from indexer.location import current_build
     from indexer.search import SearchService
     from indexer.update import update_index
 
@@ -343,7 +344,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
     else:
         saved = json.loads((workdir / "build.json").read_text(encoding="utf-8"))
         build_seconds, fts_seconds = saved["build_seconds"], saved["fts_seconds"]
-    index_mb = _dir_mb(Path(index_dir / "current").resolve())
+    index_mb = _dir_mb(current_build(index_dir) or index_dir)
 
     _log("sampling queries")
     queries = _sample_queries(database, index_dir, per_kind, articles)

@@ -74,8 +74,8 @@ def run(articles: int, batch: int, directory: Path) -> dict[str, float]:
             began = time.process_time()
             with archive.transaction():
                 for article, capture in pairs:
-                    capture_id = archive.store_capture(capture)
-                    archive.save_article(article, capture_id=capture_id,
+                    capture_id = archive.captures.store_capture(capture)
+                    archive.articles.save_article(article, capture_id=capture_id,
                                          seen_at=capture.fetched_at)
             per_article.extend([(time.process_time() - began) / len(pairs)] * len(pairs))
             if start < articles // 10 <= start + batch:
@@ -87,7 +87,7 @@ def run(articles: int, batch: int, directory: Path) -> dict[str, float]:
             began = time.process_time()
             with archive.transaction():
                 for article, _ in pairs:
-                    archive.save_article(article, capture_id=None, seen_at=seen)
+                    archive.articles.save_article(article, capture_id=None, seen_at=seen)
             resave.extend([(time.process_time() - began) / len(pairs)] * len(pairs))
     tenth = max(1, articles // 10)
     return {

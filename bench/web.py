@@ -40,6 +40,7 @@ from archive.config import load_settings  # noqa: E402 - the repository root is 
 from archive.models import Article  # noqa: E402
 from archive.replica.corpus import Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
+from indexer.location import current_build  # noqa: E402
 
 WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_POOL = 6000
@@ -55,12 +56,12 @@ def build_data_dir(data_dir: Path, articles: int) -> None:
     seen = datetime(2025, 6, 1, 9, 0, tzinfo=UTC)
     started = time.monotonic()
     with Archive.open(data_dir / "archive.sqlite3", warc_dir=data_dir / "warc") as archive:
-        run = archive.start_run(["https://sn.notrecontinent.com/"])
+        run = archive.crawl_state.start_run(["https://sn.notrecontinent.com/"])
         for start in range(0, articles, 1000):
             with archive.transaction():
                 for i in range(start, min(articles, start + 1000)):
                     ra = corpus.article(i)
-                    archive.save_article(
+                    archive.articles.save_article(
                         Article(url=ra.canonical_url, title=ra.title, body=ra.body,
                                 author=ra.author, published=ra.published,
                                 modified=ra.modified_at, edition=ra.edition,
@@ -68,7 +69,8 @@ def build_data_dir(data_dir: Path, articles: int) -> None:
                         capture_id=None, seen_at=seen,
                     )
             print(f"  archived {min(articles, start + 1000)}/{articles}", file=sys.stderr)
-        archive.finish_run(run, status=COMPLETE, counts={"articles": articles}, errors=[])
+        archive.crawl_state.finish_run(run, status=COMPLETE, counts={"articles": articles},
+                                       errors=[])
     print(f"  archive built in {time.monotonic() - started:.0f} s; indexing…", file=sys.stderr)
     report = update_index(data_dir / "archive.sqlite3", data_dir / "index", full=True)
     print(f"  {report.summary()}", file=sys.stderr)
@@ -225,11 +227,11 @@ def main() -> None:
         temporary = tempfile.mkdtemp(prefix="bench-web-")
         data_dir = Path(temporary)
     try:
-        if not (data_dir / "index" / "current").exists():
+        if current_build(data_dir / "index") is None:
             print(f"building {args.articles} articles in {data_dir}", file=sys.stderr)
             build_data_dir(data_dir, args.articles)
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-            articles = archive.stats().articles
+            articles = archive.reads.stats().articles
         paths = search_mix(Corpus(size=articles), QUERY_POOL)
         port = free_port()
         server = start_gunicorn(data_dir, port, args.workers, args.threads)

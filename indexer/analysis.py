@@ -4,7 +4,7 @@ Whoosh pickles the schema, analyzers included, into every index's TOC: the class
 stemming function below are found again by their import path when an index is opened, so they
 must stay in this module under these names (renaming or moving one requires a full rebuild).
 
-The chain, in order (whoosh-brief §2.3, "option B"):
+The chain, in order (why: ``docs/whoosh.md``, "French analysis"):
 tokenizer (keeps ``l'armée``, ``aujourd'hui``, ``Jong-un`` whole) -> lowercase -> elision
 (``l' d' j' m' n' s' t' c' qu' jusqu' lorsqu' puisqu' quoiqu'``) -> hyphenated compounds split into
 consecutive positions -> accent folding -> French stop words (kept inside compounds, so ``Jong-un``

@@ -10,9 +10,11 @@ document is analysed exactly as Whoosh does it (``field.index``, or the French c
 single-pass equivalent, ``indexer.analysis.characters_postings``), but its postings go into a flat
 log per field: term number, document, weight and encoded value in typed arrays. At commit one
 numpy stable sort puts the log in term order (documents stay in the order they were added),
-each document's field lengths are read once, and each term's posting list is handed to Whoosh's
-own postings writer a block at a time. The segment written is the one Whoosh's writer writes for
-the same documents, byte for byte: ``tests/test_index_bulk.py`` compares the two.
+each document's field lengths are read once, and each term's posting list is handed a block
+at a time to Whoosh's own postings writer (``indexer.whoosh_format.ArchivePostingsWriter``, a
+subclass of it: the writer's codec must be ``ArchiveCodec``). The segment written is the one
+Whoosh's writer writes for the same documents, byte for byte: ``tests/test_index_bulk.py``
+compares the two.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from typing import Any
 
 import numpy as np
 from whoosh.writing import SegmentWriter
+
+from indexer.whoosh_format import ArchivePostingsWriter, postings_writer
 
 __all__ = ["BulkSegmentWriter", "UnsupportedSchema"]
 
@@ -238,6 +242,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
 
     start_term = fieldwriter.start_term
     finish_term = fieldwriter.finish_term
+    postings: ArchivePostingsWriter | None = None
     low = 0  # the first posting of the term, in the whole field
     chunk_low = chunk_high = 0  # the postings converted to lists
     docs: list[int] = []
@@ -253,28 +258,16 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
             starts = starts_all[chunk_low:chunk_high].tolist()
             ends = ends_all[chunk_low:chunk_high].tolist()
         start_term(term)
-        postings = fieldwriter._postwriter
-        limit = postings._blocklimit
+        if postings is None:
+            postings = postings_writer(fieldwriter)
+        limit = postings.block_limit
         for first in range(low - chunk_low, high - chunk_low, limit):
             last = min(first + limit, high - chunk_low)
-            if first > low - chunk_low:
-                # Whoosh writes a full block when the next posting arrives.
-                postings._write_block()
-            _fill_block(postings, docs[first:last], weights[first:last],
-                        starts[first:last], ends[first:last], values, lengths)
+            block_docs = docs[first:last]
+            postings.add_block(
+                block_docs, weights[first:last],
+                [values[start:end] for start, end in zip(starts[first:last], ends[first:last],
+                                                         strict=True) if end > start],
+                [lengths[doc] or 0 for doc in block_docs])
         finish_term()
         low = high
-
-
-def _fill_block(postings: Any, docs: list[int], weights: list[float], starts: list[int],
-                ends: list[int], values: bytes, lengths: list[int | None]) -> None:
-    """Set a W3 postings writer's block buffer as ``add_posting`` would have, posting by posting."""
-    postings._ids = array("I", docs)
-    postings._weights = array("f", weights)
-    postings._values = [values[start:end] for start, end in zip(starts, ends, strict=True)
-                        if end > start]
-    heaviest = max(weights)
-    postings._maxweight = heaviest if heaviest > 0 else 0
-    known = [length for length in (lengths[doc] for doc in docs) if length]
-    postings._minlength = min(known) if known else None
-    postings._maxlength = max(known) if known else 0

@@ -3,7 +3,8 @@
 Loaded once per index generation from Whoosh's sortable columns, they turn date filters,
 date order, author filters and facet counts into numpy operations over matched document
 numbers (milliseconds), where Whoosh's own filters, sorts and facets take hundreds of
-milliseconds to seconds on a large index (research/fastpath/report.md).
+milliseconds to seconds on a large index (``docs/whoosh.md``). The columns are read in one
+piece each by ``indexer.whoosh_format``; Whoosh's own readers are the fallback.
 """
 
 from __future__ import annotations
@@ -15,6 +16,15 @@ from typing import Any
 import numpy as np
 from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
+
+from indexer.whoosh_format import (
+    UnexpectedLayout,
+    bytes_column,
+    numeric_column,
+    report_fallback,
+    slow_bytes_column,
+    slow_numeric_column,
+)
 
 NO_DAY = np.iinfo(np.int32).min
 NO_VALUE = -1
@@ -83,13 +93,13 @@ def load_columns(searcher: Searcher) -> Columns:
         count = leaf.doc_count_all()
         stop = base + count
         if leaf.has_column("published"):
-            raw = numeric_column(leaf.column_reader("published", translate=False), count)
+            raw = _numbers(searcher, leaf.column_reader("published", translate=False), count)
             known = raw > 0
             day[base:stop] = np.where(
                 known, (raw - _EPOCH_LONG) // _USEC_PER_DAY, NO_DAY
             ).astype(np.int32)
-        author[base:stop] = _codes(leaf, "author_key", count, authors)
-        edition[base:stop] = _codes(leaf, "edition", count, editions)
+        author[base:stop] = _codes(searcher, leaf, "author_key", count, authors)
+        edition[base:stop] = _codes(searcher, leaf, "edition", count, editions)
         if leaf.has_deletions():
             kept = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
             live[base:stop] = False
@@ -107,13 +117,27 @@ def load_columns(searcher: Searcher) -> Columns:
     return Columns(day, month, author, edition, live, authors, editions, first)
 
 
-def _codes(leaf: object, fieldname: str, count: int, codes: Codes) -> np.ndarray:
+def _numbers(searcher: Searcher, reader: Any, count: int) -> np.ndarray:
+    """Return a numeric column of one segment, in one piece or else value by value."""
+    try:
+        return numeric_column(reader, count)
+    except UnexpectedLayout as exc:
+        report_fallback(searcher, "numeric column", exc)
+        return slow_numeric_column(reader, count)
+
+
+def _codes(searcher: Searcher, leaf: Any, fieldname: str, count: int,
+           codes: Codes) -> np.ndarray:
     """Return the codes of a keyword column of one segment (NO_VALUE for empty values)."""
     out = np.full(count, NO_VALUE, dtype=np.int32)
-    if not leaf.has_column(fieldname):  # type: ignore[attr-defined]
+    if not leaf.has_column(fieldname):
         return out
-    values = bytes_column(leaf.column_reader(fieldname, translate=False),  # type: ignore[attr-defined]
-                          count)
+    reader = leaf.column_reader(fieldname, translate=False)
+    try:
+        values = bytes_column(reader, count)
+    except UnexpectedLayout as exc:
+        report_fallback(searcher, "bytes column", exc)
+        values = slow_bytes_column(reader, count)
     known: dict[bytes, int] = {}
     for i, raw in enumerate(values):
         if not raw:
@@ -124,43 +148,6 @@ def _codes(leaf: object, fieldname: str, count: int, codes: Codes) -> np.ndarray
             code = known[raw] = codes.code(text)
         out[i] = code
     return out
-
-
-def numeric_column(reader: Any, count: int) -> np.ndarray:
-    """Return a numeric column of one segment as int64, read in one piece when possible.
-
-    Reading value by value costs a file read each (the index is read through files, not
-    mmap): seconds per generation at 100,000 articles. Whoosh's numeric column is a packed
-    big-endian array, so it is read at once; any other reader is iterated.
-    """
-    try:
-        typecode, fixedlen, stored = reader._typecode, reader._fixedlen, reader._count
-        dtype = np.dtype(typecode).newbyteorder(">")
-        raw = reader._dbfile.get(reader._basepos, fixedlen * min(stored, count))
-        values = np.frombuffer(raw, dtype=dtype)
-        if len(values) < count:
-            padding = np.full(count - len(values), reader._default, dtype=dtype)
-            values = np.concatenate([values, padding])
-    except (AttributeError, TypeError, ValueError, OverflowError):
-        values = np.array([v or 0 for v in reader][:count], dtype=np.uint64)
-    # Whoosh's "no value" for an unsigned column is its largest value: -1 once signed.
-    return values.astype(np.int64)
-
-
-def bytes_column(reader: Any, count: int) -> list[bytes]:
-    """Return a variable-length bytes column of one segment, read in one piece when possible."""
-    try:
-        lengths = list(reader._lengths)[:count]
-        data = reader._dbfile.get(reader._basepos, sum(lengths))
-    except (AttributeError, TypeError):
-        return list(reader)[:count]
-    values: list[bytes] = []
-    position = 0
-    for length in lengths:
-        values.append(data[position:position + length])
-        position += length
-    values.extend(b"" for _ in range(count - len(values)))
-    return values
 
 
 def month_parts(month: int) -> tuple[int, int]:

@@ -1,7 +1,8 @@
 """Turn a stored article into the Whoosh document of the index, validated and coerced.
 
 Whoosh must never see a document it cannot take: an ``add_document`` that raises leaves the
-segment corrupt in the forks (whoosh-brief §0.2). So every value is checked and converted here,
+segment corrupt in the forks (``docs/whoosh.md``, "A caught add_document failure corrupts the
+segment"). So every value is checked and converted here,
 and a document that cannot be made safe is refused with ``InvalidInput`` before it reaches a
 writer.
 """

@@ -4,14 +4,12 @@ A searcher is a snapshot. Each thread keeps its own and, at most every ``check_s
 checks whether ``current`` points at another build (a full rebuild swapped the symlink, which
 Whoosh's ``up_to_date()`` cannot see) or the build has a newer generation (an incremental
 update). Then it opens a new searcher and closes its old one; ``refresh()`` is never called
-(it returns duplicates after a merge in whoosh-reloaded, whoosh-brief §0.2). What depends only on
+(it returns duplicates after a merge in whoosh-reloaded: ``docs/whoosh.md``). What depends only on
 the generation (column arrays, result cache, author names) is built once and shared by threads.
 """
 
 from __future__ import annotations
 
-import json
-import os
 import threading
 import time
 from collections import OrderedDict
@@ -19,12 +17,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from archive.errors import IndexUnavailable, IndexUnreadable
 from indexer.columns import Columns, load_columns
+from indexer.location import current_build, open_build, read_sync
 from indexer.readers import BuildGone, ReaderHold
 
 _RESULT_CACHE_SIZE = 256
@@ -97,11 +95,6 @@ class Generations:
         self._holds: dict[int, ReaderHold] = {}
         self._closed = False
 
-    @property
-    def current_link(self) -> Path:
-        """The symlink (or directory) naming the live build."""
-        return self.index_dir / "current"
-
     def unavailable(self, why: str = "") -> IndexUnavailable:
         """Return the error for a missing or unreadable index."""
         detail = f" ({why})" if why else ""
@@ -135,10 +128,10 @@ class Generations:
         return fresh.searcher, fresh.generation
 
     def _live_build(self) -> Path:
-        link = self.current_link
-        if not link.exists():
+        build = current_build(self.index_dir)
+        if build is None:
             raise self.unavailable()
-        return Path(os.path.realpath(link))
+        return build
 
     def _open_reader(self, build: Path, now: float) -> _ThreadReader:
         try:
@@ -148,7 +141,7 @@ class Generations:
             build = self._live_build()
             hold = ReaderHold(build)
         try:
-            index = _open_index(build)
+            index = open_build(build)
             searcher = index.searcher()
         except Exception as exc:  # noqa: BLE001 - any failure to open means "unreadable"
             hold.release()
@@ -201,21 +194,7 @@ class Generations:
         self._local = threading.local()
 
 
-def _open_index(build: Path) -> FileIndex:
-    """Open BUILD for reading through plain file reads, not mmap.
-
-    Whoosh wraps each memory-mapped segment file in a BytesIO, which copies it into the
-    process: a searcher then holds about twice the index size in private memory (1.6 GB per
-    worker at 100,000 articles, research/perf-notes.md). Read through files, it holds a few MB.
-    """
-    return FileStorage(str(build), supports_mmap=False, readonly=True).open_index()
-
-
 def _change_seq(build: Path) -> int | None:
-    """Return the archive change_seq the build has caught up to (its ``sync.json``)."""
-    try:
-        data = json.loads((build / "sync.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    value = data.get("change_seq") if isinstance(data, dict) else None
-    return value if isinstance(value, int) else None
+    """Return the archive change_seq the build has caught up to (its sync state)."""
+    state = read_sync(build)
+    return state.change_seq if state is not None else None

@@ -6,8 +6,11 @@ Layout under the index directory::
     current -> builds/<name>      the live build, swapped atomically (symlink + rename)
     .lock                         the single-writer lock (indexer.lock)
 
+This module is the only reader of that layout: the writer (``indexer.update``), the lock
+(``indexer.lock``) and the searchers (``indexer.generations``) find every path through it.
 Readers open the index through ``current`` and notice a swap by its real path: a new build
-starts again at generation 1, so Whoosh's own ``up_to_date()`` cannot see it (whoosh-brief §4.2e).
+starts again at generation 1, so Whoosh's own ``up_to_date()`` cannot see it
+(``docs/whoosh.md``, "A swapped build is invisible to up_to_date").
 """
 
 from __future__ import annotations
@@ -21,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from whoosh import index
-from whoosh.index import Index
+from whoosh.filedb.filestore import FileStorage
+from whoosh.index import FileIndex, Index
 
 from archive.errors import IndexUnavailable
 from indexer.readers import mark_readable, remove_if_unread
@@ -29,6 +33,7 @@ from indexer.readers import mark_readable, remove_if_unread
 BUILDS = "builds"
 CURRENT = "current"
 SYNC_FILE = "sync.json"
+LOCK_FILE = ".lock"
 # A kill inside Whoosh's TOC write leaves `_MAIN_<gen>.toc.<time>` behind for good.
 STRAY_TOC_PATTERN = "_MAIN_*.toc.*"
 
@@ -55,8 +60,17 @@ def current_link(index_dir: Path) -> Path:
     return index_dir / CURRENT
 
 
+def lock_path(index_dir: Path) -> Path:
+    """Return the path of the single-writer lock file."""
+    return index_dir / LOCK_FILE
+
+
 def current_build(index_dir: Path) -> Path | None:
-    """Return the real path of the live build, or None when there is none yet."""
+    """Return the real path of the live build, or None when there is none yet.
+
+    The live build is the directory the ``current`` symlink points at; anything else named
+    ``current`` (a dangling link, a plain directory) means there is no live build.
+    """
     link = current_link(index_dir)
     if not link.is_symlink():
         return None
@@ -132,6 +146,17 @@ def open_current(index_dir: Path) -> Index:
         raise IndexUnavailable(f"the search index at {build} cannot be opened ({exc}): "
                                "run `python -m archive index --full` to rebuild it",
                                path=str(build)) from exc
+
+
+def open_build(build: Path) -> FileIndex:
+    """Open BUILD for reading through plain file reads, not mmap.
+
+    Whoosh wraps each memory-mapped segment file in a BytesIO, which copies it into the
+    process: a searcher then holds about twice the index size in private memory
+    (``docs/whoosh.md``, "Memory-mapped segments are copied"). Read through files, it holds a
+    few MB.
+    """
+    return FileStorage(str(build), supports_mmap=False, readonly=True).open_index()
 
 
 def remove_stray_files(build: Path, *, older_than: float = 3600.0) -> int:

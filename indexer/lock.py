@@ -4,10 +4,10 @@
 ``kill -9``, so a stale lock cannot outlive its run. The holder writes its pid and start time
 into the file, for the message the next run shows; the file's existence means nothing.
 
-Whoosh's parallel writer forks worker processes, which would inherit the locked descriptor:
-killed with ``kill -9``, the run would leave them blocked on their job queue for ever, holding
-the lock. So a process forked while the lock is held drops its copy of the descriptor and is
-killed by the kernel when its parent dies.
+A full rebuild forks writer processes (``indexer.rebuild``), which would inherit the locked
+descriptor: with the run killed by ``kill -9``, they would go on writing and hold the lock. So
+a process forked while the lock is held drops its copy of the descriptor and is killed by the
+kernel when its parent dies.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from pathlib import Path
 from types import TracebackType
 
 from archive.errors import IndexLocked, IndexUnavailable
+from indexer.location import lock_path
 
-LOCK_FILE = ".lock"
 _PR_SET_PDEATHSIG = 1
 
 # Descriptors of the locks this process holds, and its pid when it took them.
@@ -35,7 +35,7 @@ class IndexLock:
     """Hold the index's write lock for the life of a ``with`` block, or raise IndexLocked."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.path = index_dir / LOCK_FILE
+        self.path = lock_path(index_dir)
         self._fd: int | None = None
 
     def acquire(self) -> None:

@@ -4,13 +4,14 @@ Totals, filters, facets and both orders need all matches; Whoosh's collectors wo
 one Python call at a time through ``search(limit=None)`` and then build Results objects we do
 not use. Here the query's own matcher is walked once, collecting document numbers and BM25F
 scores. Plain words and their AND/OR/NOT combinations take the faster route of
-``indexer.postings`` when it can read the index's posting blocks (same documents, same scores).
+``indexer.whoosh_format`` when it can read the index's posting blocks (same documents, same scores).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from math import log
+from typing import Any
 
 import numpy as np
 from whoosh import query as wq
@@ -18,14 +19,18 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer.analysis import word_pair
-from indexer.postings import (
+from indexer.schema import PAIR_FIELDS
+from indexer.whoosh_format import (
+    BLOCK_POSTINGS,
     UnexpectedLayout,
     doc_frequency,
+    field_b,
     field_lengths,
     read_positions,
     read_postings,
+    report_fallback,
+    slow_field_lengths,
 )
-from indexer.schema import PAIR_FIELDS
 
 
 @dataclass(frozen=True)
@@ -75,13 +80,12 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
 
 _SCORED_FIELDS = frozenset({"title", "body", "author"})
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
-_BLOCK_POSTINGS = 128  # postings per block of Whoosh's W3 codec (its default blocklimit)
 
 
 class MatchEngine:
     """Evaluates a query over one searcher with numpy: words, AND, OR, NOT and AND NOT.
 
-    Term postings come from ``indexer.postings`` and are scored with Whoosh's own BM25F
+    Term postings come from ``indexer.whoosh_format`` and are scored with Whoosh's own BM25F
     formula and statistics, so documents and scores are Whoosh's; any other kind of subquery
     (phrases above all) is evaluated by Whoosh's matcher and combined.
     """
@@ -101,8 +105,9 @@ class MatchEngine:
             return match_with_whoosh(query, self.searcher)
         try:
             return self._node(query)
-        except UnexpectedLayout:
+        except UnexpectedLayout as exc:
             self.enabled = False
+            report_fallback(self.searcher, "matching", exc)
             return match_with_whoosh(query, self.searcher)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
@@ -177,7 +182,7 @@ class MatchEngine:
         share of blocks is skipped; with more, nearly all would be decoded anyway, and the
         bookkeeping would cost more than it saves.
         """
-        if candidates is None or len(candidates) * _BLOCK_POSTINGS >= estimate:
+        if candidates is None or len(candidates) * BLOCK_POSTINGS >= estimate:
             return None
         return candidates
 
@@ -223,7 +228,7 @@ class MatchEngine:
         # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
         idf = log(self.size / (frequency + 1)) + 1
         avgfl = self.searcher.avg_field_length(field) or 1
-        b = self.weighting._field_B.get(field, self.weighting.B)
+        b = field_b(self.weighting, field)
         k1 = self.weighting.K1
         lengths = self._lengths(field)[ids]
         scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
@@ -234,10 +239,17 @@ class MatchEngine:
     def _lengths(self, field: str) -> np.ndarray:
         lengths = self.lengths.get(field)
         if lengths is None:
-            parts = [field_lengths(leaf, field) for leaf, _ in self.leaves]
+            parts = [self._leaf_lengths(leaf, field) for leaf, _ in self.leaves]
             lengths = np.concatenate(parts) if parts else np.ones(0)
             self.lengths[field] = lengths
         return lengths
+
+    def _leaf_lengths(self, leaf: Any, field: str) -> np.ndarray:
+        try:
+            return field_lengths(leaf, field)
+        except UnexpectedLayout as exc:
+            report_fallback(self.searcher, "field lengths", exc)
+            return slow_field_lengths(leaf, field)
 
     def _phrase(self, query: wq.Phrase, within: np.ndarray | None = None) -> Matches:
         """Documents where the words follow each other, scored as Whoosh does (sum of words).

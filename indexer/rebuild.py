@@ -7,8 +7,9 @@ its buffered postings pass the memory limit. The parent only waits, shows progre
 one TOC listing every segment, as Whoosh's own multi-segment writer does, but without pickling
 each document from the parent to the workers and without Whoosh's posting pool.
 
-Anything that goes wrong in a writer (a document Whoosh refuses, a process that dies) raises
-``BuildFailed``: the caller then builds again its careful way, batch by batch.
+Anything that goes wrong in a writer (a document Whoosh refuses, an error inside Whoosh, a
+process that dies) raises ``BuildFailed``, whether the writer is forked or runs inline: the
+caller then builds again its careful way, batch by batch.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import InvalidInput
 from archive.store import Archive
 from indexer.bulk import BulkSegmentWriter
+from indexer.whoosh_format import commit_segments
 
 if TYPE_CHECKING:
     from whoosh.index import Index
@@ -72,22 +74,18 @@ def write_archive(ix: Index, database_path: Path, *, processes: int, limit_bytes
     new segment when its postings pass LIMIT_BYTES. Raise BuildFailed if a writer fails.
     """
     with Archive.open(database_path, readonly=True) as archive:
-        total = archive.stats().articles
-        ranges = archive.id_ranges(max(1, processes))
+        total = archive.reads.stats().articles
+        ranges = archive.reads.id_ranges(max(1, processes))
     written = Written()
     if len(ranges) <= 1:
         for first, last in ranges:
-            written.add(_write_range(ix, database_path, first, last, limit_bytes, make_document,
-                                     codec, lambda done: _report(progress, done, total)))
+            written.add(_write_inline(ix, database_path, first, last, limit_bytes,
+                                      make_document, codec,
+                                      lambda done: _report(progress, done, total)))
     else:
         written = _write_in_processes(ix, database_path, ranges, limit_bytes, make_document,
                                       codec, progress, total)
-    writer = ix.writer()
-    try:
-        writer._close_segment()
-        writer._commit_toc(written.segments)
-    finally:
-        writer._finish()
+    commit_segments(ix, written.segments)
     _report(progress, total, total)
     return written
 
@@ -95,6 +93,25 @@ def write_archive(ix: Index, database_path: Path, *, processes: int, limit_bytes
 def _report(progress: Progress | None, done: int, total: int) -> None:
     if progress is not None:
         progress(min(done, total), total)
+
+
+def _write_inline(ix: Index, database_path: Path, first: int, last: int, limit_bytes: int,
+                  make_document: MakeDocument, codec: Callable[[], Any],
+                  progress: Callable[[int], None]) -> Written:
+    """Write the range in this process, failing as a forked writer does (BuildFailed)."""
+    try:
+        return _write_range(ix, database_path, first, last, limit_bytes, make_document, codec,
+                            progress)
+    except BuildFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - as a forked writer's failure: the build is redone
+        raise BuildFailed(_failure(first, last, exc)) from exc
+
+
+def _failure(first: int, last: int, exc: BaseException) -> str:
+    """Return how a writer of ids FIRST..LAST failed, in one line."""
+    detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
+    return f"writer for ids {first}-{last}: {detail}"
 
 
 def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_bytes: int,
@@ -105,7 +122,7 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
     writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
     try:
         with Archive.open(database_path, readonly=True) as archive:
-            for done, article in enumerate(archive.iter_articles(first, last), start=1):
+            for done, article in enumerate(archive.reads.iter_articles(first, last), start=1):
                 try:
                     document = make_document(article)
                 except InvalidInput as exc:
@@ -204,9 +221,8 @@ def _writer_process(ix: Index, database_path: Path, first: int, last: int, limit
         sender.send(("failed", str(exc)))
         os._exit(1)
     except BaseException as exc:  # noqa: BLE001 - the parent reports it; this process ends
-        detail = traceback.format_exception_only(type(exc), exc)[-1].strip()
         try:
-            sender.send(("failed", f"writer for ids {first}-{last}: {detail}"))
+            sender.send(("failed", _failure(first, last, exc)))
         finally:
             os._exit(1)
     sender.send(("done", written))

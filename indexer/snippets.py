@@ -2,7 +2,7 @@
 
 Bodies are not stored in the index: their text comes from SQLite, and the places of the matched
 words come from the character offsets the index keeps (``chars=True``), so a body is never
-re-analysed (24 ms -> 3 ms for ten hits, research/perf-baseline.md). When the offsets do not fit
+re-analysed (24 ms -> 3 ms for ten hits, ``docs/whoosh.md``). When the offsets do not fit
 the text, or the article changed after this index generation, the body is re-analysed instead;
 a body the index saw without the words (a match by its title only) gets its opening lines,
 never a re-analysis that could only find nothing (3 ms a hit at 100,000 articles).
@@ -26,7 +26,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Searcher
 
-from indexer.postings import UnexpectedLayout, read_characters
+from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
 
 SNIPPET_CHARS = 200
 _SURROUND = 60
@@ -129,7 +129,8 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
             btext = fieldobj.to_bytes(text)
             try:
                 places_by_doc = read_characters(leaf, field, btext, local)
-            except UnexpectedLayout:
+            except UnexpectedLayout as exc:
+                report_fallback(searcher, "character offsets", exc)
                 places_by_doc = _characters_from_matcher(leaf, field, btext, local)
             for doc, places in places_by_doc.items():
                 tokens = found.setdefault(doc + base, [])

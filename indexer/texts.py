@@ -34,7 +34,8 @@ def texts_of(archive: Archive, ids: Sequence[int]) -> dict[int, ArticleText]:
     """Return the texts of the articles of IDS that ARCHIVE holds."""
     if not ids:
         return {}
-    return {i: ArticleText(a.body or "", a.change_seq) for i, a in archive.articles(ids).items()}
+    return {i: ArticleText(a.body or "", a.change_seq) for i,
+            a in archive.reads.articles(ids).items()}
 
 
 class ArchiveTexts:

@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from whoosh import index
-from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.fields import Schema
 from whoosh.index import Index
 
@@ -48,18 +47,7 @@ from indexer.location import (
 from indexer.lock import IndexLock
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import SCHEMA_VERSION, build_schema
-
-
-def _set_inline(self: W3TermInfo, ids: Any, weights: Any, values: list[bytes]) -> None:
-    # A format without values (pairs, spelling) leaves VALUES empty, and Whoosh's reader then
-    # gives "" instead of b"" for each posting, which a merge refuses: one b"" per posting.
-    self.set_inlined(ids, weights, values if values else [b""] * len(ids))
-
-
-# whoosh-reloaded 2.7.5's posting writer calls `set_inline`, a method its term info only has as
-# `set_inlined`: inlining (reading included) works once the name is there.
-if not hasattr(W3TermInfo, "set_inline"):
-    W3TermInfo.set_inline = _set_inline
+from indexer.whoosh_format import ArchiveCodec
 
 if TYPE_CHECKING:
     from archive.store import StoredArticle
@@ -214,7 +202,7 @@ def _live_build(index_dir: Path, archive: Archive,
     state = read_sync(build) if build is not None else None
     if build is None or state is None or state.schema_version != SCHEMA_VERSION:
         return None
-    mismatch = archive_mismatch(archive, state)
+    mismatch = archive_mismatch(archive.reads, state)
     if mismatch is not None:
         reasons.append(mismatch)
         log.warning("rebuilding in full: %s", mismatch)
@@ -247,8 +235,8 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
                 progress: Progress | None, build_mb: int) -> tuple[Path, SyncState]:
     # The cursor is read before the articles: whatever changes meanwhile has a later
     # change_seq and is applied again by the catch-up that follows the swap.
-    change_seq = archive.max_change_seq()
-    total = archive.stats().articles
+    change_seq = archive.reads.max_change_seq()
+    total = archive.reads.stats().articles
     procs = _writer_processes(total)
     schema = build_schema(_pair_words(archive, total))
     build = new_build_dir(index_dir)
@@ -260,12 +248,12 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
             fresh = _Counts()
-            _fill_careful(build, schema, archive.iter_articles(), fresh, progress, total)
+            _fill_careful(build, schema, archive.reads.iter_articles(), fresh, progress, total)
             counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
                                                             fresh.invalid)
         now = _now()
         state = SyncState(change_seq=change_seq, schema_version=SCHEMA_VERSION, built_at=now,
-                          updated_at=now, archive=archive.fingerprint(change_seq))
+                          updated_at=now, archive=archive.reads.fingerprint(change_seq))
         write_sync(build, state)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
@@ -281,9 +269,9 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
 def _pair_words(archive: Archive, total: int) -> frozenset[str]:
     """Return the words frequent enough for their pairs to be indexed, from a sample."""
     step = max(1, total // PAIR_SAMPLE)
-    sample = list(archive.articles(list(range(1, total + 1, step))).values())
+    sample = list(archive.reads.articles(list(range(1, total + 1, step))).values())
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
-        sample = list(islice(archive.iter_articles(), PAIR_SAMPLE))
+        sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
     return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
 
 
@@ -342,9 +330,9 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
                    progress: Progress | None) -> SyncState:
     """Apply every archive change after STATE's change_seq, one committed batch at a time."""
     first = state.change_seq
-    last = archive.max_change_seq()
+    last = archive.reads.max_change_seq()
     while True:
-        changes = archive.changes_since(state.change_seq, limit=BATCH_SIZE)
+        changes = archive.reads.changes_since(state.change_seq, limit=BATCH_SIZE)
         if not changes:
             break
         reached = max(article.change_seq for article in changes)
@@ -383,7 +371,7 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
         write_sync(build, state)
         if progress is not None:
             progress(min(reached, last) - first, max(last - first, 1))
-    fingerprint = archive.fingerprint(state.change_seq)
+    fingerprint = archive.reads.fingerprint(state.change_seq)
     if state.archive != fingerprint:
         state = replace(state, archive=fingerprint)
         write_sync(build, state)
@@ -409,7 +397,7 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
                     write(**document)
                 except OSError:
                     raise
-                except Exception as exc:
+                except Exception as exc:  # noqa: BLE001 - whatever Whoosh raised, it refused
                     bad = (position, f"{type(exc).__name__}: {exc}")
                     break
             if bad is None:
@@ -437,8 +425,8 @@ def _writer(ix: Index) -> Any:
                                "running?", path=str(ix.storage.folder)) from exc
 
 
-def _codec() -> W3Codec:
-    return W3Codec(inlinelimit=INLINE_POSTINGS)
+def _codec() -> ArchiveCodec:
+    return ArchiveCodec(inlinelimit=INLINE_POSTINGS)
 
 
 def _cancel(writer: Any) -> None:

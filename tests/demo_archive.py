@@ -59,7 +59,7 @@ def build_demo_archive(data_dir: Path, articles: int = DEMO_ARTICLES) -> DemoArc
     ids: dict[int, int] = {}
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
         for i in range(articles):
-            found = archive.get_article_by_url(corpus.article(i).canonical_url)
+            found = archive.reads.get_article_by_url(corpus.article(i).canonical_url)
             assert found is not None, f"the demo did not archive post {i + 1}"
             ids[i + 1] = found.id
     return DemoArchive(data_dir, corpus, DEMO_CHANGES.within(articles), ids)

@@ -28,7 +28,8 @@ def archive_and_index(data_dir: Path, articles: Iterable[Article]) -> dict[str, 
     ids: dict[str, int] = {}
     with Archive.open(data_dir / "archive.sqlite3") as archive:
         for item in articles:
-            ids[item.url] = archive.save_article(item, capture_id=None, seen_at=SEEN).article_id
+            ids[item.url] = archive.articles.save_article(item, capture_id=None,
+                                                          seen_at=SEEN).article_id
     update_index(data_dir / "archive.sqlite3", data_dir / "index")
     return ids
 

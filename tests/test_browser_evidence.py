@@ -61,11 +61,11 @@ HOSTILE_BODY = (
 def archive_hostile_capture(data_dir: Path, demo: DemoArchive) -> int:
     """Archive a story's page laced with scripts and outside requests; return its article id."""
     with Archive.open(data_dir / "archive.sqlite3") as archive:
-        article = archive.get_article(demo.article_id(4))
+        article = archive.reads.get_article(demo.article_id(4))
         assert article is not None
-        capture_id = archive.versions(article.id)[0].capture_id
+        capture_id = archive.articles.versions(article.id)[0].capture_id
         assert capture_id is not None
-        original = archive.read_capture(capture_id)
+        original = archive.captures.read_capture(capture_id)
         assert original is not None
         path = demo.corpus.article(3).path
         html = original.body.decode("utf-8").replace(path, HOSTILE_PATH)
@@ -73,10 +73,11 @@ def archive_hostile_capture(data_dir: Path, demo: DemoArchive) -> int:
         html = re.sub(r"(<body[^>]*>)", lambda m: m.group(1) + HOSTILE_BODY, html, count=1)
         url = original.url.replace(path, HOSTILE_PATH)
         capture = replace(original, url=url, final_url=url, body=html.encode("utf-8"))
-        stored = archive.store_capture(capture)
+        stored = archive.captures.store_capture(capture)
         parsed = parse_page(capture.body, url, capture.header("Content-Type"))
-        saved = archive.save_article(replace(parsed, title="Page piégée : " + parsed.title),
-                                     capture_id=stored, seen_at=capture.fetched_at)
+        saved = archive.articles.save_article(
+            replace(parsed, title="Page piégée : " + parsed.title),
+            capture_id=stored, seen_at=capture.fetched_at)
         return saved.article_id
 
 

@@ -63,7 +63,7 @@ def test_first_crawl_archives_every_article_of_every_edition(
     expected = expected_urls(served)
     assert len(expected) == 30
     with Archive.open(settings.database_path, readonly=True) as archive:
-        stored = list(archive.iter_articles())
+        stored = list(archive.reads.iter_articles())
         assert sorted(a.fetched_url or "" for a in stored) == sorted(expected)
         for article in stored:
             truth = served.state.article(expected[article.fetched_url or ""])
@@ -171,11 +171,11 @@ def test_second_run_fetches_only_new_and_changed_articles(
     assert (report.counts["new"], report.counts["changed"], report.counts["unchanged"]) == (
         2, 1, 26)
     with Archive.open(settings.database_path, readonly=True) as archive:
-        versions = archive.versions(archive.get_article_by_url(
+        versions = archive.articles.versions(archive.reads.get_article_by_url(
             served.url + edited.path).id)  # type: ignore[union-attr]
         assert [v.number for v in versions] == [1, 2]
         assert versions[-1].body == edited.body
-        assert archive.stats().articles == 29
+        assert archive.reads.stats().articles == 29
 
 
 def test_unchanged_articles_cost_at_most_one_conditional_request_without_listing_dates(
@@ -207,7 +207,7 @@ def test_withdrawals_are_marked_with_their_date_and_reason(
 
     def status(mode: str) -> tuple[str, str | None]:
         with Archive.open(settings.database_path, readonly=True) as archive:
-            article = archive.get_article_by_url(served.url + gone[mode].path)
+            article = archive.reads.get_article_by_url(served.url + gone[mode].path)
             assert article is not None
             if article.withdrawn:
                 assert article.withdrawn_at is not None

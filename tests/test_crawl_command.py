@@ -70,4 +70,4 @@ def test_locked_index_exits_8_after_saving_the_crawl(run_cli: RunCli, data_dir: 
     assert out.startswith("archived 5 articles")
     assert "the crawl itself was saved" in err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-        assert archive.stats().articles == 5
+        assert archive.reads.stats().articles == 5

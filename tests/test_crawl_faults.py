@@ -55,12 +55,12 @@ def test_every_fault_is_reported_and_every_sound_article_archived(
     with Archive.open(settings.database_path, readonly=True) as archive:
         for name in ("slow", "error500_transient", "rate_limit", "wrong_charset",
                      "lying_charset"):
-            stored = archive.get_article_by_url(faulty.url + path_of[name])
+            stored = archive.reads.get_article_by_url(faulty.url + path_of[name])
             assert stored is not None, name
             truth = state.article_by_post_id(ALL_FAULT_POST_IDS[name])
             assert (stored.title, stored.body) == (truth.title, truth.body), name
         for name in BROKEN_FOR_GOOD:
-            assert archive.get_article_by_url(faulty.url + path_of[name]) is None
+            assert archive.reads.get_article_by_url(faulty.url + path_of[name]) is None
 
 
 def test_articles_that_failed_are_fetched_on_the_next_run(
@@ -71,8 +71,8 @@ def test_articles_that_failed_are_fetched_on_the_next_run(
     second = _crawl(faulty, settings)
     assert second.counts["new"] == len(BROKEN_FOR_GOOD)
     with Archive.open(settings.database_path, readonly=True) as archive:
-        assert archive.stats().articles == SIZE
-        assert all(article.version_count == 1 for article in archive.iter_articles())
+        assert archive.reads.stats().articles == SIZE
+        assert all(article.version_count == 1 for article in archive.reads.iter_articles())
 
 
 def test_a_long_retry_after_is_capped_and_noted(settings: Settings) -> None:

@@ -78,7 +78,7 @@ def test_second_crawl_started_during_the_first_exits_8_and_does_nothing(
         _, first_err = first.communicate(timeout=120)
     assert first.returncode == 0, first_err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-        last = archive.last_run()
+        last = archive.crawl_state.last_run()
         assert last is not None and last.id == 1, "the second crawl must not start a run"
 
 

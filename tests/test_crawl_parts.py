@@ -5,7 +5,6 @@ from __future__ import annotations
 import gzip
 import random
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
@@ -99,50 +98,90 @@ def test_missing_robots_allows_all_and_unreadable_robots_allows_nothing() -> Non
 
 # ---- turn-taking
 
+class ManualClock:
+    """Simulated time: waiting moves it on at once; blocked waits are visible as an event."""
+
+    def __init__(self) -> None:
+        self.time = 1000.0
+        self.waited = 0.0
+        self.blocked = threading.Event()
+
+    def now(self) -> float:
+        return self.time
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        self.time += seconds
+        self.waited += seconds
+        self.blocked.set()
+        # Release the lock for an instant so that the holder of the turn can give it back.
+        condition.wait(timeout=0)
+
+    def advance(self, seconds: float) -> None:
+        self.time += seconds
+
+
 def test_requests_to_one_host_are_spaced_by_the_delay_after_each_end() -> None:
-    scheduler = HostScheduler(0.05)
-    starts: list[float] = []
-    ends: list[float] = []
-    lock = threading.Lock()
-
-    def request() -> None:
+    clock = ManualClock()
+    scheduler = HostScheduler(0.05, clock=clock)
+    spans: list[tuple[float, float]] = []
+    for _ in range(4):
         with scheduler.turn("a"):
-            with lock:
-                starts.append(time.monotonic())
-            time.sleep(0.01)
-            with lock:
-                ends.append(time.monotonic())
+            start = clock.now()
+            clock.advance(0.01)  # the request itself
+            spans.append((start, clock.now()))
+    gaps = [spans[i + 1][0] - spans[i][1] for i in range(3)]
+    assert gaps == pytest.approx([0.05, 0.05, 0.05])
 
-    threads = [threading.Thread(target=request) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=5)
-    starts.sort()
-    ends.sort()
-    assert len(starts) == 4
-    assert all(starts[i + 1] - ends[i] >= 0.05 for i in range(3))
+
+def test_a_host_serves_one_request_at_a_time() -> None:
+    clock = ManualClock()
+    scheduler = HostScheduler(0.0, clock=clock)
+    inside, release = threading.Event(), threading.Event()
+    order: list[str] = []
+
+    def first() -> None:
+        with scheduler.turn("a"):
+            order.append("first in")
+            inside.set()
+            assert release.wait(timeout=10)
+            order.append("first out")
+
+    def second() -> None:
+        with scheduler.turn("a"):
+            order.append("second in")
+
+    one = threading.Thread(target=first)
+    one.start()
+    assert inside.wait(timeout=10)
+    two = threading.Thread(target=second)
+    two.start()
+    assert clock.blocked.wait(timeout=10), "the second request never waited for its turn"
+    assert order == ["first in"]
+    release.set()
+    one.join(timeout=10)
+    two.join(timeout=10)
+    assert order == ["first in", "first out", "second in"]
 
 
 def test_hosts_do_not_wait_for_each_other() -> None:
-    scheduler = HostScheduler(0.5)
+    clock = ManualClock()
+    scheduler = HostScheduler(0.5, clock=clock)
     with scheduler.turn("a"):
         pass
-    began = time.monotonic()
     with scheduler.turn("b"):
         pass
-    assert time.monotonic() - began < 0.2
+    assert clock.waited == 0
 
 
 def test_crawl_delay_only_lengthens_the_default_and_a_pause_holds_the_host() -> None:
-    scheduler = HostScheduler(0.2)
+    clock = ManualClock()
+    scheduler = HostScheduler(0.2, clock=clock)
     assert scheduler.set_delay("a", 0.05) == 0.2
     assert scheduler.set_delay("a", 0.3) == 0.3
     scheduler.pause("b", 0.15)
-    began = time.monotonic()
+    began = clock.now()
     with scheduler.turn("b"):
-        waited = time.monotonic() - began
-    assert waited >= 0.14
+        assert clock.now() - began == pytest.approx(0.15, abs=0.011)
 
 
 # ---- listing documents

@@ -42,7 +42,7 @@ def test_crawl_killed_mid_run_resumes_without_loss_or_duplicates(data_dir: Path)
         first.communicate(timeout=30)
         assert first.returncode == -signal.SIGKILL, "the crawl ended before it could be killed"
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-            before = archive.stats().articles
+            before = archive.reads.stats().articles
         assert 0 < before < SIZE
         fetched_before = len(_article_gets(served))
 
@@ -55,8 +55,8 @@ def test_crawl_killed_mid_run_resumes_without_loss_or_duplicates(data_dir: Path)
         served.stop()
 
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-        articles = list(archive.iter_articles())
-        run = archive.last_run()
+        articles = list(archive.reads.iter_articles())
+        run = archive.crawl_state.last_run()
     assert len(articles) == SIZE
     assert len({article.url for article in articles}) == SIZE
     assert all(article.version_count == 1 for article in articles)

@@ -71,12 +71,12 @@ def test_the_demo_shows_readable_stories_with_versions_withdrawals_and_a_return(
                            "--replica-port", str(_free_port(3)), timeout=180)
     assert code == 0, err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
-        first = archive.get_article_by_url(Corpus(20, stories=True).article(0).canonical_url)
+        first = archive.reads.get_article_by_url(Corpus(20, stories=True).article(0).canonical_url)
         assert first is not None and first.title.startswith("Keur Massar")
         assert first.version_count == 2 and "212 familles" in first.body
-        kinds = [c.kind for c in archive.changes(("changed", "withdrawn", "republished"))]
+        kinds = [c.kind for c in archive.reads.changes(("changed", "withdrawn", "republished"))]
         assert sorted(kinds) == ["changed"] * 3 + ["republished"] + ["withdrawn"] * 2
-        assert archive.stats().withdrawn == 1
+        assert archive.reads.stats().withdrawn == 1
     code, out, err = run_cli("demo", "--no-serve", "--articles", "20",
                              "--replica-port", str(_free_port(3)), timeout=180)
     assert code == 0, err

@@ -33,7 +33,7 @@ def test_hostile_redirects_never_reach_another_site(hostile_archive: HostileArch
 
 def _articles(hostile_archive: HostileArchive) -> list[StoredArticle]:
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        return list(archive.iter_articles())
+        return list(archive.reads.iter_articles())
 
 
 def _errors(hostile_archive: HostileArchive) -> dict[str, str]:
@@ -49,10 +49,10 @@ def _hostile(hostile_archive: HostileArchive, kind: str) -> str:
 
 def test_no_article_of_another_site_changes(hostile_archive: HostileArchive) -> None:
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        victim = archive.get_article_by_url(hostile_archive.victim_article_urls[0])
+        victim = archive.reads.get_article_by_url(hostile_archive.victim_article_urls[0])
         assert victim is not None
         assert (victim.title, victim.version_count) == (hostile_archive.victim_title, 1)
-        assert archive.versions(victim.id)[0].body == hostile_archive.victim_body
+        assert archive.articles.versions(victim.id)[0].body == hostile_archive.victim_body
     for article in _articles(hostile_archive):
         fetched = article.fetched_url or article.url
         if fetched.startswith(hostile_archive.hostile_url):
@@ -94,24 +94,25 @@ def test_one_invalid_byte_does_not_change_the_pages_encoding(
     hostile_archive: HostileArchive,
 ) -> None:
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article_by_url(_hostile(hostile_archive, "bad-utf8"))
+        article = archive.reads.get_article_by_url(_hostile(hostile_archive, "bad-utf8"))
         assert article is not None
         assert article.title == UTF8_BAD_TEXT
-        assert "Ã" not in archive.versions(article.id)[-1].body
+        assert "Ã" not in archive.articles.versions(article.id)[-1].body
 
 
 def test_deeply_nested_article_keeps_its_text(hostile_archive: HostileArchive) -> None:
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article_by_url(_hostile(hostile_archive, "deep"))
+        article = archive.reads.get_article_by_url(_hostile(hostile_archive, "deep"))
         assert article is not None
-        assert "Imbrication profonde : les habitants" in archive.versions(article.id)[-1].body
+        body = archive.articles.versions(article.id)[-1].body
+        assert "Imbrication profonde : les habitants" in body
 
 
 def test_edit_of_a_huge_paragraph_is_a_second_version(hostile_archive: HostileArchive) -> None:
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article_by_url(_hostile(hostile_archive, "huge"))
+        article = archive.reads.get_article_by_url(_hostile(hostile_archive, "huge"))
         assert article is not None
-        versions = archive.versions(article.id)
+        versions = archive.articles.versions(article.id)
     assert [version.number for version in versions] == [1, 2]
     assert huge_paragraph(edited=True) in versions[1].body
 
@@ -166,5 +167,5 @@ def test_every_hostile_page_is_archived_or_reported(hostile_archive: HostileArch
     with Archive.open(hostile_archive.data_dir / "archive.sqlite3", readonly=True) as archive:
         for page in hostile_archive.site.pages():
             url = hostile_archive.hostile_url + page.path
-            archived = archive.get_article_by_url(url) is not None
+            archived = archive.reads.get_article_by_url(url) is not None
             assert archived or url in errors, f"{page.kind} page neither archived nor reported"

@@ -24,10 +24,10 @@ from indexer.analysis import frequent_words
 from indexer.bulk import BulkSegmentWriter, UnsupportedSchema
 from indexer.documents import document_for
 from indexer.matches import MatchEngine, match_with_whoosh
-from indexer.postings import read_postings
 from indexer.query import make_parser, parse_query
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import build_schema
+from indexer.whoosh_format import read_postings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 ARTICLES = 160  # common words then fill more than one 128-posting block
@@ -42,19 +42,19 @@ def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for i in range(ARTICLES):
             item = corpus.article(i)
             body = "" if i == 7 else item.body
-            archive.save_article(
+            archive.articles.save_article(
                 Article(url=item.canonical_url, title=item.title, body=body,
                         author=None if i == 3 else item.author, published=item.published,
                         edition=item.edition, categories=item.categories),
                 capture_id=None, seen_at=NOW)
-        archive.mark_withdrawn(corpus.article(5).canonical_url, when=NOW, reason="410")
+        archive.articles.mark_withdrawn(corpus.article(5).canonical_url, when=NOW, reason="410")
     return path
 
 
 @pytest.fixture(scope="module")
 def stored_articles(database: Path) -> list[StoredArticle]:
     with Archive.open(database, readonly=True) as archive:
-        return list(archive.iter_articles())
+        return list(archive.reads.iter_articles())
 
 
 @pytest.fixture(scope="module")

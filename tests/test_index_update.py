@@ -24,7 +24,7 @@ from whoosh.qparser import QueryParser
 from archive.config import Settings
 from archive.errors import IndexLocked, IndexUnavailable, InvalidInput, StoreError
 from archive.models import Article
-from archive.store import Archive, StoredArticle
+from archive.store import Archive, ReadQueries, StoredArticle
 from indexer import update
 from indexer.documents import document_for
 from indexer.location import SYNC_FILE, current_build, open_current, read_sync
@@ -53,22 +53,22 @@ def article(i: int, *, title: str | None = None, body: str | None = None) -> Art
 def save(database: Path, numbers: range | list[int], **changes: str) -> None:
     with Archive.open(database) as archive:
         for i in numbers:
-            archive.save_article(article(i, **changes), capture_id=None, seen_at=NOW)
+            archive.articles.save_article(article(i, **changes), capture_id=None, seen_at=NOW)
 
 
 def withdraw(database: Path, i: int) -> None:
     with Archive.open(database) as archive:
-        archive.mark_withdrawn(article(i).url, when=NOW, reason="410")
+        archive.articles.mark_withdrawn(article(i).url, when=NOW, reason="410")
 
 
 def archive_ids(database: Path) -> set[str]:
     with Archive.open(database, readonly=True) as archive:
-        return {str(a.id) for a in archive.iter_articles()}
+        return {str(a.id) for a in archive.reads.iter_articles()}
 
 
 def max_seq(database: Path) -> int:
     with Archive.open(database, readonly=True) as archive:
-        return int(archive.max_change_seq())
+        return int(archive.reads.max_change_seq())
 
 
 def stored(ix: Index) -> list[dict[str, Any]]:
@@ -163,7 +163,7 @@ def test_same_article_twice_in_one_batch_is_indexed_once(
     save(database, range(3))
     update_index(database, index_dir)
     save(database, [1], title="Dernière version")
-    original = Archive.changes_since
+    original = ReadQueries.changes_since
 
     def with_stale_copies(self: Any, seq: int, limit: int = 1000) -> list[Any]:
         changes = original(self, seq, limit)
@@ -171,7 +171,7 @@ def test_same_article_twice_in_one_batch_is_indexed_once(
                  for a in changes]
         return stale + changes
 
-    monkeypatch.setattr(Archive, "changes_since", with_stale_copies)
+    monkeypatch.setattr(ReadQueries, "changes_since", with_stale_copies)
     report = update_index(database, index_dir)
     assert report.updated == 1
     ix = open_current(index_dir)
@@ -202,7 +202,7 @@ def test_document_whoosh_refuses_is_skipped_and_the_rest_committed(
     update_index(database, index_dir)
     save(database, range(4, 10))
     with Archive.open(database, readonly=True) as archive:
-        victim = str(archive.get_article_by_url(article(6).url).id)
+        victim = str(archive.reads.get_article_by_url(article(6).url).id)
 
     monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)
@@ -222,7 +222,7 @@ def test_full_build_with_a_refused_document_is_redone_without_it(
     database, index_dir = paths
     save(database, range(12))
     with Archive.open(database, readonly=True) as archive:
-        victim = str(archive.get_article_by_url(article(4).url).id)
+        victim = str(archive.reads.get_article_by_url(article(4).url).id)
 
     monkeypatch.setattr(update, "document_for", _refusing(victim))
     report = update_index(database, index_dir)
@@ -493,8 +493,11 @@ def _kill_runs_then_finish(data_dir: Path, database: Path, index_dir: Path, args
 def test_full_rebuild_killed_at_any_moment_leaves_a_consistent_index(
         settings: Settings) -> None:
     database, index_dir = settings.database_path, settings.index_dir
-    save(database, range(2500))
-    assert _kill_at_random(settings.data_dir, ["--full"], 0.8) == -signal.SIGKILL
+    with _full_rebuild_running(settings, writers=1) as (proc, workers):
+        assert workers, "the full build never started its writer processes"
+        # Killed while its writers write: whatever the machine's speed, mid-build.
+        os.killpg(proc.pid, signal.SIGKILL)
+        assert proc.wait(timeout=30) == -signal.SIGKILL
     # A first build killed leaves no index at all, never a broken one.
     assert current_build(index_dir) is None
     with pytest.raises(IndexUnavailable):
@@ -540,10 +543,8 @@ def _full_rebuild_running(settings: Settings, writers: int) -> Iterator[RunningB
 @pytest.mark.slow
 def test_writer_processes_do_not_outlive_a_killed_run_nor_keep_the_lock(
         settings: Settings) -> None:
-    with _full_rebuild_running(settings, writers=1) as (proc, workers):
-        assert workers, "the full build never started its writer processes"
-        time.sleep(0.3)  # let the second writer process start too
-        workers[:] = psutil.Process(proc.pid).children()
+    with _full_rebuild_running(settings, writers=2) as (proc, workers):
+        assert len(workers) == 2, "the full build never started its two writer processes"
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=30)
         _, alive = psutil.wait_procs(workers, timeout=10)

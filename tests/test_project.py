@@ -68,3 +68,54 @@ def test_packages_are_mypy_strict_clean() -> None:
         cwd=ROOT, capture_output=True, text=True, timeout=300,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def _settings_rows(text: str) -> dict[str, str]:
+    """Return the default column of each ``| `ARCHIVE_X` | `default` |`` table row of TEXT."""
+    rows = re.findall(r"^\|\s*`(ARCHIVE_[A-Z_]+)`\s*\|\s*([^|]+?)\s*\|", text, re.MULTILINE)
+    return {name: default for name, default in rows}
+
+
+def _shown(default: str) -> str:
+    return f"`{default}`" if default else "(empty)"
+
+
+def test_readme_and_operations_give_every_setting_s_true_default() -> None:
+    operations = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    for text in (README, operations):
+        rows = _settings_rows(text)
+        for setting in SETTINGS:
+            if setting.env in rows:
+                assert rows[setting.env] == _shown(setting.default), setting.env
+    assert set(_settings_rows(README)) == {setting.env for setting in SETTINGS}
+
+
+def test_architecture_states_the_search_limits_the_code_declares() -> None:
+    from indexer import results
+
+    architecture = (ROOT / "docs" / "architecture.md").read_text(encoding="utf-8")
+    for name in ("MAX_QUERY_CHARS", "MAX_PAGE", "MAX_PAGE_SIZE", "DEFAULT_PAGE_SIZE"):
+        stated = re.search(rf"`{name}` ([\d,]+)", architecture)
+        assert stated, f"docs/architecture.md does not state {name}"
+        assert int(stated.group(1).replace(",", "")) == getattr(results, name), name
+
+
+def test_no_file_points_outside_the_repository() -> None:
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             timeout=60)
+    if tracked.returncode != 0:  # a copy without its git history: check every file instead
+        names = [str(p.relative_to(ROOT)) for p in ROOT.rglob("*")
+                 if p.is_file() and ".venv" not in p.parts and ".git" not in p.parts]
+    else:
+        names = tracked.stdout.split()
+    # Spelled in pieces so that this file does not match itself.
+    outside = re.compile("|".join(["whoosh" + "-brief", r"\bresearch" + "/", r"\.\./" + "shared",
+                                   "/" + "work/"]))
+    found = []
+    for name in names:
+        path = ROOT / name
+        if path.suffix in {".py", ".md", ".toml", ".html", ".txt", ".json", ".cfg", ""} \
+                and path.is_file():
+            text = path.read_text(encoding="utf-8", errors="replace")
+            found += [f"{name}: {m.group()}" for m in outside.finditer(text)]
+    assert found == []

@@ -50,12 +50,12 @@ RIZ = ["Le prix du riz a encore augmenté cette semaine sur les marchés de Thi�
 
 def _fill(settings: Settings) -> None:
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
-        archive.store_capture(_capture(
+        archive.captures.store_capture(_capture(
             "/2024/02/01/eau/", _page("L’eau à Dakar", EAU, "Aïssatou N'Diaye", "01/02/2024")))
-        archive.store_capture(_capture("/", _listing(), minutes=1))
-        archive.store_capture(_capture("/2024/02/03/parti/", b"Not Found", status=404,
+        archive.captures.store_capture(_capture("/", _listing(), minutes=1))
+        archive.captures.store_capture(_capture("/2024/02/03/parti/", b"Not Found", status=404,
                                        minutes=2))
-        archive.store_capture(_capture("/2024/02/02/riz/", _page("Le prix du riz", RIZ,
+        archive.captures.store_capture(_capture("/2024/02/02/riz/", _page("Le prix du riz", RIZ,
                                                                  "Moussa Fall", "02/02/2024"),
                                        minutes=3))
 
@@ -68,7 +68,7 @@ def test_reparse_builds_articles_from_captures_alone(run_cli, settings: Settings
     assert stdout.strip() == ("reparse: 3 captures read, 2 new, 0 changed, 0 unchanged, "
                               "1 not articles, 0 errors")
     with Archive.open(settings.database_path, readonly=True) as archive:
-        eau = archive.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
+        eau = archive.reads.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
         assert eau is not None
         assert eau.title == "L’eau à Dakar"
         assert eau.body == "\n\n".join(EAU)
@@ -87,16 +87,16 @@ def test_reparse_makes_a_version_only_when_the_parse_differs(
     assert run_cli("reparse")[0] == 0
     edited = [*EAU, "Mise à jour : l’eau est revenue ce matin."]
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
-        archive.store_capture(_capture(
+        archive.captures.store_capture(_capture(
             "/2024/02/01/eau/", _page("L’eau à Dakar", edited, "Aïssatou N'Diaye", "01/02/2024"),
             minutes=60))
     code, stdout, _ = run_cli("reparse")
     assert code == 0
     assert "3 captures read, 0 new, 1 changed, 1 unchanged" in stdout
     with Archive.open(settings.database_path, readonly=True) as archive:
-        eau = archive.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
+        eau = archive.reads.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
         assert eau is not None
-        assert [v.body for v in archive.versions(eau.id)] == ["\n\n".join(EAU),
+        assert [v.body for v in archive.articles.versions(eau.id)] == ["\n\n".join(EAU),
                                                              "\n\n".join(edited)]
 
 

@@ -230,7 +230,7 @@ def test_full_rebuild_swap_is_seen_without_restart(tmp_path: Path) -> None:
     with service_for(tmp_path, check_seconds=0) as svc:
         before = svc.info().build
         with Archive.open(tmp_path / "archive.sqlite3") as archive:
-            archive.save_article(article("deux", "Deux", "Le choléra revient."),
+            archive.articles.save_article(article("deux", "Deux", "Le choléra revient."),
                                  capture_id=None, seen_at=SEEN)
         update_index(tmp_path / "archive.sqlite3", tmp_path / "index", full=True)
         assert svc.info().build != before

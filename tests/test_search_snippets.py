@@ -46,7 +46,7 @@ def test_body_changed_after_the_generation_is_marked_from_its_new_text(
     archive_and_index(tmp_path, [original])
     edited = article("palu", "Paludisme : le point", "Le paludisme recule enfin à Thiès.")
     with Archive.open(tmp_path / "archive.sqlite3") as archive:
-        archive.save_article(edited, capture_id=None, seen_at=SEEN)
+        archive.articles.save_article(edited, capture_id=None, seen_at=SEEN)
     reanalysed = _reanalyses(monkeypatch)
     with service_for(tmp_path) as svc:
         (hit,) = svc.search("paludisme").hits

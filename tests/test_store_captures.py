@@ -38,14 +38,14 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 def test_capture_reads_back_exactly_as_stored(archive: Archive) -> None:
     capture = _capture(1, body=bytes(range(256)) * 10)
-    capture_id = archive.store_capture(capture)
-    assert archive.read_capture(capture_id) == capture
-    assert archive.read_capture(capture_id + 1) is None
+    capture_id = archive.captures.store_capture(capture)
+    assert archive.captures.read_capture(capture_id) == capture
+    assert archive.captures.read_capture(capture_id + 1) is None
 
 
 def test_warc_file_is_standard_for_warcio_whole_and_by_offset(
         archive: Archive, tmp_path: Path) -> None:
-    ids = [archive.store_capture(_capture(i)) for i in range(3)]
+    ids = [archive.captures.store_capture(_capture(i)) for i in range(3)]
     archive.close()
     files = list((tmp_path / "warc").iterdir())
     assert len(files) == 1
@@ -65,7 +65,7 @@ def test_warc_file_is_standard_for_warcio_whole_and_by_offset(
     assert records[1][4] is None
     assert records[3][5] == _capture(2).body
     with Archive.open(tmp_path / "archive.sqlite3", readonly=True) as reader:
-        row_offsets = [reader._conn.execute(
+        row_offsets = [reader._db.conn.execute(
             "SELECT warc_offset FROM captures WHERE id = ?", (i,)).fetchone()[0] for i in ids]
     with open(files[0], "rb") as handle:
         handle.seek(row_offsets[1])
@@ -76,36 +76,37 @@ def test_warc_file_is_standard_for_warcio_whole_and_by_offset(
 def test_files_rotate_by_size(tmp_path: Path) -> None:
     with Archive.open(tmp_path / "archive.sqlite3", warc_max_bytes=2000) as archive:
         bodies = [random.Random(i).randbytes(1500) for i in range(6)]
-        ids = [archive.store_capture(_capture(i, body=body)) for i, body in enumerate(bodies)]
+        ids = [archive.captures.store_capture(_capture(i, body=body)) for i,
+               body in enumerate(bodies)]
         names = sorted(p.name for p in (tmp_path / "warc").iterdir())
         assert len(names) >= 3
         assert [n.split("-")[-1] for n in names][:2] == ["00001.warc.gz", "00002.warc.gz"]
-        assert [archive.read_capture(i) for i in ids] == [
+        assert [archive.captures.read_capture(i) for i in ids] == [
             _capture(i, body=body) for i, body in enumerate(bodies)]
 
 
 def test_half_written_record_does_not_hide_the_others(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
     with Archive.open(path) as archive:
-        first = archive.store_capture(_capture(1))
+        first = archive.captures.store_capture(_capture(1))
     warc = next((tmp_path / "warc").iterdir())
     whole = warc.read_bytes()
     with open(warc, "ab") as handle:
         handle.write(whole[len(whole) // 2:len(whole) - 10])
     with Archive.open(path) as archive:
-        second = archive.store_capture(_capture(2))
-        assert archive.read_capture(first) == _capture(1)
-        assert archive.read_capture(second) == _capture(2)
+        second = archive.captures.store_capture(_capture(2))
+        assert archive.captures.read_capture(first) == _capture(1)
+        assert archive.captures.read_capture(second) == _capture(2)
     assert len(list((tmp_path / "warc").iterdir())) == 2
 
 
 def test_iter_captures_filters_status_and_keeps_each_urls_newest(archive: Archive) -> None:
-    old = archive.store_capture(_capture(1))
-    archive.store_capture(_capture(2, status=404))
-    newer = archive.store_capture(_capture(1))
-    later_gone = archive.store_capture(_capture(3))
-    archive.store_capture(_capture(3, status=410))
-    assert [i for i, _ in archive.iter_captures()] == [1, 2, 3, 4, 5]
-    assert [i for i, _ in archive.iter_captures(status=200)] == [old, newer, later_gone]
-    assert [i for i, _ in archive.iter_captures(status=200, latest_only=True)] == [
+    old = archive.captures.store_capture(_capture(1))
+    archive.captures.store_capture(_capture(2, status=404))
+    newer = archive.captures.store_capture(_capture(1))
+    later_gone = archive.captures.store_capture(_capture(3))
+    archive.captures.store_capture(_capture(3, status=410))
+    assert [i for i, _ in archive.captures.iter_captures()] == [1, 2, 3, 4, 5]
+    assert [i for i, _ in archive.captures.iter_captures(status=200)] == [old, newer, later_gone]
+    assert [i for i, _ in archive.captures.iter_captures(status=200, latest_only=True)] == [
         newer, later_gone]

@@ -25,67 +25,69 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 
 
 def test_frontier_ignores_duplicates_and_resumes_where_it_stopped(archive: Archive) -> None:
-    run_id = archive.start_run([SITE])
-    assert archive.enqueue(run_id, [(f"{SITE}/a/", "article", None),
+    run_id = archive.crawl_state.start_run([SITE])
+    assert archive.crawl_state.enqueue(run_id, [(f"{SITE}/a/", "article", None),
                                     (f"{SITE}/b/", "article", "2024-03-01"),
                                     (f"{SITE}/a/", "article", None)]) == 2
-    assert archive.enqueue(run_id, [(f"{SITE}/b/", "article", None),
+    assert archive.crawl_state.enqueue(run_id, [(f"{SITE}/b/", "article", None),
                                     (f"{SITE}/c/", "listing", None)]) == 1
-    archive.mark_done(run_id, f"{SITE}/a/", "saved")
-    assert archive.enqueue(run_id, [(f"{SITE}/a/", "article", None)]) == 0
-    assert archive.pending(run_id) == [FrontierItem(f"{SITE}/b/", "article", "2024-03-01"),
+    archive.crawl_state.mark_done(run_id, f"{SITE}/a/", "saved")
+    assert archive.crawl_state.enqueue(run_id, [(f"{SITE}/a/", "article", None)]) == 0
+    assert archive.crawl_state.pending(run_id) == [FrontierItem(f"{SITE}/b/", "article",
+                                                                "2024-03-01"),
                                        FrontierItem(f"{SITE}/c/", "listing", None)]
-    assert archive.pending(run_id, limit=1) == [FrontierItem(f"{SITE}/b/", "article",
+    assert archive.crawl_state.pending(run_id, limit=1) == [FrontierItem(f"{SITE}/b/", "article",
                                                              "2024-03-01")]
-    other = archive.start_run([SITE])
-    assert archive.pending(other) == []
+    other = archive.crawl_state.start_run([SITE])
+    assert archive.crawl_state.pending(other) == []
 
 
 def test_killed_run_is_found_unfinished_with_its_queue(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
     with Archive.open(path) as archive:
-        done = archive.start_run([SITE])
-        archive.finish_run(done, status=COMPLETE, counts={"new": 3}, errors=[])
-        killed = archive.start_run([SITE])
-        archive.enqueue(killed, [(f"{SITE}/x/", "article", None)])
+        done = archive.crawl_state.start_run([SITE])
+        archive.crawl_state.finish_run(done, status=COMPLETE, counts={"new": 3}, errors=[])
+        killed = archive.crawl_state.start_run([SITE])
+        archive.crawl_state.enqueue(killed, [(f"{SITE}/x/", "article", None)])
     with Archive.open(path) as archive:
-        assert archive.unfinished_run() == killed
-        assert archive.pending(killed) == [FrontierItem(f"{SITE}/x/", "article", None)]
-        archive.finish_run(killed, status="interrupted", counts={}, errors=[])
-        assert archive.unfinished_run() is None
-        assert archive.pending(killed) == []
+        assert archive.crawl_state.unfinished_run() == killed
+        assert archive.crawl_state.pending(killed) == [FrontierItem(f"{SITE}/x/", "article", None)]
+        archive.crawl_state.finish_run(killed, status="interrupted", counts={}, errors=[])
+        assert archive.crawl_state.unfinished_run() is None
+        assert archive.crawl_state.pending(killed) == []
 
 
 def test_finished_run_keeps_counts_errors_and_duration(archive: Archive) -> None:
-    assert archive.last_run() is None
-    run_id = archive.start_run([SITE, "https://ci.notrecontinent.com"])
-    archive.finish_run(run_id, status=COMPLETE, counts={"new": 2, "errors": 1},
+    assert archive.crawl_state.last_run() is None
+    run_id = archive.crawl_state.start_run([SITE, "https://ci.notrecontinent.com"])
+    archive.crawl_state.finish_run(run_id, status=COMPLETE, counts={"new": 2, "errors": 1},
                        errors=[{"url": f"{SITE}/x/", "error": "HTTP 500"}])
-    run = archive.last_run()
+    run = archive.crawl_state.last_run()
     assert run is not None and run.id == run_id
     assert (run.status, run.counts, run.seeds) == (
         COMPLETE, {"new": 2, "errors": 1}, [SITE, "https://ci.notrecontinent.com"])
     assert run.errors == [{"url": f"{SITE}/x/", "error": "HTTP 500"}]
     assert run.finished_at is not None and run.duration_seconds is not None
     assert run.duration_seconds >= 0
-    assert archive.stats().last_run == run
+    assert archive.reads.stats().last_run == run
 
 
 def test_fetch_state_keeps_validators_and_links_the_article(archive: Archive) -> None:
     url = f"{SITE}/2024/02/01/eau/"
-    assert archive.fetch_state(url) is None
-    archive.record_fetch(url, status=200, etag='"v1"', last_modified="Thu, 01 Feb 2024",
+    assert archive.crawl_state.fetch_state(url) is None
+    archive.crawl_state.record_fetch(url, status=200, etag='"v1"', last_modified="Thu, 01 Feb 2024",
                          hint="2024-02-01", fetched_at=WHEN)
-    archive.save_article(Article(url=url, title="T", body="B", published=date(2024, 2, 1)),
+    archive.articles.save_article(Article(url=url, title="T", body="B", published=date(2024, 2, 1)),
                          capture_id=None, seen_at=WHEN)
-    archive.record_fetch(url, status=304, fetched_at=WHEN.replace(hour=9))
-    state = archive.fetch_state(url)
+    archive.crawl_state.record_fetch(url, status=304, fetched_at=WHEN.replace(hour=9))
+    state = archive.crawl_state.fetch_state(url)
     assert state is not None
     assert (state.status, state.etag, state.last_modified, state.hint, state.fetched_at) == (
         304, '"v1"', "Thu, 01 Feb 2024", "2024-02-01", WHEN.replace(hour=9))
     assert state.article_id == 1
-    archive.record_fetch(url, status=None, error="timeout", fetched_at=WHEN.replace(hour=10))
-    state = archive.fetch_state(url)
+    archive.crawl_state.record_fetch(url, status=None, error="timeout",
+                                     fetched_at=WHEN.replace(hour=10))
+    state = archive.crawl_state.fetch_state(url)
     assert state is not None and (state.status, state.error) == (None, "timeout")
 
 
@@ -95,7 +97,7 @@ def test_archive_refuses_other_threads_but_closes_from_any(tmp_path: Path) -> No
 
     def use() -> None:
         try:
-            archive.stats()
+            archive.reads.stats()
             outcome.append(None)
         except StoreError as exc:
             outcome.append(exc)
@@ -108,4 +110,4 @@ def test_archive_refuses_other_threads_but_closes_from_any(tmp_path: Path) -> No
     closer.start()
     closer.join(timeout=10)
     with pytest.raises(sqlite3.ProgrammingError):
-        archive._conn.execute("SELECT 1")
+        archive._db.conn.execute("SELECT 1")

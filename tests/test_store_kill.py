@@ -19,20 +19,21 @@ from archive.models import Article, Capture
 from archive.store import Archive
 
 archive = Archive.open(Path(sys.argv[1]))
-start = archive.stats().articles + 1
+start = archive.reads.stats().articles + 1
 for i in range(start, start + 100_000):
     url = f"https://sn.notrecontinent.com/2024/01/01/article-{i}/"
     with archive.transaction():
         now = datetime.now(UTC)
         page = f"<article><h1>{i}</h1>{'<p>texte</p>' * 200}</article>".encode()
-        capture_id = archive.store_capture(Capture(url=url, status=200, headers=(),
+        capture_id = archive.captures.store_capture(Capture(url=url, status=200, headers=(),
                                                    body=page, fetched_at=now))
-        archive.save_article(Article(url=url, title=f"Article {i}", body=f"Texte {i} version 1",
+        archive.articles.save_article(Article(url=url, title=f"Article {i}",
+                                              body=f"Texte {i} version 1",
                                      author=f"Auteur {i % 7}"), capture_id=capture_id, seen_at=now)
-        edited = archive.get_article(i // 2)
+        edited = archive.reads.get_article(i // 2)
         if edited is not None:
             number = edited.version_count + 1
-            archive.save_article(Article(url=edited.url, title=edited.title,
+            archive.articles.save_article(Article(url=edited.url, title=edited.title,
                                          body=f"Texte {i // 2} version {number}",
                                          author=edited.author), capture_id=None, seen_at=now)
     if i == start + 20:
@@ -58,10 +59,10 @@ def _write_then_kill(path: Path, delay: float) -> None:
 def _assert_consistent(path: Path) -> int:
     with Archive.open(path) as archive:
         assert archive.integrity_check() == ["ok"]
-        articles = list(archive.iter_articles())
-        assert archive.stats().articles == len(articles), "an article row without its text"
+        articles = list(archive.reads.iter_articles())
+        assert archive.reads.stats().articles == len(articles), "an article row without its text"
         for article in articles:
-            versions = archive.versions(article.id)
+            versions = archive.articles.versions(article.id)
             assert [v.number for v in versions] == list(range(1, article.version_count + 1))
             for version in versions:
                 match = re.fullmatch(r"Texte (\d+) version (\d+)", version.body)
@@ -69,12 +70,12 @@ def _assert_consistent(path: Path) -> int:
                 assert f"/article-{match.group(1)}/" in article.url
                 assert int(match.group(2)) == version.number
             assert article.body == versions[-1].body
-            kinds = [event.kind for event in archive.history(article.id)]
+            kinds = [event.kind for event in archive.articles.history(article.id)]
             assert kinds == ["archived"] + ["changed"] * (article.version_count - 1)
-        for capture_id, capture in archive.iter_captures():
+        for capture_id, capture in archive.captures.iter_captures():
             assert capture.body.startswith(b"<article><h1>")
             assert capture.body.endswith(b"</article>")
-            saved = archive.get_article_by_url(capture.url)
+            saved = archive.reads.get_article_by_url(capture.url)
             assert saved is not None, f"capture {capture_id} kept without its article"
         return len(articles)
 

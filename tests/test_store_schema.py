@@ -61,14 +61,15 @@ def test_version_1_archive_is_migrated_in_place_keeping_its_articles(tmp_path: P
 
     with Archive.open(path) as archive:
         assert archive.schema_version() == SCHEMA_VERSION
-        article = archive.get_article(7)
+        article = archive.reads.get_article(7)
         assert article is not None
         assert (article.body, article.status, article.version_count) == (
             "Texte corrigé.", "withdrawn", 2)
-        assert [v.body for v in archive.versions(7)] == ["Ancien texte.", "Texte corrigé."]
-        assert [(e.kind, e.detail) for e in archive.history(7)] == [
+        assert [v.body for v in archive.articles.versions(7)] == ["Ancien texte.", "Texte corrigé."]
+        assert [(e.kind, e.detail) for e in archive.articles.history(7)] == [
             ("archived", None), ("changed", "version 2"), ("withdrawn", "404")]
-        assert archive.save_article(_article(), capture_id=None, seen_at=SEEN).outcome == "new"
+        assert archive.articles.save_article(_article(), capture_id=None,
+                                             seen_at=SEEN).outcome == "new"
 
 
 def test_archive_from_a_newer_program_is_refused_untouched(tmp_path: Path) -> None:
@@ -124,16 +125,16 @@ def test_cli_reports_a_damaged_archive_in_one_line(run_cli, data_dir: Path) -> N
 def test_readonly_open_never_writes(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
     with Archive.open(path) as archive:
-        archive.save_article(_article(), capture_id=None, seen_at=SEEN)
+        archive.articles.save_article(_article(), capture_id=None, seen_at=SEEN)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     with Archive.open(path, readonly=True) as archive:
-        assert archive.get_article(1) is not None
-        assert archive.stats().articles == 1
+        assert archive.reads.get_article(1) is not None
+        assert archive.reads.stats().articles == 1
         with pytest.raises(StoreError, match="read-only"):
-            archive.save_article(_article("https://sn.notrecontinent.com/x/"),
+            archive.articles.save_article(_article("https://sn.notrecontinent.com/x/"),
                                  capture_id=None, seen_at=SEEN)
         with pytest.raises(StoreError, match="read-only"):
-            archive.start_run(["https://sn.notrecontinent.com/"])
+            archive.crawl_state.start_run(["https://sn.notrecontinent.com/"])
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     assert after["archive.sqlite3"] == before["archive.sqlite3"]
     assert after.get("archive.sqlite3-wal", b"") == before.get("archive.sqlite3-wal", b"")

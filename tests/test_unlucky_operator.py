@@ -182,14 +182,14 @@ def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
         leftover.unlink()
     shutil.copyfile(backup, settings.database_path)
     with Archive.open(settings.database_path, readonly=True) as archive:
-        reason = index_disagreement(archive, settings.index_dir)
+        reason = index_disagreement(archive.reads, settings.index_dir)
     assert reason is not None and "restored from an older backup" in reason
     code, out, err = run_cli("index")
     assert code == 0, err
     assert out.startswith("index: full rebuild (the archive's changes stop at ")
     assert out.rstrip().endswith("20 documents")
     with Archive.open(settings.database_path, readonly=True) as archive:
-        assert index_disagreement(archive, settings.index_dir) is None
+        assert index_disagreement(archive.reads, settings.index_dir) is None
 
 
 def test_five_rebuilds_leave_only_the_live_and_previous_builds_unless_a_reader_holds_one(
@@ -249,8 +249,8 @@ def test_archive_restored_then_crawled_past_the_index_is_still_noticed(tmp_path:
     # The restored archive moves past the index's high-water mark with other articles.
     with Archive.open(database) as archive:
         for i in range(3):
-            archive.save_article(article(f"autre-{i}", f"Autre {i}", f"Texte de la route {i}."),
-                                 capture_id=None, seen_at=SEEN)
+            later = article(f"autre-{i}", f"Autre {i}", f"Texte de la route {i}.")
+            archive.articles.save_article(later, capture_id=None, seen_at=SEEN)
     report = update_index(database, data_dir / "index")
     assert report.full
     assert "not the one the index was built from" in report.summary()

@@ -81,12 +81,12 @@ def test_cdxj_indexer_reads_every_capture_with_its_digest(
 ) -> None:
     entries = _cdxj_lines(collection)
     with Archive.open(demo.data_dir / "archive.sqlite3", readonly=True) as archive:
-        captures = archive.stats().captures
-        article = archive.get_article(demo.article_id(1))
+        captures = archive.reads.stats().captures
+        article = archive.reads.get_article(demo.article_id(1))
         assert article is not None
-        version = archive.versions(article.id)[0]
+        version = archive.articles.versions(article.id)[0]
         assert version.capture_id is not None
-        record = archive.capture_record(version.capture_id)
+        record = archive.captures.capture_record(version.capture_id)
     assert record is not None
     assert len([e for e in entries if e[2].get("mime") != "warc/warcinfo"]) >= captures
     digests = {e[2].get("digest") for e in entries}
@@ -132,11 +132,11 @@ def test_pywb_replays_an_archived_article_with_its_text(
     demo: DemoArchive, collection: Path, wayback: str
 ) -> None:
     with Archive.open(demo.data_dir / "archive.sqlite3", readonly=True) as archive:
-        article = archive.get_article(demo.article_id(1))
+        article = archive.reads.get_article(demo.article_id(1))
         assert article is not None
-        version = archive.versions(article.id)[0]
+        version = archive.articles.versions(article.id)[0]
         assert version.capture_id is not None
-        record = archive.capture_record(version.capture_id)
+        record = archive.captures.capture_record(version.capture_id)
     assert record is not None
     stamp = record.fetched_at.strftime("%Y%m%d%H%M%S")
     url = f"{wayback}/{COLLECTION}/{stamp}id_/{record.final_url or record.url}"

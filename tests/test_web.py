@@ -527,7 +527,7 @@ def test_workers_pick_up_a_new_generation_and_a_swapped_rebuild(tmp_path: Path) 
         assert api(client, "/api/search", q="zanzibarite")["total"] == 0
         first = api(client, "/healthz")["index"]
         with Archive.open(tmp_path / "archive.sqlite3") as archive:
-            archive.save_article(
+            archive.articles.save_article(
                 Article(url="https://sn.notrecontinent.com/2024/06/01/nouveau/",
                         title="Un minerai nommé zanzibarite", body="La zanzibarite fascine.",
                         author="Nouvel Auteur", published=date(2024, 6, 1)),

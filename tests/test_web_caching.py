@@ -25,7 +25,7 @@ def test_author_list_follows_the_archive_without_waiting_a_minute(
         assert client.get("/api/authors").get_json()["total"] == 1
         assert "Moussa Diop" in client.get("/recherche?q=paludisme").get_data(as_text=True)
         with Archive.open(tmp_path / "archive.sqlite3") as archive:
-            archive.save_article(article("deux", "Second", "Le paludisme recule encore.",
+            archive.articles.save_article(article("deux", "Second", "Le paludisme recule encore.",
                                          author="Fatou Sène"), capture_id=None, seen_at=SEEN)
         names = [a["name"] for a in client.get("/api/authors").get_json()["authors"]]
         assert names == ["Fatou Sène", "Moussa Diop"]

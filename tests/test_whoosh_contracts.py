@@ -1,7 +1,8 @@
-"""Whoosh behaviours the indexer's design relies on or works around (whoosh-brief §0, §1.3, §4.2).
+"""Whoosh behaviours the indexer's design relies on or works around (docs/whoosh.md).
 
 These pin the installed distribution (whoosh-reloaded 2.7.5). If one of them fails after an
-upgrade or a swap of distribution, re-read the design in indexer/update.py before relaxing it.
+upgrade or a swap of distribution, re-read docs/whoosh.md and the design in indexer/update.py
+before relaxing it.
 """
 
 from __future__ import annotations

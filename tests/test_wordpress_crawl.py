@@ -30,7 +30,7 @@ def crawl(site: WordPressSite, settings: Settings) -> CrawlReport:
 def archived(settings: Settings) -> dict[str, StoredArticle]:
     """Every article of the archive, by URL."""
     with Archive.open(settings.database_path, readonly=True) as archive:
-        return {article.url: article for article in archive.iter_articles()}
+        return {article.url: article for article in archive.reads.iter_articles()}
 
 
 def _modified(site: WordPressSite, post: SeedPost) -> datetime:
@@ -85,9 +85,9 @@ def test_rest_run_with_nothing_changed_requests_no_article_and_one_per_change(
         assert wordpress.article_requests(mark) == [edited.path]
         assert third.counts["changed"] == 1
         with Archive.open(settings.database_path, readonly=True) as archive:
-            article = archive.get_article_by_url(wordpress.base_url + edited.path)
+            article = archive.reads.get_article_by_url(wordpress.base_url + edited.path)
             assert article is not None
-            assert [v.number for v in archive.versions(article.id)] == [1, 2]
+            assert [v.number for v in archive.articles.versions(article.id)] == [1, 2]
             assert article.body == changed.body
             assert article.modified == datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 

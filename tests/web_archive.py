@@ -50,10 +50,10 @@ def build_archive(data_dir: Path, size: int, *, edits: int = 3, seed: int | None
     corpus = Corpus(size=size) if seed is None else Corpus(size=size, seed=seed)
     built = BuiltArchive(data_dir=data_dir, corpus=corpus)
     with Archive.open(data_dir / "archive.sqlite3", warc_dir=data_dir / "warc") as archive:
-        run = archive.start_run(["https://sn.notrecontinent.com/"])
+        run = archive.crawl_state.start_run(["https://sn.notrecontinent.com/"])
         with archive.transaction():
             for i in range(size):
-                result = archive.save_article(replica_article(corpus, i), capture_id=None,
+                result = archive.articles.save_article(replica_article(corpus, i), capture_id=None,
                                               seen_at=SEEN)
                 built.ids[i] = result.article_id
         for n, i in enumerate(range(1, min(size, 1 + 2 * edits), 2)):
@@ -63,11 +63,12 @@ def build_archive(data_dir: Path, size: int, *, edits: int = 3, seed: int | None
             paragraphs.append(EDIT_SENTENCE)
             changed = Article(**{**original.__dict__, "body": "\n\n".join(paragraphs),
                                  "sources": {}})
-            archive.save_article(changed, capture_id=None, seen_at=SEEN + timedelta(days=n + 1))
+            archive.articles.save_article(changed, capture_id=None,
+                                          seen_at=SEEN + timedelta(days=n + 1))
             built.edited.append(built.ids[i])
         if size > 4:
             gone = replica_article(corpus, 4)
-            withdrawn = archive.mark_withdrawn(gone.url, when=SEEN + timedelta(days=9),
+            withdrawn = archive.articles.mark_withdrawn(gone.url, when=SEEN + timedelta(days=9),
                                                reason="HTTP 410")
             built.withdrawn = withdrawn or 0
         hostile = Article(
@@ -76,8 +77,10 @@ def build_archive(data_dir: Path, size: int, *, edits: int = 3, seed: int | None
             published=corpus.article(0).published, edition="sn",
             canonical_url="https://sn.notrecontinent.com/2024/05/02/piege/",
         )
-        built.hostile = archive.save_article(hostile, capture_id=None, seen_at=SEEN).article_id
-        archive.finish_run(run, status=COMPLETE, counts={"articles": size + 1}, errors=[])
+        built.hostile = archive.articles.save_article(hostile, capture_id=None,
+                                                      seen_at=SEEN).article_id
+        archive.crawl_state.finish_run(run, status=COMPLETE, counts={"articles": size + 1},
+                                       errors=[])
     if index:
         update_index(data_dir / "archive.sqlite3", data_dir / "index", full=True)
     return built

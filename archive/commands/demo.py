@@ -88,7 +88,7 @@ def crawl_with_changes(settings: Settings, state: ReplicaState, urls: list[str],
     earlier = False
     if settings.database_path.exists():
         with Archive.open(settings.database_path) as archive:
-            earlier = archive.stats().articles > 0
+            earlier = archive.reads.stats().articles > 0
     if earlier:
         _edit_and_withdraw(state, changes)
         if changes.returning:

@@ -47,7 +47,8 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
         summary.captures += 1
         summary.errors.append(f"capture {capture_id} skipped: {error.message}")
 
-    captures = archive.iter_captures(status=200, latest_only=True, damaged=skip_damaged)
+    captures = archive.captures.iter_captures(status=200, latest_only=True,
+                                              damaged=skip_damaged)
     while True:
         with archive.transaction():
             for capture_id, capture in captures:
@@ -62,10 +63,10 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
                     summary.errors.append(f"capture {capture_id} ({url}): "
                                           f"{type(exc).__name__}: {exc}")
                     continue
-                facts = archive.rest_facts(capture.url)
+                facts = archive.crawl_state.rest_facts(capture.url)
                 if facts is not None:
                     article, _ = apply_rest_facts(article, facts)
-                result = archive.save_article(article, capture_id=capture_id,
+                result = archive.articles.save_article(article, capture_id=capture_id,
                                               seen_at=capture.fetched_at)
                 setattr(summary, result.outcome, getattr(summary, result.outcome) + 1)
                 if summary.captures % _COMMIT_EVERY == 0:

@@ -142,7 +142,7 @@ class Crawler:
     def _run(self, report_path: Path | None) -> CrawlReport:
         archive = self.archive
         run_id, resumed = self._start_or_resume()
-        started = archive.run(run_id)
+        started = archive.crawl_state.run(run_id)
         report = CrawlReport(
             run_id=run_id, seeds=self.sites, resumed=resumed,
             started_at=started.started_at if started else datetime.now(UTC),
@@ -170,7 +170,7 @@ class Crawler:
                 )
             report.status = status
             report.finished_at = datetime.now(UTC)
-            archive.finish_run(run_id, status=status, counts=dict(report.counts),
+            archive.crawl_state.finish_run(run_id, status=status, counts=dict(report.counts),
                                errors=report.errors)
             report.write(report_path or self.settings.reports_dir / f"crawl-{run_id}.json")
             journal.remove()
@@ -180,13 +180,13 @@ class Crawler:
 
     def _start_or_resume(self) -> tuple[int, bool]:
         archive = self.archive
-        unfinished = archive.unfinished_run()
+        unfinished = archive.crawl_state.unfinished_run()
         if unfinished is not None:
-            previous = archive.run(unfinished)
+            previous = archive.crawl_state.run(unfinished)
             if previous is not None and sorted(previous.seeds) == sorted(self.sites):
                 return unfinished, True
-            archive.finish_run(unfinished, status="abandoned", counts={}, errors=[])
-        return archive.start_run(self.sites), False
+            archive.crawl_state.finish_run(unfinished, status="abandoned", counts={}, errors=[])
+        return archive.crawl_state.start_run(self.sites), False
 
     # ---- discovery
 
@@ -197,7 +197,8 @@ class Crawler:
         if not any(site.reachable for site in found):
             if not report.resumed:
                 # A resumed run stays open: its queue is kept for when the site answers again.
-                self.archive.finish_run(run_id, status="unreachable", counts={}, errors=[])
+                self.archive.crawl_state.finish_run(run_id, status="unreachable", counts={},
+                                                    errors=[])
             raise SiteUnreachable(
                 "no site answered: " + ", ".join(self.sites)
                 + " (check the address and your connection, then run the crawl again)",
@@ -206,8 +207,8 @@ class Crawler:
         listed: list[tuple[str, str, str | None]] = []
         for group in zip_longest(*(site.articles.items() for site in found)):
             listed.extend((url, "article", hint) for url, hint in (g for g in group if g))
-        self.archive.enqueue(run_id, listed)
-        self.archive.mark_listed(run_id, (url for url, _, _ in listed))
+        self.archive.crawl_state.enqueue(run_id, listed)
+        self.archive.crawl_state.mark_listed(run_id, (url for url, _, _ in listed))
         crawled = {site.site for site in found if site.reachable and site.robots is not None
                    and (site.robots.allow_all or site.robots.parsed is not None)}
         rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
@@ -255,7 +256,7 @@ class Crawler:
         """Queue archived articles no listing named (a 404/410 tells they were withdrawn)."""
         queued: list[tuple[str, str, str | None]] = []
         foreign: set[str] = set()
-        for article in self.archive.iter_articles():
+        for article in self.archive.reads.iter_addresses():
             url = article.fetched_url or article.url
             site = site_of(url)
             if site not in self.site_set:
@@ -266,7 +267,7 @@ class Crawler:
             elif url not in listed and site in crawled:
                 queued.append((url, "recheck", None))
         self._foreign_sites = foreign
-        return self.archive.enqueue(run_id, queued) if queued else 0
+        return self.archive.crawl_state.enqueue(run_id, queued) if queued else 0
 
     def _withdraw_unlisted(self, run_id: int, report: CrawlReport) -> None:
         if self._foreign_sites:
@@ -275,7 +276,7 @@ class Crawler:
                 + ": withdrawal by absence skipped (crawl every site in one run to enable it)"
             )
             return
-        withdrawn = self.archive.withdraw_unlisted(
+        withdrawn = self.archive.articles.withdraw_unlisted(
             run_id, after_runs=self.settings.withdraw_after_runs, when=datetime.now(UTC)
         )
         report.counts["withdrawn"] += len(withdrawn)
@@ -296,8 +297,8 @@ class Crawler:
                     limit_reached = self._limit_reached()
                     if not waiting and not in_flight:
                         if limit_reached:
-                            return bool(self.archive.pending(run_id, limit=1))
-                        waiting = self.archive.pending(run_id, limit=500)
+                            return bool(self.archive.crawl_state.pending(run_id, limit=1))
+                        waiting = self.archive.crawl_state.pending(run_id, limit=500)
                         if not waiting:
                             return False
                     if limit_reached:
@@ -332,7 +333,7 @@ class Crawler:
 
     def _plan(self, item: FrontierItem) -> _Task | None:
         """Decide how to fetch ITEM: None when the listing shows it unchanged (no request)."""
-        state = self.archive.fetch_state(item.url)
+        state = self.archive.crawl_state.fetch_state(item.url)
         withdrawn = item.url in self._withdrawn_urls
         if withdrawn and item.kind != "article":
             return None
@@ -420,13 +421,14 @@ class Crawler:
                     counts = ["skipped_by_robots"]
                 else:
                     error = _problem(url, fetch.error or "fetch_failed", fetch.detail)
-                    archive.record_fetch(url, status=None, error=fetch.error,
+                    archive.crawl_state.record_fetch(url, status=None, error=fetch.error,
                                          fetched_at=datetime.now(UTC))
             else:
                 counts, outcome, error = self._archive_capture(run_id, done)
-            archive.mark_done(run_id, url, outcome)
+            archive.crawl_state.mark_done(run_id, url, outcome)
             if done.links:
-                new = archive.enqueue(run_id, ((link, "link", None) for link in done.links))
+                new = archive.crawl_state.enqueue(run_id, ((link, "link",
+                                                            None) for link in done.links))
                 if new:
                     counts.append("discovered")
                     self._known += new
@@ -444,35 +446,39 @@ class Crawler:
         validators = {"etag": capture.header("etag"),
                       "last_modified": capture.header("last-modified")}
         if status == 304:
-            archive.record_fetch(url, status=304, hint=done.item.hint, fetched_at=when)
+            archive.crawl_state.record_fetch(url, status=304, hint=done.item.hint, fetched_at=when)
             return ["not_modified", "unchanged"], "not_modified", None
         if status in (404, 410):
-            archive.record_fetch(url, status=status, fetched_at=when)
-            article_id = archive.mark_withdrawn(url, when=when, reason=f"HTTP {status}")
+            archive.crawl_state.record_fetch(url, status=status, fetched_at=when)
+            article_id = archive.articles.mark_withdrawn(url, when=when, reason=f"HTTP {status}")
             if article_id is not None:
                 return ["withdrawn"], "withdrawn", None
             return [], "gone", _problem(url, "not_found", f"HTTP {status}")
         if status != 200:
-            archive.record_fetch(url, status=status, error=f"HTTP {status}", fetched_at=when)
+            archive.crawl_state.record_fetch(url, status=status, error=f"HTTP {status}",
+                                             fetched_at=when)
             return [], "error", _problem(url, "http_status", f"HTTP {status}")
-        capture_id = archive.store_capture(capture, run_id)
+        capture_id = archive.captures.store_capture(capture, run_id)
         if done.article is None:
             kind, detail = done.problem or ("not_article", "no article found")
             if kind == "not_article":
-                archive.record_fetch(url, status=200, hint=done.item.hint, fetched_at=when,
+                archive.crawl_state.record_fetch(url, status=200, hint=done.item.hint,
+                                                 fetched_at=when,
                                      **validators)
                 return ["fetched", "not_article"], "not_article", None
-            archive.record_fetch(url, status=200, error=kind, fetched_at=when)
+            archive.crawl_state.record_fetch(url, status=200, error=kind, fetched_at=when)
             return ["fetched"], "error", _problem(url, kind, detail)
         claimed = self._claimed_by_another_site(done.article)
         if claimed is not None:
-            archive.record_fetch(url, status=200, error="canonical_conflict", fetched_at=when)
+            archive.crawl_state.record_fetch(url, status=200, error="canonical_conflict",
+                                             fetched_at=when)
             return ["fetched"], "error", _problem(url, "canonical_conflict", claimed)
-        saved = archive.save_article(done.article, capture_id=capture_id, seen_at=when)
+        saved = archive.articles.save_article(done.article, capture_id=capture_id, seen_at=when)
         facts = self._rest.get(url)
         if facts is not None:
-            archive.record_rest_facts(capture.url, facts, when=when)
-        archive.record_fetch(url, status=200, hint=done.item.hint, fetched_at=when, **validators)
+            archive.crawl_state.record_rest_facts(capture.url, facts, when=when)
+        archive.crawl_state.record_fetch(url, status=200, hint=done.item.hint, fetched_at=when,
+                                         **validators)
         return ["fetched", saved.outcome], saved.outcome, None
 
     # ---- rules
@@ -482,7 +488,7 @@ class Crawler:
         canonical = article.canonical_url
         if not canonical or site_of(canonical) == site_of(article.url):
             return None
-        existing = self.archive.get_article_by_url(canonical)
+        existing = self.archive.reads.get_article_by_url(canonical)
         owner = existing.fetched_url if existing is not None else None
         if owner is None or site_of(owner) == site_of(article.url):
             return None

@@ -10,9 +10,32 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import Protocol
+
+
+class Clock(Protocol):
+    """The time the scheduler reads and how it waits (injected by tests)."""
+
+    def now(self) -> float:
+        """Return the current time in seconds (any origin, never going back)."""
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        """Wait on CONDITION (held) until notified or SECONDS have passed."""
+
+
+class MonotonicClock:
+    """The real clock: ``time.monotonic`` and the condition's own timed wait."""
+
+    def now(self) -> float:
+        """Return ``time.monotonic()``."""
+        return time.monotonic()
+
+    def wait(self, condition: threading.Condition, seconds: float) -> None:
+        """Wait on CONDITION until notified or SECONDS have passed."""
+        condition.wait(timeout=seconds)
 
 
 @dataclass
@@ -30,11 +53,11 @@ class HostScheduler:
         self,
         default_delay: float,
         *,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Clock | None = None,
         max_wait: float = 600.0,
     ) -> None:
         self.default_delay = default_delay
-        self._clock = clock
+        self._clock: Clock = clock if clock is not None else MonotonicClock()
         self._max_wait = max_wait
         self._hosts: dict[str, _HostTurn] = {}
         self._changed = threading.Condition()
@@ -59,7 +82,7 @@ class HostScheduler:
         """Let no request start on HOST for SECONDS from now (Retry-After, backoff)."""
         with self._changed:
             turn = self._turn(host)
-            turn.next_start = max(turn.next_start, self._clock() + seconds)
+            turn.next_start = max(turn.next_start, self._clock.now() + seconds)
             self._changed.notify_all()
 
     @contextmanager
@@ -81,17 +104,17 @@ class HostScheduler:
         with self._changed:
             turn = self._turn(host)
             while True:
-                wait = turn.next_start - self._clock()
+                wait = turn.next_start - self._clock.now()
                 if not turn.busy and wait <= 0:
                     turn.busy = True
                     return
                 # Bounded wait: a notify can be missed only if the clock jumps; recheck anyway.
-                self._changed.wait(timeout=min(max(wait, 0.01), self._max_wait))
+                self._clock.wait(self._changed, min(max(wait, 0.01), self._max_wait))
 
     def _release(self, host: str) -> None:
         with self._changed:
             turn = self._turn(host)
             turn.busy = False
-            turn.last_end = self._clock()
+            turn.last_end = self._clock.now()
             turn.next_start = max(turn.next_start, turn.last_end + turn.delay)
             self._changed.notify_all()

@@ -43,6 +43,16 @@ class StoredArticle:
 
 
 @dataclass(frozen=True)
+class ArticleAddress:
+    """Where an article was last fetched from, and whether it is withdrawn (no body read)."""
+
+    id: int
+    url: str
+    fetched_url: str | None
+    withdrawn: bool
+
+
+@dataclass(frozen=True)
 class Version:
     """One distinct text of an article, as first and last seen on the platform."""
 

@@ -23,10 +23,10 @@ def search() -> Response:
 def article(article_id: int) -> Response:
     """Return one archived article with its citation and every version."""
     archive = services().archive()
-    stored = archive.get_article(article_id)
+    stored = archive.reads.get_article(article_id)
     if stored is None:
         abort(404)
-    return jsonify(article_json(stored, archive.versions(article_id)))
+    return jsonify(article_json(stored, archive.articles.versions(article_id)))
 
 
 @bp.route("/authors")

@@ -90,7 +90,7 @@ def describe(change: ArchiveChange) -> str:
 
 
 def _editions() -> list[str]:
-    return list(services().per_change("editions", lambda: services().archive().editions()))
+    return list(services().per_change("editions", lambda: services().archive().reads.editions()))
 
 
 @bp.route("/changements")
@@ -100,8 +100,8 @@ def changes_page() -> str:
     chosen = parse_filter(request.args, editions)
     page = parse_page(request.args, high=MAX_PAGE)
     archive = services().archive()
-    total = archive.count_changes(chosen.kinds, edition=chosen.edition)
-    found = archive.changes(chosen.kinds, edition=chosen.edition, limit=CHANGES_PAGE_SIZE,
+    total = archive.reads.count_changes(chosen.kinds, edition=chosen.edition)
+    found = archive.reads.changes(chosen.kinds, edition=chosen.edition, limit=CHANGES_PAGE_SIZE,
                             offset=(page - 1) * CHANGES_PAGE_SIZE)
     pager = make_pager(page, total, CHANGES_PAGE_SIZE,
                        lambda n: url_for("changes.changes_page", **chosen.args(page=n)))
@@ -136,12 +136,12 @@ def changes_feed() -> Response:
     """Return the Atom feed of the newest changes of the kind and edition asked for."""
     chosen = parse_filter(request.args, _editions())
     archive = services().archive()
-    found = archive.changes(chosen.kinds, edition=chosen.edition, limit=FEED_ENTRIES)
+    found = archive.reads.changes(chosen.kinds, edition=chosen.edition, limit=FEED_ENTRIES)
     self_url = url_for("changes.changes_feed", _external=True, **chosen.args())
     feed = ET.Element(f"{{{ATOM}}}feed", {"xml:lang": "fr"})
     _sub(feed, "id", self_url)
     _sub(feed, "title", feed_title(chosen))
-    total = archive.count_changes(chosen.kinds, edition=chosen.edition)
+    total = archive.reads.count_changes(chosen.kinds, edition=chosen.edition)
     _sub(feed, "subtitle", f"Changements archivés : {number_fr(total)}.")
     _sub(feed, "link", rel="self", type="application/atom+xml", href=self_url)
     _sub(feed, "link", rel="alternate", type="text/html",

@@ -112,7 +112,7 @@ def home() -> str:
     return render_template(
         "accueil.html",
         stats=svc.stats(),
-        latest=archive.latest(LATEST),
+        latest=archive.reads.latest(LATEST),
         authors_datalist=svc.datalist_authors(),
         params=SearchParams(),
     )
@@ -159,7 +159,7 @@ def help_page() -> str:
 
 
 def _article_or_404(article_id: int) -> Any:
-    article = services().archive().get_article(article_id)
+    article = services().archive().reads.get_article(article_id)
     if article is None:
         abort(404)
     return article
@@ -169,7 +169,7 @@ def _article_or_404(article_id: int) -> Any:
 def article(article_id: int) -> str:
     """Show an archived article with its versions, withdrawal notice, citation and related ones."""
     stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
+    versions = services().archive().articles.versions(article_id)
     try:
         related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
@@ -208,7 +208,7 @@ def version(article_id: int, number: int) -> str:
 def diff(article_id: int) -> str:
     """Show what changed between two versions of an article (``de`` and ``a``)."""
     stored = _article_or_404(article_id)
-    versions = services().archive().versions(article_id)
+    versions = services().archive().articles.versions(article_id)
     count = len(versions)
     if count == 0:
         abort(404)
@@ -251,11 +251,11 @@ def author(slug: str) -> str:
     """Show an author's articles (newest first), their date span and their timeline."""
     svc = services()
     archive = svc.archive()
-    summary = archive.author_by_slug(slug)
+    summary = archive.reads.author_by_slug(slug)
     if summary is None:
         abort(404)
     page = parse_page(request.args, high=MAX_PAGE)
-    articles = archive.articles_by_author(
+    articles = archive.reads.articles_by_author(
         summary.key, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE
     )
     params = SearchParams(auteur=summary.name)
@@ -263,7 +263,7 @@ def author(slug: str) -> str:
     def period_link(period: Period) -> str:
         return search_href(params, du=period.start, au=period.end)
 
-    timeline = _month_timeline(archive.month_counts(summary.key), period_link)
+    timeline = _month_timeline(archive.reads.month_counts(summary.key), period_link)
     pager = make_pager(page, summary.count, LIST_SIZE,
                        lambda n: url_for("pages.author", slug=slug, page=n))
     return render_template(
@@ -276,7 +276,7 @@ def author(slug: str) -> str:
 def archives() -> str:
     """Show every year and month of the archive with its article count."""
     months = services().per_change("month_counts",
-                                   lambda: services().archive().month_counts())
+                                   lambda: services().archive().reads.month_counts())
     years: dict[int, list[tuple[int, int]]] = {}
     for y, m, c in months:
         years.setdefault(y, []).append((m, c))
@@ -292,12 +292,13 @@ def archives() -> str:
 def _period_page(start: date, end: date, title: str, endpoint: str, **kwargs: Any) -> str:
     page = parse_page(request.args)
     archive = services().archive()
-    total = archive.count_between(start, end)
-    articles = archive.articles_between(start, end, limit=LIST_SIZE, offset=(page - 1) * LIST_SIZE)
+    total = archive.reads.count_between(start, end)
+    articles = archive.reads.articles_between(start, end, limit=LIST_SIZE,
+                                              offset=(page - 1) * LIST_SIZE)
     pager = make_pager(page, total, LIST_SIZE, lambda n: url_for(endpoint, page=n, **kwargs))
     months = []
     if endpoint == "pages.archive_year":
-        months = [(m, c) for y, m, c in archive.month_counts() if y == start.year]
+        months = [(m, c) for y, m, c in archive.reads.month_counts() if y == start.year]
     return render_template(
         "periode.html", title=title, start=start, end=end, total=total, articles=articles,
         pager=pager, months=months, search_params=SearchParams(du=start, au=end),

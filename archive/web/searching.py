@@ -46,7 +46,7 @@ def archived_url(article_id: int) -> str:
 
 def edit_counts(hits: list[Hit]) -> dict[int, int]:
     """Return how many times each edited article of HITS was modified (« modifié N fois »)."""
-    stored = services().archive().articles([hit.id for hit in hits])
+    stored = services().archive().reads.articles([hit.id for hit in hits])
     return {article_id: article.version_count - 1 for article_id, article in stored.items()
             if article.version_count > 1}
 
@@ -59,7 +59,7 @@ def version_url(article_id: int, number: int) -> str:
 def citations(hits: list[Hit]) -> list[Citation]:
     """Return the citations of HITS' current versions, in order, skipping any the archive
     no longer holds."""
-    stored = services().archive().articles([hit.id for hit in hits])
+    stored = services().archive().reads.articles([hit.id for hit in hits])
     return [citation_for(stored[hit.id], version_url(hit.id, stored[hit.id].version_count))
             for hit in hits if hit.id in stored]
 

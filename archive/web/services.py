@@ -114,7 +114,7 @@ class Services:
         entry = self._changes.get(key)
         if entry is not None and now - entry[0] < CHANGE_CHECK_SECONDS:
             return entry[2]  # type: ignore[no-any-return]
-        seq = self.archive().max_change_seq()
+        seq = self.archive().reads.max_change_seq()
         if entry is not None and entry[1] == seq:
             self._changes[key] = (now, seq, entry[2])
             return entry[2]  # type: ignore[no-any-return]
@@ -128,7 +128,7 @@ class Services:
 
     def authors(self) -> list[AuthorSummary]:
         """Return every author of the archive (computed again when the archive changes)."""
-        return self.per_change("authors", lambda: self.archive().authors())
+        return self.per_change("authors", lambda: self.archive().reads.authors())
 
     def datalist_authors(self) -> Markup:
         """Return the ``<option>``s offered for author completion: the most prolific authors.
@@ -146,7 +146,7 @@ class Services:
 
     def stats(self) -> ArchiveStats:
         """Return the archive's headline figures (cached briefly)."""
-        return self.cached("stats", lambda: self.archive().stats(), seconds=15.0)
+        return self.cached("stats", lambda: self.archive().reads.stats(), seconds=15.0)
 
     def close(self) -> None:
         """Close every handle this object opened (tests and shutdown)."""

@@ -58,7 +58,7 @@ def _platform_modified(article: StoredArticle, version: Version) -> datetime | N
     from archive.parser import parse_page
 
     try:
-        capture = services().archive().read_capture(version.capture_id)
+        capture = services().archive().captures.read_capture(version.capture_id)
         if capture is None:
             return None
         return parse_page(capture.body, capture.final_url or capture.url,
@@ -72,14 +72,14 @@ def _platform_modified(article: StoredArticle, version: Version) -> datetime | N
 def evidence(article_id: int, number: int) -> VersionEvidence:
     """Return version NUMBER of article ARTICLE_ID with its proofs (404 when either is unknown)."""
     archive = services().archive()
-    article = archive.get_article(article_id)
+    article = archive.reads.get_article(article_id)
     if article is None:
         abort(404)
-    versions = archive.versions(article_id)
+    versions = archive.articles.versions(article_id)
     chosen = next((v for v in versions if v.number == number), None)
     if chosen is None:
         abort(404)
-    capture = archive.capture_record(chosen.capture_id) if chosen.capture_id else None
+    capture = archive.captures.capture_record(chosen.capture_id) if chosen.capture_id else None
     modified = _platform_modified(article, chosen)
     citation = citation_for(article, version_url(article_id, number), chosen, modified,
                             captured_at=capture.fetched_at if capture else None)
@@ -129,7 +129,7 @@ def capture_page(article_id: int, number: int) -> str:
     """Show the page as captured, inert, with the capture's facts and its WARC record."""
     found = _capture_or_404(article_id, number)
     assert found.capture is not None
-    record = services().archive().warc_record(found.capture)
+    record = services().archive().captures.warc_record(found.capture)
     return render_template(
         "capture.html", article=found.article, version=found.version, versions=found.versions,
         capture=found.capture, record_sha256=hashlib.sha256(record).hexdigest(),
@@ -163,7 +163,7 @@ def capture_content(article_id: int, number: int) -> Response:
     """Return the captured body, sandboxed: no script runs, nothing loads, no form submits."""
     found = _capture_or_404(article_id, number)
     assert found.capture is not None
-    captured = services().archive().read_capture(found.capture.id)
+    captured = services().archive().captures.read_capture(found.capture.id)
     if captured is None:
         abort(404)
     content_type = found.capture.content_type or "text/html"
@@ -182,7 +182,7 @@ def capture_warc(article_id: int, number: int) -> Response:
     """Return the capture's WARC record as stored, for checking with standard tools."""
     found = _capture_or_404(article_id, number)
     assert found.capture is not None
-    record = services().archive().warc_record(found.capture)
+    record = services().archive().captures.warc_record(found.capture)
     name = f"notrecontinent-{article_id}-v{number}-capture{found.capture.id}.warc.gz"
     return Response(record, mimetype=WARC_MIMETYPE,
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})

@@ -1,0 +1,478 @@
+"""Whoosh's on-disk format, in one place: every private name of whoosh-reloaded 2.7.5 we use.
+
+The search and the full rebuild go faster than Whoosh's own objects by reading and writing its
+W3 codec's files directly. Everything that knows that layout lives here:
+
+- readers: a term's postings (document numbers and weights) and document frequency, the
+  positions and character offsets of a term in chosen documents, the numeric and bytes
+  columns, and the field lengths Whoosh scores with;
+- writers: ``ArchiveCodec``, a ``W3Codec`` whose ``ArchivePostingsWriter`` (a
+  ``W3PostingsWriter``) inlines short posting lists correctly and takes whole blocks from the
+  bulk writer, and ``commit_segments``, which commits segments written by several writers in
+  one TOC as Whoosh's own multi-segment writer does;
+- the scoring constants read from Whoosh (``BLOCK_POSTINGS``, ``field_b``).
+
+The one other module that knows Whoosh's writer internals is ``indexer.bulk``: its
+``BulkSegmentWriter`` subclasses Whoosh's ``SegmentWriter`` and works with that class's own
+state (its ``add_document`` follows Whoosh's), writing postings through ``ArchiveCodec``.
+
+Every fast reader raises ``UnexpectedLayout`` when the index is not laid out as it expects; its
+caller then uses Whoosh's own (slower) reader and calls ``report_fallback``, which logs once per
+index generation. ``tests/test_whoosh_fast_paths.py`` asserts that every fast path is taken on
+a real index, so an upgrade of Whoosh that changes the layout fails there, loudly. Why each
+path exists and what it saves is in ``docs/whoosh.md``.
+
+Postings: Whoosh's matchers step through postings one Python call per document, which costs
+~20 us a match (half a second for a common word at 100,000 articles). Its W3 codec stores a
+term's postings as blocks of up to 128: a small pickled info tuple, then a zlib-compressed
+protocol-2 pickle of ``(delta ids, weights, values)``. Searching needs only ids and weights,
+and the values (positions and character offsets, most of each block) come last, so each block
+is inflated only as far as the values and unpickled without them (about 5x faster than Whoosh's
+own ``all_ids()``, ``docs/whoosh.md``). Any block without the expected layout is unpickled
+whole; a term Whoosh does not store in blocks is read from its inlined postings.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import pickle
+import struct
+import threading
+import zlib
+from array import array
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any
+
+import numpy as np
+from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PostingsWriter
+from whoosh.reading import TermNotFound
+from whoosh.util.numeric import byte_to_length
+
+log = logging.getLogger(__name__)
+
+_MAGIC = b"W3Bl"
+_INT = struct.Struct(">i")
+# Protocol 2 pickles Python 3 bytes as _codecs.encode(...): the first value starts there.
+_VALUES_MARK = b"c_codecs\nencode"
+_MARK = 0x28          # pickle MARK, opening the values tuple
+_NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
+_FIRST_INFLATE = 2400
+_EMPTY_VALUE = b"\x00\x00\x00\x00\x80\x02]."
+LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
+
+
+BLOCK_POSTINGS: int = W3Codec()._blocklimit
+"""Postings per block of Whoosh's W3 codec (its default block limit)."""
+
+
+class UnexpectedLayout(Exception):
+    """The index is not laid out the way a fast reader expects: use Whoosh's own reader."""
+
+
+_reported: set[tuple[object, str]] = set()
+_reported_lock = threading.Lock()
+
+
+def generation_key(searcher: Any) -> tuple[str, int | None]:
+    """Return what identifies SEARCHER's index generation: its folder and generation number."""
+    storage = getattr(getattr(searcher, "_ix", None), "storage", None)
+    folder = str(getattr(storage, "folder", ""))
+    try:
+        number = searcher.reader().generation()
+    except AttributeError:
+        number = None
+    return folder, number
+
+
+def report_fallback(searcher: Any, what: str, error: UnexpectedLayout) -> bool:
+    """Log, once per index generation and fast path, that WHAT fell back to Whoosh's reader.
+
+    Return True when this call logged (the first time for this generation and path).
+    """
+    key = (generation_key(searcher), what)
+    with _reported_lock:
+        if key in _reported:
+            return False
+        _reported.add(key)
+    log.warning("%s: the index is not laid out as expected (%s); using Whoosh's slower "
+                "reader for this index generation (see docs/whoosh.md)", what, error)
+    return True
+
+
+def field_b(weighting: Any, field: str) -> float:
+    """Return the BM25F ``B`` Whoosh scores FIELD with (per-field, else the model's)."""
+    per_field: dict[str, float] = getattr(weighting, "_field_B", {})
+    return float(per_field.get(field, weighting.B))
+
+
+def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
+    """Return (the segment's posting file, the term's info), None if the term is absent.
+
+    Raises UnexpectedLayout when the segment's files are not the W3 codec's.
+    """
+    try:
+        terms = leaf._terms
+        postfile = terms._postfile
+    except AttributeError:
+        raise UnexpectedLayout("not a W3 segment reader") from None
+    try:
+        return postfile, terms.term_info(field, btext)
+    except (TermNotFound, LookupError):
+        return None
+
+
+def doc_frequency(leaf: Any, field: str, btext: bytes) -> int:
+    """Return how many documents of the segment hold the term, from its entry alone."""
+    term = _term_info(leaf, field, btext)
+    return 0 if term is None else int(term[1].doc_frequency())
+
+
+def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None = None,
+                  ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Return (document numbers in the segment, weights, document frequency), None if absent.
+
+    With WITHIN (ascending document numbers of the segment), only the blocks whose range of
+    documents holds one of them are decoded: the postings returned then include every posting
+    of those documents, and possibly others. Raises UnexpectedLayout when the segment's files
+    are not the W3 codec's.
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return None
+    postfile, info = term
+    if info.is_inlined():
+        ids, weights, _ = info.inlined_postings()
+        return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
+                int(info.doc_frequency()))
+    ids, weights = _decode(_read_extent(postfile, info),
+                           None if within is None else within.tolist())
+    return ids, weights, int(info.doc_frequency())
+
+
+def _read_extent(postfile: Any, info: Any) -> bytes:
+    """Return the bytes of a term's posting blocks."""
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh-reloaded 2.7.5 returns (offset, (length,))
+        length = length[0]
+    postfile.seek(offset)
+    raw: bytes = postfile.read(length)
+    return raw
+
+
+def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
+    if raw[:4] != _MAGIC:
+        raise UnexpectedLayout("postings do not start with the W3 block tag")
+    view = memoryview(raw)
+    position = 4
+    while True:
+        size = _INT.unpack_from(raw, position)[0]
+        position += 4
+        end = position + abs(size)
+        stream = io.BytesIO(view[position:end])
+        count, max_id, _, compression, _, _ = pickle.load(stream)
+        yield count, max_id, compression, view[position + stream.tell():end]
+        if size < 0:  # a negative size marks the last block
+            return
+        position = end
+
+
+def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    deltas: list[int] = []
+    weights: list[float] = []
+    previous_max = 0  # the last document of the last block decoded
+    block_floor = -1  # the last document of the block before this one
+    next_wanted = 0
+    for count, max_id, compression, payload in _blocks(raw):
+        if within is not None:
+            # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
+            while next_wanted < len(within) and within[next_wanted] <= block_floor:
+                next_wanted += 1
+            block_floor = max_id
+            if next_wanted == len(within):
+                break
+            if within[next_wanted] > max_id:
+                continue
+        ids, block_weights = _block(bytes(payload), compression)
+        if len(ids) != count:
+            raise UnexpectedLayout("block length does not match its info")
+        # The first id of a block is absolute: make it a delta from the last one decoded.
+        deltas.append(ids[0] - previous_max)
+        deltas.extend(ids[1:])
+        previous_max = max_id
+        if block_weights is None:
+            weights.extend([1.0] * count)
+        elif isinstance(block_weights, float | int):
+            weights.extend([float(block_weights)] * count)
+        else:
+            weights.extend(block_weights)
+    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
+
+
+def _block(data: bytes, compression: int) -> tuple[Any, Any]:
+    """Return (delta ids, weights) of one block, unpickling its values only when unavoidable."""
+    inflater = zlib.decompressobj() if compression else None
+    text = inflater.decompress(data, _FIRST_INFLATE) if inflater else data
+    cut = text.find(_VALUES_MARK)
+    while cut < 0 and inflater is not None and inflater.unconsumed_tail:
+        text += inflater.decompress(inflater.unconsumed_tail, 8192)
+        cut = text.find(_VALUES_MARK)
+    if cut > 0 and text[cut - 1] == _MARK:
+        ids, weights, _ = pickle.loads(text[:cut - 1] + _NO_VALUES)
+        return ids, weights
+    if inflater is not None:
+        text += inflater.decompress(inflater.unconsumed_tail) + inflater.flush()
+    ids, weights, _ = pickle.loads(text)
+    return ids, weights
+
+
+def field_lengths(leaf: Any, field: str) -> np.ndarray:
+    """Return the length Whoosh scores with for FIELD of every document of a segment.
+
+    Read from the segment's length column in one piece; raises UnexpectedLayout when the
+    segment has no such column reader (``slow_field_lengths`` then gives the same values).
+    """
+    count = leaf.doc_count_all()
+    try:
+        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+    except (AttributeError, TypeError) as exc:
+        raise UnexpectedLayout(f"no length column reader ({exc})") from None
+    if column is None:
+        return np.ones(count, dtype=np.float64)
+    raw = numeric_column(column, count).astype(np.uint8)
+    lengths = LENGTH_OF_BYTE[raw]
+    lengths[raw == 0] = 1.0  # Whoosh scores a document with no length as length 1
+    return lengths
+
+
+def slow_field_lengths(leaf: Any, field: str) -> np.ndarray:
+    """Return what ``field_lengths`` returns, asking Whoosh document by document."""
+    count = leaf.doc_count_all()
+    return np.array([leaf.doc_field_length(d, field, 1) for d in range(count)],
+                    dtype=np.float64)
+
+
+def numeric_column(reader: Any, count: int) -> np.ndarray:
+    """Return a numeric column of one segment as int64, read in one piece.
+
+    Reading value by value costs a file read each (the index is read through files, not
+    mmap): seconds per generation at 100,000 articles. Whoosh's numeric column is a packed
+    big-endian array, so it is read at once. Raises UnexpectedLayout for any other reader
+    (``slow_numeric_column`` iterates it).
+    """
+    try:
+        typecode, fixedlen, stored = reader._typecode, reader._fixedlen, reader._count
+        dtype = np.dtype(typecode).newbyteorder(">")
+        raw = reader._dbfile.get(reader._basepos, fixedlen * min(stored, count))
+        values = np.frombuffer(raw, dtype=dtype)
+        if len(values) < count:
+            padding = np.full(count - len(values), reader._default, dtype=dtype)
+            values = np.concatenate([values, padding])
+    except (AttributeError, TypeError, ValueError, OverflowError) as exc:
+        raise UnexpectedLayout(f"not a packed numeric column ({exc})") from None
+    # Whoosh's "no value" for an unsigned column is its largest value: -1 once signed.
+    return values.astype(np.int64)
+
+
+def slow_numeric_column(reader: Any, count: int) -> np.ndarray:
+    """Return what ``numeric_column`` returns, iterating Whoosh's column reader."""
+    return np.array([v or 0 for v in reader][:count], dtype=np.uint64).astype(np.int64)
+
+
+def bytes_column(reader: Any, count: int) -> list[bytes]:
+    """Return a variable-length bytes column of one segment, read in one piece.
+
+    Raises UnexpectedLayout for a reader that is not Whoosh's variable-length column.
+    """
+    try:
+        lengths = list(reader._lengths)[:count]
+        data = reader._dbfile.get(reader._basepos, sum(lengths))
+    except (AttributeError, TypeError) as exc:
+        raise UnexpectedLayout(f"not a variable-length bytes column ({exc})") from None
+    values: list[bytes] = []
+    position = 0
+    for length in lengths:
+        values.append(data[position:position + length])
+        position += length
+    values.extend(b"" for _ in range(count - len(values)))
+    return values
+
+
+def slow_bytes_column(reader: Any, count: int) -> list[bytes]:
+    """Return what ``bytes_column`` returns, iterating Whoosh's column reader."""
+    return list(reader)[:count]
+
+
+def read_characters(leaf: Any, field: str, btext: bytes,
+                    docnums: list[int]) -> dict[int, list[tuple[int, int, int]]]:
+    """Return the (position, start, end) of a term in each of DOCNUMS (segment numbers).
+
+    Raises UnexpectedLayout when the segment is not laid out as expected.
+    """
+    decode = _format_of(leaf, field).decode_characters
+    return _read_values(leaf, field, btext, docnums, decode)
+
+
+def read_positions(leaf: Any, field: str, btext: bytes,
+                   docnums: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return (index into DOCNUMS, position) of every occurrence of a term in DOCNUMS.
+
+    The values of all the documents are unpickled in one ``pickle.loads`` (each is a
+    protocol-2 pickle of a list of position deltas, or of (position, start, length) deltas
+    when character offsets are stored) instead of one call per document.
+    Raises UnexpectedLayout when the segment is not laid out as expected.
+    """
+    raw = _read_values(leaf, field, btext, docnums, None)
+    values = [raw.get(doc, _EMPTY_VALUE) for doc in docnums]
+    try:
+        lists = pickle.loads(b"\x80\x02(" + b"".join(v[6:-1] for v in values) + b"t.")
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
+        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
+    if len(lists) != len(docnums) or not all(isinstance(x, list) for x in lists[:1]):
+        raise UnexpectedLayout("position values did not unpickle one list per document")
+    counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
+    deltas = np.fromiter((c[0] if type(c) is tuple else c for x in lists for c in x),
+                         dtype=np.int64, count=int(counts.sum()))
+    # Positions are delta-coded within each document: a cumulative sum restarted per document.
+    totals = np.cumsum(deltas)
+    firsts = np.cumsum(counts) - counts
+    before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
+    owners = np.repeat(np.arange(len(lists), dtype=np.int64), counts)
+    return owners, totals - np.repeat(before, counts)
+
+
+def _format_of(leaf: Any, field: str) -> Any:
+    try:
+        return leaf.schema[field].format
+    except (AttributeError, KeyError):
+        raise UnexpectedLayout(f"no format for field {field!r}") from None
+
+
+def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
+                 decode: Any) -> dict[int, Any]:
+    """Return the per-posting values of a term for DOCNUMS, decoded by DECODE if given.
+
+    Only the blocks holding those documents are unpickled whole.
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return {}
+    postfile, info = term
+    wanted = sorted(set(docnums))
+    wanted_set = set(wanted)
+    found: dict[int, Any] = {}
+    if info.is_inlined():
+        ids, _, values = info.inlined_postings()
+        for doc, value in zip(ids, values, strict=True):
+            if doc in wanted_set:
+                found[doc] = decode(value) if decode else value
+        return found
+    next_wanted = 0
+    for _, max_id, compression, payload in _blocks(_read_extent(postfile, info)):
+        if next_wanted == len(wanted):
+            break
+        if wanted[next_wanted] <= max_id:
+            data = bytes(payload)
+            block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
+            # The first id of a block is absolute, the others are deltas.
+            where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
+            for doc in wanted_set.intersection(where):
+                value = values[where[doc]]
+                found[doc] = decode(value) if decode else value
+            while next_wanted < len(wanted) and wanted[next_wanted] <= max_id:
+                next_wanted += 1
+    return found
+
+
+class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh has no hints
+    """Whoosh's W3 postings writer, with short lists inlined correctly and whole-block input.
+
+    whoosh-reloaded 2.7.5's writer inlines a list shorter than the codec's ``inlinelimit`` by
+    calling ``set_inline``, a method its term info only has as ``set_inlined``; and a format
+    without values (word pairs, spelling) leaves the values empty, which its reader then gives
+    back as "" instead of b"" per posting, which a merge refuses. Both are fixed here.
+    """
+
+    # The block buffer and statistics of Whoosh's writer (set by its ``_new_block``).
+    _ids: Any
+    _weights: Any
+    _values: list[bytes]
+    _terminfo: Any
+    _inlinelimit: int
+    _blocklimit: int
+    _maxweight: float
+    _minlength: int | None
+    _maxlength: int
+
+    def finish_postings(self) -> Any:
+        """Finish the current term: inline it when short, else write its last block."""
+        if not self.written() and len(self) < self._inlinelimit:
+            terminfo = self._terminfo
+            terminfo.add_block(self)
+            values = self._values if self._values else [b""] * len(self._ids)
+            terminfo.set_inlined(self._ids, self._weights, values)
+            self._terminfo = None
+            return terminfo
+        return super().finish_postings()
+
+    @property
+    def block_limit(self) -> int:
+        """Return the most postings one block holds."""
+        return int(self._blocklimit)
+
+    def add_block(self, docs: list[int], weights: list[float], values: list[bytes],
+                  lengths: list[int]) -> None:
+        """Buffer one block of postings as ``add_posting`` would have, posting by posting.
+
+        DOCS, WEIGHTS and VALUES (empty ones left out) are the block's postings in order,
+        LENGTHS the field lengths of their documents (0 when unknown). A block already
+        buffered is written first, as Whoosh does when the next posting arrives.
+        """
+        if self._ids:
+            self._write_block()
+        self._ids = array("I", docs)
+        self._weights = array("f", weights)
+        self._values = values
+        heaviest = max(weights)
+        self._maxweight = heaviest if heaviest > 0 else 0
+        known = [length for length in lengths if length]
+        self._minlength = min(known) if known else None
+        self._maxlength = max(known) if known else 0
+
+
+class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
+    """Whoosh's W3 codec writing through ``ArchivePostingsWriter``."""
+
+    def postings_writer(self, dbfile: Any, byteids: bool = False) -> ArchivePostingsWriter:
+        """Return the postings writer of this codec."""
+        return ArchivePostingsWriter(dbfile, blocklimit=self._blocklimit, byteids=byteids,
+                                     compression=self._compression,
+                                     inlinelimit=self._inlinelimit)
+
+
+def postings_writer(fieldwriter: Any) -> ArchivePostingsWriter:
+    """Return the postings writer of a W3 field writer inside a term (``start_term`` called).
+
+    Raises UnexpectedLayout when the field writer was not made by ``ArchiveCodec``.
+    """
+    found = getattr(fieldwriter, "_postwriter", None)
+    if not isinstance(found, ArchivePostingsWriter):
+        raise UnexpectedLayout("the field writer's codec is not ArchiveCodec")
+    return found
+
+
+def commit_segments(ix: Any, segments: list[Any]) -> None:
+    """Commit SEGMENTS, written by several writers, as the index's next generation (one TOC).
+
+    The same steps as Whoosh's own multi-segment writer when it commits its sub-writers'
+    segments: a writer takes the index lock, closes its own empty segment, writes the TOC
+    listing SEGMENTS and releases the lock.
+    """
+    writer = ix.writer()
+    try:
+        writer._close_segment()
+        writer._commit_toc(segments)
+    finally:
+        writer._finish()

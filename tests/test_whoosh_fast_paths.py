@@ -1,0 +1,178 @@
+"""Every fast path over Whoosh's on-disk format is taken on a real index, and agrees with Whoosh.
+
+An upgrade of Whoosh that changes its layout makes a fast reader raise ``UnexpectedLayout``;
+the search would then quietly use Whoosh's slower readers. These tests fail instead.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from search_fixtures import archive_and_index, article, service_for
+from whoosh.codec.whoosh3 import W3Codec
+from whoosh.searching import Searcher
+
+from archive.replica.corpus import Corpus
+from indexer import whoosh_format
+from indexer.location import current_build, open_build
+from indexer.rebuild import BuildFailed, write_archive
+from indexer.whoosh_format import (
+    UnexpectedLayout,
+    bytes_column,
+    field_lengths,
+    numeric_column,
+    read_characters,
+    read_positions,
+    read_postings,
+    report_fallback,
+    slow_bytes_column,
+    slow_field_lengths,
+    slow_numeric_column,
+)
+
+ARTICLES = 200  # common words then fill more than one 128-posting block
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    data_dir = tmp_path_factory.mktemp("fast-paths")
+    corpus = Corpus(size=ARTICLES)
+    items = []
+    for i in range(ARTICLES):
+        item = corpus.article(i)
+        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
+                             published=item.published, edition=item.edition))
+    items.append(article("unique", "Un titre singulier", "Le mot zanzibarite est rare."))
+    archive_and_index(data_dir, items)
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def searcher(data: Path) -> Iterator[Searcher]:
+    build = current_build(data / "index")
+    assert build is not None
+    with open_build(build).searcher() as opened:
+        yield opened
+
+
+def _leaf(searcher: Searcher) -> Any:
+    [(leaf, base)] = searcher.reader().leaf_readers()
+    assert base == 0
+    return leaf
+
+
+def _common_word(searcher: Searcher) -> bytes:
+    """Return a body word held by more than one block's worth of documents."""
+    leaf = _leaf(searcher)
+    for term in leaf.lexicon("body"):
+        if leaf.doc_frequency("body", term) > whoosh_format.BLOCK_POSTINGS:
+            return bytes(term)
+    raise AssertionError("no word fills more than one block: make the corpus larger")
+
+
+def _whoosh_postings(leaf: Any, field: str, btext: bytes) -> list[tuple[int, float, Any]]:
+    matcher = leaf.postings(field, btext)
+    found = []
+    while matcher.is_active():
+        found.append((matcher.id(), matcher.weight(), matcher.value()))
+        matcher.next()
+    return found
+
+
+def test_postings_are_read_from_blocks_as_whoosh_reads_them(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    word = _common_word(searcher)
+    found = read_postings(leaf, "body", word)
+    assert found is not None
+    docs, weights, frequency = found
+    expected = _whoosh_postings(leaf, "body", word)
+    assert docs.tolist() == [doc for doc, _, _ in expected]
+    assert weights.tolist() == pytest.approx([weight for _, weight, _ in expected])
+    assert frequency == len(expected)
+
+
+def test_short_posting_lists_are_inlined_and_read_back(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    [word] = [token.text for token in searcher.schema["body"].analyzer("zanzibarite")]
+    btext = searcher.schema["body"].to_bytes(word)
+    info = leaf.term_info("body", btext)
+    assert info.is_inlined()
+    found = read_postings(leaf, "body", btext)
+    assert found is not None
+    assert found[0].tolist() == [doc for doc, _, _ in _whoosh_postings(leaf, "body", btext)]
+
+
+def test_positions_and_characters_are_whoosh_s(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    word = _common_word(searcher)
+    expected = _whoosh_postings(leaf, "body", word)
+    docnums = [doc for doc, _, _ in expected][::7]
+    body_format = searcher.schema["body"].format
+    characters = read_characters(leaf, "body", word, docnums)
+    owners, positions = read_positions(leaf, "body", word, docnums)
+    for index, doc in enumerate(docnums):
+        value = dict((d, v) for d, _, v in expected)[doc]
+        places = body_format.decode_characters(value)
+        assert characters[doc] == places
+        assert positions[owners == index].tolist() == [pos for pos, _, _ in places]
+
+
+def test_columns_are_read_in_one_piece_with_whoosh_s_values(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    count = leaf.doc_count_all()
+    published = leaf.column_reader("published", translate=False)
+    assert numeric_column(published, count).tolist() == \
+        slow_numeric_column(published, count).tolist()
+    authors = leaf.column_reader("author_key", translate=False)
+    assert bytes_column(authors, count) == slow_bytes_column(authors, count)
+    assert np.array_equal(field_lengths(leaf, "body"), slow_field_lengths(leaf, "body"))
+
+
+def test_a_search_takes_every_fast_path(data: Path, caplog: pytest.LogCaptureFixture,
+                                        searcher: Searcher) -> None:
+    word = _common_word(searcher).decode()
+    caplog.set_level(logging.WARNING, logger="indexer.whoosh_format")
+    with service_for(data) as service:
+        for query in (word, f"{word} OU zanzibarite", f'"{word} {word}"', f"-{word} titre"):
+            service.search(query, sort="date")
+            service.search(query, author="Moussa Diop")
+    assert [r.getMessage() for r in caplog.records] == []
+
+
+def test_a_reader_that_is_not_whoosh_s_raises_unexpected_layout() -> None:
+    with pytest.raises(UnexpectedLayout):
+        numeric_column(object(), 3)
+    with pytest.raises(UnexpectedLayout):
+        bytes_column(object(), 3)
+
+
+def test_a_fallback_is_logged_once_per_index_generation(
+        searcher: Searcher, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.WARNING, logger="indexer.whoosh_format")
+    what = f"test path {id(caplog)}"
+    assert report_fallback(searcher, what, UnexpectedLayout("changed"))
+    assert not report_fallback(searcher, what, UnexpectedLayout("changed again"))
+    assert len([r for r in caplog.records if what in r.getMessage()]) == 1
+
+
+@pytest.mark.parametrize("processes", [1, 2])
+def test_a_failure_inside_whoosh_fails_inline_and_forked_builds_alike(
+        data: Path, tmp_path: Path, processes: int) -> None:
+    from whoosh import index
+
+    from indexer.documents import document_for
+
+    build = current_build(data / "index")
+    assert build is not None
+    schema = open_build(build).schema
+    ix = index.create_in(str(tmp_path), schema)
+    # Whoosh's own codec lacks the block input the bulk writer needs: a failure inside the
+    # writer's flush, not a refused document.
+    with pytest.raises(BuildFailed, match="writer for ids"):
+        write_archive(ix, data / "archive.sqlite3", processes=processes, limit_bytes=1 << 30,
+                      make_document=document_for, codec=W3Codec)
