@@ -26,6 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "index": ("archive.commands.index", "Bring the search index in step with the archive."),
     "search": ("archive.commands.search", "Search the archive from the command line."),
     "serve": ("archive.commands.serve", "Run the web front end (development server)."),
+    "hide": ("archive.commands.hide", "Withdraw an article from the public on request."),
+    "unhide": ("archive.commands.unhide", "Put an article hidden on request back in public."),
 }
 
 

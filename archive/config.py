@@ -75,8 +75,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_threads", "ARCHIVE_WEB_THREADS", "4",
             "Threads per gunicorn worker; each thread keeps its own searcher.", _positive_int),
     Setting("trusted_proxies", "ARCHIVE_TRUSTED_PROXIES", "0",
-            "Reverse proxies in front of the app whose X-Forwarded-* headers are trusted "
-            "(0 = none; 1 behind nginx).", _non_negative_int),
+            "Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto "
+            "headers are trusted (0 = none; 1 behind nginx).", _non_negative_int),
     Setting("export_max_rows", "ARCHIVE_EXPORT_MAX_ROWS", "10000",
             "Most rows one CSV or JSON export of a search returns.", _positive_int),
     Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "1024",

@@ -11,7 +11,9 @@
     ├── IndexUnavailable              exit 7  the search index is missing or unreadable
     │   └── IndexUnreadable           exit 7  the index exists but its files cannot be read
     ├── IndexLocked                   exit 8  another indexer holds the write lock
-    └── CrawlLocked                   exit 8  another crawl of this archive is running
+    ├── CrawlLocked                   exit 8  another crawl of this archive is running
+    ├── ServerBusy                    exit 1  the web worker's slots for costly pages are full
+    └── ArticleHidden                 exit 1  the article was withdrawn from the public on request
 
 Each error carries its context (the URL, the path) and knows its CLI exit code and HTTP
 status, so the CLI prints one line on stderr and the web layer answers with a proper status.
@@ -110,6 +112,18 @@ class CrawlLocked(ArchiveError):
 
     exit_code = 8
     http_status = 409
+
+
+class ServerBusy(ArchiveError):
+    """Every slot a web worker keeps for costly pages is taken; the reader may retry soon."""
+
+    http_status = 503
+
+
+class ArticleHidden(ArchiveError):
+    """The article was withdrawn from every public surface on request (it stays archived)."""
+
+    http_status = 410
 
 
 EXIT_CODES: dict[int, str] = {

@@ -10,8 +10,10 @@ the generation (column arrays, result cache, author names) is built once and sha
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
+import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,7 +22,7 @@ from typing import Any
 from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
-from archive.errors import IndexUnavailable, IndexUnreadable
+from archive.errors import REPAIR_INDEX_COMMAND, IndexUnavailable, IndexUnreadable
 from indexer.columns import Columns, load_columns
 from indexer.location import current_build, open_build, read_sync
 from indexer.readers import BuildGone, ReaderHold
@@ -140,18 +142,23 @@ class Generations:
             # A newer build was swapped in and this one is being removed: read the new one.
             build = self._live_build()
             hold = ReaderHold(build)
-        try:
-            index = open_build(build)
-            searcher = index.searcher()
-        except Exception as exc:  # noqa: BLE001 - any failure to open means "unreadable"
+        failure = ""
+        with warnings.catch_warnings():
+            # Whoosh leaves the files of a failed open to the garbage collector: they are
+            # closed here, quietly, rather than one more descriptor per retried request.
+            warnings.simplefilter("ignore", ResourceWarning)
+            try:
+                index = open_build(build)
+                searcher = index.searcher()
+            except Exception as exc:  # noqa: BLE001 - any failure to open a build is damage
+                failure = f"{type(exc).__name__}: {exc}"
+            if failure:
+                gc.collect()
+        if failure:
             hold.release()
-            if not build.is_dir():
-                raise self.unavailable(f"{type(exc).__name__}: {exc}") from None
-            text = "".join(c if c.isprintable() else "?" for c in str(exc))[:120]
             raise IndexUnreadable(
-                f"the search index at {self.index_dir} cannot be read ({type(exc).__name__}: "
-                f"{text}): run `python -m archive index` to rebuild it",
-                path=str(build)) from None
+                f"the search index build {build} cannot be read ({failure}); rebuild it with "
+                f"`{REPAIR_INDEX_COMMAND}`", path=str(build))
         number = searcher.reader().generation()
         if number is None:
             number = index.latest_generation()

@@ -123,6 +123,8 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
     try:
         with Archive.open(database_path, readonly=True) as archive:
             for done, article in enumerate(archive.reads.iter_articles(first, last), start=1):
+                if article.hidden:  # withdrawn from the public on request: never indexed
+                    continue
                 try:
                     document = make_document(article)
                 except InvalidInput as exc:

@@ -8,7 +8,8 @@ the writer is cancelled and the batch redone without a document Whoosh refuses. 
 is written after the commit, so a run killed in between re-applies that batch (idempotently,
 ``update_document`` in a new writer). A full rebuild goes into a new build directory, is
 swapped in atomically through the ``current`` symlink, then catches up with the changes made
-while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``.
+while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``; an article hidden on
+request (``python -m archive hide``) is deleted from it and never indexed again while hidden.
 """
 
 from __future__ import annotations
@@ -98,6 +99,7 @@ class IndexReport:
     documents: int = 0
     optimized: bool = False
     invalid: tuple[str, ...] = ()
+    hidden: int = 0
     rebuilt_because: tuple[str, ...] = ()
     """Why the live build was rebuilt in full (unreadable, or built from another archive)."""
 
@@ -112,10 +114,11 @@ class IndexReport:
         if self.rebuilt_because:
             kind = f"full rebuild ({'; '.join(self.rebuilt_because)}): "
         optimized = ", optimized" if self.optimized else ""
+        hidden = f", {self.hidden} hidden on request removed" if self.hidden else ""
         return (f"index: {kind}{self.added} added, {self.updated} updated, {self.flagged} flagged "
                 f"withdrawn, {self.skipped_invalid} invalid skipped in {self.seconds:.1f} s; "
                 f"build {self.build}; change_seq {self.change_seq}; "
-                f"{self.documents} documents{optimized}")
+                f"{self.documents} documents{hidden}{optimized}")
 
 
 @dataclass
@@ -123,6 +126,7 @@ class _Counts:
     added: int = 0
     updated: int = 0
     flagged: int = 0
+    hidden: int = 0
     invalid: list[str] = field(default_factory=list)
 
     def skip(self, message: str) -> None:
@@ -167,7 +171,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,
         seconds=time.monotonic() - started, full=rebuild, documents=documents,
         optimized=optimize, invalid=tuple(counts.invalid[:MAX_REPORTED_INVALID]),
-        rebuilt_because=tuple(reasons),
+        hidden=counts.hidden, rebuilt_because=tuple(reasons),
     )
 
 
@@ -344,16 +348,12 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
             previous = latest.get(article.id)
             if previous is None or article.change_seq >= previous.change_seq:
                 latest[article.id] = article
+        hidden = [str(article.id) for article in latest.values() if article.hidden]
+        if hidden:
+            counts.hidden += _delete(ix, hidden)
         documents = list(_documents(latest.values(), counts))
         if documents:
-            try:
-                with ix.searcher() as searcher:
-                    known = {d["id"] for d in documents
-                             if searcher.document_number(id=d["id"]) is not None}
-            except Exception as exc:  # noqa: BLE001 - Whoosh reports damage with many types
-                raise IndexUnreadable(
-                    f"the live build {build.name} cannot be read ({_described(exc)})",
-                    path=str(build)) from exc
+            known = _known_ids(ix, build, documents)
             refused = _write_batch(ix, documents, update=True)
             refused_ids = {document["id"] for document, _ in refused}
             for document, reason in refused:
@@ -376,6 +376,18 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
         state = replace(state, archive=fingerprint)
         write_sync(build, state)
     return state
+
+
+def _known_ids(ix: Index, build: Path, documents: list[dict[str, Any]]) -> set[str]:
+    """Return the ids of DOCUMENTS already in the index; IndexUnreadable if it cannot tell."""
+    try:
+        with ix.searcher() as searcher:
+            return {d["id"] for d in documents
+                    if searcher.document_number(id=d["id"]) is not None}
+    except Exception as exc:  # noqa: BLE001 - Whoosh reports damage with many types
+        raise IndexUnreadable(
+            f"the live build {build.name} cannot be read ({_described(exc)})",
+            path=str(build)) from exc
 
 
 def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
@@ -415,6 +427,22 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
         refused.append((pending.pop(position), reason))
 
 
+def _delete(ix: Index, ids: list[str]) -> int:
+    """Delete the documents of IDS from IX in one commit; return how many were there."""
+    writer = _writer(ix)
+    try:
+        deleted = sum(writer.delete_by_term("id", article_id) for article_id in ids)
+        writer.commit()
+    except OSError as exc:
+        _cancel(writer)
+        raise IndexUnavailable(f"cannot write the index at {ix.storage.folder}: {exc}",
+                               path=str(ix.storage.folder)) from exc
+    except BaseException:
+        _cancel(writer)
+        raise
+    return int(deleted)
+
+
 def _writer(ix: Index) -> Any:
     try:
         return ix.writer(limitmb=LIMIT_MB, timeout=WRITER_TIMEOUT_SECONDS, delay=0.25,
@@ -438,6 +466,8 @@ def _cancel(writer: Any) -> None:
 
 def _documents(articles: Iterable[StoredArticle], counts: _Counts) -> Iterator[dict[str, Any]]:
     for article in articles:
+        if article.hidden:  # withdrawn from the public on request: never indexed
+            continue
         try:
             yield document_for(article)
         except InvalidInput as exc:

@@ -142,8 +142,8 @@ def test_damaged_index_segment_is_reported_then_rebuilt_by_index(
     env = {"ARCHIVE_DATA_DIR": str(_damaged_copy(indexed_data, tmp_path, damage))}
     code, _, err = run_cli("search", "marché", env=env)
     assert code == 7, err
-    assert err.startswith("error: the search index at ") and "cannot be read" in err
-    assert "run `python -m archive index` to rebuild it" in err
+    assert err.startswith("error: the search index ") and "cannot be read" in err
+    assert "`python -m archive index" in err
     code, out, err = run_cli("index", env=env)
     assert code == 0, err
     assert out.startswith("index: full rebuild (the live build ") and "cannot be read" in out

@@ -17,6 +17,7 @@ from archive.store.records import (
     FrontierItem,
     SaveResult,
     StoredArticle,
+    Takedown,
     Version,
 )
 from archive.store.schema import SCHEMA_VERSION
@@ -40,5 +41,6 @@ __all__ = [
     "ReadQueries",
     "SaveResult",
     "StoredArticle",
+    "Takedown",
     "Version",
 ]

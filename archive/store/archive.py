@@ -12,7 +12,8 @@ its parts each serve one consumer:
 - ``archive.captures`` (``Captures``): raw responses in WARC files;
 - ``archive.articles`` (``ArticleVersions``): saving articles as versions,
   withdrawals, each article's versions and history;
-- ``archive.reads`` (``ReadQueries``): the reads of articles, lists and figures.
+- ``archive.reads`` (``ReadQueries``): the reads of articles, lists and figures;
+- ``archive.takedowns`` (``Takedowns``): articles hidden from the public on request.
 
 Every write method commits on its own. Wrap several calls, of any parts, in
 ``with archive.transaction():`` to commit them together (faster, and all-or-nothing); inside it
@@ -36,6 +37,7 @@ from archive.store.crawl_state import COMPLETE, CrawlState
 from archive.store.database import Database, explained
 from archive.store.reads import ReadQueries
 from archive.store.schema import SCHEMA_VERSION, check_not_too_new, migrate, schema_version
+from archive.store.takedowns import Takedowns
 from archive.store.warc import DEFAULT_MAX_BYTES
 
 __all__ = ["BUSY_SECONDS", "COMPLETE", "Archive"]
@@ -57,6 +59,7 @@ class Archive:
         self.captures = Captures(db, warc_dir, warc_max_bytes=warc_max_bytes)
         self.articles = ArticleVersions(db)
         self.reads = ReadQueries(db, self.crawl_state)
+        self.takedowns = Takedowns(db)
 
     @classmethod
     def open(cls, path: Path, *, warc_dir: Path | None = None, readonly: bool = False,

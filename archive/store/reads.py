@@ -18,9 +18,17 @@ from archive.store.records import (
     StoredArticle,
 )
 
+PUBLIC = "a.hidden_at IS NULL"
+"""The condition that keeps an article hidden on request off the public lists and figures."""
+
 
 class ReadQueries:
-    """Reads of articles and their summaries (lists are newest published first)."""
+    """Reads of articles and their summaries (lists are newest published first).
+
+    The public lists and figures (latest, by author, by date, authors, month counts, changes,
+    stats but its ``articles`` total) leave out articles hidden on request; reads by id or URL,
+    ``iter_articles`` and ``changes_since`` return them with ``hidden_at`` set.
+    """
 
     def __init__(self, db: Database, crawl_state: CrawlState) -> None:
         self._db = db
@@ -155,9 +163,23 @@ class ReadQueries:
                 return
             last = batch[-1]["id"]
 
+    def resolve_article(self, url_or_id: str) -> StoredArticle | None:
+        """Return the article named by URL_OR_ID (its number, or any URL it was seen at)."""
+        text = url_or_id.strip()
+        if text.isascii() and text.isdigit():
+            return self.get_article(int(text[:18]))
+        return self.get_article_by_url(text)
+
+    def hidden_ids(self) -> frozenset[int]:
+        """Return the ids of the articles hidden on request (a partial index: microseconds)."""
+        with self._db.errors():
+            found = self._db.conn.execute("SELECT id FROM articles WHERE hidden_at IS NOT NULL")
+            return frozenset(row[0] for row in found)
+
     def latest(self, limit: int = 10) -> list[StoredArticle]:
         """Return the LIMIT most recently published articles (withdrawn ones included)."""
-        return self._db.select_articles("ORDER BY a.published DESC, a.id DESC LIMIT ?", (limit,))
+        return self._db.select_articles(
+            f"WHERE {PUBLIC} ORDER BY a.published DESC, a.id DESC LIMIT ?", (limit,))
 
     def authors(self) -> list[AuthorSummary]:
         """Return every author, named by its most used spelling, in alphabetical key order."""
@@ -177,35 +199,36 @@ class ReadQueries:
                            offset: int = 0) -> list[StoredArticle]:
         """Return the articles of author KEY, newest published first."""
         return self._db.select_articles(
-            "WHERE a.author_key = ? ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?",
+            f"""WHERE a.author_key = ? AND {PUBLIC}
+                ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
             (key, limit, offset))
 
     def articles_between(self, start: date, end: date, *, limit: int = 50,
                          offset: int = 0) -> list[StoredArticle]:
         """Return articles published from START to END (both included), newest first."""
         return self._db.select_articles(
-            """WHERE a.published BETWEEN ? AND ?
-               ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
+            f"""WHERE a.published BETWEEN ? AND ? AND {PUBLIC}
+                ORDER BY a.published DESC, a.id DESC LIMIT ? OFFSET ?""",
             (start.isoformat(), end.isoformat(), limit, offset))
 
     def count_between(self, start: date, end: date) -> int:
         """Return how many articles were published from START to END (both included)."""
         with self._db.errors():
             row = self._db.conn.execute(
-                "SELECT count(*) FROM articles WHERE published BETWEEN ? AND ?",
+                f"SELECT count(*) FROM articles a WHERE published BETWEEN ? AND ? AND {PUBLIC}",
                 (start.isoformat(), end.isoformat())).fetchone()
         return int(row[0])
 
     def month_counts(self, author_key: str | None = None) -> list[tuple[int, int, int]]:
         """Return (year, month, count) of published articles, oldest month first."""
-        where = "published IS NOT NULL"
+        where = f"published IS NOT NULL AND {PUBLIC}"
         params: tuple[Any, ...] = ()
         if author_key is not None:
             where += " AND author_key = ?"
             params = (author_key,)
         with self._db.errors():
             found = self._db.conn.execute(
-                f"""SELECT substr(published, 1, 7) AS month, count(*) FROM articles
+                f"""SELECT substr(published, 1, 7) AS month, count(*) FROM articles a
                     WHERE {where} GROUP BY month ORDER BY month""", params).fetchall()
         return [(int(month[:4]), int(month[5:7]), count) for month, count in found]
 
@@ -213,18 +236,23 @@ class ReadQueries:
         """Return the archive's headline figures."""
         with self._db.errors():
             row = self._db.conn.execute(
-                """SELECT count(*), coalesce(sum(status = 'withdrawn'), 0),
-                          count(DISTINCT author_key), min(published), max(published)
-                   FROM articles""").fetchone()
+                f"""SELECT count(*), coalesce(sum(status = 'withdrawn' AND {PUBLIC}), 0),
+                          count(DISTINCT CASE WHEN {PUBLIC} THEN author_key END),
+                          min(CASE WHEN {PUBLIC} THEN published END),
+                          max(CASE WHEN {PUBLIC} THEN published END),
+                          coalesce(sum(hidden_at IS NOT NULL), 0)
+                   FROM articles a""").fetchone()
             versions = self._db.conn.execute("SELECT count(*) FROM versions").fetchone()[0]
             captures = self._db.conn.execute("SELECT count(*) FROM captures").fetchone()[0]
         return ArchiveStats(
             articles=row[0], withdrawn=row[1], authors=row[2],
             first_published=rows.date_value(row[3]), last_published=rows.date_value(row[4]),
-            last_run=self._crawl_state.last_run(), versions=versions, captures=captures)
+            last_run=self._crawl_state.last_run(), versions=versions, captures=captures,
+            hidden=row[5])
 
     def _author_summaries(self, key: str | None) -> list[AuthorSummary]:
         where, params = ("a.author_key = ?", (key,)) if key else ("a.author_key IS NOT NULL", ())
+        where += f" AND {PUBLIC}"
         with self._db.errors():
             spellings = self._db.conn.execute(
                 f"""SELECT a.author_key, a.author, count(*) AS n, max(a.published) AS latest
@@ -248,7 +276,7 @@ class ReadQueries:
 def _changes_where(kinds: Sequence[str], edition: str | None) -> tuple[str, list[Any]]:
     if not kinds:
         return "0", []
-    where = f"e.kind IN ({','.join('?' * len(kinds))})"
+    where = f"e.kind IN ({','.join('?' * len(kinds))}) AND {PUBLIC}"
     params: list[Any] = list(kinds)
     if edition is not None:
         where += " AND a.edition = ?"

@@ -35,11 +35,18 @@ class StoredArticle:
     fetched_url: str | None = None
     sources: dict[str, str] = field(default_factory=dict)
     content_hash: str = ""
+    hidden_at: datetime | None = None
+    hidden_reason: str | None = None
 
     @property
     def withdrawn(self) -> bool:
         """Return True when the platform no longer shows this article."""
         return self.status == "withdrawn"
+
+    @property
+    def hidden(self) -> bool:
+        """Return True when the archive keeps this article off every public surface."""
+        return self.hidden_at is not None
 
 
 @dataclass(frozen=True)
@@ -121,6 +128,16 @@ class CaptureRecord:
 
 
 @dataclass(frozen=True)
+class Takedown:
+    """One hide or unhide of an article (a removal request, or its end), with its reason."""
+
+    article_id: int
+    at: datetime
+    action: str
+    reason: str
+
+
+@dataclass(frozen=True)
 class FetchState:
     """What the last fetch of one URL answered, for conditional GETs and incremental runs."""
 
@@ -177,7 +194,7 @@ class AuthorSummary:
 
 @dataclass(frozen=True)
 class ArchiveStats:
-    """Headline figures of the archive."""
+    """Headline figures of the archive (``articles`` counts the hidden ones too)."""
 
     articles: int
     withdrawn: int
@@ -187,6 +204,7 @@ class ArchiveStats:
     last_run: CrawlRun | None
     versions: int = 0
     captures: int = 0
+    hidden: int = 0
 
 
 @dataclass(frozen=True)

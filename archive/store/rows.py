@@ -20,6 +20,7 @@ from archive.store.records import (
     CrawlRun,
     FetchState,
     StoredArticle,
+    Takedown,
     Version,
 )
 
@@ -66,7 +67,7 @@ def content_hash(article: Article) -> str:
 ARTICLE_COLUMNS = """a.id, a.url, a.canonical_url, a.fetched_url, a.title, a.author, a.author_key,
     au.slug AS author_slug, a.published, a.modified, v.body, a.edition, a.categories, a.language,
     a.sources, a.status, a.withdrawn_at, a.withdrawn_reason, a.first_seen, a.last_seen,
-    a.captured_at, a.version_count, a.change_seq, v.content_hash"""
+    a.captured_at, a.version_count, a.change_seq, v.content_hash, a.hidden_at, a.hidden_reason"""
 
 ARTICLE_FROM = """articles a
     JOIN versions v ON v.article_id = a.id AND v.number = a.version_count
@@ -89,6 +90,7 @@ def stored_article(row: sqlite3.Row) -> StoredArticle:
         captured_at=time_value(row["captured_at"]), version_count=row["version_count"],
         change_seq=row["change_seq"], fetched_url=row["fetched_url"],
         sources=json.loads(row["sources"]), content_hash=row["content_hash"],
+        hidden_at=time_value(row["hidden_at"]), hidden_reason=row["hidden_reason"],
     )
 
 
@@ -110,6 +112,13 @@ def article_event(row: sqlite3.Row) -> ArticleEvent:
     at = time_value(row["at"])
     assert at is not None
     return ArticleEvent(row["article_id"], at, row["kind"], row["detail"], row["change_seq"])
+
+
+def takedown(row: sqlite3.Row) -> Takedown:
+    """Return the Takedown of a ``takedowns`` row."""
+    at = time_value(row["at"])
+    assert at is not None
+    return Takedown(row["article_id"], at, row["action"], row["reason"])
 
 
 def crawl_run(row: sqlite3.Row) -> CrawlRun:

@@ -150,6 +150,18 @@ MIGRATIONS: tuple[Migration, ...] = (
             categories TEXT,
             recorded_at TEXT NOT NULL) WITHOUT ROWID""",
     )),
+    Migration(4, "takedowns: articles hidden from the public on request, every hide and unhide", (
+        "ALTER TABLE articles ADD COLUMN hidden_at TEXT",
+        "ALTER TABLE articles ADD COLUMN hidden_reason TEXT",
+        """CREATE TABLE takedowns (
+            id INTEGER PRIMARY KEY,
+            article_id INTEGER NOT NULL REFERENCES articles(id),
+            at TEXT NOT NULL,
+            action TEXT NOT NULL CHECK (action IN ('hide', 'unhide')),
+            reason TEXT NOT NULL)""",
+        "CREATE INDEX takedowns_article ON takedowns(article_id, at)",
+        "CREATE INDEX articles_hidden ON articles(id) WHERE hidden_at IS NOT NULL",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

@@ -17,7 +17,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive.config import Settings, load_settings
-from archive.web import errors, formatting, security
+from archive.web import errors, formatting, links, security
 from archive.web.params import RecordNumber
 from archive.web.services import Services
 
@@ -59,13 +59,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     app.extensions["archive"] = Services(settings)
     if settings.trusted_proxies:
+        # Only what the documented nginx configuration sets (docs/operations.md): the client's
+        # address and the scheme. The host comes from Host, which nginx pins to server_name;
+        # X-Forwarded-Host, -Port and -Prefix would come from the client and poison links.
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0
         )
 
     app.url_map.converters["number"] = RecordNumber
     formatting.init_app(app)
+    links.init_app(app)
     security.init_app(app)
     errors.init_app(app)
 

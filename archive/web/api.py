@@ -8,6 +8,7 @@ from archive.web.openapi import openapi_document
 from archive.web.params import parse_search
 from archive.web.searching import run_search, services
 from archive.web.serialize import article_json, author_json, result_json
+from archive.web.takedown import check_public
 
 bp = Blueprint("api", __name__, url_prefix="/api")
 
@@ -26,6 +27,7 @@ def article(article_id: int) -> Response:
     stored = archive.reads.get_article(article_id)
     if stored is None:
         abort(404)
+    check_public(stored)
     return jsonify(article_json(stored, archive.articles.versions(article_id)))
 
 

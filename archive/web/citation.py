@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from archive.web.formatting import date_fr
+from archive.web.links import web_link
 
 if TYPE_CHECKING:
     from archive.store.records import StoredArticle, Version
@@ -82,7 +83,7 @@ class Citation:
             "date_publication": _iso(self.published),
             "date_modification": _iso(self.modified),
             "edition": self.edition,
-            "url_originale": self.original_url,
+            "url_originale": web_link(self.original_url),  # only http(s) is a link
             "url_archivee": self.archived_url,
             "date_capture": _iso(self.captured_at),
             "version": self.version,

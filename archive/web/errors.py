@@ -5,19 +5,24 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, Response, jsonify, render_template, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError
+from archive.errors import ArchiveError, IndexUnreadable, ServerBusy
+from archive.web.limits import BUSY_RETRY_SECONDS
 from archive.web.services import BUILDING
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 120
+DAMAGED = ("L'index de recherche est endommagé : la recherche reviendra dès qu'il aura été "
+           "reconstruit. Les articles restent consultables par auteur et par date.")
 
 TITLES = {
     400: "Requête incorrecte",
     404: "Page introuvable",
     405: "Méthode non permise",
+    410: "Article retiré",
     413: "Requête trop volumineuse",
     414: "Adresse trop longue",
     422: "Contenu inutilisable",
@@ -42,23 +47,33 @@ def wants_json() -> bool:
     return request.path.startswith("/api/") or request.path.endswith(".json")
 
 
-def error_response(status: int, message: str | None = None) -> tuple[Response, int]:
+def error_response(status: int, message: str | None = None, *,
+                   retry_after: int = RETRY_AFTER_SECONDS) -> tuple[Response, int]:
     """Return the French error page (or JSON object) for STATUS, explaining MESSAGE."""
     title = TITLES.get(status, "Erreur")
     text = message or MESSAGES.get(status, title)
     if wants_json():
         response = jsonify({"error": {"status": status, "title": title, "message": text}})
     else:
-        response = Response(render_template("erreur.html", status=status, title=title,
+        # A request whose Host header cannot be routed has no URL adapter: its page is the
+        # one that builds no link (``url_for`` would fail and turn a 400 into a 500).
+        routable = request_ctx.url_adapter is not None
+        template = "erreur.html" if routable else "erreur_sans_adresse.html"
+        response = Response(render_template(template, status=status, title=title,
                                             message=text), mimetype="text/html")
     if status == 503:
-        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        response.headers["Retry-After"] = str(retry_after)
     return response, status
 
 
 def handle_archive_error(exc: ArchiveError) -> tuple[Response, int]:
     """Answer a product error with its HTTP status; 5xx details go to the log, not the reader."""
     status = exc.http_status
+    if isinstance(exc, ServerBusy):
+        return error_response(status, exc.message, retry_after=BUSY_RETRY_SECONDS)
+    if isinstance(exc, IndexUnreadable):
+        log.error("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        return error_response(status, DAMAGED)
     if status >= 500:
         log.warning("%s on %s: %s", type(exc).__name__, request.path, exc.message)
         return error_response(status, BUILDING if status == 503 else None)

@@ -22,6 +22,18 @@ from archive.web.searching import all_citations, run_search
 
 bp = Blueprint("exports", __name__)
 
+# What makes a spreadsheet read a cell as a formula (OWASP's CSV injection list), also after
+# leading spaces, and the full-width forms some spreadsheets accept too.
+FORMULA_STARTS = frozenset("=+-@\t\r\uff1d\uff0b\uff0d\uff20")
+
+
+def spreadsheet_cell(value: str) -> str:
+    """Return VALUE as a spreadsheet shows it as text: a formula-like cell gets a leading ``'``."""
+    stripped = value.lstrip(" ")
+    if stripped and stripped[0] in FORMULA_STARTS:
+        return "'" + value
+    return value
+
 
 def export_limit() -> int:
     """Return the most rows one export may hold."""
@@ -70,14 +82,18 @@ def separator() -> str:
 
 def csv_rows(citations: Iterator[Citation], *, text: bool = False,
              delimiter: str = ",") -> Iterator[str]:
-    """Yield the CSV text of CITATIONS, a header line first (TEXT adds the article's text)."""
+    """Yield the CSV text of CITATIONS, a header line first (TEXT adds the article's text).
+
+    Every cell is spreadsheet-safe (``spreadsheet_cell``).
+    """
     buffer = io.StringIO()
     fields = (*EXPORT_FIELDS, TEXT_FIELD) if text else EXPORT_FIELDS
     writer = csv.DictWriter(buffer, fieldnames=fields, lineterminator="\r\n",
                             delimiter=delimiter)
     writer.writeheader()
     for citation in citations:
-        writer.writerow(citation.row(with_text=text))
+        writer.writerow({name: spreadsheet_cell(cell)
+                         for name, cell in citation.row(with_text=text).items()})
         if buffer.tell() > 16384:
             yield buffer.getvalue()
             buffer.seek(0)

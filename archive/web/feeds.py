@@ -16,6 +16,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, request, url_for
 
 from archive.web.formatting import number_fr
+from archive.web.links import web_link
 from archive.web.params import parse_search
 from archive.web.searching import run_search, services
 
@@ -92,8 +93,9 @@ def search() -> Response:
         _sub(entry, "id", archived)
         _sub(entry, "title", hit.title)
         _sub(entry, "link", rel="alternate", type="text/html", href=archived)
-        if hit.url:
-            _sub(entry, "link", rel="related", type="text/html", href=xml_text(hit.url))
+        original = web_link(xml_text(hit.url))
+        if original:
+            _sub(entry, "link", rel="related", type="text/html", href=original)
         _sub(entry, "published", _stamp(_published(hit)))
         _sub(entry, "updated", _stamp(_published(hit)))
         if hit.author:

@@ -7,7 +7,7 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify
 
-from archive.errors import ArchiveError
+from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable
 from archive.web.searching import services
 
 bp = Blueprint("health", __name__)
@@ -28,14 +28,21 @@ def healthz() -> tuple[Response, int]:
             "build": info.build, "generation": info.generation,
             "documents": info.doc_count, "change_seq": info.change_seq,
         }
+        if info.build == svc.damaged_build:
+            raise IndexUnreadable(
+                f"the search index build {info.build} failed to read; rebuild it with "
+                f"`{REPAIR_INDEX_COMMAND}`", path=str(svc.settings.index_dir))
         stats = svc.stats()
     except ArchiveError as exc:
-        return jsonify({"status": "unavailable", "error": type(exc).__name__,
-                        "message": exc.message}), 503
+        unavailable = jsonify({"status": "unavailable", "error": type(exc).__name__,
+                               "message": exc.message})
+        unavailable.headers["Cache-Control"] = "no-store"
+        return unavailable, 503
     run = stats.last_run
     report["archive"] = {
         "articles": stats.articles,
         "withdrawn": stats.withdrawn,
+        "hidden": stats.hidden,
         "authors": stats.authors,
         "first_published": _iso(stats.first_published),
         "last_published": _iso(stats.last_published),

@@ -40,7 +40,7 @@ def search_parameters() -> list[dict[str, Any]]:
 
 def _responses(ok: dict[str, Any], *extra: int) -> dict[str, Any]:
     found: dict[str, Any] = {"200": ok}
-    for status in (400, 404, 503):
+    for status in (400, 404, 410, 503):
         if status in extra or status in (400, 503):
             found[str(status)] = {"description": "Erreur", "content": {
                 "application/json": {"schema": _ERROR}}}
@@ -85,7 +85,7 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "summary": "Un article archivé, sa citation et toutes ses versions.",
                 "parameters": [{"name": "article_id", "in": "path", "required": True,
                                 "schema": {"type": "integer", "minimum": 0}}],
-                "responses": _responses(json_ok, 404),
+                "responses": _responses(json_ok, 404, 410),
             }},
             "/api/authors": {"get": {
                 "operationId": "authors",

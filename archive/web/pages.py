@@ -14,9 +14,11 @@ from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
+from archive.web.limits import DIFF_SECONDS, Deadline
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
-from archive.web.searching import edit_counts, run_search, services, version_url
+from archive.web.searching import edit_counts, reading_index, run_search, services, version_url
+from archive.web.takedown import check_public
 from archive.web.timeline import Period, build_timeline, choose_periods
 from archive.web.versions import version_page
 from indexer.results import MAX_PAGE
@@ -162,7 +164,9 @@ def _article_or_404(article_id: int) -> Any:
     article = services().archive().reads.get_article(article_id)
     if article is None:
         abort(404)
+    check_public(article)
     return article
+
 
 
 @bp.route("/article/<number:article_id>")
@@ -170,10 +174,15 @@ def article(article_id: int) -> str:
     """Show an archived article with its versions, withdrawal notice, citation and related ones."""
     stored = _article_or_404(article_id)
     versions = services().archive().articles.versions(article_id)
+    # The article lives in the archive: an index that is missing or damaged costs only the
+    # related articles (a damaged one is logged and reported by /healthz).
     try:
-        related = services().search().more_like(article_id, limit=5)
+        with reading_index():
+            related = services().search().more_like(article_id, limit=5)
     except ArchiveError:
         related = []
+    hidden = services().hidden_ids()
+    related = [hit for hit in related if hit.id not in hidden]
     current = versions[-1] if versions else None
     citation = citation_for(stored, version_url(article_id, stored.version_count), current)
     return render_template(
@@ -216,15 +225,18 @@ def diff(article_id: int) -> str:
     new_n = _version_number("a", count, count)
     by_number = {v.number: v for v in versions}
     old, new = by_number[old_n], by_number[new_n]
-    return render_template(
-        "diff.html",
-        article=stored,
-        versions=versions,
-        old=old,
-        new=new,
-        comparison=diff_texts(old.body, new.body),
-        title_changed=old.title != new.title,
-    )
+    # A comparison's cost is in the hands of whoever wrote the article: it gets a deadline,
+    # and only some of a worker's threads may compare at once (the others stay free).
+    with services().expensive.slot():
+        return render_template(
+            "diff.html",
+            article=stored,
+            versions=versions,
+            old=old,
+            new=new,
+            comparison=diff_texts(old.body, new.body, deadline=Deadline(DIFF_SECONDS)),
+            title_changed=old.title != new.title,
+        )
 
 
 @bp.route("/auteurs")

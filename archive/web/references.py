@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from archive.web.citation import SITE, Citation
+from archive.web.links import web_link
 
 BIBTEX_ESCAPES = str.maketrans({
     "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "%": r"\%", "&": r"\&", "$": r"\$",
@@ -87,7 +88,9 @@ def highwire(citation: Citation) -> list[tuple[str, str]]:
         ("citation_publisher", SITE),
         ("citation_language", "fr"),
         ("citation_public_url", citation.archived_url),
-        ("citation_abstract_html_url", citation.original_url),
-        ("citation_fulltext_html_url", citation.archived_url),
     ]
+    original = web_link(citation.original_url)
+    if original:  # only an http(s) address is offered as a link
+        tags.append(("citation_abstract_html_url", original))
+    tags.append(("citation_fulltext_html_url", citation.archived_url))
     return tags

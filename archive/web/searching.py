@@ -4,10 +4,13 @@ completed with what the archive knows (capture dates) for citations and exports.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from flask import current_app, url_for
 
+from archive.errors import ArchiveError
 from archive.web.citation import Citation, citation_for
 from archive.web.params import SearchParams
 from archive.web.services import Services
@@ -24,19 +27,44 @@ def services() -> Services:
     return found
 
 
+@contextmanager
+def reading_index() -> Iterator[None]:
+    """Turn a failure to read the index's files into IndexUnreadable: a 503, never a 500.
+
+    Whoosh reports a damaged segment with whatever its decoder met (UnicodeDecodeError,
+    EOFError, struct.error, even a bare Exception), so anything but our own errors counts.
+    """
+    try:
+        yield
+    except ArchiveError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - see the docstring: any read failure is damage
+        raise services().index_damaged(exc) from exc
+
+
 def run_search(
     params: SearchParams, *, page: int | None = None, page_size: int | None = None
 ) -> SearchResult:
     """Run the search PARAMS describes (optionally another page or page size)."""
-    return services().search().search(
-        params.q,
-        author=params.auteur,
-        since=params.du,
-        until=params.au,
-        sort=params.sort,
-        page=page or params.page,
-        page_size=page_size or params.taille,
-    )
+    with reading_index():
+        result = services().search().search(
+            params.q,
+            author=params.auteur,
+            since=params.du,
+            until=params.au,
+            sort=params.sort,
+            page=page or params.page,
+            page_size=page_size or params.taille,
+        )
+    return public_only(result)
+
+
+def public_only(result: SearchResult) -> SearchResult:
+    """Return RESULT without the articles hidden on request since the index was last updated."""
+    hidden = services().hidden_ids()
+    if not hidden or not any(hit.id in hidden for hit in result.hits):
+        return result
+    return replace(result, hits=[hit for hit in result.hits if hit.id not in hidden])
 
 
 def archived_url(article_id: int) -> str:
@@ -58,10 +86,10 @@ def version_url(article_id: int, number: int) -> str:
 
 def citations(hits: list[Hit]) -> list[Citation]:
     """Return the citations of HITS' current versions, in order, skipping any the archive
-    no longer holds."""
+    does not show (gone, or hidden on request)."""
     stored = services().archive().reads.articles([hit.id for hit in hits])
     return [citation_for(stored[hit.id], version_url(hit.id, stored[hit.id].version_count))
-            for hit in hits if hit.id in stored]
+            for hit in hits if hit.id in stored and not stored[hit.id].hidden]
 
 
 def all_citations(params: SearchParams, limit: int) -> Iterator[Citation]:

@@ -9,6 +9,7 @@ from flask import url_for
 
 from archive.authors import author_slug
 from archive.web.citation import citation_for
+from archive.web.links import web_link
 from archive.web.params import SearchParams
 from indexer.results import MAX_PAGE
 
@@ -30,6 +31,7 @@ def hit_json(hit: Hit) -> dict[str, Any]:
     )
     found["archived_url"] = url_for("pages.article", article_id=hit.id, _external=True)
     found["api_url"] = url_for("api.article", article_id=hit.id, _external=True)
+    found["original_url"] = web_link(hit.url)  # only an http(s) address is a link
     return found
 
 
@@ -93,7 +95,7 @@ def article_json(article: StoredArticle, versions: list[Version]) -> dict[str, A
         "edition": article.edition,
         "categories": list(article.categories),
         "language": article.language,
-        "original_url": citation.original_url,
+        "original_url": web_link(citation.original_url),
         "archived_url": archived,
         "captured_at": _iso(citation.captured_at),
         "first_seen": _iso(article.first_seen),

@@ -9,6 +9,7 @@ time or in the gunicorn master, so workers never inherit a file handle across fo
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -20,7 +21,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from markupsafe import Markup
 
 from archive.config import Settings
-from archive.errors import StoreError
+from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable, StoreError
+from archive.web.limits import ExpensivePages, busy_slots
 
 if TYPE_CHECKING:
     from archive.store import Archive
@@ -28,6 +30,7 @@ if TYPE_CHECKING:
     from indexer.search import SearchService
 
 T = TypeVar("T")
+log = logging.getLogger(__name__)
 
 BUILDING = "L'archive est en cours de construction : revenez dans quelques minutes."
 CACHE_SECONDS = 60.0
@@ -54,6 +57,8 @@ class Services:
         # Weak: a short-lived thread's archive is freed with its thread (the development
         # server starts one thread per request); gthread workers keep theirs for good.
         self._opened: weakref.WeakSet[Archive] = weakref.WeakSet()
+        self.expensive = ExpensivePages(busy_slots(settings.web_threads))
+        self.damaged_build: str | None = None
 
     def archive(self) -> Archive:
         """Return this thread's read-only archive, opening it on first use."""
@@ -90,6 +95,22 @@ class Services:
                 )
                 self._search_pid = pid
             return self._search
+
+    def index_damaged(self, exc: BaseException) -> IndexUnreadable:
+        """Record that the live index build failed to read (EXC); return the error to raise.
+
+        ``/healthz`` answers 503 for that build from then on, so the load balancer and the
+        operator learn of the damage; a new build (``index --full``) clears it.
+        """
+        try:
+            build = self.search().info().build
+        except ArchiveError:
+            build = None
+        log.error("the search index build %s cannot be read", build, exc_info=exc)
+        self.damaged_build = build
+        return IndexUnreadable(
+            f"the search index build {build} cannot be read ({type(exc).__name__}: {exc}); "
+            f"rebuild it with `{REPAIR_INDEX_COMMAND}`", path=str(self.settings.index_dir))
 
     def cached(self, key: str, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
         """Return COMPUTE's value, computed at most once per SECONDS in this worker."""
@@ -143,6 +164,11 @@ class Services:
             return Markup("").join(Markup('<option value="%s">') % name for name in names)
 
         return self.per_change("datalist", compute)
+
+    def hidden_ids(self) -> frozenset[int]:
+        """Return the articles hidden on request, read on every call (a partial index makes it
+        a few microseconds): search results leave them out at once, before the index does."""
+        return self.archive().reads.hidden_ids()
 
     def stats(self) -> ArchiveStats:
         """Return the archive's headline figures (cached briefly)."""

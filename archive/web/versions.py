@@ -20,6 +20,7 @@ from archive.errors import ArchiveError
 from archive.web.citation import Citation, citation_for
 from archive.web.references import bibtex, highwire, ris
 from archive.web.searching import services, version_url
+from archive.web.takedown import check_public
 
 if TYPE_CHECKING:
     from archive.store.records import CaptureRecord, StoredArticle, Version
@@ -75,6 +76,7 @@ def evidence(article_id: int, number: int) -> VersionEvidence:
     article = archive.reads.get_article(article_id)
     if article is None:
         abort(404)
+    check_public(article)
     versions = archive.articles.versions(article_id)
     chosen = next((v for v in versions if v.number == number), None)
     if chosen is None:

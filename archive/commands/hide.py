@@ -1,0 +1,64 @@
+"""``python -m archive hide`` (and ``unhide``): withdraw an article from every public surface on
+request, or put it back, without destroying anything.
+
+The article's versions, captures and WARC records stay in the archive; the web front end
+answers 410 for it at once, and the search index drops it at its next update. Every hide and
+unhide is recorded with its time and reason (``Archive.takedowns``).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import click
+
+from archive.cli import settings_from
+from archive.errors import InvalidInput, StoreError
+from archive.store import Archive
+
+ACTIONS = {
+    "hide": "Withdraw an article from every public surface (it stays archived).",
+    "unhide": "Put an article hidden with `hide` back on the public surfaces.",
+}
+
+
+def run_takedown(ctx: click.Context, action: str, article: str, reason: str) -> None:
+    """Hide or unhide ARTICLE (a number or a URL) for REASON, and say what was done."""
+    settings = settings_from(ctx)
+    if not settings.database_path.is_file():
+        raise StoreError(f"no archive at {settings.database_path}; check ARCHIVE_DATA_DIR",
+                         path=str(settings.database_path))
+    with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
+        stored = archive.reads.resolve_article(article)
+        if stored is None:
+            raise InvalidInput(f"no archived article is numbered or addressed {article!r}; "
+                               "give its number (as in /article/N) or one of its URLs")
+        when = datetime.now(UTC)
+        if action == "hide":
+            archive.takedowns.hide(stored.id, reason=reason, when=when)
+        else:
+            archive.takedowns.unhide(stored.id, reason=reason, when=when)
+        count = len(archive.takedowns.records(stored.id))
+    done = "hidden" if action == "hide" else "public again"
+    click.echo(f"{action}: article {stored.id} ({stored.url}) is {done} since "
+               f"{when.isoformat(timespec='seconds')}, reason recorded ({count} takedown "
+               f"record{'s' if count > 1 else ''} for it); its versions and captures stay in the "
+               "archive; the search index follows at its next update (python -m archive index)")
+
+
+def make_command(action: str) -> click.Command:
+    """Return the click command ACTION (``hide`` or ``unhide``)."""
+
+    @click.command(action, help=ACTIONS[action] + "\n\nARTICLE is the article's number "
+                   "(as in /article/N) or any URL it was seen at.")
+    @click.argument("article", metavar="URL_OR_ID")
+    @click.option("--reason", required=True,
+                  help="Why (a removal request, a court order, its end); recorded as given.")
+    @click.pass_context
+    def takedown(ctx: click.Context, article: str, reason: str) -> None:
+        run_takedown(ctx, action, article, reason)
+
+    return takedown
+
+
+command = make_command("hide")
