@@ -146,7 +146,8 @@ def test_damaged_index_segment_is_reported_then_rebuilt_by_index(
     assert "`python -m archive index" in err
     code, out, err = run_cli("index", env=env)
     assert code == 0, err
-    assert out.startswith("index: full rebuild (the live build ") and "cannot be read" in out
+    assert out.startswith("index : reconstruction complète (the live build ")
+    assert "cannot be read" in out
     assert "20 documents" in out
     code, out, err = run_cli("search", "marché", env=env)
     assert code == 0, err
@@ -186,7 +187,7 @@ def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
     assert reason is not None and "restored from an older backup" in reason
     code, out, err = run_cli("index")
     assert code == 0, err
-    assert out.startswith("index: full rebuild (the archive's changes stop at ")
+    assert out.startswith("index : reconstruction complète (the archive's changes stop at ")
     assert out.rstrip().endswith("20 documents")
     with Archive.open(settings.database_path, readonly=True) as archive:
         assert index_disagreement(archive.reads, settings.index_dir) is None
