@@ -70,7 +70,7 @@ def test_second_crawl_started_during_the_first_exits_8_and_does_nothing(
         code, out, err = run_cli("crawl", url, "--delay", "0", "--no-index")
         assert code == 8, err
         assert out == ""
-        assert err.startswith("error: another crawl of this archive is running (pid "
+        assert err.startswith("erreur : another crawl of this archive is running (pid "
                               f"{first.pid}, since ")
         assert err.count("\n") == 1
     finally:

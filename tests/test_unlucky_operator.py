@@ -68,10 +68,10 @@ def test_reparse_skips_and_reports_a_damaged_warc_record(run_cli: RunCli, data_d
         warc.write(b"\x00\xff\x1b[31m" * 8)
     code, out, err = run_cli("reparse")
     assert code == 0, err
-    assert err.startswith(f"error: capture {capture_id} skipped: the capture at ")
+    assert err.startswith(f"erreur : capture {capture_id} skipped: the capture at ")
     assert "damaged" in err and "\x1b" not in err and "\x00" not in err
-    assert out.startswith(f"reparse: {readable} captures read, ")
-    assert out.rstrip().endswith(", 1 errors")
+    assert out.startswith(f"reparse : {readable} captures relues, ")
+    assert out.rstrip().endswith(", 1 erreur")
 
 
 @pytest.fixture
@@ -100,11 +100,11 @@ def test_full_disk_makes_crawl_then_index_exit_with_their_codes(
     finally:
         served.stop()
     assert code == 6, err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert err.startswith("erreur : ") and err.count("\n") == 1, err
     assert "disk" in err and "internal error" not in err
     code, _, err = run_cli("index", env=env)
     assert code in (6, 7), err
-    assert err.startswith("error: ") and err.count("\n") == 1, err
+    assert err.startswith("erreur : ") and err.count("\n") == 1, err
     assert "disk" in err and "internal error" not in err
 
 
@@ -142,7 +142,7 @@ def test_damaged_index_segment_is_reported_then_rebuilt_by_index(
     env = {"ARCHIVE_DATA_DIR": str(_damaged_copy(indexed_data, tmp_path, damage))}
     code, _, err = run_cli("search", "marché", env=env)
     assert code == 7, err
-    assert err.startswith("error: the search index ") and "cannot be read" in err
+    assert err.startswith("erreur : the search index ") and "cannot be read" in err
     assert "`python -m archive index" in err
     code, out, err = run_cli("index", env=env)
     assert code == 0, err
