@@ -29,6 +29,14 @@ def author_key(name: str) -> str:
     return _AROUND_PUNCT.sub(r"\1", text)
 
 
+def author_match_key(name: str) -> str:
+    """Return the forgiving form of a name typed in a filter: letters and digits of its key.
+
+    ``Eric NGuessan``, ``eric n guessan`` and ``Éric N’Guessan`` all give ``ericnguessan``.
+    """
+    return "".join(ch for ch in author_key(name) if ch.isalnum())
+
+
 def author_slug(name: str) -> str:
     """Return a URL slug for an author (ASCII, hyphen-separated), derived from its key."""
     return _NON_SLUG.sub("-", author_key(name)).strip("-") or "inconnu"

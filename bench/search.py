@@ -4,7 +4,8 @@
 
 Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
 archive, no HTTP):
-1. the full index build (``indexer.update.update_index(full=True)``): docs/s and size on disk;
+1. the full index build (``indexer.update.update_index(full=True)``, without the copies
+   index, which bench/copies.py measures): docs/s and size on disk;
 2. the same articles into SQLite FTS5 (``unicode61 remove_diacritics 2``, bm25 with the title
    weighted 2, ``snippet()``);
 3. 100 new articles: seconds from the start of the incremental update until a warm
@@ -33,9 +34,12 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("common", "rare", "two_words", "phrase", "author_filter", "date_sorted", "four_words")
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
+         "date_sorted", "four_words")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _FTS_SNIPPET_TOKENS = 24
+_PHRASE_KINDS = ("phrase", "exact_phrase")
+_QUOTATION_WORDS = 4
 
 
 def main() -> None:
@@ -138,7 +142,7 @@ def _build_fts(database: Path, fts_path: Path) -> float:
 
 def _fts_expression(query: dict[str, Any]) -> str:
     words = query["words"]
-    if query["kind"] == "phrase":
+    if query["kind"] in _PHRASE_KINDS:
         return '"' + " ".join(words) + '"'
     return " ".join(f'"{w}"' for w in words)
 
@@ -235,6 +239,7 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             add("two_words", rng.sample(own, 2) if len(own) >= 2 else [rng.choice(mid)] * 2)
             add("four_words", rng.sample(own, 4) if len(own) >= 4 else rng.sample(mid, 4))
             add("phrase", _phrase(rng, sample, df))
+            add("exact_phrase", _quotation(rng, sample))
             author = authors[rng.randrange(min(5, len(authors)))]
             add("author_filter", [rng.choice(mid)], author=author.name, author_key=author.key)
             year = rng.randrange(2015, 2026)
@@ -243,7 +248,7 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
     ix.close()
     for query in queries:
         words = query["words"]
-        query["text"] = '"' + " ".join(words) + '"' if query["kind"] == "phrase" \
+        query["text"] = '"' + " ".join(words) + '"' if query["kind"] in _PHRASE_KINDS \
             else " ".join(words)
     return queries
 
@@ -257,6 +262,17 @@ def _phrase(rng: random.Random, sample: list[Any], df: Any) -> list[str]:
         if len(pair) == 2 and all(_WORD.fullmatch(w) and df(w) > 0 for w in pair):
             return pair
     return [w for w in _WORD.findall(sample[0].body)][:2]
+
+
+def _quotation(rng: random.Random, sample: list[Any]) -> list[str]:
+    """Four words as they follow each other in an article, small words included (a quote)."""
+    for _ in range(200):
+        article = rng.choice(sample)
+        words = re.findall(r"[^\W\d_]+", article.body)
+        if len(words) > _QUOTATION_WORDS:
+            i = rng.randrange(len(words) - _QUOTATION_WORDS)
+            return words[i:i + _QUOTATION_WORDS]
+    return re.findall(r"[^\W\d_]+", sample[0].body)[:_QUOTATION_WORDS]
 
 
 # ---------------------------------------------------------------------- the worker
@@ -335,7 +351,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             _log(f"writing {articles:,} replica articles into the archive")
             _fill_archive(database, 0, articles, articles + 100)
         _log("full index build")
-        report = update_index(database, index_dir, full=True)
+        report = update_index(database, index_dir, full=True, copies=False)
         build_seconds = report.seconds
         _log(f"built in {build_seconds:.1f} s; FTS5 build")
         fts_seconds = saved_fts if saved_fts is not None else _build_fts(database, fts_path)
@@ -361,7 +377,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             service.search("test")
             _fill_archive(database, articles, articles + 100, articles + 100)
             started = time.perf_counter()
-            update_index(database, index_dir)
+            update_index(database, index_dir, copies=False)
             found = service.search("", since=date(1900, 1, 1)).total
             update_seconds = time.perf_counter() - started
             if found != articles + 100:

@@ -32,7 +32,7 @@ from whoosh.analysis import (
     StopFilter,
     Token,
 )
-from whoosh.formats import Characters, Existence, Format
+from whoosh.formats import Characters, Existence, Format, Positions
 from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 
@@ -224,7 +224,8 @@ class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh ha
     """A chain that keeps the words (text, position) of the last text it indexed, per thread.
 
     The word-pair field of the same text reads them back instead of analysing it again: Whoosh
-    indexes a document's fields in name order, so ``body`` comes just before ``body_pairs``.
+    indexes a document's fields in name order, so ``body`` comes before ``body_pairs`` (and
+    ``body_exact`` between them leaves the remembered words alone).
     """
 
     def __call__(self, value: str, no_morph: bool = False, **kwargs: object) -> Iterator[Token]:
@@ -412,6 +413,114 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
 
     def __hash__(self) -> int:
         return hash(self.__class__.__name__)
+
+
+class ExactElisionFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
+    """Make an elided article its own word: ``l'armée`` -> ``l'``, ``armée`` (next position).
+
+    The exact-form fields keep every word as written, articles included, so ``"l'armée"``
+    matches ``l'armée`` and not ``d'armée``, while ``"armée"`` still matches both.
+    """
+
+    def __call__(self, tokens: Iterator[Token]) -> Iterator[Token]:
+        shift = 0
+        for t in tokens:
+            if shift and t.positions:
+                t.pos += shift
+            text = t.text
+            if "'" in text or "’" in text or "ʼ" in text:
+                match = _ELISION.match(text)
+                if match and match.end() < len(text):
+                    cut = match.end()
+                    rest = text[cut:].translate(_APOSTROPHE_TO_STRAIGHT)
+                    # Later filters change the token in place: set everything again.
+                    pos = t.pos if t.positions else 0
+                    t.text = text[:cut - 1] + "'"
+                    yield t
+                    t.text = rest
+                    if t.positions:
+                        t.pos = pos + 1
+                    shift += 1
+                    yield t
+                    continue
+                t.text = text.translate(_APOSTROPHE_TO_STRAIGHT)
+            yield t
+
+    def __eq__(self, other: object) -> bool:
+        return other.__class__ is self.__class__
+
+    def __hash__(self) -> int:
+        return hash(self.__class__.__name__)
+
+
+class ExactAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no type hints
+    """The chain of the exact-form fields: every word as written, only case and accents folded.
+
+    No stemming and no stop words: ``gouvernement`` and ``gouverné`` stay apart, and ``du``
+    counts in ``"porte-parole du gouvernement"``.
+    """
+
+    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
+        """Return a single-pass equivalent of ``field.index`` for this chain, or None."""
+        if type(format_) is not Positions or self.items != exact_analyzer().items:
+            return None
+        boost = format_.field_boost
+        encode = format_.encode
+
+        def postings(value: str) -> list[Posting]:
+            return exact_postings(value, boost, encode)
+
+        return postings
+
+
+_exact_parts: dict[str, tuple[str, ...]] = {}
+
+
+def exact_words(raw: str) -> tuple[str, ...]:
+    """Return the exact-form words of one token RAW (as ``exact_analyzer()`` makes them)."""
+    parts = _exact_parts.get(raw)
+    if parts is not None:
+        return parts
+    text = raw.lower()
+    words: list[str] = []
+    if "'" in text or "’" in text or "ʼ" in text:
+        match = _ELISION.match(text)
+        if match and match.end() < len(text):
+            words.append(text[:match.end() - 1] + "'")
+            text = text[match.end():]
+        text = text.translate(_APOSTROPHE_TO_STRAIGHT)
+    if "-" not in text and "‐" not in text and "‑" not in text:
+        words.append(text)
+    else:
+        words.extend(part.group() for part in _COMPOUND_PART.finditer(text))
+    parts = tuple(word if word.isascii() else word.translate(_FOLD) for word in words)
+    if len(_exact_parts) >= _WORD_CACHE_LIMIT:
+        _exact_parts.clear()
+    _exact_parts[raw] = parts
+    return parts
+
+
+def exact_postings(value: str, boost: float,
+                   encode: Callable[[list[int]], bytes]) -> list[Posting]:
+    """Return ``field.index(value)`` of a Positions field analysed by ``exact_analyzer()``."""
+    seen: dict[str, list[int]] = {}
+    pos = 0
+    for match in _TOKEN.finditer(value):
+        for word in exact_words(match.group()):
+            where = seen.get(word)
+            if where is None:
+                seen[word] = [pos]
+            else:
+                where.append(pos)
+            pos += 1
+    return [(word.encode("utf-8"), len(where), len(where) * boost, encode(where))
+            for word, where in seen.items()]
+
+
+def exact_analyzer() -> Analyzer:
+    """Return the analyzer of the exact-form fields: words as written, case and accents folded."""
+    return ExactAnalyzer(RegexTokenizer(TOKEN_PATTERN), LowercaseFilter(), ExactElisionFilter(),
+                         CompoundSplitFilter(), AccentFoldFilter())
 
 
 def french_analyzer(stem: bool = True) -> Analyzer:

@@ -18,6 +18,7 @@ import numpy as np
 from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
 
+from archive.authors import author_key, author_match_key
 from indexer.whoosh_format import (
     UnexpectedLayout,
     bytes_column,
@@ -71,6 +72,27 @@ class Columns:
     category_names: list[str] = field(default_factory=list)   # as the platform spells them
     # bool, one row per category code: does the document carry it (an article has several)
     in_category: np.ndarray = field(default_factory=lambda: np.zeros((0, 0), dtype=bool))
+    # int32 number of versions of the article, 0 when unknown
+    versions: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int32))
+    # bool, True for an article withdrawn from the platform
+    withdrawn: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=bool))
+    _loose_authors: dict[str, list[int]] | None = field(default=None, repr=False)
+
+    def authors_named(self, name: str) -> list[int]:
+        """Return the author codes a typed NAME means: its key, else its letters and digits.
+
+        ``Eric NGuessan`` and ``eric n guessan`` both find « Éric N'Guessan »
+        (``archive.authors.author_match_key``).
+        """
+        code = self.authors.index.get(author_key(name))
+        if code is not None:
+            return [code]
+        if self._loose_authors is None:
+            loose: dict[str, list[int]] = {}
+            for key, value in self.authors.index.items():
+                loose.setdefault(author_match_key(key), []).append(value)
+            self._loose_authors = loose
+        return list(self._loose_authors.get(author_match_key(name), []))
 
     @property
     def doc_count_all(self) -> int:
@@ -81,7 +103,7 @@ class Columns:
     def nbytes(self) -> int:
         """Memory held by the arrays."""
         arrays = (self.day, self.month, self.author, self.edition, self.live,
-                  self.first_doc_of_author, self.in_category)
+                  self.first_doc_of_author, self.in_category, self.versions, self.withdrawn)
         return sum(int(a.nbytes) for a in arrays)
 
 
@@ -93,7 +115,9 @@ def load_columns(searcher: Searcher) -> Columns:
     author = np.full(total, NO_VALUE, dtype=np.int32)
     edition = np.full(total, NO_VALUE, dtype=np.int32)
     live = np.ones(total, dtype=bool)
-    authors, editions = Codes(), Codes()
+    versions = np.zeros(total, dtype=np.int32)
+    status = np.full(total, NO_VALUE, dtype=np.int32)
+    authors, editions, statuses = Codes(), Codes(), Codes()
     for leaf, base in reader.leaf_readers():
         count = leaf.doc_count_all()
         stop = base + count
@@ -105,6 +129,12 @@ def load_columns(searcher: Searcher) -> Columns:
             ).astype(np.int32)
         author[base:stop] = _codes(searcher, leaf, "author_key", count, authors)
         edition[base:stop] = _codes(searcher, leaf, "edition", count, editions)
+        status[base:stop] = _codes(searcher, leaf, "status", count, statuses)
+        if leaf.has_column("versions"):
+            raw = _numbers(searcher, leaf.column_reader("versions", translate=False), count)
+            # Whoosh's "no value" of an unsigned 32-bit column is its largest value.
+            raw[(raw < 0) | (raw >= 0xFFFFFFFF)] = 0
+            versions[base:stop] = np.minimum(raw, np.iinfo(np.int32).max).astype(np.int32)
         if leaf.has_deletions():
             kept = np.fromiter(leaf.all_doc_ids(), dtype=np.int64)
             live[base:stop] = False
@@ -119,9 +149,12 @@ def load_columns(searcher: Searcher) -> Columns:
         codes, where = np.unique(author, return_index=True)
         keep = codes >= 0
         first[codes[keep]] = where[keep]
+    withdrawn_code = statuses.index.get("withdrawn")
+    withdrawn = (status == withdrawn_code) if withdrawn_code is not None else np.zeros(
+        total, dtype=bool)
     categories, names, in_category = _categories(searcher, total)
     return Columns(day, month, author, edition, live, authors, editions, first,
-                   categories, names, in_category)
+                   categories, names, in_category, versions=versions, withdrawn=withdrawn)
 
 
 def _categories(searcher: Searcher, total: int) -> tuple[Codes, list[str], np.ndarray]:

@@ -10,6 +10,7 @@ writer.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,9 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # separators) would otherwise become one huge term.
 _OVERLONG_WORD = re.compile(r"\w{200,}")
 MAX_TEXT_CHARS = 2_000_000
+# Between two superseded versions in the ``earlier`` field: a word ("_", which the query
+# language never searches), so that no phrase runs from one version into the next.
+_VERSION_GAP = "\n\n_\n\n"
 MAX_SHORT_CHARS = 2_000
 # The spelling field takes the title and the lead only: its words are what readers look for
 # (names, places, topics), and the whole body would cost almost half of the indexing time.
@@ -50,13 +54,17 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
         "title": title,
         "body": body,
         "withdrawn": _status_withdrawn(article.status, where),
+        "status": str(article.status),
+        "versions": _version_count(article.version_count, where),
         "spell": f"{title}\n{_lead(body)}",
     }
     # The same string objects: the pair fields reuse the words their text field just analysed.
     if title:
         document["title_pairs"] = title
+        document["title_exact"] = title
     if body:
         document["body_pairs"] = body
+        document["body_exact"] = body
     author = _short_text(article.author, "author", where) if article.author else ""
     if author:
         document["author"] = author
@@ -83,6 +91,53 @@ def _indexed_part(body: object) -> object:
     if isinstance(body, str) and len(body) > MAX_TEXT_CHARS:
         return body[:MAX_TEXT_CHARS]
     return body
+
+
+def earlier_fields(article: StoredArticle, earlier: Sequence[tuple[str | None, str | None]],
+                   ) -> dict[str, str]:
+    """Return the fields of ARTICLE's superseded versions EARLIER ((title, body), oldest first).
+
+    Empty when there is none. The texts are checked like the current one.
+    """
+    where = f"article {article.id}"
+    texts = []
+    for title, body in earlier:
+        text = f"{_short_text(title, 'title', where)}\n{_text(body, 'body', where)}".strip()
+        if text:
+            texts.append(text)
+    if not texts:
+        return {}
+    joined = _VERSION_GAP.join(texts)
+    if len(joined) > MAX_TEXT_CHARS:
+        joined = joined[:MAX_TEXT_CHARS]
+    return {"earlier": joined, "earlier_exact": joined}
+
+
+def version_document(key: str, title: str | None, body: str | None) -> dict[str, Any]:
+    """Return the index document of one version's text alone (to test a query on it)."""
+    where = f"version {key}"
+    title_text = _short_text(title, "title", where)
+    body_text = _text(body, "body", where)
+    document: dict[str, Any] = {"id": key, "url": ""}
+    for name, text in (("title", title_text), ("body", body_text)):
+        if text:
+            document.update({name: text, f"{name}_pairs": text, f"{name}_exact": text})
+    return document
+
+
+def with_earlier_versions(document: dict[str, Any], article: StoredArticle,
+                          archive: Any) -> dict[str, Any]:
+    """Add to DOCUMENT the text of ARTICLE's superseded versions, read from ARCHIVE."""
+    if isinstance(article.version_count, int) and article.version_count > 1:
+        superseded = archive.articles.versions(article.id)[:-1]
+        document.update(earlier_fields(article, [(v.title, v.body) for v in superseded]))
+    return document
+
+
+def _version_count(value: object, where: str) -> int:
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise InvalidInput(f"{where}: version count {value!r} is not a whole number")
+    return max(1, value)
 
 
 def _text(value: object, name: str, where: str) -> str:

@@ -19,7 +19,8 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer.analysis import word_pair
-from indexer.schema import PAIR_FIELDS
+from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
+from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     UnexpectedLayout,
@@ -78,7 +79,8 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
     return Matches(order, values)
 
 
-_SCORED_FIELDS = frozenset({"title", "body", "author"})
+_SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
+_STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
 
 
@@ -128,10 +130,35 @@ class MatchEngine:
         if isinstance(query, wq.AndNot):
             return self._scaled(self._minus(self._node(query.a, within),
                                             self._node(query.b, within)), query.boost)
+        if isinstance(query, Near) and query.fieldname in _SCORED_FIELDS \
+                and all(isinstance(w, str) for w in query.words):
+            return self._near(query, within)
         if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS \
                 and query.slop == 1 and all(isinstance(w, str) for w in query.words):
+            if isinstance(query, ExactPhrase):
+                return self._exact_phrase(query, within)
             return self._phrase(query, within)
+        if isinstance(query, wq.Prefix) and query.fieldname in _SCORED_FIELDS:
+            return self._node(self.expand_prefix(query), within)
         return match_with_whoosh(query, self.searcher)
+
+    def expand_prefix(self, query: wq.Prefix) -> wq.Query:
+        """Return PREFIX as the OR of the words it stands for (the most frequent ones first).
+
+        Scored as those words are (BM25F), not with Whoosh's constant prefix score, so that
+        articles using the words more rank higher. At most ``MAX_PREFIX_TERMS`` words.
+        """
+        reader = self.searcher.reader()
+        field = query.fieldname
+        words = list(reader.expand_prefix(field, query.text))
+        if len(words) > MAX_PREFIX_TERMS:
+            words.sort(key=lambda word: -reader.doc_frequency(field, word))
+            words = sorted(words[:MAX_PREFIX_TERMS])
+        if not words:
+            return wq.NullQuery
+        terms = [wq.Term(field, word if isinstance(word, str) else word.decode("utf-8"))
+                 for word in words]
+        return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
@@ -195,6 +222,9 @@ class MatchEngine:
         if isinstance(query, wq.And) and query.subqueries:
             return min(self._estimate(sub) for sub in query.subqueries)
         if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS:
+            if isinstance(query, ExactPhrase) and query.stemmed:
+                stemmed: str = _STEMMED_FIELD.get(query.fieldname) or query.fieldname
+                return min(self._doc_frequency(stemmed, word) for word in query.stemmed)
             words = [word for word in query.words if isinstance(word, str)]
             if words and len(words) == len(query.words):
                 return min(self._doc_frequency(query.fieldname, word) for word in words)
@@ -275,6 +305,64 @@ class MatchEngine:
             return self._scaled(together, query.boost)
         result = together.where(self._in_sequence(field, query.words, together.docs))
         return self._scaled(result, query.boost)
+
+    def _exact_phrase(self, query: ExactPhrase, within: np.ndarray | None = None) -> Matches:
+        """A quoted phrase of an exact-form field, narrowed first by the same phrase stemmed.
+
+        Every document holding the words as written holds their stems in sequence too (the
+        stemmed field drops stop words and renumbers, so the stems stay consecutive), and the
+        stemmed phrase is quick (word pairs): only its documents have exact positions read.
+        """
+        candidates = within
+        stemmed_field = _STEMMED_FIELD.get(query.fieldname)
+        if stemmed_field is not None and query.stemmed:
+            stemmed = (wq.Term(stemmed_field, query.stemmed[0]) if len(query.stemmed) == 1
+                       else wq.Phrase(stemmed_field, query.stemmed))
+            narrowed = self._node(stemmed, within).docs
+            if within is not None:
+                narrowed = np.intersect1d(narrowed, within, assume_unique=True)
+            if not len(narrowed):
+                return EMPTY
+            candidates = narrowed
+        result = self._phrase(query, candidates)
+        if candidates is not None and len(result):
+            result = result.where(self._mask(candidates)[result.docs])
+        return result
+
+    def _near(self, query: Near, within: np.ndarray | None = None) -> Matches:
+        """Documents holding every word within ``slop`` positions of each other, any order.
+
+        Scored as a phrase (the sum of its words' BM25F). A window starting at any occurrence
+        of any word must hold an occurrence of every word within ``slop`` positions after it.
+        """
+        field = query.fieldname
+        words = list(dict.fromkeys(query.words))
+        together = self._all_of([wq.Term(field, word) for word in query.words], within)
+        if not len(together) or len(words) < 2:
+            return self._scaled(together, query.boost)
+        keep = np.zeros(len(together), dtype=bool)
+        distance = int(query.slop)
+        fieldobj = self.searcher.schema[field]
+        for leaf, base in self.leaves:
+            docs = together.docs
+            lo, hi = np.searchsorted(docs, [base, base + leaf.doc_count_all()])
+            if lo == hi:
+                continue
+            local = (docs[lo:hi] - base).tolist()
+            keys = []
+            for word in words:
+                owners, places = read_positions(leaf, field, fieldobj.to_bytes(word), local)
+                keys.append(np.sort(owners * _POSITION_SPAN + places))
+            starts = np.unique(np.concatenate(keys))
+            inside = np.ones(len(starts), dtype=bool)
+            for word_keys in keys:
+                at = np.searchsorted(word_keys, starts)
+                found = at < len(word_keys)
+                nearest = word_keys[np.minimum(at, len(word_keys) - 1)]
+                inside &= found & (nearest - starts <= distance)
+            if inside.any():
+                keep[lo + np.unique(starts[inside] // _POSITION_SPAN)] = True
+        return self._scaled(together.where(keep), query.boost)
 
     def _doc_frequency(self, field: str, word: str) -> int:
         try:

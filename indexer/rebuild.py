@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 from archive.errors import InvalidInput
 from archive.store import Archive
 from indexer.bulk import BulkSegmentWriter
+from indexer.documents import with_earlier_versions
 from indexer.whoosh_format import commit_segments
 
 if TYPE_CHECKING:
@@ -126,7 +127,7 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
                 if article.hidden:  # withdrawn from the public on request: never indexed
                     continue
                 try:
-                    document = make_document(article)
+                    document = with_earlier_versions(make_document(article), article, archive)
                 except InvalidInput as exc:
                     written.invalid.append(exc.message)
                     continue

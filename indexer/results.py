@@ -24,6 +24,11 @@ EXPORT_PAGE_SIZE = MAX_PAGE_SIZE
 SORT_NAMES = {"pertinence": "relevance", "date": "date", "anciens": "oldest"}
 SORTS = tuple(SORT_NAMES.values())
 _SORT_WORDS = {service: word for word, service in SORT_NAMES.items()}
+# The « statut » filter in the URL's words and the service's: edited (more than one
+# version), withdrawn from the platform, or neither.
+STATUS_NAMES = {"modifie": "changed", "retire": "withdrawn", "inchange": "unchanged"}
+STATUSES = tuple(STATUS_NAMES.values())
+STATUS_WORDS = {service: word for word, service in STATUS_NAMES.items()}
 
 
 def _iso(value: date | None) -> str | None:
@@ -47,6 +52,9 @@ class SearchRequest:
     not_editions: tuple[str, ...] = ()
     not_categories: tuple[str, ...] = ()
     associated: bool = False   # also find the words most over-represented in the matches
+    status: str | None = None     # one of STATUSES: edited, withdrawn or neither
+    earlier: bool = False         # also search the superseded versions' text
+    fold: bool = False            # fold copies under their first publication known
 
     def to_json(self) -> dict[str, Any]:
         """Return the request in the words of the API's parameters."""
@@ -57,6 +65,8 @@ class SearchRequest:
             "sauf_categorie": list(self.not_categories),
             "tri": _SORT_WORDS.get(self.sort, self.sort), "page": self.page,
             "taille": self.page_size,
+            "statut": STATUS_WORDS.get(self.status) if self.status else None,
+            "anterieures": self.earlier, "replier": self.fold,
         }
 
 
@@ -75,6 +85,11 @@ class Hit:
     snippet: str          # HTML-safe: platform text escaped, only our <mark> tags unescaped
     title_html: str       # title HTML-escaped with <mark> highlights
     score: float | None
+    versions: int = 1     # versions the archive holds (« modifié N fois » when more than 1)
+    # Searched with ``earlier``: the numbers of the superseded versions the query matches.
+    earlier_versions: tuple[int, ...] = ()
+    # Searched with ``fold``: how many copies of this text were folded under it.
+    copies: int = 0
 
     def to_json(self) -> dict[str, Any]:
         """Return the hit as the JSON object of the CLI and the API."""
@@ -83,7 +98,8 @@ class Hit:
             "author": self.author, "author_key": self.author_key,
             "published": _iso(self.published), "edition": self.edition,
             "withdrawn": self.withdrawn, "original_url": self.url, "snippet": self.snippet,
-            "score": self.score,
+            "score": self.score, "versions": self.versions,
+            "earlier_versions": list(self.earlier_versions), "copies": self.copies,
         }
 
 

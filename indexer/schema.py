@@ -1,40 +1,62 @@
 """The Whoosh schema of the search index: which article fields are indexed, and how.
 
 The index stores only what a result list shows; the body is indexed (positions and character
-offsets, for phrases and fast highlighting) but its text stays in SQLite.
+offsets, for phrases and fast highlighting) but its text stays in SQLite. Title and body are
+indexed twice: stemmed (``title``, ``body``) and as written, case and accents folded
+(``title_exact``, ``body_exact``, positions only) for exact phrases and forms.
 """
 
 from __future__ import annotations
 
-from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, STORED, TEXT, FieldType, Schema
+from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
 from whoosh.formats import Existence
 
-from indexer.analysis import french_analyzer, spelling_analyzer, word_pair_analyzer
+from indexer.analysis import (
+    exact_analyzer,
+    french_analyzer,
+    spelling_analyzer,
+    word_pair_analyzer,
+)
 
 # Bump when a field or an analyzer changes: an index built with another version is rebuilt
 # in full by the next `python -m archive index` instead of being updated in place.
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 4
 
 TITLE_BOOST = 2.0
 # The word-pair field of each phrase field: a two-word phrase is one term there.
 PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
+# The exact-form field of each stemmed text field: quoted phrases, prefixes and proximity are
+# searched there, and a plain word's exact form adds to the score of its stemmed match.
+EXACT_FIELDS = {"title": "title_exact", "body": "body_exact", "earlier": "earlier_exact"}
+# Where a query of the current text looks in the superseded versions' text.
+EARLIER_FIELDS = {"title": "earlier", "body": "earlier", "title_exact": "earlier_exact",
+                  "body_exact": "earlier_exact"}
 
 
 def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
     """Return the schema of a new index build, pairing PAIR_WORDS in phrases (None: all)."""
     french = french_analyzer()
+    exact = exact_analyzer()
     return Schema(
         id=ID(stored=True, unique=True),
         url=STORED(),
         title=TEXT(analyzer=french, stored=True, field_boost=TITLE_BOOST, phrase=True,
                    chars=True),
         body=TEXT(analyzer=french, stored=False, phrase=True, chars=True),
+        title_exact=TEXT(analyzer=exact, stored=False, field_boost=TITLE_BOOST, phrase=True),
+        body_exact=TEXT(analyzer=exact, stored=False, phrase=True),
         author=TEXT(analyzer=french_analyzer(stem=False), stored=True),
         author_key=ID(stored=True, sortable=True),
         published=DATETIME(stored=True, sortable=True),
         edition=ID(stored=True, sortable=True),
         categories=KEYWORD(stored=True, commas=True, lowercase=True, scorable=True),
         withdrawn=BOOLEAN(stored=True),
+        # Columns for the « statut » filter and the « modifié N fois » badge.
+        status=ID(stored=False, sortable=True),
+        versions=NUMERIC(int, bits=32, signed=False, stored=True, sortable=True),
+        # The superseded versions' text (titles and bodies), for « versions antérieures ».
+        earlier=TEXT(analyzer=french, stored=False, phrase=True),
+        earlier_exact=TEXT(analyzer=exact, stored=False, phrase=True),
         spell=TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
         title_pairs=_word_pairs(pair_words),
         body_pairs=_word_pairs(pair_words),

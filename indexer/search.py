@@ -11,33 +11,38 @@ cached per index generation.
 
 from __future__ import annotations
 
+import itertools
 import re
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from whoosh import query as wq
+from whoosh.filedb.filestore import RamStorage
 from whoosh.qparser import QueryParserError
 from whoosh.query import QueryError
 from whoosh.searching import Searcher
 
-from archive.authors import author_key as make_author_key
-from archive.errors import InvalidInput
+from archive.errors import IndexUnavailable, InvalidInput
+from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.associated import WordTable, associated_words
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
+from indexer.copies import Copy, CopyFinder
+from indexer.documents import version_document
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
-from indexer.query import make_parser, parse_query
+from indexer.query import earlier_query, make_parser, parse_query
 from indexer.results import (
     MAX_PAGE,
     MAX_PAGE_SIZE,
     NO_FACETS,
     SORTS,
+    STATUSES,
     AssociatedWord,
     AuthorFacet,
     Facets,
@@ -47,13 +52,15 @@ from indexer.results import (
     SearchResult,
     plain_date,
 )
+from indexer.schema import EXACT_FIELDS
 from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
-from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts
+from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts, EarlierTexts
 
 # Authors counted in a result's facets: a page shows the first ten and the rest behind
 # « voir plus »; past this many, the author filter of the form reaches the others.
 TOP_AUTHORS = 100
 ASSOCIATED_WORDS = 12
+FOLD_WALK = 4  # with copies folded, how many pages deep the matches are walked at most
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
@@ -70,19 +77,24 @@ class SearchService:
     """Searches the live index; safe to share between the threads of one process."""
 
     def __init__(self, index_dir: Path, texts: ArticleTexts, *,
-                 check_seconds: float = 2.0, cache_size: int = 256) -> None:
+                 check_seconds: float = 2.0, cache_size: int = 256,
+                 earlier_texts: EarlierTexts | None = None) -> None:
         self.index_dir = Path(index_dir)
         self._texts = texts
+        self._earlier_texts = earlier_texts
         self._owned: ArchiveTexts | None = None
         self._generations = Generations(self.index_dir, check_seconds, cache_size)
         self._local = threading.local()
+        self._finders: list[CopyFinder] = []
+        self._finders_lock = threading.Lock()
 
     @classmethod
     def over_archive(cls, index_dir: Path, database_path: Path, *, check_seconds: float = 2.0,
                      cache_size: int = 256) -> SearchService:
         """Return a service reading texts from the archive at DATABASE_PATH (closed with it)."""
         texts = ArchiveTexts(database_path)
-        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size)
+        service = cls(index_dir, texts, check_seconds=check_seconds, cache_size=cache_size,
+                      earlier_texts=texts.earlier)
         service._owned = texts
         return service
 
@@ -92,24 +104,34 @@ class SearchService:
                sort: str = "relevance", page: int = 1, page_size: int = 10,
                category: str | None = None, not_authors: Sequence[str] = (),
                not_editions: Sequence[str] = (), not_categories: Sequence[str] = (),
-               associated: bool = False, wait_for_words: bool = True) -> SearchResult:
+               associated: bool = False, wait_for_words: bool = True,
+               status: str | None = None, earlier: bool = False,
+               fold: bool = False) -> SearchResult:
         """Return one page of the articles matching QUERY and the filters.
 
-        Authors are compared by ``archive.authors.author_key``, editions by code, categories
-        without regard to case; an unknown value to keep matches nothing, one to leave out
-        (``not_*``) leaves everything. ASSOCIATED adds the words most over-represented in the
-        matches (``SearchResult.associated``); the first such search of an index generation
-        starts reading its word table (seconds on a large index): WAIT_FOR_WORDS=False answers
-        at once without the words meanwhile (and that result is not cached).
+        Authors are compared by ``archive.authors.author_key`` (else by their letters and
+        digits alone), editions by code, categories without regard to case; an unknown value
+        to keep matches nothing, one to leave out (``not_*``) leaves everything. ASSOCIATED
+        adds the words most over-represented in the matches (``SearchResult.associated``); the
+        first such search of an index generation starts reading its word table (seconds on a
+        large index): WAIT_FOR_WORDS=False answers at once without the words meanwhile (and
+        that result is not cached). STATUS keeps only edited (``changed``), ``withdrawn`` or
+        ``unchanged`` articles. EARLIER also finds articles whose superseded versions match;
+        each hit then says which of its earlier versions match (``Hit.earlier_versions``).
+        FOLD leaves out the copies of a text whose first publication known is also a match
+        (``Hit.copies`` counts them); the total still counts every match.
         """
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
+        if status is not None and status not in STATUSES:
+            raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
         request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
                                 category=category, not_authors=tuple(not_authors),
                                 not_editions=tuple(not_editions),
-                                not_categories=tuple(not_categories), associated=associated)
+                                not_categories=tuple(not_categories), associated=associated,
+                                status=status, earlier=bool(earlier), fold=bool(fold))
         cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
@@ -132,8 +154,8 @@ class SearchService:
         parsed = parse_query(query if isinstance(query, str) else "", self._parser(searcher))
         terms: list[str] = []
         if parsed.query is not None:
-            body_terms, title_terms = _positive_terms(parsed.query)
-            terms = body_terms + title_terms
+            marked = _positive_terms(parsed.query, searcher)
+            terms = marked.body + marked.title
         analyzer = searcher.schema["body"].analyzer
         marked_title = marked_paragraphs(analyzer, title, terms)
         return (marked_title[0] if marked_title else "",
@@ -173,6 +195,10 @@ class SearchService:
         self._generations.close()
         if self._owned is not None:
             self._owned.close()
+        with self._finders_lock:
+            finders, self._finders = self._finders, []
+        for finder in finders:
+            finder.close()
 
     def __enter__(self) -> SearchService:
         return self
@@ -184,6 +210,7 @@ class SearchService:
     def _search(self, searcher: Searcher, generation: Generation,
                 request: SearchRequest, wait_for_words: bool = True) -> SearchResult:
         text, sort, page, page_size = request.text, request.sort, request.page, request.page_size
+        earlier, fold = request.earlier, request.fold
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
@@ -194,8 +221,11 @@ class SearchService:
             if sort == "relevance":
                 sort = "date"
         else:
+            wanted = parsed.query
+            if earlier and "earlier" in searcher.schema:
+                wanted = wq.Or([wanted, earlier_query(wanted)])
             try:
-                matches = self._match(parsed.query, searcher, generation)
+                matches = self._match(wanted, searcher, generation)
             except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, _CANNOT_RUN)
@@ -204,15 +234,22 @@ class SearchService:
         facets = self._facets(searcher, generation, matches.docs)
         words: list[AssociatedWord] = []
         if request.associated and total:
-            body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
+            body_terms = (_positive_terms(parsed.query, searcher).body
+                          if parsed.query is not None else [])
             words = self._associated(searcher, generation, matches.docs, body_terms,
                                      wait_for_words)
         days = columns.day[matches.docs]
-        order = _top(matches.scores, days, matches.docs, sort, page * page_size)
-        order = order[(page - 1) * page_size:]
+        folded: dict[int, int] = {}
+        if fold:
+            order, folded = self._folded(searcher, matches, days, sort, page, page_size)
+        else:
+            order = _top(matches.scores, days, matches.docs, sort, page * page_size)
+            order = order[(page - 1) * page_size:]
         hits = self._hits(searcher, generation, matches.docs[order],
                           matches.scores[order] if parsed.query is not None else None,
-                          parsed.query)
+                          parsed.query, earlier=earlier)
+        if folded:
+            hits = [replace(hit, copies=folded.get(hit.id, 0)) for hit in hits]
         suggestion = None
         if total < SUGGEST_BELOW and parsed.query is not None:
             suggestion = _suggestion(parsed.text, searcher)
@@ -233,6 +270,59 @@ class SearchService:
         return associated_words(table, docs, limit=ASSOCIATED_WORDS,
                                 leave_out=frozenset(query_terms), same_word=analysed)
 
+
+    def _folded(self, searcher: Searcher, matches: Matches, days: np.ndarray, sort: str,
+                page: int, page_size: int) -> tuple[np.ndarray, dict[int, int]]:
+        """Return the positions of one page of MATCHES with copies folded, and the counts.
+
+        A match is left out when the first publication known of its text (``indexer.copies``)
+        is also among the matches; that one's count of folded copies goes up. The matches
+        are walked in order, at most ``FOLD_WALK`` pages deep.
+        """
+        finder = self._copy_finder()
+        wanted = page * page_size
+        reach = min(len(matches), wanted * FOLD_WALK)
+        order = _top(matches.scores, days, matches.docs, sort, reach)
+        if finder is None:
+            return order[(page - 1) * page_size:wanted], {}
+        present = np.zeros(searcher.doc_count_all(), dtype=bool)
+        present[matches.docs] = True
+        kept: list[int] = []
+        folded: dict[int, int] = {}
+        for position in order.tolist():
+            article_id = _int(searcher.stored_fields(int(matches.docs[position])).get("id"))
+            earliest = finder.earliest_of(article_id) if article_id is not None else None
+            if earliest is not None and earliest != article_id:
+                docnum = searcher.document_number(id=str(earliest))
+                if docnum is not None and present[docnum]:
+                    folded[earliest] = folded.get(earliest, 0) + 1
+                    continue
+            kept.append(position)
+            if len(kept) >= wanted:
+                break
+        return np.asarray(kept[(page - 1) * page_size:], dtype=np.int64), folded
+
+    def _copy_finder(self) -> CopyFinder | None:
+        """Return this thread's reader of the copies index, None when there is none yet."""
+        finder: CopyFinder | None = getattr(self._local, "copies", None)
+        if finder is None:
+            try:
+                finder = CopyFinder(self.index_dir)
+            except IndexUnavailable:
+                return None
+            self._local.copies = finder
+            with self._finders_lock:
+                self._finders.append(finder)
+        return finder
+
+    def copies_of(self, article_id: int) -> list[Copy]:
+        """Return ARTICLE_ID and the articles sharing most of its text, earliest first.
+
+        Empty when it has no copy (or no copies index exists yet); the first is marked
+        ``earliest``: the first publication known of the text.
+        """
+        finder = self._copy_finder()
+        return [] if finder is None else finder.copies_of(article_id)
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
         columns = generation.columns
@@ -301,19 +391,26 @@ class SearchService:
 
     def _hits(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
               scores: np.ndarray | None, query: wq.Query | None, *,
-              with_snippets: bool = True) -> list[Hit]:
+              with_snippets: bool = True, earlier: bool = False) -> list[Hit]:
         docnums = [int(d) for d in docs]
         if not docnums:
             return []
         stored = {d: searcher.stored_fields(d) for d in docnums}
+        matched_versions: dict[int, tuple[int, ...]] = {}
+        if earlier and query is not None:
+            edited = [_int(stored[d].get("id")) for d in docnums
+                      if generation.columns.versions[d] > 1]
+            matched_versions = self._earlier_matches(
+                searcher, query, [i for i in edited if i is not None])
         ids = {d: _int(stored[d].get("id")) for d in docnums}
         texts = self._texts([i for i in ids.values() if i is not None])
         bodies = {d: texts.get(ids[d] or 0, _NO_TEXT).body for d in docnums}
         indexed_seq = generation.change_seq
         changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
                    or texts[ids[d] or 0].change_seq > indexed_seq}
-        highlighter = Highlighter(searcher.schema["body"].analyzer)
-        body_terms, title_terms = _positive_terms(query) if query is not None else ([], [])
+        wanted = _positive_terms(query, searcher) if query is not None else _Marked()
+        highlighter = Highlighter(searcher.schema["body"].analyzer, wanted.forms)
+        body_terms, title_terms = wanted.body, wanted.title
         if with_snippets and body_terms:
             snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies, changed)
         else:
@@ -333,11 +430,40 @@ class SearchService:
                 published=_as_date(fields.get("published")),
                 edition=fields.get("edition") or None,
                 withdrawn=bool(fields.get("withdrawn")),
+                versions=max(1, int(generation.columns.versions[docnum])),
+                earlier_versions=matched_versions.get(ids[docnum] or 0, ()),
                 snippet=snippets.get(docnum, ""),
                 title_html=titles[docnum],
                 score=float(scores[i]) if scores is not None else None,
             ))
         return hits
+
+    def _earlier_matches(self, searcher: Searcher, query: wq.Query,
+                         article_ids: list[int]) -> dict[int, tuple[int, ...]]:
+        """Return, per article, the numbers of its superseded versions that QUERY matches.
+
+        The superseded versions of the page's edited articles are indexed in memory with the
+        live schema, and QUERY runs on them through the same match engine: words, phrases and
+        exact forms decide version by version.
+        """
+        if self._earlier_texts is None or not article_ids:
+            return {}
+        documents = [version_document(f"{article_id}:{version.number}", version.title,
+                                      version.body)
+                     for article_id, versions in self._earlier_texts(article_ids).items()
+                     for version in versions]
+        if not documents:
+            return {}
+        ram = RamStorage().create_index(searcher.schema)
+        with ram.writer() as writer:
+            for document in documents:
+                writer.add_document(**document)
+        found: dict[int, list[int]] = {}
+        with ram.searcher() as versions:
+            for docnum in MatchEngine(versions, {}).match(query).docs.tolist():
+                article, _, number = str(versions.stored_fields(docnum)["id"]).partition(":")
+                found.setdefault(int(article), []).append(int(number))
+        return {article: tuple(sorted(numbers)) for article, numbers in found.items()}
 
     def _bodies(self, article_ids: list[int]) -> dict[int, str]:
         """Return the body text of each article from the injected reader."""
@@ -360,25 +486,53 @@ def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
         raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
 
 
+def _status_mask(columns: Columns, docs: np.ndarray, status: str) -> np.ndarray:
+    """Which of DOCS have STATUS: ``changed`` (more than one version), ``withdrawn``, or
+    ``unchanged`` (neither)."""
+    withdrawn = columns.withdrawn[docs]
+    if status == "withdrawn":
+        return np.asarray(withdrawn, dtype=bool)
+    if status == "changed":
+        return np.asarray(columns.versions[docs] > 1)
+    return np.asarray(~withdrawn & (columns.versions[docs] <= 1))
+
+
+def _author_mask(columns: Columns, docs: np.ndarray,
+                 request: SearchRequest) -> np.ndarray | None:
+    """Which of DOCS the author filters keep (forgiving spellings); None: no such author."""
+    keep = np.ones(len(docs), dtype=bool)
+    if request.author is not None and request.author.strip():
+        codes = columns.authors_named(request.author)
+        if not codes:
+            return None
+        keep &= np.isin(columns.author[docs], codes)
+    for name in request.not_authors:
+        keep &= ~np.isin(columns.author[docs], columns.authors_named(name))
+    return keep
+
+
 def _filtered(matches: Matches, columns: Columns, request: SearchRequest) -> Matches:
-    """Apply the author, date, edition and category filters with the column arrays."""
+    """Apply the author, date, edition, category and status filters with the column arrays."""
     if not len(matches):
         return matches
     since, until = request.since, request.until
     keep = np.ones(len(matches), dtype=bool)
-    for column, codes, wanted, unwanted, key in (
-        (columns.author, columns.authors, request.author, request.not_authors, make_author_key),
-        (columns.edition, columns.editions, request.edition, request.not_editions, _edition_key),
-    ):
-        if wanted is not None and wanted.strip():
-            code = codes.index.get(key(wanted))
-            if code is None:
-                return EMPTY
-            keep &= column[matches.docs] == code
-        for name in unwanted:
-            code = codes.index.get(key(name))
-            if code is not None:
-                keep &= column[matches.docs] != code
+    if request.status is not None:
+        keep &= _status_mask(columns, matches.docs, request.status)
+    authors = _author_mask(columns, matches.docs, request)
+    if authors is None:
+        return EMPTY
+    keep &= authors
+    wanted_edition, unwanted_editions = request.edition, request.not_editions
+    if wanted_edition is not None and wanted_edition.strip():
+        code = columns.editions.index.get(_edition_key(wanted_edition))
+        if code is None:
+            return EMPTY
+        keep &= columns.edition[matches.docs] == code
+    for name in unwanted_editions:
+        code = columns.editions.index.get(_edition_key(name))
+        if code is not None:
+            keep &= columns.edition[matches.docs] != code
     if request.category is not None and request.category.strip():
         code = columns.categories.index.get(_category_key(request.category))
         if code is None:
@@ -429,34 +583,84 @@ def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
     return candidates[np.lexsort(keys)][:limit]
 
 
-def _positive_terms(query: wq.Query) -> tuple[list[str], list[str]]:
-    """Return the body and title words a result should show marked (never excluded ones)."""
-    body: list[str] = []
-    title: list[str] = []
+@dataclass
+class _Marked:
+    """The words a page of hits shows marked: stems per field, and forms quoted words need."""
+
+    body: list[str] = field(default_factory=list)
+    title: list[str] = field(default_factory=list)
+    forms: dict[str, set[str]] = field(default_factory=dict)
+    any_form: set[str] = field(default_factory=set)
+
+    def add(self, field_name: str, stem: str, form: str | None = None) -> None:
+        target = self.body if field_name == "body" else self.title
+        target.append(stem)
+        if form is None:
+            self.any_form.add(stem)
+            self.forms.pop(stem, None)
+        elif stem not in self.any_form:
+            self.forms.setdefault(stem, set()).add(form)
+
+
+_MARKED_PREFIX_WORDS = 50
+
+
+def _positive_terms(query: wq.Query, searcher: Searcher) -> _Marked:
+    """Return the body and title words a result should show marked (never excluded ones).
+
+    Words of the exact-form fields are marked through their stems' offsets, only where the
+    text has the form itself: a quoted ``"gouvernement"`` does not mark « gouvernés ».
+    """
+    marked = _Marked()
+    exact_words_of: list[tuple[str, str]] = []
 
     def walk(node: wq.Query) -> None:
         if isinstance(node, wq.Not):
             return
         if isinstance(node, wq.AndNot):
             walk(node.a)
-            return
-        if isinstance(node, wq.Term):
-            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
-                else None
-            if target is not None and isinstance(node.text, str):
-                target.append(node.text)
-            return
-        if isinstance(node, wq.Phrase):
-            target = body if node.fieldname == "body" else title if node.fieldname == "title" \
-                else None
-            if target is not None:
-                target.extend(w for w in node.words if isinstance(w, str))
-            return
-        for child in node.children():
-            walk(child)
+        elif isinstance(node, wq.Term | wq.Phrase | wq.Prefix):
+            for name, word, exact in _leaf_words(node, searcher):
+                if exact:
+                    exact_words_of.append((name, word))
+                else:
+                    marked.add(name, word)
+        else:
+            for child in node.children():
+                walk(child)
 
     walk(query)
-    return body, title
+    for name, word in exact_words_of:
+        if word.endswith("'") or word in FRENCH_STOP_WORDS:
+            continue  # articles and stop words are not in the stemmed field's offsets
+        marked.add(name, stem_french(word), word)
+    return marked
+
+
+def _leaf_words(node: wq.Query, searcher: Searcher) -> list[tuple[str, str, bool]]:
+    """Return (title or body, word, is an exact form) for a term, phrase or prefix node."""
+    name = node.fieldname
+    if name in ("body", "title"):
+        exact = False
+    elif name in _STEMMED_OF:
+        exact, name = True, _STEMMED_OF[name]
+    else:
+        return []
+    if isinstance(node, wq.Prefix):
+        words = searcher.reader().expand_prefix(node.fieldname, node.text)
+        return [(name, _text(word), exact)
+                for word in itertools.islice(words, _MARKED_PREFIX_WORDS)]
+    if isinstance(node, wq.Term):
+        return [(name, node.text, exact)] if isinstance(node.text, str) else []
+    return [(name, word, exact) for word in node.words if isinstance(word, str)]
+
+
+# The exact-form fields whose words are marked in results, and the field they mark.
+_STEMMED_OF = {EXACT_FIELDS["title"]: "title", EXACT_FIELDS["body"]: "body"}
+
+
+def _text(word: str | bytes) -> str:
+    return word.decode("utf-8") if isinstance(word, bytes) else word
 
 
 def _suggestion(text: str, searcher: Searcher) -> str | None:

@@ -26,6 +26,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Searcher
 
+from indexer.analysis import exact_words
 from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
 
 SNIPPET_CHARS = 200
@@ -58,8 +59,11 @@ def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
 class Highlighter:
     """Builds the snippets of one page of hits for one index generation."""
 
-    def __init__(self, analyzer: Analyzer) -> None:
+    def __init__(self, analyzer: Analyzer,
+                 forms: Mapping[str, AbstractSet[str]] | None = None) -> None:
         self.analyzer = analyzer
+        # Stems marked only where the text has one of these exact forms (quoted words).
+        self.forms = forms or {}
 
     def titles_html(self, searcher: Searcher, terms: Iterable[str],
                     titles: Mapping[int, str]) -> dict[int, str]:
@@ -68,7 +72,7 @@ class Highlighter:
         offsets = _offsets(searcher, "title", termset, sorted(titles)) if termset else {}
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
-            tokens = offsets.get(docnum)
+            tokens = self._exact_only(title, offsets.get(docnum))
             if tokens and tokens[-1].endchar <= len(title):
                 # The stored title and its offsets come from the same document: they fit.
                 marked[docnum] = str(MarkFormatter().format(
@@ -88,7 +92,7 @@ class Highlighter:
         offsets = _offsets(searcher, field, termset, sorted(bodies)) if termset else {}
         snippets: dict[int, str] = {}
         for docnum, body in bodies.items():
-            tokens = offsets.get(docnum, [])
+            tokens = self._exact_only(body, offsets.get(docnum)) or []
             snippet = None
             if tokens and self._fits(body, tokens):
                 snippet = _format(body, PinpointFragmenter(
@@ -98,6 +102,18 @@ class Highlighter:
                 snippet = self._reanalysed(body, termset)
             snippets[docnum] = snippet or plain_snippet(body)
         return snippets
+
+    def _exact_only(self, text: str, tokens: list[Token] | None) -> list[Token] | None:
+        """Return TOKENS without the stem siblings of words that must match as written."""
+        if not tokens or not self.forms:
+            return tokens
+        kept = []
+        for token in tokens:
+            forms = self.forms.get(token.text)
+            written = exact_words(text[token.startchar:token.endchar])
+            if forms is None or (written and written[-1] in forms):
+                kept.append(token)
+        return kept
 
     def _fits(self, body: str, tokens: Sequence[Token]) -> bool:
         """True when the index's offsets still point at the matched words in BODY."""

@@ -30,12 +30,30 @@ ArticleTexts = Callable[[Sequence[int]], dict[int, ArticleText]]
 """Return the texts of the articles of the given ids that exist, by id."""
 
 
+class EarlierText(NamedTuple):
+    """One superseded version of an article: its number, title and body."""
+
+    number: int
+    title: str
+    body: str
+
+
+EarlierTexts = Callable[[Sequence[int]], dict[int, list[EarlierText]]]
+"""Return the superseded versions (all but the current one, oldest first) of articles, by id."""
+
+
 def texts_of(archive: Archive, ids: Sequence[int]) -> dict[int, ArticleText]:
     """Return the texts of the articles of IDS that ARCHIVE holds."""
     if not ids:
         return {}
     return {i: ArticleText(a.body or "", a.change_seq) for i,
             a in archive.reads.articles(ids).items()}
+
+
+def earlier_texts_of(archive: Archive, ids: Sequence[int]) -> dict[int, list[EarlierText]]:
+    """Return the superseded versions of the articles of IDS that ARCHIVE holds."""
+    return {i: [EarlierText(v.number, v.title or "", v.body or "")
+                for v in archive.articles.versions(i)[:-1]] for i in ids}
 
 
 class ArchiveTexts:
@@ -54,6 +72,11 @@ class ArchiveTexts:
         """Return the texts of the articles of IDS that exist, by id."""
         if not ids:
             return {}
+        archive = self._archive()
+        return {} if archive is None else texts_of(archive, ids)
+
+    def _archive(self) -> Archive | None:
+        """Return this thread's read-only connection, None when there is no archive."""
         archive: Archive | None = getattr(self._local, "archive", None)
         if archive is None:
             from archive.store import Archive
@@ -61,11 +84,16 @@ class ArchiveTexts:
             try:
                 archive = Archive.open(self.database_path, readonly=True)
             except StoreError:
-                return {}
+                return None
             self._local.archive = archive
             with self._lock:
                 self._opened.append(archive)
-        return texts_of(archive, ids)
+        return archive
+
+    def earlier(self, ids: Sequence[int]) -> dict[int, list[EarlierText]]:
+        """Return the superseded versions of the articles of IDS, by id."""
+        archive = self._archive()
+        return {} if archive is None else earlier_texts_of(archive, ids)
 
     def close(self) -> None:
         """Close every connection this reader opened."""

@@ -33,7 +33,8 @@ from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, Stor
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
-from indexer.documents import document_for
+from indexer.copies import update_copies
+from indexer.documents import document_for, with_earlier_versions
 from indexer.location import (
     SyncState,
     current_build,
@@ -142,10 +143,12 @@ class _Counts:
 
 def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                  optimize: bool = False, progress: Progress | None = None,
-                 build_mb: int = BULK_LIMIT_MB) -> IndexReport:
+                 build_mb: int = BULK_LIMIT_MB, copies: bool = True) -> IndexReport:
     """Bring the index under INDEX_DIR in step with the archive; raise IndexLocked if busy.
 
     A full rebuild's writer processes each start a new segment past BUILD_MB of postings.
+    With COPIES, the copies index (``indexer.copies``) is brought in step too, under the
+    same lock (in full when the index was rebuilt).
     """
     started = time.monotonic()
     if not database_path.exists():
@@ -172,6 +175,8 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
             rebuild = live is None
         if rebuild:
             prune_builds(index_dir)
+        if copies:
+            update_copies(database_path, index_dir, full=rebuild)
     return IndexReport(
         added=counts.added, updated=counts.updated, flagged=counts.flagged,
         skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,
@@ -258,7 +263,8 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
             fresh = _Counts()
-            _fill_careful(build, schema, archive.reads.iter_articles(), fresh, progress, total)
+            _fill_careful(build, schema, archive.reads.iter_articles(), fresh, progress, total,
+                          archive)
             counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
                                                             fresh.invalid)
         now = _now()
@@ -305,13 +311,14 @@ def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, cou
 
 
 def _fill_careful(build: Path, schema: Schema, articles: Iterable[StoredArticle],
-                  counts: _Counts, progress: Progress | None, total: int) -> None:
+                  counts: _Counts, progress: Progress | None, total: int,
+                  archive: Archive) -> None:
     """Write the articles batch by batch, each batch redone without a document Whoosh refuses."""
     ix = index.create_in(str(build), schema)
     try:
         done = 0
         batch: dict[str, dict[str, Any]] = {}
-        for document in _documents(articles, counts):
+        for document in _documents(articles, counts, archive):
             batch[document["id"]] = document
             if len(batch) >= BATCH_SIZE:
                 done += _write_new(ix, list(batch.values()), counts)
@@ -357,7 +364,7 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
         hidden = [str(article.id) for article in latest.values() if article.hidden]
         if hidden:
             counts.hidden += _delete(ix, hidden)
-        documents = list(_documents(latest.values(), counts))
+        documents = list(_documents(latest.values(), counts, archive))
         if documents:
             known = _known_ids(ix, build, documents)
             refused = _write_batch(ix, documents, update=True)
@@ -470,12 +477,13 @@ def _cancel(writer: Any) -> None:
         log.debug("cancelling the writer failed: %s", exc)
 
 
-def _documents(articles: Iterable[StoredArticle], counts: _Counts) -> Iterator[dict[str, Any]]:
+def _documents(articles: Iterable[StoredArticle], counts: _Counts,
+               archive: Archive) -> Iterator[dict[str, Any]]:
     for article in articles:
         if article.hidden:  # withdrawn from the public on request: never indexed
             continue
         try:
-            yield document_for(article)
+            yield with_earlier_versions(document_for(article), article, archive)
         except InvalidInput as exc:
             counts.skip(exc.message)
 

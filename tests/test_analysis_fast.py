@@ -36,7 +36,7 @@ def fast_postings(name: str, value: str) -> list[Any]:
     return sorted(fast(value))
 
 
-@pytest.mark.parametrize("name", ["body", "title"])
+@pytest.mark.parametrize("name", ["body", "title", "body_exact", "title_exact"])
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(value=texts)
 def test_fast_postings_equal_whoosh_postings(name: str, value: str) -> None:
@@ -83,3 +83,15 @@ def test_other_fields_have_no_fast_path(name: str) -> None:
 def test_a_changed_chain_has_no_fast_path() -> None:
     unstemmed = french_analyzer(stem=False)
     assert unstemmed.fast_postings(SCHEMA["body"].format) is None
+
+
+def test_exact_fields_keep_articles_stop_words_and_unstemmed_forms() -> None:
+    words = [(term, frequency) for term, frequency, _, _ in
+             fast_postings("body_exact", "Le porte-parole du Gouvernement, l’armée")]
+    assert sorted(words) == [(b"armee", 1), (b"du", 1), (b"gouvernement", 1), (b"l'", 1),
+                             (b"le", 1), (b"parole", 1), (b"porte", 1)]
+
+
+def test_exact_positions_after_a_compound_and_an_elision_follow_whoosh() -> None:
+    value = "Des nord-coréens dans l’armée russe, d'après Kim Jong-un et l'État-major."
+    assert fast_postings("body_exact", value) == whoosh_postings("body_exact", value)

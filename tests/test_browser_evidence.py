@@ -169,6 +169,7 @@ def test_cite_a_version_from_the_article_page(
     article_id = demo.article_id(KEUR_MASSAR)
     p.goto(f"{base}/article/{article_id}")
     assert "version/2" in p.input_value("#citation-texte")
+    shot(p, "article-demo-bureau")
     p.click("text=Version 1")
     p.wait_for_url(re.compile(rf"/article/{article_id}/version/1$"))
     assert "140 familles" in p.inner_text("article .body")
@@ -259,6 +260,7 @@ def test_subscribe_to_withdrawals_from_the_home_page(
     base, _, _ = site
     p = watched.page
     p.goto(base + "/")
+    shot(p, "accueil-demo-bureau")
     p.click("text=1 article retiré")
     p.wait_for_url(re.compile(r"/changements\?type=retrait$"))
     advertised = p.get_attribute("link[rel=alternate][type='application/atom+xml']", "href")

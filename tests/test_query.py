@@ -10,6 +10,7 @@ from whoosh import query as wq
 from indexer.query import (
     MAX_QUERY_CHARS,
     _plain_words,
+    _prefer_typed_forms,
     clean_query_text,
     make_parser,
     parse_query,
@@ -37,7 +38,9 @@ def test_words_are_anded_across_title_and_body(parser) -> None:
     assert isinstance(parsed.query, wq.And)
     armee, russe = _stem("armée"), _stem("russe")
     assert _terms(parsed.query) == {("title", armee), ("body", armee),
-                                    ("title", russe), ("body", russe)}
+                                    ("title", russe), ("body", russe),
+                                    ("title_exact", "armee"), ("body_exact", "armee"),
+                                    ("title_exact", "russe"), ("body_exact", "russe")}
 
 
 @pytest.mark.parametrize("operator", ["OU", "OR"])
@@ -83,13 +86,13 @@ def test_french_quotes_make_a_phrase(parser) -> None:
                                               ("auteur:Diop", "author")])
 def test_french_field_names(parser, typed: str, field: str) -> None:
     parsed = parse_query(typed, parser)
-    assert {f for f, _ in _terms(parsed.query)} == {field}
+    assert {f.removesuffix("_exact") for f, _ in _terms(parsed.query)} == {field}
 
 
 def test_other_field_names_are_plain_text(parser) -> None:
     parsed = parse_query("published:2024 url:armée", parser)
     fields = {f for f, _ in _terms(parsed.query)}
-    assert fields == {"title", "body"}
+    assert fields == {"title", "body", "title_exact", "body_exact"}
 
 
 @pytest.mark.parametrize("text", ["a*", "*e*", "armée~2", "[a TO z]", "armée^3"])
@@ -158,4 +161,5 @@ def test_plain_words_shortcut_builds_the_parsers_query(text: str) -> None:
     parser = _shared_parser()
     shortcut = _plain_words(text, parser)
     if shortcut is not None:
-        assert str(shortcut.normalize()) == str(parser.parse(text).normalize())
+        parsed = _prefer_typed_forms(parser.parse(text), text, parser.schema)
+        assert str(shortcut.normalize()) == str(parsed.normalize())

@@ -2,8 +2,10 @@
 
 ``cdxj-indexer`` indexes the demo's WARC files as they lie on disk, and pywb's ``wayback``
 server, started on a free loopback port over a collection made of those files and that index,
-replays an article's capture with its text. Both come from PyPI (pyproject's test extra); a
-missing tool skips here and fails in CI (ARCHIVE_REQUIRE_WARC_TOOLS=1).
+replays an article's capture with its text. Both come from PyPI: cdxj-indexer with pyproject's
+test extra, pywb (which pins werkzeug) in its own virtualenv ``.venv-pywb`` built from the
+``replay`` extra by .ci/run. A missing tool skips here and fails in CI
+(ARCHIVE_REQUIRE_WARC_TOOLS=1).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from demo_archive import DemoArchive, build_demo_archive, free_ports
+from demo_archive import DemoArchive, build_demo_archive
 
 from archive.store import Archive
 
@@ -28,14 +30,21 @@ COLLECTION = "notrecontinent"
 STARTUP_SECONDS = 60
 
 
+REPO_ROOT = Path(__file__).resolve().parents[1]
+PYWB_VENV = REPO_ROOT / ".venv-pywb"
+"""pywb pins werkzeug, so it has its own virtualenv (.ci/run builds it)."""
+
+
 def _tool(name: str) -> Path:
-    found = Path(sys.executable).parent / name
-    if found.exists():
-        return found
+    for found in (Path(sys.executable).parent / name, PYWB_VENV / "bin" / name):
+        if found.exists():
+            return found
     located = shutil.which(name)
     if located:
         return Path(located)
-    message = f"{name} is missing (pip install -e '.[test]' installs it)"
+    how = ("python3 -m venv .venv-pywb && .venv-pywb/bin/pip install -e '.[replay]'"
+           if name == "wayback" else "pip install -e '.[test]'")
+    message = f"{name} is missing ({how}, as .ci/run does)"
     if os.environ.get("ARCHIVE_REQUIRE_WARC_TOOLS") == "1":
         pytest.fail(message + "; ARCHIVE_REQUIRE_WARC_TOOLS=1 forbids skipping")
     pytest.skip(message)
@@ -96,9 +105,27 @@ def test_cdxj_indexer_reads_every_capture_with_its_digest(
     assert located and located[0]["length"] == str(record.warc_length)
 
 
+def _ephemeral_port() -> int:
+    """Return a port the system just handed out on 127.0.0.1 (less likely to be taken than
+    one picked by a scan other test runs on this machine may make too)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _answers(url: str) -> bool:
+    """Tell whether URL (the collection's page, which only pywb serves) answers 200."""
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return bool(response.status == 200)
+    except OSError:
+        return False
+
+
 @pytest.fixture(scope="module")
 def wayback(collection: Path) -> Iterator[str]:
-    port = free_ports(1)
+    port = _ephemeral_port()
+    base = f"http://127.0.0.1:{port}"
     server = subprocess.Popen(
         [str(_tool("wayback")), "--bind", "127.0.0.1", "--port", str(port),
          "--directory", str(collection)],
@@ -106,17 +133,13 @@ def wayback(collection: Path) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
-        while True:
+        while not _answers(f"{base}/{COLLECTION}/"):
             if server.poll() is not None:
                 stderr = server.stderr.read().decode(errors="replace") if server.stderr else ""
                 pytest.fail(f"pywb's wayback stopped at start-up: {stderr[-800:]}")
-            try:
-                with socket.create_connection(("127.0.0.1", port), timeout=1):
-                    break
-            except OSError:
-                assert time.monotonic() < deadline, "pywb's wayback did not start listening"
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
+            assert time.monotonic() < deadline, "pywb's wayback did not start answering"
+            time.sleep(0.2)
+        yield base
     finally:
         server.terminate()
         try:
@@ -140,7 +163,7 @@ def test_pywb_replays_an_archived_article_with_its_text(
     assert record is not None
     stamp = record.fetched_at.strftime("%Y%m%d%H%M%S")
     url = f"{wayback}/{COLLECTION}/{stamp}id_/{record.final_url or record.url}"
-    with urllib.request.urlopen(url, timeout=30) as response:
+    with urllib.request.urlopen(url, timeout=60) as response:
         assert response.status == 200
         replayed = response.read().decode("utf-8")
     assert "140 familles" in replayed, "the first version's text, as captured"

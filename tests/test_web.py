@@ -306,6 +306,7 @@ def test_empty_results_and_empty_form_give_help(client: FlaskClient) -> None:
 def test_help_page_explains_the_query_syntax(client: FlaskClient) -> None:
     page = html(client, "/aide")
     assert "expression exacte" in page and "-CAN" in page
+    assert "électi*" in page and "~5" in page
 
 
 # ------------------------------------------------------------------ article, versions, citation
@@ -421,7 +422,8 @@ def test_openapi_document_describes_every_search_parameter(client: FlaskClient) 
     assert doc["openapi"].startswith("3.")
     names = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
     assert names == {"q", "auteur", "edition", "categorie", "sauf_auteur", "sauf_edition",
-                     "sauf_categorie", "du", "au", "tri", "page", "taille", "mots"}
+                     "sauf_categorie", "du", "au", "tri", "page", "taille", "mots",
+                     "statut", "anterieures", "replier"}
     for path in doc["paths"]:
         concrete = path.replace("{article_id}", "1")
         asks = "recherche" in path or "comparer" in path
@@ -570,3 +572,37 @@ def test_wsgi_module_and_gunicorn_config_follow_the_settings(
 def test_serve_command_is_documented(run_cli) -> None:  # type: ignore[no-untyped-def]
     code, out, _ = run_cli("serve", "--help")
     assert code == 0 and "--port" in out and "gunicorn" in out
+
+
+# ------------------------------------------------------------------ status and earlier versions
+
+def test_api_status_filter_lists_edited_or_withdrawn_articles(
+        client: FlaskClient, built: BuiltArchive) -> None:
+    edited = api(client, "/api/search", statut="modifié", taille=100)
+    assert {hit["id"] for hit in edited["hits"]} == set(built.edited)
+    assert all(hit["versions"] == 2 for hit in edited["hits"])
+    assert edited["query"]["statut"] == "modifie"
+    withdrawn = api(client, "/api/search", statut="retire", taille=100)
+    assert [hit["id"] for hit in withdrawn["hits"]] == [built.withdrawn]
+    unchanged = api(client, "/api/search", statut="inchangé", taille=100)
+    assert not {hit["id"] for hit in unchanged["hits"]} & {*built.edited, built.withdrawn}
+
+
+def test_unknown_status_is_a_400_in_french(client: FlaskClient) -> None:
+    body = api(client, "/api/search", 400, q=COMMON_WORD, statut="supprimé")
+    assert "statut" in body["error"]["message"]
+    assert "inconnu" in html(client, "/recherche", 400, q=COMMON_WORD, statut="x")
+
+
+def test_earlier_versions_option_says_which_version_matched(
+        client: FlaskClient, built: BuiltArchive) -> None:
+    first = built.edited[0]
+    original = api(client, f"/api/articles/{first}")["versions"][0]["body"]
+    words = original.split("\n\n")[0].split(" ")[:2]  # became "W1 très W2" in version 2
+    quoted = '"' + " ".join(words) + '"'
+    without = {hit["id"] for hit in api(client, "/api/search", q=quoted, taille=100)["hits"]}
+    with_earlier = api(client, "/api/search", q=quoted, anterieures="1", taille=100)
+    assert first not in without
+    found = {hit["id"]: hit["earlier_versions"] for hit in with_earlier["hits"]}
+    assert found[first] == [1]
+    assert with_earlier["query"]["anterieures"] is True

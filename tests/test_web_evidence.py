@@ -240,6 +240,7 @@ def test_the_changes_page_filters_by_kind_and_edition_and_refuses_unknown_ones(
     assert set(re.findall(r'class="change change-(\w+)"', html)) == {"withdrawn"}
     assert STORIES[KRIBI - 1].title.replace("'", "&#39;") in html
     assert "Lire la dernière copie" in html
+    assert html.count("revenu en ligne depuis") == 1, "the withdrawal that was undone says so"
     html = page(client, "/changements?edition=cm&type=retrait")
     assert len(re.findall(r'class="change change-', html)) == 2
     html = page(client, "/changements?edition=ci")

@@ -60,6 +60,10 @@ VALUES: dict[str, st.SearchStrategy[str]] = {
     "sauf_edition": st.one_of(st.sampled_from(["sn", "xx"]), text_values),
     "sauf_categorie": st.one_of(st.sampled_from(["Sport", "SPORT"]), text_values),
     "mots": st.one_of(st.sampled_from(["0", "1"]), text_values),
+    "statut": st.one_of(st.sampled_from(["modifie", "retiré", "inchangé", "tous", ""]),
+                        text_values),
+    "anterieures": st.one_of(st.sampled_from(["0", "1", "oui", ""]), text_values),
+    "replier": st.one_of(st.sampled_from(["0", "1", "non", ""]), text_values),
 }
 EXPORT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "texte": st.one_of(st.sampled_from(["0", "1", ""]), text_values),

@@ -20,7 +20,14 @@ import click
 from archive.cli import settings_from
 from archive.editions import edition_name
 from archive.errors import InvalidInput
-from indexer.results import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, SearchResult
+from indexer.results import (
+    DEFAULT_PAGE_SIZE,
+    MAX_PAGE,
+    MAX_PAGE_SIZE,
+    STATUSES,
+    Hit,
+    SearchResult,
+)
 from indexer.search import SearchService
 
 _MARK = re.compile(r"<mark>(.*?)</mark>", re.S)
@@ -86,8 +93,8 @@ def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
     first = (result.page - 1) * result.page_size
     for rank, hit in enumerate(result.hits, start=first + 1):
         click.echo("")
-        withdrawn = " [retiré du site]" if hit.withdrawn else ""
-        click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{withdrawn}")
+        badges = "".join(f" [{badge}]" for badge in _badges(hit))
+        click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{badges}")
         meta = " · ".join(part for part in (
             hit.author, hit.published.isoformat() if hit.published else None,
             edition_name(hit.edition) if hit.edition else None, hit.url) if part)
@@ -101,6 +108,23 @@ def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
 
 _SORTS = {"relevance": "relevance", "pertinence": "relevance", "date": "date",
           "oldest": "oldest", "anciens": "oldest"}
+
+
+def _badges(hit: Hit) -> list[str]:
+    """Return what a reader should know about a hit's history, in French."""
+    badges = []
+    if hit.withdrawn:
+        badges.append("retiré du site")
+    if hit.versions > 1:
+        badges.append(f"modifié {hit.versions - 1} fois")
+    if hit.earlier_versions:
+        numbers = ", ".join(str(n) for n in hit.earlier_versions)
+        plural = "s" if len(hit.earlier_versions) > 1 else ""
+        badges.append(f"trouvé dans la version{plural} antérieure{plural} {numbers}")
+    if hit.copies:
+        badges.append(f"{hit.copies} copie{'s' if hit.copies > 1 else ''} repliée"
+                      f"{'s' if hit.copies > 1 else ''}")
+    return badges
 
 
 @click.command("search")
@@ -126,6 +150,13 @@ _SORTS = {"relevance": "relevance", "pertinence": "relevance", "date": "date",
               default=DEFAULT_PAGE_SIZE, show_default=True, help="Résultats par page.")
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True,
               help="Page de résultats.")
+@click.option("--status", type=click.Choice(STATUSES),
+              help="Seulement les articles modifiés (changed), retirés (withdrawn) ou ni l'un ni "
+              "l'autre (unchanged).")
+@click.option("--earlier", is_flag=True,
+              help="Chercher aussi dans les versions antérieures (et dire lesquelles).")
+@click.option("--fold", is_flag=True,
+              help="Replier les copies d'un texte sous sa première publication connue.")
 @click.option("--associated", "--mots-associes", "associated", is_flag=True,
               help="Ajouter les mots associés (les plus surreprésentés dans les résultats).")
 @click.option("--json", "as_json", is_flag=True, help="Afficher le résultat en JSON.")
@@ -134,7 +165,8 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
             until: str | None, edition: str | None, category: str | None,
             not_authors: tuple[str, ...], not_editions: tuple[str, ...],
             not_categories: tuple[str, ...], sort: str, limit: int, page: int,
-            associated: bool, as_json: bool) -> None:
+            associated: bool, status: str | None, earlier: bool, fold: bool,
+            as_json: bool) -> None:
     """Chercher dans l'archive : mots liés par ET ; OU, SAUF, -mot, "expression", titre:, auteur:.
 
     Les dates sont des filtres (--since/--until, jours inclus), pas de la syntaxe.
@@ -147,7 +179,8 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
                                 until=until_day, edition=edition, sort=_SORTS[sort], page=page,
                                 page_size=limit, category=category, not_authors=not_authors,
                                 not_editions=not_editions, not_categories=not_categories,
-                                associated=associated)
+                                associated=associated, status=status, earlier=earlier,
+                                fold=fold)
         note = None if as_json else why_nothing(service, result, author=author,
                                                 edition=edition, category=category)
     if as_json:

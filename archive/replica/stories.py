@@ -81,8 +81,8 @@ STORIES: tuple[Story, ...] = (
             "Sow, à Keur Massar, reste sous les eaux. Dans certaines ruelles, l'eau arrive "
             "encore aux genoux et les familles ont dû monter leurs matelas sur des briques.",
             "Les motopompes promises par la mairie sont arrivées mardi soir, mais deux sur "
-            "quatre sont tombées en panne dès la première nuit. « Nous pompons le jour, la "
-            "nappe remonte la nuit », résume Ndèye Coumba Faye, présidente de l'association "
+            "quatre sont tombées en panne dès la première nuit. «\u00a0Nous pompons le jour, la "
+            "nappe remonte la nuit\u00a0», résume Ndèye Coumba Faye, présidente de l'association "
             "des femmes du quartier.",
             "Selon la brigade des sapeurs-pompiers, 140 familles ont quitté leur maison pour "
             "s'installer chez des proches ou dans l'école élémentaire voisine. Le porte-parole "
@@ -119,8 +119,8 @@ STORIES: tuple[Story, ...] = (
             "garés en double file sur près de six kilomètres. Certains chauffeurs disent "
             "attendre depuis jeudi pour charger des marchandises destinées au Tchad et à la "
             "Centrafrique.",
-            "« On dort dans la cabine, on mange au bord de la route, et chaque jour d'attente "
-            "nous coûte le prix du carburant », explique Ibrahim Garba, transporteur depuis "
+            "«\u00a0On dort dans la cabine, on mange au bord de la route, et chaque jour d'attente "
+            "nous coûte le prix du carburant\u00a0», explique Ibrahim Garba, transporteur depuis "
             "quinze ans. Les syndicats réclament l'ouverture d'un parking tampon et des "
             "guichets le dimanche.",
             "La direction du port explique ces retards par une panne de deux portiques et par "
@@ -138,8 +138,8 @@ STORIES: tuple[Story, ...] = (
             "emportées par les vagues, et les familles relogées à Diougob attendent toujours "
             "des titres de propriété.",
             "Les pêcheurs décrivent une mer plus violente et des sorties plus dangereuses. "
-            "« Avant, on connaissait la brèche. Maintenant elle change de place à chaque "
-            "saison », raconte Moussa Sarr, qui a perdu deux pirogues en trois ans.",
+            "«\u00a0Avant, on connaissait la brèche. Maintenant elle change de place à chaque "
+            "saison\u00a0», raconte Moussa Sarr, qui a perdu deux pirogues en trois ans.",
             "La digue de protection, longue de 3,5 kilomètres, devait être achevée en 2020. "
             "Les travaux ont repris au mois de janvier, selon l'agence chargée du chantier.",
         ),
@@ -153,9 +153,9 @@ STORIES: tuple[Story, ...] = (
             "marché de gros de Bouaké a rouvert lundi. Les commerçantes d'igname et de "
             "banane plantain ont retrouvé leurs allées, désormais séparées par des "
             "coupe-feu en béton.",
-            "Beaucoup n'ont pas encore reconstitué leur stock. « J'ai tout perdu en une "
+            "Beaucoup n'ont pas encore reconstitué leur stock. «\u00a0J'ai tout perdu en une "
             "nuit. La coopérative m'a prêté de quoi recommencer, mais je dois rembourser "
-            "avant la récolte », confie Affoué Konan, grossiste depuis vingt ans.",
+            "avant la récolte\u00a0», confie Affoué Konan, grossiste depuis vingt ans.",
             "La mairie a installé des extincteurs à chaque entrée et promis une brigade de "
             "surveillance la nuit. Les commerçants demandent surtout que l'électricité soit "
             "enfin mise aux normes.",
@@ -170,8 +170,8 @@ STORIES: tuple[Story, ...] = (
             "mardi. Les enseignants vacataires réclament le paiement de onze mois "
             "d'arriérés et leur intégration dans la fonction publique, promise depuis "
             "trois rentrées.",
-            "« Nous faisons le même travail que les titulaires pour un tiers du salaire, "
-            "quand il arrive », dit Théodore Nkoulou, professeur de mathématiques au lycée "
+            "«\u00a0Nous faisons le même travail que les titulaires pour un tiers du salaire, "
+            "quand il arrive\u00a0», dit Théodore Nkoulou, professeur de mathématiques au lycée "
             "bilingue d'Etoug-Ebe. Les parents d'élèves, inquiets pour les examens, "
             "soutiennent pour la plupart le mouvement.",
             "Le ministère des Enseignements secondaires affirme qu'un premier versement "
@@ -193,8 +193,8 @@ STORIES: tuple[Story, ...] = (
             "farine. Leur coopérative, née en 2017 avec cinq membres, livre aujourd'hui des "
             "boutiques de Thiès, de Dakar et de Mbour.",
             "Le moulin acheté grâce à un prêt de la mutuelle d'épargne a tout changé. "
-            "« Avant, on pilait à la main pendant des heures. Maintenant on peut traiter "
-            "une tonne par semaine », explique la présidente, Khady Gueye.",
+            "«\u00a0Avant, on pilait à la main pendant des heures. Maintenant on peut traiter "
+            "une tonne par semaine\u00a0», explique la présidente, Khady Gueye.",
             "La coopérative cherche désormais un emballage qui tienne plusieurs mois, "
             "condition pour vendre dans les supermarchés de la capitale.",
         ),
@@ -208,7 +208,7 @@ STORIES: tuple[Story, ...] = (
             "la région du Poro ne sont toujours pas arrivés dans les villages. Les "
             "responsables des coopératives craignent une baisse des rendements si la "
             "livraison tarde encore.",
-            "« Sans engrais au bon moment, on perd le tiers de la récolte », explique "
+            "«\u00a0Sans engrais au bon moment, on perd le tiers de la récolte\u00a0», explique "
             "Lacina Soro, producteur à Napiéolédougou. Certains planteurs se tournent déjà "
             "vers le maïs, moins exigeant.",
             "La société cotonnière assure que les camions ont quitté le port de San-Pédro "
@@ -239,8 +239,8 @@ STORIES: tuple[Story, ...] = (
             "Au campement villageois d'Elinkine, les chambres sont presque toutes réservées "
             "jusqu'en mars. Après des années difficiles, les visiteurs reviennent en Basse "
             "Casamance, attirés par les bolongs, les îles et la cuisine aux huîtres.",
-            "« Nous avons repeint les cases et formé quatre jeunes comme guides », raconte "
-            "Augustin Diatta, gérant du campement. Les pirogues qui mènent à Karabane "
+            "«\u00a0Nous avons repeint les cases et formé quatre jeunes comme guides\u00a0», "
+            "raconte Augustin Diatta, gérant du campement. Les pirogues qui mènent à Karabane "
             "partent désormais deux fois par jour.",
             "Les professionnels demandent la réouverture de la liaison aérienne directe "
             "avec Dakar pendant toute la saison, et non plus seulement le week-end.",
@@ -255,15 +255,15 @@ STORIES: tuple[Story, ...] = (
             "relevé à 1 800 francs CFA le kilogramme, un niveau jamais atteint. Dans les "
             "plantations autour de San-Pédro, la nouvelle a été accueillie avec "
             "soulagement après deux années de récoltes médiocres.",
-            "Les planteurs restent prudents. « Le prix est bon, mais les pisteurs "
-            "continuent de payer moins dans les villages éloignés », prévient Yao Kouadio, "
+            "Les planteurs restent prudents. «\u00a0Le prix est bon, mais les pisteurs "
+            "continuent de payer moins dans les villages éloignés\u00a0», prévient Yao Kouadio, "
             "délégué d'une coopérative de Méagui.",
             "Le Conseil du café-cacao promet des contrôles sur les bascules et des "
             "sanctions contre les acheteurs qui ne respectent pas le prix fixé.",
         ),
         edits=(StoryEdit(replace=(
-            ("« Le prix est bon, mais les pisteurs continuent de payer moins dans les "
-             "villages éloignés », prévient Yao Kouadio, délégué d'une coopérative de "
+            ("«\u00a0Le prix est bon, mais les pisteurs continuent de payer moins dans les "
+             "villages éloignés\u00a0», prévient Yao Kouadio, délégué d'une coopérative de "
              "Méagui.", ""),
         )),),
     ),
@@ -275,7 +275,7 @@ STORIES: tuple[Story, ...] = (
             "Sur la plage de Londji, les pirogues rentrent souvent presque vides. Les "
             "pêcheurs artisanaux accusent des chalutiers industriels de travailler la nuit "
             "dans la zone des trois milles, pourtant réservée à la pêche traditionnelle.",
-            "« Ils arrachent nos filets et repartent avant le jour », affirme Paul "
+            "«\u00a0Ils arrachent nos filets et repartent avant le jour\u00a0», affirme Paul "
             "Ebongue, président du comité des pêcheurs. Des photos de bateaux tous feux "
             "éteints circulent dans les groupes de discussion du village.",
             "La délégation départementale des pêches dit avoir ouvert une enquête et "
@@ -290,8 +290,8 @@ STORIES: tuple[Story, ...] = (
             "Depuis deux semaines, le courant est coupé plusieurs heures par jour dans le "
             "centre de Kaolack. Au marché central, les vendeurs de poisson et de glace "
             "comptent leurs pertes, et les ateliers de couture tournent au ralenti.",
-            "« Je jette chaque soir ce que je n'ai pas vendu, mon congélateur ne tient "
-            "pas », se désole Astou Ndiaye, poissonnière. Les groupes électrogènes se "
+            "«\u00a0Je jette chaque soir ce que je n'ai pas vendu, mon congélateur ne tient "
+            "pas\u00a0», se désole Astou Ndiaye, poissonnière. Les groupes électrogènes se "
             "vendent à prix d'or dans les quincailleries de la ville.",
             "La société d'électricité évoque des travaux sur une ligne de haute tension et "
             "promet un retour à la normale dans dix jours.",
@@ -306,9 +306,9 @@ STORIES: tuple[Story, ...] = (
             "équipes féminines venues de tout le pays. La finale, remportée aux tirs au but "
             "par les joueuses de Daloa, s'est jouée devant plus de deux mille spectateurs.",
             "Les organisatrices veulent faire du tournoi un rendez-vous annuel et un lieu "
-            "de repérage pour les sélections nationales. « Les filles jouent sur des "
+            "de repérage pour les sélections nationales. «\u00a0Les filles jouent sur des "
             "terrains en terre, sans vestiaires. Ici, elles ont été traitées comme des "
-            "professionnelles », souligne l'entraîneuse Salimata Koné.",
+            "professionnelles\u00a0», souligne l'entraîneuse Salimata Koné.",
             "Deux joueuses ont été invitées à un stage de détection de la fédération le "
             "mois prochain.",
         ),
@@ -336,7 +336,7 @@ STORIES: tuple[Story, ...] = (
             "Six mois après sa mise en service, le bus rapide sur voie réservée relie "
             "Guédiawaye au centre de Dakar en moins de quarante-cinq minutes aux heures de "
             "pointe. Beaucoup d'usagers mettaient auparavant près de deux heures.",
-            "« Je dors une heure de plus le matin », sourit Rokhaya Sy, infirmière à "
+            "«\u00a0Je dors une heure de plus le matin\u00a0», sourit Rokhaya Sy, infirmière à "
             "l'hôpital Principal. Les cars rapides et les taxis clandos, eux, ont perdu une "
             "partie de leur clientèle sur l'axe.",
             "Les usagers réclament des abris plus grands dans les stations et davantage de "
@@ -353,8 +353,8 @@ STORIES: tuple[Story, ...] = (
             "cents candidats. Au programme : développement web, maintenance informatique et "
             "gestion des réseaux sociaux.",
             "La formation dure six mois et se termine par un stage dans une entreprise "
-            "d'Abidjan ou de la région. « Je veux créer des sites pour les commerçants "
-            "d'ici », explique Mariam Doumbia, 22 ans.",
+            "d'Abidjan ou de la région. «\u00a0Je veux créer des sites pour les commerçants "
+            "d'ici\u00a0», explique Mariam Doumbia, 22 ans.",
             "Le principal obstacle reste la connexion : les coupures du réseau obligent "
             "souvent les formateurs à travailler hors ligne.",
         ),
@@ -370,7 +370,7 @@ STORIES: tuple[Story, ...] = (
             "herbes.",
             "Les organisations humanitaires distribuent des semences et des outils, mais "
             "les habitants demandent surtout la réouverture des écoles et du centre de "
-            "santé. « Les enfants ont perdu trois années », regrette un chef de village.",
+            "santé. «\u00a0Les enfants ont perdu trois années\u00a0», regrette un chef de village.",
             "Les autorités administratives assurent que la présence des forces de sécurité "
             "sera renforcée pendant la saison des récoltes.",
         ),
@@ -385,8 +385,8 @@ STORIES: tuple[Story, ...] = (
             "de jeunes de la commune, a attiré des visiteurs de Mbour, de Dakar et même de "
             "Banjul.",
             "Les lutteurs du village ont ouvert la dernière soirée par une démonstration de "
-            "lutte traditionnelle. « Nous voulons que les jeunes connaissent leur culture "
-            "avant de partir », explique l'organisateur Joseph Diouf.",
+            "lutte traditionnelle. «\u00a0Nous voulons que les jeunes connaissent leur culture "
+            "avant de partir\u00a0», explique l'organisateur Joseph Diouf.",
             "Une partie des recettes servira à réparer le pont de bois qui relie l'île au "
             "continent.",
         ),
@@ -400,8 +400,8 @@ STORIES: tuple[Story, ...] = (
             "l'arrêt de la collecte des ordures au début de l'été. Les riverains se "
             "plaignent d'odeurs insupportables et de fumées la nuit, quand les déchets sont "
             "brûlés.",
-            "« Mes enfants toussent tous les matins », témoigne Awa Ouattara, mère de trois "
-            "enfants. Le centre de santé du quartier constate une hausse des consultations "
+            "«\u00a0Mes enfants toussent tous les matins\u00a0», témoigne Awa Ouattara, mère de "
+            "trois enfants. Le centre de santé du quartier constate une hausse des consultations "
             "pour des affections respiratoires.",
             "La mairie assure qu'un nouveau prestataire commencera la collecte le mois "
             "prochain et que le site sera nettoyé.",
@@ -432,7 +432,7 @@ STORIES: tuple[Story, ...] = (
             "du Niokolo-Koba. Une cinquantaine de personnes ont été interpellées.",
             "Les agents ont saisi des détecteurs de métaux, des motopompes et des bidons de "
             "mercure, utilisé pour séparer l'or et qui contamine la Gambie et ses affluents. "
-            "« Les rivières du parc sont en danger », alerte le conservateur.",
+            "«\u00a0Les rivières du parc sont en danger\u00a0», alerte le conservateur.",
             "Les populations riveraines demandent des alternatives économiques pour les "
             "jeunes qui partent vers les mines.",
         ),
@@ -445,8 +445,8 @@ STORIES: tuple[Story, ...] = (
             "Les amphithéâtres de l'université de Bouaké se sont remplis à nouveau lundi, "
             "après deux mois d'arrêt des cours. Les enseignants-chercheurs ont suspendu "
             "leur mouvement après un accord sur le paiement de leurs primes de recherche.",
-            "Les étudiants craignent désormais un calendrier trop serré. « On va faire un "
-            "semestre en six semaines », s'inquiète Joël Konaté, en licence de droit.",
+            "Les étudiants craignent désormais un calendrier trop serré. «\u00a0On va faire un "
+            "semestre en six semaines\u00a0», s'inquiète Joël Konaté, en licence de droit.",
             "La présidence de l'université promet un calendrier aménagé et des sessions "
             "d'examens décalées jusqu'en septembre.",
         ),
@@ -459,9 +459,9 @@ STORIES: tuple[Story, ...] = (
             "Chaque semaine, des centaines de bœufs quittent Ngaoundéré par le train pour "
             "les marchés de Yaoundé. Pour les éleveurs de l'Adamaoua, la voie ferrée reste "
             "le moyen le plus sûr d'acheminer leurs bêtes vers le sud.",
-            "Les retards se multiplient pourtant, faute de wagons en bon état. « Un jour "
+            "Les retards se multiplient pourtant, faute de wagons en bon état. «\u00a0Un jour "
             "de retard, c'est du poids perdu pour les bêtes et de l'argent perdu pour "
-            "nous », explique l'éleveur Hamadou Bouba.",
+            "nous\u00a0», explique l'éleveur Hamadou Bouba.",
             "La société ferroviaire annonce la livraison de nouveaux wagons à bestiaux "
             "avant la fin de l'année.",
         ),
@@ -475,8 +475,8 @@ STORIES: tuple[Story, ...] = (
             "parti en pirogue vers les îles Canaries. Ces dernières semaines, plusieurs "
             "embarcations ont quitté la côte de nuit, avec à leur bord des pêcheurs, des "
             "élèves et des apprentis.",
-            "Les mères attendent des nouvelles au téléphone pendant des jours. « Mon fils "
-            "ne m'a rien dit. J'ai appris son départ par un voisin », raconte Penda Sène, "
+            "Les mères attendent des nouvelles au téléphone pendant des jours. «\u00a0Mon fils "
+            "ne m'a rien dit. J'ai appris son départ par un voisin\u00a0», raconte Penda Sène, "
             "dont le fils de dix-neuf ans est arrivé à Tenerife après huit jours de mer.",
             "Les associations locales demandent des emplois pour les jeunes et la "
             "protection des zones de pêche, dont la raréfaction pousse beaucoup au départ.",
@@ -503,8 +503,8 @@ STORIES: tuple[Story, ...] = (
             "Les nouveaux prix doivent s'appliquer dans toutes les boutiques à partir de "
             "lundi.",
             "Les associations de consommateurs saluent la décision mais demandent des "
-            "contrôles. « Une baisse annoncée à la télévision n'est pas une baisse dans le "
-            "quartier », rappelle l'une de leurs responsables.",
+            "contrôles. «\u00a0Une baisse annoncée à la télévision n'est pas une baisse dans le "
+            "quartier\u00a0», rappelle l'une de leurs responsables.",
             "Les commerçants, eux, demandent un délai pour écouler les stocks achetés aux "
             "anciens prix.",
         ),
@@ -519,8 +519,8 @@ STORIES: tuple[Story, ...] = (
             "remplissent d'eau à la saison des pluies et provoquent chaque année des "
             "accidents.",
             "Les chefs de village demandent que les sociétés semi-mécanisées rebouchent les "
-            "trous après leur passage, comme la loi les y oblige. « Nos enfants tombent "
-            "dans ces fosses », dénonce un notable de Mali, village de l'arrondissement.",
+            "trous après leur passage, comme la loi les y oblige. «\u00a0Nos enfants tombent "
+            "dans ces fosses\u00a0», dénonce un notable de Mali, village de l'arrondissement.",
             "Le ministère des Mines annonce une mission d'inspection et la suspension des "
             "permis des exploitants qui ne respectent pas leurs obligations.",
         ),
@@ -534,7 +534,7 @@ STORIES: tuple[Story, ...] = (
             "samedi. Des épis de roche ont été construits pour freiner l'érosion qui "
             "menaçait les maisons coloniales classées au patrimoine mondial.",
             "Les restaurateurs et les vendeurs d'objets d'art espèrent le retour rapide des "
-            "visiteurs du week-end. « Nous avons tenu grâce aux clients fidèles », dit "
+            "visiteurs du week-end. «\u00a0Nous avons tenu grâce aux clients fidèles\u00a0», dit "
             "Marcel Aké, qui tient un maquis face à la mer.",
             "Les plongeurs sauveteurs rappellent que la baignade reste dangereuse en raison "
             "des courants, même par beau temps.",
@@ -549,8 +549,8 @@ STORIES: tuple[Story, ...] = (
             "qui recouvre leurs toits, leurs cours et leurs légumes. Ils l'attribuent à la "
             "cimenterie voisine, dont la production a augmenté cette année.",
             "Un collectif de riverains a remis une pétition de 3 000 signatures au préfet. "
-            "« Nous ne demandons pas la fermeture, nous demandons des filtres », explique "
-            "son porte-parole, Saliou Thiam.",
+            "«\u00a0Nous ne demandons pas la fermeture, nous demandons des filtres\u00a0», "
+            "explique son porte-parole, Saliou Thiam.",
             "L'entreprise affirme respecter les normes et annonce l'installation de "
             "nouveaux dépoussiéreurs d'ici la fin de l'année.",
         ),

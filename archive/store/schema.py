@@ -162,6 +162,9 @@ MIGRATIONS: tuple[Migration, ...] = (
         "CREATE INDEX takedowns_article ON takedowns(article_id, at)",
         "CREATE INDEX articles_hidden ON articles(id) WHERE hidden_at IS NOT NULL",
     )),
+    Migration(5, "the changes page reads events by kind, newest first", (
+        "CREATE INDEX article_events_kind_at ON article_events(kind, at)",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version

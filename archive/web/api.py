@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from archive.web.copies import copies_for
 from archive.web.openapi import openapi_document
 from archive.web.params import parse_search
 from archive.web.searching import run_search, services
@@ -28,7 +29,9 @@ def article(article_id: int) -> Response:
     if stored is None:
         abort(404)
     check_public(stored)
-    return jsonify(article_json(stored, archive.articles.versions(article_id)))
+    found = article_json(stored, archive.articles.versions(article_id))
+    found["copies"] = [copy.to_json() for copy in copies_for(article_id)]
+    return jsonify(found)
 
 
 @bp.route("/authors")

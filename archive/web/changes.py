@@ -85,6 +85,8 @@ def describe(change: ArchiveChange) -> str:
         return f"Texte modifié (version {change.version or '?'})."
     if change.kind == "withdrawn":
         reason = f" ({change.detail})" if change.detail else ""
+        if change.status == "published":
+            return f"Retiré de la plateforme{reason}, revenu en ligne depuis."
         return f"Retiré de la plateforme{reason}. La dernière version reste consultable ici."
     return "De nouveau en ligne sur la plateforme."
 

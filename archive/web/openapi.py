@@ -55,6 +55,17 @@ def search_parameters() -> list[dict[str, Any]]:
         {"name": "taille", "in": "query", "description": "Résultats par page.",
          "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE,
                     "default": limits.DEFAULT_PAGE_SIZE}},
+        {"name": "statut", "in": "query", "description": (
+            "Articles modifiés (plus d'une version), retirés de la plateforme, ou ni l'un ni "
+            "l'autre."), "schema": {"type": "string", "enum": list(limits.STATUS_NAMES)}},
+        {"name": "anterieures", "in": "query", "description": (
+            "1 : chercher aussi dans les versions antérieures des articles modifiés (chaque "
+            "résultat dit lesquelles correspondent : earlier_versions)."),
+         "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}},
+        {"name": "replier", "in": "query", "description": (
+            "1 : replier les copies d'un même texte sous sa première publication connue "
+            "(copies : combien ont été repliées)."),
+         "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}},
     ]
 
 
@@ -198,7 +209,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "original_url": {"type": "string"}, "archived_url": {"type": "string"},
                 "api_url": {"type": "string"},
                 "snippet": {"type": "string", "description": "HTML échappé, <mark> seulement"},
-                "score": {"type": ["number", "null"]}}},
+                "score": {"type": ["number", "null"]},
+                "versions": {"type": "integer", "description": "Versions archivées"},
+                "earlier_versions": {"type": "array", "items": {"type": "integer"},
+                                     "description": "Versions antérieures qui correspondent"},
+                "copies": {"type": "integer", "description": "Copies repliées sous ce texte"}}},
             "Query": {"type": "object", "description": "La recherche telle que demandée.",
                       "properties": {
                           "q": {"type": "string"}, "auteur": _NULLABLE_STRING,
@@ -207,7 +222,11 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                           **{f"sauf_{name}": {"type": "array", "items": {"type": "string"}}
                              for name in ("auteur", "edition", "categorie")},
                           "tri": {"type": "string", "enum": list(limits.SORT_NAMES)},
-                          "page": {"type": "integer"}, "taille": {"type": "integer"}}},
+                          "page": {"type": "integer"}, "taille": {"type": "integer"},
+                          "statut": {"type": ["string", "null"],
+                                     "enum": [*limits.STATUS_NAMES, None]},
+                          "anterieures": {"type": "boolean"},
+                          "replier": {"type": "boolean"}}},
             "Facets": {"type": "object", "properties": {
                 "authors": {"type": "array", "items": {"type": "object", "properties": {
                     "key": {"type": "string"}, "name": {"type": "string"},

@@ -13,6 +13,7 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
+from archive.web.copies import copies_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.limits import DIFF_SECONDS, Deadline
@@ -315,6 +316,7 @@ def article(article_id: int) -> str:
         back_href=came_from,
         marked_title=marked_title,
         marked_body=marked_body,
+        copies=copies_for(article_id),
     )
 
 

@@ -2,8 +2,9 @@
 
 Pages, the JSON API, the Atom feed and the exports all read ``q``, ``auteur``, ``edition``,
 ``categorie``, their negations ``sauf_auteur``, ``sauf_edition`` and ``sauf_categorie`` (each
-may repeat), ``du``, ``au``, ``tri``, ``page`` and ``taille`` through ``parse_search``; a value
-that cannot be used raises ``InvalidInput`` with a French reason, which becomes a 400.
+may repeat), ``du``, ``au``, ``tri``, ``page``, ``taille``, ``statut``, ``anterieures`` and
+``replier`` through ``parse_search``; a value that cannot be used raises ``InvalidInput`` with
+a French reason, which becomes a 400.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from indexer.results import (
     MAX_PAGE_SIZE,
     MAX_QUERY_CHARS,
     SORT_NAMES,
+    STATUS_NAMES,
 )
 
 MAX_AUTHOR_CHARS = 200
@@ -62,6 +64,9 @@ class SearchParams:
     sauf_edition: tuple[str, ...] = ()
     sauf_categorie: tuple[str, ...] = ()
     mots: bool = False   # the API also lists the associated words (the results page always does)
+    statut: str | None = None       # modifie, retire or inchange
+    anterieures: bool = False       # also search the earlier versions of edited articles
+    replier: bool = False           # fold copies under their first publication known
 
     @property
     def sort(self) -> str:
@@ -69,18 +74,24 @@ class SearchParams:
         return SORT_NAMES[self.tri]
 
     @property
+    def status(self) -> str | None:
+        """Return the search service's name for the « statut » filter, None for all."""
+        return STATUS_NAMES[self.statut] if self.statut else None
+
+    @property
     def is_empty(self) -> bool:
         """Return True when neither a query nor a filter was given."""
         return not (self.q or self.auteur or self.du or self.au or self.edition
                     or self.categorie or self.sauf_auteur or self.sauf_edition
-                    or self.sauf_categorie)
+                    or self.sauf_categorie or self.statut)
 
     def filters(self) -> dict[str, Any]:
         """Return the search service's filter arguments of this search."""
         return {"author": self.auteur, "since": self.du, "until": self.au,
                 "edition": self.edition, "category": self.categorie,
                 "not_authors": self.sauf_auteur, "not_editions": self.sauf_edition,
-                "not_categories": self.sauf_categorie}
+                "not_categories": self.sauf_categorie, "status": self.status,
+                "earlier": self.anterieures, "fold": self.replier}
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
         """Return the URL parameters of this search (defaults left out), with CHANGES applied.
@@ -114,7 +125,14 @@ class SearchParams:
             args["page"] = str(params.page)
         if params.taille != DEFAULT_PAGE_SIZE:
             args["taille"] = str(params.taille)
+        args.update(params._evidence_args())
         return args
+
+    def _evidence_args(self) -> dict[str, str]:
+        """The URL parameters of the statut filter and the two evidence options, if set."""
+        args = {"statut": self.statut or ""}
+        args.update({name: "1" for name in ("anterieures", "replier") if getattr(self, name)})
+        return {name: value for name, value in args.items() if value}
 
 
 def _clean(raw: str, limit: int, label: str) -> str:
@@ -213,4 +231,35 @@ def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SI
     return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille,
                         mots=mots == "1", edition=edition, categorie=categorie,
                         sauf_auteur=sauf_auteur,
-                        sauf_edition=sauf_edition, sauf_categorie=sauf_categorie)
+                        sauf_edition=sauf_edition, sauf_categorie=sauf_categorie,
+                        statut=parse_status(args.get("statut")),
+                        anterieures=parse_flag(args.get("anterieures"), "anterieures"),
+                        replier=parse_flag(args.get("replier"), "replier"))
+
+
+_UNACCENTED = str.maketrans("éèêÉÈÊ", "eeeeee")
+_YES = frozenset({"1", "oui", "on", "true"})
+_NO = frozenset({"", "0", "non", "off", "false"})
+
+
+def parse_status(raw: str | None) -> str | None:
+    """Return the « statut » filter (modifie, retire, inchange; accents allowed), or None."""
+    text = (raw or "").strip().lower().translate(_UNACCENTED)
+    if not text or text == "tous":
+        return None
+    if text not in STATUS_NAMES:
+        raise InvalidInput(
+            f"Le statut « {text[:40]} » est inconnu : choisissez « modifié », « retiré » ou "
+            "« inchangé »."
+        )
+    return text
+
+
+def parse_flag(raw: str | None, name: str) -> bool:
+    """Return a yes/no parameter (1, oui, on / 0, non, off, or absent)."""
+    text = (raw or "").strip().lower()
+    if text in _YES:
+        return True
+    if text in _NO:
+        return False
+    raise InvalidInput(f"Le paramètre « {name} » vaut « 1 » ou « 0 », pas « {text[:40]} ».")

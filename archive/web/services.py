@@ -83,7 +83,7 @@ class Services:
         if self._search is not None and self._search_pid == pid:
             return self._search
         from indexer.search import SearchService
-        from indexer.texts import texts_of
+        from indexer.texts import earlier_texts_of, texts_of
 
         with self._lock:
             if self._search is None or self._search_pid != pid:
@@ -92,6 +92,7 @@ class Services:
                     lambda ids: texts_of(self.archive(), ids),
                     check_seconds=self.settings.searcher_check_seconds,
                     cache_size=SEARCH_RESULTS_CACHED,
+                    earlier_texts=lambda ids: earlier_texts_of(self.archive(), ids),
                 )
                 self._search_pid = pid
             return self._search

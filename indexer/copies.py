@@ -1,0 +1,341 @@
+"""Copies: articles that share most of their text with others, found with MinHash and LSH.
+
+Anyone can publish on the platform, and the same text often reappears under another name or
+address. Each article's text is cut into shingles (every run of ``SHINGLE_WORDS`` words of
+letters and digits; case, accents and punctuation left out); a MinHash signature
+(``datasketch``) of ``NUM_PERM`` values estimates the Jaccard similarity of two articles'
+shingle sets, and locality-sensitive hashing (``BANDS`` bands of ``ROWS`` values, the
+split ``datasketch.MinHashLSH`` chooses for ``LSH_THRESHOLD``) makes two articles that share most
+of their text candidates by an equality lookup, never by comparing every pair; a candidate is a
+copy when its estimate reaches ``THRESHOLD``.
+
+Signatures and band keys live in ``DATA_DIR/index/copies.sqlite3``, a derivative of the archive
+like the index, kept in step by ``python -m archive index`` (and by ``crawl`` and ``demo``):
+the articles changed since its ``change_seq`` get a new signature (a full rebuild rewrites the
+rows in place, so readers' connections stay valid; copies are missing from lookups while it
+runs). Figures (build time, lookup time, estimate against exact shingle overlap):
+``bench/copies.py`` and docs/search-evidence.md.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from datasketch import MinHash
+
+from archive.errors import IndexUnavailable
+from indexer.analysis import fold_accents
+
+SHINGLE_WORDS = 5
+NUM_PERM = 64
+THRESHOLD = 0.5          # estimated Jaccard of shingle sets from which two texts are copies
+# The LSH bands are cut for a lower similarity than THRESHOLD, so that pairs just above it are
+# candidates nearly always (21 bands of 3: 94% at 0.5, 99.9% at 0.66, against 60% and 96%
+# with the bands cut for 0.5); candidates are then kept by their estimate.
+LSH_THRESHOLD = 0.3
+SEED = 1
+FILE_NAME = "copies.sqlite3"
+_FORMAT = 1              # bump when shingles, signatures or bands change: a full rebuild follows
+_BATCH = 500
+_WORD = re.compile(r"[^\W_]+")
+_MASK32 = np.uint64(0xFFFFFFFF)
+# Multipliers of the polynomial that turns SHINGLE_WORDS word hashes into one shingle hash.
+_SHINGLE_MULTIPLIERS = np.array([0x9E3779B1, 0x85EBCA77, 0xC2B2AE3D, 0x27D4EB2F, 0x165667B1,
+                                 0xD3A2646C, 0xFD7046C5, 0xB55A4F09], dtype=np.uint64)
+
+
+@dataclass(frozen=True)
+class Copy:
+    """One article of a group of copies: its id, the share of text in common, and its dates."""
+
+    article_id: int
+    share: float                 # estimated share of shingles in common (Jaccard), 0..1
+    published: date | None
+    earliest: bool               # the first publication known of this text
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the copy as a JSON object (API and templates)."""
+        return {"id": self.article_id, "share": round(self.share, 2),
+                "published": self.published.isoformat() if self.published else None,
+                "earliest": self.earliest}
+
+
+@dataclass(frozen=True)
+class CopiesReport:
+    """What one run of ``update_copies`` did."""
+
+    signed: int
+    seconds: float
+    full: bool
+
+    def summary(self) -> str:
+        """One line for the CLI."""
+        kind = "full" if self.full else "incremental"
+        return f"copies: {self.signed} articles signed ({kind}) in {self.seconds:.1f}s"
+
+
+# The split ``datasketch.MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)`` picks (a test
+# holds the two together): written down, because computing it imports scipy and integrates,
+# which a web worker looking up an article's copies should not pay for.
+BANDS, ROWS = 21, 3
+_word_hashes: dict[str, int] = {}
+
+
+@functools.cache
+def _minhash_template() -> MinHash:
+    """An empty MinHash with the fixed permutations, copied for every signature."""
+    from datasketch import MinHash
+
+    return MinHash(num_perm=NUM_PERM, seed=SEED, hashfunc=int)
+
+
+def lsh_shape() -> tuple[int, int]:
+    """Return (bands, rows) that datasketch's LSH picks for LSH_THRESHOLD and NUM_PERM."""
+    from datasketch import MinHashLSH
+
+    lsh = MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)
+    return int(lsh.b), int(lsh.r)
+
+
+def _word_hash(word: str) -> int:
+    found = _word_hashes.get(word)
+    if found is None:
+        if len(_word_hashes) > 500_000:
+            _word_hashes.clear()
+        # FNV-1a over UTF-8: stable across processes (Python's hash() is salted).
+        value = 0x811C9DC5
+        for byte in word.encode("utf-8"):
+            value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+        found = _word_hashes[word] = value
+    return found
+
+
+def shingles(text: str) -> np.ndarray:
+    """Return the distinct shingle hashes (uint32) of TEXT: runs of SHINGLE_WORDS words.
+
+    Words are runs of letters and digits, lowercased with accents folded (so apostrophes,
+    hyphens, case and accents never tell two copies apart).
+    """
+    known = _word_hashes.get
+    words = [known(word) or _word_hash(word) for word in _WORD.findall(fold_accents(text.lower()))]
+    if not words:
+        return np.zeros(0, dtype=np.uint64)
+    hashes = np.asarray(words, dtype=np.uint64)
+    width = min(SHINGLE_WORDS, len(hashes))
+    count = len(hashes) - width + 1
+    combined = np.zeros(count, dtype=np.uint64)
+    for j in range(width):
+        combined = (combined * _SHINGLE_MULTIPLIERS[j] + hashes[j:j + count]) & _MASK32
+    return np.unique(combined)
+
+
+def signature(text: str) -> np.ndarray | None:
+    """Return the MinHash values (uint32, NUM_PERM of them) of TEXT, None for no words."""
+    values = shingles(text)
+    if not len(values):
+        return None
+    minhash = _minhash_template().copy()
+    minhash.update_batch(values.tolist())
+    return np.asarray(minhash.hashvalues, dtype=np.uint32)
+
+
+def band_keys(values: np.ndarray) -> list[int]:
+    """Return one signed 64-bit key per LSH band of a signature."""
+    rows = values[:BANDS * ROWS].astype(np.uint64).reshape(BANDS, ROWS)
+    keys = np.zeros(BANDS, dtype=np.uint64)
+    for j in range(ROWS):
+        keys = keys * np.uint64(0x100000001B3) + rows[:, j] + np.uint64(j + 1)
+    return [int(k) for k in keys.view(np.int64)]
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Return the Jaccard estimate of two signatures: the share of equal MinHash values."""
+    return float(np.count_nonzero(a == b)) / len(a)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS signatures (
+    article_id INTEGER PRIMARY KEY, published TEXT, first_seen TEXT, hashvalues BLOB NOT NULL);
+CREATE TABLE IF NOT EXISTS bands (
+    band INTEGER NOT NULL, key INTEGER NOT NULL, article_id INTEGER NOT NULL,
+    PRIMARY KEY (band, key, article_id)) WITHOUT ROWID;
+"""
+
+
+def _connect(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    if readonly:
+        db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False,
+                             timeout=5.0)
+    else:
+        db = sqlite3.connect(path, timeout=5.0)
+        db.execute("PRAGMA journal_mode=WAL")
+        db.execute("PRAGMA synchronous=NORMAL")
+        db.executescript(_SCHEMA)
+    return db
+
+
+def _meta(db: sqlite3.Connection, key: str) -> str | None:
+    row = db.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return None if row is None else str(row[0])
+
+
+def _shape() -> str:
+    return f"{_FORMAT}:{SHINGLE_WORDS}:{NUM_PERM}:{BANDS}x{ROWS}:{SEED}"
+
+
+def update_copies(database_path: Path, index_dir: Path, *, full: bool = False) -> CopiesReport:
+    """Bring the copies index of INDEX_DIR in step with the archive (all of it if FULL)."""
+    from archive.store import Archive
+
+    started = time.perf_counter()
+    index_dir.mkdir(parents=True, exist_ok=True)
+    db = _connect(index_dir / FILE_NAME)
+    try:
+        if _meta(db, "shape") != _shape():
+            full = True
+        with Archive.open(database_path, readonly=True) as archive:
+            reached = archive.reads.max_change_seq()
+            if full:
+                with db:
+                    db.execute("DELETE FROM bands")
+                    db.execute("DELETE FROM signatures")
+                signed = _store(db, (_signed(article)
+                                     for article in archive.reads.iter_articles()),
+                                replace=False)
+            else:
+                since = int(_meta(db, "change_seq") or 0)
+                signed = _store(db, (_signed(article) for article in _changed(archive, since)),
+                                replace=True)
+        with db:
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('shape', ?)", (_shape(),))
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('change_seq', ?)", (str(reached),))
+    finally:
+        db.close()
+    return CopiesReport(signed, time.perf_counter() - started, full)
+
+
+def _changed(archive: Any, since: int) -> Iterator[Any]:
+    while True:
+        batch = archive.reads.changes_since(since, limit=1000)
+        if not batch:
+            return
+        yield from batch
+        since = max(article.change_seq for article in batch)
+
+
+_Signed = tuple[int, str | None, str | None, bytes | None]
+
+
+def _signed(article: Any) -> _Signed:
+    """Return (id, published, first seen, MinHash values or None) of one stored article."""
+    values = signature(f"{article.title or ''}\n{article.body or ''}")
+    return (article.id, article.published.isoformat() if article.published else None,
+            article.first_seen.isoformat() if article.first_seen else None,
+            None if values is None else values.tobytes())
+
+
+def _store(db: sqlite3.Connection, signed: Iterable[_Signed], *, replace: bool) -> int:
+    count = 0
+    rows: list[tuple[int, str | None, str | None, bytes]] = []
+    bands: list[tuple[int, int, int]] = []
+    stale: list[tuple[int]] = []
+
+    def flush() -> None:
+        with db:
+            for (article_id,) in stale:
+                # The old signature says which band rows to delete (by primary key).
+                row = db.execute("SELECT hashvalues FROM signatures WHERE article_id = ?",
+                                 (article_id,)).fetchone()
+                if row is not None:
+                    old = band_keys(np.frombuffer(row[0], dtype=np.uint32))
+                    db.executemany("DELETE FROM bands WHERE band = ? AND key = ? AND "
+                                   "article_id = ?",
+                                   [(band, key, article_id) for band, key in enumerate(old)])
+            db.executemany("DELETE FROM signatures WHERE article_id = ?", stale)
+            db.executemany("INSERT OR REPLACE INTO signatures VALUES (?, ?, ?, ?)", rows)
+            db.executemany("INSERT OR IGNORE INTO bands VALUES (?, ?, ?)", bands)
+        rows.clear()
+        bands.clear()
+        stale.clear()
+
+    for article_id, published, first_seen, values in signed:
+        if replace:
+            stale.append((article_id,))
+        if values is not None:
+            rows.append((article_id, published, first_seen, values))
+            keys = band_keys(np.frombuffer(values, dtype=np.uint32))
+            bands.extend((band, key, article_id) for band, key in enumerate(keys))
+            count += 1
+        if len(rows) >= _BATCH or len(stale) >= _BATCH:
+            flush()
+    flush()
+    return count
+
+
+class CopyFinder:
+    """Finds the copies of an article in ``copies.sqlite3``; one per thread (a connection)."""
+
+    def __init__(self, index_dir: Path) -> None:
+        path = Path(index_dir) / FILE_NAME
+        if not path.exists():
+            raise IndexUnavailable(f"{path} does not exist: run `python -m archive index`")
+        self._db = _connect(path, readonly=True)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def copies_of(self, article_id: int) -> list[Copy]:
+        """Return ARTICLE_ID and the articles sharing most of its text, earliest first.
+
+        Empty when the article has no copy. The earliest (publication date, then first
+        seen, then id) is marked ``earliest``: the first publication known of the text.
+        """
+        row = self._db.execute(
+            "SELECT hashvalues, published, first_seen FROM signatures WHERE article_id = ?",
+            (article_id,)).fetchone()
+        if row is None:
+            return []
+        own = np.frombuffer(row[0], dtype=np.uint32)
+        keys = band_keys(own)
+        found = self._db.execute(
+            "SELECT DISTINCT s.article_id, s.hashvalues, s.published, s.first_seen "
+            "FROM bands b JOIN signatures s ON s.article_id = b.article_id WHERE "
+            + " OR ".join("(b.band = ? AND b.key = ?)" for _ in keys),
+            [value for band, key in enumerate(keys) for value in (band, key)]).fetchall()
+        group = []
+        for other_id, values, published, first_seen in found:
+            share = 1.0 if other_id == article_id else similarity(
+                own, np.frombuffer(values, dtype=np.uint32))
+            if share >= THRESHOLD:
+                group.append((published or "9999", first_seen or "", other_id, share, published))
+        if len(group) < 2:
+            return []
+        group.sort()
+        return [Copy(article_id=other_id, share=share,
+                     published=date.fromisoformat(published) if published else None,
+                     earliest=i == 0)
+                for i, (_, _, other_id, share, published) in enumerate(group)]
+
+    def signature_of(self, article_id: int) -> np.ndarray | None:
+        """Return the stored MinHash values of ARTICLE_ID, None when it has none."""
+        row = self._db.execute("SELECT hashvalues FROM signatures WHERE article_id = ?",
+                               (article_id,)).fetchone()
+        return None if row is None else np.frombuffer(row[0], dtype=np.uint32)
+
+    def earliest_of(self, article_id: int) -> int:
+        """Return the id of the first publication known of ARTICLE_ID's text (itself if none)."""
+        group = self.copies_of(article_id)
+        return group[0].article_id if group else article_id
