@@ -44,6 +44,15 @@ class LazyGroup(click.Group):
         command: click.Command = module.command
         return command
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; an ``EOFError`` from a damaged file is not a Ctrl-D."""
+        try:
+            return super().invoke(ctx)
+        except EOFError as exc:
+            # click would take it for end of input at a prompt and say "interrupted" (130);
+            # no command prompts, so it is an unexpected end of a file.
+            raise RuntimeError(f"unexpected end of a file ({exc or 'no detail'})") from exc
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
         with formatter.section("Commands"):

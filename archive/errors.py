@@ -3,6 +3,7 @@
     ArchiveError                      exit 1  anything the product reports on purpose
     ├── InvalidInput                  exit 2  bad argument, option, date, query or file
     ├── NotAnArticle                  exit 3  the page is a listing, an archive or has no text
+    │   └── PageRefused               exit 3  the page is beyond what the parser accepts
     ├── FetchFailed                   exit 4  a URL or file could not be read
     ├── SiteUnreachable               exit 5  a crawl could not start: nothing answered
     ├── StoreError                    exit 6  the SQLite archive cannot be opened or used
@@ -49,6 +50,10 @@ class NotAnArticle(ArchiveError):
 
     exit_code = 3
     http_status = 422
+
+
+class PageRefused(NotAnArticle):
+    """The page may hold an article but is refused (nested too deep): the crawl reports it."""
 
 
 class FetchFailed(ArchiveError):

@@ -45,7 +45,7 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
     if not url:
         raise InvalidInput(f"{where} has no URL")
     title = _short_text(article.title, "title", where)
-    body = _text(article.body, "body", where)
+    body = _text(_indexed_part(article.body), "body", where)
     if not title and not body:
         raise InvalidInput(f"{where} has neither a title nor a body")
     document: dict[str, Any] = {
@@ -80,6 +80,17 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
     if categories:
         document["categories"] = categories
     return document
+
+
+def _indexed_part(body: object) -> object:
+    """Return the part of BODY the index holds: all of it, or its first MAX_TEXT_CHARS.
+
+    A very long body is still stored whole; its beginning is what search finds (a prefix, so
+    the index's character offsets still point into the text SQLite holds).
+    """
+    if isinstance(body, str) and len(body) > MAX_TEXT_CHARS:
+        return body[:MAX_TEXT_CHARS]
+    return body
 
 
 def earlier_fields(article: StoredArticle, earlier: Sequence[tuple[str | None, str | None]],

@@ -27,6 +27,7 @@ from archive.errors import REPAIR_INDEX_COMMAND, IndexUnavailable, IndexUnreadab
 from indexer.associated import empty_word_table, load_word_table
 from indexer.columns import Columns, load_columns
 from indexer.location import current_build, open_build, read_sync
+from indexer.readers import BuildGone, ReaderHold
 
 _RESULT_CACHE_SIZE = 256
 WORD_TABLE_WAIT_SECONDS = 300.0
@@ -132,6 +133,7 @@ class Generations:
         self._lock = threading.Lock()
         self._shared: dict[tuple[str, int], Generation] = {}
         self._searchers: dict[int, Searcher] = {}
+        self._holds: dict[int, ReaderHold] = {}
         self._closed = False
 
     def unavailable(self, why: str = "") -> IndexUnavailable:
@@ -173,6 +175,12 @@ class Generations:
         return build
 
     def _open_reader(self, build: Path, now: float) -> _ThreadReader:
+        try:
+            hold = ReaderHold(build)
+        except BuildGone:
+            # A newer build was swapped in and this one is being removed: read the new one.
+            build = self._live_build()
+            hold = ReaderHold(build)
         failure = ""
         with warnings.catch_warnings():
             # Whoosh leaves the files of a failed open to the garbage collector: they are
@@ -186,6 +194,7 @@ class Generations:
             if failure:
                 gc.collect()
         if failure:
+            hold.release()
             raise IndexUnreadable(
                 f"the search index build {build} cannot be read ({failure}); rebuild it with "
                 f"`{REPAIR_INDEX_COMMAND}`", path=str(build))
@@ -204,22 +213,30 @@ class Generations:
                 # Threads still on an older generation hold their own reference to it.
                 self._shared = {key: generation}
             self._searchers[id(searcher)] = searcher
+            self._holds[id(searcher)] = hold
         return _ThreadReader(index, searcher, generation, now)
 
     def _release(self, searcher: Searcher) -> None:
         with self._lock:
             self._searchers.pop(id(searcher), None)
+            hold = self._holds.pop(id(searcher), None)
         searcher.close()
+        if hold is not None:
+            hold.release()
 
     def close(self) -> None:
         """Close every searcher opened by any thread."""
         with self._lock:
             self._closed = True
             searchers = list(self._searchers.values())
+            holds = list(self._holds.values())
             self._searchers.clear()
+            self._holds.clear()
             self._shared.clear()
         for searcher in searchers:
             searcher.close()
+        for hold in holds:
+            hold.release()
         self._local = threading.local()
 
 

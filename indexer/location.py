@@ -28,6 +28,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.index import FileIndex, Index
 
 from archive.errors import IndexUnavailable
+from indexer.readers import mark_readable, remove_if_unread
 
 BUILDS = "builds"
 CURRENT = "current"
@@ -45,6 +46,8 @@ class SyncState:
     schema_version: int
     built_at: str
     updated_at: str
+    archive: str | None = None
+    """The archive's ``fingerprint(change_seq)`` when the build caught up (None: not recorded)."""
 
 
 def builds_dir(index_dir: Path) -> Path:
@@ -86,6 +89,7 @@ def new_build_dir(index_dir: Path) -> Path:
             candidate.mkdir()
         except FileExistsError:
             continue
+        mark_readable(candidate)
         return candidate
     raise IndexUnavailable(f"cannot name a new build in {parent}: too many builds this second",
                            path=str(parent))
@@ -109,7 +113,9 @@ def read_sync(build: Path) -> SyncState | None:
         data = json.loads((build / SYNC_FILE).read_text(encoding="utf-8"))
         return SyncState(change_seq=int(data["change_seq"]),
                          schema_version=int(data["schema_version"]),
-                         built_at=str(data["built_at"]), updated_at=str(data["updated_at"]))
+                         built_at=str(data["built_at"]), updated_at=str(data["updated_at"]),
+                         archive=data.get("archive") if isinstance(data.get("archive"), str)
+                         else None)
     except (OSError, ValueError, KeyError, TypeError):
         return None
 
@@ -168,10 +174,11 @@ def remove_stray_files(build: Path, *, older_than: float = 3600.0) -> int:
     return removed
 
 
-def prune_builds(index_dir: Path, *, grace_seconds: float) -> list[Path]:
-    """Delete builds that are not live: half-built ones at once, superseded ones after a grace.
+def prune_builds(index_dir: Path) -> list[Path]:
+    """Delete builds that are not live: half-built ones at once, superseded ones as soon as no
+    reader holds them (``indexer.readers``).
 
-    The most recent superseded build is always kept, so an operator can swap back to it.
+    The most recent superseded build is kept, so an operator can swap back to it.
     """
     for link in index_dir.glob(f".{CURRENT}.*.tmp"):
         link.unlink(missing_ok=True)
@@ -179,7 +186,6 @@ def prune_builds(index_dir: Path, *, grace_seconds: float) -> list[Path]:
     if not parent.is_dir():
         return []
     live = current_build(index_dir)
-    limit = time.time() - grace_seconds
     complete: list[Path] = []
     removed: list[Path] = []
     for build in sorted(p for p in parent.iterdir() if p.is_dir()):
@@ -191,8 +197,7 @@ def prune_builds(index_dir: Path, *, grace_seconds: float) -> list[Path]:
         else:
             complete.append(build)
     for build in complete[:-1]:
-        if build.stat().st_mtime < limit:
-            shutil.rmtree(build, ignore_errors=True)
+        if remove_if_unread(build):
             removed.append(build)
     return removed
 

@@ -58,8 +58,11 @@ class IndexLock:
             os.close(fd)
             raise
         started = datetime.now(UTC).isoformat(timespec="seconds")
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
+        try:
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
+        except OSError:
+            pass  # the holder's name is a courtesy (a full disk refuses it); the flock excludes
         self._fd = fd
         _held.append(fd)
         _holder_pid[:] = [os.getpid()]

@@ -29,8 +29,9 @@ from whoosh import index
 from whoosh.fields import Schema
 from whoosh.index import Index
 
-from archive.errors import IndexUnavailable, InvalidInput, StoreError
+from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, StoreError
 from archive.store import Archive
+from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
 from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
@@ -79,7 +80,6 @@ INLINE_POSTINGS = 3
 # Below this many articles, starting writer processes costs more than it saves.
 PARALLEL_MIN_ARTICLES = 2000
 # Superseded builds are kept this long (the latest one always), for readers still on them.
-BUILD_GRACE_SECONDS = 3600.0
 STRAY_FILE_AGE_SECONDS = 3600.0
 WRITER_TIMEOUT_SECONDS = 10.0
 MAX_REPORTED_INVALID = 20
@@ -101,6 +101,8 @@ class IndexReport:
     optimized: bool = False
     invalid: tuple[str, ...] = ()
     hidden: int = 0
+    rebuilt_because: tuple[str, ...] = ()
+    """Why the live build was rebuilt in full (unreadable, or built from another archive)."""
 
     @property
     def removed(self) -> int:
@@ -110,6 +112,8 @@ class IndexReport:
     def summary(self) -> str:
         """Return the one-line summary printed by ``python -m archive index``."""
         kind = "reconstruction complète : " if self.full else ""
+        if self.rebuilt_because:
+            kind = f"reconstruction complète ({' ; '.join(self.rebuilt_because)}) : "
         optimized = ", optimisé" if self.optimized else ""
         hidden = f", {self.hidden} masqué(s) sur demande retiré(s)" if self.hidden else ""
 
@@ -151,28 +155,26 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         raise StoreError(f"no archive at {database_path}: run `python -m archive crawl URL` first",
                          path=str(database_path))
     with IndexLock(index_dir):
-        prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+        prune_builds(index_dir)
         with Archive.open(database_path, readonly=True) as archive:
             counts = _Counts()
-            live = None if full else _live_build(index_dir)
-            rebuild = live is None
-            if live is None:
-                build, state = _full_build(archive, index_dir, counts, progress, build_mb)
-                ix = index.open_dir(str(build))
-            else:
-                build, state, ix = live
-            remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
+            reasons: list[str] = []
+            live = None if full else _live_build(index_dir, archive, reasons)
             try:
-                state = _apply_changes(ix, archive, build, state, counts, progress)
-                if optimize:
-                    ix.optimize()
-                    state = replace(state, updated_at=_now())
-                    write_sync(build, state)
-                documents = ix.doc_count()
-            finally:
-                ix.close()
+                build, state, documents = _update(archive, index_dir, live, counts, progress,
+                                                  build_mb, optimize)
+            except IndexUnreadable as exc:
+                if live is None:
+                    raise
+                # Damage that only showed once the incremental update read the index.
+                log.warning("rebuilding in full: %s", exc.message)
+                reasons.append(exc.message)
+                live, counts = None, _Counts()
+                build, state, documents = _update(archive, index_dir, None, counts, progress,
+                                                  build_mb, optimize)
+            rebuild = live is None
         if rebuild:
-            prune_builds(index_dir, grace_seconds=BUILD_GRACE_SECONDS)
+            prune_builds(index_dir)
         if copies:
             update_copies(database_path, index_dir, full=rebuild)
     return IndexReport(
@@ -180,21 +182,68 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
         skipped_invalid=len(counts.invalid), change_seq=state.change_seq, build=build.name,
         seconds=time.monotonic() - started, full=rebuild, documents=documents,
         optimized=optimize, invalid=tuple(counts.invalid[:MAX_REPORTED_INVALID]),
-        hidden=counts.hidden,
+        hidden=counts.hidden, rebuilt_because=tuple(reasons),
     )
 
 
-def _live_build(index_dir: Path) -> tuple[Path, SyncState, Index] | None:
-    """Return the live build, its sync state and its open index; None if it must be rebuilt."""
+def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Index] | None,
+            counts: _Counts, progress: Progress | None, build_mb: int,
+            optimize: bool) -> tuple[Path, SyncState, int]:
+    """Apply the archive's changes to LIVE (or to a new full build); return the build's state."""
+    if live is None:
+        build, state = _full_build(archive, index_dir, counts, progress, build_mb)
+        ix = index.open_dir(str(build))
+    else:
+        build, state, ix = live
+    remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
+    try:
+        state = _apply_changes(ix, archive, build, state, counts, progress)
+        if optimize:
+            ix.optimize()
+            state = replace(state, updated_at=_now())
+            write_sync(build, state)
+        return build, state, ix.doc_count()
+    finally:
+        ix.close()
+
+
+def _live_build(index_dir: Path, archive: Archive,
+                reasons: list[str]) -> tuple[Path, SyncState, Index] | None:
+    """Return the live build, its sync state and its open index; None if it must be rebuilt.
+
+    The reason for a rebuild other than a first build is appended to REASONS.
+    """
     build = current_build(index_dir)
     state = read_sync(build) if build is not None else None
     if build is None or state is None or state.schema_version != SCHEMA_VERSION:
         return None
+    mismatch = archive_mismatch(archive.reads, state)
+    if mismatch is not None:
+        reasons.append(mismatch)
+        log.warning("rebuilding in full: %s", mismatch)
+        return None
     try:
-        return build, state, index.open_dir(str(build))
+        ix = index.open_dir(str(build))
     except (OSError, index.EmptyIndexError) as exc:
+        reasons.append(f"the live build {build.name} cannot be opened ({exc})")
         log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)
         return None
+    except Exception as exc:  # noqa: BLE001 - Whoosh reports damaged files with many types
+        reasons.append(f"the live build {build.name} cannot be read ({_described(exc)})")
+        return None
+    try:
+        with ix.reader() as reader:  # opens every segment's files
+            reader.doc_count_all()
+    except Exception as exc:  # noqa: BLE001 - as above
+        ix.close()
+        reasons.append(f"the live build {build.name} cannot be read ({_described(exc)})")
+        return None
+    return build, state, ix
+
+
+def _described(exc: BaseException) -> str:
+    text = "".join(c if c.isprintable() else "?" for c in str(exc))[:120]
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
@@ -220,7 +269,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
                                                             fresh.invalid)
         now = _now()
         state = SyncState(change_seq=change_seq, schema_version=SCHEMA_VERSION, built_at=now,
-                          updated_at=now)
+                          updated_at=now, archive=archive.reads.fingerprint(change_seq))
         write_sync(build, state)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
@@ -317,9 +366,7 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
             counts.hidden += _delete(ix, hidden)
         documents = list(_documents(latest.values(), counts, archive))
         if documents:
-            with ix.searcher() as searcher:
-                known = {d["id"] for d in documents
-                         if searcher.document_number(id=d["id"]) is not None}
+            known = _known_ids(ix, build, documents)
             refused = _write_batch(ix, documents, update=True)
             refused_ids = {document["id"] for document, _ in refused}
             for document, reason in refused:
@@ -337,7 +384,23 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
         write_sync(build, state)
         if progress is not None:
             progress(min(reached, last) - first, max(last - first, 1))
+    fingerprint = archive.reads.fingerprint(state.change_seq)
+    if state.archive != fingerprint:
+        state = replace(state, archive=fingerprint)
+        write_sync(build, state)
     return state
+
+
+def _known_ids(ix: Index, build: Path, documents: list[dict[str, Any]]) -> set[str]:
+    """Return the ids of DOCUMENTS already in the index; IndexUnreadable if it cannot tell."""
+    try:
+        with ix.searcher() as searcher:
+            return {d["id"] for d in documents
+                    if searcher.document_number(id=d["id"]) is not None}
+    except Exception as exc:  # noqa: BLE001 - Whoosh reports damage with many types
+        raise IndexUnreadable(
+            f"the live build {build.name} cannot be read ({_described(exc)})",
+            path=str(build)) from exc
 
 
 def _write_batch(ix: Index, documents: list[dict[str, Any]], *,

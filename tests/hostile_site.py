@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
@@ -114,8 +115,8 @@ def _article_html(*, title: str, author: str, published: str, paragraphs: Iterab
                   json_ld: dict[str, Any] | None = None, meta: str = "",
                   charset: str = "UTF-8", wrap: Callable[[str], str] = lambda inner: inner) -> str:
     ld = json.dumps(json_ld or {"@type": "NewsArticle", "headline": title,
-                                "author": {"@type": "Person", "name": author}})
-    # JSON-LD is written raw, as a hostile WordPress plugin would: "</script>" included.
+                                "author": {"@type": "Person", "name": author}}).replace("/", "\\/")
+    # As WordPress's wp_json_encode does, "/" is escaped: the payloads stay inside the JSON.
     head_canonical = f'<link rel="canonical" href="{_e(canonical)}">' if canonical else ""
     cats = "".join(f'<a rel="category tag" href="/category/c{i}/">{_e(c)}</a>'
                    for i, c in enumerate(categories))
@@ -129,7 +130,7 @@ def _article_html(*, title: str, author: str, published: str, paragraphs: Iterab
         f'<meta name="description" content="{_e(XSS_SCRIPT)}">\n'
         f'<meta property="og:title" content="{_e(title)}">\n{meta}'
         f"{head_canonical}\n"
-        f'<script type="application/ld+json">{ld.replace("</", "</")}</script>\n'
+        f'<script type="application/ld+json">{ld}</script>\n'
         f'</head>\n<body class="single single-post">\n<div id="content">\n'
         f'<article class="post">\n<header class="entry-header">'
         f'<h1 class="entry-title">{_e(title)}</h1>\n<span class="cat-links">{cats}</span>'
@@ -177,26 +178,34 @@ class HostileSite:
         """Return (status, headers, body) for PATH."""
         html_type = ("Content-Type", "text/html; charset=UTF-8")
         if path == "/robots.txt":
-            text = f"User-agent: *\nAllow: /\nSitemap: {self.base_url}/sitemap-bombe.xml.gz\n"
+            text = (f"User-agent: *\nAllow: /\nSitemap: {self.base_url}/sitemap-bombe.xml.gz\n"
+                    f"Sitemap: {self.base_url}/wp-sitemap.xml\n")
             return "200 OK", [("Content-Type", "text/plain")], text.encode()
         if path == "/sitemap-bombe.xml.gz":
             return "200 OK", [("Content-Type", "application/gzip")], gzip_bomb(self.bomb_bytes)
         if path == "/wp-sitemap.xml":
             urls = "".join(f"<url><loc>{_e(self.base_url + page.path)}</loc>"
                            f"<lastmod>{self._lastmod(page)}</lastmod></url>"
-                           for page in ARTICLES)
+                           for page in self.pages())
             text = ('<?xml version="1.0" encoding="UTF-8"?>\n<urlset xmlns="http://www.sitemaps'
                     f'.org/schemas/sitemap/0.9">{urls}</urlset>\n')
             return "200 OK", [("Content-Type", "application/xml")], text.encode()
         if path == "/":
             links = "".join(f'<li><a href="{_e(page.path)}">{_e(page.title)}</a></li>'
-                            for page in ARTICLES)
+                            for page in self.pages())
             text = f"<!DOCTYPE html><html><body><ul>{links}</ul></body></html>"
             return "200 OK", [html_type], text.encode()
-        page = next((p for p in ARTICLES if p.path == path), None)
+        page = next((p for p in self.pages() if p.path == path), None)
         if page is None:
             return "404 Not Found", [html_type], b"<html><body>introuvable</body></html>"
         return self._article(page)
+
+    def pages(self) -> tuple[HostilePage, ...]:
+        """Every article page the site lists: ``ARTICLES`` and the impostor of the victim."""
+        if not self.platform_victim_url:
+            return ARTICLES
+        impostor = _page(urlsplit(self.platform_victim_url).path, "impostor", "Imposteur")
+        return (*ARTICLES, impostor)
 
     def _lastmod(self, page: HostilePage) -> str:
         if page.kind == "huge" and self.edited:
@@ -273,6 +282,11 @@ class HostileSite:
             return _article_html(title="Titre remplacé par un faussaire", author="Faussaire",
                                  paragraphs=_ordinary_paragraphs("Contrefaçon"),
                                  published=published, canonical=victim)
+        if page.kind == "impostor":
+            # The victim's own path, claiming the victim's platform address.
+            return _article_html(title="Titre remplacé par un imposteur", author="Imposteur",
+                                 paragraphs=_ordinary_paragraphs("Imposture"),
+                                 published=published, canonical=self.platform_victim_url)
         if page.kind == "js-canonical":
             return _article_html(title=page.title, author="Faussaire",
                                  paragraphs=_ordinary_paragraphs("Javascript"),
@@ -357,9 +371,9 @@ def ipv6_loopback_available() -> bool:
     return True
 
 
-def serve_hostile_site(site: HostileSite) -> RunningSite:
-    """Serve SITE on a free loopback port; its ``base_url`` is set to the served address."""
-    running = _serve(site)
+def serve_hostile_site(site: HostileSite, host: str = "127.0.0.1") -> RunningSite:
+    """Serve SITE on a free port of HOST; its ``base_url`` is set to the served address."""
+    running = _serve(site, host)
     site.base_url = running.url
     return running
 
@@ -412,11 +426,12 @@ def _read_reports(data_dir: Path) -> list[dict[str, Any]]:
 
 def crawl_hostile_archive(data_dir: Path, *, bomb_bytes: int = BOMB_BYTES,
                           index: bool = True) -> HostileArchive:
-    """Crawl the hostile site and a replica edition (its victim) into DATA_DIR, twice.
+    """Crawl a replica edition (the victim) into DATA_DIR, then it and the hostile site twice.
 
-    The first crawl archives both sites; then the hostile site edits its huge paragraph and
-    a second crawl archives that edit as version 2. The index is brought up to date unless
-    INDEX is false. Every connection off loopback is refused and listed in ``off_loopback``.
+    The first crawl archives the victim alone; the second both sites; then the hostile site
+    edits its huge paragraph and a third crawl archives that edit as version 2. The index is
+    brought up to date unless INDEX is false. Every connection off loopback is refused and
+    listed in ``off_loopback``.
     """
     from archive.config import load_settings
     from archive.crawler import crawl
@@ -437,6 +452,8 @@ def crawl_hostile_archive(data_dir: Path, *, bomb_bytes: int = BOMB_BYTES,
     off_loopback: list[str] = []
     try:
         with _only_loopback(off_loopback):
+            # The victim is archived first, as in a real archive a hostile site joins later.
+            crawl([replica.urls["sn"] + "/"], settings)
             seeds = [replica.urls["sn"] + "/", hostile.url + "/"]
             crawl(seeds, settings)
             site.edit_huge_paragraph()

@@ -25,8 +25,13 @@ from archive.store import Archive
 from archive.web import create_app
 
 # Markup that would run if it reached a page unescaped: a script that is not one of our static
-# files, or an event-handler attribute in any tag (our own pages have none: see the CSP).
-EXECUTABLE = re.compile(r"<\s*script(?![^>]*\ssrc=\"/static/)|<[^>]*\son[a-z]+\s*=", re.I)
+# files, or an event-handler attribute in any tag (our own pages have none: see the CSP). The
+# tag's attributes are read one by one, so escaped text inside a quoted value (an author named
+# "... &lt;svg onload=...&gt;" in an <option value>) is not taken for an attribute.
+EXECUTABLE = re.compile(
+    r"<\s*script(?![^>]*\ssrc=\"/static/)"
+    r"|<[a-z][\w:-]*(?:\s+[\w:.-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s\"'>]+))?)*?"
+    r"\s+on[a-z]+\s*=", re.I)
 JAVASCRIPT_LINK = re.compile(r"""(href|src|action)\s*=\s*["']?\s*javascript:""", re.I)
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 QUERIES = ("Titre piégé", "Facture", "santé", "imbriqué", "immense", "usurpé", "javascript",

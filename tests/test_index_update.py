@@ -335,9 +335,8 @@ def test_full_rebuild_swaps_while_a_searcher_is_open(paths: tuple[Path, Path]) -
 
 
 def test_superseded_builds_are_pruned_but_the_previous_is_kept(
-        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+        paths: tuple[Path, Path]) -> None:
     database, index_dir = paths
-    monkeypatch.setattr(update, "BUILD_GRACE_SECONDS", 0.0)
     save(database, range(3))
     builds = [update_index(database, index_dir, full=True).build for _ in range(3)]
     assert sorted(p.name for p in (index_dir / "builds").iterdir()) == builds[1:]

@@ -46,7 +46,13 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
     from archive.parser import parse_page
 
     summary = ReparseSummary()
-    captures = archive.captures.iter_captures(status=200, latest_only=True)
+
+    def skip_damaged(capture_id: int, error: StoreError) -> None:
+        summary.captures += 1
+        summary.errors.append(f"capture {capture_id} skipped: {error.message}")
+
+    captures = archive.captures.iter_captures(status=200, latest_only=True,
+                                              damaged=skip_damaged)
     while True:
         with archive.transaction():
             for capture_id, capture in captures:

@@ -22,13 +22,15 @@ from archive.config import Settings
 from archive.crawler.discovery import SiteDiscoverer, SiteDiscovery, read_robots
 from archive.crawler.editions import MAX_SITES, edition_matcher, editions_linked
 from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
+from archive.crawler.inflate import ACCEPT_ENCODING
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.report import CrawlReport, RunJournal
 from archive.crawler.rest_facts import apply_rest_facts, rest_facts
 from archive.crawler.revisits import RevisitCandidate, plan_revisits
 from archive.crawler.robots import RobotsRules
+from archive.crawler.runlock import CrawlLock
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
-from archive.errors import NotAnArticle, SiteUnreachable
+from archive.errors import NotAnArticle, PageRefused, SiteUnreachable, StoreError
 from archive.models import Article, RestFacts
 from archive.store import COMPLETE, Archive, FetchState, FrontierItem
 
@@ -65,14 +67,25 @@ def crawl(
     max_articles: int | None = None,
     report_path: Path | None = None,
 ) -> CrawlReport:
-    """Crawl the sites of SEEDS into the archive of SETTINGS and return the run report."""
+    """Crawl the sites of SEEDS into the archive of SETTINGS and return the run report.
+
+    Raises CrawlLocked, before anything is written, while another crawl of it is running.
+    """
     sites = list(dict.fromkeys(seed_site(seed) for seed in seeds))
-    with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
-        crawler = Crawler(
-            archive, sites, settings, client=client, progress=progress,
-            max_articles=max_articles,
-        )
-        return crawler.run(report_path)
+    try:
+        with (CrawlLock(settings.database_path.parent),
+              Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive):
+            crawler = Crawler(
+                archive, sites, settings, client=client, progress=progress,
+                max_articles=max_articles,
+            )
+            return crawler.run(report_path)
+    except OSError as exc:
+        # The run's journal and report (the archive's own files raise StoreError already).
+        raise StoreError(
+            f"cannot write under {settings.database_path.parent} ({exc.strerror or exc}); "
+            "free some disk space and run the crawl again: it resumes where it stopped",
+            path=str(settings.database_path.parent)) from exc
 
 
 class Crawler:
@@ -107,6 +120,8 @@ class Crawler:
             limits=httpx.Limits(max_connections=settings.crawl_concurrency + 2),
         )
         self.client.headers["User-Agent"] = user_agent(settings.contact_url)
+        # Only what the fetcher decodes itself, under the page cap.
+        self.client.headers["Accept-Encoding"] = ACCEPT_ENCODING
         self.fetcher = Fetcher(
             self.client, self.scheduler, max_bytes=settings.max_page_bytes,
             refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
@@ -403,6 +418,8 @@ class Crawler:
                 done.article = parse_page(
                     capture.body, capture.final_url or capture.url, capture.header("content-type")
                 )
+            except PageRefused as exc:
+                done.problem = ("refused", str(exc))
             except NotAnArticle as exc:
                 done.problem = ("not_article", str(exc))
             facts = self._rest.get(task.item.url)
@@ -506,6 +523,11 @@ class Crawler:
                 return ["fetched", "not_article"], "not_article", None
             archive.crawl_state.record_fetch(url, status=200, error=kind, fetched_at=when)
             return ["fetched"], "error", _problem(url, kind, detail)
+        claimed = self._claimed_by_another_site(done.article)
+        if claimed is not None:
+            archive.crawl_state.record_fetch(url, status=200, error="canonical_conflict",
+                                             fetched_at=when)
+            return ["fetched"], "error", _problem(url, "canonical_conflict", claimed)
         saved = archive.articles.save_article(done.article, capture_id=capture_id, seen_at=when)
         facts = self._rest.get(url)
         if facts is not None:
@@ -515,6 +537,19 @@ class Crawler:
         return ["fetched", saved.outcome], saved.outcome, None
 
     # ---- rules
+
+    def _claimed_by_another_site(self, article: Article) -> str | None:
+        """Say why ARTICLE may not be saved: its canonical names another site's article."""
+        canonical = article.canonical_url
+        if not canonical or site_of(canonical) == site_of(article.url):
+            return None
+        existing = self.archive.reads.get_article_by_url(canonical)
+        owner = existing.fetched_url if existing is not None else None
+        if owner is None or site_of(owner) == site_of(article.url):
+            return None
+        return (f"the page declares the canonical address {canonical}, which is the article "
+                f"archived from {site_of(owner)}: not archived (a page of one site never "
+                "becomes a version of another site's article)")
 
     def _refusal(self, url: str) -> str | None:
         """Return why URL must not be fetched ("offsite", "robots"), or None."""

@@ -275,9 +275,9 @@ class SiteDiscoverer:
                     self._failed(start, result)
                 continue
             try:
-                root = parse_sitemap(result.capture.body)
+                root = parse_sitemap(result.capture.body, max_bytes=self.fetcher.max_bytes)
             except NotAListing as exc:
-                found.error(start, "bad_sitemap", str(exc))
+                found.error(start, exc.kind or "bad_sitemap", str(exc))
                 continue
             return self._read_sitemap_tree(start, root)
         found.channels["sitemap"] = "absent: no sitemap answered"
@@ -305,9 +305,9 @@ class SiteDiscoverer:
                 intact = False
                 continue
             try:
-                sitemap = parse_sitemap(result.capture.body)
+                sitemap = parse_sitemap(result.capture.body, max_bytes=self.fetcher.max_bytes)
             except NotAListing as exc:
-                found.error(url, "malformed_xml", str(exc))
+                found.error(url, exc.kind or "malformed_xml", str(exc))
                 intact = False
                 continue
             if sitemap.damaged:
@@ -337,9 +337,9 @@ class SiteDiscoverer:
             found.channels["feed"] = "absent: /feed/ is not a feed"
             return
         try:
-            entries, damage = parse_feed(result.capture.body)
+            entries, damage = parse_feed(result.capture.body, max_bytes=self.fetcher.max_bytes)
         except NotAListing as exc:
-            found.error(url, "bad_feed", str(exc))
+            found.error(url, exc.kind or "bad_feed", str(exc))
             found.channels["feed"] = f"failed: {exc}"
             return
         if damage:

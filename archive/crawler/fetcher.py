@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from archive.crawler.inflate import Inflater, TooLarge, UnknownEncoding
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.urls import normalise, site_of
 from archive.models import Capture
@@ -52,6 +54,10 @@ class _Truncated(Exception):
 
 
 class _TooSlow(Exception):
+    pass
+
+
+class _Undecodable(Exception):
     pass
 
 
@@ -138,7 +144,16 @@ class Fetcher:
                     final_url=None if current == url else current,
                 )
                 return result
-            target = normalise(urljoin(current, location))
+            try:
+                target = normalise(urljoin(current, location))
+            except ValueError:
+                result.error = "bad_redirect"
+                result.detail = f"{current} redirects to an invalid address {location[:200]!r}"
+                return result
+            if not target.startswith(("http://", "https://")):
+                result.error = "offsite"
+                result.detail = f"not fetched: {current} redirects to {location[:200]!r}"
+                return result
             if target in visited:
                 result.error = "redirect_loop"
                 result.detail = f"{current} redirects back to {target}"
@@ -163,6 +178,13 @@ class Fetcher:
                     last = self._get(url, headers)
                 except _Oversized as exc:
                     result.error, result.detail = "oversized", str(exc)
+                    return None
+                except _Undecodable as exc:
+                    result.error, result.detail = "bad_encoding", str(exc)
+                    return None
+                except httpx.InvalidURL as exc:
+                    # httpx reads the Location header even when it does not follow it.
+                    result.error, result.detail = "bad_redirect", f"{url}: {exc}"
                     return None
                 except (_Truncated, httpx.RemoteProtocolError, httpx.ReadError) as exc:
                     result.error, result.detail = "truncated", f"{url}: {exc}"
@@ -208,11 +230,21 @@ class Fetcher:
                 raise _Oversized(
                     f"{url}: {expected} bytes announced, limit is {self.max_bytes}"
                 )
+            try:
+                inflater = Inflater(response.headers.get("content-encoding"), self.max_bytes)
+            except UnknownEncoding as exc:
+                raise _Undecodable(f"{url}: {exc}") from None
             chunks: list[bytes] = []
-            size = 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > self.max_bytes:
+            # Raw bytes, decoded here under the cap: a gzip bomb stops at the cap.
+            for raw in response.iter_raw():
+                try:
+                    chunk = inflater.feed(raw)
+                except TooLarge:
+                    raise _Oversized(f"{url}: more than {self.max_bytes} bytes once "
+                                     "decompressed, limit reached") from None
+                except zlib.error as exc:
+                    raise _Undecodable(f"{url}: damaged compressed body ({exc})") from None
+                if response.num_bytes_downloaded > self.max_bytes:
                     raise _Oversized(f"{url}: more than {self.max_bytes} bytes, limit reached")
                 if time.monotonic() - started > self.deadline:
                     raise _TooSlow(f"{url}: body still arriving after {self.deadline:.0f} s")

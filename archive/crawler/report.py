@@ -147,10 +147,14 @@ class RunJournal:
         self._file.flush()
 
     def close(self) -> None:
-        """Close the journal file."""
+        """Close the journal file (a failure to flush it is not reported: it is only an aid
+        to resume, and the error that caused it is already on its way)."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError:
+                pass
 
     def remove(self) -> None:
         """Close and delete the journal once the final report is written."""

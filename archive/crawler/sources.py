@@ -6,7 +6,6 @@ XML is salvaged as far as it goes and flagged, never fatal.
 
 from __future__ import annotations
 
-import gzip
 import html
 import json
 import zlib
@@ -15,6 +14,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from lxml import etree
+
+from archive.crawler.inflate import DEFAULT_LIMIT, TooLarge, inflate, inflate_head
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _LENIENT_XML = etree.XMLParser(
@@ -65,6 +66,14 @@ class Sitemap:
 class NotAListing(ValueError):
     """The document is not of the format it was expected to be."""
 
+    kind: str | None = None
+
+
+class ListingTooLarge(NotAListing):
+    """The document inflates past the page cap (a gzip bomb): refused, not read."""
+
+    kind = "oversized"
+
 
 def modified_key(text: str | None, *, assume_utc: bool = True) -> str | None:
     """Return a modification time as a UTC ISO string (the crawl hint), or None if unreadable.
@@ -88,22 +97,22 @@ def modified_key(text: str | None, *, assume_utc: bool = True) -> str | None:
     return moment.astimezone(UTC).replace(microsecond=0).isoformat()
 
 
-def _inflate(body: bytes) -> bytes:
-    if body[:2] == b"\x1f\x8b":
-        try:
-            return gzip.decompress(body)
-        except (OSError, EOFError, zlib.error):
-            return body
-    return body
+def _inflate(body: bytes, max_bytes: int) -> bytes:
+    try:
+        return inflate(body, max_bytes)
+    except TooLarge as exc:
+        raise ListingTooLarge(f"gzip-compressed document refused: {exc}") from None
+    except zlib.error:
+        return body
 
 
 def _local(tag: object) -> str:
     return etree.QName(tag).localname if isinstance(tag, str) else ""
 
 
-def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
+def _parse_xml(body: bytes, max_bytes: int) -> tuple[etree._Element | None, str | None]:
     """Parse strictly; on failure, salvage with the lenient parser and say what was wrong."""
-    data = _inflate(body).lstrip()
+    data = _inflate(body, max_bytes).lstrip()
     if not data:
         return None, "empty document"
     try:
@@ -117,9 +126,9 @@ def _parse_xml(body: bytes) -> tuple[etree._Element | None, str | None]:
     return root, problem
 
 
-def parse_sitemap(body: bytes) -> Sitemap:
-    """Read a sitemap index or urlset (namespace-agnostic, gzip accepted)."""
-    root, problem = _parse_xml(body)
+def parse_sitemap(body: bytes, *, max_bytes: int = DEFAULT_LIMIT) -> Sitemap:
+    """Read a sitemap index or urlset (namespace-agnostic, gzip accepted up to MAX_BYTES)."""
+    root, problem = _parse_xml(body, max_bytes)
     if root is None:
         raise NotAListing(problem or "not XML")
     kind = _local(root.tag)
@@ -143,7 +152,7 @@ def parse_sitemap(body: bytes) -> Sitemap:
 
 def feed_kind(body: bytes) -> str | None:
     """Recognise a feed by its content (never its Content-Type): "rss", "atom", "rdf" or None."""
-    head = _inflate(body)[:2048].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    head = inflate_head(body, 2048).lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head.startswith(b"<"):
         return None
     for marker, kind in ((b"<rss", "rss"), (b"<feed", "atom"), (b"<rdf:rdf", "rdf")):
@@ -153,11 +162,11 @@ def feed_kind(body: bytes) -> str | None:
     return None
 
 
-def parse_feed(body: bytes) -> tuple[list[Listed], str | None]:
+def parse_feed(body: bytes, *, max_bytes: int = DEFAULT_LIMIT) -> tuple[list[Listed], str | None]:
     """Return the item links of an RSS 2.0, RSS 1.0 or Atom feed, and any damage found."""
     if feed_kind(body) is None:
         raise NotAListing("not a feed (no <rss>, <feed> or <rdf:RDF> root)")
-    root, problem = _parse_xml(body)
+    root, problem = _parse_xml(body, max_bytes)
     if root is None:
         raise NotAListing(problem or "not XML")
     links: list[Listed] = []

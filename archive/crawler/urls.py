@@ -27,6 +27,8 @@ def site_of(url: str) -> str:
     """Return the site a URL belongs to: ``scheme://host[:port]`` without a default port."""
     parts = urlsplit(url)
     host = (parts.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"  # an IPv6 literal keeps its brackets in an address
     port = parts.port
     netloc = host if port in (None, _DEFAULT_PORTS.get(parts.scheme.lower())) else f"{host}:{port}"
     return f"{parts.scheme.lower()}://{netloc}"

@@ -10,7 +10,7 @@ import re
 
 from lxml import etree, html
 
-from archive.errors import NotAnArticle
+from archive.errors import NotAnArticle, PageRefused
 from archive.models import Article
 from archive.parser import furniture, metadata, pagekind
 from archive.parser.body import (
@@ -20,6 +20,7 @@ from archive.parser.body import (
     platform_lines,
     without_title,
 )
+from archive.parser.canonical import trusted_canonical
 from archive.parser.decode import decode_html
 
 __all__ = ["decode_html", "parse_page"]
@@ -41,8 +42,10 @@ _INVISIBLE = re.compile(
 
 def _tree(text: str, url: str) -> html.HtmlElement:
     """Return the parsed document of TEXT, or raise NotAnArticle when nothing is in it."""
+    # huge_tree: libxml2 otherwise stops at 256 nested elements and drops the article.
     parser = html.HTMLParser(
-        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True,
+        huge_tree=True,
     )
     text = _DOCUMENT_END.sub("", _CONTROLS.sub("", text))
     for character in _INVISIBLE_CHARACTERS:
@@ -55,6 +58,13 @@ def _tree(text: str, url: str) -> html.HtmlElement:
             root = etree.fromstring(data, parser)
         except (etree.ParserError, etree.XMLSyntaxError, ValueError):
             root = None
+        too_deep = next((e.message for e in parser.error_log
+                         if "Excessive depth" in (e.message or "")), None)
+        if too_deep is not None:
+            limit = re.search(r"\d+", too_deep)
+            raise PageRefused(
+                f"page refused: {url} nests its elements deeper than "
+                f"{limit.group() if limit else 'the parser allows'}: refused", url=url)
     if root is None:
         raise NotAnArticle(
             f"not an article: {url} is an empty page ({len(text)} characters of markup)",
@@ -87,6 +97,12 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Articl
     paragraphs = without_title(paragraphs, fields.title)
     article_text = "\n\n".join(paragraphs)
     pagekind.check_text(url, fields.title, paragraphs, root)
+    canonical = trusted_canonical(fields.canonical_url, url)
+    edition, sources = fields.edition, dict(fields.sources)
+    if canonical is None and sources.get("edition") in ("canonical", "og:url"):
+        # An address the page may not claim says nothing about its edition either.
+        edition = None
+        sources.pop("edition")
     return Article(
         url=url,
         title=fields.title,
@@ -94,9 +110,9 @@ def parse_page(body: bytes, url: str, content_type: str | None = None) -> Articl
         author=fields.author,
         published=fields.published,
         modified=fields.modified,
-        edition=fields.edition,
+        edition=edition,
         categories=fields.categories,
         language=fields.language,
-        canonical_url=fields.canonical_url,
-        sources={**fields.sources, "body": container_rule},
+        canonical_url=canonical,
+        sources={**sources, "body": container_rule},
     )

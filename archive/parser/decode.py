@@ -3,7 +3,8 @@
 A declaration is believed unless the bytes contradict it: a declared encoding that cannot
 decode them strictly, or a single-byte encoding declared for bytes that are valid UTF-8 with
 multi-byte sequences (a server that says ``iso-8859-1`` for a UTF-8 page), falls through to
-the next source.
+the next source. UTF-8 with a few stray bytes among more good multi-byte characters stays
+UTF-8, each stray byte read as windows-1252.
 """
 
 from __future__ import annotations
@@ -69,7 +70,32 @@ def _believe(body: bytes, encoding: str | None) -> str | None:
         return None
     if encoding in _SINGLE_BYTE and _looks_like_utf8(body):
         return None
-    return _strict(body, encoding)
+    text = _strict(body, encoding)
+    if text is None and encoding == "utf-8":
+        return _repaired_utf8(body)
+    return text
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+_NON_ASCII = re.compile("[^\x00-\x7f\udc80-\udcff]")
+_REPAIRABLE_SHARE = 2
+"""UTF-8 with at most one bad byte per this many good non-ASCII characters is repaired
+(valid multi-byte UTF-8 sequences almost never occur by chance in windows-1252 text)."""
+
+
+def _repaired_utf8(body: bytes) -> str | None:
+    """Decode mostly-UTF-8 BODY, reading each stray byte as windows-1252; None if not mostly.
+
+    One stray byte (a Latin-1 ``é`` pasted into a UTF-8 page, a damaged byte) must not make the
+    whole page windows-1252: that would turn every accent of it into ``Ã©``.
+    """
+    text = body.decode("utf-8", "surrogateescape")
+    bad = len(_ESCAPED.findall(text))
+    good = len(_NON_ASCII.findall(text))
+    if bad == 0 or bad * _REPAIRABLE_SHARE > good:
+        return None
+    return _ESCAPED.sub(
+        lambda m: bytes([ord(m.group(0)) - 0xDC00]).decode("cp1252", "replace"), text)
 
 
 def _strip_bom(text: str) -> str:
@@ -105,6 +131,9 @@ def _detect(body: bytes) -> tuple[str, str]:
         return _strip_bom(body.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
         pass
+    repaired = _repaired_utf8(body)
+    if repaired is not None:
+        return _strip_bom(repaired), "utf-8"
     # Browsers in a French locale fall back on windows-1252; so do the platform's old pages.
     text = _strict(body, "windows-1252")
     if text is not None:

@@ -99,6 +99,9 @@ class Archive:
                 conn.execute("PRAGMA query_only = ON")
                 _check_readable_version(schema_version(conn, path), path)
             else:
+                # Recognise the file as an archive (or an empty one) before writing anything:
+                # even switching another application's database to WAL is a write.
+                check_not_too_new(schema_version(conn, path), path)
                 conn.execute("PRAGMA journal_mode = WAL")
                 conn.execute("PRAGMA synchronous = NORMAL")
                 migrate(conn, path)
@@ -112,15 +115,23 @@ class Archive:
 
     def close(self) -> None:
         """Close the database connection and the current WARC file (from any thread)."""
-        self.captures.close()
-        self._db.close()
+        try:
+            self.captures.close()
+        finally:
+            self._db.close()
 
     def __enter__(self) -> Archive:
         return self
 
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
-        self.close()
+        if exc is None:
+            self.close()
+            return
+        try:
+            self.close()
+        except ArchiveError:
+            pass  # the error in flight (a full disk, say) is the one to report, not its echo
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

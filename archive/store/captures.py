@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from archive.errors import StoreError
 from archive.models import Capture
 from archive.store import rows
 from archive.store.database import BATCH, Database, rowid
@@ -48,11 +49,14 @@ class Captures:
                                      (capture_id,)).fetchone()
         return self._capture(row) if row else None
 
-    def iter_captures(self, *, status: int | None = None,
-                      latest_only: bool = False) -> Iterator[tuple[int, Capture]]:
+    def iter_captures(self, *, status: int | None = None, latest_only: bool = False,
+                      damaged: Callable[[int, StoreError], None] | None = None,
+                      ) -> Iterator[tuple[int, Capture]]:
         """Yield (id, capture) by id; only STATUS if given; only each URL's newest if LATEST_ONLY.
 
-        Reads in batches, so the archive may be written while iterating.
+        Reads in batches, so the archive may be written while iterating. A capture whose WARC
+        record cannot be read raises StoreError, or, when DAMAGED is given, is passed to it
+        (with the error) and skipped.
         """
         conditions = ["id > ?"]
         params: list[Any] = []
@@ -71,7 +75,14 @@ class Captures:
             with self._db.errors():
                 batch = self._db.conn.execute(query, (last, *params)).fetchall()
             for row in batch:
-                yield row["id"], self._capture(row)
+                try:
+                    capture = self._capture(row)
+                except StoreError as exc:
+                    if damaged is None:
+                        raise
+                    damaged(row["id"], exc)
+                    continue
+                yield row["id"], capture
             if len(batch) < BATCH:
                 return
             last = batch[-1]["id"]

@@ -91,6 +91,26 @@ class ReadQueries:
                    ORDER BY edition""").fetchall()
         return [row[0] for row in found]
 
+    def fingerprint(self, change_seq: int) -> str:
+        """Return what identifies this archive as it was at CHANGE_SEQ.
+
+        Its creation time and its last event up to CHANGE_SEQ (with the first version's hash
+        of that event's article): events are only ever appended, so the value never changes
+        while the archive only moves on. An index records it; a different value later means
+        the archive was replaced or restored from an older backup.
+        """
+        with self._db.errors():
+            created = self._db.conn.execute(
+                "SELECT applied_at FROM schema_version WHERE version = 1").fetchone()
+            event = self._db.conn.execute(
+                """SELECT e.id, e.article_id, e.at, e.kind, v.content_hash
+                   FROM article_events e
+                   LEFT JOIN versions v ON v.article_id = e.article_id AND v.number = 1
+                   WHERE e.change_seq <= ?
+                   ORDER BY e.change_seq DESC, e.id DESC LIMIT 1""", (change_seq,)).fetchone()
+        parts = [created[0] if created else "", *(str(v) for v in (event or ()))]
+        return "|".join(parts)
+
     def max_change_seq(self) -> int:
         """Return the highest change_seq (0 for an empty archive)."""
         with self._db.errors():

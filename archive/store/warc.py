@@ -119,8 +119,14 @@ class WarcWriter:
     def close(self) -> None:
         """Close the current file (the next write starts a new one)."""
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            file, self._file = self._file, None
+            try:
+                file.close()
+            except OSError as exc:
+                raise StoreError(
+                    f"cannot finish writing {self.directory / self._name} ({exc.strerror}); "
+                    "free some disk space and run the crawl again", path=str(self.directory)
+                ) from exc
 
     def _append(self, member: bytes, offset: int) -> None:
         assert self._file is not None
@@ -184,11 +190,17 @@ def read_response(path: Path, offset: int, length: int) -> WarcResponse:
             return WarcResponse(status, headers, record.raw_stream.read())
     except Exception as exc:  # warcio raises several unrelated types on damaged data
         raise StoreError(
-            f"the capture at {path}:{offset} is damaged ({exc}); run `python -m archive "
-            "crawl` again to fetch the page anew", path=str(path)) from exc
+            f"the capture at {path}:{offset} is damaged ({_printable(exc)}); run `python -m "
+            "archive crawl` again to fetch the page anew", path=str(path)) from exc
     raise StoreError(
         f"no response record at {path}:{offset}; the captures table and the WARC files "
         "disagree, restore both from the same backup", path=str(path))
+
+
+def _printable(exc: Exception) -> str:
+    """Describe EXC in one printable line: damaged data must not reach a terminal raw."""
+    text = "".join(c if c.isprintable() and c.isascii() else "?" for c in str(exc))
+    return f"{type(exc).__name__}: {text[:120]}" if text else type(exc).__name__
 
 
 def read_record(path: Path, offset: int, length: int) -> bytes:
