@@ -195,9 +195,7 @@ class Generations:
                 gc.collect()
         if failure:
             hold.release()
-            raise IndexUnreadable(
-                f"the search index build {build} cannot be read ({failure}); rebuild it with "
-                f"`{REPAIR_INDEX_COMMAND}`", path=str(build))
+            raise _damaged(build, failure)
         number = searcher.reader().generation()
         if number is None:
             number = index.latest_generation()
@@ -205,9 +203,15 @@ class Generations:
         with self._lock:
             generation = self._shared.get(key)
             if generation is None:
+                try:
+                    columns = load_columns(searcher)
+                except Exception as exc:  # noqa: BLE001 - a column that cannot be read is damage
+                    searcher.close()
+                    hold.release()
+                    raise _damaged(build, f"{type(exc).__name__}: {exc}") from exc
                 generation = Generation(
                     build=build, number=int(number), doc_count=searcher.doc_count(),
-                    columns=load_columns(searcher), change_seq=_change_seq(build),
+                    columns=columns, change_seq=_change_seq(build),
                     cache=ResultCache(self.cache_size),
                 )
                 # Threads still on an older generation hold their own reference to it.
@@ -244,3 +248,10 @@ def _change_seq(build: Path) -> int | None:
     """Return the archive change_seq the build has caught up to (its sync state)."""
     state = read_sync(build)
     return state.change_seq if state is not None else None
+
+
+def _damaged(build: Path, failure: str) -> IndexUnreadable:
+    """Return the error for a BUILD that cannot be read (FAILURE says how)."""
+    return IndexUnreadable(
+        f"the search index build {build} cannot be read ({failure}); rebuild it with "
+        f"`{REPAIR_INDEX_COMMAND}`", path=str(build))
