@@ -47,6 +47,38 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _host_patterns(text: str) -> tuple[str, ...]:
+    patterns = tuple(part.strip().lower() for part in text.split(",") if part.strip())
+    for pattern in patterns:
+        if "/" in pattern or " " in pattern:
+            raise ValueError(f"{pattern!r} is not a host pattern such as *.notrecontinent.com")
+    return patterns
+
+
+RevisitTiers = tuple[tuple[int | None, int], ...]
+"""(articles up to AGE days old, re-checked every N days), the last tier's AGE being None."""
+
+
+def _revisit_schedule(text: str) -> RevisitTiers:
+    """Read ``7:1,60:7,30``: tiers AGE_DAYS:EVERY_DAYS by growing age, then the last interval."""
+    parts = [part.strip() for part in text.split(",") if part.strip()]
+    if not parts:
+        raise ValueError("give at least the interval for old articles, e.g. 30")
+    ages: list[int] = []
+    intervals: list[int] = []
+    for part in parts[:-1]:
+        age, _, every = part.partition(":")
+        ages.append(int(age))
+        intervals.append(int(every))
+    intervals.append(int(parts[-1]))
+    if any(age < 1 for age in ages) or ages != sorted(set(ages)):
+        raise ValueError("ages must be positive and growing, e.g. 7:1,60:7,30")
+    if any(every < 1 for every in intervals):
+        raise ValueError("intervals must be at least one day")
+    bounds: list[int | None] = [*ages, None]
+    return tuple(zip(bounds, intervals, strict=True))
+
+
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "ARCHIVE_DATA_DIR", "./archive-data",
             "Directory holding everything the product stores (SQLite, WARC, index, reports).",
@@ -61,6 +93,19 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("withdraw_after_runs", "ARCHIVE_WITHDRAW_AFTER_RUNS", "3",
             "Complete crawls an article may be missing from every listing before it is marked "
             "withdrawn.", _positive_int),
+    Setting("edition_hosts", "ARCHIVE_EDITION_HOSTS", "*.notrecontinent.com",
+            "Hosts that are editions of the platform (host[:port] patterns, * as wildcard, "
+            "comma-separated): a crawl crawls every edition the given sites link to; empty: "
+            "only the sites given.", _host_patterns),
+    Setting("revisit_schedule", "ARCHIVE_REVISIT_SCHEDULE", "7:1,60:7,30",
+            "When nothing says what changed (no REST, sitemap dates or validators): re-check an "
+            "archived article every N days by age, as AGE_DAYS:EVERY_DAYS tiers then the interval "
+            "for older ones (default: daily in its first week, weekly to two months, then "
+            "monthly).", _revisit_schedule),
+    Setting("revisit_budget", "ARCHIVE_REVISIT_BUDGET", "200",
+            "Most re-checks of archived articles one crawl run makes under that schedule, the "
+            "most overdue first; new articles always come first and are not counted.",
+            _non_negative_int),
     Setting("max_page_bytes", "ARCHIVE_MAX_PAGE_BYTES", "5000000",
             "Largest response body the crawler accepts, in bytes.", _positive_int),
     Setting("secret_key", "ARCHIVE_SECRET_KEY", "",
@@ -94,6 +139,9 @@ class Settings:
     crawl_delay: float
     crawl_concurrency: int
     withdraw_after_runs: int
+    edition_hosts: tuple[str, ...]
+    revisit_schedule: RevisitTiers
+    revisit_budget: int
     max_page_bytes: int
     secret_key: str
     searcher_check_seconds: float

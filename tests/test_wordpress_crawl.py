@@ -3,7 +3,9 @@ incremental runs that cost what changed (requests counted in the server's own ac
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import math
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from wordpress_corpus import SeedPost, new_post
@@ -21,10 +23,10 @@ MODES = (("on", "on"), pytest.param("refused", "on", marks=_PAGE_ONLY),
          pytest.param("refused", "off", marks=_PAGE_ONLY))
 
 
-def crawl(site: WordPressSite, settings: Settings) -> CrawlReport:
+def crawl(site: WordPressSite, settings: Settings, **options: Any) -> CrawlReport:
     """Crawl the WordPress once into the archive of SETTINGS."""
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
-        return Crawler(archive, [site.base_url], settings, backoff=0.02).run()
+        return Crawler(archive, [site.base_url], settings, backoff=0.02, **options).run()
 
 
 def archived(settings: Settings) -> dict[str, StoredArticle]:
@@ -103,5 +105,52 @@ def test_rest_run_with_nothing_changed_requests_no_article_and_one_per_change(
         assert gone.withdrawn and gone.body == trashed.body
         fresh = articles[wordpress.base_url + added.path]
         assert (fresh.title, fresh.author, fresh.body) == (added.title, added.author, added.body)
+    finally:
+        wordpress.reseed()
+
+
+def test_without_any_change_signal_a_run_requests_at_most_the_budget_plus_new_articles(
+        wordpress: WordPressSite, settings: Settings) -> None:
+    wordpress.configure(theme="twentytwentythree", rest="refused", sitemaps="off")
+    wordpress.reseed()
+    settings = settings.with_changes(revisit_budget=5)
+    try:
+        crawl(wordpress, settings)
+        with Archive.open(settings.database_path, readonly=True) as archive:
+            checked = archive.crawl_state.unsignalled_articles()
+        assert len(checked) >= len(wordpress.corpus.posts)  # WordPress sends no validators
+        last_check = max(at for at, _ in checked.values())
+
+        mark = len(wordpress.requests())
+        soon = crawl(wordpress, settings, clock=lambda: last_check + timedelta(hours=1))
+        assert wordpress.article_requests(mark) == []
+        assert soon.revisits["due"] == 0
+
+        added = new_post(2)
+        wordpress.publish(added)
+        month_later = last_check + timedelta(days=31)
+        mark = len(wordpress.requests())
+        report = crawl(wordpress, settings, clock=lambda: month_later)
+        requested = wordpress.article_requests(mark)
+        assert added.path in requested
+        assert len(requested) == 5 + 1
+        assert report.counts["new"] == 1
+        waiting = len(checked) - 5
+        assert report.revisits == {
+            "articles_without_change_signal": len(checked), "due": len(checked),
+            "revisited": 5, "budget": 5, "waiting": waiting,
+            "oldest_waiting_due_since": report.revisits["oldest_waiting_due_since"],
+            "all_due_reached_in_runs": math.ceil(waiting / 5),
+            "next_due_at": None,
+        }
+        assert report.revisits["oldest_waiting_due_since"] is not None
+
+        mark = len(wordpress.requests())
+        crawl(wordpress, settings, clock=lambda: month_later + timedelta(minutes=30))
+        following = wordpress.article_requests(mark)
+        # The new article (weekly at its age, checked a month before this clock) is due too;
+        # the other revisits are ones the previous run did not make.
+        assert len(following) == 5 and added.path in following
+        assert not set(following) & (set(requested) - {added.path})
     finally:
         wordpress.reseed()

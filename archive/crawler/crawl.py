@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from itertools import zip_longest
 from pathlib import Path
 
@@ -20,10 +20,12 @@ import httpx
 
 from archive.config import Settings
 from archive.crawler.discovery import SiteDiscoverer, SiteDiscovery, read_robots
+from archive.crawler.editions import MAX_SITES, edition_matcher, editions_linked
 from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.report import CrawlReport, RunJournal
 from archive.crawler.rest_facts import apply_rest_facts, rest_facts
+from archive.crawler.revisits import RevisitCandidate, plan_revisits
 from archive.crawler.robots import RobotsRules
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
 from archive.errors import NotAnArticle, SiteUnreachable
@@ -87,8 +89,10 @@ class Crawler:
         max_articles: int | None = None,
         backoff: float = 0.5,
         retry_after_cap: float = 60.0,
+        clock: Callable[[], datetime] | None = None,
     ) -> None:
         self.archive = archive
+        self.seeds = list(sites)
         self.sites = list(sites)
         self.site_set = frozenset(self.sites)
         self.settings = settings
@@ -108,6 +112,10 @@ class Crawler:
             refuse=self._refusal, backoff=backoff, retry_after_cap=retry_after_cap,
         )
         self._withdrawn_urls: set[str] = set()
+        self._archived_sites: set[str] = set()
+        self.clock = clock or _utc_now
+        self._unsignalled: dict[str, tuple[datetime, date | None]] = {}
+        self._revisits: set[str] = set()
         self._rest: dict[str, RestFacts] = {}
         self._withheld: set[str] = set()
         self._known = 0
@@ -129,7 +137,7 @@ class Crawler:
         run_id, resumed = self._start_or_resume()
         started = archive.crawl_state.run(run_id)
         report = CrawlReport(
-            run_id=run_id, seeds=self.sites, resumed=resumed,
+            run_id=run_id, seeds=list(self.seeds), resumed=resumed,
             started_at=started.started_at if started else datetime.now(UTC),
         )
         journal = RunJournal(self.settings.reports_dir / f"crawl-{run_id}.journal.jsonl")
@@ -179,6 +187,7 @@ class Crawler:
         found = [SiteDiscovery(site) for site in self.sites]
         with ThreadPoolExecutor(self.settings.crawl_concurrency) as pool:
             list(pool.map(self._discover_site, found))
+            editions = self._discover_editions(found, pool)
         if not any(site.reachable for site in found):
             if not report.resumed:
                 # A resumed run stays open: its queue is kept for when the site answers again.
@@ -192,12 +201,16 @@ class Crawler:
         listed: list[tuple[str, str, str | None]] = []
         for group in zip_longest(*(site.articles.items() for site in found)):
             listed.extend((url, "article", hint) for url, hint in (g for g in group if g))
-        self.archive.crawl_state.enqueue(run_id, listed)
+        queued = self._plan_revisits(listed, report)
+        self.archive.crawl_state.enqueue(run_id, queued)
         self.archive.crawl_state.mark_listed(run_id, (url for url, _, _ in listed))
         crawled = {site.site for site in found if site.reachable and site.robots is not None
                    and (site.robots.allow_all or site.robots.parsed is not None)}
         rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
-        self._known = len(listed) + rechecks
+        new_editions = [site for site in editions if site not in self._archived_sites]
+        report.editions = {"given": list(self.seeds), "found": editions, "new": new_editions}
+        report.notes.extend(f"new edition found: {site}" for site in new_editions)
+        self._known = len(queued) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
             for url, post in site.rest_posts.items():
@@ -212,6 +225,44 @@ class Crawler:
             if not site.reachable:
                 report.error(site.site, "unreachable", "the site did not answer robots.txt")
         return found
+
+    def _plan_revisits(self, listed: list[tuple[str, str, str | None]],
+                       report: CrawlReport) -> list[tuple[str, str, str | None]]:
+        """Return what to queue: every listed URL except the archived articles nothing dates,
+        of which only the revisit budget's most overdue follow (new articles come first)."""
+        self._unsignalled = self.archive.crawl_state.unsignalled_articles()
+        candidates = [RevisitCandidate(url, *self._unsignalled[url])
+                      for url, _, hint in listed if hint is None and url in self._unsignalled]
+        plan = plan_revisits(candidates, self.clock(), self.settings.revisit_schedule,
+                             self.settings.revisit_budget)
+        self._revisits = set(plan.chosen)
+        report.revisits = plan.to_json()
+        unsignalled = {candidate.url for candidate in candidates}
+        first = [item for item in listed if item[0] not in unsignalled]
+        return first + [(url, "article", None) for url in plan.chosen]
+
+    def _discover_editions(self, found: list[SiteDiscovery],
+                           pool: ThreadPoolExecutor) -> list[str]:
+        """Add the editions the sites' home pages link to (and theirs), each its own site."""
+        is_edition = edition_matcher(self.settings.edition_hosts)
+        added: list[str] = []
+        frontier = list(found)
+        while frontier and len(self.sites) < MAX_SITES:
+            batch: list[str] = []
+            for site in frontier:
+                if site.home_page is not None:
+                    batch.extend(editions_linked(site.home_page, site.site + "/", is_edition,
+                                                 [*self.sites, *batch]))
+            batch = batch[: MAX_SITES - len(self.sites)]
+            if not batch:
+                break
+            self.sites.extend(batch)
+            self.site_set = frozenset(self.sites)
+            frontier = [SiteDiscovery(site) for site in batch]
+            list(pool.map(self._discover_site, frontier))
+            found.extend(frontier)
+            added.extend(batch)
+        return added
 
     def _discover_site(self, found: SiteDiscovery) -> None:
         try:
@@ -244,6 +295,7 @@ class Crawler:
         for article in self.archive.reads.iter_addresses():
             url = article.fetched_url or article.url
             site = site_of(url)
+            self._archived_sites.add(site)
             if site not in self.site_set:
                 foreign.add(site)
                 continue
@@ -322,6 +374,9 @@ class Crawler:
         withdrawn = item.url in self._withdrawn_urls
         if withdrawn and item.kind != "article":
             return None
+        if (item.hint is None and item.kind != "recheck" and not withdrawn
+                and item.url in self._unsignalled and item.url not in self._revisits):
+            return None  # archived, nothing says it changed, not due this run
         if (state is not None and not withdrawn and item.hint is not None
                 and state.hint == item.hint and state.status in (200, 304)
                 and state.article_id is not None):
@@ -472,6 +527,10 @@ class Crawler:
         if rules is None or not rules.allows(url):
             return "robots"
         return None
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _problem(url: str, kind: str, detail: str) -> dict[str, str]:

@@ -38,6 +38,8 @@ class CrawlReport:
     notes: list[str] = field(default_factory=list)
     cpu_seconds: dict[str, float] = field(default_factory=dict)
     disagreements: list[dict[str, str]] = field(default_factory=list)
+    revisits: dict[str, Any] = field(default_factory=dict)
+    editions: dict[str, list[str]] = field(default_factory=dict)
     path: Path | None = None
 
     @property
@@ -90,6 +92,8 @@ class CrawlReport:
             "cpu_seconds": {name: round(value, 4) for name, value in self.cpu_seconds.items()},
             "errors": self.errors,
             "disagreements": self.disagreements,
+            "revisits": self.revisits,
+            "editions": self.editions,
         }
 
     def write(self, path: Path) -> Path:

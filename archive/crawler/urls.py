@@ -73,6 +73,11 @@ def is_archive_url(url: str) -> bool:
 
 def links_in(body: bytes, base_url: str, sites: frozenset[str] | set[str]) -> list[str]:
     """Return the normalised in-site links of an HTML page, in page order, without repeats."""
+    return [url for url in hrefs(body, base_url) if site_of(url) in sites]
+
+
+def hrefs(body: bytes, base_url: str) -> list[str]:
+    """Return every normalised http(s) link of an HTML page, any site, without repeats."""
     seen: dict[str, None] = {}
     for match in _HREF.finditer(body):
         raw = (match.group(1) or match.group(2) or b"").decode("utf-8", "replace").strip()
@@ -85,6 +90,5 @@ def links_in(body: bytes, base_url: str, sites: frozenset[str] | set[str]) -> li
             url = normalise(absolute)
         except ValueError:
             continue
-        if site_of(url) in sites:
-            seen.setdefault(url, None)
+        seen.setdefault(url, None)
     return list(seen)

@@ -90,6 +90,7 @@ class ReplicaApp:
             raise ValueError(f"edition {edition!r} is not one of {corpus.editions}")
         self.corpus = corpus
         self.edition = edition
+        self.edition_urls: dict[str, str] = {}
         self.state = state or ReplicaState(corpus)
         self.faults = faults or Faults.none()
         self.rest_api = rest_api
@@ -235,7 +236,8 @@ class ReplicaApp:
     def _site(self, base_url: str) -> Site:
         recent = [Link(self.corpus.title(i), base_url + self._path(i))
                   for i in self.state.listed(self.edition)[:5]]
-        return Site(base_url, self.edition, recent, redirect_loop=self.faults.redirect_loop)
+        return Site(base_url, self.edition, recent, redirect_loop=self.faults.redirect_loop,
+                    editions=tuple(self.edition_urls.items()))
 
     def _path(self, i: int) -> str:
         stamp = self.state.published_timestamp(i)

@@ -119,4 +119,6 @@ def serve_replica(corpus: Corpus, editions: Sequence[str] | None = None,
             sock.close()
         running.stop()
         raise
+    for app in running.apps.values():
+        app.edition_urls = dict(running.urls)  # the edition selector every page shows
     return running

@@ -54,6 +54,7 @@ class Site:
     private_links: tuple[str, ...] = ("/prive/espace-membres/", "/prive/publier/")
     extra_head: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    editions: tuple[tuple[str, str], ...] = ()
 
 
 def french_date(moment: datetime) -> str:
@@ -94,6 +95,15 @@ def _head(title: str, site: Site, extra: str = "", canonical: str | None = None)
     )
 
 
+def _edition_selector(site: Site) -> str:
+    if not site.editions:
+        return ""
+    links = "".join(
+        f'<li><a href="{_e(url)}/" hreflang="fr-{code.upper()}">{code.upper()}</a></li>'
+        for code, url in site.editions)
+    return f'<nav class="edition-selector" aria-label="Éditions"><ul>{links}</ul></nav>\n'
+
+
 def _header(site: Site) -> str:
     items = "".join(
         f'<li class="menu-item"><a href="{site.base_url}/category/{category_slug(name)}/">'
@@ -103,6 +113,7 @@ def _header(site: Site) -> str:
         '<header id="masthead" class="site-header">\n<div class="site-branding">'
         f'<p class="site-title"><a href="{site.base_url}/" rel="home">Notre Continent</a></p>'
         '<p class="site-description">Le journal citoyen du continent</p></div>\n'
+        f"{_edition_selector(site)}"
         '<nav id="site-navigation" class="main-navigation" aria-label="Menu principal">'
         f'<ul id="primary-menu" class="menu"><li class="menu-item"><a href="{site.base_url}/">'
         f"Accueil</a></li>{items}"

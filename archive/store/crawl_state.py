@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from archive.errors import StoreError
@@ -124,6 +124,22 @@ class CrawlState:
                      fetched_at = excluded.fetched_at, status = excluded.status,
                      error = excluded.error""",
                 (url, etag, last_modified, hint, rows.time_text(fetched_at), status, error))
+
+    def unsignalled_articles(self) -> dict[str, tuple[datetime, date | None]]:
+        """Return the archived, published article URLs whose last fetch carried no validator:
+        when each was last checked and its publication date (for the revisit schedule)."""
+        with self._db.errors():
+            found = self._db.conn.execute(
+                """SELECT f.url, f.fetched_at, a.published FROM fetch_state f
+                   JOIN article_urls u ON u.url = f.url JOIN articles a ON a.id = u.article_id
+                   WHERE f.etag IS NULL AND f.last_modified IS NULL AND f.status IN (200, 304)
+                     AND a.status = 'published'""").fetchall()
+        unsignalled: dict[str, tuple[datetime, date | None]] = {}
+        for row in found:
+            checked = rows.time_value(row["fetched_at"])
+            if checked is not None:
+                unsignalled[row["url"]] = (checked, rows.date_value(row["published"]))
+        return unsignalled
 
     def record_rest_facts(self, url: str, facts: RestFacts, *, when: datetime) -> None:
         """Keep what REST said of the post at URL (``reparse`` lays it over the page again)."""
