@@ -26,5 +26,9 @@ accesslog = "-"
 errorlog = "-"
 loglevel = "info"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# gunicorn's longest request line (its own maximum): the application answers anything past its
+# own limit (archive.web.params.MAX_URL_CHARS) with a French 414 page; only a line longer than
+# this gets gunicorn's bare English one.
+limit_request_line = 8190
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "notrecontinent-archive"

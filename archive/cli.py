@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> Any:
     try:
         return cli.main(args=argv, prog_name="python -m archive", standalone_mode=False)
     except click.exceptions.Abort:
-        click.echo("interrupted", err=True)
+        click.echo("interrompu", err=True)
         sys.exit(130)
     except click.ClickException as exc:
         exc.show()
@@ -91,17 +91,17 @@ def main(argv: list[str] | None = None) -> Any:
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
     except ArchiveError as exc:
-        click.echo(f"error: {exc.message}", err=True)
+        click.echo(f"erreur : {exc.message}", err=True)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
-        click.echo("interrupted", err=True)
+        click.echo("interrompu", err=True)
         sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last line of defence: one line, never a traceback
         if os.environ.get("ARCHIVE_DEBUG") == "1":
             raise
         click.echo(
-            f"internal error: {type(exc).__name__}: {exc} (run again with ARCHIVE_DEBUG=1 "
-            "for the traceback, and please report it)",
+            f"erreur interne : {type(exc).__name__}: {exc} (relancez avec ARCHIVE_DEBUG=1 "
+            "pour voir la trace, et signalez-la)",
             err=True,
         )
         sys.exit(1)

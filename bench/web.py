@@ -5,8 +5,10 @@
 Builds (or reuses) a data directory of replica articles saved into a real archive and indexed
 with a full build, starts gunicorn with the repository's gunicorn.conf.py on a free loopback
 port, and runs C client threads for S seconds with mixed realistic searches (words drawn from
-the corpus, some with an author, a period, a date sort or a second page). Prints requests per
-second, latency percentiles, errors and the memory of each worker (RSS and private USS).
+the corpus, some with an author, a period, a date sort either way, an edition kept or left out,
+a category, or a second page; every results page carries its facets and associated words).
+Prints requests per second, latency percentiles, errors and the memory of each worker (RSS and
+private USS).
 Targets: zero errors, p95 under 200 ms, at least 50 searches/s on 2 cores.
 """
 
@@ -38,7 +40,7 @@ sys.path.insert(0, str(REPO))
 
 from archive.config import load_settings  # noqa: E402 - the repository root is put on the path first
 from archive.models import Article  # noqa: E402
-from archive.replica.corpus import Corpus  # noqa: E402
+from archive.replica.corpus import CATEGORIES, Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
 from indexer.location import current_build  # noqa: E402
 
@@ -103,7 +105,11 @@ def search_mix(corpus: Corpus, count: int, seed: int = 7) -> list[str]:
             params["du"] = start.isoformat()
             params["au"] = (start + timedelta(days=rng.choice((30, 365, 900)))).isoformat()
         elif extra < 0.36:
-            params["tri"] = "date"
+            params["tri"] = rng.choice(("date", "anciens"))
+        elif extra < 0.44:
+            params[rng.choice(("edition", "sauf_edition"))] = rng.choice(corpus.editions)
+        elif extra < 0.50:
+            params["categorie"] = rng.choice(CATEGORIES)
         if rng.random() < 0.1:
             params["page"] = "2"
         endpoint = "/api/search" if rng.random() < 0.2 else "/recherche"
@@ -205,6 +211,24 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
+def warm_word_tables(port: int, requests: int = 6) -> None:
+    """Wait until the workers have read the index's associated-words table (once per
+    generation, in the background): a few concurrent API searches with mots=1, which wait."""
+    def ask() -> None:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+        try:
+            conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
+            conn.getresponse().read()
+        finally:
+            conn.close()
+
+    askers = [threading.Thread(target=ask) for _ in range(requests)]
+    for asker in askers:
+        asker.start()
+    for asker in askers:
+        asker.join(timeout=600)
+
+
 def main() -> None:
     """Run the benchmark and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -237,6 +261,7 @@ def main() -> None:
         server = start_gunicorn(data_dir, port, args.workers, args.threads)
         try:
             wait_healthy(port, server)
+            warm_word_tables(port)
             warm = ClientStats()
             client(port, paths[:50], time.monotonic() + 5, 0, warm)
             stats = [ClientStats() for _ in range(args.clients)]

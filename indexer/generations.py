@@ -11,6 +11,7 @@ the generation (column arrays, result cache, author names) is built once and sha
 from __future__ import annotations
 
 import gc
+import logging
 import threading
 import time
 import warnings
@@ -23,10 +24,13 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 
 from archive.errors import REPAIR_INDEX_COMMAND, IndexUnavailable, IndexUnreadable
+from indexer.associated import empty_word_table, load_word_table
 from indexer.columns import Columns, load_columns
 from indexer.location import current_build, open_build, read_sync
 
 _RESULT_CACHE_SIZE = 256
+WORD_TABLE_WAIT_SECONDS = 300.0
+log = logging.getLogger(__name__)
 
 
 class ResultCache:
@@ -66,6 +70,41 @@ class Generation:
     cache: ResultCache = field(default_factory=ResultCache)
     author_names: dict[int, str] = field(default_factory=dict)
     field_lengths: dict[str, Any] = field(default_factory=dict)
+    # The associated words' table, read on first use by a thread of its own (most generations
+    # never need it, and reading it takes seconds on a large index: no page waits for it).
+    word_table: Any = None
+    word_table_lock: threading.Lock = field(default_factory=threading.Lock)
+    word_table_thread: threading.Thread | None = None
+
+    def words(self, wait: bool, timeout: float = WORD_TABLE_WAIT_SECONDS) -> Any:
+        """Return this generation's word table, starting to read it if nobody has.
+
+        Without WAIT, None while it is being read; with WAIT, blocks until it is read (TIMEOUT
+        seconds at most).
+        """
+        with self.word_table_lock:
+            if self.word_table is None and self.word_table_thread is None:
+                self.word_table_thread = threading.Thread(
+                    target=self._read_words, name="associated-words", daemon=True)
+                self.word_table_thread.start()
+            thread = self.word_table_thread
+        if self.word_table is None and wait and thread is not None:
+            thread.join(timeout)
+        return self.word_table
+
+    def _read_words(self) -> None:
+        """Read the word table with a searcher of this thread's own (searchers are per thread)."""
+        table = None
+        try:
+            index = open_build(self.build)
+            with index.searcher() as searcher:
+                number = searcher.reader().generation()
+                if number is None or int(number) == self.number:
+                    table = load_word_table(searcher, self.columns.doc_count_all, self.doc_count)
+        except Exception:  # noqa: BLE001 - no associated words is a degraded page, not an error
+            log.exception("could not read the associated words of %s", self.build)
+        self.word_table = table if table is not None else empty_word_table(
+            self.columns.doc_count_all, self.doc_count)
 
     @property
     def key(self) -> tuple[str, int]:

@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
+from archive.editions import edition_name
+
 MAX_QUERY_CHARS = 500
 MAX_PAGE = 1000
 MAX_PAGE_SIZE = 100
@@ -19,7 +21,7 @@ DEFAULT_PAGE_SIZE = 10
 # Rows one page of an export reads: the largest page the service serves.
 EXPORT_PAGE_SIZE = MAX_PAGE_SIZE
 # The sort orders in the URL's words (French) and in the service's.
-SORT_NAMES = {"pertinence": "relevance", "date": "date"}
+SORT_NAMES = {"pertinence": "relevance", "date": "date", "anciens": "oldest"}
 SORTS = tuple(SORT_NAMES.values())
 _SORT_WORDS = {service: word for word, service in SORT_NAMES.items()}
 
@@ -40,12 +42,19 @@ class SearchRequest:
     sort: str = "relevance"
     page: int = 1
     page_size: int = DEFAULT_PAGE_SIZE
+    category: str | None = None
+    not_authors: tuple[str, ...] = ()
+    not_editions: tuple[str, ...] = ()
+    not_categories: tuple[str, ...] = ()
+    associated: bool = False   # also find the words most over-represented in the matches
 
     def to_json(self) -> dict[str, Any]:
         """Return the request in the words of the API's parameters."""
         return {
             "q": self.text, "auteur": self.author, "du": _iso(self.since),
-            "au": _iso(self.until), "edition": self.edition,
+            "au": _iso(self.until), "edition": self.edition, "categorie": self.category,
+            "sauf_auteur": list(self.not_authors), "sauf_edition": list(self.not_editions),
+            "sauf_categorie": list(self.not_categories),
             "tri": _SORT_WORDS.get(self.sort, self.sort), "page": self.page,
             "taille": self.page_size,
         }
@@ -89,19 +98,38 @@ class AuthorFacet:
 
 @dataclass(frozen=True)
 class Facets:
-    """Counts over ALL the matches (not only the page): top authors, years, months."""
+    """Counts over ALL the matches (not only the page): authors, editions and categories (most
+    first), years and months (in order)."""
 
     authors: list[AuthorFacet]
     years: list[tuple[int, int]]
     months: list[tuple[int, int, int]]
+    editions: list[tuple[str, int]] = field(default_factory=list)
+    categories: list[tuple[str, int]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         """Return the facets as JSON-ready lists."""
         return {
             "authors": [{"key": a.key, "name": a.name, "count": a.count} for a in self.authors],
+            "editions": [{"edition": e, "name": edition_name(e), "count": c}
+                         for e, c in self.editions],
+            "categories": [{"name": n, "count": c} for n, c in self.categories],
             "years": [{"year": y, "count": c} for y, c in self.years],
             "months": [{"year": y, "month": m, "count": c} for y, m, c in self.months],
         }
+
+
+@dataclass(frozen=True)
+class AssociatedWord:
+    """A word over-represented in the matches: in how many of them, and its G² score."""
+
+    word: str
+    count: int
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the word as a JSON-ready object."""
+        return {"word": self.word, "count": self.count, "score": round(self.score, 2)}
 
 
 NO_FACETS = Facets([], [], [])
@@ -122,6 +150,8 @@ class SearchResult:
     took_ms: float
     message: str | None   # a French, user-facing note when the query could not be used as typed
     request: SearchRequest = field(default_factory=SearchRequest)
+    # The words most over-represented in the matches, when the request asked for them.
+    associated: list[AssociatedWord] = field(default_factory=list)
 
     @property
     def pages(self) -> int:
@@ -135,6 +165,7 @@ class SearchResult:
             "took_ms": round(self.took_ms, 2), "suggestion": self.suggestion,
             "message": self.message, "hits": [hit.to_json() for hit in self.hits],
             "facets": self.facets.to_json(),
+            "associated": [word.to_json() for word in self.associated],
         }
 
 

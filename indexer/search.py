@@ -1,10 +1,12 @@
 """The search service: the one function behind the CLI, the web pages and the JSON API.
 
 ``SearchService.search`` parses the reader's query (``indexer.query``), finds every matching
-document with its score (``indexer.matches``), applies the author, date and edition filters and
-computes the facets on the generation's column arrays (``indexer.columns``), orders by relevance
-or date, and builds the page of hits with highlighted snippets (``indexer.snippets``) whose text
-comes from SQLite. Finished results are cached per index generation.
+document with its score (``indexer.matches``), applies the author, date, edition and category
+filters (each also negatable) and computes the facets on the generation's column arrays
+(``indexer.columns``), orders by relevance or date (either way), optionally finds the words
+most associated with the matches (``indexer.associated``), and builds the page of hits with
+highlighted snippets (``indexer.snippets``) whose text comes from SQLite. Finished results are
+cached per index generation.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import date, datetime
 from pathlib import Path
@@ -25,6 +28,7 @@ from whoosh.searching import Searcher
 
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
+from indexer.associated import WordTable, associated_words
 from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all
@@ -34,6 +38,7 @@ from indexer.results import (
     MAX_PAGE_SIZE,
     NO_FACETS,
     SORTS,
+    AssociatedWord,
     AuthorFacet,
     Facets,
     Hit,
@@ -42,10 +47,13 @@ from indexer.results import (
     SearchResult,
     plain_date,
 )
-from indexer.snippets import Highlighter, plain_snippet
+from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
 from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts
 
-TOP_AUTHORS = 10
+# Authors counted in a result's facets: a page shows the first ten and the rest behind
+# « voir plus »; past this many, the author filter of the form reaches the others.
+TOP_AUTHORS = 100
+ASSOCIATED_WORDS = 12
 SUGGEST_BELOW = 3
 _WORD = re.compile(r"[^\W\d_][\w'’-]*")
 _OPERATOR_WORDS = frozenset({"OU", "OR", "ET", "AND", "SAUF", "NOT", "ANDNOT"})
@@ -81,21 +89,55 @@ class SearchService:
     # ------------------------------------------------------------------ public API
     def search(self, query: str, *, author: str | None = None, since: date | None = None,
                until: date | None = None, edition: str | None = None,
-               sort: str = "relevance", page: int = 1, page_size: int = 10) -> SearchResult:
-        """Return one page of the articles matching QUERY and the filters."""
+               sort: str = "relevance", page: int = 1, page_size: int = 10,
+               category: str | None = None, not_authors: Sequence[str] = (),
+               not_editions: Sequence[str] = (), not_categories: Sequence[str] = (),
+               associated: bool = False, wait_for_words: bool = True) -> SearchResult:
+        """Return one page of the articles matching QUERY and the filters.
+
+        Authors are compared by ``archive.authors.author_key``, editions by code, categories
+        without regard to case; an unknown value to keep matches nothing, one to leave out
+        (``not_*``) leaves everything. ASSOCIATED adds the words most over-represented in the
+        matches (``SearchResult.associated``); the first such search of an index generation
+        starts reading its word table (seconds on a large index): WAIT_FOR_WORDS=False answers
+        at once without the words meanwhile (and that result is not cached).
+        """
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
-        request = SearchRequest(text, author, since, until, edition, sort, page, page_size)
+        request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
+                                category=category, not_authors=tuple(not_authors),
+                                not_editions=tuple(not_editions),
+                                not_categories=tuple(not_categories), associated=associated)
         cached: SearchResult | None = generation.cache.get(request)
         if cached is not None:
             return replace(cached, took_ms=_ms_since(started))
-        result = replace(self._search(searcher, generation, text, author=author, since=since,
-                                      until=until, edition=edition, sort=sort, page=page,
-                                      page_size=page_size), request=request)
-        generation.cache.put(request, result)
+        # Read before searching: a table that becomes ready during the search was not used,
+        # and a result without its words must not stay in the cache.
+        words_ready = generation.word_table is not None
+        result = replace(self._search(searcher, generation, request, wait_for_words),
+                         request=request)
+        if not associated or words_ready or wait_for_words:
+            generation.cache.put(request, result)
         return replace(result, took_ms=_ms_since(started))
+
+    def month_totals(self, query: str) -> list[tuple[int, int, int]]:
+        """Return (year, month, matches) for every month with an article matching QUERY."""
+        return list(self.search(query, page_size=1).facets.months)
+
+    def highlight(self, query: str, title: str, body: str) -> tuple[str, list[str]]:
+        """Return TITLE and BODY's paragraphs as HTML with every form QUERY matches marked."""
+        searcher, _ = self._generations.acquire()
+        parsed = parse_query(query if isinstance(query, str) else "", self._parser(searcher))
+        terms: list[str] = []
+        if parsed.query is not None:
+            body_terms, title_terms = _positive_terms(parsed.query)
+            terms = body_terms + title_terms
+        analyzer = searcher.schema["body"].analyzer
+        marked_title = marked_paragraphs(analyzer, title, terms)
+        return (marked_title[0] if marked_title else "",
+                marked_paragraphs(analyzer, body, terms))
 
     def more_like(self, article_id: int, limit: int = 5) -> list[Hit]:
         """Return up to LIMIT articles most like ARTICLE_ID (never the article itself)."""
@@ -139,9 +181,9 @@ class SearchService:
         self.close()
 
     # ------------------------------------------------------------------ the search
-    def _search(self, searcher: Searcher, generation: Generation, text: str, *,
-                author: str | None, since: date | None, until: date | None,
-                edition: str | None, sort: str, page: int, page_size: int) -> SearchResult:
+    def _search(self, searcher: Searcher, generation: Generation,
+                request: SearchRequest, wait_for_words: bool = True) -> SearchResult:
+        text, sort, page, page_size = request.text, request.sort, request.page, request.page_size
         columns = generation.columns
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
@@ -149,16 +191,22 @@ class SearchService:
                                 parsed.message)
         if parsed.query is None:
             matches = match_all(columns.live)
-            sort = "date"
+            if sort == "relevance":
+                sort = "date"
         else:
             try:
                 matches = self._match(parsed.query, searcher, generation)
             except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, _CANNOT_RUN)
-        matches = _filtered(matches, columns, author, since, until, edition)
+        matches = _filtered(matches, columns, request)
         total = len(matches)
         facets = self._facets(searcher, generation, matches.docs)
+        words: list[AssociatedWord] = []
+        if request.associated and total:
+            body_terms = _positive_terms(parsed.query)[0] if parsed.query is not None else []
+            words = self._associated(searcher, generation, matches.docs, body_terms,
+                                     wait_for_words)
         days = columns.day[matches.docs]
         order = _top(matches.scores, days, matches.docs, sort, page * page_size)
         order = order[(page - 1) * page_size:]
@@ -169,7 +217,22 @@ class SearchService:
         if total < SUGGEST_BELOW and parsed.query is not None:
             suggestion = _suggestion(parsed.text, searcher)
         return SearchResult(parsed.text, total, page, page_size, sort, hits, facets,
-                            suggestion, 0.0, parsed.message)
+                            suggestion, 0.0, parsed.message, associated=words)
+
+    def _associated(self, searcher: Searcher, generation: Generation, docs: np.ndarray,
+                    query_terms: list[str], wait: bool) -> list[AssociatedWord]:
+        table: WordTable | None = generation.words(wait)
+        if table is None:
+            return []
+        analyzer = searcher.schema["body"].analyzer
+
+        def analysed(word: str) -> str:
+            tokens = [t.text for t in analyzer(word)]
+            return tokens[0] if len(tokens) == 1 else word
+
+        return associated_words(table, docs, limit=ASSOCIATED_WORDS,
+                                leave_out=frozenset(query_terms), same_word=analysed)
+
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
         columns = generation.columns
@@ -200,6 +263,20 @@ class SearchService:
                 author_facets.append(AuthorFacet(columns.authors.values[code],
                                                  self._author_name(searcher, generation, code),
                                                  int(counts[code])))
+        editions = columns.edition[docs]
+        editions = editions[editions != NO_VALUE]
+        edition_facets: list[tuple[str, int]] = []
+        if len(editions):
+            counts = np.bincount(editions, minlength=len(columns.editions.values))
+            for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
+                if counts[code]:
+                    edition_facets.append((columns.editions.values[code], int(counts[code])))
+        category_facets: list[tuple[str, int]] = []
+        if columns.in_category.shape[0]:
+            counts = columns.in_category[:, docs].sum(axis=1)
+            for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
+                if counts[code]:
+                    category_facets.append((columns.category_names[code], int(counts[code])))
         months = columns.month[docs]
         months = months[months != NO_DAY]
         month_facets: list[tuple[int, int, int]] = []
@@ -210,7 +287,8 @@ class SearchService:
                 year, month = month_parts(value)
                 month_facets.append((year, month, count))
                 year_counts[year] = year_counts.get(year, 0) + count
-        return Facets(author_facets, sorted(year_counts.items()), month_facets)
+        return Facets(author_facets, sorted(year_counts.items()), month_facets, edition_facets,
+                      category_facets)
 
     def _author_name(self, searcher: Searcher, generation: Generation, code: int) -> str:
         name = generation.author_names.get(code)
@@ -282,17 +360,34 @@ def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
         raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
 
 
-def _filtered(matches: Matches, columns: Columns, author: str | None, since: date | None,
-              until: date | None, edition: str | None) -> Matches:
-    """Apply the author, date and edition filters with the generation's column arrays."""
+def _filtered(matches: Matches, columns: Columns, request: SearchRequest) -> Matches:
+    """Apply the author, date, edition and category filters with the column arrays."""
     if not len(matches):
         return matches
+    since, until = request.since, request.until
     keep = np.ones(len(matches), dtype=bool)
-    if author is not None and author.strip():
-        code = columns.authors.index.get(make_author_key(author))
+    for column, codes, wanted, unwanted, key in (
+        (columns.author, columns.authors, request.author, request.not_authors, make_author_key),
+        (columns.edition, columns.editions, request.edition, request.not_editions, _edition_key),
+    ):
+        if wanted is not None and wanted.strip():
+            code = codes.index.get(key(wanted))
+            if code is None:
+                return EMPTY
+            keep &= column[matches.docs] == code
+        for name in unwanted:
+            code = codes.index.get(key(name))
+            if code is not None:
+                keep &= column[matches.docs] != code
+    if request.category is not None and request.category.strip():
+        code = columns.categories.index.get(_category_key(request.category))
         if code is None:
             return EMPTY
-        keep &= columns.author[matches.docs] == code
+        keep &= columns.in_category[code, matches.docs]
+    for name in request.not_categories:
+        code = columns.categories.index.get(_category_key(name))
+        if code is not None:
+            keep &= ~columns.in_category[code, matches.docs]
     if since is not None or until is not None:
         days = columns.day[matches.docs]
         keep &= days != NO_DAY
@@ -300,12 +395,15 @@ def _filtered(matches: Matches, columns: Columns, author: str | None, since: dat
             keep &= days >= day_number(plain_date(since))
         if until is not None:
             keep &= days <= day_number(plain_date(until))
-    if edition is not None and edition.strip():
-        code = columns.editions.index.get(edition.strip())
-        if code is None:
-            return EMPTY
-        keep &= columns.edition[matches.docs] == code
     return matches if keep.all() else matches.where(keep)
+
+
+def _edition_key(edition: str) -> str:
+    return edition.strip().lower()
+
+
+def _category_key(category: str) -> str:
+    return " ".join(category.split()).lower()
 
 
 def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
@@ -315,6 +413,10 @@ def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
     if count == 0 or limit <= 0:
         return np.zeros(0, dtype=np.int64)
     days64 = days.astype(np.int64)
+    if sort == "oldest":
+        # Oldest first: the same order on negated days (an unknown day, NO_DAY, comes last).
+        days64 = np.where(days64 == NO_DAY, NO_DAY, -days64)
+        sort = "date"
     primary = days64 if sort == "date" else scores
     candidates = np.arange(count)
     if count > 4 * limit:

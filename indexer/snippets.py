@@ -172,3 +172,29 @@ def _format(text: str, fragments: Iterable[Fragment]) -> str:
     if best[-1].endchar < len(text):
         formatted = f"{formatted} {_ELLIPSIS}"
     return formatted
+
+
+def marked_paragraphs(analyzer: Analyzer, text: str, terms: Iterable[str]) -> list[str]:
+    """Return TEXT's paragraphs as HTML-safe strings with every form of TERMS marked.
+
+    TERMS are indexed forms (stems); each word of the text whose analysis gives one of them is
+    wrapped in ``<mark>``, so « inondations » and « inondé » are both marked for ``inond``.
+    """
+    wanted = frozenset(terms)
+    paragraphs = [part.strip() for part in (text or "").split("\n\n") if part.strip()]
+    if not wanted:
+        return [html.escape(part, quote=False) for part in paragraphs]
+    marked = []
+    for part in paragraphs:
+        pieces: list[str] = []
+        position = 0
+        for token in analyzer(part, chars=True, mode="index"):
+            if token.text not in wanted or token.startchar < position:
+                continue
+            pieces.append(html.escape(part[position:token.startchar], quote=False))
+            pieces.append(f"<mark>{html.escape(part[token.startchar:token.endchar], quote=False)}"
+                          "</mark>")
+            position = token.endchar
+        pieces.append(html.escape(part[position:], quote=False))
+        marked.append("".join(pieces))
+    return marked

@@ -108,13 +108,19 @@ class IndexReport:
 
     def summary(self) -> str:
         """Return the one-line summary printed by ``python -m archive index``."""
-        kind = "full rebuild: " if self.full else ""
-        optimized = ", optimized" if self.optimized else ""
-        hidden = f", {self.hidden} hidden on request removed" if self.hidden else ""
-        return (f"index: {kind}{self.added} added, {self.updated} updated, {self.flagged} flagged "
-                f"withdrawn, {self.skipped_invalid} invalid skipped in {self.seconds:.1f} s; "
-                f"build {self.build}; change_seq {self.change_seq}; "
-                f"{self.documents} documents{hidden}{optimized}")
+        kind = "reconstruction complète : " if self.full else ""
+        optimized = ", optimisé" if self.optimized else ""
+        hidden = f", {self.hidden} masqué(s) sur demande retiré(s)" if self.hidden else ""
+
+        def n(count: int, word: str) -> str:
+            return f"{count} {word if count < 2 else word + 's'}"
+
+        return (f"index : {kind}{n(self.added, 'ajouté')}, {n(self.updated, 'mis')} à jour, "
+                f"{n(self.flagged, 'marqué')} retiré{'s' if self.flagged > 1 else ''}, "
+                f"{n(self.skipped_invalid, 'invalide')} ignoré"
+                f"{'s' if self.skipped_invalid > 1 else ''} en {self.seconds:.1f} s ; "
+                f"build {self.build} ; change_seq {self.change_seq} ; "
+                f"{n(self.documents, 'document')}{hidden}{optimized}")
 
 
 @dataclass

@@ -132,7 +132,10 @@ def test_search_filter_by_author_and_date_then_open_an_article(
 
     first = p.locator(".hit h3 a").first  # type: ignore[attr-defined]
     first.click()
-    p.wait_for_url(re.compile(r"/article/\d+$"))  # type: ignore[attr-defined]
+    # Opened from the results, the article carries the search: words marked, a way back.
+    p.wait_for_url(re.compile(r"/article/\d+\?q="))  # type: ignore[attr-defined]
+    assert p.locator(".archived mark").count() > 0  # type: ignore[attr-defined]
+    assert p.locator("a[rel=up]").is_visible()  # type: ignore[attr-defined]
     assert p.locator("#titre-citer").is_visible()  # type: ignore[attr-defined]
     assert "/article/" in p.input_value("#citation-texte")  # type: ignore[attr-defined]
     shot(p, "article-bureau")

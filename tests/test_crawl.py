@@ -72,7 +72,7 @@ def test_first_crawl_archives_every_article_of_every_edition(
     assert report.status == "complete"
     assert (report.counts["new"], report.counts["discovered"], report.counts["errors"]) == (
         30, 30, 0)
-    assert report.summary().startswith("archived 30 articles from 3 sites: 30 new")
+    assert report.summary().startswith("30 articles archivés de 3 sites : 30 nouveaux")
     written = json.loads(report.path.read_text(encoding="utf-8")) if report.path else {}
     assert written["counts"]["new"] == 30
     assert {site["channels"]["rest"].split(":")[0] for site in written["sites"]} == {"used"}

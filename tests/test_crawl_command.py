@@ -24,8 +24,8 @@ def test_crawl_prints_a_summary_writes_the_report_and_updates_the_index(
         served.stop()
     assert code == 0, err
     lines = out.splitlines()
-    assert lines[0] == (f"archived 12 articles from 2 sites: 12 new, 0 changed, 0 unchanged, "
-                        f"0 withdrawn; 0 errors (see report {report_path})")
+    assert lines[0] == (f"12 articles archivés de 2 sites : 12 nouveaux, 0 modifié, 0 inchangé, "
+                        f"0 retiré ; 0 erreur (rapport : {report_path})")
     assert json.loads(report_path.read_text(encoding="utf-8"))["counts"]["new"] == 12
     assert len(lines) == 2, "the index update reports on the second line"
     assert "crawling" not in err  # no progress bar when stderr is not a terminal
@@ -34,7 +34,7 @@ def test_crawl_prints_a_summary_writes_the_report_and_updates_the_index(
 def test_invalid_url_exits_2(run_cli: RunCli) -> None:
     code, _, err = run_cli("crawl", "ftp://example.org/", "--no-index")
     assert code == 2
-    assert err.startswith("error: 'ftp://example.org/' is not a site address")
+    assert err.startswith("erreur : 'ftp://example.org/' is not a site address")
 
 
 def test_unreachable_site_exits_5_with_one_line(run_cli: RunCli) -> None:
@@ -43,7 +43,7 @@ def test_unreachable_site_exits_5_with_one_line(run_cli: RunCli) -> None:
         port = probe.getsockname()[1]
     code, _, err = run_cli("crawl", f"http://127.0.0.1:{port}/", "--no-index")
     assert code == 5
-    assert err.count("\n") == 1 and err.startswith("error: no site answered")
+    assert err.count("\n") == 1 and err.startswith("erreur : no site answered")
 
 
 def test_help_documents_the_exit_codes(run_cli: RunCli) -> None:
@@ -67,7 +67,7 @@ def test_locked_index_exits_8_after_saving_the_crawl(run_cli: RunCli, data_dir: 
         lock.release()
         served.stop()
     assert code == 8
-    assert out.startswith("archived 5 articles")
+    assert out.startswith("5 articles archivés")
     assert "the crawl itself was saved" in err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
         assert archive.reads.stats().articles == 5

@@ -49,7 +49,7 @@ def test_crawl_killed_mid_run_resumes_without_loss_or_duplicates(data_dir: Path)
         second = _crawl_process(served.url, data_dir, "--delay", "0")
         out, err = second.communicate(timeout=120)
         assert second.returncode == 0, err
-        assert out.startswith(f"archived {SIZE} articles from 1 site: {SIZE} new, 0 changed")
+        assert out.startswith(f"{SIZE} articles archivés de 1 site : {SIZE} nouveaux, 0 modifié")
         refetched = len(_article_gets(served)) - fetched_before
     finally:
         served.stop()

@@ -54,8 +54,8 @@ def test_demo_crawls_indexes_and_reports_what_it_archived(run_cli, data_dir: Pat
                              "--replica-port", str(replica_port), timeout=180)
     assert code == 0, err
     assert f"http://127.0.0.1:{replica_port}" in out
-    assert "archived 18 articles from 3 sites: 18 new" in out
-    assert "3 changed" in out and "2 withdrawn" in out, "edits and withdrawals between passes"
+    assert "18 articles archivés de 3 sites : 18 nouveaux" in out
+    assert "3 modifiés" in out and "2 retirés" in out, "edits and withdrawals between passes"
     assert "18 documents" in out
     code, out, err = run_cli("search", "--json", _a_title_word(18), timeout=60)
     assert code == 0, err
@@ -80,7 +80,7 @@ def test_the_demo_shows_readable_stories_with_versions_withdrawals_and_a_return(
     code, out, err = run_cli("demo", "--no-serve", "--articles", "20",
                              "--replica-port", str(_free_port(3)), timeout=180)
     assert code == 0, err
-    assert "0 new, 0 changed" in out, "a second demo on the same data changes nothing"
+    assert "0 nouveau, 0 modifié" in out, "a second demo on the same data changes nothing"
 
 
 @pytest.mark.slow

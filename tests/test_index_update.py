@@ -115,7 +115,7 @@ def test_first_run_builds_the_whole_index(paths: tuple[Path, Path]) -> None:
     link = index_dir / "current"
     assert link.is_symlink() and not os.path.isabs(os.readlink(link))
     assert json.loads((link / SYNC_FILE).read_text())["change_seq"] == report.change_seq
-    assert "20 added" in report.summary() and report.build in report.summary()
+    assert "20 ajoutés" in report.summary() and report.build in report.summary()
     ix = open_current(index_dir)
     try:
         assert sorted(r["id"] for r in stored(ix)) == sorted(archive_ids(database))
@@ -275,7 +275,7 @@ def test_cli_exits_with_code_8_when_another_run_holds_the_lock(
     with IndexLock(index_dir):
         code, out, err = run_cli("index")
     assert code == 8
-    assert err.startswith("error: another indexing run holds the lock (pid ")
+    assert err.startswith("erreur : another indexing run holds the lock (pid ")
     assert len(err.strip().splitlines()) == 1
 
 
@@ -284,7 +284,8 @@ def test_cli_prints_a_summary(paths: tuple[Path, Path], run_cli: Any) -> None:
     save(database, range(3))
     code, out, err = run_cli("index", "--optimize")
     assert code == 0, err
-    assert out.startswith("index: full rebuild: 3 added, 0 updated, 0 flagged withdrawn")
+    assert out.startswith("index : reconstruction complète : 3 ajoutés, 0 mis à jour, "
+                          "0 marqué retiré")
     assert "change_seq 3" in out
 
 
@@ -294,7 +295,7 @@ def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_c
         update_index(database, index_dir)
     code, out, err = run_cli("index")
     assert code == 6
-    assert err.startswith("error: no archive at ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("erreur : no archive at ") and len(err.strip().splitlines()) == 1
 
 
 def test_empty_archive_gives_an_empty_index(paths: tuple[Path, Path]) -> None:
@@ -562,7 +563,7 @@ def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
         os.killpg(proc.pid, signal.SIGINT)  # Ctrl-C reaches the whole foreground group
         _, err = proc.communicate(timeout=60)
         assert proc.returncode == 130
-        assert err.strip().splitlines()[-1] == "interrupted"
+        assert err.strip().splitlines()[-1] == "interrompu"
         _, alive = psutil.wait_procs(workers, timeout=10)
         assert not alive
         builds = settings.index_dir / "builds"

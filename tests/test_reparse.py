@@ -65,8 +65,8 @@ def test_reparse_builds_articles_from_captures_alone(run_cli, settings: Settings
     _fill(settings)
     code, stdout, stderr = run_cli("reparse")
     assert (code, stderr) == (0, "")
-    assert stdout.strip() == ("reparse: 3 captures read, 2 new, 0 changed, 0 unchanged, "
-                              "1 not articles, 0 errors")
+    assert stdout.strip() == ("reparse : 3 captures relues, 2 nouveaux, 0 modifié, 0 inchangé, "
+                              "1 non-article, 0 erreur")
     with Archive.open(settings.database_path, readonly=True) as archive:
         eau = archive.reads.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
         assert eau is not None
@@ -77,7 +77,7 @@ def test_reparse_builds_articles_from_captures_alone(run_cli, settings: Settings
 
     code, stdout, _ = run_cli("reparse")
     assert code == 0
-    assert "0 new, 0 changed, 2 unchanged, 1 not articles" in stdout
+    assert "0 nouveau, 0 modifié, 2 inchangés, 1 non-article" in stdout
 
 
 @pytest.mark.usefixtures("parser")
@@ -92,7 +92,7 @@ def test_reparse_makes_a_version_only_when_the_parse_differs(
             minutes=60))
     code, stdout, _ = run_cli("reparse")
     assert code == 0
-    assert "3 captures read, 0 new, 1 changed, 1 unchanged" in stdout
+    assert "3 captures relues, 0 nouveau, 1 modifié, 1 inchangé" in stdout
     with Archive.open(settings.database_path, readonly=True) as archive:
         eau = archive.reads.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")
         assert eau is not None

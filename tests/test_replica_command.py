@@ -34,7 +34,7 @@ def test_replica_command_serves_each_edition_until_interrupted() -> None:
             process.kill()
             process.communicate()
     assert process.returncode == 0
-    assert "Traceback" not in errors and "replica stopped" in errors
+    assert "Traceback" not in errors and "réplique arrêtée" in errors
 
 
 def test_replica_command_refuses_a_port_in_use(run_cli: RunCli) -> None:

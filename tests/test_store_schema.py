@@ -118,7 +118,7 @@ def test_cli_reports_a_damaged_archive_in_one_line(run_cli, data_dir: Path) -> N
     (data_dir / "archive.sqlite3").write_bytes(b"garbage" * 1000)
     code, _, stderr = run_cli("reparse")
     assert code == 6
-    assert stderr.startswith("error: ") and stderr.count("\n") == 1
+    assert stderr.startswith("erreur : ") and stderr.count("\n") == 1
     assert "Traceback" not in stderr
 
 

@@ -59,7 +59,7 @@ def api(client: FlaskClient, url: str, status: int = 200, **query: object) -> di
 
 def hit_ids(page: str) -> list[int]:
     block = page.split('<ol class="hits"', 1)[1].split("</ol>", 1)[0]
-    return [int(n) for n in re.findall(r'<h3><a href="/article/(\d+)"', block)]
+    return [int(n) for n in re.findall(r'<h3><a href="/article/(\d+)[?"]', block)]
 
 
 # ------------------------------------------------------------------ application and errors
@@ -420,10 +420,12 @@ def test_openapi_document_describes_every_search_parameter(client: FlaskClient) 
     doc = api(client, "/api/openapi.json")
     assert doc["openapi"].startswith("3.")
     names = {p["name"] for p in doc["paths"]["/api/search"]["get"]["parameters"]}
-    assert names == {"q", "auteur", "du", "au", "tri", "page", "taille"}
+    assert names == {"q", "auteur", "edition", "categorie", "sauf_auteur", "sauf_edition",
+                     "sauf_categorie", "du", "au", "tri", "page", "taille", "mots"}
     for path in doc["paths"]:
         concrete = path.replace("{article_id}", "1")
-        assert client.get(concrete + ("?q=eau" if "recherche" in path else "")).status_code == 200
+        asks = "recherche" in path or "comparer" in path
+        assert client.get(concrete + ("?q=eau" if asks else "")).status_code == 200
 
 
 def test_openapi_result_schema_names_every_key_the_api_answers(client: FlaskClient) -> None:

@@ -281,7 +281,7 @@ def test_search_hits_of_edited_articles_say_how_many_times_they_were_modified(
 ) -> None:
     html = page(client, "/recherche?q=familles")
     article_id = demo.article_id(KEUR_MASSAR)
-    hit = html.split(f'href="/article/{article_id}"', 1)[1].split("</li>", 1)[0]
+    hit = html.split(f'href="/article/{article_id}?q=familles"', 1)[1].split("</li>", 1)[0]
     assert f'href="/article/{article_id}/diff"' in hit and "modifié 1 fois" in hit
     unchanged = page(client, "/recherche?q=camionneurs")
     assert "modifié" not in unchanged.split('class="hits"', 1)[1].split("</ol>", 1)[0]

@@ -50,9 +50,16 @@ VALUES: dict[str, st.SearchStrategy[str]] = {
     "auteur": st.one_of(st.sampled_from(["Awa", "diallo", "Aïssatou N'Diaye", ""]), text_values),
     "du": date_values,
     "au": date_values,
-    "tri": st.one_of(st.sampled_from(["pertinence", "date"]), text_values),
+    "tri": st.one_of(st.sampled_from(["pertinence", "date", "anciens"]), text_values),
     "page": int_values,
     "taille": int_values,
+    "edition": st.one_of(st.sampled_from(["sn", "ci", "CM", "zz", ""]), text_values),
+    "categorie": st.one_of(st.sampled_from(["Société", "politique", "Faits divers"]),
+                           text_values),
+    "sauf_auteur": st.one_of(st.sampled_from(["Awa", ""]), text_values),
+    "sauf_edition": st.one_of(st.sampled_from(["sn", "xx"]), text_values),
+    "sauf_categorie": st.one_of(st.sampled_from(["Sport", "SPORT"]), text_values),
+    "mots": st.one_of(st.sampled_from(["0", "1"]), text_values),
 }
 EXPORT_VALUES: dict[str, st.SearchStrategy[str]] = {
     "texte": st.one_of(st.sampled_from(["0", "1", ""]), text_values),

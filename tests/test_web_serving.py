@@ -99,3 +99,15 @@ def test_serve_command_runs_the_development_server(running, built: BuiltArchive)
     running([sys.executable, "-m", "archive", "serve", "--port", str(port)], port)
     status, body = get(port, f"/article/{built.edited[0]}/diff")
     assert status == 200 and b"<ins>" in body
+
+
+def test_gunicorn_passes_an_overlong_address_to_the_app_which_answers_414_in_french(
+    running, built: BuiltArchive,  # type: ignore[no-untyped-def]
+) -> None:
+    port = free_port()
+    running([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], port)
+    status, body = get(port, "/recherche?q=" + "inondation+" * 600)
+    text = body.decode("utf-8")
+    assert status == 414
+    assert "Adresse trop longue" in text and "URI Too Long" not in text
+    assert 'role="search"' in text

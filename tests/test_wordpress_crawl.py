@@ -46,7 +46,12 @@ def test_every_published_post_is_archived_exactly_and_nothing_else(
         wordpress: WordPressSite, settings: Settings, theme: str, rest: str,
         sitemaps: str) -> None:
     wordpress.configure(theme=theme, rest=rest, sitemaps=sitemaps)
+    mark = len(wordpress.requests())
     report = crawl(wordpress, settings)
+    asked = [line.split(" ", 1)[1] for line in wordpress.requests()[mark:]]
+    attachments = {str(entry["link"]).removeprefix(wordpress.base_url)
+                   for entry in wordpress.state.values() if entry["type"] == "attachment"}
+    assert not [path for path in asked if "replytocom" in path or path in attachments]
     articles = archived(settings)
     posts = {wordpress.base_url + post.path: post for post in wordpress.corpus.posts}
     assert sorted(articles) == sorted(posts)
@@ -154,3 +159,19 @@ def test_without_any_change_signal_a_run_requests_at_most_the_budget_plus_new_ar
         assert not set(following) & (set(requested) - {added.path})
     finally:
         wordpress.reseed()
+
+
+def test_reparse_keeps_what_rest_said_of_each_post(
+        wordpress: WordPressSite, settings: Settings) -> None:
+    from archive.commands.reparse import reparse_archive
+
+    wordpress.configure(theme="twentytwentythree", rest="on", sitemaps="on")
+    crawl(wordpress, settings)
+    before = archived(settings)
+    with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
+        summary = reparse_archive(archive)
+    assert summary.changed == 0
+    after = archived(settings)
+    for url, article in before.items():
+        assert (after[url].modified, after[url].categories, after[url].title) == (
+            article.modified, article.categories, article.title), url

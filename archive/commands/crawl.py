@@ -47,7 +47,7 @@ def command(ctx: click.Context, urls: tuple[str, ...], delay: float | None,
     settings = settings_from(ctx)
     if delay is not None:
         settings = settings.with_changes(crawl_delay=delay)
-    progress = terminal_progress("crawling")
+    progress = terminal_progress("moisson")
     try:
         report = crawl(list(urls), settings, progress=progress, max_articles=max_articles,
                        report_path=report_path)
@@ -65,7 +65,7 @@ def _update_index(ctx: click.Context) -> None:
     try:
         from indexer.update import update_index
     except ImportError as exc:
-        click.echo(f"index update skipped: the indexer is not available ({exc})", err=True)
+        click.echo(f"index non mis à jour : l'indexeur n'est pas disponible ({exc})", err=True)
         return
     try:
         index_report = update_index(settings.database_path, settings.index_dir,
@@ -74,4 +74,4 @@ def _update_index(ctx: click.Context) -> None:
         raise IndexLocked(f"{exc.message} (the crawl itself was saved; run "
                           "`python -m archive index` later)") from None
     summary = getattr(index_report, "summary", None)
-    click.echo(summary() if callable(summary) else f"index updated: {index_report}")
+    click.echo(summary() if callable(summary) else f"index mis à jour : {index_report}")

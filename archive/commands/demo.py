@@ -150,7 +150,7 @@ def run_demo(
     # Fixed replica ports make a second demo on the same data directory an incremental crawl.
     with serve_replica(corpus, port=replica_port) as replica:
         for edition, url in replica.urls.items():
-            click.echo(f"replica edition {edition}: {url}")
+            click.echo(f"réplique, édition {edition} : {url}")
         reports = crawl_with_changes(settings, replica.state, list(replica.urls.values()),
                                      DEMO_CHANGES.within(articles))
     for report in reports:
@@ -167,7 +167,7 @@ def run_demo(
         click.echo(f"\nL'archive est servie sur http://127.0.0.1:{port}/  (Ctrl-C pour arrêter)")
         server.wait()
     except KeyboardInterrupt:
-        click.echo("\nstopping…")
+        click.echo("\narrêt…")
     finally:
         if server.poll() is None:
             server.send_signal(signal.SIGTERM)

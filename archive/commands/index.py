@@ -27,7 +27,7 @@ def command(ctx: click.Context, full: bool, optimize: bool) -> None:
     def show_progress(done: int, total: int) -> None:
         nonlocal shown
         shown = True
-        click.echo(f"\rindex: {done:,}/{total:,}", nl=False, err=True)
+        click.echo(f"\rindex : {done:,}/{total:,}", nl=False, err=True)
 
     try:
         report = update_index(settings.database_path, settings.index_dir, full=full,

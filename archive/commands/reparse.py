@@ -31,9 +31,13 @@ class ReparseSummary:
 
     def line(self) -> str:
         """Return the one-line summary printed at the end."""
-        return (f"reparse: {self.captures} captures read, {self.new} new, {self.changed} "
-                f"changed, {self.unchanged} unchanged, {self.not_articles} not articles, "
-                f"{len(self.errors)} errors")
+        def n(count: int, singular: str, plural: str | None = None) -> str:
+            return f"{count} {singular if count < 2 else (plural or singular + 's')}"
+
+        return (f"reparse : {n(self.captures, 'capture relue', 'captures relues')}, "
+                f"{n(self.new, 'nouveau', 'nouveaux')}, {n(self.changed, 'modifié')}, "
+                f"{n(self.unchanged, 'inchangé')}, {n(self.not_articles, 'non-article')}, "
+                f"{n(len(self.errors), 'erreur')}")
 
 
 def reparse_archive(archive: Archive) -> ReparseSummary:
@@ -82,7 +86,7 @@ def command(ctx: click.Context) -> None:
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
         summary = reparse_archive(archive)
     for error in summary.errors[:_ERRORS_SHOWN]:
-        click.echo(f"error: {error}", err=True)
+        click.echo(f"erreur : {error}", err=True)
     if len(summary.errors) > _ERRORS_SHOWN:
-        click.echo(f"... and {len(summary.errors) - _ERRORS_SHOWN} more errors", err=True)
+        click.echo(f"… et {len(summary.errors) - _ERRORS_SHOWN} autres erreurs", err=True)
     click.echo(summary.line())

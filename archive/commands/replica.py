@@ -48,11 +48,11 @@ def command(port: int, articles: int, with_faults: bool, no_rest_api: bool, seed
     try:
         for edition, url in replica.urls.items():
             click.echo(f"{edition} {url}/")
-        click.echo(f"{articles} articles, seed {seed}; press Ctrl-C to stop.", err=True)
+        click.echo(f"{articles} articles, graine {seed} ; Ctrl-C pour arrêter.", err=True)
         sys.stdout.flush()
         while True:
             time.sleep(0.5)
     except KeyboardInterrupt:
-        click.echo("replica stopped", err=True)
+        click.echo("réplique arrêtée", err=True)
     finally:
         replica.stop()

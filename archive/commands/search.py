@@ -18,6 +18,7 @@ from datetime import date
 import click
 
 from archive.cli import settings_from
+from archive.editions import edition_name
 from archive.errors import InvalidInput
 from indexer.results import DEFAULT_PAGE_SIZE, MAX_PAGE, MAX_PAGE_SIZE, SearchResult
 from indexer.search import SearchService
@@ -31,27 +32,55 @@ def _day(value: str | None, option: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise InvalidInput(f"{option} {value!r} is not a date: use YYYY-MM-DD") from None
+        raise InvalidInput(f"{option} « {value} » n'est pas une date : écrivez AAAA-MM-JJ "
+                           "(par exemple 2024-03-15)") from None
 
 
 def _plain(fragment: str, tty: bool) -> str:
-    """Return an HTML snippet as terminal text, with the marked words emphasised."""
+    """Return an HTML snippet as one line of terminal text, the marked words emphasised."""
     if tty:
         marked = _MARK.sub(lambda m: click.style(html.unescape(m.group(1)), bold=True),
                            fragment)
     else:
         marked = _MARK.sub(lambda m: f"[{html.unescape(m.group(1))}]", fragment)
-    return html.unescape(marked)
+    return " ".join(html.unescape(marked).split())
 
 
-def _print_human(result: SearchResult, tty: bool) -> None:
+def results_line(total: int) -> str:
+    """Return « 0 résultat », « 1 résultat », « 2 résultats » (French: 0 and 1 are singular)."""
+    return f"{total:,}".replace(",", "\u202f") + (" résultat" if total < 2 else " résultats")
+
+
+def why_nothing(service: SearchService, result: SearchResult, *, author: str | None,
+                edition: str | None, category: str | None) -> str | None:
+    """Return why a search found nothing to show, when a filter or the page explains it."""
+    if result.total and not result.hits:
+        pages = result.pages
+        return (f"La page {result.page} est au-delà des résultats : {results_line(result.total)}"
+                f", soit {pages} page{'s' if pages > 1 else ''} de {result.page_size}.")
+    if result.total:
+        return None
+    everything = service.search("", page_size=1).facets
+    if edition and edition.strip().lower() not in {e for e, _ in everything.editions}:
+        known = ", ".join(f"{e} ({edition_name(e)})" for e, _ in everything.editions)
+        return f"Aucune édition « {edition} » dans l'archive ; éditions connues : {known}."
+    if category and category.strip().lower() not in {c.lower() for c, _ in everything.categories}:
+        known = ", ".join(c for c, _ in everything.categories[:12])
+        return f"Aucune catégorie « {category} » dans l'archive ; par exemple : {known}."
+    if author and not service.search("", author=author, page_size=1).total:
+        return (f"Aucun article de l'auteur « {author} » dans l'archive "
+                "(la liste : python -m archive search --json \"\" puis facets.authors).")
+    return None
+
+
+def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
     shown = f"« {result.query} »" if result.query else "tous les articles"
-    plural = "" if result.total == 1 else "s"
-    total = f"{result.total:,}".replace(",", "\u202f")
-    click.echo(f"{total} résultat{plural} pour {shown} (page {result.page}, "
+    click.echo(f"{results_line(result.total)} pour {shown} (page {result.page}, "
                f"{result.took_ms:.0f} ms)")
     if result.message:
         click.echo(result.message)
+    if note:
+        click.echo(note)
     if result.suggestion:
         click.echo(f"Vouliez-vous dire : {result.suggestion} ?")
     first = (result.page - 1) * result.page_size
@@ -60,41 +89,68 @@ def _print_human(result: SearchResult, tty: bool) -> None:
         withdrawn = " [retiré du site]" if hit.withdrawn else ""
         click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{withdrawn}")
         meta = " · ".join(part for part in (
-            hit.author, hit.published.isoformat() if hit.published else None, hit.url) if part)
+            hit.author, hit.published.isoformat() if hit.published else None,
+            edition_name(hit.edition) if hit.edition else None, hit.url) if part)
         click.echo(f"     {meta}")
         if hit.snippet:
             click.echo(f"     {_plain(hit.snippet, tty)}")
+    if result.associated:
+        click.echo("")
+        click.echo("Mots associés : " + ", ".join(w.word for w in result.associated))
+
+
+_SORTS = {"relevance": "relevance", "pertinence": "relevance", "date": "date",
+          "oldest": "oldest", "anciens": "oldest"}
 
 
 @click.command("search")
 @click.argument("query", nargs=-1)
-@click.option("--author", help="Only articles by this author (any case, accents or apostrophe).")
-@click.option("--since", metavar="YYYY-MM-DD", help="Published on or after this day.")
-@click.option("--until", metavar="YYYY-MM-DD", help="Published on or before this day.")
-@click.option("--edition", help="Only this edition (e.g. sn, ci, cm).")
-@click.option("--sort", type=click.Choice(["relevance", "date"]), default="relevance",
-              show_default=True, help="Order by relevance or by date (newest first).")
-@click.option("--limit", type=click.IntRange(1, MAX_PAGE_SIZE), default=DEFAULT_PAGE_SIZE,
-              show_default=True, help="Results per page.")
+@click.option("--author", "--auteur", "author",
+              help="Seulement les articles de cet auteur (toute graphie).")
+@click.option("--since", "--depuis", "since", metavar="AAAA-MM-JJ",
+              help="Publiés ce jour-là ou après.")
+@click.option("--until", "--jusqua", "until", metavar="AAAA-MM-JJ",
+              help="Publiés ce jour-là ou avant.")
+@click.option("--edition", help="Seulement cette édition (sn, ci, cm…).")
+@click.option("--category", "--categorie", "category", help="Seulement cette catégorie.")
+@click.option("--not-author", "--sauf-auteur", "not_authors", multiple=True,
+              help="Sauf les articles de cet auteur (répétable).")
+@click.option("--not-edition", "--sauf-edition", "not_editions", multiple=True,
+              help="Sauf cette édition (répétable).")
+@click.option("--not-category", "--sauf-categorie", "not_categories", multiple=True,
+              help="Sauf cette catégorie (répétable).")
+@click.option("--sort", "--tri", "sort", type=click.Choice(sorted(_SORTS)), default="relevance",
+              show_default=True,
+              help="Pertinence, date (récents d'abord) ou oldest/anciens (anciens d'abord).")
+@click.option("--limit", "--nombre", "limit", type=click.IntRange(1, MAX_PAGE_SIZE),
+              default=DEFAULT_PAGE_SIZE, show_default=True, help="Résultats par page.")
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True,
-              help="Page of results.")
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+              help="Page de résultats.")
+@click.option("--associated", "--mots-associes", "associated", is_flag=True,
+              help="Ajouter les mots associés (les plus surreprésentés dans les résultats).")
+@click.option("--json", "as_json", is_flag=True, help="Afficher le résultat en JSON.")
 @click.pass_context
 def command(ctx: click.Context, query: tuple[str, ...], author: str | None, since: str | None,
-            until: str | None, edition: str | None, sort: str, limit: int, page: int,
-            as_json: bool) -> None:
-    """Search the archive: words are ANDed; OU, SAUF, -mot, "phrase", titre:, auteur:.
+            until: str | None, edition: str | None, category: str | None,
+            not_authors: tuple[str, ...], not_editions: tuple[str, ...],
+            not_categories: tuple[str, ...], sort: str, limit: int, page: int,
+            associated: bool, as_json: bool) -> None:
+    """Chercher dans l'archive : mots liés par ET ; OU, SAUF, -mot, "expression", titre:, auteur:.
 
-    Dates are filters (--since/--until, both days included), not query syntax.
+    Les dates sont des filtres (--since/--until, jours inclus), pas de la syntaxe.
     """
     settings = settings_from(ctx)
     since_day, until_day = _day(since, "--since"), _day(until, "--until")
     with SearchService.over_archive(settings.index_dir, settings.database_path,
                                     check_seconds=settings.searcher_check_seconds) as service:
         result = service.search(" ".join(query), author=author, since=since_day,
-                                until=until_day, edition=edition, sort=sort, page=page,
-                                page_size=limit)
+                                until=until_day, edition=edition, sort=_SORTS[sort], page=page,
+                                page_size=limit, category=category, not_authors=not_authors,
+                                not_editions=not_editions, not_categories=not_categories,
+                                associated=associated)
+        note = None if as_json else why_nothing(service, result, author=author,
+                                                edition=edition, category=category)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
-        _print_human(result, tty=sys.stdout.isatty())
+        _print_human(result, tty=sys.stdout.isatty(), note=note)

@@ -25,5 +25,6 @@ def command(ctx: click.Context, host: str, port: int, debug: bool) -> None:
 
     settings = settings_from(ctx)
     app = create_app({"SETTINGS": settings})
-    click.echo(f"Serving {settings.data_dir} on http://{host}:{port}/ (Ctrl-C to stop)", err=True)
+    click.echo(f"{settings.data_dir} servi sur http://{host}:{port}/ (Ctrl-C pour arrêter)",
+               err=True)
     app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)

@@ -62,13 +62,13 @@ class CrawlReport:
         sites = len(self.sites)
         counts = self.counts
         line = (
-            f"archived {self.archived} articles from {sites} site{'s' if sites != 1 else ''}: "
-            f"{counts['new']} new, {counts['changed']} changed, {counts['unchanged']} unchanged, "
-            f"{counts['withdrawn']} withdrawn; {counts['errors']} "
-            f"error{'s' if counts['errors'] != 1 else ''}"
+            f"{_n(self.archived, 'article archivé', 'articles archivés')} de "
+            f"{_n(sites, 'site')} : {_n(counts['new'], 'nouveau', 'nouveaux')}, "
+            f"{_n(counts['changed'], 'modifié')}, {_n(counts['unchanged'], 'inchangé')}, "
+            f"{_n(counts['withdrawn'], 'retiré')} ; {_n(counts['errors'], 'erreur')}"
         )
         if self.path is not None:
-            line += f" (see report {self.path})"
+            line += f" (rapport : {self.path})"
         if self.status != "complete":
             line += f" [{self.status}]"
         return line
@@ -156,3 +156,8 @@ class RunJournal:
         """Close and delete the journal once the final report is written."""
         self.close()
         self.path.unlink(missing_ok=True)
+
+
+def _n(count: int, singular: str, plural: str | None = None) -> str:
+    """Return « 0 erreur », « 1 erreur », « 2 erreurs » (French: 0 and 1 are singular)."""
+    return f"{count} {singular if count < 2 else (plural or singular + 's')}"

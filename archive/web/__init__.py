@@ -73,7 +73,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     errors.init_app(app)
 
-    from archive.web import api, changes, exports, feeds, health, pages, versions
+    from archive.web import api, changes, coverage, exports, feeds, health, pages, versions
 
     app.register_blueprint(pages.bp)
     app.register_blueprint(api.bp)
@@ -82,4 +82,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(versions.bp)
     app.register_blueprint(changes.bp)
+    app.register_blueprint(coverage.bp)
     return app

@@ -17,7 +17,7 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def search() -> Response:
     """Return one page of results of a search (same parameters as /recherche)."""
     params = parse_search(request.args)
-    return jsonify(result_json(params, run_search(params)))
+    return jsonify(result_json(params, run_search(params, associated=params.mots)))
 
 
 @bp.route("/articles/<number:article_id>")

@@ -8,13 +8,15 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
-from archive.errors import ArchiveError, IndexUnreadable, ServerBusy
+from archive.errors import ArchiveError, IndexUnreadable, InvalidInput, ServerBusy
 from archive.web.limits import BUSY_RETRY_SECONDS
+from archive.web.params import CONTROL, MAX_URL_CHARS, SearchParams, parse_date
 from archive.web.services import BUILDING
 
 log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 120
+TYPED_CHARS = 2000   # how much of a typed query an error page shows back
 DAMAGED = ("L'index de recherche est endommagé : la recherche reviendra dès qu'il aura été "
            "reconstruit. Les articles restent consultables par auteur et par date.")
 
@@ -60,10 +62,38 @@ def error_response(status: int, message: str | None = None, *,
         routable = request_ctx.url_adapter is not None
         template = "erreur.html" if routable else "erreur_sans_adresse.html"
         response = Response(render_template(template, status=status, title=title,
-                                            message=text), mimetype="text/html")
+                                            message=text, params=typed_search()),
+                            mimetype="text/html")
     if status == 503:
         response.headers["Retry-After"] = str(retry_after)
     return response, status
+
+
+def typed_search() -> SearchParams:
+    """Return the search the reader typed, as far as it can be shown again in the form.
+
+    An error page keeps the form and the query (even one too long to run), so the reader
+    corrects it instead of typing it again; dates that cannot be read are left out.
+    """
+    args = request.args
+    q = " ".join(CONTROL.sub(" ", (args.get("q") or "")[:TYPED_CHARS]).split())
+    auteur = " ".join(CONTROL.sub(" ", (args.get("auteur") or "")[:TYPED_CHARS]).split())
+    dates = {}
+    for name in ("du", "au"):
+        try:
+            dates[name] = parse_date(args.get(name), name)
+        except InvalidInput:
+            dates[name] = None
+    return SearchParams(q=q, auteur=auteur or None, du=dates["du"], au=dates["au"])
+
+
+def refuse_overlong_address() -> tuple[Response, int] | None:
+    """Answer 414 in French when the address is longer than the application accepts."""
+    raw = request.environ.get("RAW_URI") or request.full_path
+    if len(raw) > MAX_URL_CHARS:
+        return error_response(414, f"L'adresse demandée est trop longue ({len(raw)} caractères ; "
+                                   f"{MAX_URL_CHARS} au plus) : raccourcissez la recherche.")
+    return None
 
 
 def handle_archive_error(exc: ArchiveError) -> tuple[Response, int]:
@@ -99,6 +129,7 @@ def handle_unexpected(exc: Exception) -> tuple[Response, int]:
 
 def init_app(app: Flask) -> None:
     """Register the error handlers on APP."""
+    app.before_request(refuse_overlong_address)
     app.register_error_handler(ArchiveError, handle_archive_error)
     app.register_error_handler(HTTPException, handle_http_error)
     app.register_error_handler(Exception, handle_unexpected)

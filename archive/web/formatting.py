@@ -6,6 +6,8 @@ from datetime import UTC, date, datetime
 
 from flask import Flask
 
+from archive.editions import edition_label, edition_name
+
 MONTHS = (
     "janvier", "février", "mars", "avril", "mai", "juin",
     "juillet", "août", "septembre", "octobre", "novembre", "décembre",
@@ -69,5 +71,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(number_fr)
     app.add_template_filter(iso)
     app.add_template_filter(paragraphs)
+    app.add_template_filter(edition_name)
+    app.add_template_filter(edition_label)
     app.add_template_global(plural)
     app.add_template_global(month_fr)

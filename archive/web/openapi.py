@@ -9,7 +9,12 @@ from __future__ import annotations
 from typing import Any
 
 from archive import __version__
-from archive.web.params import MAX_AUTHOR_CHARS
+from archive.web.params import (
+    MAX_AUTHOR_CHARS,
+    MAX_CATEGORY_CHARS,
+    MAX_EDITION_CHARS,
+    MAX_EXCLUSIONS,
+)
 from indexer import results as limits
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
@@ -24,6 +29,17 @@ def search_parameters() -> list[dict[str, Any]]:
          "schema": {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}},
         {"name": "auteur", "in": "query", "description": "Nom d'auteur, toute graphie.",
          "schema": {"type": "string", "maxLength": MAX_AUTHOR_CHARS}},
+        {"name": "edition", "in": "query", "description": "Édition (code du pays : sn, ci, cm…).",
+         "schema": {"type": "string", "maxLength": MAX_EDITION_CHARS}},
+        {"name": "categorie", "in": "query", "description": "Catégorie (rubrique), toute casse.",
+         "schema": {"type": "string", "maxLength": MAX_CATEGORY_CHARS}},
+        *({"name": f"sauf_{name}", "in": "query", "explode": True,
+           "description": f"{label} à exclure (répétable).",
+           "schema": {"type": "array", "maxItems": MAX_EXCLUSIONS,
+                      "items": {"type": "string", "maxLength": limit}}}
+          for name, label, limit in (("auteur", "Auteur", MAX_AUTHOR_CHARS),
+                                     ("edition", "Édition", MAX_EDITION_CHARS),
+                                     ("categorie", "Catégorie", MAX_CATEGORY_CHARS))),
         {"name": "du", "in": "query", "description": "Date de publication minimale, incluse.",
          "schema": {"type": "string", "format": "date"}},
         {"name": "au", "in": "query", "description": "Date de publication maximale, incluse.",
@@ -32,9 +48,29 @@ def search_parameters() -> list[dict[str, Any]]:
          "schema": {"type": "string", "enum": list(limits.SORT_NAMES), "default": "pertinence"}},
         {"name": "page", "in": "query",
          "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE, "default": 1}},
+        {"name": "mots", "in": "query",
+         "description": "1 : ajouter les mots associés (les plus surreprésentés dans les "
+                        "résultats) ; la page de résultats les montre toujours.",
+         "schema": {"type": "string", "enum": ["0", "1"], "default": "0"}},
         {"name": "taille", "in": "query", "description": "Résultats par page.",
          "schema": {"type": "integer", "minimum": 1, "maximum": limits.MAX_PAGE_SIZE,
                     "default": limits.DEFAULT_PAGE_SIZE}},
+    ]
+
+
+def _without(*names: str) -> list[dict[str, Any]]:
+    return [p for p in search_parameters() if p["name"] not in names]
+
+
+def _compare_parameters() -> list[dict[str, Any]]:
+    return [
+        {"name": "q", "in": "query", "explode": True,
+         "description": "Une recherche à comparer (jusqu'à trois).",
+         "schema": {"type": "array", "maxItems": 3,
+                    "items": {"type": "string", "maxLength": limits.MAX_QUERY_CHARS}}},
+        {"name": "mesure", "in": "query",
+         "description": "nombre d'articles, ou part des articles publiés ce mois-là.",
+         "schema": {"type": "string", "enum": ["nombre", "part"], "default": "nombre"}},
     ]
 
 
@@ -95,14 +131,14 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/recherche.atom": {"get": {
                 "operationId": "feed",
                 "summary": "Flux Atom des articles les plus récents d'une recherche.",
-                "parameters": search_parameters()[:4],
+                "parameters": _without("tri", "page", "mots", "taille"),
                 "responses": _responses({"description": "Flux", "content": {
                     "application/atom+xml": {"schema": {"type": "string"}}}}),
             }},
             "/recherche.csv": {"get": {
                 "operationId": "export_csv",
                 "summary": "Tous les résultats d'une recherche en CSV (une ligne par article).",
-                "parameters": [*search_parameters()[:5], _EXPORT_TEXT, {
+                "parameters": [*_without("page", "mots", "taille"), _EXPORT_TEXT, {
                     "name": "sep", "in": "query", "required": False,
                     "description": "Séparateur : « ; » pour les tableurs en français.",
                     "schema": {"type": "string", "enum": [",", ";"]}}],
@@ -112,8 +148,22 @@ def openapi_document(server_url: str) -> dict[str, Any]:
             "/recherche.json": {"get": {
                 "operationId": "export_json",
                 "summary": "Tous les résultats d'une recherche en JSON (citations).",
-                "parameters": [*search_parameters()[:5], _EXPORT_TEXT],
+                "parameters": [*_without("page", "mots", "taille"), _EXPORT_TEXT],
                 "responses": _responses(json_ok),
+            }},
+            "/comparer": {"get": {
+                "operationId": "compare",
+                "summary": "Jusqu'à trois recherches comparées mois par mois (page HTML, SVG).",
+                "parameters": _compare_parameters(),
+                "responses": _responses({"description": "Page", "content": {
+                    "text/html": {"schema": {"type": "string"}}}}),
+            }},
+            "/comparer.csv": {"get": {
+                "operationId": "compare_csv",
+                "summary": "Les séries de la comparaison : nombre et part des articles du mois.",
+                "parameters": _compare_parameters()[:1],
+                "responses": _responses({"description": "CSV", "content": {
+                    "text/csv": {"schema": {"type": "string"}}}}),
             }},
             "/changements.atom": {"get": {
                 "operationId": "changes_feed",
@@ -153,13 +203,20 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                       "properties": {
                           "q": {"type": "string"}, "auteur": _NULLABLE_STRING,
                           "du": _NULLABLE_DATE, "au": _NULLABLE_DATE,
-                          "edition": _NULLABLE_STRING,
+                          "edition": _NULLABLE_STRING, "categorie": _NULLABLE_STRING,
+                          **{f"sauf_{name}": {"type": "array", "items": {"type": "string"}}
+                             for name in ("auteur", "edition", "categorie")},
                           "tri": {"type": "string", "enum": list(limits.SORT_NAMES)},
                           "page": {"type": "integer"}, "taille": {"type": "integer"}}},
             "Facets": {"type": "object", "properties": {
                 "authors": {"type": "array", "items": {"type": "object", "properties": {
                     "key": {"type": "string"}, "name": {"type": "string"},
                     "count": {"type": "integer"}}}},
+                "editions": {"type": "array", "items": {"type": "object", "properties": {
+                    "edition": {"type": "string"}, "name": {"type": "string"},
+                    "count": {"type": "integer"}}}},
+                "categories": {"type": "array", "items": {"type": "object", "properties": {
+                    "name": {"type": "string"}, "count": {"type": "integer"}}}},
                 "years": {"type": "array", "items": {"type": "object", "properties": {
                     "year": {"type": "integer"}, "count": {"type": "integer"}}}},
                 "months": {"type": "array", "items": {"type": "object", "properties": {
@@ -173,6 +230,12 @@ def openapi_document(server_url: str) -> dict[str, Any]:
                 "suggestion": _NULLABLE_STRING, "message": _NULLABLE_STRING,
                 "hits": {"type": "array", "items": {"$ref": "#/components/schemas/Hit"}},
                 "facets": {"$ref": "#/components/schemas/Facets"},
+                "associated": {"type": "array", "description": (
+                    "Mots associés : les plus surreprésentés dans les résultats par rapport à "
+                    "toute l'archive (log-vraisemblance G²)."), "items": {
+                    "type": "object", "properties": {
+                        "word": {"type": "string"}, "count": {"type": "integer"},
+                        "score": {"type": "number"}}}},
                 "links": {"type": "object", "properties": {
                     name: _NULLABLE_STRING for name in ("self", "html", "atom", "next", "prev")
                 }}}},

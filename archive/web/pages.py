@@ -10,11 +10,13 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, abort, g, render_template, request, url_for
 
+from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
 from archive.web.citation import citation_for
 from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.limits import DIFF_SECONDS, Deadline
+from archive.web.openapi import openapi_document
 from archive.web.params import SearchParams, parse_page, parse_search
 from archive.web.references import highwire
 from archive.web.searching import edit_counts, reading_index, run_search, services, version_url
@@ -34,10 +36,14 @@ _QUERY_SAFE = "!$'()*,/:;?@"
 
 @dataclass(frozen=True)
 class ActiveFilter:
-    """A filter in force, shown with a link that removes it."""
+    """A filter in force, shown as a chip with a link that removes it and, for a filter that
+    keeps one value, a link that turns it into its negation (« sauf cet auteur »)."""
 
     label: str
     remove_href: str
+    negate_href: str | None = None
+    negate_label: str | None = None
+    negated: bool = False
 
 
 @dataclass(frozen=True)
@@ -89,16 +95,38 @@ def results_href(args: dict[str, Any]) -> str:
     base: str | None = g.get("results_base")
     if base is None:
         base = g.results_base = url_for("pages.search")
-    return f"{base}?{urlencode(list(args.items()), safe=_QUERY_SAFE)}" if args else base
+    if not args:
+        return base
+    pairs = [(name, item) for name, value in args.items()
+             for item in (value if isinstance(value, list | tuple) else [value])]
+    return f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}"
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:
-    """Return the filters in force, each with the link that removes it."""
+    """Return the filters in force, each with the link that removes it (and negates it)."""
     found = []
     if params.q:
         found.append(ActiveFilter(f"Recherche : « {params.q} »", search_href(params, q="")))
-    if params.auteur:
-        found.append(ActiveFilter(f"Auteur : {params.auteur}", search_href(params, auteur=None)))
+    kept = (
+        ("auteur", "sauf_auteur", "Auteur", "Sauf l'auteur", "sauf cet auteur", str),
+        ("edition", "sauf_edition", "Édition", "Sauf l'édition", "sauf cette édition",
+         edition_label),
+        ("categorie", "sauf_categorie", "Catégorie", "Sauf la catégorie",
+         "sauf cette catégorie", str),
+    )
+    for name, negation, label, negated_label, negate_text, shown in kept:
+        value = getattr(params, name)
+        excluded: tuple[str, ...] = getattr(params, negation)
+        if value:
+            found.append(ActiveFilter(
+                f"{label} : {shown(value)}", search_href(params, **{name: None}),
+                negate_href=search_href(params, **{name: None, negation: (*excluded, value)}),
+                negate_label=negate_text,
+            ))
+        for other in excluded:
+            rest = tuple(v for v in excluded if v != other)
+            found.append(ActiveFilter(f"{negated_label} : {shown(other)}",
+                                      search_href(params, **{negation: rest}), negated=True))
     if params.du:
         found.append(ActiveFilter(f"Depuis le {date_fr(params.du)}", search_href(params, du=None)))
     if params.au:
@@ -131,7 +159,7 @@ def search() -> str:
             "recherche.html", params=params, result=None, authors_datalist=datalist,
             filters=[], timeline=None, pager=None,
         )
-    result = run_search(params)
+    result = run_search(params, associated=True, wait_for_words=False)
     periods, unit = choose_periods(result.facets.years, result.facets.months)
     timeline = build_timeline(
         periods, unit, lambda p: search_href(params, du=p.start, au=p.end)
@@ -150,14 +178,105 @@ def search() -> str:
         timeline=timeline,
         pager=pager,
         search_href=search_href,
+        facets=facet_lists(params, result),
+        shown=shown_range(params, result.total),
+        range_href=search_href(params, du=None, au=None),
+        article_args=params.query_args(),
         edit_counts=edit_counts(result.hits),
     )
+
+
+@dataclass(frozen=True)
+class FacetLink:
+    """One value of a facet: its label, its count, the link that filters on it."""
+
+    label: str
+    count: int
+    href: str
+    current: bool = False
+
+
+@dataclass(frozen=True)
+class FacetLists:
+    """The facets of a results page, ready to show."""
+
+    authors: list[FacetLink]
+    editions: list[FacetLink]
+    categories: list[FacetLink]
+    years: list[FacetLink]
+    words: list[FacetLink]
+
+
+def facet_lists(params: SearchParams, result: Any) -> FacetLists:
+    """Return the links of every facet of RESULT (each adds or replaces one filter)."""
+    facets = result.facets
+    author = (params.auteur or "").casefold()
+    authors = [FacetLink(a.name, a.count, search_href(params, auteur=a.name),
+                         a.name.casefold() == author) for a in facets.authors]
+    editions = [FacetLink(edition_label(code), count, search_href(params, edition=code),
+                          code == params.edition) for code, count in facets.editions]
+    category = (params.categorie or "").casefold()
+    categories = [FacetLink(name, count, search_href(params, categorie=name),
+                            name.casefold() == category) for name, count in facets.categories]
+    years = [FacetLink(str(year), count,
+                       search_href(params, du=date(year, 1, 1), au=date(year, 12, 31)),
+                       params.du == date(year, 1, 1) and params.au == date(year, 12, 31))
+             for year, count in facets.years]
+    words = [FacetLink(w.word, w.count, search_href(params, q=f"{params.q} {w.word}".strip()))
+             for w in result.associated]
+    return FacetLists(authors, editions, categories, years, words)
+
+
+def shown_range(params: SearchParams, total: int) -> tuple[int, int] | None:
+    """Return the ranks of the first and last result of this page (None past the end)."""
+    first = (params.page - 1) * params.taille + 1
+    if first > total:
+        return None
+    return first, min(total, params.page * params.taille)
 
 
 @bp.route("/aide")
 def help_page() -> str:
     """Explain the query syntax and the filters."""
     return render_template("aide.html")
+
+
+@bp.route("/aide/api")
+def api_reference() -> str:
+    """Show the JSON API's reference, generated from its OpenAPI document."""
+    document = openapi_document(request.host_url.rstrip("/"))
+    operations = [
+        {"path": path, "method": method.upper(), **operation,
+         "rows": [_parameter_row(p) for p in operation.get("parameters", [])]}
+        for path, methods in document["paths"].items()
+        for method, operation in methods.items()
+    ]
+    return render_template("api.html", document=document, operations=operations)
+
+
+def _parameter_row(parameter: dict[str, Any]) -> dict[str, str]:
+    """Return one parameter of the OpenAPI document as a row of the reference: name, where,
+    what it takes and what it means."""
+    schema = parameter.get("schema", {})
+    kind = schema.get("type", "")
+    if kind == "array":
+        items = schema.get("items", {})
+        kind = f"liste de {items.get('type', 'valeurs')} (répétable)"
+    details = []
+    if "enum" in schema:
+        details.append("valeurs : " + ", ".join(f"« {v} »" for v in schema["enum"]))
+    if "maxLength" in schema:
+        details.append(f"{schema['maxLength']} caractères au plus")
+    if "minimum" in schema and "maximum" in schema:
+        details.append(f"de {schema['minimum']} à {schema['maximum']}")
+    if schema.get("format") == "date":
+        details.append("AAAA-MM-JJ")
+    if "default" in schema:
+        details.append(f"par défaut « {schema['default']} »")
+    return {"name": parameter["name"], "where": "chemin" if parameter["in"] == "path" else
+            "adresse", "type": kind, "details": " ; ".join(details),
+            "description": parameter.get("description", ""),
+            "required": "oui" if parameter.get("required") else "non"}
 
 
 def _article_or_404(article_id: int) -> Any:
@@ -185,6 +304,7 @@ def article(article_id: int) -> str:
     related = [hit for hit in related if hit.id not in hidden]
     current = versions[-1] if versions else None
     citation = citation_for(stored, version_url(article_id, stored.version_count), current)
+    came_from, marked_title, marked_body = _from_results(stored)
     return render_template(
         "article.html",
         article=stored,
@@ -192,7 +312,32 @@ def article(article_id: int) -> str:
         related=related,
         citation=citation,
         meta_tags=highwire(citation),
+        back_href=came_from,
+        marked_title=marked_title,
+        marked_body=marked_body,
     )
+
+
+def _from_results(stored: Any) -> tuple[str | None, str | None, list[str] | None]:
+    """Return the results page an article was opened from and its text with the searched
+    words marked, when the address carries that search (``/article/7?q=...``)."""
+    if not request.args:
+        return None, None, None
+    try:
+        params = parse_search(request.args)
+    except InvalidInput:
+        return None, None, None
+    if params.is_empty:
+        return None, None, None
+    back = results_href(params.query_args())
+    if not params.q:
+        return back, None, None
+    try:
+        title, body = services().search().highlight(params.q, stored.title or "",
+                                                    stored.body or "")
+    except ArchiveError:
+        return back, None, None
+    return back, title, body
 
 
 def _version_number(name: str, default: int, count: int) -> int:
@@ -308,13 +453,39 @@ def _period_page(start: date, end: date, title: str, endpoint: str, **kwargs: An
     articles = archive.reads.articles_between(start, end, limit=LIST_SIZE,
                                               offset=(page - 1) * LIST_SIZE)
     pager = make_pager(page, total, LIST_SIZE, lambda n: url_for(endpoint, page=n, **kwargs))
+    all_months = services().per_change("month_counts", lambda: archive.reads.month_counts())
     months = []
     if endpoint == "pages.archive_year":
-        months = [(m, c) for y, m, c in archive.reads.month_counts() if y == start.year]
+        months = [(m, c) for y, m, c in all_months if y == start.year]
+    previous, following = _neighbours(start, endpoint == "pages.archive_year", all_months)
     return render_template(
         "periode.html", title=title, start=start, end=end, total=total, articles=articles,
         pager=pager, months=months, search_params=SearchParams(du=start, au=end),
+        previous=previous, following=following,
     )
+
+
+def _neighbours(start: date, whole_year: bool, months: list[tuple[int, int, int]]
+                ) -> tuple[tuple[str, str] | None, tuple[str, str] | None]:
+    """Return (label, link) of the period before and after START's year or month, within the
+    archive's span (None past its first or last month)."""
+    if not months:
+        return None, None
+    first, last = min(months)[:2], max(months)[:2]
+    if whole_year:
+        before = (str(start.year - 1), url_for("pages.archive_year", year=start.year - 1)) \
+            if start.year - 1 >= first[0] else None
+        after = (str(start.year + 1), url_for("pages.archive_year", year=start.year + 1)) \
+            if start.year + 1 <= last[0] else None
+        return before, after
+    y, m = start.year, start.month
+    prev_ym = (y - 1, 12) if m == 1 else (y, m - 1)
+    next_ym = (y + 1, 1) if m == 12 else (y, m + 1)
+    before = (month_fr(*prev_ym), url_for("pages.archive_month", year=prev_ym[0],
+                                          month=prev_ym[1])) if prev_ym >= first else None
+    after = (month_fr(*next_ym), url_for("pages.archive_month", year=next_ym[0],
+                                         month=next_ym[1])) if next_ym <= last else None
+    return before, after
 
 
 def _check_year(year: int) -> None:

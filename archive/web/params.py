@@ -1,8 +1,9 @@
 """The request parameters of every search view, parsed and validated in one place.
 
-Pages, the JSON API, the Atom feed and the exports all read ``q``, ``auteur``, ``du``, ``au``,
-``tri``, ``page`` and ``taille`` through ``parse_search``; a value that cannot be used raises
-``InvalidInput`` with a French reason, which becomes a 400.
+Pages, the JSON API, the Atom feed and the exports all read ``q``, ``auteur``, ``edition``,
+``categorie``, their negations ``sauf_auteur``, ``sauf_edition`` and ``sauf_categorie`` (each
+may repeat), ``du``, ``au``, ``tri``, ``page`` and ``taille`` through ``parse_search``; a value
+that cannot be used raises ``InvalidInput`` with a French reason, which becomes a 400.
 """
 
 from __future__ import annotations
@@ -26,9 +27,15 @@ from indexer.results import (
 )
 
 MAX_AUTHOR_CHARS = 200
+MAX_EDITION_CHARS = 20
+MAX_CATEGORY_CHARS = 200
+MAX_EXCLUSIONS = 20
+# The longest address (path and query string) the application answers; longer ones get a
+# French 414. gunicorn.conf.py lets request lines up to 8,190 bytes through to it.
+MAX_URL_CHARS = 4096
 
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 class RecordNumber(IntegerConverter):
@@ -49,6 +56,12 @@ class SearchParams:
     tri: str = "pertinence"
     page: int = 1
     taille: int = DEFAULT_PAGE_SIZE
+    edition: str | None = None
+    categorie: str | None = None
+    sauf_auteur: tuple[str, ...] = ()
+    sauf_edition: tuple[str, ...] = ()
+    sauf_categorie: tuple[str, ...] = ()
+    mots: bool = False   # the API also lists the associated words (the results page always does)
 
     @property
     def sort(self) -> str:
@@ -58,10 +71,23 @@ class SearchParams:
     @property
     def is_empty(self) -> bool:
         """Return True when neither a query nor a filter was given."""
-        return not (self.q or self.auteur or self.du or self.au)
+        return not (self.q or self.auteur or self.du or self.au or self.edition
+                    or self.categorie or self.sauf_auteur or self.sauf_edition
+                    or self.sauf_categorie)
+
+    def filters(self) -> dict[str, Any]:
+        """Return the search service's filter arguments of this search."""
+        return {"author": self.auteur, "since": self.du, "until": self.au,
+                "edition": self.edition, "category": self.categorie,
+                "not_authors": self.sauf_auteur, "not_editions": self.sauf_edition,
+                "not_categories": self.sauf_categorie}
 
     def query_args(self, **changes: Any) -> dict[str, Any]:
-        """Return the URL parameters of this search (defaults left out), with CHANGES applied."""
+        """Return the URL parameters of this search (defaults left out), with CHANGES applied.
+
+        A negation that repeats is a list (``{"sauf_auteur": ["A", "B"]}``), as ``url_for`` and
+        ``urlencode(..., doseq=True)`` take it.
+        """
         params = replace(self, **changes) if changes else self
         args: dict[str, Any] = {}
         if params.q:
@@ -72,6 +98,16 @@ class SearchParams:
             args["du"] = params.du.isoformat()
         if params.au:
             args["au"] = params.au.isoformat()
+        if params.edition:
+            args["edition"] = params.edition
+        if params.categorie:
+            args["categorie"] = params.categorie
+        for name in ("sauf_auteur", "sauf_edition", "sauf_categorie"):
+            values: tuple[str, ...] = getattr(params, name)
+            if values:
+                args[name] = list(values)
+        if params.mots:
+            args["mots"] = "1"
         if params.tri != "pertinence":
             args["tri"] = params.tri
         if params.page != 1:
@@ -81,12 +117,30 @@ class SearchParams:
         return args
 
 
-def _text(args: Mapping[str, str], name: str, limit: int, label: str) -> str:
-    raw = args.get(name) or ""
-    text = " ".join(_CONTROL.sub(" ", raw).split())
+def _clean(raw: str, limit: int, label: str) -> str:
+    text = " ".join(CONTROL.sub(" ", raw).split())
     if len(text) > limit:
-        raise InvalidInput(f"{label} est trop long ({len(text)} caractères ; {limit} au plus).")
+        raise InvalidInput(f"{label} ({len(text)} caractères ; {limit} au plus).")
     return text
+
+
+def _text(args: Mapping[str, str], name: str, limit: int, label: str) -> str:
+    return _clean(args.get(name) or "", limit, label)
+
+
+def _texts(args: Mapping[str, str], name: str, limit: int, label: str) -> tuple[str, ...]:
+    """Return every non-empty value of a repeatable parameter, without duplicates."""
+    getlist = getattr(args, "getlist", None)
+    raw = getlist(name) if getlist is not None else [args.get(name) or ""]
+    if len(raw) > MAX_EXCLUSIONS:
+        raise InvalidInput(f"Le paramètre « {name} » est répété {len(raw)} fois "
+                           f"({MAX_EXCLUSIONS} au plus).")
+    found: list[str] = []
+    for value in raw:
+        text = _clean(value or "", limit, label)
+        if text and text not in found:
+            found.append(text)
+    return tuple(found)
 
 
 def parse_date(raw: str | None, name: str) -> date | None:
@@ -128,8 +182,15 @@ def parse_page(args: Mapping[str, str], high: int = MAX_PAGE) -> int:
 
 def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SIZE) -> SearchParams:
     """Return the search described by request ARGS, or raise InvalidInput saying what is wrong."""
-    q = _text(args, "q", MAX_QUERY_CHARS, "La recherche")
-    auteur = _text(args, "auteur", MAX_AUTHOR_CHARS, "Le nom d'auteur") or None
+    q = _text(args, "q", MAX_QUERY_CHARS, "La recherche est trop longue")
+    auteur = _text(args, "auteur", MAX_AUTHOR_CHARS, "Le nom d'auteur est trop long") or None
+    edition = _text(args, "edition", MAX_EDITION_CHARS, "L'édition est trop longue") or None
+    categorie = _text(args, "categorie", MAX_CATEGORY_CHARS,
+                      "La catégorie est trop longue") or None
+    sauf_auteur = _texts(args, "sauf_auteur", MAX_AUTHOR_CHARS, "Le nom d'auteur est trop long")
+    sauf_edition = _texts(args, "sauf_edition", MAX_EDITION_CHARS, "L'édition est trop longue")
+    sauf_categorie = _texts(args, "sauf_categorie", MAX_CATEGORY_CHARS,
+                            "La catégorie est trop longue")
     du = parse_date(args.get("du"), "du")
     au = parse_date(args.get("au"), "au")
     if du and au and du > au:
@@ -140,8 +201,16 @@ def parse_search(args: Mapping[str, str], *, default_size: int = DEFAULT_PAGE_SI
     tri = (args.get("tri") or "pertinence").strip()
     if tri not in SORT_NAMES:
         raise InvalidInput(
-            f"Le tri « {tri[:40]} » est inconnu : choisissez « pertinence » ou « date »."
+            f"Le tri « {tri[:40]} » est inconnu : choisissez « pertinence », « date » "
+            "(récents d'abord) ou « anciens »."
         )
     page = parse_page(args)
     taille = _bounded_int(args.get("taille"), "taille", default_size, MAX_PAGE_SIZE)
-    return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille)
+    mots = (args.get("mots") or "0").strip()
+    if mots not in ("0", "1"):
+        raise InvalidInput(f"Le paramètre « mots » vaut 1 (avec les mots associés) ou 0, "
+                           f"pas « {mots[:40]} ».")
+    return SearchParams(q=q, auteur=auteur, du=du, au=au, tri=tri, page=page, taille=taille,
+                        mots=mots == "1", edition=edition, categorie=categorie,
+                        sauf_auteur=sauf_auteur,
+                        sauf_edition=sauf_edition, sauf_categorie=sauf_categorie)

@@ -43,18 +43,23 @@ def reading_index() -> Iterator[None]:
 
 
 def run_search(
-    params: SearchParams, *, page: int | None = None, page_size: int | None = None
+    params: SearchParams, *, page: int | None = None, page_size: int | None = None,
+    associated: bool = False, wait_for_words: bool = True,
 ) -> SearchResult:
-    """Run the search PARAMS describes (optionally another page or page size)."""
+    """Run the search PARAMS describes (optionally another page or page size).
+
+    ASSOCIATED adds the words most over-represented in the matches (the results page's);
+    WAIT_FOR_WORDS=False does not wait for a new index generation's word table to be read.
+    """
     with reading_index():
         result = services().search().search(
             params.q,
-            author=params.auteur,
-            since=params.du,
-            until=params.au,
             sort=params.sort,
             page=page or params.page,
             page_size=page_size or params.taille,
+            associated=associated,
+            wait_for_words=wait_for_words,
+            **params.filters(),
         )
     return public_only(result)
 

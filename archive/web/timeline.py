@@ -18,6 +18,8 @@ CHART_HEIGHT = 110
 LABEL_SPACE = 22
 MONTHS_UP_TO = 36
 MAX_BARS = 240
+LABEL_CHAR_WIDTH = 6.6   # px per character of an 11 px label, a little generous
+LABEL_GAP = 3.0
 
 
 @dataclass(frozen=True)
@@ -42,6 +44,7 @@ class Bar:
     width: float
     height: float
     show_label: bool
+    label_anchor: str = "middle"   # "start" for the first bar, so its label stays inside
 
     @property
     def title(self) -> str:
@@ -50,8 +53,8 @@ class Bar:
 
     @property
     def label_x(self) -> float:
-        """Return the x of the bar's centre, where its label sits."""
-        return self.x + self.width / 2
+        """Return the x where the bar's label sits: its centre, or its left edge."""
+        return self.x if self.label_anchor == "start" else self.x + self.width / 2
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,8 @@ def month_periods(months: Sequence[tuple[int, int, int]]) -> list[Period]:
     while (year, month) <= last and len(periods) < MAX_BARS:
         end = date(year, month, calendar.monthrange(year, month)[1])
         label = SHORT_MONTHS[month - 1] if month != 1 else str(year)
+        if not periods and month != 1:
+            label = f"{SHORT_MONTHS[month - 1]} {year}"  # the first month says its year
         periods.append(
             Period(date(year, month, 1), end, counts.get((year, month), 0),
                    month_fr(year, month), label)
@@ -117,6 +122,33 @@ def choose_periods(
     return year_periods(years)[-MAX_BARS:], "année"
 
 
+def _labels_shown(periods: Sequence[Period], unit: str, slot: float, every: int) -> set[int]:
+    """Return the bars whose label is drawn: years first (each January of a monthly timeline),
+    then the first bar, then every EVERY-th; a label that would touch one already placed is
+    left out, so « déc. » never runs into « 2020 »."""
+    wanted: list[int] = []
+    if unit == "mois":
+        wanted += [i for i, p in enumerate(periods) if p.start.month == 1]
+    wanted.append(0)
+    wanted += [i for i in range(0, len(periods), every)]
+    placed: list[tuple[float, float]] = []
+    shown: set[int] = set()
+    for i in wanted:
+        if i in shown:
+            continue
+        width = len(periods[i].label) * LABEL_CHAR_WIDTH
+        if i == 0:
+            left, right = 0.0, width + LABEL_GAP
+        else:
+            centre = (i + 0.5) * slot
+            left, right = centre - width / 2 - LABEL_GAP, centre + width / 2 + LABEL_GAP
+        if any(left < b and a < right for a, b in placed):
+            continue
+        placed.append((left, right))
+        shown.add(i)
+    return shown
+
+
 def build_timeline(
     periods: Sequence[Period], unit: str, link: Callable[[Period], str]
 ) -> Timeline | None:
@@ -127,6 +159,7 @@ def build_timeline(
     slot = WIDTH / len(periods)
     gap = min(4.0, slot * 0.2)
     every = max(1, round(len(periods) / 12 + 0.49))
+    shown = _labels_shown(periods, unit, slot, every)
     bars = []
     for i, period in enumerate(periods):
         height = 0.0 if not period.count else max(2.0, CHART_HEIGHT * period.count / peak)
@@ -137,7 +170,8 @@ def build_timeline(
             y=round(CHART_HEIGHT - height, 2),
             width=round(slot - gap, 2),
             height=round(height, 2),
-            show_label=(i % every == 0) or (unit == "mois" and period.label.isdigit()),
+            show_label=i in shown,
+            label_anchor="start" if i == 0 else "middle",
         ))
     return Timeline(
         bars=bars,
