@@ -443,7 +443,12 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
 
 
 class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
-    """Whoosh's W3 codec writing through ``ArchivePostingsWriter``."""
+    """Whoosh's W3 codec writing through ``ArchivePostingsWriter``.
+
+    Each segment pickles its codec into the index's TOC: this class is found again by its
+    import path when an index is opened, so it must stay here under this name (renaming or
+    moving it requires a full rebuild, like the analysis classes).
+    """
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> ArchivePostingsWriter:
         """Return the postings writer of this codec."""
