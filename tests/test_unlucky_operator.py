@@ -185,12 +185,24 @@ def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
     with Archive.open(settings.database_path, readonly=True) as archive:
         reason = index_disagreement(archive.reads, settings.index_dir)
     assert reason is not None and "restored from an older backup" in reason
+    assert _health(data_dir) == 503  # its hits would lead to articles the archive lacks
     code, out, err = run_cli("index")
     assert code == 0, err
     assert out.startswith("index : reconstruction complète (the archive's changes stop at ")
     assert out.rstrip().endswith("20 documents")
     with Archive.open(settings.database_path, readonly=True) as archive:
         assert index_disagreement(archive.reads, settings.index_dir) is None
+    assert _health(data_dir) == 200
+
+
+def _health(data_dir: Path) -> int:
+    from archive.web import create_app
+
+    application = create_app({"DATA_DIR": data_dir, "TESTING": True})
+    try:
+        return application.test_client().get("/healthz").status_code
+    finally:
+        application.extensions["archive"].close()
 
 
 def test_five_rebuilds_leave_only_the_live_and_previous_builds_unless_a_reader_holds_one(

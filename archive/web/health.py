@@ -1,5 +1,6 @@
 """``/healthz``: the index generation, the article count and the last crawl; 503 when the index
-or the archive cannot be opened, so a load balancer takes the host out."""
+or the archive cannot be opened, or when the index was not built from this archive as it is
+(restored from an older backup), so a load balancer takes the host out."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from flask import Blueprint, Response, jsonify
 
 from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable
 from archive.web.searching import services
+from indexer.agreement import index_disagreement
 
 bp = Blueprint("health", __name__)
 
@@ -32,6 +34,9 @@ def healthz() -> tuple[Response, int]:
             raise IndexUnreadable(
                 f"the search index build {info.build} failed to read; rebuild it with "
                 f"`{REPAIR_INDEX_COMMAND}`", path=str(svc.settings.index_dir))
+        disagreement = index_disagreement(svc.archive().reads, svc.settings.index_dir)
+        if disagreement is not None:
+            raise IndexUnreadable(disagreement, path=str(svc.settings.index_dir))
         stats = svc.stats()
     except ArchiveError as exc:
         unavailable = jsonify({"status": "unavailable", "error": type(exc).__name__,
