@@ -1,8 +1,7 @@
 """The single-writer lock of the index: one indexing run at a time, over every build.
 
-``fcntl.flock`` on ``<index dir>/.lock``: the kernel releases it when the holder dies, even by
-``kill -9``, so a stale lock cannot outlive its run. The holder writes its pid and start time
-into the file, for the message the next run shows; the file's existence means nothing.
+A ``HolderLock`` on ``<index dir>/.lock``: it dies with its holder, even by ``kill -9``, and
+names the holder in the message the next run shows; the file's existence means nothing.
 
 A full rebuild forks writer processes (``indexer.rebuild``), which would inherit the locked
 descriptor: with the run killed by ``kill -9``, they would go on writing and hold the lock. So
@@ -13,15 +12,13 @@ kernel when its parent dies.
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import os
 import signal
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from types import TracebackType
 
-from archive.errors import IndexLocked, IndexUnavailable
+from archive.errors import ArchiveError, IndexLocked, IndexUnavailable
+from archive.holderlock import HolderLock
 from indexer.location import lock_path
 
 _PR_SET_PDEATHSIG = 1
@@ -31,65 +28,31 @@ _held: list[int] = []
 _holder_pid: list[int] = []
 
 
-class IndexLock:
+class IndexLock(HolderLock):
     """Hold the index's write lock for the life of a ``with`` block, or raise IndexLocked."""
 
     def __init__(self, index_dir: Path) -> None:
-        self.path = lock_path(index_dir)
-        self._fd: int | None = None
+        super().__init__(lock_path(index_dir))
 
-    def acquire(self) -> None:
-        """Take the lock at once, or raise IndexLocked naming the run that holds it."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise IndexUnavailable(
-                f"cannot create the index lock {self.path} ({exc.strerror}); choose a writable "
-                "ARCHIVE_DATA_DIR", path=str(self.path)) from exc
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = _read_holder(fd)
-            os.close(fd)
-            raise IndexLocked(f"another indexing run holds the lock ({holder}); try again later",
-                              path=str(self.path)) from None
-        except BaseException:
-            os.close(fd)
-            raise
-        started = datetime.now(UTC).isoformat(timespec="seconds")
-        try:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, f"pid {os.getpid()}, since {started}\n".encode(), 0)
-        except OSError:
-            pass  # the holder's name is a courtesy (a full disk refuses it); the flock excludes
-        self._fd = fd
+    def cannot_create(self, reason: str) -> ArchiveError:
+        """Return the error for an index lock that cannot be created."""
+        return IndexUnavailable(f"cannot create the index lock {self.path} ({reason}); choose a "
+                                "writable ARCHIVE_DATA_DIR", path=str(self.path))
+
+    def held_by(self, holder: str) -> ArchiveError:
+        """Return the error for an index lock another run holds."""
+        return IndexLocked(f"another indexing run holds the lock ({holder}); try again later",
+                           path=str(self.path))
+
+    def acquired(self, fd: int) -> None:
+        """Remember FD, so that a process forked while it is held drops it."""
         _held.append(fd)
         _holder_pid[:] = [os.getpid()]
 
-    def release(self) -> None:
-        """Give the lock back (closing the descriptor releases the flock)."""
-        if self._fd is not None:
-            fd, self._fd = self._fd, None
-            if fd in _held:
-                _held.remove(fd)
-            os.close(fd)
-
-    def __enter__(self) -> IndexLock:
-        self.acquire()
-        return self
-
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
-        self.release()
-
-
-def _read_holder(fd: int) -> str:
-    try:
-        text = os.pread(fd, 200, 0).decode("utf-8", "replace").strip()
-    except OSError:
-        text = ""
-    return text or "pid unknown"
+    def released(self, fd: int) -> None:
+        """Forget FD."""
+        if fd in _held:
+            _held.remove(fd)
 
 
 def _after_fork_in_child() -> None:
