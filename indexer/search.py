@@ -124,7 +124,8 @@ class SearchService:
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
         if status is not None and status not in STATUSES:
-            raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+            raise InvalidInput(f"statut inconnu {status!r} : choisissez parmi "
+                               f"{', '.join(STATUSES)}")
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
         request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
@@ -474,16 +475,18 @@ class SearchService:
 def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
                      until: date | None) -> None:
     if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        raise InvalidInput(f"tri inconnu {sort!r} : choisissez parmi {', '.join(SORTS)}")
     if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        raise InvalidInput(f"page {page!r} is out of range: use 1 to {MAX_PAGE}")
+        raise InvalidInput(f"la page {page!r} est hors limites : de 1 à {MAX_PAGE}")
     if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page size {page_size!r} is out of range: use 1 to {MAX_PAGE_SIZE}")
+        raise InvalidInput(f"la taille de page {page_size!r} est hors limites : de 1 à "
+                           f"{MAX_PAGE_SIZE}")
     for name, value in (("since", since), ("until", until)):
         if value is not None and not isinstance(value, date):
-            raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), not {value!r}")
+            raise InvalidInput(f"{name} doit être une date (AAAA-MM-JJ), pas {value!r}")
     if since is not None and until is not None and plain_date(since) > plain_date(until):
-        raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
+        raise InvalidInput(f"la date de début ({since.isoformat()}) est postérieure à la date "
+                           f"de fin ({until.isoformat()})")
 
 
 def _status_mask(columns: Columns, docs: np.ndarray, status: str) -> np.ndarray:

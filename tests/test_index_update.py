@@ -262,7 +262,7 @@ def test_second_run_fails_at_once_while_the_lock_is_held(paths: tuple[Path, Path
     save(database, range(2))
     with IndexLock(index_dir):
         started = time.monotonic()
-        with pytest.raises(IndexLocked, match=r"another indexing run holds the lock \(pid \d+"):
+        with pytest.raises(IndexLocked, match=r"une autre indexation tient le verrou \(pid \d+"):
             update_index(database, index_dir)
         assert time.monotonic() - started < 2
     assert update_index(database, index_dir).documents == 2
@@ -275,7 +275,7 @@ def test_cli_exits_with_code_8_when_another_run_holds_the_lock(
     with IndexLock(index_dir):
         code, out, err = run_cli("index")
     assert code == 8
-    assert err.startswith("erreur : another indexing run holds the lock (pid ")
+    assert err.startswith("erreur : une autre indexation tient le verrou (pid ")
     assert len(err.strip().splitlines()) == 1
 
 
@@ -295,7 +295,7 @@ def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_c
         update_index(database, index_dir)
     code, out, err = run_cli("index")
     assert code == 6
-    assert err.startswith("erreur : no archive at ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("erreur : aucune archive dans ") and len(err.strip().splitlines()) == 1
 
 
 def test_empty_archive_gives_an_empty_index(paths: tuple[Path, Path]) -> None:

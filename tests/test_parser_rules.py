@@ -412,15 +412,15 @@ def test_windows_1252_page_parses_with_its_accents() -> None:
 def test_archive_shaped_addresses_are_not_articles(url: str) -> None:
     with pytest.raises(NotAnArticle) as caught:
         parse(page(), url=url)
-    assert caught.value.message.startswith(f"not an article: {url} is ")
+    assert caught.value.message.startswith(f"pas un article : {url} est ")
     assert "\n" not in caught.value.message
 
 
 @pytest.mark.parametrize(
     ("body_class", "what"),
-    [("home blog", "a listing page"), ("archive author author-awa", "an author archive"),
-     ("archive category category-societe", "a category archive"),
-     ("archive date", "a date archive"), ("error404", "a 404 page")],
+    [("home blog", "une page de liste"), ("archive author author-awa", "une archive d'auteur"),
+     ("archive category category-societe", "une archive de catégorie"),
+     ("archive date", "une archive par date"), ("error404", "une page 404")],
 )
 def test_wordpress_body_classes_of_archives_are_not_articles(body_class: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):
@@ -429,7 +429,7 @@ def test_wordpress_body_classes_of_archives_are_not_articles(body_class: str, wh
 
 def test_a_not_found_title_is_not_an_article() -> None:
     body = page(title="<title>Page non trouvée – Notre Continent</title>", body_class="")
-    with pytest.raises(NotAnArticle, match="a 404 page"):
+    with pytest.raises(NotAnArticle, match="une page 404"):
         parse(body)
 
 
@@ -439,7 +439,8 @@ def test_many_article_elements_make_a_listing_with_its_link_count() -> None:
         for day in range(1, 6)
     )
     body = f"<html><body><main>{cards}</main></body></html>".encode()
-    with pytest.raises(NotAnArticle, match=r"a listing page \(5 article entries, 5 article links"):
+    with pytest.raises(NotAnArticle,
+                       match=r"une page de liste \(5 entrées d'articles, 5 liens d'articles"):
         parse(body, url="file:///tmp/x.html")
 
 

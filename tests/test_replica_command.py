@@ -50,4 +50,4 @@ def test_replica_command_refuses_a_port_in_use(run_cli: RunCli) -> None:
 
 def test_replica_command_refuses_a_port_out_of_range(run_cli: RunCli) -> None:
     code, _, errors = run_cli("replica", "--port", "70000")
-    assert code == 2 and "out of range" in errors and "Traceback" not in errors
+    assert code == 2 and "hors limites" in errors and "Traceback" not in errors

@@ -273,7 +273,7 @@ def test_second_writer_is_told_the_archive_is_busy(tmp_path: Path) -> None:
     with Archive.open(path) as crawler, Archive.open(path, busy_seconds=0.1) as other:
         with crawler.transaction():
             crawler.articles.save_article(_article("a"), capture_id=None, seen_at=DAY1)
-            with pytest.raises(StoreError, match="busy: another crawl or reparse"):
+            with pytest.raises(StoreError, match="occupée : une autre collecte ou relecture"):
                 other.articles.save_article(_article("b"), capture_id=None, seen_at=DAY1)
             assert other.reads.stats().articles == 0
         other.articles.save_article(_article("b"), capture_id=None, seen_at=DAY1)

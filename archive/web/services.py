@@ -110,8 +110,9 @@ class Services:
         log.error("the search index build %s cannot be read", build, exc_info=exc)
         self.damaged_build = build
         return IndexUnreadable(
-            f"the search index build {build} cannot be read ({type(exc).__name__}: {exc}); "
-            f"rebuild it with `{REPAIR_INDEX_COMMAND}`", path=str(self.settings.index_dir))
+            f"la construction {build} de l'index de recherche est illisible "
+            f"({type(exc).__name__} : {exc}) ; reconstruisez-la avec `{REPAIR_INDEX_COMMAND}`",
+            path=str(self.settings.index_dir))
 
     def cached(self, key: str, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
         """Return COMPUTE's value, computed at most once per SECONDS in this worker."""
