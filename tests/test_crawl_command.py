@@ -68,6 +68,6 @@ def test_locked_index_exits_8_after_saving_the_crawl(run_cli: RunCli, data_dir: 
         served.stop()
     assert code == 8
     assert out.startswith("5 articles archivés")
-    assert "the crawl itself was saved" in err
+    assert "la collecte elle-même est enregistrée" in err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
         assert archive.reads.stats().articles == 5

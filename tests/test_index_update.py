@@ -291,7 +291,7 @@ def test_cli_prints_a_summary(paths: tuple[Path, Path], run_cli: Any) -> None:
 
 def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_cli: Any) -> None:
     database, index_dir = paths
-    with pytest.raises(StoreError, match="run `python -m archive crawl URL` first"):
+    with pytest.raises(StoreError, match="`python -m archive crawl URL`"):
         update_index(database, index_dir)
     code, out, err = run_cli("index")
     assert code == 6

@@ -445,7 +445,7 @@ def test_many_article_elements_make_a_listing_with_its_link_count() -> None:
 
 
 def test_a_page_served_as_an_image_is_not_an_article() -> None:
-    with pytest.raises(NotAnArticle, match="not an HTML page"):
+    with pytest.raises(NotAnArticle, match="autre chose qu'une page HTML"):
         parse(page(), content_type="image/jpeg")
 
 
@@ -530,7 +530,8 @@ def test_password_protected_post_is_not_an_article_and_says_why() -> None:
 
 
 def test_the_password_form_alone_marks_a_protected_post() -> None:
-    with pytest.raises(NotAnArticle, match=r"a password-protected post \(a password form\)"):
+    with pytest.raises(NotAnArticle, match=r"un article protégé par un mot de passe "
+                                           r"\(un formulaire de mot de passe\)"):
         parse(page(TEXT + PASSWORD_FORM))
 
 
@@ -570,7 +571,7 @@ def test_a_plain_permalink_is_a_post_not_the_home_page() -> None:
 
 def test_an_xml_feed_served_as_html_is_not_an_article() -> None:
     feed = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Notre Continent</title>'
-    with pytest.raises(NotAnArticle, match=r"a feed \(an XML document <rss>\)"):
+    with pytest.raises(NotAnArticle, match=r"un flux \(un document XML <rss>\)"):
         parse(feed + b"<item><description>" + TEXT.encode() + b"</description></item></rss>")
 
 

@@ -157,7 +157,7 @@ def test_bad_arguments_are_invalid_input(service: SearchService, kwargs, word: s
 
 
 def test_since_after_until_is_invalid(service: SearchService) -> None:
-    with pytest.raises(InvalidInput, match="after"):
+    with pytest.raises(InvalidInput, match="postérieure"):
         service.search("santé", since=date(2024, 1, 2), until=date(2024, 1, 1))
 
 

@@ -250,7 +250,7 @@ def test_id_ranges_of_an_empty_archive_is_empty(archive: Archive) -> None:
 def test_failed_save_inside_a_transaction_leaves_no_half_article(archive: Archive) -> None:
     with archive.transaction():
         archive.articles.save_article(_article("ok"), capture_id=None, seen_at=DAY1)
-        with pytest.raises(StoreError, match="no capture 42"):
+        with pytest.raises(StoreError, match="aucune capture 42"):
             archive.articles.save_article(_article("bad"), capture_id=42, seen_at=DAY1)
         with pytest.raises(StoreError, match="NOT NULL"):
             archive.articles.save_article(_article("bad", body=None, author="Nouvel Auteur"),

@@ -142,6 +142,6 @@ def test_readonly_open_never_writes(tmp_path: Path) -> None:
 
 def test_readonly_open_of_a_missing_archive_does_not_create_it(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
-    with pytest.raises(StoreError, match="run `python -m archive crawl` first"):
+    with pytest.raises(StoreError, match="lancez d'abord `python -m archive crawl`"):
         Archive.open(path, readonly=True)
     assert not path.exists()

@@ -68,8 +68,8 @@ def test_reparse_skips_and_reports_a_damaged_warc_record(run_cli: RunCli, data_d
         warc.write(b"\x00\xff\x1b[31m" * 8)
     code, out, err = run_cli("reparse")
     assert code == 0, err
-    assert err.startswith(f"erreur : capture {capture_id} skipped: the capture at ")
-    assert "damaged" in err and "\x1b" not in err and "\x00" not in err
+    assert err.startswith(f"erreur : capture {capture_id} ignorée : la capture en ")
+    assert "endommagée" in err and "\x1b" not in err and "\x00" not in err
     assert out.startswith(f"reparse : {readable} captures relues, ")
     assert out.rstrip().endswith(", 1 erreur")
 

@@ -49,7 +49,7 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
 
     def skip_damaged(capture_id: int, error: StoreError) -> None:
         summary.captures += 1
-        summary.errors.append(f"capture {capture_id} skipped: {error.message}")
+        summary.errors.append(f"capture {capture_id} ignorée : {error.message}")
 
     captures = archive.captures.iter_captures(status=200, latest_only=True,
                                               damaged=skip_damaged)
