@@ -189,7 +189,8 @@ class SearchService:
         """Describe the live index; raises IndexUnavailable when there is none."""
         _, generation = self._generations.acquire()
         return IndexInfo(build=generation.build.name, generation=generation.number,
-                         doc_count=generation.doc_count, change_seq=generation.change_seq)
+                         doc_count=generation.doc_count, change_seq=generation.change_seq,
+                         words_ready=generation.word_table is not None)
 
     def close(self) -> None:
         """Close every searcher this service opened (and the archive reader it owns)."""
@@ -658,6 +659,9 @@ def _leaf_words(node: wq.Query, searcher: Searcher) -> list[tuple[str, str, bool
     return [(name, word, exact) for word in node.words if isinstance(word, str)]
 
 
+# The exact-form fields of the live text: a word found in either is known to the archive.
+_EXACT_TEXT_FIELDS = (EXACT_FIELDS["title"], EXACT_FIELDS["body"])
+
 # The exact-form fields whose words are marked in results, and the field they mark.
 _STEMMED_OF = {EXACT_FIELDS["title"]: "title", EXACT_FIELDS["body"]: "body"}
 
@@ -675,6 +679,7 @@ def _suggestion(text: str, searcher: Searcher) -> str | None:
     changed = False
 
     analyzer = searcher.schema["spell"].analyzer
+    exact = searcher.schema[EXACT_FIELDS["body"]].analyzer
 
     def fix(match: re.Match[str]) -> str:
         nonlocal changed
@@ -685,6 +690,12 @@ def _suggestion(text: str, searcher: Searcher) -> str | None:
         tokens = [t.text for t in analyzer(lowered)]
         # Only plain words are corrected: an elided or hyphenated word is left as typed.
         if tokens != [lowered] or ("spell", lowered) in reader:
+            return word
+        # The spelling field holds titles and leads only: a word found anywhere in the texts
+        # is not a typo, and correcting it would cost a scan of the vocabulary (a tenth of a
+        # second and more on a large index) to propose another word.
+        if any((field, token.text) in reader for field in _EXACT_TEXT_FIELDS
+               for token in exact(lowered)):
             return word
         found = []
         # A shared prefix keeps the corrector fast (prefix 0 takes seconds on a large

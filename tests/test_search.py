@@ -143,6 +143,17 @@ def test_misspelling_gets_a_suggestion(service: SearchService) -> None:
     assert result.suggestion == "vaccination"
 
 
+def test_a_word_of_the_texts_beyond_the_lead_gets_no_correction(tmp_path: Path) -> None:
+    # The spelling field holds titles and leads: « vaccinations » is only deep in a body, so
+    # the spelling field does not know it, yet it is no typo for « vaccination ».
+    body = "La campagne de vaccination continue. " * 40 + "Les vaccinations du district."
+    archive_and_index(tmp_path, [article("loin", "Campagne", body)])
+    with service_for(tmp_path) as svc:
+        result = svc.search('"vaccinations du"')
+        assert result.total == 1 and result.suggestion is None
+        assert svc.search("vacination").suggestion == "vaccination"
+
+
 def test_stop_words_only_gets_a_message(service: SearchService) -> None:
     result = service.search("le la les")
     assert result.total == 0 and result.message

@@ -8,10 +8,11 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, make_response, render_template, request, url_for
 
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
+from archive.web.caching import cached_search_answer
 from archive.web.citation import citation_for
 from archive.web.copies import copies_for
 from archive.web.diff import diff_texts
@@ -150,9 +151,14 @@ def home() -> str:
 
 
 @bp.route("/recherche")
-def search() -> str:
-    """Show one page of results with facets, timeline, filters and paging."""
+def search() -> Response:
+    """Show one page of results with facets, timeline, filters and paging (HTTP-cached)."""
     params = parse_search(request.args)
+    return cached_search_answer(lambda: make_response(results_page(params)))
+
+
+def results_page(params: SearchParams) -> str:
+    """Draw the results page of PARAMS."""
     svc = services()
     datalist = svc.datalist_authors()
     if params.is_empty:

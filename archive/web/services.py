@@ -23,6 +23,7 @@ from markupsafe import Markup
 from archive.config import Settings
 from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable, StoreError
 from archive.web.limits import ExpensivePages, busy_slots
+from archive.web.pagecache import PageCache
 
 if TYPE_CHECKING:
     from archive.store import Archive
@@ -58,6 +59,7 @@ class Services:
         # server starts one thread per request); gthread workers keep theirs for good.
         self._opened: weakref.WeakSet[Archive] = weakref.WeakSet()
         self.expensive = ExpensivePages(busy_slots(settings.web_threads))
+        self.pages = PageCache()
         self.damaged_build: str | None = None
 
     def archive(self) -> Archive:
@@ -166,6 +168,11 @@ class Services:
             return Markup("").join(Markup('<option value="%s">') % name for name in names)
 
         return self.per_change("datalist", compute)
+
+    def change_seq(self) -> int:
+        """Return the archive's highest ``change_seq``, read now (an indexed lookup): every
+        edit, withdrawal or article hidden on request moves it."""
+        return self.archive().reads.max_change_seq()
 
     def hidden_ids(self) -> frozenset[int]:
         """Return the articles hidden on request, read on every call (a partial index makes it
