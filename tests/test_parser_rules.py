@@ -524,8 +524,8 @@ def test_password_protected_post_is_not_an_article_and_says_why() -> None:
     with pytest.raises(NotAnArticle) as caught:
         parse(body)
     message = caught.value.message
-    assert "a password-protected post" in message and "\n" not in message
-    assert "post-password-required" in message and "a password form" in message
+    assert "un article protégé par un mot de passe" in message and "\n" not in message
+    assert "post-password-required" in message and "un formulaire de mot de passe" in message
     assert "Protégé" in message
 
 
@@ -542,9 +542,9 @@ def test_a_protected_title_alone_is_only_supporting_evidence() -> None:
 
 @pytest.mark.parametrize(
     ("body_class", "what"),
-    [("page-template-default page page-id-2", "a WordPress page, not a post"),
+    [("page-template-default page page-id-2", "une page WordPress, pas un article"),
      ("attachment attachment-template-default single single-attachment postid-5 attachmentid-5",
-      "an attachment page")],
+      "une page de pièce jointe")],
 )
 def test_wordpress_pages_and_attachment_pages_are_not_articles(body_class: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):
@@ -553,11 +553,11 @@ def test_wordpress_pages_and_attachment_pages_are_not_articles(body_class: str, 
 
 @pytest.mark.parametrize(
     ("url", "what"),
-    [(URL + "?replytocom=12", "a comment-reply address"),
-     (URL + "?feed=rss2", "a feed"),
-     ("https://sn.notrecontinent.com/?page_id=2", "a WordPress page, not a post"),
-     ("https://sn.notrecontinent.com/?attachment_id=5", "an attachment page"),
-     ("https://sn.notrecontinent.com/?cat=3", "a category archive")],
+    [(URL + "?replytocom=12", "une adresse de réponse à un commentaire"),
+     (URL + "?feed=rss2", "un flux"),
+     ("https://sn.notrecontinent.com/?page_id=2", "une page WordPress, pas un article"),
+     ("https://sn.notrecontinent.com/?attachment_id=5", "une page de pièce jointe"),
+     ("https://sn.notrecontinent.com/?cat=3", "une archive de catégorie")],
 )
 def test_wordpress_query_addresses_that_are_not_posts(url: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):

@@ -159,9 +159,9 @@ def test_stop_words_only_gets_a_message(service: SearchService) -> None:
     assert result.total == 0 and result.message
 
 
-@pytest.mark.parametrize(("kwargs", "word"), [({"sort": "title"}, "sort"), ({"page": 0}, "page"),
-                                              ({"page_size": 0}, "page size"),
-                                              ({"page_size": 1000}, "page size")])
+@pytest.mark.parametrize(("kwargs", "word"), [({"sort": "title"}, "tri"), ({"page": 0}, "page"),
+                                              ({"page_size": 0}, "taille de page"),
+                                              ({"page_size": 1000}, "taille de page")])
 def test_bad_arguments_are_invalid_input(service: SearchService, kwargs, word: str) -> None:
     with pytest.raises(InvalidInput, match=word):
         service.search("santé", **kwargs)

@@ -57,6 +57,8 @@ def test_edit_adds_a_version_and_keeps_the_old_text(archive: Archive) -> None:
     assert versions[0].content_hash != versions[1].content_hash
     stored = archive.reads.get_article(first.article_id)
     assert stored is not None and (stored.body, stored.version_count) == ("Texte corrigé.", 2)
+    assert archive.reads.version_counts([first.article_id, 999, first.article_id]) == {
+        first.article_id: 2}
 
 
 def test_unchanged_save_adds_no_version_and_moves_last_seen(archive: Archive) -> None:

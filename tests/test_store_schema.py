@@ -100,7 +100,7 @@ def test_file_that_is_not_an_archive_gives_an_actionable_error_and_stays_intact(
     path.write_bytes(content)
     with pytest.raises(StoreError) as caught:
         Archive.open(path)
-    assert "move it aside" in str(caught.value)
+    assert "mettez-la de côté" in str(caught.value)
     assert path.read_bytes() == content
 
 

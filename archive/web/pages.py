@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -99,9 +100,15 @@ def results_href(args: dict[str, Any]) -> str:
         base = g.results_base = url_for("pages.search")
     if not args:
         return base
-    pairs = [(name, item) for name, value in args.items()
-             for item in (value if isinstance(value, list | tuple) else [value])]
-    return f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}"
+    return base + "?" + "&".join(
+        _encoded(name, str(item)) for name, value in args.items()
+        for item in (value if isinstance(value, list | tuple) else [value]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded(name: str, value: str) -> str:
+    # A page repeats the same few parameters in every one of its links: each quoted once.
+    return urlencode([(name, value)], safe=_QUERY_SAFE)
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:
