@@ -84,7 +84,9 @@ def test_hiding_an_article_changes_the_tag_and_drops_the_kept_page_at_once(
         client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
         first = client.get("/recherche?q=paludisme")
         assert "Second" in first.get_data(as_text=True)
-        assert client.get("/recherche?q=paludisme").data == first.data  # the kept page
+        assert first.headers["X-Archive-Cache"] == "miss"
+        kept = client.get("/recherche?q=paludisme")
+        assert kept.data == first.data and kept.headers["X-Archive-Cache"] == "hit"
         assert app.extensions["archive"].pages.hits == 1
         hidden = ids["https://sn.notrecontinent.com/2024/01/15/deux/"]
         with Archive.open(tmp_path / "archive.sqlite3") as archive:

@@ -48,6 +48,8 @@ def cached_search_answer(draw: Callable[[], Response]) -> Response:
         if response.status_code == 200 and not response.is_streamed:
             cache.put(key, response.get_data(), response.mimetype or "text/html")
     response.set_etag(tag, weak=True)
+    # Whether the worker already held the answer: for operators and bench/web.py's hit rate.
+    response.headers["X-Archive-Cache"] = "hit" if kept is not None else "miss"
     return response
 
 
