@@ -306,6 +306,8 @@ def main() -> None:
     parser.add_argument("--reuse", type=Path, help="data directory to reuse (built there if empty)")
     parser.add_argument("--mix", choices=("uniform", "zipf"), default="uniform",
                         help="how clients pick searches from the pool (default: uniformly)")
+    parser.add_argument("--pool", type=int, default=QUERY_POOL,
+                        help=f"how many distinct searches the clients draw from ({QUERY_POOL:,})")
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the clients are spread over (default 4)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -324,7 +326,7 @@ def main() -> None:
             build_data_dir(data_dir, args.articles)
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
             articles = archive.reads.stats().articles
-        paths = search_mix(Corpus(size=articles), QUERY_POOL)
+        paths = search_mix(Corpus(size=articles), args.pool)
         port = free_port()
         server = start_gunicorn(data_dir, port, args.workers, args.threads)
         try:
@@ -400,7 +402,7 @@ def main() -> None:
         return
     print(f"web benchmark: {articles} articles, {args.clients} clients in {processes} processes, "
           f"{elapsed:.1f} s, gunicorn {args.workers} workers x {args.threads} threads, "
-          f"{args.mix} mix of {QUERY_POOL} searches")
+          f"{args.mix} mix of {args.pool} searches")
     print(f"{'measure':<24}{'value':>12}  target")
     rows = [
         ("requests/s", result["rps"], ">= 400"),
