@@ -87,6 +87,7 @@ class Matches:
 
 
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -137,6 +138,8 @@ class MatchEngine:
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
+        # Every posting of a term already read whole, with its scores (settling reuses them).
+        self._read: dict[tuple[str, str, float], tuple[Matches, np.ndarray]] = {}
 
     def match(self, query: wq.Query, *, settle_later: bool = False) -> Matches:
         """Return every document QUERY matches, with Whoosh's score.
@@ -298,12 +301,30 @@ class MatchEngine:
 
     def _term(self, query: wq.Term, within: np.ndarray | None = None) -> Matches:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
+        key = (query.fieldname, query.text, float(query.boost))
+        read = self._read.get(key)
+        if read is None:
+            if within is not None and len(within) * BLOCK_POSTINGS >= self._doc_frequency(
+                    query.fieldname, query.text):
+                within = None  # nearly every block holds a candidate: read it whole, once
+            read = self._term_postings(query, within)
+            if within is None:
+                self._read[key] = read
+        found, tf = read
+        if isinstance(query, _StemOfTypedForm) and len(found):
+            return Matches(found.docs, found.scores,
+                           found.scores + self._typed_form_bound(query.typed, found.docs, tf))
+        return found
+
+    def _term_postings(self, query: wq.Term,
+                       within: np.ndarray | None) -> tuple[Matches, np.ndarray]:
+        """A term's postings (WITHIN: at least those documents), scored, and their weights."""
         field = query.fieldname
         fieldobj = self.searcher.schema[field]
         try:
             btext = fieldobj.to_bytes(query.text)
         except ValueError:
-            return EMPTY
+            return EMPTY, _NO_WEIGHTS
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         frequency = 0
@@ -318,7 +339,7 @@ class MatchEngine:
                 weights.append(found[1])
                 frequency += found[2]
         if not docs:
-            return EMPTY
+            return EMPTY, _NO_WEIGHTS
         ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
         tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
         # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
@@ -330,9 +351,7 @@ class MatchEngine:
         scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
         if query.boost != 1.0:
             scores = scores * query.boost
-        if isinstance(query, _StemOfTypedForm):
-            return Matches(ids, scores, scores + self._typed_form_bound(query.typed, ids, tf))
-        return Matches(ids, scores)
+        return Matches(ids, scores), tf
 
     def _typed_form_bound(self, typed: wq.Term, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """The most the exact-form term TYPED can score in IDS, whose stem weighs TF there.
