@@ -367,7 +367,7 @@ class SearchService:
                     edition_facets.append((columns.editions.values[code], int(counts[code])))
         category_facets: list[tuple[str, int]] = []
         if columns.in_category.shape[0]:
-            counts = columns.in_category[:, docs].sum(axis=1)
+            counts = columns.category_counts(docs)
             for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
                 if counts[code]:
                     category_facets.append((columns.category_names[code], int(counts[code])))
@@ -376,9 +376,11 @@ class SearchService:
         month_facets: list[tuple[int, int, int]] = []
         year_counts: dict[int, int] = {}
         if len(months):
-            values, counts = np.unique(months, return_counts=True)
-            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-                year, month = month_parts(value)
+            first = int(months.min())
+            counts = np.bincount(months - first)
+            for offset in np.flatnonzero(counts).tolist():
+                year, month = month_parts(first + offset)
+                count = int(counts[offset])
                 month_facets.append((year, month, count))
                 year_counts[year] = year_counts.get(year, 0) + count
         return Facets(author_facets, sorted(year_counts.items()), month_facets, edition_facets,
