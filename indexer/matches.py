@@ -134,12 +134,18 @@ class MatchEngine:
         self.searcher = searcher
         self.leaves = searcher.reader().leaf_readers()
         self.size = searcher.doc_count_all()
+        # Each segment's first and next-after-last document number (asking a segment reader
+        # for its count each time costs more than the rest of a small term's read).
+        bases = [base for _, base in self.leaves]
+        self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
-        # Every posting of a term already read whole, with its scores (settling reuses them).
-        self._read: dict[tuple[str, str, float], tuple[Matches, np.ndarray]] = {}
+        # The postings of each term read so far, scored, with their weights and the documents
+        # they were read for (None: all); settling reads the same terms again on fewer.
+        self._read: dict[tuple[str, str, float],
+                         tuple[Matches, np.ndarray, np.ndarray | None]] = {}
 
     def match(self, query: wq.Query, *, settle_later: bool = False) -> Matches:
         """Return every document QUERY matches, with Whoosh's score.
@@ -303,14 +309,16 @@ class MatchEngine:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
         key = (query.fieldname, query.text, float(query.boost))
         read = self._read.get(key)
+        if read is not None and read[2] is not None and (
+                within is None or not np.isin(within, read[2], assume_unique=True).all()):
+            read = None  # read before for other documents
         if read is None:
             if within is not None and len(within) * BLOCK_POSTINGS >= self._doc_frequency(
                     query.fieldname, query.text):
                 within = None  # nearly every block holds a candidate: read it whole, once
-            read = self._term_postings(query, within)
-            if within is None:
-                self._read[key] = read
-        found, tf = read
+            found, tf = self._term_postings(query, within)
+            self._read[key] = read = (found, tf, within)
+        found, tf, _ = read
         if isinstance(query, _StemOfTypedForm) and len(found):
             return Matches(found.docs, found.scores,
                            found.scores + self._typed_form_bound(query.typed, found.docs, tf))
@@ -328,10 +336,10 @@ class MatchEngine:
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         frequency = 0
-        for leaf, base in self.leaves:
+        for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
             local = None
             if within is not None:
-                lo, hi = np.searchsorted(within, [base, base + leaf.doc_count_all()])
+                lo, hi = np.searchsorted(within, [base, stop])
                 local = within[lo:hi] - base
             found = read_postings(leaf, field, btext, local)
             if found is not None:
