@@ -13,7 +13,6 @@ import os
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
-from pathlib import Path
 
 import numpy as np
 import pytest
