@@ -511,7 +511,8 @@ def _author_mask(columns: Columns, docs: np.ndarray,
         codes = columns.authors_named(request.author)
         if not codes:
             return None
-        keep &= np.isin(columns.author[docs], codes)
+        authors = columns.author[docs]
+        keep &= authors == codes[0] if len(codes) == 1 else np.isin(authors, codes)
     for name in request.not_authors:
         keep &= ~np.isin(columns.author[docs], columns.authors_named(name))
     return keep
