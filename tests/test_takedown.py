@@ -18,8 +18,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from web_archive import BuiltArchive, build_archive
 
+from archive.config import load_settings
 from archive.store import Archive
 from archive.web import create_app
+from archive.web import services as web_services
 from indexer.update import update_index
 
 REASON = "demande de retrait n° 2024-17 (données personnelles)"
@@ -32,9 +34,14 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> BuiltArchive:
 
 @pytest.fixture(scope="module")
 def app(built: BuiltArchive) -> Iterator[Flask]:
-    application = create_app({"DATA_DIR": built.data_dir, "TESTING": True})
-    yield application
-    application.extensions["archive"].close()
+    # Every index generation and archive change is looked for at each request, so what the
+    # tests assert right after `hide`, `unhide` or an index run never waits on a timer.
+    settings = load_settings(environ={}, data_dir=built.data_dir, searcher_check_seconds=0.0)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(web_services, "CHANGE_CHECK_SECONDS", 0.0)
+        application = create_app({"SETTINGS": settings, "TESTING": True})
+        yield application
+        application.extensions["archive"].close()
 
 
 @pytest.fixture
