@@ -33,6 +33,7 @@ from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, Stor
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
+from indexer.associated import write_missing_words
 from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
 from indexer.location import (
@@ -202,6 +203,7 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
             ix.optimize()
             state = replace(state, updated_at=_now())
             write_sync(build, state)
+        write_missing_words(ix)
         return build, state, ix.doc_count()
     finally:
         ix.close()
