@@ -1,6 +1,7 @@
 """Search benchmark: build, update and query the index on replica articles, against SQLite FTS5.
 
     python bench/search.py --articles 10000 [--queries 100] [--json] [--workdir DIR]
+    python bench/search.py --articles 10000 100000 1000000 --workdir DIR   (how figures grow)
 
 Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
 archive, no HTTP):
@@ -48,23 +49,31 @@ def main() -> None:
     if options.worker:
         _worker(Path(options.worker), Path(options.query_file), options.queries)
         return
-    workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
-        prefix="bench-search-"))
-    try:
-        report = _run(options.articles, options.queries, workdir, options.reuse,
-                      options.reuse_archive)
-    finally:
-        if not options.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+    reports = []
+    for articles in options.articles:
+        workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
+            prefix="bench-search-"))
+        if options.workdir and len(options.articles) > 1:
+            workdir = workdir / str(articles)  # one corpus per size
+        try:
+            reports.append(_run(articles, options.queries, workdir, options.reuse,
+                                options.reuse_archive))
+        finally:
+            if not options.workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+        if not options.json:
+            _print_table(reports[-1])
     if options.json:
-        print(json.dumps(report, indent=2))
-    else:
-        _print_table(report)
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    elif len(reports) > 1:
+        _print_growth(reports)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=10_000, help="corpus size")
+    parser.add_argument("--articles", type=int, nargs="+", default=[10_000],
+                        help="corpus size; several sizes run one after the other and end "
+                        "with a table of how each figure grows")
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--workdir", help="keep the archive, index and FTS5 database here")
@@ -432,6 +441,19 @@ def _print_table(report: dict[str, Any]) -> None:
         ratio = row["p95_ms"] / row["fts5_p95_ms"] if row["fts5_p95_ms"] else float("nan")
         print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['fts5_p50_ms']:>10.2f}"
               f"{row['fts5_p95_ms']:>10.2f}{ratio:>10.1f}x{row['median_total']:>8}")
+
+
+def _print_growth(reports: list[dict[str, Any]]) -> None:
+    """Print how build time, size, update time, memory and p95 grow with the corpus."""
+    print("how the figures grow (p95 ms per kind)")
+    kinds = list(reports[0]["queries"])
+    print(f"{'articles':>10}{'build s':>9}{'index MB':>10}{'100 new s':>11}{'RSS MB':>8}"
+          + "".join(f"{kind[:12]:>13}" for kind in kinds))
+    for report in reports:
+        update = report["update_100_s"]
+        print(f"{report['articles']:>10,}{report['build_s']:>9}{report['index_mb']:>10}"
+              f"{update if update is not None else '-':>11}{report['worker_rss_mb']:>8}"
+              + "".join(f"{report['queries'][kind]['p95_ms']:>13.1f}" for kind in kinds))
 
 
 if __name__ == "__main__":

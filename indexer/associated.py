@@ -40,7 +40,7 @@ class WordTable:
     words: list[str]
     frequencies: np.ndarray   # int64: documents holding each word, over the whole generation
     starts: np.ndarray        # int64, one more than documents: where a document's codes begin
-    codes: np.ndarray         # int32: the word codes of every document, document after document
+    codes: np.ndarray         # uint16 or uint32: the word codes of every document, in order
     doc_count: int
 
     @property
@@ -236,21 +236,28 @@ def write_missing_words(ix: Any) -> int:
 
 def _combine(parts: list[tuple[SegmentWords, int, Any]], doc_count_all: int,
              doc_count: int) -> WordTable:
-    """Join the segments' words into one table, keeping the words of useful frequency."""
-    vocabulary: dict[str, int] = {}
+    """Join the segments' words into one table, keeping the words of useful frequency.
+
+    Arrays of one entry per (document, word) stay 32 bits or less: a million articles hold
+    some 70 million entries.
+    """
+    if not parts:
+        return empty_word_table(doc_count_all, doc_count)
+    # One vocabulary for all segments: each segment's codes mapped into it with numpy.
+    every = [np.array(found.words, dtype=str) for found, _, _ in parts]
+    words_array, inverse = np.unique(np.concatenate(every) if every else np.zeros(0, dtype=str),
+                                     return_inverse=True)
+    words = words_array.tolist()
+    mappings = np.split(inverse.astype(np.int32), np.cumsum([len(w) for w in every])[:-1])
     starts_parts: list[np.ndarray] = []
     code_parts: list[np.ndarray] = []
     live_parts: list[np.ndarray] = []
     offset = 0
-    for found, base, deleted in parts:
-        mapping = np.fromiter((vocabulary.setdefault(w, len(vocabulary)) for w in found.words),
-                              dtype=np.int64, count=len(found.words))
-        count = len(found.starts) - 1
-        if base + count > doc_count_all:
-            count = max(0, doc_count_all - base)
+    for (found, base, deleted), mapping in zip(parts, mappings, strict=True):
+        count = min(len(found.starts) - 1, max(0, doc_count_all - base))
         starts = found.starts[:count + 1]
-        codes = found.codes[:int(starts[-1]) if len(starts) else 0]
-        starts_parts.append(starts[:-1] + offset if len(starts) else starts)
+        codes = found.codes[:int(starts[-1])]
+        starts_parts.append(starts[:-1] + offset)
         code_parts.append(mapping[codes])
         live = np.ones(count, dtype=bool)
         dead = np.fromiter((d for d in deleted if d < count), dtype=np.int64)
@@ -258,24 +265,29 @@ def _combine(parts: list[tuple[SegmentWords, int, Any]], doc_count_all: int,
             live[dead] = False
         live_parts.append(np.repeat(live, np.diff(starts)))
         offset += len(codes)
-    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int64)
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int32)
     starts = np.concatenate([*starts_parts, np.array([offset], dtype=np.int64)])
     live_entries = np.concatenate(live_parts) if live_parts else np.zeros(0, dtype=bool)
-    words = list(vocabulary)
     # Which words say something about a set: seen in MIN_DOCS live documents, in at most
     # MAX_SHARE of them.
     frequencies = np.bincount(codes[live_entries], minlength=len(words))
+    del live_entries
     ceiling = max(MIN_DOCS, int(MAX_SHARE * max(doc_count, 1)))
     kept = (frequencies >= MIN_DOCS) & (frequencies <= ceiling)
-    new_code = np.full(len(words), -1, dtype=np.int64)
-    new_code[kept] = np.arange(int(kept.sum()))
+    kept_count = int(kept.sum())
+    new_code = np.full(len(words), -1, dtype=np.int32)
+    new_code[kept] = np.arange(kept_count, dtype=np.int32)
     codes = new_code[codes]
     keep_entry = codes >= 0
-    owners = np.repeat(np.arange(len(starts) - 1), np.diff(starts))
-    owners, codes = owners[keep_entry], codes[keep_entry]
+    # Where each document's kept entries start: the kept entries before its first one.
+    before = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(keep_entry, out=before[1:])
+    table_starts = np.zeros(doc_count_all + 1, dtype=np.int64)
+    filled = min(doc_count_all + 1, len(starts))
+    table_starts[:filled] = before[starts[:filled]]
+    table_starts[filled:] = before[-1]
+    kept_codes = codes[keep_entry].astype(_code_type(kept_count))
     kept_words = [w for w, k in zip(words, kept.tolist(), strict=True) if k]
-    table_starts = np.searchsorted(owners, np.arange(doc_count_all + 1)).astype(np.int64)
-    kept_codes = codes.astype(np.int32)
     return WordTable(kept_words, frequencies[kept].astype(np.int64), table_starts, kept_codes,
                      doc_count)
 

@@ -218,7 +218,9 @@ def _collect(workers: list[tuple[Any, Connection]], progress: Progress | None,
 
 def _writer(ix: Index, codec: Callable[[], Any]) -> BulkSegmentWriter:
     """Return a bulk writer of one segment, which also writes the segment's word file."""
-    return BulkSegmentWriter(ix, _lk=False, codec=codec(),
+    # Not compound: assembling one file per segment copied every byte once more, and a
+    # compound segment opened through mmap is copied into memory by each reader.
+    return BulkSegmentWriter(ix, _lk=False, codec=codec(), compound=False,
                              on_postings={WORDS_FIELD: write_postings_words})
 
 

@@ -41,6 +41,7 @@ from indexer.location import (
     current_build,
     new_build_dir,
     open_current,
+    open_for_writing,
     prune_builds,
     read_sync,
     remove_stray_files,
@@ -193,7 +194,7 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
     """Apply the archive's changes to LIVE (or to a new full build); return the build's state."""
     if live is None:
         build, state = _full_build(archive, index_dir, counts, progress, build_mb)
-        ix = index.open_dir(str(build))
+        ix = open_for_writing(build)
     else:
         build, state, ix = live
     remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
@@ -225,7 +226,7 @@ def _live_build(index_dir: Path, archive: Archive,
         log.warning("rebuilding in full: %s", mismatch)
         return None
     try:
-        ix = index.open_dir(str(build))
+        ix = open_for_writing(build)
     except (OSError, index.EmptyIndexError) as exc:
         reasons.append(f"the live build {build.name} cannot be opened ({exc})")
         log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)

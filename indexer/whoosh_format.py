@@ -398,6 +398,8 @@ class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type h
     this made the term dictionaries about a third smaller (``docs/whoosh.md``).
     """
 
+    _inlined: tuple[Any, ...] | None
+
     def to_bytes(self) -> bytes:
         """Return the entry: Whoosh's header, then the postings pickled with protocol 3."""
         inlined = self._inlined
