@@ -150,6 +150,37 @@ def test_an_unreachable_host_fails_with_code_9_and_the_others_are_published(
     assert (web / "current" / "release.json").is_file()
 
 
+# Stands for ssh where no sshd runs: drops ssh's options and the host name, then runs the remote
+# command line as sshd does, through the shell (`sh -c` of the words joined by spaces).
+LOOPBACK_SSH = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in -o|-p|-i|-l) shift 2 ;; -*) shift ;; *) break ;; esac
+done
+shift
+exec sh -c "$*"
+"""
+
+
+def test_a_host_path_destination_takes_every_step_through_the_ssh_command(
+        built: BuiltArchive, tmp_path: Path) -> None:
+    ssh = tmp_path / "loopback-ssh"
+    ssh.write_text(LOOPBACK_SSH, encoding="utf-8")
+    ssh.chmod(0o755)
+    web = tmp_path / "web host"  # a space: every remote word must be quoted
+    first = run_publish(built.data_dir, "--init", "--ssh", str(ssh), f"web1:{web}")
+    assert first.returncode == 0, first.stderr
+    add_article(built.data_dir, 101, "viaduc")
+    second = run_publish(built.data_dir, "--ssh", str(ssh), "--keep", "1", "--grace", "0",
+                         f"web1:{web}")
+    assert second.returncode == 0, second.stderr
+    name = current_release(web)
+    assert f"publication {name} : 1 hôte(s) sur 1 à jour" in second.stdout
+    assert [p.name for p in (web / RELEASES).iterdir()] == [name]
+    with Archive.open(web / "current" / "archive.sqlite3", readonly=True) as snapshot:
+        assert snapshot.reads.get_article_by_url(
+            "https://sn.notrecontinent.com/2025/07/18/nouvelle-101/") is not None
+
+
 def test_a_release_that_did_not_arrive_whole_is_never_switched_in(
         built: BuiltArchive, tmp_path: Path) -> None:
     web = tmp_path / "web"
