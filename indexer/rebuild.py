@@ -218,9 +218,10 @@ def _collect(workers: list[tuple[Any, Connection]], progress: Progress | None,
 
 def _writer(ix: Index, codec: Callable[[], Any]) -> BulkSegmentWriter:
     """Return a bulk writer of one segment, which also writes the segment's word file."""
-    # Not compound: assembling one file per segment copied every byte once more, and a
-    # compound segment opened through mmap is copied into memory by each reader.
-    return BulkSegmentWriter(ix, _lk=False, codec=codec(), compound=False,
+    # Compound (one file per segment, Whoosh's default): a searcher opened through the
+    # ``current`` symlink opens a segment's files lazily, so separate files would be looked
+    # for in the next build once the symlink is swapped; one file is opened at once.
+    return BulkSegmentWriter(ix, _lk=False, codec=codec(),
                              on_postings={WORDS_FIELD: write_postings_words})
 
 
