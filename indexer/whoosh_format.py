@@ -333,7 +333,7 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     if len(lists) != len(docnums) or not all(isinstance(x, list) for x in lists[:1]):
         raise UnexpectedLayout("position values did not unpickle one list per document")
     counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    flat = chain.from_iterable(lists)
+    flat: Iterator[Any] = chain.from_iterable(lists)
     # A field's values are all alike: (position, start, length) tuples or bare positions.
     if type(next((x[0] for x in lists if x), 0)) is tuple:
         flat = (c[0] if type(c) is tuple else c for c in flat)
