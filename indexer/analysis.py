@@ -395,6 +395,11 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
             yield token
 
     def _pair_terms(self, value: str, mode: str) -> Iterator[str]:
+        for pair, _ in self._placed_pairs(value, mode):
+            yield pair
+
+    def _placed_pairs(self, value: str, mode: str) -> Iterator[tuple[str, int]]:
+        """Yield each indexed pair of VALUE with the position of its first word."""
         memory = self._memory()
         remembered = getattr(memory, "value", None)
         if remembered is not None and (remembered is value or remembered == value):
@@ -406,7 +411,7 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
         for (first, at), (second, next_at) in zip(words, words[1:], strict=False):
             if next_at == at + 1 and (frequent is None or (first in frequent
                                                            and second in frequent)):
-                yield word_pair(first, second)
+                yield word_pair(first, second), at
 
     @staticmethod
     def _memory() -> threading.local:
@@ -434,11 +439,12 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
 
 
 class ExactWordPairAnalyzer(WordPairAnalyzer):
-    """Every two frequent exact-form words that follow each other, as one term.
+    """Every two frequent exact-form words that follow each other, as one term, with its place.
 
     The pairs of the exact-form fields, small words included (``de la``, ``la republique``): a
-    quotation of common words is an intersection of pair posting lists, and exact positions
-    are read only for the documents holding every pair. The words come from the exact chain
+    quotation of common words is an intersection of pair posting lists, and its sequence is
+    checked on the positions of a few pairs (each at the position of its first word), far
+    fewer than those of the common words themselves. The words come from the exact chain
     (``exact_postings`` or ``ExactAnalyzer`` remember them: ``body_exact`` is indexed just
     before ``body_exact_pairs``).
     """
@@ -446,6 +452,38 @@ class ExactWordPairAnalyzer(WordPairAnalyzer):
     @staticmethod
     def _memory() -> threading.local:
         return _remembered_exact
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, mode: str = "", **kwargs: object) -> Iterator[Token]:
+        token = Token(positions=positions, chars=False, removestops=removestops, mode=mode)
+        token.boost = 1.0
+        token.stopped = False
+        for pair, at in self._placed_pairs(value, mode):
+            token.text = pair
+            if positions:
+                token.pos = start_pos + at
+            yield token
+
+    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
+        """Return ``field.index`` of a Positions field of pairs without Token objects."""
+        if type(format_) is not Positions:
+            return None
+        boost = format_.field_boost
+        encode = format_.encode
+
+        def postings(value: str) -> list[Posting]:
+            seen: dict[str, list[int]] = {}
+            for pair, at in self._placed_pairs(value, "index"):
+                where = seen.get(pair)
+                if where is None:
+                    seen[pair] = [at]
+                else:
+                    where.append(at)
+            return [(pair.encode("utf-8"), len(where), len(where) * boost, encode(where))
+                    for pair, where in seen.items()]
+
+        return postings
 
 
 class ExactElisionFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints

@@ -308,9 +308,7 @@ class MatchEngine:
         if paired is not None and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
             return self._scaled(together, query.boost)
-        result = together.where(self._in_sequence(field, query.words, together.docs,
-                                                  paired_all=self._pairs_complete(field,
-                                                                                  query.words)))
+        result = together.where(self._in_sequence(field, query.words, together.docs))
         return self._scaled(result, query.boost)
 
     def _exact_phrase(self, query: ExactPhrase, within: np.ndarray | None = None) -> Matches:
@@ -432,22 +430,32 @@ class MatchEngine:
         present[docs] = True
         return present
 
-    def _in_sequence(self, field: str, words: list[str], docs: np.ndarray,
-                     paired_all: bool = False) -> np.ndarray:
+    def _in_sequence(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
         """Return which of DOCS (ascending) hold WORDS at consecutive positions.
 
-        Each word's positions are read only for the documents where the phrase can still
-        start. The rarest word comes first; but when DOCS all hold every pair of consecutive
-        words (PAIRED_ALL), two neighbours would narrow nothing, so every other word is read
-        first (``et … la`` of « et de la ``), the words between them last, on few documents.
+        When every two consecutive words are an indexed pair with positions (the exact
+        pairs), the pairs at every other place are checked (``confreres de`` + ``la presse``
+        for « confrères de la presse »): far fewer positions than those of common words.
+        Otherwise the words' own positions are, the rarest first.
+        """
+        pairs_field = PAIR_FIELDS.get(field)
+        if pairs_field is not None and self._pairs_complete(field, words) \
+                and self.searcher.schema[pairs_field].format.supports("positions"):
+            pairs = [word_pair(a, b) for a, b in zip(words, words[1:], strict=False)]
+            places = sorted({*range(0, len(pairs), 2), len(pairs) - 1})
+            return self._terms_in_sequence(pairs_field, [(pairs[i], i) for i in places], docs)
+        return self._terms_in_sequence(field, list(zip(words, range(len(words)),
+                                                       strict=True)), docs)
+
+    def _terms_in_sequence(self, field: str, placed: list[tuple[str, int]],
+                           docs: np.ndarray) -> np.ndarray:
+        """Return which of DOCS (ascending) hold each term of PLACED at its offset from a start.
+
+        The rarest term's positions are read first; each next one's only for the documents
+        where the sequence can still start.
         """
         fieldobj = self.searcher.schema[field]
-        btexts = [fieldobj.to_bytes(word) for word in words]
-        if paired_all:
-            order = [*range(0, len(words), 2), *range(1, len(words), 2)]
-        else:
-            order = sorted(range(len(words)),
-                           key=lambda i: self._doc_frequency(field, words[i]))
+        order = sorted(placed, key=lambda item: self._doc_frequency(field, item[0]))
         keep = np.zeros(len(docs), dtype=bool)
         for leaf, base in self.leaves:
             stop = base + leaf.doc_count_all()
@@ -457,12 +465,13 @@ class MatchEngine:
             local = docs[lo:hi] - base
             running = local
             starts: np.ndarray | None = None
-            for i in order:
-                owners, places = read_positions(leaf, field, btexts[i], running.tolist())
-                # A phrase starts at p in a document when word i is at p + i.
-                after = places >= i
-                keys = running[owners[after]] * _POSITION_SPAN + (places[after] - i)
-                # Keys are unique within a word: a document has each position once.
+            for term, offset in order:
+                owners, places = read_positions(leaf, field, fieldobj.to_bytes(term),
+                                                running.tolist())
+                # A sequence starts at p in a document when this term is at p + offset.
+                after = places >= offset
+                keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
+                # Keys are unique within a term: a document has each position once.
                 starts = keys if starts is None else np.intersect1d(starts, keys,
                                                                     assume_unique=True)
                 if not len(starts):

@@ -4,13 +4,14 @@ The index stores only what a result list shows; the body is indexed (positions a
 offsets, for phrases and fast highlighting) but its text stays in SQLite. Title and body are
 indexed twice: stemmed (``title``, ``body``) and as written, case and accents folded
 (``title_exact``, ``body_exact``, positions only) for exact phrases and forms. Pairs of
-consecutive frequent words are indexed as one term for both (``*_pairs``, ids only).
+consecutive frequent words are indexed as one term for both (``*_pairs``; ids only for the
+stemmed pairs, positions too for the exact ones).
 """
 
 from __future__ import annotations
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Existence
+from whoosh.formats import Existence, Positions
 
 from indexer.analysis import (
     exact_analyzer,
@@ -77,5 +78,8 @@ def _word_pairs(words: frozenset[str] | None, exact: bool = False) -> FieldType:
     # scores them, so the pair field needs no frequencies or positions. It is "scorable" only
     # because Whoosh's writer looks for a field's length column at every posting, and without
     # one that is a file-system stat each time.
-    analyzer = exact_word_pair_analyzer(words) if exact else word_pair_analyzer(words)
-    return FieldType(Existence(), analyzer, scorable=True, stored=False)
+    # The exact pairs keep their positions: a quotation of common words is checked on them.
+    if exact:
+        return FieldType(Positions(), exact_word_pair_analyzer(words), scorable=True,
+                         stored=False)
+    return FieldType(Existence(), word_pair_analyzer(words), scorable=True, stored=False)
