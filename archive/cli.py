@@ -25,6 +25,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "reparse": ("archive.commands.reparse", "Re-parse every stored capture without crawling."),
     "index": ("archive.commands.index", "Bring the search index in step with the archive."),
     "search": ("archive.commands.search", "Search the archive from the command line."),
+    "publish": ("archive.commands.publish", "Send a release to the web hosts and switch them."),
     "serve": ("archive.commands.serve", "Run the web front end (development server)."),
     "hide": ("archive.commands.hide", "Withdraw an article from the public on request."),
     "unhide": ("archive.commands.unhide", "Put an article hidden on request back in public."),

@@ -47,6 +47,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _optional_path(text: str) -> Path | None:
+    return Path(text) if text.strip() else None
+
+
 def _host_patterns(text: str) -> tuple[str, ...]:
     patterns = tuple(part.strip().lower() for part in text.split(",") if part.strip())
     for pattern in patterns:
@@ -124,6 +128,10 @@ SETTINGS: tuple[Setting, ...] = (
             "headers are trusted (0 = none; 1 behind nginx).", _non_negative_int),
     Setting("export_max_rows", "ARCHIVE_EXPORT_MAX_ROWS", "10000",
             "Most rows one CSV or JSON export of a search returns.", _positive_int),
+    Setting("release_dir", "ARCHIVE_RELEASE_DIR", "",
+            "A web host's publish directory (what `python -m archive publish` fills): the web "
+            "serves its current release read-only and follows each switch; empty: serve "
+            "ARCHIVE_DATA_DIR.", _optional_path),
     Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "1024",
             "Postings (MB) one writer process of a full index rebuild buffers before it starts "
             "a new segment; its memory peaks at about 1.6x this.", _positive_int),
@@ -151,6 +159,7 @@ class Settings:
     trusted_proxies: int
     export_max_rows: int
     index_build_mb: int
+    release_dir: Path | None = None
 
     @property
     def database_path(self) -> Path:

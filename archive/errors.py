@@ -12,6 +12,9 @@
     │   └── IndexUnreadable           exit 7  the index exists but its files cannot be read
     ├── IndexLocked                   exit 8  another indexer holds the write lock
     ├── CrawlLocked                   exit 8  another crawl of this archive is running
+    ├── PublishLocked                 exit 8  another publish of this data directory is running
+    ├── PublishFailed                 exit 9  a replica could not receive or switch to a release
+    │   └── PublishToolMissing        exit 10 rsync (or ssh) is not installed here
     ├── ServerBusy                    exit 1  the web worker's slots for costly pages are full
     └── ArticleHidden                 exit 1  the article was withdrawn from the public on request
 
@@ -114,6 +117,29 @@ class CrawlLocked(ArchiveError):
     http_status = 409
 
 
+class PublishLocked(ArchiveError):
+    """Another ``publish`` of the same data directory is running."""
+
+    exit_code = 8
+    http_status = 409
+
+
+class PublishFailed(ArchiveError):
+    """A replica could not be reached, filled or switched; it still serves its previous release.
+
+    The message names every replica that failed and why; the others were published.
+    """
+
+    exit_code = 9
+    http_status = 502
+
+
+class PublishToolMissing(PublishFailed):
+    """``rsync`` (or ``ssh`` for a ``host:path`` replica) is not installed: nothing was sent."""
+
+    exit_code = 10
+
+
 class ServerBusy(ArchiveError):
     """Every slot a web worker keeps for costly pages is taken; the reader may retry soon."""
 
@@ -135,6 +161,10 @@ EXIT_CODES: dict[int, str] = {
     5: "site unreachable: the crawl could not start",
     6: "archive error: the SQLite archive cannot be opened, migrated or written",
     7: "index unavailable: the search index is missing or unreadable",
-    8: "index locked or crawl locked: another indexing run or crawl is in progress",
+    8: "index locked, crawl locked or publish locked: another indexing run, crawl or publish "
+       "is in progress",
+    9: "publish failed: a replica could not be reached, filled or switched (it keeps its "
+       "previous release; the others were published)",
+    10: "publish impossible: rsync (or ssh for host:path) is not installed on this host",
     130: "interrupted (Ctrl-C)",
 }

@@ -20,6 +20,7 @@ runs). Figures (build time, lookup time, estimate against exact shingle overlap)
 from __future__ import annotations
 
 import functools
+import os
 import re
 import sqlite3
 import time
@@ -289,9 +290,19 @@ class CopyFinder:
 
     def __init__(self, index_dir: Path) -> None:
         path = Path(index_dir) / FILE_NAME
-        if not path.exists():
+        self.file = self.identity(index_dir)
+        if self.file is None:
             raise IndexUnavailable(f"{path} does not exist: run `python -m archive index`")
         self._db = _connect(path, readonly=True)
+
+    @staticmethod
+    def identity(index_dir: Path) -> tuple[int, int] | None:
+        """Return the device and inode of INDEX_DIR's copies file (None: there is none)."""
+        try:
+            status = os.stat(Path(index_dir) / FILE_NAME)
+        except OSError:
+            return None
+        return status.st_dev, status.st_ino
 
     def close(self) -> None:
         """Close the connection."""

@@ -305,6 +305,18 @@ class SearchService:
     def _copy_finder(self) -> CopyFinder | None:
         """Return this thread's reader of the copies index, None when there is none yet."""
         finder: CopyFinder | None = getattr(self._local, "copies", None)
+        # A new copies file (a published release switched in) is opened at once; the one it
+        # replaces is closed only at the next switch, as a caller may still be using it.
+        identity = CopyFinder.identity(self.index_dir)
+        if finder is not None and identity != finder.file:
+            retired: CopyFinder | None = getattr(self._local, "retired_copies", None)
+            if retired is not None:
+                with self._finders_lock:
+                    if retired in self._finders:
+                        self._finders.remove(retired)
+                retired.close()
+            self._local.retired_copies = finder
+            finder = self._local.copies = None
         if finder is None:
             try:
                 finder = CopyFinder(self.index_dir)

@@ -312,18 +312,29 @@ def test_requests_are_recorded_for_politeness_checks(replica: RunningReplica,
     assert abs(hits[-1].at - time.time()) < 60
 
 
-def test_serving_a_listing_of_a_100k_corpus_stays_fast(client: httpx.Client) -> None:
+def test_serving_a_listing_of_a_100k_corpus_builds_only_the_articles_it_shows(
+        client: httpx.Client, monkeypatch: pytest.MonkeyPatch) -> None:
+    built: list[int] = []
+    build = Corpus._build
+
+    def counted(corpus: Corpus, i: int) -> ReplicaArticle:
+        built.append(i)
+        return build(corpus, i)
+
+    monkeypatch.setattr(Corpus, "_build", counted)
     big = Corpus(100_000)
     with serve_replica(big, ["sn"]) as running:
-        started = time.perf_counter()
-        response = client.get(running.urls["sn"] + "/page/1/")
-        elapsed = time.perf_counter() - started
+        # The first listing orders the corpus by date from its cheap entries (seconds on a
+        # loaded machine), so the timeout is a bound, not a speed goal (bench/crawl.py has those).
+        response = client.get(running.urls["sn"] + "/page/1/", timeout=300)
         assert response.status_code == 200
-        assert elapsed < 8.0
-        link = _soup(response).select_one("h2.entry-title a")["href"]
+        shown = _soup(response).select("h2.entry-title a")
+        assert 0 < len(built) <= len(shown)
+        link = shown[0]["href"]
         assert client.get(link).status_code == 200
         api = client.get(running.urls["sn"] + "/wp-json/wp/v2/posts", params={"per_page": 100})
         assert int(api.headers["x-wp-total"]) > 30_000
+    assert len(set(built)) < 1_000
     assert re.match(r"http://127\.0\.0\.1:\d+/\d{4}/\d{2}/\d{2}/", link)
 
 

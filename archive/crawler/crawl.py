@@ -19,6 +19,7 @@ from pathlib import Path
 import httpx
 
 from archive.config import Settings
+from archive.crawler.deadline import DeadlineTransport
 from archive.crawler.discovery import SiteDiscoverer, SiteDiscovery, read_robots
 from archive.crawler.editions import MAX_SITES, edition_matcher, editions_linked
 from archive.crawler.fetcher import Fetcher, FetchResult, user_agent
@@ -117,7 +118,8 @@ class Crawler:
         self.client = client or httpx.Client(
             timeout=httpx.Timeout(10.0, read=30.0),
             follow_redirects=False,
-            limits=httpx.Limits(max_connections=settings.crawl_concurrency + 2),
+            transport=DeadlineTransport(
+                limits=httpx.Limits(max_connections=settings.crawl_concurrency + 2)),
         )
         self.client.headers["User-Agent"] = user_agent(settings.contact_url)
         # Only what the fetcher decodes itself, under the page cap.

@@ -19,6 +19,7 @@ from urllib.parse import urljoin
 
 import httpx
 
+from archive.crawler.deadline import request_deadline
 from archive.crawler.inflate import Inflater, TooLarge, UnknownEncoding
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.urls import normalise, site_of
@@ -222,6 +223,18 @@ class Fetcher:
 
     def _get(self, url: str, headers: dict[str, str]) -> Capture:
         started = time.monotonic()
+        try:
+            # Bounds the whole exchange, headers included, when the client's transport is a
+            # ``DeadlineTransport`` (the crawler's own); the check on each chunk below bounds
+            # the body with any transport.
+            with request_deadline(self.deadline):
+                return self._get_within_deadline(url, headers, started)
+        except httpx.TimeoutException:
+            if time.monotonic() - started >= self.deadline:
+                raise _TooSlow(f"no complete answer after {self.deadline:g} s") from None
+            raise
+
+    def _get_within_deadline(self, url: str, headers: dict[str, str], started: float) -> Capture:
         fetched_at = datetime.now(UTC)
         with self.client.stream("GET", url, headers=headers) as response:
             declared = response.headers.get("content-length")
@@ -247,7 +260,7 @@ class Fetcher:
                 if response.num_bytes_downloaded > self.max_bytes:
                     raise _Oversized(f"{url}: more than {self.max_bytes} bytes, limit reached")
                 if time.monotonic() - started > self.deadline:
-                    raise _TooSlow(f"{url}: body still arriving after {self.deadline:.0f} s")
+                    raise _TooSlow(f"body still arriving after {self.deadline:g} s")
                 chunks.append(chunk)
             if expected is not None and response.num_bytes_downloaded < expected:
                 raise _Truncated(

@@ -8,15 +8,16 @@ opens them lazily after fork (``archive.web.services``).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, Response
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive.config import Settings, load_settings
+from archive.publish.layout import served_release
 from archive.web import errors, formatting, links, security
 from archive.web.params import RecordNumber
 from archive.web.services import Services
@@ -36,6 +37,18 @@ def template_folder() -> Path:
     return Path(str(resources.files("archive.web") / "templates"))
 
 
+def _name_release(services: Services) -> Callable[[Response], Response]:
+    """Return the hook naming, on every answer, the published release that answered it."""
+
+    def name_release(response: Response) -> Response:
+        release = services.release()
+        if release is not None:
+            response.headers["X-Archive-Release"] = release
+        return response
+
+    return name_release
+
+
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     """Assemble the web application: settings, services, filters, blueprints, errors, headers."""
     overrides = dict(config or {})
@@ -44,6 +57,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         data_dir = overrides.pop("DATA_DIR", None)
         settings = load_settings(data_dir=Path(data_dir) if data_dir is not None else None)
     overrides.pop("DATA_DIR", None)
+    if settings.release_dir is not None:
+        # A web host of several: serve the publish directory's current release, read-only,
+        # following each switch (archive.publish.layout).
+        settings = settings.with_changes(data_dir=served_release(settings.release_dir))
 
     app = Flask(__name__, template_folder=str(template_folder()), static_folder="static")
     app.config.update(
@@ -57,7 +74,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False  # type: ignore[attr-defined]
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-    app.extensions["archive"] = Services(settings)
+    services = Services(settings)
+    app.extensions["archive"] = services
+    app.teardown_request(lambda _exc: services.end_request())
+    if settings.release_dir is not None:
+        app.after_request(_name_release(services))
     if settings.trusted_proxies:
         # Only what the documented nginx configuration sets (docs/operations.md): the client's
         # address and the scheme. The host comes from Host, which nginx pins to server_name;

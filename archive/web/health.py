@@ -43,6 +43,9 @@ def healthz() -> tuple[Response, int]:
                                "message": exc.message})
         unavailable.headers["Cache-Control"] = "no-store"
         return unavailable, 503
+    release = svc.release()
+    if release is not None:
+        report["release"] = release
     run = stats.last_run
     report["archive"] = {
         "articles": stats.articles,

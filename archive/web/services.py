@@ -16,6 +16,7 @@ import threading
 import time
 import weakref
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from markupsafe import Markup
@@ -61,21 +62,56 @@ class Services:
         self.damaged_build: str | None = None
 
     def archive(self) -> Archive:
-        """Return this thread's read-only archive, opening it on first use."""
+        """Return this thread's read-only archive, opening it on first use.
+
+        A new file at the database path (a published release switched in, or a snapshot put in
+        place by rename) is opened at the next call, one ``stat`` telling; the archive it
+        replaces stays open until the request ends (``end_request``), so whatever the request
+        already read from it stays usable.
+        """
         archive: Archive | None = getattr(self._local, "archive", None)
-        if archive is not None and getattr(self._local, "pid", None) == os.getpid():
+        path = self.settings.database_path
+        try:
+            status = os.stat(path)
+        except OSError:
+            status = None
+        if (archive is not None and getattr(self._local, "pid", None) == os.getpid()
+                and (status is None or (status.st_dev, status.st_ino) == self._local.file)):
             return archive
         from archive.store import Archive
 
-        path = self.settings.database_path
-        if not path.exists():
+        if status is None:
             raise StoreError(BUILDING, path=str(path))
-        archive = Archive.open(path, warc_dir=self.settings.warc_dir, readonly=True)
-        self._local.archive = archive
+        # The data directory as it is now (a release directory behind a symlink): the database
+        # and the WARC files are then read from the same release.
+        base = Path(os.path.realpath(self.settings.data_dir))
+        opened = Archive.open(base / path.name, warc_dir=base / self.settings.warc_dir.name,
+                              readonly=True)
+        if archive is not None and getattr(self._local, "pid", None) == os.getpid():
+            self._local.retired = [*getattr(self._local, "retired", []), archive]
+        self._local.archive = opened
+        self._local.file = (status.st_dev, status.st_ino)
         self._local.pid = os.getpid()
         with self._lock:
-            self._opened.add(archive)
-        return archive
+            self._opened.add(opened)
+        return opened
+
+    def end_request(self) -> None:
+        """Close the archives this thread replaced during the request (a new release)."""
+        retired: list[Archive] = getattr(self._local, "retired", [])
+        self._local.retired = []
+        for archive in retired:
+            self._close_quietly(archive)
+
+    def release(self) -> str | None:
+        """Return the name of the published release this thread reads (the one ``current``
+        names when it has not opened the archive yet), None outside a publish directory."""
+        if self.settings.release_dir is None:
+            return None
+        archive: Archive | None = getattr(self._local, "archive", None)
+        if archive is not None and getattr(self._local, "pid", None) == os.getpid():
+            return Path(archive.path).parent.name
+        return Path(os.path.realpath(self.settings.data_dir)).name
 
     def search(self) -> SearchService:
         """Return this worker's search service, created on first use in this process."""
