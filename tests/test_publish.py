@@ -20,7 +20,7 @@ from web_servers import free_port
 from archive.config import load_settings
 from archive.errors import InvalidInput, PublishFailed
 from archive.publish.layout import INCOMING, MARKER, RELEASES
-from archive.publish.publisher import publish
+from archive.publish.publisher import PublishLock, publish
 from archive.publish.release import stage_release
 from archive.publish.replicas import Replica, parse_destination
 from archive.store import Archive
@@ -148,6 +148,63 @@ def test_an_unreachable_host_fails_with_code_9_and_the_others_are_published(
     assert "127.0.0.1:/srv/archive/publish : hôte injoignable par ssh" in done.stdout
     assert done.stderr.startswith("erreur : 1 hôte(s) sur 2 n'ont pas reçu la version")
     assert (web / "current" / "release.json").is_file()
+
+
+# Stands for ssh where no sshd runs: drops ssh's options and the host name, then runs the remote
+# command line as sshd does, through the shell (`sh -c` of the words joined by spaces).
+LOOPBACK_SSH = """#!/bin/sh
+while [ $# -gt 0 ]; do
+  case "$1" in -o|-p|-i|-l) shift 2 ;; -*) shift ;; *) break ;; esac
+done
+shift
+exec sh -c "$*"
+"""
+
+
+def test_a_host_path_destination_takes_every_step_through_the_ssh_command(
+        built: BuiltArchive, tmp_path: Path) -> None:
+    ssh = tmp_path / "loopback-ssh"
+    ssh.write_text(LOOPBACK_SSH, encoding="utf-8")
+    ssh.chmod(0o755)
+    web = tmp_path / "web host"  # a space: every remote word must be quoted
+    first = run_publish(built.data_dir, "--init", "--ssh", str(ssh), f"web1:{web}")
+    assert first.returncode == 0, first.stderr
+    add_article(built.data_dir, 101, "viaduc")
+    second = run_publish(built.data_dir, "--ssh", str(ssh), "--keep", "1", "--grace", "0",
+                         f"web1:{web}")
+    assert second.returncode == 0, second.stderr
+    name = current_release(web)
+    assert f"publication {name} : 1 hôte(s) sur 1 à jour" in second.stdout
+    assert [p.name for p in (web / RELEASES).iterdir()] == [name]
+    with Archive.open(web / "current" / "archive.sqlite3", readonly=True) as snapshot:
+        assert snapshot.reads.get_article_by_url(
+            "https://sn.notrecontinent.com/2025/07/18/nouvelle-101/") is not None
+
+
+def test_a_host_whose_transfer_fails_keeps_its_release_while_the_others_switch(
+        built: BuiltArchive, tmp_path: Path) -> None:
+    web1, web2 = tmp_path / "web1", tmp_path / "web2"
+    first = _publish(built, web1, web2)
+    (web2 / RELEASES / INCOMING).write_text("not a directory", encoding="utf-8")
+    add_article(built.data_dir, 101, "viaduc")
+    done = run_publish(built.data_dir, str(web1), str(web2))
+    assert done.returncode == 9, done.stderr
+    assert f"{web2} : ÉCHEC, garde sa version précédente (" in done.stdout
+    assert done.stderr.startswith("erreur : 1 hôte(s) sur 2 n'ont pas reçu la version")
+    assert current_release(web1) != first and current_release(web2) == first
+    assert not (web2 / RELEASES / INCOMING).exists()  # the failed transfer was cleared away
+    again = run_publish(built.data_dir, str(web1), str(web2))
+    assert again.returncode == 0, again.stderr
+    assert current_release(web1) == current_release(web2)
+
+
+def test_a_second_publish_of_the_same_data_directory_exits_with_code_8(
+        built: BuiltArchive, tmp_path: Path) -> None:
+    with PublishLock(built.data_dir / "publish" / ".lock"):
+        done = run_publish(built.data_dir, "--init", str(tmp_path / "web"))
+    assert done.returncode == 8
+    assert done.stderr.startswith("erreur : une autre publication est en cours (pid ")
+    assert not (tmp_path / "web").exists()
 
 
 def test_a_release_that_did_not_arrive_whole_is_never_switched_in(

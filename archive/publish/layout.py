@@ -5,7 +5,7 @@
     DEST/
       .notrecontinent-publish      marks DEST as a publish directory (``publish --init``)
       releases/<release>/          one complete, read-only data directory per release:
-          archive.sqlite3            a consistent snapshot of the archive (``VACUUM INTO``)
+          archive.sqlite3            a consistent snapshot of the archive (SQLite's backup API)
           warc/                      the WARC files, each cut where the snapshot's captures end
           index/builds/<build>/      the index build, as it was when the release was made
           index/current -> builds/<build>

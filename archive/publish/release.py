@@ -5,7 +5,7 @@
 
 - the live index build, its files **hard-linked** while the index lock is held (a Whoosh build
   only ever gains new files and replaces ``sync.json`` by rename, so the links are a snapshot);
-- ``archive.sqlite3``, a **consistent snapshot** taken with SQLite's ``VACUUM INTO`` after the
+- ``archive.sqlite3``, a **consistent snapshot** taken with SQLite's backup API after the
   build was linked, so the archive is never behind the index (``/healthz`` checks that on each
   web host), in rollback-journal mode so a read-only directory can serve it;
 - every SQLite file of the index directory (``copies.sqlite3``), snapshotted the same way;
@@ -108,21 +108,21 @@ def _link_live_build(live_index: Path, index_dir: Path) -> Path:
 
 
 def _snapshot(source: Path, target: Path) -> None:
-    """Write a consistent copy of the SQLite database SOURCE to TARGET (``VACUUM INTO``)."""
+    """Write a consistent copy of the SQLite database SOURCE to TARGET (the backup API)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     try:
         db = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True, timeout=30.0)
-        try:
-            db.execute("VACUUM INTO ?", (str(target),))
-        finally:
-            db.close()
-        # VACUUM INTO keeps rollback journaling; say so anyway: a WAL file could not be served
-        # from a read-only directory.
         copy = sqlite3.connect(target)
         try:
+            # All pages in one step, so under one read transaction: a consistent snapshot that
+            # never blocks the crawl's writes (WAL). 2-4x faster than VACUUM INTO at 100,000
+            # articles (docs/operations.md).
+            db.backup(copy)
+            # A WAL database cannot be served from a read-only directory.
             copy.execute("PRAGMA journal_mode = DELETE")
         finally:
             copy.close()
+            db.close()
     except sqlite3.Error as exc:
         raise StoreError(f"instantané de {source} impossible ({exc}) : vérifiez la place "
                          "libre et les droits du répertoire de données", path=str(source)) from exc

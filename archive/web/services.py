@@ -104,14 +104,14 @@ class Services:
             self._close_quietly(archive)
 
     def release(self) -> str | None:
-        """Return the name of the published release this thread reads (the one ``current``
-        names when it has not opened the archive yet), None outside a publish directory."""
+        """Return the name of the published release this thread reads now (the one ``current``
+        names when there is no archive to open), None outside a publish directory."""
         if self.settings.release_dir is None:
             return None
-        archive: Archive | None = getattr(self._local, "archive", None)
-        if archive is not None and getattr(self._local, "pid", None) == os.getpid():
-            return Path(archive.path).parent.name
-        return Path(os.path.realpath(self.settings.data_dir)).name
+        try:
+            return Path(self.archive().path).parent.name
+        except ArchiveError:
+            return Path(os.path.realpath(self.settings.data_dir)).name
 
     def search(self) -> SearchService:
         """Return this worker's search service, created on first use in this process."""
