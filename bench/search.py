@@ -1,6 +1,7 @@
 """Search benchmark: build, update and query the index on replica articles, against SQLite FTS5.
 
     python bench/search.py --articles 10000 [--queries 100] [--json] [--workdir DIR]
+        [--compare tantivy]
 
 Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
 archive, no HTTP):
@@ -13,7 +14,11 @@ archive, no HTTP):
 4. warm query latency per kind, in a separate worker process holding one ``SearchService``
    (result cache off, each query run once), every query with facets and 10 snippets; the same
    queries on FTS5 with the same work (total, top authors, counts by month, 10 snippets);
-5. the worker's memory (RSS and USS) after its queries.
+5. the worker's memory (RSS and USS) after its queries;
+6. with ``--compare tantivy`` (``pip install -e '.[bench]'`` installs tantivy-py), the same
+   corpus in Tantivy with the same French chain and the same queries doing the same work
+   (``bench/tantivy_side.py``): its build seconds, index size and latencies in the same
+   table, with the ratio ours / Tantivy per kind.
 """
 
 from __future__ import annotations
@@ -55,7 +60,7 @@ def main() -> None:
         prefix="bench-search-"))
     try:
         report = _run(options.articles, options.queries, workdir, options.reuse,
-                      options.reuse_archive)
+                      options.reuse_archive, compare=options.compare)
     finally:
         if not options.workdir:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -76,6 +81,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--reuse-archive", action="store_true",
                         help="keep the archive and FTS5 database of --workdir (e.g. copied "
                         "there), rebuild the index only; skips the 100-article update")
+    parser.add_argument("--compare", choices=["tantivy"],
+                        help="also build and query the corpus with Tantivy (tantivy-py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--query-file", help=argparse.SUPPRESS)
     return parser.parse_args()
@@ -388,7 +395,7 @@ def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dic
 
 # ---------------------------------------------------------------------- the run
 def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
-         reuse_archive: bool = False) -> dict[str, Any]:
+         reuse_archive: bool = False, compare: str | None = None) -> dict[str, Any]:
     from indexer.location import current_build
     from indexer.search import SearchService
     from indexer.update import update_index
@@ -428,6 +435,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
     worker = _run_worker(workdir, queries, per_kind)
     _log("timing FTS5 queries")
     fts = _time_fts(fts_path, queries)
+    tantivy = _tantivy(database, workdir, queries, reuse) if compare == "tantivy" else None
 
     update_seconds = None
     if not reuse and not reuse_archive:
@@ -456,6 +464,13 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             "fts5_p95_ms": round(_percentile(fts_times, 95), 2),
             "median_total": statistics.median(worker["totals"][kind]),
         }
+        if tantivy is not None:
+            tantivy_times = tantivy["timings"][kind]
+            kinds[kind].update({
+                "tantivy_p50_ms": round(_percentile(tantivy_times, 50), 2),
+                "tantivy_p95_ms": round(_percentile(tantivy_times, 95), 2),
+                "tantivy_median_total": statistics.median(tantivy["totals"][kind]),
+            })
     return {
         "articles": articles,
         "build_docs_per_s": round(articles / build_seconds, 1),
@@ -467,7 +482,33 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "worker_uss_mb": round(worker["uss_mb"], 1),
         "queries_per_kind": per_kind,
         "queries": kinds,
+        "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+        "tantivy": None if tantivy is None else {
+            "build_s": round(tantivy["build_s"], 1), "index_mb": round(tantivy["index_mb"], 1),
+            "version": tantivy["version"]},
     }
+
+
+def _tantivy(database: Path, workdir: Path, queries: list[dict[str, Any]],
+             reuse: bool) -> dict[str, Any]:
+    """Build (or with REUSE, reopen) the Tantivy index of the corpus and time the queries."""
+    try:
+        import tantivy_side
+    except ImportError as exc:
+        raise SystemExit(f"--compare tantivy needs tantivy-py: pip install -e '.[bench]' "
+                         f"({exc})") from None
+    path = workdir / "tantivy"
+    saved = workdir / "tantivy.json"
+    if reuse and saved.exists() and path.exists():
+        build_s = json.loads(saved.read_text(encoding="utf-8"))["build_seconds"]
+    else:
+        _log("Tantivy build")
+        build_s = tantivy_side.build(database, path)
+        saved.write_text(json.dumps({"build_seconds": build_s}), encoding="utf-8")
+    _log("timing Tantivy queries")
+    timings, totals = tantivy_side.time_queries(path, queries, KINDS)
+    return {"build_s": build_s, "index_mb": _dir_mb(path), "timings": timings,
+            "totals": totals, "version": tantivy_side.version()}
 
 
 def _percentile(values: list[float], pct: float) -> float:
@@ -481,6 +522,9 @@ def _percentile(values: list[float], pct: float) -> float:
 
 
 def _print_table(report: dict[str, Any]) -> None:
+    if report.get("tantivy"):
+        _print_comparison(report)
+        return
     print(f"articles {report['articles']:,}: build {report['build_s']} s "
           f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s']} s), "
           f"index {report['index_mb']} MB, 100 new articles searchable in "
@@ -492,6 +536,31 @@ def _print_table(report: dict[str, Any]) -> None:
         ratio = row["p95_ms"] / row["fts5_p95_ms"] if row["fts5_p95_ms"] else float("nan")
         print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['fts5_p50_ms']:>10.2f}"
               f"{row['fts5_p95_ms']:>10.2f}{ratio:>10.1f}x{row['median_total']:>8}")
+
+
+
+def _print_comparison(report: dict[str, Any]) -> None:
+    """One table: ours, FTS5 and Tantivy side by side, and ours / Tantivy per kind."""
+    tantivy = report["tantivy"]
+    print(f"articles {report['articles']:,}, {report['queries_per_kind']} queries per kind; "
+          f"100 new articles searchable in {report['update_100_s']} s, worker RSS "
+          f"{report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB)")
+    print(f"{'':<14}{'ours':>10}{'FTS5':>10}{'Tantivy':>10}")
+    print(f"{'build s':<14}{report['build_s']:>10.1f}{report['fts5_build_s']:>10.1f}"
+          f"{tantivy['build_s']:>10.1f}")
+    print(f"{'index MB':<14}{report['index_mb']:>10.1f}{report['fts5_mb']:>10.1f}"
+          f"{tantivy['index_mb']:>10.1f}")
+    print(f"\n{'':<14}{'ours':>16}{'FTS5':>16}{'Tantivy ' + tantivy['version']:>16}"
+          f"{'ours / Tantivy':>16}{'hits':>8}{'Tantivy hits':>14}")
+    print(f"{'ms':<14}" + f"{'p50':>8}{'p95':>8}" * 4)
+    for kind, row in report["queries"].items():
+        p50 = row["p50_ms"] / row["tantivy_p50_ms"] if row["tantivy_p50_ms"] else float("nan")
+        p95 = row["p95_ms"] / row["tantivy_p95_ms"] if row["tantivy_p95_ms"] else float("nan")
+        print(f"{kind:<14}{row['p50_ms']:>8.1f}{row['p95_ms']:>8.1f}"
+              f"{row['fts5_p50_ms']:>8.1f}{row['fts5_p95_ms']:>8.1f}"
+              f"{row['tantivy_p50_ms']:>8.1f}{row['tantivy_p95_ms']:>8.1f}"
+              f"{p50:>7.1f}x{p95:>7.1f}x{row['median_total']:>8}"
+              f"{row['tantivy_median_total']:>14}")
 
 
 if __name__ == "__main__":

@@ -9,7 +9,9 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import copy
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from math import log
 from typing import Any
 
@@ -36,20 +38,56 @@ from indexer.whoosh_format import (
 
 @dataclass(frozen=True)
 class Matches:
-    """Document numbers (ascending) and their scores."""
+    """Document numbers (ascending) and their scores.
+
+    With ``ceiling`` the scores are not final yet (``MatchEngine.match(..., settle_later=True)``):
+    each is at most its final score, ``ceiling`` at least, and ``settled`` gives final scores.
+    """
 
     docs: np.ndarray     # int64
     scores: np.ndarray   # float64, aligned with docs
+    ceiling: np.ndarray | None = None  # float64, aligned with docs: no final score is above
+    settle: Callable[[np.ndarray], Matches] | None = field(default=None, compare=False)
 
     def __len__(self) -> int:
         return int(self.docs.shape[0])
 
+    @property
+    def upper(self) -> np.ndarray:
+        """The highest each final score can be (the scores themselves once final)."""
+        return self.scores if self.ceiling is None else self.ceiling
+
     def where(self, keep: np.ndarray) -> Matches:
         """Return the matches where the boolean array KEEP (aligned with docs) is true."""
-        return Matches(self.docs[keep], self.scores[keep])
+        return Matches(self.docs[keep], self.scores[keep],
+                       None if self.ceiling is None else self.ceiling[keep], self.settle)
+
+    def settled(self, positions: np.ndarray) -> Matches:
+        """Return these matches with the final scores at POSITIONS (the rest unchanged).
+
+        The final scores come from the full query evaluated on those documents alone, so they
+        are exactly the scores ``MatchEngine.match`` gives. Settled positions get their final
+        score as ceiling too.
+        """
+        if self.ceiling is None or self.settle is None or not len(positions):
+            return self
+        positions = np.unique(positions)
+        final = self.settle(self.docs[positions])
+        at = np.searchsorted(final.docs, self.docs[positions])
+        at = np.minimum(at, max(len(final) - 1, 0))
+        found = final.docs[at] == self.docs[positions] if len(final) else \
+            np.zeros(len(positions), dtype=bool)
+        scores = self.scores.copy()
+        ceiling = self.ceiling.copy()
+        scores[positions[found]] = final.scores[at[found]]
+        ceiling[positions[found]] = final.scores[at[found]]
+        if found.all() and len(positions) == len(self):
+            return Matches(self.docs, scores)
+        return Matches(self.docs, scores, ceiling, self.settle)
 
 
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+_NO_WEIGHTS = np.zeros(0, dtype=np.float64)
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -96,21 +134,57 @@ class MatchEngine:
         self.searcher = searcher
         self.leaves = searcher.reader().leaf_readers()
         self.size = searcher.doc_count_all()
+        # Each segment's first and next-after-last document number (asking a segment reader
+        # for its count each time costs more than the rest of a small term's read).
+        bases = [base for _, base in self.leaves]
+        self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
+        # The postings of each term read so far, scored, with their weights and the documents
+        # they were read for (None: all); settling reads the same terms again on fewer.
+        self._read: dict[tuple[str, str, float],
+                         tuple[Matches, np.ndarray, np.ndarray | None]] = {}
 
-    def match(self, query: wq.Query) -> Matches:
-        """Return every document QUERY matches, with Whoosh's score."""
+    def match(self, query: wq.Query, *, settle_later: bool = False) -> Matches:
+        """Return every document QUERY matches, with Whoosh's score.
+
+        SETTLE_LATER: when QUERY adds typed forms to stemmed words (``query.prefer_typed_forms``),
+        the exact-form postings are not read for every match. The scores are then the stemmed
+        words' alone, with a ``ceiling`` per match (the most its typed forms can add: an exact
+        form occurs at most as often as its stem in the same field), and
+        ``Matches.settled(positions)`` gives the final scores of the matches a page shows.
+        The documents are the same: a document holding a word's exact form holds its stem.
+        """
         if not self.enabled:
             return match_with_whoosh(query, self.searcher)
         try:
+            if settle_later:
+                stemmed = _without_typed_forms(query)
+                if stemmed is not query:
+                    found = self._node(stemmed)
+                    if found.ceiling is not None:
+                        return Matches(found.docs, found.scores, found.ceiling,
+                                       lambda docs: self._settle(query, docs))
+                    return self._node(query)
             return self._node(query)
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
             return match_with_whoosh(query, self.searcher)
+
+    def _settle(self, query: wq.Query, docs: np.ndarray) -> Matches:
+        """The matches of QUERY among DOCS (ascending), with their final scores."""
+        try:
+            if self.enabled:
+                found = self._node(query, docs)
+                return found.where(self._mask(docs)[found.docs])
+        except UnexpectedLayout as exc:
+            self.enabled = False
+            report_fallback(self.searcher, "matching", exc)
+        found = match_with_whoosh(query, self.searcher)
+        return found.where(self._mask(docs)[found.docs])
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -172,7 +246,8 @@ class MatchEngine:
                 # Whoosh's matcher for NOT scores every document it lets through with its
                 # boost: the same constant keeps scores identical to Whoosh's.
                 result = self._minus(result, self._node(sub.query, result.docs))
-                result = Matches(result.docs, result.scores + sub.boost)
+                result = Matches(result.docs, result.scores + sub.boost,
+                                 None if result.ceiling is None else result.ceiling + sub.boost)
         return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
 
     def _all_of(self, parts: list[wq.Query], within: np.ndarray | None) -> Matches:
@@ -232,19 +307,39 @@ class MatchEngine:
 
     def _term(self, query: wq.Term, within: np.ndarray | None = None) -> Matches:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
+        key = (query.fieldname, query.text, float(query.boost))
+        read = self._read.get(key)
+        if read is not None and read[2] is not None and (
+                within is None or not np.isin(within, read[2], assume_unique=True).all()):
+            read = None  # read before for other documents
+        if read is None:
+            if within is not None and len(within) * BLOCK_POSTINGS >= self._doc_frequency(
+                    query.fieldname, query.text):
+                within = None  # nearly every block holds a candidate: read it whole, once
+            found, tf = self._term_postings(query, within)
+            self._read[key] = read = (found, tf, within)
+        found, tf, _ = read
+        if isinstance(query, _StemOfTypedForm) and len(found):
+            return Matches(found.docs, found.scores,
+                           found.scores + self._typed_form_bound(query.typed, found.docs, tf))
+        return found
+
+    def _term_postings(self, query: wq.Term,
+                       within: np.ndarray | None) -> tuple[Matches, np.ndarray]:
+        """A term's postings (WITHIN: at least those documents), scored, and their weights."""
         field = query.fieldname
         fieldobj = self.searcher.schema[field]
         try:
             btext = fieldobj.to_bytes(query.text)
         except ValueError:
-            return EMPTY
+            return EMPTY, _NO_WEIGHTS
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         frequency = 0
-        for leaf, base in self.leaves:
+        for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
             local = None
             if within is not None:
-                lo, hi = np.searchsorted(within, [base, base + leaf.doc_count_all()])
+                lo, hi = np.searchsorted(within, [base, stop])
                 local = within[lo:hi] - base
             found = read_postings(leaf, field, btext, local)
             if found is not None:
@@ -252,7 +347,7 @@ class MatchEngine:
                 weights.append(found[1])
                 frequency += found[2]
         if not docs:
-            return EMPTY
+            return EMPTY, _NO_WEIGHTS
         ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
         tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
         # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
@@ -264,7 +359,25 @@ class MatchEngine:
         scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
         if query.boost != 1.0:
             scores = scores * query.boost
-        return Matches(ids, scores)
+        return Matches(ids, scores), tf
+
+    def _typed_form_bound(self, typed: wq.Term, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
+        """The most the exact-form term TYPED can score in IDS, whose stem weighs TF there.
+
+        BM25F grows with the weight: the typed form's weight is at most its stem's (the same
+        occurrences, the same field boost), with the exact field's own statistics and lengths.
+        """
+        field = typed.fieldname
+        frequency = self._doc_frequency(field, typed.text)
+        if not frequency:
+            return np.zeros(len(ids), dtype=np.float64)
+        idf = log(self.size / (frequency + 1)) + 1
+        avgfl = self.searcher.avg_field_length(field) or 1
+        b = field_b(self.weighting, field)
+        k1 = float(self.weighting.K1)
+        lengths = self._lengths(field)[ids]
+        bound: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        return bound * float(typed.boost) if typed.boost != 1.0 else bound
 
     def _lengths(self, field: str) -> np.ndarray:
         lengths = self.lengths.get(field)
@@ -490,7 +603,12 @@ class MatchEngine:
         present[b.docs] = True
         keep = present[a.docs]
         docs = a.docs[keep]
-        return Matches(docs, a.scores[keep] + dense[docs])
+        ceiling = None
+        if a.ceiling is not None or b.ceiling is not None:
+            dense[b.docs] = b.upper
+            ceiling = a.upper[keep] + dense[docs]
+            dense[b.docs] = b.scores
+        return Matches(docs, a.scores[keep] + dense[docs], ceiling)
 
     def _union(self, parts: list[Matches]) -> Matches:
         parts = [p for p in parts if len(p)]
@@ -504,7 +622,13 @@ class MatchEngine:
             dense[part.docs] += part.scores
             present[part.docs] = True
         docs = np.flatnonzero(present).astype(np.int64)
-        return Matches(docs, dense[docs])
+        ceiling = None
+        if any(part.ceiling is not None for part in parts):
+            upper = np.zeros(self.size, dtype=np.float64)
+            for part in parts:
+                upper[part.docs] += part.upper
+            ceiling = upper[docs]
+        return Matches(docs, dense[docs], ceiling)
 
     def _minus(self, a: Matches, b: Matches) -> Matches:
         if not len(a) or not len(b):
@@ -517,5 +641,55 @@ class MatchEngine:
     def _scaled(matches: Matches, boost: float) -> Matches:
         if boost == 1.0 or not len(matches):
             return matches
-        return Matches(matches.docs, matches.scores * boost)
+        return Matches(matches.docs, matches.scores * boost,
+                       None if matches.ceiling is None else matches.ceiling * boost)
 
+
+class _StemOfTypedForm(wq.Term):  # type: ignore[misc]  # Whoosh has no type hints
+    """A stemmed word whose typed form (``typed``, an exact-form term) is scored later."""
+
+    def __init__(self, stem: wq.Term, typed: wq.Term) -> None:
+        super().__init__(stem.fieldname, stem.text, boost=stem.boost)
+        self.typed = typed
+
+
+def _without_typed_forms(query: wq.Query) -> wq.Query:
+    """QUERY with each typed form left out and its stem (the term just before it) marked.
+
+    ``query.prefer_typed_forms`` puts a word's exact-form term right after its stem in the
+    same OR. Only where the match engine evaluates the query itself (words, AND, OR, AND
+    NOT's kept side), so that the typed forms left out are all accounted for in a ceiling.
+    Returns QUERY itself when it has no typed form there.
+    """
+    if isinstance(query, wq.AndNot):
+        kept = _without_typed_forms(query.a)
+        if kept is query.a:
+            return query
+        changed = copy.copy(query)
+        changed.a = kept
+        changed.subqueries = [kept, query.b]
+        return changed
+    if isinstance(query, wq.Or):
+        if query.scale or query.minmatch or any(isinstance(sub, wq.Not)
+                                                for sub in query.subqueries):
+            return query
+    elif not isinstance(query, wq.And):
+        return query
+    subqueries: list[wq.Query] = []
+    changed_any = False
+    for sub in query.subqueries:
+        before: Any = subqueries[-1] if subqueries else None
+        if isinstance(query, wq.Or) and type(sub) is wq.Term and type(before) is wq.Term \
+                and EXACT_FIELDS.get(before.fieldname) == sub.fieldname \
+                and isinstance(before.text, str) and isinstance(sub.text, str):
+            subqueries[-1] = _StemOfTypedForm(before, sub)
+            changed_any = True
+            continue
+        new = _without_typed_forms(sub)
+        changed_any = changed_any or new is not sub
+        subqueries.append(new)
+    if not changed_any:
+        return query
+    changed = copy.copy(query)
+    changed.subqueries = subqueries
+    return changed

@@ -423,9 +423,10 @@ def _plain_words(text: str, parser: MultifieldParser) -> wq.Query | None:
             if len(tokens) > 1:
                 return None
             if tokens:
-                term = wq.Term(field, tokens[0])
-                by_field.append(term if form is None else wq.Or(
-                    [term, wq.Term(EXACT_FIELDS[field], form)]))
+                # Flat, as normalize() would make it (merging nested ORs deep-copies each term)
+                by_field.append(wq.Term(field, tokens[0]))
+                if form is not None:
+                    by_field.append(wq.Term(EXACT_FIELDS[field], form))
         if by_field:
             clauses.append(wq.Or(by_field))
     if not clauses:

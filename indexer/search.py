@@ -225,7 +225,7 @@ class SearchService:
             if earlier and "earlier" in searcher.schema:
                 wanted = wq.Or([wanted, earlier_query(wanted)])
             try:
-                matches = self._match(wanted, searcher, generation)
+                matches = self._match(wanted, searcher, generation, settle_later=True)
             except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, _CANNOT_RUN)
@@ -239,6 +239,8 @@ class SearchService:
             words = self._associated(searcher, generation, matches.docs, body_terms,
                                      wait_for_words)
         days = columns.day[matches.docs]
+        matches = _settled(matches, days, sort,
+                           min(len(matches), page * page_size * (FOLD_WALK if fold else 1)))
         folded: dict[int, int] = {}
         if fold:
             order, folded = self._folded(searcher, matches, days, sort, page, page_size)
@@ -336,9 +338,11 @@ class SearchService:
         finder = self._copy_finder()
         return [] if finder is None else finder.copies_of(article_id)
 
-    def _match(self, query: wq.Query, searcher: Searcher, generation: Generation) -> Matches:
+    def _match(self, query: wq.Query, searcher: Searcher, generation: Generation,
+               settle_later: bool = False) -> Matches:
         columns = generation.columns
-        matches = MatchEngine(searcher, generation.field_lengths).match(query)
+        matches = MatchEngine(searcher, generation.field_lengths).match(
+            query, settle_later=settle_later)
         if len(matches) and not columns.live.all():
             matches = matches.where(columns.live[matches.docs])
         return matches
@@ -375,7 +379,7 @@ class SearchService:
                     edition_facets.append((columns.editions.values[code], int(counts[code])))
         category_facets: list[tuple[str, int]] = []
         if columns.in_category.shape[0]:
-            counts = columns.in_category[:, docs].sum(axis=1)
+            counts = columns.category_counts(docs)
             for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
                 if counts[code]:
                     category_facets.append((columns.category_names[code], int(counts[code])))
@@ -384,9 +388,11 @@ class SearchService:
         month_facets: list[tuple[int, int, int]] = []
         year_counts: dict[int, int] = {}
         if len(months):
-            values, counts = np.unique(months, return_counts=True)
-            for value, count in zip(values.tolist(), counts.tolist(), strict=True):
-                year, month = month_parts(value)
+            first = int(months.min())
+            counts = np.bincount(months - first)
+            for offset in np.flatnonzero(counts).tolist():
+                year, month = month_parts(first + offset)
+                count = int(counts[offset])
                 month_facets.append((year, month, count))
                 year_counts[year] = year_counts.get(year, 0) + count
         return Facets(author_facets, sorted(year_counts.items()), month_facets, edition_facets,
@@ -517,7 +523,8 @@ def _author_mask(columns: Columns, docs: np.ndarray,
         codes = columns.authors_named(request.author)
         if not codes:
             return None
-        keep &= np.isin(columns.author[docs], codes)
+        authors = columns.author[docs]
+        keep &= authors == codes[0] if len(codes) == 1 else np.isin(authors, codes)
     for name in request.not_authors:
         keep &= ~np.isin(columns.author[docs], columns.authors_named(name))
     return keep
@@ -572,16 +579,64 @@ def _category_key(category: str) -> str:
     return " ".join(category.split()).lower()
 
 
+# Settling typed forms: the matches with the highest ceilings settled first, at least this many
+# times the page; and the margin kept for rounding when a ceiling is compared with a score.
+_SETTLE_FIRST = 4
+_SETTLE_MARGIN = 1e-9
+
+
+def _settled(matches: Matches, days: np.ndarray, sort: str, limit: int) -> Matches:
+    """Return MATCHES with final scores wherever they decide the first LIMIT in SORT order.
+
+    Scores still lacking typed forms (``Matches.ceiling``) are settled for the matches with
+    the highest ceilings; every match whose ceiling still reaches the LIMIT-th final score
+    is settled too, so the others cannot enter the page. By date, the matches of the days
+    the page reaches are settled (scores break ties of a day).
+    """
+    if matches.ceiling is None or not len(matches) or limit <= 0:
+        return matches
+    count = len(matches)
+    if sort != "relevance":
+        days64 = _day_keys(days, sort)
+        if count > limit:
+            threshold = np.partition(days64, count - limit)[count - limit]
+            return matches.settled(np.flatnonzero(days64 >= threshold))
+        return matches.settled(np.arange(count))
+    first = min(count, max(_SETTLE_FIRST * limit, 40))
+    ceiling = matches.ceiling
+    positions = np.arange(count) if first >= count else \
+        np.argpartition(ceiling, count - first)[count - first:]
+    matches = matches.settled(positions)
+    if first >= count:
+        return matches
+    floor = np.partition(matches.scores[positions], len(positions) - limit)[
+        len(positions) - limit]
+    upper = matches.upper
+    reach = upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor
+    pending = matches.ceiling is not None
+    if pending:
+        assert matches.ceiling is not None
+        reach &= matches.ceiling != matches.scores
+    return matches.settled(np.flatnonzero(reach)) if pending and reach.any() else matches
+
+
+def _day_keys(days: np.ndarray, sort: str) -> np.ndarray:
+    """Days as int64 keys, larger first in SORT's order (oldest: negated, NO_DAY still last)."""
+    days64 = days.astype(np.int64)
+    if sort == "oldest":
+        days64 = np.where(days64 == NO_DAY, NO_DAY, -days64)
+    return days64
+
+
 def _top(scores: np.ndarray, days: np.ndarray, docs: np.ndarray, sort: str,
          limit: int) -> np.ndarray:
     """Return the positions of the first LIMIT matches in order (newest first for "date")."""
     count = int(docs.shape[0])
     if count == 0 or limit <= 0:
         return np.zeros(0, dtype=np.int64)
-    days64 = days.astype(np.int64)
+    days64 = _day_keys(days, sort)
     if sort == "oldest":
         # Oldest first: the same order on negated days (an unknown day, NO_DAY, comes last).
-        days64 = np.where(days64 == NO_DAY, NO_DAY, -days64)
         sort = "date"
     primary = days64 if sort == "date" else scores
     candidates = np.arange(count)

@@ -67,19 +67,33 @@ class Highlighter:
 
     def titles_html(self, searcher: Searcher, terms: Iterable[str],
                     titles: Mapping[int, str]) -> dict[int, str]:
-        """Return each stored title (by document number) escaped, its matched words marked."""
-        termset = sorted(set(terms))
-        offsets = _offsets(searcher, "title", termset, sorted(titles)) if termset else {}
+        """Return each stored title (by document number) escaped, its matched words marked.
+
+        A stored title is the text the index analysed: analysing its few words again gives
+        the offsets the index holds, without reading a posting block per word and hit.
+        """
+        termset = frozenset(terms)
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
-            tokens = self._exact_only(title, offsets.get(docnum))
-            if tokens and tokens[-1].endchar <= len(title):
-                # The stored title and its offsets come from the same document: they fit.
+            tokens = self._exact_only(title, self._matched(title, termset)) if termset else None
+            if tokens:
                 marked[docnum] = str(MarkFormatter().format(
                     [Fragment(title, tokens, 0, len(title))]))
             else:
                 marked[docnum] = html.escape(title, quote=False)
         return marked
+
+    def _matched(self, text: str, terms: AbstractSet[str]) -> list[Token]:
+        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets."""
+        matched: list[Token] = []
+        counts: dict[str, int] = {}
+        for token in self.analyzer(text, chars=True, positions=True, mode="index"):
+            count = counts.get(token.text, 0)
+            if token.text in terms and count < _MAX_TOKENS:  # as many as the index gives
+                counts[token.text] = count + 1
+                matched.append(Token(text=token.text, pos=token.pos, startchar=token.startchar,
+                                     endchar=token.endchar, matched=True))
+        return matched
 
     def body_snippets(self, searcher: Searcher, field: str, terms: Iterable[str],
                       bodies: Mapping[int, str],

@@ -46,8 +46,8 @@ def texts_of(archive: Archive, ids: Sequence[int]) -> dict[int, ArticleText]:
     """Return the texts of the articles of IDS that ARCHIVE holds."""
     if not ids:
         return {}
-    return {i: ArticleText(a.body or "", a.change_seq) for i,
-            a in archive.reads.articles(ids).items()}
+    return {i: ArticleText(body, change_seq)
+            for i, (body, change_seq) in archive.reads.bodies(ids).items()}
 
 
 def earlier_texts_of(archive: Archive, ids: Sequence[int]) -> dict[int, list[EarlierText]]:

@@ -53,6 +53,7 @@ from whoosh.util.numeric import byte_to_length
 log = logging.getLogger(__name__)
 
 _MAGIC = b"W3Bl"
+_UNKNOWN = object()
 _INT = struct.Struct(">i")
 # Protocol 2 pickles Python 3 bytes as _codecs.encode(...): the first value starts there.
 _VALUES_MARK = b"c_codecs\nencode"
@@ -107,6 +108,12 @@ def field_b(weighting: Any, field: str) -> float:
     return float(per_field.get(field, weighting.B))
 
 
+# Term entries looked up per segment reader: a search asks for the same few terms several
+# times (to order the parts of an AND, to read them, to mark them in snippets), and each
+# lookup in Whoosh's term table costs file reads. Bounded; emptied when full.
+_TERM_INFOS = 50_000
+
+
 def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
     """Return (the segment's posting file, the term's info), None if the term is absent.
 
@@ -117,10 +124,21 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
         postfile = terms._postfile
     except AttributeError:
         raise UnexpectedLayout("not a W3 segment reader") from None
-    try:
-        return postfile, terms.term_info(field, btext)
-    except (TermNotFound, LookupError):
-        return None
+    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
+    if known is None:
+        known = {}
+        terms._archive_term_infos = known
+    key = (field, btext)
+    info = known.get(key, _UNKNOWN)
+    if info is _UNKNOWN:
+        try:
+            info = terms.term_info(field, btext)
+        except (TermNotFound, LookupError):
+            info = None
+        if len(known) >= _TERM_INFOS:
+            known.clear()
+        known[key] = info
+    return None if info is None else (postfile, info)
 
 
 def doc_frequency(leaf: Any, field: str, btext: bytes) -> int:

@@ -52,3 +52,17 @@ def test_body_changed_after_the_generation_is_marked_from_its_new_text(
         (hit,) = svc.search("paludisme").hits
     assert hit.snippet.startswith("Le <mark>paludisme</mark> recule enfin")
     assert reanalysed == [edited.body]
+
+
+def test_titles_mark_every_form_of_the_word_where_the_index_places_it(tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [
+        article("armees", "L'armée et les armées nord-coréennes <défilent>",
+                "Un défilé à Pyongyang."),
+        article("arme", "Une arme, deux Armées & un « armement »", "Rien d'autre."),
+    ])
+    with service_for(tmp_path) as svc:
+        titles = {hit.title: hit.title_html for hit in svc.search("armée").hits}
+    assert titles["L'armée et les armées nord-coréennes <défilent>"] == (
+        "L'<mark>armée</mark> et les <mark>armées</mark> nord-coréennes &lt;défilent&gt;")
+    assert titles["Une arme, deux Armées & un « armement »"] == (
+        "Une <mark>arme</mark>, deux <mark>Armées</mark> &amp; un « armement »")

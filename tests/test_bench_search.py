@@ -1,0 +1,36 @@
+"""The search benchmark's comparison with Tantivy runs end to end on a small corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
+         "date_sorted", "four_words")
+
+
+def test_compare_tantivy_reports_every_kind_for_the_three_engines(tmp_path: Path) -> None:
+    pytest.importorskip("tantivy", reason="tantivy-py is not installed (pip install -e '.[bench]')")
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), "--articles", "300",
+         "--queries", "3", "--compare", "tantivy", "--json", "--workdir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    tantivy = report["tantivy"]
+    assert tantivy["build_s"] > 0 and tantivy["index_mb"] > 0
+    assert report["fts5_mb"] > 0 and report["index_mb"] > 0
+    for kind in KINDS:
+        row = report["queries"][kind]
+        for engine in ("", "fts5_", "tantivy_"):
+            assert row[f"{engine}p50_ms"] > 0 and row[f"{engine}p95_ms"] >= row[f"{engine}p50_ms"]
+    # The queries are taken from the corpus itself: every engine finds something for a
+    # common word, and a rare word's articles are few for both.
+    assert report["queries"]["common"]["median_total"] > 0
+    assert report["queries"]["common"]["tantivy_median_total"] > 0
+    assert 0 < report["queries"]["rare"]["tantivy_median_total"] <= 10

@@ -1,0 +1,96 @@
+"""Typed forms scored only where a page needs them: same documents, same order, same scores.
+
+A plain word adds its exact form's score to its stem's (``query.prefer_typed_forms``). The
+service reads the exact-form postings only for the matches that can reach the page (their
+ceiling: the most the typed form can add); these tests hold that shortcut to the complete
+evaluation, bit for bit, over an archive where every word has stem siblings in varied
+numbers, lengths and fields.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Iterator
+from datetime import date, timedelta
+
+import numpy as np
+import pytest
+from search_fixtures import archive_and_index, article
+from whoosh.filedb.filestore import FileStorage
+from whoosh.searching import Searcher
+
+from indexer.matches import MatchEngine
+from indexer.query import make_parser, parse_query
+from indexer.search import _settled, _top
+
+SIBLINGS = ["gouvernement", "gouvernements", "gouverné", "gouvernés", "gouverne",
+            "gouvernerait", "président", "présidente", "présidents", "présider"]
+FILLER = ["ville", "marché", "port", "école", "budget", "débat", "région", "santé", "route",
+          "pluie", "récolte", "famille"]
+QUERIES = ["gouvernement", "gouverné", "Gouvernements", "président", "présider",
+           "gouvernement président", "gouverné présidente ville", "gouvernement SAUF ville",
+           "gouvernement OU marché", "titre:gouvernement", "gouvernement -budget",
+           "(gouverné OU président) santé", "gouvernerait", "ville"]
+
+
+def _corpus() -> list:  # type: ignore[type-arg]
+    rng = random.Random(14)
+    items = []
+    for i in range(240):
+        words = [rng.choice(FILLER) for _ in range(rng.randrange(3, 60))]
+        for _ in range(rng.randrange(0, 6)):
+            words.insert(rng.randrange(len(words) + 1), rng.choice(SIBLINGS))
+        title = " ".join([rng.choice(FILLER), rng.choice(SIBLINGS + FILLER)])
+        day = date(2020, 1, 1) + timedelta(days=rng.randrange(0, 90))
+        items.append(article(f"texte-{i}", title.capitalize(), " ".join(words) + ".",
+                             published=day))
+    return items
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    data = tmp_path_factory.mktemp("typed-forms")
+    archive_and_index(data, _corpus())
+    build = os.path.realpath(data / "index" / "current")
+    index = FileStorage(build, supports_mmap=False, readonly=True).open_index()
+    with index.searcher() as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_deferred_typed_forms_find_the_same_documents_within_their_ceilings(
+        searcher: Searcher, text: str) -> None:
+    query = parse_query(text, make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    assert deferred.docs.tolist() == complete.docs.tolist()
+    assert np.all(deferred.scores <= complete.scores + 1e-12)
+    assert np.all(deferred.upper >= complete.scores - 1e-12)
+
+
+def test_plain_words_do_defer_their_typed_forms(searcher: Searcher) -> None:
+    query = parse_query("gouvernement président", make_parser(searcher.schema)).query
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    assert deferred.ceiling is not None
+    assert np.any(deferred.ceiling > deferred.scores)
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("sort", ["relevance", "date", "oldest"])
+def test_a_settled_page_is_the_complete_page_bit_for_bit(searcher: Searcher, text: str,
+                                                          sort: str) -> None:
+    from indexer.columns import day_number
+
+    query = parse_query(text, make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    published = {d: searcher.stored_fields(d).get("published") for d in complete.docs.tolist()}
+    days = np.array([day_number(published[d].date()) for d in complete.docs.tolist()],
+                    dtype=np.int32)
+    for limit in (1, 3, 10, 50):
+        expected = _top(complete.scores, days, complete.docs, sort, limit)
+        settled = _settled(deferred, days, sort, limit)
+        got = _top(settled.scores, days, settled.docs, sort, limit)
+        assert settled.docs[got].tolist() == complete.docs[expected].tolist()
+        assert settled.scores[got].tolist() == complete.scores[expected].tolist()
