@@ -40,12 +40,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
-         "date_sorted", "four_words")
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "common_quote", "proximity",
+         "prefix", "author_filter", "date_sorted", "four_words")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _FTS_SNIPPET_TOKENS = 24
-_PHRASE_KINDS = ("phrase", "exact_phrase")
+_PHRASE_KINDS = ("phrase", "exact_phrase", "common_quote")
 _QUOTATION_WORDS = 4
+# Words in at least this share of the sampled articles make the quotes of common words.
+_COMMON_QUOTE_SHARE = 0.2
+_PROXIMITY = 5
 
 
 def main() -> None:
@@ -160,6 +163,10 @@ def _fts_expression(query: dict[str, Any]) -> str:
     words = query["words"]
     if query["kind"] in _PHRASE_KINDS:
         return '"' + " ".join(words) + '"'
+    if query["kind"] == "proximity":
+        return "NEAR(" + " ".join(f'"{w}"' for w in words) + f", {_PROXIMITY})"
+    if query["kind"] == "prefix":
+        return f'"{words[0]}"*'
     return " ".join(f'"{w}"' for w in words)
 
 
@@ -236,6 +243,9 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             return [w for w in _WORD.findall(article.body) if w.lower() not in FRENCH_STOP_WORDS]
 
         vocabulary = Counter(w for a in sample for w in set(words_of(a)))
+        in_articles = Counter(w for a in sample
+                              for w in {x.lower() for x in re.findall(r"[^\W\d_]+", a.body)})
+        frequent = {w for w, n in in_articles.items() if n >= _COMMON_QUOTE_SHARE * len(sample)}
         candidates = sorted(vocabulary)
         common = [w for w in candidates if 0.2 <= df(w) <= 0.6]
         rare = [w for w in candidates if 0 < df(w) < 0.001] or \
@@ -256,6 +266,9 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             add("four_words", rng.sample(own, 4) if len(own) >= 4 else rng.sample(mid, 4))
             add("phrase", _phrase(rng, sample, df))
             add("exact_phrase", _quotation(rng, sample))
+            add("common_quote", _common_quotation(rng, sample, frequent))
+            add("proximity", _near_words(rng, sample))
+            add("prefix", [_prefix(rng, sample)])
             author = authors[rng.randrange(min(5, len(authors)))]
             add("author_filter", [rng.choice(mid)], author=author.name, author_key=author.key)
             year = rng.randrange(2015, 2026)
@@ -264,8 +277,14 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
     ix.close()
     for query in queries:
         words = query["words"]
-        query["text"] = '"' + " ".join(words) + '"' if query["kind"] in _PHRASE_KINDS \
-            else " ".join(words)
+        if query["kind"] in _PHRASE_KINDS:
+            query["text"] = '"' + " ".join(words) + '"'
+        elif query["kind"] == "proximity":
+            query["text"] = '"' + " ".join(words) + f'"~{_PROXIMITY}'
+        elif query["kind"] == "prefix":
+            query["text"] = words[0] + "*"
+        else:
+            query["text"] = " ".join(words)
     return queries
 
 
@@ -289,6 +308,47 @@ def _quotation(rng: random.Random, sample: list[Any]) -> list[str]:
             i = rng.randrange(len(words) - _QUOTATION_WORDS)
             return words[i:i + _QUOTATION_WORDS]
     return re.findall(r"[^\W\d_]+", sample[0].body)[:_QUOTATION_WORDS]
+
+
+def _common_quotation(rng: random.Random, sample: list[Any], frequent: set[str]) -> list[str]:
+    """Two to four words as they follow each other in an article, every one of them common.
+
+    The hard case of exact phrases: small words (« de la », « il y a ») and words found in
+    a good share of the articles, whose positions are in most documents.
+    """
+    length = rng.randrange(2, 5)
+    for _ in range(500):
+        article = rng.choice(sample)
+        words = re.findall(r"[^\W\d_]+", article.body)
+        if len(words) <= length:
+            continue
+        i = rng.randrange(len(words) - length)
+        quote = words[i:i + length]
+        if all(w.lower() in frequent for w in quote):
+            return quote
+    return ["de", "la"]
+
+
+def _near_words(rng: random.Random, sample: list[Any]) -> list[str]:
+    """Two words of four letters or more at most _PROXIMITY words apart in an article."""
+    for _ in range(200):
+        article = rng.choice(sample)
+        words = _WORD.findall(article.body)
+        if len(words) > _PROXIMITY + 1:
+            i = rng.randrange(len(words) - _PROXIMITY - 1)
+            j = i + rng.randrange(1, _PROXIMITY + 1)
+            if words[i].lower() != words[j].lower():
+                return [words[j], words[i]] if rng.random() < 0.5 else [words[i], words[j]]
+    return _WORD.findall(sample[0].body)[:2]
+
+
+def _prefix(rng: random.Random, sample: list[Any]) -> str:
+    """The first three to five letters of a word of six letters or more in an article."""
+    for _ in range(200):
+        words = [w for w in _WORD.findall(rng.choice(sample).body) if len(w) >= 6]
+        if words:
+            return rng.choice(words)[:rng.randrange(3, 6)].lower()
+    return "pres"
 
 
 # ---------------------------------------------------------------------- the worker

@@ -68,6 +68,8 @@ BATCH_SIZE = 1000
 # on at most that share of the index. At 100,000 articles, 5% / 2% / 1% gave phrase p95 77 / 60 /
 # 51 ms for an index of 813 / 1,149 / 1,451 MB (docs/architecture.md, "Phrases and word pairs").
 PAIR_WORD_SHARE = 0.02
+# The same for the exact-form words of quotations (small words included).
+EXACT_PAIR_WORD_SHARE = 0.2
 PAIR_SAMPLE = 2000
 # Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
 # this, then merges the runs in Python.
@@ -257,7 +259,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     change_seq = archive.reads.max_change_seq()
     total = archive.reads.stats().articles
     procs = _writer_processes(total)
-    schema = build_schema(_pair_words(archive, total))
+    schema = build_schema(*_pair_words(archive, total))
     build = new_build_dir(index_dir)
     try:
         try:
@@ -286,13 +288,15 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     return build, state
 
 
-def _pair_words(archive: Archive, total: int) -> frozenset[str]:
-    """Return the words frequent enough for their pairs to be indexed, from a sample."""
+def _pair_words(archive: Archive, total: int) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the words (stemmed, exact) frequent enough for their pairs to be indexed."""
     step = max(1, total // PAIR_SAMPLE)
     sample = list(archive.reads.articles(list(range(1, total + 1, step))).values())
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
         sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
-    return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
+    bodies = [article.body or "" for article in sample]
+    return (frequent_words(bodies, PAIR_WORD_SHARE),
+            frequent_words(bodies, EXACT_PAIR_WORD_SHARE, exact=True))
 
 
 def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,

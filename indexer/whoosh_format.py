@@ -42,7 +42,7 @@ import threading
 import zlib
 from array import array
 from collections.abc import Callable, Iterator
-from itertools import accumulate
+from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
@@ -351,9 +351,12 @@ def read_positions(leaf: Any, field: str, btext: bytes,
         raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
     if len(lists) != len(docnums) or not all(isinstance(x, list) for x in lists[:1]):
         raise UnexpectedLayout("position values did not unpickle one list per document")
-    counts = np.fromiter((len(x) for x in lists), dtype=np.int64, count=len(lists))
-    deltas = np.fromiter((c[0] if type(c) is tuple else c for x in lists for c in x),
-                         dtype=np.int64, count=int(counts.sum()))
+    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+    flat: Iterator[Any] = chain.from_iterable(lists)
+    # A field's values are all alike: (position, start, length) tuples or bare positions.
+    if type(next((x[0] for x in lists if x), 0)) is tuple:
+        flat = (c[0] if type(c) is tuple else c for c in flat)
+    deltas = np.fromiter(flat, dtype=np.int64, count=int(counts.sum()))
     # Positions are delta-coded within each document: a cumulative sum restarted per document.
     totals = np.cumsum(deltas)
     firsts = np.cumsum(counts) - counts
