@@ -2,6 +2,7 @@
 
     python bench/search.py --articles 10000 [--queries 100] [--json] [--workdir DIR]
         [--compare tantivy]
+    python bench/search.py --articles 10000 100000 1000000 --workdir DIR   (how figures grow)
 
 Steps, all in one run on the same corpus (``archive.replica`` articles written into a real
 archive, no HTTP):
@@ -39,12 +40,15 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
-         "date_sorted", "four_words")
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "common_quote", "proximity",
+         "prefix", "author_filter", "date_sorted", "four_words")
 _WORD = re.compile(r"[^\W\d_]{4,}")
 _FTS_SNIPPET_TOKENS = 24
-_PHRASE_KINDS = ("phrase", "exact_phrase")
+_PHRASE_KINDS = ("phrase", "exact_phrase", "common_quote")
 _QUOTATION_WORDS = 4
+# Words in at least this share of the sampled articles make the quotes of common words.
+_COMMON_QUOTE_SHARE = 0.2
+_PROXIMITY = 5
 
 
 def main() -> None:
@@ -53,23 +57,31 @@ def main() -> None:
     if options.worker:
         _worker(Path(options.worker), Path(options.query_file), options.queries)
         return
-    workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
-        prefix="bench-search-"))
-    try:
-        report = _run(options.articles, options.queries, workdir, options.reuse,
-                      options.reuse_archive, compare=options.compare)
-    finally:
-        if not options.workdir:
-            shutil.rmtree(workdir, ignore_errors=True)
+    reports = []
+    for articles in options.articles:
+        workdir = Path(options.workdir) if options.workdir else Path(tempfile.mkdtemp(
+            prefix="bench-search-"))
+        if options.workdir and len(options.articles) > 1:
+            workdir = workdir / str(articles)  # one corpus per size
+        try:
+            reports.append(_run(articles, options.queries, workdir, options.reuse,
+                                options.reuse_archive, compare=options.compare))
+        finally:
+            if not options.workdir:
+                shutil.rmtree(workdir, ignore_errors=True)
+        if not options.json:
+            _print_table(reports[-1])
     if options.json:
-        print(json.dumps(report, indent=2))
-    else:
-        _print_table(report)
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    elif len(reports) > 1:
+        _print_growth(reports)
 
 
 def _arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--articles", type=int, default=10_000, help="corpus size")
+    parser.add_argument("--articles", type=int, nargs="+", default=[10_000],
+                        help="corpus size; several sizes run one after the other and end "
+                        "with a table of how each figure grows")
     parser.add_argument("--queries", type=int, default=100, help="queries per kind")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--workdir", help="keep the archive, index and FTS5 database here")
@@ -151,6 +163,10 @@ def _fts_expression(query: dict[str, Any]) -> str:
     words = query["words"]
     if query["kind"] in _PHRASE_KINDS:
         return '"' + " ".join(words) + '"'
+    if query["kind"] == "proximity":
+        return "NEAR(" + " ".join(f'"{w}"' for w in words) + f", {_PROXIMITY})"
+    if query["kind"] == "prefix":
+        return f'"{words[0]}"*'
     return " ".join(f'"{w}"' for w in words)
 
 
@@ -227,6 +243,9 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             return [w for w in _WORD.findall(article.body) if w.lower() not in FRENCH_STOP_WORDS]
 
         vocabulary = Counter(w for a in sample for w in set(words_of(a)))
+        in_articles = Counter(w for a in sample
+                              for w in {x.lower() for x in re.findall(r"[^\W\d_]+", a.body)})
+        frequent = {w for w, n in in_articles.items() if n >= _COMMON_QUOTE_SHARE * len(sample)}
         candidates = sorted(vocabulary)
         common = [w for w in candidates if 0.2 <= df(w) <= 0.6]
         rare = [w for w in candidates if 0 < df(w) < 0.001] or \
@@ -247,6 +266,9 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
             add("four_words", rng.sample(own, 4) if len(own) >= 4 else rng.sample(mid, 4))
             add("phrase", _phrase(rng, sample, df))
             add("exact_phrase", _quotation(rng, sample))
+            add("common_quote", _common_quotation(rng, sample, frequent))
+            add("proximity", _near_words(rng, sample))
+            add("prefix", [_prefix(rng, sample)])
             author = authors[rng.randrange(min(5, len(authors)))]
             add("author_filter", [rng.choice(mid)], author=author.name, author_key=author.key)
             year = rng.randrange(2015, 2026)
@@ -255,8 +277,14 @@ def _sample_queries(database: Path, index_dir: Path, per_kind: int,
     ix.close()
     for query in queries:
         words = query["words"]
-        query["text"] = '"' + " ".join(words) + '"' if query["kind"] in _PHRASE_KINDS \
-            else " ".join(words)
+        if query["kind"] in _PHRASE_KINDS:
+            query["text"] = '"' + " ".join(words) + '"'
+        elif query["kind"] == "proximity":
+            query["text"] = '"' + " ".join(words) + f'"~{_PROXIMITY}'
+        elif query["kind"] == "prefix":
+            query["text"] = words[0] + "*"
+        else:
+            query["text"] = " ".join(words)
     return queries
 
 
@@ -280,6 +308,47 @@ def _quotation(rng: random.Random, sample: list[Any]) -> list[str]:
             i = rng.randrange(len(words) - _QUOTATION_WORDS)
             return words[i:i + _QUOTATION_WORDS]
     return re.findall(r"[^\W\d_]+", sample[0].body)[:_QUOTATION_WORDS]
+
+
+def _common_quotation(rng: random.Random, sample: list[Any], frequent: set[str]) -> list[str]:
+    """Two to four words as they follow each other in an article, every one of them common.
+
+    The hard case of exact phrases: small words (« de la », « il y a ») and words found in
+    a good share of the articles, whose positions are in most documents.
+    """
+    length = rng.randrange(2, 5)
+    for _ in range(500):
+        article = rng.choice(sample)
+        words = re.findall(r"[^\W\d_]+", article.body)
+        if len(words) <= length:
+            continue
+        i = rng.randrange(len(words) - length)
+        quote = words[i:i + length]
+        if all(w.lower() in frequent for w in quote):
+            return quote
+    return ["de", "la"]
+
+
+def _near_words(rng: random.Random, sample: list[Any]) -> list[str]:
+    """Two words of four letters or more at most _PROXIMITY words apart in an article."""
+    for _ in range(200):
+        article = rng.choice(sample)
+        words = _WORD.findall(article.body)
+        if len(words) > _PROXIMITY + 1:
+            i = rng.randrange(len(words) - _PROXIMITY - 1)
+            j = i + rng.randrange(1, _PROXIMITY + 1)
+            if words[i].lower() != words[j].lower():
+                return [words[j], words[i]] if rng.random() < 0.5 else [words[i], words[j]]
+    return _WORD.findall(sample[0].body)[:2]
+
+
+def _prefix(rng: random.Random, sample: list[Any]) -> str:
+    """The first three to five letters of a word of six letters or more in an article."""
+    for _ in range(200):
+        words = [w for w in _WORD.findall(rng.choice(sample).body) if len(w) >= 6]
+        if words:
+            return rng.choice(words)[:rng.randrange(3, 6)].lower()
+    return "pres"
 
 
 # ---------------------------------------------------------------------- the worker
@@ -477,6 +546,18 @@ def _print_table(report: dict[str, Any]) -> None:
         print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['fts5_p50_ms']:>10.2f}"
               f"{row['fts5_p95_ms']:>10.2f}{ratio:>10.1f}x{row['median_total']:>8}")
 
+
+def _print_growth(reports: list[dict[str, Any]]) -> None:
+    """Print how build time, size, update time, memory and p95 grow with the corpus."""
+    print("how the figures grow (p95 ms per kind)")
+    kinds = list(reports[0]["queries"])
+    print(f"{'articles':>10}{'build s':>9}{'index MB':>10}{'100 new s':>11}{'RSS MB':>8}"
+          + "".join(f"{kind[:12]:>13}" for kind in kinds))
+    for report in reports:
+        update = report["update_100_s"]
+        print(f"{report['articles']:>10,}{report['build_s']:>9}{report['index_mb']:>10}"
+              f"{update if update is not None else '-':>11}{report['worker_rss_mb']:>8}"
+              + "".join(f"{report['queries'][kind]['p95_ms']:>13.1f}" for kind in kinds))
 
 
 def _print_comparison(report: dict[str, Any]) -> None:

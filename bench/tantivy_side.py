@@ -125,8 +125,8 @@ class TantivySearch:
         """Return the Tantivy query of one benchmark query (its text and filters)."""
         words = query["words"]
         must = tantivy.Occur.Must
-        if query["kind"] in ("phrase", "exact_phrase"):
-            text = '"' + " ".join(words) + '"'
+        if query["kind"] in ("phrase", "exact_phrase", "common_quote", "proximity"):
+            text = query["text"]  # "a b c", or "a b"~5 for proximity: Tantivy's syntax too
             main = self.index.parse_query(text, ["title_exact", "body_exact"],
                                           field_boosts={"title_exact": 2.0})
         else:

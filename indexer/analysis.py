@@ -218,6 +218,8 @@ class FrenchStopFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hint
 
 
 _remembered = threading.local()
+# The same for the exact-form chain, read by the exact word-pair fields.
+_remembered_exact = threading.local()
 
 
 class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no type hints
@@ -342,6 +344,16 @@ def _remembering(value: str, tokens: Iterator[Token]) -> Iterator[Token]:
     _remembered.words = words
 
 
+def _remembering_exact(value: str, tokens: Iterator[Token]) -> Iterator[Token]:
+    words: list[tuple[str, int]] = []
+    add = words.append
+    for t in tokens:
+        add((t.text, t.pos))
+        yield t
+    _remembered_exact.value = value
+    _remembered_exact.words = words
+
+
 PAIR_SEPARATOR = " "
 
 
@@ -383,9 +395,15 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
             yield token
 
     def _pair_terms(self, value: str, mode: str) -> Iterator[str]:
-        remembered = getattr(_remembered, "value", None)
+        for pair, _ in self._placed_pairs(value, mode):
+            yield pair
+
+    def _placed_pairs(self, value: str, mode: str) -> Iterator[tuple[str, int]]:
+        """Yield each indexed pair of VALUE with the position of its first word."""
+        memory = self._memory()
+        remembered = getattr(memory, "value", None)
         if remembered is not None and (remembered is value or remembered == value):
-            words = _remembered.words
+            words = memory.words
         else:
             words = [(t.text, t.pos) for t in self.source(value, positions=True, mode=mode)
                      if not t.stopped]
@@ -393,7 +411,12 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
         for (first, at), (second, next_at) in zip(words, words[1:], strict=False):
             if next_at == at + 1 and (frequent is None or (first in frequent
                                                            and second in frequent)):
-                yield word_pair(first, second)
+                yield word_pair(first, second), at
+
+    @staticmethod
+    def _memory() -> threading.local:
+        """Where the source chain left the words of the text it analysed last."""
+        return _remembered
 
     def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
         """Return ``field.index`` of an Existence field of pairs without Token objects."""
@@ -413,6 +436,54 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
 
     def __hash__(self) -> int:
         return hash(self.__class__.__name__)
+
+
+class ExactWordPairAnalyzer(WordPairAnalyzer):
+    """Every two frequent exact-form words that follow each other, as one term, with its place.
+
+    The pairs of the exact-form fields, small words included (``de la``, ``la republique``): a
+    quotation of common words is an intersection of pair posting lists, and its sequence is
+    checked on the positions of a few pairs (each at the position of its first word), far
+    fewer than those of the common words themselves. The words come from the exact chain
+    (``exact_postings`` or ``ExactAnalyzer`` remember them: ``body_exact`` is indexed just
+    before ``body_exact_pairs``).
+    """
+
+    @staticmethod
+    def _memory() -> threading.local:
+        return _remembered_exact
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, mode: str = "", **kwargs: object) -> Iterator[Token]:
+        token = Token(positions=positions, chars=False, removestops=removestops, mode=mode)
+        token.boost = 1.0
+        token.stopped = False
+        for pair, at in self._placed_pairs(value, mode):
+            token.text = pair
+            if positions:
+                token.pos = start_pos + at
+            yield token
+
+    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
+        """Return ``field.index`` of a Positions field of pairs without Token objects."""
+        if type(format_) is not Positions:
+            return None
+        boost = format_.field_boost
+        encode = format_.encode
+
+        def postings(value: str) -> list[Posting]:
+            seen: dict[str, list[int]] = {}
+            for pair, at in self._placed_pairs(value, "index"):
+                where = seen.get(pair)
+                if where is None:
+                    seen[pair] = [at]
+                else:
+                    where.append(at)
+            return [(pair.encode("utf-8"), len(where), len(where) * boost, encode(where))
+                    for pair, where in seen.items()]
+
+        return postings
 
 
 class ExactElisionFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
@@ -460,6 +531,12 @@ class ExactAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no t
     counts in ``"porte-parole du gouvernement"``.
     """
 
+    def __call__(self, value: str, **kwargs: object) -> Iterator[Token]:
+        tokens: Iterator[Token] = super().__call__(value, **kwargs)
+        if kwargs.get("mode") != "index" or not kwargs.get("positions"):
+            return tokens
+        return _remembering_exact(value, tokens)
+
     def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
         """Return a single-pass equivalent of ``field.index`` for this chain, or None."""
         if type(format_) is not Positions or self.items != exact_analyzer().items:
@@ -504,6 +581,8 @@ def exact_postings(value: str, boost: float,
                    encode: Callable[[list[int]], bytes]) -> list[Posting]:
     """Return ``field.index(value)`` of a Positions field analysed by ``exact_analyzer()``."""
     seen: dict[str, list[int]] = {}
+    words: list[tuple[str, int]] = []
+    add_word = words.append
     pos = 0
     for match in _TOKEN.finditer(value):
         for word in exact_words(match.group()):
@@ -512,7 +591,10 @@ def exact_postings(value: str, boost: float,
                 seen[word] = [pos]
             else:
                 where.append(pos)
+            add_word((word, pos))
             pos += 1
+    _remembered_exact.value = value
+    _remembered_exact.words = words
     return [(word.encode("utf-8"), len(where), len(where) * boost, encode(where))
             for word, where in seen.items()]
 
@@ -537,14 +619,26 @@ def word_pair_analyzer(words: frozenset[str] | None = None) -> WordPairAnalyzer:
     return WordPairAnalyzer(french_analyzer(), words)
 
 
-def frequent_words(texts: Iterable[str], share: float) -> frozenset[str]:
-    """Return the analysed words found in at least SHARE of TEXTS (and in two of them)."""
+def exact_word_pair_analyzer(words: frozenset[str] | None = None) -> ExactWordPairAnalyzer:
+    """Return the analyzer of the exact word-pair fields: consecutive exact WORDS, paired."""
+    return ExactWordPairAnalyzer(exact_analyzer(), words)
+
+
+def frequent_words(texts: Iterable[str], share: float, exact: bool = False) -> frozenset[str]:
+    """Return the analysed words found in at least SHARE of TEXTS (and in two of them).
+
+    Stemmed words of the French chain, or with EXACT the words of the exact-form chain.
+    """
     analyzer = french_analyzer()
     counts: Counter[str] = Counter()
     seen = 0
     for text in texts:
         seen += 1
-        counts.update({t.text for t in analyzer(text)})
+        if exact:
+            counts.update({word for match in _TOKEN.finditer(text)
+                           for word in exact_words(match.group())})
+        else:
+            counts.update({t.text for t in analyzer(text)})
     floor = max(2.0, share * seen)
     return frozenset(word for word, count in counts.items() if count >= floor)
 

@@ -13,6 +13,8 @@ measures both costs.
 
 from __future__ import annotations
 
+import io
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +28,9 @@ MIN_DOCS = 3          # a word seen in fewer documents than this says nothing ab
 MAX_SHARE = 0.25      # a word in a quarter of the archive is too common to characterise a set
 MIN_IN_SET = 2        # a word must appear in at least this many matches to be shown
 MIN_LETTERS = 3
+# The word file written beside each segment (``words_file``), and the version of its form.
+WORDS_EXTENSION = ".words.npz"
+WORDS_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -35,7 +40,7 @@ class WordTable:
     words: list[str]
     frequencies: np.ndarray   # int64: documents holding each word, over the whole generation
     starts: np.ndarray        # int64, one more than documents: where a document's codes begin
-    codes: np.ndarray         # int32: the word codes of every document, document after document
+    codes: np.ndarray         # uint16 or uint32: the word codes of every document, in order
     doc_count: int
 
     @property
@@ -45,45 +50,93 @@ class WordTable:
 
 
 def load_word_table(searcher: Any, doc_count_all: int, doc_count: int) -> WordTable:
-    """Read the words of SEARCHER's ``spell`` field into a document-major table."""
-    reader = searcher.reader()
-    words: list[str] = []
-    docs_parts: list[np.ndarray] = []
-    code_parts: list[np.ndarray] = []
+    """Return the word table of SEARCHER's generation, from the word files of its segments.
+
+    Each segment's words were written beside it when it was written (``write_segment_words``
+    by the bulk writer, ``write_missing_words`` after an incremental commit): reading them is a
+    file read and a few array operations per segment. A segment without its file (written by
+    an older version, or a reader faster than the writer's last step) is read from its postings
+    instead, without writing anything.
+    """
     if FIELD not in searcher.schema:
-        return _table(words, docs_parts, code_parts, doc_count_all, doc_count)
-    ceiling = max(MIN_DOCS, int(MAX_SHARE * max(doc_count, 1)))
-    leaves = list(reader.leaf_readers())
-    # First the words' frequencies over every segment, from the term entries alone (cheap);
-    # then postings only for the words kept: most of a vocabulary is too rare to matter.
-    totals: dict[str, int] = {}
-    for leaf, _ in leaves:
-        for raw, info in leaf.iter_field(FIELD):
-            word = raw if isinstance(raw, str) else raw.decode("utf-8")
-            totals[word] = totals.get(word, 0) + int(info.doc_frequency())
-    kept = {word for word, total in totals.items()
-            if MIN_DOCS <= total <= ceiling and len(word) >= MIN_LETTERS and word.isalpha()}
-    index: dict[str, int] = {}
-    for leaf, base in leaves:
-        for raw, _ in leaf.iter_field(FIELD):
-            word = raw if isinstance(raw, str) else raw.decode("utf-8")
-            if word not in kept:
-                continue
-            ids = _doc_ids(leaf, raw)
-            if ids is None or not len(ids):
-                continue
-            code = index.get(word)
-            if code is None:
-                code = index[word] = len(words)
-                words.append(word)
-            docs_parts.append(ids + base)
-            code_parts.append(np.full(len(ids), code, dtype=np.int32))
-    return _table(words, docs_parts, code_parts, doc_count_all, doc_count)
+        return empty_word_table(doc_count_all, doc_count)
+    reader = searcher.reader()
+    parts = []
+    for leaf, base in reader.leaf_readers():
+        if not leaf.doc_count_all():
+            continue
+        found = read_segment_words(leaf)
+        if found is None:
+            found = segment_words_from_postings(leaf)
+        deleted = leaf.deleted_docs_set if leaf.has_deletions() else ()
+        parts.append((found, base, deleted))
+    return _combine(parts, doc_count_all, doc_count)
 
 
 def empty_word_table(doc_count_all: int, doc_count: int) -> WordTable:
     """Return a table without words (an index without a ``spell`` field, or unreadable)."""
     return _table([], [], [], doc_count_all, doc_count)
+
+
+@dataclass(frozen=True)
+class SegmentWords:
+    """The candidate words of one segment and, per document of it, the codes of its words."""
+
+    words: list[str]
+    starts: np.ndarray   # one more than the segment's documents
+    codes: np.ndarray    # codes into WORDS, document after document
+
+
+def _candidate(word: str) -> bool:
+    return len(word) >= MIN_LETTERS and word.isalpha()
+
+
+def segment_words(terms: Sequence[bytes], term_ids: np.ndarray, docs: np.ndarray,
+                  doc_count: int) -> SegmentWords:
+    """Return a segment's words from its ``spell`` postings in document order.
+
+    TERMS are the field's terms by number, TERM_IDS and DOCS each posting's term and document
+    (ascending documents), DOC_COUNT the segment's documents.
+    """
+    names = [t.decode("utf-8") for t in terms]
+    keep = np.fromiter((_candidate(w) for w in names), dtype=bool, count=len(names))
+    code_of = np.full(len(names), -1, dtype=np.int64)
+    code_of[keep] = np.arange(int(keep.sum()))
+    words = [w for w, k in zip(names, keep.tolist(), strict=True) if k]
+    codes = code_of[term_ids] if len(term_ids) else np.zeros(0, dtype=np.int64)
+    kept = codes >= 0
+    codes, docs = codes[kept], docs[kept]
+    starts = np.searchsorted(docs, np.arange(doc_count + 1)).astype(np.int64)
+    return SegmentWords(words, starts, codes.astype(_code_type(len(words))))
+
+
+def _code_type(words: int) -> type[np.unsignedinteger[Any]]:
+    return np.uint16 if words < 2**16 else np.uint32
+
+
+def segment_words_from_postings(leaf: Any) -> SegmentWords:
+    """Return a segment's words read from its ``spell`` postings, one word at a time."""
+    words: list[str] = []
+    docs_parts: list[np.ndarray] = []
+    code_parts: list[np.ndarray] = []
+    for raw, _ in leaf.iter_field(FIELD):
+        word = raw if isinstance(raw, str) else raw.decode("utf-8")
+        if not _candidate(word):
+            continue
+        ids = _doc_ids(leaf, raw)
+        if ids is None or not len(ids):
+            continue
+        docs_parts.append(ids)
+        code_parts.append(np.full(len(ids), len(words), dtype=np.int64))
+        words.append(word)
+    docs = np.concatenate(docs_parts) if docs_parts else np.zeros(0, dtype=np.int64)
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int64)
+    count = leaf.doc_count_all()
+    inside = docs < count
+    docs, codes = docs[inside], codes[inside]
+    order = np.argsort(docs, kind="stable")
+    starts = np.searchsorted(docs[order], np.arange(count + 1)).astype(np.int64)
+    return SegmentWords(words, starts, codes[order].astype(_code_type(len(words))))
 
 
 def _doc_ids(leaf: Any, raw: Any) -> np.ndarray | None:
@@ -101,6 +154,142 @@ def _doc_ids(leaf: Any, raw: Any) -> np.ndarray | None:
         return ids
     except Exception:  # noqa: BLE001 - TermNotFound lives in whoosh.reading
         return None
+
+
+def words_file(segment_id: str) -> str:
+    """Return the name of the word file of the segment SEGMENT_ID.
+
+    It is named like the segment's own files, so Whoosh deletes it with them when the segment
+    is merged away.
+    """
+    return f"{segment_id}{WORDS_EXTENSION}"
+
+
+def write_postings_words(storage: Any, segment_id: str, terms: list[bytes],
+                         term_ids: np.ndarray, docs: np.ndarray, doc_count: int) -> None:
+    """Write the word file of a segment from its ``spell`` postings (``bulk.PostingsHook``)."""
+    write_segment_words(storage, segment_id, segment_words(terms, term_ids, docs, doc_count))
+
+
+def write_segment_words(storage: Any, segment_id: str, found: SegmentWords) -> None:
+    """Write FOUND as the word file of the segment SEGMENT_ID in STORAGE."""
+    buffer = io.BytesIO()
+    np.savez(buffer, version=np.array([WORDS_VERSION]),
+             words=np.frombuffer("\n".join(found.words).encode("utf-8"), dtype=np.uint8),
+             starts=found.starts, codes=found.codes)
+    temporary = f"{words_file(segment_id)}.tmp"
+    out = storage.create_file(temporary)
+    try:
+        out.write(buffer.getvalue())
+    finally:
+        out.close()
+    storage.rename_file(temporary, words_file(segment_id), safe=False)
+
+
+def read_segment_words(leaf: Any) -> SegmentWords | None:
+    """Return the word file of a segment reader LEAF, None when it has none or another form."""
+    try:
+        storage = leaf.storage()
+        name = words_file(leaf.segment().segment_id())
+        if not storage.file_exists(name):
+            return None
+        source = storage.open_file(name)
+        try:
+            data = source.read()
+        finally:
+            source.close()
+        with np.load(io.BytesIO(data)) as arrays:
+            if int(arrays["version"][0]) != WORDS_VERSION:
+                return None
+            blob = arrays["words"].tobytes().decode("utf-8")
+            starts, codes = arrays["starts"], arrays["codes"]
+    except (AttributeError, OSError, KeyError, ValueError):
+        return None
+    words = blob.split("\n") if blob else []
+    if len(starts) != leaf.doc_count_all() + 1 or (len(codes) and int(codes.max()) >= len(words)):
+        return None
+    return SegmentWords(words, starts.astype(np.int64), codes)
+
+
+def write_missing_words(ix: Any) -> int:
+    """Write the word file of every segment of IX that has none; return how many were written.
+
+    Incremental runs call it after each commit: the new segment is small, so reading its
+    postings word by word is quick.
+    """
+    written = 0
+    with ix.reader() as reader:
+        if FIELD not in ix.schema:
+            return 0
+        for leaf, _ in reader.leaf_readers():
+            segment = leaf.segment()
+            if segment is None:  # an empty index's reader
+                continue
+            segment_id = segment.segment_id()
+            # The segment's own storage: a compound segment holds its word file inside.
+            if leaf.storage().file_exists(words_file(segment_id)):
+                continue
+            write_segment_words(ix.storage, segment_id, segment_words_from_postings(leaf))
+            written += 1
+    return written
+
+
+def _combine(parts: list[tuple[SegmentWords, int, Any]], doc_count_all: int,
+             doc_count: int) -> WordTable:
+    """Join the segments' words into one table, keeping the words of useful frequency.
+
+    Arrays of one entry per (document, word) stay 32 bits or less: a million articles hold
+    some 70 million entries.
+    """
+    if not parts:
+        return empty_word_table(doc_count_all, doc_count)
+    # One vocabulary for all segments: each segment's codes mapped into it with numpy.
+    every = [np.array(found.words, dtype=str) for found, _, _ in parts]
+    words_array, inverse = np.unique(np.concatenate(every) if every else np.zeros(0, dtype=str),
+                                     return_inverse=True)
+    words = words_array.tolist()
+    mappings = np.split(inverse.astype(np.int32), np.cumsum([len(w) for w in every])[:-1])
+    starts_parts: list[np.ndarray] = []
+    code_parts: list[np.ndarray] = []
+    live_parts: list[np.ndarray] = []
+    offset = 0
+    for (found, base, deleted), mapping in zip(parts, mappings, strict=True):
+        count = min(len(found.starts) - 1, max(0, doc_count_all - base))
+        starts = found.starts[:count + 1]
+        codes = found.codes[:int(starts[-1])]
+        starts_parts.append(starts[:-1] + offset)
+        code_parts.append(mapping[codes])
+        live = np.ones(count, dtype=bool)
+        dead = np.fromiter((d for d in deleted if d < count), dtype=np.int64)
+        if len(dead):
+            live[dead] = False
+        live_parts.append(np.repeat(live, np.diff(starts)))
+        offset += len(codes)
+    codes = np.concatenate(code_parts) if code_parts else np.zeros(0, dtype=np.int32)
+    starts = np.concatenate([*starts_parts, np.array([offset], dtype=np.int64)])
+    live_entries = np.concatenate(live_parts) if live_parts else np.zeros(0, dtype=bool)
+    # Which words say something about a set: seen in MIN_DOCS live documents, in at most
+    # MAX_SHARE of them.
+    frequencies = np.bincount(codes[live_entries], minlength=len(words))
+    del live_entries
+    ceiling = max(MIN_DOCS, int(MAX_SHARE * max(doc_count, 1)))
+    kept = (frequencies >= MIN_DOCS) & (frequencies <= ceiling)
+    kept_count = int(kept.sum())
+    new_code = np.full(len(words), -1, dtype=np.int32)
+    new_code[kept] = np.arange(kept_count, dtype=np.int32)
+    codes = new_code[codes]
+    keep_entry = codes >= 0
+    # Where each document's kept entries start: the kept entries before its first one.
+    before = np.zeros(len(codes) + 1, dtype=np.int64)
+    np.cumsum(keep_entry, out=before[1:])
+    table_starts = np.zeros(doc_count_all + 1, dtype=np.int64)
+    filled = min(doc_count_all + 1, len(starts))
+    table_starts[:filled] = before[starts[:filled]]
+    table_starts[filled:] = before[-1]
+    kept_codes = codes[keep_entry].astype(_code_type(kept_count))
+    kept_words = [w for w, k in zip(words, kept.tolist(), strict=True) if k]
+    return WordTable(kept_words, frequencies[kept].astype(np.int64), table_starts, kept_codes,
+                     doc_count)
 
 
 def _table(words: list[str], docs_parts: list[np.ndarray], code_parts: list[np.ndarray],

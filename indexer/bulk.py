@@ -20,14 +20,19 @@ compares the two.
 from __future__ import annotations
 
 from array import array
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import numpy as np
 from whoosh.writing import SegmentWriter
 
-from indexer.whoosh_format import ArchivePostingsWriter, postings_writer
+from indexer.whoosh_format import ArchivePostingsWriter, inline_term_writer, postings_writer
 
-__all__ = ["BulkSegmentWriter", "UnsupportedSchema"]
+__all__ = ["BulkSegmentWriter", "PostingsHook", "UnsupportedSchema"]
+
+# (storage, segment id, the field's terms by number, each posting's term number and document
+# in the order added, the segment's document count)
+PostingsHook = Callable[[Any, str, list[bytes], np.ndarray, np.ndarray, int], None]
 
 
 class UnsupportedSchema(ValueError):
@@ -58,12 +63,15 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
     commits the segments in one TOC.
     """
 
-    def __init__(self, ix: Any, **kwargs: Any) -> None:
+    def __init__(self, ix: Any, *, on_postings: Mapping[str, PostingsHook] | None = None,
+                 **kwargs: Any) -> None:
         for name, field in ix.schema.items():
             if field.vector or field.separate_spelling():
                 raise UnsupportedSchema(f"field {name!r} has term vectors or a spelling field")
         super().__init__(ix, **kwargs)
         self._logs: dict[str, _FieldLog] = {}
+        # Called with a field's postings before they are written (the associated words).
+        self._on_postings = dict(on_postings or {})
         # Fields whose postings a faster function gives: name -> function(value) -> postings.
         self._fast: dict[str, Any] = {}
         for name, field in self.schema.items():
@@ -201,6 +209,14 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                                for docnum in range(self.docnum)]
                 else:
                     lengths = [0] * self.docnum
+                hook = self._on_postings.get(fieldname)
+                if hook is not None:
+                    terms: list[bytes] = [b""] * len(log.terms)
+                    for term, number in log.terms.items():
+                        terms[number] = term
+                    hook(self.storage, self.newsegment.segment_id(), terms,
+                         np.frombuffer(log.term_ids, dtype=np.uint32),
+                         np.frombuffer(log.docs, dtype=np.uint32), self.docnum)
                 fieldwriter.start_field(fieldname, self.schema[fieldname])
                 _write_field(fieldwriter, log, lengths)
                 fieldwriter.finish_field()
@@ -242,6 +258,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
 
     start_term = fieldwriter.start_term
     finish_term = fieldwriter.finish_term
+    inline_limit, write_inline = inline_term_writer(fieldwriter)
     postings: ArchivePostingsWriter | None = None
     low = 0  # the first posting of the term, in the whole field
     chunk_low = chunk_high = 0  # the postings converted to lists
@@ -257,6 +274,15 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
             weights = weights_all[chunk_low:chunk_high].tolist()
             starts = starts_all[chunk_low:chunk_high].tolist()
             ends = ends_all[chunk_low:chunk_high].tolist()
+        if count < inline_limit:
+            first, last = low - chunk_low, high - chunk_low
+            write_inline(term, docs[first:last], weights[first:last],
+                         [values[start:end] for start, end in zip(starts[first:last],
+                                                                  ends[first:last], strict=True)
+                          if end > start],
+                         [lengths[doc] or 0 for doc in docs[first:last]])
+            low = high
+            continue
         start_term(term)
         if postings is None:
             postings = postings_writer(fieldwriter)

@@ -20,6 +20,7 @@ runs). Figures (build time, lookup time, estimate against exact shingle overlap)
 from __future__ import annotations
 
 import functools
+import multiprocessing
 import os
 import re
 import sqlite3
@@ -49,6 +50,11 @@ SEED = 1
 FILE_NAME = "copies.sqlite3"
 _FORMAT = 1              # bump when shingles, signatures or bands change: a full rebuild follows
 _BATCH = 500
+# A full build signs the articles in this many processes at most (the machine's cores), in id
+# ranges of about _RANGE_ARTICLES; below PARALLEL_MIN_ARTICLES one process is quicker.
+MAX_PROCESSES = 2
+PARALLEL_MIN_ARTICLES = 5000
+_RANGE_ARTICLES = 2000
 _WORD = re.compile(r"[^\W_]+")
 _MASK32 = np.uint64(0xFFFFFFFF)
 # Multipliers of the polynomial that turns SHINGLE_WORDS word hashes into one shingle hash.
@@ -91,7 +97,9 @@ class CopiesReport:
 # holds the two together): written down, because computing it imports scipy and integrates,
 # which a web worker looking up an article's copies should not pay for.
 BANDS, ROWS = 21, 3
+# The hash of each word seen (lowercased, as in the text), per process.
 _word_hashes: dict[str, int] = {}
+_WORD_CACHE_LIMIT = 500_000
 
 
 @functools.cache
@@ -110,17 +118,19 @@ def lsh_shape() -> tuple[int, int]:
     return int(lsh.b), int(lsh.r)
 
 
-def _word_hash(word: str) -> int:
-    found = _word_hashes.get(word)
-    if found is None:
-        if len(_word_hashes) > 500_000:
-            _word_hashes.clear()
-        # FNV-1a over UTF-8: stable across processes (Python's hash() is salted).
-        value = 0x811C9DC5
-        for byte in word.encode("utf-8"):
-            value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-        found = _word_hashes[word] = value
-    return found
+def _fnv(word: str) -> int:
+    # FNV-1a over UTF-8: stable across processes (Python's hash() is salted).
+    value = 0x811C9DC5
+    for byte in word.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+# Characters outside words that accent folding turns into letters (a few combining marks):
+# a text holding one is folded whole before it is cut into words, as the definition says.
+_JOINED_BY_FOLDING = re.compile("[" + "".join(
+    re.escape(ch) for ch in map(chr, range(0x80, 0x3000))
+    if not _WORD.fullmatch(ch) and _WORD.search(fold_accents(ch))) + "]")
 
 
 def shingles(text: str) -> np.ndarray:
@@ -129,11 +139,24 @@ def shingles(text: str) -> np.ndarray:
     Words are runs of letters and digits, lowercased with accents folded (so apostrophes,
     hyphens, case and accents never tell two copies apart).
     """
-    known = _word_hashes.get
-    words = [known(word) or _word_hash(word) for word in _WORD.findall(fold_accents(text.lower()))]
-    if not words:
+    lowered = text.lower()
+    if _JOINED_BY_FOLDING.search(lowered):
+        hashes = np.fromiter(map(_fnv, _WORD.findall(fold_accents(lowered))), dtype=np.uint64)
+    else:
+        # Folding maps letters to letters: the words of the folded text are the folded words
+        # of the text, each hashed once per process (the map of known words runs in C).
+        words = _WORD.findall(lowered)
+        cache = _word_hashes
+        missing = set(words).difference(cache)
+        if missing:
+            if len(cache) + len(missing) > _WORD_CACHE_LIMIT:
+                cache.clear()
+                missing = set(words)
+            for word in missing:
+                cache[word] = _fnv(fold_accents(word))
+        hashes = np.fromiter(map(cache.__getitem__, words), dtype=np.uint64, count=len(words))
+    if not len(hashes):
         return np.zeros(0, dtype=np.uint64)
-    hashes = np.asarray(words, dtype=np.uint64)
     width = min(SHINGLE_WORDS, len(hashes))
     count = len(hashes) - width + 1
     combined = np.zeros(count, dtype=np.uint64)
@@ -213,9 +236,7 @@ def update_copies(database_path: Path, index_dir: Path, *, full: bool = False) -
                 with db:
                     db.execute("DELETE FROM bands")
                     db.execute("DELETE FROM signatures")
-                signed = _store(db, (_signed(article)
-                                     for article in archive.reads.iter_articles()),
-                                replace=False)
+                signed = _store(db, _signed_all(archive, database_path), replace=False)
             else:
                 since = int(_meta(db, "change_seq") or 0)
                 signed = _store(db, (_signed(article) for article in _changed(archive, since)),
@@ -226,6 +247,30 @@ def update_copies(database_path: Path, index_dir: Path, *, full: bool = False) -
     finally:
         db.close()
     return CopiesReport(signed, time.perf_counter() - started, full)
+
+
+def _signed_all(archive: Any, database_path: Path) -> Iterator[_Signed]:
+    """Yield the signature rows of every article, in id order, in parallel when it pays."""
+    total = archive.reads.stats().articles
+    processes = min(os.cpu_count() or 1, MAX_PROCESSES)
+    if total < PARALLEL_MIN_ARTICLES or processes < 2:
+        yield from (_signed(article) for article in archive.reads.iter_articles())
+        return
+    ranges = archive.reads.id_ranges(max(processes, total // _RANGE_ARTICLES))
+    # Forked like the index writers (indexer/rebuild.py); imap keeps the id order.
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        for rows in pool.imap(_signed_range, [(str(database_path), first, last)
+                                             for first, last in ranges]):
+            yield from rows
+
+
+def _signed_range(task: tuple[str, int, int]) -> list[_Signed]:
+    """Return the signature rows of the articles with ids FIRST..LAST (a worker process)."""
+    from archive.store import Archive
+
+    path, first, last = task
+    with Archive.open(Path(path), readonly=True) as archive:
+        return [_signed(article) for article in archive.reads.iter_articles(first, last)]
 
 
 def _changed(archive: Any, since: int) -> Iterator[Any]:

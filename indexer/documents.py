@@ -62,9 +62,11 @@ def document_for(article: StoredArticle) -> dict[str, Any]:
     if title:
         document["title_pairs"] = title
         document["title_exact"] = title
+        document["title_exact_pairs"] = title
     if body:
         document["body_pairs"] = body
         document["body_exact"] = body
+        document["body_exact_pairs"] = body
     author = _short_text(article.author, "author", where) if article.author else ""
     if author:
         document["author"] = author
@@ -121,7 +123,8 @@ def version_document(key: str, title: str | None, body: str | None) -> dict[str,
     document: dict[str, Any] = {"id": key, "url": ""}
     for name, text in (("title", title_text), ("body", body_text)):
         if text:
-            document.update({name: text, f"{name}_pairs": text, f"{name}_exact": text})
+            document.update({name: text, f"{name}_pairs": text, f"{name}_exact": text,
+                             f"{name}_exact_pairs": text})
     return document
 
 

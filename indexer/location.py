@@ -160,6 +160,17 @@ def open_build(build: Path) -> FileIndex:
     return FileStorage(str(build), supports_mmap=False, readonly=True).open_index()
 
 
+def open_for_writing(build: Path) -> FileIndex:
+    """Open BUILD for an indexing run, its segments read through plain file reads, not mmap.
+
+    A writer opens a reader of every segment (deletions, unique ids): through mmap, Whoosh
+    copies each file of a compound segment into memory first (a BytesIO over the map), which
+    at 100,000 articles made every incremental run read and copy gigabytes and grew faster
+    than the index (``docs/whoosh.md``, "Memory-mapped segments are copied").
+    """
+    return FileStorage(str(build), supports_mmap=False).open_index()
+
+
 def remove_stray_files(build: Path, *, older_than: float = 3600.0) -> int:
     """Delete temporary files a killed run left in BUILD (TOC, sync state); return how many."""
     removed = 0

@@ -402,9 +402,14 @@ class MatchEngine:
         is the answer for two words; for more, positions are then read only for those
         documents, from only the posting blocks that hold them.
         """
+        paired, _ = self._pair_documents(query.fieldname, query.words)
+        return self._phrase_among(query, within, paired)
+
+    def _phrase_among(self, query: wq.Phrase, within: np.ndarray | None,
+                      paired: np.ndarray | None) -> Matches:
+        """The phrase QUERY on WITHIN, knowing PAIRED (the documents of its indexed pairs)."""
         field = query.fieldname
-        candidates = self._pair_documents(field, query.words)
-        paired = candidates is not None
+        candidates = paired
         if within is not None:
             candidates = within if candidates is None else np.intersect1d(
                 candidates, within, assume_unique=True)
@@ -413,31 +418,40 @@ class MatchEngine:
         together = self._all_of([wq.Term(field, word) for word in query.words], candidates)
         if not len(together):
             return EMPTY
-        if paired and len(query.words) == 2:
+        if paired is not None and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
             return self._scaled(together, query.boost)
         result = together.where(self._in_sequence(field, query.words, together.docs))
         return self._scaled(result, query.boost)
 
     def _exact_phrase(self, query: ExactPhrase, within: np.ndarray | None = None) -> Matches:
-        """A quoted phrase of an exact-form field, narrowed first by the same phrase stemmed.
+        """A quoted phrase of an exact-form field, narrowed first by word pairs.
 
-        Every document holding the words as written holds their stems in sequence too (the
-        stemmed field drops stop words and renumbers, so the stems stay consecutive), and the
-        stemmed phrase is quick (word pairs): only its documents have exact positions read.
+        The exact-form pairs of frequent words (small words included) come first: when every
+        two consecutive words are such a pair, their posting lists narrow the most. Otherwise
+        the same phrase stemmed narrows too: every document holding the words as written holds
+        their stems in sequence (the stemmed field drops stop words and renumbers, so the stems
+        stay consecutive), and the stemmed phrase is quick (word pairs). Exact positions are
+        read only for the documents left.
         """
+        paired, complete = self._pair_documents(query.fieldname, query.words)
         candidates = within
+        if paired is not None:
+            candidates = paired if within is None else np.intersect1d(
+                paired, within, assume_unique=True)
+            if not len(candidates):
+                return EMPTY
         stemmed_field = _STEMMED_FIELD.get(query.fieldname)
-        if stemmed_field is not None and query.stemmed:
+        if stemmed_field is not None and query.stemmed and not complete:
             stemmed = (wq.Term(stemmed_field, query.stemmed[0]) if len(query.stemmed) == 1
                        else wq.Phrase(stemmed_field, query.stemmed))
-            narrowed = self._node(stemmed, within).docs
-            if within is not None:
-                narrowed = np.intersect1d(narrowed, within, assume_unique=True)
+            narrowed = self._node(stemmed, candidates).docs
+            if candidates is not None:
+                narrowed = np.intersect1d(narrowed, candidates, assume_unique=True)
             if not len(narrowed):
                 return EMPTY
             candidates = narrowed
-        result = self._phrase(query, candidates)
+        result = self._phrase_among(query, candidates, paired)
         if candidates is not None and len(result):
             result = result.where(self._mask(candidates)[result.docs])
         return result
@@ -484,23 +498,26 @@ class MatchEngine:
             return 0
         return sum(doc_frequency(leaf, field, btext) for leaf, _ in self.leaves)
 
-    def _pair_documents(self, field: str, words: list[str]) -> np.ndarray | None:
-        """Return the documents holding every indexed pair of consecutive WORDS.
+    def _pair_documents(self, field: str, words: list[str]) -> tuple[np.ndarray | None, bool]:
+        """Return the documents holding every indexed pair of consecutive WORDS, and whether
+        every pair of consecutive WORDS is indexed.
 
         None when no pair of WORDS is indexed (or the index has no pair field).
         """
         pairs_field = PAIR_FIELDS.get(field)
         if pairs_field is None or pairs_field not in self.searcher.schema or len(words) < 2:
-            return None
+            return None, False
         fieldobj = self.searcher.schema[pairs_field]
         indexed = getattr(fieldobj.analyzer, "pairs", None)
         if indexed is None:
-            return None
-        pairs = {word_pair(a, b) for a, b in zip(words, words[1:], strict=False) if indexed(a, b)}
+            return None, False
+        consecutive = list(zip(words, words[1:], strict=False))
+        pairs = {word_pair(a, b) for a, b in consecutive if indexed(a, b)}
         if not pairs:
-            return None
+            return None, False
+        complete = self._pairs_complete(field, words)
         found: np.ndarray | None = None
-        for pair in sorted(pairs):
+        for pair in sorted(pairs, key=lambda pair: self._doc_frequency(pairs_field, pair)):
             parts = []
             for leaf, base in self.leaves:
                 postings = read_postings(leaf, pairs_field, fieldobj.to_bytes(pair))
@@ -510,7 +527,16 @@ class MatchEngine:
             found = docs if found is None else np.intersect1d(found, docs, assume_unique=True)
             if not len(found):
                 break
-        return found
+        return found, complete
+
+    def _pairs_complete(self, field: str, words: list[str]) -> bool:
+        """True when every two consecutive WORDS are a pair the index holds."""
+        pairs_field = PAIR_FIELDS.get(field)
+        if pairs_field is None or pairs_field not in self.searcher.schema or len(words) < 2:
+            return False
+        indexed = getattr(self.searcher.schema[pairs_field].analyzer, "pairs", None)
+        return indexed is not None and all(
+            indexed(a, b) for a, b in zip(words, words[1:], strict=False))
 
     def _mask(self, docs: np.ndarray) -> np.ndarray:
         present = np.zeros(self.size, dtype=bool)
@@ -518,28 +544,54 @@ class MatchEngine:
         return present
 
     def _in_sequence(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
-        """Return which of DOCS (ascending) hold WORDS at consecutive positions."""
+        """Return which of DOCS (ascending) hold WORDS at consecutive positions.
+
+        When every two consecutive words are an indexed pair with positions (the exact
+        pairs), the pairs at every other place are checked (``confreres de`` + ``la presse``
+        for « confrères de la presse »): far fewer positions than those of common words.
+        Otherwise the words' own positions are, the rarest first.
+        """
+        pairs_field = PAIR_FIELDS.get(field)
+        if pairs_field is not None and self._pairs_complete(field, words) \
+                and self.searcher.schema[pairs_field].format.supports("positions"):
+            pairs = [word_pair(a, b) for a, b in zip(words, words[1:], strict=False)]
+            places = sorted({*range(0, len(pairs), 2), len(pairs) - 1})
+            return self._terms_in_sequence(pairs_field, [(pairs[i], i) for i in places], docs)
+        return self._terms_in_sequence(field, list(zip(words, range(len(words)),
+                                                       strict=True)), docs)
+
+    def _terms_in_sequence(self, field: str, placed: list[tuple[str, int]],
+                           docs: np.ndarray) -> np.ndarray:
+        """Return which of DOCS (ascending) hold each term of PLACED at its offset from a start.
+
+        The rarest term's positions are read first; each next one's only for the documents
+        where the sequence can still start.
+        """
         fieldobj = self.searcher.schema[field]
-        btexts = [fieldobj.to_bytes(word) for word in words]
+        order = sorted(placed, key=lambda item: self._doc_frequency(field, item[0]))
         keep = np.zeros(len(docs), dtype=bool)
         for leaf, base in self.leaves:
             stop = base + leaf.doc_count_all()
             lo, hi = np.searchsorted(docs, [base, stop])
             if lo == hi:
                 continue
-            local = (docs[lo:hi] - base).tolist()
+            local = docs[lo:hi] - base
+            running = local
             starts: np.ndarray | None = None
-            for i, btext in enumerate(btexts):
-                owners, places = read_positions(leaf, field, btext, local)
-                # A phrase starts at p in a document when word i is at p + i.
-                keys = owners * _POSITION_SPAN + (places - i)
-                # Keys are unique within a word: a document has each position once.
+            for term, offset in order:
+                owners, places = read_positions(leaf, field, fieldobj.to_bytes(term),
+                                                running.tolist())
+                # A sequence starts at p in a document when this term is at p + offset.
+                after = places >= offset
+                keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
+                # Keys are unique within a term: a document has each position once.
                 starts = keys if starts is None else np.intersect1d(starts, keys,
                                                                     assume_unique=True)
                 if not len(starts):
                     break
+                running = np.unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
-                keep[lo + np.unique(starts // _POSITION_SPAN)] = True
+                keep[lo + np.searchsorted(local, np.unique(starts // _POSITION_SPAN))] = True
         return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from archive.errors import InvalidInput
 from archive.store import Archive
+from indexer.associated import FIELD as WORDS_FIELD
+from indexer.associated import write_postings_words
 from indexer.bulk import BulkSegmentWriter
 from indexer.documents import with_earlier_versions
 from indexer.whoosh_format import commit_segments
@@ -120,7 +122,7 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
                  progress: Callable[[int], None]) -> Written:
     """Write the articles with ids FIRST..LAST into new segments of IX (not committed)."""
     written = Written()
-    writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
+    writer = _writer(ix, codec)
     try:
         with Archive.open(database_path, readonly=True) as archive:
             for done, article in enumerate(archive.reads.iter_articles(first, last), start=1):
@@ -144,7 +146,7 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
                     progress(done)
                     if writer.buffered_bytes() > limit_bytes:
                         written.segments.append(writer.finish_segment())
-                        writer = BulkSegmentWriter(ix, _lk=False, codec=codec())
+                        writer = _writer(ix, codec)
         if writer.doc_count():
             written.segments.append(writer.finish_segment())
         else:
@@ -212,6 +214,15 @@ def _collect(workers: list[tuple[Any, Connection]], progress: Progress | None,
     for _, reader in workers:
         written.add(results[reader])
     return written
+
+
+def _writer(ix: Index, codec: Callable[[], Any]) -> BulkSegmentWriter:
+    """Return a bulk writer of one segment, which also writes the segment's word file."""
+    # Compound (one file per segment, Whoosh's default): a searcher opened through the
+    # ``current`` symlink opens a segment's files lazily, so separate files would be looked
+    # for in the next build once the symlink is swapped; one file is opened at once.
+    return BulkSegmentWriter(ix, _lk=False, codec=codec(),
+                             on_postings={WORDS_FIELD: write_postings_words})
 
 
 def _writer_process(ix: Index, database_path: Path, first: int, last: int, limit_bytes: int,

@@ -3,16 +3,19 @@
 The index stores only what a result list shows; the body is indexed (positions and character
 offsets, for phrases and fast highlighting) but its text stays in SQLite. Title and body are
 indexed twice: stemmed (``title``, ``body``) and as written, case and accents folded
-(``title_exact``, ``body_exact``, positions only) for exact phrases and forms.
+(``title_exact``, ``body_exact``, positions only) for exact phrases and forms. Pairs of
+consecutive frequent words are indexed as one term for both (``*_pairs``; ids only for the
+stemmed pairs, positions too for the exact ones).
 """
 
 from __future__ import annotations
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Existence
+from whoosh.formats import Existence, Positions
 
 from indexer.analysis import (
     exact_analyzer,
+    exact_word_pair_analyzer,
     french_analyzer,
     spelling_analyzer,
     word_pair_analyzer,
@@ -20,11 +23,12 @@ from indexer.analysis import (
 
 # Bump when a field or an analyzer changes: an index built with another version is rebuilt
 # in full by the next `python -m archive index` instead of being updated in place.
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 TITLE_BOOST = 2.0
 # The word-pair field of each phrase field: a two-word phrase is one term there.
-PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs"}
+PAIR_FIELDS = {"title": "title_pairs", "body": "body_pairs",
+               "title_exact": "title_exact_pairs", "body_exact": "body_exact_pairs"}
 # The exact-form field of each stemmed text field: quoted phrases, prefixes and proximity are
 # searched there, and a plain word's exact form adds to the score of its stemmed match.
 EXACT_FIELDS = {"title": "title_exact", "body": "body_exact", "earlier": "earlier_exact"}
@@ -33,8 +37,12 @@ EARLIER_FIELDS = {"title": "earlier", "body": "earlier", "title_exact": "earlier
                   "body_exact": "earlier_exact"}
 
 
-def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
-    """Return the schema of a new index build, pairing PAIR_WORDS in phrases (None: all)."""
+def build_schema(pair_words: frozenset[str] | None = None,
+                 exact_pair_words: frozenset[str] | None = None) -> Schema:
+    """Return the schema of a new index build, pairing PAIR_WORDS in phrases (None: all).
+
+    EXACT_PAIR_WORDS are the exact-form words paired for quotations (None: all).
+    """
     french = french_analyzer()
     exact = exact_analyzer()
     return Schema(
@@ -60,12 +68,18 @@ def build_schema(pair_words: frozenset[str] | None = None) -> Schema:
         spell=TEXT(analyzer=spelling_analyzer(), stored=False, phrase=False),
         title_pairs=_word_pairs(pair_words),
         body_pairs=_word_pairs(pair_words),
+        title_exact_pairs=_word_pairs(exact_pair_words, exact=True),
+        body_exact_pairs=_word_pairs(exact_pair_words, exact=True),
     )
 
 
-def _word_pairs(words: frozenset[str] | None) -> FieldType:
+def _word_pairs(words: frozenset[str] | None, exact: bool = False) -> FieldType:
     # Only which documents hold a pair: phrases are scored with their words' BM25, as Whoosh
     # scores them, so the pair field needs no frequencies or positions. It is "scorable" only
     # because Whoosh's writer looks for a field's length column at every posting, and without
     # one that is a file-system stat each time.
+    # The exact pairs keep their positions: a quotation of common words is checked on them.
+    if exact:
+        return FieldType(Positions(), exact_word_pair_analyzer(words), scorable=True,
+                         stored=False)
     return FieldType(Existence(), word_pair_analyzer(words), scorable=True, stored=False)

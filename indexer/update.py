@@ -33,6 +33,7 @@ from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, Stor
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
+from indexer.associated import write_missing_words
 from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
 from indexer.location import (
@@ -40,6 +41,7 @@ from indexer.location import (
     current_build,
     new_build_dir,
     open_current,
+    open_for_writing,
     prune_builds,
     read_sync,
     remove_stray_files,
@@ -66,6 +68,8 @@ BATCH_SIZE = 1000
 # on at most that share of the index. At 100,000 articles, 5% / 2% / 1% gave phrase p95 77 / 60 /
 # 51 ms for an index of 813 / 1,149 / 1,451 MB (docs/architecture.md, "Phrases and word pairs").
 PAIR_WORD_SHARE = 0.02
+# The same for the exact-form words of quotations (small words included).
+EXACT_PAIR_WORD_SHARE = 0.2
 PAIR_SAMPLE = 2000
 # Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
 # this, then merges the runs in Python.
@@ -193,7 +197,7 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
     """Apply the archive's changes to LIVE (or to a new full build); return the build's state."""
     if live is None:
         build, state = _full_build(archive, index_dir, counts, progress, build_mb)
-        ix = index.open_dir(str(build))
+        ix = open_for_writing(build)
     else:
         build, state, ix = live
     remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
@@ -203,6 +207,7 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
             ix.optimize()
             state = replace(state, updated_at=_now())
             write_sync(build, state)
+        write_missing_words(ix)
         return build, state, ix.doc_count()
     finally:
         ix.close()
@@ -224,7 +229,7 @@ def _live_build(index_dir: Path, archive: Archive,
         log.warning("rebuilding in full: %s", mismatch)
         return None
     try:
-        ix = index.open_dir(str(build))
+        ix = open_for_writing(build)
     except (OSError, index.EmptyIndexError) as exc:
         reasons.append(f"la construction en service {build.name} ne s'ouvre pas ({exc})")
         log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)
@@ -254,7 +259,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     change_seq = archive.reads.max_change_seq()
     total = archive.reads.stats().articles
     procs = _writer_processes(total)
-    schema = build_schema(_pair_words(archive, total))
+    schema = build_schema(*_pair_words(archive, total))
     build = new_build_dir(index_dir)
     try:
         try:
@@ -283,13 +288,15 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
     return build, state
 
 
-def _pair_words(archive: Archive, total: int) -> frozenset[str]:
-    """Return the words frequent enough for their pairs to be indexed, from a sample."""
+def _pair_words(archive: Archive, total: int) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the words (stemmed, exact) frequent enough for their pairs to be indexed."""
     step = max(1, total // PAIR_SAMPLE)
     sample = list(archive.reads.articles(list(range(1, total + 1, step))).values())
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
         sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
-    return frequent_words((article.body or "" for article in sample), PAIR_WORD_SHARE)
+    bodies = [article.body or "" for article in sample]
+    return (frequent_words(bodies, PAIR_WORD_SHARE),
+            frequent_words(bodies, EXACT_PAIR_WORD_SHARE, exact=True))
 
 
 def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,

@@ -6,6 +6,8 @@ first run and incrementally after, as the crawler's cron job does.
 
 from __future__ import annotations
 
+import re
+import sqlite3
 from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
@@ -13,17 +15,21 @@ from pathlib import Path
 import pytest
 from search_fixtures import SEEN, article, service_for
 
+import indexer.copies
 from archive.store import Archive
 from archive.web import create_app
+from indexer.analysis import fold_accents
 from indexer.copies import (
     BANDS,
     ROWS,
+    SHINGLE_WORDS,
     THRESHOLD,
     CopyFinder,
     lsh_shape,
     shingles,
     signature,
     similarity,
+    update_copies,
 )
 from indexer.search import SearchService
 from indexer.update import update_index
@@ -135,6 +141,60 @@ def test_minhash_estimate_follows_exact_shingle_overlap() -> None:
 def test_case_accents_and_punctuation_do_not_tell_copies_apart() -> None:
     assert list(shingles(TEXT)) == list(shingles(TEXT.upper().replace("é", "e")
                                                  .replace(".", " ;")))
+
+
+def _fnv(word: str) -> int:
+    value = 0x811C9DC5
+    for byte in word.encode("utf-8"):
+        value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
+    return value
+
+
+def _shingles_by_definition(text: str) -> list[int]:
+    """The text lowercased and folded whole, then cut into words, then runs of words."""
+    words = [_fnv(w) for w in re.findall(r"[^\W_]+", fold_accents(text.lower()))]
+    if not words:
+        return []
+    width = min(SHINGLE_WORDS, len(words))
+    multipliers = [int(m) for m in indexer.copies._SHINGLE_MULTIPLIERS]
+    found = set()
+    for start in range(len(words) - width + 1):
+        value = 0
+        for j in range(width):
+            value = (value * multipliers[j] + words[start + j]) & 0xFFFFFFFF
+        found.add(value)
+    return sorted(found)
+
+
+@pytest.mark.parametrize("text", [
+    TEXT, "Cœur ÉTÉ l’armée naïve Straße ǅemal", "", "un", "deux mots",
+    # Combining marks that accent folding turns into letters join the words around them.
+    "ete\u0303 te\u0308xte a\u0303b c d e f g", "Ḿ ñ e\u0301 trois quatre cinq six",
+])
+def test_shingles_are_those_of_the_folded_text(text: str) -> None:
+    assert shingles(text).tolist() == _shingles_by_definition(text)
+
+
+def test_a_parallel_full_build_writes_what_one_process_writes(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def rows(index_dir: Path) -> list[object]:
+        db = sqlite3.connect(index_dir / "copies.sqlite3")
+        try:
+            return [*db.execute("SELECT * FROM signatures ORDER BY article_id"),
+                    *db.execute("SELECT * FROM bands ORDER BY band, key, article_id")]
+        finally:
+            db.close()
+
+    database = data_dir / "archive.sqlite3"
+    monkeypatch.setattr(indexer.copies, "PARALLEL_MIN_ARTICLES", 10**9)
+    update_copies(database, tmp_path / "one", full=True)
+    monkeypatch.setattr(indexer.copies, "PARALLEL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(indexer.copies, "MAX_PROCESSES", 2)
+    monkeypatch.setattr(indexer.copies.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(indexer.copies, "_RANGE_ARTICLES", 1)
+    report = update_copies(database, tmp_path / "two", full=True)
+    assert report.signed == 4
+    assert rows(tmp_path / "two") == rows(tmp_path / "one")
 
 
 def test_article_page_and_api_list_the_copies_with_the_first_publication(

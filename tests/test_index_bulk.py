@@ -19,7 +19,7 @@ from whoosh.writing import SegmentWriter
 from archive.models import Article
 from archive.replica.corpus import Corpus
 from archive.store import Archive, StoredArticle
-from indexer import rebuild, update
+from indexer import associated, rebuild, update
 from indexer.analysis import frequent_words
 from indexer.bulk import BulkSegmentWriter, UnsupportedSchema
 from indexer.documents import document_for, earlier_fields
@@ -299,3 +299,52 @@ def test_queries_over_long_posting_lists_agree_with_whoosh(
             assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
             checked += len(slow.docs)
         assert checked >= 10
+
+
+def assert_word_table_is_whoosh_s(ix: Index, files: bool = True) -> None:
+    """The table read from the word files holds, for each word kept, Whoosh's live documents."""
+    with ix.searcher() as searcher:
+        reader = searcher.reader()
+        live = set(reader.all_doc_ids())
+        truth = {}
+        for raw in reader.lexicon("spell"):
+            word = raw.decode("utf-8")
+            docs = set(reader.postings("spell", raw).all_ids()) & live
+            if len(word) >= 3 and word.isalpha() and docs:
+                truth[word] = docs
+        for leaf, _ in reader.leaf_readers():
+            assert (associated.read_segment_words(leaf) is not None) == files
+        table = associated.load_word_table(searcher, searcher.doc_count_all(), len(live))
+    ceiling = max(associated.MIN_DOCS, int(associated.MAX_SHARE * len(live)))
+    expected = {w for w, docs in truth.items() if associated.MIN_DOCS <= len(docs) <= ceiling}
+    assert set(table.words) == expected and expected
+    rows = words_by_document(table)
+    for code, word in enumerate(table.words):
+        assert table.frequencies[code] == len(truth[word])
+        assert {doc for doc in live if word in rows[doc]} == truth[word]
+
+
+def test_build_writes_each_segment_s_associated_words_beside_it(
+        tmp_path: Path, schema: Any, database: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(rebuild, "PROGRESS_EVERY", 25)
+    ix, _ = write(tmp_path / "ix", schema, database, 2, limit_bytes=1)
+    try:
+        assert len(ix._segments()) > 2
+        assert_word_table_is_whoosh_s(ix)
+    finally:
+        ix.close()
+
+
+def test_associated_words_of_a_segment_without_its_file_come_from_its_postings(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    # Written by Whoosh's own writer, as an index of an older version: no word file.
+    ix = build_with(tmp_path, schema, [document_for(a) for a in stored_articles], SegmentWriter)
+    try:
+        assert_word_table_is_whoosh_s(ix, files=False)
+    finally:
+        ix.close()
+
+
+def words_by_document(table: associated.WordTable) -> list[set[str]]:
+    return [{table.words[c] for c in table.codes[table.starts[d]:table.starts[d + 1]].tolist()}
+            for d in range(len(table.starts) - 1)]

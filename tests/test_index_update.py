@@ -595,3 +595,33 @@ def test_big_incremental_run_killed_at_any_moment_resumes(settings: Settings) ->
     delays = [rng.uniform(0.5, 3.5) for _ in range(3)]
     _kill_runs_then_finish(settings.data_dir, database, index_dir, [], delays,
                            lambda attempt: save(database, range(2300), title=f"Titre {attempt}"))
+
+
+def test_incremental_run_writes_the_associated_words_of_its_segments(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.test_index_bulk import assert_word_table_is_whoosh_s
+
+    database, index_dir = paths
+    rng = random.Random(3)
+    vocabulary = ["".join(rng.choice("bcdfglmnprstv") + rng.choice("aeiou") for _ in range(3))
+                  for _ in range(40)]
+
+    def save_varied(numbers: range | list[int]) -> None:
+        for i in numbers:  # each word in about one article out of five
+            save(database, [i], body=" ".join(rng.sample(vocabulary, 8)))
+
+    save_varied(range(30))
+    update_index(database, index_dir)
+    save_varied([30, 31, 3])
+    written: list[int] = []
+    real = update.write_missing_words
+    monkeypatch.setattr(update, "write_missing_words",
+                        lambda ix: written.append(real(ix)) or written[-1])
+    update_index(database, index_dir)
+    assert written == [1]  # the new segment's only: the others had theirs
+    ix = open_current(index_dir)
+    try:
+        assert len(ix._segments()) > 1 or ix.doc_count_all() == ix.doc_count()
+        assert_word_table_is_whoosh_s(ix)
+    finally:
+        ix.close()

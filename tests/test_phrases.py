@@ -13,7 +13,7 @@ from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
-from indexer.analysis import frequent_words, word_pair_analyzer
+from indexer.analysis import exact_word_pair_analyzer, frequent_words, word_pair_analyzer
 from indexer.matches import MatchEngine, match_with_whoosh
 from indexer.query import make_parser, parse_query
 from indexer.schema import PAIR_FIELDS
@@ -96,6 +96,44 @@ def test_phrase_agrees_with_whoosh(searcher: Searcher, text: str) -> None:
     _agree(searcher, query)
 
 
+def test_exact_fields_have_pairs_of_their_frequent_small_words(searcher: Searcher) -> None:
+    lexicon = {t.decode() for t in searcher.lexicon("body_exact_pairs")}
+    assert {"de la", "la sante", "sante publique"} <= lexicon
+    assert "armee nationale" not in lexicon  # "nationale" is in one article only
+
+
+@pytest.mark.parametrize("text", [
+    '"de la"', '"la santé"', '"de la santé"', '"et la"', '"du Nord"', '"de la Corée du Nord"',
+    '"la santé du public"', '"santé, la"', '"la la"', '"de de la"', '"l\'armée de"',
+    '"de la santé publique et la santé"', '"la Corée"',
+])
+def test_quote_of_common_words_agrees_with_whoosh(searcher: Searcher, text: str) -> None:
+    query = parse_query(text, make_parser(searcher.schema)).query
+    assert query is not None
+    _agree(searcher, query)
+
+
+def test_quote_of_two_frequent_words_reads_no_positions(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    expected = match_with_whoosh(parse_query('"de la"', make_parser(searcher.schema)).query,
+                                 searcher)
+
+    def refuse(*args: object) -> None:
+        raise AssertionError("positions were read for a quote whose pair is indexed")
+
+    monkeypatch.setattr("indexer.matches.read_positions", refuse)
+    found = MatchEngine(searcher, {}).match(
+        parse_query('"de la"', make_parser(searcher.schema)).query)
+    live = _live(searcher, found.docs.tolist())
+    assert live == expected.docs.tolist() and live
+
+
+def test_quote_of_small_words_finds_only_that_wording(searcher: Searcher) -> None:
+    # "Santé publique" and "Trois mots" hold "de la santé"; "Nord, Corée" holds "de la Corée".
+    query = parse_query('"de la santé"', make_parser(searcher.schema)).query
+    assert _titles(searcher, _agree(searcher, query)) == {"Santé publique", "Trois mots"}
+
+
 def test_hyphenated_name_never_matches_its_sibling(searcher: Searcher) -> None:
     query = parse_query('"Kim Jong-un"', make_parser(searcher.schema)).query
     assert _titles(searcher, _agree(searcher, query)) == {"Kim Jong-un en visite"}
@@ -157,6 +195,44 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
                 assert _agree(opened, query), "a phrase cut from a text must find that text"
                 matched += 1
         assert matched >= 20
+
+
+def test_random_quotes_of_small_words_agree_with_whoosh(tmp_path: Path) -> None:
+    rng = random.Random(5)
+    small = ["de", "la", "le", "et", "du", "les", "à", "des", "en", "un", "il", "y", "a"]
+    words = ["santé", "l'armée", "nord-coréens", "union", "publique", "pyongyang"]
+    texts = [" ".join(rng.choice(small if rng.random() < 0.8 else words)
+                      for _ in range(rng.randrange(5, 60))) for _ in range(50)]
+    archive_and_index(tmp_path, [article(f"s-{i}", f"Titre {i}", text)
+                                 for i, text in enumerate(texts)])
+    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        assert opened.schema["body_exact_pairs"].analyzer.pairs("de", "la")
+        parser = make_parser(opened.schema)
+        matched = 0
+        for _ in range(60):
+            quote = rng.sample(small + words[:2], rng.randrange(2, 5))
+            query = parse_query('"' + " ".join(quote) + '"', parser).query
+            if query is not None:
+                matched += bool(_agree(opened, query))
+        for text in texts[:30]:
+            tokens = text.split(" ")
+            start = rng.randrange(max(1, len(tokens) - 3))
+            query = parse_query('"' + " ".join(tokens[start:start + 4]) + '"', parser).query
+            assert query is not None
+            assert _agree(opened, query), "a quote cut from a text must find that text"
+            matched += 1
+        assert matched >= 40
+
+
+@pytest.mark.parametrize(("text", "pairs"), [
+    ("l'armée de la Corée", ["l' armee", "armee de", "de la", "la coree"]),
+    ("porte-parole du gouvernement", ["porte parole", "parole du", "du gouvernement"]),
+    ("Santé", []),
+])
+def test_exact_pairs_are_consecutive_exact_words(text: str, pairs: list[str]) -> None:
+    assert [t.text for t in exact_word_pair_analyzer()(text)] == pairs
 
 
 @pytest.mark.parametrize(("text", "pairs"), [
