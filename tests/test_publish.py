@@ -69,6 +69,19 @@ def test_publish_puts_a_whole_release_live_on_every_host(built: BuiltArchive,
         assert (release / "index" / "copies.sqlite3").is_file()
 
 
+def test_leftovers_of_a_killed_indexing_run_are_not_published(built: BuiltArchive,
+                                                              tmp_path: Path) -> None:
+    live = (built.data_dir / "index" / "current").resolve()
+    strays = ["_MAIN_9.toc.1717171717", ".sync.json.4242.tmp", "MAIN_x.words.npz.tmp"]
+    for name in strays:
+        (live / name).write_bytes(b"half written")
+    web = tmp_path / "web"
+    _publish(built, web)
+    build = web / "current" / "index" / "builds" / live.name
+    assert (build / "sync.json").is_file()
+    assert not [name for name in strays if (build / name).exists()]
+
+
 def test_a_second_release_hard_links_every_unchanged_file_to_the_first(
         built: BuiltArchive, tmp_path: Path) -> None:
     web = tmp_path / "web"

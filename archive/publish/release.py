@@ -20,6 +20,7 @@ Nothing the web reads is ever copied from a live SQLite file.
 from __future__ import annotations
 
 import errno
+import fnmatch
 import json
 import os
 import shutil
@@ -33,12 +34,10 @@ from archive.errors import IndexUnavailable, PublishFailed, StoreError
 from archive.publish.layout import MANIFEST
 from archive.store import Archive
 from indexer.agreement import index_disagreement
-from indexer.location import BUILDS, CURRENT, current_build, read_sync
+from indexer.location import BUILDS, CURRENT, STRAY_TOC_PATTERN, current_build, read_sync
 from indexer.lock import IndexLock
 
 _COPY_CHUNK = 1 << 20
-# Whoosh's and our own temporary files: a killed run's leftovers, never part of a build.
-_NOT_BUILD_FILES = (".sync.json.", "_MAIN_")
 
 
 @dataclass(frozen=True)
@@ -100,11 +99,17 @@ def _link_live_build(live_index: Path, index_dir: Path) -> Path:
         target = index_dir / BUILDS / build.name
         target.mkdir(parents=True)
         for path in sorted(build.iterdir()):
-            if path.is_file() and not path.name.startswith(_NOT_BUILD_FILES[0]) and not (
-                    path.name.startswith(_NOT_BUILD_FILES[1]) and ".toc." in path.name):
+            if path.is_file() and not _leftover(path.name):
                 _link_or_copy(path, target / path.name)
     os.symlink(os.path.join(BUILDS, build.name), index_dir / CURRENT)
     return build
+
+
+def _leftover(name: str) -> bool:
+    """Whether NAME is a temporary file of a killed run (a TOC, a sync state, a word table
+    being written), never part of a build: the index lock is held, so nothing is being
+    written now."""
+    return name.endswith(".tmp") or fnmatch.fnmatch(name, STRAY_TOC_PATTERN)
 
 
 def _snapshot(source: Path, target: Path) -> None:
