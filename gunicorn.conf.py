@@ -13,7 +13,9 @@ _settings = load_settings()
 bind = _settings.web_bind
 workers = _settings.web_workers
 threads = _settings.web_threads
-worker_class = "gthread"
+# gunicorn's threaded worker ("gthread"), whose own refusals (an overlong request line, too many
+# headers, a malformed request) are the site's French error pages.
+worker_class = "archive.web.worker.FrenchErrorsWorker"
 preload_app = False
 timeout = 30
 graceful_timeout = 20
@@ -26,9 +28,13 @@ accesslog = "-"
 errorlog = "-"
 loglevel = "info"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
-# gunicorn's longest request line (its own maximum): the application answers anything past its
-# own limit (archive.web.params.MAX_URL_CHARS) with a French 414 page; only a line longer than
-# this gets gunicorn's bare English one.
+# gunicorn's longest request line (its own maximum; 0 would mean no limit at all, a line of any
+# length read into memory). The application answers past its own limit
+# (archive.web.params.MAX_URL_CHARS) with a French 414 page, and the worker answers a line longer
+# than this with the same page. Headers stay bounded by gunicorn's defaults (100 fields of at
+# most 8,190 bytes each), refused with a French 431.
 limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "notrecontinent-archive"

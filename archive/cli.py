@@ -52,7 +52,7 @@ class LazyGroup(click.Group):
         except EOFError as exc:
             # click would take it for end of input at a prompt and say "interrupted" (130);
             # no command prompts, so it is an unexpected end of a file.
-            raise RuntimeError(f"unexpected end of a file ({exc or 'no detail'})") from exc
+            raise RuntimeError(f"fin inattendue d'un fichier ({exc or 'sans détail'})") from exc
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]

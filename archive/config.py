@@ -203,6 +203,6 @@ def load_settings(
             values[setting.name] = setting.parse(raw)
         except ValueError as exc:
             raise InvalidInput(
-                f"{setting.env}={raw!r} is not usable ({exc}); {setting.help}"
+                f"{setting.env}={raw!r} n'est pas utilisable ({exc}) ; {setting.help}"
             ) from None
     return Settings(**values)

@@ -18,12 +18,12 @@ def archive_mismatch(reads: ReadQueries, state: SyncState) -> str | None:
     """Say why the build whose sync state is STATE does not match the archive READS reads,
     or None if it does."""
     if reads.max_change_seq() < state.change_seq:
-        return (f"the archive's changes stop at {reads.max_change_seq()} but the index has "
-                f"seen {state.change_seq}: the archive was restored from an older backup or "
-                "replaced")
+        return (f"les modifications de l'archive s'arrêtent à {reads.max_change_seq()} mais "
+                f"l'index en a vu {state.change_seq} : l'archive a été restaurée d'une "
+                "sauvegarde plus ancienne ou remplacée")
     if state.archive is not None and reads.fingerprint(state.change_seq) != state.archive:
-        return ("the archive is not the one the index was built from (restored from a backup "
-                "or replaced)")
+        return ("l'archive n'est pas celle dont l'index a été construit (restaurée d'une "
+                "sauvegarde ou remplacée)")
     return None
 
 
@@ -37,11 +37,11 @@ def index_disagreement(reads: ReadQueries, index_dir: Path) -> str | None:
     """
     build = current_build(index_dir)
     if build is None:
-        return f"no search index at {index_dir}"
+        return f"aucun index de recherche dans {index_dir}"
     state = read_sync(build)
     if state is None:
-        return f"the index build {build.name} has no sync state"
+        return f"la construction {build.name} de l'index n'a pas d'état de synchronisation"
     mismatch = archive_mismatch(reads, state)
     if mismatch is not None:
-        return f"{mismatch}: run `python -m archive index` to rebuild it"
+        return f"{mismatch} : lancez `python -m archive index` pour le reconstruire"
     return None

@@ -82,8 +82,9 @@ class CopiesReport:
 
     def summary(self) -> str:
         """One line for the CLI."""
-        kind = "full" if self.full else "incremental"
-        return f"copies: {self.signed} articles signed ({kind}) in {self.seconds:.1f}s"
+        kind = "complet" if self.full else "incrémental"
+        return (f"copies : {self.signed} article{'s' if self.signed > 1 else ''} "
+                f"signé{'s' if self.signed > 1 else ''} ({kind}) en {self.seconds:.1f} s")
 
 
 # The split ``datasketch.MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)`` picks (a test
@@ -292,7 +293,7 @@ class CopyFinder:
         path = Path(index_dir) / FILE_NAME
         self.file = self.identity(index_dir)
         if self.file is None:
-            raise IndexUnavailable(f"{path} does not exist: run `python -m archive index`")
+            raise IndexUnavailable(f"{path} n'existe pas : lancez `python -m archive index`")
         self._db = _connect(path, readonly=True)
 
     @staticmethod

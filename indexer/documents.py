@@ -39,15 +39,15 @@ SPELLING_LEAD_CHARS = 800
 def document_for(article: StoredArticle) -> dict[str, Any]:
     """Return the index document of ARTICLE; raise InvalidInput if it cannot be indexed."""
     if not isinstance(article.id, int) or isinstance(article.id, bool) or article.id < 1:
-        raise InvalidInput(f"article id {article.id!r} is not a positive integer")
+        raise InvalidInput(f"le numéro d'article {article.id!r} n'est pas un entier positif")
     where = f"article {article.id}"
     url = _short_text(article.url, "url", where)
     if not url:
-        raise InvalidInput(f"{where} has no URL")
+        raise InvalidInput(f"{where} n'a pas d'adresse")
     title = _short_text(article.title, "title", where)
     body = _text(_indexed_part(article.body), "body", where)
     if not title and not body:
-        raise InvalidInput(f"{where} has neither a title nor a body")
+        raise InvalidInput(f"{where} n'a ni titre ni texte")
     document: dict[str, Any] = {
         "id": str(article.id),
         "url": url,
@@ -136,7 +136,7 @@ def with_earlier_versions(document: dict[str, Any], article: StoredArticle,
 
 def _version_count(value: object, where: str) -> int:
     if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-        raise InvalidInput(f"{where}: version count {value!r} is not a whole number")
+        raise InvalidInput(f"{where} : le nombre de versions {value!r} n'est pas un entier")
     return max(1, value)
 
 
@@ -144,9 +144,9 @@ def _text(value: object, name: str, where: str) -> str:
     if value is None:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{where}: {name} is {type(value).__name__}, not text")
+        raise InvalidInput(f"{where} : {name} est de type {type(value).__name__}, pas du texte")
     if len(value) > MAX_TEXT_CHARS:
-        raise InvalidInput(f"{where}: {name} has {len(value):,} characters, more than "
+        raise InvalidInput(f"{where} : {name} a {len(value):,} caractères, plus que "
                            f"{MAX_TEXT_CHARS:,}")
     # Replacements keep the length: the index's character offsets must still point into the
     # text that SQLite holds, which highlighting reads back.
@@ -157,7 +157,7 @@ def _text(value: object, name: str, where: str) -> str:
 def _short_text(value: object, name: str, where: str) -> str:
     text = _text(value, name, where).strip()
     if len(text) > MAX_SHORT_CHARS:
-        raise InvalidInput(f"{where}: {name} has {len(text):,} characters, more than "
+        raise InvalidInput(f"{where} : {name} a {len(text):,} caractères, plus que "
                            f"{MAX_SHORT_CHARS:,}")
     return text
 
@@ -171,7 +171,7 @@ def _lead(body: str) -> str:
 
 def _status_withdrawn(status: object, where: str) -> bool:
     if status not in ("published", "withdrawn"):
-        raise InvalidInput(f"{where}: unknown status {status!r}")
+        raise InvalidInput(f"{where} : statut inconnu {status!r}")
     return status == "withdrawn"
 
 
@@ -182,9 +182,9 @@ def _published(value: object, where: str) -> datetime | None:
     if isinstance(value, datetime):
         value = value.date()
     if not isinstance(value, date):
-        raise InvalidInput(f"{where}: publication date {value!r} is not a date")
+        raise InvalidInput(f"{where} : la date de publication {value!r} n'est pas une date")
     if not 1900 <= value.year <= 2200:
-        raise InvalidInput(f"{where}: publication date {value.isoformat()} is out of range")
+        raise InvalidInput(f"{where} : la date de publication {value.isoformat()} est hors limites")
     return datetime(value.year, value.month, value.day)
 
 
@@ -192,7 +192,7 @@ def _categories(value: object, where: str) -> str:
     if not value:
         return ""
     if isinstance(value, str) or not isinstance(value, tuple | list):
-        raise InvalidInput(f"{where}: categories must be a sequence of names")
+        raise InvalidInput(f"{where} : les catégories doivent être une suite de noms")
     names = []
     for name in value:
         # The KEYWORD field splits on commas: a comma inside one name would make two.

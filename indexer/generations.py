@@ -140,7 +140,8 @@ class Generations:
         """Return the error for a missing or unreadable index."""
         detail = f" ({why})" if why else ""
         return IndexUnavailable(
-            f"no search index at {self.index_dir}{detail}: run `python -m archive index` first",
+            f"aucun index de recherche dans {self.index_dir}{detail} : lancez d'abord "
+            "`python -m archive index`",
             path=str(self.index_dir),
         )
 
@@ -253,5 +254,5 @@ def _change_seq(build: Path) -> int | None:
 def _damaged(build: Path, failure: str) -> IndexUnreadable:
     """Return the error for a BUILD that cannot be read (FAILURE says how)."""
     return IndexUnreadable(
-        f"the search index build {build} cannot be read ({failure}); rebuild it with "
-        f"`{REPAIR_INDEX_COMMAND}`", path=str(build))
+        f"la construction {build} de l'index de recherche est illisible ({failure}) ; "
+        f"reconstruisez-la avec `{REPAIR_INDEX_COMMAND}`", path=str(build))

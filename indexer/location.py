@@ -91,7 +91,8 @@ def new_build_dir(index_dir: Path) -> Path:
             continue
         mark_readable(candidate)
         return candidate
-    raise IndexUnavailable(f"cannot name a new build in {parent}: too many builds this second",
+    raise IndexUnavailable(f"impossible de nommer une nouvelle construction dans {parent} : trop "
+                           "de constructions dans la même seconde",
                            path=str(parent))
 
 
@@ -138,13 +139,13 @@ def open_current(index_dir: Path) -> Index:
     build = current_build(index_dir)
     if build is None:
         raise IndexUnavailable(
-            f"no search index at {index_dir}: run `python -m archive index` first",
+            f"aucun index de recherche dans {index_dir} : lancez d'abord `python -m archive index`",
             path=str(index_dir))
     try:
         return index.open_dir(str(link))
     except (OSError, index.EmptyIndexError) as exc:
-        raise IndexUnavailable(f"the search index at {build} cannot be opened ({exc}): "
-                               "run `python -m archive index --full` to rebuild it",
+        raise IndexUnavailable(f"l'index de recherche {build} ne s'ouvre pas ({exc}) : "
+                               "lancez `python -m archive index --full` pour le reconstruire",
                                path=str(build)) from exc
 
 

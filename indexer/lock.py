@@ -36,12 +36,13 @@ class IndexLock(HolderLock):
 
     def cannot_create(self, reason: str) -> ArchiveError:
         """Return the error for an index lock that cannot be created."""
-        return IndexUnavailable(f"cannot create the index lock {self.path} ({reason}); choose a "
-                                "writable ARCHIVE_DATA_DIR", path=str(self.path))
+        return IndexUnavailable(f"impossible de créer le verrou de l'index {self.path} "
+                                f"({reason}) ; choisissez un ARCHIVE_DATA_DIR accessible en "
+                                "écriture", path=str(self.path))
 
     def held_by(self, holder: str) -> ArchiveError:
         """Return the error for an index lock another run holds."""
-        return IndexLocked(f"another indexing run holds the lock ({holder}); try again later",
+        return IndexLocked(f"une autre indexation tient le verrou ({holder}) ; réessayez plus tard",
                            path=str(self.path))
 
     def acquired(self, fd: int) -> None:

@@ -193,6 +193,8 @@ class IndexInfo:
     generation: int
     doc_count: int
     change_seq: int | None
+    words_ready: bool = False
+    """Whether this generation's associated-words table has been read (pages show the words)."""
 
 
 def plain_date(value: date) -> date:

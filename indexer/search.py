@@ -124,7 +124,8 @@ class SearchService:
         started = time.perf_counter()
         _check_arguments(sort, page, page_size, since, until)
         if status is not None and status not in STATUSES:
-            raise InvalidInput(f"unknown status {status!r}: use one of {', '.join(STATUSES)}")
+            raise InvalidInput(f"statut inconnu {status!r} : choisissez parmi "
+                               f"{', '.join(STATUSES)}")
         searcher, generation = self._generations.acquire()
         text = query if isinstance(query, str) else ""
         request = SearchRequest(text, author, since, until, edition, sort, page, page_size,
@@ -188,7 +189,8 @@ class SearchService:
         """Describe the live index; raises IndexUnavailable when there is none."""
         _, generation = self._generations.acquire()
         return IndexInfo(build=generation.build.name, generation=generation.number,
-                         doc_count=generation.doc_count, change_seq=generation.change_seq)
+                         doc_count=generation.doc_count, change_seq=generation.change_seq,
+                         words_ready=generation.word_table is not None)
 
     def close(self) -> None:
         """Close every searcher this service opened (and the archive reader it owns)."""
@@ -492,16 +494,18 @@ class SearchService:
 def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
                      until: date | None) -> None:
     if sort not in SORTS:
-        raise InvalidInput(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+        raise InvalidInput(f"tri inconnu {sort!r} : choisissez parmi {', '.join(SORTS)}")
     if not isinstance(page, int) or not 1 <= page <= MAX_PAGE:
-        raise InvalidInput(f"page {page!r} is out of range: use 1 to {MAX_PAGE}")
+        raise InvalidInput(f"la page {page!r} est hors limites : de 1 à {MAX_PAGE}")
     if not isinstance(page_size, int) or not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidInput(f"page size {page_size!r} is out of range: use 1 to {MAX_PAGE_SIZE}")
+        raise InvalidInput(f"la taille de page {page_size!r} est hors limites : de 1 à "
+                           f"{MAX_PAGE_SIZE}")
     for name, value in (("since", since), ("until", until)):
         if value is not None and not isinstance(value, date):
-            raise InvalidInput(f"{name} must be a date (YYYY-MM-DD), not {value!r}")
+            raise InvalidInput(f"{name} doit être une date (AAAA-MM-JJ), pas {value!r}")
     if since is not None and until is not None and plain_date(since) > plain_date(until):
-        raise InvalidInput(f"since ({since.isoformat()}) is after until ({until.isoformat()})")
+        raise InvalidInput(f"la date de début ({since.isoformat()}) est postérieure à la date "
+                           f"de fin ({until.isoformat()})")
 
 
 def _status_mask(columns: Columns, docs: np.ndarray, status: str) -> np.ndarray:
@@ -722,6 +726,9 @@ def _leaf_words(node: wq.Query, searcher: Searcher) -> list[tuple[str, str, bool
     return [(name, word, exact) for word in node.words if isinstance(word, str)]
 
 
+# The exact-form fields of the live text: a word found in either is known to the archive.
+_EXACT_TEXT_FIELDS = (EXACT_FIELDS["title"], EXACT_FIELDS["body"])
+
 # The exact-form fields whose words are marked in results, and the field they mark.
 _STEMMED_OF = {EXACT_FIELDS["title"]: "title", EXACT_FIELDS["body"]: "body"}
 
@@ -739,6 +746,7 @@ def _suggestion(text: str, searcher: Searcher) -> str | None:
     changed = False
 
     analyzer = searcher.schema["spell"].analyzer
+    exact = searcher.schema[EXACT_FIELDS["body"]].analyzer
 
     def fix(match: re.Match[str]) -> str:
         nonlocal changed
@@ -749,6 +757,12 @@ def _suggestion(text: str, searcher: Searcher) -> str | None:
         tokens = [t.text for t in analyzer(lowered)]
         # Only plain words are corrected: an elided or hyphenated word is left as typed.
         if tokens != [lowered] or ("spell", lowered) in reader:
+            return word
+        # The spelling field holds titles and leads only: a word found anywhere in the texts
+        # is not a typo, and correcting it would cost a scan of the vocabulary (a tenth of a
+        # second and more on a large index) to propose another word.
+        if any((field, token.text) in reader for field in _EXACT_TEXT_FIELDS
+               for token in exact(lowered)):
             return word
         found = []
         # A shared prefix keeps the corrector fast (prefix 0 takes seconds on a large

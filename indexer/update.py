@@ -152,7 +152,8 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
     """
     started = time.monotonic()
     if not database_path.exists():
-        raise StoreError(f"no archive at {database_path}: run `python -m archive crawl URL` first",
+        raise StoreError(f"aucune archive dans {database_path} : lancez d'abord "
+                         "`python -m archive crawl URL`",
                          path=str(database_path))
     with IndexLock(index_dir):
         prune_builds(index_dir)
@@ -225,18 +226,18 @@ def _live_build(index_dir: Path, archive: Archive,
     try:
         ix = index.open_dir(str(build))
     except (OSError, index.EmptyIndexError) as exc:
-        reasons.append(f"the live build {build.name} cannot be opened ({exc})")
+        reasons.append(f"la construction en service {build.name} ne s'ouvre pas ({exc})")
         log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)
         return None
     except Exception as exc:  # noqa: BLE001 - Whoosh reports damaged files with many types
-        reasons.append(f"the live build {build.name} cannot be read ({_described(exc)})")
+        reasons.append(f"la construction en service {build.name} est illisible ({_described(exc)})")
         return None
     try:
         with ix.reader() as reader:  # opens every segment's files
             reader.doc_count_all()
     except Exception as exc:  # noqa: BLE001 - as above
         ix.close()
-        reasons.append(f"the live build {build.name} cannot be read ({_described(exc)})")
+        reasons.append(f"la construction en service {build.name} est illisible ({_described(exc)})")
         return None
     return build, state, ix
 
@@ -273,7 +274,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
         write_sync(build, state)
     except OSError as exc:
         shutil.rmtree(build, ignore_errors=True)
-        raise IndexUnavailable(f"cannot write the new index build {build}: {exc}",
+        raise IndexUnavailable(f"impossible d'écrire la nouvelle construction {build} : {exc}",
                                path=str(build)) from exc
     except BaseException:
         shutil.rmtree(build, ignore_errors=True)
@@ -354,8 +355,8 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
             break
         reached = max(article.change_seq for article in changes)
         if reached <= state.change_seq:
-            raise StoreError(f"the archive's change_seq went backwards ({reached} after "
-                             f"{state.change_seq}): check {build.name}'s sync.json")
+            raise StoreError(f"le change_seq de l'archive a reculé ({reached} après "
+                             f"{state.change_seq}) : vérifiez le sync.json de {build.name}")
         latest: dict[int, StoredArticle] = {}
         for article in changes:
             previous = latest.get(article.id)
@@ -399,7 +400,7 @@ def _known_ids(ix: Index, build: Path, documents: list[dict[str, Any]]) -> set[s
                     if searcher.document_number(id=d["id"]) is not None}
     except Exception as exc:  # noqa: BLE001 - Whoosh reports damage with many types
         raise IndexUnreadable(
-            f"the live build {build.name} cannot be read ({_described(exc)})",
+            f"la construction en service {build.name} est illisible ({_described(exc)})",
             path=str(build)) from exc
 
 
@@ -430,7 +431,7 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
                 return refused
         except OSError as exc:
             _cancel(writer)
-            raise IndexUnavailable(f"cannot write the index at {ix.storage.folder}: {exc}",
+            raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
                                    path=str(ix.storage.folder)) from exc
         except BaseException:
             _cancel(writer)
@@ -448,7 +449,7 @@ def _delete(ix: Index, ids: list[str]) -> int:
         writer.commit()
     except OSError as exc:
         _cancel(writer)
-        raise IndexUnavailable(f"cannot write the index at {ix.storage.folder}: {exc}",
+        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
                                path=str(ix.storage.folder)) from exc
     except BaseException:
         _cancel(writer)
@@ -461,9 +462,9 @@ def _writer(ix: Index) -> Any:
         return ix.writer(limitmb=LIMIT_MB, timeout=WRITER_TIMEOUT_SECONDS, delay=0.25,
                          codec=_codec())
     except index.LockError as exc:
-        raise IndexUnavailable(f"the index at {ix.storage.folder} is locked by a process that "
-                               "does not hold the indexing lock; is an old indexer still "
-                               "running?", path=str(ix.storage.folder)) from exc
+        raise IndexUnavailable(f"l'index {ix.storage.folder} est verrouillé par un processus qui "
+                               "ne tient pas le verrou d'indexation ; un ancien indexeur "
+                               "tourne-t-il encore ?", path=str(ix.storage.folder)) from exc
 
 
 def _codec() -> ArchiveCodec:

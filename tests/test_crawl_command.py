@@ -34,7 +34,7 @@ def test_crawl_prints_a_summary_writes_the_report_and_updates_the_index(
 def test_invalid_url_exits_2(run_cli: RunCli) -> None:
     code, _, err = run_cli("crawl", "ftp://example.org/", "--no-index")
     assert code == 2
-    assert err.startswith("erreur : 'ftp://example.org/' is not a site address")
+    assert err.startswith("erreur : 'ftp://example.org/' n'est pas l'adresse d'un site")
 
 
 def test_unreachable_site_exits_5_with_one_line(run_cli: RunCli) -> None:
@@ -43,7 +43,7 @@ def test_unreachable_site_exits_5_with_one_line(run_cli: RunCli) -> None:
         port = probe.getsockname()[1]
     code, _, err = run_cli("crawl", f"http://127.0.0.1:{port}/", "--no-index")
     assert code == 5
-    assert err.count("\n") == 1 and err.startswith("erreur : no site answered")
+    assert err.count("\n") == 1 and err.startswith("erreur : aucun site n'a répondu")
 
 
 def test_help_documents_the_exit_codes(run_cli: RunCli) -> None:
@@ -68,6 +68,6 @@ def test_locked_index_exits_8_after_saving_the_crawl(run_cli: RunCli, data_dir: 
         served.stop()
     assert code == 8
     assert out.startswith("5 articles archivés")
-    assert "the crawl itself was saved" in err
+    assert "la collecte elle-même est enregistrée" in err
     with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
         assert archive.reads.stats().articles == 5

@@ -70,7 +70,7 @@ def test_second_crawl_started_during_the_first_exits_8_and_does_nothing(
         code, out, err = run_cli("crawl", url, "--delay", "0", "--no-index")
         assert code == 8, err
         assert out == ""
-        assert err.startswith("erreur : another crawl of this archive is running (pid "
+        assert err.startswith("erreur : une autre collecte de cette archive est en cours (pid "
                               f"{first.pid}, since ")
         assert err.count("\n") == 1
     finally:
@@ -84,7 +84,7 @@ def test_second_crawl_started_during_the_first_exits_8_and_does_nothing(
 
 def test_crawl_lock_is_released_when_its_block_ends(tmp_path: Path) -> None:
     with CrawlLock(tmp_path):
-        with pytest.raises(CrawlLocked, match="another crawl of this archive is running"):
+        with pytest.raises(CrawlLocked, match="une autre collecte de cette archive est en cours"):
             CrawlLock(tmp_path).acquire()
     with CrawlLock(tmp_path):
         pass

@@ -277,7 +277,7 @@ def test_second_run_fails_at_once_while_the_lock_is_held(paths: tuple[Path, Path
         runner.join(timeout=120)
         assert not runner.is_alive()
     assert len(outcome) == 1 and isinstance(outcome[0], IndexLocked)
-    assert re.search(r"another indexing run holds the lock \(pid \d+", str(outcome[0]))
+    assert re.search(r"une autre indexation tient le verrou \(pid \d+", str(outcome[0]))
     assert update_index(database, index_dir).documents == 2
 
 
@@ -288,7 +288,7 @@ def test_cli_exits_with_code_8_when_another_run_holds_the_lock(
     with IndexLock(index_dir):
         code, out, err = run_cli("index")
     assert code == 8
-    assert err.startswith("erreur : another indexing run holds the lock (pid ")
+    assert err.startswith("erreur : une autre indexation tient le verrou (pid ")
     assert len(err.strip().splitlines()) == 1
 
 
@@ -304,11 +304,11 @@ def test_cli_prints_a_summary(paths: tuple[Path, Path], run_cli: Any) -> None:
 
 def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_cli: Any) -> None:
     database, index_dir = paths
-    with pytest.raises(StoreError, match="run `python -m archive crawl URL` first"):
+    with pytest.raises(StoreError, match="`python -m archive crawl URL`"):
         update_index(database, index_dir)
     code, out, err = run_cli("index")
     assert code == 6
-    assert err.startswith("erreur : no archive at ") and len(err.strip().splitlines()) == 1
+    assert err.startswith("erreur : aucune archive dans ") and len(err.strip().splitlines()) == 1
 
 
 def test_empty_archive_gives_an_empty_index(paths: tuple[Path, Path]) -> None:

@@ -87,17 +87,17 @@ def test_listing_page_exits_3_with_one_stderr_line(run_cli: Any) -> None:
     assert code == 3
     assert out == ""
     assert len(err.strip().splitlines()) == 1
-    assert "not an article" in err and "listing page" in err
+    assert "pas un article" in err and "page de liste" in err
 
 
 @pytest.mark.parametrize(
     ("name", "page_url", "what"),
     [("password-protected.html", "https://sn.notrecontinent.com/2023/05/02/dakar-rapport-mairie/",
-      "a password-protected post"),
+      "un article protégé par un mot de passe"),
      ("wordpress-page.html", "https://sn.notrecontinent.com/a-propos/",
-      "a WordPress page, not a post"),
+      "une page WordPress, pas un article"),
      ("attachment-page.html", "https://sn.notrecontinent.com/2021/02/10/a/marche-tilene/",
-      "an attachment page")],
+      "une page de pièce jointe")],
 )
 def test_what_is_not_a_public_article_exits_3_saying_what_it_is(
     run_cli: Any, name: str, page_url: str, what: str
@@ -106,7 +106,7 @@ def test_what_is_not_a_public_article_exits_3_saying_what_it_is(
     assert code == 3
     assert out == ""
     assert len(err.strip().splitlines()) == 1
-    assert f"not an article: {page_url} is {what}" in err
+    assert f"pas un article : {page_url} est {what}" in err
 
 
 def test_missing_file_exits_4_with_one_stderr_line(run_cli: Any, tmp_path: Path) -> None:
@@ -138,7 +138,7 @@ def test_unreachable_url_exits_4_with_one_stderr_line(run_cli: Any) -> None:
     code, out, err = run_cli("parse", f"http://127.0.0.1:{port}/2024/01/01/x/")
     assert code == 4
     assert len(err.strip().splitlines()) == 1
-    assert "cannot fetch" in err
+    assert "impossible de récupérer" in err
 
 
 def test_http_error_status_exits_4(run_cli: Any, site: str) -> None:

@@ -412,15 +412,15 @@ def test_windows_1252_page_parses_with_its_accents() -> None:
 def test_archive_shaped_addresses_are_not_articles(url: str) -> None:
     with pytest.raises(NotAnArticle) as caught:
         parse(page(), url=url)
-    assert caught.value.message.startswith(f"not an article: {url} is ")
+    assert caught.value.message.startswith(f"pas un article : {url} est ")
     assert "\n" not in caught.value.message
 
 
 @pytest.mark.parametrize(
     ("body_class", "what"),
-    [("home blog", "a listing page"), ("archive author author-awa", "an author archive"),
-     ("archive category category-societe", "a category archive"),
-     ("archive date", "a date archive"), ("error404", "a 404 page")],
+    [("home blog", "une page de liste"), ("archive author author-awa", "une archive d'auteur"),
+     ("archive category category-societe", "une archive de catégorie"),
+     ("archive date", "une archive par date"), ("error404", "une page 404")],
 )
 def test_wordpress_body_classes_of_archives_are_not_articles(body_class: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):
@@ -429,7 +429,7 @@ def test_wordpress_body_classes_of_archives_are_not_articles(body_class: str, wh
 
 def test_a_not_found_title_is_not_an_article() -> None:
     body = page(title="<title>Page non trouvée – Notre Continent</title>", body_class="")
-    with pytest.raises(NotAnArticle, match="a 404 page"):
+    with pytest.raises(NotAnArticle, match="une page 404"):
         parse(body)
 
 
@@ -439,12 +439,13 @@ def test_many_article_elements_make_a_listing_with_its_link_count() -> None:
         for day in range(1, 6)
     )
     body = f"<html><body><main>{cards}</main></body></html>".encode()
-    with pytest.raises(NotAnArticle, match=r"a listing page \(5 article entries, 5 article links"):
+    with pytest.raises(NotAnArticle,
+                       match=r"une page de liste \(5 entrées d'articles, 5 liens d'articles"):
         parse(body, url="file:///tmp/x.html")
 
 
 def test_a_page_served_as_an_image_is_not_an_article() -> None:
-    with pytest.raises(NotAnArticle, match="not an HTML page"):
+    with pytest.raises(NotAnArticle, match="autre chose qu'une page HTML"):
         parse(page(), content_type="image/jpeg")
 
 
@@ -523,13 +524,14 @@ def test_password_protected_post_is_not_an_article_and_says_why() -> None:
     with pytest.raises(NotAnArticle) as caught:
         parse(body)
     message = caught.value.message
-    assert "a password-protected post" in message and "\n" not in message
-    assert "post-password-required" in message and "a password form" in message
+    assert "un article protégé par un mot de passe" in message and "\n" not in message
+    assert "post-password-required" in message and "un formulaire de mot de passe" in message
     assert "Protégé" in message
 
 
 def test_the_password_form_alone_marks_a_protected_post() -> None:
-    with pytest.raises(NotAnArticle, match=r"a password-protected post \(a password form\)"):
+    with pytest.raises(NotAnArticle, match=r"un article protégé par un mot de passe "
+                                           r"\(un formulaire de mot de passe\)"):
         parse(page(TEXT + PASSWORD_FORM))
 
 
@@ -540,9 +542,9 @@ def test_a_protected_title_alone_is_only_supporting_evidence() -> None:
 
 @pytest.mark.parametrize(
     ("body_class", "what"),
-    [("page-template-default page page-id-2", "a WordPress page, not a post"),
+    [("page-template-default page page-id-2", "une page WordPress, pas un article"),
      ("attachment attachment-template-default single single-attachment postid-5 attachmentid-5",
-      "an attachment page")],
+      "une page de pièce jointe")],
 )
 def test_wordpress_pages_and_attachment_pages_are_not_articles(body_class: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):
@@ -551,11 +553,11 @@ def test_wordpress_pages_and_attachment_pages_are_not_articles(body_class: str, 
 
 @pytest.mark.parametrize(
     ("url", "what"),
-    [(URL + "?replytocom=12", "a comment-reply address"),
-     (URL + "?feed=rss2", "a feed"),
-     ("https://sn.notrecontinent.com/?page_id=2", "a WordPress page, not a post"),
-     ("https://sn.notrecontinent.com/?attachment_id=5", "an attachment page"),
-     ("https://sn.notrecontinent.com/?cat=3", "a category archive")],
+    [(URL + "?replytocom=12", "une adresse de réponse à un commentaire"),
+     (URL + "?feed=rss2", "un flux"),
+     ("https://sn.notrecontinent.com/?page_id=2", "une page WordPress, pas un article"),
+     ("https://sn.notrecontinent.com/?attachment_id=5", "une page de pièce jointe"),
+     ("https://sn.notrecontinent.com/?cat=3", "une archive de catégorie")],
 )
 def test_wordpress_query_addresses_that_are_not_posts(url: str, what: str) -> None:
     with pytest.raises(NotAnArticle, match=what):
@@ -569,7 +571,7 @@ def test_a_plain_permalink_is_a_post_not_the_home_page() -> None:
 
 def test_an_xml_feed_served_as_html_is_not_an_article() -> None:
     feed = b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Notre Continent</title>'
-    with pytest.raises(NotAnArticle, match=r"a feed \(an XML document <rss>\)"):
+    with pytest.raises(NotAnArticle, match=r"un flux \(un document XML <rss>\)"):
         parse(feed + b"<item><description>" + TEXT.encode() + b"</description></item></rss>")
 
 

@@ -103,5 +103,5 @@ def test_reparse_makes_a_version_only_when_the_parse_differs(
 def test_reparse_without_an_archive_says_what_to_do(run_cli, data_dir: Path) -> None:  # type: ignore[no-untyped-def]
     code, _, stderr = run_cli("reparse")
     assert code == 6
-    assert "run `python -m archive crawl` first" in stderr
+    assert "lancez d'abord `python -m archive crawl`" in stderr
     assert not (data_dir / "archive.sqlite3").exists()

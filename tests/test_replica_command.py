@@ -44,10 +44,10 @@ def test_replica_command_refuses_a_port_in_use(run_cli: RunCli) -> None:
         port = taken.getsockname()[1]
         code, _, errors = run_cli("replica", "--port", str(port))
     assert code == 2
-    assert f"port {port}" in errors and "in use" in errors
+    assert f"port {port}" in errors and "déjà pris" in errors
     assert "Traceback" not in errors
 
 
 def test_replica_command_refuses_a_port_out_of_range(run_cli: RunCli) -> None:
     code, _, errors = run_cli("replica", "--port", "70000")
-    assert code == 2 and "out of range" in errors and "Traceback" not in errors
+    assert code == 2 and "hors limites" in errors and "Traceback" not in errors

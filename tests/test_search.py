@@ -143,21 +143,32 @@ def test_misspelling_gets_a_suggestion(service: SearchService) -> None:
     assert result.suggestion == "vaccination"
 
 
+def test_a_word_of_the_texts_beyond_the_lead_gets_no_correction(tmp_path: Path) -> None:
+    # The spelling field holds titles and leads: « vaccinations » is only deep in a body, so
+    # the spelling field does not know it, yet it is no typo for « vaccination ».
+    body = "La campagne de vaccination continue. " * 40 + "Les vaccinations du district."
+    archive_and_index(tmp_path, [article("loin", "Campagne", body)])
+    with service_for(tmp_path) as svc:
+        result = svc.search('"vaccinations du"')
+        assert result.total == 1 and result.suggestion is None
+        assert svc.search("vacination").suggestion == "vaccination"
+
+
 def test_stop_words_only_gets_a_message(service: SearchService) -> None:
     result = service.search("le la les")
     assert result.total == 0 and result.message
 
 
-@pytest.mark.parametrize(("kwargs", "word"), [({"sort": "title"}, "sort"), ({"page": 0}, "page"),
-                                              ({"page_size": 0}, "page size"),
-                                              ({"page_size": 1000}, "page size")])
+@pytest.mark.parametrize(("kwargs", "word"), [({"sort": "title"}, "tri"), ({"page": 0}, "page"),
+                                              ({"page_size": 0}, "taille de page"),
+                                              ({"page_size": 1000}, "taille de page")])
 def test_bad_arguments_are_invalid_input(service: SearchService, kwargs, word: str) -> None:
     with pytest.raises(InvalidInput, match=word):
         service.search("santé", **kwargs)
 
 
 def test_since_after_until_is_invalid(service: SearchService) -> None:
-    with pytest.raises(InvalidInput, match="after"):
+    with pytest.raises(InvalidInput, match="postérieure"):
         service.search("santé", since=date(2024, 1, 2), until=date(2024, 1, 1))
 
 

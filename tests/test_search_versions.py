@@ -66,7 +66,7 @@ def test_status_filter_keeps_articles_neither_edited_nor_withdrawn(
 
 
 def test_unknown_status_is_refused(service: SearchService) -> None:
-    with pytest.raises(InvalidInput, match="unknown status"):
+    with pytest.raises(InvalidInput, match="statut inconnu"):
         service.search("décision", status="modifié")
 
 

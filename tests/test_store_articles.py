@@ -57,6 +57,8 @@ def test_edit_adds_a_version_and_keeps_the_old_text(archive: Archive) -> None:
     assert versions[0].content_hash != versions[1].content_hash
     stored = archive.reads.get_article(first.article_id)
     assert stored is not None and (stored.body, stored.version_count) == ("Texte corrigé.", 2)
+    assert archive.reads.version_counts([first.article_id, 999, first.article_id]) == {
+        first.article_id: 2}
 
 
 def test_unchanged_save_adds_no_version_and_moves_last_seen(archive: Archive) -> None:
@@ -250,7 +252,7 @@ def test_id_ranges_of_an_empty_archive_is_empty(archive: Archive) -> None:
 def test_failed_save_inside_a_transaction_leaves_no_half_article(archive: Archive) -> None:
     with archive.transaction():
         archive.articles.save_article(_article("ok"), capture_id=None, seen_at=DAY1)
-        with pytest.raises(StoreError, match="no capture 42"):
+        with pytest.raises(StoreError, match="aucune capture 42"):
             archive.articles.save_article(_article("bad"), capture_id=42, seen_at=DAY1)
         with pytest.raises(StoreError, match="NOT NULL"):
             archive.articles.save_article(_article("bad", body=None, author="Nouvel Auteur"),
@@ -273,7 +275,7 @@ def test_second_writer_is_told_the_archive_is_busy(tmp_path: Path) -> None:
     with Archive.open(path) as crawler, Archive.open(path, busy_seconds=0.1) as other:
         with crawler.transaction():
             crawler.articles.save_article(_article("a"), capture_id=None, seen_at=DAY1)
-            with pytest.raises(StoreError, match="busy: another crawl or reparse"):
+            with pytest.raises(StoreError, match="occupée : une autre collecte ou relecture"):
                 other.articles.save_article(_article("b"), capture_id=None, seen_at=DAY1)
             assert other.reads.stats().articles == 0
         other.articles.save_article(_article("b"), capture_id=None, seen_at=DAY1)

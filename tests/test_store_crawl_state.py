@@ -105,7 +105,7 @@ def test_archive_refuses_other_threads_but_closes_from_any(tmp_path: Path) -> No
     worker = threading.Thread(target=use)
     worker.start()
     worker.join(timeout=10)
-    assert isinstance(outcome[0], StoreError) and "open one Archive per thread" in str(outcome[0])
+    assert isinstance(outcome[0], StoreError) and "ouvrez une Archive par fil" in str(outcome[0])
     closer = threading.Thread(target=archive.close)
     closer.start()
     closer.join(timeout=10)

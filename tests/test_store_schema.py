@@ -84,8 +84,8 @@ def test_archive_from_a_newer_program_is_refused_untouched(tmp_path: Path) -> No
     with pytest.raises(SchemaTooNew) as caught:
         Archive.open(path)
     assert str(caught.value) == (
-        f"archive.sqlite3 was written by a newer version (schema {SCHEMA_VERSION + 5} > "
-        f"{SCHEMA_VERSION}); upgrade the program")
+        f"archive.sqlite3 a été écrite par une version plus récente (schéma "
+        f"{SCHEMA_VERSION + 5} > {SCHEMA_VERSION}) ; mettez le programme à jour")
     with pytest.raises(SchemaTooNew):
         Archive.open(path, readonly=True)
 
@@ -100,7 +100,7 @@ def test_file_that_is_not_an_archive_gives_an_actionable_error_and_stays_intact(
     path.write_bytes(content)
     with pytest.raises(StoreError) as caught:
         Archive.open(path)
-    assert "move it aside" in str(caught.value)
+    assert "mettez-la de côté" in str(caught.value)
     assert path.read_bytes() == content
 
 
@@ -110,7 +110,7 @@ def test_sqlite_database_of_another_program_is_refused(tmp_path: Path) -> None:
     conn.execute("CREATE TABLE recipes (name TEXT)")
     conn.commit()
     conn.close()
-    with pytest.raises(StoreError, match="not an archive"):
+    with pytest.raises(StoreError, match="pas une archive"):
         Archive.open(path)
 
 
@@ -130,10 +130,10 @@ def test_readonly_open_never_writes(tmp_path: Path) -> None:
     with Archive.open(path, readonly=True) as archive:
         assert archive.reads.get_article(1) is not None
         assert archive.reads.stats().articles == 1
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="lecture seule"):
             archive.articles.save_article(_article("https://sn.notrecontinent.com/x/"),
                                  capture_id=None, seen_at=SEEN)
-        with pytest.raises(StoreError, match="read-only"):
+        with pytest.raises(StoreError, match="lecture seule"):
             archive.crawl_state.start_run(["https://sn.notrecontinent.com/"])
     after = {p.name: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()}
     assert after["archive.sqlite3"] == before["archive.sqlite3"]
@@ -142,6 +142,6 @@ def test_readonly_open_never_writes(tmp_path: Path) -> None:
 
 def test_readonly_open_of_a_missing_archive_does_not_create_it(tmp_path: Path) -> None:
     path = tmp_path / "archive.sqlite3"
-    with pytest.raises(StoreError, match="run `python -m archive crawl` first"):
+    with pytest.raises(StoreError, match="lancez d'abord `python -m archive crawl`"):
         Archive.open(path, readonly=True)
     assert not path.exists()

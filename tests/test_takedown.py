@@ -146,7 +146,7 @@ def test_hide_refuses_unknown_articles_a_second_hide_and_a_missing_reason(
         built: BuiltArchive) -> None:
     unknown = archive_cli(built, "hide", "https://sn.notrecontinent.com/nulle-part/",
                           "--reason", REASON)
-    assert unknown.returncode == 2 and "no archived article" in unknown.stderr
+    assert unknown.returncode == 2 and "aucun article archivé" in unknown.stderr
     assert archive_cli(built, "hide", "999999", "--reason", REASON).returncode == 2
     no_reason = archive_cli(built, "hide", str(built.ids[2]))
     assert no_reason.returncode == 2 and "--reason" in no_reason.stderr
@@ -154,10 +154,10 @@ def test_hide_refuses_unknown_articles_a_second_hide_and_a_missing_reason(
     assert blank.returncode == 2 and "reason" in blank.stderr
     assert archive_cli(built, "hide", str(built.ids[2]), "--reason", REASON).returncode == 0
     again = archive_cli(built, "hide", str(built.ids[2]), "--reason", REASON)
-    assert again.returncode == 2 and "already hidden" in again.stderr
+    assert again.returncode == 2 and "déjà masqué" in again.stderr
     assert archive_cli(built, "unhide", str(built.ids[2]), "--reason", "fin").returncode == 0
     not_hidden = archive_cli(built, "unhide", str(built.ids[2]), "--reason", "fin")
-    assert not_hidden.returncode == 2 and "not hidden" in not_hidden.stderr
+    assert not_hidden.returncode == 2 and "n'est pas masqué" in not_hidden.stderr
     for output in (unknown, no_reason, again, not_hidden):
         assert "Traceback" not in output.stderr
 
@@ -167,7 +167,7 @@ def test_hide_on_a_missing_archive_says_so(tmp_path: Path) -> None:
         [sys.executable, "-m", "archive", "hide", "1", "--reason", REASON],
         capture_output=True, text=True, timeout=120,
         env=dict(os.environ, ARCHIVE_DATA_DIR=str(tmp_path)))
-    assert done.returncode == 6 and "no archive" in done.stderr
+    assert done.returncode == 6 and "aucune archive" in done.stderr
     assert not (tmp_path / "archive.sqlite3").exists()
 
 

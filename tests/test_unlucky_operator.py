@@ -35,7 +35,7 @@ def test_crawl_never_writes_a_foreign_sqlite_file(run_cli: RunCli, data_dir: Pat
     finally:
         served.stop()
     assert code == 6, err
-    assert "not an archive" in err and "Traceback" not in err
+    assert "pas une archive" in err and "Traceback" not in err
     assert _digest(foreign) == before
     assert not (data_dir / "archive.sqlite3-wal").exists()
     with sqlite3.connect(foreign) as conn:
@@ -68,8 +68,8 @@ def test_reparse_skips_and_reports_a_damaged_warc_record(run_cli: RunCli, data_d
         warc.write(b"\x00\xff\x1b[31m" * 8)
     code, out, err = run_cli("reparse")
     assert code == 0, err
-    assert err.startswith(f"erreur : capture {capture_id} skipped: the capture at ")
-    assert "damaged" in err and "\x1b" not in err and "\x00" not in err
+    assert err.startswith(f"erreur : capture {capture_id} ignorée : la capture en ")
+    assert "endommagée" in err and "\x1b" not in err and "\x00" not in err
     assert out.startswith(f"reparse : {readable} captures relues, ")
     assert out.rstrip().endswith(", 1 erreur")
 
@@ -142,12 +142,12 @@ def test_damaged_index_segment_is_reported_then_rebuilt_by_index(
     env = {"ARCHIVE_DATA_DIR": str(_damaged_copy(indexed_data, tmp_path, damage))}
     code, _, err = run_cli("search", "marché", env=env)
     assert code == 7, err
-    assert err.startswith("erreur : the search index ") and "cannot be read" in err
+    assert err.startswith("erreur : la construction ") and "est illisible" in err
     assert "`python -m archive index" in err
     code, out, err = run_cli("index", env=env)
     assert code == 0, err
-    assert out.startswith("index : reconstruction complète (the live build ")
-    assert "cannot be read" in out
+    assert out.startswith("index : reconstruction complète (la construction en service ")
+    assert "est illisible" in out
     assert "20 documents" in out
     code, out, err = run_cli("search", "marché", env=env)
     assert code == 0, err
@@ -184,11 +184,12 @@ def test_archive_restored_from_an_older_backup_makes_index_rebuild_in_full(
     shutil.copyfile(backup, settings.database_path)
     with Archive.open(settings.database_path, readonly=True) as archive:
         reason = index_disagreement(archive.reads, settings.index_dir)
-    assert reason is not None and "restored from an older backup" in reason
+    assert reason is not None and "restaurée d'une sauvegarde plus ancienne" in reason
     assert _health(data_dir) == 503  # its hits would lead to articles the archive lacks
     code, out, err = run_cli("index")
     assert code == 0, err
-    assert out.startswith("index : reconstruction complète (the archive's changes stop at ")
+    assert out.startswith("index : reconstruction complète (les modifications de l'archive "
+                          "s'arrêtent à ")
     assert out.rstrip().endswith("20 documents")
     with Archive.open(settings.database_path, readonly=True) as archive:
         assert index_disagreement(archive.reads, settings.index_dir) is None
@@ -266,5 +267,5 @@ def test_archive_restored_then_crawled_past_the_index_is_still_noticed(tmp_path:
             archive.articles.save_article(later, capture_id=None, seen_at=SEEN)
     report = update_index(database, data_dir / "index")
     assert report.full
-    assert "not the one the index was built from" in report.summary()
+    assert "pas celle dont l'index a été construit" in report.summary()
     assert report.documents == 6

@@ -559,7 +559,12 @@ def test_wsgi_module_and_gunicorn_config_follow_the_settings(
     monkeypatch.setenv("ARCHIVE_WEB_BIND", "127.0.0.1:8123")
     config = runpy.run_path(str(root / "gunicorn.conf.py"))
     assert (config["workers"], config["bind"], config["worker_class"]) == (
-        3, "127.0.0.1:8123", "gthread")
+        3, "127.0.0.1:8123", "archive.web.worker.FrenchErrorsWorker")
+    from gunicorn.workers.gthread import ThreadWorker
+
+    from archive.web.worker import FrenchErrorsWorker
+
+    assert issubclass(FrenchErrorsWorker, ThreadWorker)  # gunicorn's gthread, French refusals
     assert config["preload_app"] is False and config["accesslog"] == "-"
     monkeypatch.setenv("ARCHIVE_DATA_DIR", str(built.data_dir))
     app = runpy.run_path(str(root / "wsgi.py"))["app"]

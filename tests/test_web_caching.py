@@ -12,6 +12,7 @@ from archive.config import load_settings
 from archive.store import Archive
 from archive.web import create_app
 from archive.web import services as web_services
+from archive.web.pagecache import PageCache
 
 
 def test_author_list_follows_the_archive_without_waiting_a_minute(
@@ -47,3 +48,83 @@ def test_cached_results_page_is_not_served_after_a_new_index_generation(tmp_path
         assert client.get("/api/search?q=choléra").get_json()["total"] == 2
     finally:
         app.extensions["archive"].close()
+
+
+def test_a_client_holding_the_current_results_page_gets_304_without_a_search(
+        tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule.")])
+    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
+    try:
+        client = app.test_client()
+        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+        first = client.get("/recherche?q=paludisme")
+        tag = first.headers["ETag"]
+        assert first.status_code == 200 and tag.startswith('W/"')
+        again = client.get("/recherche?q=paludisme", headers={"If-None-Match": tag})
+        assert again.status_code == 304 and again.data == b""
+        assert again.headers["ETag"] == tag
+        assert again.headers["Cache-Control"] == "public, max-age=60"
+        api = client.get("/api/search?q=paludisme")
+        assert api.headers["ETag"] == tag
+        assert client.get("/api/search?q=paludisme",
+                          headers={"If-None-Match": tag}).status_code == 304
+        refused = client.get("/recherche?q=paludisme&page=0", headers={"If-None-Match": tag})
+        assert refused.status_code == 400 and "ETag" not in refused.headers
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_hiding_an_article_changes_the_tag_and_drops_the_kept_page_at_once(
+        tmp_path: Path) -> None:
+    ids = archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule."),
+                                       article("deux", "Second", "Le paludisme revient.")])
+    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
+    try:
+        client = app.test_client()
+        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+        first = client.get("/recherche?q=paludisme")
+        assert "Second" in first.get_data(as_text=True)
+        assert first.headers["X-Archive-Cache"] == "miss"
+        kept = client.get("/recherche?q=paludisme")
+        assert kept.data == first.data and kept.headers["X-Archive-Cache"] == "hit"
+        assert app.extensions["archive"].pages.hits == 1
+        hidden = ids["https://sn.notrecontinent.com/2024/01/15/deux/"]
+        with Archive.open(tmp_path / "archive.sqlite3") as archive:
+            archive.takedowns.hide(hidden, reason="demande de l'auteur", when=SEEN)
+        after = client.get("/recherche?q=paludisme",
+                           headers={"If-None-Match": first.headers["ETag"]})
+        assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+        assert "Second" not in after.get_data(as_text=True)
+        assert "Premier" in after.get_data(as_text=True)
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_a_new_index_generation_changes_the_tag(tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [article("un", "Premier", "Le choléra recule.")])
+    settings = replace(load_settings(data_dir=tmp_path), searcher_check_seconds=0.0)
+    app = create_app({"SETTINGS": settings, "TESTING": True})
+    try:
+        client = app.test_client()
+        tag = client.get("/recherche?q=choléra").headers["ETag"]
+        archive_and_index(tmp_path, [article("deux", "Second", "Le choléra revient.")])
+        answer = client.get("/recherche?q=choléra", headers={"If-None-Match": tag})
+        assert answer.status_code == 200 and answer.headers["ETag"] != tag
+        assert "Second" in answer.get_data(as_text=True)
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_kept_pages_stay_within_their_byte_budget_dropping_the_least_recent() -> None:
+    cache = PageCache(max_bytes=16_000)
+    page = bytes(900)
+    for n in range(20):
+        cache.put((f"/recherche?q={n}", "t"), page, "text/html")
+    assert cache.get(("/recherche?q=2", "t")) is None  # 17 pages of 900 bytes fit, not 20
+    assert cache.get(("/recherche?q=19", "t")) == (page, "text/html")
+    cache.get(("/recherche?q=3", "t"))
+    cache.put(("/recherche?q=20", "t"), page, "text/html")
+    assert cache.get(("/recherche?q=4", "t")) is None  # the least recently used went first
+    assert cache.get(("/recherche?q=3", "t")) is not None
+    cache.put(("/grande", "t"), bytes(1001), "text/html")  # past a sixteenth of the budget
+    assert cache.get(("/grande", "t")) is None

@@ -111,3 +111,52 @@ def test_gunicorn_passes_an_overlong_address_to_the_app_which_answers_414_in_fre
     assert status == 414
     assert "Adresse trop longue" in text and "URI Too Long" not in text
     assert 'role="search"' in text
+
+
+def raw_exchange(port: int, request: bytes) -> tuple[int, dict[str, str], str]:
+    """Send REQUEST as is; return the status, the headers and the body of the answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as conn:
+        conn.sendall(request)
+        received = b""
+        while chunk := conn.recv(65536):
+            received += chunk
+    head, _, body = received.partition(b"\r\n\r\n")
+    status_line, *lines = head.decode("latin-1").split("\r\n")
+    headers = {name.lower(): value.strip()
+               for name, _, value in (line.partition(":") for line in lines)}
+    return int(status_line.split()[1]), headers, body.decode("utf-8")
+
+
+def test_address_past_gunicorns_request_line_limit_gets_the_french_414_page(
+    running, built: BuiltArchive,  # type: ignore[no-untyped-def]
+) -> None:
+    port = free_port()
+    running([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], port)
+    path = "/recherche?q=" + "inondation+" * 1000
+    status, headers, text = raw_exchange(
+        port, f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".encode())
+    assert status == 414
+    assert "Adresse trop longue" in text and "8 190 octets" in text
+    assert "URI Too Long" not in text and "Request Line is too large" not in text
+    assert 'role="search"' in text
+    assert headers["content-type"] == "text/html; charset=utf-8"
+    assert headers["cache-control"] == "no-store"
+    assert headers["content-security-policy"].startswith("default-src 'self'")
+    assert int(headers["content-length"]) == len(text.encode("utf-8"))
+
+
+def test_too_many_headers_get_a_french_431_and_a_malformed_request_a_french_400(
+    running, built: BuiltArchive,  # type: ignore[no-untyped-def]
+) -> None:
+    port = free_port()
+    running([sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], port)
+    many = "".join(f"X-Champ-{n}: {n}\r\n" for n in range(150))
+    status, _, text = raw_exchange(
+        port, f"GET /recherche?q=eau HTTP/1.1\r\nHost: 127.0.0.1\r\n{many}\r\n".encode())
+    assert status == 431
+    assert "En-têtes trop volumineux" in text and "trop nombreux ou trop longs" in text
+    status, _, text = raw_exchange(port, b"GET /recherche?q=eau HTTP/9.9\r\n\r\n")
+    assert status == 400
+    assert "La requête est mal formée" in text and "Bad Request" not in text
+    status, body = get(port, "/recherche?q=Sandaga")
+    assert status == 200 and b"<mark>Sandaga</mark>" in body

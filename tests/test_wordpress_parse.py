@@ -53,14 +53,14 @@ def test_what_wordpress_must_never_archive_is_refused_saying_what_it_is(
     wordpress.configure(theme=theme)
     state = wordpress.state.values()
     protected = next(entry for entry in state if entry["protected"])
-    assert "a password-protected post" in _refusal(str(protected["link"]))
+    assert "un article protégé par un mot de passe" in _refusal(str(protected["link"]))
     page = next(entry for entry in state if entry["type"] == "page")
-    assert "a WordPress page, not a post" in _refusal(str(page["link"]))
+    assert "une page WordPress, pas un article" in _refusal(str(page["link"]))
     attachments = [str(entry["link"]) for entry in state if entry["type"] == "attachment"]
     assert attachments
     for link in attachments:
-        assert "an attachment page" in _refusal(link)
-    assert "a feed" in _refusal(wordpress.base_url + "/feed/")
+        assert "une page de pièce jointe" in _refusal(link)
+    assert "un flux" in _refusal(wordpress.base_url + "/feed/")
 
 
 @pytest.mark.parametrize("theme", THEMES)
@@ -72,4 +72,4 @@ def test_comment_reply_links_of_a_real_page_are_refused(
     links = page.xpath("//a[contains(@href, 'replytocom=')]/@href")
     assert links
     for link in links:
-        assert "a comment-reply address" in _refusal(str(link))
+        assert "une adresse de réponse à un commentaire" in _refusal(str(link))

@@ -71,7 +71,7 @@ def _update_index(ctx: click.Context) -> None:
         index_report = update_index(settings.database_path, settings.index_dir,
                                     build_mb=settings.index_build_mb)
     except IndexLocked as exc:
-        raise IndexLocked(f"{exc.message} (the crawl itself was saved; run "
-                          "`python -m archive index` later)") from None
+        raise IndexLocked(f"{exc.message} (la collecte elle-même est enregistrée ; "
+                          "lancez `python -m archive index` plus tard)") from None
     summary = getattr(index_report, "summary", None)
     click.echo(summary() if callable(summary) else f"index mis à jour : {index_report}")

@@ -110,7 +110,7 @@ def _check_port_free(port: int) -> None:
             probe.bind(("127.0.0.1", port))
         except OSError:
             raise InvalidInput(
-                f"port {port} on 127.0.0.1 is already in use; choose another with --port"
+                f"le port {port} de 127.0.0.1 est déjà pris ; choisissez-en un autre avec --port"
             ) from None
 
 
@@ -126,13 +126,13 @@ def _wait_until_serving(port: int, server: subprocess.Popen[bytes], timeout: flo
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise InvalidInput(f"gunicorn stopped at start-up (exit {server.returncode})")
+            raise InvalidInput(f"gunicorn s'est arrêté au démarrage (code {server.returncode})")
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return
         except OSError:
             time.sleep(0.2)
-    raise InvalidInput(f"gunicorn did not answer on port {port} within {timeout:.0f} s")
+    raise InvalidInput(f"gunicorn n'a pas répondu sur le port {port} en {timeout:.0f} s")
 
 
 def run_demo(

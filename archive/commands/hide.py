@@ -26,24 +26,27 @@ def run_takedown(ctx: click.Context, action: str, article: str, reason: str) -> 
     """Hide or unhide ARTICLE (a number or a URL) for REASON, and say what was done."""
     settings = settings_from(ctx)
     if not settings.database_path.is_file():
-        raise StoreError(f"no archive at {settings.database_path}; check ARCHIVE_DATA_DIR",
+        raise StoreError(f"aucune archive dans {settings.database_path} ; "
+                         "vérifiez ARCHIVE_DATA_DIR",
                          path=str(settings.database_path))
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
         stored = archive.reads.resolve_article(article)
         if stored is None:
-            raise InvalidInput(f"no archived article is numbered or addressed {article!r}; "
-                               "give its number (as in /article/N) or one of its URLs")
+            raise InvalidInput(f"aucun article archivé ne porte le numéro ou l'adresse "
+                               f"{article!r} ; "
+                               "donnez son numéro (comme dans /article/N) ou l'une de ses adresses")
         when = datetime.now(UTC)
         if action == "hide":
             archive.takedowns.hide(stored.id, reason=reason, when=when)
         else:
             archive.takedowns.unhide(stored.id, reason=reason, when=when)
         count = len(archive.takedowns.records(stored.id))
-    done = "hidden" if action == "hide" else "public again"
-    click.echo(f"{action}: article {stored.id} ({stored.url}) is {done} since "
-               f"{when.isoformat(timespec='seconds')}, reason recorded ({count} takedown "
-               f"record{'s' if count > 1 else ''} for it); its versions and captures stay in the "
-               "archive; the search index follows at its next update (python -m archive index)")
+    done = "masqué" if action == "hide" else "de nouveau public"
+    click.echo(f"{action} : l'article {stored.id} ({stored.url}) est {done} depuis le "
+               f"{when.isoformat(timespec='seconds')}, motif consigné ({count} demande"
+               f"{'s' if count > 1 else ''} de retrait le concernant) ; ses versions et ses "
+               "captures restent dans l'archive ; l'index de recherche suit à sa prochaine mise à "
+               "jour (python -m archive index)")
 
 
 def make_command(action: str) -> click.Command:

@@ -33,17 +33,18 @@ def fetch(url: str, contact_url: str) -> tuple[bytes, str, str | None]:
             response = client.get(url)
     except httpx.TooManyRedirects:
         raise FetchFailed(
-            f"cannot fetch {url}: more than {MAX_REDIRECTS} redirects", url=url
+            f"impossible de récupérer {url} : plus de {MAX_REDIRECTS} redirections", url=url
         ) from None
     except (httpx.HTTPError, ValueError) as exc:
         raise FetchFailed(
-            f"cannot fetch {url}: {type(exc).__name__}: {exc or 'no answer'}; "
-            "check the address and your connection",
+            f"impossible de récupérer {url} : {type(exc).__name__} : {exc or 'pas de réponse'} ; "
+            "vérifiez l'adresse et votre connexion",
             url=url,
         ) from None
     if response.status_code >= 400:
         raise FetchFailed(
-            f"cannot fetch {url}: the server answered HTTP {response.status_code}", url=url
+            f"impossible de récupérer {url} : le serveur a répondu HTTP {response.status_code}",
+            url=url
         )
     return response.content, str(response.url), response.headers.get("content-type")
 
@@ -57,7 +58,7 @@ def read_file(path: str) -> tuple[bytes, str]:
         return target.read_bytes(), target.resolve().as_uri()
     except OSError as exc:
         raise FetchFailed(
-            f"cannot read {path}: {exc.strerror or exc}", path=path
+            f"impossible de lire {path} : {exc.strerror or exc}", path=path
         ) from None
 
 

@@ -49,7 +49,7 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
 
     def skip_damaged(capture_id: int, error: StoreError) -> None:
         summary.captures += 1
-        summary.errors.append(f"capture {capture_id} skipped: {error.message}")
+        summary.errors.append(f"capture {capture_id} ignorée : {error.message}")
 
     captures = archive.captures.iter_captures(status=200, latest_only=True,
                                               damaged=skip_damaged)
@@ -86,8 +86,8 @@ def command(ctx: click.Context) -> None:
     settings = settings_from(ctx)
     if not settings.database_path.is_file():
         raise StoreError(
-            f"no archive at {settings.database_path}; run `python -m archive crawl` first or "
-            "set ARCHIVE_DATA_DIR to the directory that holds archive.sqlite3",
+            f"aucune archive dans {settings.database_path} ; lancez d'abord `python -m archive "
+            "crawl` ou donnez à ARCHIVE_DATA_DIR le répertoire qui contient archive.sqlite3",
             path=str(settings.database_path))
     with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
         summary = reparse_archive(archive)

@@ -37,10 +37,10 @@ def command(port: int, articles: int, with_faults: bool, no_rest_api: bool, seed
             crawl_delay: float | None) -> None:
     """Serve the replica platform on 127.0.0.1, one port per edition, until Ctrl-C."""
     if articles < 1:
-        raise InvalidInput("--articles must be at least 1")
+        raise InvalidInput("--articles vaut au moins 1")
     if port != 0 and not 1 <= port <= 65535 - 2:
-        raise InvalidInput(f"--port {port} is out of range: choose a port between 1024 and "
-                           "65533, or 0 for free ports")
+        raise InvalidInput(f"--port {port} est hors limites : choisissez un port entre 1024 et "
+                           "65533, ou 0 pour des ports libres")
     corpus = Corpus(size=articles, seed=seed)
     replica = serve_replica(corpus, port=port, faults=Faults.all() if with_faults else None,
                             rest_api=not no_rest_api, crawl_delay=crawl_delay)

@@ -84,8 +84,9 @@ def crawl(
     except OSError as exc:
         # The run's journal and report (the archive's own files raise StoreError already).
         raise StoreError(
-            f"cannot write under {settings.database_path.parent} ({exc.strerror or exc}); "
-            "free some disk space and run the crawl again: it resumes where it stopped",
+            f"impossible d'écrire dans {settings.database_path.parent} ({exc.strerror or exc}) ; "
+            "libérez de l'espace disque et relancez la collecte : elle reprend où elle s'est "
+            "arrêtée",
             path=str(settings.database_path.parent)) from exc
 
 
@@ -211,8 +212,8 @@ class Crawler:
                 self.archive.crawl_state.finish_run(run_id, status="unreachable", counts={},
                                                     errors=[])
             raise SiteUnreachable(
-                "no site answered: " + ", ".join(self.sites)
-                + " (check the address and your connection, then run the crawl again)",
+                "aucun site n'a répondu : " + ", ".join(self.sites)
+                + " (vérifiez l'adresse et votre connexion, puis relancez la collecte)",
                 url=self.sites[0],
             )
         listed: list[tuple[str, str, str | None]] = []

@@ -22,12 +22,13 @@ class CrawlLock(HolderLock):
 
     def cannot_create(self, reason: str) -> ArchiveError:
         """Return the error for a crawl lock that cannot be created."""
-        return StoreError(f"cannot create the crawl lock {self.path} ({reason}); choose a "
-                          "writable ARCHIVE_DATA_DIR", path=str(self.path))
+        return StoreError(f"impossible de créer le verrou de collecte {self.path} ({reason}) ; "
+                          "choisissez un ARCHIVE_DATA_DIR accessible en écriture",
+                          path=str(self.path))
 
     def held_by(self, holder: str) -> ArchiveError:
         """Return the error for a crawl lock another run holds."""
         return CrawlLocked(
-            f"another crawl of this archive is running ({holder}); nothing was done: let it "
-            "finish, or run the same command again later to continue its run",
+            f"une autre collecte de cette archive est en cours ({holder}) ; rien n'a été fait : "
+            "laissez-la finir, ou relancez la même commande plus tard pour poursuivre sa collecte",
             path=str(self.path))

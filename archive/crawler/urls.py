@@ -52,13 +52,13 @@ def seed_site(url: str) -> str:
     parts = urlsplit(url.strip())
     if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
         raise InvalidInput(
-            f"{url!r} is not a site address: give an http(s) URL such as "
+            f"{url!r} n'est pas l'adresse d'un site : donnez une adresse http(s) comme "
             "https://sn.notrecontinent.com/", url=url
         )
     try:
         parts.port  # noqa: B018 - a bad port raises here, before any request is made
     except ValueError:
-        raise InvalidInput(f"{url!r} has an invalid port number", url=url) from None
+        raise InvalidInput(f"{url!r} a un numéro de port invalide", url=url) from None
     return site_of(url)
 
 

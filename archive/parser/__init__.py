@@ -63,11 +63,11 @@ def _tree(text: str, url: str) -> html.HtmlElement:
         if too_deep is not None:
             limit = re.search(r"\d+", too_deep)
             raise PageRefused(
-                f"page refused: {url} nests its elements deeper than "
-                f"{limit.group() if limit else 'the parser allows'}: refused", url=url)
+                f"page refusée : {url} imbrique ses éléments sur plus de "
+                f"{limit.group() if limit else 'ce que le parseur admet de'} niveaux", url=url)
     if root is None:
         raise NotAnArticle(
-            f"not an article: {url} is an empty page ({len(text)} characters of markup)",
+            f"pas un article : {url} est une page vide ({len(text)} caractères de balisage)",
             url=url,
         )
     return root

@@ -13,12 +13,12 @@ from archive.errors import NotAnArticle
 from archive.parser import platform
 from archive.parser.metadata import PageHead
 
-_HINT = "give the address of a single article (/YYYY/MM/DD/slug/)"
+_HINT = "donnez l'adresse d'un seul article (/AAAA/MM/JJ/titre/)"
 
 
 def _reject(url: str, what: str, detail: str | None = None) -> NotAnArticle:
     reason = f"{what} ({detail})" if detail else what
-    return NotAnArticle(f"not an article: {url} is {reason}; {_HINT}", url=url)
+    return NotAnArticle(f"pas un article : {url} est {reason} ; {_HINT}", url=url)
 
 
 def check_url(url: str) -> None:
@@ -33,12 +33,12 @@ def check_url(url: str) -> None:
     at_root = parts.path in ("", "/", "/index.php")
     for name, what in platform.NOT_ARTICLE_QUERIES.items():
         if name in query and (at_root or name in platform.NOT_ARTICLE_QUERIES_ANYWHERE):
-            raise _reject(url, what, f"from its address {parts.path}?{parts.query}")
+            raise _reject(url, what, f"d'après son adresse {parts.path}?{parts.query}")
     if _is_post_query(query):
         return
     for pattern, what in platform.NOT_ARTICLE_PATHS:
         if pattern.search(parts.path):
-            raise _reject(url, what, f"from its address {parts.path!r}")
+            raise _reject(url, what, f"d'après son adresse {parts.path!r}")
 
 
 def _is_post_query(query: dict[str, list[str]]) -> bool:
@@ -66,7 +66,7 @@ def check_media_type(url: str, content_type: str | None) -> None:
     """Raise NotAnArticle when the server says the page is not HTML (an image, a PDF, a feed)."""
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type not in platform.HTML_MEDIA_TYPES:
-        raise _reject(url, "not an HTML page", f"Content-Type {media_type}")
+        raise _reject(url, "autre chose qu'une page HTML", f"Content-Type {media_type}")
 
 
 def check_document(url: str, text: str) -> None:
@@ -76,7 +76,7 @@ def check_document(url: str, text: str) -> None:
         start = start[start.find("?>") + 2:].lstrip() if "?>" in start else ""
     if start.startswith(("<rss", "<feed", "<rdf:rdf")):
         kind = start[1:].split(None, 1)[0].rstrip(">")
-        raise _reject(url, "a feed", f"an XML document <{kind}>")
+        raise _reject(url, "un flux", f"un document XML <{kind}>")
 
 
 def check_protection(url: str, head: PageHead, root: html.HtmlElement) -> None:
@@ -85,15 +85,15 @@ def check_protection(url: str, head: PageHead, root: html.HtmlElement) -> None:
     forms = root.xpath(platform.PASSWORD_FORM_XPATH)
     if "post-password-required" not in head.body_classes and not forms:
         return
-    evidence = ["body class 'post-password-required'"] if (
+    evidence = ["classe body 'post-password-required'"] if (
         "post-password-required" in head.body_classes) else []
     if forms:
-        evidence.append("a password form")
+        evidence.append("un formulaire de mot de passe")
     for title in (head.entry_title, head.title_tag, head.first_meta("og:title")):
         if title and platform.PROTECTED_TITLE.match(title):
-            evidence.append(f"title {title!r}")
+            evidence.append(f"titre {title!r}")
             break
-    raise _reject(url, "a password-protected post", ", ".join(evidence))
+    raise _reject(url, "un article protégé par un mot de passe", ", ".join(evidence))
 
 
 def check_head(url: str, head: PageHead, root: html.HtmlElement) -> None:
@@ -101,15 +101,15 @@ def check_head(url: str, head: PageHead, root: html.HtmlElement) -> None:
     an attachment page or a WordPress page (not a post)."""
     for name, what in platform.NOT_POST_BODY_CLASSES.items():
         if name in head.body_classes and "single-post" not in head.body_classes:
-            raise _reject(url, what, f"body class {name!r}")
+            raise _reject(url, what, f"classe body {name!r}")
     if not _single_body_class(head):
         for name, what in platform.NOT_ARTICLE_BODY_CLASSES.items():
             if name in head.body_classes:
                 links = article_links(root)
-                raise _reject(url, what, f"body class {name!r}, {links} article links")
+                raise _reject(url, what, f"classe body {name!r}, {links} liens d'articles")
         for title in (head.title_tag, head.entry_title):
             if title and platform.NOT_FOUND_TITLE.search(title):
-                raise _reject(url, "a 404 page", f"title {title!r}")
+                raise _reject(url, "une page 404", f"titre {title!r}")
 
 
 def article_links(root: html.HtmlElement) -> int:
@@ -131,8 +131,8 @@ def check_listing(url: str, head: PageHead, root: html.HtmlElement) -> None:
     if max(articles, entry_titles) >= platform.LISTING_MIN_ARTICLES:
         links = article_links(root)
         raise _reject(
-            url, "a listing page",
-            f"{max(articles, entry_titles)} article entries, {links} article links",
+            url, "une page de liste",
+            f"{max(articles, entry_titles)} entrées d'articles, {links} liens d'articles",
         )
 
 
@@ -141,7 +141,7 @@ def check_text(url: str, title: str, paragraphs: list[str], root: html.HtmlEleme
     words = sum(len(paragraph.split()) for paragraph in paragraphs)
     if words < platform.MIN_BODY_WORDS:
         links = article_links(root)
-        detail = f"{words} words of text" + (f", {links} article links" if links else "")
-        raise _reject(url, "a page with no article text", detail)
+        detail = f"{words} mots de texte" + (f", {links} liens d'articles" if links else "")
+        raise _reject(url, "une page sans texte d'article", detail)
     if not title:
-        raise _reject(url, "a page with no title", f"{words} words of text")
+        raise _reject(url, "une page sans titre", f"{words} mots de texte")

@@ -284,23 +284,23 @@ BYLINE_PREFIX = re.compile(
 # --- pages that are not articles ----------------------------------------------------------------
 
 NOT_ARTICLE_BODY_CLASSES: dict[str, str] = {
-    "error404": "a 404 page",
-    "search": "a search results page",
-    "author": "an author archive",
-    "category": "a category archive",
-    "tag": "a tag archive",
-    "date": "a date archive",
-    "archive": "an archive page",
-    "home": "a listing page",
-    "blog": "a listing page",
+    "error404": "une page 404",
+    "search": "une page de résultats de recherche",
+    "author": "une archive d'auteur",
+    "category": "une archive de catégorie",
+    "tag": "une archive d'étiquette",
+    "date": "une archive par date",
+    "archive": "une page d'archive",
+    "home": "une page de liste",
+    "blog": "une page de liste",
 }
 """WordPress ``body_class()`` values of pages that are not single articles (checked in order)."""
 
 NOT_POST_BODY_CLASSES: dict[str, str] = {
-    "attachment": "an attachment page",
-    "single-attachment": "an attachment page",
-    "page": "a WordPress page, not a post",
-    "page-template-default": "a WordPress page, not a post",
+    "attachment": "une page de pièce jointe",
+    "single-attachment": "une page de pièce jointe",
+    "page": "une page WordPress, pas un article",
+    "page-template-default": "une page WordPress, pas un article",
 }
 """Body classes of single pages that are not posts: checked even when ``single`` is present
 (attachment pages carry ``single``), never when ``single-post`` is."""
@@ -314,15 +314,15 @@ PROTECTED_TITLE = re.compile(r"^(?:Protégé|Protected|Privé|Private)\s*:", re.
 """The title prefix WordPress gives protected (and private) posts: supporting evidence only."""
 
 NOT_ARTICLE_QUERIES: dict[str, str] = {
-    "replytocom": "a comment-reply address",
-    "feed": "a feed",
-    "attachment_id": "an attachment page",
-    "page_id": "a WordPress page, not a post",
-    "s": "a search results page",
-    "cat": "a category archive",
-    "tag": "a tag archive",
-    "author": "an author archive",
-    "m": "a date archive",
+    "replytocom": "une adresse de réponse à un commentaire",
+    "feed": "un flux",
+    "attachment_id": "une page de pièce jointe",
+    "page_id": "une page WordPress, pas un article",
+    "s": "une page de résultats de recherche",
+    "cat": "une archive de catégorie",
+    "tag": "une archive d'étiquette",
+    "author": "une archive d'auteur",
+    "m": "une archive par date",
 }
 """Query parameters of WordPress's plain addresses (``/?cat=3``) that are never a single post."""
 
@@ -336,13 +336,13 @@ ARTICLE_BODY_CLASSES = frozenset({"single", "single-post"})
 """Body classes of a single post (``postid-N`` counts too)."""
 
 NOT_ARTICLE_PATHS: tuple[tuple[re.Pattern[str], str], ...] = (
-    (re.compile(r"^/?$"), "the home page"),
-    (re.compile(r"^/page/\d+/?$"), "a listing page"),
-    (re.compile(r"^/author/[^/]+/?(?:page/\d+/?)?$"), "an author archive"),
-    (re.compile(r"^/(?:category|rubrique)/.+$"), "a category archive"),
-    (re.compile(r"^/tag/.+$"), "a tag archive"),
-    (re.compile(r"^/\d{4}/(?:\d{2}/(?:\d{2}/)?)?(?:page/\d+/?)?$"), "a date archive"),
-    (re.compile(r"(?:^|/)feed/?$"), "a feed"),
+    (re.compile(r"^/?$"), "la page d'accueil"),
+    (re.compile(r"^/page/\d+/?$"), "une page de liste"),
+    (re.compile(r"^/author/[^/]+/?(?:page/\d+/?)?$"), "une archive d'auteur"),
+    (re.compile(r"^/(?:category|rubrique)/.+$"), "une archive de catégorie"),
+    (re.compile(r"^/tag/.+$"), "une archive d'étiquette"),
+    (re.compile(r"^/\d{4}/(?:\d{2}/(?:\d{2}/)?)?(?:page/\d+/?)?$"), "une archive par date"),
+    (re.compile(r"(?:^|/)feed/?$"), "un flux"),
 )
 """URL paths shaped like WordPress listings and archives."""
 

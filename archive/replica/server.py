@@ -67,7 +67,8 @@ class RunningReplica:
 
 def _listening_socket(host: str, port: int) -> socket.socket:
     if not 0 <= port <= 65535:
-        raise InvalidInput(f"port {port} is out of range: choose a port between 1024 and 65535")
+        raise InvalidInput(f"le port {port} est hors limites : choisissez un port entre 1024 "
+                           "et 65535")
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -76,12 +77,13 @@ def _listening_socket(host: str, port: int) -> socket.socket:
     except OSError as error:
         sock.close()
         if error.errno == errno.EADDRINUSE:
-            raise InvalidInput(f"port {port} on {host} is already in use: choose another "
-                               "port, or 0 for a free one") from None
+            raise InvalidInput(f"le port {port} de {host} est déjà pris : choisissez-en "
+                               "un autre, ou 0 pour un port libre") from None
         if error.errno == errno.EACCES:
-            raise InvalidInput(f"port {port} needs privileges: choose a port above 1023") \
+            raise InvalidInput(f"le port {port} demande des privilèges : choisissez un port "
+                               "au-dessus de 1023") \
                 from None
-        raise InvalidInput(f"cannot listen on {host}:{port}: {error.strerror}") from None
+        raise InvalidInput(f"impossible d'écouter sur {host}:{port} : {error.strerror}") from None
     return sock
 
 

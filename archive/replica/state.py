@@ -31,7 +31,7 @@ class ReplicaState:
 
     def __init__(self, corpus: Corpus, published: int | None = None):
         if published is not None and not 0 <= published <= corpus.size:
-            raise InvalidInput(f"published must be between 0 and {corpus.size}")
+            raise InvalidInput(f"le nombre publié doit être compris entre 0 et {corpus.size}")
         self.corpus = corpus
         self.initial = corpus.size if published is None else published
         self._lock = threading.RLock()
@@ -49,7 +49,7 @@ class ReplicaState:
     def _index_of(self, post_id: int) -> int:
         index = post_id - 1
         if not self.is_published(index):
-            raise InvalidInput(f"post {post_id} is not published on the replica")
+            raise InvalidInput(f"l'article {post_id} n'est pas publié sur la réplique")
         return index
 
     def is_published(self, i: int) -> bool:
@@ -131,7 +131,7 @@ class ReplicaState:
     def withdraw(self, post_id: int, mode: str = "404") -> None:
         """Withdraw POST_ID: its page answers 404 or 410, or stays up but is listed nowhere."""
         if mode not in WITHDRAWAL_MODES:
-            raise InvalidInput(f"withdrawal mode must be one of {', '.join(WITHDRAWAL_MODES)}")
+            raise InvalidInput(f"le mode de retrait est l'un de {', '.join(WITHDRAWAL_MODES)}")
         index = self._index_of(post_id)
         with self._lock:
             self._withdrawn[index] = mode
@@ -150,8 +150,8 @@ class ReplicaState:
             waiting = [i for i in range(self.initial, self.corpus.size) if i not in self._added]
             if count > len(waiting):
                 raise InvalidInput(
-                    f"only {len(waiting)} articles are left to publish; build the corpus with "
-                    "a larger size than the number published at start")
+                    f"il ne reste que {len(waiting)} articles à publier ; construisez le corpus "
+                    "plus grand que le nombre publié au départ")
             start = (when or _now()).astimezone(UTC).replace(microsecond=0)
             latest = max(self._added.values(), default=None)
             if latest is not None and start <= latest:

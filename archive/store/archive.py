@@ -73,15 +73,15 @@ class Archive:
         warc_dir = Path(warc_dir) if warc_dir is not None else path.parent / "warc"
         if readonly and not path.is_file():
             raise StoreError(
-                f"no archive at {path}; run `python -m archive crawl` first or set "
-                "ARCHIVE_DATA_DIR to the directory that holds archive.sqlite3", path=str(path))
+                f"aucune archive dans {path} ; lancez d'abord `python -m archive crawl` ou donnez "
+                "à ARCHIVE_DATA_DIR le répertoire qui contient archive.sqlite3", path=str(path))
         if not readonly:
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
-                    f"cannot create {path.parent} ({exc.strerror}); choose a writable "
-                    "ARCHIVE_DATA_DIR", path=str(path)) from exc
+                    f"impossible de créer {path.parent} ({exc.strerror}) ; choisissez un "
+                    "ARCHIVE_DATA_DIR accessible en écriture", path=str(path)) from exc
         uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rwc")
         try:
             # The thread rule is enforced in _errors() instead, so close() works from any thread.
@@ -89,7 +89,7 @@ class Archive:
                                    check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(
-                f"cannot open {path} ({exc}); check the path and its permissions",
+                f"impossible d'ouvrir {path} ({exc}) ; vérifiez le chemin et ses droits",
                 path=str(path)) from exc
         try:
             conn.row_factory = sqlite3.Row
@@ -154,6 +154,7 @@ def _check_readable_version(version: int, path: Path) -> None:
     check_not_too_new(version, path)
     if version < SCHEMA_VERSION:
         raise StoreError(
-            f"{path.name} has schema {version}, this program needs {SCHEMA_VERSION}; run a "
-            "writing command once (`python -m archive crawl` or `reparse`) to migrate it",
+            f"{path.name} est au schéma {version}, ce programme demande le {SCHEMA_VERSION} ; "
+            "lancez une fois une commande qui écrit (`python -m archive crawl` ou `reparse`) "
+            "pour la mettre à niveau",
             path=str(path))

@@ -40,7 +40,7 @@ class ArticleVersions:
                     "SELECT url, final_url, fetched_at FROM captures WHERE id = ?",
                     (capture_id,)).fetchone()
                 if capture is None:
-                    raise StoreError(f"no capture {capture_id} in {self._db.path}",
+                    raise StoreError(f"aucune capture {capture_id} dans {self._db.path}",
                                      path=str(self._db.path))
                 captured_at = capture["fetched_at"]
                 urls.update(u for u in (capture["url"], capture["final_url"]) if u)
@@ -199,7 +199,7 @@ class ArticleVersions:
             started = self._db.conn.execute("SELECT started_at FROM crawl_runs WHERE id = ?",
                                          (oldest,)).fetchone()
             if started is None:
-                raise StoreError(f"no crawl run {oldest} in {self._db.path}",
+                raise StoreError(f"aucune collecte {oldest} dans {self._db.path}",
                                  path=str(self._db.path))
             absent = [row[0] for row in self._db.conn.execute(
                 """SELECT a.id FROM articles a

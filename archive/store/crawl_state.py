@@ -50,7 +50,7 @@ class CrawlState:
             row = self._db.conn.execute(
                 "SELECT started_at FROM crawl_runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
-                raise StoreError(f"no crawl run {run_id} in {self._db.path}",
+                raise StoreError(f"aucune collecte {run_id} dans {self._db.path}",
                                  path=str(self._db.path))
             started = rows.time_value(row["started_at"])
             assert started is not None

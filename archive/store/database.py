@@ -82,7 +82,8 @@ class Database:
         """Raise StoreError when the archive was opened read-only."""
         if self.readonly:
             raise StoreError(
-                f"{self.path} is open read-only; writing needs Archive.open(readonly=False)",
+                f"{self.path} est ouverte en lecture seule ; écrire demande "
+                "Archive.open(readonly=False)",
                 path=str(self.path))
 
     @contextmanager
@@ -90,8 +91,8 @@ class Database:
         """Refuse another thread; turn SQLite's errors into StoreErrors saying what to do."""
         if threading.get_ident() != self._thread:
             raise StoreError(
-                f"an Archive of {self.path} was used by a thread other than the one that "
-                "opened it; open one Archive per thread", path=str(self.path))
+                f"une Archive de {self.path} a servi à un autre fil d'exécution que celui qui "
+                "l'a ouverte ; ouvrez une Archive par fil", path=str(self.path))
         try:
             yield
         except (sqlite3.ProgrammingError, sqlite3.InterfaceError):
@@ -105,16 +106,16 @@ def explained(exc: sqlite3.Error, path: Path) -> StoreError:
     text = str(exc)
     if "locked" in text or "busy" in text:
         return StoreError(
-            f"{path} is busy: another crawl or reparse is writing it; wait for it to finish "
-            "and try again", path=str(path))
+            f"{path} est occupée : une autre collecte ou relecture l'écrit ; attendez qu'elle "
+            "finisse et réessayez", path=str(path))
     if isinstance(exc, sqlite3.OperationalError) and "not a database" not in text:
-        return StoreError(f"cannot use {path} ({text}); check the disk space and the "
-                          "permissions of the file and its directory", path=str(path))
+        return StoreError(f"impossible d'utiliser {path} ({text}) ; vérifiez l'espace disque et "
+                          "les droits du fichier et de son répertoire", path=str(path))
     return StoreError(
-        f"{path} cannot be used as the archive ({text}): it is not a SQLite database or it "
-        "is damaged; move it aside and restore a backup (the WARC files let `python -m "
-        "archive reparse` rebuild the articles), or set ARCHIVE_DATA_DIR to another "
-        "directory", path=str(path))
+        f"{path} ne peut pas servir d'archive ({text}) : ce n'est pas une base SQLite ou "
+        "elle est endommagée ; mettez-la de côté et restaurez une sauvegarde (les fichiers WARC "
+        "permettent à `python -m archive reparse` de reconstruire les articles), ou donnez un "
+        "autre répertoire à ARCHIVE_DATA_DIR", path=str(path))
 
 
 def now() -> datetime:

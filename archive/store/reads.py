@@ -56,6 +56,19 @@ class ReadQueries:
                 found[article.id] = article
         return found
 
+    def version_counts(self, ids: Sequence[int]) -> dict[int, int]:
+        """Return how many versions each article of IDS that exists has, by id (no texts read:
+        a results page's « modifié N fois »)."""
+        found: dict[int, int] = {}
+        unique = list(dict.fromkeys(ids))
+        with self._db.errors():
+            for start in range(0, len(unique), BATCH):
+                chunk = unique[start:start + BATCH]
+                marks = ",".join("?" * len(chunk))
+                found.update(self._db.conn.execute(
+                    f"SELECT id, version_count FROM articles WHERE id IN ({marks})", chunk))
+        return found
+
     def bodies(self, ids: Sequence[int]) -> dict[int, tuple[str, int]]:
         """Return (current body, change_seq) of the articles of IDS that exist, by id.
 

@@ -177,8 +177,8 @@ def schema_version(conn: sqlite3.Connection, path: Path) -> int:
     if "schema_version" not in tables:
         if tables:
             raise StoreError(
-                f"{path} is a SQLite database but not an archive (no schema_version table); "
-                "point ARCHIVE_DATA_DIR at another directory or move the file aside",
+                f"{path} est une base SQLite mais pas une archive (pas de table schema_version) ; "
+                "donnez un autre répertoire à ARCHIVE_DATA_DIR ou mettez le fichier de côté",
                 path=str(path))
         return 0
     row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
@@ -189,8 +189,8 @@ def check_not_too_new(version: int, path: Path) -> None:
     """Raise SchemaTooNew when VERSION is beyond what this program knows."""
     if version > SCHEMA_VERSION:
         raise SchemaTooNew(
-            f"{path.name} was written by a newer version (schema {version} > {SCHEMA_VERSION}); "
-            "upgrade the program", path=str(path))
+            f"{path.name} a été écrite par une version plus récente (schéma {version} > "
+            f"{SCHEMA_VERSION}) ; mettez le programme à jour", path=str(path))
 
 
 def migrate(conn: sqlite3.Connection, path: Path) -> int:

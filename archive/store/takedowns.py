@@ -36,17 +36,17 @@ class Takedowns:
     def _record(self, article_id: int, action: str, reason: str, when: datetime) -> None:
         reason = reason.strip()
         if not reason:
-            raise InvalidInput("give the reason of the request with --reason (it is recorded)")
+            raise InvalidInput("donnez le motif de la demande avec --reason (il est consigné)")
         with self._db.transaction():
             conn = self._db.conn
             row = conn.execute("SELECT hidden_at FROM articles WHERE id = ?",
                                (article_id,)).fetchone()
             if row is None:
-                raise InvalidInput(f"no article {article_id} in {self._db.path}")
+                raise InvalidInput(f"aucun article {article_id} dans {self._db.path}")
             if action == "hide" and row[0] is not None:
-                raise InvalidInput(f"article {article_id} is already hidden (since {row[0]})")
+                raise InvalidInput(f"l'article {article_id} est déjà masqué (depuis le {row[0]})")
             if action == "unhide" and row[0] is None:
-                raise InvalidInput(f"article {article_id} is not hidden")
+                raise InvalidInput(f"l'article {article_id} n'est pas masqué")
             at = rows.time_text(when)
             hidden = (at, reason) if action == "hide" else (None, None)
             seq = int(conn.execute(

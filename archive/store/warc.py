@@ -124,8 +124,9 @@ class WarcWriter:
                 file.close()
             except OSError as exc:
                 raise StoreError(
-                    f"cannot finish writing {self.directory / self._name} ({exc.strerror}); "
-                    "free some disk space and run the crawl again", path=str(self.directory)
+                    f"impossible de finir d'écrire {self.directory / self._name} "
+                    f"({exc.strerror}) ; "
+                    "libérez de l'espace disque et relancez la collecte", path=str(self.directory)
                 ) from exc
 
     def _append(self, member: bytes, offset: int) -> None:
@@ -139,8 +140,9 @@ class WarcWriter:
             except OSError:
                 pass
             raise StoreError(
-                f"cannot write the capture to {self.directory / self._name} ({exc.strerror}); "
-                "free some disk space and run the crawl again", path=str(self.directory)
+                f"impossible d'écrire la capture dans {self.directory / self._name} "
+                f"({exc.strerror}) ; libérez de l'espace disque et relancez la collecte",
+                path=str(self.directory)
             ) from exc
         self._size = offset + len(member)
 
@@ -159,8 +161,9 @@ class WarcWriter:
                     serial += 1
         except OSError as exc:
             raise StoreError(
-                f"cannot create a WARC file in {self.directory} ({exc.strerror}); check that "
-                "the directory is writable", path=str(self.directory)) from exc
+                f"impossible de créer un fichier WARC dans {self.directory} ({exc.strerror}) ; "
+                "vérifiez que le répertoire est accessible en écriture",
+                path=str(self.directory)) from exc
         self._name = name
         self._size = 0
         info = self._records.create_warcinfo_record(name, {
@@ -179,8 +182,9 @@ def read_response(path: Path, offset: int, length: int) -> WarcResponse:
             data = handle.read(length)
     except OSError as exc:
         raise StoreError(
-            f"cannot read the capture at {path}:{offset} ({exc.strerror}); the WARC file is "
-            "missing or unreadable, restore it from a backup", path=str(path)) from exc
+            f"impossible de lire la capture en {path}:{offset} ({exc.strerror}) ; le fichier "
+            "WARC manque ou est illisible, restaurez-le depuis une sauvegarde",
+            path=str(path)) from exc
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
             if record.rec_type != "response" or record.http_headers is None:
@@ -190,11 +194,11 @@ def read_response(path: Path, offset: int, length: int) -> WarcResponse:
             return WarcResponse(status, headers, record.raw_stream.read())
     except Exception as exc:  # warcio raises several unrelated types on damaged data
         raise StoreError(
-            f"the capture at {path}:{offset} is damaged ({_printable(exc)}); run `python -m "
-            "archive crawl` again to fetch the page anew", path=str(path)) from exc
+            f"la capture en {path}:{offset} est endommagée ({_printable(exc)}) ; relancez "
+            "`python -m archive crawl` pour récupérer la page à nouveau", path=str(path)) from exc
     raise StoreError(
-        f"no response record at {path}:{offset}; the captures table and the WARC files "
-        "disagree, restore both from the same backup", path=str(path))
+        f"aucun enregistrement de réponse en {path}:{offset} ; la table des captures et les "
+        "fichiers WARC ne concordent pas, restaurez-les depuis la même sauvegarde", path=str(path))
 
 
 def _printable(exc: Exception) -> str:
@@ -211,12 +215,13 @@ def read_record(path: Path, offset: int, length: int) -> bytes:
             data = handle.read(length)
     except OSError as exc:
         raise StoreError(
-            f"cannot read the capture at {path}:{offset} ({exc.strerror}); the WARC file is "
-            "missing or unreadable, restore it from a backup", path=str(path)) from exc
+            f"impossible de lire la capture en {path}:{offset} ({exc.strerror}) ; le fichier "
+            "WARC manque ou est illisible, restaurez-le depuis une sauvegarde",
+            path=str(path)) from exc
     if len(data) != length:
         raise StoreError(
-            f"the WARC file {path} ends before the record at {offset}; restore it from a "
-            "backup", path=str(path))
+            f"le fichier WARC {path} s'arrête avant l'enregistrement en {offset} ; restaurez-le "
+            "depuis une sauvegarde", path=str(path))
     return data
 
 

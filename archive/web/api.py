@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, jsonify, request
 
+from archive.web.caching import cached_search_answer
 from archive.web.copies import copies_for
 from archive.web.openapi import openapi_document
 from archive.web.params import parse_search
@@ -18,7 +19,8 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 def search() -> Response:
     """Return one page of results of a search (same parameters as /recherche)."""
     params = parse_search(request.args)
-    return jsonify(result_json(params, run_search(params, associated=params.mots)))
+    return cached_search_answer(
+        lambda: jsonify(result_json(params, run_search(params, associated=params.mots))))
 
 
 @bp.route("/articles/<number:article_id>")

@@ -22,14 +22,18 @@ DAMAGED = ("L'index de recherche est endommagé : la recherche reviendra dès qu
 
 TITLES = {
     400: "Requête incorrecte",
+    403: "Requête refusée",
     404: "Page introuvable",
     405: "Méthode non permise",
     410: "Article retiré",
     413: "Requête trop volumineuse",
     414: "Adresse trop longue",
+    417: "Attente non satisfaite",
     422: "Contenu inutilisable",
     429: "Trop de requêtes",
+    431: "En-têtes trop volumineux",
     500: "Erreur interne",
+    501: "Non pris en charge",
     502: "Source injoignable",
     503: "Archive indisponible",
 }
@@ -67,6 +71,18 @@ def error_response(status: int, message: str | None = None, *,
     if status == 503:
         response.headers["Retry-After"] = str(retry_after)
     return response, status
+
+
+def standalone_error_page(app: Flask, status: int,
+                          message: str | None = None) -> tuple[list[tuple[str, str]], bytes]:
+    """Return the headers and body of APP's French error page for STATUS, outside any request.
+
+    For the server (``archive.web.worker``) when it refuses a request before the application
+    sees it: the page is the application's own, with its form and its security headers.
+    """
+    with app.test_request_context("/"):
+        response = app.process_response(app.make_response(error_response(status, message)))
+        return response.headers.to_wsgi_list(), response.get_data()
 
 
 def typed_search() -> SearchParams:

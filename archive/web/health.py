@@ -32,8 +32,8 @@ def healthz() -> tuple[Response, int]:
         }
         if info.build == svc.damaged_build:
             raise IndexUnreadable(
-                f"the search index build {info.build} failed to read; rebuild it with "
-                f"`{REPAIR_INDEX_COMMAND}`", path=str(svc.settings.index_dir))
+                f"la construction {info.build} de l'index de recherche n'a pas pu être lue ; "
+                f"reconstruisez-la avec `{REPAIR_INDEX_COMMAND}`", path=str(svc.settings.index_dir))
         disagreement = index_disagreement(svc.archive().reads, svc.settings.index_dir)
         if disagreement is not None:
             raise IndexUnreadable(disagreement, path=str(svc.settings.index_dir))

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import calendar
+import functools
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, abort, g, render_template, request, url_for
+from flask import Blueprint, Response, abort, g, make_response, render_template, request, url_for
 
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
+from archive.web.caching import cached_search_answer
 from archive.web.citation import citation_for
 from archive.web.copies import copies_for
 from archive.web.diff import diff_texts
@@ -98,9 +100,15 @@ def results_href(args: dict[str, Any]) -> str:
         base = g.results_base = url_for("pages.search")
     if not args:
         return base
-    pairs = [(name, item) for name, value in args.items()
-             for item in (value if isinstance(value, list | tuple) else [value])]
-    return f"{base}?{urlencode(pairs, safe=_QUERY_SAFE)}"
+    return base + "?" + "&".join(
+        _encoded(name, str(item)) for name, value in args.items()
+        for item in (value if isinstance(value, list | tuple) else [value]))
+
+
+@functools.lru_cache(maxsize=4096)
+def _encoded(name: str, value: str) -> str:
+    # A page repeats the same few parameters in every one of its links: each quoted once.
+    return urlencode([(name, value)], safe=_QUERY_SAFE)
 
 
 def active_filters(params: SearchParams) -> list[ActiveFilter]:
@@ -150,9 +158,14 @@ def home() -> str:
 
 
 @bp.route("/recherche")
-def search() -> str:
-    """Show one page of results with facets, timeline, filters and paging."""
+def search() -> Response:
+    """Show one page of results with facets, timeline, filters and paging (HTTP-cached)."""
     params = parse_search(request.args)
+    return cached_search_answer(lambda: make_response(results_page(params)))
+
+
+def results_page(params: SearchParams) -> str:
+    """Draw the results page of PARAMS."""
     svc = services()
     datalist = svc.datalist_authors()
     if params.is_empty:

@@ -79,9 +79,8 @@ def archived_url(article_id: int) -> str:
 
 def edit_counts(hits: list[Hit]) -> dict[int, int]:
     """Return how many times each edited article of HITS was modified (« modifié N fois »)."""
-    stored = services().archive().reads.articles([hit.id for hit in hits])
-    return {article_id: article.version_count - 1 for article_id, article in stored.items()
-            if article.version_count > 1}
+    counts = services().archive().reads.version_counts([hit.id for hit in hits])
+    return {article_id: count - 1 for article_id, count in counts.items() if count > 1}
 
 
 def version_url(article_id: int, number: int) -> str:

@@ -49,7 +49,7 @@ def add_security_headers(response: Response) -> Response:
     for name, value in HEADERS.items():
         response.headers.setdefault(name, value)
     if not request.path.startswith("/static/") and "Cache-Control" not in response.headers:
-        ok = response.status_code == 200
+        ok = response.status_code in (200, 304)
         response.headers["Cache-Control"] = "public, max-age=60" if ok else "no-store"
     return response
 

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from archive.config import Settings
 from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable, StoreError
 from archive.web.limits import ExpensivePages, busy_slots
+from archive.web.pagecache import PageCache
 
 if TYPE_CHECKING:
     from archive.store import Archive
@@ -59,6 +60,7 @@ class Services:
         # server starts one thread per request); gthread workers keep theirs for good.
         self._opened: weakref.WeakSet[Archive] = weakref.WeakSet()
         self.expensive = ExpensivePages(busy_slots(settings.web_threads))
+        self.pages = PageCache()
         self.damaged_build: str | None = None
 
     def archive(self) -> Archive:
@@ -146,8 +148,9 @@ class Services:
         log.error("the search index build %s cannot be read", build, exc_info=exc)
         self.damaged_build = build
         return IndexUnreadable(
-            f"the search index build {build} cannot be read ({type(exc).__name__}: {exc}); "
-            f"rebuild it with `{REPAIR_INDEX_COMMAND}`", path=str(self.settings.index_dir))
+            f"la construction {build} de l'index de recherche est illisible "
+            f"({type(exc).__name__} : {exc}) ; reconstruisez-la avec `{REPAIR_INDEX_COMMAND}`",
+            path=str(self.settings.index_dir))
 
     def cached(self, key: str, compute: Callable[[], T], seconds: float = CACHE_SECONDS) -> T:
         """Return COMPUTE's value, computed at most once per SECONDS in this worker."""
@@ -201,6 +204,11 @@ class Services:
             return Markup("").join(Markup('<option value="%s">') % name for name in names)
 
         return self.per_change("datalist", compute)
+
+    def change_seq(self) -> int:
+        """Return the archive's highest ``change_seq``, read now (an indexed lookup): every
+        edit, withdrawal or article hidden on request moves it."""
+        return self.archive().reads.max_change_seq()
 
     def hidden_ids(self) -> frozenset[int]:
         """Return the articles hidden on request, read on every call (a partial index makes it
