@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import re
 import shutil
@@ -492,6 +493,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "queries_per_kind": per_kind,
         "queries": kinds,
         "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+        "load_average": [round(load, 2) for load in os.getloadavg()],
         "tantivy": None if tantivy is None else {
             "build_s": round(tantivy["build_s"], 1), "index_mb": round(tantivy["index_mb"], 1),
             "version": tantivy["version"]},
@@ -563,9 +565,12 @@ def _print_growth(reports: list[dict[str, Any]]) -> None:
 def _print_comparison(report: dict[str, Any]) -> None:
     """One table: ours, FTS5 and Tantivy side by side, and ours / Tantivy per kind."""
     tantivy = report["tantivy"]
+    update = "not measured (reused archive)" if report["update_100_s"] is None \
+        else f"{report['update_100_s']} s"
     print(f"articles {report['articles']:,}, {report['queries_per_kind']} queries per kind; "
-          f"100 new articles searchable in {report['update_100_s']} s, worker RSS "
-          f"{report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB)")
+          f"100 new articles searchable: {update}; worker RSS "
+          f"{report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB); load average "
+          f"{report['load_average']} (1, 5, 15 min, after the queries)")
     print(f"{'':<14}{'ours':>10}{'FTS5':>10}{'Tantivy':>10}")
     print(f"{'build s':<14}{report['build_s']:>10.1f}{report['fts5_build_s']:>10.1f}"
           f"{tantivy['build_s']:>10.1f}")
