@@ -444,7 +444,7 @@ class Crawler:
         """Archive one outcome (one transaction), count it, journal it, advance the progress."""
         started = time.thread_time()
         cpu["parse"] += done.parse_cpu
-        counts, error = self._archive_outcome(run_id, done)
+        counts, error = self._archive_outcome(run_id, done, journal)
         cpu["store"] += time.thread_time() - started
         report.counts.update(counts)
         report.disagreements.extend(done.disagreements)
@@ -453,13 +453,12 @@ class Crawler:
         if error is not None:
             report.errors.append(error)
             report.counts["errors"] += 1
-        journal.record(done.item.url, [*counts, *(["errors"] if error else [])], error)
         self._done += 1
         if self.progress is not None:
             self.progress(self._done, max(self._known, self._done))
 
     def _archive_outcome(
-        self, run_id: int, done: _Done
+        self, run_id: int, done: _Done, journal: RunJournal
     ) -> tuple[list[str], dict[str, str] | None]:
         archive = self.archive
         url = done.item.url
@@ -490,6 +489,10 @@ class Crawler:
                 if new:
                     counts.append("discovered")
                     self._known += new
+            # Journalled before the commit: a kill between the two leaves the URL to do again
+            # and its journal line replaced then (the journal keeps each URL's last line),
+            # while the other order could lose the counts of an outcome already committed.
+            journal.record(url, [*counts, *(["errors"] if error else [])], error)
         return counts, error
 
     def _archive_capture(
