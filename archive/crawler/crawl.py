@@ -160,7 +160,7 @@ class Crawler:
         )
         journal = RunJournal(self.settings.reports_dir / f"crawl-{run_id}.journal.jsonl")
         if resumed:
-            counts, errors, self._done = journal.load()
+            counts, errors, self._done = journal.load(archive.crawl_state.done_urls(run_id))
             report.counts.update(counts)
             report.errors.extend(errors)
             report.notes.append(f"resumed run {run_id} after an interruption")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Container, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -115,8 +115,12 @@ class RunJournal:
         self.path = path
         self._file: TextIO | None = None
 
-    def load(self) -> tuple[Counter[str], list[dict[str, str]], int]:
-        """Return the counts, errors and number of URLs recorded before an interruption."""
+    def load(self, done: Container[str]) -> tuple[Counter[str], list[dict[str, str]], int]:
+        """Return the counts, errors and number of URLs recorded before an interruption.
+
+        Only the URLs in DONE (whose outcome the archive committed) count: a line written
+        just before a commit that never happened is the outcome of a URL the resumed run
+        does again, and counts then."""
         latest: dict[str, dict[str, Any]] = {}
         if self.path.exists():
             with self.path.open(encoding="utf-8") as lines:
@@ -125,7 +129,8 @@ class RunJournal:
                         event = json.loads(line)
                     except json.JSONDecodeError:
                         continue  # the line being written when the process was killed
-                    if isinstance(event, dict) and isinstance(event.get("url"), str):
+                    if isinstance(event, dict) and isinstance(event.get("url"), str) \
+                            and event["url"] in done:
                         latest[event["url"]] = event
         counts: Counter[str] = Counter()
         errors: list[dict[str, str]] = []

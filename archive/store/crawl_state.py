@@ -93,6 +93,13 @@ class CrawlState:
                    ORDER BY id LIMIT ?""", (run_id, limit)).fetchall()
         return [FrontierItem(row["url"], row["kind"], row["hint"]) for row in found]
 
+    def done_urls(self, run_id: int) -> set[str]:
+        """Return the URLs of run RUN_ID's queue whose outcome is recorded (committed)."""
+        with self._db.errors():
+            found = self._db.conn.execute(
+                "SELECT url FROM frontier WHERE run_id = ? AND outcome IS NOT NULL", (run_id,))
+            return {row["url"] for row in found}
+
     def mark_done(self, run_id: int, url: str, outcome: str) -> None:
         """Take URL out of run RUN_ID's queue, noting its OUTCOME."""
         with self._db.transaction():
