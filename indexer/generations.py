@@ -1,9 +1,9 @@
 """The live index generation as each thread sees it: one Whoosh searcher per thread.
 
-A searcher is a snapshot. Each thread keeps its own and, at most every ``check_seconds``,
-checks whether ``current`` points at another build (a full rebuild swapped the symlink, which
-Whoosh's ``up_to_date()`` cannot see) or the build has a newer generation (an incremental
-update). Then it opens a new searcher and closes its old one; ``refresh()`` is never called
+A searcher is a snapshot. Each thread keeps its own and checks, at every search, whether
+``current`` points at another build (a full rebuild or a published release swapped a symlink,
+which Whoosh's ``up_to_date()`` cannot see; one ``realpath``) and, at most every
+``check_seconds``, whether the build has a newer generation (an incremental update). Then it opens a new searcher and closes its old one; ``refresh()`` is never called
 (it returns duplicates after a merge in whoosh-reloaded: ``docs/whoosh.md``). What depends only on
 the generation (column arrays, result cache, author names) is built once and shared by threads.
 """
@@ -151,9 +151,13 @@ class Generations:
             raise self.unavailable("the search service is closed")
         reader: _ThreadReader | None = getattr(self._local, "reader", None)
         now = time.monotonic()
-        if reader is not None and now - reader.checked_at < self.check_seconds:
-            return reader.searcher, reader.generation
+        # One realpath per search: a swapped build (a full rebuild, a published release) is
+        # seen at once, so a page never pairs a new archive with the old index; a new Whoosh
+        # generation of the same build waits for the next check (a directory listing).
         build = self._live_build()
+        if (reader is not None and now - reader.checked_at < self.check_seconds
+                and build == reader.generation.build):
+            return reader.searcher, reader.generation
         if reader is not None:
             reader.checked_at = now
             if build == reader.generation.build:
