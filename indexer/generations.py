@@ -3,9 +3,10 @@
 A searcher is a snapshot. Each thread keeps its own and checks, at every search, whether
 ``current`` points at another build (a full rebuild or a published release swapped a symlink,
 which Whoosh's ``up_to_date()`` cannot see; one ``realpath``) and, at most every
-``check_seconds``, whether the build has a newer generation (an incremental update). Then it opens a new searcher and closes its old one; ``refresh()`` is never called
-(it returns duplicates after a merge in whoosh-reloaded: ``docs/whoosh.md``). What depends only on
-the generation (column arrays, result cache, author names) is built once and shared by threads.
+``check_seconds``, whether the build has a newer generation (an incremental update). Then it
+opens a new searcher and closes its old one; ``refresh()`` is never called (it returns
+duplicates after a merge in whoosh-reloaded: ``docs/whoosh.md``). What depends only on the
+generation (column arrays, result cache, author names) is built once and shared by threads.
 """
 
 from __future__ import annotations
