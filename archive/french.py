@@ -1,7 +1,8 @@
-"""How the command line writes counts, decimals and dates in French (no Flask here).
+"""How the command line writes counts, decimals, dates and the system's reasons in French.
 
 « 0 article », « 1 article », « 2 articles » (0 and 1 take the singular in French), « 0,6 s »,
-« 3 mars 2024 », « 6 décembre 2026 à 9 h 36 UTC ».
+« 3 mars 2024 », « 6 décembre 2026 à 9 h 36 UTC », « permission refusée ». No Flask here: the
+crawler, the indexer and the commands use it.
 """
 
 from __future__ import annotations
@@ -80,3 +81,21 @@ def os_reason(error: OSError) -> str:
     if error.errno in OS_REASONS:
         return OS_REASONS[error.errno]
     return error.strerror or str(error)
+
+
+SQLITE_REASONS = {
+    "file is not a database": "ce n'est pas une base SQLite",
+    "database disk image is malformed": "la base est endommagée",
+    "disk I/O error": "erreur d'entrée-sortie du disque",
+    "database or disk is full": "la base ou le disque est plein",
+    "unable to open database file": "le fichier de la base ne s'ouvre pas",
+    "attempt to write a readonly database": "la base est en lecture seule",
+    "database is locked": "la base est verrouillée",
+}
+"""SQLite's usual complaints, as French users read them."""
+
+
+def sqlite_reason(error: Exception) -> str:
+    """Return SQLite's complaint ERROR in French when it is a usual one."""
+    text = str(error)
+    return SQLITE_REASONS.get(text, text)

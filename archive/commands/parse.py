@@ -36,6 +36,14 @@ def fetch(url: str, contact_url: str) -> tuple[bytes, str, str | None]:
         raise FetchFailed(
             f"impossible de récupérer {url} : plus de {MAX_REDIRECTS} redirections", url=url
         ) from None
+    except httpx.TimeoutException:
+        raise FetchFailed(
+            f"impossible de récupérer {url} : pas de réponse en {FETCH_TIMEOUT_SECONDS:g} s ; "
+            "vérifiez l'adresse et votre connexion", url=url) from None
+    except httpx.ConnectError:
+        raise FetchFailed(
+            f"impossible de récupérer {url} : connexion impossible (hôte introuvable ou "
+            "connexion refusée) ; vérifiez l'adresse et votre connexion", url=url) from None
     except (httpx.HTTPError, ValueError) as exc:
         raise FetchFailed(
             f"impossible de récupérer {url} : {type(exc).__name__} : {exc or 'pas de réponse'} ; "
