@@ -104,7 +104,7 @@ class Generation:
                 if number is None or int(number) == self.number:
                     table = load_word_table(searcher, self.columns.doc_count_all, self.doc_count)
         except Exception:  # noqa: BLE001 - no associated words is a degraded page, not an error
-            log.exception("could not read the associated words of %s", self.build)
+            log.exception("impossible de lire les mots associés de %s", self.build)
         self.word_table = table if table is not None else empty_word_table(
             self.columns.doc_count_all, self.doc_count)
 

@@ -200,7 +200,7 @@ def _collect(workers: list[tuple[Any, Connection]], progress: Progress | None,
             except EOFError:
                 process = pending[reader]
                 process.join(timeout=5)
-                raise BuildFailed(f"a writer process exited with code {process.exitcode}"
+                raise BuildFailed(f"un processus d'écriture s'est arrêté (code {process.exitcode})"
                                   ) from None
             if kind == "progress":
                 done[reader] = payload

@@ -308,7 +308,7 @@ def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, cou
                                 make_document=document_for, codec=_codec, progress=progress)
         if ix.doc_count() != written.documents:
             raise BuildFailed(
-                f"{written.documents} documents written but {ix.doc_count()} in the index")
+                f"{written.documents} documents écrits mais {ix.doc_count()} dans l'index")
     finally:
         ix.close()
     for message in written.invalid:

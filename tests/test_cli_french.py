@@ -11,6 +11,9 @@ import ast
 import json
 import re
 import socket
+import subprocess
+import sys
+import urllib.request
 from collections.abc import Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -22,8 +25,11 @@ from search_fixtures import archive_and_index, article
 from archive import french
 from archive.cli import COMMANDS
 from archive.click_french import MESSAGES, PLURALS
-from archive.config import SETTINGS
+from archive.config import SETTINGS, Settings
+from archive.crawler import Crawler
 from archive.replica import Corpus, serve_replica
+from archive.replica.faults import Faults
+from archive.store import Archive
 
 RunCli = Callable[..., tuple[int, str, str]]
 ROOT = Path(__file__).resolve().parents[1]
@@ -194,7 +200,47 @@ def test_crawl_summary_is_french_and_names_a_partial_run(run_cli: RunCli, tmp_pa
                     r"0 marqué retiré, 0 invalide ignoré en \d+,\d s ; ", index_line)
     report = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert report["status"] == "partial"  # machines read the report's keys and values
+    assert "arrêtée après 1 article (--max-articles)" in report["notes"]
+    assert any(note.startswith("listes incomplètes : ") for note in report["notes"])
+    assert [english_words(note) for note in report["notes"]] == [[]] * len(report["notes"])
     assert english_words(err) == [], err
+
+
+def test_crawl_report_gives_page_problems_in_french(settings: Settings) -> None:
+    served = serve_replica(Corpus(40, editions=("sn",)), faults=Faults.all(slow_seconds=0.3),
+                           listing_page_size=10)
+    try:
+        with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
+            report = Crawler(archive, [served.url], settings, backoff=0.02).run()
+    finally:
+        served.stop()
+    assert {"server_error", "truncated", "oversized", "redirect_loop", "not_found",
+            "malformed_xml"} <= {error["kind"] for error in report.errors}  # kinds: machines'
+    details = [error["detail"] for error in report.errors] + report.notes
+    assert [detail for detail in details if english_words(detail)] == []
+
+
+def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
+    archive_and_index(data_dir, [article("pluie", "Pluie", "La pluie tombe sur Dakar.")])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--data-dir", str(data_dir), "serve", "--port",
+         str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stderr is not None
+        said = [server.stderr.readline() for _ in range(2)]  # ours, then the server's, bound
+        assert said[0].endswith(f"servi sur http://127.0.0.1:{port}/\n"), said
+        assert "serveur de développement" in said[1], said
+        assert f"à l'écoute sur http://127.0.0.1:{port}" in said[1], said
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
+            assert answer.status == 200
+    finally:
+        server.terminate()
+        _, rest = server.communicate(timeout=30)
+    requests = re.compile(r'\[[^]]*\] "[^"]*"')  # the access log's date and request line
+    assert english_words("".join(said) + requests.sub("", rest)) == []
 
 
 def test_counts_agree_and_numbers_and_dates_are_written_the_french_way() -> None:

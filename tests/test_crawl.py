@@ -262,4 +262,4 @@ def test_one_dead_site_does_not_stop_the_others_nor_count_as_complete(
     assert report.counts["new"] == 6
     assert report.status == "partial"
     assert {"url": dead, "kind": "unreachable",
-            "detail": "the site did not answer robots.txt"} in report.errors
+            "detail": "le site n'a pas répondu à la demande de robots.txt"} in report.errors

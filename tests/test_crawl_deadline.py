@@ -39,7 +39,7 @@ def test_trickled_headers_end_in_a_timeout_at_the_deadline(site: RunningSite) ->
     result = _fetcher(DEADLINE).fetch(site.url + SLOW_PAGE)
     assert result.capture is None
     assert result.error == "timeout"
-    assert "no complete answer after" in result.detail
+    assert "pas de réponse complète après" in result.detail
     assert result.detail.count(SLOW_PAGE) == 1
 
 

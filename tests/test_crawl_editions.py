@@ -93,5 +93,5 @@ def test_an_edition_appearing_later_is_crawled_by_the_next_run_and_named(
         app.edition_urls["cm"] = platform.urls["cm"]
     second = _crawl(platform.urls["sn"], settings)
     assert second.editions["new"] == [platform.urls["cm"]]
-    assert f"new edition found: {platform.urls['cm']}" in second.notes
+    assert f"nouvelle édition trouvée : {platform.urls['cm']}" in second.notes
     assert _archived_sites(settings) == set(platform.urls.values())

@@ -83,5 +83,5 @@ def test_a_long_retry_after_is_capped_and_noted(settings: Settings) -> None:
             report = Crawler(archive, [served.url], settings, retry_after_cap=0.2).run()
     finally:
         served.stop()
-    assert f"{served.url}/feed/: Retry-After 7200 s capped to 0.2 s" in report.notes
+    assert f"{served.url}/feed/ : Retry-After de 7200 s ramené à 0.2 s" in report.notes
     assert report.sites[0]["channels"]["feed"].startswith("used")

@@ -205,7 +205,7 @@ def test_malformed_sitemap_keeps_what_came_before_the_damage() -> None:
     sitemap = parse_sitemap(
         b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
         b"<url><loc>http://x/2024/03/12/un/</loc></url><url><loc>http://x/?a=1&b=2</loc>")
-    assert sitemap.damaged and "malformed XML" in sitemap.damaged
+    assert sitemap.damaged and "XML mal formé" in sitemap.damaged
     assert "http://x/2024/03/12/un/" in [entry.url for entry in sitemap.entries]
     with pytest.raises(NotAListing):
         parse_sitemap(b"<html><body>Page introuvable</body></html>")

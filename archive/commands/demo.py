@@ -115,7 +115,10 @@ def _check_port_free(port: int) -> None:
 
 
 def _gunicorn_command(port: int) -> list[str]:
-    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}"]
+    # Gunicorn's start-up lines are English: the demo says in French where it serves, and
+    # keeps gunicorn's warnings and errors.
+    command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+               "--log-level", "warning"]
     if (REPO_ROOT / "gunicorn.conf.py").is_file() and (REPO_ROOT / "wsgi.py").is_file():
         return [*command, "-c", str(REPO_ROOT / "gunicorn.conf.py"),
                 "--chdir", str(REPO_ROOT), "wsgi:app"]

@@ -7,6 +7,7 @@ import sys
 import click
 
 from archive.cli import settings_from
+from archive.french import number
 from indexer.update import update_index
 
 
@@ -28,7 +29,7 @@ def command(ctx: click.Context, full: bool, optimize: bool) -> None:
     def show_progress(done: int, total: int) -> None:
         nonlocal shown
         shown = True
-        click.echo(f"\rindex : {done:,}/{total:,}", nl=False, err=True)
+        click.echo(f"\rindex : {number(done)}/{number(total)}", nl=False, err=True)
 
     try:
         report = update_index(settings.database_path, settings.index_dir, full=full,

@@ -6,9 +6,29 @@ serve the application ``archive.web.create_app`` assembles from the same setting
 
 from __future__ import annotations
 
+import logging
+import re
+
 import click
 
 from archive.cli import settings_from
+
+_ADDRESS = re.compile(r"https?://[^\s\x1b]+")
+
+
+class FrenchBanner(logging.Filter):
+    """Say werkzeug's English start-up lines in French (its request lines carry no words)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite RECORD when it is werkzeug's banner or its Ctrl-C line; keep every record."""
+        text = record.getMessage()
+        if "development server" in text:
+            addresses = " et ".join(dict.fromkeys(_ADDRESS.findall(text)))
+            record.msg, record.args = (" * serveur de développement (pas pour la production : "
+                                       f"gunicorn) à l'écoute sur {addresses}"), ()
+        elif "CTRL+C" in text:
+            record.msg, record.args = " * Ctrl-C pour arrêter", ()
+        return True
 
 
 @click.command()
@@ -22,10 +42,14 @@ from archive.cli import settings_from
 @click.pass_context
 def command(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     """Lancer le site web (serveur de développement ; gunicorn en production)."""
+    from werkzeug.serving import run_simple
+
     from archive.web import create_app
 
     settings = settings_from(ctx)
     app = create_app({"SETTINGS": settings})
-    click.echo(f"{settings.data_dir} servi sur http://{host}:{port}/ (Ctrl-C pour arrêter)",
-               err=True)
-    app.run(host=host, port=port, debug=debug, use_reloader=debug, threaded=True)
+    app.debug = debug
+    logging.getLogger("werkzeug").addFilter(FrenchBanner())
+    click.echo(f"{settings.data_dir} servi sur http://{host}:{port}/", err=True)
+    # run_simple rather than app.run: Flask's own banner is printed, in English, around it.
+    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)

@@ -32,7 +32,7 @@ from archive.crawler.robots import RobotsRules
 from archive.crawler.runlock import CrawlLock
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
 from archive.errors import NotAnArticle, PageRefused, SiteUnreachable, StoreError
-from archive.french import os_reason
+from archive.french import count, os_reason
 from archive.models import Article, RestFacts
 from archive.store import COMPLETE, Archive, FetchState, FrontierItem
 
@@ -164,7 +164,7 @@ class Crawler:
             counts, errors, self._done = journal.load(archive.crawl_state.done_urls(run_id))
             report.counts.update(counts)
             report.errors.extend(errors)
-            report.notes.append(f"resumed run {run_id} after an interruption")
+            report.notes.append(f"collecte {run_id} reprise après une interruption")
         cpu = {"parse": 0.0, "store": 0.0}
         report.cpu_seconds = cpu
         try:
@@ -173,12 +173,14 @@ class Crawler:
             stopped = self._drain(run_id, report, journal, cpu)
             status = COMPLETE if complete and not stopped else PARTIAL
             if stopped:
-                report.notes.append(f"stopped after {self.max_articles} articles (--max-articles)")
+                report.notes.append(f"arrêtée après {count(self.max_articles or 0, 'article')} "
+                                    "(--max-articles)")
             if status == COMPLETE:
                 self._withdraw_unlisted(run_id, report)
             else:
                 report.notes.append(
-                    "listings incomplete: no article withdrawn for being unlisted this run"
+                    "listes incomplètes : aucun article marqué retiré cette fois pour son "
+                    "absence des listes"
                 )
             report.status = status
             report.finished_at = datetime.now(UTC)
@@ -228,7 +230,7 @@ class Crawler:
         rechecks = self._rechecks(run_id, {url for url, _, _ in listed}, crawled)
         new_editions = [site for site in editions if site not in self._archived_sites]
         report.editions = {"given": list(self.seeds), "found": editions, "new": new_editions}
-        report.notes.extend(f"new edition found: {site}" for site in new_editions)
+        report.notes.extend(f"nouvelle édition trouvée : {site}" for site in new_editions)
         self._known = len(queued) + rechecks
         report.counts["discovered"] += len(listed)
         for site in found:
@@ -242,7 +244,8 @@ class Crawler:
             for problem in site.errors:
                 report.error(problem["url"], problem["kind"], problem["detail"])
             if not site.reachable:
-                report.error(site.site, "unreachable", "the site did not answer robots.txt")
+                report.error(site.site, "unreachable",
+                             "le site n'a pas répondu à la demande de robots.txt")
         return found
 
     def _plan_revisits(self, listed: list[tuple[str, str, str | None]],
@@ -287,7 +290,8 @@ class Crawler:
         try:
             self._discover_channels(found)
         except Exception as exc:  # noqa: BLE001 - one site's surprise must not stop the others
-            found.error(found.site, "internal", f"discovery stopped: {type(exc).__name__}: {exc}")
+            found.error(found.site, "internal",
+                        f"découverte interrompue : {type(exc).__name__} : {exc}")
 
     def _discover_channels(self, found: SiteDiscovery) -> None:
         rules, answer = read_robots(self.fetcher, found.site)
@@ -299,8 +303,8 @@ class Crawler:
         self.scheduler.set_delay(found.site, rules.crawl_delay)
         if answer.error == "offsite":
             found.error(found.site, "offsite_redirect",
-                        f"{found.site} redirects elsewhere ({answer.detail}): crawl the address "
-                        "it redirects to instead")
+                        f"{found.site} redirige ailleurs ({answer.detail}) : collectez plutôt "
+                        "l'adresse vers laquelle il redirige")
             return
         if not rules.allow_all and rules.parsed is None:
             found.error(f"{found.site}/robots.txt", "robots_unavailable", rules.note)
@@ -328,8 +332,10 @@ class Crawler:
     def _withdraw_unlisted(self, run_id: int, report: CrawlReport) -> None:
         if self._foreign_sites:
             report.notes.append(
-                "the archive also holds articles of " + ", ".join(sorted(self._foreign_sites))
-                + ": withdrawal by absence skipped (crawl every site in one run to enable it)"
+                "l'archive contient aussi des articles de "
+                + ", ".join(sorted(self._foreign_sites))
+                + " : pas de retrait pour absence des listes (collectez tous les sites en une "
+                "fois pour l'activer)"
             )
             return
         withdrawn = self.archive.articles.withdraw_unlisted(
@@ -450,7 +456,7 @@ class Crawler:
         report.counts.update(counts)
         report.disagreements.extend(done.disagreements)
         for note in done.fetch.notes if done.fetch else []:
-            report.notes.append(f"{done.item.url}: {note}")
+            report.notes.append(f"{done.item.url} : {note}")
         if error is not None:
             report.errors.append(error)
             report.counts["errors"] += 1
@@ -522,7 +528,7 @@ class Crawler:
             return [], "error", _problem(url, "http_status", f"HTTP {status}")
         capture_id = archive.captures.store_capture(capture, run_id)
         if done.article is None:
-            kind, detail = done.problem or ("not_article", "no article found")
+            kind, detail = done.problem or ("not_article", "aucun article trouvé")
             if kind == "not_article":
                 archive.crawl_state.record_fetch(url, status=200, hint=done.item.hint,
                                                  fetched_at=when,
@@ -554,9 +560,9 @@ class Crawler:
         owner = existing.fetched_url if existing is not None else None
         if owner is None or site_of(owner) == site_of(article.url):
             return None
-        return (f"the page declares the canonical address {canonical}, which is the article "
-                f"archived from {site_of(owner)}: not archived (a page of one site never "
-                "becomes a version of another site's article)")
+        return (f"la page déclare l'adresse canonique {canonical}, celle de l'article archivé "
+                f"depuis {site_of(owner)} : non archivée (la page d'un site ne devient jamais "
+                "une version de l'article d'un autre site)")
 
     def _refusal(self, url: str) -> str | None:
         """Return why URL must not be fetched ("offsite", "robots"), or None."""

@@ -42,7 +42,7 @@ def _bounded(timeout: float | None, expired: type[Exception]) -> float | None:
         return timeout
     left = at - time.monotonic()
     if left <= 0:
-        raise expired("the request's deadline passed")
+        raise expired("le délai de la requête est passé")
     return left if timeout is None else min(timeout, left)
 
 

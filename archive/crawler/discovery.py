@@ -179,7 +179,7 @@ class SiteDiscoverer:
     def _get(self, url: str) -> FetchResult:
         self.found.requests += 1
         result = self.fetcher.fetch(url)
-        self.found.notes.extend(f"{url}: {note}" for note in result.notes)
+        self.found.notes.extend(f"{url} : {note}" for note in result.notes)
         return result
 
     def _failed(self, url: str, result: FetchResult) -> str:
@@ -311,7 +311,8 @@ class SiteDiscoverer:
                 intact = False
                 continue
             if sitemap.damaged:
-                found.error(url, "malformed_xml", f"{sitemap.damaged} (entries before it kept)")
+                found.error(url, "malformed_xml",
+                            f"{sitemap.damaged} (entrées précédentes gardées)")
                 intact = False
             if sitemap.is_index:
                 queue.extend(entry.url for entry in sitemap.entries)

@@ -23,6 +23,7 @@ from archive.crawler.deadline import request_deadline
 from archive.crawler.inflate import Inflater, TooLarge, UnknownEncoding
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.urls import normalise, site_of
+from archive.french import count
 from archive.models import Capture
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -132,7 +133,7 @@ class Fetcher:
         for _hop in range(self.max_redirects + 1):
             refusal = self.refuse(current)
             if refusal is not None:
-                result.error, result.detail = refusal, f"not fetched: {current}"
+                result.error, result.detail = refusal, f"non téléchargée : {current}"
                 return result
             capture = self._get_with_retries(current, headers, result)
             if capture is None:
@@ -149,21 +150,21 @@ class Fetcher:
                 target = normalise(urljoin(current, location))
             except ValueError:
                 result.error = "bad_redirect"
-                result.detail = f"{current} redirects to an invalid address {location[:200]!r}"
+                result.detail = f"{current} redirige vers une adresse invalide {location[:200]!r}"
                 return result
             if not target.startswith(("http://", "https://")):
                 result.error = "offsite"
-                result.detail = f"not fetched: {current} redirects to {location[:200]!r}"
+                result.detail = f"non téléchargée : {current} redirige vers {location[:200]!r}"
                 return result
             if target in visited:
                 result.error = "redirect_loop"
-                result.detail = f"{current} redirects back to {target}"
+                result.detail = f"{current} redirige en boucle vers {target}"
                 return result
             visited.add(target)
             current = target
             headers = {}
         result.error = "too_many_redirects"
-        result.detail = f"more than {self.max_redirects} redirects from {url}"
+        result.detail = f"plus de {self.max_redirects} redirections depuis {url}"
         return result
 
     def _get_with_retries(
@@ -185,27 +186,35 @@ class Fetcher:
                     return None
                 except httpx.InvalidURL as exc:
                     # httpx reads the Location header even when it does not follow it.
-                    result.error, result.detail = "bad_redirect", f"{url}: {exc}"
+                    result.error = "bad_redirect"
+                    result.detail = f"{url} : adresse de redirection invalide ({exc})"
                     return None
-                except (_Truncated, httpx.RemoteProtocolError, httpx.ReadError) as exc:
-                    result.error, result.detail = "truncated", f"{url}: {exc}"
-                except (httpx.TimeoutException, _TooSlow) as exc:
-                    result.error, result.detail = "timeout", f"{url}: {exc or 'timed out'}"
+                except _Truncated as exc:
+                    result.error, result.detail = "truncated", f"réponse tronquée : {exc}"
+                except (httpx.RemoteProtocolError, httpx.ReadError):
+                    result.error = "truncated"
+                    result.detail = f"{url} : réponse tronquée (connexion fermée avant la fin)"
+                except _TooSlow as exc:
+                    result.error, result.detail = "timeout", f"{url} : {exc}"
+                except httpx.TimeoutException:
+                    result.error, result.detail = "timeout", f"{url} : délai dépassé"
                 except httpx.TransportError as exc:
-                    result.error, result.detail = "connection", f"{url}: {exc}"
+                    # httpx's own text is English: its class names the failure well enough.
+                    result.error = "connection"
+                    result.detail = f"{url} : connexion impossible ({type(exc).__name__})"
                 else:
                     result.error, result.detail = None, ""
                     if last.status not in RETRY_STATUSES and last.status != 429:
                         return last
                     wait = self._retry_after(last, result)
                     result.error = "server_error" if last.status != 429 else "rate_limited"
-                    result.detail = f"{url}: HTTP {last.status}"
+                    result.detail = f"{url} : HTTP {last.status}"
                 if attempt < self.tries:
                     if wait is None:
                         wait = backoff_seconds(attempt, self.backoff, self.rng)
                     self.scheduler.pause(host, wait)
         if last is not None and result.error in ("server_error", "rate_limited"):
-            result.detail += f" after {self.tries} tries"
+            result.detail += f" après {count(self.tries, 'essai')}"
         return None
 
     def _retry_after(self, capture: Capture, result: FetchResult) -> float | None:
@@ -216,7 +225,7 @@ class Fetcher:
             return None
         if seconds > self.retry_after_cap:
             result.notes.append(
-                f"Retry-After {seconds:g} s capped to {self.retry_after_cap:g} s"
+                f"Retry-After de {seconds:g} s ramené à {self.retry_after_cap:g} s"
             )
             seconds = self.retry_after_cap
         return seconds
@@ -231,7 +240,7 @@ class Fetcher:
                 return self._get_within_deadline(url, headers, started)
         except httpx.TimeoutException:
             if time.monotonic() - started >= self.deadline:
-                raise _TooSlow(f"no complete answer after {self.deadline:g} s") from None
+                raise _TooSlow(f"pas de réponse complète après {self.deadline:g} s") from None
             raise
 
     def _get_within_deadline(self, url: str, headers: dict[str, str], started: float) -> Capture:
@@ -241,30 +250,30 @@ class Fetcher:
             expected = int(declared) if declared and declared.strip().isdigit() else None
             if expected is not None and expected > self.max_bytes:
                 raise _Oversized(
-                    f"{url}: {expected} bytes announced, limit is {self.max_bytes}"
+                    f"{url} : {expected} octets annoncés, la limite est {self.max_bytes}"
                 )
             try:
                 inflater = Inflater(response.headers.get("content-encoding"), self.max_bytes)
             except UnknownEncoding as exc:
-                raise _Undecodable(f"{url}: {exc}") from None
+                raise _Undecodable(f"{url} : {exc}") from None
             chunks: list[bytes] = []
             # Raw bytes, decoded here under the cap: a gzip bomb stops at the cap.
             for raw in response.iter_raw():
                 try:
                     chunk = inflater.feed(raw)
                 except TooLarge:
-                    raise _Oversized(f"{url}: more than {self.max_bytes} bytes once "
-                                     "decompressed, limit reached") from None
+                    raise _Oversized(f"{url} : plus de {self.max_bytes} octets une fois "
+                                     "décompressé, limite atteinte") from None
                 except zlib.error as exc:
-                    raise _Undecodable(f"{url}: damaged compressed body ({exc})") from None
+                    raise _Undecodable(f"{url} : corps compressé endommagé ({exc})") from None
                 if response.num_bytes_downloaded > self.max_bytes:
-                    raise _Oversized(f"{url}: more than {self.max_bytes} bytes, limit reached")
+                    raise _Oversized(f"{url} : plus de {self.max_bytes} octets, limite atteinte")
                 if time.monotonic() - started > self.deadline:
-                    raise _TooSlow(f"body still arriving after {self.deadline:g} s")
+                    raise _TooSlow(f"corps encore en cours de réception après {self.deadline:g} s")
                 chunks.append(chunk)
             if expected is not None and response.num_bytes_downloaded < expected:
                 raise _Truncated(
-                    f"{url}: {response.num_bytes_downloaded} of {expected} bytes received"
+                    f"{url} : {response.num_bytes_downloaded} octets reçus sur {expected}"
                 )
             return Capture(
                 url=url,

@@ -41,7 +41,7 @@ class Inflater:
         self.size = 0
         self._identity = name in ("", "identity")
         if not self._identity and name not in ENCODINGS:
-            raise UnknownEncoding(f"unsupported Content-Encoding {name!r}")
+            raise UnknownEncoding(f"Content-Encoding {name!r} non pris en charge")
         # wbits 47 reads gzip or zlib headers; a bare deflate stream is retried with -15.
         self._wbits = 47
         self._inflater = zlib.decompressobj(self._wbits)
@@ -82,7 +82,7 @@ class Inflater:
     def _count(self, data: bytes) -> bytes:
         self.size += len(data)
         if self.size > self.limit:
-            raise TooLarge(f"more than {self.limit} bytes once decompressed")
+            raise TooLarge(f"plus de {self.limit} octets une fois décompressé")
         return data
 
 

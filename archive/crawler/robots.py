@@ -42,10 +42,11 @@ class RobotsRules:
     def from_status(cls, site: str, status: int | None) -> RobotsRules:
         """Build the rules for a robots.txt that answered STATUS (None: no answer) without text."""
         if status is not None and 400 <= status < 500:
-            note = f"no robots.txt (HTTP {status}): all allowed"
+            note = f"pas de robots.txt (HTTP {status}) : tout est permis"
             return cls(site=site, allow_all=True, note=note)
-        reason = f"HTTP {status}" if status is not None else "no answer"
-        return cls(site=site, note=f"robots.txt unreadable ({reason}): nothing fetched (RFC 9309)")
+        reason = f"HTTP {status}" if status is not None else "pas de réponse"
+        return cls(site=site,
+                   note=f"robots.txt illisible ({reason}) : rien n'est téléchargé (RFC 9309)")
 
     def allows(self, url: str) -> bool:
         """Tell whether the crawler may fetch URL."""

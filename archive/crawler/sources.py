@@ -101,7 +101,7 @@ def _inflate(body: bytes, max_bytes: int) -> bytes:
     try:
         return inflate(body, max_bytes)
     except TooLarge as exc:
-        raise ListingTooLarge(f"gzip-compressed document refused: {exc}") from None
+        raise ListingTooLarge(f"document compressé refusé : {exc}") from None
     except zlib.error:
         return body
 
@@ -114,11 +114,11 @@ def _parse_xml(body: bytes, max_bytes: int) -> tuple[etree._Element | None, str 
     """Parse strictly; on failure, salvage with the lenient parser and say what was wrong."""
     data = _inflate(body, max_bytes).lstrip()
     if not data:
-        return None, "empty document"
+        return None, "document vide"
     try:
         return etree.fromstring(data, _SAFE_XML), None
     except etree.XMLSyntaxError as exc:
-        problem = f"malformed XML: {exc}"
+        problem = f"XML mal formé : {exc}"
     try:
         root = etree.fromstring(data, _LENIENT_XML)
     except etree.XMLSyntaxError:
@@ -130,10 +130,10 @@ def parse_sitemap(body: bytes, *, max_bytes: int = DEFAULT_LIMIT) -> Sitemap:
     """Read a sitemap index or urlset (namespace-agnostic, gzip accepted up to MAX_BYTES)."""
     root, problem = _parse_xml(body, max_bytes)
     if root is None:
-        raise NotAListing(problem or "not XML")
+        raise NotAListing(problem or "pas du XML")
     kind = _local(root.tag)
     if kind not in ("sitemapindex", "urlset"):
-        raise NotAListing(f"not a sitemap (root element <{kind}>)")
+        raise NotAListing(f"pas un sitemap (élément racine <{kind}>)")
     entries: list[Listed] = []
     for entry in root:
         if _local(entry.tag) not in ("sitemap", "url"):
@@ -165,10 +165,10 @@ def feed_kind(body: bytes) -> str | None:
 def parse_feed(body: bytes, *, max_bytes: int = DEFAULT_LIMIT) -> tuple[list[Listed], str | None]:
     """Return the item links of an RSS 2.0, RSS 1.0 or Atom feed, and any damage found."""
     if feed_kind(body) is None:
-        raise NotAListing("not a feed (no <rss>, <feed> or <rdf:RDF> root)")
+        raise NotAListing("pas un flux (ni <rss>, ni <feed>, ni <rdf:RDF> à la racine)")
     root, problem = _parse_xml(body, max_bytes)
     if root is None:
-        raise NotAListing(problem or "not XML")
+        raise NotAListing(problem or "pas du XML")
     links: list[Listed] = []
     for element in root.iter():
         name = _local(element.tag)
