@@ -214,7 +214,7 @@ class MatchEngine:
                 return self._exact_phrase(query, within)
             return self._phrase(query, within)
         if isinstance(query, wq.Prefix) and query.fieldname in _SCORED_FIELDS:
-            return self._node(self.expand_prefix(query), within)
+            return self._prefix(query, within)
         return match_with_whoosh(query, self.searcher)
 
     def expand_prefix(self, query: wq.Prefix) -> wq.Query:
@@ -239,6 +239,57 @@ class MatchEngine:
         terms = [wq.Term(field, word if isinstance(word, str) else word.decode("utf-8"))
                  for word in words]
         return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
+
+    def _prefix(self, query: wq.Prefix, within: np.ndarray | None = None) -> Matches:
+        """The OR of the words PREFIX stands for, their postings scored together.
+
+        The same documents and scores as the OR of their terms: every posting is scored with
+        its word's idf in one pass, and the scores are added per document in the words'
+        order (``np.bincount`` adds in input order, as the OR adds its parts).
+        """
+        expanded = self.expand_prefix(query)
+        if not isinstance(expanded, wq.Or):
+            return self._node(expanded, within)
+        field = query.fieldname
+        fieldobj = self.searcher.schema[field]
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        idfs: list[np.ndarray] = []
+        for term in expanded.subqueries:
+            try:
+                btext = fieldobj.to_bytes(term.text)
+            except ValueError:
+                continue
+            frequency = 0
+            reach = self._reach(within, self._doc_frequency(field, term.text))
+            count = 0
+            for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
+                local = None
+                if reach is not None:
+                    lo, hi = np.searchsorted(reach, [base, stop])
+                    local = reach[lo:hi] - base
+                found = read_postings(leaf, field, btext, local)
+                if found is not None:
+                    ids.append(found[0] + base)
+                    weights.append(found[1])
+                    frequency += found[2]
+                    count += len(found[0])
+            if count:
+                # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
+                idfs.append(np.full(count, log(self.size / (frequency + 1)) + 1))
+        if not ids:
+            return EMPTY
+        docs = np.concatenate(ids)
+        tf = np.concatenate(weights)
+        idf = np.concatenate(idfs)
+        avgfl = self.searcher.avg_field_length(field) or 1
+        b = field_b(self.weighting, field)
+        k1 = self.weighting.K1
+        lengths = self._lengths(field)[docs]
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        summed = np.bincount(docs, weights=scores, minlength=self.size)
+        matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
+        return self._scaled(Matches(matched, summed[matched]), expanded.boost)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]

@@ -310,3 +310,30 @@ def test_positions_of_documents_without_the_word_are_none(searcher: Searcher) ->
     assert owners.tolist() == [] and places.tolist() == []
     owners, places = read_positions(leaf, "body", btext, others + holding)
     assert set(owners.tolist()) == {len(others) + i for i in range(len(holding))}
+
+
+def test_prefix_scores_as_whoosh_s_or_of_its_words(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    words = ["santé", "sanitaire", "sanction", "sans", "union", "unique", "unis", "université",
+             "de", "la", "publique", "dakar"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 80)))
+             for _ in range(300)]
+    archive_and_index(tmp_path, [article(f"x-{i}", f"Titre {i}", text)
+                                 for i, text in enumerate(texts)])
+    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        parser = make_parser(opened.schema)
+        for text in ["san*", "uni*", "univ*", "dak*"]:
+            query = parse_query(text, parser).query
+            assert query is not None
+            for prefix in [q for q in query.leaves() if isinstance(q, wq.Prefix)]:
+                engine = MatchEngine(opened, {})
+                fast = engine.match(prefix)
+                words_of = engine.expand_prefix(prefix)
+                slow = match_with_whoosh(words_of, opened)
+                assert fast.docs.tolist() == slow.docs.tolist()
+                assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
+                one_by_one = MatchEngine(opened, {}).match(words_of)
+                assert fast.scores.tolist() == one_by_one.scores.tolist()
+        assert len(MatchEngine(opened, {}).match(wq.Prefix("body_exact", "san"))) > 250
