@@ -188,8 +188,11 @@ def read_response(path: Path, offset: int, length: int) -> WarcResponse:
             path=str(path)) from exc
     try:
         for record in ArchiveIterator(io.BytesIO(data)):
-            if record.rec_type != "response" or record.http_headers is None:
+            if record.rec_type != "response":
                 break
+            if record.http_headers is None:
+                # A response record whose HTTP head no longer parses: damage, not a mismatch.
+                raise ValueError("en-têtes HTTP illisibles")
             status = int(record.http_headers.get_statuscode())
             headers = _restored_headers(record.http_headers.headers)
             return WarcResponse(status, headers, record.raw_stream.read())
