@@ -272,7 +272,8 @@ class SearchService:
             return tokens[0] if len(tokens) == 1 else word
 
         return associated_words(table, docs, limit=ASSOCIATED_WORDS,
-                                leave_out=frozenset(query_terms), same_word=analysed)
+                                leave_out=frozenset(query_terms), same_word=analysed,
+                                live=generation.columns.live)
 
 
     def _folded(self, searcher: Searcher, matches: Matches, days: np.ndarray, sort: str,
