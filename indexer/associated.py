@@ -319,7 +319,8 @@ def set_frequencies(table: WordTable, docs: np.ndarray,
             and live.shape[0] == len(table.starts) - 1 and int(live.sum()) == table.doc_count):
         others = live.copy()
         others[docs] = False
-        return table.frequencies - _entries_frequencies(table, np.flatnonzero(others))
+        rest: np.ndarray = table.frequencies - _entries_frequencies(table, np.flatnonzero(others))
+        return rest
     return _entries_frequencies(table, docs)
 
 

@@ -344,7 +344,7 @@ class SearchService:
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation,
                settle_later: bool = False) -> Matches:
         columns = generation.columns
-        matches = MatchEngine(searcher, generation.field_lengths).match(
+        matches = MatchEngine(searcher, generation.field_lengths, generation.postings).match(
             query, settle_later=settle_later)
         if len(matches) and not columns.live.all():
             matches = matches.where(columns.live[matches.docs])
