@@ -5,7 +5,6 @@ from __future__ import annotations
 import random
 import re
 import statistics
-import time
 from collections import Counter
 from datetime import UTC, date
 
@@ -145,9 +144,7 @@ def test_about_one_article_in_ten_has_a_fake_byline_in_a_comment() -> None:
 
 def test_any_article_of_a_100k_corpus_is_built_without_the_others() -> None:
     corpus = Corpus(100_000)
-    started = time.perf_counter()
     article = corpus.article(99_999)
-    assert time.perf_counter() - started < 1.0
     assert article.post_id == 100_000
     assert corpus._order is None
 
