@@ -14,22 +14,27 @@ from typing import Any
 
 import click
 
-from archive.config import Settings, load_settings
+from archive.click_french import speak_french
+from archive.config import SETTINGS, Settings, load_settings
 from archive.errors import EXIT_CODES, ArchiveError
 
+# Before any option is declared: click names some types (« répertoire ») when they are built.
+speak_french()
+
 COMMANDS: dict[str, tuple[str, str]] = {
-    "demo": ("archive.commands.demo", "Replica, crawl, index and web UI in one go."),
-    "replica": ("archive.commands.replica", "Serve the replica platform on 127.0.0.1."),
-    "parse": ("archive.commands.parse", "Parse one article page (file or URL) into JSON."),
-    "crawl": ("archive.commands.crawl", "Harvest a site's articles into the archive."),
-    "reparse": ("archive.commands.reparse", "Re-parse every stored capture without crawling."),
-    "index": ("archive.commands.index", "Bring the search index in step with the archive."),
-    "search": ("archive.commands.search", "Search the archive from the command line."),
-    "publish": ("archive.commands.publish", "Send a release to the web hosts and switch them."),
-    "serve": ("archive.commands.serve", "Run the web front end (development server)."),
-    "hide": ("archive.commands.hide", "Withdraw an article from the public on request."),
-    "unhide": ("archive.commands.unhide", "Put an article hidden on request back in public."),
+    "demo": ("archive.commands.demo", "Réplique, collecte, index et site web d'un seul coup."),
+    "replica": ("archive.commands.replica", "Servir la réplique de la plateforme sur 127.0.0.1."),
+    "parse": ("archive.commands.parse", "Lire une page d'article (fichier ou adresse) en JSON."),
+    "crawl": ("archive.commands.crawl", "Collecter les articles d'un site dans l'archive."),
+    "reparse": ("archive.commands.reparse", "Relire toutes les captures sans rien collecter."),
+    "index": ("archive.commands.index", "Mettre l'index de recherche à jour de l'archive."),
+    "search": ("archive.commands.search", "Chercher dans l'archive depuis le terminal."),
+    "publish": ("archive.commands.publish", "Envoyer une version aux hôtes web et les basculer."),
+    "serve": ("archive.commands.serve", "Lancer le site web (serveur de développement)."),
+    "hide": ("archive.commands.hide", "Retirer un article du public sur demande."),
+    "unhide": ("archive.commands.unhide", "Rendre public un article retiré sur demande."),
 }
+"""Each command's module and its one line in ``python -m archive --help``."""
 
 
 class LazyGroup(click.Group):
@@ -56,25 +61,32 @@ class LazyGroup(click.Group):
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, help_text) for name, (_, help_text) in sorted(COMMANDS.items())]
-        with formatter.section("Commands"):
+        with formatter.section("Commandes"):
             formatter.write_dl(rows)
 
 
 def _exit_code_epilog() -> str:
-    return "Exit codes:\n\n" + "\n\n".join(f"{code}  {text}" for code, text in EXIT_CODES.items())
+    return ("Codes de sortie :\n\n"
+            + "\n\n".join(f"{code}  {text}" for code, text in EXIT_CODES.items())
+            + "\n\nLes sorties --json gardent leurs clés en anglais (des programmes les lisent).")
 
 
-@click.group(cls=LazyGroup, epilog=_exit_code_epilog())
+_DATA_DIR = next(setting for setting in SETTINGS if setting.name == "data_dir")
+
+
+@click.group(cls=LazyGroup, epilog=_exit_code_epilog(),
+             subcommand_metavar="COMMANDE [ARGUMENTS]...")
 @click.option(
     "--data-dir",
     type=click.Path(file_okay=False, path_type=Path),
     default=None,
-    help="Where everything is stored [env ARCHIVE_DATA_DIR; default ./archive-data].",
+    metavar="RÉPERTOIRE",
+    help=f"{_DATA_DIR.help} [variable {_DATA_DIR.env} ; par défaut {_DATA_DIR.default}]",
 )
 @click.version_option(package_name="notrecontinent-archive")
 @click.pass_context
 def cli(ctx: click.Context, data_dir: Path | None) -> None:
-    """Harvest, archive, index and serve the Notre Continent platform."""
+    """Collecter, archiver, indexer et servir la plateforme Notre Continent."""
     ctx.obj = load_settings(data_dir=data_dir)
 
 

@@ -26,24 +26,38 @@ class Setting:
     parse: Callable[[str], Any] = str
 
 
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        raise ValueError(f"« {text} » n'est pas un nombre") from None
+
+
+def _whole(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise ValueError(f"« {text} » n'est pas un nombre entier") from None
+
+
 def _positive_float(text: str) -> float:
-    value = float(text)
+    value = _number(text)
     if value < 0:
-        raise ValueError("must not be negative")
+        raise ValueError("ne doit pas être négatif")
     return value
 
 
 def _non_negative_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 0:
-        raise ValueError("must not be negative")
+        raise ValueError("ne doit pas être négatif")
     return value
 
 
 def _positive_int(text: str) -> int:
-    value = int(text)
+    value = _whole(text)
     if value < 1:
-        raise ValueError("must be at least 1")
+        raise ValueError("doit valoir au moins 1")
     return value
 
 
@@ -55,7 +69,8 @@ def _host_patterns(text: str) -> tuple[str, ...]:
     patterns = tuple(part.strip().lower() for part in text.split(",") if part.strip())
     for pattern in patterns:
         if "/" in pattern or " " in pattern:
-            raise ValueError(f"{pattern!r} is not a host pattern such as *.notrecontinent.com")
+            raise ValueError(f"« {pattern} » n'est pas un motif d'hôte tel que "
+                             "*.notrecontinent.com")
     return patterns
 
 
@@ -67,74 +82,85 @@ def _revisit_schedule(text: str) -> RevisitTiers:
     """Read ``7:1,60:7,30``: tiers AGE_DAYS:EVERY_DAYS by growing age, then the last interval."""
     parts = [part.strip() for part in text.split(",") if part.strip()]
     if not parts:
-        raise ValueError("give at least the interval for old articles, e.g. 30")
+        raise ValueError("donnez au moins l'intervalle des articles anciens, par exemple 30")
     ages: list[int] = []
     intervals: list[int] = []
     for part in parts[:-1]:
         age, _, every = part.partition(":")
-        ages.append(int(age))
-        intervals.append(int(every))
-    intervals.append(int(parts[-1]))
+        ages.append(_whole(age))
+        intervals.append(_whole(every))
+    intervals.append(_whole(parts[-1]))
     if any(age < 1 for age in ages) or ages != sorted(set(ages)):
-        raise ValueError("ages must be positive and growing, e.g. 7:1,60:7,30")
+        raise ValueError("les âges doivent être positifs et croissants, par exemple "
+                         "7:1,60:7,30")
     if any(every < 1 for every in intervals):
-        raise ValueError("intervals must be at least one day")
+        raise ValueError("les intervalles valent au moins un jour")
     bounds: list[int | None] = [*ages, None]
     return tuple(zip(bounds, intervals, strict=True))
 
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("data_dir", "ARCHIVE_DATA_DIR", "./archive-data",
-            "Directory holding everything the product stores (SQLite, WARC, index, reports).",
+            "Répertoire de tout ce que le produit conserve (SQLite, WARC, index, rapports).",
             Path),
     Setting("contact_url", "ARCHIVE_CONTACT_URL", "https://example.org/notrecontinent-archive",
-            "Contact URL sent in the crawler's User-Agent so site operators can reach us."),
+            "Adresse de contact envoyée dans le User-Agent du collecteur, pour que les "
+            "exploitants des sites puissent nous joindre."),
     Setting("crawl_delay", "ARCHIVE_CRAWL_DELAY", "1.0",
-            "Seconds between two requests to one host (robots.txt Crawl-delay wins if larger).",
+            "Secondes entre deux requêtes à un même hôte (le Crawl-delay de robots.txt "
+            "l'emporte s'il est plus grand).",
             _positive_float),
     Setting("crawl_concurrency", "ARCHIVE_CRAWL_CONCURRENCY", "2",
-            "Requests in flight at once, over all hosts.", _positive_int),
+            "Requêtes en cours à la fois, tous hôtes confondus.", _positive_int),
     Setting("withdraw_after_runs", "ARCHIVE_WITHDRAW_AFTER_RUNS", "3",
-            "Complete crawls an article may be missing from every listing before it is marked "
-            "withdrawn.", _positive_int),
+            "Collectes complètes où un article peut manquer de toutes les listes avant d'être "
+            "marqué retiré.", _positive_int),
     Setting("edition_hosts", "ARCHIVE_EDITION_HOSTS", "*.notrecontinent.com",
-            "Hosts that are editions of the platform (host[:port] patterns, * as wildcard, "
-            "comma-separated): a crawl crawls every edition the given sites link to; empty: "
-            "only the sites given.", _host_patterns),
+            "Hôtes qui sont des éditions de la plateforme (motifs hôte[:port], * pour "
+            "n'importe quoi, séparés par des virgules) : une collecte parcourt toute édition "
+            "vers laquelle les sites donnés pointent ; vide : seulement les sites donnés.",
+            _host_patterns),
     Setting("revisit_schedule", "ARCHIVE_REVISIT_SCHEDULE", "7:1,60:7,30",
-            "When nothing says what changed (no REST, sitemap dates or validators): re-check an "
-            "archived article every N days by age, as AGE_DAYS:EVERY_DAYS tiers then the interval "
-            "for older ones (default: daily in its first week, weekly to two months, then "
-            "monthly).", _revisit_schedule),
+            "Quand rien ne dit ce qui a changé (ni REST, ni dates de sitemap, ni validateurs) : "
+            "revérifier un article archivé tous les N jours selon son âge, en paliers "
+            "ÂGE_JOURS:TOUS_LES_JOURS puis l'intervalle des plus anciens (par défaut : chaque "
+            "jour la première semaine, chaque semaine jusqu'à deux mois, puis chaque mois).",
+            _revisit_schedule),
     Setting("revisit_budget", "ARCHIVE_REVISIT_BUDGET", "200",
-            "Most re-checks of archived articles one crawl run makes under that schedule, the "
-            "most overdue first; new articles always come first and are not counted.",
+            "Revérifications d'articles archivés qu'une collecte fait au plus selon ce "
+            "calendrier, les plus en retard d'abord ; les nouveaux articles passent toujours "
+            "avant et ne comptent pas.",
             _non_negative_int),
     Setting("max_page_bytes", "ARCHIVE_MAX_PAGE_BYTES", "5000000",
-            "Largest response body the crawler accepts, in bytes.", _positive_int),
+            "Plus grand corps de réponse que le collecteur accepte, en octets.", _positive_int),
     Setting("secret_key", "ARCHIVE_SECRET_KEY", "",
-            "Flask secret key (no endpoint uses sessions; set it anyway in production)."),
+            "Clé secrète de Flask (aucune page n'utilise de session ; à définir quand même en "
+            "production)."),
     Setting("searcher_check_seconds", "ARCHIVE_SEARCHER_CHECK_SECONDS", "2.0",
-            "How often a web worker checks for a new index generation.", _positive_float),
+            "Secondes entre deux vérifications, par un processus web, d'une nouvelle "
+            "génération de l'index.", _positive_float),
     Setting("web_bind", "ARCHIVE_WEB_BIND", "127.0.0.1:8000",
-            "Address gunicorn listens on (host:port); keep it on loopback behind a reverse proxy."),
+            "Adresse d'écoute de gunicorn (hôte:port) ; gardez 127.0.0.1 derrière un "
+            "mandataire inverse."),
     Setting("web_workers", "ARCHIVE_WEB_WORKERS", "2",
-            "Gunicorn worker processes (one per core); each opens the index after fork.",
+            "Processus web de gunicorn (un par cœur) ; chacun ouvre l'index après le fork.",
             _positive_int),
     Setting("web_threads", "ARCHIVE_WEB_THREADS", "4",
-            "Threads per gunicorn worker; each thread keeps its own searcher.", _positive_int),
+            "Fils d'exécution par processus gunicorn ; chacun garde son propre lecteur "
+            "d'index.", _positive_int),
     Setting("trusted_proxies", "ARCHIVE_TRUSTED_PROXIES", "0",
-            "Reverse proxies in front of the app whose X-Forwarded-For and X-Forwarded-Proto "
-            "headers are trusted (0 = none; 1 behind nginx).", _non_negative_int),
+            "Mandataires inverses devant l'application dont les en-têtes X-Forwarded-For et "
+            "X-Forwarded-Proto sont crus (0 = aucun ; 1 derrière nginx).", _non_negative_int),
     Setting("export_max_rows", "ARCHIVE_EXPORT_MAX_ROWS", "10000",
-            "Most rows one CSV or JSON export of a search returns.", _positive_int),
+            "Lignes au plus d'un export CSV ou JSON d'une recherche.", _positive_int),
     Setting("release_dir", "ARCHIVE_RELEASE_DIR", "",
-            "A web host's publish directory (what `python -m archive publish` fills): the web "
-            "serves its current release read-only and follows each switch; empty: serve "
-            "ARCHIVE_DATA_DIR.", _optional_path),
+            "Répertoire de publication d'un hôte web (ce que `python -m archive publish` "
+            "remplit) : le site sert sa version courante en lecture seule et suit chaque "
+            "bascule ; vide : servir ARCHIVE_DATA_DIR.", _optional_path),
     Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "1024",
-            "Postings (MB) one writer process of a full index rebuild buffers before it starts "
-            "a new segment; its memory peaks at about 1.6x this.", _positive_int),
+            "Mo de postings qu'un processus d'écriture d'une reconstruction complète de "
+            "l'index accumule avant d'entamer un nouveau segment ; sa mémoire culmine vers "
+            "1,6 fois cette valeur.", _positive_int),
 )
 
 

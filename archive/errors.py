@@ -153,18 +153,20 @@ class ArticleHidden(ArchiveError):
 
 
 EXIT_CODES: dict[int, str] = {
-    0: "success",
-    1: "unexpected product error (see the message)",
-    2: "invalid input: an argument, option, date, query or file is unusable",
-    3: "not an article: the page is a listing, an archive, or has no article text",
-    4: "fetch failed: the URL or file could not be read",
-    5: "site unreachable: the crawl could not start",
-    6: "archive error: the SQLite archive cannot be opened, migrated or written",
-    7: "index unavailable: the search index is missing or unreadable",
-    8: "index locked, crawl locked or publish locked: another indexing run, crawl or publish "
-       "is in progress",
-    9: "publish failed: a replica could not be reached, filled or switched (it keeps its "
-       "previous release; the others were published)",
-    10: "publish impossible: rsync (or ssh for host:path) is not installed on this host",
-    130: "interrupted (Ctrl-C)",
+    0: "succès",
+    1: "erreur inattendue du programme (voir le message)",
+    2: "saisie invalide : un argument, une option, une date, une requête ou un fichier est "
+       "inutilisable",
+    3: "pas un article : la page est une liste, une archive ou n'a pas de texte d'article",
+    4: "lecture impossible : l'adresse ou le fichier n'a pas pu être lu",
+    5: "site injoignable : la collecte n'a pas pu commencer",
+    6: "erreur d'archive : l'archive SQLite ne peut être ouverte, migrée ou écrite",
+    7: "index indisponible : l'index de recherche est absent ou illisible",
+    8: "index, collecte ou publication verrouillé : une autre indexation, collecte ou "
+       "publication est en cours",
+    9: "publication échouée : un hôte web n'a pu être joint, rempli ou basculé (il garde sa "
+       "version précédente ; les autres ont été publiés)",
+    10: "publication impossible : rsync (ou ssh pour hôte:chemin) n'est pas installé ici",
+    130: "interrompu (Ctrl-C)",
 }
+"""What each exit code of ``python -m archive`` means, as its ``--help`` says it."""

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import Self
 
 from archive.errors import ArchiveError
+from archive.french import os_reason
 
 
 class HolderLock:
@@ -38,7 +39,7 @@ class HolderLock:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise self.cannot_create(str(exc.strerror)) from exc
+            raise self.cannot_create(os_reason(exc)) from exc
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

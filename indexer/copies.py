@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from datasketch import MinHash
 
 from archive.errors import IndexUnavailable
+from archive.french import count, decimal
 from indexer.analysis import fold_accents
 
 SHINGLE_WORDS = 5
@@ -89,8 +90,8 @@ class CopiesReport:
     def summary(self) -> str:
         """One line for the CLI."""
         kind = "complet" if self.full else "incrémental"
-        return (f"copies : {self.signed} article{'s' if self.signed > 1 else ''} "
-                f"signé{'s' if self.signed > 1 else ''} ({kind}) en {self.seconds:.1f} s")
+        return (f"copies : {count(self.signed, 'article signé', 'articles signés')} ({kind}) "
+                f"en {decimal(self.seconds)} s")
 
 
 # The split ``datasketch.MinHashLSH(threshold=LSH_THRESHOLD, num_perm=NUM_PERM)`` picks (a test

@@ -30,6 +30,7 @@ from whoosh.fields import Schema
 from whoosh.index import Index
 
 from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, StoreError
+from archive.french import count, decimal
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
@@ -119,17 +120,14 @@ class IndexReport:
         if self.rebuilt_because:
             kind = f"reconstruction complète ({' ; '.join(self.rebuilt_because)}) : "
         optimized = ", optimisé" if self.optimized else ""
-        hidden = f", {self.hidden} masqué(s) sur demande retiré(s)" if self.hidden else ""
-
-        def n(count: int, word: str) -> str:
-            return f"{count} {word if count < 2 else word + 's'}"
-
-        return (f"index : {kind}{n(self.added, 'ajouté')}, {n(self.updated, 'mis')} à jour, "
-                f"{n(self.flagged, 'marqué')} retiré{'s' if self.flagged > 1 else ''}, "
-                f"{n(self.skipped_invalid, 'invalide')} ignoré"
-                f"{'s' if self.skipped_invalid > 1 else ''} en {self.seconds:.1f} s ; "
-                f"build {self.build} ; change_seq {self.change_seq} ; "
-                f"{n(self.documents, 'document')}{hidden}{optimized}")
+        hidden = f", {count(self.hidden, 'masqué')} sur demande" if self.hidden else ""
+        return (f"index : {kind}{count(self.added, 'ajouté')}, "
+                f"{count(self.updated, 'mis à jour', 'mis à jour')}, "
+                f"{count(self.flagged, 'marqué retiré', 'marqués retirés')}, "
+                f"{count(self.skipped_invalid, 'invalide ignoré', 'invalides ignorés')} en "
+                f"{decimal(self.seconds)} s ; construction {self.build} ; "
+                f"changement n° {self.change_seq} ; "
+                f"{count(self.documents, 'document')}{hidden}{optimized}")
 
 
 @dataclass
@@ -141,7 +139,7 @@ class _Counts:
     invalid: list[str] = field(default_factory=list)
 
     def skip(self, message: str) -> None:
-        log.warning("not indexed: %s", message)
+        log.warning("non indexé : %s", message)
         self.invalid.append(message)
 
 
@@ -172,7 +170,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                 if live is None:
                     raise
                 # Damage that only showed once the incremental update read the index.
-                log.warning("rebuilding in full: %s", exc.message)
+                log.warning("reconstruction complète : %s", exc.message)
                 reasons.append(exc.message)
                 live, counts = None, _Counts()
                 build, state, documents = _update(archive, index_dir, None, counts, progress,
@@ -226,13 +224,14 @@ def _live_build(index_dir: Path, archive: Archive,
     mismatch = archive_mismatch(archive.reads, state)
     if mismatch is not None:
         reasons.append(mismatch)
-        log.warning("rebuilding in full: %s", mismatch)
+        log.warning("reconstruction complète : %s", mismatch)
         return None
     try:
         ix = open_for_writing(build)
     except (OSError, index.EmptyIndexError) as exc:
         reasons.append(f"la construction en service {build.name} ne s'ouvre pas ({exc})")
-        log.warning("the live build %s cannot be opened (%s): rebuilding", build.name, exc)
+        log.warning("la construction en service %s ne s'ouvre pas (%s) : reconstruction",
+                    build.name, exc)
         return None
     except Exception as exc:  # noqa: BLE001 - Whoosh reports damaged files with many types
         reasons.append(f"la construction en service {build.name} est illisible ({_described(exc)})")
@@ -265,7 +264,7 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
         try:
             _fill_fast(build, schema, archive.path, procs, counts, progress, build_mb)
         except BuildFailed as exc:
-            log.warning("fast full build failed (%s); building again one batch at a time", exc)
+            log.warning("la construction rapide a échoué (%s) ; reprise lot par lot", exc)
             shutil.rmtree(build, ignore_errors=True)
             build = new_build_dir(index_dir)
             fresh = _Counts()

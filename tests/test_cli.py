@@ -20,7 +20,7 @@ def test_help_lists_commands_and_exit_codes(run_cli) -> None:
     assert code == 0
     for name in ("demo", "crawl", "index", "search", "parse", "replica", "serve"):
         assert name in out
-    assert "index locked" in out
+    assert "index, collecte ou publication verrouillé" in out
 
 
 def test_data_dir_option_and_environment_are_both_honoured(tmp_path) -> None:

@@ -28,7 +28,7 @@ def test_crawl_prints_a_summary_writes_the_report_and_updates_the_index(
                         f"0 retiré ; 0 erreur (rapport : {report_path})")
     assert json.loads(report_path.read_text(encoding="utf-8"))["counts"]["new"] == 12
     assert len(lines) == 2, "the index update reports on the second line"
-    assert "crawling" not in err  # no progress bar when stderr is not a terminal
+    assert "collecte [" not in err  # no progress bar when stderr is not a terminal
 
 
 def test_invalid_url_exits_2(run_cli: RunCli) -> None:
@@ -49,8 +49,8 @@ def test_unreachable_site_exits_5_with_one_line(run_cli: RunCli) -> None:
 def test_help_documents_the_exit_codes(run_cli: RunCli) -> None:
     code, out, _ = run_cli("crawl", "--help")
     assert code == 0
-    for line in ("0  done", "2  invalid URL", "5  site unreachable", "6  archive error",
-                 "8  index locked"):
+    for line in ("0   terminé", "2   adresse ou option invalide", "5   site injoignable",
+                 "6   erreur d'archive", "8   index verrouillé"):
         assert line in out
 
 

@@ -299,7 +299,7 @@ def test_cli_prints_a_summary(paths: tuple[Path, Path], run_cli: Any) -> None:
     assert code == 0, err
     assert out.startswith("index : reconstruction complète : 3 ajoutés, 0 mis à jour, "
                           "0 marqué retiré")
-    assert "change_seq 3" in out
+    assert "changement n° 3" in out
 
 
 def test_missing_archive_is_reported_in_one_line(paths: tuple[Path, Path], run_cli: Any) -> None:

@@ -51,7 +51,7 @@ def test_publish_puts_a_whole_release_live_on_every_host(built: BuiltArchive,
     web1, web2 = tmp_path / "web1", tmp_path / "web2"
     done = run_publish(built.data_dir, "--init", str(web1), str(web2))
     assert done.returncode == 0, done.stderr
-    assert "2 hôte(s) sur 2 à jour" in done.stdout
+    assert "2 hôtes sur 2 à jour" in done.stdout
     for web in (web1, web2):
         release = web / "current"
         manifest = json.loads((release / "release.json").read_text(encoding="utf-8"))
@@ -159,7 +159,7 @@ def test_an_unreachable_host_fails_with_code_9_and_the_others_are_published(
                        "127.0.0.1:/srv/archive/publish")
     assert done.returncode == 9, done.stderr
     assert "127.0.0.1:/srv/archive/publish : hôte injoignable par ssh" in done.stdout
-    assert done.stderr.startswith("erreur : 1 hôte(s) sur 2 n'ont pas reçu la version")
+    assert done.stderr.startswith("erreur : 1 hôte sur 2 n'a pas reçu la version")
     assert (web / "current" / "release.json").is_file()
 
 
@@ -187,7 +187,7 @@ def test_a_host_path_destination_takes_every_step_through_the_ssh_command(
                          f"web1:{web}")
     assert second.returncode == 0, second.stderr
     name = current_release(web)
-    assert f"publication {name} : 1 hôte(s) sur 1 à jour" in second.stdout
+    assert f"publication {name} : 1 hôte sur 1 à jour" in second.stdout
     assert [p.name for p in (web / RELEASES).iterdir()] == [name]
     with Archive.open(web / "current" / "archive.sqlite3", readonly=True) as snapshot:
         assert snapshot.reads.get_article_by_url(
@@ -203,7 +203,7 @@ def test_a_host_whose_transfer_fails_keeps_its_release_while_the_others_switch(
     done = run_publish(built.data_dir, str(web1), str(web2))
     assert done.returncode == 9, done.stderr
     assert f"{web2} : ÉCHEC, garde sa version précédente (" in done.stdout
-    assert done.stderr.startswith("erreur : 1 hôte(s) sur 2 n'ont pas reçu la version")
+    assert done.stderr.startswith("erreur : 1 hôte sur 2 n'a pas reçu la version")
     assert current_release(web1) != first and current_release(web2) == first
     assert not (web2 / RELEASES / INCOMING).exists()  # the failed transfer was cleared away
     again = run_publish(built.data_dir, str(web1), str(web2))

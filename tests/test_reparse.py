@@ -65,7 +65,7 @@ def test_reparse_builds_articles_from_captures_alone(run_cli, settings: Settings
     _fill(settings)
     code, stdout, stderr = run_cli("reparse")
     assert (code, stderr) == (0, "")
-    assert stdout.strip() == ("reparse : 3 captures relues, 2 nouveaux, 0 modifié, 0 inchangé, "
+    assert stdout.strip() == ("relecture : 3 captures relues, 2 nouveaux, 0 modifié, 0 inchangé, "
                               "1 non-article, 0 erreur")
     with Archive.open(settings.database_path, readonly=True) as archive:
         eau = archive.reads.get_article_by_url("http://127.0.0.1:8001/2024/02/01/eau/")

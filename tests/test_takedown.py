@@ -103,7 +103,7 @@ def test_hidden_article_leaves_every_public_surface_and_comes_back_when_unhidden
     assert not any(surfaces(client, article_id, word).values()), surfaces(client, article_id,
                                                                           word)
     report = update_index(built.data_dir / "archive.sqlite3", built.data_dir / "index")
-    assert report.hidden == 1 and "1 masqué(s) sur demande retiré(s)" in report.summary()
+    assert report.hidden == 1 and "1 masqué sur demande" in report.summary()
     with Archive.open(built.data_dir / "archive.sqlite3", readonly=True) as archive:
         assert len(archive.articles.versions(article_id)) == 2  # the evidence stays
         stored = archive.reads.get_article(article_id)

@@ -70,7 +70,7 @@ def test_reparse_skips_and_reports_a_damaged_warc_record(run_cli: RunCli, data_d
     assert code == 0, err
     assert err.startswith(f"erreur : capture {capture_id} ignorée : la capture en ")
     assert "endommagée" in err and "\x1b" not in err and "\x00" not in err
-    assert out.startswith(f"reparse : {readable} captures relues, ")
+    assert out.startswith(f"relecture : {readable} captures relues, ")
     assert out.rstrip().endswith(", 1 erreur")
 
 

@@ -11,43 +11,46 @@ from archive.errors import IndexLocked
 from archive.progress import terminal_progress
 
 EPILOG = """\b
-Exit codes:
-  0  done (page-level problems are listed in the JSON run report)
-  2  invalid URL or option
-  5  site unreachable: no seed answered at all
-  6  archive error: the SQLite archive cannot be opened or written
-  8  index locked: another indexing run is busy (the crawl itself was saved);
-     crawl locked: another crawl of this archive is running (nothing was done)
-  130 interrupted: run the same command again to resume where it stopped
+Codes de sortie :
+  0   terminé (les problèmes page par page sont dans le rapport JSON de la collecte)
+  2   adresse ou option invalide
+  5   site injoignable : aucune adresse de départ n'a répondu
+  6   erreur d'archive : l'archive SQLite ne peut être ouverte ou écrite
+  8   index verrouillé : une autre indexation est en cours (la collecte est enregistrée) ;
+      collecte verrouillée : une autre collecte de cette archive est en cours (rien n'est fait)
+  130 interrompu : relancez la même commande pour reprendre où elle s'est arrêtée
 """
 
 
 @click.command("crawl", epilog=EPILOG)
-@click.argument("urls", nargs=-1, required=True)
-@click.option("--delay", type=click.FloatRange(min=0), default=None,
-              help="Seconds between two requests to one host [env ARCHIVE_CRAWL_DELAY; "
-                   "default 1]; robots.txt Crawl-delay wins when larger.")
-@click.option("--max-articles", type=click.IntRange(min=1), default=None,
-              help="Stop after requesting this many pages (the run is then partial).")
+@click.argument("urls", nargs=-1, required=True, metavar="ADRESSES...")
+@click.option("--delay", type=click.FloatRange(min=0), default=None, metavar="SECONDES",
+              help="Secondes entre deux requêtes à un même hôte [variable ARCHIVE_CRAWL_DELAY ; "
+                   "par défaut 1] ; le Crawl-delay de robots.txt l'emporte s'il est plus grand.")
+@click.option("--max-articles", type=click.IntRange(min=1), default=None, metavar="N",
+              help="S'arrêter après N pages demandées (la collecte est alors partielle).")
 @click.option("--report", "report_path", type=click.Path(dir_okay=False, path_type=Path),
-              default=None, help="Where to write the JSON run report "
-                                 "[default DATA_DIR/reports/crawl-RUN.json].")
-@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+              default=None, metavar="FICHIER",
+              help="Où écrire le rapport JSON de la collecte "
+                   "[par défaut DATA_DIR/reports/crawl-NUMÉRO.json ; clés en anglais].")
+@click.option("--no-index", is_flag=True,
+              help="Ne pas mettre l'index de recherche à jour ensuite.")
 @click.pass_context
 def command(ctx: click.Context, urls: tuple[str, ...], delay: float | None,
             max_articles: int | None, report_path: Path | None, no_index: bool) -> None:
-    """Discover and archive the articles of the sites at URLS (one per edition).
+    """Découvrir et archiver les articles des sites ADRESSES (une par édition).
 
-    Polite (robots.txt, per-host delay, identified User-Agent), incremental (only new or
-    changed articles are fetched) and resumable (a killed run continues on the next start).
-    Ends with an incremental index update, so one cron line keeps everything current.
+    Polie (robots.txt, délai par hôte, User-Agent identifié), incrémentale (seuls les
+    articles nouveaux ou modifiés sont téléchargés) et reprenable (une collecte tuée
+    reprend au lancement suivant). Finit par une mise à jour incrémentale de l'index :
+    une ligne de cron garde tout à jour.
     """
     from archive.crawler import crawl
 
     settings = settings_from(ctx)
     if delay is not None:
         settings = settings.with_changes(crawl_delay=delay)
-    progress = terminal_progress("moisson")
+    progress = terminal_progress("collecte")
     try:
         report = crawl(list(urls), settings, progress=progress, max_articles=max_articles,
                        report_path=report_path)

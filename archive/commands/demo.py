@@ -93,13 +93,13 @@ def crawl_with_changes(settings: Settings, state: ReplicaState, urls: list[str],
         _edit_and_withdraw(state, changes)
         if changes.returning:
             state.restore(changes.returning)
-        return [_crawl_pass(settings, urls, "crawling")]
-    reports = [_crawl_pass(settings, urls, "crawling")]
+        return [_crawl_pass(settings, urls, "collecte")]
+    reports = [_crawl_pass(settings, urls, "collecte")]
     _edit_and_withdraw(state, changes)
-    reports.append(_crawl_pass(settings, urls, "crawling after edits and withdrawals"))
+    reports.append(_crawl_pass(settings, urls, "collecte après modifications et retraits"))
     if changes.returning:
         state.restore(changes.returning)
-        reports.append(_crawl_pass(settings, urls, "crawling after a return"))
+        reports.append(_crawl_pass(settings, urls, "collecte après un retour"))
     return reports
 
 
@@ -180,17 +180,19 @@ def run_demo(
 
 @click.command(name="demo")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="Port of the web front end on 127.0.0.1.")
+              metavar="PORT", help="Port du site web sur 127.0.0.1.")
 @click.option("--articles", default=len(STORIES), show_default=True,
-              type=click.IntRange(1, 100_000),
-              help="Size of the replica's corpus: its readable stories first, then seeded text.")
+              type=click.IntRange(1, 100_000), metavar="N",
+              help="Taille du corpus de la réplique : ses récits lisibles d'abord, puis du texte "
+                   "généré.")
 @click.option("--replica-port", default=8101, show_default=True, type=click.IntRange(1, 65533),
-              help="First of the replica's ports (one per edition) on 127.0.0.1.")
-@click.option("--no-serve", is_flag=True, help="Stop after crawling and indexing.")
+              metavar="PORT",
+              help="Premier des ports de la réplique (un par édition) sur 127.0.0.1.")
+@click.option("--no-serve", is_flag=True, help="S'arrêter après la collecte et l'indexation.")
 @click.pass_context
 def command(
     ctx: click.Context, port: int, articles: int, replica_port: int, no_serve: bool
 ) -> None:
-    """Serve the built-in replica, crawl it, index it, and serve the front end."""
+    """Servir la réplique intégrée, la collecter, l'indexer, puis servir le site web."""
     run_demo(settings_from(ctx), port=port, articles=articles, replica_port=replica_port,
              serve=not no_serve)

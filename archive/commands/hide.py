@@ -14,11 +14,12 @@ import click
 
 from archive.cli import settings_from
 from archive.errors import InvalidInput, StoreError
+from archive.french import count, moment
 from archive.store import Archive
 
 ACTIONS = {
-    "hide": "Withdraw an article from every public surface (it stays archived).",
-    "unhide": "Put an article hidden with `hide` back on the public surfaces.",
+    "hide": "Retirer un article de toutes les pages publiques (il reste archivé).",
+    "unhide": "Rendre aux pages publiques un article retiré par `hide`.",
 }
 
 
@@ -40,23 +41,24 @@ def run_takedown(ctx: click.Context, action: str, article: str, reason: str) -> 
             archive.takedowns.hide(stored.id, reason=reason, when=when)
         else:
             archive.takedowns.unhide(stored.id, reason=reason, when=when)
-        count = len(archive.takedowns.records(stored.id))
+        requests = len(archive.takedowns.records(stored.id))
     done = "masqué" if action == "hide" else "de nouveau public"
-    click.echo(f"{action} : l'article {stored.id} ({stored.url}) est {done} depuis le "
-               f"{when.isoformat(timespec='seconds')}, motif consigné ({count} demande"
-               f"{'s' if count > 1 else ''} de retrait le concernant) ; ses versions et ses "
-               "captures restent dans l'archive ; l'index de recherche suit à sa prochaine mise à "
-               "jour (python -m archive index)")
+    said = "retrait" if action == "hide" else "retour"
+    click.echo(f"{said} : l'article {stored.id} ({stored.url}) est {done} depuis le "
+               f"{moment(when)}, motif consigné ({count(requests, 'demande')} de retrait le "
+               "concernant) ; ses versions et ses captures restent dans l'archive ; l'index de "
+               "recherche suit à sa prochaine mise à jour (python -m archive index)")
 
 
 def make_command(action: str) -> click.Command:
     """Return the click command ACTION (``hide`` or ``unhide``)."""
 
-    @click.command(action, help=ACTIONS[action] + "\n\nARTICLE is the article's number "
-                   "(as in /article/N) or any URL it was seen at.")
-    @click.argument("article", metavar="URL_OR_ID")
-    @click.option("--reason", required=True,
-                  help="Why (a removal request, a court order, its end); recorded as given.")
+    @click.command(action, help=ACTIONS[action] + "\n\nARTICLE est le numéro de l'article "
+                   "(comme dans /article/N) ou l'une des adresses où il a été vu.")
+    @click.argument("article", metavar="ARTICLE")
+    @click.option("--reason", "--motif", "reason", required=True, metavar="MOTIF",
+                  help="Pourquoi (une demande de retrait, une décision de justice, sa fin) ; "
+                       "consigné tel quel.")
     @click.pass_context
     def takedown(ctx: click.Context, article: str, reason: str) -> None:
         run_takedown(ctx, action, article, reason)

@@ -11,15 +11,16 @@ from indexer.update import update_index
 
 
 @click.command("index")
-@click.option("--full", is_flag=True,
-              help="Rebuild the whole index into a new build and swap it in atomically.")
-@click.option("--optimize", is_flag=True, help="Merge the index's segments into one afterwards.")
+@click.option("--full", "--complet", "full", is_flag=True,
+              help="Reconstruire tout l'index à côté, puis le mettre en service d'un coup.")
+@click.option("--optimize", "--optimiser", "optimize", is_flag=True,
+              help="Fusionner ensuite les segments de l'index en un seul.")
 @click.pass_context
 def command(ctx: click.Context, full: bool, optimize: bool) -> None:
-    """Index new and changed articles (the first run, or --full, builds everything).
+    """Indexer les articles nouveaux et modifiés (la première fois, ou --full : tout).
 
-    Only one run at a time: a second one exits at once with code 8. A run that is killed
-    leaves the served index as it was; the next run completes the work.
+    Une seule indexation à la fois : une seconde s'arrête aussitôt avec le code 8. Une
+    indexation tuée laisse l'index servi tel qu'il était ; la suivante finit le travail.
     """
     settings = settings_from(ctx)
     shown = False

@@ -11,6 +11,7 @@ import httpx
 
 from archive.cli import settings_from
 from archive.errors import FetchFailed
+from archive.french import os_reason
 from archive.parser import parse_page
 
 FETCH_TIMEOUT_SECONDS = 20.0
@@ -35,6 +36,14 @@ def fetch(url: str, contact_url: str) -> tuple[bytes, str, str | None]:
         raise FetchFailed(
             f"impossible de récupérer {url} : plus de {MAX_REDIRECTS} redirections", url=url
         ) from None
+    except httpx.TimeoutException:
+        raise FetchFailed(
+            f"impossible de récupérer {url} : pas de réponse en {FETCH_TIMEOUT_SECONDS:g} s ; "
+            "vérifiez l'adresse et votre connexion", url=url) from None
+    except httpx.ConnectError:
+        raise FetchFailed(
+            f"impossible de récupérer {url} : connexion impossible (hôte introuvable ou "
+            "connexion refusée) ; vérifiez l'adresse et votre connexion", url=url) from None
     except (httpx.HTTPError, ValueError) as exc:
         raise FetchFailed(
             f"impossible de récupérer {url} : {type(exc).__name__} : {exc or 'pas de réponse'} ; "
@@ -58,19 +67,21 @@ def read_file(path: str) -> tuple[bytes, str]:
         return target.read_bytes(), target.resolve().as_uri()
     except OSError as exc:
         raise FetchFailed(
-            f"impossible de lire {path} : {exc.strerror or exc}", path=path
+            f"impossible de lire {path} : {os_reason(exc)}", path=path
         ) from None
 
 
 @click.command(name="parse")
-@click.argument("source", metavar="FILE_OR_URL")
+@click.argument("source", metavar="FICHIER_OU_ADRESSE")
 @click.option(
-    "--url", "page_url", default=None,
-    help="Address the page was served at (for a FILE: sets the edition and archive checks).",
+    "--url", "page_url", default=None, metavar="ADRESSE",
+    help="Adresse où la page était servie (pour un FICHIER : donne l'édition et les "
+         "vérifications d'archive).",
 )
 @click.pass_context
 def command(ctx: click.Context, source: str, page_url: str | None) -> None:
-    """Parse one article page (a file, '-' for stdin, or an http(s) URL) and print JSON."""
+    """Lire une page d'article (un fichier, « - » pour l'entrée standard, ou une adresse
+    http(s)) et l'afficher en JSON (clés en anglais : des programmes les lisent)."""
     content_type: str | None = None
     if source.startswith(("http://", "https://")):
         body, url, content_type = fetch(source, settings_from(ctx).contact_url)

@@ -12,6 +12,7 @@ import click
 
 from archive.cli import settings_from
 from archive.errors import NotAnArticle, StoreError
+from archive.french import count
 from archive.store import Archive
 
 _COMMIT_EVERY = 200
@@ -31,10 +32,8 @@ class ReparseSummary:
 
     def line(self) -> str:
         """Return the one-line summary printed at the end."""
-        def n(count: int, singular: str, plural: str | None = None) -> str:
-            return f"{count} {singular if count < 2 else (plural or singular + 's')}"
-
-        return (f"reparse : {n(self.captures, 'capture relue', 'captures relues')}, "
+        n = count
+        return (f"relecture : {n(self.captures, 'capture relue', 'captures relues')}, "
                 f"{n(self.new, 'nouveau', 'nouveaux')}, {n(self.changed, 'modifié')}, "
                 f"{n(self.unchanged, 'inchangé')}, {n(self.not_articles, 'non-article')}, "
                 f"{n(len(self.errors), 'erreur')}")
@@ -79,7 +78,8 @@ def reparse_archive(archive: Archive) -> ReparseSummary:
                 return summary
 
 
-@click.command(help="Re-parse every stored capture without crawling.")
+@click.command(help="Relire toutes les captures enregistrées (après un changement du lecteur de "
+                    "pages), sans rien collecter, et résumer en une ligne.")
 @click.pass_context
 def command(ctx: click.Context) -> None:
     """Re-parse the stored captures and print a one-line summary."""
@@ -94,5 +94,6 @@ def command(ctx: click.Context) -> None:
     for error in summary.errors[:_ERRORS_SHOWN]:
         click.echo(f"erreur : {error}", err=True)
     if len(summary.errors) > _ERRORS_SHOWN:
-        click.echo(f"… et {len(summary.errors) - _ERRORS_SHOWN} autres erreurs", err=True)
+        more = len(summary.errors) - _ERRORS_SHOWN
+        click.echo(f"… et {count(more, 'autre erreur', 'autres erreurs')}", err=True)
     click.echo(summary.line())

@@ -22,20 +22,24 @@ def _stop_on_terminate(signum: int, frame: FrameType | None) -> None:
 
 
 @click.command(name="replica")
-@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True,
-              help="Port of the first edition; the others take the next ports (0: any free).")
-@click.option("--articles", type=int, default=60, show_default=True,
-              help="Number of articles in the corpus (up to 100000 and more).")
-@click.option("--faults", "with_faults", is_flag=True,
-              help="Switch every fault mode on for a few articles (see the README).")
-@click.option("--no-rest-api", is_flag=True, help="Answer 401 on every /wp-json/ URL.")
-@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True,
-              help="Seed of the corpus: the same seed always gives the same articles.")
-@click.option("--crawl-delay", type=float, default=None,
-              help="Crawl-delay announced in robots.txt (none by default).")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, metavar="PORT",
+              help="Port de la première édition ; les autres prennent les suivants (0 : des "
+                   "ports libres).")
+@click.option("--articles", type=int, default=60, show_default=True, metavar="N",
+              help="Nombre d'articles du corpus (jusqu'à 100000 et plus).")
+@click.option("--faults", "--pannes", "with_faults", is_flag=True,
+              help="Activer toutes les pannes simulées sur quelques articles (voir le README).")
+@click.option("--no-rest-api", is_flag=True, help="Répondre 401 à toute adresse /wp-json/.")
+@click.option("--seed", type=int, default=DEFAULT_SEED, show_default=True, metavar="N",
+              help="Graine du corpus : la même graine donne toujours les mêmes articles.")
+@click.option("--crawl-delay", type=float, default=None, metavar="SECONDES",
+              help="Crawl-delay annoncé dans robots.txt (aucun par défaut).")
 def command(port: int, articles: int, with_faults: bool, no_rest_api: bool, seed: int,
             crawl_delay: float | None) -> None:
-    """Serve the replica platform on 127.0.0.1, one port per edition, until Ctrl-C."""
+    """Servir la réplique de la plateforme sur 127.0.0.1, un port par édition, jusqu'à Ctrl-C.
+
+    Affiche une ligne par édition : son code et son adresse.
+    """
     if articles < 1:
         raise InvalidInput("--articles vaut au moins 1")
     if port != 0 and not 1 <= port <= 65535 - 2:

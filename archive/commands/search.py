@@ -20,10 +20,14 @@ import click
 from archive.cli import settings_from
 from archive.editions import edition_name
 from archive.errors import InvalidInput
+from archive.french import count, day
 from indexer.results import (
     DEFAULT_PAGE_SIZE,
     MAX_PAGE,
     MAX_PAGE_SIZE,
+    SORT_NAMES,
+    SORTS,
+    STATUS_NAMES,
     STATUSES,
     Hit,
     SearchResult,
@@ -55,7 +59,7 @@ def _plain(fragment: str, tty: bool) -> str:
 
 def results_line(total: int) -> str:
     """Return « 0 résultat », « 1 résultat », « 2 résultats » (French: 0 and 1 are singular)."""
-    return f"{total:,}".replace(",", "\u202f") + (" résultat" if total < 2 else " résultats")
+    return count(total, "résultat")
 
 
 def why_nothing(service: SearchService, result: SearchResult, *, author: str | None,
@@ -64,7 +68,7 @@ def why_nothing(service: SearchService, result: SearchResult, *, author: str | N
     if result.total and not result.hits:
         pages = result.pages
         return (f"La page {result.page} est au-delà des résultats : {results_line(result.total)}"
-                f", soit {pages} page{'s' if pages > 1 else ''} de {result.page_size}.")
+                f", soit {count(pages, 'page')} de {result.page_size}.")
     if result.total:
         return None
     everything = service.search("", page_size=1).facets
@@ -96,7 +100,7 @@ def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
         badges = "".join(f" [{badge}]" for badge in _badges(hit))
         click.echo(f"{rank:>3}. {_plain(hit.title_html, tty)}{badges}")
         meta = " · ".join(part for part in (
-            hit.author, hit.published.isoformat() if hit.published else None,
+            hit.author, day(hit.published) if hit.published else None,
             edition_name(hit.edition) if hit.edition else None, hit.url) if part)
         click.echo(f"     {meta}")
         if hit.snippet:
@@ -106,8 +110,11 @@ def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
         click.echo("Mots associés : " + ", ".join(w.word for w in result.associated))
 
 
-_SORTS = {"relevance": "relevance", "pertinence": "relevance", "date": "date",
-          "oldest": "oldest", "anciens": "oldest"}
+_SORTS = {**{sort: sort for sort in SORTS}, **SORT_NAMES}
+"""Every --sort value, English (as scripts already write it) and French, and what it means."""
+
+_STATUSES = {**{status: status for status in STATUSES}, **STATUS_NAMES}
+"""Every --status value, English (the API's) and French, and the status it means."""
 
 
 def _badges(hit: Hit) -> list[str]:
@@ -122,44 +129,47 @@ def _badges(hit: Hit) -> list[str]:
         plural = "s" if len(hit.earlier_versions) > 1 else ""
         badges.append(f"trouvé dans la version{plural} antérieure{plural} {numbers}")
     if hit.copies:
-        badges.append(f"{hit.copies} copie{'s' if hit.copies > 1 else ''} repliée"
-                      f"{'s' if hit.copies > 1 else ''}")
+        badges.append(count(hit.copies, "copie repliée", "copies repliées"))
     return badges
 
 
 @click.command("search")
-@click.argument("query", nargs=-1)
-@click.option("--author", "--auteur", "author",
+@click.argument("query", nargs=-1, metavar="[REQUÊTE]...")
+@click.option("--author", "--auteur", "author", metavar="NOM",
               help="Seulement les articles de cet auteur (toute graphie).")
 @click.option("--since", "--depuis", "since", metavar="AAAA-MM-JJ",
               help="Publiés ce jour-là ou après.")
 @click.option("--until", "--jusqua", "until", metavar="AAAA-MM-JJ",
               help="Publiés ce jour-là ou avant.")
-@click.option("--edition", help="Seulement cette édition (sn, ci, cm…).")
-@click.option("--category", "--categorie", "category", help="Seulement cette catégorie.")
-@click.option("--not-author", "--sauf-auteur", "not_authors", multiple=True,
+@click.option("--edition", metavar="CODE", help="Seulement cette édition (sn, ci, cm…).")
+@click.option("--category", "--categorie", "category", metavar="NOM",
+              help="Seulement cette catégorie.")
+@click.option("--not-author", "--sauf-auteur", "not_authors", multiple=True, metavar="NOM",
               help="Sauf les articles de cet auteur (répétable).")
-@click.option("--not-edition", "--sauf-edition", "not_editions", multiple=True,
+@click.option("--not-edition", "--sauf-edition", "not_editions", multiple=True, metavar="CODE",
               help="Sauf cette édition (répétable).")
 @click.option("--not-category", "--sauf-categorie", "not_categories", multiple=True,
-              help="Sauf cette catégorie (répétable).")
-@click.option("--sort", "--tri", "sort", type=click.Choice(sorted(_SORTS)), default="relevance",
+              metavar="NOM", help="Sauf cette catégorie (répétable).")
+@click.option("--sort", "--tri", "sort", type=click.Choice(sorted(_SORTS)), default="pertinence",
               show_default=True,
-              help="Pertinence, date (récents d'abord) ou oldest/anciens (anciens d'abord).")
+              help="Pertinence (relevance), date (récents d'abord) ou anciens (oldest : anciens "
+                   "d'abord).")
 @click.option("--limit", "--nombre", "limit", type=click.IntRange(1, MAX_PAGE_SIZE),
-              default=DEFAULT_PAGE_SIZE, show_default=True, help="Résultats par page.")
+              default=DEFAULT_PAGE_SIZE, show_default=True, metavar="N",
+              help="Résultats par page.")
 @click.option("--page", type=click.IntRange(1, MAX_PAGE), default=1, show_default=True,
-              help="Page de résultats.")
-@click.option("--status", type=click.Choice(STATUSES),
-              help="Seulement les articles modifiés (changed), retirés (withdrawn) ou ni l'un ni "
-              "l'autre (unchanged).")
+              metavar="N", help="Page de résultats.")
+@click.option("--status", "--statut", "status", type=click.Choice(sorted(_STATUSES)),
+              help="Seulement les articles modifiés (modifie, changed), retirés (retire, "
+              "withdrawn) ou ni l'un ni l'autre (inchange, unchanged).")
 @click.option("--earlier", is_flag=True,
               help="Chercher aussi dans les versions antérieures (et dire lesquelles).")
 @click.option("--fold", is_flag=True,
               help="Replier les copies d'un texte sous sa première publication connue.")
 @click.option("--associated", "--mots-associes", "associated", is_flag=True,
               help="Ajouter les mots associés (les plus surreprésentés dans les résultats).")
-@click.option("--json", "as_json", is_flag=True, help="Afficher le résultat en JSON.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Afficher le résultat en JSON (clés en anglais : des programmes les lisent).")
 @click.pass_context
 def command(ctx: click.Context, query: tuple[str, ...], author: str | None, since: str | None,
             until: str | None, edition: str | None, category: str | None,
@@ -179,7 +189,8 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
                                 until=until_day, edition=edition, sort=_SORTS[sort], page=page,
                                 page_size=limit, category=category, not_authors=not_authors,
                                 not_editions=not_editions, not_categories=not_categories,
-                                associated=associated, status=status, earlier=earlier,
+                                associated=associated,
+                                status=_STATUSES[status] if status else None, earlier=earlier,
                                 fold=fold)
         note = None if as_json else why_nothing(service, result, author=author,
                                                 edition=edition, category=category)

@@ -12,15 +12,16 @@ from archive.cli import settings_from
 
 
 @click.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
-              help="Interface to listen on (keep loopback unless you know why).")
+@click.option("--host", default="127.0.0.1", show_default=True, metavar="ADRESSE",
+              help="Interface d'écoute (gardez 127.0.0.1 sauf raison précise).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535),
-              help="TCP port to listen on.")
+              metavar="PORT", help="Port TCP d'écoute.")
 @click.option("--debug/--no-debug", default=False,
-              help="Reload on code changes, tracebacks in the browser (never in production).")
+              help="Recharger au changement du code, traces dans le navigateur (jamais en "
+                   "production).")
 @click.pass_context
 def command(ctx: click.Context, host: str, port: int, debug: bool) -> None:
-    """Run the web front end (development server; use gunicorn in production)."""
+    """Lancer le site web (serveur de développement ; gunicorn en production)."""
     from archive.web import create_app
 
     settings = settings_from(ctx)

@@ -32,6 +32,7 @@ from archive.crawler.robots import RobotsRules
 from archive.crawler.runlock import CrawlLock
 from archive.crawler.urls import is_article_url, links_in, seed_site, site_of
 from archive.errors import NotAnArticle, PageRefused, SiteUnreachable, StoreError
+from archive.french import os_reason
 from archive.models import Article, RestFacts
 from archive.store import COMPLETE, Archive, FetchState, FrontierItem
 
@@ -84,7 +85,7 @@ def crawl(
     except OSError as exc:
         # The run's journal and report (the archive's own files raise StoreError already).
         raise StoreError(
-            f"impossible d'écrire dans {settings.database_path.parent} ({exc.strerror or exc}) ; "
+            f"impossible d'écrire dans {settings.database_path.parent} ({os_reason(exc)}) ; "
             "libérez de l'espace disque et relancez la collecte : elle reprend où elle s'est "
             "arrêtée",
             path=str(settings.database_path.parent)) from exc

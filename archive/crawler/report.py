@@ -15,11 +15,17 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
+from archive.french import count as _n
+
 COUNT_NAMES = (
     "discovered", "fetched", "not_modified", "not_requested", "new", "changed", "unchanged",
     "withdrawn", "not_article", "withheld", "errors", "skipped_by_robots",
 )
 """Every count of a run report, in the order the report lists them."""
+
+STATUS_WORDS = {"running": "en cours", "partial": "collecte partielle",
+                "abandoned": "abandonnée", "unreachable": "site injoignable"}
+"""How the summary line names a run that did not complete (the JSON keeps the English word)."""
 
 
 @dataclass
@@ -70,7 +76,7 @@ class CrawlReport:
         if self.path is not None:
             line += f" (rapport : {self.path})"
         if self.status != "complete":
-            line += f" [{self.status}]"
+            line += f" [{STATUS_WORDS.get(self.status, self.status)}]"
         return line
 
     def to_json(self) -> dict[str, Any]:
@@ -165,8 +171,3 @@ class RunJournal:
         """Close and delete the journal once the final report is written."""
         self.close()
         self.path.unlink(missing_ok=True)
-
-
-def _n(count: int, singular: str, plural: str | None = None) -> str:
-    """Return « 0 erreur », « 1 erreur », « 2 erreurs » (French: 0 and 1 are singular)."""
-    return f"{count} {singular if count < 2 else (plural or singular + 's')}"

@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 from lxml import html
 
 from archive.errors import NotAnArticle
+from archive.french import count
 from archive.parser import platform
 from archive.parser.metadata import PageHead
 
@@ -141,7 +142,8 @@ def check_text(url: str, title: str, paragraphs: list[str], root: html.HtmlEleme
     words = sum(len(paragraph.split()) for paragraph in paragraphs)
     if words < platform.MIN_BODY_WORDS:
         links = article_links(root)
-        detail = f"{words} mots de texte" + (f", {links} liens d'articles" if links else "")
+        detail = count(words, "mot") + " de texte" + (
+            f", {count(links, 'lien')} d'articles" if links else "")
         raise _reject(url, "une page sans texte d'article", detail)
     if not title:
-        raise _reject(url, "une page sans titre", f"{words} mots de texte")
+        raise _reject(url, "une page sans titre", count(words, "mot") + " de texte")

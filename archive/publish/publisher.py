@@ -24,6 +24,7 @@ from pathlib import Path
 
 from archive.config import Settings
 from archive.errors import ArchiveError, InvalidInput, PublishFailed, PublishLocked, StoreError
+from archive.french import agree, count, decimal, os_reason
 from archive.holderlock import HolderLock
 from archive.publish.layout import release_name, release_order, release_time
 from archive.publish.release import Manifest, stage_release
@@ -83,19 +84,22 @@ class PublishReport:
         out = []
         for r in self.replicas:
             if r.published:
-                pruned = (f", {len(r.pruned)} ancienne(s) version(s) supprimée(s)"
-                          if r.pruned else "")
+                gone = count(len(r.pruned), "ancienne version supprimée",
+                             "anciennes versions supprimées")
+                pruned = f", {gone}" if r.pruned else ""
                 note = f" (nettoyage impossible : {r.prune_error})" if r.prune_error else ""
-                out.append(f"{r.destination} : en ligne ({r.send_seconds:.1f} s d'envoi"
+                out.append(f"{r.destination} : en ligne ({decimal(r.send_seconds)} s d'envoi"
                            f"{pruned}){note}")
             else:
                 out.append(f"{r.destination} : ÉCHEC, garde sa version précédente ({r.error})")
         m = self.manifest
         done = len(self.replicas) - len(self.failures)
-        out.append(f"publication {m.name} : {done} hôte(s) sur {len(self.replicas)} à jour "
-                   f"(index {m.build}, {m.articles} articles, {m.files} fichiers, "
-                   f"{m.bytes / 1e6:.1f} Mo ; préparation {self.stage_seconds:.1f} s, bascule "
-                   f"{self.switch_seconds * 1000:.0f} ms, total {self.seconds:.1f} s)")
+        out.append(f"publication {m.name} : {done} {agree(done, 'hôte')} sur "
+                   f"{len(self.replicas)} à jour (index {m.build}, "
+                   f"{count(m.articles, 'article')}, {count(m.files, 'fichier')}, "
+                   f"{decimal(m.bytes / 1e6)} Mo ; préparation {decimal(self.stage_seconds)} s, "
+                   f"bascule {self.switch_seconds * 1000:.0f} ms, "
+                   f"total {decimal(self.seconds)} s)")
         return out
 
 
@@ -163,7 +167,7 @@ def _stage(settings: Settings, staging: Path, name: str, now: datetime) -> Manif
         return stage_release(settings, staging, name, now=now)
     except OSError as exc:
         raise PublishFailed(f"préparation de la version impossible dans {staging} "
-                            f"({exc.strerror or exc}) : vérifiez la place libre du répertoire "
+                            f"({os_reason(exc)}) : vérifiez la place libre du répertoire "
                             "de données ; rien n'a été publié") from exc
 
 

@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from archive.errors import InvalidInput, PublishFailed, PublishToolMissing
+from archive.french import os_reason
 from archive.publish.layout import CURRENT, INCOMING, MANIFEST, MARKER, RELEASE_PATTERN, RELEASES
 
 SHELL_SECONDS = 120.0
@@ -238,4 +239,4 @@ def _run(command: list[str], timeout: float | None) -> subprocess.CompletedProce
     except subprocess.TimeoutExpired as exc:
         return subprocess.CompletedProcess(command, 124, "", f"délai dépassé ({exc.timeout} s)")
     except OSError as exc:
-        return subprocess.CompletedProcess(command, 127, "", f"{command[0]}: {exc.strerror}")
+        return subprocess.CompletedProcess(command, 127, "", f"{command[0]}: {os_reason(exc)}")

@@ -18,6 +18,7 @@ from typing import Any
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from archive.errors import InvalidInput
+from archive.french import os_reason
 from archive.replica.app import ReplicaApp, make_app
 from archive.replica.corpus import Corpus
 from archive.replica.state import ReplicaState
@@ -83,7 +84,7 @@ def _listening_socket(host: str, port: int) -> socket.socket:
             raise InvalidInput(f"le port {port} demande des privilèges : choisissez un port "
                                "au-dessus de 1023") \
                 from None
-        raise InvalidInput(f"impossible d'écouter sur {host}:{port} : {error.strerror}") from None
+        raise InvalidInput(f"impossible d'écouter sur {host}:{port} : {os_reason(error)}") from None
     return sock
 
 

@@ -31,6 +31,7 @@ from pathlib import Path
 from types import TracebackType
 
 from archive.errors import ArchiveError, StoreError
+from archive.french import os_reason, sqlite_reason
 from archive.store.article_versions import ArticleVersions
 from archive.store.captures import Captures
 from archive.store.crawl_state import COMPLETE, CrawlState
@@ -80,7 +81,7 @@ class Archive:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(
-                    f"impossible de créer {path.parent} ({exc.strerror}) ; choisissez un "
+                    f"impossible de créer {path.parent} ({os_reason(exc)}) ; choisissez un "
                     "ARCHIVE_DATA_DIR accessible en écriture", path=str(path)) from exc
         uri = path.resolve().as_uri() + ("?mode=ro" if readonly else "?mode=rwc")
         try:
@@ -89,7 +90,8 @@ class Archive:
                                    check_same_thread=False)
         except sqlite3.Error as exc:
             raise StoreError(
-                f"impossible d'ouvrir {path} ({exc}) ; vérifiez le chemin et ses droits",
+                f"impossible d'ouvrir {path} ({sqlite_reason(exc)}) ; vérifiez le chemin et ses "
+                "droits",
                 path=str(path)) from exc
         try:
             conn.row_factory = sqlite3.Row

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import StoreError
+from archive.french import sqlite_reason
 from archive.store import rows
 from archive.store.records import StoredArticle
 
@@ -109,13 +110,14 @@ def explained(exc: sqlite3.Error, path: Path) -> StoreError:
             f"{path} est occupée : une autre collecte ou relecture l'écrit ; attendez qu'elle "
             "finisse et réessayez", path=str(path))
     if isinstance(exc, sqlite3.OperationalError) and "not a database" not in text:
-        return StoreError(f"impossible d'utiliser {path} ({text}) ; vérifiez l'espace disque et "
-                          "les droits du fichier et de son répertoire", path=str(path))
+        return StoreError(f"impossible d'utiliser {path} ({sqlite_reason(exc)}) ; vérifiez "
+                          "l'espace disque et les droits du fichier et de son répertoire",
+                          path=str(path))
     return StoreError(
-        f"{path} ne peut pas servir d'archive ({text}) : ce n'est pas une base SQLite ou "
-        "elle est endommagée ; mettez-la de côté et restaurez une sauvegarde (les fichiers WARC "
-        "permettent à `python -m archive reparse` de reconstruire les articles), ou donnez un "
-        "autre répertoire à ARCHIVE_DATA_DIR", path=str(path))
+        f"{path} ne peut pas servir d'archive ({sqlite_reason(exc)}) : ce n'est pas une base "
+        "SQLite ou elle est endommagée ; mettez-la de côté et restaurez une sauvegarde (les "
+        "fichiers WARC permettent à `python -m archive reparse` de reconstruire les articles), ou "
+        "donnez un autre répertoire à ARCHIVE_DATA_DIR", path=str(path))
 
 
 def now() -> datetime:

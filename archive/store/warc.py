@@ -27,6 +27,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive.errors import StoreError
+from archive.french import os_reason
 from archive.models import Capture
 
 WARC_PREFIX = "notrecontinent"
@@ -125,7 +126,7 @@ class WarcWriter:
             except OSError as exc:
                 raise StoreError(
                     f"impossible de finir d'écrire {self.directory / self._name} "
-                    f"({exc.strerror}) ; "
+                    f"({os_reason(exc)}) ; "
                     "libérez de l'espace disque et relancez la collecte", path=str(self.directory)
                 ) from exc
 
@@ -141,7 +142,7 @@ class WarcWriter:
                 pass
             raise StoreError(
                 f"impossible d'écrire la capture dans {self.directory / self._name} "
-                f"({exc.strerror}) ; libérez de l'espace disque et relancez la collecte",
+                f"({os_reason(exc)}) ; libérez de l'espace disque et relancez la collecte",
                 path=str(self.directory)
             ) from exc
         self._size = offset + len(member)
@@ -161,7 +162,7 @@ class WarcWriter:
                     serial += 1
         except OSError as exc:
             raise StoreError(
-                f"impossible de créer un fichier WARC dans {self.directory} ({exc.strerror}) ; "
+                f"impossible de créer un fichier WARC dans {self.directory} ({os_reason(exc)}) ; "
                 "vérifiez que le répertoire est accessible en écriture",
                 path=str(self.directory)) from exc
         self._name = name
@@ -182,7 +183,7 @@ def read_response(path: Path, offset: int, length: int) -> WarcResponse:
             data = handle.read(length)
     except OSError as exc:
         raise StoreError(
-            f"impossible de lire la capture en {path}:{offset} ({exc.strerror}) ; le fichier "
+            f"impossible de lire la capture en {path}:{offset} ({os_reason(exc)}) ; le fichier "
             "WARC manque ou est illisible, restaurez-le depuis une sauvegarde",
             path=str(path)) from exc
     try:
@@ -215,7 +216,7 @@ def read_record(path: Path, offset: int, length: int) -> bytes:
             data = handle.read(length)
     except OSError as exc:
         raise StoreError(
-            f"impossible de lire la capture en {path}:{offset} ({exc.strerror}) ; le fichier "
+            f"impossible de lire la capture en {path}:{offset} ({os_reason(exc)}) ; le fichier "
             "WARC manque ou est illisible, restaurez-le depuis une sauvegarde",
             path=str(path)) from exc
     if len(data) != length:

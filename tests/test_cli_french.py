@@ -1,0 +1,210 @@
+"""The command line speaks one language, French, with every option name scripts already use.
+
+Help screens, click's own usage errors, every product error with its documented exit code, the
+crawl's summary, counts that agree in number, decimals and dates: all in French. Option names
+and JSON keys stay as they were (machines read them).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import re
+import socket
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+import pytest
+from search_fixtures import archive_and_index, article
+
+from archive import french
+from archive.cli import COMMANDS
+from archive.click_french import MESSAGES, PLURALS
+from archive.config import SETTINGS
+from archive.replica import Corpus, serve_replica
+
+RunCli = Callable[..., tuple[int, str, str]]
+ROOT = Path(__file__).resolve().parents[1]
+
+ENGLISH = re.compile(
+    r"\b(usage|show|shows|this|exit|commands?|default|required|error|invalid|missing|"
+    r"no such|did you mean|try|value|is|not|the|and|of|to|with|for|from|file|directory|"
+    r"text|integer|float|range|path|found|cannot|could|must|run|after|before)\b",
+    re.IGNORECASE,
+)
+"""English words no line of the command line may hold (option names and paths aside)."""
+
+
+def english_words(text: str) -> list[str]:
+    """Return the English words of TEXT, leaving out options, paths, URLs and choice lists."""
+    prose = re.sub(r"--[\w-]+|\S*[/\\]\S*|\[[\w|]+\]|'[\w-]+'", " ", text)
+    return ENGLISH.findall(prose)
+
+
+@pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
+def test_every_help_screen_is_french(run_cli: RunCli, command: str) -> None:
+    code, out, err = run_cli(*filter(None, [command]), "--help")
+    assert code == 0, err
+    assert out.startswith("Utilisation : python -m archive")
+    assert "\nOptions :\n" in out
+    assert "Afficher cette aide et quitter." in out
+    assert english_words(out) == [], out
+
+
+def test_top_level_help_lists_commands_and_exit_codes_in_french(run_cli: RunCli) -> None:
+    code, out, _ = run_cli("--help")
+    assert code == 0
+    assert "\nCommandes :\n" in out and "Codes de sortie :" in out
+    assert "8  index, collecte ou publication verrouillé" in out
+    assert "130  interrompu (Ctrl-C)" in out
+    assert "clés en anglais" in out  # machines read --json: its keys do not change
+
+
+def test_click_catalogue_has_every_message_click_can_print() -> None:
+    """A click release that adds a message fails here until the message has its French."""
+    singular, plural = set(), set()
+    for source in Path(click.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+                continue
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant)
+                     and isinstance(a.value, str)]
+            if node.func.id == "_" and texts:
+                singular.add(texts[0])
+            elif node.func.id == "ngettext" and len(texts) == 2:
+                plural.add((texts[0], texts[1]))
+    assert singular - set(MESSAGES) == set()
+    assert plural - set(PLURALS) == set()
+    assert "required" in MESSAGES  # passed to _() through a variable, so not seen above
+
+
+@pytest.mark.parametrize(("args", "says"), [
+    (("nope",), "erreur : La commande « nope » n'existe pas."),
+    (("search", "--nope"), "erreur : L'option « --nope » n'existe pas."),
+    (("crawl",), "erreur : Argument manquant 'ADRESSES...'."),
+    (("hide", "3"), "erreur : Option manquante '--reason' / '--motif'."),
+    (("search", "x", "--limit", "0"), "0 n'est pas dans l'intervalle 1<=x<=100."),
+    (("search", "x", "--limit", "dix"), "« dix » n'est pas un nombre valide."),
+    (("search", "x", "--sort", "titre"), "« titre » n'est pas l'une des valeurs"),
+    (("crawl", "--report", "/", "http://127.0.0.1:9/"), "Fichier « / » : c'est un répertoire."),
+    (("search", "x", "--since", "15/03/2024"), "--since « 15/03/2024 » n'est pas une date"),
+])
+def test_usage_mistakes_are_told_in_french_with_exit_2(run_cli: RunCli, args: tuple[str, ...],
+                                                       says: str) -> None:
+    code, out, err = run_cli(*args)
+    assert code == 2
+    assert out == ""
+    assert says in err, err
+    assert "Traceback" not in err and english_words(err) == [], err
+
+
+def test_product_errors_are_told_in_french_with_their_exit_codes(
+    run_cli: RunCli, data_dir: Path, tmp_path: Path
+) -> None:
+    page = tmp_path / "court.html"
+    page.write_text("<html><head><title>Brève</title></head><body><p>Trois mots seulement.</p>"
+                    "</body></html>", encoding="utf-8")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    cases = [
+        (("parse", str(page)), 3, "erreur : pas un article : "),
+        (("parse", str(tmp_path / "absente.html")), 4, "fichier ou répertoire introuvable"),
+        (("parse", closed), 4, "connexion impossible"),
+        (("crawl", closed, "--no-index"), 5, "erreur : aucun site n'a répondu"),
+        (("search", "santé"), 7, "erreur : aucun index de recherche"),
+    ]
+    for args, exit_code, says in cases:
+        code, _, err = run_cli(*args)
+        assert (code, err.count("\n")) == (exit_code, 1), (args, err)
+        assert says in err and english_words(err) == [], err
+    (data_dir / "archive.sqlite3").write_bytes(b"pas une base SQLite" * 100)
+    code, _, err = run_cli("reparse")
+    assert code == 6 and "(ce n'est pas une base SQLite)" in err and english_words(err) == [], err
+
+
+def test_unusable_setting_is_explained_in_french(run_cli: RunCli) -> None:
+    code, _, err = run_cli("search", "x", env={"ARCHIVE_CRAWL_DELAY": "bientôt"})
+    assert code == 2
+    assert err.startswith("erreur : ARCHIVE_CRAWL_DELAY='bientôt' n'est pas utilisable "
+                          "(« bientôt » n'est pas un nombre) ; Secondes entre deux requêtes")
+
+
+def test_readme_settings_table_says_what_each_setting_declares() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for setting in SETTINGS:
+        row = re.search(rf"^\|\s*`{setting.env}`\s*\|[^|]*\|\s*(.+?)\s*\|$", readme, re.M)
+        assert row and row.group(1).startswith(setting.help), setting.env
+
+
+def test_search_prints_dates_in_french_and_each_snippet_on_one_line(
+    run_cli: RunCli, data_dir: Path
+) -> None:
+    archive_and_index(data_dir, [
+        article("marche", "Le marché de Sandaga", "Le marché\nde Sandaga\n\nrouvre ses portes "
+                "après les travaux, disent les commerçants du marché.",
+                published=date(2024, 3, 1)),
+    ])
+    code, out, err = run_cli("search", "marché")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith("1 résultat pour « marché »")
+    assert "Moussa Diop · 1er mars 2024 · Sénégal · https://" in lines[3]
+    assert "[marché] de Sandaga rouvre ses portes après les travaux" in lines[4]
+    assert len(lines) == 5
+    code, out, _ = run_cli("search", "marché", "--json")
+    hit = json.loads(out)["hits"][0]
+    assert hit["published"] == "2024-03-01" and "title_html" in hit  # machines keep their keys
+
+
+def test_old_option_names_and_their_french_aliases_give_the_same_search(
+    run_cli: RunCli, data_dir: Path
+) -> None:
+    archive_and_index(data_dir, [
+        article(f"pluie-{i}", f"Pluie {i}", f"La pluie tombe sur Dakar, jour {i}.",
+                published=date(2024, 1, 1 + i), author="Awa Ndiaye" if i % 2 else "Ibou Fall")
+        for i in range(6)
+    ])
+    english = run_cli("search", "pluie", "--author", "Awa Ndiaye", "--since", "2024-01-02",
+                      "--until", "2024-01-06", "--sort", "oldest", "--limit", "2", "--status",
+                      "unchanged", "--json")
+    french_ = run_cli("search", "pluie", "--auteur", "Awa Ndiaye", "--depuis", "2024-01-02",
+                      "--jusqua", "2024-01-06", "--tri", "anciens", "--nombre", "2", "--statut",
+                      "inchange", "--json")
+    assert english[0] == french_[0] == 0, english[2] + french_[2]
+    assert [h["id"] for h in json.loads(english[1])["hits"]] == \
+        [h["id"] for h in json.loads(french_[1])["hits"]]
+    assert json.loads(english[1])["total"] == 3
+
+
+def test_crawl_summary_is_french_and_names_a_partial_run(run_cli: RunCli, tmp_path: Path) -> None:
+    served = serve_replica(Corpus(6, editions=("sn",)))
+    try:
+        code, out, err = run_cli("crawl", served.url, "--delay", "0", "--max-articles", "1",
+                                 "--report", str(tmp_path / "run.json"))
+    finally:
+        served.stop()
+    assert code == 0, err
+    summary, index_line = out.splitlines()
+    assert re.fullmatch(r"1 article archivé de 1 site : 1 nouveau, 0 modifié, 0 inchangé, "
+                        r"0 retiré ; 0 erreur \(rapport : .+\) \[collecte partielle\]", summary)
+    assert re.match(r"index : reconstruction complète : 1 ajouté, 0 mis à jour, "
+                    r"0 marqué retiré, 0 invalide ignoré en \d+,\d s ; ", index_line)
+    report = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
+    assert report["status"] == "partial"  # machines read the report's keys and values
+    assert english_words(err) == [], err
+
+
+def test_counts_agree_and_numbers_and_dates_are_written_the_french_way() -> None:
+    assert [french.count(n, "erreur") for n in (0, 1, 2)] == ["0 erreur", "1 erreur",
+                                                               "2 erreurs"]
+    assert french.count(12345, "article nouveau", "articles nouveaux") == \
+        "12\u202f345 articles nouveaux"
+    assert french.decimal(0.62) == "0,6" and french.decimal(1234.5) == "1\u202f234,5"
+    assert french.day(date(2024, 3, 1)) == "1er mars 2024"
+    assert french.moment(datetime(2026, 12, 6, 9, 5, tzinfo=UTC)) == \
+        "6 décembre 2026 à 9 h 05 UTC"
+    assert french.os_reason(FileNotFoundError(2, "No such file or directory")) == \
+        "fichier ou répertoire introuvable"
