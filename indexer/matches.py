@@ -180,6 +180,7 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
 _SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
 _STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
+_EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly narrows
 
 
 class MatchEngine:
@@ -276,7 +277,7 @@ class MatchEngine:
                 return self._exact_phrase(query, within)
             return self._phrase(query, within)
         if isinstance(query, wq.Prefix) and query.fieldname in _SCORED_FIELDS:
-            return self._node(self.expand_prefix(query), within)
+            return self._prefix(query, within)
         return match_with_whoosh(query, self.searcher)
 
     def expand_prefix(self, query: wq.Prefix) -> wq.Query:
@@ -285,17 +286,73 @@ class MatchEngine:
         Scored as those words are (BM25F), not with Whoosh's constant prefix score, so that
         articles using the words more rank higher. At most ``MAX_PREFIX_TERMS`` words.
         """
-        reader = self.searcher.reader()
         field = query.fieldname
-        words = list(reader.expand_prefix(field, query.text))
+        # Each segment's words, merged (Whoosh's merged reader merges them one at a time),
+        # in Whoosh's order: by their bytes.
+        words: list[Any] = sorted(set().union(*(
+            leaf.expand_prefix(field, query.text) for leaf, _ in self.leaves)))
         if len(words) > MAX_PREFIX_TERMS:
-            words.sort(key=lambda word: -reader.doc_frequency(field, word))
+            # Frequencies from the term entries the segments keep, which the read reuses.
+            words.sort(key=lambda word: -sum(
+                doc_frequency(leaf, field, word if isinstance(word, bytes)
+                              else word.encode("utf-8")) for leaf, _ in self.leaves))
             words = sorted(words[:MAX_PREFIX_TERMS])
         if not words:
             return wq.NullQuery
         terms = [wq.Term(field, word if isinstance(word, str) else word.decode("utf-8"))
                  for word in words]
         return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
+
+    def _prefix(self, query: wq.Prefix, within: np.ndarray | None = None) -> Matches:
+        """The OR of the words PREFIX stands for, their postings scored together.
+
+        The same documents and scores as the OR of their terms: every posting is scored with
+        its word's idf in one pass, and the scores are added per document in the words'
+        order (``np.bincount`` adds in input order, as the OR adds its parts).
+        """
+        expanded = self.expand_prefix(query)
+        if not isinstance(expanded, wq.Or):
+            return self._node(expanded, within)
+        field = query.fieldname
+        fieldobj = self.searcher.schema[field]
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        idfs: list[np.ndarray] = []
+        for term in expanded.subqueries:
+            try:
+                btext = fieldobj.to_bytes(term.text)
+            except ValueError:
+                continue
+            frequency = 0
+            reach = self._reach(within, self._doc_frequency(field, term.text))
+            count = 0
+            for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
+                local = None
+                if reach is not None:
+                    lo, hi = np.searchsorted(reach, [base, stop])
+                    local = reach[lo:hi] - base
+                found = read_postings(leaf, field, btext, local)
+                if found is not None:
+                    ids.append(found[0] + base)
+                    weights.append(found[1])
+                    frequency += found[2]
+                    count += len(found[0])
+            if count:
+                # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
+                idfs.append(np.full(count, log(self.size / (frequency + 1)) + 1))
+        if not ids:
+            return EMPTY
+        docs = np.concatenate(ids)
+        tf = np.concatenate(weights)
+        idf = np.concatenate(idfs)
+        avgfl = self.searcher.avg_field_length(field) or 1
+        b = field_b(self.weighting, field)
+        k1 = self.weighting.K1
+        lengths = self._lengths(field)[docs]
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        summed = np.bincount(docs, weights=scores, minlength=self.size)
+        matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
+        return self._scaled(Matches(matched, summed[matched]), expanded.boost)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
@@ -492,7 +549,7 @@ class MatchEngine:
         is the answer for two words; for more, positions are then read only for those
         documents, from only the posting blocks that hold them.
         """
-        paired, _ = self._pair_documents(query.fieldname, query.words)
+        paired, _ = self._pair_documents(query.fieldname, query.words, within)
         return self._phrase_among(query, within, paired)
 
     def _phrase_among(self, query: wq.Phrase, within: np.ndarray | None,
@@ -505,14 +562,40 @@ class MatchEngine:
                 candidates, within, assume_unique=True)
         if candidates is not None and not len(candidates):
             return EMPTY
-        together = self._all_of([wq.Term(field, word) for word in query.words], candidates)
-        if not len(together):
-            return EMPTY
+        terms = [wq.Term(field, word) for word in query.words]
         if paired is not None and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
-            return self._scaled(together, query.boost)
-        result = together.where(self._in_sequence(field, query.words, together.docs))
-        return self._scaled(result, query.boost)
+            return self._scaled(self._all_of(terms, candidates), query.boost)
+        if candidates is not None and paired is not None \
+                and self._pairs_complete(field, query.words):
+            holding = candidates  # every word is in one of the pairs they all hold
+        else:
+            holding = self._holding(field, query.words, candidates)
+        ordered = holding[self._in_sequence(field, query.words, holding)]
+        if not len(ordered):
+            return EMPTY
+        # Scores only for the documents the phrase is in: the common words' blocks that
+        # hold none of them are not read.
+        together = self._all_of(terms, ordered)
+        return self._scaled(together.where(self._mask(ordered)[together.docs]), query.boost)
+
+    def _holding(self, field: str, words: list[str],
+                 candidates: np.ndarray | None) -> np.ndarray:
+        """The CANDIDATES (all documents if None) holding every word found in few documents.
+
+        A word in most documents narrows little and its postings are long: the documents
+        holding the others are enough to look for the phrase in (its positions tell).
+        """
+        frequencies = [self._doc_frequency(field, word) for word in words]
+        narrowing = [wq.Term(field, word) for word, frequency in zip(words, frequencies,
+                                                                       strict=True)
+                     if frequency * _EVERYWHERE < self.size]
+        if not narrowing:
+            narrowing = [wq.Term(field, words[frequencies.index(min(frequencies))])]
+        docs = self._all_of(narrowing, candidates).docs
+        if candidates is not None:
+            docs = np.intersect1d(docs, candidates, assume_unique=True)
+        return docs
 
     def _exact_phrase(self, query: ExactPhrase, within: np.ndarray | None = None) -> Matches:
         """A quoted phrase of an exact-form field, narrowed first by word pairs.
@@ -521,10 +604,12 @@ class MatchEngine:
         two consecutive words are such a pair, their posting lists narrow the most. Otherwise
         the same phrase stemmed narrows too: every document holding the words as written holds
         their stems in sequence (the stemmed field drops stop words and renumbers, so the stems
-        stay consecutive), and the stemmed phrase is quick (word pairs). Exact positions are
-        read only for the documents left.
+        stay consecutive), and the stemmed phrase is quick (word pairs). It is asked only
+        about the documents holding every word as written (a rare word makes them few, and
+        the stemmed phrase of its common stem would cost more than it saves). Exact positions
+        are read only for the documents left.
         """
-        paired, complete = self._pair_documents(query.fieldname, query.words)
+        paired, complete = self._pair_documents(query.fieldname, query.words, within)
         candidates = within
         if paired is not None:
             candidates = paired if within is None else np.intersect1d(
@@ -533,11 +618,13 @@ class MatchEngine:
                 return EMPTY
         stemmed_field = _STEMMED_FIELD.get(query.fieldname)
         if stemmed_field is not None and query.stemmed and not complete:
+            holding = self._holding(query.fieldname, query.words, candidates)
+            if not len(holding):
+                return EMPTY
             stemmed = (wq.Term(stemmed_field, query.stemmed[0]) if len(query.stemmed) == 1
                        else wq.Phrase(stemmed_field, query.stemmed))
-            narrowed = self._node(stemmed, candidates).docs
-            if candidates is not None:
-                narrowed = np.intersect1d(narrowed, candidates, assume_unique=True)
+            narrowed = np.intersect1d(self._node(stemmed, holding).docs, holding,
+                                      assume_unique=True)
             if not len(narrowed):
                 return EMPTY
             candidates = narrowed
@@ -569,8 +656,13 @@ class MatchEngine:
             keys = []
             for word in words:
                 owners, places = read_positions(leaf, field, fieldobj.to_bytes(word), local)
-                keys.append(np.sort(owners * _POSITION_SPAN + places))
-            starts = np.unique(np.concatenate(keys))
+                word_keys = owners * _POSITION_SPAN + places
+                # Already ascending (documents ascending, positions ascending in each).
+                if len(word_keys) > 1 and bool((word_keys[1:] <= word_keys[:-1]).any()):
+                    word_keys = np.sort(word_keys)
+                keys.append(word_keys)
+            # Every occurrence starts a window (in any order: only looked up, never sorted).
+            starts = np.concatenate(keys)
             inside = np.ones(len(starts), dtype=bool)
             for word_keys in keys:
                 at = np.searchsorted(word_keys, starts)
@@ -588,11 +680,14 @@ class MatchEngine:
             return 0
         return sum(doc_frequency(leaf, field, btext) for leaf, _ in self.leaves)
 
-    def _pair_documents(self, field: str, words: list[str]) -> tuple[np.ndarray | None, bool]:
+    def _pair_documents(self, field: str, words: list[str], within: np.ndarray | None = None,
+                        ) -> tuple[np.ndarray | None, bool]:
         """Return the documents holding every indexed pair of consecutive WORDS, and whether
         every pair of consecutive WORDS is indexed.
 
-        None when no pair of WORDS is indexed (or the index has no pair field).
+        None when no pair of WORDS is indexed (or the index has no pair field). With WITHIN
+        (ascending documents), exact only on those: the pairs' blocks that hold none of them
+        are not read.
         """
         pairs_field = PAIR_FIELDS.get(field)
         if pairs_field is None or pairs_field not in self.searcher.schema or len(words) < 2:
@@ -608,9 +703,14 @@ class MatchEngine:
         complete = self._pairs_complete(field, words)
         found: np.ndarray | None = None
         for pair in sorted(pairs, key=lambda pair: self._doc_frequency(pairs_field, pair)):
+            reach = self._reach(within, self._doc_frequency(pairs_field, pair))
             parts = []
-            for leaf, base in self.leaves:
-                postings = read_postings(leaf, pairs_field, fieldobj.to_bytes(pair))
+            for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
+                local = None
+                if reach is not None:
+                    lo, hi = np.searchsorted(reach, [base, stop])
+                    local = reach[lo:hi] - base
+                postings = read_postings(leaf, pairs_field, fieldobj.to_bytes(pair), local)
                 if postings is not None:
                     parts.append(postings[0] + base)
             docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)

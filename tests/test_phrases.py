@@ -15,8 +15,9 @@ from whoosh.searching import Searcher
 
 from indexer.analysis import exact_word_pair_analyzer, frequent_words, word_pair_analyzer
 from indexer.matches import MatchEngine, match_with_whoosh
-from indexer.query import make_parser, parse_query
+from indexer.query import Near, make_parser, parse_query
 from indexer.schema import PAIR_FIELDS
+from indexer.whoosh_format import read_positions
 
 _TEXTS = [
     ("Kim Jong-un en visite", "Le dirigeant Kim Jong-un a reçu l'armée à Pyongyang."),
@@ -251,3 +252,88 @@ def test_frequent_words_are_those_of_enough_texts() -> None:
     # Analysed (folded, stemmed) words found in 40% of the texts, and in two at least.
     assert frequent_words(texts, 0.4) == frozenset({"cor", "nord", "japon"})
     assert frequent_words(texts, 0.9) == frozenset()
+
+
+def _near_in_whoosh(searcher: Searcher, field: str, words: list[str], slop: int,
+                    ) -> tuple[list[int], list[float]]:
+    """The documents (and AND scores) where Whoosh's own matchers put WORDS within SLOP."""
+    together = match_with_whoosh(wq.And([wq.Term(field, w) for w in words]), searcher)
+    docs, scores = [], []
+    for doc, score in zip(together.docs.tolist(), together.scores.tolist(), strict=True):
+        places = []
+        for word in dict.fromkeys(words):
+            matcher = wq.Term(field, word).matcher(searcher, searcher.context())
+            matcher.skip_to(doc)
+            places.append(matcher.value_as("positions"))
+        starts = [p for word_places in places for p in word_places]
+        if any(all(any(s <= p <= s + slop for p in word_places) for word_places in places)
+               for s in starts):
+            docs.append(doc)
+            scores.append(score)
+    return docs, scores
+
+
+def test_random_proximities_agree_with_whoosh_s_positions(tmp_path: Path) -> None:
+    rng = random.Random(7)
+    common = ["de", "la", "le", "et", "les", "union", "santé"]
+    rare = ["africaine", "publique", "dakar", "armée", "sommet", "nord"]
+    texts = [" ".join(rng.choice(common if rng.random() < 0.7 else rare)
+                      for _ in range(rng.randrange(5, 300))) for _ in range(300)]
+    archive_and_index(tmp_path, [article(f"n-{i}", f"Titre {i}", text)
+                                 for i, text in enumerate(texts)])
+    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        parser = make_parser(opened.schema)
+        found = 0
+        for _ in range(40):
+            words = rng.sample(common + rare, rng.randrange(2, 4))
+            slop = rng.randrange(1, 8)
+            query = parse_query('"' + " ".join(words) + f'"~{slop}', parser).query
+            assert query is not None
+            for near in [q for q in query.leaves() if isinstance(q, Near)]:
+                fast = MatchEngine(opened, {}).match(near)
+                docs, scores = _near_in_whoosh(opened, near.fieldname, near.words, near.slop)
+                assert fast.docs.tolist() == docs
+                assert fast.scores.tolist() == pytest.approx(scores, rel=1e-9)
+                found += bool(docs)
+        assert found >= 20
+
+
+def test_positions_of_documents_without_the_word_are_none(searcher: Searcher) -> None:
+    leaf = searcher.reader().leaf_readers()[0][0]
+    btext = searcher.schema["body"].to_bytes("pyongyang")
+    holding = [d for d in range(leaf.doc_count_all())
+               if d in set(leaf.postings("body", btext).all_ids())]
+    others = [d for d in range(leaf.doc_count_all()) if d not in holding]
+    owners, places = read_positions(leaf, "body", btext, others)
+    assert owners.tolist() == [] and places.tolist() == []
+    owners, places = read_positions(leaf, "body", btext, others + holding)
+    assert set(owners.tolist()) == {len(others) + i for i in range(len(holding))}
+
+
+def test_prefix_scores_as_whoosh_s_or_of_its_words(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    words = ["santé", "sanitaire", "sanction", "sans", "union", "unique", "unis", "université",
+             "de", "la", "publique", "dakar"]
+    texts = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 80)))
+             for _ in range(300)]
+    archive_and_index(tmp_path, [article(f"x-{i}", f"Titre {i}", text)
+                                 for i, text in enumerate(texts)])
+    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
+                        readonly=True).open_index()
+    with index.searcher() as opened:
+        parser = make_parser(opened.schema)
+        for text in ["san*", "uni*", "univ*", "dak*"]:
+            query = parse_query(text, parser).query
+            assert query is not None
+            for prefix in [q for q in query.leaves() if isinstance(q, wq.Prefix)]:
+                engine = MatchEngine(opened, {})
+                fast = engine.match(prefix)
+                words_of = engine.expand_prefix(prefix)
+                slow = match_with_whoosh(words_of, opened)
+                assert fast.docs.tolist() == slow.docs.tolist()
+                assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
+                one_by_one = MatchEngine(opened, {}).match(words_of)
+                assert fast.scores.tolist() == one_by_one.scores.tolist()
+        assert len(MatchEngine(opened, {}).match(wq.Prefix("body_exact", "san"))) > 250
