@@ -18,6 +18,12 @@ clients spent per request.
 Prints requests per second, latency percentiles, errors, the cache hit rate, CPU per request
 and the memory of each worker (RSS and private USS).
 Targets (issue 14): zero errors, p95 under 100 ms, at least 400 requests/s on 2 cores.
+
+``--profile PAGES`` instead runs PAGES answers of the same uniform mix in this one process
+(Flask's test client, no gunicorn, finished pages not kept) under cProfile and prints the CPU
+time per answer and which share of it each part of a results page takes: the search's
+matching, facets, associated words and hits (snippets and their SQLite reads), the page's
+links, the template, the API's JSON, the HTTP caching, and the rest (Flask, werkzeug).
 """
 
 from __future__ import annotations
@@ -42,6 +48,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlencode
 
 import psutil
@@ -293,6 +300,87 @@ def warm_word_tables(port: int, requests: int = 6) -> None:
         asker.join(timeout=600)
 
 
+# The parts of an answer the profile names: a label and the functions (file suffix, name)
+# whose cumulative time is that part's. Anything else is Flask, werkzeug and the rest.
+PROFILE_PARTS: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    ("search: matching (postings, scores, typed forms)",
+     (("indexer/search.py", "_match"), ("indexer/search.py", "_settled"))),
+    ("search: facets (authors, editions, categories, months)",
+     (("indexer/search.py", "_facets"),)),
+    ("search: associated words", (("indexer/search.py", "_associated"),)),
+    ("search: hits (stored fields, SQLite texts, snippets)", (("indexer/search.py", "_hits"),)),
+)
+
+
+def profile_pages(data_dir: Path, paths: list[str], pages: int) -> dict[str, Any]:
+    """Answer PAGES requests drawn uniformly from PATHS in this process under cProfile, and
+    return the CPU milliseconds per answer and each part's share of them."""
+    import cProfile
+    import pstats
+
+    from archive.web import create_app
+
+    app = create_app({"DATA_DIR": data_dir})
+    client = app.test_client()
+    client.get("/api/search?q=eau&mots=1&taille=1")  # the word table, read once
+    for path in paths[:20]:
+        client.get(path)
+    app.extensions["archive"].pages.max_bytes = 0  # every answer drawn, none kept
+    rng = random.Random(3)
+    sample = [rng.choice(paths) for _ in range(pages)]
+    profiler = cProfile.Profile()
+    started = time.process_time()
+    profiler.enable()
+    statuses: dict[int, int] = {}
+    for path in sample:
+        status = client.get(path).status_code
+        statuses[status] = statuses.get(status, 0) + 1
+    profiler.disable()
+    cpu = time.process_time() - started
+    stats: dict[Any, Any] = pstats.Stats(profiler).stats  # type: ignore[attr-defined]
+    # The parts are timed by the profiler's clock (wall time, one thread, nearly all CPU);
+    # they are shares of its total, applied to the CPU time measured beside it.
+    timed = sum(entry[2] for entry in stats.values())
+
+    def cumulative(suffix: str, name: str) -> float:
+        return sum(ct for (file, _, function), (_, _, _, ct, _) in stats.items()
+                   if function == name and file.endswith(suffix))
+
+    def called_from(suffix: str, name: str, caller_suffix: str) -> float:
+        total = 0.0
+        for (file, _, function), (_, _, _, _, callers) in stats.items():
+            if function == name and file.endswith(suffix):
+                total += sum(entry[3] for (caller, _, _), entry in callers.items()
+                             if caller.endswith(caller_suffix))
+        return total
+
+    shares: list[tuple[str, float]] = []
+    for label, functions in PROFILE_PARTS:
+        shares.append((label, sum(cumulative(*f) for f in functions)))
+    searched = cumulative("indexer/search.py", "search")
+    shares.append(("search: the rest (parsing, filters, order, suggestion)",
+                   searched - sum(seconds for _, seconds in shares)))
+    links_in_template = called_from("archive/web/pages.py", "search_href", ".html")
+    links = (cumulative("archive/web/pages.py", "search_href")
+             + cumulative("archive/web/pages.py", "make_pager"))
+    shares.append(("page: links (facets, timeline, pager, filters)", links))
+    shares.append(("page: template (less the links it asks for)",
+                   cumulative("flask/templating.py", "render_template") - links_in_template))
+    shares.append(("API: JSON", cumulative("archive/web/serialize.py", "result_json")
+                   + cumulative("flask/json/__init__.py", "jsonify")))
+    shares.append(("HTTP caching (ETag, state of the archive)",
+                   cumulative("archive/web/caching.py", "search_tag")))
+    measured = sum(seconds for _, seconds in shares)
+    shares.append(("Flask, werkzeug and the rest", timed - measured))
+    return {
+        "pages": pages,
+        "cpu_ms_per_answer": round(cpu * 1000 / pages, 2),
+        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "shares": [(label, round(cpu * seconds / timed * 1000 / pages, 2),
+                    round(100 * seconds / timed, 1)) for label, seconds in shares],
+    }
+
+
 def main() -> None:
     """Run the benchmark and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -310,6 +398,8 @@ def main() -> None:
                         help=f"how many distinct searches the clients draw from ({QUERY_POOL:,})")
     parser.add_argument("--client-processes", type=int, default=4,
                         help="processes the clients are spread over (default 4)")
+    parser.add_argument("--profile", type=int, metavar="PAGES",
+                        help="profile PAGES answers in this process instead (no gunicorn)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -327,6 +417,18 @@ def main() -> None:
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
             articles = archive.reads.stats().articles
         paths = search_mix(Corpus(size=articles), args.pool)
+        if args.profile:
+            report = profile_pages(data_dir, paths, args.profile)
+            if args.json:
+                print(json.dumps(report))
+                return
+            print(f"web profile: {articles} articles, {args.profile} answers of the uniform mix "
+                  f"in one process, {report['cpu_ms_per_answer']} ms of CPU per answer "
+                  f"(under cProfile), statuses {report['statuses']}")
+            print(f"{'part':<58}{'ms/answer':>10}{'share':>8}")
+            for label, ms, share in report["shares"]:
+                print(f"{label:<58}{ms:>10}{share:>7}%")
+            return
         port = free_port()
         server = start_gunicorn(data_dir, port, args.workers, args.threads)
         try:

@@ -305,34 +305,64 @@ def _table(words: list[str], docs_parts: list[np.ndarray], code_parts: list[np.n
     return WordTable(words, frequencies, starts, codes, doc_count)
 
 
-def set_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:
-    """Return, for every word of TABLE, how many of the documents DOCS hold it."""
+def set_frequencies(table: WordTable, docs: np.ndarray,
+                    live: np.ndarray | None = None) -> np.ndarray:
+    """Return, for every word of TABLE, how many of the documents DOCS hold it.
+
+    LIVE, when given, is the mask of the documents TABLE's frequencies count (the generation's
+    live documents, ``Columns.live``): a set holding more than half of them is then counted
+    through the others (the whole archive's frequencies less theirs), half the work or less.
+    """
     if not len(docs) or not len(table.words):
         return np.zeros(len(table.words), dtype=np.int64)
+    if (live is not None and 2 * len(docs) > table.doc_count
+            and live.shape[0] == len(table.starts) - 1 and int(live.sum()) == table.doc_count):
+        others = live.copy()
+        others[docs] = False
+        rest: np.ndarray = table.frequencies - _entries_frequencies(table, np.flatnonzero(others))
+        return rest
+    return _entries_frequencies(table, docs)
+
+
+def _entries_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:
+    """Count the word codes of the documents DOCS (ascending) in TABLE."""
     starts = table.starts[docs]
-    lengths = table.starts[docs + 1] - starts
-    total = int(lengths.sum())
-    if not total:
+    ends = table.starts[docs + 1]
+    holding = ends > starts
+    starts, ends = starts[holding], ends[holding]
+    if not len(starts):
         return np.zeros(len(table.words), dtype=np.int64)
-    # The positions of every code of every document of DOCS, without a Python loop.
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    positions = offsets + np.arange(total)
+    lengths = ends - starts
+    # The positions of every code of every document of DOCS, without a Python loop: ones
+    # within a document, a jump from one document's last code to the next one's first, summed.
+    positions = np.ones(int(lengths.sum()), dtype=np.int32 if len(table.codes) < 2**31
+                        else np.int64)
+    positions[0] = starts[0]
+    positions[(np.cumsum(lengths) - lengths)[1:]] = starts[1:] - ends[:-1] + 1
+    np.cumsum(positions, out=positions)
     return np.bincount(table.codes[positions], minlength=len(table.words))
+
+
+# How many of the best-scored words are ordered at first: the query's own words left out
+# seldom number more than a few, and the whole list is ordered only if they do.
+_FIRST_RANKED = 4
 
 
 def associated_words(table: WordTable, docs: np.ndarray, *, limit: int = 12,
                      leave_out: frozenset[str] = frozenset(),
-                     same_word: Any = None) -> list[AssociatedWord]:
+                     same_word: Any = None, live: np.ndarray | None = None,
+                     ) -> list[AssociatedWord]:
     """Return up to LIMIT words most over-represented in DOCS, the best first.
 
     LEAVE_OUT holds words not to show (the query's own, compared through SAME_WORD, a function
-    turning a word into what the query's analysis makes of it, when given).
+    turning a word into what the query's analysis makes of it, when given). LIVE: the mask of
+    the documents the table counts, which makes large sets cheaper (``set_frequencies``).
     """
     in_set = len(docs)
     total = table.doc_count
     if not in_set or in_set >= total or not len(table.words):
         return []
-    a = set_frequencies(table, docs).astype(np.float64)
+    a = set_frequencies(table, docs, live).astype(np.float64)
     candidates = np.flatnonzero((a >= MIN_IN_SET) & (a * total > table.frequencies * in_set))
     if not len(candidates):
         return []
@@ -341,18 +371,34 @@ def associated_words(table: WordTable, docs: np.ndarray, *, limit: int = 12,
     c = float(in_set) - a
     d = float(total - in_set) - b
     score = _log_likelihood(a, b, c, d)
-    ranked = candidates[np.argsort(-score, kind="stable")]
-    order = {int(code): i for i, code in enumerate(candidates.tolist())}
+    found = _best(table, candidates, a, score, _FIRST_RANKED * limit + len(leave_out), limit,
+                  leave_out, same_word)
+    if found is None:
+        found = _best(table, candidates, a, score, len(score), limit, leave_out, same_word)
+    return found or []
+
+
+def _best(table: WordTable, candidates: np.ndarray, a: np.ndarray, score: np.ndarray,
+          first: int, limit: int, leave_out: frozenset[str],
+          same_word: Any) -> list[AssociatedWord] | None:
+    """The LIMIT best words among the FIRST best scores (ties: every word of the last score
+    kept, each in code order, as a stable sort of every score orders them), or None when the
+    left-out words leave fewer than LIMIT there and more scores remain."""
+    count = len(score)
+    ranked = np.arange(count)
+    if first < count:
+        threshold = np.partition(score, count - first)[count - first]
+        ranked = np.flatnonzero(score >= threshold)
+    ranked = ranked[np.argsort(-score[ranked], kind="stable")]
     found: list[AssociatedWord] = []
-    for code in ranked.tolist():
-        word = table.words[code]
+    for i in ranked.tolist():
+        word = table.words[int(candidates[i])]
         if word in leave_out or (same_word is not None and same_word(word) in leave_out):
             continue
-        i = order[code]
         found.append(AssociatedWord(word, int(a[i]), float(score[i])))
         if len(found) == limit:
-            break
-    return found
+            return found
+    return found if len(ranked) == count else None
 
 
 def _log_likelihood(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:

@@ -28,6 +28,7 @@ from archive.errors import REPAIR_INDEX_COMMAND, IndexUnavailable, IndexUnreadab
 from indexer.associated import empty_word_table, load_word_table
 from indexer.columns import Columns, load_columns
 from indexer.location import current_build, open_build, read_sync
+from indexer.matches import PostingsCache
 from indexer.readers import BuildGone, ReaderHold
 
 _RESULT_CACHE_SIZE = 256
@@ -72,6 +73,8 @@ class Generation:
     cache: ResultCache = field(default_factory=ResultCache)
     author_names: dict[int, str] = field(default_factory=dict)
     field_lengths: dict[str, Any] = field(default_factory=dict)
+    # Whole posting lists read lately (indexer.matches): shared by the generation's threads.
+    postings: PostingsCache = field(default_factory=PostingsCache)
     # The associated words' table, read on first use by a thread of its own (most generations
     # never need it, and reading it takes seconds on a large index: no page waits for it).
     word_table: Any = None

@@ -10,6 +10,8 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 from __future__ import annotations
 
 import copy
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import log
@@ -88,6 +90,64 @@ class Matches:
 
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 _NO_WEIGHTS = np.zeros(0, dtype=np.float64)
+_NO_DOCS = np.zeros(0, dtype=np.int64)
+
+# Whole posting lists kept per generation (documents as 32 bits, weights as 32 bits when that
+# keeps them exact): about 8 million postings, read again by many searches (a word shared by
+# several queries, the stems and typed forms of a word, settling a page).
+POSTINGS_CACHE_BYTES = 64 * 2**20
+
+
+class PostingsCache:
+    """One generation's whole posting lists read lately, shared by its threads: an LRU
+    bounded by bytes. Decoding a list is most of a search's cost; a list never changes
+    within a generation."""
+
+    def __init__(self, max_bytes: int = POSTINGS_CACHE_BYTES) -> None:
+        self.max_bytes = max_bytes
+        self._lists: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray, int]] = \
+            OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._lists)
+
+    def holds(self, key: tuple[str, bytes]) -> bool:
+        """Whether the list of the term KEY (field, bytes) is kept."""
+        return key in self._lists
+
+    def get(self, key: tuple[str, bytes]) -> tuple[np.ndarray, np.ndarray, int] | None:
+        """Return the documents (int64), weights (float64) and document frequency of the term
+        KEY, or None when not kept."""
+        with self._lock:
+            found = self._lists.get(key)
+            if found is None:
+                return None
+            self._lists.move_to_end(key)
+        ids, weights, frequency = found
+        return ids.astype(np.int64), weights.astype(np.float64), frequency
+
+    def put(self, key: tuple[str, bytes], ids: np.ndarray, weights: np.ndarray,
+            frequency: int) -> None:
+        """Keep the whole list of the term KEY, forgetting the least recently used past the
+        budget (a list larger than an eighth of it is not kept)."""
+        small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
+        small_weights = weights.astype(np.float32)
+        if not np.array_equal(small_weights, weights):
+            small_weights = weights
+        size = small_ids.nbytes + small_weights.nbytes
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            old = self._lists.pop(key, None)
+            if old is not None:
+                self._size -= old[0].nbytes + old[1].nbytes
+            self._lists[key] = (small_ids, small_weights, frequency)
+            self._size += size
+            while self._size > self.max_bytes:
+                _, (dropped_ids, dropped_weights, _) = self._lists.popitem(last=False)
+                self._size -= dropped_ids.nbytes + dropped_weights.nbytes
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -131,8 +191,11 @@ class MatchEngine:
     (phrases above all) is evaluated by Whoosh's matcher and combined.
     """
 
-    def __init__(self, searcher: Searcher, lengths: dict[str, np.ndarray]) -> None:
+    def __init__(self, searcher: Searcher, lengths: dict[str, np.ndarray],
+                 postings: PostingsCache | None = None) -> None:
         self.searcher = searcher
+        # The generation's whole posting lists read lately, shared by its threads (optional).
+        self.postings = postings
         self.leaves = searcher.reader().leaf_readers()
         self.size = searcher.doc_count_all()
         # Each segment's first and next-after-last document number (asking a segment reader
@@ -370,9 +433,10 @@ class MatchEngine:
                 within is None or not np.isin(within, read[2], assume_unique=True).all()):
             read = None  # read before for other documents
         if read is None:
-            if within is not None and len(within) * BLOCK_POSTINGS >= self._doc_frequency(
-                    query.fieldname, query.text):
-                within = None  # nearly every block holds a candidate: read it whole, once
+            if within is not None and (self._held(query) or len(within) * BLOCK_POSTINGS
+                                       >= self._doc_frequency(query.fieldname, query.text)):
+                # Held whole already, or nearly every block holds a candidate: read it whole.
+                within = None
             found, tf = self._term_postings(query, within)
             self._read[key] = read = (found, tf, within)
         found, tf, _ = read
@@ -390,6 +454,41 @@ class MatchEngine:
             btext = fieldobj.to_bytes(query.text)
         except ValueError:
             return EMPTY, _NO_WEIGHTS
+        held = None
+        if within is None and self.postings is not None:
+            held = self.postings.get((field, btext))
+        if held is not None:
+            ids, tf, frequency = held
+        else:
+            ids, tf, frequency = self._read_postings(field, btext, within)
+            if within is None and self.postings is not None and len(ids):
+                self.postings.put((field, btext), ids, tf, frequency)
+        if not len(ids):
+            return EMPTY, _NO_WEIGHTS
+        # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
+        idf = log(self.size / (frequency + 1)) + 1
+        avgfl = self.searcher.avg_field_length(field) or 1
+        b = field_b(self.weighting, field)
+        k1 = self.weighting.K1
+        lengths = self._lengths(field)[ids]
+        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        if query.boost != 1.0:
+            scores = scores * query.boost
+        return Matches(ids, scores), tf
+
+    def _held(self, query: wq.Term) -> bool:
+        """Whether the generation's cache holds the whole posting list of QUERY's term."""
+        if self.postings is None:
+            return False
+        try:
+            btext = self.searcher.schema[query.fieldname].to_bytes(query.text)
+        except ValueError:
+            return False
+        return self.postings.holds((query.fieldname, btext))
+
+    def _read_postings(self, field: str, btext: bytes, within: np.ndarray | None,
+                       ) -> tuple[np.ndarray, np.ndarray, int]:
+        """A term's documents, weights and document frequency, read from every segment."""
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         frequency = 0
@@ -404,19 +503,10 @@ class MatchEngine:
                 weights.append(found[1])
                 frequency += found[2]
         if not docs:
-            return EMPTY, _NO_WEIGHTS
+            return _NO_DOCS, _NO_WEIGHTS, 0
         ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
         tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
-        # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
-        idf = log(self.size / (frequency + 1)) + 1
-        avgfl = self.searcher.avg_field_length(field) or 1
-        b = field_b(self.weighting, field)
-        k1 = self.weighting.K1
-        lengths = self._lengths(field)[ids]
-        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
-        if query.boost != 1.0:
-            scores = scores * query.boost
-        return Matches(ids, scores), tf
+        return ids, tf, frequency
 
     def _typed_form_bound(self, typed: wq.Term, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
         """The most the exact-form term TYPED can score in IDS, whose stem weighs TF there.

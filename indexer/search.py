@@ -272,7 +272,8 @@ class SearchService:
             return tokens[0] if len(tokens) == 1 else word
 
         return associated_words(table, docs, limit=ASSOCIATED_WORDS,
-                                leave_out=frozenset(query_terms), same_word=analysed)
+                                leave_out=frozenset(query_terms), same_word=analysed,
+                                live=generation.columns.live)
 
 
     def _folded(self, searcher: Searcher, matches: Matches, days: np.ndarray, sort: str,
@@ -343,7 +344,7 @@ class SearchService:
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation,
                settle_later: bool = False) -> Matches:
         columns = generation.columns
-        matches = MatchEngine(searcher, generation.field_lengths).match(
+        matches = MatchEngine(searcher, generation.field_lengths, generation.postings).match(
             query, settle_later=settle_later)
         if len(matches) and not columns.live.all():
             matches = matches.where(columns.live[matches.docs])

@@ -26,7 +26,7 @@ from archive.editions import EDITION_NAMES, edition_label
 from archive.web import create_app
 from archive.web.params import MAX_URL_CHARS
 from indexer.analysis import spelling_analyzer
-from indexer.associated import WordTable, associated_words
+from indexer.associated import WordTable, associated_words, set_frequencies
 from indexer.documents import SPELLING_LEAD_CHARS
 from indexer.results import MAX_QUERY_CHARS
 from indexer.search import SearchService
@@ -186,6 +186,55 @@ def test_log_likelihood_ranks_the_word_concentrated_in_the_set_first() -> None:
     # G² of the table (3, 0 / 0, 3): 2 * (3 ln 2 + 3 ln 2) = 12 ln 2
     assert math.isclose(found[0].score, 12 * math.log(2), rel_tol=1e-9)
     assert found[0].count == 3
+
+
+def _random_word_table(rng: np.random.Generator, documents: int, words: int,
+                       dead: np.ndarray) -> WordTable:
+    """A table of DOCUMENTS with random words (some with none), DEAD left out of the counts."""
+    per_doc = [np.unique(rng.integers(0, words, rng.integers(0, 12))) for _ in range(documents)]
+    starts = np.cumsum([0] + [len(codes) for codes in per_doc]).astype(np.int64)
+    codes = np.concatenate(per_doc).astype(np.int32)
+    live = np.ones(documents, dtype=bool)
+    live[dead] = False
+    frequencies = np.bincount(np.concatenate([per_doc[d] for d in np.flatnonzero(live)]),
+                              minlength=words).astype(np.int64)
+    return WordTable([f"mot{n}" for n in range(words)], frequencies, starts, codes,
+                     int(live.sum()))
+
+
+@pytest.mark.parametrize("share", [0.01, 0.3, 0.5, 0.51, 0.8, 0.97])
+def test_set_frequencies_count_a_large_set_through_the_others_the_same(share: float) -> None:
+    rng = np.random.default_rng(int(share * 100))
+    dead = np.array([5, 17, 300])
+    table = _random_word_table(rng, 400, 60, dead)
+    live = np.ones(400, dtype=bool)
+    live[dead] = False
+    docs = np.sort(rng.choice(np.flatnonzero(live), int(share * live.sum()), replace=False))
+    direct = np.zeros(60, dtype=np.int64)
+    for doc in docs.tolist():
+        direct[table.codes[table.starts[doc]:table.starts[doc + 1]]] += 1
+    assert set_frequencies(table, docs).tolist() == direct.tolist()
+    assert set_frequencies(table, docs, live).tolist() == direct.tolist()
+    left_out = frozenset({"mot1", "mot2", "mot3"})
+    assert associated_words(table, docs, live=live, leave_out=left_out, limit=5) == \
+        associated_words(table, docs, leave_out=left_out, limit=5)
+
+
+def test_associated_words_leave_out_as_many_query_words_as_rank_first() -> None:
+    # Twenty words concentrated in the set, every one of them left out but the last two:
+    # the first scores ordered do not suffice and the whole list is ordered.
+    docs_words = [[f"mot{n}" for n in range(22)] for _ in range(4)] + [["autre"]] * 20
+    words = [f"mot{n}" for n in range(22)] + ["autre"]
+    codes = [words.index(w) for ws in docs_words for w in ws]
+    starts = np.cumsum([0] + [len(ws) for ws in docs_words]).astype(np.int64)
+    frequencies = np.array([4] * 22 + [20], dtype=np.int64)
+    table = WordTable(words, frequencies, starts, np.array(codes, dtype=np.int32), 24)
+    def analysed(word: str) -> str:  # the first twenty are forms of the query's one word
+        return "mot" if word.startswith("mot") and int(word[3:]) < 20 else word
+
+    found = associated_words(table, np.arange(4), limit=2, leave_out=frozenset({"mot"}),
+                             same_word=analysed)
+    assert [w.word for w in found] == ["mot20", "mot21"]
 
 
 def test_highlight_marks_every_form_the_query_matches(service: SearchService) -> None:
