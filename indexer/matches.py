@@ -652,7 +652,7 @@ class MatchEngine:
             lo, hi = np.searchsorted(docs, [base, base + leaf.doc_count_all()])
             if lo == hi:
                 continue
-            local = (docs[lo:hi] - base).tolist()
+            local = docs[lo:hi] - base
             keys = []
             for word in words:
                 owners, places = read_positions(leaf, field, fieldobj.to_bytes(word), local)
@@ -769,8 +769,7 @@ class MatchEngine:
             running = local
             starts: np.ndarray | None = None
             for term, offset in order:
-                owners, places = read_positions(leaf, field, fieldobj.to_bytes(term),
-                                                running.tolist())
+                owners, places = read_positions(leaf, field, fieldobj.to_bytes(term), running)
                 # A sequence starts at p in a document when this term is at p + offset.
                 after = places >= offset
                 keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)

@@ -338,7 +338,7 @@ def read_characters(leaf: Any, field: str, btext: bytes,
 
 
 def read_positions(leaf: Any, field: str, btext: bytes,
-                   docnums: list[int]) -> tuple[np.ndarray, np.ndarray]:
+                   docnums: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (index into DOCNUMS, position) of every occurrence of a term in DOCNUMS.
 
     The values of all the documents are unpickled in one ``pickle.loads`` (each is a
@@ -347,7 +347,8 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     Raises UnexpectedLayout when the segment is not laid out as expected.
     """
     wanted = np.asarray(docnums, dtype=np.int64)
-    ids, values = _term_values(leaf, field, btext, np.unique(wanted))
+    ascending = len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())
+    ids, values = _term_values(leaf, field, btext, wanted if ascending else np.unique(wanted))
     # Each wanted document's place among the postings read; the absent ones point at an
     # empty value appended after them.
     at = np.searchsorted(ids, wanted)
@@ -359,29 +360,98 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     picked = [values[i] for i in at.tolist()]
     try:
         try:
-            joined = "".join([value[6:_TAIL] for value in picked]).encode("latin-1")
+            parts = [value[:_TAIL] for value in picked]
+            joined = "".join(parts).encode("latin-1")
         except TypeError:  # inlined values (bytes) among them
-            joined = b"".join([value[6:_TAIL].encode("latin-1") if type(value) is str
-                               else value[6:-1] for value in picked])
-        lists = pickle.loads(b"\x80\x02(" + joined + b"t.")
+            parts = [value[:_TAIL].encode("latin-1") if type(value) is str else value[:-1]
+                     for value in picked]
+            joined = b"".join(parts)
+        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+        counts, deltas = _position_deltas(joined, lengths)
+    except UnexpectedLayout:
+        raise
     except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
         raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
-    if len(lists) != len(docnums) or not all(isinstance(x, list) for x in lists[:1]):
-        raise UnexpectedLayout("position values did not unpickle one list per document")
-    counts = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-    flat: Iterator[Any] = chain.from_iterable(lists)
-    # A field's values are all alike: (position, start, length) tuples or bare positions.
-    if type(next((x[0] for x in lists if x), 0)) is tuple:
-        flat = (c[0] if type(c) is tuple else c for c in flat)
-    deltas = np.fromiter(flat, dtype=np.int64, count=int(counts.sum()))
     if not len(deltas):  # the term is in none of DOCNUMS
         return deltas, deltas.copy()
     # Positions are delta-coded within each document: a cumulative sum restarted per document.
     totals = np.cumsum(deltas)
     firsts = np.cumsum(counts) - counts
     before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
-    owners = np.repeat(np.arange(len(lists), dtype=np.int64), counts)
+    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     return owners, totals - np.repeat(before, counts)
+
+
+def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the number of positions of each value in JOINED and all their deltas, in order.
+
+    JOINED holds values of LENGTHS bytes, each without its final STOP: a 4-byte count, then
+    a protocol-2 pickle of a list. A list of small numbers (every delta below 256, the usual
+    case) is ``]q\\x00`` then ``K`` and a byte per number (the first may be ``M`` and two
+    bytes, little-endian), inside ``(`` ... ``e`` when there are several, followed by ``a``
+    when there is one: its deltas are read with numpy. The others (larger deltas,
+    (position, start, length) tuples) are unpickled together.
+    """
+    count = len(lengths)
+    if not count:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if int(lengths.min()) < len(_EMPTY_VALUE) - 1:
+        raise UnexpectedLayout("a position value is shorter than its header")
+    data = np.frombuffer(joined, dtype=np.uint8)
+    last = len(data) - 1
+    ends = np.cumsum(lengths)
+    starts = ends - lengths
+
+    def byte(at: np.ndarray) -> np.ndarray:
+        found: np.ndarray = data[np.minimum(at, last)].astype(np.int64)
+        return found
+
+    counts = (byte(starts) << 24) | (byte(starts + 1) << 16) | (byte(starts + 2) << 8) \
+        | byte(starts + 3)
+    several = counts > 1
+    first_op = starts + 9 + several
+    size = ends - 1 - first_op
+    # The first delta is a position from the start: often two bytes (``M``), the others one.
+    wide = (size == 2 * counts + 1) & (byte(first_op) == 0x4D)
+    plain = (counts >= 1) & ((size == 2 * counts) | wide) \
+        & (byte(starts + 4) == 0x80) & (byte(starts + 5) == 2) & (byte(starts + 6) == 0x5D) \
+        & (byte(starts + 7) == 0x71) & (byte(starts + 8) == 0) \
+        & (byte(ends - 1) == np.where(several, 0x65, 0x61)) \
+        & (~several | (byte(starts + 9) == 0x28))
+    empty = (counts == 0) & (lengths == len(_EMPTY_VALUE) - 1)
+    others = np.flatnonzero(~(plain | empty))
+    flat: Iterator[Any] = iter(())
+    if len(others):
+        lists = pickle.loads(b"\x80\x02(" + b"".join(
+            [joined[a + 6:b] for a, b in zip(starts[others].tolist(), ends[others].tolist(),
+                                              strict=True)]) + b"t.")
+        if len(lists) != len(others) or not all(isinstance(x, list) for x in lists):
+            raise UnexpectedLayout("position values did not unpickle one list per document")
+        counts[others] = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
+        flat = chain.from_iterable(lists)
+        # A field's values are all alike: (position, start, length) tuples or bare positions.
+        if type(next((x[0] for x in lists if x), 0)) is tuple:
+            flat = (c[0] if type(c) is tuple else c for c in flat)
+    deltas = np.zeros(int(counts.sum()), dtype=np.int64)
+    offsets = np.cumsum(counts) - counts
+    for chosen, source in ((np.flatnonzero(plain), None), (others, flat)):
+        sizes = counts[chosen]
+        total = int(sizes.sum())
+        if not total:
+            continue
+        owner = np.repeat(np.arange(len(chosen)), sizes)
+        rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+        places = offsets[chosen][owner] + rank
+        if source is None:
+            two = wide[chosen][owner] & (rank == 0)
+            at = first_op[chosen][owner] + 2 * rank + (wide[chosen][owner] & (rank > 0))
+            if bool((data[at] != np.where(two, 0x4D, 0x4B)).any()):
+                raise UnexpectedLayout("a position list is not made of BININT1/2 numbers")
+            deltas[places] = data[at + 1].astype(np.int64) + np.where(
+                two, data[np.minimum(at + 2, last)].astype(np.int64) << 8, 0)
+        else:
+            deltas[places] = np.fromiter(source, dtype=np.int64, count=total)
+    return counts, deltas
 
 
 def _term_values(leaf: Any, field: str, btext: bytes,

@@ -7,6 +7,7 @@ the search would then quietly use Whoosh's slower readers. These tests fail inst
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -120,6 +121,26 @@ def test_positions_and_characters_are_whoosh_s(searcher: Searcher) -> None:
         places = body_format.decode_characters(value)
         assert characters[doc] == places
         assert positions[owners == index].tolist() == [pos for pos, _, _ in places]
+
+
+def test_exact_positions_read_with_numpy_are_whoosh_s(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    exact = searcher.schema["body_exact"].format
+    frequent = sorted(leaf.lexicon("body_exact"),
+                      key=lambda term: -leaf.doc_frequency("body_exact", term))[:40]
+    checked = set()
+    for word in frequent:
+        expected = _whoosh_postings(leaf, "body_exact", bytes(word))
+        # Every other document, and one without the word, in a shuffled order.
+        docnums = [doc for doc, _, _ in expected][::2] + [leaf.doc_count_all() - 1]
+        random.Random(len(docnums)).shuffle(docnums)
+        owners, positions = read_positions(leaf, "body_exact", bytes(word), docnums)
+        places = {doc: exact.decode_positions(value) for doc, _, value in expected}
+        for index, doc in enumerate(docnums):
+            assert positions[owners == index].tolist() == places.get(doc, [])
+        checked |= {any(b - a > 255 for a, b in zip([0, *p], p, strict=False))
+                    for p in places.values()}
+    assert checked == {True, False}, "some deltas need more than one byte, others not"
 
 
 def test_columns_are_read_in_one_piece_with_whoosh_s_values(searcher: Searcher) -> None:
