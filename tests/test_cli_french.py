@@ -185,6 +185,22 @@ def test_old_option_names_and_their_french_aliases_give_the_same_search(
     assert json.loads(english[1])["total"] == 3
 
 
+def test_search_says_which_filters_left_nothing_when_the_words_alone_find_articles(
+    run_cli: RunCli, data_dir: Path
+) -> None:
+    archive_and_index(data_dir, [
+        article("pluie", "Pluie sur Dakar", "La pluie tombe sur Dakar depuis ce matin.",
+                published=date(2024, 1, 15)),
+    ])
+    code, out, err = run_cli("search", "pluie", "--since", "2030-01-01", "--status", "retire")
+    assert code == 0, err
+    assert out.splitlines()[1] == ("Sans filtre, « pluie » donne 1 résultat ; aucun ne passe les "
+                                   "filtres --since « 2030-01-01 » --status « retire ».")
+    code, out, _ = run_cli("search", "neige", "--since", "2030-01-01")
+    assert code == 0 and out.startswith("0 résultat pour « neige »")
+    assert len(out.splitlines()) == 1  # the words alone find nothing: no filter is blamed
+
+
 def test_crawl_summary_is_french_and_names_a_partial_run(run_cli: RunCli, tmp_path: Path) -> None:
     served = serve_replica(Corpus(6, editions=("sn",)))
     try:

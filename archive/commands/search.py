@@ -63,8 +63,13 @@ def results_line(total: int) -> str:
 
 
 def why_nothing(service: SearchService, result: SearchResult, *, author: str | None,
-                edition: str | None, category: str | None) -> str | None:
-    """Return why a search found nothing to show, when a filter or the page explains it."""
+                edition: str | None, category: str | None,
+                filters: tuple[str, ...] = ()) -> str | None:
+    """Return why a search found nothing to show, when a filter or the page explains it.
+
+    FILTERS are the filter options as typed (« --since 2030-01-01 »): when no single filter
+    names something unknown, the words alone are counted and the filters blamed together.
+    """
     if result.total and not result.hits:
         pages = result.pages
         return (f"La page {result.page} est au-delà des résultats : {results_line(result.total)}"
@@ -81,6 +86,13 @@ def why_nothing(service: SearchService, result: SearchResult, *, author: str | N
     if author and not service.search("", author=author, page_size=1).total:
         return (f"Aucun article de l'auteur « {author} » dans l'archive "
                 "(la liste : python -m archive search --json \"\" puis facets.authors).")
+    if filters:
+        alone = service.search(result.query, page_size=1).total if result.query else None
+        if alone:
+            return (f"Sans filtre, « {result.query} » donne {results_line(alone)} ; aucun ne "
+                    f"passe les filtres {' '.join(filters)}.")
+        if not result.query:
+            return f"Aucun article de l'archive ne passe les filtres {' '.join(filters)}."
     return None
 
 
@@ -108,6 +120,16 @@ def _print_human(result: SearchResult, tty: bool, note: str | None) -> None:
     if result.associated:
         click.echo("")
         click.echo("Mots associés : " + ", ".join(w.word for w in result.associated))
+
+
+def _typed_filters(**options: str | tuple[str, ...] | None) -> tuple[str, ...]:
+    """Return the filter options given, as typed: ``--since 2030-01-01``, one per value."""
+    typed: list[str] = []
+    for name, value in options.items():
+        values = value if isinstance(value, tuple) else (value,) if value else ()
+        flag = "--" + name.replace("_", "-")
+        typed.extend(f"{flag} « {one} »" for one in values)
+    return tuple(typed)
 
 
 _SORTS = {**{sort: sort for sort in SORTS}, **SORT_NAMES}
@@ -192,8 +214,12 @@ def command(ctx: click.Context, query: tuple[str, ...], author: str | None, sinc
                                 associated=associated,
                                 status=_STATUSES[status] if status else None, earlier=earlier,
                                 fold=fold)
+        typed = _typed_filters(author=author, since=since, until=until, edition=edition,
+                               category=category, status=status, not_author=not_authors,
+                               not_edition=not_editions, not_category=not_categories)
         note = None if as_json else why_nothing(service, result, author=author,
-                                                edition=edition, category=category)
+                                                edition=edition, category=category,
+                                                filters=typed)
     if as_json:
         click.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
