@@ -323,33 +323,16 @@ class MatchEngine:
                 btext = fieldobj.to_bytes(term.text)
             except ValueError:
                 continue
-            frequency = 0
             reach = self._reach(within, self._doc_frequency(field, term.text))
-            count = 0
-            for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
-                local = None
-                if reach is not None:
-                    lo, hi = np.searchsorted(reach, [base, stop])
-                    local = reach[lo:hi] - base
-                found = read_postings(leaf, field, btext, local)
-                if found is not None:
-                    ids.append(found[0] + base)
-                    weights.append(found[1])
-                    frequency += found[2]
-                    count += len(found[0])
-            if count:
-                # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
-                idfs.append(np.full(count, log(self.size / (frequency + 1)) + 1))
+            found, tf, frequency = self._read_postings(field, btext, reach)
+            if len(found):
+                ids.append(found)
+                weights.append(tf)
+                idfs.append(np.full(len(found), self._idf(frequency)))
         if not ids:
             return EMPTY
         docs = np.concatenate(ids)
-        tf = np.concatenate(weights)
-        idf = np.concatenate(idfs)
-        avgfl = self.searcher.avg_field_length(field) or 1
-        b = field_b(self.weighting, field)
-        k1 = self.weighting.K1
-        lengths = self._lengths(field)[docs]
-        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
         matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
         return self._scaled(Matches(matched, summed[matched]), expanded.boost)
@@ -465,13 +448,7 @@ class MatchEngine:
                 self.postings.put((field, btext), ids, tf, frequency)
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
-        # Whoosh's idf (scoring.WeightingModel.idf), from the term infos just read.
-        idf = log(self.size / (frequency + 1)) + 1
-        avgfl = self.searcher.avg_field_length(field) or 1
-        b = field_b(self.weighting, field)
-        k1 = self.weighting.K1
-        lengths = self._lengths(field)[ids]
-        scores = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        scores = self._bm25f(field, self._idf(frequency), tf, ids)
         if query.boost != 1.0:
             scores = scores * query.boost
         return Matches(ids, scores), tf
@@ -518,13 +495,23 @@ class MatchEngine:
         frequency = self._doc_frequency(field, typed.text)
         if not frequency:
             return np.zeros(len(ids), dtype=np.float64)
-        idf = log(self.size / (frequency + 1)) + 1
+        bound = self._bm25f(field, self._idf(frequency), tf, ids)
+        return bound * float(typed.boost) if typed.boost != 1.0 else bound
+
+    def _idf(self, frequency: int) -> float:
+        """Whoosh's idf (``scoring.WeightingModel.idf``) of a term in FREQUENCY documents."""
+        return log(self.size / (frequency + 1)) + 1
+
+    def _bm25f(self, field: str, idf: float | np.ndarray, tf: np.ndarray,
+               docs: np.ndarray) -> np.ndarray:
+        """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
+        field lengths and average)."""
         avgfl = self.searcher.avg_field_length(field) or 1
         b = field_b(self.weighting, field)
         k1 = float(self.weighting.K1)
-        lengths = self._lengths(field)[ids]
-        bound: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
-        return bound * float(typed.boost) if typed.boost != 1.0 else bound
+        lengths = self._lengths(field)[docs]
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        return scores
 
     def _lengths(self, field: str) -> np.ndarray:
         lengths = self.lengths.get(field)
