@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 from flask import Flask
 
 from archive.editions import edition_label, edition_name
+from archive.french import MONTHS, agree, day, moment, number
 
-MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
 SHORT_MONTHS = (
     "janv.", "févr.", "mars", "avr.", "mai", "juin",
     "juil.", "août", "sept.", "oct.", "nov.", "déc.",
@@ -20,20 +17,12 @@ SHORT_MONTHS = (
 
 def date_fr(value: date | datetime | None) -> str:
     """Return a date as French readers write it: « 3 mars 2024 » (« 1er » for the first)."""
-    if value is None:
-        return "date inconnue"
-    if isinstance(value, datetime):
-        value = value.astimezone(UTC).date() if value.tzinfo else value.date()
-    day = "1er" if value.day == 1 else str(value.day)
-    return f"{day} {MONTHS[value.month - 1]} {value.year}"
+    return "date inconnue" if value is None else day(value)
 
 
 def datetime_fr(value: datetime | None) -> str:
     """Return a moment in French with its UTC time: « 3 mars 2024 à 14 h 05 UTC »."""
-    if value is None:
-        return "date inconnue"
-    moment = value.astimezone(UTC) if value.tzinfo else value
-    return f"{date_fr(moment.date())} à {moment.hour} h {moment.minute:02d} UTC"
+    return "date inconnue" if value is None else moment(value)
 
 
 def month_fr(year: int, month: int) -> str:
@@ -43,15 +32,12 @@ def month_fr(year: int, month: int) -> str:
 
 def number_fr(value: int | float | None) -> str:
     """Return a count with French thousands separators (narrow no-break spaces)."""
-    if value is None:
-        return "0"
-    return f"{int(value):,}".replace(",", "\u202f")
+    return "0" if value is None else number(int(value))
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     """Return « 1 article » / « 2 articles » (French: 0 and 1 take the singular)."""
-    word = singular if count < 2 else (plural_form or singular + "s")
-    return f"{number_fr(count)} {word}"
+    return f"{number_fr(count)} {agree(count, singular, plural_form)}"
 
 
 def iso(value: date | datetime | None) -> str:
