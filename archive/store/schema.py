@@ -165,6 +165,9 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(5, "the changes page reads events by kind, newest first", (
         "CREATE INDEX article_events_kind_at ON article_events(kind, at)",
     )),
+    Migration(6, "the archive's fingerprint reads its last event by change_seq", (
+        "CREATE INDEX article_events_change_seq ON article_events(change_seq)",
+    )),
 )
 
 SCHEMA_VERSION = MIGRATIONS[-1].version
