@@ -9,19 +9,23 @@ from __future__ import annotations
 import logging
 import random
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from search_fixtures import archive_and_index, article, service_for
+from search_fixtures import SEEN, archive_and_index, article, service_for
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.searching import Searcher
 
 from archive.replica.corpus import Corpus
+from archive.store import Archive
 from indexer import whoosh_format
+from indexer.columns import load_columns
 from indexer.location import current_build, open_build
 from indexer.rebuild import BuildFailed, write_archive
+from indexer.update import update_index
 from indexer.whoosh_format import (
     UnexpectedLayout,
     bytes_column,
@@ -197,3 +201,27 @@ def test_a_failure_inside_whoosh_fails_inline_and_forked_builds_alike(
     with pytest.raises(BuildFailed, match="writer for ids"):
         write_archive(ix, data / "archive.sqlite3", processes=processes, limit_bytes=1 << 30,
                       make_document=document_for, codec=W3Codec)
+
+
+def test_category_rows_are_whoosh_s_postings_of_the_live_documents(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    items = [replace(article(f"rubrique-{i}", f"Titre {i}", f"Le texte numéro {i}."),
+                     categories=("Politique",) if i % 3 else ("Sport", "Politique"))
+             for i in range(300)]  # more than one 128-posting block per category
+    ids = archive_and_index(tmp_path, items)
+    with Archive.open(tmp_path / "archive.sqlite3") as archive:
+        for item in items[:30:7]:
+            archive.takedowns.hide(ids[item.url], reason="demande de l'auteur", when=SEEN)
+    update_index(tmp_path / "archive.sqlite3", tmp_path / "index")
+    build = current_build(tmp_path / "index")
+    assert build is not None
+    caplog.set_level(logging.WARNING, logger="indexer.whoosh_format")
+    with open_build(build).searcher() as searcher:
+        assert searcher.reader().has_deletions()
+        columns = load_columns(searcher)
+        assert [r.getMessage() for r in caplog.records] == []  # the fast reader, no fallback
+        for code, name in enumerate(columns.category_names):
+            term = name.lower().encode()
+            whoosh_s = sorted(searcher.reader().postings("categories", term).all_ids())
+            assert np.flatnonzero(columns.in_category[code]).tolist() == whoosh_s
+    assert sorted(columns.category_names) == ["Politique", "Sport"]
