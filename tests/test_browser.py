@@ -224,6 +224,8 @@ def test_keyboard_reaches_the_skip_link_first(page: object, site: tuple[str, Bui
     p.keyboard.press("Tab")  # type: ignore[attr-defined]
     assert p.evaluate("document.activeElement.textContent") == "Aller au contenu"  # type: ignore[attr-defined]
     p.keyboard.press("Enter")  # type: ignore[attr-defined]
+    # The fragment navigation completes after the key press returns: wait for it (bounded).
+    p.wait_for_url("**#contenu", timeout=10_000)  # type: ignore[attr-defined]
     assert p.url.endswith("#contenu")  # type: ignore[attr-defined]
 
 
