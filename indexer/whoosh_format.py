@@ -201,22 +201,32 @@ def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
         position = end
 
 
+def _wanted_blocks(raw: bytes, wanted: list[int] | None,
+                   ) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield the blocks of RAW (as ``_blocks``) whose documents may include one of WANTED
+    (ascending; None: every block), stopping after the block of the last one wanted."""
+    if wanted is None:
+        yield from _blocks(raw)
+        return
+    block_floor = -1  # the last document of the block before this one
+    next_wanted = 0
+    for block in _blocks(raw):
+        max_id = block[1]
+        # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
+        while next_wanted < len(wanted) and wanted[next_wanted] <= block_floor:
+            next_wanted += 1
+        block_floor = max_id
+        if next_wanted == len(wanted):
+            return
+        if wanted[next_wanted] <= max_id:
+            yield block
+
+
 def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     deltas: list[int] = []
     weights: list[float] = []
     previous_max = 0  # the last document of the last block decoded
-    block_floor = -1  # the last document of the block before this one
-    next_wanted = 0
-    for count, max_id, compression, payload in _blocks(raw):
-        if within is not None:
-            # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
-            while next_wanted < len(within) and within[next_wanted] <= block_floor:
-                next_wanted += 1
-            block_floor = max_id
-            if next_wanted == len(within):
-                break
-            if within[next_wanted] > max_id:
-                continue
+    for count, max_id, compression, payload in _wanted_blocks(raw, within):
         ids, block_weights = _block(bytes(payload), compression)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
@@ -468,21 +478,11 @@ def _term_values(leaf: Any, field: str, btext: bytes,
     if info.is_inlined():
         ids, _, inlined = info.inlined_postings()
         return np.asarray(ids, dtype=np.int64), list(inlined)
-    wanted_list = wanted.tolist()
     deltas: list[int] = []
     values: list[Any] = []
     previous_max = 0  # the last document of the last block decoded
-    block_floor = -1  # the last document of the block before this one
-    next_wanted = 0
-    for count, max_id, compression, payload in _blocks(_read_extent(postfile, info)):
-        # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
-        while next_wanted < len(wanted_list) and wanted_list[next_wanted] <= block_floor:
-            next_wanted += 1
-        block_floor = max_id
-        if next_wanted == len(wanted_list):
-            break
-        if wanted_list[next_wanted] > max_id:
-            continue
+    for count, max_id, compression, payload in _wanted_blocks(_read_extent(postfile, info),
+                                                              wanted.tolist()):
         data = bytes(payload)
         text = zlib.decompress(data) if compression else data
         # Protocol 2 pickles each value as _codecs.encode(text, "latin1"); as text + "latin1"
@@ -524,20 +524,14 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
             if doc in wanted_set:
                 found[doc] = decode(value) if decode else value
         return found
-    next_wanted = 0
-    for _, max_id, compression, payload in _blocks(_read_extent(postfile, info)):
-        if next_wanted == len(wanted):
-            break
-        if wanted[next_wanted] <= max_id:
-            data = bytes(payload)
-            block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
-            # The first id of a block is absolute, the others are deltas.
-            where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
-            for doc in wanted_set.intersection(where):
-                value = values[where[doc]]
-                found[doc] = decode(value) if decode else value
-            while next_wanted < len(wanted) and wanted[next_wanted] <= max_id:
-                next_wanted += 1
+    for _, _, compression, payload in _wanted_blocks(_read_extent(postfile, info), wanted):
+        data = bytes(payload)
+        block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
+        # The first id of a block is absolute, the others are deltas.
+        where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
+        for doc in wanted_set.intersection(where):
+            value = values[where[doc]]
+            found[doc] = decode(value) if decode else value
     return found
 
 

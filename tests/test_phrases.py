@@ -44,10 +44,22 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
         article("p-6", "Santé publique", "Le ministère de la santé publique, encore."),
         article("p-extra", "Union africaine, encore", "Sommet de l'Union africaine à Dakar."),
     ])
+    with _opened(data) as opened:
+        yield opened
+
+
+def _opened(data: Path) -> Searcher:
+    """A searcher over DATA's live build, through Whoosh's own index (no fast readers)."""
     index = FileStorage(os.path.realpath(data / "index" / "current"), supports_mmap=False,
                         readonly=True).open_index()
-    with index.searcher() as opened:
-        yield opened
+    return index.searcher()
+
+
+def _indexed_texts(data: Path, texts: list[str], slug: str) -> Searcher:
+    """Index TEXTS as the bodies of articles titled « Titre N »; return a searcher over them."""
+    archive_and_index(data, [article(f"{slug}-{i}", f"Titre {i}", text)
+                             for i, text in enumerate(texts)])
+    return _opened(data)
 
 
 def _live(searcher: Searcher, docs: list[int]) -> list[int]:
@@ -175,11 +187,7 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
         tokens.insert(len(tokens) // 2, word)
         texts[i] = " ".join(tokens)
     vocabulary += rare
-    archive_and_index(tmp_path, [article(f"r-{i}", f"Titre {i}", text)
-                                 for i, text in enumerate(texts)])
-    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
-                        readonly=True).open_index()
-    with index.searcher() as opened:
+    with _indexed_texts(tmp_path, texts, "r") as opened:
         assert not opened.schema["body_pairs"].analyzer.pairs("dakar", "sante")
         parser = make_parser(opened.schema)
         matched = 0
@@ -204,11 +212,7 @@ def test_random_quotes_of_small_words_agree_with_whoosh(tmp_path: Path) -> None:
     words = ["santé", "l'armée", "nord-coréens", "union", "publique", "pyongyang"]
     texts = [" ".join(rng.choice(small if rng.random() < 0.8 else words)
                       for _ in range(rng.randrange(5, 60))) for _ in range(50)]
-    archive_and_index(tmp_path, [article(f"s-{i}", f"Titre {i}", text)
-                                 for i, text in enumerate(texts)])
-    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
-                        readonly=True).open_index()
-    with index.searcher() as opened:
+    with _indexed_texts(tmp_path, texts, "s") as opened:
         assert opened.schema["body_exact_pairs"].analyzer.pairs("de", "la")
         parser = make_parser(opened.schema)
         matched = 0
@@ -279,11 +283,7 @@ def test_random_proximities_agree_with_whoosh_s_positions(tmp_path: Path) -> Non
     rare = ["africaine", "publique", "dakar", "armée", "sommet", "nord"]
     texts = [" ".join(rng.choice(common if rng.random() < 0.7 else rare)
                       for _ in range(rng.randrange(5, 300))) for _ in range(300)]
-    archive_and_index(tmp_path, [article(f"n-{i}", f"Titre {i}", text)
-                                 for i, text in enumerate(texts)])
-    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
-                        readonly=True).open_index()
-    with index.searcher() as opened:
+    with _indexed_texts(tmp_path, texts, "n") as opened:
         parser = make_parser(opened.schema)
         found = 0
         for _ in range(40):
@@ -318,11 +318,7 @@ def test_prefix_scores_as_whoosh_s_or_of_its_words(tmp_path: Path) -> None:
              "de", "la", "publique", "dakar"]
     texts = [" ".join(rng.choice(words) for _ in range(rng.randrange(3, 80)))
              for _ in range(300)]
-    archive_and_index(tmp_path, [article(f"x-{i}", f"Titre {i}", text)
-                                 for i, text in enumerate(texts)])
-    index = FileStorage(os.path.realpath(tmp_path / "index" / "current"), supports_mmap=False,
-                        readonly=True).open_index()
-    with index.searcher() as opened:
+    with _indexed_texts(tmp_path, texts, "x") as opened:
         parser = make_parser(opened.schema)
         for text in ["san*", "uni*", "univ*", "dak*"]:
             query = parse_query(text, parser).query
