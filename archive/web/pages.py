@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import calendar
 import functools
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,7 +21,7 @@ from archive.web.diff import diff_texts
 from archive.web.formatting import date_fr, month_fr
 from archive.web.limits import DIFF_SECONDS, Deadline
 from archive.web.openapi import openapi_document
-from archive.web.params import SearchParams, parse_page, parse_search
+from archive.web.params import SearchParams, parse_page, parse_search, url_value
 from archive.web.references import highwire
 from archive.web.searching import edit_counts, reading_index, run_search, services, version_url
 from archive.web.takedown import check_public
@@ -95,14 +96,63 @@ def results_href(args: dict[str, Any]) -> str:
     What ``url_for`` would build, built without the routing map: a results page holds some
     fifty such links (facets, timeline, pager), and ``url_for`` made a fifth of its cost.
     """
+    base = _results_base()
+    if not args:
+        return base
+    return base + "?" + "&".join(_pieces(args.items()))
+
+
+def search_hrefs(params: SearchParams, *names: str, **changes: Any) -> Callable[..., str]:
+    """Return a function of values for the fields NAMES (in link order) giving what
+    ``search_href(params, **changes, **{name: value, ...})`` gives.
+
+    A results page has a link per facet value (up to a hundred authors), per timeline bar and
+    per page number, each differing from the others in one or two fields: the rest of the
+    address is encoded once here instead of once per link.
+    """
+    if "page" not in names:
+        changes.setdefault("page", 1)
+    base = _results_base()
+    runs = [_pieces(run) for run in params.varying_args(names, **changes)]
+    first, rest = runs[0], runs[1:]
+
+    def href(*values: Any) -> str:
+        pieces = list(first)
+        for name, value, run in zip(names, values, rest, strict=True):
+            shown = url_value(name, value)
+            if shown is not None:
+                pieces += _pieces([(name, shown)])
+            pieces += run
+        return base + "?" + "&".join(pieces) if pieces else base
+
+    return href
+
+
+def article_hrefs(params: SearchParams) -> Callable[[int], str]:
+    """Return a function giving the address of an article opened from the results of PARAMS
+    (what ``url_for("pages.article", article_id=..., **params.query_args())`` gives: the
+    article marks the searched words and links back), the parameters encoded once a page."""
+    pieces = _pieces(params.query_args().items())
+    query = "?" + "&".join(pieces) if pieces else ""
+
+    def href(article_id: int) -> str:
+        return url_for("pages.article", article_id=article_id) + query
+
+    return href
+
+
+def _results_base() -> str:
+    """Return the path of the results page (asked of the routing map once per request)."""
     base: str | None = g.get("results_base")
     if base is None:
         base = g.results_base = url_for("pages.search")
-    if not args:
-        return base
-    return base + "?" + "&".join(
-        _encoded(name, str(item)) for name, value in args.items()
-        for item in (value if isinstance(value, list | tuple) else [value]))
+    return base
+
+
+def _pieces(args: Iterable[tuple[str, Any]]) -> list[str]:
+    """Return the encoded ``name=value`` pieces of ARGS (a list value gives one per item)."""
+    return [_encoded(name, str(item)) for name, value in args
+            for item in (value if isinstance(value, list | tuple) else [value])]
 
 
 @functools.lru_cache(maxsize=4096)
@@ -175,14 +225,10 @@ def results_page(params: SearchParams) -> str:
         )
     result = run_search(params, associated=True, wait_for_words=False)
     periods, unit = choose_periods(result.facets.years, result.facets.months)
-    timeline = build_timeline(
-        periods, unit, lambda p: search_href(params, du=p.start, au=p.end)
-    )
-    pager = make_pager(
-        params.page, result.total, params.taille,
-        lambda n: results_href(params.query_args(page=n)),
-        limit=MAX_PAGE,
-    )
+    span_href = search_hrefs(params, "du", "au")
+    timeline = build_timeline(periods, unit, lambda p: span_href(p.start, p.end))
+    pager = make_pager(params.page, result.total, params.taille,
+                       search_hrefs(params, "page"), limit=MAX_PAGE)
     return render_template(
         "recherche.html",
         params=params,
@@ -192,10 +238,11 @@ def results_page(params: SearchParams) -> str:
         timeline=timeline,
         pager=pager,
         search_href=search_href,
-        facets=facet_lists(params, result),
+        facets=facet_lists(params, result, span_href),
+        author_href=search_hrefs(params, "auteur"),
         shown=shown_range(params, result.total),
         range_href=search_href(params, du=None, au=None),
-        article_args=params.query_args(),
+        article_href=article_hrefs(params),
         edit_counts=edit_counts(result.hits),
     )
 
@@ -221,22 +268,30 @@ class FacetLists:
     words: list[FacetLink]
 
 
-def facet_lists(params: SearchParams, result: Any) -> FacetLists:
-    """Return the links of every facet of RESULT (each adds or replaces one filter)."""
+def facet_lists(params: SearchParams, result: Any,
+                span_href: Callable[..., str] | None = None) -> FacetLists:
+    """Return the links of every facet of RESULT (each adds or replaces one filter).
+
+    SPAN_HREF: the page's ``search_hrefs(params, "du", "au")``, when it already has one.
+    """
     facets = result.facets
     author = (params.auteur or "").casefold()
-    authors = [FacetLink(a.name, a.count, search_href(params, auteur=a.name),
-                         a.name.casefold() == author) for a in facets.authors]
-    editions = [FacetLink(edition_label(code), count, search_href(params, edition=code),
+    author_href = search_hrefs(params, "auteur")
+    authors = [FacetLink(a.name, a.count, author_href(a.name), a.name.casefold() == author)
+               for a in facets.authors]
+    edition_href = search_hrefs(params, "edition")
+    editions = [FacetLink(edition_label(code), count, edition_href(code),
                           code == params.edition) for code, count in facets.editions]
     category = (params.categorie or "").casefold()
-    categories = [FacetLink(name, count, search_href(params, categorie=name),
-                            name.casefold() == category) for name, count in facets.categories]
-    years = [FacetLink(str(year), count,
-                       search_href(params, du=date(year, 1, 1), au=date(year, 12, 31)),
+    category_href = search_hrefs(params, "categorie")
+    categories = [FacetLink(name, count, category_href(name), name.casefold() == category)
+                  for name, count in facets.categories]
+    span_href = span_href or search_hrefs(params, "du", "au")
+    years = [FacetLink(str(year), count, span_href(date(year, 1, 1), date(year, 12, 31)),
                        params.du == date(year, 1, 1) and params.au == date(year, 12, 31))
              for year, count in facets.years]
-    words = [FacetLink(w.word, w.count, search_href(params, q=f"{params.q} {w.word}".strip()))
+    query_href = search_hrefs(params, "q")
+    words = [FacetLink(w.word, w.count, query_href(f"{params.q} {w.word}".strip()))
              for w in result.associated]
     return FacetLists(authors, editions, categories, years, words)
 

@@ -115,6 +115,30 @@ class SearchParams:
                 args[name] = shown(value)
         return args
 
+    def varying_args(self, names: tuple[str, ...], **changes: Any,
+                     ) -> list[list[tuple[str, Any]]]:
+        """Return this search's URL parameters with CHANGES, cut where the fields NAMES go.
+
+        The parameters (``query_args`` without NAMES) come as len(NAMES) + 1 runs of (name,
+        URL value) pairs: the run before the first of NAMES in link order, then the run after
+        each. ``url_value`` gives a value of NAMES its URL form: the many links of a page that
+        vary only NAMES (one per facet value) are then built without redoing the rest.
+        """
+        ranks = [_URL_RANK[name] for name in names]
+        if ranks != sorted(ranks):
+            raise ValueError(f"fields out of link order: {', '.join(names)}")
+        args = self.query_args(**{**changes, **dict.fromkeys(names)})
+        runs: list[list[tuple[str, Any]]] = [[] for _ in range(len(names) + 1)]
+        for name, value in args.items():
+            runs[sum(rank < _URL_RANK[name] for rank in ranks)].append((name, value))
+        return runs
+
+
+def url_value(name: str, value: Any) -> Any:
+    """Return VALUE of the field NAME as a link carries it, None when links leave it out."""
+    _, default, shown = _URL_FIELDS[_URL_RANK[name]]
+    return shown(value) if value and value != default else None
+
 
 def _one(_value: object) -> str:
     return "1"
@@ -129,6 +153,7 @@ _URL_FIELDS: tuple[tuple[str, object, Any], ...] = (
     ("taille", DEFAULT_PAGE_SIZE, str), ("statut", None, str), ("anterieures", False, _one),
     ("replier", False, _one),
 )
+_URL_RANK = {name: rank for rank, (name, _, _) in enumerate(_URL_FIELDS)}
 _FIELD_NAMES = frozenset(field.name for field in fields(SearchParams))
 
 
