@@ -6,6 +6,8 @@ parallelism and threads hide the I/O. No preload: each worker opens the archive 
 lazily after fork, and picks up a new index generation by itself (no restart after a crawl).
 """
 
+import os
+
 from archive.config import load_settings
 
 _settings = load_settings()
@@ -38,3 +40,12 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "notrecontinent-archive"
+
+
+def on_exit(server: object) -> None:
+    """Remove the finished pages the workers shared (archive.web.pagecache) when gunicorn stops."""
+    from archive.web.pagecache import remove_shared_pages, shared_pages_dir
+
+    folder = shared_pages_dir()
+    if folder is not None:
+        remove_shared_pages(folder / f"{os.getpid()}.sqlite3")

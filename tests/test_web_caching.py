@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import http.client
+import sqlite3
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from search_fixtures import SEEN, archive_and_index, article
+from web_servers import gunicorn
 
 from archive.config import load_settings
 from archive.store import Archive
 from archive.web import create_app
 from archive.web import services as web_services
-from archive.web.pagecache import PageCache
+from archive.web.pagecache import PageCache, SharedPages, shared_pages_dir
 
 
 def test_author_list_follows_the_archive_without_waiting_a_minute(
@@ -128,3 +131,72 @@ def test_kept_pages_stay_within_their_byte_budget_dropping_the_least_recent() ->
     assert cache.get(("/recherche?q=3", "t")) is not None
     cache.put(("/grande", "t"), bytes(1001), "text/html")  # past a sixteenth of the budget
     assert cache.get(("/grande", "t")) is None
+
+
+def test_a_page_drawn_by_one_worker_is_served_by_another_of_the_same_server(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    archive_and_index(data, [article("un", "Premier", "Le choléra recule.")])
+    shared = tmp_path / "pages.sqlite3"
+    workers = [create_app({"DATA_DIR": data, "TESTING": True}) for _ in range(2)]
+    try:
+        for app in workers:
+            app.extensions["archive"].pages.share(SharedPages(shared), str(data))
+        first, second = (app.test_client() for app in workers)
+        drawn = first.get("/recherche?q=choléra")
+        served = second.get("/recherche?q=choléra")
+        assert drawn.headers["X-Archive-Cache"] == "miss"
+        assert served.headers["X-Archive-Cache"] == "hit"
+        assert served.get_data() == drawn.get_data()
+        assert second.get("/recherche?q=recule").headers["X-Archive-Cache"] == "miss"
+    finally:
+        for app in workers:
+            app.extensions["archive"].close()
+
+
+def test_shared_pages_of_another_data_directory_are_not_served(tmp_path: Path) -> None:
+    shared = SharedPages(tmp_path / "pages.sqlite3")
+    mine, theirs = PageCache(), PageCache()
+    mine.share(shared, "/srv/une")
+    theirs.share(shared, "/srv/autre")
+    theirs.put(("/recherche?q=eau", "t"), b"<p>autre</p>", "text/html")
+    assert mine.get(("/recherche?q=eau", "t")) is None
+    assert PageCache().get(("/recherche?q=eau", "t")) is None  # nothing shared: its own only
+
+
+def test_shared_pages_stay_within_their_byte_budget_dropping_the_oldest(tmp_path: Path) -> None:
+    shared = SharedPages(tmp_path / "pages.sqlite3", max_bytes=16_000)
+    for n in range(64):  # the budget is checked every 32 pages kept
+        shared.put(f"/recherche?q={n}", bytes(900), "text/html")
+    with sqlite3.connect(tmp_path / "pages.sqlite3") as db:
+        kept = [key for (key,) in db.execute("SELECT key FROM pages ORDER BY rowid")]
+        total = db.execute("SELECT sum(size) FROM pages").fetchone()[0]
+    assert total <= 16_000 and kept[-1] == "/recherche?q=63"
+    assert shared.get("/recherche?q=0") is None and shared.get("/recherche?q=63") is not None
+    shared.put("/grande", bytes(1001), "text/html")  # past a sixteenth of the budget
+    assert shared.get("/grande") is None
+
+
+def test_gunicorn_workers_share_their_pages_in_a_file_removed_when_the_server_stops(
+        tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    archive_and_index(data, [article("un", "Premier", "Le choléra recule.")])
+    folder = shared_pages_dir()
+    assert folder is not None
+    before = set(folder.glob("*.sqlite3"))
+    with gunicorn(data, tmp_path) as port:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("GET", "/recherche?q=chol%C3%A9ra")
+            answer = conn.getresponse()
+            assert answer.status == 200 and b"Premier" in answer.read()
+        finally:
+            conn.close()
+        files = set(folder.glob("*.sqlite3")) - before
+        assert len(files) == 1
+        with sqlite3.connect(next(iter(files))) as db:
+            keys = [key for (key,) in db.execute("SELECT key FROM pages")]
+        assert any("q=chol" in key and key.startswith(str(data)) for key in keys), keys
+    assert not (set(folder.glob("*.sqlite3*")) - before)

@@ -20,6 +20,7 @@ from flask import Flask
 from gunicorn.workers.gthread import ThreadWorker
 
 from archive.web.errors import standalone_error_page
+from archive.web.pagecache import SharedPages, shared_pages_path
 
 # gunicorn's refusals by class name (the classes vary between gunicorn versions), with the
 # status and the French reason the reader gets. Any other refusal of gunicorn's parser is a 400.
@@ -62,7 +63,17 @@ def raw_response(status: int, headers: list[tuple[str, str]], body: bytes) -> by
 
 # gunicorn ships no type information, so its worker class is Any to mypy.
 class FrenchErrorsWorker(ThreadWorker):  # type: ignore[misc]
-    """gunicorn's ``gthread`` worker whose refusals are the application's French pages."""
+    """gunicorn's ``gthread`` worker whose refusals are the application's French pages, and
+    whose finished search pages are shared with the server's other workers."""
+
+    def load_wsgi(self) -> None:
+        """Load the application, then share its kept pages with the master's other workers."""
+        super().load_wsgi()
+        app = getattr(self, "wsgi", None)
+        services = app.extensions.get("archive") if isinstance(app, Flask) else None
+        path = shared_pages_path(self.ppid) if services is not None else None
+        if services is not None and path is not None:
+            services.pages.share(SharedPages(path), str(services.settings.data_dir))
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any,
                      exc: BaseException) -> None:
