@@ -506,15 +506,11 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
     writer in one commit that drops the small segments: Whoosh's own merge reads and
     rewrites them term by term, several times slower.
     """
+    if len(_small(ix._segments())) < MERGE_SMALL_SEGMENTS:
+        return 0
     writer = _bulk_writer(ix)
     try:
-        segments = list(writer.segments)
-        total = sum(segment.doc_count_all() for segment in segments)
-        limit = max(SMALL_SEGMENT_DOCS, int(total * SMALL_SEGMENT_SHARE))
-        small = [segment for segment in segments if segment.doc_count_all() < limit]
-        if len(small) < MERGE_SMALL_SEGMENTS:
-            writer.cancel()
-            return 0
+        small = _small(writer.segments)  # as the writer, holding the lock, read them
         ids = _live_ids(ix, small)
         articles = archive.reads.articles(ids)
         for document in _documents((articles[i] for i in ids if i in articles), _Counts(),
@@ -538,6 +534,13 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
         raise
     log.info("%s fusionnés en un", count(len(small), "petit segment", "petits segments"))
     return len(small)
+
+
+def _small(segments: list[Any]) -> list[Any]:
+    """Return the small segments of SEGMENTS (``SMALL_SEGMENT_DOCS``, ``SMALL_SEGMENT_SHARE``)."""
+    total = sum(segment.doc_count_all() for segment in segments)
+    limit = max(SMALL_SEGMENT_DOCS, int(total * SMALL_SEGMENT_SHARE))
+    return [segment for segment in segments if segment.doc_count_all() < limit]
 
 
 def _live_ids(ix: Index, segments: list[Any]) -> list[int]:
