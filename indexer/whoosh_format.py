@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import io
 import logging
+import os
 import pickle
 import struct
 import threading
@@ -47,6 +48,9 @@ from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import LENGTHS_COLUMN, W3Codec, W3PostingsWriter, W3TermInfo
+from whoosh.filedb.compound import SubFile
+from whoosh.filedb.filetables import _lengths as _HASH_LENGTHS
+from whoosh.filedb.filetables import _pointer as _HASH_POINTER
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
@@ -136,13 +140,67 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
     info = known.get(key, _UNKNOWN)
     if info is _UNKNOWN:
         try:
-            info = terms.term_info(field, btext)
-        except (TermNotFound, LookupError):
-            info = None
+            entry = term_entry(terms, field, btext)
+            info = None if entry is None else W3TermInfo.from_bytes(entry)
+        except UnexpectedLayout:
+            try:
+                info = terms.term_info(field, btext)
+            except (TermNotFound, LookupError):
+                info = None
         if len(known) >= _TERM_INFOS:
             known.clear()
         known[key] = info
     return None if info is None else (postfile, info)
+
+
+def term_entry(terms: Any, field: str, btext: bytes) -> bytes | None:
+    """Return the bytes of a term's entry in a segment's term table (Whoosh's ``HashReader``),
+    None when the segment does not hold the term.
+
+    Whoosh reads each probe of its hash table through three file objects (its ``StructFile``,
+    the compound file's ``SubFile`` and Python's buffered file), a seek and a buffer refill
+    each: a few microseconds per read, and a search looks up tens of terms in every segment.
+    Here each read is one ``os.pread`` at the table's place in the segment file. Raises
+    UnexpectedLayout when the table is not a hash file read from a file.
+    """
+    try:
+        table = terms._tindex
+        source = table.dbfile.file
+        if isinstance(source, SubFile):  # a compound segment: the table is a part of the file
+            fd, base = source._file.fileno(), source._offset
+        elif isinstance(source, io.BufferedReader):  # the table's own file
+            fd, base = source.fileno(), 0
+        else:
+            raise UnexpectedLayout("the term table is not read from a file")
+        key = terms._keycoder(field, btext)
+        keyhash = table.hashfn(key)
+        start, slots = table.tables[keyhash & 255]
+    except (AttributeError, TypeError, ValueError, OSError) as exc:
+        raise UnexpectedLayout(f"not Whoosh's hash file of terms ({exc})") from None
+    if not slots:
+        return None
+    slot_size, unpack_slot = _HASH_POINTER.size, _HASH_POINTER.unpack
+    end = start + slots * slot_size
+    place = start + ((keyhash >> 8) % slots) * slot_size
+    try:
+        # Whoosh's probing (``HashReader.ranges_for_key``): linear, wrapping round, ending at
+        # an empty slot; an item is its key's and value's lengths, the key, then the value.
+        for _ in range(slots):
+            slot_hash, item = unpack_slot(os.pread(fd, slot_size, base + place))
+            if not item:
+                return None
+            if slot_hash == keyhash:
+                head = os.pread(fd, _HASH_LENGTHS.size + len(key), base + item)
+                key_length, value_length = _HASH_LENGTHS.unpack_from(head)
+                if key_length == len(key) and head[_HASH_LENGTHS.size:] == key:
+                    return os.pread(fd, value_length,
+                                    base + item + _HASH_LENGTHS.size + key_length)
+            place += slot_size
+            if place == end:
+                place = start
+    except (OSError, struct.error) as exc:
+        raise UnexpectedLayout(f"the term table could not be read ({exc})") from None
+    return None
 
 
 def doc_frequency(leaf: Any, field: str, btext: bytes) -> int:

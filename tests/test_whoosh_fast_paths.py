@@ -38,6 +38,7 @@ from indexer.whoosh_format import (
     slow_bytes_column,
     slow_field_lengths,
     slow_numeric_column,
+    term_entry,
 )
 
 ARTICLES = 200  # common words then fill more than one 128-posting block
@@ -99,6 +100,20 @@ def test_postings_are_read_from_blocks_as_whoosh_reads_them(searcher: Searcher) 
     assert docs.tolist() == [doc for doc, _, _ in expected]
     assert weights.tolist() == pytest.approx([weight for _, weight, _ in expected])
     assert frequency == len(expected)
+
+
+def test_term_entries_are_read_from_the_term_table_as_whoosh_reads_them(
+        searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    terms = leaf._terms
+    checked = 0
+    for field in ("body", "title", "body_exact", "author"):
+        for term in list(leaf.lexicon(field))[::37]:
+            btext = bytes(term)
+            assert term_entry(terms, field, btext) == terms._tindex[terms._keycoder(field, btext)]
+            checked += 1
+        assert term_entry(terms, field, b"zzzz-absent") is None
+    assert checked > 20
 
 
 def test_short_posting_lists_are_inlined_and_read_back(searcher: Searcher) -> None:
