@@ -434,9 +434,13 @@ def profile_pages(data_dir: Path, paths: list[str], pages: int) -> dict[str, Any
     searched = cumulative("indexer/search.py", "search")
     shares.append(("search: the rest (parsing, filters, order, suggestion)",
                    searched - sum(seconds for _, seconds in shares)))
-    links_in_template = called_from("archive/web/pages.py", "search_href", ".html")
-    links = (cumulative("archive/web/pages.py", "search_href")
-             + cumulative("archive/web/pages.py", "make_pager"))
+    # The links: search_href, and the builders of links that vary a field or two
+    # (search_hrefs, article_hrefs) with the functions they return (href); some are called
+    # from the template, whose share is then given less them.
+    link_functions = ("search_href", "search_hrefs", "article_hrefs", "href")
+    links_in_template = sum(called_from("archive/web/pages.py", name, ".html")
+                            for name in link_functions)
+    links = sum(cumulative("archive/web/pages.py", name) for name in link_functions)
     shares.append(("page: links (facets, timeline, pager, filters)", links))
     shares.append(("page: template (less the links it asks for)",
                    cumulative("flask/templating.py", "render_template") - links_in_template))

@@ -100,14 +100,15 @@ class SharedPages:
         if total <= self.max_bytes:
             return
         excess = total - self.max_bytes
+        last = None
         rows = connection.execute("SELECT rowid, size FROM pages ORDER BY rowid").fetchall()
-        dropped = []
         for rowid, size in rows:
             if excess <= 0:
                 break
-            dropped.append((rowid,))
+            last = rowid
             excess -= size
-        connection.executemany("DELETE FROM pages WHERE rowid = ?", dropped)
+        if last is not None:  # the oldest pages are the lowest rowids: one statement drops them
+            connection.execute("DELETE FROM pages WHERE rowid <= ?", (last,))
 
     def close(self) -> None:
         """Close this thread's connection."""
