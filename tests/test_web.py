@@ -549,6 +549,22 @@ def test_workers_pick_up_a_new_generation_and_a_swapped_rebuild(tmp_path: Path) 
 
 # ------------------------------------------------------------------ operating files
 
+def test_a_worker_collects_garbage_rarely_and_never_rescans_what_it_loaded_first() -> None:
+    import gc
+
+    from archive.web.worker import GC_THRESHOLDS, tune_collector
+
+    before = gc.get_threshold()
+    try:
+        tune_collector()
+        assert gc.get_threshold() == GC_THRESHOLDS
+        assert GC_THRESHOLDS[0] >= 10 * before[0]
+        assert gc.get_freeze_count() > 0  # what the worker loaded is out of the collector's way
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
+
+
 def test_wsgi_module_and_gunicorn_config_follow_the_settings(
     monkeypatch: pytest.MonkeyPatch, built: BuiltArchive
 ) -> None:

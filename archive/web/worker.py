@@ -12,6 +12,7 @@ changes. ``gunicorn.conf.py`` names this class as ``worker_class``.
 
 from __future__ import annotations
 
+import gc
 import socket
 from http import HTTPStatus
 from typing import Any
@@ -38,6 +39,21 @@ MALFORMED = (400, "La requête est mal formée : le serveur ne peut pas la lire.
 SERVER_FAULTS = frozenset({"InvalidResponseHeader", "InvalidResponseHeaderName",
                            "ConfigurationProblem"})
 WRITE_SECONDS = 10.0
+# The collector's thresholds in a worker: a results page leaves some six hundred tracked objects
+# behind (caches, cycles), so Python's defaults (700, 10, 10) ran a young collection every page
+# or so and a full one every two hundred, each full one 100 to 500 ms of a worker holding the
+# GIL (its other threads' requests waited) and some 7% of its CPU (bench/web.py --profile's
+# mix at 100,000 articles, docs/architecture.md). Young collections every 10,000 objects and
+# older ones far more rarely keep cycles collected, with pauses of a few milliseconds.
+GC_THRESHOLDS = (10_000, 50, 100)
+
+
+def tune_collector() -> None:
+    """Set the garbage collector for a web worker: everything loaded so far (modules, the
+    application) moved out of its sight for good (``gc.freeze``), and ``GC_THRESHOLDS``."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(*GC_THRESHOLDS)
 
 
 def refusal(exc: BaseException) -> tuple[int, str] | None:
@@ -67,8 +83,10 @@ class FrenchErrorsWorker(ThreadWorker):  # type: ignore[misc]
     whose finished search pages are shared with the server's other workers."""
 
     def load_wsgi(self) -> None:
-        """Load the application, then share its kept pages with the master's other workers."""
+        """Load the application, then share its kept pages with the master's other workers
+        and set the garbage collector for a long-lived server (``tune_collector``)."""
         super().load_wsgi()
+        tune_collector()
         app = getattr(self, "wsgi", None)
         services = app.extensions.get("archive") if isinstance(app, Flask) else None
         path = shared_pages_path(self.ppid) if services is not None else None
