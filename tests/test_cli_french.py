@@ -249,7 +249,7 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
         said = [server.stderr.readline() for _ in range(2)]  # ours, then the server's, bound
         assert said[0].endswith(f"servi sur http://127.0.0.1:{port}/\n"), said
         assert "serveur de développement" in said[1], said
-        assert f"à l'écoute sur http://127.0.0.1:{port}" in said[1], said
+        assert f"à l'écoute sur http://127.0.0.1:{port} ; Ctrl-C pour arrêter" in said[1], said
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
             assert answer.status == 200
     finally:
@@ -257,6 +257,19 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
         _, rest = server.communicate(timeout=30)
     requests = re.compile(r'\[[^]]*\] "[^"]*"')  # the access log's date and request line
     assert english_words("".join(said) + requests.sub("", rest)) == []
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "replica"])
+def test_a_port_already_taken_is_told_in_french_with_exit_2(run_cli: RunCli,
+                                                            command: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, out, err = run_cli(command, "--port", port)
+    assert (code, out) == (2, ""), err
+    assert f"erreur : le port {port} de 127.0.0.1 est déjà pris" in err
+    assert err.count("\n") == 1 and english_words(err) == [], err
 
 
 def test_counts_agree_and_numbers_and_dates_are_written_the_french_way() -> None:
