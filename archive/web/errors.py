@@ -120,10 +120,10 @@ def handle_archive_error(exc: ArchiveError) -> tuple[Response, int]:
     if isinstance(exc, ServerBusy):
         return error_response(status, exc.message, retry_after=BUSY_RETRY_SECONDS)
     if isinstance(exc, IndexUnreadable):
-        log.error("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        log.error("%s sur %s : %s", type(exc).__name__, request.path, exc.message)
         return error_response(status, DAMAGED)
     if status >= 500:
-        log.warning("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        log.warning("%s sur %s : %s", type(exc).__name__, request.path, exc.message)
         return error_response(status, BUILDING if status == 503 else None)
     return error_response(status, exc.message)
 
@@ -145,7 +145,7 @@ def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     """Log an unexpected exception with its traceback and answer a French 500."""
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
-    log.exception("unexpected error on %s", request.path)
+    log.exception("erreur inattendue sur %s", request.path)
     return error_response(500)
 
 
