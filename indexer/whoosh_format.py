@@ -41,6 +41,7 @@ import struct
 import threading
 import zlib
 from array import array
+from bisect import bisect_right
 from collections.abc import Callable, Iterator
 from itertools import accumulate, chain
 from typing import Any
@@ -62,9 +63,11 @@ _MARK = 0x28          # pickle MARK, opening the values tuple
 _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
 _FIRST_INFLATE = 2400
 _EMPTY_VALUE = b"\x00\x00\x00\x00\x80\x02]."
-_AS_TEXT = b"coperator\nadd"  # in place of _VALUES_MARK: each value unpickles as text + "latin1"
-_TAIL = -1 - len("latin1")  # a value's text ends with the pickle's STOP, then "latin1"
-_EMPTY_LATIN1 = _EMPTY_VALUE.decode("latin-1") + "latin1"
+# In place of _VALUES_MARK: each value unpickles as min(text, "latin1"), the text itself (a
+# value starts with its 4-byte count, whose first byte is 0, below "l"): no copy is made.
+_AS_TEXT = b"cbuiltins\nmin"
+_NOT_TEXT = "latin1"  # what min gives for a value that does not start below "l"
+_EMPTY_TEXT = _EMPTY_VALUE.decode("latin-1")
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 
 
@@ -213,8 +216,7 @@ def _wanted_blocks(raw: bytes, wanted: list[int] | None,
     for block in _blocks(raw):
         max_id = block[1]
         # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
-        while next_wanted < len(wanted) and wanted[next_wanted] <= block_floor:
-            next_wanted += 1
+        next_wanted = bisect_right(wanted, block_floor, next_wanted)
         block_floor = max_id
         if next_wanted == len(wanted):
             return
@@ -225,7 +227,18 @@ def _wanted_blocks(raw: bytes, wanted: list[int] | None,
 def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     deltas: list[int] = []
     weights: list[float] = []
-    previous_max = 0  # the last document of the last block decoded
+    _decode_into(raw, within, deltas, weights, 0)
+    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
+
+
+def _decode_into(raw: bytes, within: list[int] | None, deltas: list[int],
+                 weights: list[float], previous_max: int) -> int:
+    """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
+
+    The first delta is counted from PREVIOUS_MAX (the last document before these postings),
+    so that several terms' deltas add up in one cumulative sum; returns the last document
+    decoded (PREVIOUS_MAX when no block was).
+    """
     for count, max_id, compression, payload in _wanted_blocks(raw, within):
         ids, block_weights = _block(bytes(payload), compression)
         if len(ids) != count:
@@ -240,7 +253,107 @@ def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np
             weights.extend([float(block_weights)] * count)
         else:
             weights.extend(block_weights)
-    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
+    return previous_max
+
+
+def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the postings of several terms of a segment, term after term, in one piece.
+
+    (document numbers, weights, how many postings each term of BTEXTS has): the documents of
+    each term ascending, the terms in the order given, an absent term with no posting. The
+    same postings as ``read_postings`` term by term, with one conversion to numpy for all
+    (a prefix stands for hundreds of words). Raises UnexpectedLayout as ``read_postings``.
+    """
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    previous = 0  # the last document of the postings so far: the next delta starts there
+    for btext in btexts:
+        term = _term_info(leaf, field, btext)
+        before = len(deltas)
+        if term is None:
+            counts.append(0)
+            continue
+        postfile, info = term
+        if info.is_inlined():
+            ids, inlined_weights, _ = info.inlined_postings()
+            if ids:
+                deltas.append(ids[0] - previous)
+                deltas.extend([b - a for a, b in zip(ids, ids[1:], strict=False)])
+                weights.extend(inlined_weights)
+                previous = ids[-1]
+        else:
+            previous = _decode_into(_read_extent(postfile, info), None, deltas, weights,
+                                    previous)
+        counts.append(len(deltas) - before)
+    if len(weights) != len(deltas):
+        raise UnexpectedLayout("a term has not one weight per posting")
+    return (np.cumsum(np.asarray(deltas, dtype=np.int64)),
+            np.asarray(weights, dtype=np.float64), np.asarray(counts, dtype=np.int64))
+
+
+_TERM_LENGTHS = struct.Struct("!ii")  # the key and value lengths before each term entry
+_TERMS_CHUNK = 1 << 16
+
+
+def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
+    """Return the terms of FIELD in a segment that start with PREFIX, in byte order.
+
+    Whoosh's ``expand_prefix`` reads each key of its term table with its own file reads
+    (thousands for a short prefix); the entries of the terms wanted follow each other in
+    the table, so they are read here in a few pieces, and each term's entry is kept for the
+    reads of its postings that follow. Raises UnexpectedLayout when the segment's term
+    table is not the W3 codec's.
+    """
+    try:
+        terms = leaf._terms
+        table = terms._tindex
+        number = terms._fieldmap.get(field)
+        dbfile = table.dbfile
+        end = int(table.endofdata)
+        start = table.closest_key_pos(pack_ushort(number) + prefix) if number is not None \
+            else None
+        from_bytes = W3TermInfo.from_bytes
+    except (AttributeError, TypeError, struct.error) as exc:
+        raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
+    if start is None:
+        return []
+    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
+    if known is None:
+        known = {}
+        terms._archive_term_infos = known
+    key = pack_ushort(number) + prefix
+    found: list[bytes] = []
+    position = int(start)
+    chunk = _TERMS_CHUNK
+    while position < end:
+        data = dbfile.get(position, min(chunk, end - position))
+        at = 0
+        while at + _TERM_LENGTHS.size <= len(data):
+            key_length, value_length = _TERM_LENGTHS.unpack_from(data, at)
+            key_start = at + _TERM_LENGTHS.size
+            stop = key_start + key_length + value_length
+            if key_length < 2 or value_length < 0:
+                raise UnexpectedLayout("a term entry has impossible lengths")
+            if stop > len(data):
+                break
+            term_key = data[key_start:key_start + key_length]
+            if not term_key.startswith(key):
+                return found
+            btext = term_key[2:]
+            found.append(btext)
+            if len(known) >= _TERM_INFOS:
+                known.clear()
+            if (field, btext) not in known:
+                known[(field, btext)] = from_bytes(data[key_start + key_length:stop])
+            at = stop
+        if at == 0:
+            if len(data) >= end - position:
+                raise UnexpectedLayout("a term entry runs past the end of its table")
+            chunk *= 2  # one entry larger than the piece read
+        position += at
+    return found
 
 
 def _block(data: bytes, compression: int) -> tuple[Any, Any]:
@@ -365,18 +478,18 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     inside = at < len(ids)
     found = np.zeros(len(wanted), dtype=bool)
     found[inside] = ids[at[inside]] == wanted[inside]
-    values.append(_EMPTY_LATIN1)
+    values.append(_EMPTY_TEXT)
     at = np.where(found, at, len(values) - 1)
-    picked = [values[i] for i in at.tolist()]
+    picked = [values[i] for i in at.tolist()] if len(at) != len(values) - 1 or bool(
+        (at != np.arange(len(at))).any()) else values[:-1]
     try:
         try:
-            parts = [value[:_TAIL] for value in picked]
-            joined = "".join(parts).encode("latin-1")
+            joined = "".join(picked).encode("latin-1")
         except TypeError:  # inlined values (bytes) among them
-            parts = [value[:_TAIL].encode("latin-1") if type(value) is str else value[:-1]
-                     for value in picked]
-            joined = b"".join(parts)
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            picked = [value.encode("latin-1") if type(value) is str else value
+                      for value in picked]
+            joined = b"".join(picked)
+        lengths = np.fromiter(map(len, picked), dtype=np.int64, count=len(picked))
         counts, deltas = _position_deltas(joined, lengths)
     except UnexpectedLayout:
         raise
@@ -395,8 +508,8 @@ def read_positions(leaf: Any, field: str, btext: bytes,
 def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the number of positions of each value in JOINED and all their deltas, in order.
 
-    JOINED holds values of LENGTHS bytes, each without its final STOP: a 4-byte count, then
-    a protocol-2 pickle of a list. A list of small numbers (every delta below 256, the usual
+    JOINED holds values of LENGTHS bytes, each a 4-byte count, then a protocol-2 pickle of a
+    list (ending with its STOP). A list of small numbers (every delta below 256, the usual
     case) is ``]q\\x00`` then ``K`` and a byte per number (the first may be ``M`` and two
     bytes, little-endian), inside ``(`` ... ``e`` when there are several, followed by ``a``
     when there is one: its deltas are read with numpy. The others (larger deltas,
@@ -405,12 +518,16 @@ def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np
     count = len(lengths)
     if not count:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if int(lengths.min()) < len(_EMPTY_VALUE) - 1:
+    if int(lengths.min()) < len(_EMPTY_VALUE):
         raise UnexpectedLayout("a position value is shorter than its header")
     data = np.frombuffer(joined, dtype=np.uint8)
     last = len(data) - 1
     ends = np.cumsum(lengths)
     starts = ends - lengths
+    if bool((data[ends - 1] != 0x2E).any()):
+        raise UnexpectedLayout("a position value does not end with a pickle's STOP")
+    ends -= 1  # the STOP left out
+    lengths = lengths - 1
 
     def byte(at: np.ndarray) -> np.ndarray:
         found: np.ndarray = data[np.minimum(at, last)].astype(np.int64)
@@ -490,6 +607,8 @@ def _term_values(leaf: Any, field: str, btext: bytes,
         block_ids, _, block_values = pickle.loads(text.replace(_VALUES_MARK, _AS_TEXT, 1))
         if len(block_ids) != count or len(block_values) != count:
             raise UnexpectedLayout("block length does not match its info")
+        if _NOT_TEXT in block_values:
+            raise UnexpectedLayout("a position value does not start with its count")
         # The first id of a block is absolute: make it a delta from the last one decoded.
         deltas.append(block_ids[0] - previous_max)
         deltas.extend(block_ids[1:])
