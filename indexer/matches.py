@@ -10,6 +10,7 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -150,6 +151,28 @@ class PostingsCache:
             while self._size > self.max_bytes:
                 _, (dropped_ids, dropped_weights, _) = self._lists.popitem(last=False)
                 self._size -= dropped_ids.nbytes + dropped_weights.nbytes
+
+
+def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[bytes]:
+    """Return the first LIMIT words of FIELD (in byte order) starting with TEXT.
+
+    The words Whoosh's ``searcher.reader().expand_prefix`` gives, read from each segment's
+    term table as ``MatchEngine`` reads them (and kept by the segment readers, so that a
+    search's second expansion of a prefix costs nothing).
+    """
+    try:
+        prefix = searcher.schema[field].to_bytes(text)
+    except (KeyError, ValueError):
+        return []
+    words: set[bytes] = set()
+    for leaf, _ in searcher.reader().leaf_readers():
+        try:
+            words.update(prefix_terms(leaf, field, prefix))
+        except UnexpectedLayout as exc:
+            report_fallback(searcher, "prefix words", exc)
+            return [bytes(word) for word in itertools.islice(
+                searcher.reader().expand_prefix(field, text), limit)]
+    return sorted(words)[:limit]
 
 
 def match_all(live: np.ndarray) -> Matches:

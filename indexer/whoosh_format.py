@@ -42,6 +42,7 @@ import threading
 import zlib
 from array import array
 from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from itertools import accumulate, chain
 from typing import Any
@@ -319,13 +320,35 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
     if start is None:
         return []
+    expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
+        terms, "_archive_prefixes", None)
+    if expanded is None:
+        expanded = {}
+        terms._archive_prefixes = expanded
+    found = expanded.get((field, prefix))
+    if found is None:
+        found = _read_prefix_terms(terms, dbfile, field, pack_ushort(number) + prefix,
+                                   int(start), end, from_bytes)
+        if len(expanded) >= _PREFIXES:
+            expanded.clear()
+        expanded[(field, prefix)] = found
+    return list(found)
+
+
+# The words of the prefixes expanded lately, kept per segment reader (a search expands its
+# prefixes twice: to match, and to mark the words in the snippets).
+_PREFIXES = 64
+
+
+def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position: int,
+                       end: int, from_bytes: Callable[[bytes], Any]) -> list[bytes]:
+    """The terms from POSITION in the term table whose keys start with KEY (their entries
+    kept as ``_term_info`` keeps them)."""
     known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
     if known is None:
         known = {}
         terms._archive_term_infos = known
-    key = pack_ushort(number) + prefix
     found: list[bytes] = []
-    position = int(start)
     chunk = _TERMS_CHUNK
     while position < end:
         data = dbfile.get(position, min(chunk, end - position))
@@ -471,7 +494,14 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     """
     wanted = np.asarray(docnums, dtype=np.int64)
     ascending = len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())
-    ids, values = _term_values(leaf, field, btext, wanted if ascending else np.unique(wanted))
+    in_order = wanted if ascending else np.unique(wanted)
+    whole = _whole_positions(leaf, field, btext, in_order)
+    if whole is not None:
+        return _pick_positions(wanted, *whole)
+    records = _term_records(leaf, field, btext, in_order)
+    if records is not None:
+        return _positions_of_records(wanted, *records)
+    ids, values = _term_values(leaf, field, btext, in_order)
     # Each wanted document's place among the postings read; the absent ones point at an
     # empty value appended after them.
     at = np.searchsorted(ids, wanted)
@@ -503,6 +533,200 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
     owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
     return owners, totals - np.repeat(before, counts)
+
+
+# Each segment reader keeps the whole positions of the terms read lately for most of their
+# documents (the small words of proximities and quotations come back query after query).
+POSITIONS_CACHE_BYTES = 8 * 2**20
+_positions_lock = threading.Lock()
+
+
+def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return the term's (documents, first position of each, positions) in the segment when
+    kept or when WANTED (ascending) are enough of its documents to read them all; else None.
+
+    Kept per segment reader (``POSITIONS_CACHE_BYTES``, least recently used first out).
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None or term[1].is_inlined():
+        return None
+    terms = leaf._terms
+    key = (field, btext)
+    with _positions_lock:
+        kept: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] | \
+            None = getattr(terms, "_archive_positions", None)
+        if kept is None:
+            kept = OrderedDict()
+            terms._archive_positions = kept
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    if len(wanted) * BLOCK_POSTINGS < int(term[1].doc_frequency()):
+        return None  # few of its documents: only their blocks are read
+    records = _term_records(leaf, field, btext, None)
+    if records is None:
+        return None
+    ids = records[0]
+    owners, places = _positions_of_records(ids, *records)
+    counts = np.bincount(owners, minlength=len(ids))
+    found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
+             places.astype(np.int32))
+    size = sum(part.nbytes for part in found)
+    if size <= POSITIONS_CACHE_BYTES // 4:
+        with _positions_lock:
+            kept[key] = found
+            total = sum(sum(part.nbytes for part in value) for value in kept.values())
+            while total > POSITIONS_CACHE_BYTES and len(kept) > 1:
+                _, dropped = kept.popitem(last=False)
+                total -= sum(part.nbytes for part in dropped)
+    return found
+
+
+def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
+                    places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` from a term's whole positions (``_whole_positions``)."""
+    at = np.searchsorted(ids, wanted)
+    inside = at < len(ids)
+    found = np.zeros(len(wanted), dtype=bool)
+    found[inside] = ids[at[inside]] == wanted[inside]
+    chosen = np.flatnonzero(found)
+    at = at[chosen]
+    ends = np.append(firsts[1:], len(places))
+    counts = ends[at] - firsts[at]
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    picked = places[np.arange(total) + np.repeat(firsts[at] - starts, counts)]
+    return np.repeat(chosen, counts), picked.astype(np.int64)
+
+
+def _positions_of_records(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
+                          starts: np.ndarray, sizes: np.ndarray,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` from a term's value records (``_term_records``)."""
+    if not len(wanted):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # Each wanted document's posting; the absent ones point at the empty record, last.
+    empty = len(starts) - 1
+    at = np.searchsorted(ids, wanted)
+    inside = at < len(ids)
+    found = np.zeros(len(wanted), dtype=bool)
+    found[inside] = ids[at[inside]] == wanted[inside]
+    at = np.where(found, at, empty)
+    chosen_sizes = sizes[at]
+    ends = np.cumsum(chosen_sizes)
+    firsts = ends - chosen_sizes
+    picked = data[np.arange(int(ends[-1])) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    try:
+        # The records are the values' latin-1 texts as UTF-8: back to the values' bytes.
+        joined = picked.tobytes().decode("utf-8").encode("latin-1")
+        # A character above 127 takes two bytes in UTF-8, one of them a continuation byte.
+        lengths = chosen_sizes - np.add.reduceat((picked & 0xC0) == 0x80, firsts,
+                                                 dtype=np.int64)
+        counts, deltas = _position_deltas(joined, lengths)
+    except UnexpectedLayout:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
+        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
+    if not len(deltas):  # the term is in none of DOCNUMS
+        return deltas, deltas.copy()
+    totals = np.cumsum(deltas)
+    value_firsts = np.cumsum(counts) - counts
+    before = np.where(value_firsts > 0, totals[np.maximum(value_firsts - 1, 0)], 0)
+    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return owners, totals - np.repeat(before, counts)
+
+
+_BINUNICODE = 0x58     # X: a text, its UTF-8 length (4 bytes, little-endian), its bytes
+_BINGET = 0x68         # h: a memoized object (1-byte index)
+_BINPUTS = (0x71, 0x72)  # q, r: memoize the object just built (1- or 4-byte index)
+_EMPTY_RECORD = _EMPTY_VALUE.decode("latin-1").encode("utf-8")
+
+
+def _term_records(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Find a term's per-posting values in its decoded blocks without unpickling them.
+
+    Returns (document numbers ascending, the blocks' bytes, where each posting's value text
+    starts in them and its UTF-8 length), with one more record last, an empty value's;
+    only the blocks whose range holds one of WANTED are decoded. Protocol 2 writes each
+    value as ``_codecs.encode(text, "latin1")``: the first as the global, its memo, then
+    ``X``, the text's length and UTF-8 bytes; every next one as ``h`` (the global's memo)
+    then ``X``... Those records are found with numpy over all the blocks at once, and
+    checked (one per posting in every block, each text followed by a memo). None when the
+    term is inlined or any block is laid out otherwise: ``_term_values`` then unpickles.
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return (np.zeros(0, dtype=np.int64), np.frombuffer(_EMPTY_RECORD, dtype=np.uint8),
+                np.zeros(1, dtype=np.int64), np.array([len(_EMPTY_RECORD)], dtype=np.int64))
+    postfile, info = term
+    if info.is_inlined():
+        return None
+    texts: list[bytes] = []
+    deltas: list[int] = []
+    firsts: list[int] = []  # where each block's first value record (its X) is
+    memos: list[int] = []   # each block's memo index of the global
+    block_starts: list[int] = []
+    counts: list[int] = []
+    offset = 0
+    previous_max = 0  # the last document of the last block decoded
+    mark_size = len(_VALUES_MARK) + 1  # the global's name ends with a newline
+    for count, max_id, compression, payload in _wanted_blocks(
+            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
+        text = zlib.decompress(payload) if compression else bytes(payload)
+        cut = text.find(_VALUES_MARK)
+        at = cut + mark_size
+        if cut <= 0 or text[at] != 0x71 or text[at + 2] != _BINUNICODE:
+            return None
+        if text[cut - 1] == _MARK:
+            block_ids = pickle.loads(text[:cut - 1] + _NO_VALUES)[0]
+        elif count <= 3:  # a tuple of 3 values or fewer has no MARK: unpickled whole
+            block_ids = pickle.loads(text)[0]
+        else:
+            return None
+        if len(block_ids) != count:
+            raise UnexpectedLayout("block length does not match its info")
+        deltas.append(block_ids[0] - previous_max)
+        deltas.extend(block_ids[1:])
+        previous_max = max_id
+        texts.append(text)
+        block_starts.append(offset)
+        firsts.append(offset + at + 2)
+        memos.append(text[at + 1])
+        counts.append(count)
+        offset += len(text)
+    ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    if not texts:
+        return None
+    texts.append(_EMPTY_RECORD)
+    data = np.frombuffer(b"".join(texts), dtype=np.uint8)
+    block_firsts = np.asarray(firsts, dtype=np.int64)
+    # The next records: h, the global's memo, X, after the block's first record (the ids
+    # and weights before it may hold the same bytes).
+    found = np.flatnonzero((data[:-2] == _BINGET) & (data[2:] == _BINUNICODE)) + 2
+    block = np.searchsorted(np.asarray(block_starts, dtype=np.int64), found, side="right") - 1
+    block = np.minimum(block, len(firsts) - 1)
+    found = found[(found > block_firsts[block])
+                  & (data[found - 1] == np.asarray(memos, dtype=np.uint8)[block])]
+    records = np.sort(np.concatenate([block_firsts, found]))
+    per_block = np.bincount(np.searchsorted(block_firsts, records, side="right") - 1,
+                            minlength=len(firsts))
+    if per_block.tolist() != counts or len(records) != len(ids):
+        return None
+    last = len(data) - len(_EMPTY_RECORD)
+    sizes = (data[records + 1].astype(np.int64) | (data[records + 2].astype(np.int64) << 8)
+             | (data[records + 3].astype(np.int64) << 16)
+             | (data[records + 4].astype(np.int64) << 24))
+    starts = records + 5
+    after = starts + sizes
+    if len(after) and (int(after.max()) >= last or not bool(np.isin(
+            data[after], _BINPUTS).all())):
+        return None
+    return (ids, data, np.append(starts, last), np.append(sizes, len(_EMPTY_RECORD)))
 
 
 def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
