@@ -11,7 +11,9 @@ archive, no HTTP):
 2. the same articles into SQLite FTS5 (``unicode61 remove_diacritics 2``, bm25 with the title
    weighted 2, ``snippet()``);
 3. 100 new articles (after those archived, also with ``--reuse-archive``): seconds from the
-   start of the incremental update until a warm ``SearchService`` finds them;
+   start of the incremental update until a warm ``SearchService`` finds them; ``--updates N``
+   repeats it N times (each run 100 more) and prints every run, the runs that merge small
+   segments included (``indexer.update.MERGE_SMALL_SEGMENTS``);
 4. warm query latency per kind, in a separate worker process holding one ``SearchService``
    (result cache off, each query run once), every query with facets and 10 snippets; the same
    queries on FTS5 with the same work (total, top authors, counts by month, 10 snippets);
@@ -66,7 +68,8 @@ def main() -> None:
             workdir = workdir / str(articles)  # one corpus per size
         try:
             reports.append(_run(articles, options.queries, workdir, options.reuse,
-                                options.reuse_archive, compare=options.compare))
+                                options.reuse_archive, compare=options.compare,
+                                updates=options.updates))
         finally:
             if not options.workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -91,6 +94,8 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--reuse-archive", action="store_true",
                         help="keep the archive and FTS5 database of --workdir (e.g. copied "
                         "there), rebuild the index only; skips the 100-article update")
+    parser.add_argument("--updates", type=int, default=1,
+                        help="incremental runs of 100 new articles to time, one after the other")
     parser.add_argument("--compare", choices=["tantivy"],
                         help="also build and query the corpus with Tantivy (tantivy-py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -126,12 +131,14 @@ def _fill_archive(database: Path, start: int, stop: int, size: int) -> None:
                                                   seen_at=seen)
 
 
-def _time_update(database: Path, index_dir: Path) -> float:
-    """Seconds from 100 new articles saved to the running service finding them.
+def _time_update(database: Path, index_dir: Path) -> tuple[float, float]:
+    """Seconds from 100 new articles saved to the running service finding them, and to the end
+    of the index run (later when the run then merges small segments).
 
     The new articles follow those already archived (a reused archive grows by 100 at each
     run: replica articles the archive does not hold yet), and the service was opened before,
-    as a web worker's is.
+    as a web worker's is. The service searches for them when the run reports its last batch
+    committed, from the run's own progress call: no polling.
     """
     from archive.store import Archive
     from indexer.search import SearchService
@@ -141,16 +148,24 @@ def _time_update(database: Path, index_dir: Path) -> float:
         present = archive.reads.stats().articles
     _log(f"incremental update of 100 new articles (after {present:,})")
     service = SearchService.over_archive(index_dir, database, check_seconds=0, cache_size=0)
+    found_after: list[float] = []
+
+    def committed(done: int, total: int) -> None:
+        if done >= total and not found_after:
+            found = service.search("", since=date(1900, 1, 1)).total
+            found_after.append(time.perf_counter() - started)
+            if found != present + 100:
+                _log(f"after the update the service sees {found} articles, not {present + 100}")
+
     try:
         service.search("test")
         _fill_archive(database, present, present + 100, present + 100)
         started = time.perf_counter()
-        update_index(database, index_dir, copies=False)
-        found = service.search("", since=date(1900, 1, 1)).total
-        seconds = time.perf_counter() - started
-        if found != present + 100:
-            _log(f"after the update the service sees {found} articles, not {present + 100}")
-        return seconds
+        update_index(database, index_dir, copies=False, progress=committed)
+        finished = time.perf_counter() - started
+        if not found_after:
+            raise RuntimeError("the index run never reported its last batch")
+        return found_after[0], finished
     finally:
         service.close()
 
@@ -434,7 +449,8 @@ def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dic
 
 # ---------------------------------------------------------------------- the run
 def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
-         reuse_archive: bool = False, compare: str | None = None) -> dict[str, Any]:
+         reuse_archive: bool = False, compare: str | None = None,
+         updates: int = 1) -> dict[str, Any]:
     from indexer.location import current_build
     from indexer.update import update_index
 
@@ -476,8 +492,10 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
     tantivy = _tantivy(database, workdir, queries, reuse) if compare == "tantivy" else None
 
     update_seconds = None
+    update_runs: list[tuple[float, float]] = []
     if not reuse:
-        update_seconds = _time_update(database, index_dir)
+        update_runs = [_time_update(database, index_dir) for _ in range(max(1, updates))]
+        update_seconds = statistics.median(found for found, _ in update_runs)
 
     kinds = {}
     for kind in KINDS:
@@ -504,6 +522,8 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "fts5_build_s": round(fts_seconds, 1),
         "index_mb": round(index_mb, 1),
         "update_100_s": round(update_seconds, 2) if update_seconds is not None else None,
+        "update_100_runs_s": [round(found, 2) for found, _ in update_runs],
+        "update_100_run_ends_s": [round(end, 2) for _, end in update_runs],
         "worker_rss_mb": round(worker["rss_mb"], 1),
         "worker_uss_mb": round(worker["uss_mb"], 1),
         "queries_per_kind": per_kind,
@@ -554,9 +574,8 @@ def _print_table(report: dict[str, Any]) -> None:
         return
     print(f"articles {report['articles']:,}: build {report['build_s']} s "
           f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s']} s), "
-          f"index {report['index_mb']} MB, 100 new articles searchable in "
-          f"{report['update_100_s']} s, worker RSS {report['worker_rss_mb']} MB "
-          f"(USS {report['worker_uss_mb']} MB)")
+          f"index {report['index_mb']} MB, 100 new articles searchable: {_updates(report)}, "
+          f"worker RSS {report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB)")
     print(f"{'kind':<14}{'p50 ms':>9}{'p95 ms':>9}{'FTS5 p50':>10}{'FTS5 p95':>10}"
           f"{'p95 ratio':>11}{'hits':>8}")
     for kind, row in report["queries"].items():
@@ -578,11 +597,23 @@ def _print_growth(reports: list[dict[str, Any]]) -> None:
               + "".join(f"{report['queries'][kind]['p95_ms']:>13.1f}" for kind in kinds))
 
 
+def _updates(report: dict[str, Any]) -> str:
+    """The update figure: seconds until 100 new articles were found, each run if several."""
+    if report["update_100_s"] is None:
+        return "not measured (reused index)"
+    runs, ends = report["update_100_runs_s"], report["update_100_run_ends_s"]
+    if len(runs) == 1:
+        merged = f" (the run ended after {ends[0]} s)" if ends[0] > runs[0] + 1 else ""
+        return f"{runs[0]} s{merged}"
+    return (f"median {report['update_100_s']} s, max {max(runs)} s over {len(runs)} runs "
+            f"({', '.join(str(r) for r in runs)}; the runs ended after "
+            f"{', '.join(str(e) for e in ends)} s)")
+
+
 def _print_comparison(report: dict[str, Any]) -> None:
     """One table: ours, FTS5 and Tantivy side by side, and ours / Tantivy per kind."""
     tantivy = report["tantivy"]
-    update = "not measured (reused index)" if report["update_100_s"] is None \
-        else f"{report['update_100_s']} s"
+    update = _updates(report)
     print(f"articles {report['articles']:,}, {report['queries_per_kind']} queries per kind; "
           f"100 new articles searchable: {update}; worker RSS "
           f"{report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB); load average "

@@ -52,8 +52,8 @@ class WordTable:
 def load_word_table(searcher: Any, doc_count_all: int, doc_count: int) -> WordTable:
     """Return the word table of SEARCHER's generation, from the word files of its segments.
 
-    Each segment's words were written beside it when it was written (``write_segment_words``
-    by the bulk writer, ``write_missing_words`` after an incremental commit): reading them is a
+    Each segment's words were written beside it when it was written (``write_segment_words``,
+    by the bulk writer of full builds and incremental runs): reading them is a
     file read and a few array operations per segment. A segment without its file (written by
     an older version, or a reader faster than the writer's last step) is read from its postings
     instead, without writing anything.
@@ -214,8 +214,8 @@ def read_segment_words(leaf: Any) -> SegmentWords | None:
 def write_missing_words(ix: Any) -> int:
     """Write the word file of every segment of IX that has none; return how many were written.
 
-    Incremental runs call it after each commit: the new segment is small, so reading its
-    postings word by word is quick.
+    Index runs call it at their end: a segment written without one (by an older version, or
+    by ``index --optimize``'s Whoosh merge) gets it from its postings, read word by word.
     """
     written = 0
     with ix.reader() as reader:

@@ -56,9 +56,11 @@ class _FieldLog:
 class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no type hints
     """A ``SegmentWriter`` for new documents that groups postings by term instead of sorting them.
 
-    Only ``add_document`` is supported (no deletions, updates or merges of other segments), and
-    the schema must have neither term vectors nor separate spelling fields. ``commit()`` and
-    ``cancel()`` work as Whoosh's; a parallel build makes its writers with ``_lk=False`` (they
+    Only ``add_document`` and the deletion of committed documents are supported (no updates
+    in one call, no merges of other segments through Whoosh's ``add_reader``), and the schema
+    must have neither term vectors nor separate spelling fields. ``commit()`` (with
+    ``merge=False`` or a ``mergetype`` that only drops segments) and ``cancel()`` work as
+    Whoosh's; a parallel build makes its writers with ``_lk=False`` (they
     leave Whoosh's shared temporary directory in place), calls ``finish_segment()`` in each and
     commits the segments in one TOC.
     """
@@ -82,7 +84,12 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                     self._fast[name] = function
 
     def delete_document(self, docnum: int, delete: bool = True) -> None:
-        raise NotImplementedError("the bulk writer only adds new documents")
+        """Delete document DOCNUM of the index's committed segments (an update's old version).
+
+        Documents added to this writer cannot be deleted; Whoosh's writer checks that DOCNUM
+        is in a committed segment.
+        """
+        super().delete_document(docnum, delete)
 
     def update_document(self, **fields: Any) -> None:
         raise NotImplementedError("the bulk writer only adds new documents")
@@ -267,6 +274,8 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
     starts: list[int] = []
     ends: list[int] = []
     for term, count in zip(terms, counts, strict=True):
+        if not count:  # only in a document the writer refused and forgot
+            continue
         high = low + count
         if high > chunk_high:
             chunk_low, chunk_high = low, max(high, low + _CHUNK_POSTINGS)

@@ -4,9 +4,11 @@ One run at a time holds the index lock (``indexer.lock``). An incremental run fo
 archive's ``change_seq`` cursor from the value recorded in the live build's ``sync.json``, one
 batch per commit: each batch is de-duplicated by article id (Whoosh keeps both copies when one
 writer updates an id twice), its documents are validated before any writer sees them, and
-the writer is cancelled and the batch redone without a document Whoosh refuses. ``sync.json``
-is written after the commit, so a run killed in between re-applies that batch (idempotently,
-``update_document`` in a new writer). A full rebuild goes into a new build directory, is
+the bulk writer writes them as a new segment, leaving out a document it refuses, while the
+old versions of those written are deleted in the same commit. ``sync.json`` is written after
+the commit, so a run killed in between re-applies that batch (idempotently: the copies it
+wrote are then the old versions). Once enough small segments accumulate, a second commit
+writes their articles again as one segment. A full rebuild goes into a new build directory, is
 swapped in atomically through the ``current`` symlink, then catches up with the changes made
 while it was built. Withdrawn articles stay indexed, flagged ``withdrawn``; an article hidden on
 request (``python -m archive hide``) is deleted from it and never indexed again while hidden.
@@ -34,7 +36,9 @@ from archive.french import count, decimal
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.analysis import frequent_words
-from indexer.associated import write_missing_words
+from indexer.associated import FIELD as WORDS_FIELD
+from indexer.associated import write_missing_words, write_postings_words
+from indexer.bulk import BulkSegmentWriter
 from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
 from indexer.location import (
@@ -84,6 +88,14 @@ BULK_LIMIT_MB = 1024
 INLINE_POSTINGS = 3
 # Below this many articles, starting writer processes costs more than it saves.
 PARALLEL_MIN_ARTICLES = 2000
+# An incremental batch is committed as a segment of its own, merging nothing (Whoosh's default
+# merge of small segments made one run in about eight take 45 s at 100,000 articles). Once
+# MERGE_SMALL_SEGMENTS segments hold fewer than SMALL_SEGMENT_DOCS documents each (or than
+# SMALL_SEGMENT_SHARE of the index, if more), a second commit of the same run writes their
+# articles again, from the archive, as one segment with the bulk writer.
+SMALL_SEGMENT_DOCS = 2000
+SMALL_SEGMENT_SHARE = 0.02
+MERGE_SMALL_SEGMENTS = 10
 # Superseded builds are kept this long (the latest one always), for readers still on them.
 STRAY_FILE_AGE_SECONDS = 3600.0
 WRITER_TIMEOUT_SECONDS = 10.0
@@ -201,6 +213,8 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
     remove_stray_files(build, older_than=STRAY_FILE_AGE_SECONDS)
     try:
         state = _apply_changes(ix, archive, build, state, counts, progress)
+        if not optimize:
+            _merge_small_segments(ix, archive)
         if optimize:
             ix.optimize()
             state = replace(state, updated_at=_now())
@@ -340,7 +354,7 @@ def _fill_careful(build: Path, schema: Schema, articles: Iterable[StoredArticle]
 
 def _write_new(ix: Index, documents: list[dict[str, Any]], counts: _Counts) -> int:
     # A new build: ids come once each from the archive, so no document is replaced.
-    refused = _write_batch(ix, documents, update=False)
+    refused = _write_batch(ix, documents)
     refused_ids = {document["id"] for document, _ in refused}
     for document, reason in refused:
         counts.skip(f"article {document['id']}: {reason}")
@@ -374,7 +388,7 @@ def _apply_changes(ix: Index, archive: Archive, build: Path, state: SyncState, c
         documents = list(_documents(latest.values(), counts, archive))
         if documents:
             known = _known_ids(ix, build, documents)
-            refused = _write_batch(ix, documents, update=True)
+            refused = _write_changes(ix, documents)
             refused_ids = {document["id"] for document, _ in refused}
             for document, reason in refused:
                 counts.skip(f"article {document['id']}: {reason}")
@@ -410,9 +424,10 @@ def _known_ids(ix: Index, build: Path, documents: list[dict[str, Any]]) -> set[s
             path=str(build)) from exc
 
 
-def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
-                 update: bool) -> list[tuple[dict[str, Any], str]]:
-    """Commit DOCUMENTS in one writer; return those Whoosh refused, with the reason.
+def _write_batch(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """Commit new DOCUMENTS in one Whoosh writer; return those Whoosh refused, with the reason.
+
+    The careful path of a full build, after the bulk writer failed.
 
     A refused document is never left in a writer: that writer is cancelled (a caught
     ``add_document`` failure corrupts the segment) and the batch is redone without it.
@@ -423,10 +438,9 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
         writer = _writer(ix)
         bad: tuple[int, str] | None = None
         try:
-            write = writer.update_document if update else writer.add_document
             for position, document in enumerate(pending):
                 try:
-                    write(**document)
+                    writer.add_document(**document)
                 except OSError:
                     raise
                 except Exception as exc:  # noqa: BLE001 - whatever Whoosh raised, it refused
@@ -447,12 +461,117 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]], *,
         refused.append((pending.pop(position), reason))
 
 
+def _write_changes(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dict[str, Any], str]]:
+    """Commit DOCUMENTS (new or changed articles) as one new segment; return those refused.
+
+    The bulk writer writes the segment (the same bytes as Whoosh's writer, several times
+    faster) and drops a document it refuses without harm; the old version of each document
+    written is deleted in the same commit, and that of a refused one stays. No segment is
+    merged on this commit (``_merge_small_segments`` does it after).
+    """
+    refused: list[tuple[dict[str, Any], str]] = []
+    writer = _bulk_writer(ix)
+    try:
+        written: list[str] = []
+        for document in documents:
+            try:
+                writer.add_document(**document)
+            except OSError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - whatever Whoosh raised, it refused
+                refused.append((document, f"{type(exc).__name__}: {exc}"))
+                continue
+            written.append(document["id"])
+        # The writer's searcher sees the committed segments only, not the documents added.
+        searcher = writer.searcher()
+        for article_id in written:
+            for docnum in list(searcher.document_numbers(id=article_id)):
+                writer.delete_document(docnum)
+        writer.commit(merge=False)
+    except OSError as exc:
+        _cancel(writer)
+        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
+                               path=str(ix.storage.folder)) from exc
+    except BaseException:
+        _cancel(writer)
+        raise
+    return refused
+
+
+def _merge_small_segments(ix: Index, archive: Archive) -> int:
+    """Write the articles of the small segments again as one, if there are enough of them.
+
+    Return how many segments were replaced (0 when too few are small). The articles are read
+    from the archive, whose changes the index has just applied, and written by the bulk
+    writer in one commit that drops the small segments: Whoosh's own merge reads and
+    rewrites them term by term, several times slower.
+    """
+    if len(_small(ix._segments())) < MERGE_SMALL_SEGMENTS:
+        return 0
+    writer = _bulk_writer(ix)
+    try:
+        small = _small(writer.segments)  # as the writer, holding the lock, read them
+        ids = _live_ids(ix, small)
+        articles = archive.reads.articles(ids)
+        for document in _documents((articles[i] for i in ids if i in articles), _Counts(),
+                                   archive):
+            try:
+                writer.add_document(**document)
+            except OSError:
+                raise
+            except Exception as exc:  # noqa: BLE001 - it was indexed once: say why not now
+                log.warning("non réécrit lors de la fusion : article %s : %s: %s",
+                            document["id"], type(exc).__name__, exc)
+        dropped = {segment.segment_id() for segment in small}
+        writer.commit(mergetype=lambda _writer, kept: [
+            segment for segment in kept if segment.segment_id() not in dropped])
+    except OSError as exc:
+        _cancel(writer)
+        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
+                               path=str(ix.storage.folder)) from exc
+    except BaseException:
+        _cancel(writer)
+        raise
+    log.info("%s fusionnés en un", count(len(small), "petit segment", "petits segments"))
+    return len(small)
+
+
+def _small(segments: list[Any]) -> list[Any]:
+    """Return the small segments of SEGMENTS (``SMALL_SEGMENT_DOCS``, ``SMALL_SEGMENT_SHARE``)."""
+    total = sum(segment.doc_count_all() for segment in segments)
+    limit = max(SMALL_SEGMENT_DOCS, int(total * SMALL_SEGMENT_SHARE))
+    return [segment for segment in segments if segment.doc_count_all() < limit]
+
+
+def _live_ids(ix: Index, segments: list[Any]) -> list[int]:
+    """Return the article ids of the documents of SEGMENTS that are not deleted, in order."""
+    from whoosh.reading import SegmentReader
+
+    ids: list[int] = []
+    for segment in segments:
+        reader = SegmentReader(ix.storage, ix.schema, segment)
+        try:
+            for docnum in reader.all_doc_ids():
+                ids.append(int(reader.stored_fields(docnum)["id"]))
+        finally:
+            reader.close()
+    return ids
+
+
+def _bulk_writer(ix: Index) -> BulkSegmentWriter:
+    try:
+        return BulkSegmentWriter(ix, codec=_codec(), timeout=WRITER_TIMEOUT_SECONDS, delay=0.25,
+                                 on_postings={WORDS_FIELD: write_postings_words})
+    except index.LockError as exc:
+        raise _locked(ix) from exc
+
+
 def _delete(ix: Index, ids: list[str]) -> int:
     """Delete the documents of IDS from IX in one commit; return how many were there."""
     writer = _writer(ix)
     try:
         deleted = sum(writer.delete_by_term("id", article_id) for article_id in ids)
-        writer.commit()
+        writer.commit(merge=False)
     except OSError as exc:
         _cancel(writer)
         raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
@@ -468,9 +587,13 @@ def _writer(ix: Index) -> Any:
         return ix.writer(limitmb=LIMIT_MB, timeout=WRITER_TIMEOUT_SECONDS, delay=0.25,
                          codec=_codec())
     except index.LockError as exc:
-        raise IndexUnavailable(f"l'index {ix.storage.folder} est verrouillé par un processus qui "
-                               "ne tient pas le verrou d'indexation ; un ancien indexeur "
-                               "tourne-t-il encore ?", path=str(ix.storage.folder)) from exc
+        raise _locked(ix) from exc
+
+
+def _locked(ix: Index) -> IndexUnavailable:
+    return IndexUnavailable(f"l'index {ix.storage.folder} est verrouillé par un processus qui "
+                            "ne tient pas le verrou d'indexation ; un ancien indexeur "
+                            "tourne-t-il encore ?", path=str(ix.storage.folder))
 
 
 def _codec() -> ArchiveCodec:

@@ -28,6 +28,7 @@ from archive.errors import IndexLocked, IndexUnavailable, InvalidInput, StoreErr
 from archive.models import Article
 from archive.store import Archive, ReadQueries, StoredArticle
 from indexer import update
+from indexer.associated import read_segment_words
 from indexer.documents import document_for
 from indexer.location import SYNC_FILE, current_build, open_current, read_sync
 from indexer.lock import IndexLock
@@ -618,10 +619,93 @@ def test_incremental_run_writes_the_associated_words_of_its_segments(
     monkeypatch.setattr(update, "write_missing_words",
                         lambda ix: written.append(real(ix)) or written[-1])
     update_index(database, index_dir)
-    assert written == [1]  # the new segment's only: the others had theirs
+    assert written == [0]  # the bulk writer wrote the new segment's with the segment
     ix = open_current(index_dir)
     try:
         assert len(ix._segments()) > 1 or ix.doc_count_all() == ix.doc_count()
+        with ix.reader() as reader:
+            assert all(read_segment_words(leaf) is not None for leaf, _ in reader.leaf_readers())
         assert_word_table_is_whoosh_s(ix)
+    finally:
+        ix.close()
+
+
+def _contents_by_id(index_dir: Path) -> tuple[list[dict[str, Any]], list[Any]]:
+    """The live documents' stored fields by id, and every term's postings by article id."""
+    ix = open_current(index_dir)
+    try:
+        with ix.searcher() as searcher:
+            reader = searcher.reader()
+            ids = {docnum: fields["id"] for docnum, fields in reader.iter_docs()}
+            terms = []
+            for fieldname, term in reader.all_terms():
+                postings = reader.postings(fieldname, term)
+                items = []
+                while postings.is_active():
+                    items.append((ids[postings.id()], postings.weight(), postings.value() or b""))
+                    postings.next()
+                if items:
+                    terms.append((fieldname, term, sorted(items)))
+            return sorted(ids.values()), terms
+    finally:
+        ix.close()
+
+
+def _segment_sizes(index_dir: Path) -> list[int]:
+    ix = open_current(index_dir)
+    try:
+        return [segment.doc_count_all() for segment in ix._segments()]
+    finally:
+        ix.close()
+
+
+def test_small_segments_are_written_again_as_one_with_the_same_contents(
+        paths: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    unmerged_dir = tmp_path / "unmerged"
+    save(database, range(10))
+    update_index(database, index_dir, copies=False)
+    update_index(database, unmerged_dir, copies=False)
+    monkeypatch.setattr(update, "MERGE_SMALL_SEGMENTS", 3)
+    monkeypatch.setattr(update, "SMALL_SEGMENT_DOCS", 5)  # the build's 10 are not small
+    sizes = []
+    for run in range(4):  # each run: two new articles, and an earlier one edited
+        save(database, [10 + 2 * run, 11 + 2 * run])
+        save(database, [run], body=f"armée édition {run} Dakar")
+        update_index(database, index_dir, copies=False)
+        sizes.append(_segment_sizes(index_dir))
+        with monkeypatch.context() as never:
+            never.setattr(update, "MERGE_SMALL_SEGMENTS", 1000)
+            update_index(database, unmerged_dir, copies=False)
+    # The build's segment, then one small segment of 3 a run until three: written again as one
+    # of their 9 live documents (not small), after which the next run starts a small one again.
+    assert sizes == [[10, 3], [10, 3, 3], [10, 9], [10, 9, 3]]
+    assert len(_segment_sizes(unmerged_dir)) == 5
+    assert _contents_by_id(index_dir) == _contents_by_id(unmerged_dir)
+    assert assert_consistent(index_dir, database) == 18
+
+
+def test_an_edit_the_writer_refuses_keeps_the_article_s_previous_version(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    save(database, range(6))
+    update_index(database, index_dir, copies=False)
+    save(database, [2], body="une version que l'index refuse")
+    save(database, [3], body="une version acceptée Dakar")
+    with Archive.open(database, readonly=True) as archive:
+        victim = str(archive.reads.get_article_by_url(article(2).url).id)
+        edited = str(archive.reads.get_article_by_url(article(3).url).id)
+    monkeypatch.setattr(update, "document_for", _refusing(victim))
+    report = update_index(database, index_dir, copies=False)
+    assert (report.updated, report.skipped_invalid) == (1, 1)
+    ix = open_current(index_dir)
+    try:
+        records = {r["id"]: r for r in stored(ix)}
+        assert ix.doc_count() == len(records) == 6
+        with ix.searcher() as searcher:
+            body = QueryParser("body", ix.schema)
+            assert [hit["id"] for hit in searcher.search(body.parse("acceptée"))] == [edited]
+            assert not searcher.search(body.parse("refuse"))
+            assert victim in records
     finally:
         ix.close()
