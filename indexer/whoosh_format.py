@@ -62,7 +62,8 @@ _INT = struct.Struct(">i")
 _VALUES_MARK = b"c_codecs\nencode"
 _MARK = 0x28          # pickle MARK, opening the values tuple
 _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
-_FIRST_INFLATE = 2400
+_INFLATE_PER_POSTING = 12
+_INFLATE_MORE = 64
 _EMPTY_VALUE = b"\x00\x00\x00\x00\x80\x02]."
 # In place of _VALUES_MARK: each value unpickles as min(text, "latin1"), the text itself (a
 # value starts with its 4-byte count, whose first byte is 0, below "l"): no copy is made.
@@ -241,7 +242,7 @@ def _decode_into(raw: bytes, within: list[int] | None, deltas: list[int],
     decoded (PREVIOUS_MAX when no block was).
     """
     for count, max_id, compression, payload in _wanted_blocks(raw, within):
-        ids, block_weights = _block(bytes(payload), compression)
+        ids, block_weights = _block(payload, compression, count)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
         # The first id of a block is absolute: make it a delta from the last one decoded.
@@ -379,10 +380,15 @@ def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position
     return found
 
 
-def _block(data: bytes, compression: int) -> tuple[Any, Any]:
-    """Return (delta ids, weights) of one block, unpickling its values only when unavoidable."""
+def _block(data: memoryview, compression: int, count: int = BLOCK_POSTINGS,
+           ) -> tuple[Any, Any]:
+    """Return (delta ids, weights) of one block of COUNT postings, unpickling its values only
+    when unavoidable."""
     inflater = zlib.decompressobj() if compression else None
-    text = inflater.decompress(data, _FIRST_INFLATE) if inflater else data
+    # Ids and weights take at most 12 bytes a posting (``M`` and two bytes, ``G`` and eight)
+    # but for very sparse terms: inflate about that much first, then more if needed.
+    text = inflater.decompress(data, _INFLATE_PER_POSTING * count + _INFLATE_MORE) \
+        if inflater else bytes(data)
     cut = text.find(_VALUES_MARK)
     while cut < 0 and inflater is not None and inflater.unconsumed_tail:
         text += inflater.decompress(inflater.unconsumed_tail, 8192)
