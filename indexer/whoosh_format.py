@@ -188,7 +188,38 @@ def _read_extent(postfile: Any, info: Any) -> bytes:
     return raw
 
 
-def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
+# Reading the posting blocks of several terms in one piece when they lie this close at most.
+_EXTENTS_SPAN = 64 * 2**20
+
+
+def _read_extents(terms: list[tuple[Any, Any]]) -> dict[int, Any]:
+    """Return the bytes of the posting blocks of TERMS ((posting file, info) of one segment),
+    by ``id`` of their info, in one read of the file when they lie close together (the terms
+    of a prefix follow each other in the file, as in the term table)."""
+    blocks = [(info, *_extent(info)) for _, info in terms if not info.is_inlined()]
+    if not blocks:
+        return {}
+    postfile = terms[0][0]
+    first = min(offset for _, offset, _ in blocks)
+    last = max(offset + length for _, offset, length in blocks)
+    if last - first > _EXTENTS_SPAN:
+        return {id(info): _read_extent(postfile, info) for info, _, _ in blocks}
+    postfile.seek(first)
+    view = memoryview(postfile.read(last - first))
+    if len(view) != last - first:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    return {id(info): view[offset - first:offset - first + length]
+            for info, offset, length in blocks}
+
+
+def _extent(info: Any) -> tuple[int, int]:
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh-reloaded 2.7.5 returns (offset, (length,))
+        length = length[0]
+    return int(offset), int(length)
+
+
+def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
@@ -206,7 +237,7 @@ def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
         position = end
 
 
-def _wanted_blocks(raw: bytes, wanted: list[int] | None,
+def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
                    ) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield the blocks of RAW (as ``_blocks``) whose documents may include one of WANTED
     (ascending; None: every block), stopping after the block of the last one wanted."""
@@ -233,7 +264,7 @@ def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np
     return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
 
 
-def _decode_into(raw: bytes, within: list[int] | None, deltas: list[int],
+def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list[int],
                  weights: list[float], previous_max: int) -> int:
     """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
 
@@ -271,8 +302,9 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
     weights: list[float] = []
     counts: list[int] = []
     previous = 0  # the last document of the postings so far: the next delta starts there
-    for btext in btexts:
-        term = _term_info(leaf, field, btext)
+    found = [_term_info(leaf, field, btext) for btext in btexts]
+    extents = _read_extents([term for term in found if term is not None])
+    for term in found:
         before = len(deltas)
         if term is None:
             counts.append(0)
@@ -286,8 +318,7 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
                 weights.extend(inlined_weights)
                 previous = ids[-1]
         else:
-            previous = _decode_into(_read_extent(postfile, info), None, deltas, weights,
-                                    previous)
+            previous = _decode_into(extents[id(info)], None, deltas, weights, previous)
         counts.append(len(deltas) - before)
     if len(weights) != len(deltas):
         raise UnexpectedLayout("a term has not one weight per posting")
