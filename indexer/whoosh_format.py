@@ -904,6 +904,19 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
             if doc in wanted_set:
                 found[doc] = decode(value) if decode else value
         return found
+    records = _term_records(leaf, field, btext, np.asarray(wanted, dtype=np.int64))
+    if records is not None:
+        # Only the wanted values, found in the decoded blocks: no block unpickled whole.
+        ids, texts, starts, sizes = records
+        at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)),
+                        max(len(ids) - 1, 0))
+        for doc, i in zip(wanted, at.tolist(), strict=True):
+            if len(ids) and ids[i] == doc:
+                start = int(starts[i])
+                value = texts[start:start + int(sizes[i])].tobytes().decode("utf-8") \
+                    .encode("latin-1")
+                found[doc] = decode(value) if decode else value
+        return found
     for _, _, compression, payload in _wanted_blocks(_read_extent(postfile, info), wanted):
         data = bytes(payload)
         block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)

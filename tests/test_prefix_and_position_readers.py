@@ -25,6 +25,7 @@ from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefi
 from indexer.query import Near, make_parser, parse_query
 from indexer.whoosh_format import (
     prefix_terms,
+    read_characters,
     read_positions,
     read_postings,
     read_terms_postings,
@@ -201,3 +202,17 @@ def _near_documents(searcher: Searcher, near: Near) -> list[int]:
                for s in starts):
             near_docs.append(doc)
     return near_docs
+
+
+def test_characters_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> None:
+    for leaf in _leaves(searcher):
+        body = leaf.schema["body"].format
+        for word in _frequent(leaf, "body", 15):
+            matcher = leaf.postings("body", word)
+            expected = {}
+            while matcher.is_active():
+                expected[matcher.id()] = body.decode_characters(matcher.value())
+                matcher.next()
+            docnums = sorted(expected)[::9] + [leaf.doc_count_all() - 1]
+            found = read_characters(leaf, "body", word, docnums)
+            assert found == {doc: expected[doc] for doc in docnums if doc in expected}
