@@ -34,6 +34,7 @@ from archive.replica.faults import Faults
 from archive.store import Archive
 
 RunCli = Callable[..., tuple[int, str, str]]
+STATE = re.compile(r"^(used|partial|absent|failed|refused|not needed)\b")
 ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
@@ -288,6 +289,9 @@ def test_crawl_report_gives_page_problems_in_french(settings: Settings) -> None:
             "malformed_xml"} <= {error["kind"] for error in report.errors}  # kinds: machines'
     details = [error["detail"] for error in report.errors] + report.notes
     assert [detail for detail in details if english_words(detail)] == []
+    # Each channel's state word (used, partial, failed...) stays English: machines read it.
+    channels = [STATE.sub("", said) for site in report.sites for said in site["channels"].values()]
+    assert [said for said in channels if english_words(said)] == []
 
 
 def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
