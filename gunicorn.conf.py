@@ -27,7 +27,13 @@ max_requests_jitter = 2000
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
+# gunicorn's own lines (start-up, workers, signals, shutdown) in French, like the rest of the
+# product; the access log keeps its machine format, read by log tools.
+logger_class = "archive.web.gunicorn_french.FrenchLogger"
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
+# gunicorn 25+ opens a control socket for ``gunicornc`` in the service user's home, shared by
+# every gunicorn that user runs; the archive does not use it (signals do the same jobs).
+control_socket_disable = True
 # gunicorn's longest request line (its own maximum; 0 would mean no limit at all, a line of any
 # length read into memory). The application answers past its own limit
 # (archive.web.params.MAX_URL_CHARS) with a French 414 page, and the worker answers a line longer

@@ -8,6 +8,8 @@ crawler, the indexer and the commands use it.
 from __future__ import annotations
 
 import errno
+import re
+import socket
 from datetime import UTC, date, datetime
 
 MONTHS = (
@@ -76,11 +78,84 @@ OS_REASONS = {
 """The system's reasons for a failed file or socket operation, as French users read them."""
 
 
+def technical(detail: object) -> str:
+    """Return a library's own (English) text as the expert reads it after a French lead."""
+    return f"(détail technique : {detail})"
+
+
 def os_reason(error: OSError) -> str:
     """Return why ERROR happened, in French when the reason is a common one."""
+    if isinstance(error, socket.gaierror):
+        return "nom d'hôte inconnu"
     if error.errno in OS_REASONS:
         return OS_REASONS[error.errno]
-    return error.strerror or str(error)
+    code = errno.errorcode.get(error.errno or 0)
+    what = f"erreur du système {code}" if code else "erreur du système"
+    return f"{what}, détail technique : {error.strerror or error}"
+
+
+TRANSPORT_REASONS = {
+    "TooManyRedirects": "trop de redirections",
+    "ConnectTimeout": "pas de connexion dans le délai",
+    "ReadTimeout": "pas de réponse dans le délai",
+    "WriteTimeout": "envoi de la requête trop lent",
+    "PoolTimeout": "aucune connexion libre dans le délai",
+    "TimeoutException": "délai dépassé",
+    "ConnectError": "connexion impossible (hôte introuvable ou connexion refusée)",
+    "ReadError": "connexion coupée par le serveur pendant la réponse",
+    "WriteError": "connexion coupée pendant l'envoi de la requête",
+    "RemoteProtocolError": "réponse hors du protocole HTTP (illisible ou coupée avant la fin)",
+    "LocalProtocolError": "requête refusée par le client HTTP",
+    "ProxyError": "le mandataire a refusé la connexion",
+    "UnsupportedProtocol": "protocole non pris en charge (http ou https seulement)",
+    "DecodingError": "corps de réponse impossible à décoder",
+    "InvalidURL": "adresse invalide",
+    "TransportError": "échange impossible avec le serveur",
+    "HTTPError": "échange impossible avec le serveur",
+}
+"""Why an HTTP exchange failed, by the HTTP client's exception class (httpx's names; the
+most specific class first), as French users read it."""
+
+
+def transport_reason(error: Exception) -> str:
+    """Return why an HTTP exchange failed with ERROR, in French, with its technical detail."""
+    names = [cls.__name__ for cls in type(error).__mro__]
+    reason = next((TRANSPORT_REASONS[name] for name in names if name in TRANSPORT_REASONS),
+                  "échange impossible avec le serveur")
+    detail = f"{type(error).__name__}: {error}" if str(error) else type(error).__name__
+    return f"{reason} {technical(detail)}"
+
+
+_WHERE = re.compile(r",? line (\d+), column (\d+)")
+
+
+def xml_problem(error: Exception) -> str:
+    """Return what an XML parser (lxml) found wrong, in French, with its own words as detail."""
+    message = str(getattr(error, "msg", "") or error)
+    position = getattr(error, "position", None)
+    found = _WHERE.search(message)
+    if found:
+        message = message[:found.start()] + message[found.end():]
+        line, column = found.groups()
+    elif isinstance(position, tuple) and len(position) == 2:
+        line, column = str(position[0]), str(position[1])
+    else:
+        return f"XML mal formé {technical(message)}"
+    return f"XML mal formé ligne {line}, colonne {column} {technical(message.strip())}"
+
+
+_UNLISTED = re.compile(r"unlisted: absent from every listing in (\d+) complete runs")
+
+
+def withdrawal_reason(reason: str) -> str:
+    """Return what an archive recorded of a withdrawal (« HTTP 404 », or the crawler's English
+    note on an article no listing names any more, in archives written before) in French."""
+    found = _UNLISTED.fullmatch(reason)
+    if found:
+        runs = int(found.group(1))
+        return (f"absent de toutes les listes de la plateforme pendant "
+                f"{count(runs, 'collecte complète', 'collectes complètes')}")
+    return reason
 
 
 SQLITE_REASONS = {
@@ -98,4 +173,4 @@ SQLITE_REASONS = {
 def sqlite_reason(error: Exception) -> str:
     """Return SQLite's complaint ERROR in French when it is a usual one."""
     text = str(error)
-    return SQLITE_REASONS.get(text, text)
+    return SQLITE_REASONS.get(text) or f"erreur de SQLite, détail technique : {text}"

@@ -10,6 +10,7 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 from __future__ import annotations
 
 import copy
+import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -31,8 +32,10 @@ from indexer.whoosh_format import (
     doc_frequency,
     field_b,
     field_lengths,
+    prefix_terms,
     read_positions,
     read_postings,
+    read_terms_postings,
     report_fallback,
     slow_field_lengths,
 )
@@ -148,6 +151,28 @@ class PostingsCache:
             while self._size > self.max_bytes:
                 _, (dropped_ids, dropped_weights, _) = self._lists.popitem(last=False)
                 self._size -= dropped_ids.nbytes + dropped_weights.nbytes
+
+
+def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[bytes]:
+    """Return the first LIMIT words of FIELD (in byte order) starting with TEXT.
+
+    The words Whoosh's ``searcher.reader().expand_prefix`` gives, read from each segment's
+    term table as ``MatchEngine`` reads them (and kept by the segment readers, so that a
+    search's second expansion of a prefix costs nothing).
+    """
+    try:
+        prefix = searcher.schema[field].to_bytes(text)
+    except (KeyError, ValueError):
+        return []
+    words: set[bytes] = set()
+    for leaf, _ in searcher.reader().leaf_readers():
+        try:
+            words.update(prefix_terms(leaf, field, prefix))
+        except UnexpectedLayout as exc:
+            report_fallback(searcher, "prefix words", exc)
+            return [bytes(word) for word in itertools.islice(
+                searcher.reader().expand_prefix(field, text), limit)]
+    return sorted(words)[:limit]
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -286,45 +311,115 @@ class MatchEngine:
         Scored as those words are (BM25F), not with Whoosh's constant prefix score, so that
         articles using the words more rank higher. At most ``MAX_PREFIX_TERMS`` words.
         """
+        words, _ = self._expansion(query)
+        if not words:
+            return wq.NullQuery
+        terms = [wq.Term(query.fieldname, word.decode("utf-8")) for word in words]
+        return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
+
+    def _expansion(self, query: wq.Prefix) -> tuple[list[bytes], list[list[bytes]]]:
+        """The words PREFIX stands for (in byte order, Whoosh's), and each segment's own.
+
+        At most ``MAX_PREFIX_TERMS`` words: the most frequent ones. Each segment's list holds
+        its words of the prefix in byte order (some may be beyond the words kept).
+        """
         field = query.fieldname
-        # Each segment's words, merged (Whoosh's merged reader merges them one at a time),
-        # in Whoosh's order: by their bytes.
-        words: list[Any] = sorted(set().union(*(
-            leaf.expand_prefix(field, query.text) for leaf, _ in self.leaves)))
+        try:
+            prefix = self.searcher.schema[field].to_bytes(query.text)
+        except (KeyError, ValueError):
+            return [], [[] for _ in self.leaves]
+        per_leaf: list[list[bytes]] = []
+        for leaf, _ in self.leaves:
+            try:
+                per_leaf.append(prefix_terms(leaf, field, prefix))
+            except UnexpectedLayout as exc:
+                report_fallback(self.searcher, "prefix words", exc)
+                per_leaf.append([bytes(word) for word in leaf.expand_prefix(field, query.text)])
+        # Each segment's words, merged, in Whoosh's order: by their bytes.
+        words = sorted(set().union(*per_leaf))
         if len(words) > MAX_PREFIX_TERMS:
             # Frequencies from the term entries the segments keep, which the read reuses.
             words.sort(key=lambda word: -sum(
-                doc_frequency(leaf, field, word if isinstance(word, bytes)
-                              else word.encode("utf-8")) for leaf, _ in self.leaves))
+                doc_frequency(leaf, field, word) for leaf, _ in self.leaves))
             words = sorted(words[:MAX_PREFIX_TERMS])
-        if not words:
-            return wq.NullQuery
-        terms = [wq.Term(field, word if isinstance(word, str) else word.decode("utf-8"))
-                 for word in words]
-        return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
+        return words, per_leaf
 
     def _prefix(self, query: wq.Prefix, within: np.ndarray | None = None) -> Matches:
         """The OR of the words PREFIX stands for, their postings scored together.
 
         The same documents and scores as the OR of their terms: every posting is scored with
         its word's idf in one pass, and the scores are added per document in the words'
-        order (``np.bincount`` adds in input order, as the OR adds its parts).
+        order (``np.bincount`` adds in input order, as the OR adds its parts). Every
+        segment's postings of all the words are read in one piece (``read_terms_postings``);
+        a document is in one segment, so its scores are still added in the words' order.
         """
-        expanded = self.expand_prefix(query)
-        if not isinstance(expanded, wq.Or):
-            return self._node(expanded, within)
+        words, per_leaf = self._expansion(query)
+        if len(words) < 2:
+            return self._node(self.expand_prefix(query), within)
+        if within is not None:
+            return self._prefix_within(query, words, within)
         field = query.fieldname
-        fieldobj = self.searcher.schema[field]
+        postings: list[tuple[np.ndarray, np.ndarray, int] | None] = [None] * len(words)
+        if self.postings is not None:
+            for i, word in enumerate(words):
+                postings[i] = self.postings.get((field, word))
+        rank = {word: i for i, word in enumerate(words) if postings[i] is None}
+        if rank:
+            self._read_words(field, words, rank, per_leaf, postings)
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         idfs: list[np.ndarray] = []
-        for term in expanded.subqueries:
-            try:
-                btext = fieldobj.to_bytes(term.text)
-            except ValueError:
+        for found in postings:
+            if found is not None and len(found[0]):
+                ids.append(found[0])
+                weights.append(found[1])
+                idfs.append(np.full(len(found[0]), self._idf(found[2])))
+        if not ids:
+            return EMPTY
+        docs = np.concatenate(ids)
+        scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
+        summed = np.bincount(docs, weights=scores, minlength=self.size)
+        matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
+        return self._scaled(Matches(matched, summed[matched]), query.boost)
+
+    def _read_words(self, field: str, words: list[bytes], rank: dict[bytes, int],
+                    per_leaf: list[list[bytes]],
+                    postings: list[tuple[np.ndarray, np.ndarray, int] | None]) -> None:
+        """Read the whole postings of the words of RANK (word -> its index in WORDS) into
+        POSTINGS, each segment's in one piece, and keep them in the generation's cache."""
+        parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {i: [] for i in rank.values()}
+        frequencies = dict.fromkeys(rank.values(), 0)
+        for (leaf, base), leaf_words in zip(self.leaves, per_leaf, strict=True):
+            chosen = [word for word in leaf_words if word in rank]
+            if not chosen:
                 continue
-            reach = self._reach(within, self._doc_frequency(field, term.text))
-            found, tf, frequency = self._read_postings(field, btext, reach)
+            docs, tf, counts = read_terms_postings(leaf, field, chosen)
+            ends = np.cumsum(counts).tolist()
+            starts = [0, *ends[:-1]]
+            for word, start, end in zip(chosen, starts, ends, strict=True):
+                frequencies[rank[word]] += doc_frequency(leaf, field, word)
+                if end > start:
+                    parts[rank[word]].append((docs[start:end] + base, tf[start:end]))
+        for i, found in parts.items():
+            if not found:
+                postings[i] = (_NO_DOCS, _NO_WEIGHTS, frequencies[i])
+                continue
+            ids = found[0][0] if len(found) == 1 else np.concatenate([d for d, _ in found])
+            tf = found[0][1] if len(found) == 1 else np.concatenate([w for _, w in found])
+            postings[i] = (ids, tf, frequencies[i])
+            if self.postings is not None:
+                self.postings.put((field, words[i]), ids, tf, frequencies[i])
+
+    def _prefix_within(self, query: wq.Prefix, words: list[bytes],
+                       within: np.ndarray) -> Matches:
+        """``_prefix`` exact on WITHIN (ascending): each word's blocks holding none are skipped."""
+        field = query.fieldname
+        ids: list[np.ndarray] = []
+        weights: list[np.ndarray] = []
+        idfs: list[np.ndarray] = []
+        for word in words:
+            reach = self._reach(within, self._doc_frequency(field, word.decode("utf-8")))
+            found, tf, frequency = self._read_postings(field, word, reach)
             if len(found):
                 ids.append(found)
                 weights.append(tf)
@@ -335,7 +430,7 @@ class MatchEngine:
         scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
         matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
-        return self._scaled(Matches(matched, summed[matched]), expanded.boost)
+        return self._scaled(Matches(matched, summed[matched]), query.boost)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]

@@ -11,7 +11,6 @@ cached per index generation.
 
 from __future__ import annotations
 
-import itertools
 import re
 import threading
 import time
@@ -35,7 +34,7 @@ from indexer.columns import NO_DAY, NO_VALUE, Columns, day_number, month_parts
 from indexer.copies import Copy, CopyFinder
 from indexer.documents import version_document
 from indexer.generations import Generation, Generations
-from indexer.matches import EMPTY, MatchEngine, Matches, match_all
+from indexer.matches import EMPTY, MatchEngine, Matches, match_all, prefix_words
 from indexer.query import earlier_query, make_parser, parse_query
 from indexer.results import (
     MAX_PAGE,
@@ -719,9 +718,8 @@ def _leaf_words(node: wq.Query, searcher: Searcher) -> list[tuple[str, str, bool
     else:
         return []
     if isinstance(node, wq.Prefix):
-        words = searcher.reader().expand_prefix(node.fieldname, node.text)
-        return [(name, _text(word), exact)
-                for word in itertools.islice(words, _MARKED_PREFIX_WORDS)]
+        words = prefix_words(searcher, node.fieldname, node.text, _MARKED_PREFIX_WORDS)
+        return [(name, _text(word), exact) for word in words]
     if isinstance(node, wq.Term):
         return [(name, node.text, exact)] if isinstance(node.text, str) else []
     return [(name, word, exact) for word in node.words if isinstance(word, str)]

@@ -42,6 +42,8 @@ import struct
 import threading
 import zlib
 from array import array
+from bisect import bisect_right
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from itertools import accumulate, chain
 from typing import Any
@@ -68,11 +70,14 @@ _INT = struct.Struct(">i")
 _VALUES_MARK = b"c_codecs\nencode"
 _MARK = 0x28          # pickle MARK, opening the values tuple
 _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
-_FIRST_INFLATE = 2400
+_INFLATE_PER_POSTING = 12
+_INFLATE_MORE = 64
 _EMPTY_VALUE = b"\x00\x00\x00\x00\x80\x02]."
-_AS_TEXT = b"coperator\nadd"  # in place of _VALUES_MARK: each value unpickles as text + "latin1"
-_TAIL = -1 - len("latin1")  # a value's text ends with the pickle's STOP, then "latin1"
-_EMPTY_LATIN1 = _EMPTY_VALUE.decode("latin-1") + "latin1"
+# In place of _VALUES_MARK: each value unpickles as min(text, "latin1"), the text itself (a
+# value starts with its 4-byte count, whose first byte is 0, below "l"): no copy is made.
+_AS_TEXT = b"cbuiltins\nmin"
+_NOT_TEXT = "latin1"  # what min gives for a value that does not start below "l"
+_EMPTY_TEXT = _EMPTY_VALUE.decode("latin-1")
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 
 
@@ -191,7 +196,38 @@ def _read_extent(postfile: Any, info: Any) -> bytes:
     return raw
 
 
-def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
+# Reading the posting blocks of several terms in one piece when they lie this close at most.
+_EXTENTS_SPAN = 64 * 2**20
+
+
+def _read_extents(terms: list[tuple[Any, Any]]) -> dict[int, Any]:
+    """Return the bytes of the posting blocks of TERMS ((posting file, info) of one segment),
+    by ``id`` of their info, in one read of the file when they lie close together (the terms
+    of a prefix follow each other in the file, as in the term table)."""
+    blocks = [(info, *_extent(info)) for _, info in terms if not info.is_inlined()]
+    if not blocks:
+        return {}
+    postfile = terms[0][0]
+    first = min(offset for _, offset, _ in blocks)
+    last = max(offset + length for _, offset, length in blocks)
+    if last - first > _EXTENTS_SPAN:
+        return {id(info): _read_extent(postfile, info) for info, _, _ in blocks}
+    postfile.seek(first)
+    view = memoryview(postfile.read(last - first))
+    if len(view) != last - first:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    return {id(info): view[offset - first:offset - first + length]
+            for info, offset, length in blocks}
+
+
+def _extent(info: Any) -> tuple[int, int]:
+    offset, length = info.extent()
+    if isinstance(length, tuple):  # whoosh-reloaded 2.7.5 returns (offset, (length,))
+        length = length[0]
+    return int(offset), int(length)
+
+
+def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
@@ -209,7 +245,7 @@ def _blocks(raw: bytes) -> Iterator[tuple[int, int, int, memoryview]]:
         position = end
 
 
-def _wanted_blocks(raw: bytes, wanted: list[int] | None,
+def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
                    ) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield the blocks of RAW (as ``_blocks``) whose documents may include one of WANTED
     (ascending; None: every block), stopping after the block of the last one wanted."""
@@ -221,8 +257,7 @@ def _wanted_blocks(raw: bytes, wanted: list[int] | None,
     for block in _blocks(raw):
         max_id = block[1]
         # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
-        while next_wanted < len(wanted) and wanted[next_wanted] <= block_floor:
-            next_wanted += 1
+        next_wanted = bisect_right(wanted, block_floor, next_wanted)
         block_floor = max_id
         if next_wanted == len(wanted):
             return
@@ -233,9 +268,20 @@ def _wanted_blocks(raw: bytes, wanted: list[int] | None,
 def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
     deltas: list[int] = []
     weights: list[float] = []
-    previous_max = 0  # the last document of the last block decoded
+    _decode_into(raw, within, deltas, weights, 0)
+    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
+
+
+def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list[int],
+                 weights: list[float], previous_max: int) -> int:
+    """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
+
+    The first delta is counted from PREVIOUS_MAX (the last document before these postings),
+    so that several terms' deltas add up in one cumulative sum; returns the last document
+    decoded (PREVIOUS_MAX when no block was).
+    """
     for count, max_id, compression, payload in _wanted_blocks(raw, within):
-        ids, block_weights = _block(bytes(payload), compression)
+        ids, block_weights = _block(payload, compression, count)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
         # The first id of a block is absolute: make it a delta from the last one decoded.
@@ -248,13 +294,140 @@ def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np
             weights.extend([float(block_weights)] * count)
         else:
             weights.extend(block_weights)
-    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
+    return previous_max
 
 
-def _block(data: bytes, compression: int) -> tuple[Any, Any]:
-    """Return (delta ids, weights) of one block, unpickling its values only when unavoidable."""
+def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the postings of several terms of a segment, term after term, in one piece.
+
+    (document numbers, weights, how many postings each term of BTEXTS has): the documents of
+    each term ascending, the terms in the order given, an absent term with no posting. The
+    same postings as ``read_postings`` term by term, with one conversion to numpy for all
+    (a prefix stands for hundreds of words). Raises UnexpectedLayout as ``read_postings``.
+    """
+    deltas: list[int] = []
+    weights: list[float] = []
+    counts: list[int] = []
+    previous = 0  # the last document of the postings so far: the next delta starts there
+    found = [_term_info(leaf, field, btext) for btext in btexts]
+    extents = _read_extents([term for term in found if term is not None])
+    for term in found:
+        before = len(deltas)
+        if term is None:
+            counts.append(0)
+            continue
+        postfile, info = term
+        if info.is_inlined():
+            ids, inlined_weights, _ = info.inlined_postings()
+            if ids:
+                deltas.append(ids[0] - previous)
+                deltas.extend([b - a for a, b in zip(ids, ids[1:], strict=False)])
+                weights.extend(inlined_weights)
+                previous = ids[-1]
+        else:
+            previous = _decode_into(extents[id(info)], None, deltas, weights, previous)
+        counts.append(len(deltas) - before)
+    if len(weights) != len(deltas):
+        raise UnexpectedLayout("a term has not one weight per posting")
+    return (np.cumsum(np.asarray(deltas, dtype=np.int64)),
+            np.asarray(weights, dtype=np.float64), np.asarray(counts, dtype=np.int64))
+
+
+_TERM_LENGTHS = struct.Struct("!ii")  # the key and value lengths before each term entry
+_TERMS_CHUNK = 1 << 16
+
+
+def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
+    """Return the terms of FIELD in a segment that start with PREFIX, in byte order.
+
+    Whoosh's ``expand_prefix`` reads each key of its term table with its own file reads
+    (thousands for a short prefix); the entries of the terms wanted follow each other in
+    the table, so they are read here in a few pieces, and each term's entry is kept for the
+    reads of its postings that follow. Raises UnexpectedLayout when the segment's term
+    table is not the W3 codec's.
+    """
+    try:
+        terms = leaf._terms
+        table = terms._tindex
+        number = terms._fieldmap.get(field)
+        dbfile = table.dbfile
+        end = int(table.endofdata)
+        start = table.closest_key_pos(pack_ushort(number) + prefix) if number is not None \
+            else None
+        from_bytes = W3TermInfo.from_bytes
+    except (AttributeError, TypeError, struct.error) as exc:
+        raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
+    if start is None:
+        return []
+    expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
+        terms, "_archive_prefixes", None)
+    if expanded is None:
+        expanded = {}
+        terms._archive_prefixes = expanded
+    found = expanded.get((field, prefix))
+    if found is None:
+        found = _read_prefix_terms(terms, dbfile, field, pack_ushort(number) + prefix,
+                                   int(start), end, from_bytes)
+        if len(expanded) >= _PREFIXES:
+            expanded.clear()
+        expanded[(field, prefix)] = found
+    return list(found)
+
+
+# The words of the prefixes expanded lately, kept per segment reader (a search expands its
+# prefixes twice: to match, and to mark the words in the snippets).
+_PREFIXES = 64
+
+
+def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position: int,
+                       end: int, from_bytes: Callable[[bytes], Any]) -> list[bytes]:
+    """The terms from POSITION in the term table whose keys start with KEY (their entries
+    kept as ``_term_info`` keeps them)."""
+    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
+    if known is None:
+        known = {}
+        terms._archive_term_infos = known
+    found: list[bytes] = []
+    chunk = _TERMS_CHUNK
+    while position < end:
+        data = dbfile.get(position, min(chunk, end - position))
+        at = 0
+        while at + _TERM_LENGTHS.size <= len(data):
+            key_length, value_length = _TERM_LENGTHS.unpack_from(data, at)
+            key_start = at + _TERM_LENGTHS.size
+            stop = key_start + key_length + value_length
+            if key_length < 2 or value_length < 0:
+                raise UnexpectedLayout("a term entry has impossible lengths")
+            if stop > len(data):
+                break
+            term_key = data[key_start:key_start + key_length]
+            if not term_key.startswith(key):
+                return found
+            btext = term_key[2:]
+            found.append(btext)
+            if len(known) >= _TERM_INFOS:
+                known.clear()
+            if (field, btext) not in known:
+                known[(field, btext)] = from_bytes(data[key_start + key_length:stop])
+            at = stop
+        if at == 0:
+            if len(data) >= end - position:
+                raise UnexpectedLayout("a term entry runs past the end of its table")
+            chunk *= 2  # one entry larger than the piece read
+        position += at
+    return found
+
+
+def _block(data: memoryview, compression: int, count: int = BLOCK_POSTINGS,
+           ) -> tuple[Any, Any]:
+    """Return (delta ids, weights) of one block of COUNT postings, unpickling its values only
+    when unavoidable."""
     inflater = zlib.decompressobj() if compression else None
-    text = inflater.decompress(data, _FIRST_INFLATE) if inflater else data
+    # Ids and weights take at most 12 bytes a posting (``M`` and two bytes, ``G`` and eight)
+    # but for very sparse terms: inflate about that much first, then more if needed.
+    text = inflater.decompress(data, _INFLATE_PER_POSTING * count + _INFLATE_MORE) \
+        if inflater else bytes(data)
     cut = text.find(_VALUES_MARK)
     while cut < 0 and inflater is not None and inflater.unconsumed_tail:
         text += inflater.decompress(inflater.unconsumed_tail, 8192)
@@ -366,25 +539,32 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     """
     wanted = np.asarray(docnums, dtype=np.int64)
     ascending = len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())
-    ids, values = _term_values(leaf, field, btext, wanted if ascending else np.unique(wanted))
+    in_order = wanted if ascending else np.unique(wanted)
+    whole = _whole_positions(leaf, field, btext, in_order)
+    if whole is not None:
+        return _pick_positions(wanted, *whole)
+    records = _term_records(leaf, field, btext, in_order)
+    if records is not None:
+        return _positions_of_records(wanted, *records)
+    ids, values = _term_values(leaf, field, btext, in_order)
     # Each wanted document's place among the postings read; the absent ones point at an
     # empty value appended after them.
     at = np.searchsorted(ids, wanted)
     inside = at < len(ids)
     found = np.zeros(len(wanted), dtype=bool)
     found[inside] = ids[at[inside]] == wanted[inside]
-    values.append(_EMPTY_LATIN1)
+    values.append(_EMPTY_TEXT)
     at = np.where(found, at, len(values) - 1)
-    picked = [values[i] for i in at.tolist()]
+    picked = [values[i] for i in at.tolist()] if len(at) != len(values) - 1 or bool(
+        (at != np.arange(len(at))).any()) else values[:-1]
     try:
         try:
-            parts = [value[:_TAIL] for value in picked]
-            joined = "".join(parts).encode("latin-1")
+            joined = "".join(picked).encode("latin-1")
         except TypeError:  # inlined values (bytes) among them
-            parts = [value[:_TAIL].encode("latin-1") if type(value) is str else value[:-1]
-                     for value in picked]
-            joined = b"".join(parts)
-        lengths = np.fromiter(map(len, parts), dtype=np.int64, count=len(parts))
+            picked = [value.encode("latin-1") if type(value) is str else value
+                      for value in picked]
+            joined = b"".join(picked)
+        lengths = np.fromiter(map(len, picked), dtype=np.int64, count=len(picked))
         counts, deltas = _position_deltas(joined, lengths)
     except UnexpectedLayout:
         raise
@@ -400,11 +580,205 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     return owners, totals - np.repeat(before, counts)
 
 
+# Each segment reader keeps the whole positions of the terms read lately for most of their
+# documents (the small words of proximities and quotations come back query after query).
+POSITIONS_CACHE_BYTES = 8 * 2**20
+_positions_lock = threading.Lock()
+
+
+def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """Return the term's (documents, first position of each, positions) in the segment when
+    kept or when WANTED (ascending) are enough of its documents to read them all; else None.
+
+    Kept per segment reader (``POSITIONS_CACHE_BYTES``, least recently used first out).
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None or term[1].is_inlined():
+        return None
+    terms = leaf._terms
+    key = (field, btext)
+    with _positions_lock:
+        kept: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] | \
+            None = getattr(terms, "_archive_positions", None)
+        if kept is None:
+            kept = OrderedDict()
+            terms._archive_positions = kept
+        found = kept.get(key)
+        if found is not None:
+            kept.move_to_end(key)
+            return found
+    if len(wanted) * BLOCK_POSTINGS < int(term[1].doc_frequency()):
+        return None  # few of its documents: only their blocks are read
+    records = _term_records(leaf, field, btext, None)
+    if records is None:
+        return None
+    ids = records[0]
+    owners, places = _positions_of_records(ids, *records)
+    counts = np.bincount(owners, minlength=len(ids))
+    found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
+             places.astype(np.int32))
+    size = sum(part.nbytes for part in found)
+    if size <= POSITIONS_CACHE_BYTES // 4:
+        with _positions_lock:
+            kept[key] = found
+            total = sum(sum(part.nbytes for part in value) for value in kept.values())
+            while total > POSITIONS_CACHE_BYTES and len(kept) > 1:
+                _, dropped = kept.popitem(last=False)
+                total -= sum(part.nbytes for part in dropped)
+    return found
+
+
+def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
+                    places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` from a term's whole positions (``_whole_positions``)."""
+    at = np.searchsorted(ids, wanted)
+    inside = at < len(ids)
+    found = np.zeros(len(wanted), dtype=bool)
+    found[inside] = ids[at[inside]] == wanted[inside]
+    chosen = np.flatnonzero(found)
+    at = at[chosen]
+    ends = np.append(firsts[1:], len(places))
+    counts = ends[at] - firsts[at]
+    total = int(counts.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.cumsum(counts) - counts
+    picked = places[np.arange(total) + np.repeat(firsts[at] - starts, counts)]
+    return np.repeat(chosen, counts), picked.astype(np.int64)
+
+
+def _positions_of_records(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
+                          starts: np.ndarray, sizes: np.ndarray,
+                          ) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` from a term's value records (``_term_records``)."""
+    if not len(wanted):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    # Each wanted document's posting; the absent ones point at the empty record, last.
+    empty = len(starts) - 1
+    at = np.searchsorted(ids, wanted)
+    inside = at < len(ids)
+    found = np.zeros(len(wanted), dtype=bool)
+    found[inside] = ids[at[inside]] == wanted[inside]
+    at = np.where(found, at, empty)
+    chosen_sizes = sizes[at]
+    ends = np.cumsum(chosen_sizes)
+    firsts = ends - chosen_sizes
+    picked = data[np.arange(int(ends[-1])) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    try:
+        # The records are the values' latin-1 texts as UTF-8: back to the values' bytes.
+        joined = picked.tobytes().decode("utf-8").encode("latin-1")
+        # A character above 127 takes two bytes in UTF-8, one of them a continuation byte.
+        lengths = chosen_sizes - np.add.reduceat((picked & 0xC0) == 0x80, firsts,
+                                                 dtype=np.int64)
+        counts, deltas = _position_deltas(joined, lengths)
+    except UnexpectedLayout:
+        raise
+    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
+        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
+    if not len(deltas):  # the term is in none of DOCNUMS
+        return deltas, deltas.copy()
+    totals = np.cumsum(deltas)
+    value_firsts = np.cumsum(counts) - counts
+    before = np.where(value_firsts > 0, totals[np.maximum(value_firsts - 1, 0)], 0)
+    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return owners, totals - np.repeat(before, counts)
+
+
+_BINUNICODE = 0x58     # X: a text, its UTF-8 length (4 bytes, little-endian), its bytes
+_BINGET = 0x68         # h: a memoized object (1-byte index)
+_BINPUTS = (0x71, 0x72)  # q, r: memoize the object just built (1- or 4-byte index)
+_EMPTY_RECORD = _EMPTY_VALUE.decode("latin-1").encode("utf-8")
+
+
+def _term_records(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
+    """Find a term's per-posting values in its decoded blocks without unpickling them.
+
+    Returns (document numbers ascending, the blocks' bytes, where each posting's value text
+    starts in them and its UTF-8 length), with one more record last, an empty value's;
+    only the blocks whose range holds one of WANTED are decoded. Protocol 2 writes each
+    value as ``_codecs.encode(text, "latin1")``: the first as the global, its memo, then
+    ``X``, the text's length and UTF-8 bytes; every next one as ``h`` (the global's memo)
+    then ``X``... Those records are found with numpy over all the blocks at once, and
+    checked (one per posting in every block, each text followed by a memo). None when the
+    term is inlined or any block is laid out otherwise: ``_term_values`` then unpickles.
+    """
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return (np.zeros(0, dtype=np.int64), np.frombuffer(_EMPTY_RECORD, dtype=np.uint8),
+                np.zeros(1, dtype=np.int64), np.array([len(_EMPTY_RECORD)], dtype=np.int64))
+    postfile, info = term
+    if info.is_inlined():
+        return None
+    texts: list[bytes] = []
+    deltas: list[int] = []
+    firsts: list[int] = []  # where each block's first value record (its X) is
+    memos: list[int] = []   # each block's memo index of the global
+    block_starts: list[int] = []
+    counts: list[int] = []
+    offset = 0
+    previous_max = 0  # the last document of the last block decoded
+    mark_size = len(_VALUES_MARK) + 1  # the global's name ends with a newline
+    for count, max_id, compression, payload in _wanted_blocks(
+            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
+        text = zlib.decompress(payload) if compression else bytes(payload)
+        cut = text.find(_VALUES_MARK)
+        at = cut + mark_size
+        if cut <= 0 or text[at] != 0x71 or text[at + 2] != _BINUNICODE:
+            return None
+        if text[cut - 1] == _MARK:
+            block_ids = pickle.loads(text[:cut - 1] + _NO_VALUES)[0]
+        elif count <= 3:  # a tuple of 3 values or fewer has no MARK: unpickled whole
+            block_ids = pickle.loads(text)[0]
+        else:
+            return None
+        if len(block_ids) != count:
+            raise UnexpectedLayout("block length does not match its info")
+        deltas.append(block_ids[0] - previous_max)
+        deltas.extend(block_ids[1:])
+        previous_max = max_id
+        texts.append(text)
+        block_starts.append(offset)
+        firsts.append(offset + at + 2)
+        memos.append(text[at + 1])
+        counts.append(count)
+        offset += len(text)
+    ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    if not texts:
+        return None
+    texts.append(_EMPTY_RECORD)
+    data = np.frombuffer(b"".join(texts), dtype=np.uint8)
+    block_firsts = np.asarray(firsts, dtype=np.int64)
+    # The next records: h, the global's memo, X, after the block's first record (the ids
+    # and weights before it may hold the same bytes).
+    found = np.flatnonzero((data[:-2] == _BINGET) & (data[2:] == _BINUNICODE)) + 2
+    block = np.searchsorted(np.asarray(block_starts, dtype=np.int64), found, side="right") - 1
+    block = np.minimum(block, len(firsts) - 1)
+    found = found[(found > block_firsts[block])
+                  & (data[found - 1] == np.asarray(memos, dtype=np.uint8)[block])]
+    records = np.sort(np.concatenate([block_firsts, found]))
+    per_block = np.bincount(np.searchsorted(block_firsts, records, side="right") - 1,
+                            minlength=len(firsts))
+    if per_block.tolist() != counts or len(records) != len(ids):
+        return None
+    last = len(data) - len(_EMPTY_RECORD)
+    sizes = (data[records + 1].astype(np.int64) | (data[records + 2].astype(np.int64) << 8)
+             | (data[records + 3].astype(np.int64) << 16)
+             | (data[records + 4].astype(np.int64) << 24))
+    starts = records + 5
+    after = starts + sizes
+    if len(after) and (int(after.max()) >= last or not bool(np.isin(
+            data[after], _BINPUTS).all())):
+        return None
+    return (ids, data, np.append(starts, last), np.append(sizes, len(_EMPTY_RECORD)))
+
+
 def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return the number of positions of each value in JOINED and all their deltas, in order.
 
-    JOINED holds values of LENGTHS bytes, each without its final STOP: a 4-byte count, then
-    a protocol-2 pickle of a list. A list of small numbers (every delta below 256, the usual
+    JOINED holds values of LENGTHS bytes, each a 4-byte count, then a protocol-2 pickle of a
+    list (ending with its STOP). A list of small numbers (every delta below 256, the usual
     case) is ``]q\\x00`` then ``K`` and a byte per number (the first may be ``M`` and two
     bytes, little-endian), inside ``(`` ... ``e`` when there are several, followed by ``a``
     when there is one: its deltas are read with numpy. The others (larger deltas,
@@ -413,12 +787,16 @@ def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np
     count = len(lengths)
     if not count:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if int(lengths.min()) < len(_EMPTY_VALUE) - 1:
+    if int(lengths.min()) < len(_EMPTY_VALUE):
         raise UnexpectedLayout("a position value is shorter than its header")
     data = np.frombuffer(joined, dtype=np.uint8)
     last = len(data) - 1
     ends = np.cumsum(lengths)
     starts = ends - lengths
+    if bool((data[ends - 1] != 0x2E).any()):
+        raise UnexpectedLayout("a position value does not end with a pickle's STOP")
+    ends -= 1  # the STOP left out
+    lengths = lengths - 1
 
     def byte(at: np.ndarray) -> np.ndarray:
         found: np.ndarray = data[np.minimum(at, last)].astype(np.int64)
@@ -498,6 +876,8 @@ def _term_values(leaf: Any, field: str, btext: bytes,
         block_ids, _, block_values = pickle.loads(text.replace(_VALUES_MARK, _AS_TEXT, 1))
         if len(block_ids) != count or len(block_values) != count:
             raise UnexpectedLayout("block length does not match its info")
+        if _NOT_TEXT in block_values:
+            raise UnexpectedLayout("a position value does not start with its count")
         # The first id of a block is absolute: make it a delta from the last one decoded.
         deltas.append(block_ids[0] - previous_max)
         deltas.extend(block_ids[1:])
@@ -530,6 +910,19 @@ def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
         ids, _, values = info.inlined_postings()
         for doc, value in zip(ids, values, strict=True):
             if doc in wanted_set:
+                found[doc] = decode(value) if decode else value
+        return found
+    records = _term_records(leaf, field, btext, np.asarray(wanted, dtype=np.int64))
+    if records is not None:
+        # Only the wanted values, found in the decoded blocks: no block unpickled whole.
+        ids, texts, starts, sizes = records
+        at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)),
+                        max(len(ids) - 1, 0))
+        for doc, i in zip(wanted, at.tolist(), strict=True):
+            if len(ids) and ids[i] == doc:
+                start = int(starts[i])
+                value = texts[start:start + int(sizes[i])].tobytes().decode("utf-8") \
+                    .encode("latin-1")
                 found[doc] = decode(value) if decode else value
         return found
     for _, _, compression, payload in _wanted_blocks(_read_extent(postfile, info), wanted):

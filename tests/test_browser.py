@@ -16,9 +16,9 @@ from xml.etree import ElementTree as ET
 
 import pytest
 from web_archive import EDIT_SENTENCE, BuiltArchive, build_archive
-from werkzeug.serving import make_server
 
 from archive.web import create_app
+from archive.web.devserver import DevelopmentServer
 
 pytestmark = pytest.mark.browser
 
@@ -53,7 +53,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, BuiltA
     data_dir = tmp_path_factory.mktemp("browser-data")
     built = build_archive(data_dir, 40)
     app = create_app({"DATA_DIR": data_dir})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = DevelopmentServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

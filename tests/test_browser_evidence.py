@@ -31,11 +31,11 @@ from test_browser import (
     shot,
 )
 from warcio.archiveiterator import ArchiveIterator
-from werkzeug.serving import make_server
 
 from archive.parser import parse_page
 from archive.store import Archive
 from archive.web import create_app
+from archive.web.devserver import DevelopmentServer
 
 pytestmark = pytest.mark.browser
 
@@ -87,7 +87,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, DemoAr
     demo = build_demo_archive(tmp_path_factory.mktemp("browser-demo"))
     hostile = archive_hostile_capture(demo.data_dir, demo)
     app = create_app({"DATA_DIR": demo.data_dir})
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = DevelopmentServer("127.0.0.1", 0, app)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:

@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+import threading
 import urllib.request
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import click
 import pytest
+from french_text import english_words
 from search_fixtures import archive_and_index, article
 
 from archive import french
@@ -33,21 +35,6 @@ from archive.store import Archive
 
 RunCli = Callable[..., tuple[int, str, str]]
 ROOT = Path(__file__).resolve().parents[1]
-
-ENGLISH = re.compile(
-    r"\b(usage|show|shows|this|exit|commands?|default|required|error|invalid|missing|"
-    r"no such|did you mean|try|value|is|not|the|and|of|to|with|for|from|file|directory|"
-    r"text|integer|float|range|path|found|cannot|could|must|run|after|before)\b",
-    re.IGNORECASE,
-)
-"""English words no line of the command line may hold (option names and paths aside)."""
-
-
-def english_words(text: str) -> list[str]:
-    """Return the English words of TEXT, leaving out options, paths, URLs and choice lists."""
-    prose = re.sub(r"--[\w-]+|\S*[/\\]\S*|\[[\w|]+\]|'[\w-]+'", " ", text)
-    return ENGLISH.findall(prose)
-
 
 @pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
 def test_every_help_screen_is_french(run_cli: RunCli, command: str) -> None:
@@ -119,6 +106,7 @@ def test_product_errors_are_told_in_french_with_their_exit_codes(
         (("parse", str(page)), 3, "erreur : pas un article : "),
         (("parse", str(tmp_path / "absente.html")), 4, "fichier ou répertoire introuvable"),
         (("parse", closed), 4, "connexion impossible"),
+        (("parse", "http://[::1"), 2, "erreur : adresse invalide : http://[::1"),
         (("crawl", closed, "--no-index"), 5, "erreur : aucun site n'a répondu"),
         (("search", "santé"), 7, "erreur : aucun index de recherche"),
     ]
@@ -129,6 +117,72 @@ def test_product_errors_are_told_in_french_with_their_exit_codes(
     (data_dir / "archive.sqlite3").write_bytes(b"pas une base SQLite" * 100)
     code, _, err = run_cli("reparse")
     assert code == 6 and "(ce n'est pas une base SQLite)" in err and english_words(err) == [], err
+
+
+class RawSite:
+    """A loopback server that answers robots.txt properly and every other request with PAYLOAD
+    (bytes that are not HTTP, a body cut short, a gzip body that is not gzip)."""
+
+    ROBOTS = (b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 22\r\n"
+              b"Connection: close\r\n\r\nUser-agent: *\nAllow: /")
+
+    def __init__(self, payload: bytes) -> None:
+        self.payload = payload
+        self.closing = threading.Event()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:  # until close() wakes it up
+            client, _ = self.listener.accept()
+            with client:
+                if self.closing.is_set():
+                    return
+                asked = client.recv(65536).split(b"\r\n")[0]
+                client.sendall(self.ROBOTS if b" /robots.txt " in asked else self.payload)
+
+    def close(self) -> None:
+        self.closing.set()
+        # Closing a listening socket does not wake a thread waiting in accept(): a last
+        # connection does.
+        socket.create_connection(self.listener.getsockname(), timeout=30).close()
+        self.thread.join(timeout=30)
+        self.listener.close()
+
+
+@pytest.mark.parametrize(("payload", "kind", "says"), [
+    (b"\x00\xff pas du HTTP\r\n\r\n", "truncated", "réponse hors du protocole HTTP"),
+    (b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\ncourt", "truncated",
+     "réponse hors du protocole HTTP"),
+    (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+     b"Content-Length: 10\r\n\r\npas du gzip", "bad_encoding", "corps compressé endommagé"),
+])
+def test_a_site_sending_garbage_is_reported_in_french(settings: Settings, payload: bytes,
+                                                      kind: str, says: str) -> None:
+    site = RawSite(payload)
+    try:
+        with Archive.open(settings.database_path, warc_dir=settings.warc_dir) as archive:
+            report = Crawler(archive, [site.url], settings, backoff=0.01).run()
+    finally:
+        site.close()
+    assert report.status == "partial"
+    details = {error["kind"]: error["detail"] for error in report.errors}
+    assert says in details[kind], details
+    assert "(détail technique : " in details[kind]  # the library's words, for an expert
+    assert [d for d in details.values() if english_words(d)] == []
+    assert english_words(report.summary()) == []
+
+
+def test_unreadable_sitemap_xml_is_located_in_french() -> None:
+    from lxml import etree
+
+    with pytest.raises(etree.XMLSyntaxError) as raised:
+        etree.fromstring(b"<urlset>\n<url><loc>a&b</loc></url></urlset>")
+    said = french.xml_problem(raised.value)
+    assert said.startswith("XML mal formé ligne 2, colonne ")
+    assert said.endswith("(détail technique : EntityRef: expecting ';')")
 
 
 def test_unusable_setting_is_explained_in_french(run_cli: RunCli) -> None:
@@ -249,7 +303,7 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
         said = [server.stderr.readline() for _ in range(2)]  # ours, then the server's, bound
         assert said[0].endswith(f"servi sur http://127.0.0.1:{port}/\n"), said
         assert "serveur de développement" in said[1], said
-        assert f"à l'écoute sur http://127.0.0.1:{port}" in said[1], said
+        assert f"à l'écoute sur http://127.0.0.1:{port} ; Ctrl-C pour arrêter" in said[1], said
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=30) as answer:
             assert answer.status == 200
     finally:
@@ -257,6 +311,19 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
         _, rest = server.communicate(timeout=30)
     requests = re.compile(r'\[[^]]*\] "[^"]*"')  # the access log's date and request line
     assert english_words("".join(said) + requests.sub("", rest)) == []
+
+
+@pytest.mark.parametrize("command", ["serve", "demo", "replica"])
+def test_a_port_already_taken_is_told_in_french_with_exit_2(run_cli: RunCli,
+                                                            command: str) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        code, out, err = run_cli(command, "--port", port)
+    assert (code, out) == (2, ""), err
+    assert f"erreur : le port {port} de 127.0.0.1 est déjà pris" in err
+    assert err.count("\n") == 1 and english_words(err) == [], err
 
 
 def test_counts_agree_and_numbers_and_dates_are_written_the_french_way() -> None:

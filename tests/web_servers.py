@@ -71,7 +71,7 @@ def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None) -
         assert server.stderr is not None
         for line in server.stderr:
             lines.append(line)
-            if "Listening at" in line:
+            if "à l'écoute sur" in line:  # gunicorn's start-up line, in French
                 listening.set()
         listening.set()
 

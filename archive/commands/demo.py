@@ -115,14 +115,16 @@ def _check_port_free(port: int) -> None:
 
 
 def _gunicorn_command(port: int) -> list[str]:
-    # Gunicorn's start-up lines are English: the demo says in French where it serves, and
-    # keeps gunicorn's warnings and errors.
+    # The demo says in French where it serves; gunicorn's own lines (French too) are kept to
+    # its warnings and errors.
     command = [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
                "--log-level", "warning"]
     if (REPO_ROOT / "gunicorn.conf.py").is_file() and (REPO_ROOT / "wsgi.py").is_file():
         return [*command, "-c", str(REPO_ROOT / "gunicorn.conf.py"),
                 "--chdir", str(REPO_ROOT), "wsgi:app"]
-    return [*command, "--workers", "2", "--threads", "4", "archive.web:create_app()"]
+    return [*command, "--workers", "2", "--threads", "4",
+            "--logger-class", "archive.web.gunicorn_french.FrenchLogger",
+            "archive.web:create_app()"]
 
 
 def _wait_until_serving(port: int, server: subprocess.Popen[bytes], timeout: float) -> None:

@@ -10,8 +10,8 @@ import click
 import httpx
 
 from archive.cli import settings_from
-from archive.errors import FetchFailed
-from archive.french import os_reason
+from archive.errors import FetchFailed, InvalidInput
+from archive.french import os_reason, technical, transport_reason
 from archive.parser import parse_page
 
 FETCH_TIMEOUT_SECONDS = 20.0
@@ -32,6 +32,8 @@ def fetch(url: str, contact_url: str) -> tuple[bytes, str, str | None]:
             headers={"User-Agent": _user_agent(contact_url)},
         ) as client:
             response = client.get(url)
+    except httpx.InvalidURL as exc:
+        raise InvalidInput(f"adresse invalide : {url} {technical(exc)}", url=url) from None
     except httpx.TooManyRedirects:
         raise FetchFailed(
             f"impossible de récupérer {url} : plus de {MAX_REDIRECTS} redirections", url=url
@@ -40,16 +42,10 @@ def fetch(url: str, contact_url: str) -> tuple[bytes, str, str | None]:
         raise FetchFailed(
             f"impossible de récupérer {url} : pas de réponse en {FETCH_TIMEOUT_SECONDS:g} s ; "
             "vérifiez l'adresse et votre connexion", url=url) from None
-    except httpx.ConnectError:
-        raise FetchFailed(
-            f"impossible de récupérer {url} : connexion impossible (hôte introuvable ou "
-            "connexion refusée) ; vérifiez l'adresse et votre connexion", url=url) from None
     except (httpx.HTTPError, ValueError) as exc:
         raise FetchFailed(
-            f"impossible de récupérer {url} : {type(exc).__name__} : {exc or 'pas de réponse'} ; "
-            "vérifiez l'adresse et votre connexion",
-            url=url,
-        ) from None
+            f"impossible de récupérer {url} : {transport_reason(exc)} ; vérifiez l'adresse et "
+            "votre connexion", url=url) from None
     if response.status_code >= 400:
         raise FetchFailed(
             f"impossible de récupérer {url} : le serveur a répondu HTTP {response.status_code}",

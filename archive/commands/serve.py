@@ -8,24 +8,30 @@ from __future__ import annotations
 
 import logging
 import re
+from typing import TYPE_CHECKING
 
 import click
 
 from archive.cli import settings_from
 
+if TYPE_CHECKING:
+    from flask import Flask
+
+DEVELOPMENT = " * serveur de développement (pas pour la production : gunicorn)"
+
 _ADDRESS = re.compile(r"https?://[^\s\x1b]+")
 
 
 class FrenchBanner(logging.Filter):
-    """Say werkzeug's English start-up lines in French (its request lines carry no words)."""
+    """Say werkzeug's English start-up lines in French under ``--debug`` (its request lines carry
+    no words)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Rewrite RECORD when it is werkzeug's banner or its Ctrl-C line; keep every record."""
         text = record.getMessage()
         if "development server" in text:
             addresses = " et ".join(dict.fromkeys(_ADDRESS.findall(text)))
-            record.msg, record.args = (" * serveur de développement (pas pour la production : "
-                                       f"gunicorn) à l'écoute sur {addresses}"), ()
+            record.msg, record.args = f"{DEVELOPMENT} à l'écoute sur {addresses}", ()
         elif "CTRL+C" in text:
             record.msg, record.args = " * Ctrl-C pour arrêter", ()
         return True
@@ -42,14 +48,35 @@ class FrenchBanner(logging.Filter):
 @click.pass_context
 def command(ctx: click.Context, host: str, port: int, debug: bool) -> None:
     """Lancer le site web (serveur de développement ; gunicorn en production)."""
-    from werkzeug.serving import run_simple
-
     from archive.web import create_app
 
     settings = settings_from(ctx)
     app = create_app({"SETTINGS": settings})
-    app.debug = debug
+    if debug:
+        _serve_with_reloader(app, host, port)
+        return
+    from archive.web.devserver import DevelopmentServer
+
+    server = DevelopmentServer(host, port, app)
+    click.echo(f"{settings.data_dir} servi sur http://{host}:{server.port}/", err=True)
+    click.echo(f"{DEVELOPMENT} à l'écoute sur http://{host}:{server.port} ; Ctrl-C pour "
+               "arrêter", err=True)
+    try:
+        server.serve_forever()
+    finally:
+        server.server_close()
+
+
+def _serve_with_reloader(app: Flask, host: str, port: int) -> None:
+    """Serve APP with werkzeug's reloader and debugger, its banner said in French."""
+    from werkzeug.serving import run_simple
+
+    from archive.web.devserver import DevelopmentServer
+
+    # The reloader restarts a child that binds again: check the port once, in French.
+    DevelopmentServer(host, port, app).server_close()
+    app.debug = True
     logging.getLogger("werkzeug").addFilter(FrenchBanner())
-    click.echo(f"{settings.data_dir} servi sur http://{host}:{port}/", err=True)
+    click.echo(f"servi sur http://{host}:{port}/ (rechargement et débogueur)", err=True)
     # run_simple rather than app.run: Flask's own banner is printed, in English, around it.
-    run_simple(host, port, app, use_reloader=debug, use_debugger=debug, threaded=True)
+    run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)

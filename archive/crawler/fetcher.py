@@ -23,7 +23,7 @@ from archive.crawler.deadline import request_deadline
 from archive.crawler.inflate import Inflater, TooLarge, UnknownEncoding
 from archive.crawler.politeness import HostScheduler
 from archive.crawler.urls import normalise, site_of
-from archive.french import count
+from archive.french import count, number, technical, transport_reason
 from archive.models import Capture
 
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -187,21 +187,20 @@ class Fetcher:
                 except httpx.InvalidURL as exc:
                     # httpx reads the Location header even when it does not follow it.
                     result.error = "bad_redirect"
-                    result.detail = f"{url} : adresse de redirection invalide ({exc})"
+                    result.detail = f"{url} : adresse de redirection invalide {technical(exc)}"
                     return None
                 except _Truncated as exc:
                     result.error, result.detail = "truncated", f"réponse tronquée : {exc}"
-                except (httpx.RemoteProtocolError, httpx.ReadError):
+                except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
                     result.error = "truncated"
-                    result.detail = f"{url} : réponse tronquée (connexion fermée avant la fin)"
+                    result.detail = f"{url} : {transport_reason(exc)}"
                 except _TooSlow as exc:
                     result.error, result.detail = "timeout", f"{url} : {exc}"
                 except httpx.TimeoutException:
                     result.error, result.detail = "timeout", f"{url} : délai dépassé"
                 except httpx.TransportError as exc:
-                    # httpx's own text is English: its class names the failure well enough.
                     result.error = "connection"
-                    result.detail = f"{url} : connexion impossible ({type(exc).__name__})"
+                    result.detail = f"{url} : {transport_reason(exc)}"
                 else:
                     result.error, result.detail = None, ""
                     if last.status not in RETRY_STATUSES and last.status != 429:
@@ -250,7 +249,8 @@ class Fetcher:
             expected = int(declared) if declared and declared.strip().isdigit() else None
             if expected is not None and expected > self.max_bytes:
                 raise _Oversized(
-                    f"{url} : {expected} octets annoncés, la limite est {self.max_bytes}"
+                    f"{url} : {number(expected)} octets annoncés, la limite est "
+                    f"{number(self.max_bytes)}"
                 )
             try:
                 inflater = Inflater(response.headers.get("content-encoding"), self.max_bytes)
@@ -262,18 +262,21 @@ class Fetcher:
                 try:
                     chunk = inflater.feed(raw)
                 except TooLarge:
-                    raise _Oversized(f"{url} : plus de {self.max_bytes} octets une fois "
+                    raise _Oversized(f"{url} : plus de {number(self.max_bytes)} octets une fois "
                                      "décompressé, limite atteinte") from None
                 except zlib.error as exc:
-                    raise _Undecodable(f"{url} : corps compressé endommagé ({exc})") from None
+                    raise _Undecodable(
+                        f"{url} : corps compressé endommagé {technical(exc)}") from None
                 if response.num_bytes_downloaded > self.max_bytes:
-                    raise _Oversized(f"{url} : plus de {self.max_bytes} octets, limite atteinte")
+                    raise _Oversized(
+                        f"{url} : plus de {number(self.max_bytes)} octets, limite atteinte")
                 if time.monotonic() - started > self.deadline:
                     raise _TooSlow(f"corps encore en cours de réception après {self.deadline:g} s")
                 chunks.append(chunk)
             if expected is not None and response.num_bytes_downloaded < expected:
                 raise _Truncated(
-                    f"{url} : {response.num_bytes_downloaded} octets reçus sur {expected}"
+                    f"{url} : {number(response.num_bytes_downloaded)} octets reçus sur "
+                    f"{number(expected)}"
                 )
             return Capture(
                 url=url,

@@ -16,6 +16,7 @@ from typing import Any
 from lxml import etree
 
 from archive.crawler.inflate import DEFAULT_LIMIT, TooLarge, inflate, inflate_head
+from archive.french import technical, xml_problem
 
 _SAFE_XML = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 _LENIENT_XML = etree.XMLParser(
@@ -118,7 +119,7 @@ def _parse_xml(body: bytes, max_bytes: int) -> tuple[etree._Element | None, str 
     try:
         return etree.fromstring(data, _SAFE_XML), None
     except etree.XMLSyntaxError as exc:
-        problem = f"XML mal formé : {exc}"
+        problem = xml_problem(exc)
     try:
         root = etree.fromstring(data, _LENIENT_XML)
     except etree.XMLSyntaxError:
@@ -192,9 +193,9 @@ def _json_list(body: bytes, what: str) -> list[Any]:
     try:
         items = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise NotAListing(f"REST answer is not JSON: {exc}") from None
+        raise NotAListing(f"la réponse REST n'est pas du JSON {technical(exc)}") from None
     if not isinstance(items, list):
-        raise NotAListing(f"REST answer is not a list of {what}")
+        raise NotAListing(f"la réponse REST n'est pas une liste ({what})")
     return items
 
 
@@ -210,7 +211,7 @@ def parse_rest_posts(body: bytes) -> list[Listed]:
     """Read one page of ``/wp-json/wp/v2/posts``: each post's link, modification time and the
     facts REST is the authority for (status, protection, title, category ids)."""
     listed: list[Listed] = []
-    for post in _json_list(body, "posts"):
+    for post in _json_list(body, "articles"):
         if not isinstance(post, dict) or not isinstance(post.get("link"), str):
             continue
         # modified_gmt is UTC; plain modified is site-local time, only a consistent fallback.
@@ -233,7 +234,7 @@ def parse_rest_posts(body: bytes) -> list[Listed]:
 def parse_rest_categories(body: bytes) -> dict[int, str]:
     """Read one page of ``/wp-json/wp/v2/categories``: category id to name."""
     names: dict[int, str] = {}
-    for term in _json_list(body, "categories"):
+    for term in _json_list(body, "catégories"):
         if not isinstance(term, dict):
             continue
         term_id, name = term.get("id"), _rendered(term.get("name"))

@@ -18,6 +18,7 @@ from xml.etree import ElementTree as ET
 from flask import Blueprint, Response, render_template, request, url_for
 
 from archive.errors import InvalidInput
+from archive.french import withdrawal_reason
 from archive.store.records import ArchiveChange
 from archive.web.feeds import ATOM, xml_text
 from archive.web.formatting import date_fr, number_fr
@@ -84,7 +85,7 @@ def describe(change: ArchiveChange) -> str:
     if change.kind == "changed":
         return f"Texte modifié (version {change.version or '?'})."
     if change.kind == "withdrawn":
-        reason = f" ({change.detail})" if change.detail else ""
+        reason = f" ({withdrawal_reason(change.detail)})" if change.detail else ""
         if change.status == "published":
             return f"Retiré de la plateforme{reason}, revenu en ligne depuis."
         return f"Retiré de la plateforme{reason}. La dernière version reste consultable ici."

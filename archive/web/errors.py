@@ -28,6 +28,7 @@ TITLES = {
     410: "Article retiré",
     413: "Requête trop volumineuse",
     414: "Adresse trop longue",
+    416: "Plage hors du fichier",
     417: "Attente non satisfaite",
     422: "Contenu inutilisable",
     429: "Trop de requêtes",
@@ -43,6 +44,7 @@ MESSAGES = {
     405: "Cette adresse ne s'utilise qu'en lecture (GET).",
     413: "La requête envoyée est trop volumineuse.",
     414: "L'adresse demandée est trop longue.",
+    416: "La plage d'octets demandée est illisible ou hors du fichier : demandez-le en entier.",
     500: "Une erreur inattendue s'est produite. Elle a été consignée ; réessayez plus tard.",
     503: BUILDING,
 }
@@ -118,10 +120,10 @@ def handle_archive_error(exc: ArchiveError) -> tuple[Response, int]:
     if isinstance(exc, ServerBusy):
         return error_response(status, exc.message, retry_after=BUSY_RETRY_SECONDS)
     if isinstance(exc, IndexUnreadable):
-        log.error("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        log.error("%s sur %s : %s", type(exc).__name__, request.path, exc.message)
         return error_response(status, DAMAGED)
     if status >= 500:
-        log.warning("%s on %s: %s", type(exc).__name__, request.path, exc.message)
+        log.warning("%s sur %s : %s", type(exc).__name__, request.path, exc.message)
         return error_response(status, BUILDING if status == 503 else None)
     return error_response(status, exc.message)
 
@@ -132,6 +134,10 @@ def handle_http_error(exc: HTTPException) -> tuple[Response, int]:
     response, code = error_response(status)
     if status == 405:
         response.headers["Allow"] = "GET, HEAD"
+    if status == 416:
+        # The file's length (« bytes */1234 »), so that a client can ask again.
+        response.headers.update((name, value) for name, value in exc.get_headers()
+                                if name == "Content-Range")
     return response, code
 
 
@@ -139,7 +145,7 @@ def handle_unexpected(exc: Exception) -> tuple[Response, int]:
     """Log an unexpected exception with its traceback and answer a French 500."""
     if isinstance(exc, HTTPException):
         return handle_http_error(exc)
-    log.exception("unexpected error on %s", request.path)
+    log.exception("erreur inattendue sur %s", request.path)
     return error_response(500)
 
 

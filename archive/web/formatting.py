@@ -7,7 +7,7 @@ from datetime import date, datetime
 from flask import Flask
 
 from archive.editions import edition_label, edition_name
-from archive.french import MONTHS, agree, day, moment, number
+from archive.french import MONTHS, agree, day, moment, number, withdrawal_reason
 
 SHORT_MONTHS = (
     "janv.", "févr.", "mars", "avr.", "mai", "juin",
@@ -59,5 +59,6 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(paragraphs)
     app.add_template_filter(edition_name)
     app.add_template_filter(edition_label)
+    app.add_template_filter(withdrawal_reason, "withdrawal_fr")
     app.add_template_global(plural)
     app.add_template_global(month_fr)

@@ -74,10 +74,11 @@ class FrenchErrorsWorker(ThreadWorker):  # type: ignore[misc]
         found = refusal(exc)
         peer = addr[0] if addr else ""
         if found is None:
-            self.log.exception("Error handling request from %s", peer)
+            self.log.exception("erreur en traitant une requête de %s", peer)
             status, reason = 500, None
         else:
-            self.log.warning("Invalid request from ip=%s: %s", peer, exc)
+            self.log.warning("requête refusée de %s : %s (détail technique : %s)", peer,
+                             found[1], exc)
             status, reason = found
         try:
             headers, body = standalone_error_page(app, status, reason)

@@ -1,0 +1,217 @@
+"""Prefixes and positions read straight from Whoosh's files agree with Whoosh's own readers.
+
+Over a real index of two segments (a full build, then an incremental run): the words a prefix
+stands for, their postings read together, the positions found in decoded blocks without
+unpickling them, and the positions a segment reader keeps, each against Whoosh.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from search_fixtures import archive_and_index, article
+from whoosh import query as wq
+from whoosh.searching import Searcher
+
+from archive.replica.corpus import Corpus
+from indexer import whoosh_format
+from indexer.location import current_build, open_build
+from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefix_words
+from indexer.query import Near, make_parser, parse_query
+from indexer.whoosh_format import (
+    prefix_terms,
+    read_characters,
+    read_positions,
+    read_postings,
+    read_terms_postings,
+)
+
+FIRST, SECOND = 300, 60  # the first segment's common words fill several 128-posting blocks
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    data = tmp_path_factory.mktemp("prefix-positions")
+    corpus = Corpus(size=FIRST + SECOND)
+    items = []
+    for i in range(FIRST + SECOND):
+        item = corpus.article(i)
+        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
+                             published=item.published, edition=item.edition))
+    archive_and_index(data, items[:FIRST])
+    archive_and_index(data, items[FIRST:])
+    build = current_build(data / "index")
+    assert build is not None
+    with open_build(build).searcher() as opened:
+        assert len(opened.reader().leaf_readers()) == 2, "expected a second segment"
+        yield opened
+
+
+def _leaves(searcher: Searcher) -> list[Any]:
+    return [leaf for leaf, _ in searcher.reader().leaf_readers()]
+
+
+def _frequent(leaf: Any, field: str, count: int) -> list[bytes]:
+    return sorted((bytes(t) for t in leaf.lexicon(field)),
+                  key=lambda term: -leaf.doc_frequency(field, term))[:count]
+
+
+def _whoosh_positions(leaf: Any, field: str, btext: bytes) -> dict[int, list[int]]:
+    matcher = leaf.postings(field, btext)
+    decode = leaf.schema[field].format.decode_positions
+    found = {}
+    while matcher.is_active():
+        found[matcher.id()] = decode(matcher.value())
+        matcher.next()
+    return found
+
+
+@pytest.mark.parametrize("prefix", ["d", "con", "pr", "é", "zzzq", "l'"])
+def test_prefix_words_are_whoosh_s_in_every_segment(searcher: Searcher, prefix: str) -> None:
+    for field in ("body", "title", "body_exact"):
+        btext = searcher.schema[field].to_bytes(prefix)
+        for leaf in _leaves(searcher):
+            expected = [bytes(w) for w in leaf.expand_prefix(field, prefix)]
+            assert prefix_terms(leaf, field, btext) == expected
+            assert prefix_terms(leaf, field, btext) == expected  # kept: the same again
+        merged = [bytes(w) for w in searcher.reader().expand_prefix(field, prefix)]
+        assert prefix_words(searcher, field, prefix, 10**6) == merged
+        assert prefix_words(searcher, field, prefix, 7) == merged[:7]
+    assert prefix_terms(_leaves(searcher)[0], "body", b"d"), "the prefix has words"
+
+
+def test_terms_read_together_are_each_term_s_postings(searcher: Searcher) -> None:
+    for leaf in _leaves(searcher):
+        words = sorted(prefix_terms(leaf, "body", b"d")) + [b"zzzabsent"]
+        docs, weights, counts = read_terms_postings(leaf, "body", words)
+        assert counts.tolist()[-1] == 0 and int(counts.sum()) == len(docs) == len(weights)
+        at = 0
+        for word, count in zip(words, counts.tolist(), strict=True):
+            alone = read_postings(leaf, "body", word)
+            expected_docs = [] if alone is None else alone[0].tolist()
+            assert docs[at:at + count].tolist() == expected_docs
+            if alone is not None:
+                assert weights[at:at + count].tolist() == alone[1].tolist()
+            at += count
+        assert any(leaf.term_info("body", w).is_inlined() for w in words[:-1]), \
+            "some words of the prefix are inlined"
+        assert max(counts.tolist()) > whoosh_format.BLOCK_POSTINGS or leaf.doc_count_all() \
+            < whoosh_format.BLOCK_POSTINGS, "some words fill several blocks"
+
+
+@pytest.mark.parametrize("text", ["pou*", "con*", "pre*", "poli*"])
+def test_a_prefix_over_segments_scores_as_whoosh_s_or_of_its_words(searcher: Searcher,
+                                                                    text: str) -> None:
+    parser = make_parser(searcher.schema)
+    query = parse_query(text, parser).query
+    assert query is not None
+    cache = PostingsCache()
+    for prefix in [q for q in query.leaves() if isinstance(q, wq.Prefix)]:
+        engine = MatchEngine(searcher, {})
+        fast = engine.match(prefix)
+        words = engine.expand_prefix(prefix)
+        slow = match_with_whoosh(words, searcher)
+        assert engine.enabled
+        assert fast.docs.tolist() == slow.docs.tolist() and len(fast)
+        assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
+        # Term by term through the engine: the very same sums.
+        assert fast.scores.tolist() == MatchEngine(searcher, {}).match(words).scores.tolist()
+        # Read into the generation's cache, then from it: the same again.
+        for _ in range(2):
+            held = MatchEngine(searcher, {}, cache).match(prefix)
+            assert held.docs.tolist() == fast.docs.tolist()
+            assert held.scores.tolist() == fast.scores.tolist()
+    assert len(cache)
+
+
+def test_positions_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> None:
+    rng = random.Random(5)
+    for leaf in _leaves(searcher):
+        for word in _frequent(leaf, "body_exact", 25):
+            expected = _whoosh_positions(leaf, "body_exact", word)
+            holding = sorted(expected)
+            # A few documents (only their blocks are read), one without the word, shuffled.
+            docnums = holding[::40] + [leaf.doc_count_all() - 1]
+            rng.shuffle(docnums)
+            if len(holding) > whoosh_format.BLOCK_POSTINGS:
+                wanted = np.unique(np.asarray(docnums, dtype=np.int64))
+                assert whoosh_format._term_records(leaf, "body_exact", word,
+                                                   wanted) is not None
+            owners, positions = read_positions(leaf, "body_exact", word, docnums)
+            for index, doc in enumerate(docnums):
+                assert positions[owners == index].tolist() == expected.get(doc, [])
+
+
+def test_whole_positions_kept_per_segment_are_whoosh_s(searcher: Searcher) -> None:
+    leaf = _leaves(searcher)[0]
+    if hasattr(leaf._terms, "_archive_positions"):
+        del leaf._terms._archive_positions  # nothing kept yet
+    words = _frequent(leaf, "body_exact", 10)
+    for word in words:
+        expected = _whoosh_positions(leaf, "body_exact", word)
+        docnums = list(range(leaf.doc_count_all()))[::-3]  # most documents, descending
+        for _ in range(2):  # read whole and kept, then from what is kept
+            owners, positions = read_positions(leaf, "body_exact", word, docnums)
+            for index, doc in enumerate(docnums):
+                assert positions[owners == index].tolist() == expected.get(doc, [])
+    assert {("body_exact", word) for word in words} <= set(leaf._terms._archive_positions)
+
+
+def test_proximities_over_segments_agree_with_whoosh_s_positions(searcher: Searcher) -> None:
+    leaf = _leaves(searcher)[0]
+    common = [w.decode() for w in _frequent(leaf, "body_exact", 12)]
+    parser = make_parser(searcher.schema)
+    rng = random.Random(11)
+    found = 0
+    for _ in range(12):
+        words = rng.sample(common, 2)
+        query = parse_query('"' + " ".join(words) + f'"~{rng.randrange(1, 6)}', parser).query
+        assert query is not None
+        for near in [q for q in query.leaves() if isinstance(q, Near)]:
+            for _ in range(2):  # the second time from the positions kept
+                fast = MatchEngine(searcher, {}).match(near)
+                expected = _near_documents(searcher, near)
+                assert fast.docs.tolist() == expected
+            found += bool(expected)
+    assert found >= 6
+
+
+def _near_documents(searcher: Searcher, near: Near) -> list[int]:
+    """The documents where Whoosh's own positions put NEAR's words within its slop."""
+    field = near.fieldname
+    words = list(dict.fromkeys(near.words))
+    places: dict[str, dict[int, list[int]]] = {}
+    for word in words:
+        places[word] = {}
+        for leaf, base in searcher.reader().leaf_readers():
+            btext = searcher.schema[field].to_bytes(word)
+            if (field, btext) in leaf:
+                for doc, found in _whoosh_positions(leaf, field, btext).items():
+                    places[word][doc + base] = found
+    docs = set.intersection(*(set(p) for p in places.values()))
+    near_docs = []
+    for doc in sorted(docs):
+        lists = [places[word][doc] for word in words]
+        starts = [p for each in lists for p in each]
+        if any(all(any(s <= p <= s + near.slop for p in each) for each in lists)
+               for s in starts):
+            near_docs.append(doc)
+    return near_docs
+
+
+def test_characters_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> None:
+    for leaf in _leaves(searcher):
+        body = leaf.schema["body"].format
+        for word in _frequent(leaf, "body", 15):
+            matcher = leaf.postings("body", word)
+            expected = {}
+            while matcher.is_active():
+                expected[matcher.id()] = body.decode_characters(matcher.value())
+                matcher.next()
+            docnums = sorted(expected)[::9] + [leaf.doc_count_all() - 1]
+            found = read_characters(leaf, "body", word, docnums)
+            assert found == {doc: expected[doc] for doc in docnums if doc in expected}
