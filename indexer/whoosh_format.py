@@ -114,8 +114,8 @@ def report_fallback(searcher: Any, what: str, error: UnexpectedLayout) -> bool:
         if key in _reported:
             return False
         _reported.add(key)
-    log.warning("%s: the index is not laid out as expected (%s); using Whoosh's slower "
-                "reader for this index generation (see docs/whoosh.md)", what, error)
+    log.warning("%s : l'index n'est pas disposé comme prévu (%s) ; lecteur de Whoosh, plus "
+                "lent, pour cette génération de l'index (voir docs/whoosh.md)", what, error)
     return True
 
 
