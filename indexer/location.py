@@ -83,7 +83,13 @@ def new_build_dir(index_dir: Path) -> Path:
     parent = builds_dir(index_dir)
     parent.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    for n in range(1, 1000):
+    # Past every build of the same second still there: a number freed by a pruned build is
+    # not given again, so names keep sorting in the order the builds were made
+    # (``prune_builds`` keeps the newest superseded one by name).
+    taken = [int(number) for name, _, number in
+             (path.name.rpartition("-") for path in parent.glob(f"{stamp}-*"))
+             if name == stamp and number.isdigit()]
+    for n in range(max(taken, default=0) + 1, 1000):
         candidate = parent / f"{stamp}-{n}"
         try:
             candidate.mkdir()
