@@ -205,6 +205,7 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
 _SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
 _STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
+_NORMS_AFTER = 4  # BM25F's length part computed for every document past a quarter of them
 _EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly narrows
 
 
@@ -228,6 +229,7 @@ class MatchEngine:
         bases = [base for _, base in self.leaves]
         self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
+        self._norms: dict[str, np.ndarray] = {}  # BM25F's length part per field and document
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
@@ -601,11 +603,23 @@ class MatchEngine:
                docs: np.ndarray) -> np.ndarray:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average)."""
-        avgfl = self.searcher.avg_field_length(field) or 1
-        b = field_b(self.weighting, field)
         k1 = float(self.weighting.K1)
-        lengths = self._lengths(field)[docs]
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        norm = self._norms.get(field)
+        if norm is None and len(docs) * _NORMS_AFTER < self.size:
+            avgfl = self.searcher.avg_field_length(field) or 1
+            b = field_b(self.weighting, field)
+            lengths = self._lengths(field)[docs]
+            few: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b)
+                                                                  + b * lengths / avgfl)))
+            return few
+        if norm is None:
+            avgfl = self.searcher.avg_field_length(field) or 1
+            b = field_b(self.weighting, field)
+            # Each document's share of the denominator, computed once per field for many
+            # postings (the same operations in the same order as per posting: the same values).
+            norm = k1 * ((1 - b) + b * self._lengths(field) / avgfl)
+            self._norms[field] = norm
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[docs]))
         return scores
 
     def _lengths(self, field: str) -> np.ndarray:

@@ -575,13 +575,17 @@ def read_positions(leaf: Any, field: str, btext: bytes,
 # Each segment reader keeps the whole positions of the terms read lately for most of their
 # documents (the small words of proximities and quotations come back query after query).
 POSITIONS_CACHE_BYTES = 8 * 2**20
+# A term is read whole (and kept) when the documents wanted are at least this share of its
+# own (1/4): parsing every value costs little more then, and less again the next time (for
+# fewer, reading whole made phrases slower: A/B in docs/whoosh.md).
+_WHOLE_SHARE = 4
 _positions_lock = threading.Lock()
 
 
 def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return the term's (documents, first position of each, positions) in the segment when
-    kept or when WANTED (ascending) are enough of its documents to read them all; else None.
+    kept or when WANTED (ascending) are a good share of its documents; else None.
 
     Kept per segment reader (``POSITIONS_CACHE_BYTES``, least recently used first out).
     """
@@ -600,8 +604,8 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
         if found is not None:
             kept.move_to_end(key)
             return found
-    if len(wanted) * BLOCK_POSTINGS < int(term[1].doc_frequency()):
-        return None  # few of its documents: only their blocks are read
+    if len(wanted) * _WHOLE_SHARE < int(term[1].doc_frequency()):
+        return None  # not enough of its documents: only the values wanted are parsed
     records = _term_records(leaf, field, btext, None)
     if records is None:
         return None
