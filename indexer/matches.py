@@ -205,7 +205,6 @@ def match_with_whoosh(query: wq.Query, searcher: Searcher) -> Matches:
 _SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
 _STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
-_NORMS_AFTER = 4  # BM25F's length part computed for every document past a quarter of them
 _EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly narrows
 
 
@@ -605,7 +604,7 @@ class MatchEngine:
         field lengths and average)."""
         k1 = float(self.weighting.K1)
         norm = self._norms.get(field)
-        if norm is None and len(docs) * _NORMS_AFTER < self.size:
+        if norm is None and len(docs) <= self.size:
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
             lengths = self._lengths(field)[docs]
@@ -615,8 +614,9 @@ class MatchEngine:
         if norm is None:
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
-            # Each document's share of the denominator, computed once per field for many
-            # postings (the same operations in the same order as per posting: the same values).
+            # Each document's share of the denominator, computed once per field for more
+            # postings than documents (a prefix's words): the same operations in the same
+            # order as per posting, so the same values.
             norm = k1 * ((1 - b) + b * self._lengths(field) / avgfl)
             self._norms[field] = norm
         scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[docs]))
