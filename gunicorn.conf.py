@@ -6,9 +6,18 @@ parallelism and threads hide the I/O. No preload: each worker opens the archive 
 lazily after fork, and picks up a new index generation by itself (no restart after a crawl).
 """
 
-from archive.config import load_settings
+import sys
 
-_settings = load_settings()
+from archive.config import load_settings
+from archive.errors import ArchiveError
+
+try:
+    _settings = load_settings()
+except ArchiveError as _error:
+    # One French line and the CLI's exit code, not gunicorn's English « Failed to read config
+    # file » and a traceback (gunicorn lets SystemExit through).
+    print(f"erreur : {_error.message}", file=sys.stderr)
+    sys.exit(_error.exit_code)
 
 bind = _settings.web_bind
 workers = _settings.web_workers

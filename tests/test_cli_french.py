@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -34,6 +36,7 @@ from archive.replica.faults import Faults
 from archive.store import Archive
 
 RunCli = Callable[..., tuple[int, str, str]]
+STATE = re.compile(r"^(used|partial|absent|failed|refused|not needed)\b")
 ROOT = Path(__file__).resolve().parents[1]
 
 @pytest.mark.parametrize("command", ["", *sorted(COMMANDS)])
@@ -288,6 +291,9 @@ def test_crawl_report_gives_page_problems_in_french(settings: Settings) -> None:
             "malformed_xml"} <= {error["kind"] for error in report.errors}  # kinds: machines'
     details = [error["detail"] for error in report.errors] + report.notes
     assert [detail for detail in details if english_words(detail)] == []
+    # Each channel's state word (used, partial, failed...) stays English: machines read it.
+    channels = [STATE.sub("", said) for site in report.sites for said in site["channels"].values()]
+    assert [said for said in channels if english_words(said)] == []
 
 
 def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
@@ -311,6 +317,30 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
         _, rest = server.communicate(timeout=30)
     requests = re.compile(r'\[[^]]*\] "[^"]*"')  # the access log's date and request line
     assert english_words("".join(said) + requests.sub("", rest)) == []
+
+
+def test_serve_debug_says_its_reloader_and_debugger_lines_in_french(data_dir: Path) -> None:
+    archive_and_index(data_dir, [article("pluie", "Pluie", "La pluie tombe sur Dakar.")])
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "archive", "--data-dir", str(data_dir), "serve", "--debug",
+         "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        start_new_session=True)
+    said: list[str] = []
+    try:
+        assert server.stderr is not None
+        for _ in range(12):  # the reloader's child starts the debugger, then gives its code
+            said.append(server.stderr.readline())
+            if "code du débogueur" in said[-1] or "PIN" in said[-1]:
+                break
+    finally:
+        os.killpg(server.pid, signal.SIGTERM)
+        server.communicate(timeout=30)
+    assert said[0] == f"servi sur http://127.0.0.1:{port}/ (rechargement et débogueur)\n"
+    assert " * débogueur actif\n" in said and "code du débogueur" in said[-1], said
+    assert english_words("".join(said)) == [], said
 
 
 @pytest.mark.parametrize("command", ["serve", "demo", "replica"])

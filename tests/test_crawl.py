@@ -93,7 +93,7 @@ def test_closed_rest_api_falls_back_and_still_finds_everything(
     served = replica(30, rest_api=False)
     report = run(served, settings)
     channels = report.sites[0]["channels"]
-    assert channels["rest"].startswith("refused (HTTP 401): fell back")
+    assert channels["rest"].startswith("refused (HTTP 401): repli sur les sitemaps")
     assert report.counts["new"] == 30 and report.status == "complete"
 
 
@@ -118,7 +118,7 @@ def test_feed_is_recognised_when_served_as_html(
 ) -> None:
     served = replica(12, rest_api=False, feed_content_type="text/html; charset=UTF-8")
     report = run(served, settings)
-    assert report.sites[0]["channels"]["feed"].startswith("used: rss feed (text/html")
+    assert report.sites[0]["channels"]["feed"].startswith("used: flux rss (text/html")
 
 
 def test_robots_txt_is_obeyed(replica: ReplicaFactory, settings: Settings) -> None:

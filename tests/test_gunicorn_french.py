@@ -125,3 +125,13 @@ def test_gunicorn_run_with_the_repository_settings_logs_in_french(tmp_path: Path
     assert "[INFO] arrêt : processus maître" in log, log
     assert "gunicorn.ctl" not in log  # no control socket in the service user's home
     assert english_words(log) == [], log
+
+
+def test_an_unusable_setting_stops_gunicorn_with_one_french_line(tmp_path: Path) -> None:
+    env = dict(os.environ, HOME=str(tmp_path), ARCHIVE_WEB_WORKERS="beaucoup")
+    done = subprocess.run(
+        [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"], cwd=ROOT,
+        env=env, capture_output=True, text=True, timeout=START_SECONDS)
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.startswith("erreur : ARCHIVE_WEB_WORKERS='beaucoup' n'est pas utilisable")
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr, done.stderr

@@ -7,6 +7,7 @@ serve the application ``archive.web.create_app`` assembles from the same setting
 from __future__ import annotations
 
 import logging
+import os
 import re
 from typing import TYPE_CHECKING
 
@@ -22,18 +23,38 @@ DEVELOPMENT = " * serveur de développement (pas pour la production : gunicorn)"
 _ADDRESS = re.compile(r"https?://[^\s\x1b]+")
 
 
+DEBUG_LINES = (
+    (re.compile(r" \* Restarting with (\w+)"), " * redémarrage (surveillance des fichiers : {0})"),
+    (re.compile(r" \* Detected change in (.+), reloading"), " * {0} a changé : rechargement"),
+    (re.compile(r" \* Debugger is active!"), " * débogueur actif"),
+    (re.compile(r" \* Debugger PIN disabled\. DEBUGGER UNSECURED!"),
+     " * code du débogueur désactivé : DÉBOGUEUR SANS PROTECTION !"),
+    (re.compile(r" \* Debugger PIN: (.+)"), " * code du débogueur : {0}"),
+    (re.compile(r" \* To enable the debugger you need to enter the security pin:"),
+     " * pour activer le débogueur, saisissez son code :"),
+    (re.compile(r" \* Debugger pin code: (.+)"), " * code du débogueur : {0}"),
+)
+"""werkzeug's reloader and debugger lines under ``--debug``, and what they say in French."""
+
+
 class FrenchBanner(logging.Filter):
-    """Say werkzeug's English start-up lines in French under ``--debug`` (its request lines carry
-    no words)."""
+    """Say werkzeug's English start-up, reloader and debugger lines in French under ``--debug``
+    (its request lines carry no words)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        """Rewrite RECORD when it is werkzeug's banner or its Ctrl-C line; keep every record."""
+        """Rewrite RECORD when it is one of werkzeug's known lines; keep every record."""
         text = record.getMessage()
         if "development server" in text:
             addresses = " et ".join(dict.fromkeys(_ADDRESS.findall(text)))
             record.msg, record.args = f"{DEVELOPMENT} à l'écoute sur {addresses}", ()
         elif "CTRL+C" in text:
             record.msg, record.args = " * Ctrl-C pour arrêter", ()
+        else:
+            for english, french in DEBUG_LINES:
+                found = english.fullmatch(text.rstrip())
+                if found:
+                    record.msg, record.args = french.format(*found.groups()), ()
+                    break
         return True
 
 
@@ -73,10 +94,12 @@ def _serve_with_reloader(app: Flask, host: str, port: int) -> None:
 
     from archive.web.devserver import DevelopmentServer
 
-    # The reloader restarts a child that binds again: check the port once, in French.
-    DevelopmentServer(host, port, app).server_close()
+    # Check the port once, in French, before werkzeug does (in English); the reloader's child
+    # (WERKZEUG_RUN_MAIN) serves the socket its parent bound.
+    if os.environ.get("WERKZEUG_RUN_MAIN") != "true":
+        DevelopmentServer(host, port, app).server_close()
+        click.echo(f"servi sur http://{host}:{port}/ (rechargement et débogueur)", err=True)
     app.debug = True
     logging.getLogger("werkzeug").addFilter(FrenchBanner())
-    click.echo(f"servi sur http://{host}:{port}/ (rechargement et débogueur)", err=True)
     # run_simple rather than app.run: Flask's own banner is printed, in English, around it.
     run_simple(host, port, app, use_reloader=True, use_debugger=True, threaded=True)

@@ -40,6 +40,7 @@ from archive.crawler.urls import (
     normalise,
     site_of,
 )
+from archive.french import agree, count
 
 REST_PAGE_SIZE = 100
 REST_FIELDS = "id,link,modified_gmt,status,content.protected,categories,author,title"
@@ -172,7 +173,7 @@ class SiteDiscoverer:
         if not (rest_complete or sitemap_complete):
             listing_complete = self._listings()
         else:
-            found.channels["listing"] = "not needed: a complete enumeration was read"
+            found.channels["listing"] = "not needed: une énumération complète a été lue"
         found.complete = rest_complete or sitemap_complete or listing_complete
         return found
 
@@ -185,7 +186,7 @@ class SiteDiscoverer:
     def _failed(self, url: str, result: FetchResult) -> str:
         if result.error == "robots":
             self.found.skipped_by_robots += 1
-            return "disallowed by robots.txt"
+            return "interdit par robots.txt"
         if result.capture is not None:
             kind, detail = "http_status", f"HTTP {result.capture.status}"
         else:
@@ -209,7 +210,7 @@ class SiteDiscoverer:
             status = result.status
             if status in (401, 403):
                 found.channels[label] = (
-                    f"refused (HTTP {status}): fell back on sitemaps, feed and listings"
+                    f"refused (HTTP {status}): repli sur les sitemaps, le flux et les listes"
                 )
                 return False
             if status in (404, 410) and page == 1:
@@ -217,13 +218,13 @@ class SiteDiscoverer:
                 return False
             if status != 200 or result.capture is None:
                 detail = self._failed(url, result)
-                found.channels[label] = f"failed at page {page} ({detail}): partial"
+                found.channels[label] = f"failed: page {page} ({detail}), lecture partielle"
                 return False
             try:
                 entries = parse_rest_posts(result.capture.body)
             except NotAListing as exc:
                 found.error(url, "bad_listing", str(exc))
-                found.channels[label] = f"failed at page {page} ({exc}): partial"
+                found.channels[label] = f"failed: page {page} ({exc}), lecture partielle"
                 return False
             posts += len(entries)
             found.add(entries)
@@ -234,8 +235,10 @@ class SiteDiscoverer:
             else:
                 pages = min(announced, 100_000)
             page += 1
-        withheld = f", {len(found.withheld)} not public" if found.withheld else ""
-        found.channels[label] = f"used: {posts} posts in {page - 1} pages{withheld}"
+        withheld = (f", {count(len(found.withheld), 'non public', 'non publics')}"
+                    if found.withheld else "")
+        found.channels[label] = (f"used: {count(posts, 'article')} en "
+                                 f"{count(page - 1, 'page')}{withheld}")
         return True
 
     def _categories(self) -> None:
@@ -258,7 +261,8 @@ class SiteDiscoverer:
             pages = total_pages(result.capture.header("x-wp-totalpages"))
             if len(names) < REST_PAGE_SIZE or (pages is not None and page >= pages):
                 break
-        found.channels["rest_categories"] = f"used: {len(found.category_names)} categories"
+        found.channels["rest_categories"] = (
+            f"used: {count(len(found.category_names), 'catégorie')}")
 
     # ---- sitemaps
 
@@ -280,7 +284,7 @@ class SiteDiscoverer:
                 found.error(start, exc.kind or "bad_sitemap", str(exc))
                 continue
             return self._read_sitemap_tree(start, root)
-        found.channels["sitemap"] = "absent: no sitemap answered"
+        found.channels["sitemap"] = "absent: aucun sitemap n'a répondu"
         return False
 
     def _read_sitemap_tree(self, start: str, root: Any) -> bool:
@@ -321,7 +325,7 @@ class SiteDiscoverer:
         if queue:
             intact = False
         state = "used" if intact else "partial"
-        found.channels["sitemap"] = f"{state}: {documents} documents from {start}"
+        found.channels["sitemap"] = f"{state}: {count(documents, 'document')} depuis {start}"
         return intact
 
     # ---- feed
@@ -335,7 +339,7 @@ class SiteDiscoverer:
             return
         kind = feed_kind(result.capture.body)
         if kind is None:
-            found.channels["feed"] = "absent: /feed/ is not a feed"
+            found.channels["feed"] = "absent: /feed/ n'est pas un flux"
             return
         try:
             entries, damage = parse_feed(result.capture.body, max_bytes=self.fetcher.max_bytes)
@@ -346,9 +350,10 @@ class SiteDiscoverer:
         if damage:
             found.error(url, "malformed_xml", damage)
         new = found.add(entries)
-        content_type = result.capture.header("content-type") or "no Content-Type"
+        content_type = result.capture.header("content-type") or "sans Content-Type"
         found.channels["feed"] = (
-            f"used: {kind} feed ({content_type}), {len(entries)} items, {new} not listed elsewhere"
+            f"used: flux {kind} ({content_type}), {count(len(entries), 'entrée')}, "
+            f"{count(new, 'article')} {agree(new, 'absent')} des autres listes"
         )
 
     # ---- the home page and the pages it links to
@@ -374,8 +379,8 @@ class SiteDiscoverer:
             new += found.add([Listed(link) for link in links_in(page.capture.body, url,
                                                                 {self.site})])
         found.channels["home"] = (
-            f"used: home page and {len(pages)} pages it links to, {new} articles not listed "
-            "elsewhere"
+            f"used: page d'accueil et {count(len(pages), 'page')} vers lesquelles elle pointe, "
+            f"{count(new, 'article')} {agree(new, 'absent')} des autres listes"
         )
 
     # ---- listing pages and archives
@@ -385,9 +390,11 @@ class SiteDiscoverer:
         found = self.found
         before = len(found.articles)
         pages, natural_end = self._walk(self.site + "/")
+        new = len(found.articles) - before
         found.channels["listing"] = (
-            f"used: {pages} pages, {len(found.articles) - before} articles not listed elsewhere"
-            + ("" if natural_end else " (stopped on an error)")
+            f"used: {count(pages, 'page')}, {count(new, 'article')} "
+            f"{agree(new, 'absent')} des autres listes"
+            + ("" if natural_end else " (arrêt sur une erreur)")
         )
         if natural_end:
             return True
@@ -396,11 +403,11 @@ class SiteDiscoverer:
         for archive in list(self._archives):
             if walked >= self.max_listing_pages:
                 break
-            count, _ = self._walk(archive)
-            walked += count
+            read, _ = self._walk(archive)
+            walked += read
         found.channels["archives"] = (
-            f"used: {len(self._archives)} author and date archives, {walked} pages, "
-            f"{len(found.articles) - before} more articles"
+            f"used: {count(len(self._archives), 'archive')} d'auteur et de date, "
+            f"{count(walked, 'page')}, {count(len(found.articles) - before, 'article')} de plus"
         )
         return False
 
