@@ -551,6 +551,9 @@ def _full_rebuild_running(settings: Settings, writers: int) -> Iterator[RunningB
         if proc.poll() is None:
             proc.kill()
             proc.wait(timeout=30)
+        # The writers inherited the index lock's descriptor: it is free once they are gone,
+        # which a killed process group reaches a moment after its leader.
+        psutil.wait_procs(workers, timeout=30)
         assert proc.stderr is not None
         proc.stderr.close()
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from archive.errors import StoreError
-from archive.french import sqlite_reason
+from archive.french import SQLITE_REASONS, sqlite_reason
 from archive.store import rows
 from archive.store.records import StoredArticle
 
@@ -113,11 +113,15 @@ def explained(exc: sqlite3.Error, path: Path) -> StoreError:
         return StoreError(f"impossible d'utiliser {path} ({sqlite_reason(exc)}) ; vérifiez "
                           "l'espace disque et les droits du fichier et de son répertoire",
                           path=str(path))
+    reason = sqlite_reason(exc)
+    # A known reason says it already; « (ce n'est pas une base SQLite) : ce n'est pas une base
+    # SQLite… » said it twice.
+    said = reason if reason in SQLITE_REASONS.values() else (
+        f"ce n'est pas une base SQLite ou elle est endommagée ; {reason}")
     return StoreError(
-        f"{path} ne peut pas servir d'archive ({sqlite_reason(exc)}) : ce n'est pas une base "
-        "SQLite ou elle est endommagée ; mettez-la de côté et restaurez une sauvegarde (les "
-        "fichiers WARC permettent à `python -m archive reparse` de reconstruire les articles), ou "
-        "donnez un autre répertoire à ARCHIVE_DATA_DIR", path=str(path))
+        f"{path} ne peut pas servir d'archive ({said}) ; mettez-la de côté et restaurez une "
+        "sauvegarde (les fichiers WARC permettent à `python -m archive reparse` de reconstruire "
+        "les articles), ou donnez un autre répertoire à ARCHIVE_DATA_DIR", path=str(path))
 
 
 def now() -> datetime:

@@ -145,7 +145,7 @@ class Services:
             build = self.search().info().build
         except ArchiveError:
             build = None
-        log.error("the search index build %s cannot be read", build, exc_info=exc)
+        log.error("la construction d'index %s est illisible", build, exc_info=exc)
         self.damaged_build = build
         return IndexUnreadable(
             f"la construction {build} de l'index de recherche est illisible "

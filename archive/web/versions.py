@@ -65,7 +65,7 @@ def _platform_modified(article: StoredArticle, version: Version) -> datetime | N
         return parse_page(capture.body, capture.final_url or capture.url,
                           capture.header("Content-Type")).modified
     except (NotAnArticle, ArchiveError) as exc:
-        log.warning("no modification date for article %s version %s: %s",
+        log.warning("pas de date de modification pour l'article %s, version %s : %s",
                     article.id, version.number, exc)
         return None
 
@@ -156,7 +156,7 @@ def _record_id(record: bytes) -> str | None:
             found = entry.rec_headers.get_header("WARC-Record-ID")
             return str(found) if found else None
     except Exception:  # warcio raises several unrelated types on damaged data
-        log.warning("a stored WARC record could not be read back", exc_info=True)
+        log.warning("un enregistrement WARC conservé n'a pas pu être relu", exc_info=True)
     return None
 
 
