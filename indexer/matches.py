@@ -228,6 +228,7 @@ class MatchEngine:
         bases = [base for _, base in self.leaves]
         self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
+        self._norms: dict[str, np.ndarray] = {}  # BM25F's length part per field and document
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
@@ -601,11 +602,24 @@ class MatchEngine:
                docs: np.ndarray) -> np.ndarray:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average)."""
-        avgfl = self.searcher.avg_field_length(field) or 1
-        b = field_b(self.weighting, field)
         k1 = float(self.weighting.K1)
-        lengths = self._lengths(field)[docs]
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b) + b * lengths / avgfl)))
+        norm = self._norms.get(field)
+        if norm is None and len(docs) <= self.size:
+            avgfl = self.searcher.avg_field_length(field) or 1
+            b = field_b(self.weighting, field)
+            lengths = self._lengths(field)[docs]
+            few: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b)
+                                                                  + b * lengths / avgfl)))
+            return few
+        if norm is None:
+            avgfl = self.searcher.avg_field_length(field) or 1
+            b = field_b(self.weighting, field)
+            # Each document's share of the denominator, computed once per field for more
+            # postings than documents (a prefix's words): the same operations in the same
+            # order as per posting, so the same values.
+            norm = k1 * ((1 - b) + b * self._lengths(field) / avgfl)
+            self._norms[field] = norm
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[docs]))
         return scores
 
     def _lengths(self, field: str) -> np.ndarray:

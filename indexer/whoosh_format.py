@@ -638,36 +638,43 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     return owners, totals - np.repeat(before, counts)
 
 
-# Each segment reader keeps the whole positions of the terms read lately for most of their
-# documents (the small words of proximities and quotations come back query after query).
-POSITIONS_CACHE_BYTES = 8 * 2**20
+# The process keeps the whole positions of the terms read lately for a good share of their
+# documents (the small words of proximities and quotations come back query after query), by
+# segment: a segment's postings never change, so every thread and generation shares them.
+POSITIONS_CACHE_BYTES = 32 * 2**20
+# A term is read whole (and kept) when the documents wanted are at least this share of its
+# own (1/4): parsing every value costs little more then, and less again the next time (for
+# fewer, reading whole made phrases slower: A/B in docs/whoosh.md).
+_WHOLE_SHARE = 4
 _positions_lock = threading.Lock()
+_positions: OrderedDict[tuple[str, int, str, bytes],
+                        tuple[np.ndarray, np.ndarray, np.ndarray]] = OrderedDict()
+_positions_size = 0
 
 
 def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return the term's (documents, first position of each, positions) in the segment when
-    kept or when WANTED (ascending) are enough of its documents to read them all; else None.
+    kept or when WANTED (ascending) are a good share of its documents; else None.
 
-    Kept per segment reader (``POSITIONS_CACHE_BYTES``, least recently used first out).
+    Kept for the process, by segment (``POSITIONS_CACHE_BYTES`` in all, least recently used
+    first out).
     """
+    global _positions_size
     term = _term_info(leaf, field, btext)
     if term is None or term[1].is_inlined():
         return None
-    terms = leaf._terms
-    key = (field, btext)
+    try:
+        key = (str(leaf.segment().segment_id()), int(leaf.doc_count_all()), field, btext)
+    except AttributeError:
+        return None
     with _positions_lock:
-        kept: OrderedDict[tuple[str, bytes], tuple[np.ndarray, np.ndarray, np.ndarray]] | \
-            None = getattr(terms, "_archive_positions", None)
-        if kept is None:
-            kept = OrderedDict()
-            terms._archive_positions = kept
-        found = kept.get(key)
+        found = _positions.get(key)
         if found is not None:
-            kept.move_to_end(key)
+            _positions.move_to_end(key)
             return found
-    if len(wanted) * BLOCK_POSTINGS < int(term[1].doc_frequency()):
-        return None  # few of its documents: only their blocks are read
+    if len(wanted) * _WHOLE_SHARE < int(term[1].doc_frequency()):
+        return None  # not enough of its documents: only the values wanted are parsed
     records = _term_records(leaf, field, btext, None)
     if records is None:
         return None
@@ -677,13 +684,14 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
     found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
              places.astype(np.int32))
     size = sum(part.nbytes for part in found)
-    if size <= POSITIONS_CACHE_BYTES // 4:
+    if size <= POSITIONS_CACHE_BYTES // 8:
         with _positions_lock:
-            kept[key] = found
-            total = sum(sum(part.nbytes for part in value) for value in kept.values())
-            while total > POSITIONS_CACHE_BYTES and len(kept) > 1:
-                _, dropped = kept.popitem(last=False)
-                total -= sum(part.nbytes for part in dropped)
+            if key not in _positions:
+                _positions[key] = found
+                _positions_size += size
+            while _positions_size > POSITIONS_CACHE_BYTES and _positions:
+                _, dropped = _positions.popitem(last=False)
+                _positions_size -= sum(part.nbytes for part in dropped)
     return found
 
 

@@ -148,8 +148,9 @@ def test_positions_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> N
 
 def test_whole_positions_kept_per_segment_are_whoosh_s(searcher: Searcher) -> None:
     leaf = _leaves(searcher)[0]
-    if hasattr(leaf._terms, "_archive_positions"):
-        del leaf._terms._archive_positions  # nothing kept yet
+    with whoosh_format._positions_lock:
+        whoosh_format._positions.clear()  # nothing kept yet
+        whoosh_format._positions_size = 0
     words = _frequent(leaf, "body_exact", 10)
     for word in words:
         expected = _whoosh_positions(leaf, "body_exact", word)
@@ -158,7 +159,11 @@ def test_whole_positions_kept_per_segment_are_whoosh_s(searcher: Searcher) -> No
             owners, positions = read_positions(leaf, "body_exact", word, docnums)
             for index, doc in enumerate(docnums):
                 assert positions[owners == index].tolist() == expected.get(doc, [])
-    assert {("body_exact", word) for word in words} <= set(leaf._terms._archive_positions)
+    segment = leaf.segment().segment_id()
+    assert {(segment, leaf.doc_count_all(), "body_exact", word) for word in words} \
+        <= set(whoosh_format._positions)
+    assert whoosh_format._positions_size == sum(
+        sum(part.nbytes for part in kept) for kept in whoosh_format._positions.values())
 
 
 def test_proximities_over_segments_agree_with_whoosh_s_positions(searcher: Searcher) -> None:
