@@ -10,7 +10,6 @@ scores. Plain words and their AND/OR/NOT combinations take the faster route of
 from __future__ import annotations
 
 import copy
-import itertools
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -166,13 +165,19 @@ def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[
         return []
     words: set[bytes] = set()
     for leaf, _ in searcher.reader().leaf_readers():
-        try:
-            words.update(prefix_terms(leaf, field, prefix))
-        except UnexpectedLayout as exc:
-            report_fallback(searcher, "prefix words", exc)
-            return [bytes(word) for word in itertools.islice(
-                searcher.reader().expand_prefix(field, text), limit)]
+        words.update(_segment_prefix_words(searcher, leaf, field, prefix, text))
     return sorted(words)[:limit]
+
+
+def _segment_prefix_words(searcher: Searcher, leaf: Any, field: str, prefix: bytes,
+                          text: str) -> list[bytes]:
+    """The words of FIELD in the segment LEAF starting with PREFIX (TEXT's bytes), in byte
+    order: from its term table, or from Whoosh's ``expand_prefix`` if not laid out as expected."""
+    try:
+        return prefix_terms(leaf, field, prefix)
+    except UnexpectedLayout as exc:
+        report_fallback(searcher, "prefix words", exc)
+        return [bytes(word) for word in leaf.expand_prefix(field, text)]
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -329,13 +334,8 @@ class MatchEngine:
             prefix = self.searcher.schema[field].to_bytes(query.text)
         except (KeyError, ValueError):
             return [], [[] for _ in self.leaves]
-        per_leaf: list[list[bytes]] = []
-        for leaf, _ in self.leaves:
-            try:
-                per_leaf.append(prefix_terms(leaf, field, prefix))
-            except UnexpectedLayout as exc:
-                report_fallback(self.searcher, "prefix words", exc)
-                per_leaf.append([bytes(word) for word in leaf.expand_prefix(field, query.text)])
+        per_leaf = [_segment_prefix_words(self.searcher, leaf, field, prefix, query.text)
+                    for leaf, _ in self.leaves]
         # Each segment's words, merged, in Whoosh's order: by their bytes.
         words = sorted(set().union(*per_leaf))
         if len(words) > MAX_PREFIX_TERMS:

@@ -145,10 +145,7 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
         postfile = terms._postfile
     except AttributeError:
         raise UnexpectedLayout("not a W3 segment reader") from None
-    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
-    if known is None:
-        known = {}
-        terms._archive_term_infos = known
+    known = _term_infos(terms)
     key = (field, btext)
     info = known.get(key, _UNKNOWN)
     if info is _UNKNOWN:
@@ -164,6 +161,14 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, Any] | None:
             known.clear()
         known[key] = info
     return None if info is None else (postfile, info)
+
+
+def _term_infos(terms: Any) -> dict[tuple[str, bytes], Any]:
+    """The term entries a segment's term reader has given so far, kept on the reader."""
+    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
+    if known is None:
+        known = terms._archive_term_infos = {}
+    return known
 
 
 def term_entry(terms: Any, field: str, btext: bytes) -> bytes | None:
@@ -392,7 +397,6 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
             np.asarray(weights, dtype=np.float64), np.asarray(counts, dtype=np.int64))
 
 
-_TERM_LENGTHS = struct.Struct("!ii")  # the key and value lengths before each term entry
 _TERMS_CHUNK = 1 << 16
 
 
@@ -442,18 +446,15 @@ def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position
                        end: int, from_bytes: Callable[[bytes], Any]) -> list[bytes]:
     """The terms from POSITION in the term table whose keys start with KEY (their entries
     kept as ``_term_info`` keeps them)."""
-    known: dict[tuple[str, bytes], Any] | None = getattr(terms, "_archive_term_infos", None)
-    if known is None:
-        known = {}
-        terms._archive_term_infos = known
+    known = _term_infos(terms)
     found: list[bytes] = []
     chunk = _TERMS_CHUNK
     while position < end:
         data = dbfile.get(position, min(chunk, end - position))
         at = 0
-        while at + _TERM_LENGTHS.size <= len(data):
-            key_length, value_length = _TERM_LENGTHS.unpack_from(data, at)
-            key_start = at + _TERM_LENGTHS.size
+        while at + _HASH_LENGTHS.size <= len(data):
+            key_length, value_length = _HASH_LENGTHS.unpack_from(data, at)
+            key_start = at + _HASH_LENGTHS.size
             stop = key_start + key_length + value_length
             if key_length < 2 or value_length < 0:
                 raise UnexpectedLayout("a term entry has impossible lengths")
@@ -1086,10 +1087,6 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
         self._maxlength = max(known) if known else 0
 
 
-_KEY_LENGTHS = struct.Struct("!ii")  # Whoosh's HashWriter: key and value lengths, then both
-_SLOT = struct.Struct("!Iq")  # a hash table slot: the key's hash, its record's position
-
-
 class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no type hints
     """Whoosh's ``OrderedHashWriter`` (a segment's term table), the same bytes in fewer calls.
 
@@ -1121,7 +1118,7 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
             raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
         position = self._position
         self.index.append(position)
-        record = _KEY_LENGTHS.pack(len(key), len(value)) + key + value
+        record = _HASH_LENGTHS.pack(len(key), len(value)) + key + value
         self.dbfile.write(record)
         self._position = position + len(record)
         digest = hashlib.md5(key, usedforsecurity=False).digest()
@@ -1131,7 +1128,7 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
 
     def _write_hashes(self) -> None:
         dbfile = self.dbfile
-        pack = _SLOT.pack
+        pack = _HASH_POINTER.pack
         for entries in self.buckets:
             self.directory.append((dbfile.tell(), 2 * len(entries)))
             slots = 2 * len(entries)
