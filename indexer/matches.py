@@ -375,13 +375,20 @@ class MatchEngine:
                 ids.append(found[0])
                 weights.append(found[1])
                 idfs.append(np.full(len(found[0]), self._idf(found[2])))
+        return self._scaled(self._summed(field, ids, weights, idfs), query.boost)
+
+    def _summed(self, field: str, ids: list[np.ndarray], weights: list[np.ndarray],
+                 idfs: list[np.ndarray]) -> Matches:
+        """The documents of the words' postings (IDS, WEIGHTS, each posting's word's IDFS), each
+        scored with the sum of its postings' BM25F, added in the words' order (``bincount``
+        adds in input order, as the OR adds its parts)."""
         if not ids:
             return EMPTY
         docs = np.concatenate(ids)
         scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
         summed = np.bincount(docs, weights=scores, minlength=self.size)
         matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
-        return self._scaled(Matches(matched, summed[matched]), query.boost)
+        return Matches(matched, summed[matched])
 
     def _read_words(self, field: str, words: list[bytes], rank: dict[bytes, int],
                     per_leaf: list[list[bytes]],
@@ -425,13 +432,7 @@ class MatchEngine:
                 ids.append(found)
                 weights.append(tf)
                 idfs.append(np.full(len(found), self._idf(frequency)))
-        if not ids:
-            return EMPTY
-        docs = np.concatenate(ids)
-        scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
-        summed = np.bincount(docs, weights=scores, minlength=self.size)
-        matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
-        return self._scaled(Matches(matched, summed[matched]), query.boost)
+        return self._scaled(self._summed(field, ids, weights, idfs), query.boost)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]

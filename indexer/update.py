@@ -21,6 +21,7 @@ import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from itertools import islice
@@ -437,7 +438,7 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dict[
     while True:
         writer = _writer(ix)
         bad: tuple[int, str] | None = None
-        try:
+        with _cancelled_on_failure(ix, writer):
             for position, document in enumerate(pending):
                 try:
                     writer.add_document(**document)
@@ -449,13 +450,6 @@ def _write_batch(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dict[
             if bad is None:
                 writer.commit()
                 return refused
-        except OSError as exc:
-            _cancel(writer)
-            raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
-                                   path=str(ix.storage.folder)) from exc
-        except BaseException:
-            _cancel(writer)
-            raise
         _cancel(writer)
         position, reason = bad
         refused.append((pending.pop(position), reason))
@@ -471,7 +465,7 @@ def _write_changes(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dic
     """
     refused: list[tuple[dict[str, Any], str]] = []
     writer = _bulk_writer(ix)
-    try:
+    with _cancelled_on_failure(ix, writer):
         written: list[str] = []
         for document in documents:
             try:
@@ -488,13 +482,6 @@ def _write_changes(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dic
             for docnum in list(searcher.document_numbers(id=article_id)):
                 writer.delete_document(docnum)
         writer.commit(merge=False)
-    except OSError as exc:
-        _cancel(writer)
-        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
-                               path=str(ix.storage.folder)) from exc
-    except BaseException:
-        _cancel(writer)
-        raise
     return refused
 
 
@@ -509,7 +496,7 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
     if len(_small(ix._segments())) < MERGE_SMALL_SEGMENTS:
         return 0
     writer = _bulk_writer(ix)
-    try:
+    with _cancelled_on_failure(ix, writer):
         small = _small(writer.segments)  # as the writer, holding the lock, read them
         ids = _live_ids(ix, small)
         articles = archive.reads.articles(ids)
@@ -525,13 +512,6 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
         dropped = {segment.segment_id() for segment in small}
         writer.commit(mergetype=lambda _writer, kept: [
             segment for segment in kept if segment.segment_id() not in dropped])
-    except OSError as exc:
-        _cancel(writer)
-        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
-                               path=str(ix.storage.folder)) from exc
-    except BaseException:
-        _cancel(writer)
-        raise
     log.info("%s fusionnés en un", count(len(small), "petit segment", "petits segments"))
     return len(small)
 
@@ -569,16 +549,9 @@ def _bulk_writer(ix: Index) -> BulkSegmentWriter:
 def _delete(ix: Index, ids: list[str]) -> int:
     """Delete the documents of IDS from IX in one commit; return how many were there."""
     writer = _writer(ix)
-    try:
+    with _cancelled_on_failure(ix, writer):
         deleted = sum(writer.delete_by_term("id", article_id) for article_id in ids)
         writer.commit(merge=False)
-    except OSError as exc:
-        _cancel(writer)
-        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
-                               path=str(ix.storage.folder)) from exc
-    except BaseException:
-        _cancel(writer)
-        raise
     return int(deleted)
 
 
@@ -588,6 +561,20 @@ def _writer(ix: Index) -> Any:
                          codec=_codec())
     except index.LockError as exc:
         raise _locked(ix) from exc
+
+
+@contextmanager
+def _cancelled_on_failure(ix: Index, writer: Any) -> Iterator[None]:
+    """Cancel WRITER if the block fails; an OSError is reported as IndexUnavailable."""
+    try:
+        yield
+    except OSError as exc:
+        _cancel(writer)
+        raise IndexUnavailable(f"impossible d'écrire l'index {ix.storage.folder} : {exc}",
+                               path=str(ix.storage.folder)) from exc
+    except BaseException:
+        _cancel(writer)
+        raise
 
 
 def _locked(ix: Index) -> IndexUnavailable:

@@ -629,14 +629,7 @@ def read_positions(leaf: Any, field: str, btext: bytes,
         raise
     except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
         raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
-    if not len(deltas):  # the term is in none of DOCNUMS
-        return deltas, deltas.copy()
-    # Positions are delta-coded within each document: a cumulative sum restarted per document.
-    totals = np.cumsum(deltas)
-    firsts = np.cumsum(counts) - counts
-    before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
-    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    return owners, totals - np.repeat(before, counts)
+    return _restarted_sums(counts, deltas)
 
 
 # The process keeps the whole positions of the terms read lately for a good share of their
@@ -743,13 +736,7 @@ def _positions_of_records(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
         raise
     except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
         raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
-    if not len(deltas):  # the term is in none of DOCNUMS
-        return deltas, deltas.copy()
-    totals = np.cumsum(deltas)
-    value_firsts = np.cumsum(counts) - counts
-    before = np.where(value_firsts > 0, totals[np.maximum(value_firsts - 1, 0)], 0)
-    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    return owners, totals - np.repeat(before, counts)
+    return _restarted_sums(counts, deltas)
 
 
 _BINUNICODE = 0x58     # X: a text, its UTF-8 length (4 bytes, little-endian), its bytes
@@ -839,6 +826,19 @@ def _term_records(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None
             data[after], _BINPUTS).all())):
         return None
     return (ids, data, np.append(starts, last), np.append(sizes, len(_EMPTY_RECORD)))
+
+
+def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each position's value (its index) and the positions, from the deltas of values
+    of COUNTS deltas each: positions are delta-coded within each document's value, a
+    cumulative sum restarted per value. Empty arrays when there are none."""
+    if not len(deltas):  # the term is in none of the documents wanted
+        return deltas, deltas.copy()
+    totals = np.cumsum(deltas)
+    firsts = np.cumsum(counts) - counts
+    before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
+    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
+    return owners, totals - np.repeat(before, counts)
 
 
 def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

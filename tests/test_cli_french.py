@@ -25,6 +25,7 @@ import click
 import pytest
 from french_text import english_words
 from search_fixtures import archive_and_index, article
+from web_servers import free_port
 
 from archive import french
 from archive.cli import COMMANDS
@@ -102,9 +103,7 @@ def test_product_errors_are_told_in_french_with_their_exit_codes(
     page = tmp_path / "court.html"
     page.write_text("<html><head><title>Brève</title></head><body><p>Trois mots seulement.</p>"
                     "</body></html>", encoding="utf-8")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/"
+    closed = f"http://127.0.0.1:{free_port()}/"
     cases = [
         (("parse", str(page)), 3, "erreur : pas un article : "),
         (("parse", str(tmp_path / "absente.html")), 4, "fichier ou répertoire introuvable"),
@@ -298,9 +297,7 @@ def test_crawl_report_gives_page_problems_in_french(settings: Settings) -> None:
 
 def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
     archive_and_index(data_dir, [article("pluie", "Pluie", "La pluie tombe sur Dakar.")])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "archive", "--data-dir", str(data_dir), "serve", "--port",
          str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -321,9 +318,7 @@ def test_serve_says_in_french_where_it_listens(data_dir: Path) -> None:
 
 def test_serve_debug_says_its_reloader_and_debugger_lines_in_french(data_dir: Path) -> None:
     archive_and_index(data_dir, [article("pluie", "Pluie", "La pluie tombe sur Dakar.")])
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "archive", "--data-dir", str(data_dir), "serve", "--debug",
          "--port", str(port)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,

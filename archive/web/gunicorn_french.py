@@ -154,48 +154,29 @@ class FrenchLevels(logging.Formatter):
         return super().formatMessage(shown)
 
 
+class InFrench(logging.Filter):
+    """Says each record of gunicorn's error log in French (``in_french``) before it is written."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Translate RECORD's message and arguments in place; never drop it."""
+        if isinstance(record.args, tuple):
+            record.msg, record.args = in_french(record.msg, record.args)
+        return True
+
+
 # gunicorn ships no type information, so its Logger is Any to mypy.
 class FrenchLogger(Logger):  # type: ignore[misc]
-    """gunicorn's logger, writing its error log in French (``logger_class`` setting)."""
+    """gunicorn's logger, writing its error log in French (``logger_class`` setting).
+
+    Every one of its logging methods writes through ``error_log``: one filter there says them
+    all in French.
+    """
 
     def setup(self, cfg: Any) -> None:
-        """Set gunicorn's handlers up, then give its error log French level names."""
+        """Set gunicorn's handlers up, then give its error log French words and level names."""
         super().setup(cfg)
+        if not any(isinstance(known, InFrench) for known in self.error_log.filters):
+            self.error_log.addFilter(InFrench())
         for handler in self.error_log.handlers:
             if type(handler.formatter) is logging.Formatter:
                 handler.setFormatter(FrenchLevels(self.error_fmt, self.datefmt))
-
-    def critical(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's critical message MSG in French."""
-        msg, args = in_french(msg, args)
-        self.error_log.critical(msg, *args, **kwargs)
-
-    def error(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's error message MSG in French."""
-        msg, args = in_french(msg, args)
-        self.error_log.error(msg, *args, **kwargs)
-
-    def warning(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's warning MSG in French."""
-        msg, args = in_french(msg, args)
-        self.error_log.warning(msg, *args, **kwargs)
-
-    def info(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's information MSG in French."""
-        msg, args = in_french(msg, args)
-        self.error_log.info(msg, *args, **kwargs)
-
-    def debug(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's debugging message MSG in French when it is a known one."""
-        msg, args = in_french(msg, args)
-        self.error_log.debug(msg, *args, **kwargs)
-
-    def exception(self, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's message MSG in French, with the exception's traceback."""
-        msg, args = in_french(msg, args)
-        self.error_log.exception(msg, *args, **kwargs)
-
-    def log(self, lvl: int | str, msg: object, *args: Any, **kwargs: Any) -> None:
-        """Log gunicorn's message MSG at level LVL in French."""
-        msg, args = in_french(msg, args)
-        super().log(lvl, msg, *args, **kwargs)
