@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import pickle
 import pickletools
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 from whoosh.formats import Characters, Positions
+from whoosh.index import create_in
+from whoosh.qparser import QueryParser
 
+from indexer.matches import MatchEngine, match_with_whoosh
 from indexer.postings_format import (
     CompactCharacters,
     CompactPositions,
@@ -22,7 +27,13 @@ from indexer.postings_format import (
     value_counts,
 )
 from indexer.schema import build_schema
-from indexer.whoosh_format import _positions_of_values
+from indexer.whoosh_format import (
+    ArchiveCodec,
+    UnexpectedLayout,
+    _positions_of_values,
+    read_characters,
+    read_positions,
+)
 
 # Positions as long texts reach them, and beyond 2**21 (four varint bytes) and 2**28 (five).
 _POSITION = st.integers(min_value=0, max_value=2**31)
@@ -124,6 +135,7 @@ def test_value_counts_count_the_numbers_of_each_value() -> None:
 
 
 @given(st.lists(st.binary(max_size=300), max_size=200))
+@example([b"x" * 200, b"", b"y" * 128, b"z"])  # sizes of two varint bytes
 def test_packed_values_are_the_values_and_pickle_without_an_object_per_value(
         values: list[bytes]) -> None:
     packed = PackedValues.of(values)
@@ -155,3 +167,57 @@ def test_every_positional_field_of_the_schema_is_compact() -> None:
     assert isinstance(schema["body"].format, CompactCharacters)
     assert schema["title"].format.field_boost == 2.0
     assert type(compact_format(Characters())) is CompactCharacters
+
+
+def _index_with_formats(path: Path, compact: bool) -> Any:
+    """A small index of the archive's schema, in the compact formats or in Whoosh's own (as
+    an index written before them holds its positions)."""
+    schema = build_schema()
+    if not compact:
+        for _, field in schema.items():
+            if isinstance(field.format, CompactCharacters):
+                field.format = Characters(field_boost=field.format.field_boost)
+            elif isinstance(field.format, CompactPositions):
+                field.format = Positions(field_boost=field.format.field_boost)
+    index = create_in(str(path), schema)
+    writer = index.writer(codec=ArchiveCodec(inlinelimit=2))
+    for number in range(300):
+        words = " ".join(["crise", "énergie" if number % 3 else "pétrole", "mondiale"] * 3)
+        rare = "Zanzibar" if number == 7 else ""  # one posting: inlined in its term's entry
+        title, body = f"Titre {number}", f"La {words} touche le Sénégal {rare}"
+        writer.add_document(id=str(number), author="Awa Ndiaye", title=title,
+                            title_pairs=title, title_exact=title, title_exact_pairs=title,
+                            body=body, body_pairs=body, body_exact=body, body_exact_pairs=body)
+    writer.commit()
+    return index
+
+
+@pytest.mark.parametrize("compact", [True, False])
+def test_an_index_in_whoosh_s_own_position_format_is_read_by_whoosh_s_matchers(
+        tmp_path: Path, compact: bool) -> None:
+    index = _index_with_formats(tmp_path, compact)
+    with index.searcher() as searcher:
+        leaf = searcher.reader().leaf_readers()[0][0]
+        stem = next(iter(searcher.schema["body"].process_text("crise")))
+        btext = searcher.schema["body"].to_bytes(stem)
+        rare = searcher.schema["body_exact"].to_bytes("zanzibar")
+        if compact:
+            owners, places = read_positions(leaf, "body_exact", rare, [3, 7])
+            assert owners.tolist() == [1] and places.tolist() == [13]  # stop words count here
+            owners, places = read_positions(leaf, "body", btext, [0, 5])
+            assert places[owners == 1].tolist() == [0, 3, 6]  # "La", a stop word, has none
+            assert read_characters(leaf, "body", btext, [5])[5][0] == (0, 3, 8)
+        else:  # the fast readers refuse it, so a search falls back on Whoosh's matchers
+            with pytest.raises(UnexpectedLayout):
+                read_positions(leaf, "body", btext, [0, 5])
+            with pytest.raises(UnexpectedLayout):
+                read_characters(leaf, "body", btext, [5])
+            with pytest.raises(UnexpectedLayout):
+                read_positions(leaf, "body_exact", rare, [3, 7])
+        for text in ('"crise énergie"', '"crise énergie"~5', '"énergie crise"~2', "crise"):
+            query = QueryParser("body", searcher.schema).parse(text)
+            expected = match_with_whoosh(query, searcher)
+            found = MatchEngine(searcher, {}).match(query)
+            assert found.docs.tolist() == expected.docs.tolist()
+            assert found.scores == pytest.approx(expected.scores, rel=1e-9)
+            assert len(found.docs) == (300 if text == "crise" else 200)
