@@ -844,7 +844,7 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
     # The block buffer and statistics of Whoosh's writer (set by its ``_new_block``).
     _ids: Any
     _weights: Any
-    _values: list[bytes]
+    _values: list[bytes] | PackedValues
     _terminfo: Any
     _inlinelimit: int
     _blocklimit: int
@@ -870,7 +870,8 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
         if isinstance(self._format, COMPACT_FORMATS):
             if len(self._values) != len(self._ids):
                 raise ValueError("a posting of a positional field has no positions")
-            return PackedValues.of(self._values)
+            values = self._values
+            return values if isinstance(values, PackedValues) else PackedValues.of(values)
         return super()._mini_values()
 
     def _write_block(self, last: bool = False) -> None:
@@ -901,13 +902,14 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
         """Return the most postings one block holds."""
         return int(self._blocklimit)
 
-    def add_block(self, docs: list[int], weights: list[float], values: list[bytes],
-                  lengths: list[int]) -> None:
+    def add_block(self, docs: list[int], weights: list[float],
+                  values: list[bytes] | PackedValues, lengths: list[int]) -> None:
         """Buffer one block of postings as ``add_posting`` would have, posting by posting.
 
-        DOCS, WEIGHTS and VALUES (empty ones left out) are the block's postings in order,
-        LENGTHS the field lengths of their documents (0 when unknown). A block already
-        buffered is written first, as Whoosh does when the next posting arrives.
+        DOCS, WEIGHTS and VALUES (empty ones left out, or a compact format's values already
+        packed) are the block's postings in order, LENGTHS the field lengths of their
+        documents (0 when unknown). A block already buffered is written first, as Whoosh does
+        when the next posting arrives.
         """
         if self._ids:
             self._write_block()
