@@ -123,20 +123,28 @@ def _deltas(positions: list[int]) -> list[int]:
     return [positions[0], *map(sub, positions[1:], positions)] if positions else []
 
 
+def _encoded(numbers: list[int], lead: int) -> bytes:
+    """NUMBERS as varints, the first LEAD of them (a first occurrence's numbers, counted from
+    the start of the text: often above 127) apart from the rest (mostly below 128, one byte
+    each: then written as they are)."""
+    rest = numbers[lead:]
+    if not rest or max(rest) < _HIGH:
+        try:
+            return encode_varints(numbers[:lead]) + bytes(rest)
+        except ValueError:
+            pass  # a negative number: refused below with its own message
+    return encode_varints(numbers)
+
+
 class CompactPositions(Positions):  # type: ignore[misc]  # Whoosh has no type hints
     """Whoosh's ``Positions`` with each value as varints of position deltas."""
 
     def encode(self, poslist: list[int]) -> bytes:
         """Return the value of a posting at POSLIST (ascending positions)."""
-        deltas = _deltas(poslist)
-        if deltas and max(deltas) < _HIGH:
-            try:
-                return bytes(deltas)
-            except ValueError:
-                pass  # a negative delta: refused below with its own message
-        if deltas and min(deltas) < 0:
-            raise ValueError(f"positions must not decrease: {poslist[:20]}")
-        return encode_varints(deltas)
+        try:
+            return _encoded(_deltas(poslist), 1)
+        except ValueError:
+            raise ValueError(f"positions must not decrease: {poslist[:20]}") from None
 
     def decode_positions(self, valuestring: bytes) -> list[int]:
         """Return the positions of a value."""
@@ -165,15 +173,11 @@ class CompactCharacters(Characters):  # type: ignore[misc]  # Whoosh has no type
             add((pos - posbase, gap << 1 if gap >= 0 else (-gap << 1) - 1, end - start))
             posbase = pos
             charbase = end
-        if numbers and max(numbers) < _HIGH:
-            try:
-                return bytes(numbers)
-            except ValueError:
-                pass
-        if numbers and min(numbers) < 0:
+        try:
+            return _encoded(numbers, 3)
+        except ValueError:
             raise ValueError(f"positions must not decrease nor occurrences end before they "
-                             f"start: {poslist[:20]}")
-        return encode_varints(numbers)
+                             f"start: {poslist[:20]}") from None
 
     def decode_characters(self, valuestring: bytes) -> list[tuple[int, int, int]]:
         """Return the (position, start, end) of each occurrence of a value."""
