@@ -42,9 +42,12 @@ __all__ = [
     "CompactCharacters",
     "CompactPositions",
     "PackedValues",
+    "characters_values",
     "compact_format",
     "decode_varints",
     "encode_varints",
+    "encode_varints_array",
+    "position_values",
     "read_varints",
     "value_counts",
 ]
@@ -109,6 +112,81 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
     shifts = 7 * (np.arange(len(data), dtype=np.int64) - np.repeat(starts, sizes))
     numbers: np.ndarray = np.add.reduceat((data & _LOW).astype(np.int64) << shifts, starts)
     return numbers
+
+
+def encode_varints_array(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return NUMBERS (whole numbers >= 0, below 2**63) as LEB128 varints with numpy: (the
+    bytes, uint8, and how many bytes each number took). Raises ValueError for a negative."""
+    numbers = np.asarray(numbers, dtype=np.int64)
+    if len(numbers) and int(numbers.min()) < 0:
+        raise ValueError("a varint cannot hold a negative number")
+    sizes = np.ones(len(numbers), dtype=np.int64)
+    for bits in range(7, 63, 7):
+        sizes += numbers >= (1 << bits)
+    if not len(numbers) or int(sizes.max()) == 1:
+        return numbers.astype(np.uint8), sizes
+    firsts = np.cumsum(sizes) - sizes
+    owners = np.repeat(np.arange(len(numbers)), sizes)
+    places = np.arange(int(sizes.sum()), dtype=np.int64) - firsts[owners]
+    data = ((numbers[owners] >> (7 * places)) & _LOW).astype(np.uint8)
+    data[places < sizes[owners] - 1] |= _HIGH
+    return data, sizes
+
+
+def position_values(positions: np.ndarray, counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Return the ``CompactPositions`` values of several postings at once: POSITIONS holds
+    each posting's positions (ascending) one posting after the other, COUNTS how many each
+    has. Returns (the values joined, each value's size): the same bytes as ``encode`` per
+    posting. Raises ValueError when a posting's positions decrease."""
+    positions = np.asarray(positions, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    deltas = _restarted_deltas(positions, counts)
+    if len(deltas) and int(deltas.min()) < 0:
+        raise ValueError("positions must not decrease")
+    data, sizes = encode_varints_array(deltas)
+    return data.tobytes(), _summed(sizes, counts)
+
+
+def characters_values(positions: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                      counts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """``position_values`` for ``CompactCharacters``: each occurrence's position, start and
+    end character, the postings' occurrences one posting after the other."""
+    positions = np.asarray(positions, dtype=np.int64)
+    starts = np.asarray(starts, dtype=np.int64)
+    ends = np.asarray(ends, dtype=np.int64)
+    counts = np.asarray(counts, dtype=np.int64)
+    previous_ends = np.zeros_like(ends)  # the previous occurrence's end; 0 for a first
+    if len(ends):
+        previous_ends[1:] = ends[:-1]
+        previous_ends[(np.cumsum(counts) - counts)[counts > 0]] = 0
+    gaps = starts - previous_ends
+    numbers = np.empty(3 * len(positions), dtype=np.int64)
+    numbers[0::3] = _restarted_deltas(positions, counts)
+    numbers[1::3] = np.where(gaps >= 0, gaps << 1, ((-gaps) << 1) - 1)
+    numbers[2::3] = ends - starts
+    if len(numbers) and (int(numbers[0::3].min()) < 0 or int(numbers[2::3].min()) < 0):
+        raise ValueError("positions must not decrease nor occurrences end before they start")
+    data, sizes = encode_varints_array(numbers)
+    return data.tobytes(), _summed(sizes, 3 * counts)
+
+
+def _restarted_deltas(positions: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Each position minus the one before it in its posting (the first: itself)."""
+    deltas = positions.copy()
+    if len(positions) > 1:
+        deltas[1:] -= positions[:-1]
+        firsts = (np.cumsum(counts) - counts)[counts > 0]
+        deltas[firsts] = positions[firsts]
+    return deltas
+
+
+def _summed(sizes: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """The sums of SIZES in consecutive groups of COUNTS (a group of 0: 0)."""
+    done = np.zeros(len(sizes) + 1, dtype=np.int64)
+    np.cumsum(sizes, out=done[1:])
+    ends = np.cumsum(counts)
+    summed: np.ndarray = done[ends] - done[ends - counts]
+    return summed
 
 
 def value_counts(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:

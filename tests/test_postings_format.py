@@ -20,9 +20,12 @@ from indexer.postings_format import (
     CompactCharacters,
     CompactPositions,
     PackedValues,
+    characters_values,
     compact_format,
     decode_varints,
     encode_varints,
+    encode_varints_array,
+    position_values,
     read_varints,
     value_counts,
 )
@@ -115,9 +118,11 @@ def test_characters_round_trip_even_when_occurrences_overlap(
 @given(st.lists(_ASCENDING.filter(bool), max_size=40), st.booleans())
 def test_numpy_reads_the_positions_whoosh_s_decoders_read(
         values: list[list[int]], characters: bool) -> None:
-    format_ = CompactCharacters() if characters else CompactPositions()
-    encoded = [format_.encode(_occurrences(p, list(range(0, 5 * len(p), 5))))
-               if characters else format_.encode(p) for p in values]
+    if characters:
+        encoded = [CompactCharacters().encode(_occurrences(p, list(range(0, 5 * len(p), 5))))
+                   for p in values]
+    else:
+        encoded = [CompactPositions().encode(p) for p in values]
     ids = np.arange(len(values), dtype=np.int64) * 3
     sizes = np.asarray([len(v) for v in encoded], dtype=np.int64)
     data = np.frombuffer(b"".join(encoded), dtype=np.uint8)
@@ -127,6 +132,39 @@ def test_numpy_reads_the_positions_whoosh_s_decoders_read(
     for index, doc in enumerate(wanted.tolist()):
         expected = values[doc // 3] if doc % 3 == 0 else []
         assert positions[owners == index].tolist() == expected
+
+
+@given(st.lists(_ASCENDING, max_size=30))
+def test_positions_encoded_with_numpy_are_the_bytes_encoded_per_posting(
+        postings: list[list[int]]) -> None:
+    flat = [position for positions in postings for position in positions]
+    data, sizes = position_values(np.asarray(flat, dtype=np.int64),
+                                  np.asarray([len(p) for p in postings], dtype=np.int64))
+    expected = [CompactPositions().encode(positions) for positions in postings]
+    assert data == b"".join(expected)
+    assert sizes.tolist() == [len(value) for value in expected]
+
+
+@given(st.lists(st.tuples(_ASCENDING, st.lists(st.integers(min_value=0, max_value=2**30),
+                                               min_size=300, max_size=300)), max_size=20))
+def test_characters_encoded_with_numpy_are_the_bytes_encoded_per_posting(
+        postings: list[tuple[list[int], list[int]]]) -> None:
+    occurrences = [_occurrences(positions, starts) for positions, starts in postings]
+    flat = [occurrence for posting in occurrences for occurrence in posting]
+    columns = np.asarray(flat, dtype=np.int64).reshape(-1, 3)
+    data, sizes = characters_values(columns[:, 0], columns[:, 1], columns[:, 2],
+                                    np.asarray([len(o) for o in occurrences], dtype=np.int64))
+    expected = [CompactCharacters().encode(posting) for posting in occurrences]
+    assert data == b"".join(expected)
+    assert sizes.tolist() == [len(value) for value in expected]
+
+
+def test_numpy_encoding_refuses_decreasing_positions() -> None:
+    with pytest.raises(ValueError, match="decrease"):
+        position_values(np.array([5, 3]), np.array([2]))
+    assert position_values(np.array([5, 3]), np.array([1, 1]))[0] == b"\x05\x03"
+    with pytest.raises(ValueError, match="negative"):
+        encode_varints_array(np.array([-1]))
 
 
 def test_value_counts_count_the_numbers_of_each_value() -> None:
