@@ -208,6 +208,10 @@ def _encoded(numbers: list[int], lead: int) -> bytes:
     rest = numbers[lead:]
     if not rest or max(rest) < _HIGH:
         try:
+            # bytes(...) of one byte is CPython's shared object, as a one-byte slice is: the
+            # bulk writer's values pickle with the same memo references as Whoosh's writer's.
+            if not numbers or max(numbers[:lead]) < _HIGH:
+                return bytes(numbers)
             return encode_varints(numbers[:lead]) + bytes(rest)
         except ValueError:
             pass  # a negative number: refused below with its own message
