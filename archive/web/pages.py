@@ -36,6 +36,8 @@ LIST_SIZE = 50
 PAGE_WINDOW = 2
 # The characters werkzeug leaves unescaped in a query string (url.spec.whatwg.org).
 _QUERY_SAFE = "!$'()*,/:;?@"
+# A number no other part of an article's address can hold (article_hrefs cuts it out).
+_SOME_ARTICLE = 918273645
 
 
 @dataclass(frozen=True)
@@ -113,17 +115,19 @@ def search_hrefs(params: SearchParams, *names: str, **changes: Any) -> Callable[
     if "page" not in names:
         changes.setdefault("page", 1)
     base = _results_base()
-    runs = [_pieces(run) for run in params.varying_args(names, **changes)]
+    # Each run of parameters between the varying fields, encoded and joined once.
+    runs = ["&".join(_pieces(run)) for run in params.varying_args(names, **changes)]
     first, rest = runs[0], runs[1:]
 
     def href(*values: Any) -> str:
-        pieces = list(first)
+        parts = [first] if first else []
         for name, value, run in zip(names, values, rest, strict=True):
             shown = url_value(name, value)
             if shown is not None:
-                pieces += _pieces([(name, shown)])
-            pieces += run
-        return base + "?" + "&".join(pieces) if pieces else base
+                parts += _pieces([(name, shown)])
+            if run:
+                parts.append(run)
+        return base + "?" + "&".join(parts) if parts else base
 
     return href
 
@@ -134,9 +138,12 @@ def article_hrefs(params: SearchParams) -> Callable[[int], str]:
     article marks the searched words and links back), the parameters encoded once a page."""
     pieces = _pieces(params.query_args().items())
     query = "?" + "&".join(pieces) if pieces else ""
+    # The article's address around its number, asked of the routing map once a page.
+    before, _, after = url_for("pages.article", article_id=_SOME_ARTICLE).partition(
+        str(_SOME_ARTICLE))
 
     def href(article_id: int) -> str:
-        return url_for("pages.article", article_id=article_id) + query
+        return f"{before}{int(article_id)}{after}{query}"
 
     return href
 
