@@ -40,7 +40,7 @@ from indexer.whoosh_format import (
 
 # Positions as long texts reach them, and beyond 2**21 (four varint bytes) and 2**28 (five).
 _POSITION = st.integers(min_value=0, max_value=2**31)
-_ASCENDING = st.lists(_POSITION, max_size=300).map(sorted)
+_ASCENDING = st.lists(_POSITION, max_size=100).map(sorted)
 
 
 def _occurrences(positions: list[int], starts: list[int]) -> list[tuple[int, int, int]]:
@@ -103,7 +103,7 @@ def test_no_position_is_an_empty_value() -> None:
     assert CompactCharacters().decode_characters(b"") == []
 
 
-@given(_ASCENDING, st.lists(st.integers(min_value=0, max_value=2**30), max_size=300))
+@given(_ASCENDING, st.lists(st.integers(min_value=0, max_value=2**30), max_size=100))
 def test_characters_round_trip_even_when_occurrences_overlap(
         positions: list[int], starts: list[int]) -> None:
     # Starts in any order: an occurrence may start before the previous one ends (zigzag gaps).
@@ -115,7 +115,7 @@ def test_characters_round_trip_even_when_occurrences_overlap(
     assert format_.decode_frequency(value) == len(occurrences)
 
 
-@given(st.lists(_ASCENDING.filter(bool), max_size=40), st.booleans())
+@given(st.lists(_ASCENDING.filter(bool), max_size=20), st.booleans())
 def test_numpy_reads_the_positions_whoosh_s_decoders_read(
         values: list[list[int]], characters: bool) -> None:
     if characters:
@@ -145,8 +145,9 @@ def test_positions_encoded_with_numpy_are_the_bytes_encoded_per_posting(
     assert sizes.tolist() == [len(value) for value in expected]
 
 
-@given(st.lists(st.tuples(_ASCENDING, st.lists(st.integers(min_value=0, max_value=2**30),
-                                               min_size=300, max_size=300)), max_size=20))
+@given(st.lists(st.tuples(st.lists(_POSITION, max_size=40).map(sorted),
+                          st.lists(st.integers(min_value=0, max_value=2**30), max_size=40)),
+                max_size=10))
 def test_characters_encoded_with_numpy_are_the_bytes_encoded_per_posting(
         postings: list[tuple[list[int], list[int]]]) -> None:
     occurrences = [_occurrences(positions, starts) for positions, starts in postings]
@@ -172,7 +173,7 @@ def test_value_counts_count_the_numbers_of_each_value() -> None:
     assert value_counts(data, np.array([0, 4, 4]), np.array([4, 4, 8])).tolist() == [3, 0, 1]
 
 
-@given(st.lists(st.binary(max_size=300), max_size=200))
+@given(st.lists(st.binary(max_size=200), max_size=60))
 @example([b"x" * 200, b"", b"y" * 128, b"z"])  # sizes of two varint bytes
 def test_packed_values_are_the_values_and_pickle_without_an_object_per_value(
         values: list[bytes]) -> None:
