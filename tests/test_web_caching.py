@@ -141,7 +141,10 @@ def test_a_browser_accepting_gzip_gets_the_page_compressed_and_any_other_client_
         assert kept.headers["X-Archive-Cache"] == "hit" and kept.data == drawn.data
         refused = client.get("/recherche?q=paludisme", headers={"Accept-Encoding": "gzip;q=0"})
         assert "Content-Encoding" not in refused.headers and refused.data == page
-        for answer in (drawn, plain, kept):
+        held = client.get("/recherche?q=paludisme",
+                          headers={**browser, "If-None-Match": drawn.headers["ETag"]})
+        assert held.status_code == 304
+        for answer in (drawn, plain, kept, held):
             assert "Accept-Encoding" in answer.headers["Vary"]
         api = client.get("/api/search?q=paludisme", headers=browser)
         assert api.headers["Content-Encoding"] == "gzip"

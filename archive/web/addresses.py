@@ -11,12 +11,15 @@ cache keyed by the request's script root, every other call by Flask's own ``url_
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, has_request_context, request
+from flask import Flask, has_request_context, request, url_for
 
 # How many distinct fixed addresses are kept (the site has a few dozen, per script root).
 FIXED_ADDRESSES = 256
+# A number no other part of an article's address can hold (``numbered`` cuts it out).
+_SOME_ARTICLE = 918273645
 
 
 def init_app(app: Flask) -> None:
@@ -38,3 +41,16 @@ def init_app(app: Flask) -> None:
         return build(endpoint, **values)
 
     app.jinja_env.globals["url_for"] = url_for
+
+
+def numbered(endpoint: str, *, external: bool = False) -> Callable[[int], str]:
+    """Return a function giving ENDPOINT's address for an article number: what
+    ``url_for(endpoint, article_id=..., _external=external)`` gives, the routing map asked
+    once for a page's ten articles rather than once each."""
+    before, _, after = url_for(endpoint, article_id=_SOME_ARTICLE, _external=external) \
+        .partition(str(_SOME_ARTICLE))
+
+    def address(article_id: int) -> str:
+        return f"{before}{int(article_id)}{after}"
+
+    return address

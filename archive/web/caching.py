@@ -93,7 +93,8 @@ def inflated(compressed: bytes) -> bytes:
 
 
 def not_modified(tag: str) -> Response:
-    """Return a 304 carrying TAG."""
+    """Return a 304 carrying TAG (and the ``Vary`` the 200 would carry)."""
     response = Response(status=304)
     response.set_etag(tag, weak=True)
+    response.vary.add("Accept-Encoding")
     return response

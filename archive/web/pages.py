@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, g, make_response, render_template,
 
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
+from archive.web.addresses import numbered
 from archive.web.caching import cached_search_answer
 from archive.web.citation import citation_for
 from archive.web.copies import copies_for
@@ -36,8 +37,6 @@ LIST_SIZE = 50
 PAGE_WINDOW = 2
 # The characters werkzeug leaves unescaped in a query string (url.spec.whatwg.org).
 _QUERY_SAFE = "!$'()*,/:;?@"
-# A number no other part of an article's address can hold (article_hrefs cuts it out).
-_SOME_ARTICLE = 918273645
 
 
 @dataclass(frozen=True)
@@ -138,12 +137,10 @@ def article_hrefs(params: SearchParams) -> Callable[[int], str]:
     article marks the searched words and links back), the parameters encoded once a page."""
     pieces = _pieces(params.query_args().items())
     query = "?" + "&".join(pieces) if pieces else ""
-    # The article's address around its number, asked of the routing map once a page.
-    before, _, after = url_for("pages.article", article_id=_SOME_ARTICLE).partition(
-        str(_SOME_ARTICLE))
+    address = numbered("pages.article")
 
     def href(article_id: int) -> str:
-        return f"{before}{int(article_id)}{after}{query}"
+        return address(article_id) + query
 
     return href
 
