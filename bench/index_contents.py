@@ -101,8 +101,7 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     Drawn in proportion to their bytes, a plain mean of the terms' shares is the field's
     byte-weighted share.
     """
-    from whoosh.formats import Characters, Positions
-
+    from indexer.postings_format import CompactCharacters, CompactPositions, PackedValues
     from indexer.whoosh_format import _blocks, _read_extent
 
     total = sum(length for length, _ in extents)
@@ -113,19 +112,21 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
         while pick < len(picks) and picks[pick] <= cumulative:
             chosen.append(info)
             pick += 1
-    positions_format = Positions() if isinstance(field.format, Characters) else None
+    characters = isinstance(field.format, CompactCharacters)
+    positions_format = CompactPositions() if characters else None
     for info in chosen:
         whole = without_values = positions_only = 0
         for _, _, compression, payload in _blocks(_read_extent(leaf._terms._postfile, info)):
             data = zlib.decompress(payload) if compression else bytes(payload)
             ids, weights, values = pickle.loads(data)
             whole += len(payload)
-            without_values += len(zlib.compress(pickle.dumps((ids, weights, None), 2),
+            protocol = 3 if isinstance(values, PackedValues) else 2
+            without_values += len(zlib.compress(pickle.dumps((ids, weights, None), protocol),
                                                 compression or 1))
             if positions_format is not None and values:
-                plain = [positions_format.encode(
-                    [p for p, _, _ in field.format.decode_characters(v)]) for v in values]
-                positions_only += len(zlib.compress(pickle.dumps((ids, weights, plain), 2),
+                plain = PackedValues.of([positions_format.encode(
+                    [p for p, _, _ in field.format.decode_characters(v)]) for v in values])
+                positions_only += len(zlib.compress(pickle.dumps((ids, weights, plain), 3),
                                                     compression or 1))
         if whole:
             row["sampled"] += 1

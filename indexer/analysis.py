@@ -242,7 +242,7 @@ class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh ha
         Only the full French chain with character offsets has one (``characters_postings``);
         the bulk writer of full rebuilds uses it, and falls back to Whoosh's path otherwise.
         """
-        if type(format_) is not Characters or self.items != french_analyzer().items:
+        if not isinstance(format_, Characters) or self.items != french_analyzer().items:
             return None
         boost = format_.field_boost
         encode = format_.encode
@@ -467,7 +467,7 @@ class ExactWordPairAnalyzer(WordPairAnalyzer):
 
     def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
         """Return ``field.index`` of a Positions field of pairs without Token objects."""
-        if type(format_) is not Positions:
+        if not isinstance(format_, Positions) or isinstance(format_, Characters):
             return None
         boost = format_.field_boost
         encode = format_.encode
@@ -539,7 +539,8 @@ class ExactAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no t
 
     def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
         """Return a single-pass equivalent of ``field.index`` for this chain, or None."""
-        if type(format_) is not Positions or self.items != exact_analyzer().items:
+        if not isinstance(format_, Positions) or isinstance(format_, Characters) \
+                or self.items != exact_analyzer().items:
             return None
         boost = format_.field_boost
         encode = format_.encode

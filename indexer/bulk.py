@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 from whoosh.writing import SegmentWriter
 
+from indexer.postings_format import COMPACT_FORMATS, PackedValues, encode_varints
 from indexer.text_postings import Batch, FieldKind, TextPostings, field_kind
 from indexer.whoosh_format import ArchivePostingsWriter, inline_term_writer, postings_writer
 
@@ -285,7 +286,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                          np.frombuffer(log.term_ids, dtype=np.uint32),
                          np.frombuffer(log.docs, dtype=np.uint32), self.docnum)
                 fieldwriter.start_field(fieldname, self.schema[fieldname])
-                _write_field(fieldwriter, log, lengths)
+                _write_field(fieldwriter, log, lengths,
+                             isinstance(self.schema[fieldname].format, COMPACT_FORMATS))
                 fieldwriter.finish_field()
             fieldwriter.close()
         finally:
@@ -325,8 +327,14 @@ def _log_items(fieldname: str, log: _FieldLog, items: Any, docnum: int,
 _CHUNK_POSTINGS = 1 << 16
 
 
-def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) -> None:
-    """Write LOG's terms in byte order, each term's postings in the order they were added."""
+def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None],
+                 packed: bool = False) -> None:
+    """Write LOG's terms in byte order, each term's postings in the order they were added.
+
+    PACKED: the field's format is a compact one (``indexer.postings_format``), whose blocks
+    hold their values as one ``PackedValues``: each chunk's values are gathered in term order
+    with one numpy index, and a block's values are a slice of them, not a list of values.
+    """
     terms = sorted(log.terms)
     rank = np.empty(len(terms), dtype=np.uint32)
     for position, term in enumerate(terms):
@@ -337,15 +345,15 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
     del posting_ranks
     docs_all = np.frombuffer(log.docs, dtype=np.uint32)[order]
     weights_all = np.frombuffer(log.weights, dtype=np.float64)[order]
-    ends_all = np.frombuffer(log.value_ends, dtype=np.uint64)
+    ends_all = np.frombuffer(log.value_ends, dtype=np.uint64).astype(np.int64)
     starts_all = np.empty_like(ends_all)
     if len(ends_all):
         starts_all[0] = 0
         starts_all[1:] = ends_all[:-1]
     starts_all = starts_all[order]
-    ends_all = ends_all[order]
-    del order
-    values = bytes(log.values)
+    sizes_all = ends_all[order] - starts_all
+    del order, ends_all
+    values = np.frombuffer(bytes(log.values), dtype=np.uint8)
     log.term_ids, log.docs, log.weights, log.value_ends = (array("I"), array("I"), array("d"),
                                                            array("Q"))
     log.values = bytearray()
@@ -358,8 +366,10 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
     chunk_low = chunk_high = 0  # the postings converted to lists
     docs: list[int] = []
     weights: list[float] = []
-    starts: list[int] = []
-    ends: list[int] = []
+    data = b""  # the chunk's values, in term order
+    offsets: list[int] = []  # where each posting's value starts in DATA (one more: the end)
+    small: bytes | None = None  # the chunk's value sizes as bytes, if all below 128
+    sizes: list[int] = []
     for term, count in zip(terms, counts, strict=True):
         if not count:  # only in a document the writer refused and forgot
             continue
@@ -368,14 +378,13 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
             chunk_low, chunk_high = low, max(high, low + _CHUNK_POSTINGS)
             docs = docs_all[chunk_low:chunk_high].tolist()
             weights = weights_all[chunk_low:chunk_high].tolist()
-            starts = starts_all[chunk_low:chunk_high].tolist()
-            ends = ends_all[chunk_low:chunk_high].tolist()
+            data, offsets, small, sizes = _gathered(values, starts_all[chunk_low:chunk_high],
+                                                    sizes_all[chunk_low:chunk_high])
+        first, last = low - chunk_low, high - chunk_low
         if count < inline_limit:
-            first, last = low - chunk_low, high - chunk_low
             write_inline(term, docs[first:last], weights[first:last],
-                         [values[start:end] for start, end in zip(starts[first:last],
-                                                                  ends[first:last], strict=True)
-                          if end > start],
+                         [data[offsets[i]:offsets[i + 1]] for i in range(first, last)
+                          if offsets[i + 1] > offsets[i]],
                          [lengths[doc] or 0 for doc in docs[first:last]])
             low = high
             continue
@@ -383,13 +392,37 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None]) ->
         if postings is None:
             postings = postings_writer(fieldwriter)
         limit = postings.block_limit
-        for first in range(low - chunk_low, high - chunk_low, limit):
-            last = min(first + limit, high - chunk_low)
-            block_docs = docs[first:last]
-            postings.add_block(
-                block_docs, weights[first:last],
-                [values[start:end] for start, end in zip(starts[first:last], ends[first:last],
-                                                         strict=True) if end > start],
-                [lengths[doc] or 0 for doc in block_docs])
+        for at in range(first, last, limit):
+            end = min(at + limit, last)
+            block_docs = docs[at:end]
+            block_values: PackedValues | list[bytes]
+            if packed:
+                block_values = PackedValues(
+                    data[offsets[at]:offsets[end]],
+                    small[at:end] if small is not None else encode_varints(sizes[at:end]))
+            else:
+                block_values = [data[offsets[i]:offsets[i + 1]] for i in range(at, end)
+                                if offsets[i + 1] > offsets[i]]
+            postings.add_block(block_docs, weights[at:end], block_values,
+                               [lengths[doc] or 0 for doc in block_docs])
         finish_term()
         low = high
+
+
+def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+              ) -> tuple[bytes, list[int], bytes | None, list[int]]:
+    """Return the values of postings at STARTS of SIZES bytes in VALUES, joined in that
+    order, where each starts in them (and the end), their sizes as bytes when all are below
+    128 (else None), and their sizes."""
+    ends = np.cumsum(sizes)
+    total = int(ends[-1]) if len(ends) else 0
+    firsts = ends - sizes
+    if total:
+        data = values[np.arange(total, dtype=np.int64)
+                      + np.repeat(starts - firsts, sizes)].tobytes()
+    else:
+        data = b""
+    offsets = np.append(firsts, total).tolist()
+    small = sizes.astype(np.uint8).tobytes() if not len(sizes) or int(sizes.max()) < 128 \
+        else None
+    return data, offsets, small, sizes.tolist()

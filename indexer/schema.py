@@ -3,7 +3,8 @@
 The index stores only what a result list shows; the body is indexed (positions and character
 offsets, for phrases and fast highlighting) but its text stays in SQLite. Title and body are
 indexed twice: stemmed (``title``, ``body``) and as written, case and accents folded
-(``title_exact``, ``body_exact``, positions only) for exact phrases and forms. Pairs of
+(``title_exact``, ``body_exact``, positions only) for exact phrases and forms. Positions and
+offsets are stored in the compact format of ``indexer.postings_format``. Pairs of
 consecutive frequent words are indexed as one term for both (``*_pairs``; ids only for the
 stemmed pairs, positions too for the exact ones).
 """
@@ -11,7 +12,7 @@ stemmed pairs, positions too for the exact ones).
 from __future__ import annotations
 
 from whoosh.fields import BOOLEAN, DATETIME, ID, KEYWORD, NUMERIC, STORED, TEXT, FieldType, Schema
-from whoosh.formats import Existence, Positions
+from whoosh.formats import Existence
 
 from indexer.analysis import (
     exact_analyzer,
@@ -20,10 +21,11 @@ from indexer.analysis import (
     spelling_analyzer,
     word_pair_analyzer,
 )
+from indexer.postings_format import CompactPositions, compact_format
 
 # Bump when a field or an analyzer changes: an index built with another version is rebuilt
 # in full by the next `python -m archive index` instead of being updated in place.
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 6
 
 TITLE_BOOST = 2.0
 # The word-pair field of each phrase field: a two-word phrase is one term there.
@@ -45,7 +47,7 @@ def build_schema(pair_words: frozenset[str] | None = None,
     """
     french = french_analyzer()
     exact = exact_analyzer()
-    return Schema(
+    schema = Schema(
         id=ID(stored=True, unique=True),
         url=STORED(),
         title=TEXT(analyzer=french, stored=True, field_boost=TITLE_BOOST, phrase=True,
@@ -71,6 +73,11 @@ def build_schema(pair_words: frozenset[str] | None = None,
         title_exact_pairs=_word_pairs(exact_pair_words, exact=True),
         body_exact_pairs=_word_pairs(exact_pair_words, exact=True),
     )
+    # Positions and character offsets in the index's own compact format (varints, read
+    # with numpy: indexer/postings_format.py) instead of Whoosh's per-posting pickles.
+    for _, field in schema.items():
+        field.format = compact_format(field.format)
+    return schema
 
 
 def _word_pairs(words: frozenset[str] | None, exact: bool = False) -> FieldType:
@@ -80,6 +87,6 @@ def _word_pairs(words: frozenset[str] | None, exact: bool = False) -> FieldType:
     # one that is a file-system stat each time.
     # The exact pairs keep their positions: a quotation of common words is checked on them.
     if exact:
-        return FieldType(Positions(), exact_word_pair_analyzer(words), scorable=True,
+        return FieldType(CompactPositions(), exact_word_pair_analyzer(words), scorable=True,
                          stored=False)
     return FieldType(Existence(), word_pair_analyzer(words), scorable=True, stored=False)

@@ -41,6 +41,7 @@ from indexer.analysis import (
     spelling_analyzer,
     stem_french,
 )
+from indexer.postings_format import CompactCharacters, CompactPositions
 
 __all__ = ["Batch", "FieldKind", "TextPostings", "field_kind"]
 
@@ -372,18 +373,75 @@ class TextPostings:
 
 # Encode each term's occurrences: given the permutation that groups them by term and where
 # each group starts and ends in it, return the values joined and their sizes.
-_Encoder = Callable[[np.ndarray, list[int], list[int]], tuple[bytes, np.ndarray]]
+_Encoder = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[bytes, np.ndarray]]
+
+
+def _varints(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return NUMBERS (int64, none negative) as LEB128 varints, and each one's size in bytes.
+
+    The bytes of ``postings_format.encode_varints``: seven bits a byte, low bits first, the
+    high bit set on every byte of a number but its last.
+    """
+    sizes = np.ones(len(numbers), dtype=np.int64)
+    for bits in range(7, 64, 7):
+        more = numbers >= (1 << bits)
+        if not more.any():
+            break
+        sizes += more
+    else:
+        bits = 64
+    if bits == 7:
+        return numbers.astype(np.uint8), sizes
+    ends = np.cumsum(sizes)
+    starts = ends - sizes
+    out = np.empty(int(ends[-1]), dtype=np.uint8)
+    for byte in range(bits // 7):
+        held = np.flatnonzero(sizes > byte)
+        low = (numbers[held] >> (7 * byte)) & 0x7F
+        out[starts[held] + byte] = low | ((sizes[held] > byte + 1) << 7)
+    return out, sizes
+
+
+def _compact_characters(order: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                        firsts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Return ``CompactCharacters.encode`` of each group (FIRSTS: where each starts in ORDER)
+    of the occurrences ORDER (positions; STARTS, ENDS their characters), joined, and sizes."""
+    start, end = starts[order], ends[order]
+    before = np.empty_like(order)
+    before[1:] = order[:-1]
+    before[firsts] = 0
+    last_end = np.empty_like(end)
+    last_end[1:] = end[:-1]
+    last_end[firsts] = 0
+    gap = start - last_end
+    numbers = np.empty((len(order), 3), dtype=np.int64)
+    numbers[:, 0] = order - before
+    numbers[:, 1] = np.where(gap >= 0, gap << 1, ((-gap) << 1) - 1)
+    numbers[:, 2] = end - start
+    data, sizes = _varints(numbers.ravel())
+    return data.tobytes(), np.add.reduceat(sizes, firsts * 3) if len(firsts) else sizes
+
+
+def _compact_positions(positions: np.ndarray, firsts: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Return ``CompactPositions.encode`` of each group of POSITIONS, joined, and sizes."""
+    before = np.empty_like(positions)
+    before[1:] = positions[:-1]
+    before[firsts] = 0
+    data, sizes = _varints(positions - before)
+    return data.tobytes(), np.add.reduceat(sizes, firsts) if len(firsts) else sizes
 
 
 def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -> _Encoder:
+    if isinstance(format_, CompactCharacters):
+        return lambda order, firsts, _: _compact_characters(order, starts, ends, firsts)
     encode = format_.encode
 
-    def encoded(order: np.ndarray, firsts: list[int], lasts: list[int]
+    def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
                 ) -> tuple[bytes, np.ndarray]:
         triples = list(zip(order.tolist(), starts[order].tolist(), ends[order].tolist(),
                            strict=True))
-        values = [encode(triples[first:last]) for first, last in zip(firsts, lasts,
-                                                                      strict=True)]
+        values = [encode(triples[first:last]) for first, last in zip(
+            firsts.tolist(), lasts.tolist(), strict=True)]
         return b"".join(values), np.fromiter(map(len, values), dtype=np.int64,
                                              count=len(values))
 
@@ -391,13 +449,16 @@ def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -
 
 
 def _positions_encoder(format_: Format, at: np.ndarray | None = None) -> _Encoder:
+    if isinstance(format_, CompactPositions):
+        return lambda order, firsts, _: _compact_positions(
+            at[order] if at is not None else order, firsts)
     encode = format_.encode
 
-    def encoded(order: np.ndarray, firsts: list[int], lasts: list[int]
+    def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
                 ) -> tuple[bytes, np.ndarray]:
         positions = (at[order] if at is not None else order).tolist()
-        values = [encode(positions[first:last]) for first, last in zip(firsts, lasts,
-                                                                       strict=True)]
+        values = [encode(positions[first:last]) for first, last in zip(
+            firsts.tolist(), lasts.tolist(), strict=True)]
         return b"".join(values), np.fromiter(map(len, values), dtype=np.int64,
                                              count=len(values))
 
@@ -419,6 +480,6 @@ def _grouped(keys: np.ndarray, boost: float, encode: _Encoder) -> Batch:
     lasts[:-1] = firsts[1:]
     lasts[-1] = count
     frequencies = lasts - firsts
-    values, sizes = encode(order, firsts.tolist(), lasts.tolist())
+    values, sizes = encode(order, firsts, lasts)
     return Batch(ordered[firsts], frequencies, frequencies * boost, values, sizes,
                  count)

@@ -46,12 +46,12 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
-from itertools import accumulate, chain
 from typing import Any
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
+    WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
     W3PostingsWriter,
@@ -65,23 +65,24 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import byte_to_length, length_to_byte
 
+from indexer.postings_format import (
+    COMPACT_FORMATS,
+    CompactCharacters,
+    PackedValues,
+    decode_varints,
+    value_counts,
+)
+
 log = logging.getLogger(__name__)
 
 _MAGIC = b"W3Bl"
 _UNKNOWN = object()
 _INT = struct.Struct(">i")
-# Protocol 2 pickles Python 3 bytes as _codecs.encode(...): the first value starts there.
-_VALUES_MARK = b"c_codecs\nencode"
-_MARK = 0x28          # pickle MARK, opening the values tuple
+# Protocol 3 pickles a block's PackedValues as this global, after the ids and weights.
+_VALUES_MARK = b"c" + PackedValues.__module__.encode() + b"\nPackedValues\n"
 _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
 _INFLATE_PER_POSTING = 12
 _INFLATE_MORE = 64
-_EMPTY_VALUE = b"\x00\x00\x00\x00\x80\x02]."
-# In place of _VALUES_MARK: each value unpickles as min(text, "latin1"), the text itself (a
-# value starts with its 4-byte count, whose first byte is 0, below "l"): no copy is made.
-_AS_TEXT = b"cbuiltins\nmin"
-_NOT_TEXT = "latin1"  # what min gives for a value that does not start below "l"
-_EMPTY_TEXT = _EMPTY_VALUE.decode("latin-1")
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 
 
@@ -491,8 +492,8 @@ def _block(data: memoryview, compression: int, count: int = BLOCK_POSTINGS,
     while cut < 0 and inflater is not None and inflater.unconsumed_tail:
         text += inflater.decompress(inflater.unconsumed_tail, 8192)
         cut = text.find(_VALUES_MARK)
-    if cut > 0 and text[cut - 1] == _MARK:
-        ids, weights, _ = pickle.loads(text[:cut - 1] + _NO_VALUES)
+    if cut > 0:
+        ids, weights, _ = pickle.loads(text[:cut] + _NO_VALUES)
         return ids, weights
     if inflater is not None:
         text += inflater.decompress(inflater.unconsumed_tail) + inflater.flush()
@@ -583,53 +584,45 @@ def read_characters(leaf: Any, field: str, btext: bytes,
 
     Raises UnexpectedLayout when the segment is not laid out as expected.
     """
-    decode = _format_of(leaf, field).decode_characters
-    return _read_values(leaf, field, btext, docnums, decode)
+    format_ = _compact_format_of(leaf, field)
+    if not isinstance(format_, CompactCharacters):
+        raise UnexpectedLayout(f"field {field!r} stores no character offsets")
+    ids, data, starts, sizes = _term_packed(leaf, field, btext,
+                                            np.unique(np.asarray(docnums, dtype=np.int64)))
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    if not len(ids):
+        return found
+    wanted = sorted(set(docnums))
+    at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)), len(ids) - 1)
+    raw = data.tobytes() if len(data) else b""
+    decode = format_.decode_characters
+    for doc, i in zip(wanted, at.tolist(), strict=True):
+        if int(ids[i]) == doc:
+            start = int(starts[i])
+            try:
+                found[doc] = decode(raw[start:start + int(sizes[i])])
+            except ValueError as exc:
+                raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
+    return found
 
 
 def read_positions(leaf: Any, field: str, btext: bytes,
                    docnums: list[int] | np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Return (index into DOCNUMS, position) of every occurrence of a term in DOCNUMS.
 
-    The values of all the documents are unpickled in one ``pickle.loads`` (each is a
-    protocol-2 pickle of a list of position deltas, or of (position, start, length) deltas
-    when character offsets are stored) instead of one call per document.
-    Raises UnexpectedLayout when the segment is not laid out as expected.
+    The values of the documents wanted (``indexer.postings_format``'s varints) are gathered
+    from the blocks that hold them and decoded together with numpy. Raises UnexpectedLayout
+    when the segment is not laid out as expected (another format, an older index).
     """
+    characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
     wanted = np.asarray(docnums, dtype=np.int64)
     ascending = len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())
     in_order = wanted if ascending else np.unique(wanted)
-    whole = _whole_positions(leaf, field, btext, in_order)
+    whole = _whole_positions(leaf, field, btext, in_order, characters)
     if whole is not None:
         return _pick_positions(wanted, *whole)
-    records = _term_records(leaf, field, btext, in_order)
-    if records is not None:
-        return _positions_of_records(wanted, *records)
-    ids, values = _term_values(leaf, field, btext, in_order)
-    # Each wanted document's place among the postings read; the absent ones point at an
-    # empty value appended after them.
-    at = np.searchsorted(ids, wanted)
-    inside = at < len(ids)
-    found = np.zeros(len(wanted), dtype=bool)
-    found[inside] = ids[at[inside]] == wanted[inside]
-    values.append(_EMPTY_TEXT)
-    at = np.where(found, at, len(values) - 1)
-    picked = [values[i] for i in at.tolist()] if len(at) != len(values) - 1 or bool(
-        (at != np.arange(len(at))).any()) else values[:-1]
-    try:
-        try:
-            joined = "".join(picked).encode("latin-1")
-        except TypeError:  # inlined values (bytes) among them
-            picked = [value.encode("latin-1") if type(value) is str else value
-                      for value in picked]
-            joined = b"".join(picked)
-        lengths = np.fromiter(map(len, picked), dtype=np.int64, count=len(picked))
-        counts, deltas = _position_deltas(joined, lengths)
-    except UnexpectedLayout:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
-        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
-    return _restarted_sums(counts, deltas)
+    return _positions_of_values(wanted, *_term_packed(leaf, field, btext, in_order),
+                                characters=characters)
 
 
 # The process keeps the whole positions of the terms read lately for a good share of their
@@ -637,8 +630,7 @@ def read_positions(leaf: Any, field: str, btext: bytes,
 # segment: a segment's postings never change, so every thread and generation shares them.
 POSITIONS_CACHE_BYTES = 32 * 2**20
 # A term is read whole (and kept) when the documents wanted are at least this share of its
-# own (1/4): parsing every value costs little more then, and less again the next time (for
-# fewer, reading whole made phrases slower: A/B in docs/whoosh.md).
+# own (1/4): decoding every value costs little more then, and less again the next time.
 _WHOLE_SHARE = 4
 _positions_lock = threading.Lock()
 _positions: OrderedDict[tuple[str, int, str, bytes],
@@ -647,7 +639,7 @@ _positions_size = 0
 
 
 def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
-                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                     characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
     """Return the term's (documents, first position of each, positions) in the segment when
     kept or when WANTED (ascending) are a good share of its documents; else None.
 
@@ -668,12 +660,10 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
             _positions.move_to_end(key)
             return found
     if len(wanted) * _WHOLE_SHARE < int(term[1].doc_frequency()):
-        return None  # not enough of its documents: only the values wanted are parsed
-    records = _term_records(leaf, field, btext, None)
-    if records is None:
-        return None
-    ids = records[0]
-    owners, places = _positions_of_records(ids, *records)
+        return None  # not enough of its documents: only the values wanted are decoded
+    packed = _term_packed(leaf, field, btext, None)
+    ids = packed[0]
+    owners, places = _positions_of_values(ids, *packed, characters=characters)
     counts = np.bincount(owners, minlength=len(ids))
     found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
              places.astype(np.int32))
@@ -708,124 +698,39 @@ def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
     return np.repeat(chosen, counts), picked.astype(np.int64)
 
 
-def _positions_of_records(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
-                          starts: np.ndarray, sizes: np.ndarray,
-                          ) -> tuple[np.ndarray, np.ndarray]:
-    """``read_positions`` from a term's value records (``_term_records``)."""
-    if not len(wanted):
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    # Each wanted document's posting; the absent ones point at the empty record, last.
-    empty = len(starts) - 1
+def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
+                         starts: np.ndarray, sizes: np.ndarray, *, characters: bool,
+                         ) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` from a term's values (``_term_packed``): the values of WANTED
+    gathered with one fancy index and their varints decoded at once."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(wanted) or not len(ids):
+        return empty, empty.copy()
     at = np.searchsorted(ids, wanted)
     inside = at < len(ids)
     found = np.zeros(len(wanted), dtype=bool)
     found[inside] = ids[at[inside]] == wanted[inside]
-    at = np.where(found, at, empty)
+    chosen = np.flatnonzero(found)
+    at = at[chosen]
     chosen_sizes = sizes[at]
     ends = np.cumsum(chosen_sizes)
+    total = int(ends[-1]) if len(ends) else 0
+    if not total:
+        return empty, empty.copy()
     firsts = ends - chosen_sizes
-    picked = data[np.arange(int(ends[-1])) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    counts = value_counts(picked, firsts, ends)
     try:
-        # The records are the values' latin-1 texts as UTF-8: back to the values' bytes.
-        joined = picked.tobytes().decode("utf-8").encode("latin-1")
-        # A character above 127 takes two bytes in UTF-8, one of them a continuation byte.
-        lengths = chosen_sizes - np.add.reduceat((picked & 0xC0) == 0x80, firsts,
-                                                 dtype=np.int64)
-        counts, deltas = _position_deltas(joined, lengths)
-    except UnexpectedLayout:
-        raise
-    except Exception as exc:  # noqa: BLE001 - whatever the bytes were, they were not ours
-        raise UnexpectedLayout(f"position values are not protocol-2 pickles ({exc})") from None
-    return _restarted_sums(counts, deltas)
-
-
-_BINUNICODE = 0x58     # X: a text, its UTF-8 length (4 bytes, little-endian), its bytes
-_BINGET = 0x68         # h: a memoized object (1-byte index)
-_BINPUTS = (0x71, 0x72)  # q, r: memoize the object just built (1- or 4-byte index)
-_EMPTY_RECORD = _EMPTY_VALUE.decode("latin-1").encode("utf-8")
-
-
-def _term_records(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
-                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None:
-    """Find a term's per-posting values in its decoded blocks without unpickling them.
-
-    Returns (document numbers ascending, the blocks' bytes, where each posting's value text
-    starts in them and its UTF-8 length), with one more record last, an empty value's;
-    only the blocks whose range holds one of WANTED are decoded. Protocol 2 writes each
-    value as ``_codecs.encode(text, "latin1")``: the first as the global, its memo, then
-    ``X``, the text's length and UTF-8 bytes; every next one as ``h`` (the global's memo)
-    then ``X``... Those records are found with numpy over all the blocks at once, and
-    checked (one per posting in every block, each text followed by a memo). None when the
-    term is inlined or any block is laid out otherwise: ``_term_values`` then unpickles.
-    """
-    term = _term_info(leaf, field, btext)
-    if term is None:
-        return (np.zeros(0, dtype=np.int64), np.frombuffer(_EMPTY_RECORD, dtype=np.uint8),
-                np.zeros(1, dtype=np.int64), np.array([len(_EMPTY_RECORD)], dtype=np.int64))
-    postfile, info = term
-    if info.is_inlined():
-        return None
-    texts: list[bytes] = []
-    deltas: list[int] = []
-    firsts: list[int] = []  # where each block's first value record (its X) is
-    memos: list[int] = []   # each block's memo index of the global
-    block_starts: list[int] = []
-    counts: list[int] = []
-    offset = 0
-    previous_max = 0  # the last document of the last block decoded
-    mark_size = len(_VALUES_MARK) + 1  # the global's name ends with a newline
-    for count, max_id, compression, payload in _wanted_blocks(
-            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
-        text = zlib.decompress(payload) if compression else bytes(payload)
-        cut = text.find(_VALUES_MARK)
-        at = cut + mark_size
-        if cut <= 0 or text[at] != 0x71 or text[at + 2] != _BINUNICODE:
-            return None
-        if text[cut - 1] == _MARK:
-            block_ids = pickle.loads(text[:cut - 1] + _NO_VALUES)[0]
-        elif count <= 3:  # a tuple of 3 values or fewer has no MARK: unpickled whole
-            block_ids = pickle.loads(text)[0]
-        else:
-            return None
-        if len(block_ids) != count:
-            raise UnexpectedLayout("block length does not match its info")
-        deltas.append(block_ids[0] - previous_max)
-        deltas.extend(block_ids[1:])
-        previous_max = max_id
-        texts.append(text)
-        block_starts.append(offset)
-        firsts.append(offset + at + 2)
-        memos.append(text[at + 1])
-        counts.append(count)
-        offset += len(text)
-    ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
-    if not texts:
-        return None
-    texts.append(_EMPTY_RECORD)
-    data = np.frombuffer(b"".join(texts), dtype=np.uint8)
-    block_firsts = np.asarray(firsts, dtype=np.int64)
-    # The next records: h, the global's memo, X, after the block's first record (the ids
-    # and weights before it may hold the same bytes).
-    found = np.flatnonzero((data[:-2] == _BINGET) & (data[2:] == _BINUNICODE)) + 2
-    block = np.searchsorted(np.asarray(block_starts, dtype=np.int64), found, side="right") - 1
-    block = np.minimum(block, len(firsts) - 1)
-    found = found[(found > block_firsts[block])
-                  & (data[found - 1] == np.asarray(memos, dtype=np.uint8)[block])]
-    records = np.sort(np.concatenate([block_firsts, found]))
-    per_block = np.bincount(np.searchsorted(block_firsts, records, side="right") - 1,
-                            minlength=len(firsts))
-    if per_block.tolist() != counts or len(records) != len(ids):
-        return None
-    last = len(data) - len(_EMPTY_RECORD)
-    sizes = (data[records + 1].astype(np.int64) | (data[records + 2].astype(np.int64) << 8)
-             | (data[records + 3].astype(np.int64) << 16)
-             | (data[records + 4].astype(np.int64) << 24))
-    starts = records + 5
-    after = starts + sizes
-    if len(after) and (int(after.max()) >= last or not bool(np.isin(
-            data[after], _BINPUTS).all())):
-        return None
-    return (ids, data, np.append(starts, last), np.append(sizes, len(_EMPTY_RECORD)))
+        numbers = decode_varints(picked)
+    except ValueError as exc:
+        raise UnexpectedLayout(f"position values are not varints ({exc})") from None
+    if characters:
+        if bool((counts % 3).any()):
+            raise UnexpectedLayout("a character value is not made of triples")
+        counts //= 3
+        numbers = numbers[0::3]
+    owners, positions = _restarted_sums(counts, numbers)
+    return chosen[owners], positions
 
 
 def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -841,166 +746,64 @@ def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray,
     return owners, totals - np.repeat(before, counts)
 
 
-def _position_deltas(joined: bytes, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the number of positions of each value in JOINED and all their deltas, in order.
-
-    JOINED holds values of LENGTHS bytes, each a 4-byte count, then a protocol-2 pickle of a
-    list (ending with its STOP). A list of small numbers (every delta below 256, the usual
-    case) is ``]q\\x00`` then ``K`` and a byte per number (the first may be ``M`` and two
-    bytes, little-endian), inside ``(`` ... ``e`` when there are several, followed by ``a``
-    when there is one: its deltas are read with numpy. The others (larger deltas,
-    (position, start, length) tuples) are unpickled together.
-    """
-    count = len(lengths)
-    if not count:
-        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    if int(lengths.min()) < len(_EMPTY_VALUE):
-        raise UnexpectedLayout("a position value is shorter than its header")
-    data = np.frombuffer(joined, dtype=np.uint8)
-    last = len(data) - 1
-    ends = np.cumsum(lengths)
-    starts = ends - lengths
-    if bool((data[ends - 1] != 0x2E).any()):
-        raise UnexpectedLayout("a position value does not end with a pickle's STOP")
-    ends -= 1  # the STOP left out
-    lengths = lengths - 1
-
-    def byte(at: np.ndarray) -> np.ndarray:
-        found: np.ndarray = data[np.minimum(at, last)].astype(np.int64)
-        return found
-
-    counts = (byte(starts) << 24) | (byte(starts + 1) << 16) | (byte(starts + 2) << 8) \
-        | byte(starts + 3)
-    several = counts > 1
-    first_op = starts + 9 + several
-    size = ends - 1 - first_op
-    # The first delta is a position from the start: often two bytes (``M``), the others one.
-    wide = (size == 2 * counts + 1) & (byte(first_op) == 0x4D)
-    plain = (counts >= 1) & ((size == 2 * counts) | wide) \
-        & (byte(starts + 4) == 0x80) & (byte(starts + 5) == 2) & (byte(starts + 6) == 0x5D) \
-        & (byte(starts + 7) == 0x71) & (byte(starts + 8) == 0) \
-        & (byte(ends - 1) == np.where(several, 0x65, 0x61)) \
-        & (~several | (byte(starts + 9) == 0x28))
-    empty = (counts == 0) & (lengths == len(_EMPTY_VALUE) - 1)
-    others = np.flatnonzero(~(plain | empty))
-    flat: Iterator[Any] = iter(())
-    if len(others):
-        lists = pickle.loads(b"\x80\x02(" + b"".join(
-            [joined[a + 6:b] for a, b in zip(starts[others].tolist(), ends[others].tolist(),
-                                              strict=True)]) + b"t.")
-        if len(lists) != len(others) or not all(isinstance(x, list) for x in lists):
-            raise UnexpectedLayout("position values did not unpickle one list per document")
-        counts[others] = np.fromiter(map(len, lists), dtype=np.int64, count=len(lists))
-        flat = chain.from_iterable(lists)
-        # A field's values are all alike: (position, start, length) tuples or bare positions.
-        if type(next((x[0] for x in lists if x), 0)) is tuple:
-            flat = (c[0] if type(c) is tuple else c for c in flat)
-    deltas = np.zeros(int(counts.sum()), dtype=np.int64)
-    offsets = np.cumsum(counts) - counts
-    for chosen, source in ((np.flatnonzero(plain), None), (others, flat)):
-        sizes = counts[chosen]
-        total = int(sizes.sum())
-        if not total:
-            continue
-        owner = np.repeat(np.arange(len(chosen)), sizes)
-        rank = np.arange(total) - np.repeat(np.cumsum(sizes) - sizes, sizes)
-        places = offsets[chosen][owner] + rank
-        if source is None:
-            two = wide[chosen][owner] & (rank == 0)
-            at = first_op[chosen][owner] + 2 * rank + (wide[chosen][owner] & (rank > 0))
-            if bool((data[at] != np.where(two, 0x4D, 0x4B)).any()):
-                raise UnexpectedLayout("a position list is not made of BININT1/2 numbers")
-            deltas[places] = data[at + 1].astype(np.int64) + np.where(
-                two, data[np.minimum(at + 2, last)].astype(np.int64) << 8, 0)
-        else:
-            deltas[places] = np.fromiter(source, dtype=np.int64, count=total)
-    return counts, deltas
-
-
-def _term_values(leaf: Any, field: str, btext: bytes,
-                 wanted: np.ndarray) -> tuple[np.ndarray, list[Any]]:
-    """Return the document numbers (ascending) and values of a term's postings.
-
-    Only the posting blocks whose range holds one of WANTED (ascending segment document
-    numbers) are decoded; their postings are returned whole, with no lookup per document.
-    """
-    term = _term_info(leaf, field, btext)
-    if term is None:
-        return np.zeros(0, dtype=np.int64), []
-    postfile, info = term
-    if info.is_inlined():
-        ids, _, inlined = info.inlined_postings()
-        return np.asarray(ids, dtype=np.int64), list(inlined)
-    deltas: list[int] = []
-    values: list[Any] = []
-    previous_max = 0  # the last document of the last block decoded
-    for count, max_id, compression, payload in _wanted_blocks(_read_extent(postfile, info),
-                                                              wanted.tolist()):
-        data = bytes(payload)
-        text = zlib.decompress(data) if compression else data
-        # Protocol 2 pickles each value as _codecs.encode(text, "latin1"); as text + "latin1"
-        # instead it unpickles in half the time (and the texts are encoded once, joined).
-        block_ids, _, block_values = pickle.loads(text.replace(_VALUES_MARK, _AS_TEXT, 1))
-        if len(block_ids) != count or len(block_values) != count:
-            raise UnexpectedLayout("block length does not match its info")
-        if _NOT_TEXT in block_values:
-            raise UnexpectedLayout("a position value does not start with its count")
-        # The first id of a block is absolute: make it a delta from the last one decoded.
-        deltas.append(block_ids[0] - previous_max)
-        deltas.extend(block_ids[1:])
-        values.extend(block_values)
-        previous_max = max_id
-    return np.cumsum(np.asarray(deltas, dtype=np.int64)), values
-
-
-def _format_of(leaf: Any, field: str) -> Any:
+def _compact_format_of(leaf: Any, field: str) -> Any:
+    """Return FIELD's format in the segment's schema, if it is one of the compact formats
+    (an index written before them is read by Whoosh's own matchers until it is rebuilt)."""
     try:
-        return leaf.schema[field].format
+        format_ = leaf.schema[field].format
     except (AttributeError, KeyError):
         raise UnexpectedLayout(f"no format for field {field!r}") from None
+    if not isinstance(format_, COMPACT_FORMATS):
+        raise UnexpectedLayout(f"field {field!r} is not in the compact position format")
+    return format_
 
 
-def _read_values(leaf: Any, field: str, btext: bytes, docnums: list[int],
-                 decode: Any) -> dict[int, Any]:
-    """Return the per-posting values of a term for DOCNUMS, decoded by DECODE if given.
-
-    Only the blocks holding those documents are unpickled whole.
-    """
+def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Return a term's (document numbers ascending, values' bytes, where each posting's
+    value starts in them, its size), from its inlined postings or from the blocks whose
+    range holds one of WANTED (ascending; None: every block). Each block unpickles into its
+    ids, weights and one ``PackedValues``: no object per posting. Raises UnexpectedLayout
+    when a block's values are not packed."""
     term = _term_info(leaf, field, btext)
+    empty = np.zeros(0, dtype=np.int64)
     if term is None:
-        return {}
+        return empty, np.zeros(0, dtype=np.uint8), empty.copy(), empty.copy()
     postfile, info = term
-    wanted = sorted(set(docnums))
-    wanted_set = set(wanted)
-    found: dict[int, Any] = {}
     if info.is_inlined():
         ids, _, values = info.inlined_postings()
-        for doc, value in zip(ids, values, strict=True):
-            if doc in wanted_set:
-                found[doc] = decode(value) if decode else value
-        return found
-    records = _term_records(leaf, field, btext, np.asarray(wanted, dtype=np.int64))
-    if records is not None:
-        # Only the wanted values, found in the decoded blocks: no block unpickled whole.
-        ids, texts, starts, sizes = records
-        at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)),
-                        max(len(ids) - 1, 0))
-        for doc, i in zip(wanted, at.tolist(), strict=True):
-            if len(ids) and ids[i] == doc:
-                start = int(starts[i])
-                value = texts[start:start + int(sizes[i])].tobytes().decode("utf-8") \
-                    .encode("latin-1")
-                found[doc] = decode(value) if decode else value
-        return found
-    for _, _, compression, payload in _wanted_blocks(_read_extent(postfile, info), wanted):
-        data = bytes(payload)
-        block_ids, _, values = pickle.loads(zlib.decompress(data) if compression else data)
-        # The first id of a block is absolute, the others are deltas.
-        where = {doc: i for i, doc in enumerate(accumulate(block_ids))}
-        for doc in wanted_set.intersection(where):
-            value = values[where[doc]]
-            found[doc] = decode(value) if decode else value
-    return found
+        if len(values) != len(ids) or not all(type(value) is bytes for value in values):
+            raise UnexpectedLayout("an inlined term has not one value per posting")
+        sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        return (np.asarray(ids, dtype=np.int64),
+                np.frombuffer(b"".join(values), dtype=np.uint8),
+                np.cumsum(sizes) - sizes, sizes)
+    deltas: list[int] = []
+    datas: list[bytes] = []
+    all_sizes: list[bytes] = []
+    previous_max = 0  # the last document of the last block decoded
+    for count, max_id, compression, payload in _wanted_blocks(
+            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
+        text = zlib.decompress(payload) if compression else bytes(payload)
+        block_ids, _, values = pickle.loads(text)
+        if type(values) is not PackedValues:
+            raise UnexpectedLayout("a block's values are not packed")
+        if len(block_ids) != count:
+            raise UnexpectedLayout("block length does not match its info")
+        deltas.append(block_ids[0] - previous_max)
+        deltas.extend(block_ids[1:])
+        previous_max = max_id
+        datas.append(values.data)
+        all_sizes.append(values.sizes)
+    ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    data = np.frombuffer(b"".join(datas), dtype=np.uint8)
+    try:
+        sizes = decode_varints(np.frombuffer(b"".join(all_sizes), dtype=np.uint8))
+    except ValueError as exc:
+        raise UnexpectedLayout(f"value sizes are not varints ({exc})") from None
+    if len(sizes) != len(ids) or int(sizes.sum()) != len(data):
+        raise UnexpectedLayout("a block has not one value per posting")
+    return ids, data, np.cumsum(sizes) - sizes, sizes
 
 
 class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type hints
@@ -1041,7 +844,7 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
     # The block buffer and statistics of Whoosh's writer (set by its ``_new_block``).
     _ids: Any
     _weights: Any
-    _values: list[bytes]
+    _values: list[bytes] | PackedValues
     _terminfo: Any
     _inlinelimit: int
     _blocklimit: int
@@ -1062,18 +865,51 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
             return terminfo
         return super().finish_postings()
 
+    def _mini_values(self) -> Any:
+        # The compact formats' values as one PackedValues (no object per posting).
+        if isinstance(self._format, COMPACT_FORMATS):
+            if len(self._values) != len(self._ids):
+                raise ValueError("a posting of a positional field has no positions")
+            values = self._values
+            return values if isinstance(values, PackedValues) else PackedValues.of(values)
+        return super()._mini_values()
+
+    def _write_block(self, last: bool = False) -> None:
+        """Write the buffered block as Whoosh's writer does, pickling a block of packed values
+        with protocol 3 (its bytes as bytes; the others with Whoosh's protocol 2)."""
+        if not self._blockcount:
+            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        self._terminfo.add_block(self)
+        values = self._mini_values()
+        data = pickle.dumps((self._mini_ids(), self._mini_weights(), values),
+                            3 if isinstance(values, PackedValues) else 2)
+        compression = self._compression
+        if compression:
+            data = zlib.compress(data, compression)
+        ids = self._ids
+        info = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
+                             length_to_byte(self._minlength),
+                             length_to_byte(self._maxlength)), 2)
+        size = len(info) + len(data)
+        self._postfile.write_int(-size if last else size)
+        self._postfile.write(info)
+        self._postfile.write(data)
+        self._blockcount += 1
+        self._new_block()
+
     @property
     def block_limit(self) -> int:
         """Return the most postings one block holds."""
         return int(self._blocklimit)
 
-    def add_block(self, docs: list[int], weights: list[float], values: list[bytes],
-                  lengths: list[int]) -> None:
+    def add_block(self, docs: list[int], weights: list[float],
+                  values: list[bytes] | PackedValues, lengths: list[int]) -> None:
         """Buffer one block of postings as ``add_posting`` would have, posting by posting.
 
-        DOCS, WEIGHTS and VALUES (empty ones left out) are the block's postings in order,
-        LENGTHS the field lengths of their documents (0 when unknown). A block already
-        buffered is written first, as Whoosh does when the next posting arrives.
+        DOCS, WEIGHTS and VALUES (empty ones left out, or a compact format's values already
+        packed) are the block's postings in order, LENGTHS the field lengths of their
+        documents (0 when unknown). A block already buffered is written first, as Whoosh does
+        when the next posting arrives.
         """
         if self._ids:
             self._write_block()

@@ -139,8 +139,9 @@ def test_positions_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> N
             rng.shuffle(docnums)
             if len(holding) > whoosh_format.BLOCK_POSTINGS:
                 wanted = np.unique(np.asarray(docnums, dtype=np.int64))
-                assert whoosh_format._term_records(leaf, "body_exact", word,
-                                                   wanted) is not None
+                # The blocks holding them are decoded from their packed values.
+                ids = whoosh_format._term_packed(leaf, "body_exact", word, wanted)[0]
+                assert set(holding) & set(docnums) <= set(ids.tolist())
             owners, positions = read_positions(leaf, "body_exact", word, docnums)
             for index, doc in enumerate(docnums):
                 assert positions[owners == index].tolist() == expected.get(doc, [])

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from archive.replica.corpus import Corpus
 from indexer import text_postings
 from indexer.analysis import frequent_words
+from indexer.postings_format import encode_varints
 from indexer.schema import build_schema
 from indexer.text_postings import TextPostings, field_kind
 
@@ -106,3 +107,17 @@ def test_exact_positions_after_a_compound_and_an_elision_follow_whoosh() -> None
 @pytest.mark.parametrize("name", ["author", "categories", "id", "edition", "published"])
 def test_other_fields_keep_whoosh_s_own_analysis(name: str) -> None:
     assert field_kind(SCHEMA[name]) is None
+
+
+def test_far_positions_and_offsets_are_encoded_as_the_format_encodes_them() -> None:
+    # Past 2**14 characters and 128 positions: values of two and three varint bytes.
+    value = " ".join(["Corée", *(["mot"] * 300), "x" * 150, *(["nord"] * 9000), "Corée l'armée"])
+    for name in ("body", "body_exact", "body_exact_pairs"):
+        assert fast_postings(ALL_PAIRS, name, value) == whoosh_postings(ALL_PAIRS, name, value)
+
+
+@given(numbers=st.lists(st.integers(min_value=0, max_value=2**62), max_size=30))
+def test_varints_are_the_compact_format_s_bytes(numbers: list[int]) -> None:
+    data, sizes = text_postings._varints(np.array(numbers, dtype=np.int64))
+    assert data.tobytes() == encode_varints(numbers)
+    assert sizes.tolist() == [len(encode_varints([number])) for number in numbers]
