@@ -80,6 +80,9 @@ class Generation:
     word_table: Any = None
     word_table_lock: threading.Lock = field(default_factory=threading.Lock)
     word_table_thread: threading.Thread | None = None
+    # Each associated word as the query's analysis makes it (``SearchService._associated``
+    # compares them with the query's own words): the table's words, analysed once each.
+    analysed_words: dict[str, str] = field(default_factory=dict)
 
     def words(self, wait: bool, timeout: float = WORD_TABLE_WAIT_SECONDS) -> Any:
         """Return this generation's word table, starting to read it if nobody has.

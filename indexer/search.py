@@ -265,10 +265,17 @@ class SearchService:
         if table is None:
             return []
         analyzer = searcher.schema["body"].analyzer
+        known = generation.analysed_words
 
         def analysed(word: str) -> str:
-            tokens = [t.text for t in analyzer(word)]
-            return tokens[0] if len(tokens) == 1 else word
+            # Analysing a word (Snowball's stemmer) costs tens of microseconds, and a page
+            # compares a dozen or more: each word of the table is analysed once a generation
+            # (at most every word of the table is kept).
+            found = known.get(word)
+            if found is None:
+                tokens = [t.text for t in analyzer(word)]
+                found = known[word] = tokens[0] if len(tokens) == 1 else word
+            return found
 
         return associated_words(table, docs, limit=ASSOCIATED_WORDS,
                                 leave_out=frozenset(query_terms), same_word=analysed,

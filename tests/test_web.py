@@ -627,3 +627,24 @@ def test_earlier_versions_option_says_which_version_matched(
     found = {hit["id"]: hit["earlier_versions"] for hit in with_earlier["hits"]}
     assert found[first] == [1]
     assert with_earlier["query"]["anterieures"] is True
+
+
+def test_fixed_links_and_article_links_follow_the_script_root(client: FlaskClient) -> None:
+    mounted = client.get("/recherche", query_string={"q": "gouvernement"},
+                         base_url="http://localhost/archive/").get_data(as_text=True)
+    assert 'href="/archive/static/style.css"' in mounted
+    assert 'action="/archive/recherche"' in mounted
+    assert re.search(r'href="/archive/article/\d+\?q=gouv', mounted)
+    plain = html(client, "/recherche", q="gouvernement")
+    assert 'href="/static/style.css"' in plain and 'action="/recherche"' in plain
+    assert re.search(r'href="/article/\d+\?q=gouv', plain) and "/archive/" not in plain
+
+
+def test_api_hits_link_their_archived_copy_and_their_record_by_number(
+        client: FlaskClient) -> None:
+    body = api(client, "/api/search", q="gouvernement")
+    assert body["hits"]
+    for hit in body["hits"]:
+        assert hit["archived_url"] == f"http://localhost/article/{hit['id']}"
+        assert hit["api_url"] == f"http://localhost/api/articles/{hit['id']}"
+        assert client.get(hit["api_url"]).get_json()["id"] == hit["id"]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import http.client
+import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
@@ -114,6 +116,54 @@ def test_a_new_index_generation_changes_the_tag(tmp_path: Path) -> None:
         answer = client.get("/recherche?q=choléra", headers={"If-None-Match": tag})
         assert answer.status_code == 200 and answer.headers["ETag"] != tag
         assert "Second" in answer.get_data(as_text=True)
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_a_browser_accepting_gzip_gets_the_page_compressed_and_any_other_client_plain(
+        tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule à Dakar.")])
+    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
+    try:
+        client = app.test_client()
+        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+        browser = {"Accept-Encoding": "gzip, deflate, br"}
+        drawn = client.get("/recherche?q=paludisme", headers=browser)
+        assert drawn.headers["X-Archive-Cache"] == "miss"
+        assert drawn.headers["Content-Encoding"] == "gzip"
+        page = gzip.decompress(drawn.data)
+        assert "Premier" in page.decode() and len(drawn.data) < len(page)
+        assert int(drawn.headers["Content-Length"]) == len(drawn.data)
+        plain = client.get("/recherche?q=paludisme")
+        assert plain.headers["X-Archive-Cache"] == "hit"
+        assert "Content-Encoding" not in plain.headers and plain.data == page
+        kept = client.get("/recherche?q=paludisme", headers=browser)
+        assert kept.headers["X-Archive-Cache"] == "hit" and kept.data == drawn.data
+        refused = client.get("/recherche?q=paludisme", headers={"Accept-Encoding": "gzip;q=0"})
+        assert "Content-Encoding" not in refused.headers and refused.data == page
+        held = client.get("/recherche?q=paludisme",
+                          headers={**browser, "If-None-Match": drawn.headers["ETag"]})
+        assert held.status_code == 304
+        for answer in (drawn, plain, kept, held):
+            assert "Accept-Encoding" in answer.headers["Vary"]
+        api = client.get("/api/search?q=paludisme", headers=browser)
+        assert api.headers["Content-Encoding"] == "gzip"
+        assert json.loads(gzip.decompress(api.data))["total"] == 1
+    finally:
+        app.extensions["archive"].close()
+
+
+def test_pages_are_kept_compressed_so_their_budget_holds_more_of_them(
+        tmp_path: Path) -> None:
+    archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule à Dakar.")])
+    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
+    try:
+        client = app.test_client()
+        page = client.get("/recherche?q=paludisme").data
+        pages = app.extensions["archive"].pages
+        (body, mimetype), = pages._pages.values()
+        assert mimetype == "text/html" and gzip.decompress(body) == page
+        assert pages._size == len(body) < len(page) / 2
     finally:
         app.extensions["archive"].close()
 

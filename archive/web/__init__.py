@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive.config import Settings, load_settings
 from archive.publish.layout import served_release
-from archive.web import errors, formatting, links, security
+from archive.web import addresses, errors, formatting, links, security
 from archive.web.params import RecordNumber
 from archive.web.services import Services
 
@@ -90,6 +90,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     app.url_map.converters["number"] = RecordNumber
     formatting.init_app(app)
+    addresses.init_app(app)
     links.init_app(app)
     security.init_app(app)
     errors.init_app(app)

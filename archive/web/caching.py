@@ -7,10 +7,16 @@ article hidden on request: each moves the archive's highest ``change_seq``), and
 that draws it (the package version). The weak ``ETag`` names exactly those, so a browser that
 comes back with ``If-None-Match`` gets a 304 without a search, and a page drawn once is served
 again from memory until one of them moves.
+
+Kept answers are gzip-compressed once, when drawn (a results page of 40 to 50 KB becomes 10 KB):
+a client that accepts gzip (every browser does) gets those bytes as they are kept, any other
+the answer inflated again; the byte budgets of the kept pages then hold four to five times as
+many, and the server's file of shared pages is written a fifth as much.
 """
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable
 
 from flask import Response, request
@@ -33,28 +39,62 @@ def cached_search_answer(draw: Callable[[], Response]) -> Response:
 
     Only a 200 is kept: errors are never cached. The key is the whole URL (scheme, host and
     query: some pages carry absolute links) and the state's tag, so a new generation or any
-    change of the archive misses at once and the old entries age out.
+    change of the archive misses at once and the old entries age out. Kept bodies are gzip's
+    (``GZIP_LEVEL``); the answer is gzip's when the client accepts it (``Vary``).
     """
     tag = search_tag()
     if request.if_none_match.contains_weak(tag):
         return not_modified(tag)
     cache = services().pages
     key = (request.url, tag)
+    gzip_wanted = accepts_gzip()
     kept = cache.get(key)
     if kept is not None:
-        response = Response(kept[0], mimetype=kept[1])
+        compressed, mimetype = kept
+        if gzip_wanted:
+            response = Response(compressed, mimetype=mimetype)
+            response.headers["Content-Encoding"] = "gzip"
+        else:
+            response = Response(inflated(compressed), mimetype=mimetype)
     else:
         response = draw()
         if response.status_code == 200 and not response.is_streamed:
-            cache.put(key, response.get_data(), response.mimetype or "text/html")
+            compressed = deflated(response.get_data())
+            cache.put(key, compressed, response.mimetype or "text/html")
+            if gzip_wanted:
+                response.set_data(compressed)
+                response.headers["Content-Encoding"] = "gzip"
     response.set_etag(tag, weak=True)
+    response.vary.add("Accept-Encoding")
     # Whether the worker already held the answer: for operators and bench/web.py's hit rate.
     response.headers["X-Archive-Cache"] = "hit" if kept is not None else "miss"
     return response
 
 
+# zlib's fastest level: a results page in 0.15 ms of CPU to a quarter to a fifth of its size
+# (levels 3 to 6 gain 4 to 11% more for two to four times the CPU).
+GZIP_LEVEL = 1
+_GZIP_FORMAT = 31  # zlib's window bits for a gzip header and trailer
+
+
+def accepts_gzip() -> bool:
+    """Whether the current request's client accepts a gzip-encoded answer."""
+    return request.accept_encodings.quality("gzip") > 0
+
+
+def deflated(body: bytes) -> bytes:
+    """Return BODY gzip-compressed (no file name, no time: the same bytes every time)."""
+    return zlib.compress(body, GZIP_LEVEL, wbits=_GZIP_FORMAT)
+
+
+def inflated(compressed: bytes) -> bytes:
+    """Return the body ``deflated`` compressed."""
+    return zlib.decompress(compressed, wbits=_GZIP_FORMAT)
+
+
 def not_modified(tag: str) -> Response:
-    """Return a 304 carrying TAG."""
+    """Return a 304 carrying TAG (and the ``Vary`` the 200 would carry)."""
     response = Response(status=304)
     response.set_etag(tag, weak=True)
+    response.vary.add("Accept-Encoding")
     return response

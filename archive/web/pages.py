@@ -14,6 +14,7 @@ from flask import Blueprint, Response, abort, g, make_response, render_template,
 
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
+from archive.web.addresses import numbered
 from archive.web.caching import cached_search_answer
 from archive.web.citation import citation_for
 from archive.web.copies import copies_for
@@ -113,17 +114,19 @@ def search_hrefs(params: SearchParams, *names: str, **changes: Any) -> Callable[
     if "page" not in names:
         changes.setdefault("page", 1)
     base = _results_base()
-    runs = [_pieces(run) for run in params.varying_args(names, **changes)]
+    # Each run of parameters between the varying fields, encoded and joined once.
+    runs = ["&".join(_pieces(run)) for run in params.varying_args(names, **changes)]
     first, rest = runs[0], runs[1:]
 
     def href(*values: Any) -> str:
-        pieces = list(first)
+        parts = [first] if first else []
         for name, value, run in zip(names, values, rest, strict=True):
             shown = url_value(name, value)
             if shown is not None:
-                pieces += _pieces([(name, shown)])
-            pieces += run
-        return base + "?" + "&".join(pieces) if pieces else base
+                parts += _pieces([(name, shown)])
+            if run:
+                parts.append(run)
+        return base + "?" + "&".join(parts) if parts else base
 
     return href
 
@@ -134,9 +137,10 @@ def article_hrefs(params: SearchParams) -> Callable[[int], str]:
     article marks the searched words and links back), the parameters encoded once a page."""
     pieces = _pieces(params.query_args().items())
     query = "?" + "&".join(pieces) if pieces else ""
+    address = numbered("pages.article")
 
     def href(article_id: int) -> str:
-        return url_for("pages.article", article_id=article_id) + query
+        return address(article_id) + query
 
     return href
 

@@ -3,11 +3,13 @@ versions and authors (plain dicts)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from flask import url_for
 
 from archive.authors import author_slug
+from archive.web.addresses import numbered
 from archive.web.citation import citation_for
 from archive.web.links import web_link
 from archive.web.params import SearchParams
@@ -22,15 +24,22 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def hit_json(hit: Hit) -> dict[str, Any]:
-    """Return one search hit's JSON with the addresses the API adds (author, archive, API)."""
+def hit_json(hit: Hit, archived: Callable[[int], str] | None = None,
+             api: Callable[[int], str] | None = None) -> dict[str, Any]:
+    """Return one search hit's JSON with the addresses the API adds (author, archive, API).
+
+    ARCHIVED and API: the builders of those addresses (``addresses.numbered``), when a page
+    of hits shares them.
+    """
     found = hit.to_json()
     found["author_url"] = (
         url_for("pages.author", slug=author_slug(hit.author), _external=True)
         if hit.author else None
     )
-    found["archived_url"] = url_for("pages.article", article_id=hit.id, _external=True)
-    found["api_url"] = url_for("api.article", article_id=hit.id, _external=True)
+    archived = archived or numbered("pages.article", external=True)
+    api = api or numbered("api.article", external=True)
+    found["archived_url"] = archived(hit.id)
+    found["api_url"] = api(hit.id)
     found["original_url"] = web_link(hit.url)  # only an http(s) address is a link
     return found
 
@@ -38,7 +47,9 @@ def hit_json(hit: Hit) -> dict[str, Any]:
 def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
     """Return the result's one JSON shape with the hits' addresses and the paging links."""
     found = result.to_json()
-    found["hits"] = [hit_json(hit) for hit in result.hits]
+    archived = numbered("pages.article", external=True)
+    api = numbered("api.article", external=True)
+    found["hits"] = [hit_json(hit, archived, api) for hit in result.hits]
     found["links"] = {
         "self": url_for("api.search", _external=True, **params.query_args()),
         "html": url_for("pages.search", _external=True, **params.query_args()),
