@@ -6,9 +6,10 @@ just written, one posting at a time. At 100,000 articles that is some 50 million
 the commit was 60% of the build's time.
 
 ``BulkSegmentWriter`` takes new documents only (a full rebuild into an empty index). Each
-document is analysed exactly as Whoosh does it (``field.index``, or the French chain's
-single-pass equivalent, ``indexer.analysis.characters_postings``), but its postings go into a flat
-log per field: term number, document, weight and encoded value in typed arrays. At commit one
+document is analysed exactly as Whoosh does it (``field.index``, or for the text fields
+``indexer.text_postings``, a text at a time with numpy), but its postings go into a flat log
+per field: term number, document, weight and encoded value in typed arrays, a document's
+postings of a field appended with one call per array. At commit one
 numpy stable sort puts the log in term order (documents stay in the order they were added),
 each document's field lengths are read once, and each term's posting list is handed a block
 at a time to Whoosh's own postings writer (``indexer.whoosh_format.ArchivePostingsWriter``, a
@@ -27,6 +28,7 @@ import numpy as np
 from whoosh.writing import SegmentWriter
 
 from indexer.postings_format import COMPACT_FORMATS, PackedValues, encode_varints
+from indexer.text_postings import Batch, FieldKind, TextPostings, field_kind
 from indexer.whoosh_format import ArchivePostingsWriter, inline_term_writer, postings_writer
 
 __all__ = ["BulkSegmentWriter", "PostingsHook", "UnsupportedSchema"]
@@ -54,6 +56,60 @@ class _FieldLog:
         self.values = bytearray()
 
 
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+class _TermNumbers:
+    """A field's term numbers in its log, found by the keys ``text_postings`` gives terms.
+
+    Word numbers (most fields) are looked up in an array, a document's at once; pair keys
+    (two word numbers in one integer) in a dictionary.
+    """
+
+    __slots__ = ("_by_key", "_by_word", "_pairs", "_term_of")
+
+    def __init__(self, term_of: Callable[[int], bytes], pairs: bool) -> None:
+        self._term_of = term_of
+        self._pairs = pairs
+        self._by_word = np.full(1024, -1, dtype=np.int64)
+        self._by_key: dict[int, int] = {}
+
+    def of(self, keys: np.ndarray, terms: dict[bytes, int]) -> np.ndarray:
+        """Return the term number of each of KEYS (distinct), numbering new terms in TERMS."""
+        if not len(keys):
+            return keys
+        if self._pairs:
+            # A pair key's low bits are its second word's number: multiplied by an odd
+            # number (one to one), keys sharing a second word stop colliding in the dict.
+            mixed = (keys.astype(np.uint64) * _MIX).view(np.int64).tolist()
+            by_key = self._by_key
+            found = list(map(by_key.get, mixed))
+            if None in found:
+                for i in [i for i, number in enumerate(found) if number is None]:
+                    found[i] = by_key[mixed[i]] = self._number(int(keys[i]), terms)
+            return np.array(found, dtype=np.int64)
+        by_word = self._by_word
+        top = int(keys.max())
+        if top >= len(by_word):
+            grown = np.full(max(2 * len(by_word), top + 1), -1, dtype=np.int64)
+            grown[:len(by_word)] = by_word
+            by_word = self._by_word = grown
+        numbers: np.ndarray = by_word[keys]
+        new = numbers < 0
+        if new.any():
+            for key in keys[new].tolist():
+                by_word[key] = self._number(key, terms)
+            numbers = by_word[keys]
+        return numbers
+
+    def _number(self, key: int, terms: dict[bytes, int]) -> int:
+        term = self._term_of(key)
+        number = terms.get(term)
+        if number is None:
+            number = terms[term] = len(terms)
+        return number
+
+
 class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no type hints
     """A ``SegmentWriter`` for new documents that groups postings by term instead of sorting them.
 
@@ -75,14 +131,15 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         self._logs: dict[str, _FieldLog] = {}
         # Called with a field's postings before they are written (the associated words).
         self._on_postings = dict(on_postings or {})
-        # Fields whose postings a faster function gives: name -> function(value) -> postings.
-        self._fast: dict[str, Any] = {}
+        # Fields whose postings indexer.text_postings makes, a text at a time.
+        self._kinds: dict[str, FieldKind] = {}
         for name, field in self.schema.items():
-            fast = getattr(field.analyzer, "fast_postings", None) if field.indexed else None
-            if fast is not None:
-                function = fast(field.format)
-                if function is not None:
-                    self._fast[name] = function
+            kind = field_kind(field) if field.indexed else None
+            if kind is not None:
+                self._kinds[name] = kind
+        self._text_postings = TextPostings()
+        # Per field: a term's key in text_postings -> its number in the field's log.
+        self._term_numbers: dict[str, _TermNumbers] = {}
 
     def delete_document(self, docnum: int, delete: bool = True) -> None:
         """Delete document DOCNUM of the index's committed segments (an update's old version).
@@ -105,7 +162,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         schema = self.schema
         docnum = self.docnum
         logs = self._logs
-        fast = self._fast
+        kinds = self._kinds
+        texts: dict[str, Any] = {}
 
         docboost = self._doc_boost(fields)
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
@@ -122,32 +180,19 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 length = 0
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
-                    function = fast.get(fieldname)
-                    items = function(value) if function is not None else field.index(value)
                     log = logs.get(fieldname)
                     if log is None:
                         log = logs[fieldname] = _FieldLog()
-                    terms = log.terms
-                    add_term = log.term_ids.append
-                    add_doc = log.docs.append
-                    add_weight = log.weights.append
-                    add_end = log.value_ends.append
-                    values = log.values
-                    scorable = field.scorable
-                    for tbytes, freq, weight, vbytes in items:
-                        if scorable:
-                            length += freq
-                        term = terms.get(tbytes)
-                        if term is None:
-                            if not isinstance(tbytes, bytes):
-                                raise TypeError(f"term {tbytes!r} of {fieldname} is not bytes")
-                            term = terms[tbytes] = len(terms)
-                        add_term(term)
-                        add_doc(docnum)
-                        add_weight(weight * fieldboost)
-                        if vbytes:
-                            values += vbytes
-                        add_end(len(values))
+                    kind = kinds.get(fieldname)
+                    if kind is not None and isinstance(value, str):
+                        batch = self._text_postings.postings(kind, value, texts)
+                        self._log_batch(fieldname, kind, log, batch, docnum, fieldboost)
+                        length = batch.length
+                    else:
+                        length = _log_items(fieldname, log, field.index(value), docnum,
+                                            fieldboost)
+                    if not field.scorable:
+                        length = 0
 
                 customval = fields.get(f"_stored_{fieldname}", value)
                 perdocwriter.add_field(fieldname, field, customval if field.stored else None,
@@ -165,6 +210,21 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _log_batch(self, fieldname: str, kind: FieldKind, log: _FieldLog, batch: Batch,
+                   docnum: int, fieldboost: float) -> None:
+        """Log the postings BATCH of document DOCNUM in field FIELDNAME, a call per array."""
+        numbers = self._term_numbers.get(fieldname)
+        if numbers is None:
+            numbers = self._term_numbers[fieldname] = _TermNumbers(
+                lambda key: self._text_postings.term(kind, key), kind.pairs)
+        found = numbers.of(batch.keys, log.terms)
+        log.term_ids.frombytes(found.astype(np.uint32).tobytes())
+        log.docs.extend(array("I", [docnum]) * len(found))
+        log.weights.frombytes((batch.weights * fieldboost).astype(np.float64).tobytes())
+        ends = np.cumsum(batch.sizes, dtype=np.uint64) + np.uint64(len(log.values))
+        log.value_ends.frombytes(ends.tobytes())
+        log.values += batch.values
 
     def buffered_bytes(self) -> int:
         """Return about how much memory the postings logged so far take."""
@@ -233,6 +293,33 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         finally:
             if reader is not None:
                 reader.close()
+
+
+def _log_items(fieldname: str, log: _FieldLog, items: Any, docnum: int,
+               fieldboost: float) -> int:
+    """Log the postings ITEMS (Whoosh's ``field.index``) of document DOCNUM; return their
+    total frequency."""
+    terms = log.terms
+    add_term = log.term_ids.append
+    add_doc = log.docs.append
+    add_weight = log.weights.append
+    add_end = log.value_ends.append
+    values = log.values
+    length = 0
+    for tbytes, freq, weight, vbytes in items:
+        length += freq
+        term = terms.get(tbytes)
+        if term is None:
+            if not isinstance(tbytes, bytes):
+                raise TypeError(f"term {tbytes!r} of {fieldname} is not bytes")
+            term = terms[tbytes] = len(terms)
+        add_term(term)
+        add_doc(docnum)
+        add_weight(weight * fieldboost)
+        if vbytes:
+            values += vbytes
+        add_end(len(values))
+    return length
 
 
 # Postings converted to Python lists at a time, while writing: the whole field at once would

@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 # The tokenizer keeps a run of word characters whole: a pasted blob (base64, a URL without
 # separators) would otherwise become one huge term.
-_OVERLONG_WORD = re.compile(r"\w{200,}")
+OVERLONG_WORD_CHARS = 200
+_OVERLONG_WORD = re.compile(rf"\w{{{OVERLONG_WORD_CHARS},}}")
 MAX_TEXT_CHARS = 2_000_000
 # Between two superseded versions in the ``earlier`` field: a word ("_", which the query
 # language never searches), so that no phrase runs from one version into the next.
@@ -154,6 +155,11 @@ def _text(value: object, name: str, where: str) -> str:
     # Replacements keep the length: the index's character offsets must still point into the
     # text that SQLite holds, which highlighting reads back.
     text = _CONTROL.sub(" ", value)
+    # A run of word characters never holds white space: without a long stretch between two
+    # spaces there is none to blank, and the regex (slow: it starts at every character of
+    # every word) need not run.
+    if max(map(len, text.split()), default=0) < OVERLONG_WORD_CHARS:
+        return text
     return _OVERLONG_WORD.sub(lambda match: " " * len(match.group()), text)
 
 
