@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 import Stemmer
 from whoosh.analysis import (
@@ -32,7 +32,6 @@ from whoosh.analysis import (
     StopFilter,
     Token,
 )
-from whoosh.formats import Characters, Existence, Format, Positions
 from whoosh.lang import stopwords_for_language
 from whoosh.support.charset import accent_map
 
@@ -236,100 +235,10 @@ class RememberingAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh ha
             return tokens
         return _remembering(value, tokens)
 
-    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
-        """Return a single-pass equivalent of ``field.index`` for this chain, or None.
 
-        Only the full French chain with character offsets has one (``characters_postings``);
-        the bulk writer of full rebuilds uses it, and falls back to Whoosh's path otherwise.
-        """
-        if not isinstance(format_, Characters) or self.items != french_analyzer().items:
-            return None
-        boost = format_.field_boost
-        encode = format_.encode
-
-        def postings(value: str) -> list[Posting]:
-            return characters_postings(value, boost, encode)
-
-        return postings
-
-
-# One analysed word of the text: (indexed term or None for a stop word, start, end), the
-# offsets relative to the word's first character.
-_WordParts = tuple[tuple[str | None, int, int], ...]
-_word_parts: dict[str, _WordParts] = {}
+# Words analysed once are kept, up to this many (then the cache starts again).
 _WORD_CACHE_LIMIT = 500_000
 _TOKEN = re.compile(TOKEN_PATTERN)
-
-
-def _analyse_word(raw: str) -> _WordParts:
-    """Return what the French chain makes of one token RAW (as it stands in the text).
-
-    The filters of ``french_analyzer()`` in one function, same arithmetic on the same strings:
-    offsets are computed on the lowercased text, as the chain computes them.
-    """
-    text = raw.lower()
-    start, end = 0, len(raw)
-    if "'" in text or "’" in text or "ʼ" in text:
-        match = _ELISION.match(text)
-        if match:
-            cut = match.end()
-            text = text[cut:]
-            start += cut
-        text = text.translate(_APOSTROPHE_TO_STRAIGHT)
-    if "-" not in text and "‐" not in text and "‑" not in text:
-        parts = [(text, start, end, False)]
-    else:
-        parts = [(part.group(), min(start + part.start(), end), min(start + part.end(), end),
-                  True) for part in _COMPOUND_PART.finditer(text)]
-    analysed: list[tuple[str | None, int, int]] = []
-    for word, first, last, in_compound in parts:
-        folded = word if word.isascii() else word.translate(_FOLD)
-        if folded in FRENCH_STOP_WORDS and not in_compound:
-            analysed.append((None, first, last))
-        else:
-            analysed.append((stem_french(folded), first, last))
-    return tuple(analysed)
-
-
-Posting = tuple[bytes, int, float, bytes]
-
-
-def characters_postings(value: str, boost: float,
-                        encode: Callable[[list[tuple[int, int, int]]], bytes]) -> list[Posting]:
-    """Return ``field.index(value)`` of a Characters field analysed by ``french_analyzer()``.
-
-    The same postings (term bytes, frequency, weight, encoded positions and offsets) as
-    Whoosh's ``Characters.word_values`` over the chain, in one pass with a cache of analysed
-    words, about five times faster; the words are remembered for the word-pair field as the
-    chain remembers them. ``tests/test_analysis_fast.py`` holds the two to the same output.
-    """
-    cache = _word_parts
-    seen: dict[str, list[tuple[int, int, int]]] = {}
-    words: list[tuple[str, int]] = []
-    add_word = words.append
-    pos = 0
-    for match in _TOKEN.finditer(value):
-        raw = match.group()
-        parts = cache.get(raw)
-        if parts is None:
-            if len(cache) >= _WORD_CACHE_LIMIT:
-                cache.clear()
-            parts = cache[raw] = _analyse_word(raw)
-        at = match.start()
-        for term, first, last in parts:
-            if term is None:
-                continue
-            where = seen.get(term)
-            if where is None:
-                seen[term] = [(pos, at + first, at + last)]
-            else:
-                where.append((pos, at + first, at + last))
-            add_word((term, pos))
-            pos += 1
-    _remembered.value = value
-    _remembered.words = words
-    return [(term.encode("utf-8"), len(where), len(where) * boost, encode(where))
-            for term, where in seen.items()]
 
 
 def _remembering(value: str, tokens: Iterator[Token]) -> Iterator[Token]:
@@ -418,17 +327,6 @@ class WordPairAnalyzer(Analyzer):  # type: ignore[misc]  # Whoosh has no type hi
         """Where the source chain left the words of the text it analysed last."""
         return _remembered
 
-    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
-        """Return ``field.index`` of an Existence field of pairs without Token objects."""
-        if type(format_) is not Existence:
-            return None
-        boost = format_.field_boost
-
-        def postings(value: str) -> list[Posting]:
-            return [(pair.encode("utf-8"), 1, boost, b"")
-                    for pair in set(self._pair_terms(value, "index"))]
-
-        return postings
 
     def __eq__(self, other: object) -> bool:
         return (isinstance(other, WordPairAnalyzer) and other.source == self.source
@@ -445,7 +343,8 @@ class ExactWordPairAnalyzer(WordPairAnalyzer):
     quotation of common words is an intersection of pair posting lists, and its sequence is
     checked on the positions of a few pairs (each at the position of its first word), far
     fewer than those of the common words themselves. The words come from the exact chain
-    (``exact_postings`` or ``ExactAnalyzer`` remember them: ``body_exact`` is indexed just
+    (``ExactAnalyzer`` remembers them, and ``indexer.text_postings`` shares one split of the
+    text between both fields: ``body_exact`` is indexed just
     before ``body_exact_pairs``).
     """
 
@@ -464,26 +363,6 @@ class ExactWordPairAnalyzer(WordPairAnalyzer):
             if positions:
                 token.pos = start_pos + at
             yield token
-
-    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
-        """Return ``field.index`` of a Positions field of pairs without Token objects."""
-        if not isinstance(format_, Positions) or isinstance(format_, Characters):
-            return None
-        boost = format_.field_boost
-        encode = format_.encode
-
-        def postings(value: str) -> list[Posting]:
-            seen: dict[str, list[int]] = {}
-            for pair, at in self._placed_pairs(value, "index"):
-                where = seen.get(pair)
-                if where is None:
-                    seen[pair] = [at]
-                else:
-                    where.append(at)
-            return [(pair.encode("utf-8"), len(where), len(where) * boost, encode(where))
-                    for pair, where in seen.items()]
-
-        return postings
 
 
 class ExactElisionFilter(Filter):  # type: ignore[misc]  # Whoosh has no type hints
@@ -537,19 +416,6 @@ class ExactAnalyzer(CompositeAnalyzer):  # type: ignore[misc]  # Whoosh has no t
             return tokens
         return _remembering_exact(value, tokens)
 
-    def fast_postings(self, format_: Format) -> Callable[[str], list[Posting]] | None:
-        """Return a single-pass equivalent of ``field.index`` for this chain, or None."""
-        if not isinstance(format_, Positions) or isinstance(format_, Characters) \
-                or self.items != exact_analyzer().items:
-            return None
-        boost = format_.field_boost
-        encode = format_.encode
-
-        def postings(value: str) -> list[Posting]:
-            return exact_postings(value, boost, encode)
-
-        return postings
-
 
 _exact_parts: dict[str, tuple[str, ...]] = {}
 
@@ -576,28 +442,6 @@ def exact_words(raw: str) -> tuple[str, ...]:
         _exact_parts.clear()
     _exact_parts[raw] = parts
     return parts
-
-
-def exact_postings(value: str, boost: float,
-                   encode: Callable[[list[int]], bytes]) -> list[Posting]:
-    """Return ``field.index(value)`` of a Positions field analysed by ``exact_analyzer()``."""
-    seen: dict[str, list[int]] = {}
-    words: list[tuple[str, int]] = []
-    add_word = words.append
-    pos = 0
-    for match in _TOKEN.finditer(value):
-        for word in exact_words(match.group()):
-            where = seen.get(word)
-            if where is None:
-                seen[word] = [pos]
-            else:
-                where.append(pos)
-            add_word((word, pos))
-            pos += 1
-    _remembered_exact.value = value
-    _remembered_exact.words = words
-    return [(word.encode("utf-8"), len(where), len(where) * boost, encode(where))
-            for word, where in seen.items()]
 
 
 def exact_analyzer() -> Analyzer:

@@ -122,8 +122,13 @@ def encode_varints_array(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("a varint cannot hold a negative number")
     sizes = np.ones(len(numbers), dtype=np.int64)
     for bits in range(7, 63, 7):
-        sizes += numbers >= (1 << bits)
-    if not len(numbers) or int(sizes.max()) == 1:
+        longer = numbers >= (1 << bits)
+        if not longer.any():
+            break
+        sizes += longer
+    else:
+        bits = 63
+    if bits == 7:  # every number below 128: one byte each
         return numbers.astype(np.uint8), sizes
     firsts = np.cumsum(sizes) - sizes
     owners = np.repeat(np.arange(len(numbers)), sizes)

@@ -41,7 +41,12 @@ from indexer.analysis import (
     spelling_analyzer,
     stem_french,
 )
-from indexer.postings_format import CompactCharacters, CompactPositions
+from indexer.postings_format import (
+    CompactCharacters,
+    CompactPositions,
+    characters_values,
+    position_values,
+)
 
 __all__ = ["Batch", "FieldKind", "TextPostings", "field_kind"]
 
@@ -376,64 +381,11 @@ class TextPostings:
 _Encoder = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[bytes, np.ndarray]]
 
 
-def _varints(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return NUMBERS (int64, none negative) as LEB128 varints, and each one's size in bytes.
-
-    The bytes of ``postings_format.encode_varints``: seven bits a byte, low bits first, the
-    high bit set on every byte of a number but its last.
-    """
-    sizes = np.ones(len(numbers), dtype=np.int64)
-    for bits in range(7, 64, 7):
-        more = numbers >= (1 << bits)
-        if not more.any():
-            break
-        sizes += more
-    else:
-        bits = 64
-    if bits == 7:
-        return numbers.astype(np.uint8), sizes
-    ends = np.cumsum(sizes)
-    starts = ends - sizes
-    out = np.empty(int(ends[-1]), dtype=np.uint8)
-    for byte in range(bits // 7):
-        held = np.flatnonzero(sizes > byte)
-        low = (numbers[held] >> (7 * byte)) & 0x7F
-        out[starts[held] + byte] = low | ((sizes[held] > byte + 1) << 7)
-    return out, sizes
-
-
-def _compact_characters(order: np.ndarray, starts: np.ndarray, ends: np.ndarray,
-                        firsts: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Return ``CompactCharacters.encode`` of each group (FIRSTS: where each starts in ORDER)
-    of the occurrences ORDER (positions; STARTS, ENDS their characters), joined, and sizes."""
-    start, end = starts[order], ends[order]
-    before = np.empty_like(order)
-    before[1:] = order[:-1]
-    before[firsts] = 0
-    last_end = np.empty_like(end)
-    last_end[1:] = end[:-1]
-    last_end[firsts] = 0
-    gap = start - last_end
-    numbers = np.empty((len(order), 3), dtype=np.int64)
-    numbers[:, 0] = order - before
-    numbers[:, 1] = np.where(gap >= 0, gap << 1, ((-gap) << 1) - 1)
-    numbers[:, 2] = end - start
-    data, sizes = _varints(numbers.ravel())
-    return data.tobytes(), np.add.reduceat(sizes, firsts * 3) if len(firsts) else sizes
-
-
-def _compact_positions(positions: np.ndarray, firsts: np.ndarray) -> tuple[bytes, np.ndarray]:
-    """Return ``CompactPositions.encode`` of each group of POSITIONS, joined, and sizes."""
-    before = np.empty_like(positions)
-    before[1:] = positions[:-1]
-    before[firsts] = 0
-    data, sizes = _varints(positions - before)
-    return data.tobytes(), np.add.reduceat(sizes, firsts) if len(firsts) else sizes
-
-
 def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -> _Encoder:
     if isinstance(format_, CompactCharacters):
-        return lambda order, firsts, _: _compact_characters(order, starts, ends, firsts)
+        # ORDER holds the occurrences' positions, grouped by term.
+        return lambda order, firsts, lasts: characters_values(order, starts[order], ends[order],
+                                                              lasts - firsts)
     encode = format_.encode
 
     def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
@@ -450,8 +402,8 @@ def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -
 
 def _positions_encoder(format_: Format, at: np.ndarray | None = None) -> _Encoder:
     if isinstance(format_, CompactPositions):
-        return lambda order, firsts, _: _compact_positions(
-            at[order] if at is not None else order, firsts)
+        return lambda order, firsts, lasts: position_values(
+            at[order] if at is not None else order, lasts - firsts)
     encode = format_.encode
 
     def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray

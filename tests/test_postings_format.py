@@ -168,6 +168,13 @@ def test_numpy_encoding_refuses_decreasing_positions() -> None:
         encode_varints_array(np.array([-1]))
 
 
+@given(numbers=st.lists(st.integers(min_value=0, max_value=2**62), max_size=30))
+def test_numpy_varints_are_the_python_encoder_s_bytes(numbers: list[int]) -> None:
+    data, sizes = encode_varints_array(np.array(numbers, dtype=np.int64))
+    assert data.tobytes() == encode_varints(numbers)
+    assert sizes.tolist() == [len(encode_varints([number])) for number in numbers]
+
+
 def test_value_counts_count_the_numbers_of_each_value() -> None:
     data = np.frombuffer(encode_varints([1, 300, 2]) + encode_varints([2**22]), dtype=np.uint8)
     assert value_counts(data, np.array([0, 4, 4]), np.array([4, 4, 8])).tolist() == [3, 0, 1]

@@ -12,7 +12,6 @@ from hypothesis import strategies as st
 from archive.replica.corpus import Corpus
 from indexer import text_postings
 from indexer.analysis import frequent_words
-from indexer.postings_format import encode_varints
 from indexer.schema import build_schema
 from indexer.text_postings import TextPostings, field_kind
 
@@ -98,6 +97,13 @@ def test_title_weights_carry_the_field_boost() -> None:
     assert (term, frequency, weight) == (b"arme", 1, SCHEMA["title"].format.field_boost)
 
 
+def test_exact_fields_keep_articles_stop_words_and_unstemmed_forms() -> None:
+    words = [(term, frequency) for term, frequency, _, _ in
+             fast_postings(SCHEMA, "body_exact", "Le porte-parole du Gouvernement, l’armée")]
+    assert sorted(words) == [(b"armee", 1), (b"du", 1), (b"gouvernement", 1), (b"l'", 1),
+                             (b"le", 1), (b"parole", 1), (b"porte", 1)]
+
+
 def test_exact_positions_after_a_compound_and_an_elision_follow_whoosh() -> None:
     value = "Des nord-coréens dans l’armée russe, d'après Kim Jong-un et l'État-major."
     assert fast_postings(SCHEMA, "body_exact", value) == whoosh_postings(
@@ -114,10 +120,3 @@ def test_far_positions_and_offsets_are_encoded_as_the_format_encodes_them() -> N
     value = " ".join(["Corée", *(["mot"] * 300), "x" * 150, *(["nord"] * 9000), "Corée l'armée"])
     for name in ("body", "body_exact", "body_exact_pairs"):
         assert fast_postings(ALL_PAIRS, name, value) == whoosh_postings(ALL_PAIRS, name, value)
-
-
-@given(numbers=st.lists(st.integers(min_value=0, max_value=2**62), max_size=30))
-def test_varints_are_the_compact_format_s_bytes(numbers: list[int]) -> None:
-    data, sizes = text_postings._varints(np.array(numbers, dtype=np.int64))
-    assert data.tobytes() == encode_varints(numbers)
-    assert sizes.tolist() == [len(encode_varints([number])) for number in numbers]
