@@ -423,8 +423,15 @@ _exact_parts: dict[str, tuple[str, ...]] = {}
 def exact_words(raw: str) -> tuple[str, ...]:
     """Return the exact-form words of one token RAW (as ``exact_analyzer()`` makes them)."""
     parts = _exact_parts.get(raw)
-    if parts is not None:
-        return parts
+    if parts is None:
+        if len(_exact_parts) >= _WORD_CACHE_LIMIT:
+            _exact_parts.clear()
+        parts = _exact_parts[raw] = tuple(split_exact_words(raw))
+    return parts
+
+
+def split_exact_words(raw: str) -> list[str]:
+    """``exact_words`` without its cache (for callers that keep their own)."""
     text = raw.lower()
     words: list[str] = []
     if "'" in text or "’" in text or "ʼ" in text:
@@ -437,11 +444,7 @@ def exact_words(raw: str) -> tuple[str, ...]:
         words.append(text)
     else:
         words.extend(part.group() for part in _COMPOUND_PART.finditer(text))
-    parts = tuple(word if word.isascii() else word.translate(_FOLD) for word in words)
-    if len(_exact_parts) >= _WORD_CACHE_LIMIT:
-        _exact_parts.clear()
-    _exact_parts[raw] = parts
-    return parts
+    return [word if word.isascii() else word.translate(_FOLD) for word in words]
 
 
 def exact_analyzer() -> Analyzer:

@@ -39,6 +39,7 @@ from indexer.analysis import (
     exact_analyzer,
     french_analyzer,
     spelling_analyzer,
+    split_exact_words,
     stem_french,
 )
 from indexer.postings_format import (
@@ -123,7 +124,7 @@ class TokenTable:
                 column.size = 0
         for raw in tokens:
             stems = _stemmed_parts(raw)
-            exact = _exact_parts(raw)
+            exact = split_exact_words(raw)
             self.codes[raw] = len(self.codes)
             self.stem_first.append(self.stem_word.size)
             self.stem_count.append(len(stems))
@@ -179,23 +180,6 @@ def _stemmed_parts(raw: str) -> list[tuple[str, int, int]]:
         if in_compound or folded not in FRENCH_STOP_WORDS:
             stems.append((stem_french(folded), first, last))
     return stems
-
-
-def _exact_parts(raw: str) -> list[str]:
-    """Return the exact-form words of token RAW (``exact_analyzer()``)."""
-    text = raw.lower()
-    words: list[str] = []
-    if "'" in text or "’" in text or "ʼ" in text:
-        match = _ELISION.match(text)
-        if match and match.end() < len(text):
-            words.append(text[:match.end() - 1] + "'")
-            text = text[match.end():]
-        text = text.translate(_APOSTROPHE_TO_STRAIGHT)
-    if "-" not in text and "‐" not in text and "‑" not in text:
-        words.append(text)
-    else:
-        words.extend(part.group() for part in _COMPOUND_PART.finditer(text))
-    return [word if word.isascii() else word.translate(_FOLD) for word in words]
 
 
 def _spelling_word(raw: str) -> str | None:
