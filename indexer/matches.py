@@ -66,6 +66,14 @@ class Matches:
         return Matches(self.docs[keep], self.scores[keep],
                        None if self.ceiling is None else self.ceiling[keep], self.settle)
 
+    def among(self, docs: np.ndarray) -> Matches:
+        """Return the matches whose document is one of DOCS (ascending)."""
+        if len(docs) < len(self):
+            at = _found(self.docs, docs)
+            return Matches(self.docs[at], self.scores[at],
+                           None if self.ceiling is None else self.ceiling[at], self.settle)
+        return self.where(_member(self.docs, docs))
+
     def settled(self, positions: np.ndarray) -> Matches:
         """Return these matches with the final scores at POSITIONS (the rest unchanged).
 
@@ -131,8 +139,7 @@ class PostingsCache:
             self._lists.move_to_end(key)
         ids, weights, frequency = found
         if within is not None:
-            at = _positions(ids, within)
-            at = at[at >= 0]
+            at = _found(ids, within)
             ids, weights = ids[at], weights[at]
         return ids.astype(np.int64), weights.astype(np.float64), frequency
 
@@ -281,12 +288,12 @@ class MatchEngine:
         try:
             if self.enabled:
                 found = self._node(query, docs)
-                return found.where(_member(found.docs, docs))
+                return found.among(docs)
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
-        return found.where(_member(found.docs, docs))
+        return found.among(docs)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -304,7 +311,7 @@ class MatchEngine:
             parts = [self._node(sub, within) for sub in query.subqueries]
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
-                parts = [part.where(_member(part.docs, within)) for part in parts]
+                parts = [part.among(within) for part in parts]
             return self._scaled(self._union(parts), query.boost)
         if isinstance(query, wq.AndNot):
             return self._scaled(self._minus(self._node(query.a, within),
@@ -472,7 +479,7 @@ class MatchEngine:
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
-                matches = matches.where(_member(matches.docs, candidates))
+                matches = matches.among(candidates)
             if not len(matches):
                 return EMPTY
             found[i] = matches
@@ -561,8 +568,8 @@ class MatchEngine:
                 self.postings.put((field, btext), ids, tf, frequency)
             elif within is not None and len(ids):
                 # The blocks read hold other documents too: only WITHIN's are scored.
-                keep = _member(ids, within)
-                ids, tf = ids[keep], tf[keep]
+                at = _found(ids, within)
+                ids, tf = ids[at], tf[at]
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -940,6 +947,14 @@ def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     at = np.searchsorted(docs, wanted)
     at[at == len(docs)] = 0
     return np.where(docs[at] == wanted, at, -1)
+
+
+def _found(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The positions in DOCS (ascending, unique) of those of WANTED (ascending) it holds,
+    ascending: one binary search per document wanted, however long DOCS is."""
+    at = _positions(docs, wanted)
+    found: np.ndarray = at[at >= 0]
+    return found
 
 
 def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
