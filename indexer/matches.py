@@ -986,11 +986,24 @@ def _merged(a: Matches, b: Matches) -> Matches:
     if both.all():  # a title's documents among the body's, most often
         return Matches(large.docs, scores, ceiling)
     only = ~both
-    places = at[only]
-    if ceiling is not None:
-        ceiling = np.insert(ceiling, places, small.upper[only])
-    return Matches(np.insert(large.docs, places, small.docs[only]),
-                   np.insert(scores, places, small.scores[only]), ceiling)
+    # Where each document of SMALL alone lands among the others: after the documents of
+    # LARGE before it and the ones of SMALL alone before it.
+    added = at[only] + np.arange(int(only.sum()))
+    kept = np.ones(len(large) + len(added), dtype=bool)
+    kept[added] = False
+    return Matches(_placed(large.docs, small.docs[only], kept, added),
+                   _placed(scores, small.scores[only], kept, added),
+                   None if ceiling is None else
+                   _placed(ceiling, small.upper[only], kept, added))
+
+
+def _placed(values: np.ndarray, extra: np.ndarray, kept: np.ndarray,
+            added: np.ndarray) -> np.ndarray:
+    """VALUES where KEPT is true and EXTRA at the positions ADDED, in one new array."""
+    merged = np.empty(len(kept), dtype=values.dtype)
+    merged[kept] = values
+    merged[added] = extra
+    return merged
 
 
 def intersect(a: Matches, b: Matches) -> Matches:
@@ -1013,16 +1026,19 @@ def intersect(a: Matches, b: Matches) -> Matches:
 def union(parts: list[Matches], size: int) -> Matches:
     """The documents of any of PARTS (documents below SIZE), scores added in the parts' order.
 
-    Few postings for SIZE are merged as sorted arrays, two parts at a time in order (a
-    document's score is then added up in the same order as over a zeroed array of SIZE);
-    many are added up in arrays of SIZE, cheaper per posting then.
+    Few postings for SIZE, or a long part and a short one (a word's body and title), are
+    merged as sorted arrays, two parts at a time in order (a document's score is then added
+    up in the same order as over a zeroed array of SIZE); many postings in several long parts
+    are added up in arrays of SIZE, cheaper per posting then.
     """
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
-    if sum(len(part) for part in parts) * _SPARSE_SHARE <= size:
+    lengths = sorted(len(part) for part in parts)
+    if sum(lengths) * _SPARSE_SHARE <= size or (
+            len(parts) == 2 and lengths[0] * _SPARSE_SHARE <= lengths[1]):
         merged = parts[0]
         for part in parts[1:]:
             merged = _merged(merged, part)
