@@ -245,9 +245,11 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
         ids, weights, _ = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 int(info.doc_frequency()))
-    ids, weights = _decode(_read_extent(postfile, info),
-                           None if within is None else within.tolist())
-    return ids, weights, int(info.doc_frequency())
+    deltas: list[int] = []
+    tf: list[float] = []
+    _decode_blocks(_term_blocks(leaf, field, btext, postfile, info, within), deltas, tf, 0)
+    return (np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(tf, dtype=np.float64),
+            int(info.doc_frequency()))
 
 
 def _read_extent(postfile: Any, info: Any) -> bytes:
@@ -293,20 +295,122 @@ def _extent(info: Any) -> tuple[int, int]:
 
 def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
+    view = memoryview(raw)
+    for start, end, count, max_id, compression in _directory_rows(raw):
+        yield count, max_id, compression, view[start:end]
+
+
+def _directory_rows(raw: bytes | memoryview) -> list[tuple[int, int, int, int, int]]:
+    """Return (payload start, payload end, posting count, max id, compression) of each W3
+    posting block in RAW, from the blocks' headers (the offsets within RAW)."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
-    view = memoryview(raw)
+    stream = io.BytesIO(raw)  # one copy of the postings, each header unpickled from it
+    load = pickle.load
+    rows: list[tuple[int, int, int, int, int]] = []
     position = 4
-    while True:
-        size = _INT.unpack_from(raw, position)[0]
-        position += 4
-        end = position + abs(size)
-        stream = io.BytesIO(view[position:end])
-        count, max_id, _, compression, _, _ = pickle.load(stream)
-        yield count, max_id, compression, view[position + stream.tell():end]
-        if size < 0:  # a negative size marks the last block
+    try:
+        while True:
+            size = _INT.unpack_from(raw, position)[0]
+            position += 4
+            end = position + abs(size)
+            stream.seek(position)
+            count, max_id, _, compression, _, _ = load(stream)
+            rows.append((stream.tell(), end, count, max_id, compression))
+            if size < 0:  # a negative size marks the last block
+                return rows
+            position = end
+    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        raise UnexpectedLayout(f"a posting block's header is not W3's ({exc})") from None
+
+
+# The block directories of the terms read lately (where each block's payload lies in the
+# term's postings, its posting count, last document and compression), by segment: reading a
+# term again then unpickles no block header, and a few candidate documents find their blocks
+# with one ``searchsorted`` and read only the stretch of the file that holds them. 40 bytes a
+# block; least recently used first out.
+BLOCK_DIRECTORY_BYTES = 4 * 2**20
+_directories_lock = threading.Lock()
+_directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
+_directories_size = 0
+
+
+def _term_blocks(leaf: Any, field: str, btext: bytes, postfile: Any, info: Any,
+                 wanted: np.ndarray | None) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield (posting count, max id, compression, payload) of the term's blocks whose range
+    of documents holds one of WANTED (ascending segment numbers; None: every block).
+
+    The block directory is kept (``BLOCK_DIRECTORY_BYTES``); once it is, only the bytes
+    from the first block wanted to the last are read from the posting file.
+    """
+    key = _directory_key(leaf, field, btext)
+    directory = None
+    if key is not None:
+        with _directories_lock:
+            directory = _directories.get(key)
+            if directory is not None:
+                _directories.move_to_end(key)
+    if directory is None:
+        raw = _read_extent(postfile, info)
+        rows = _directory_rows(raw)
+        directory = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        if key is not None:
+            _keep_directory(key, directory)
+        chosen = _chosen_blocks(directory, wanted)
+        view = memoryview(raw)
+        for start, end, count, max_id, compression in (
+                rows if chosen is None else directory[chosen].tolist()):
+            yield count, max_id, compression, view[start:end]
+        return
+    chosen = _chosen_blocks(directory, wanted)
+    picked = directory if chosen is None else directory[chosen]
+    if not len(picked):
+        return
+    offset, length = _extent(info)
+    first, last = int(picked[0, 0]), int(picked[-1, 1])
+    if last > length:
+        raise UnexpectedLayout("a posting block ends past its term's postings")
+    postfile.seek(offset + first)
+    view = memoryview(postfile.read(last - first))
+    if len(view) != last - first:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    for start, end, count, max_id, compression in picked.tolist():
+        yield count, max_id, compression, view[start - first:end - first]
+
+
+def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarray | None:
+    """The indexes of DIRECTORY's blocks whose range of documents holds one of WANTED
+    (ascending; None: every block). A block holds the documents after the previous block's
+    last one up to its own last one."""
+    if wanted is None:
+        return None
+    at = np.searchsorted(directory[:, 3], wanted)
+    at = at[at < len(directory)]
+    if len(at) > 1:
+        at = at[np.concatenate(([True], at[1:] != at[:-1]))]
+    return at
+
+
+def _directory_key(leaf: Any, field: str, btext: bytes) -> tuple[str, str, bytes] | None:
+    """What identifies a term's postings in a segment for the process (None: unknown)."""
+    try:
+        return str(leaf.segment().segment_id()), field, btext
+    except AttributeError:
+        return None
+
+
+def _keep_directory(key: tuple[str, str, bytes], directory: np.ndarray) -> None:
+    global _directories_size
+    if directory.nbytes > BLOCK_DIRECTORY_BYTES // 8:
+        return
+    with _directories_lock:
+        if key in _directories:
             return
-        position = end
+        _directories[key] = directory
+        _directories_size += directory.nbytes
+        while _directories_size > BLOCK_DIRECTORY_BYTES and _directories:
+            _, dropped = _directories.popitem(last=False)
+            _directories_size -= dropped.nbytes
 
 
 def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
@@ -329,13 +433,6 @@ def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
             yield block
 
 
-def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    deltas: list[int] = []
-    weights: list[float] = []
-    _decode_into(raw, within, deltas, weights, 0)
-    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
-
-
 def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list[int],
                  weights: list[float], previous_max: int) -> int:
     """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
@@ -344,7 +441,13 @@ def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list
     so that several terms' deltas add up in one cumulative sum; returns the last document
     decoded (PREVIOUS_MAX when no block was).
     """
-    for count, max_id, compression, payload in _wanted_blocks(raw, within):
+    return _decode_blocks(_wanted_blocks(raw, within), deltas, weights, previous_max)
+
+
+def _decode_blocks(blocks: Iterator[tuple[int, int, int, memoryview]], deltas: list[int],
+                   weights: list[float], previous_max: int) -> int:
+    """Append the id deltas and weights of BLOCKS to DELTAS and WEIGHTS (as ``_decode_into``)."""
+    for count, max_id, compression, payload in blocks:
         ids, block_weights = _block(payload, compression, count)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
@@ -782,8 +885,8 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
     datas: list[bytes] = []
     all_sizes: list[bytes] = []
     previous_max = 0  # the last document of the last block decoded
-    for count, max_id, compression, payload in _wanted_blocks(
-            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
+    for count, max_id, compression, payload in _term_blocks(leaf, field, btext, postfile, info,
+                                                            wanted):
         text = zlib.decompress(payload) if compression else bytes(payload)
         block_ids, _, values = pickle.loads(text)
         if type(values) is not PackedValues:
