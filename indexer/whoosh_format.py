@@ -455,13 +455,19 @@ def _decode_blocks(blocks: Iterator[tuple[int, int, int, memoryview]], deltas: l
         deltas.append(ids[0] - previous_max)
         deltas.extend(ids[1:])
         previous_max = max_id
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float | int):
-            weights.extend([float(block_weights)] * count)
-        else:
-            weights.extend(block_weights)
+        _add_weights(weights, block_weights, count)
     return previous_max
+
+
+def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
+    """Append the weights of a block of COUNT postings (as W3 stores them: None when all are
+    1, one number when all are equal) to WEIGHTS."""
+    if block_weights is None:
+        weights.extend([1.0] * count)
+    elif isinstance(block_weights, float | int):
+        weights.extend([float(block_weights)] * count)
+    else:
+        weights.extend(block_weights)
 
 
 def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
@@ -749,7 +755,6 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
     Kept for the process, by segment (``POSITIONS_CACHE_BYTES`` in all, least recently used
     first out).
     """
-    global _positions_size
     term = _term_info(leaf, field, btext)
     if term is None or term[1].is_inlined():
         return None
@@ -764,7 +769,15 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
             return found
     if len(wanted) * _WHOLE_SHARE < int(term[1].doc_frequency()):
         return None  # not enough of its documents: only the values wanted are decoded
-    packed = _term_packed(leaf, field, btext, None)
+    return _keep_whole(key, _term_packed(leaf, field, btext, None), characters)
+
+
+def _keep_whole(key: tuple[str, int, str, bytes],
+                packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the whole positions (as ``_whole_positions``) of a term's values PACKED (every
+    posting's, from ``_term_packed``), kept under KEY when they fit."""
+    global _positions_size
     ids = packed[0]
     owners, places = _positions_of_values(ids, *packed, characters=characters)
     counts = np.bincount(owners, minlength=len(ids))
@@ -780,6 +793,36 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
                 _, dropped = _positions.popitem(last=False)
                 _positions_size -= sum(part.nbytes for part in dropped)
     return found
+
+
+def read_whole_term(leaf: Any, field: str, btext: bytes,
+                    ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Return what ``read_postings`` returns for the whole term, decoding each block once
+    for its postings and its positions: the positions are kept as ``read_positions`` keeps
+    a term read whole, so that reading them next costs nothing (a proximity of common words
+    reads both whole). None if the segment does not hold the term.
+
+    Raises UnexpectedLayout when the segment is not laid out as expected.
+    """
+    characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return None
+    try:
+        key = (str(leaf.segment().segment_id()), int(leaf.doc_count_all()), field, btext)
+    except AttributeError:
+        key = None
+    if term[1].is_inlined() or key is None:
+        return read_postings(leaf, field, btext)
+    weights: list[float] = []
+    packed = _term_packed(leaf, field, btext, None, weights)
+    if len(weights) != len(packed[0]):
+        raise UnexpectedLayout("a term has not one weight per posting")
+    with _positions_lock:
+        kept = key in _positions
+    if not kept:
+        _keep_whole(key, packed, characters)
+    return packed[0], np.asarray(weights, dtype=np.float64), int(term[1].doc_frequency())
 
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
@@ -815,13 +858,19 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
     found[inside] = ids[at[inside]] == wanted[inside]
     chosen = np.flatnonzero(found)
     at = at[chosen]
-    chosen_sizes = sizes[at]
-    ends = np.cumsum(chosen_sizes)
-    total = int(ends[-1]) if len(ends) else 0
-    if not total:
-        return empty, empty.copy()
-    firsts = ends - chosen_sizes
-    picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    if len(at) == len(ids) and bool((at[1:] - at[:-1] == 1).all()):
+        # Every value, in order (a term read whole): no gathering.
+        picked, firsts, ends = data, starts, starts + sizes
+        if not len(data):
+            return empty, empty.copy()
+    else:
+        chosen_sizes = sizes[at]
+        ends = np.cumsum(chosen_sizes)
+        total = int(ends[-1]) if len(ends) else 0
+        if not total:
+            return empty, empty.copy()
+        firsts = ends - chosen_sizes
+        picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
     counts = value_counts(picked, firsts, ends)
     try:
         numbers = decode_varints(picked)
@@ -862,6 +911,7 @@ def _compact_format_of(leaf: Any, field: str) -> Any:
 
 
 def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
+                 weights: list[float] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return a term's (document numbers ascending, values' bytes, where each posting's
     value starts in them, its size), from its inlined postings or from the blocks whose
@@ -888,11 +938,13 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
     for count, max_id, compression, payload in _term_blocks(leaf, field, btext, postfile, info,
                                                             wanted):
         text = zlib.decompress(payload) if compression else bytes(payload)
-        block_ids, _, values = pickle.loads(text)
+        block_ids, block_weights, values = pickle.loads(text)
         if type(values) is not PackedValues:
             raise UnexpectedLayout("a block's values are not packed")
         if len(block_ids) != count:
             raise UnexpectedLayout("block length does not match its info")
+        if weights is not None:
+            _add_weights(weights, block_weights, count)
         deltas.append(block_ids[0] - previous_max)
         deltas.extend(block_ids[1:])
         previous_max = max_id

@@ -22,7 +22,7 @@ from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
 from indexer import whoosh_format
-from indexer.matches import MatchEngine, match_with_whoosh
+from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
 from indexer.postings_format import CompactPositions
 from indexer.query import Near
 from indexer.whoosh_format import (
@@ -218,11 +218,38 @@ def test_proximities_over_many_blocks_are_the_windows_of_whoosh_s_positions(
                 if any(all(any(start <= p <= start + slop for p in each[doc]) for each in places)
                        for start in places[0][doc] + places[1][doc])]
     terms = match_with_whoosh(wq.And([wq.Term("body", word) for word in words]), searcher)
-    for _ in range(2):  # without, then with the directories kept
-        engine = MatchEngine(searcher, {})
+    cache = PostingsCache()
+    # Without, then with the directories kept; then common words read whole into the cache
+    # with their positions kept, then from both.
+    for postings in (None, None, cache, cache):
+        engine = MatchEngine(searcher, {}, postings)
         found = engine.match(Near("body", words, slop=slop))
         assert engine.enabled
         assert found.docs.tolist() == expected
         assert found.scores == pytest.approx(
             terms.scores[np.isin(terms.docs, expected)], rel=1e-9)
     assert expected
+
+
+def test_a_proximity_of_common_words_reads_them_whole_once(searcher: Searcher,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    leaf = _leaf(searcher)
+    expected = MatchEngine(searcher, {}).match(Near("body", ["commun", "voisin"], slop=3))
+    decoded: list[bytes] = []
+    real = whoosh_format._term_packed
+
+    def counting(leaf: Any, field: str, btext: bytes, *args: Any) -> Any:
+        decoded.append(btext)
+        return real(leaf, field, btext, *args)
+
+    monkeypatch.setattr(whoosh_format, "_term_packed", counting)
+    monkeypatch.setattr(whoosh_format, "_block", None)  # no block read for postings alone
+    cache = PostingsCache()
+    found = MatchEngine(searcher, {}, cache).match(Near("body", ["commun", "voisin"], slop=3))
+    assert found.docs.tolist() == expected.docs.tolist()
+    assert found.scores.tolist() == expected.scores.tolist()
+    assert sorted(decoded) == [b"commun", b"voisin"]  # each word's blocks decoded once
+    assert cache.holds(("body", b"commun")) and cache.holds(("body", b"voisin"))
+    segment = (str(leaf.segment().segment_id()), leaf.doc_count_all(), "body")
+    assert {(*segment, b"commun"), (*segment, b"voisin")} <= set(whoosh_format._positions)
