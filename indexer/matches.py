@@ -67,6 +67,14 @@ class Matches:
         return Matches(self.docs[keep], self.scores[keep],
                        None if self.ceiling is None else self.ceiling[keep], self.settle)
 
+    def among(self, docs: np.ndarray) -> Matches:
+        """Return the matches whose document is one of DOCS (ascending)."""
+        if len(docs) < len(self):
+            at = _found(self.docs, docs)
+            return Matches(self.docs[at], self.scores[at],
+                           None if self.ceiling is None else self.ceiling[at], self.settle)
+        return self.where(_member(self.docs, docs))
+
     def settled(self, positions: np.ndarray) -> Matches:
         """Return these matches with the final scores at POSITIONS (the rest unchanged).
 
@@ -132,8 +140,7 @@ class PostingsCache:
             self._lists.move_to_end(key)
         ids, weights, frequency = found
         if within is not None:
-            at = _positions(ids, within)
-            at = at[at >= 0]
+            at = _found(ids, within)
             ids, weights = ids[at], weights[at]
         return ids.astype(np.int64), weights.astype(np.float64), frequency
 
@@ -286,12 +293,12 @@ class MatchEngine:
         try:
             if self.enabled:
                 found = self._node(query, docs)
-                return found.where(_member(found.docs, docs))
+                return found.among(docs)
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
-        return found.where(_member(found.docs, docs))
+        return found.among(docs)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -309,7 +316,7 @@ class MatchEngine:
             parts = [self._node(sub, within) for sub in query.subqueries]
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
-                parts = [part.where(_member(part.docs, within)) for part in parts]
+                parts = [part.among(within) for part in parts]
             return self._scaled(self._union(parts), query.boost)
         if isinstance(query, wq.AndNot):
             return self._scaled(self._minus(self._node(query.a, within),
@@ -477,7 +484,7 @@ class MatchEngine:
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
-                matches = matches.where(_member(matches.docs, candidates))
+                matches = matches.among(candidates)
             if not len(matches):
                 return EMPTY
             found[i] = matches
@@ -566,8 +573,8 @@ class MatchEngine:
                 self.postings.put((field, btext), ids, tf, frequency)
             elif within is not None and len(ids):
                 # The blocks read hold other documents too: only WITHIN's are scored.
-                keep = _member(ids, within)
-                ids, tf = ids[keep], tf[keep]
+                at = _found(ids, within)
+                ids, tf = ids[at], tf[at]
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -1024,6 +1031,14 @@ def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     return np.where(docs[at] == wanted, at, -1)
 
 
+def _found(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The positions in DOCS (ascending, unique) of those of WANTED (ascending) it holds,
+    ascending: one binary search per document wanted, however long DOCS is."""
+    at = _positions(docs, wanted)
+    found: np.ndarray = at[at >= 0]
+    return found
+
+
 def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
     """Which of DOCS are in AMONG (ascending, unique), aligned with DOCS.
 
@@ -1053,11 +1068,24 @@ def _merged(a: Matches, b: Matches) -> Matches:
     if both.all():  # a title's documents among the body's, most often
         return Matches(large.docs, scores, ceiling)
     only = ~both
-    places = at[only]
-    if ceiling is not None:
-        ceiling = np.insert(ceiling, places, small.upper[only])
-    return Matches(np.insert(large.docs, places, small.docs[only]),
-                   np.insert(scores, places, small.scores[only]), ceiling)
+    # Where each document of SMALL alone lands among the others: after the documents of
+    # LARGE before it and the ones of SMALL alone before it.
+    added = at[only] + np.arange(int(only.sum()))
+    kept = np.ones(len(large) + len(added), dtype=bool)
+    kept[added] = False
+    return Matches(_placed(large.docs, small.docs[only], kept, added),
+                   _placed(scores, small.scores[only], kept, added),
+                   None if ceiling is None else
+                   _placed(ceiling, small.upper[only], kept, added))
+
+
+def _placed(values: np.ndarray, extra: np.ndarray, kept: np.ndarray,
+            added: np.ndarray) -> np.ndarray:
+    """VALUES where KEPT is true and EXTRA at the positions ADDED, in one new array."""
+    merged = np.empty(len(kept), dtype=values.dtype)
+    merged[kept] = values
+    merged[added] = extra
+    return merged
 
 
 def intersect(a: Matches, b: Matches) -> Matches:
@@ -1080,16 +1108,19 @@ def intersect(a: Matches, b: Matches) -> Matches:
 def union(parts: list[Matches], size: int) -> Matches:
     """The documents of any of PARTS (documents below SIZE), scores added in the parts' order.
 
-    Few postings for SIZE are merged as sorted arrays, two parts at a time in order (a
-    document's score is then added up in the same order as over a zeroed array of SIZE);
-    many are added up in arrays of SIZE, cheaper per posting then.
+    Few postings for SIZE, or a long part and a short one (a word's body and title), are
+    merged as sorted arrays, two parts at a time in order (a document's score is then added
+    up in the same order as over a zeroed array of SIZE); many postings in several long parts
+    are added up in arrays of SIZE, cheaper per posting then.
     """
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
-    if sum(len(part) for part in parts) * _SPARSE_SHARE <= size:
+    lengths = sorted(len(part) for part in parts)
+    if sum(lengths) * _SPARSE_SHARE <= size or (
+            len(parts) == 2 and lengths[0] * _SPARSE_SHARE <= lengths[1]):
         merged = parts[0]
         for part in parts[1:]:
             merged = _merged(merged, part)
