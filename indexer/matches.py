@@ -35,6 +35,7 @@ from indexer.whoosh_format import (
     read_positions,
     read_postings,
     read_terms_postings,
+    read_whole_term,
     report_fallback,
     slow_field_lengths,
 )
@@ -224,6 +225,10 @@ _SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
 _STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
 _EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly narrows
+# Words each in 1 / _COMMON_SHARE of the documents at least: a proximity of them reads their
+# postings and positions whole (``whoosh_format`` reads a term's positions whole for a
+# quarter of its documents).
+_COMMON_SHARE = 4
 
 
 class MatchEngine:
@@ -769,6 +774,9 @@ class MatchEngine:
         """
         field = query.fieldname
         words = list(dict.fromkeys(query.words))
+        if within is None and len(words) > 1 and all(
+                self._doc_frequency(field, word) * _COMMON_SHARE >= self.size for word in words):
+            self._read_whole(field, words)
         together = self._all_of([wq.Term(field, word) for word in query.words], within)
         if not len(together) or len(words) < 2:
             return self._scaled(together, query.boost)
@@ -789,17 +797,40 @@ class MatchEngine:
                 if len(word_keys) > 1 and bool((word_keys[1:] <= word_keys[:-1]).any()):
                     word_keys = np.sort(word_keys)
                 keys.append(word_keys)
-            # Every occurrence starts a window (in any order: only looked up, never sorted).
-            starts = np.concatenate(keys)
-            inside = np.ones(len(starts), dtype=bool)
-            for word_keys in keys:
-                at = np.searchsorted(word_keys, starts)
-                found = at < len(word_keys)
-                nearest = word_keys[np.minimum(at, len(word_keys) - 1)]
-                inside &= found & (nearest - starts <= distance)
-            if inside.any():
-                keep[lo + np.unique(starts[inside] // _POSITION_SPAN)] = True
+            near = _windows(keys, distance)
+            if len(near):
+                keep[lo + _sorted_unique(near // _POSITION_SPAN)] = True
         return self._scaled(together.where(keep), query.boost)
+
+    def _read_whole(self, field: str, words: list[str]) -> None:
+        """Read the whole postings of WORDS into the generation's cache, and keep their
+        positions, decoding each block once for both (``read_whole_term``).
+
+        Words each in a good share of the documents are found together in a good share of
+        each one's documents, whose postings and then positions are read whole anyway.
+        """
+        if self.postings is None:
+            return
+        fieldobj = self.searcher.schema[field]
+        for word in words:
+            try:
+                btext = fieldobj.to_bytes(word)
+            except ValueError:
+                continue
+            if self.postings.holds((field, btext)):
+                continue
+            docs: list[np.ndarray] = []
+            weights: list[np.ndarray] = []
+            frequency = 0
+            for leaf, base in self.leaves:
+                found = read_whole_term(leaf, field, btext)
+                if found is not None:
+                    docs.append(found[0] + base)
+                    weights.append(found[1])
+                    frequency += found[2]
+            if docs and sum(map(len, docs)):
+                self.postings.put((field, btext), np.concatenate(docs),
+                                  np.concatenate(weights), frequency)
 
     def _doc_frequency(self, field: str, word: str) -> int:
         """How many documents hold WORD in FIELD (asked again and again by one search)."""
@@ -908,14 +939,14 @@ class MatchEngine:
                 # A sequence starts at p in a document when this term is at p + offset.
                 after = places >= offset
                 keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
-                # Keys are unique within a term: a document has each position once.
-                starts = keys if starts is None else np.intersect1d(starts, keys,
-                                                                    assume_unique=True)
+                # Keys are unique within a term (a document has each position once) and
+                # ascending (documents ascending, positions ascending in each).
+                starts = keys if starts is None else _sorted_common(starts, keys)
                 if not len(starts):
                     break
-                running = np.unique(starts // _POSITION_SPAN)
+                running = _sorted_unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
-                keep[lo + np.searchsorted(local, np.unique(starts // _POSITION_SPAN))] = True
+                keep[lo + np.searchsorted(local, running)] = True
         return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:
@@ -933,6 +964,57 @@ class MatchEngine:
             return matches
         return Matches(matches.docs, matches.scores * boost,
                        None if matches.ceiling is None else matches.ceiling * boost)
+
+
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct VALUES (ascending) in order, without sorting them again."""
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of both A and B (each ascending and distinct), ascending."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    np.minimum(at, len(b) - 1, out=at)
+    common: np.ndarray = a[b[at] == a]
+    return common
+
+
+_NEVER = np.iinfo(np.int64).max
+
+
+def _windows(keys: list[np.ndarray], distance: int) -> np.ndarray:
+    """The occurrences (keys: document index * _POSITION_SPAN + position) that start a window
+    holding every word within DISTANCE positions after them, ascending.
+
+    KEYS holds each word's occurrences, ascending. A window may start at any occurrence of any
+    word; for each word, its first occurrence at or after the start must be DISTANCE at most
+    after it. The occurrences of all words are merged once, and each word's next occurrence
+    from every place is a running minimum from the end: linear, where looking each start up
+    in every word's occurrences costs a binary search each.
+    """
+    merged = np.concatenate(keys)
+    if not len(merged):
+        return merged
+    labels = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    order = np.argsort(merged, kind="stable")  # runs already sorted: merged, not sorted
+    merged, labels = merged[order], labels[order]
+    # Two words may share a place: each occurrence looks from the first of its equals.
+    places = np.arange(len(merged))
+    first = np.concatenate(([True], merged[1:] != merged[:-1]))
+    first_equal = np.maximum.accumulate(np.where(first, places, 0))
+    inside = np.ones(len(merged), dtype=bool)
+    for word in range(len(keys)):
+        own = np.where(labels == word, merged, _NEVER)
+        following = np.minimum.accumulate(own[::-1])[::-1]
+        inside &= following[first_equal] - merged <= distance
+    found: np.ndarray = merged[inside]
+    return found
 
 
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
