@@ -12,6 +12,8 @@ Everything the platform wrote is HTML-escaped; only our ``<mark>`` tags are mark
 from __future__ import annotations
 
 import html
+import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
@@ -26,7 +28,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Searcher
 
-from indexer.analysis import exact_words
+from indexer.analysis import TOKEN_PATTERN, exact_words
 from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
 
 SNIPPET_CHARS = 200
@@ -84,15 +86,26 @@ class Highlighter:
         return marked
 
     def _matched(self, text: str, terms: AbstractSet[str]) -> list[Token]:
-        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets."""
+        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets.
+
+        The chain treats each word the tokenizer finds on its own (only positions depend on
+        the words before), so each word's analysis is remembered (``_WordAnalyses``) and a
+        title is analysed as its words' remembered pieces: the same tokens, a dictionary look-up
+        a word.
+        """
         matched: list[Token] = []
         counts: dict[str, int] = {}
-        for token in self.analyzer(text, chars=True, positions=True, mode="index"):
-            count = counts.get(token.text, 0)
-            if token.text in terms and count < _MAX_TOKENS:  # as many as the index gives
-                counts[token.text] = count + 1
-                matched.append(Token(text=token.text, pos=token.pos, startchar=token.startchar,
-                                     endchar=token.endchar, matched=True))
+        analysed = _word_analyses(self.analyzer)
+        pos = 0
+        for found in _WORD.finditer(text):
+            base = found.start()
+            for word, start, end in analysed(found.group()):
+                count = counts.get(word, 0)
+                if word in terms and count < _MAX_TOKENS:  # as many as the index gives
+                    counts[word] = count + 1
+                    matched.append(Token(text=word, pos=pos, startchar=base + start,
+                                         endchar=base + end, matched=True))
+                pos += 1
         return matched
 
     def body_snippets(self, searcher: Searcher, field: str, terms: Iterable[str],
@@ -134,8 +147,8 @@ class Highlighter:
         for token in tokens[:3]:
             if token.endchar > len(body):
                 return False
-            found = [t.text for t in self.analyzer(body[token.startchar:token.endchar])]
-            if token.text not in found:
+            piece = body[token.startchar:token.endchar]
+            if all(word != token.text for word, _, _ in _word_analyses(self.analyzer)(piece)):
                 return False
         return True
 
@@ -143,6 +156,45 @@ class Highlighter:
         fragmenter = ContextFragmenter(maxchars=SNIPPET_CHARS, surround=_SURROUND)
         return str(highlight(body, frozenset(terms), self.analyzer, fragmenter,
                              MarkFormatter(), top=_MAX_FRAGMENTS))
+
+
+# A word as the French chain's tokenizer finds it (``indexer.analysis.TOKEN_PATTERN``).
+_WORD = re.compile(TOKEN_PATTERN)
+# Words whose analysis is remembered, per analyzer, up to this many (then it starts again).
+_WORD_CACHE_LIMIT = 50_000
+
+
+class _WordAnalyses:
+    """One analyzer's analysis of single words: (analysed word, start, end) pieces, remembered."""
+
+    def __init__(self, analyzer: Analyzer) -> None:
+        self.analyzer = analyzer
+        self.pieces: dict[str, tuple[tuple[str, int, int], ...]] = {}
+
+    def __call__(self, text: str) -> tuple[tuple[str, int, int], ...]:
+        pieces = self.pieces.get(text)
+        if pieces is None:
+            pieces = tuple((t.text, t.startchar, t.endchar) for t in self.analyzer(
+                text, chars=True, positions=True, mode="index"))
+            if len(self.pieces) >= _WORD_CACHE_LIMIT:
+                self.pieces = {}
+            self.pieces[text] = pieces
+        return pieces
+
+
+_analyses: list[_WordAnalyses] = []
+_analyses_lock = threading.Lock()
+
+
+def _word_analyses(analyzer: Analyzer) -> _WordAnalyses:
+    """Return the remembered word analyses of ANALYZER (a new generation's schema: new ones)."""
+    current = _analyses[0] if _analyses else None
+    if current is not None and current.analyzer is analyzer:
+        return current
+    with _analyses_lock:
+        if not _analyses or _analyses[0].analyzer is not analyzer:
+            _analyses[:] = [_WordAnalyses(analyzer)]
+        return _analyses[0]
 
 
 def _offsets(searcher: Searcher, field: str, terms: Sequence[str],

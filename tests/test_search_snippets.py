@@ -8,6 +8,7 @@ import pytest
 from search_fixtures import SEEN, archive_and_index, article, service_for
 
 from archive.store import Archive
+from indexer.analysis import french_analyzer
 from indexer.snippets import Highlighter
 
 
@@ -66,3 +67,22 @@ def test_titles_mark_every_form_of_the_word_where_the_index_places_it(tmp_path: 
         "L'<mark>armée</mark> et les <mark>armées</mark> nord-coréennes &lt;défilent&gt;")
     assert titles["Une arme, deux Armées & un « armement »"] == (
         "Une <mark>arme</mark>, deux <mark>Armées</mark> &amp; un « armement »")
+
+
+def test_titles_marked_from_remembered_words_match_the_whole_title_analysis() -> None:
+    analyzer = french_analyzer()
+    titles = ["L'armée nord-coréenne de Kim Jong-un défile jusqu’à Pyongyang",
+              "Qu'en-dira-t-on : l'État, les États et l'« état d'urgence »",
+              "Œuvres d’art, cœurs brisés : 2024-2025, l'année des armées",
+              "Sans aucun mot cherché", ""]
+    terms = frozenset({"arme", "etat", "kim", "un", "oeuvr", "coeur", "2024", "jong", "an"})
+    highlighter = Highlighter(analyzer)
+    for title in titles:
+        whole = [(t.text, t.pos, t.startchar, t.endchar)
+                 for t in analyzer(title, chars=True, positions=True, mode="index")
+                 if t.text in terms]
+        assert [(t.text, t.pos, t.startchar, t.endchar)
+                for t in highlighter._matched(title, terms)] == whole
+        # A second time, from the remembered words.
+        assert [(t.text, t.pos, t.startchar, t.endchar)
+                for t in highlighter._matched(title, terms)] == whole
