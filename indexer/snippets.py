@@ -95,11 +95,9 @@ class Highlighter:
         """
         matched: list[Token] = []
         counts: dict[str, int] = {}
-        analysed = _word_analyses(self.analyzer)
         pos = 0
-        for found in _WORD.finditer(text):
-            base = found.start()
-            for word, start, end in analysed(found.group()):
+        for base, pieces in _word_analyses(self.analyzer).of_words(text):
+            for word, start, end in pieces:
                 count = counts.get(word, 0)
                 if word in terms and count < _MAX_TOKENS:  # as many as the index gives
                     counts[word] = count + 1
@@ -172,14 +170,39 @@ class _WordAnalyses:
         self.pieces: dict[str, tuple[tuple[str, int, int], ...]] = {}
 
     def __call__(self, text: str) -> tuple[tuple[str, int, int], ...]:
+        """Return the pieces of TEXT (analysed as a whole) with offsets in TEXT."""
         pieces = self.pieces.get(text)
         if pieces is None:
             pieces = tuple((t.text, t.startchar, t.endchar) for t in self.analyzer(
                 text, chars=True, positions=True, mode="index"))
-            if len(self.pieces) >= _WORD_CACHE_LIMIT:
-                self.pieces = {}
-            self.pieces[text] = pieces
+            self._remember(text, pieces)
         return pieces
+
+    def of_words(self, text: str) -> list[tuple[int, tuple[tuple[str, int, int], ...]]]:
+        """Return each word of TEXT as (its offset, its pieces, offsets from the word's start).
+
+        A text with words not seen yet is analysed once as a whole, its tokens shared out
+        among its words (a token never crosses a word's end).
+        """
+        spans = [(found.start(), found.end(), found.group()) for found in _WORD.finditer(text)]
+        known = [self.pieces.get(word) for _, _, word in spans]
+        if None in known:
+            shares: list[list[tuple[str, int, int]]] = [[] for _ in spans]
+            i = 0
+            for t in self.analyzer(text, chars=True, positions=True, mode="index"):
+                while i + 1 < len(spans) and spans[i][1] < t.startchar:
+                    i += 1  # words never touch: the next one starts after this one's end
+                start = spans[i][0]
+                shares[i].append((t.text, t.startchar - start, t.endchar - start))
+            for (_, _, word), share in zip(spans, shares, strict=True):
+                self._remember(word, tuple(share))
+            known = [tuple(share) for share in shares]
+        return [(start, pieces or ()) for (start, _, _), pieces in zip(spans, known, strict=True)]
+
+    def _remember(self, text: str, pieces: tuple[tuple[str, int, int], ...]) -> None:
+        if len(self.pieces) >= _WORD_CACHE_LIMIT:
+            self.pieces = {}
+        self.pieces[text] = pieces
 
 
 _analyses: list[_WordAnalyses] = []
