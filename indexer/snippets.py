@@ -12,7 +12,6 @@ Everything the platform wrote is HTML-escaped; only our ``<mark>`` tags are mark
 from __future__ import annotations
 
 import html
-import re
 import threading
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
@@ -28,7 +27,7 @@ from whoosh.highlight import (
 )
 from whoosh.searching import Searcher
 
-from indexer.analysis import TOKEN_PATTERN, exact_words
+from indexer.analysis import exact_words
 from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
 
 SNIPPET_CHARS = 200
@@ -86,24 +85,15 @@ class Highlighter:
         return marked
 
     def _matched(self, text: str, terms: AbstractSet[str]) -> list[Token]:
-        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets.
-
-        The chain treats each word the tokenizer finds on its own (only positions depend on
-        the words before), so each word's analysis is remembered (``_WordAnalyses``) and a
-        title is analysed as its words' remembered pieces: the same tokens, a dictionary look-up
-        a word.
-        """
+        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets."""
         matched: list[Token] = []
         counts: dict[str, int] = {}
-        pos = 0
-        for base, pieces in _word_analyses(self.analyzer).of_words(text):
-            for word, start, end in pieces:
-                count = counts.get(word, 0)
-                if word in terms and count < _MAX_TOKENS:  # as many as the index gives
-                    counts[word] = count + 1
-                    matched.append(Token(text=word, pos=pos, startchar=base + start,
-                                         endchar=base + end, matched=True))
-                pos += 1
+        for token in self.analyzer(text, chars=True, positions=True, mode="index"):
+            count = counts.get(token.text, 0)
+            if token.text in terms and count < _MAX_TOKENS:  # as many as the index gives
+                counts[token.text] = count + 1
+                matched.append(Token(text=token.text, pos=token.pos, startchar=token.startchar,
+                                     endchar=token.endchar, matched=True))
         return matched
 
     def body_snippets(self, searcher: Searcher, field: str, terms: Iterable[str],
@@ -145,8 +135,8 @@ class Highlighter:
         for token in tokens[:3]:
             if token.endchar > len(body):
                 return False
-            piece = body[token.startchar:token.endchar]
-            if all(word != token.text for word, _, _ in _word_analyses(self.analyzer)(piece)):
+            found = _piece_analyses(self.analyzer)(body[token.startchar:token.endchar])
+            if token.text not in found:
                 return False
         return True
 
@@ -156,67 +146,41 @@ class Highlighter:
                              MarkFormatter(), top=_MAX_FRAGMENTS))
 
 
-# A word as the French chain's tokenizer finds it (``indexer.analysis.TOKEN_PATTERN``).
-_WORD = re.compile(TOKEN_PATTERN)
-# Words whose analysis is remembered, per analyzer, up to this many (then it starts again).
-_WORD_CACHE_LIMIT = 50_000
+# The words the offsets of a page point at, with their analysis (a query's few forms come back
+# hit after hit): up to this many, then the memory starts again.
+_PIECES_REMEMBERED = 10_000
 
 
-class _WordAnalyses:
-    """One analyzer's analysis of single words: (analysed word, start, end) pieces, remembered."""
+class _PieceAnalyses:
+    """One analyzer's words of a piece of text (what ``Highlighter._fits`` checks), remembered."""
 
     def __init__(self, analyzer: Analyzer) -> None:
         self.analyzer = analyzer
-        self.pieces: dict[str, tuple[tuple[str, int, int], ...]] = {}
+        self.words: dict[str, frozenset[str]] = {}
 
-    def __call__(self, text: str) -> tuple[tuple[str, int, int], ...]:
-        """Return the pieces of TEXT (analysed as a whole) with offsets in TEXT."""
-        pieces = self.pieces.get(text)
-        if pieces is None:
-            pieces = tuple((t.text, t.startchar, t.endchar) for t in self.analyzer(
-                text, chars=True, positions=True, mode="index"))
-            self._remember(text, pieces)
-        return pieces
-
-    def of_words(self, text: str) -> list[tuple[int, tuple[tuple[str, int, int], ...]]]:
-        """Return each word of TEXT as (its offset, its pieces, offsets from the word's start).
-
-        A text with words not seen yet is analysed once as a whole, its tokens shared out
-        among its words (a token never crosses a word's end).
-        """
-        spans = [(found.start(), found.end(), found.group()) for found in _WORD.finditer(text)]
-        known = [self.pieces.get(word) for _, _, word in spans]
-        if None in known:
-            shares: list[list[tuple[str, int, int]]] = [[] for _ in spans]
-            i = 0
-            for t in self.analyzer(text, chars=True, positions=True, mode="index"):
-                while i + 1 < len(spans) and spans[i][1] < t.startchar:
-                    i += 1  # words never touch: the next one starts after this one's end
-                start = spans[i][0]
-                shares[i].append((t.text, t.startchar - start, t.endchar - start))
-            for (_, _, word), share in zip(spans, shares, strict=True):
-                self._remember(word, tuple(share))
-            known = [tuple(share) for share in shares]
-        return [(start, pieces or ()) for (start, _, _), pieces in zip(spans, known, strict=True)]
-
-    def _remember(self, text: str, pieces: tuple[tuple[str, int, int], ...]) -> None:
-        if len(self.pieces) >= _WORD_CACHE_LIMIT:
-            self.pieces = {}
-        self.pieces[text] = pieces
+    def __call__(self, piece: str) -> frozenset[str]:
+        """Return the analysed words of PIECE."""
+        words = self.words.get(piece)
+        if words is None:
+            words = frozenset(t.text for t in self.analyzer(piece))
+            if len(self.words) >= _PIECES_REMEMBERED:
+                self.words = {}
+            self.words[piece] = words
+        return words
 
 
-_analyses: list[_WordAnalyses] = []
+_analyses: list[_PieceAnalyses] = []
 _analyses_lock = threading.Lock()
 
 
-def _word_analyses(analyzer: Analyzer) -> _WordAnalyses:
-    """Return the remembered word analyses of ANALYZER (a new generation's schema: new ones)."""
+def _piece_analyses(analyzer: Analyzer) -> _PieceAnalyses:
+    """Return the remembered piece analyses of ANALYZER (a new generation's schema: new ones)."""
     current = _analyses[0] if _analyses else None
     if current is not None and current.analyzer is analyzer:
         return current
     with _analyses_lock:
         if not _analyses or _analyses[0].analyzer is not analyzer:
-            _analyses[:] = [_WordAnalyses(analyzer)]
+            _analyses[:] = [_PieceAnalyses(analyzer)]
         return _analyses[0]
 
 
