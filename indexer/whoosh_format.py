@@ -525,12 +525,10 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         number = terms._fieldmap.get(field)
         dbfile = table.dbfile
         end = int(table.endofdata)
-        start = table.closest_key_pos(pack_ushort(number) + prefix) if number is not None \
-            else None
         from_bytes = W3TermInfo.from_bytes
-    except (AttributeError, TypeError, struct.error) as exc:
+    except (AttributeError, TypeError) as exc:
         raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
-    if start is None:
+    if number is None:
         return []
     expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
         terms, "_archive_prefixes", None)
@@ -539,8 +537,13 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         terms._archive_prefixes = expanded
     found = expanded.get((field, prefix))
     if found is None:
-        found = _read_prefix_terms(terms, dbfile, field, pack_ushort(number) + prefix,
-                                   int(start), end, from_bytes)
+        # The table's binary search (file reads) only for a prefix not expanded lately.
+        try:
+            start = table.closest_key_pos(pack_ushort(number) + prefix)
+        except (AttributeError, TypeError, struct.error) as exc:
+            raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
+        found = [] if start is None else _read_prefix_terms(
+            terms, dbfile, field, pack_ushort(number) + prefix, int(start), end, from_bytes)
         if len(expanded) >= _PREFIXES:
             expanded.clear()
         expanded[(field, prefix)] = found
