@@ -84,6 +84,20 @@ def test_prefix_words_are_whoosh_s_in_every_segment(searcher: Searcher, prefix: 
     assert prefix_terms(_leaves(searcher)[0], "body", b"d"), "the prefix has words"
 
 
+def test_a_prefix_expanded_again_searches_no_term_table(searcher: Searcher,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = _leaves(searcher)[0]
+    first = prefix_terms(leaf, "body", b"co")
+    assert first, "the prefix has words"
+
+    def searched(*args: object) -> None:
+        raise AssertionError("the term table was searched again")
+
+    monkeypatch.setattr(leaf._terms._tindex, "closest_key_pos", searched)
+    assert prefix_terms(leaf, "body", b"co") == first
+    assert prefix_terms(leaf, "no_such_field", b"co") == []
+
+
 def test_terms_read_together_are_each_term_s_postings(searcher: Searcher) -> None:
     for leaf in _leaves(searcher):
         words = sorted(prefix_terms(leaf, "body", b"d")) + [b"zzzabsent"]
