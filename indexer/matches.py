@@ -27,10 +27,11 @@ from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
 from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
+    LENGTH_SCORED,
     UnexpectedLayout,
     doc_frequency,
     field_b,
-    field_lengths,
+    field_length_bytes,
     prefix_terms,
     read_positions,
     read_postings,
@@ -221,7 +222,8 @@ class MatchEngine:
     (phrases above all) is evaluated by Whoosh's matcher and combined.
     """
 
-    def __init__(self, searcher: Searcher, lengths: dict[str, np.ndarray],
+    def __init__(self, searcher: Searcher,
+                 lengths: dict[str, tuple[np.ndarray, np.ndarray]],
                  postings: PostingsCache | None = None) -> None:
         self.searcher = searcher
         # The generation's whole posting lists read lately, shared by its threads (optional).
@@ -233,7 +235,8 @@ class MatchEngine:
         bases = [base for _, base in self.leaves]
         self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
-        self._norms: dict[str, np.ndarray] = {}  # BM25F's length part per field and document
+        # BM25F's length part per field: each document's length code, the part of each code.
+        self._norms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
@@ -604,36 +607,41 @@ class MatchEngine:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average)."""
         k1 = float(self.weighting.K1)
-        norm = self._norms.get(field)
-        if norm is None and len(docs) <= self.size:
+        known = self._norms.get(field)
+        if known is None:
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
-            lengths = self._lengths(field)[docs]
-            few: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b)
-                                                                  + b * lengths / avgfl)))
-            return few
-        if norm is None:
-            avgfl = self.searcher.avg_field_length(field) or 1
-            b = field_b(self.weighting, field)
-            # Each document's share of the denominator, computed once per field for more
-            # postings than documents (a prefix's words): the same operations in the same
-            # order as per posting, so the same values.
-            norm = k1 * ((1 - b) + b * self._lengths(field) / avgfl)
-            self._norms[field] = norm
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[docs]))
+            codes, lengths = self._lengths(field)
+            # The length part of the denominator per distinct length (Whoosh keeps a length
+            # as one byte): the same operations on the same values as per posting.
+            known = self._norms[field] = (codes, k1 * ((1 - b) + b * lengths / avgfl))
+        codes, norm = known
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[docs]]))
         return scores
 
-    def _lengths(self, field: str) -> np.ndarray:
-        lengths = self.lengths.get(field)
-        if lengths is None:
+    def _lengths(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """FIELD's length in every document as (a code per document, the length of each code):
+        a byte a document rather than a float (8 MB a field at a million documents), kept in
+        the generation's ``lengths``."""
+        found = self.lengths.get(field)
+        if found is None:
             parts = [self._leaf_lengths(leaf, field) for leaf, _ in self.leaves]
-            lengths = np.concatenate(parts) if parts else np.ones(0)
-            self.lengths[field] = lengths
-        return lengths
+            if all(part.dtype == np.uint8 for part in parts):
+                codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+                found = (codes, LENGTH_SCORED)
+            else:  # a segment read through Whoosh: its lengths as they are, coded
+                lengths = np.concatenate([LENGTH_SCORED[part] if part.dtype == np.uint8
+                                          else part for part in parts])
+                table, codes = np.unique(lengths, return_inverse=True)
+                found = (codes.reshape(-1), table)
+            self.lengths[field] = found
+        return found
 
     def _leaf_lengths(self, leaf: Any, field: str) -> np.ndarray:
+        """A segment's lengths of FIELD: Whoosh's byte per document (uint8), else its lengths
+        read document by document (float64)."""
         try:
-            return field_lengths(leaf, field)
+            return field_length_bytes(leaf, field)
         except UnexpectedLayout as exc:
             report_fallback(self.searcher, "field lengths", exc)
             return slow_field_lengths(leaf, field)
