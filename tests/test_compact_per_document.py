@@ -8,7 +8,6 @@ kept as Whoosh's own byte per document, and the scores they give are Whoosh's to
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import numpy as np
