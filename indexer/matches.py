@@ -120,15 +120,21 @@ class PostingsCache:
         """Whether the list of the term KEY (field, bytes) is kept."""
         return key in self._lists
 
-    def get(self, key: tuple[str, bytes]) -> tuple[np.ndarray, np.ndarray, int] | None:
+    def get(self, key: tuple[str, bytes], within: np.ndarray | None = None,
+            ) -> tuple[np.ndarray, np.ndarray, int] | None:
         """Return the documents (int64), weights (float64) and document frequency of the term
-        KEY, or None when not kept."""
+        KEY, or None when not kept. With WITHIN (ascending documents), only the postings of
+        those documents (the frequency is still the whole list's)."""
         with self._lock:
             found = self._lists.get(key)
             if found is None:
                 return None
             self._lists.move_to_end(key)
         ids, weights, frequency = found
+        if within is not None:
+            at = _positions(ids, within)
+            at = at[at >= 0]
+            ids, weights = ids[at], weights[at]
         return ids.astype(np.int64), weights.astype(np.float64), frequency
 
     def put(self, key: tuple[str, bytes], ids: np.ndarray, weights: np.ndarray,
@@ -237,6 +243,7 @@ class MatchEngine:
         self.lengths = lengths
         # BM25F's length part per field: each document's length code, the part of each code.
         self._norms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._frequencies: dict[tuple[str, str], int] = {}  # document frequency of each word
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
@@ -277,12 +284,12 @@ class MatchEngine:
         try:
             if self.enabled:
                 found = self._node(query, docs)
-                return found.where(self._mask(docs)[found.docs])
+                return found.where(_member(found.docs, docs))
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
-        return found.where(self._mask(docs)[found.docs])
+        return found.where(_member(found.docs, docs))
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -297,8 +304,11 @@ class MatchEngine:
             return self._and(query, within)
         if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
                 isinstance(sub, wq.Not) for sub in query.subqueries):
-            return self._scaled(
-                self._union([self._node(sub, within) for sub in query.subqueries]), query.boost)
+            parts = [self._node(sub, within) for sub in query.subqueries]
+            if within is not None:
+                # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
+                parts = [part.where(_member(part.docs, within)) for part in parts]
+            return self._scaled(self._union(parts), query.boost)
         if isinstance(query, wq.AndNot):
             return self._scaled(self._minus(self._node(query.a, within),
                                             self._node(query.b, within)), query.boost)
@@ -518,19 +528,24 @@ class MatchEngine:
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
-                matches = matches.where(self._mask(candidates)[matches.docs])
+                matches = matches.where(_member(matches.docs, candidates))
             if not len(matches):
                 return EMPTY
             found[i] = matches
             candidates = matches.docs
         assert candidates is not None
-        keep = self._mask(candidates)
-        result: Matches | None = None
-        for i in range(len(parts)):
-            matches = found[i].where(keep[found[i].docs])
-            result = matches if result is None else self._intersect(result, matches)
-        assert result is not None
-        return result
+        # Every part holds each of the last CANDIDATES: their scores are added in the parts'
+        # order, as intersecting the parts one after the other adds them.
+        at = [np.searchsorted(found[i].docs, candidates) for i in range(len(parts))]
+        scores = found[0].scores[at[0]]
+        for i in range(1, len(parts)):
+            scores = scores + found[i].scores[at[i]]
+        ceiling = None
+        if any(found[i].ceiling is not None for i in range(len(parts))):
+            ceiling = found[0].upper[at[0]]
+            for i in range(1, len(parts)):
+                ceiling = ceiling + found[i].upper[at[i]]
+        return Matches(candidates, scores, ceiling)
 
     @staticmethod
     def _reach(candidates: np.ndarray | None, estimate: int) -> np.ndarray | None:
@@ -569,9 +584,10 @@ class MatchEngine:
                 within is None or not np.isin(within, read[2], assume_unique=True).all()):
             read = None  # read before for other documents
         if read is None:
-            if within is not None and (self._held(query) or len(within) * BLOCK_POSTINGS
-                                       >= self._doc_frequency(query.fieldname, query.text)):
-                # Held whole already, or nearly every block holds a candidate: read it whole.
+            if within is not None and not self._held(query) and len(within) * BLOCK_POSTINGS \
+                    >= self._doc_frequency(query.fieldname, query.text):
+                # Nearly every block holds a candidate: read it whole (and keep it). A list
+                # held whole already gives the candidates' postings alone.
                 within = None
             found, tf = self._term_postings(query, within)
             self._read[key] = read = (found, tf, within)
@@ -591,14 +607,18 @@ class MatchEngine:
         except ValueError:
             return EMPTY, _NO_WEIGHTS
         held = None
-        if within is None and self.postings is not None:
-            held = self.postings.get((field, btext))
+        if self.postings is not None:
+            held = self.postings.get((field, btext), within)
         if held is not None:
             ids, tf, frequency = held
         else:
             ids, tf, frequency = self._read_postings(field, btext, within)
             if within is None and self.postings is not None and len(ids):
                 self.postings.put((field, btext), ids, tf, frequency)
+            elif within is not None and len(ids):
+                # The blocks read hold other documents too: only WITHIN's are scored.
+                keep = _member(ids, within)
+                ids, tf = ids[keep], tf[keep]
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -626,6 +646,10 @@ class MatchEngine:
             local = None
             if within is not None:
                 lo, hi = np.searchsorted(within, [base, stop])
+                if lo == hi:
+                    # No document wanted in this segment: its term entry alone (its count).
+                    frequency += doc_frequency(leaf, field, btext)
+                    continue
                 local = within[lo:hi] - base
             found = read_postings(leaf, field, btext, local)
             if found is not None:
@@ -832,11 +856,18 @@ class MatchEngine:
         return self._scaled(together.where(keep), query.boost)
 
     def _doc_frequency(self, field: str, word: str) -> int:
+        """How many documents hold WORD in FIELD (asked again and again by one search)."""
+        key = (field, word)
+        known = self._frequencies.get(key)
+        if known is not None:
+            return known
         try:
             btext = self.searcher.schema[field].to_bytes(word)
         except ValueError:
             return 0
-        return sum(doc_frequency(leaf, field, btext) for leaf, _ in self.leaves)
+        known = self._frequencies[key] = sum(doc_frequency(leaf, field, btext)
+                                             for leaf, _ in self.leaves)
+        return known
 
     def _pair_documents(self, field: str, words: list[str], within: np.ndarray | None = None,
                         ) -> tuple[np.ndarray | None, bool]:
@@ -942,47 +973,13 @@ class MatchEngine:
         return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:
-        if len(a) > len(b):
-            a, b = b, a
-        dense = np.zeros(self.size, dtype=np.float64)
-        present = np.zeros(self.size, dtype=bool)
-        dense[b.docs] = b.scores
-        present[b.docs] = True
-        keep = present[a.docs]
-        docs = a.docs[keep]
-        ceiling = None
-        if a.ceiling is not None or b.ceiling is not None:
-            dense[b.docs] = b.upper
-            ceiling = a.upper[keep] + dense[docs]
-            dense[b.docs] = b.scores
-        return Matches(docs, a.scores[keep] + dense[docs], ceiling)
+        return intersect(a, b)
 
     def _union(self, parts: list[Matches]) -> Matches:
-        parts = [p for p in parts if len(p)]
-        if not parts:
-            return EMPTY
-        if len(parts) == 1:
-            return parts[0]
-        dense = np.zeros(self.size, dtype=np.float64)
-        present = np.zeros(self.size, dtype=bool)
-        for part in parts:
-            dense[part.docs] += part.scores
-            present[part.docs] = True
-        docs = np.flatnonzero(present).astype(np.int64)
-        ceiling = None
-        if any(part.ceiling is not None for part in parts):
-            upper = np.zeros(self.size, dtype=np.float64)
-            for part in parts:
-                upper[part.docs] += part.upper
-            ceiling = upper[docs]
-        return Matches(docs, dense[docs], ceiling)
+        return union(parts, self.size)
 
     def _minus(self, a: Matches, b: Matches) -> Matches:
-        if not len(a) or not len(b):
-            return a
-        present = np.zeros(self.size, dtype=bool)
-        present[b.docs] = True
-        return a.where(~present[a.docs])
+        return minus(a, b)
 
     @staticmethod
     def _scaled(matches: Matches, boost: float) -> Matches:
@@ -990,6 +987,112 @@ class MatchEngine:
             return matches
         return Matches(matches.docs, matches.scores * boost,
                        None if matches.ceiling is None else matches.ceiling * boost)
+
+
+# A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
+# arrays; a larger one is added up in arrays of the index's size (cheaper per posting then).
+_SPARSE_SHARE = 8
+
+
+def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The position in DOCS (ascending, unique) of each of WANTED, -1 where absent."""
+    if not len(docs):
+        return np.full(len(wanted), -1, dtype=np.int64)
+    at = np.searchsorted(docs, wanted)
+    at[at == len(docs)] = 0
+    return np.where(docs[at] == wanted, at, -1)
+
+
+def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """Which of DOCS are in AMONG (ascending, unique), aligned with DOCS.
+
+    The same as ``mask[docs]`` for a boolean array ``mask`` of the index's size true at
+    AMONG, without that array: a query's cost stays with its postings, not the index's size.
+    """
+    return _positions(among, docs) >= 0
+
+
+def _merged(a: Matches, b: Matches) -> Matches:
+    """The union of A and B (documents ascending), scores added as ``a + b``.
+
+    A document of both gets A's score plus B's, one of either its own: what adding A then
+    B into a zeroed array gives, to the bit (``0.0 + x`` is ``x``; addition commutes).
+    """
+    large, small = (a, b) if len(a) >= len(b) else (b, a)
+    at = np.searchsorted(large.docs, small.docs)
+    clipped = np.minimum(at, len(large) - 1)
+    both = large.docs[clipped] == small.docs
+    shared = at[both]
+    scores = large.scores.copy()
+    scores[shared] += small.scores[both]
+    ceiling = None
+    if a.ceiling is not None or b.ceiling is not None:
+        ceiling = large.upper.copy()
+        ceiling[shared] += small.upper[both]
+    if both.all():  # a title's documents among the body's, most often
+        return Matches(large.docs, scores, ceiling)
+    only = ~both
+    places = at[only]
+    if ceiling is not None:
+        ceiling = np.insert(ceiling, places, small.upper[only])
+    return Matches(np.insert(large.docs, places, small.docs[only]),
+                   np.insert(scores, places, small.scores[only]), ceiling)
+
+
+def intersect(a: Matches, b: Matches) -> Matches:
+    """The documents of both A and B, each one's scores (and ceilings) added.
+
+    On the sorted documents alone (no array of the index's size): the same documents and
+    scores, to the bit, as marking B in such an array and looking A's documents up in it.
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    at = _positions(b.docs, a.docs)
+    keep = at >= 0
+    at = at[keep]
+    ceiling = None
+    if a.ceiling is not None or b.ceiling is not None:
+        ceiling = a.upper[keep] + b.upper[at]
+    return Matches(a.docs[keep], a.scores[keep] + b.scores[at], ceiling)
+
+
+def union(parts: list[Matches], size: int) -> Matches:
+    """The documents of any of PARTS (documents below SIZE), scores added in the parts' order.
+
+    Few postings for SIZE are merged as sorted arrays, two parts at a time in order (a
+    document's score is then added up in the same order as over a zeroed array of SIZE);
+    many are added up in arrays of SIZE, cheaper per posting then.
+    """
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY
+    if len(parts) == 1:
+        return parts[0]
+    if sum(len(part) for part in parts) * _SPARSE_SHARE <= size:
+        merged = parts[0]
+        for part in parts[1:]:
+            merged = _merged(merged, part)
+        return merged
+    dense = np.zeros(size, dtype=np.float64)
+    present = np.zeros(size, dtype=bool)
+    for part in parts:
+        dense[part.docs] += part.scores
+        present[part.docs] = True
+    docs = np.flatnonzero(present).astype(np.int64)
+    ceiling = None
+    if any(part.ceiling is not None for part in parts):
+        upper = np.zeros(size, dtype=np.float64)
+        for part in parts:
+            upper[part.docs] += part.upper
+        ceiling = upper[docs]
+    return Matches(docs, dense[docs], ceiling)
+
+
+def minus(a: Matches, b: Matches) -> Matches:
+    """The matches of A whose document is not in B."""
+    if not len(a) or not len(b):
+        return a
+    return a.where(~_member(a.docs, b.docs))
 
 
 class _StemOfTypedForm(wq.Term):  # type: ignore[misc]  # Whoosh has no type hints

@@ -6,10 +6,13 @@ import gzip
 import http.client
 import json
 import sqlite3
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
+from flask import Flask
 from search_fixtures import SEEN, archive_and_index, article
 from web_servers import gunicorn
 
@@ -19,153 +22,150 @@ from archive.web import create_app
 from archive.web import services as web_services
 from archive.web.pagecache import PageCache, SharedPages, shared_pages_dir
 
+OpenApp = Callable[[dict[str, Any]], Flask]
+
+
+@pytest.fixture
+def open_app() -> Iterator[OpenApp]:
+    """Make web apps for one test; each one's services close when the test ends."""
+    apps: list[Flask] = []
+
+    def opened(config: dict[str, Any]) -> Flask:
+        app = create_app(config)
+        apps.append(app)
+        return app
+
+    yield opened
+    for app in apps:
+        app.extensions["archive"].close()
+
 
 def test_author_list_follows_the_archive_without_waiting_a_minute(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, open_app: OpenApp, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(web_services, "CHANGE_CHECK_SECONDS", 0.0)
     archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule.",
                                          author="Moussa Diop")])
-    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
-    try:
-        client = app.test_client()
-        assert client.get("/api/authors").get_json()["total"] == 1
-        assert "Moussa Diop" in client.get("/recherche?q=paludisme").get_data(as_text=True)
-        with Archive.open(tmp_path / "archive.sqlite3") as archive:
-            archive.articles.save_article(article("deux", "Second", "Le paludisme recule encore.",
-                                         author="Fatou Sène"), capture_id=None, seen_at=SEEN)
-        names = [a["name"] for a in client.get("/api/authors").get_json()["authors"]]
-        assert names == ["Fatou Sène", "Moussa Diop"]
-        assert '<option value="Fatou Sène">' in client.get("/recherche?q=paludisme").get_data(
-            as_text=True)
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/authors").get_json()["total"] == 1
+    assert "Moussa Diop" in client.get("/recherche?q=paludisme").get_data(as_text=True)
+    with Archive.open(tmp_path / "archive.sqlite3") as archive:
+        archive.articles.save_article(article("deux", "Second", "Le paludisme recule encore.",
+                                     author="Fatou Sène"), capture_id=None, seen_at=SEEN)
+    names = [a["name"] for a in client.get("/api/authors").get_json()["authors"]]
+    assert names == ["Fatou Sène", "Moussa Diop"]
+    assert '<option value="Fatou Sène">' in client.get("/recherche?q=paludisme").get_data(
+        as_text=True)
 
 
-def test_cached_results_page_is_not_served_after_a_new_index_generation(tmp_path: Path) -> None:
+def test_cached_results_page_is_not_served_after_a_new_index_generation(
+        tmp_path: Path, open_app: OpenApp) -> None:
     archive_and_index(tmp_path, [article("un", "Premier", "Le choléra recule.")])
     settings = replace(load_settings(data_dir=tmp_path), searcher_check_seconds=0.0)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    try:
-        client = app.test_client()
-        assert client.get("/api/search?q=choléra").get_json()["total"] == 1
-        assert client.get("/api/search?q=choléra").get_json()["total"] == 1
-        archive_and_index(tmp_path, [article("deux", "Second", "Le choléra revient.")])
-        assert client.get("/api/search?q=choléra").get_json()["total"] == 2
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"SETTINGS": settings, "TESTING": True})
+    client = app.test_client()
+    assert client.get("/api/search?q=choléra").get_json()["total"] == 1
+    assert client.get("/api/search?q=choléra").get_json()["total"] == 1
+    archive_and_index(tmp_path, [article("deux", "Second", "Le choléra revient.")])
+    assert client.get("/api/search?q=choléra").get_json()["total"] == 2
 
 
 def test_a_client_holding_the_current_results_page_gets_304_without_a_search(
-        tmp_path: Path) -> None:
+        tmp_path: Path, open_app: OpenApp) -> None:
     archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule.")])
-    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
-    try:
-        client = app.test_client()
-        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
-        first = client.get("/recherche?q=paludisme")
-        tag = first.headers["ETag"]
-        assert first.status_code == 200 and tag.startswith('W/"')
-        again = client.get("/recherche?q=paludisme", headers={"If-None-Match": tag})
-        assert again.status_code == 304 and again.data == b""
-        assert again.headers["ETag"] == tag
-        assert again.headers["Cache-Control"] == "public, max-age=60"
-        api = client.get("/api/search?q=paludisme")
-        assert api.headers["ETag"] == tag
-        assert client.get("/api/search?q=paludisme",
-                          headers={"If-None-Match": tag}).status_code == 304
-        refused = client.get("/recherche?q=paludisme&page=0", headers={"If-None-Match": tag})
-        assert refused.status_code == 400 and "ETag" not in refused.headers
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+    first = client.get("/recherche?q=paludisme")
+    tag = first.headers["ETag"]
+    assert first.status_code == 200 and tag.startswith('W/"')
+    again = client.get("/recherche?q=paludisme", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == tag
+    assert again.headers["Cache-Control"] == "public, max-age=60"
+    api = client.get("/api/search?q=paludisme")
+    assert api.headers["ETag"] == tag
+    assert client.get("/api/search?q=paludisme",
+                      headers={"If-None-Match": tag}).status_code == 304
+    refused = client.get("/recherche?q=paludisme&page=0", headers={"If-None-Match": tag})
+    assert refused.status_code == 400 and "ETag" not in refused.headers
 
 
 def test_hiding_an_article_changes_the_tag_and_drops_the_kept_page_at_once(
-        tmp_path: Path) -> None:
+        tmp_path: Path, open_app: OpenApp) -> None:
     ids = archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule."),
                                        article("deux", "Second", "Le paludisme revient.")])
-    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
-    try:
-        client = app.test_client()
-        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
-        first = client.get("/recherche?q=paludisme")
-        assert "Second" in first.get_data(as_text=True)
-        assert first.headers["X-Archive-Cache"] == "miss"
-        kept = client.get("/recherche?q=paludisme")
-        assert kept.data == first.data and kept.headers["X-Archive-Cache"] == "hit"
-        assert app.extensions["archive"].pages.hits == 1
-        hidden = ids["https://sn.notrecontinent.com/2024/01/15/deux/"]
-        with Archive.open(tmp_path / "archive.sqlite3") as archive:
-            archive.takedowns.hide(hidden, reason="demande de l'auteur", when=SEEN)
-        after = client.get("/recherche?q=paludisme",
-                           headers={"If-None-Match": first.headers["ETag"]})
-        assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
-        assert "Second" not in after.get_data(as_text=True)
-        assert "Premier" in after.get_data(as_text=True)
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+    first = client.get("/recherche?q=paludisme")
+    assert "Second" in first.get_data(as_text=True)
+    assert first.headers["X-Archive-Cache"] == "miss"
+    kept = client.get("/recherche?q=paludisme")
+    assert kept.data == first.data and kept.headers["X-Archive-Cache"] == "hit"
+    assert app.extensions["archive"].pages.hits == 1
+    hidden = ids["https://sn.notrecontinent.com/2024/01/15/deux/"]
+    with Archive.open(tmp_path / "archive.sqlite3") as archive:
+        archive.takedowns.hide(hidden, reason="demande de l'auteur", when=SEEN)
+    after = client.get("/recherche?q=paludisme",
+                       headers={"If-None-Match": first.headers["ETag"]})
+    assert after.status_code == 200 and after.headers["ETag"] != first.headers["ETag"]
+    assert "Second" not in after.get_data(as_text=True)
+    assert "Premier" in after.get_data(as_text=True)
 
 
-def test_a_new_index_generation_changes_the_tag(tmp_path: Path) -> None:
+def test_a_new_index_generation_changes_the_tag(tmp_path: Path, open_app: OpenApp) -> None:
     archive_and_index(tmp_path, [article("un", "Premier", "Le choléra recule.")])
     settings = replace(load_settings(data_dir=tmp_path), searcher_check_seconds=0.0)
-    app = create_app({"SETTINGS": settings, "TESTING": True})
-    try:
-        client = app.test_client()
-        tag = client.get("/recherche?q=choléra").headers["ETag"]
-        archive_and_index(tmp_path, [article("deux", "Second", "Le choléra revient.")])
-        answer = client.get("/recherche?q=choléra", headers={"If-None-Match": tag})
-        assert answer.status_code == 200 and answer.headers["ETag"] != tag
-        assert "Second" in answer.get_data(as_text=True)
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"SETTINGS": settings, "TESTING": True})
+    client = app.test_client()
+    tag = client.get("/recherche?q=choléra").headers["ETag"]
+    archive_and_index(tmp_path, [article("deux", "Second", "Le choléra revient.")])
+    answer = client.get("/recherche?q=choléra", headers={"If-None-Match": tag})
+    assert answer.status_code == 200 and answer.headers["ETag"] != tag
+    assert "Second" in answer.get_data(as_text=True)
 
 
 def test_a_browser_accepting_gzip_gets_the_page_compressed_and_any_other_client_plain(
-        tmp_path: Path) -> None:
+        tmp_path: Path, open_app: OpenApp) -> None:
     archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule à Dakar.")])
-    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
-    try:
-        client = app.test_client()
-        client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
-        browser = {"Accept-Encoding": "gzip, deflate, br"}
-        drawn = client.get("/recherche?q=paludisme", headers=browser)
-        assert drawn.headers["X-Archive-Cache"] == "miss"
-        assert drawn.headers["Content-Encoding"] == "gzip"
-        page = gzip.decompress(drawn.data)
-        assert "Premier" in page.decode() and len(drawn.data) < len(page)
-        assert int(drawn.headers["Content-Length"]) == len(drawn.data)
-        plain = client.get("/recherche?q=paludisme")
-        assert plain.headers["X-Archive-Cache"] == "hit"
-        assert "Content-Encoding" not in plain.headers and plain.data == page
-        kept = client.get("/recherche?q=paludisme", headers=browser)
-        assert kept.headers["X-Archive-Cache"] == "hit" and kept.data == drawn.data
-        refused = client.get("/recherche?q=paludisme", headers={"Accept-Encoding": "gzip;q=0"})
-        assert "Content-Encoding" not in refused.headers and refused.data == page
-        held = client.get("/recherche?q=paludisme",
-                          headers={**browser, "If-None-Match": drawn.headers["ETag"]})
-        assert held.status_code == 304
-        for answer in (drawn, plain, kept, held):
-            assert "Accept-Encoding" in answer.headers["Vary"]
-        api = client.get("/api/search?q=paludisme", headers=browser)
-        assert api.headers["Content-Encoding"] == "gzip"
-        assert json.loads(gzip.decompress(api.data))["total"] == 1
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+    browser = {"Accept-Encoding": "gzip, deflate, br"}
+    drawn = client.get("/recherche?q=paludisme", headers=browser)
+    assert drawn.headers["X-Archive-Cache"] == "miss"
+    assert drawn.headers["Content-Encoding"] == "gzip"
+    page = gzip.decompress(drawn.data)
+    assert "Premier" in page.decode() and len(drawn.data) < len(page)
+    assert int(drawn.headers["Content-Length"]) == len(drawn.data)
+    plain = client.get("/recherche?q=paludisme")
+    assert plain.headers["X-Archive-Cache"] == "hit"
+    assert "Content-Encoding" not in plain.headers and plain.data == page
+    kept = client.get("/recherche?q=paludisme", headers=browser)
+    assert kept.headers["X-Archive-Cache"] == "hit" and kept.data == drawn.data
+    refused = client.get("/recherche?q=paludisme", headers={"Accept-Encoding": "gzip;q=0"})
+    assert "Content-Encoding" not in refused.headers and refused.data == page
+    held = client.get("/recherche?q=paludisme",
+                      headers={**browser, "If-None-Match": drawn.headers["ETag"]})
+    assert held.status_code == 304
+    for answer in (drawn, plain, kept, held):
+        assert "Accept-Encoding" in answer.headers["Vary"]
+    api = client.get("/api/search?q=paludisme", headers=browser)
+    assert api.headers["Content-Encoding"] == "gzip"
+    assert json.loads(gzip.decompress(api.data))["total"] == 1
 
 
 def test_pages_are_kept_compressed_so_their_budget_holds_more_of_them(
-        tmp_path: Path) -> None:
+        tmp_path: Path, open_app: OpenApp) -> None:
     archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule à Dakar.")])
-    app = create_app({"DATA_DIR": tmp_path, "TESTING": True})
-    try:
-        client = app.test_client()
-        page = client.get("/recherche?q=paludisme").data
-        pages = app.extensions["archive"].pages
-        (body, mimetype), = pages._pages.values()
-        assert mimetype == "text/html" and gzip.decompress(body) == page
-        assert pages._size == len(body) < len(page) / 2
-    finally:
-        app.extensions["archive"].close()
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    page = client.get("/recherche?q=paludisme").data
+    pages = app.extensions["archive"].pages
+    (body, mimetype), = pages._pages.values()
+    assert mimetype == "text/html" and gzip.decompress(body) == page
+    assert pages._size == len(body) < len(page) / 2
 
 
 def test_kept_pages_stay_within_their_byte_budget_dropping_the_least_recent() -> None:
@@ -184,25 +184,21 @@ def test_kept_pages_stay_within_their_byte_budget_dropping_the_least_recent() ->
 
 
 def test_a_page_drawn_by_one_worker_is_served_by_another_of_the_same_server(
-        tmp_path: Path) -> None:
+        tmp_path: Path, open_app: OpenApp) -> None:
     data = tmp_path / "data"
     data.mkdir()
     archive_and_index(data, [article("un", "Premier", "Le choléra recule.")])
     shared = tmp_path / "pages.sqlite3"
-    workers = [create_app({"DATA_DIR": data, "TESTING": True}) for _ in range(2)]
-    try:
-        for app in workers:
-            app.extensions["archive"].pages.share(SharedPages(shared), str(data))
-        first, second = (app.test_client() for app in workers)
-        drawn = first.get("/recherche?q=choléra")
-        served = second.get("/recherche?q=choléra")
-        assert drawn.headers["X-Archive-Cache"] == "miss"
-        assert served.headers["X-Archive-Cache"] == "hit"
-        assert served.get_data() == drawn.get_data()
-        assert second.get("/recherche?q=recule").headers["X-Archive-Cache"] == "miss"
-    finally:
-        for app in workers:
-            app.extensions["archive"].close()
+    workers = [open_app({"DATA_DIR": data, "TESTING": True}) for _ in range(2)]
+    for app in workers:
+        app.extensions["archive"].pages.share(SharedPages(shared), str(data))
+    first, second = (app.test_client() for app in workers)
+    drawn = first.get("/recherche?q=choléra")
+    served = second.get("/recherche?q=choléra")
+    assert drawn.headers["X-Archive-Cache"] == "miss"
+    assert served.headers["X-Archive-Cache"] == "hit"
+    assert served.get_data() == drawn.get_data()
+    assert second.get("/recherche?q=recule").headers["X-Archive-Cache"] == "miss"
 
 
 def test_shared_pages_of_another_data_directory_are_not_served(tmp_path: Path) -> None:

@@ -1,0 +1,131 @@
+"""The set operations of the match engine on sorted documents give what dense arrays give.
+
+``indexer.matches`` combines the parts of a query (the fields of a word, the words of an AND,
+the excluded side of AND NOT) on their sorted document numbers, without arrays of the index's
+size: a query then costs what its postings cost, not what the index's size does. These tests
+hold the sorted-array union, intersection and difference to the dense arrays they replace, bit
+for bit, scores and ceilings (typed forms settled later), on generated parts: empty ones,
+documents shared by several parts, a part with a ceiling beside parts without.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexer.matches import EMPTY, Matches, PostingsCache, intersect, minus, union
+
+SIZE = 300
+
+
+@st.composite
+def matches(draw: st.DrawFn, size: int = SIZE) -> Matches:
+    docs = sorted(draw(st.sets(st.integers(0, size - 1), max_size=60)))
+    scores = draw(st.lists(st.floats(0.01, 40.0, allow_nan=False), min_size=len(docs),
+                           max_size=len(docs)))
+    with_ceiling = draw(st.booleans())
+    ceiling = None
+    if with_ceiling:
+        extra = draw(st.lists(st.floats(0.0, 10.0, allow_nan=False), min_size=len(docs),
+                              max_size=len(docs)))
+        ceiling = np.asarray(scores, dtype=np.float64) + np.asarray(extra, dtype=np.float64)
+    return Matches(np.asarray(docs, dtype=np.int64), np.asarray(scores, dtype=np.float64),
+                   ceiling)
+
+
+def dense_union(parts: list[Matches], size: int) -> Matches:
+    """The union as adding each part in turn into zeroed arrays of the index's size."""
+    parts = [p for p in parts if len(p)]
+    if not parts:
+        return EMPTY
+    dense = np.zeros(size)
+    present = np.zeros(size, dtype=bool)
+    upper = np.zeros(size)
+    for part in parts:
+        dense[part.docs] += part.scores
+        upper[part.docs] += part.upper
+        present[part.docs] = True
+    docs = np.flatnonzero(present)
+    ceiling = upper[docs] if any(p.ceiling is not None for p in parts) else None
+    return Matches(docs, dense[docs], ceiling)
+
+
+def dense_intersection(a: Matches, b: Matches, size: int) -> Matches:
+    """The intersection as looking A's documents up in arrays of the index's size marking B."""
+    scores, upper, present = np.zeros(size), np.zeros(size), np.zeros(size, dtype=bool)
+    scores[b.docs], upper[b.docs], present[b.docs] = b.scores, b.upper, True
+    keep = present[a.docs]
+    docs = a.docs[keep]
+    ceiling = None
+    if a.ceiling is not None or b.ceiling is not None:
+        ceiling = a.upper[keep] + upper[docs]
+    return Matches(docs, a.scores[keep] + scores[docs], ceiling)
+
+
+def same(found: Matches, expected: Matches) -> None:
+    assert found.docs.tolist() == expected.docs.tolist()
+    assert found.scores.tolist() == expected.scores.tolist()  # to the bit
+    if expected.ceiling is None:
+        assert found.ceiling is None
+    else:
+        assert found.ceiling is not None
+        assert found.ceiling.tolist() == expected.ceiling.tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(matches(), max_size=5))
+def test_a_union_of_few_postings_adds_scores_as_a_dense_array_does(parts: list[Matches]) -> None:
+    # An index many times the parts' size: merged as sorted arrays.
+    same(union(parts, SIZE * 1000), dense_union(parts, SIZE * 1000))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(matches(), max_size=5))
+def test_a_union_of_many_postings_for_the_index_gives_the_same(parts: list[Matches]) -> None:
+    # The parts nearly fill the index: added up in arrays of its size.
+    same(union(parts, SIZE), dense_union(parts, SIZE))
+
+
+@settings(max_examples=300, deadline=None)
+@given(matches(), matches())
+def test_an_intersection_adds_both_scores_as_a_dense_array_does(a: Matches,
+                                                                b: Matches) -> None:
+    same(intersect(a, b), dense_intersection(a, b, SIZE) if len(a) <= len(b)
+         else dense_intersection(b, a, SIZE))
+
+
+@settings(max_examples=200, deadline=None)
+@given(matches(), matches())
+def test_a_difference_keeps_the_matches_whose_document_is_not_excluded(a: Matches,
+                                                                       b: Matches) -> None:
+    excluded = set(b.docs.tolist())
+    keep = np.asarray([doc not in excluded for doc in a.docs.tolist()], dtype=bool)
+    same(minus(a, b), a.where(keep) if len(a) else a)
+
+
+def test_the_union_of_nothing_is_empty_and_of_one_part_that_part() -> None:
+    one = Matches(np.asarray([3, 9], dtype=np.int64), np.asarray([1.5, 2.5]))
+    assert len(union([], SIZE)) == 0
+    assert len(union([EMPTY, EMPTY], SIZE)) == 0
+    assert union([EMPTY, one], SIZE) is one
+
+
+@settings(max_examples=100, deadline=None)
+@given(matches(), st.sets(st.integers(0, SIZE - 1), max_size=40))
+def test_a_held_list_gives_only_the_postings_of_the_documents_asked_for(
+        held: Matches, asked: set[int]) -> None:
+    cache = PostingsCache()
+    weights = held.scores
+    cache.put(("body", b"mot"), held.docs, weights, 77)
+    within = np.asarray(sorted(asked), dtype=np.int64)
+    found = cache.get(("body", b"mot"), within)
+    assert found is not None
+    whole = cache.get(("body", b"mot"))
+    assert whole is not None
+    ids, tf, frequency = found
+    keep = np.isin(whole[0], within)
+    assert ids.tolist() == whole[0][keep].tolist() == held.docs[np.isin(held.docs,
+                                                                        within)].tolist()
+    assert tf.tolist() == whole[1][keep].tolist()
+    assert frequency == 77  # the whole list's, whatever the documents asked for
