@@ -419,12 +419,10 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         number = terms._fieldmap.get(field)
         dbfile = table.dbfile
         end = int(table.endofdata)
-        start = table.closest_key_pos(pack_ushort(number) + prefix) if number is not None \
-            else None
         from_bytes = W3TermInfo.from_bytes
     except (AttributeError, TypeError, struct.error) as exc:
         raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
-    if start is None:
+    if number is None:
         return []
     expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
         terms, "_archive_prefixes", None)
@@ -433,12 +431,55 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         terms._archive_prefixes = expanded
     found = expanded.get((field, prefix))
     if found is None:
-        found = _read_prefix_terms(terms, dbfile, field, pack_ushort(number) + prefix,
-                                   int(start), end, from_bytes)
+        key = pack_ushort(number) + prefix
+        start = closest_key_position(table, key)
+        found = [] if start is None else _read_prefix_terms(
+            terms, dbfile, field, key, start, end, from_bytes)
         if len(expanded) >= _PREFIXES:
             expanded.clear()
         expanded[(field, prefix)] = found
     return list(found)
+
+
+def closest_key_position(table: Any, key: bytes) -> int | None:
+    """Return where the first key of the ordered term TABLE not below KEY is, None if none.
+
+    What Whoosh's ``OrderedHashReader.closest_key_pos`` returns, by the same binary search
+    over its array of key positions, each probe one ``os.pread`` of the position and one of
+    the key (Whoosh reads both through three file objects: eight times slower, and a prefix
+    is looked up in every segment). Raises UnexpectedLayout when TABLE is not such a file.
+    """
+    try:
+        source = table.dbfile.file
+        if isinstance(source, SubFile):  # a compound segment: the table is a part of the file
+            fd, base = source._file.fileno(), source._offset
+        elif isinstance(source, io.BufferedReader):  # the table's own file
+            fd, base = source.fileno(), 0
+        else:
+            raise UnexpectedLayout("the term table is not read from a file")
+        entry = struct.Struct("!" + table.extras["indextype"])
+        first, count = base + int(table.indexbase), int(table.indexlen)
+    except (AttributeError, TypeError, KeyError, ValueError, OSError, struct.error) as exc:
+        raise UnexpectedLayout(f"not Whoosh's ordered term table ({exc})") from None
+    size, head = entry.size, _HASH_LENGTHS.size
+    low, high = 0, count
+    try:
+        while low < high:
+            middle = (low + high) // 2
+            position = entry.unpack(os.pread(fd, size, first + middle * size))[0]
+            read = os.pread(fd, head + len(key), base + position)
+            (length,) = _INT.unpack_from(read)
+            # The key's first len(KEY) bytes decide, the whole key if shorter.
+            if read[head:head + min(length, len(key))] < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low == count:
+            return None
+        found: int = entry.unpack(os.pread(fd, size, first + low * size))[0]
+    except (OSError, struct.error) as exc:
+        raise UnexpectedLayout(f"the term table could not be read ({exc})") from None
+    return found
 
 
 # The words of the prefixes expanded lately, kept per segment reader (a search expands its
