@@ -4,14 +4,14 @@ A search at a million articles allocates and frees hundreds of megabytes (postin
 scores, facet counts). glibc's allocator keeps freed memory inside its heap for reuse, and
 after each large block freed it raises the size from which it serves blocks with ``mmap``, so
 that later large arrays come from the heap too: a search worker's resident memory ends far
-above what it holds (``docs/operations.md``, the million-article section: 370 MB resident for
-205 MB held after twenty prefix searches). Two remedies, both glibc's own:
+above what it holds (``docs/operations.md``, the million-article section: 570 MB resident,
+of which 289 MB free in glibc's heap, after 220 searches).
 
-- blocks of ``MMAP_THRESHOLD`` bytes and more are always served by ``mmap``: freeing one
-  unmaps it at once;
-- every ``CHECK_EVERY`` searches the process's resident size is read (``/proc/self/statm``);
-  when it has grown by more than ``GROWTH_BUDGET`` since the last trim, ``malloc_trim``
-  returns the heap's free pages (a few milliseconds, rarely).
+So every ``CHECK_EVERY`` searches the process's resident size is read (``/proc/self/statm``);
+when it has grown by more than ``GROWTH_BUDGET`` since the last trim, glibc's ``malloc_trim``
+returns the heap's free pages to the system (a few milliseconds, rarely). Serving every large
+block with ``mmap`` instead (``mallopt``) gave back as much but cost common words a fifth more
+CPU (fresh pages faulted in at each array).
 
 Without glibc (musl, macOS) or without ``/proc``, nothing is done: the memory is only kept.
 """
@@ -23,8 +23,6 @@ import os
 import threading
 from collections.abc import Callable
 
-M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter (malloc.h)
-MMAP_THRESHOLD = 256 * 1024
 CHECK_EVERY = 8
 GROWTH_BUDGET = 32 * 2**20
 
@@ -36,7 +34,6 @@ def _glibc() -> ctypes.CDLL | None:
     try:
         libc = ctypes.CDLL(None)
         libc.malloc_trim.argtypes = [ctypes.c_size_t]
-        libc.mallopt.argtypes = [ctypes.c_int, ctypes.c_int]
     except (OSError, AttributeError):
         return None
     return libc
@@ -88,18 +85,3 @@ class MemoryReturn:
             self._trim()
             self._after_trim = self._resident()
             return True
-
-
-_tuned = False
-_tuned_lock = threading.Lock()
-
-
-def serve_large_blocks_by_mmap() -> bool:
-    """Make glibc serve every block of ``MMAP_THRESHOLD`` bytes or more with ``mmap`` (for the
-    whole process, once); return whether it is so."""
-    global _tuned
-    with _tuned_lock:
-        if not _tuned:
-            libc = _glibc()
-            _tuned = libc is not None and libc.mallopt(M_MMAP_THRESHOLD, MMAP_THRESHOLD) == 1
-        return _tuned

@@ -35,7 +35,7 @@ from indexer.copies import Copy, CopyFinder
 from indexer.documents import version_document
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all, prefix_words
-from indexer.memory import MemoryReturn, serve_large_blocks_by_mmap
+from indexer.memory import MemoryReturn
 from indexer.query import earlier_query, make_parser, parse_query
 from indexer.results import (
     MAX_PAGE,
@@ -88,7 +88,6 @@ class SearchService:
         self._finders: list[CopyFinder] = []
         self._finders_lock = threading.Lock()
         # Large searches' freed memory given back to the system (``indexer.memory``).
-        serve_large_blocks_by_mmap()
         self._memory = MemoryReturn()
 
     @classmethod

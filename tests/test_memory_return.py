@@ -1,8 +1,7 @@
 """A search worker gives back to the system the memory its large searches freed.
 
-glibc keeps freed memory in its heap; ``indexer.memory`` serves large blocks with ``mmap`` and
-trims the heap when the process has grown (``docs/operations.md``, the million-article
-section, has the figures: 370 MB resident for 205 MB held before).
+glibc keeps freed memory in its heap; ``indexer.memory`` trims the heap when the process has
+grown (``docs/operations.md``, the million-article section, has the figures).
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import sys
 import pytest
 
 from indexer import memory
-from indexer.memory import MemoryReturn, resident_bytes, serve_large_blocks_by_mmap
+from indexer.memory import MemoryReturn, resident_bytes
 
 linux_glibc = pytest.mark.skipif(
     not sys.platform.startswith("linux") or memory._glibc() is None
@@ -43,10 +42,9 @@ def test_nothing_is_trimmed_where_the_resident_size_is_unknown() -> None:
 
 @linux_glibc
 def test_freed_heap_memory_goes_back_to_the_system() -> None:
-    assert serve_large_blocks_by_mmap()
     before = resident_bytes()
     assert before is not None
-    # 32 MB of blocks below the mmap threshold (so from the heap), the last one kept: the
+    # 32 MB of blocks below glibc's mmap threshold (so from the heap), the last one kept: the
     # heap's top stays in use, so glibc gives nothing back by itself when the rest is freed.
     blocks = [b"x" * (64 * 1024) for _ in range(512)]
     kept = blocks[-1]
