@@ -36,10 +36,6 @@ _EPOCH_LONG = datetime_to_long(datetime(1970, 1, 1))
 _USEC_PER_DAY = 86_400 * 10**6
 
 
-# How many bits are set in each byte value.
-_BITS_SET = np.array([bin(value).count("1") for value in range(256)], dtype=np.uint8)
-
-
 def day_number(day: date) -> int:
     """Return DAY as days since 1970-01-01 (the unit of ``Columns.day``)."""
     return (day - _EPOCH).days
@@ -87,19 +83,25 @@ class Columns:
     def category_counts(self, docs: np.ndarray) -> np.ndarray:
         """Return how many of DOCS carry each category (int64, one per category code).
 
-        ``in_category`` packed eight documents a byte, ANDed with the packed DOCS and the bits
-        counted: 50 times faster than gathering a column per category (2 ms at 15,000 matches).
+        ``in_category`` packed 64 documents a word, ANDed with the packed DOCS and the bits
+        counted (``np.bitwise_count``): 50 times faster than gathering a column per category
+        (2 ms at 15,000 matches), and 10 times faster again than counting bits a byte at a
+        time through a table (1.4 ms instead of 17 at 150,000 matches of 1,000,000).
         """
-        if len(docs) * 64 < self.in_category.shape[1]:
+        size = self.in_category.shape[1]
+        if len(docs) * 64 < size:
             few: np.ndarray = self.in_category[:, docs].sum(axis=1, dtype=np.int64)
             return few  # a few matches: gathering their columns is quicker than a pass
+        padded = -(-size // 64) * 64
         bits = self._category_bits
         if bits is None:
-            bits = self._category_bits = np.packbits(self.in_category, axis=1)
-        wanted = np.zeros(self.in_category.shape[1], dtype=bool)
+            packed = np.packbits(self.in_category, axis=1)
+            packed = np.pad(packed, ((0, 0), (0, padded // 8 - packed.shape[1])))
+            bits = self._category_bits = np.ascontiguousarray(packed).view(np.uint64)
+        wanted = np.zeros(padded, dtype=bool)
         wanted[docs] = True
-        both = bits & np.packbits(wanted)
-        counted: np.ndarray = _BITS_SET[both].sum(axis=1, dtype=np.int64)
+        both = bits & np.packbits(wanted).view(np.uint64)
+        counted: np.ndarray = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
         return counted
 
     def authors_named(self, name: str) -> list[int]:

@@ -36,6 +36,7 @@ from indexer.whoosh_format import (
     read_positions,
     read_postings,
     read_terms_postings,
+    read_whole_term,
     report_fallback,
     slow_field_lengths,
 )
@@ -66,6 +67,14 @@ class Matches:
         """Return the matches where the boolean array KEEP (aligned with docs) is true."""
         return Matches(self.docs[keep], self.scores[keep],
                        None if self.ceiling is None else self.ceiling[keep], self.settle)
+
+    def among(self, docs: np.ndarray) -> Matches:
+        """Return the matches whose document is one of DOCS (ascending)."""
+        if len(docs) < len(self):
+            at = _found(self.docs, docs)
+            return Matches(self.docs[at], self.scores[at],
+                           None if self.ceiling is None else self.ceiling[at], self.settle)
+        return self.where(_member(self.docs, docs))
 
     def settled(self, positions: np.ndarray) -> Matches:
         """Return these matches with the final scores at POSITIONS (the rest unchanged).
@@ -132,8 +141,7 @@ class PostingsCache:
             self._lists.move_to_end(key)
         ids, weights, frequency = found
         if within is not None:
-            at = _positions(ids, within)
-            at = at[at >= 0]
+            at = _found(ids, within)
             ids, weights = ids[at], weights[at]
         return ids.astype(np.int64), weights.astype(np.float64), frequency
 
@@ -218,6 +226,10 @@ _SCORED_FIELDS = frozenset({"title", "body", "author", *EXACT_FIELDS.values()})
 _STEMMED_FIELD = {exact: stemmed for stemmed, exact in EXACT_FIELDS.items()}
 _POSITION_SPAN = 1 << 32  # keys (document index, position) packed into one int64
 _EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly narrows
+# Words each in 1 / _COMMON_SHARE of the documents at least: a proximity of them reads their
+# postings and positions whole (``whoosh_format`` reads a term's positions whole for a
+# quarter of its documents).
+_COMMON_SHARE = 4
 
 
 class MatchEngine:
@@ -284,12 +296,12 @@ class MatchEngine:
         try:
             if self.enabled:
                 found = self._node(query, docs)
-                return found.where(_member(found.docs, docs))
+                return found.among(docs)
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
-        return found.where(_member(found.docs, docs))
+        return found.among(docs)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -307,7 +319,7 @@ class MatchEngine:
             parts = [self._node(sub, within) for sub in query.subqueries]
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
-                parts = [part.where(_member(part.docs, within)) for part in parts]
+                parts = [part.among(within) for part in parts]
             return self._scaled(self._union(parts), query.boost)
         if isinstance(query, wq.AndNot):
             return self._scaled(self._minus(self._node(query.a, within),
@@ -528,7 +540,7 @@ class MatchEngine:
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
-                matches = matches.where(_member(matches.docs, candidates))
+                matches = matches.among(candidates)
             if not len(matches):
                 return EMPTY
             found[i] = matches
@@ -617,8 +629,8 @@ class MatchEngine:
                 self.postings.put((field, btext), ids, tf, frequency)
             elif within is not None and len(ids):
                 # The blocks read hold other documents too: only WITHIN's are scored.
-                keep = _member(ids, within)
-                ids, tf = ids[keep], tf[keep]
+                at = _found(ids, within)
+                ids, tf = ids[at], tf[at]
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -823,6 +835,9 @@ class MatchEngine:
         """
         field = query.fieldname
         words = list(dict.fromkeys(query.words))
+        if within is None and len(words) > 1 and all(
+                self._doc_frequency(field, word) * _COMMON_SHARE >= self.size for word in words):
+            self._read_whole(field, words)
         together = self._all_of([wq.Term(field, word) for word in query.words], within)
         if not len(together) or len(words) < 2:
             return self._scaled(together, query.boost)
@@ -843,17 +858,40 @@ class MatchEngine:
                 if len(word_keys) > 1 and bool((word_keys[1:] <= word_keys[:-1]).any()):
                     word_keys = np.sort(word_keys)
                 keys.append(word_keys)
-            # Every occurrence starts a window (in any order: only looked up, never sorted).
-            starts = np.concatenate(keys)
-            inside = np.ones(len(starts), dtype=bool)
-            for word_keys in keys:
-                at = np.searchsorted(word_keys, starts)
-                found = at < len(word_keys)
-                nearest = word_keys[np.minimum(at, len(word_keys) - 1)]
-                inside &= found & (nearest - starts <= distance)
-            if inside.any():
-                keep[lo + np.unique(starts[inside] // _POSITION_SPAN)] = True
+            near = _windows(keys, distance)
+            if len(near):
+                keep[lo + _sorted_unique(near // _POSITION_SPAN)] = True
         return self._scaled(together.where(keep), query.boost)
+
+    def _read_whole(self, field: str, words: list[str]) -> None:
+        """Read the whole postings of WORDS into the generation's cache, and keep their
+        positions, decoding each block once for both (``read_whole_term``).
+
+        Words each in a good share of the documents are found together in a good share of
+        each one's documents, whose postings and then positions are read whole anyway.
+        """
+        if self.postings is None:
+            return
+        fieldobj = self.searcher.schema[field]
+        for word in words:
+            try:
+                btext = fieldobj.to_bytes(word)
+            except ValueError:
+                continue
+            if self.postings.holds((field, btext)):
+                continue
+            docs: list[np.ndarray] = []
+            weights: list[np.ndarray] = []
+            frequency = 0
+            for leaf, base in self.leaves:
+                found = read_whole_term(leaf, field, btext)
+                if found is not None:
+                    docs.append(found[0] + base)
+                    weights.append(found[1])
+                    frequency += found[2]
+            if docs and sum(map(len, docs)):
+                self.postings.put((field, btext), np.concatenate(docs),
+                                  np.concatenate(weights), frequency)
 
     def _doc_frequency(self, field: str, word: str) -> int:
         """How many documents hold WORD in FIELD (asked again and again by one search)."""
@@ -962,14 +1000,14 @@ class MatchEngine:
                 # A sequence starts at p in a document when this term is at p + offset.
                 after = places >= offset
                 keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
-                # Keys are unique within a term: a document has each position once.
-                starts = keys if starts is None else np.intersect1d(starts, keys,
-                                                                    assume_unique=True)
+                # Keys are unique within a term (a document has each position once) and
+                # ascending (documents ascending, positions ascending in each).
+                starts = keys if starts is None else _sorted_common(starts, keys)
                 if not len(starts):
                     break
-                running = np.unique(starts // _POSITION_SPAN)
+                running = _sorted_unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
-                keep[lo + np.searchsorted(local, np.unique(starts // _POSITION_SPAN))] = True
+                keep[lo + np.searchsorted(local, running)] = True
         return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:
@@ -989,6 +1027,57 @@ class MatchEngine:
                        None if matches.ceiling is None else matches.ceiling * boost)
 
 
+def _sorted_unique(values: np.ndarray) -> np.ndarray:
+    """The distinct VALUES (ascending) in order, without sorting them again."""
+    if len(values) < 2:
+        return values
+    return values[np.concatenate(([True], values[1:] != values[:-1]))]
+
+
+def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The values of both A and B (each ascending and distinct), ascending."""
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a):
+        return a
+    at = np.searchsorted(b, a)
+    np.minimum(at, len(b) - 1, out=at)
+    common: np.ndarray = a[b[at] == a]
+    return common
+
+
+_NEVER = np.iinfo(np.int64).max
+
+
+def _windows(keys: list[np.ndarray], distance: int) -> np.ndarray:
+    """The occurrences (keys: document index * _POSITION_SPAN + position) that start a window
+    holding every word within DISTANCE positions after them, ascending.
+
+    KEYS holds each word's occurrences, ascending. A window may start at any occurrence of any
+    word; for each word, its first occurrence at or after the start must be DISTANCE at most
+    after it. The occurrences of all words are merged once, and each word's next occurrence
+    from every place is a running minimum from the end: linear, where looking each start up
+    in every word's occurrences costs a binary search each.
+    """
+    merged = np.concatenate(keys)
+    if not len(merged):
+        return merged
+    labels = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    order = np.argsort(merged, kind="stable")  # runs already sorted: merged, not sorted
+    merged, labels = merged[order], labels[order]
+    # Two words may share a place: each occurrence looks from the first of its equals.
+    places = np.arange(len(merged))
+    first = np.concatenate(([True], merged[1:] != merged[:-1]))
+    first_equal = np.maximum.accumulate(np.where(first, places, 0))
+    inside = np.ones(len(merged), dtype=bool)
+    for word in range(len(keys)):
+        own = np.where(labels == word, merged, _NEVER)
+        following = np.minimum.accumulate(own[::-1])[::-1]
+        inside &= following[first_equal] - merged <= distance
+    found: np.ndarray = merged[inside]
+    return found
+
+
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
 # arrays; a larger one is added up in arrays of the index's size (cheaper per posting then).
 _SPARSE_SHARE = 8
@@ -1001,6 +1090,14 @@ def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     at = np.searchsorted(docs, wanted)
     at[at == len(docs)] = 0
     return np.where(docs[at] == wanted, at, -1)
+
+
+def _found(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """The positions in DOCS (ascending, unique) of those of WANTED (ascending) it holds,
+    ascending: one binary search per document wanted, however long DOCS is."""
+    at = _positions(docs, wanted)
+    found: np.ndarray = at[at >= 0]
+    return found
 
 
 def _member(docs: np.ndarray, among: np.ndarray) -> np.ndarray:
@@ -1032,11 +1129,24 @@ def _merged(a: Matches, b: Matches) -> Matches:
     if both.all():  # a title's documents among the body's, most often
         return Matches(large.docs, scores, ceiling)
     only = ~both
-    places = at[only]
-    if ceiling is not None:
-        ceiling = np.insert(ceiling, places, small.upper[only])
-    return Matches(np.insert(large.docs, places, small.docs[only]),
-                   np.insert(scores, places, small.scores[only]), ceiling)
+    # Where each document of SMALL alone lands among the others: after the documents of
+    # LARGE before it and the ones of SMALL alone before it.
+    added = at[only] + np.arange(int(only.sum()))
+    kept = np.ones(len(large) + len(added), dtype=bool)
+    kept[added] = False
+    return Matches(_placed(large.docs, small.docs[only], kept, added),
+                   _placed(scores, small.scores[only], kept, added),
+                   None if ceiling is None else
+                   _placed(ceiling, small.upper[only], kept, added))
+
+
+def _placed(values: np.ndarray, extra: np.ndarray, kept: np.ndarray,
+            added: np.ndarray) -> np.ndarray:
+    """VALUES where KEPT is true and EXTRA at the positions ADDED, in one new array."""
+    merged = np.empty(len(kept), dtype=values.dtype)
+    merged[kept] = values
+    merged[added] = extra
+    return merged
 
 
 def intersect(a: Matches, b: Matches) -> Matches:
@@ -1059,16 +1169,19 @@ def intersect(a: Matches, b: Matches) -> Matches:
 def union(parts: list[Matches], size: int) -> Matches:
     """The documents of any of PARTS (documents below SIZE), scores added in the parts' order.
 
-    Few postings for SIZE are merged as sorted arrays, two parts at a time in order (a
-    document's score is then added up in the same order as over a zeroed array of SIZE);
-    many are added up in arrays of SIZE, cheaper per posting then.
+    Few postings for SIZE, or a long part and a short one (a word's body and title), are
+    merged as sorted arrays, two parts at a time in order (a document's score is then added
+    up in the same order as over a zeroed array of SIZE); many postings in several long parts
+    are added up in arrays of SIZE, cheaper per posting then.
     """
     parts = [p for p in parts if len(p)]
     if not parts:
         return EMPTY
     if len(parts) == 1:
         return parts[0]
-    if sum(len(part) for part in parts) * _SPARSE_SHARE <= size:
+    lengths = sorted(len(part) for part in parts)
+    if sum(lengths) * _SPARSE_SHARE <= size or (
+            len(parts) == 2 and lengths[0] * _SPARSE_SHARE <= lengths[1]):
         merged = parts[0]
         for part in parts[1:]:
             merged = _merged(merged, part)

@@ -248,9 +248,11 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
         ids, weights, _ = info.inlined_postings()
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 int(info.doc_frequency()))
-    ids, weights = _decode(_read_extent(postfile, info),
-                           None if within is None else within.tolist())
-    return ids, weights, int(info.doc_frequency())
+    deltas: list[int] = []
+    tf: list[float] = []
+    _decode_blocks(_term_blocks(leaf, field, btext, postfile, info, within), deltas, tf, 0)
+    return (np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(tf, dtype=np.float64),
+            int(info.doc_frequency()))
 
 
 def _read_extent(postfile: Any, info: Any) -> bytes:
@@ -296,20 +298,122 @@ def _extent(info: Any) -> tuple[int, int]:
 
 def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
+    view = memoryview(raw)
+    for start, end, count, max_id, compression in _directory_rows(raw):
+        yield count, max_id, compression, view[start:end]
+
+
+def _directory_rows(raw: bytes | memoryview) -> list[tuple[int, int, int, int, int]]:
+    """Return (payload start, payload end, posting count, max id, compression) of each W3
+    posting block in RAW, from the blocks' headers (the offsets within RAW)."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
-    view = memoryview(raw)
+    stream = io.BytesIO(raw)  # one copy of the postings, each header unpickled from it
+    load = pickle.load
+    rows: list[tuple[int, int, int, int, int]] = []
     position = 4
-    while True:
-        size = _INT.unpack_from(raw, position)[0]
-        position += 4
-        end = position + abs(size)
-        stream = io.BytesIO(view[position:end])
-        count, max_id, _, compression, _, _ = pickle.load(stream)
-        yield count, max_id, compression, view[position + stream.tell():end]
-        if size < 0:  # a negative size marks the last block
+    try:
+        while True:
+            size = _INT.unpack_from(raw, position)[0]
+            position += 4
+            end = position + abs(size)
+            stream.seek(position)
+            count, max_id, _, compression, _, _ = load(stream)
+            rows.append((stream.tell(), end, count, max_id, compression))
+            if size < 0:  # a negative size marks the last block
+                return rows
+            position = end
+    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+        raise UnexpectedLayout(f"a posting block's header is not W3's ({exc})") from None
+
+
+# The block directories of the terms read lately (where each block's payload lies in the
+# term's postings, its posting count, last document and compression), by segment: reading a
+# term again then unpickles no block header, and a few candidate documents find their blocks
+# with one ``searchsorted`` and read only the stretch of the file that holds them. 40 bytes a
+# block; least recently used first out.
+BLOCK_DIRECTORY_BYTES = 4 * 2**20
+_directories_lock = threading.Lock()
+_directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
+_directories_size = 0
+
+
+def _term_blocks(leaf: Any, field: str, btext: bytes, postfile: Any, info: Any,
+                 wanted: np.ndarray | None) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield (posting count, max id, compression, payload) of the term's blocks whose range
+    of documents holds one of WANTED (ascending segment numbers; None: every block).
+
+    The block directory is kept (``BLOCK_DIRECTORY_BYTES``); once it is, only the bytes
+    from the first block wanted to the last are read from the posting file.
+    """
+    key = _directory_key(leaf, field, btext)
+    directory = None
+    if key is not None:
+        with _directories_lock:
+            directory = _directories.get(key)
+            if directory is not None:
+                _directories.move_to_end(key)
+    if directory is None:
+        raw = _read_extent(postfile, info)
+        rows = _directory_rows(raw)
+        directory = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        if key is not None:
+            _keep_directory(key, directory)
+        chosen = _chosen_blocks(directory, wanted)
+        view = memoryview(raw)
+        for start, end, count, max_id, compression in (
+                rows if chosen is None else directory[chosen].tolist()):
+            yield count, max_id, compression, view[start:end]
+        return
+    chosen = _chosen_blocks(directory, wanted)
+    picked = directory if chosen is None else directory[chosen]
+    if not len(picked):
+        return
+    offset, length = _extent(info)
+    first, last = int(picked[0, 0]), int(picked[-1, 1])
+    if last > length:
+        raise UnexpectedLayout("a posting block ends past its term's postings")
+    postfile.seek(offset + first)
+    view = memoryview(postfile.read(last - first))
+    if len(view) != last - first:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    for start, end, count, max_id, compression in picked.tolist():
+        yield count, max_id, compression, view[start - first:end - first]
+
+
+def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarray | None:
+    """The indexes of DIRECTORY's blocks whose range of documents holds one of WANTED
+    (ascending; None: every block). A block holds the documents after the previous block's
+    last one up to its own last one."""
+    if wanted is None:
+        return None
+    at = np.searchsorted(directory[:, 3], wanted)
+    at = at[at < len(directory)]
+    if len(at) > 1:
+        at = at[np.concatenate(([True], at[1:] != at[:-1]))]
+    return at
+
+
+def _directory_key(leaf: Any, field: str, btext: bytes) -> tuple[str, str, bytes] | None:
+    """What identifies a term's postings in a segment for the process (None: unknown)."""
+    try:
+        return str(leaf.segment().segment_id()), field, btext
+    except AttributeError:
+        return None
+
+
+def _keep_directory(key: tuple[str, str, bytes], directory: np.ndarray) -> None:
+    global _directories_size
+    if directory.nbytes > BLOCK_DIRECTORY_BYTES // 8:
+        return
+    with _directories_lock:
+        if key in _directories:
             return
-        position = end
+        _directories[key] = directory
+        _directories_size += directory.nbytes
+        while _directories_size > BLOCK_DIRECTORY_BYTES and _directories:
+            _, dropped = _directories.popitem(last=False)
+            _directories_size -= dropped.nbytes
 
 
 def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
@@ -332,13 +436,6 @@ def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
             yield block
 
 
-def _decode(raw: bytes, within: list[int] | None = None) -> tuple[np.ndarray, np.ndarray]:
-    deltas: list[int] = []
-    weights: list[float] = []
-    _decode_into(raw, within, deltas, weights, 0)
-    return np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(weights, dtype=np.float64)
-
-
 def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list[int],
                  weights: list[float], previous_max: int) -> int:
     """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
@@ -347,7 +444,13 @@ def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list
     so that several terms' deltas add up in one cumulative sum; returns the last document
     decoded (PREVIOUS_MAX when no block was).
     """
-    for count, max_id, compression, payload in _wanted_blocks(raw, within):
+    return _decode_blocks(_wanted_blocks(raw, within), deltas, weights, previous_max)
+
+
+def _decode_blocks(blocks: Iterator[tuple[int, int, int, memoryview]], deltas: list[int],
+                   weights: list[float], previous_max: int) -> int:
+    """Append the id deltas and weights of BLOCKS to DELTAS and WEIGHTS (as ``_decode_into``)."""
+    for count, max_id, compression, payload in blocks:
         ids, block_weights = _block(payload, compression, count)
         if len(ids) != count:
             raise UnexpectedLayout("block length does not match its info")
@@ -355,13 +458,19 @@ def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list
         deltas.append(ids[0] - previous_max)
         deltas.extend(ids[1:])
         previous_max = max_id
-        if block_weights is None:
-            weights.extend([1.0] * count)
-        elif isinstance(block_weights, float | int):
-            weights.extend([float(block_weights)] * count)
-        else:
-            weights.extend(block_weights)
+        _add_weights(weights, block_weights, count)
     return previous_max
+
+
+def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
+    """Append the weights of a block of COUNT postings (as W3 stores them: None when all are
+    1, one number when all are equal) to WEIGHTS."""
+    if block_weights is None:
+        weights.extend([1.0] * count)
+    elif isinstance(block_weights, float | int):
+        weights.extend([float(block_weights)] * count)
+    else:
+        weights.extend(block_weights)
 
 
 def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
@@ -699,7 +808,6 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
     Kept for the process, by segment (``POSITIONS_CACHE_BYTES`` in all, least recently used
     first out).
     """
-    global _positions_size
     term = _term_info(leaf, field, btext)
     if term is None or term[1].is_inlined():
         return None
@@ -714,7 +822,15 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
             return found
     if len(wanted) * _WHOLE_SHARE < int(term[1].doc_frequency()):
         return None  # not enough of its documents: only the values wanted are decoded
-    packed = _term_packed(leaf, field, btext, None)
+    return _keep_whole(key, _term_packed(leaf, field, btext, None), characters)
+
+
+def _keep_whole(key: tuple[str, int, str, bytes],
+                packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the whole positions (as ``_whole_positions``) of a term's values PACKED (every
+    posting's, from ``_term_packed``), kept under KEY when they fit."""
+    global _positions_size
     ids = packed[0]
     owners, places = _positions_of_values(ids, *packed, characters=characters)
     counts = np.bincount(owners, minlength=len(ids))
@@ -730,6 +846,36 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
                 _, dropped = _positions.popitem(last=False)
                 _positions_size -= sum(part.nbytes for part in dropped)
     return found
+
+
+def read_whole_term(leaf: Any, field: str, btext: bytes,
+                    ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """Return what ``read_postings`` returns for the whole term, decoding each block once
+    for its postings and its positions: the positions are kept as ``read_positions`` keeps
+    a term read whole, so that reading them next costs nothing (a proximity of common words
+    reads both whole). None if the segment does not hold the term.
+
+    Raises UnexpectedLayout when the segment is not laid out as expected.
+    """
+    characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return None
+    try:
+        key = (str(leaf.segment().segment_id()), int(leaf.doc_count_all()), field, btext)
+    except AttributeError:
+        key = None
+    if term[1].is_inlined() or key is None:
+        return read_postings(leaf, field, btext)
+    weights: list[float] = []
+    packed = _term_packed(leaf, field, btext, None, weights)
+    if len(weights) != len(packed[0]):
+        raise UnexpectedLayout("a term has not one weight per posting")
+    with _positions_lock:
+        kept = key in _positions
+    if not kept:
+        _keep_whole(key, packed, characters)
+    return packed[0], np.asarray(weights, dtype=np.float64), int(term[1].doc_frequency())
 
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
@@ -765,13 +911,19 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
     found[inside] = ids[at[inside]] == wanted[inside]
     chosen = np.flatnonzero(found)
     at = at[chosen]
-    chosen_sizes = sizes[at]
-    ends = np.cumsum(chosen_sizes)
-    total = int(ends[-1]) if len(ends) else 0
-    if not total:
-        return empty, empty.copy()
-    firsts = ends - chosen_sizes
-    picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    if len(at) == len(ids) and bool((at[1:] - at[:-1] == 1).all()):
+        # Every value, in order (a term read whole): no gathering.
+        picked, firsts, ends = data, starts, starts + sizes
+        if not len(data):
+            return empty, empty.copy()
+    else:
+        chosen_sizes = sizes[at]
+        ends = np.cumsum(chosen_sizes)
+        total = int(ends[-1]) if len(ends) else 0
+        if not total:
+            return empty, empty.copy()
+        firsts = ends - chosen_sizes
+        picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
     counts = value_counts(picked, firsts, ends)
     try:
         numbers = decode_varints(picked)
@@ -812,6 +964,7 @@ def _compact_format_of(leaf: Any, field: str) -> Any:
 
 
 def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
+                 weights: list[float] | None = None,
                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Return a term's (document numbers ascending, values' bytes, where each posting's
     value starts in them, its size), from its inlined postings or from the blocks whose
@@ -835,14 +988,16 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
     datas: list[bytes] = []
     all_sizes: list[bytes] = []
     previous_max = 0  # the last document of the last block decoded
-    for count, max_id, compression, payload in _wanted_blocks(
-            _read_extent(postfile, info), None if wanted is None else wanted.tolist()):
+    for count, max_id, compression, payload in _term_blocks(leaf, field, btext, postfile, info,
+                                                            wanted):
         text = zlib.decompress(payload) if compression else bytes(payload)
-        block_ids, _, values = pickle.loads(text)
+        block_ids, block_weights, values = pickle.loads(text)
         if type(values) is not PackedValues:
             raise UnexpectedLayout("a block's values are not packed")
         if len(block_ids) != count:
             raise UnexpectedLayout("block length does not match its info")
+        if weights is not None:
+            _add_weights(weights, block_weights, count)
         deltas.append(block_ids[0] - previous_max)
         deltas.extend(block_ids[1:])
         previous_max = max_id

@@ -129,3 +129,11 @@ def test_a_held_list_gives_only_the_postings_of_the_documents_asked_for(
                                                                         within)].tolist()
     assert tf.tolist() == whole[1][keep].tolist()
     assert frequency == 77  # the whole list's, whatever the documents asked for
+
+
+@settings(max_examples=200, deadline=None)
+@given(matches(), st.sets(st.integers(0, SIZE - 1), max_size=80))
+def test_matches_among_documents_keep_exactly_those_documents(found: Matches,
+                                                              wanted: set[int]) -> None:
+    docs = np.asarray(sorted(wanted), dtype=np.int64)
+    same(found.among(docs), found.where(np.isin(found.docs, docs)))

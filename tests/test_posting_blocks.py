@@ -1,0 +1,255 @@
+"""Posting blocks skipped by their directory: only the blocks of the documents wanted are read.
+
+Over a real Whoosh index (the archive's codec and compact position format) whose words fill
+many 128-posting blocks, at positions past 2**21 and 2**28 (four and five varint bytes): the
+positions and postings read for candidate documents in the first block, the last, at block
+boundaries, in no block, are Whoosh's own, read first without and then with the term's block
+directory kept; phrases and proximities over them agree with Whoosh's matchers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import numpy as np
+import pytest
+from whoosh import query as wq
+from whoosh.analysis import Token, Tokenizer
+from whoosh.fields import ID, TEXT, Schema
+from whoosh.index import create_in
+from whoosh.qparser import QueryParser
+from whoosh.searching import Searcher
+
+from indexer import whoosh_format
+from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
+from indexer.postings_format import CompactPositions
+from indexer.query import Near
+from indexer.whoosh_format import (
+    BLOCK_POSTINGS,
+    ArchiveCodec,
+    read_positions,
+    read_postings,
+)
+
+DOCUMENTS = 5 * BLOCK_POSTINGS + 40  # "commun" in every document: six blocks, the last short
+FAR = 2**21  # positions from here take four varint bytes
+FARTHER = 2**28  # and from here five
+FILLERS = [f"partout{letter}" for letter in "abcdefghij"]
+
+
+class PlacedWords(Tokenizer):  # type: ignore[misc]  # Whoosh has no type hints
+    """Tokens written ``word@position``: any position, however far, without a long text."""
+
+    def __call__(self, value: str, positions: bool = False, chars: bool = False,
+                 keeporiginal: bool = False, removestops: bool = True, start_pos: int = 0,
+                 start_char: int = 0, tokenize: bool = True, mode: str = "",
+                 **kwargs: Any) -> Iterator[Token]:
+        token = Token(positions, chars, removestops=removestops, mode=mode, **kwargs)
+        at = 0
+        for item in value.split():
+            word, _, place = item.partition("@")
+            token.text = word
+            token.boost = 1.0
+            token.stopped = False
+            if positions:
+                token.pos = int(place)
+            if chars:
+                token.startchar, token.endchar = at, at + len(word)
+            at += len(item) + 1
+            yield token
+
+
+def _body(number: int) -> str:
+    """Document NUMBER's words: "commun" everywhere, far from the start in some documents;
+    "voisin" right after it in a third of them, five places after its second occurrence in
+    another third, right before it in the last third; "seul" right after it in one document
+    of the fourth block only; the FILLERS words everywhere, after them."""
+    start = (FARTHER if number % 7 == 0 else FAR if number % 2 else 0) + number
+    words = [f"commun@{start}", f"commun@{start + 40}",
+             *(f"{word}@{start + 100 + i}" for i, word in enumerate(FILLERS))]
+    if number % 3 == 0:
+        words.append(f"voisin@{start + 1}")
+    elif number % 3 == 1:
+        words.append(f"voisin@{start + 45}")
+    else:
+        words.append(f"voisin@{start + 39}")
+    if number == 3 * BLOCK_POSTINGS + 17:
+        words.append(f"seul@{start + 1}")
+    return " ".join(sorted(words, key=lambda item: int(item.partition("@")[2])))
+
+
+@pytest.fixture(scope="module")
+def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    path = tmp_path_factory.mktemp("posting-blocks")
+    schema = Schema(id=ID(stored=True), body=TEXT(analyzer=PlacedWords(), phrase=True))
+    schema["body"].format = CompactPositions(field_boost=1.0)
+    index = create_in(str(path), schema)
+    writer = index.writer(codec=ArchiveCodec())
+    for number in range(DOCUMENTS):
+        writer.add_document(id=str(number), body=_body(number))
+    writer.commit()
+    with index.searcher() as opened:
+        yield opened
+
+
+@pytest.fixture(autouse=True)
+def no_directory_kept() -> Iterator[None]:
+    with whoosh_format._directories_lock:
+        whoosh_format._directories.clear()
+        whoosh_format._directories_size = 0
+        whoosh_format._positions.clear()
+        whoosh_format._positions_size = 0
+    yield
+
+
+def _leaf(searcher: Searcher) -> Any:
+    leaves = searcher.reader().leaf_readers()
+    assert len(leaves) == 1
+    return leaves[0][0]
+
+
+def _whoosh_positions(leaf: Any, word: bytes) -> dict[int, list[int]]:
+    matcher = leaf.postings("body", word)
+    found: dict[int, list[int]] = {}
+    while matcher.is_active():
+        found[matcher.id()] = matcher.value_as("positions")
+        matcher.next()
+    return found
+
+
+def _block_bounds(leaf: Any, word: bytes) -> list[int]:
+    """The last document of each of WORD's blocks, from Whoosh's own matcher."""
+    postfile, info = whoosh_format._term_info(leaf, "body", word)  # type: ignore[misc]
+    return [max_id for _, max_id, _, _ in whoosh_format._blocks(
+        whoosh_format._read_extent(postfile, info))]
+
+
+CANDIDATES = {
+    "first block": [0, 5, BLOCK_POSTINGS - 1],
+    "last block": [DOCUMENTS - 1],
+    "block boundaries": [BLOCK_POSTINGS - 1, BLOCK_POSTINGS, 3 * BLOCK_POSTINGS - 1,
+                         3 * BLOCK_POSTINGS],
+    "first and last": [0, DOCUMENTS - 1],
+    "scattered": list(range(3, DOCUMENTS, 97)),
+    "none": [],
+}
+
+
+def test_the_common_word_fills_many_blocks_at_far_positions(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    assert _block_bounds(leaf, b"commun") == [
+        *range(BLOCK_POSTINGS - 1, DOCUMENTS, BLOCK_POSTINGS), DOCUMENTS - 1]
+    positions = _whoosh_positions(leaf, b"commun")
+    assert positions[7] == [FARTHER + 7, FARTHER + 47]
+    assert positions[1] == [FAR + 1, FAR + 41]
+
+
+@pytest.mark.parametrize("name", sorted(CANDIDATES))
+def test_positions_of_candidates_are_whoosh_s_read_again_from_the_directory(
+        searcher: Searcher, name: str) -> None:
+    leaf = _leaf(searcher)
+    for word in (b"commun", b"voisin", b"seul"):
+        expected = _whoosh_positions(leaf, word)
+        docnums = CANDIDATES[name]
+        for _ in range(2):  # the first read keeps the directory, the second uses it
+            owners, positions = read_positions(leaf, "body", word, docnums)
+            for index, doc in enumerate(docnums):
+                assert positions[owners == index].tolist() == expected.get(doc, []), (word, doc)
+        key = (str(leaf.segment().segment_id()), "body", word)
+        assert key in whoosh_format._directories or word == b"seul"  # inlined: no blocks
+
+
+@pytest.mark.parametrize("name", sorted(CANDIDATES))
+def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name: str) -> None:
+    leaf = _leaf(searcher)
+    bounds = _block_bounds(leaf, b"commun")
+    docnums = np.asarray(CANDIDATES[name], dtype=np.int64)
+    holding = sorted({int(np.searchsorted(bounds, doc)) for doc in docnums.tolist()})
+    postfile, info = whoosh_format._term_info(leaf, "body", b"commun")  # type: ignore[misc]
+    for _ in range(2):  # without, then with the directory kept
+        blocks = list(whoosh_format._term_blocks(leaf, "body", b"commun", postfile, info,
+                                                 docnums))
+        assert [max_id for _, max_id, _, _ in blocks] == [bounds[i] for i in holding]
+        ids, _, _ = read_postings(leaf, "body", b"commun", docnums)  # type: ignore[misc]
+        first = {i: (bounds[i - 1] + 1 if i else 0) for i in holding}
+        assert ids.tolist() == [doc for i in holding for doc in range(first[i], bounds[i] + 1)]
+
+
+def test_the_kept_directories_stay_within_their_budget(searcher: Searcher,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = _leaf(searcher)
+    one = len(_block_bounds(leaf, b"commun")) * 5 * 8  # int64 offsets, count, last, compression
+    monkeypatch.setattr(whoosh_format, "BLOCK_DIRECTORY_BYTES", 8 * one)  # room for 8 words
+    for word in FILLERS:  # 10 words of as many blocks
+        read_positions(leaf, "body", word.encode(), [0])
+    kept = [key[2].decode() for key in whoosh_format._directories]
+    assert kept == FILLERS[-8:]  # the least recently read left first
+    assert whoosh_format._directories_size == 8 * one == sum(
+        directory.nbytes for directory in whoosh_format._directories.values())
+    monkeypatch.setattr(whoosh_format, "BLOCK_DIRECTORY_BYTES", 8 * one - 1)
+    read_positions(leaf, "body", b"commun", [0])  # more than an eighth now: not kept
+    assert len(whoosh_format._directories) == 8
+
+
+@pytest.mark.parametrize("text", ['"commun voisin"', '"voisin commun"', '"commun seul"',
+                                  '"commun seul" voisin', '"commun commun"'])
+def test_phrases_over_many_blocks_agree_with_whoosh(searcher: Searcher, text: str) -> None:
+    query = QueryParser("body", searcher.schema).parse(text)
+    expected = match_with_whoosh(query, searcher)
+    for _ in range(2):  # without, then with the directories kept
+        engine = MatchEngine(searcher, {})
+        found = engine.match(query)
+        assert engine.enabled
+        assert found.docs.tolist() == expected.docs.tolist()
+        assert found.scores == pytest.approx(expected.scores, rel=1e-9)
+    assert len(expected) or text == '"commun commun"'
+
+
+@pytest.mark.parametrize(("words", "slop"), [(["commun", "voisin"], 1), (["voisin", "commun"], 1),
+                                             (["commun", "voisin"], 5), (["seul", "commun"], 1),
+                                             (["voisin", "commun"], 4), (["voisin", "seul"], 40),
+                                             (["commun", "partouta"], 60)])
+def test_proximities_over_many_blocks_are_the_windows_of_whoosh_s_positions(
+        searcher: Searcher, words: list[str], slop: int) -> None:
+    leaf = _leaf(searcher)
+    places = [_whoosh_positions(leaf, word.encode()) for word in words]
+    expected = [doc for doc in sorted(set(places[0]) & set(places[1]))
+                if any(all(any(start <= p <= start + slop for p in each[doc]) for each in places)
+                       for start in places[0][doc] + places[1][doc])]
+    terms = match_with_whoosh(wq.And([wq.Term("body", word) for word in words]), searcher)
+    cache = PostingsCache()
+    # Without, then with the directories kept; then common words read whole into the cache
+    # with their positions kept, then from both.
+    for postings in (None, None, cache, cache):
+        engine = MatchEngine(searcher, {}, postings)
+        found = engine.match(Near("body", words, slop=slop))
+        assert engine.enabled
+        assert found.docs.tolist() == expected
+        assert found.scores == pytest.approx(
+            terms.scores[np.isin(terms.docs, expected)], rel=1e-9)
+    assert expected
+
+
+def test_a_proximity_of_common_words_reads_them_whole_once(searcher: Searcher,
+                                                           monkeypatch: pytest.MonkeyPatch,
+                                                           ) -> None:
+    leaf = _leaf(searcher)
+    expected = MatchEngine(searcher, {}).match(Near("body", ["commun", "voisin"], slop=3))
+    decoded: list[bytes] = []
+    real = whoosh_format._term_packed
+
+    def counting(leaf: Any, field: str, btext: bytes, *args: Any) -> Any:
+        decoded.append(btext)
+        return real(leaf, field, btext, *args)
+
+    monkeypatch.setattr(whoosh_format, "_term_packed", counting)
+    monkeypatch.setattr(whoosh_format, "_block", None)  # no block read for postings alone
+    cache = PostingsCache()
+    found = MatchEngine(searcher, {}, cache).match(Near("body", ["commun", "voisin"], slop=3))
+    assert found.docs.tolist() == expected.docs.tolist()
+    assert found.scores.tolist() == expected.scores.tolist()
+    assert sorted(decoded) == [b"commun", b"voisin"]  # each word's blocks decoded once
+    assert cache.holds(("body", b"commun")) and cache.holds(("body", b"voisin"))
+    segment = (str(leaf.segment().segment_id()), leaf.doc_count_all(), "body")
+    assert {(*segment, b"commun"), (*segment, b"voisin")} <= set(whoosh_format._positions)
