@@ -10,7 +10,7 @@ of which 289 MB free in glibc's heap, after 220 searches).
 So every ``CHECK_EVERY`` searches the process's resident size is read (``/proc/self/statm``);
 when it has grown by more than ``GROWTH_BUDGET`` since the last trim, glibc's ``malloc_trim``
 returns the heap's free pages to the system (a few milliseconds, rarely). Serving every large
-block with ``mmap`` instead (``mallopt``) gave back as much but cost common words a fifth more
+block with ``mmap`` instead (``mallopt``) gave back as much but cost common words a third more
 CPU (fresh pages faulted in at each array).
 
 Without glibc (musl, macOS) or without ``/proc``, nothing is done: the memory is only kept.
