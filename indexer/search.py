@@ -300,8 +300,7 @@ class SearchService:
         order = _top(matches.scores, days, matches.docs, sort, reach)
         if finder is None:
             return order[(page - 1) * page_size:wanted], {}
-        present = np.zeros(searcher.doc_count_all(), dtype=bool)
-        present[matches.docs] = True
+        docs = matches.docs  # ascending: a document is looked up with a binary search
         kept: list[int] = []
         folded: dict[int, int] = {}
         for position in order.tolist():
@@ -309,7 +308,8 @@ class SearchService:
             earliest = finder.earliest_of(article_id) if article_id is not None else None
             if earliest is not None and earliest != article_id:
                 docnum = searcher.document_number(id=str(earliest))
-                if docnum is not None and present[docnum]:
+                at = int(np.searchsorted(docs, docnum)) if docnum is not None else len(docs)
+                if at < len(docs) and int(docs[at]) == docnum:
                     folded[earliest] = folded.get(earliest, 0) + 1
                     continue
             kept.append(position)
