@@ -298,19 +298,19 @@ def _extent(info: Any) -> tuple[int, int]:
 
 def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
     """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
-    view = memoryview(raw)
-    for start, end, count, max_id, compression in _directory_rows(raw):
-        yield count, max_id, compression, view[start:end]
+    return _payloads(_directory_of(raw), memoryview(raw), 0)
 
 
-def _directory_rows(raw: bytes | memoryview) -> list[tuple[int, int, int, int, int]]:
-    """Return (payload start, payload end, posting count, max id, compression) of each W3
-    posting block in RAW, from the blocks' headers (the offsets within RAW)."""
+def _directory_of(raw: bytes | memoryview) -> np.ndarray:
+    """Return the directory of the W3 posting blocks in RAW, from their headers: a row per
+    block of (payload start, payload end, posting count, max id, compression), the offsets
+    within RAW."""
     if raw[:4] != _MAGIC:
         raise UnexpectedLayout("postings do not start with the W3 block tag")
     stream = io.BytesIO(raw)  # one copy of the postings, each header unpickled from it
     load = pickle.load
-    rows: list[tuple[int, int, int, int, int]] = []
+    rows = array("q")  # no Python object kept per block
+    add = rows.append
     position = 4
     try:
         while True:
@@ -319,12 +319,27 @@ def _directory_rows(raw: bytes | memoryview) -> list[tuple[int, int, int, int, i
             end = position + abs(size)
             stream.seek(position)
             count, max_id, _, compression, _, _ = load(stream)
-            rows.append((stream.tell(), end, count, max_id, compression))
+            add(stream.tell())
+            add(end)
+            add(count)
+            add(max_id)
+            add(compression)
             if size < 0:  # a negative size marks the last block
-                return rows
+                return np.frombuffer(rows, dtype=np.int64).reshape(-1, 5)
             position = end
-    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, TypeError) as exc:
+    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, TypeError,
+            OverflowError) as exc:
         raise UnexpectedLayout(f"a posting block's header is not W3's ({exc})") from None
+
+
+def _payloads(rows: np.ndarray, view: memoryview, shift: int,
+              ) -> Iterator[tuple[int, int, int, memoryview]]:
+    """Yield (posting count, max id, compression, payload) of the blocks of ROWS (directory
+    rows) from VIEW, which starts at offset SHIFT of the term's postings."""
+    starts, ends, counts, max_ids, compressions = rows.T.tolist()
+    for start, end, count, max_id, compression in zip(starts, ends, counts, max_ids,
+                                                      compressions, strict=True):
+        yield count, max_id, compression, view[start - shift:end - shift]
 
 
 # The block directories of the terms read lately (where each block's payload lies in the
@@ -355,15 +370,12 @@ def _term_blocks(leaf: Any, field: str, btext: bytes, postfile: Any, info: Any,
                 _directories.move_to_end(key)
     if directory is None:
         raw = _read_extent(postfile, info)
-        rows = _directory_rows(raw)
-        directory = np.array(rows, dtype=np.int64).reshape(-1, 5)
+        directory = _directory_of(raw)
         if key is not None:
             _keep_directory(key, directory)
         chosen = _chosen_blocks(directory, wanted)
-        view = memoryview(raw)
-        for start, end, count, max_id, compression in (
-                rows if chosen is None else directory[chosen].tolist()):
-            yield count, max_id, compression, view[start:end]
+        yield from _payloads(directory if chosen is None else directory[chosen],
+                             memoryview(raw), 0)
         return
     chosen = _chosen_blocks(directory, wanted)
     picked = directory if chosen is None else directory[chosen]
@@ -377,8 +389,7 @@ def _term_blocks(leaf: Any, field: str, btext: bytes, postfile: Any, info: Any,
     view = memoryview(postfile.read(last - first))
     if len(view) != last - first:
         raise UnexpectedLayout("the posting file ends before a term's postings")
-    for start, end, count, max_id, compression in picked.tolist():
-        yield count, max_id, compression, view[start - first:end - first]
+    yield from _payloads(picked, view, first)
 
 
 def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarray | None:
