@@ -27,10 +27,11 @@ from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
 from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
+    LENGTH_SCORED,
     UnexpectedLayout,
     doc_frequency,
     field_b,
-    field_lengths,
+    field_length_bytes,
     prefix_terms,
     read_positions,
     read_postings,
@@ -239,7 +240,8 @@ class MatchEngine:
     (phrases above all) is evaluated by Whoosh's matcher and combined.
     """
 
-    def __init__(self, searcher: Searcher, lengths: dict[str, np.ndarray],
+    def __init__(self, searcher: Searcher,
+                 lengths: dict[str, tuple[np.ndarray, np.ndarray]],
                  postings: PostingsCache | None = None) -> None:
         self.searcher = searcher
         # The generation's whole posting lists read lately, shared by its threads (optional).
@@ -251,7 +253,8 @@ class MatchEngine:
         bases = [base for _, base in self.leaves]
         self._spans = list(zip(bases, [*bases[1:], self.size], strict=True))
         self.lengths = lengths
-        self._norms: dict[str, np.ndarray] = {}  # BM25F's length part per field and document
+        # BM25F's length part per field: each document's length code, the part of each code.
+        self._norms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._frequencies: dict[tuple[str, str], int] = {}  # document frequency of each word
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
@@ -362,19 +365,29 @@ class MatchEngine:
         words = sorted(set().union(*per_leaf))
         if len(words) > MAX_PREFIX_TERMS:
             # Frequencies from the term entries the segments keep, which the read reuses.
-            words.sort(key=lambda word: -sum(
-                doc_frequency(leaf, field, word) for leaf, _ in self.leaves))
+            frequency = self._prefix_frequencies(field, per_leaf)
+            words.sort(key=lambda word: -frequency[word])
             words = sorted(words[:MAX_PREFIX_TERMS])
         return words, per_leaf
+
+    def _prefix_frequencies(self, field: str, per_leaf: list[list[bytes]]) -> dict[bytes, int]:
+        """How many documents hold each word of PER_LEAF (each segment's words of a prefix),
+        summed over the segments that hold it (from the term entries the segments keep)."""
+        frequency: dict[bytes, int] = {}
+        for (leaf, _), leaf_words in zip(self.leaves, per_leaf, strict=True):
+            for word in leaf_words:
+                frequency[word] = frequency.get(word, 0) + doc_frequency(leaf, field, word)
+        return frequency
 
     def _prefix(self, query: wq.Prefix, within: np.ndarray | None = None) -> Matches:
         """The OR of the words PREFIX stands for, their postings scored together.
 
         The same documents and scores as the OR of their terms: every posting is scored with
-        its word's idf in one pass, and the scores are added per document in the words'
-        order (``np.bincount`` adds in input order, as the OR adds its parts). Every
-        segment's postings of all the words are read in one piece (``read_terms_postings``);
-        a document is in one segment, so its scores are still added in the words' order.
+        its word's idf, and the scores are added per document in the words' order
+        (``np.bincount`` adds in input order, as the OR adds its parts). A document is in one
+        segment, so the sums are made segment by segment, each segment's postings of all the
+        words read in one piece (``read_terms_postings``): a search holds one segment's
+        postings at a time, not the prefix's (millions at a million articles).
         """
         words, per_leaf = self._expansion(query)
         if len(words) < 2:
@@ -382,63 +395,106 @@ class MatchEngine:
         if within is not None:
             return self._prefix_within(query, words, within)
         field = query.fieldname
-        postings: list[tuple[np.ndarray, np.ndarray, int] | None] = [None] * len(words)
-        if self.postings is not None:
-            for i, word in enumerate(words):
-                postings[i] = self.postings.get((field, word))
-        rank = {word: i for i, word in enumerate(words) if postings[i] is None}
-        if rank:
-            self._read_words(field, words, rank, per_leaf, postings)
+        frequency = self._prefix_frequencies(field, per_leaf)
+        held, to_cache = self._prefix_lists(field, words, frequency)
+        idf = np.array([self._idf(held[i][2] if i in held else frequency.get(word, 0))
+                        for i, word in enumerate(words)], dtype=np.float64)
+        kept = {word: i for i, word in enumerate(words)}
+        docs_parts: list[np.ndarray] = []
+        score_parts: list[np.ndarray] = []
+        for (leaf, base), span, leaf_words in zip(self.leaves, self._spans, per_leaf,
+                                                  strict=True):
+            present = [kept[word] for word in leaf_words if word in kept]
+            unread = [words[i] for i in present if i not in held]
+            read: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            if unread:
+                docs, tf, counts = read_terms_postings(leaf, field, unread)
+                ends = np.cumsum(counts).tolist()
+                for word, first, last in zip(unread, [0, *ends[:-1]], ends, strict=True):
+                    if last > first:
+                        read[kept[word]] = (docs[first:last] + base, tf[first:last])
+                        if kept[word] in to_cache:
+                            to_cache[kept[word]].append(read[kept[word]])
+            summed = self._segment_sums(field, span, present, held, read, idf)
+            if summed is not None:
+                docs_parts.append(summed[0])
+                score_parts.append(summed[1])
+        for i, parts in to_cache.items():
+            if parts and self.postings is not None:
+                self.postings.put((field, words[i]), np.concatenate([d for d, _ in parts]),
+                                  np.concatenate([t for _, t in parts]), frequency[words[i]])
+        if not docs_parts:
+            return EMPTY
+        return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64),
+                                    np.concatenate(score_parts)), query.boost)
+
+    def _prefix_lists(self, field: str, words: list[bytes], frequency: dict[bytes, int],
+                      ) -> tuple[dict[int, tuple[np.ndarray, np.ndarray, int]],
+                                 dict[int, list[tuple[np.ndarray, np.ndarray]]]]:
+        """The whole lists of WORDS the generation's cache holds (by word index), and the
+        words whose lists to keep in it once read (as many as it can hold, the first ones)."""
+        held: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
+        to_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
+        if self.postings is None:
+            return held, to_cache
+        for i, word in enumerate(words):
+            cached = self.postings.get((field, word))
+            if cached is not None:
+                held[i] = cached
+        room = self.postings.max_bytes // 8  # postings, as the cache keeps them
+        for i, word in enumerate(words):
+            if i not in held and 0 < frequency.get(word, 0) <= room:
+                to_cache[i] = []
+                room -= frequency[word]
+        return held, to_cache
+
+    def _segment_sums(self, field: str, span: tuple[int, int], present: list[int],
+                      held: dict[int, tuple[np.ndarray, np.ndarray, int]],
+                      read: dict[int, tuple[np.ndarray, np.ndarray]],
+                      idf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        """The documents of one segment (SPAN: its first and next-after-last document) that
+        the words PRESENT (their indexes, in order) hold, and their summed scores; each word's
+        postings from HELD (whole lists from the cache) or READ (this segment's), IDF by word."""
+        start, stop = span
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
-        idfs: list[np.ndarray] = []
-        for found in postings:
-            if found is not None and len(found[0]):
-                ids.append(found[0])
-                weights.append(found[1])
-                idfs.append(np.full(len(found[0]), self._idf(found[2])))
-        return self._scaled(self._summed(field, ids, weights, idfs), query.boost)
+        which: list[int] = []
+        counted: list[int] = []
+        for i in present:
+            if i in held:
+                all_ids, all_tf, _ = held[i]
+                first, last = np.searchsorted(all_ids, (start, stop)).tolist()
+                piece = (all_ids[first:last], all_tf[first:last])
+            else:
+                piece = read.get(i, (_NO_DOCS, _NO_WEIGHTS))
+            if len(piece[0]):
+                ids.append(piece[0])
+                weights.append(piece[1])
+                which.append(i)
+                counted.append(len(piece[0]))
+        if not ids:
+            return None
+        docs = np.concatenate(ids)
+        scores = self._bm25f(field, np.repeat(idf[which], counted), np.concatenate(weights),
+                             docs)
+        local = docs - start
+        summed = np.bincount(local, weights=scores, minlength=stop - start)
+        matched = np.flatnonzero(np.bincount(local, minlength=stop - start))
+        return matched + start, summed[matched]
 
     def _summed(self, field: str, ids: list[np.ndarray], weights: list[np.ndarray],
                  idfs: list[np.ndarray]) -> Matches:
         """The documents of the words' postings (IDS, WEIGHTS, each posting's word's IDFS), each
         scored with the sum of its postings' BM25F, added in the words' order (``bincount``
-        adds in input order, as the OR adds its parts)."""
+        adds in input order, as the OR adds its parts): over the documents present, not an
+        array of the index's size."""
         if not ids:
             return EMPTY
         docs = np.concatenate(ids)
         scores = self._bm25f(field, np.concatenate(idfs), np.concatenate(weights), docs)
-        summed = np.bincount(docs, weights=scores, minlength=self.size)
-        matched = np.flatnonzero(np.bincount(docs, minlength=self.size)).astype(np.int64)
-        return Matches(matched, summed[matched])
-
-    def _read_words(self, field: str, words: list[bytes], rank: dict[bytes, int],
-                    per_leaf: list[list[bytes]],
-                    postings: list[tuple[np.ndarray, np.ndarray, int] | None]) -> None:
-        """Read the whole postings of the words of RANK (word -> its index in WORDS) into
-        POSTINGS, each segment's in one piece, and keep them in the generation's cache."""
-        parts: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {i: [] for i in rank.values()}
-        frequencies = dict.fromkeys(rank.values(), 0)
-        for (leaf, base), leaf_words in zip(self.leaves, per_leaf, strict=True):
-            chosen = [word for word in leaf_words if word in rank]
-            if not chosen:
-                continue
-            docs, tf, counts = read_terms_postings(leaf, field, chosen)
-            ends = np.cumsum(counts).tolist()
-            starts = [0, *ends[:-1]]
-            for word, start, end in zip(chosen, starts, ends, strict=True):
-                frequencies[rank[word]] += doc_frequency(leaf, field, word)
-                if end > start:
-                    parts[rank[word]].append((docs[start:end] + base, tf[start:end]))
-        for i, found in parts.items():
-            if not found:
-                postings[i] = (_NO_DOCS, _NO_WEIGHTS, frequencies[i])
-                continue
-            ids = found[0][0] if len(found) == 1 else np.concatenate([d for d, _ in found])
-            tf = found[0][1] if len(found) == 1 else np.concatenate([w for _, w in found])
-            postings[i] = (ids, tf, frequencies[i])
-            if self.postings is not None:
-                self.postings.put((field, words[i]), ids, tf, frequencies[i])
+        matched, place = np.unique(docs, return_inverse=True)
+        summed = np.bincount(place.reshape(-1), weights=scores, minlength=len(matched))
+        return Matches(matched.astype(np.int64), summed)
 
     def _prefix_within(self, query: wq.Prefix, words: list[bytes],
                        within: np.ndarray) -> Matches:
@@ -640,36 +696,41 @@ class MatchEngine:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average)."""
         k1 = float(self.weighting.K1)
-        norm = self._norms.get(field)
-        if norm is None and len(docs) <= self.size:
+        known = self._norms.get(field)
+        if known is None:
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
-            lengths = self._lengths(field)[docs]
-            few: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + k1 * ((1 - b)
-                                                                  + b * lengths / avgfl)))
-            return few
-        if norm is None:
-            avgfl = self.searcher.avg_field_length(field) or 1
-            b = field_b(self.weighting, field)
-            # Each document's share of the denominator, computed once per field for more
-            # postings than documents (a prefix's words): the same operations in the same
-            # order as per posting, so the same values.
-            norm = k1 * ((1 - b) + b * self._lengths(field) / avgfl)
-            self._norms[field] = norm
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[docs]))
+            codes, lengths = self._lengths(field)
+            # The length part of the denominator per distinct length (Whoosh keeps a length
+            # as one byte): the same operations on the same values as per posting.
+            known = self._norms[field] = (codes, k1 * ((1 - b) + b * lengths / avgfl))
+        codes, norm = known
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[docs]]))
         return scores
 
-    def _lengths(self, field: str) -> np.ndarray:
-        lengths = self.lengths.get(field)
-        if lengths is None:
+    def _lengths(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """FIELD's length in every document as (a code per document, the length of each code):
+        a byte a document rather than a float (8 MB a field at a million documents), kept in
+        the generation's ``lengths``."""
+        found = self.lengths.get(field)
+        if found is None:
             parts = [self._leaf_lengths(leaf, field) for leaf, _ in self.leaves]
-            lengths = np.concatenate(parts) if parts else np.ones(0)
-            self.lengths[field] = lengths
-        return lengths
+            if all(part.dtype == np.uint8 for part in parts):
+                codes = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint8)
+                found = (codes, LENGTH_SCORED)
+            else:  # a segment read through Whoosh: its lengths as they are, coded
+                lengths = np.concatenate([LENGTH_SCORED[part] if part.dtype == np.uint8
+                                          else part for part in parts])
+                table, codes = np.unique(lengths, return_inverse=True)
+                found = (codes.reshape(-1), table)
+            self.lengths[field] = found
+        return found
 
     def _leaf_lengths(self, leaf: Any, field: str) -> np.ndarray:
+        """A segment's lengths of FIELD: Whoosh's byte per document (uint8), else its lengths
+        read document by document (float64)."""
         try:
-            return field_lengths(leaf, field)
+            return field_length_bytes(leaf, field)
         except UnexpectedLayout as exc:
             report_fallback(self.searcher, "field lengths", exc)
             return slow_field_lengths(leaf, field)

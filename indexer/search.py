@@ -35,6 +35,7 @@ from indexer.copies import Copy, CopyFinder
 from indexer.documents import version_document
 from indexer.generations import Generation, Generations
 from indexer.matches import EMPTY, MatchEngine, Matches, match_all, prefix_words
+from indexer.memory import MemoryReturn
 from indexer.query import earlier_query, make_parser, parse_query
 from indexer.results import (
     MAX_PAGE,
@@ -86,6 +87,8 @@ class SearchService:
         self._local = threading.local()
         self._finders: list[CopyFinder] = []
         self._finders_lock = threading.Lock()
+        # Large searches' freed memory given back to the system (``indexer.memory``).
+        self._memory = MemoryReturn()
 
     @classmethod
     def over_archive(cls, index_dir: Path, database_path: Path, *, check_seconds: float = 2.0,
@@ -142,6 +145,7 @@ class SearchService:
                          request=request)
         if not associated or words_ready or wait_for_words:
             generation.cache.put(request, result)
+        self._memory.after_search()
         return replace(result, took_ms=_ms_since(started))
 
     def month_totals(self, query: str) -> list[tuple[int, int, int]]:

@@ -84,6 +84,9 @@ _NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its valu
 _INFLATE_PER_POSTING = 12
 _INFLATE_MORE = 64
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
+# The length Whoosh scores a field with, by the byte it keeps: byte 0 (no length) scores as 1.
+LENGTH_SCORED = LENGTH_OF_BYTE.copy()
+LENGTH_SCORED[0] = 1.0
 
 
 BLOCK_POSTINGS: int = W3Codec()._blocklimit
@@ -537,7 +540,7 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         dbfile = table.dbfile
         end = int(table.endofdata)
         from_bytes = W3TermInfo.from_bytes
-    except (AttributeError, TypeError) as exc:
+    except (AttributeError, TypeError, struct.error) as exc:
         raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
     if number is None:
         return []
@@ -548,17 +551,55 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         terms._archive_prefixes = expanded
     found = expanded.get((field, prefix))
     if found is None:
-        # The table's binary search (file reads) only for a prefix not expanded lately.
-        try:
-            start = table.closest_key_pos(pack_ushort(number) + prefix)
-        except (AttributeError, TypeError, struct.error) as exc:
-            raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
+        key = pack_ushort(number) + prefix
+        start = closest_key_position(table, key)
         found = [] if start is None else _read_prefix_terms(
-            terms, dbfile, field, pack_ushort(number) + prefix, int(start), end, from_bytes)
+            terms, dbfile, field, key, start, end, from_bytes)
         if len(expanded) >= _PREFIXES:
             expanded.clear()
         expanded[(field, prefix)] = found
     return list(found)
+
+
+def closest_key_position(table: Any, key: bytes) -> int | None:
+    """Return where the first key of the ordered term TABLE not below KEY is, None if none.
+
+    What Whoosh's ``OrderedHashReader.closest_key_pos`` returns, by the same binary search
+    over its array of key positions, each probe one ``os.pread`` of the position and one of
+    the key (Whoosh reads both through three file objects: eight times slower, and a prefix
+    is looked up in every segment). Raises UnexpectedLayout when TABLE is not such a file.
+    """
+    try:
+        source = table.dbfile.file
+        if isinstance(source, SubFile):  # a compound segment: the table is a part of the file
+            fd, base = source._file.fileno(), source._offset
+        elif isinstance(source, io.BufferedReader):  # the table's own file
+            fd, base = source.fileno(), 0
+        else:
+            raise UnexpectedLayout("the term table is not read from a file")
+        entry = struct.Struct("!" + table.extras["indextype"])
+        first, count = base + int(table.indexbase), int(table.indexlen)
+    except (AttributeError, TypeError, KeyError, ValueError, OSError, struct.error) as exc:
+        raise UnexpectedLayout(f"not Whoosh's ordered term table ({exc})") from None
+    size, head = entry.size, _HASH_LENGTHS.size
+    low, high = 0, count
+    try:
+        while low < high:
+            middle = (low + high) // 2
+            position = entry.unpack(os.pread(fd, size, first + middle * size))[0]
+            read = os.pread(fd, head + len(key), base + position)
+            (length,) = _INT.unpack_from(read)
+            # The key's first len(KEY) bytes decide, the whole key if shorter.
+            if read[head:head + min(length, len(key))] < key:
+                low = middle + 1
+            else:
+                high = middle
+        if low == count:
+            return None
+        found: int = entry.unpack(os.pread(fd, size, first + low * size))[0]
+    except (OSError, struct.error) as exc:
+        raise UnexpectedLayout(f"the term table could not be read ({exc})") from None
+    return found
 
 
 # The words of the prefixes expanded lately, kept per segment reader (a search expands its
@@ -630,17 +671,26 @@ def field_lengths(leaf: Any, field: str) -> np.ndarray:
     Read from the segment's length column in one piece; raises UnexpectedLayout when the
     segment has no such column reader (``slow_field_lengths`` then gives the same values).
     """
+    lengths: np.ndarray = LENGTH_SCORED[field_length_bytes(leaf, field)]
+    return lengths
+
+
+def field_length_bytes(leaf: Any, field: str) -> np.ndarray:
+    """Return the byte Whoosh keeps for FIELD's length in every document of a segment (uint8,
+    one per document): ``LENGTH_SCORED[byte]`` is the length it scores with (``field_lengths``).
+
+    A byte a document instead of a float: an eighth of the memory (8 MB a field at a million
+    documents). Raises UnexpectedLayout as ``field_lengths`` does.
+    """
     count = leaf.doc_count_all()
     try:
         column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
     except (AttributeError, TypeError) as exc:
         raise UnexpectedLayout(f"no length column reader ({exc})") from None
     if column is None:
-        return np.ones(count, dtype=np.float64)
-    raw = numeric_column(column, count).astype(np.uint8)
-    lengths = LENGTH_OF_BYTE[raw]
-    lengths[raw == 0] = 1.0  # Whoosh scores a document with no length as length 1
-    return lengths
+        return np.zeros(count, dtype=np.uint8)
+    raw: np.ndarray = numeric_column(column, count).astype(np.uint8)
+    return raw
 
 
 def slow_field_lengths(leaf: Any, field: str) -> np.ndarray:

@@ -23,6 +23,7 @@ from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefix_words
 from indexer.query import Near, make_parser, parse_query
 from indexer.whoosh_format import (
+    closest_key_position,
     prefix_terms,
     read_characters,
     read_positions,
@@ -82,20 +83,6 @@ def test_prefix_words_are_whoosh_s_in_every_segment(searcher: Searcher, prefix: 
         assert prefix_words(searcher, field, prefix, 10**6) == merged
         assert prefix_words(searcher, field, prefix, 7) == merged[:7]
     assert prefix_terms(_leaves(searcher)[0], "body", b"d"), "the prefix has words"
-
-
-def test_a_prefix_expanded_again_searches_no_term_table(searcher: Searcher,
-                                                       monkeypatch: pytest.MonkeyPatch) -> None:
-    leaf = _leaves(searcher)[0]
-    first = prefix_terms(leaf, "body", b"co")
-    assert first, "the prefix has words"
-
-    def searched(*args: object) -> None:
-        raise AssertionError("the term table was searched again")
-
-    monkeypatch.setattr(leaf._terms._tindex, "closest_key_pos", searched)
-    assert prefix_terms(leaf, "body", b"co") == first
-    assert prefix_terms(leaf, "no_such_field", b"co") == []
 
 
 def test_terms_read_together_are_each_term_s_postings(searcher: Searcher) -> None:
@@ -235,3 +222,17 @@ def test_characters_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> 
             docnums = sorted(expected)[::9] + [leaf.doc_count_all() - 1]
             found = read_characters(leaf, "body", word, docnums)
             assert found == {doc: expected[doc] for doc in docnums if doc in expected}
+
+
+def test_the_closest_key_of_the_term_table_is_whoosh_s(searcher: Searcher) -> None:
+    rng = random.Random(14)
+    for leaf in _leaves(searcher):
+        table = leaf._terms._tindex
+        number = leaf._terms._fieldmap["body"]
+        words = [bytes(t) for t in leaf.lexicon("body")]
+        keys = [b"", b"\xff\xff\xff"]
+        for word in rng.sample(words, 60):
+            key = number.to_bytes(2, "big") + word
+            keys += [key, key[:-1], key + b"\x00", key[:3], key[:-1] + b"\xff"]
+        for key in keys:
+            assert closest_key_position(table, key) == table.closest_key_pos(key), key
