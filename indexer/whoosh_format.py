@@ -175,6 +175,17 @@ def _term_infos(terms: Any) -> dict[tuple[str, bytes], Any]:
     return known
 
 
+def _table_place(source: Any) -> tuple[int, int]:
+    """Return the file descriptor a term table is read from and the table's offset in it (a
+    compound segment holds the table as a part of its file). Raises UnexpectedLayout when the
+    table is not read from a file."""
+    if isinstance(source, SubFile):
+        return source._file.fileno(), source._offset
+    if isinstance(source, io.BufferedReader):
+        return source.fileno(), 0
+    raise UnexpectedLayout("the term table is not read from a file")
+
+
 def term_entry(terms: Any, field: str, btext: bytes) -> bytes | None:
     """Return the bytes of a term's entry in a segment's term table (Whoosh's ``HashReader``),
     None when the segment does not hold the term.
@@ -188,12 +199,7 @@ def term_entry(terms: Any, field: str, btext: bytes) -> bytes | None:
     try:
         table = terms._tindex
         source = table.dbfile.file
-        if isinstance(source, SubFile):  # a compound segment: the table is a part of the file
-            fd, base = source._file.fileno(), source._offset
-        elif isinstance(source, io.BufferedReader):  # the table's own file
-            fd, base = source.fileno(), 0
-        else:
-            raise UnexpectedLayout("the term table is not read from a file")
+        fd, base = _table_place(source)
         key = terms._keycoder(field, btext)
         keyhash = table.hashfn(key)
         start, slots = table.tables[keyhash & 255]
@@ -571,12 +577,7 @@ def closest_key_position(table: Any, key: bytes) -> int | None:
     """
     try:
         source = table.dbfile.file
-        if isinstance(source, SubFile):  # a compound segment: the table is a part of the file
-            fd, base = source._file.fileno(), source._offset
-        elif isinstance(source, io.BufferedReader):  # the table's own file
-            fd, base = source.fileno(), 0
-        else:
-            raise UnexpectedLayout("the term table is not read from a file")
+        fd, base = _table_place(source)
         entry = struct.Struct("!" + table.extras["indextype"])
         first, count = base + int(table.indexbase), int(table.indexlen)
     except (AttributeError, TypeError, KeyError, ValueError, OSError, struct.error) as exc:

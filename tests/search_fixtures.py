@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 
 from archive.models import Article
+from archive.replica.corpus import Corpus
 from archive.store import Archive
 from indexer.search import SearchService
 from indexer.update import update_index
@@ -21,6 +22,18 @@ def article(slug: str, title: str, body: str, author: str | None = "Moussa Diop"
     url = f"https://{edition}.notrecontinent.com/{day:%Y/%m/%d}/{slug}/"
     return Article(url=url, title=title, body=body, author=author, published=published,
                    edition=edition, canonical_url=url)
+
+
+def replica_articles(count: int) -> list[Article]:
+    """Return the replica corpus's first COUNT articles as the parser would, each at a slug of
+    its own (the corpus repeats slugs)."""
+    corpus = Corpus(size=count)
+    items = []
+    for i in range(count):
+        item = corpus.article(i)
+        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
+                             published=item.published, edition=item.edition))
+    return items
 
 
 def archive_and_index(data_dir: Path, articles: Iterable[Article]) -> dict[str, int]:

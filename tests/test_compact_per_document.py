@@ -12,11 +12,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_fixtures import archive_and_index, article
+from search_fixtures import archive_and_index, article, replica_articles
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.replica.corpus import Corpus
 from indexer import matches
 from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, match_with_whoosh
@@ -34,12 +33,7 @@ ARTICLES = 150
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     data_dir = tmp_path_factory.mktemp("compact")
-    corpus = Corpus(size=ARTICLES)
-    items = []
-    for i in range(ARTICLES):
-        item = corpus.article(i)
-        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
-                             published=item.published, edition=item.edition))
+    items = replica_articles(ARTICLES)
     items.append(article("sans-titre", "", "Un corps sans titre ni longueur de titre."))
     archive_and_index(data_dir, items)
     build = current_build(data_dir / "index")

@@ -13,11 +13,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_fixtures import archive_and_index, article
+from search_fixtures import archive_and_index, replica_articles
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
-from archive.replica.corpus import Corpus
 from indexer import whoosh_format
 from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefix_words
@@ -37,12 +36,7 @@ FIRST, SECOND = 300, 60  # the first segment's common words fill several 128-pos
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     data = tmp_path_factory.mktemp("prefix-positions")
-    corpus = Corpus(size=FIRST + SECOND)
-    items = []
-    for i in range(FIRST + SECOND):
-        item = corpus.article(i)
-        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
-                             published=item.published, edition=item.edition))
+    items = replica_articles(FIRST + SECOND)
     archive_and_index(data, items[:FIRST])
     archive_and_index(data, items[FIRST:])
     build = current_build(data / "index")

@@ -15,11 +15,10 @@ from typing import Any
 
 import numpy as np
 import pytest
-from search_fixtures import SEEN, archive_and_index, article, service_for
+from search_fixtures import SEEN, archive_and_index, article, replica_articles, service_for
 from whoosh.codec.whoosh3 import W3Codec
 from whoosh.searching import Searcher
 
-from archive.replica.corpus import Corpus
 from archive.store import Archive
 from indexer import whoosh_format
 from indexer.columns import load_columns
@@ -47,12 +46,7 @@ ARTICLES = 200  # common words then fill more than one 128-posting block
 @pytest.fixture(scope="module")
 def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data_dir = tmp_path_factory.mktemp("fast-paths")
-    corpus = Corpus(size=ARTICLES)
-    items = []
-    for i in range(ARTICLES):
-        item = corpus.article(i)
-        items.append(article(f"{item.slug}-{i}", item.title, item.body, author=item.author,
-                             published=item.published, edition=item.edition))
+    items = replica_articles(ARTICLES)
     items.append(article("unique", "Un titre singulier", "Le mot zanzibarite est rare."))
     archive_and_index(data_dir, items)
     return data_dir
