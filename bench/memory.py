@@ -24,12 +24,12 @@ import os
 import statistics
 import sys
 import time
-from datetime import date
 from pathlib import Path
 from typing import Any
 
-KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "common_quote", "proximity",
-         "prefix", "author_filter", "date_sorted", "four_words")
+# bench/search.py's query kinds, percentile and page-like search: both report alike
+from search import KINDS, _percentile
+from search import _whoosh_search as _search
 
 
 class _MallInfo2(ctypes.Structure):
@@ -85,19 +85,6 @@ def main() -> None:
         _breakdown(service)
     finally:
         service.close()
-
-
-def _search(service: Any, query: dict[str, Any]) -> Any:
-    return service.search(
-        query["text"], author=query.get("author"),
-        since=date.fromisoformat(query["since"]) if query.get("since") else None,
-        until=date.fromisoformat(query["until"]) if query.get("until") else None,
-        sort=query.get("sort", "relevance"), page_size=10)
-
-
-def _percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
 def _breakdown(service: Any) -> None:
