@@ -81,18 +81,34 @@ class _Column:
         return self.data[:self.size]
 
 
+class _Codes(dict[str, int]):
+    """A dictionary of tokens that analyses a token it does not hold when it is looked up."""
+
+    __slots__ = ("_add",)
+
+    def __init__(self, add: Callable[[str], int]) -> None:
+        super().__init__()
+        self._add = add
+
+    def __missing__(self, raw: str) -> int:
+        code: int = self._add(raw)
+        return code
+
+
 class TokenTable:
     """Every distinct token of a writer's texts, analysed once, and every word, numbered.
 
     A word's number stands for the same string in every field (stems, exact forms and
-    spelling words share one numbering); the fields' terms are made from it once.
+    spelling words share one numbering); the fields' terms are made from it once. A token is
+    analysed the first time a text's tokens are looked up in ``codes`` or ``spelling``
+    (one lookup per token, no set of the text's tokens first).
     """
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
         self.words: list[str] = []
         self.encoded: list[bytes] = []
-        self.codes: dict[str, int] = {}
+        self.codes = _Codes(self._add_token)
         self.stem_first = _Column(np.int64)
         self.stem_count = _Column(np.int64)
         self.exact_first = _Column(np.int64)
@@ -101,7 +117,7 @@ class TokenTable:
         self.stem_start = _Column(np.int64)
         self.stem_end = _Column(np.int64)
         self.exact_word = _Column(np.int64)
-        self.spelling: dict[str, int] = {}
+        self.spelling = _Codes(self._add_spelling)
         self._frequent: dict[frozenset[str], _Column] = {}
 
     def number(self, word: str) -> int:
@@ -114,28 +130,33 @@ class TokenTable:
             self.encoded.append(encoded)
         return number
 
-    def add_tokens(self, tokens: set[str]) -> None:
-        """Analyse TOKENS (raw, as they stand in a text) not yet in the table."""
+    def token_codes(self, tokens: list[str]) -> np.ndarray:
+        """Return the code of each of TOKENS (raw, as they stand in a text), analysing the
+        tokens not yet in the table."""
         if len(self.codes) + len(tokens) > TOKEN_TABLE_LIMIT:
             self.codes.clear()
             for column in (self.stem_first, self.stem_count, self.exact_first,
                            self.exact_count, self.stem_word, self.stem_start, self.stem_end,
                            self.exact_word):
                 column.size = 0
-        for raw in tokens:
-            stems = _stemmed_parts(raw)
-            exact = split_exact_words(raw)
-            self.codes[raw] = len(self.codes)
-            self.stem_first.append(self.stem_word.size)
-            self.stem_count.append(len(stems))
-            for stem, start, end in stems:
-                self.stem_word.append(self.number(stem))
-                self.stem_start.append(start)
-                self.stem_end.append(end)
-            self.exact_first.append(self.exact_word.size)
-            self.exact_count.append(len(exact))
-            for word in exact:
-                self.exact_word.append(self.number(word))
+        return np.fromiter(map(self.codes.__getitem__, tokens), dtype=np.int64,
+                           count=len(tokens))
+
+    def _add_token(self, raw: str) -> int:
+        stems = _stemmed_parts(raw)
+        exact = split_exact_words(raw)
+        code = self.codes[raw] = len(self.codes)
+        self.stem_first.append(self.stem_word.size)
+        self.stem_count.append(len(stems))
+        for stem, start, end in stems:
+            self.stem_word.append(self.number(stem))
+            self.stem_start.append(start)
+            self.stem_end.append(end)
+        self.exact_first.append(self.exact_word.size)
+        self.exact_count.append(len(exact))
+        for word in exact:
+            self.exact_word.append(self.number(word))
+        return code
 
     def frequent(self, words: frozenset[str]) -> np.ndarray:
         """Return, for every word number, whether the word is one of WORDS (as a bool array)."""
@@ -151,11 +172,12 @@ class TokenTable:
         table = self.spelling
         if len(table) > TOKEN_TABLE_LIMIT:
             table.clear()
-        missing = set(tokens).difference(table)
-        for raw in missing:
-            word = _spelling_word(raw)
-            table[raw] = -1 if word is None else self.number(word)
         return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+
+    def _add_spelling(self, raw: str) -> int:
+        word = _spelling_word(raw)
+        number = self.spelling[raw] = -1 if word is None else self.number(word)
+        return number
 
 
 def _stemmed_parts(raw: str) -> list[tuple[str, int, int]]:
@@ -208,11 +230,7 @@ class _Text:
         parts = _SPLIT.split(value)
         tokens = parts[1::2]
         count = len(tokens)
-        known = table.codes
-        missing = set(tokens).difference(known)
-        if missing:
-            table.add_tokens(missing)
-        self.codes = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=count)
+        self.codes = table.token_codes(tokens)
         # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
         ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
         self.starts = ends[0:2 * count:2]
@@ -316,6 +334,16 @@ class TextPostings:
             return (encoded[key >> _PAIR_SHIFT] + PAIR_SEPARATOR.encode("utf-8")
                     + encoded[key & ((1 << _PAIR_SHIFT) - 1)])
         return encoded[key]
+
+    def terms(self, kind: FieldKind, keys: np.ndarray) -> list[bytes]:
+        """Return the terms (UTF-8) of KEYS in a field of KIND."""
+        encoded = self.table.encoded
+        if kind.pairs:
+            separator = PAIR_SEPARATOR.encode("utf-8")
+            return [encoded[first] + separator + encoded[second] for first, second in zip(
+                (keys >> _PAIR_SHIFT).tolist(), (keys & ((1 << _PAIR_SHIFT) - 1)).tolist(),
+                strict=True)]
+        return [encoded[key] for key in keys.tolist()]
 
     def postings(self, kind: FieldKind, value: str, texts: dict[str, _Text]) -> Batch:
         """Return the postings of VALUE in a field of KIND."""
