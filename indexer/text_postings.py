@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +49,7 @@ from indexer.postings_format import (
     position_values,
 )
 
-__all__ = ["Batch", "FieldKind", "TextPostings", "field_kind"]
+__all__ = ["Batch", "FieldKind", "TextPostings", "field_kind", "frequent_text_words"]
 
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")
 _SPELLING = re.compile(SPELLING_PATTERN)
@@ -447,3 +447,31 @@ def _grouped(keys: np.ndarray, boost: float, encode: _Encoder) -> Batch:
     values, sizes = encode(order, firsts, lasts)
     return Batch(ordered[firsts], frequencies, frequencies * boost, values, sizes,
                  count)
+
+
+def frequent_text_words(texts: Iterable[str], share: float, exact_share: float,
+                        ) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the stemmed words found in at least SHARE of TEXTS and the exact-form words
+    found in at least EXACT_SHARE of them (each also in two texts at least).
+
+    The words of ``analysis.frequent_words`` for both chains, with one token table: each
+    text is split once, each distinct token analysed once.
+    """
+    table = TokenTable()
+    stemmed: list[np.ndarray] = []
+    exact: list[np.ndarray] = []
+    seen = 0
+    for value in texts:
+        seen += 1
+        text = _Text(table, value)
+        stemmed.append(np.unique(text.stemmed[0]))
+        exact.append(np.unique(text.exact))
+
+    def found(numbers: list[np.ndarray], fraction: float) -> frozenset[str]:
+        if not numbers:
+            return frozenset()
+        counts = np.bincount(np.concatenate(numbers), minlength=len(table.words))
+        floor = max(2.0, fraction * seen)
+        return frozenset(table.words[number] for number in np.flatnonzero(counts >= floor))
+
+    return found(stemmed, share), found(exact, exact_share)
