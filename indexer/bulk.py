@@ -102,6 +102,8 @@ class _FieldLog:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+# Values of repeated fields kept with what Whoosh makes of them, per writer; past it, emptied.
+_MADE_LIMIT = 100_000
 
 
 class _TermNumbers:
@@ -181,6 +183,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         self._text_postings = TextPostings()
         # Per field: a term's key in text_postings -> its number in the field's log.
         self._term_numbers: dict[str, _TermNumbers] = {}
+        # (field, type, value) -> the postings (or column value) Whoosh makes of a value.
+        self._made: dict[tuple[Any, ...], Any] = {}
 
     def delete_document(self, docnum: int, delete: bool = True) -> None:
         """Delete document DOCNUM of the index's committed segments (an update's old version).
@@ -230,8 +234,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                         self._log_batch(fieldname, kind, log, batch, docnum, fieldboost)
                         length = batch.length
                     else:
-                        length = _log_items(fieldname, log, field.index(value), docnum,
-                                            fieldboost)
+                        length = _log_items(fieldname, log, self._items(fieldname, field, value),
+                                            docnum, fieldboost)
                     if not field.scorable:
                         length = 0
 
@@ -241,7 +245,7 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 column = field.column_type
                 if column and customval is not None:
                     perdocwriter.add_column_value(fieldname, column,
-                                                  field.to_column_value(customval))
+                                                  self._column_value(fieldname, field, customval))
         except Exception:
             perdocwriter.cancel_doc()
             # The postings of this document already logged would be orphans: drop them.
@@ -251,6 +255,37 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+
+    def _items(self, fieldname: str, field: Any, value: Any) -> Any:
+        """Return ``field.index(value)``, made once per writer for a value that repeats (an
+        author, a date, an edition): a unique field's value (the id) is made every time."""
+        if field.unique:
+            return field.index(value)
+        try:
+            key = (fieldname, type(value), value)
+            items = self._made.get(key)
+        except TypeError:  # a value that cannot be a key (a list of words)
+            return field.index(value)
+        if items is None:
+            if len(self._made) >= _MADE_LIMIT:
+                self._made.clear()
+            items = self._made[key] = list(field.index(value))
+        return items
+
+    def _column_value(self, fieldname: str, field: Any, value: Any) -> Any:
+        """Return ``field.to_column_value(value)``, made once per writer as ``_items``."""
+        if field.unique:
+            return field.to_column_value(value)
+        try:
+            key = (fieldname, type(value), value, "column")
+            made = self._made.get(key)
+        except TypeError:
+            return field.to_column_value(value)
+        if made is None:
+            if len(self._made) >= _MADE_LIMIT:
+                self._made.clear()
+            made = self._made[key] = (field.to_column_value(value),)
+        return made[0]
 
     def _log_batch(self, fieldname: str, kind: FieldKind, log: _FieldLog, batch: Batch,
                    docnum: int, fieldboost: float) -> None:
@@ -263,8 +298,10 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         count = len(batch.keys)
         log.pending.frombytes(batch.keys.astype(np.int64, copy=False).tobytes())
         log.docs.extend(array("I", [docnum]) * count)
-        log.weights.frombytes((batch.weights * fieldboost).astype(np.float64).tobytes())
-        ends = np.cumsum(batch.sizes, dtype=np.uint64) + np.uint64(len(log.values))
+        weights = batch.weights if fieldboost == 1.0 else batch.weights * fieldboost
+        log.weights.frombytes(weights.astype(np.float64, copy=False).tobytes())
+        ends = batch.sizes.cumsum(dtype=np.uint64)
+        ends += np.uint64(len(log.values))
         log.value_ends.frombytes(ends.tobytes())
         log.values += batch.values
 

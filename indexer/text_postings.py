@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import re
 import struct
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -167,12 +168,15 @@ class TokenTable:
             flags.append(self.words[number] in words)
         return flags.view()
 
-    def spelling_numbers(self, tokens: list[str]) -> np.ndarray:
-        """Return the word number of each spelling token (-1 for a token the chain drops)."""
+    def spelling_counts(self, tokens: list[str]) -> dict[int, int]:
+        """Return how often each spelling word of TOKENS occurs, by word number, in the order
+        the words first occur (tokens the chain drops left out)."""
         table = self.spelling
         if len(table) > TOKEN_TABLE_LIMIT:
             table.clear()
-        return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        counts = Counter(map(table.__getitem__, tokens))
+        counts.pop(-1, None)
+        return counts
 
     def _add_spelling(self, raw: str) -> int:
         word = _spelling_word(raw)
@@ -377,11 +381,10 @@ class TextPostings:
         return _grouped(keys, boost, _positions_encoder(kind.format, at))
 
     def _spelling(self, value: str, boost: float) -> Batch:
-        numbers = self.table.spelling_numbers(_SPELLING.findall(value))
-        numbers = numbers[numbers >= 0]
-        unique, first, counts = np.unique(numbers, return_index=True, return_counts=True)
-        order = np.argsort(first)  # in the order the words first occur, as Whoosh gives them
-        unique, counts = unique[order], counts[order]
+        # In the order the words first occur, as Whoosh gives them.
+        found = self.table.spelling_counts(_SPELLING.findall(value))
+        unique = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+        counts = np.fromiter(found.values(), dtype=np.int64, count=len(found))
         return Batch(unique, counts, counts * boost,
                      counts.astype(">u4").tobytes(),
                      np.full(len(counts), _PACK_FREQUENCY.size, dtype=np.int64),

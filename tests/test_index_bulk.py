@@ -89,6 +89,8 @@ def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
         tmp_path: Path, schema: Any, stored_articles: list[StoredArticle],
         measure_every: int) -> None:
     documents = [document_for(article) for article in stored_articles]
+    # Authors, dates and editions repeat: the bulk writer makes their postings once.
+    assert len({d.get("author") for d in documents}) < len(documents)
     for i in (1, 2):  # two edited articles: their superseded text in the earlier fields
         documents[i].update(earlier_fields(stored_articles[i], [
             ("Un ancien titre", "Le porte-parole du gouvernement l'avait dit avant l'édition."),
@@ -110,6 +112,20 @@ def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
     assert bulk_segment._fieldlengths == whoosh_segment._fieldlengths
     with bulk_ix.reader() as reader:  # long posting lists really span several blocks
         assert max(reader.doc_frequency("body", term) for term in reader.lexicon("body")) > 128
+
+
+def test_values_given_as_lists_are_indexed_as_whoosh_indexes_them(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles[:12]]
+    for i, document in enumerate(documents):  # repeated lists too (the writer's made values)
+        document["categories"] = ["Politique", "Économie"] if i % 2 else ["Sport"]
+        document["edition"] = ["sn", "ml"] if i % 3 else document["edition"]
+    whoosh_dir, bulk_dir = tmp_path / "whoosh", tmp_path / "bulk"
+    whoosh_dir.mkdir()
+    bulk_dir.mkdir()
+    expected = segment_files(whoosh_dir, build_with(whoosh_dir, schema, documents, SegmentWriter))
+    written = segment_files(bulk_dir, build_with(bulk_dir, schema, documents, BulkSegmentWriter))
+    assert written == expected
 
 
 def test_terms_are_numbered_in_the_order_they_first_occur_across_memory_checks(
