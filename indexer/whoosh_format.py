@@ -257,7 +257,7 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
     deltas: list[int] = []
     tf: list[float] = []
     _decode_blocks(_term_blocks(leaf, field, btext, postfile, info, within), deltas, tf, 0)
-    return (np.cumsum(np.asarray(deltas, dtype=np.int64)), np.asarray(tf, dtype=np.float64),
+    return (np.cumsum(_int_array(deltas)), _float_array(tf),
             int(info.doc_frequency()))
 
 
@@ -479,6 +479,18 @@ def _decode_blocks(blocks: Iterator[tuple[int, int, int, memoryview]], deltas: l
     return previous_max
 
 
+def _int_array(values: list[int]) -> np.ndarray:
+    """VALUES (a list of the ints decoded from posting blocks) as int64: through an
+    ``array`` of machine integers, twice as fast as ``np.asarray`` on the list."""
+    return np.frombuffer(array("q", values), dtype=np.int64)
+
+
+def _float_array(values: list[float]) -> np.ndarray:
+    """VALUES (a list of weights decoded from posting blocks) as float64, the same numbers:
+    ``np.fromiter`` with its size known, twice as fast as ``np.asarray`` on the list."""
+    return np.fromiter(values, dtype=np.float64, count=len(values))
+
+
 def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
     """Append the weights of a block of COUNT postings (as W3 stores them: None when all are
     1, one number when all are equal) to WEIGHTS."""
@@ -523,8 +535,8 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
         counts.append(len(deltas) - before)
     if len(weights) != len(deltas):
         raise UnexpectedLayout("a term has not one weight per posting")
-    return (np.cumsum(np.asarray(deltas, dtype=np.int64)),
-            np.asarray(weights, dtype=np.float64), np.asarray(counts, dtype=np.int64))
+    return (np.cumsum(_int_array(deltas)), _float_array(weights),
+            np.asarray(counts, dtype=np.int64))
 
 
 _TERMS_CHUNK = 1 << 16
@@ -887,7 +899,7 @@ def read_whole_term(leaf: Any, field: str, btext: bytes,
         kept = key in _positions
     if not kept:
         _keep_whole(key, packed, characters)
-    return packed[0], np.asarray(weights, dtype=np.float64), int(term[1].doc_frequency())
+    return packed[0], _float_array(weights), int(term[1].doc_frequency())
 
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
@@ -1015,7 +1027,7 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
         previous_max = max_id
         datas.append(values.data)
         all_sizes.append(values.sizes)
-    ids = np.cumsum(np.asarray(deltas, dtype=np.int64))
+    ids = np.cumsum(_int_array(deltas))
     data = np.frombuffer(b"".join(datas), dtype=np.uint8)
     try:
         sizes = decode_varints(np.frombuffer(b"".join(all_sizes), dtype=np.uint8))
