@@ -11,9 +11,10 @@ document is analysed exactly as Whoosh does it (``field.index``, or for the text
 per field: term number, document, weight and encoded value in typed arrays, a document's
 postings of a field appended with one call per array. At commit one
 numpy stable sort puts the log in term order (documents stay in the order they were added),
-each document's field lengths are read once, and each term's posting list is handed a block
-at a time to Whoosh's own postings writer (``indexer.whoosh_format.ArchivePostingsWriter``, a
-subclass of it: the writer's codec must be ``ArchiveCodec``). The segment written is the one
+each document's field lengths are read once, and runs of whole terms are written by
+``indexer.whoosh_format.FieldTermsWriter`` (block statistics with numpy, a term's blocks in
+one write, its entries into the term table a run at a time; the writer's codec must be
+``ArchiveCodec``). The segment written is the one
 Whoosh's writer writes for the same documents, byte for byte: ``tests/test_index_bulk.py``
 compares the two.
 """
@@ -27,9 +28,9 @@ from typing import Any
 import numpy as np
 from whoosh.writing import SegmentWriter
 
-from indexer.postings_format import COMPACT_FORMATS, PackedValues, encode_varints
+from indexer.postings_format import COMPACT_FORMATS
 from indexer.text_postings import Batch, FieldKind, TextPostings, field_kind
-from indexer.whoosh_format import ArchivePostingsWriter, inline_term_writer, postings_writer
+from indexer.whoosh_format import FieldTermsWriter, ValueRun, length_bytes
 
 __all__ = ["BulkSegmentWriter", "PostingsHook", "UnsupportedSchema"]
 
@@ -273,10 +274,11 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 if not log.docs:
                     continue
                 if reader is not None:
-                    lengths = [reader.doc_field_length(docnum, fieldname)
-                               for docnum in range(self.docnum)]
+                    lengths = length_bytes(np.array(
+                        [reader.doc_field_length(docnum, fieldname) or 0
+                         for docnum in range(self.docnum)], dtype=np.int64))
                 else:
-                    lengths = [0] * self.docnum
+                    lengths = np.zeros(self.docnum, dtype=np.uint8)
                 hook = self._on_postings.get(fieldname)
                 if hook is not None:
                     terms: list[bytes] = [b""] * len(log.terms)
@@ -322,18 +324,19 @@ def _log_items(fieldname: str, log: _FieldLog, items: Any, docnum: int,
     return length
 
 
-# Postings converted to Python lists at a time, while writing: the whole field at once would
-# take as much memory again as the log itself.
+# Postings converted to Python lists at a time (whole terms), while writing: the whole field at
+# once would take as much memory again as the log itself.
 _CHUNK_POSTINGS = 1 << 16
 
 
-def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None],
+def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray,
                  packed: bool = False) -> None:
     """Write LOG's terms in byte order, each term's postings in the order they were added.
 
-    PACKED: the field's format is a compact one (``indexer.postings_format``), whose blocks
-    hold their values as one ``PackedValues``: each chunk's values are gathered in term order
-    with one numpy index, and a block's values are a slice of them, not a list of values.
+    LENGTHS: the length byte of the field in each document. PACKED: the field's format is a
+    compact one (``indexer.postings_format``), whose blocks hold their values as one
+    ``PackedValues``. A run of whole terms (some 65,000 postings) is gathered in term order
+    with one numpy index per array and written by ``whoosh_format.FieldTermsWriter``.
     """
     terms = sorted(log.terms)
     rank = np.empty(len(terms), dtype=np.uint32)
@@ -341,7 +344,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None],
         rank[log.terms[term]] = position
     posting_ranks = rank[np.frombuffer(log.term_ids, dtype=np.uint32)]
     order = np.argsort(posting_ranks, kind="stable")
-    counts = np.bincount(posting_ranks, minlength=len(terms)).tolist()
+    counts = np.bincount(posting_ranks, minlength=len(terms))
     del posting_ranks
     docs_all = np.frombuffer(log.docs, dtype=np.uint32)[order]
     weights_all = np.frombuffer(log.weights, dtype=np.float64)[order]
@@ -358,59 +361,26 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: list[int | None],
                                                            array("Q"))
     log.values = bytearray()
 
-    start_term = fieldwriter.start_term
-    finish_term = fieldwriter.finish_term
-    inline_limit, write_inline = inline_term_writer(fieldwriter)
-    postings: ArchivePostingsWriter | None = None
-    low = 0  # the first posting of the term, in the whole field
-    chunk_low = chunk_high = 0  # the postings converted to lists
-    docs: list[int] = []
-    weights: list[float] = []
-    data = b""  # the chunk's values, in term order
-    offsets: list[int] = []  # where each posting's value starts in DATA (one more: the end)
-    small: bytes | None = None  # the chunk's value sizes as bytes, if all below 128
-    sizes: list[int] = []
-    for term, count in zip(terms, counts, strict=True):
-        if not count:  # only in a document the writer refused and forgot
-            continue
-        high = low + count
-        if high > chunk_high:
-            chunk_low, chunk_high = low, max(high, low + _CHUNK_POSTINGS)
-            docs = docs_all[chunk_low:chunk_high].tolist()
-            weights = weights_all[chunk_low:chunk_high].tolist()
-            data, offsets, small, sizes = _gathered(values, starts_all[chunk_low:chunk_high],
-                                                    sizes_all[chunk_low:chunk_high])
-        first, last = low - chunk_low, high - chunk_low
-        if count < inline_limit:
-            write_inline(term, docs[first:last], weights[first:last],
-                         [data[offsets[i]:offsets[i + 1]] for i in range(first, last)
-                          if offsets[i + 1] > offsets[i]],
-                         [lengths[doc] or 0 for doc in docs[first:last]])
-            low = high
-            continue
-        start_term(term)
-        if postings is None:
-            postings = postings_writer(fieldwriter)
-        limit = postings.block_limit
-        for at in range(first, last, limit):
-            end = min(at + limit, last)
-            block_docs = docs[at:end]
-            block_values: PackedValues | list[bytes]
-            if packed:
-                block_values = PackedValues(
-                    data[offsets[at]:offsets[end]],
-                    small[at:end] if small is not None else encode_varints(sizes[at:end]))
-            else:
-                block_values = [data[offsets[i]:offsets[i + 1]] for i in range(at, end)
-                                if offsets[i + 1] > offsets[i]]
-            postings.add_block(block_docs, weights[at:end], block_values,
-                               [lengths[doc] or 0 for doc in block_docs])
-        finish_term()
-        low = high
+    present = counts > 0  # a term without postings: only in a document the writer forgot
+    if not present.all():
+        terms = [term for term, kept in zip(terms, present.tolist(), strict=True) if kept]
+        counts = counts[present]
+    term_ends = np.cumsum(counts)
+    writer = FieldTermsWriter(fieldwriter, packed)
+    first = 0
+    while first < len(terms):
+        low = int(term_ends[first] - counts[first])
+        past = max(first + 1, int(np.searchsorted(term_ends, low + _CHUNK_POSTINGS)))
+        past = min(past, len(terms))
+        high = int(term_ends[past - 1])
+        docs = docs_all[low:high]
+        writer.write(terms[first:past], counts[first:past], docs, weights_all[low:high],
+                     lengths[docs], _gathered(values, starts_all[low:high],
+                                              sizes_all[low:high]))
+        first = past
 
 
-def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
-              ) -> tuple[bytes, list[int], bytes | None, list[int]]:
+def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> ValueRun:
     """Return the values of postings at STARTS of SIZES bytes in VALUES, joined in that
     order, where each starts in them (and the end), their sizes as bytes when all are below
     128 (else None), and their sizes."""
@@ -425,4 +395,4 @@ def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
     offsets = np.append(firsts, total).tolist()
     small = sizes.astype(np.uint8).tobytes() if not len(sizes) or int(sizes.max()) < 128 \
         else None
-    return data, offsets, small, sizes.tolist()
+    return ValueRun(data, offsets, small, sizes.tolist())

@@ -7,9 +7,10 @@ W3 codec's files directly. Everything that knows that layout lives here:
   positions and character offsets of a term in chosen documents, the numeric and bytes
   columns, and the field lengths Whoosh scores with;
 - writers: ``ArchiveCodec``, a ``W3Codec`` whose ``ArchivePostingsWriter`` (a
-  ``W3PostingsWriter``) inlines short posting lists correctly and takes whole blocks from the
-  bulk writer, and ``commit_segments``, which commits segments written by several writers in
-  one TOC as Whoosh's own multi-segment writer does;
+  ``W3PostingsWriter``) inlines short posting lists correctly; ``FieldTermsWriter``, which
+  writes the bulk writer's terms, a run of them at a time, as the same bytes; the term
+  table's ``TermTableWriter``; and ``commit_segments``, which commits segments written by
+  several writers in one TOC as Whoosh's own multi-segment writer does;
 - the scoring constants read from Whoosh (``BLOCK_POSTINGS``, ``field_b``).
 
 The one other module that knows Whoosh's writer internals is ``indexer.bulk``: its
@@ -37,6 +38,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import operator
 import os
 import pickle
 import struct
@@ -45,8 +47,9 @@ import zlib
 from array import array
 from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from typing import Any, Final
+from collections.abc import Iterator
+from itertools import accumulate
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 from whoosh.codec.whoosh3 import (
@@ -63,13 +66,14 @@ from whoosh.filedb.filetables import _lengths as _HASH_LENGTHS
 from whoosh.filedb.filetables import _pointer as _HASH_POINTER
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
-from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
 from indexer.postings_format import (
     COMPACT_FORMATS,
     CompactCharacters,
     PackedValues,
     decode_varints,
+    encode_varints,
     value_counts,
 )
 
@@ -1083,7 +1087,7 @@ class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type h
 
 
 class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh has no hints
-    """Whoosh's W3 postings writer, with short lists inlined correctly and whole-block input.
+    """Whoosh's W3 postings writer, with short lists inlined correctly (Whoosh's merges).
 
     whoosh-reloaded 2.7.5's writer inlines a list shorter than the codec's ``inlinelimit`` by
     calling ``set_inline``, a method its term info only has as ``set_inlined``; and a format
@@ -1147,31 +1151,6 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
         self._blockcount += 1
         self._new_block()
 
-    @property
-    def block_limit(self) -> int:
-        """Return the most postings one block holds."""
-        return int(self._blocklimit)
-
-    def add_block(self, docs: list[int], weights: list[float],
-                  values: list[bytes] | PackedValues, lengths: list[int]) -> None:
-        """Buffer one block of postings as ``add_posting`` would have, posting by posting.
-
-        DOCS, WEIGHTS and VALUES (empty ones left out, or a compact format's values already
-        packed) are the block's postings in order, LENGTHS the field lengths of their
-        documents (0 when unknown). A block already buffered is written first, as Whoosh does
-        when the next posting arrives.
-        """
-        if self._ids:
-            self._write_block()
-        self._ids = array("I", docs)
-        self._weights = array("f", weights)
-        self._values = values
-        heaviest = max(weights)
-        self._maxweight = heaviest if heaviest > 0 else 0
-        known = [length for length in lengths if length]
-        self._minlength = min(known) if known else None
-        self._maxlength = max(known) if known else 0
-
 
 class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no type hints
     """Whoosh's ``OrderedHashWriter`` (a segment's term table), the same bytes in fewer calls.
@@ -1212,6 +1191,37 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
         self.buckets[hashed & 255].append((hashed, position))
         self.lastkey = key
 
+    def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
+        """Add KEYS (increasing, after the last one) with their VALUES, as ``add`` does one by
+        one, in one write."""
+        if not keys:
+            return
+        if keys[0] <= self.lastkey or any(map(operator.ge, keys, keys[1:])):
+            for key, value in zip(keys, values, strict=True):
+                self.add(key, value)  # refuses the first key out of order, as Whoosh does
+            return
+        pack = _HASH_LENGTHS.pack
+        records = [pack(len(key), len(value)) + key + value
+                   for key, value in zip(keys, values, strict=True)]
+        positions = list(accumulate(map(len, records), initial=self._position))
+        self.dbfile.write(b"".join(records))
+        self._position = positions.pop()
+        index = self.index
+        try:
+            more = array(index.array.typecode, positions)
+        except (AttributeError, OverflowError):  # past the array's type: Whoosh's retyping
+            for position in positions:
+                index.append(position)
+        else:
+            index.array.extend(more)
+        buckets = self.buckets
+        md5 = hashlib.md5
+        from_bytes = int.from_bytes
+        for key, position in zip(keys, positions, strict=True):
+            hashed = from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
+            buckets[hashed & 255].append((hashed, position))
+        self.lastkey = keys[-1]
+
     def _write_hashes(self) -> None:
         dbfile = self.dbfile
         pack = _HASH_POINTER.pack
@@ -1248,45 +1258,188 @@ class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
                                      inlinelimit=self._inlinelimit)
 
 
-InlineTerm = Callable[[bytes, list[int], list[float], list[bytes], list[int]], None]
+class ValueRun(NamedTuple):
+    """The values of a run of postings, in order: DATA joined, where each starts in it (and the
+    end), their sizes as bytes when all are below 128 (else None), and their sizes."""
+
+    data: bytes
+    offsets: list[int]
+    small: bytes | None
+    sizes: list[int]
 
 
-def inline_term_writer(fieldwriter: Any) -> tuple[int, InlineTerm]:
-    """Return (the inline limit, a function writing one short term) for a W3 field writer.
+_TERM_ENTRY = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's header, the postings' offset, length
+_LENGTH_LIMITS = np.array(_length_byte_cache, dtype=np.int64)
+_EXACT_SUMS = float(1 << 24)  # whole weights below this add up exactly in any order
 
-    Inside a field (``start_field`` called), ``write(term, docs, weights, values, lengths)``
-    adds the term's entry with its postings inlined, the same bytes as ``start_term``, the
-    postings and ``finish_term`` through ``ArchivePostingsWriter`` would write (the bulk writer's
-    segments are compared with Whoosh's byte for byte), without their per-term objects: most
-    terms of the index are such short lists, and their objects were a third of a full
-    rebuild's time. A term with at least as many postings as the limit must go the usual way.
-    Raises UnexpectedLayout when the field writer is not the W3 codec's made by ArchiveCodec.
+
+def length_bytes(lengths: np.ndarray) -> np.ndarray:
+    """Return Whoosh's ``length_to_byte`` of each of LENGTHS (whole numbers >= 0) as uint8."""
+    found = np.searchsorted(_LENGTH_LIMITS, lengths, side="left")
+    return np.minimum(found, 255).astype(np.uint8)
+
+
+class FieldTermsWriter:
+    """Writes a field's terms, a run of whole terms at a time, as Whoosh's W3 writer does.
+
+    Whoosh's field writer makes a term info and fills a postings writer posting by posting for
+    each term; a block's statistics (last id, greatest weight, shortest and longest field) are
+    kept posting by posting and each block is written in several calls. Here a run's block
+    statistics are computed with numpy for all its terms at once (``reduceat`` over the
+    blocks' bounds, field lengths turned into Whoosh's length bytes with one ``searchsorted``),
+    and a term's blocks are written in one call: the same bytes as ``start_term``, its
+    postings and ``finish_term`` would write through ``ArchivePostingsWriter``, or, for a term
+    shorter than the inline limit, its entry with the postings inlined as ``InlinedTermInfo``
+    writes it (``tests/test_index_bulk.py`` compares with Whoosh's writer byte for byte).
+    Raises UnexpectedLayout when the field writer is not a W3 one made by ``ArchiveCodec``
+    inside a field (``start_field`` called).
     """
-    try:
-        tindex = fieldwriter._tindex
-        prefix = pack_ushort(fieldwriter._fieldid)
-        limit = int(postings_writer(fieldwriter)._inlinelimit)
-    except (AttributeError, struct.error) as exc:
-        raise UnexpectedLayout(f"not a W3 field writer inside a field ({exc})") from None
-    add = tindex.add
-    pack = W3TermInfo._struct.pack
-    dumps = pickle.dumps
 
-    def write(btext: bytes, docs: list[int], weights: list[float], values: list[bytes],
-              lengths: list[int]) -> None:
-        # As a block would hold them: weights rounded to 32-bit floats.
-        stored = array("f", weights).tolist()
-        known = [length for length in lengths if length]
-        heaviest = max(stored)
-        header = pack(1, sum(stored), len(docs),
-                      length_to_byte(min(known)) if known else 0,
-                      length_to_byte(max(known) if known else 0),
-                      heaviest if heaviest > 0 else 0, docs[0], docs[-1])
-        postings = (tuple(docs), tuple(int(w) if w.is_integer() else w for w in stored),
-                    tuple(values) if values else (b"",) * len(docs))
-        add(prefix + btext, header + dumps(postings, 3))
+    def __init__(self, fieldwriter: Any, packed: bool) -> None:
+        postings = postings_writer(fieldwriter)
+        try:
+            table = fieldwriter._tindex
+            self._prefix = pack_ushort(fieldwriter._fieldid)
+            self._postfile = postings._postfile
+            fixed = fieldwriter._format.fixed_value_size()
+        except (AttributeError, struct.error) as exc:
+            raise UnexpectedLayout(f"not a W3 field writer inside a field ({exc})") from None
+        self.inline_limit = int(postings._inlinelimit)
+        self.block_limit = int(postings._blocklimit)
+        self._compression = int(postings._compression)
+        # PACKED: a compact format's block values are one PackedValues (pickle protocol 3).
+        self._packed = packed
+        self._fixed: int | None = fixed
+        self._table = table
 
-    return limit, write
+    def write(self, terms: list[bytes], counts: np.ndarray, docs: np.ndarray,
+              weights: np.ndarray, lengths: np.ndarray, values: ValueRun) -> None:
+        """Write TERMS (increasing, after those written before), each with COUNTS (> 0)
+        postings: DOCS, WEIGHTS, LENGTHS (the length byte of each posting's document) and
+        VALUES of all of them, term after term."""
+        counts = counts.astype(np.int64)
+        ends = np.cumsum(counts)
+        starts = ends - counts
+        limit = self.block_limit
+        inline = counts < self.inline_limit
+        blocks = np.where(inline, 1, (counts + limit - 1) // limit)
+        first_blocks = np.cumsum(blocks) - blocks
+        owner = np.repeat(np.arange(len(counts)), blocks)
+        block_starts = starts[owner] + (np.arange(len(owner)) - first_blocks[owner]) * limit
+        block_ends = np.minimum(block_starts + limit, ends[owner])
+        # The weights as a block holds them: rounded to 32-bit floats.
+        stored = weights.astype(np.float32).astype(np.float64)
+        heaviest = np.maximum.reduceat(weights, block_starts).tolist()
+        stored_max = np.maximum.reduceat(stored, block_starts).tolist()
+        stored_min = np.minimum.reduceat(stored, block_starts).tolist()
+        longest = np.maximum.reduceat(lengths, block_starts).tolist()
+        known = np.where(lengths == 0, 256, lengths.astype(np.int16))
+        shortest = np.minimum.reduceat(known, block_starts)
+        shortest[shortest == 256] = 0
+        whole = bool(np.all(np.isfinite(stored)) and np.all(stored == np.floor(stored))
+                     and np.all(np.abs(stored) < _EXACT_SUMS))
+        sums = np.add.reduceat(stored, block_starts).tolist() if whole else None
+        ids = docs.astype(np.int64)
+        deltas = ids.copy()
+        deltas[1:] -= ids[:-1]
+        deltas[block_starts] = ids[block_starts]
+        self._write_terms(
+            terms, inline.tolist(), first_blocks.tolist(), blocks.tolist(),
+            block_starts.tolist(), block_ends.tolist(), ids.tolist(), deltas.tolist(),
+            stored.tolist(), stored.astype(np.int64).tolist() if whole else None, sums,
+            heaviest, stored_min, stored_max, shortest.tolist(), longest, values)
+
+    def _write_terms(self, terms: list[bytes], inline: list[bool], first_blocks: list[int],
+                     blocks: list[int], block_starts: list[int], block_ends: list[int],
+                     ids: list[int], deltas: list[int], stored: list[float],
+                     whole: list[int] | None, sums: list[float] | None,
+                     heaviest: list[float], stored_min: list[float], stored_max: list[float],
+                     shortest: list[int], longest: list[int], values: ValueRun) -> None:
+        keys = [self._prefix + term for term in terms]
+        entries: list[bytes] = []
+        add = entries.append
+        header = W3TermInfo._struct.pack
+        entry = _TERM_ENTRY.pack
+        size_of = _INT.pack
+        dumps = pickle.dumps
+        compress = zlib.compress
+        compression = self._compression
+        packed = self._packed
+        fixed = self._fixed
+        data, offsets, small, sizes = values
+        postfile = self._postfile
+        position = postfile.tell()
+        for short, first, count in zip(inline, first_blocks, blocks, strict=True):
+            low = block_starts[first]
+            if short:
+                high = block_ends[first]
+                listed = [data[offsets[i]:offsets[i + 1]] for i in range(low, high)
+                          if offsets[i + 1] > offsets[i]]
+                top = stored_max[first]
+                add(header(
+                    1, sums[first] if sums is not None else sum(stored[low:high]), high - low,
+                    shortest[first], longest[first], top if top > 0 else 0, ids[low],
+                    ids[high - 1]) + dumps(
+                    (tuple(ids[low:high]),
+                     tuple(whole[low:high]) if whole is not None else
+                     tuple(int(w) if w.is_integer() else w for w in stored[low:high]),
+                     tuple(listed) if listed else (b"",) * (high - low)), 3))
+                continue
+            parts = [WHOOSH3_HEADER_MAGIC]
+            weight: float = 0
+            minimum: int | None = None
+            maximum = 0
+            top_weight: float = 0
+            last = first + count - 1
+            for block in range(first, last + 1):
+                at, end = block_starts[block], block_ends[block]
+                lightest, top = stored_min[block], stored_max[block]
+                block_weights: float | tuple[float, ...] | None
+                if lightest == top:
+                    block_weights = None if top == 1.0 else stored[at]
+                else:
+                    block_weights = tuple(stored[at:end])
+                block_values: Any
+                if packed:
+                    block_values = PackedValues(
+                        data[offsets[at]:offsets[end]],
+                        small[at:end] if small is not None else encode_varints(sizes[at:end]))
+                elif fixed == 0:
+                    block_values = None
+                elif fixed is None or fixed < 0:
+                    block_values = tuple([data[offsets[i]:offsets[i + 1]]
+                                          for i in range(at, end)
+                                          if offsets[i + 1] > offsets[i]])
+                else:
+                    block_values = data[offsets[at]:offsets[end]]
+                payload = dumps((tuple(deltas[at:end]), block_weights, block_values),
+                                3 if packed else 2)
+                if compression:
+                    payload = compress(payload, compression)
+                heavy = heaviest[block]
+                heavy = heavy if heavy > 0 else 0
+                info = dumps((end - at, ids[end - 1], heavy, compression, shortest[block],
+                              longest[block]), 2)
+                size = len(info) + len(payload)
+                parts += (size_of(-size if block == last else size), info, payload)
+                # The term's statistics, as W3TermInfo.add_block gathers them.
+                weight += sums[block] if sums is not None else sum(stored[at:end])
+                known = shortest[block] or None
+                minimum = known if minimum is None else min(minimum, known)  # type: ignore[type-var]
+                maximum = max(maximum, longest[block])
+                top_weight = max(top_weight, heavy)
+            written = b"".join(parts)
+            postfile.write(written)
+            high = block_ends[last]
+            add(entry(0, weight, high - low, minimum or 0, maximum, top_weight,
+                                     ids[low], ids[high - 1], position, len(written)))
+            position += len(written)
+        table = self._table
+        if isinstance(table, TermTableWriter):
+            table.add_many(keys, entries)
+        else:
+            for key, value in zip(keys, entries, strict=True):
+                table.add(key, value)
 
 
 def postings_writer(fieldwriter: Any) -> ArchivePostingsWriter:

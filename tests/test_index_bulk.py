@@ -348,3 +348,91 @@ def test_associated_words_of_a_segment_without_its_file_come_from_its_postings(
 def words_by_document(table: associated.WordTable) -> list[set[str]]:
     return [{table.words[c] for c in table.codes[table.starts[d]:table.starts[d + 1]].tolist()}
             for d in range(len(table.starts) - 1)]
+
+
+# ---- the writing half at its edges: block and inline limits, weights, long values
+
+
+def edge_schema() -> Any:
+    """A schema of every posting format the bulk writer writes, with the index's analyzers."""
+    from whoosh.fields import ID, KEYWORD, TEXT, Schema
+
+    from indexer.analysis import exact_analyzer, french_analyzer, spelling_analyzer
+    from indexer.postings_format import compact_format
+
+    schema = Schema(
+        id=ID(stored=True, unique=True),
+        body=TEXT(analyzer=french_analyzer(), phrase=True, chars=True),
+        body_exact=TEXT(analyzer=exact_analyzer(), phrase=True),
+        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        tags=KEYWORD(scorable=True, commas=True),
+        plain=TEXT(phrase=True),  # Whoosh's own Positions: values pickled one by one
+        flag=ID(),
+    )
+    for name in ("body", "body_exact"):
+        schema[name].format = compact_format(schema[name].format)
+    return schema
+
+
+def edge_documents() -> list[dict[str, Any]]:
+    """Terms of 1, 2, 3 (the inline limit), 128, 129, 256 and 257 documents; frequencies
+    above 1, boosted documents (weights not whole), a word repeated until its positions take
+    more than 127 bytes, and positions past 20,000."""
+    documents = []
+    for i in range(300):
+        words = [f"mot{i}", "commun"]
+        words += [f"bloc{n}" for n in (128, 129, 256, 257) if i < n]
+        words += ["souvent"] * (i % 7 + 1) if i % 2 == 0 else []
+        words += ["duo"] if i in (5, 77) else []
+        words += ["trio"] if i in (1, 2, 3) else []
+        words += ["répété"] * 150 if i == 40 else []
+        words += [f"long{j % 40}" for j in range(20_000)] + ["fin"] if i == 299 else []
+        text = " ".join(words)
+        document: dict[str, Any] = {
+            "id": f"d{i}", "body": text, "body_exact": text, "spell": text,
+            "tags": ",".join(f"t{n}" for n in (2, 3, 128, 129) if i % n == 0),
+            "plain": " ".join(words[:60]), "flag": "oui" if i % 3 else "non"}
+        if i % 11 == 0:
+            document["_boost"] = 1.5 if i % 2 else 0.1  # weights 32-bit floats keep inexact
+        documents.append(document)
+    return documents
+
+
+@pytest.mark.parametrize("chunk", [1 << 16, 5])
+def test_bulk_segment_is_whoosh_s_at_block_and_inline_boundaries(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, chunk: int) -> None:
+    from indexer import bulk
+
+    monkeypatch.setattr(bulk, "_CHUNK_POSTINGS", chunk)  # runs of terms of a few postings
+    schema, documents = edge_schema(), edge_documents()
+    whoosh_dir, bulk_dir = tmp_path / "whoosh", tmp_path / "bulk"
+    whoosh_dir.mkdir()
+    bulk_dir.mkdir()
+    whoosh_ix = build_with(whoosh_dir, schema, documents, SegmentWriter)
+    bulk_ix = build_with(bulk_dir, schema, documents, BulkSegmentWriter)
+
+    expected, written = segment_files(whoosh_dir, whoosh_ix), segment_files(bulk_dir, bulk_ix)
+    assert written.keys() == expected.keys()
+    for name in expected:
+        assert written[name] == expected[name], f"{name} differs"
+    with bulk_ix.reader() as reader:
+        frequencies = {reader.doc_frequency("body_exact", word.encode()): word for word in
+                       ("bloc128", "bloc129", "bloc256", "bloc257", "duo", "trio", "fin")}
+        assert sorted(frequencies) == [1, 2, 3, 128, 129, 256, 257]
+        assert reader.doc_frequency("tags", b"t2") == 150
+        common, weights = reader.postings("body_exact", b"commun"), set()
+        while common.is_active():
+            weights.add(round(common.weight(), 6))
+            common.next()
+        assert weights == {0.1, 1.0, 1.5}
+        repeated = reader.postings("body_exact", b"repete")  # accents folded
+        assert len(repeated.value()) > 127  # a value whose size is more than one varint byte
+
+
+def test_length_bytes_are_whoosh_s_length_to_byte() -> None:
+    from whoosh.util.numeric import length_to_byte
+
+    from indexer.whoosh_format import length_bytes
+
+    lengths = np.array(list(range(0, 3000)) + list(range(3000, 200_000, 7)), dtype=np.int64)
+    assert length_bytes(lengths).tolist() == [length_to_byte(n) for n in lengths.tolist()]

@@ -15,12 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.matches import (
+    _POSITION_SPAN,
     EMPTY,
     Matches,
     PostingsCache,
     _dense_span,
+    _near_pair,
     _positions,
     _sorted_common,
+    _sorted_unique,
+    _windows,
     intersect,
     minus,
     union,
@@ -188,3 +192,28 @@ def test_many_documents_for_their_span_are_looked_up_in_an_array_of_it() -> None
     assert _positions(many, many[::5]).tolist() == list(range(0, 500, 5))
     assert _sorted_common(many, np.arange(0, 1000, 3, dtype=np.int64)).tolist() == \
         list(range(0, 1000, 6))
+
+
+
+@st.composite
+def occurrences(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """Two words' occurrences in a few documents (keys: document * span + position; the
+    same position possible for both) and a distance."""
+    words: list[list[int]] = [[], []]
+    for doc in range(draw(st.integers(1, 4))):
+        for word in words:
+            places = draw(st.sets(st.integers(0, 40), max_size=8))
+            word.extend(doc * _POSITION_SPAN + place for place in sorted(places))
+    return (np.asarray(words[0], dtype=np.int64), np.asarray(words[1], dtype=np.int64),
+            draw(st.integers(0, 8)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(occurrences())
+def test_two_words_near_each_other_are_in_the_documents_their_windows_find(
+        found: tuple[np.ndarray, np.ndarray, int]) -> None:
+    a, b, distance = found
+    windows = _sorted_unique(_windows([a, b], distance) // _POSITION_SPAN)
+    near = _near_pair(a, b, distance)
+    assert np.unique(near // _POSITION_SPAN).tolist() == windows.tolist()
+    assert near.tolist() == sorted(near.tolist())

@@ -19,14 +19,24 @@ def _entries(count: int, seed: int) -> list[tuple[bytes, bytes]]:
 
 
 def _write(storage: FileStorage, name: str, entries: list[tuple[bytes, bytes]],
-           fast: bool) -> bytes:
+           fast: bool, runs: bool = False) -> bytes:
     table = OrderedHashWriter(storage.create_file(name))
     table.extras["fieldmap"] = {"body": 0, "title": 1}
     if fast:
         table = TermTableWriter.taking_over(table)
         assert isinstance(table, TermTableWriter)
-    for key, value in entries:
-        table.add(key, value)
+    if runs:  # add_many with runs of 0 to 700 keys, add between them
+        rng, at = random.Random(len(entries)), 0
+        while at < len(entries):
+            run = entries[at:at + rng.randrange(0, 700)]
+            table.add_many([key for key, _ in run], [value for _, value in run])
+            at += len(run)
+            if at < len(entries):
+                table.add(*entries[at])
+                at += 1
+    else:
+        for key, value in entries:
+            table.add(key, value)
     table.close()
     with open(Path(storage.folder) / name, "rb") as written:
         return written.read()
@@ -38,6 +48,26 @@ def test_term_table_is_whoosh_s_byte_for_byte(tmp_path: Path, count: int) -> Non
     entries = _entries(count, seed=count)
     ours = _write(storage, "ours", entries, fast=True)
     assert ours == _write(storage, "whoosh", entries, fast=False)
+
+
+@pytest.mark.parametrize("count", [1, 300, 5000])
+def test_term_table_added_in_runs_is_whoosh_s_byte_for_byte(tmp_path: Path, count: int) -> None:
+    storage = FileStorage(str(tmp_path))
+    entries = _entries(count, seed=count)  # 5000: positions past 65,535 (a wider index)
+    ours = _write(storage, "ours", entries, fast=True, runs=True)
+    assert ours == _write(storage, "whoosh", entries, fast=False)
+
+
+def test_a_run_of_keys_out_of_order_is_refused_at_the_first_one(tmp_path: Path) -> None:
+    storage = FileStorage(str(tmp_path))
+    table = TermTableWriter.taking_over(OrderedHashWriter(storage.create_file("t")))
+    assert isinstance(table, TermTableWriter)
+    table.add(b"\x00\x01b", b"")
+    with pytest.raises(ValueError, match="Keys must increase"):
+        table.add_many([b"\x00\x01c", b"\x00\x01e", b"\x00\x01d"], [b"", b"", b""])
+    with pytest.raises(ValueError, match="Keys must increase"):
+        table.add_many([b"\x00\x01a"], [b""])
+    table.close()
 
 
 def test_every_key_is_found_again_by_whoosh_s_reader(tmp_path: Path) -> None:
