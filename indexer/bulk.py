@@ -30,7 +30,13 @@ from whoosh.writing import SegmentWriter
 
 from indexer.postings_format import COMPACT_FORMATS
 from indexer.text_postings import Batch, FieldKind, TextPostings, field_kind
-from indexer.whoosh_format import FieldTermsWriter, ValueRun, length_bytes
+from indexer.whoosh_format import (
+    FieldTermsWriter,
+    UnexpectedLayout,
+    ValueRun,
+    length_bytes,
+    written_length_bytes,
+)
 
 __all__ = ["BulkSegmentWriter", "PostingsHook", "UnsupportedSchema"]
 
@@ -273,12 +279,7 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 log = self._logs.pop(fieldname)
                 if not log.docs:
                     continue
-                if reader is not None:
-                    lengths = length_bytes(np.array(
-                        [reader.doc_field_length(docnum, fieldname) or 0
-                         for docnum in range(self.docnum)], dtype=np.int64))
-                else:
-                    lengths = np.zeros(self.docnum, dtype=np.uint8)
+                lengths = _length_bytes(reader, fieldname, self.docnum)
                 hook = self._on_postings.get(fieldname)
                 if hook is not None:
                     terms: list[bytes] = [b""] * len(log.terms)
@@ -295,6 +296,17 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         finally:
             if reader is not None:
                 reader.close()
+
+
+def _length_bytes(reader: Any, fieldname: str, count: int) -> np.ndarray:
+    """Return the length byte of FIELDNAME in each of COUNT documents just written (uint8)."""
+    if reader is None:
+        return np.zeros(count, dtype=np.uint8)
+    try:
+        return written_length_bytes(reader, fieldname, count)
+    except UnexpectedLayout:
+        return length_bytes(np.array([reader.doc_field_length(docnum, fieldname) or 0
+                                      for docnum in range(count)], dtype=np.int64))
 
 
 def _log_items(fieldname: str, log: _FieldLog, items: Any, docnum: int,
@@ -340,8 +352,8 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray,
     """
     terms = sorted(log.terms)
     rank = np.empty(len(terms), dtype=np.uint32)
-    for position, term in enumerate(terms):
-        rank[log.terms[term]] = position
+    rank[np.fromiter(map(log.terms.__getitem__, terms), dtype=np.int64, count=len(terms))] = \
+        np.arange(len(terms), dtype=np.uint32)
     posting_ranks = rank[np.frombuffer(log.term_ids, dtype=np.uint32)]
     order = np.argsort(posting_ranks, kind="stable")
     counts = np.bincount(posting_ranks, minlength=len(terms))

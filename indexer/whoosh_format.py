@@ -48,7 +48,9 @@ from array import array
 from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Iterator
+from functools import partial
 from itertools import accumulate
+from operator import methodcaller
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -728,6 +730,23 @@ def field_length_bytes(leaf: Any, field: str) -> np.ndarray:
     return raw
 
 
+def written_length_bytes(perdoc: Any, field: str, count: int) -> np.ndarray:
+    """Return the length byte of FIELD in each of the COUNT documents of a segment being
+    written, from its per-document reader, as uint8 (0: no length), read in one piece.
+
+    Raises UnexpectedLayout when the reader is not Whoosh's W3 one (ask it document by
+    document instead: ``doc_field_length``).
+    """
+    try:
+        column = perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
+    except (AttributeError, TypeError) as exc:
+        raise UnexpectedLayout(f"no length column reader ({exc})") from None
+    if column is None:
+        return np.zeros(count, dtype=np.uint8)
+    found: np.ndarray = numeric_column(column, count).astype(np.uint8)
+    return found
+
+
 def slow_field_lengths(leaf: Any, field: str) -> np.ndarray:
     """Return what ``field_lengths`` returns, asking Whoosh document by document."""
     count = leaf.doc_count_all()
@@ -1165,6 +1184,8 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
     """
 
     _position: int
+    _hashed: array[int]  # each key's hash (MD5's last four bytes), in the order added
+    _places: array[int]  # each key's position in the file
     lastkey: bytes
 
     @classmethod
@@ -1175,6 +1196,8 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
         writer: TermTableWriter = cls.__new__(cls)
         writer.__dict__.update(started.__dict__)
         writer._position = started.dbfile.tell()
+        writer._hashed = array("I")
+        writer._places = array("q")
         return writer
 
     def add(self, key: bytes, value: bytes) -> None:
@@ -1187,8 +1210,8 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
         self.dbfile.write(record)
         self._position = position + len(record)
         digest = hashlib.md5(key, usedforsecurity=False).digest()
-        hashed = int.from_bytes(digest[12:], "big")
-        self.buckets[hashed & 255].append((hashed, position))
+        self._hashed.append(int.from_bytes(digest[12:], "big"))
+        self._places.append(position)
         self.lastkey = key
 
     def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
@@ -1214,27 +1237,44 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
                 index.append(position)
         else:
             index.array.extend(more)
-        buckets = self.buckets
-        md5 = hashlib.md5
-        from_bytes = int.from_bytes
-        for key, position in zip(keys, positions, strict=True):
-            hashed = from_bytes(md5(key, usedforsecurity=False).digest()[12:], "big")
-            buckets[hashed & 255].append((hashed, position))
+        digests = b"".join(map(_DIGEST, map(_MD5, keys)))
+        self._hashed.frombytes(
+            np.frombuffer(digests, dtype=">u4")[3::4].astype(np.uint32).tobytes())
+        self._places.fromlist(positions)
         self.lastkey = keys[-1]
 
     def _write_hashes(self) -> None:
+        # Whoosh's 256 tables: a key's table is its hash's low byte, each table twice as
+        # many slots as keys, filled by open addressing in the order the keys were added.
         dbfile = self.dbfile
-        pack = _HASH_POINTER.pack
-        for entries in self.buckets:
-            self.directory.append((dbfile.tell(), 2 * len(entries)))
-            slots = 2 * len(entries)
-            table: list[tuple[int, int]] = [(0, 0)] * slots
-            for hashed, position in entries:  # open addressing, in the order added: Whoosh's
-                slot = (hashed >> 8) % slots
-                while table[slot] != (0, 0):
-                    slot = (slot + 1) % slots
-                table[slot] = (hashed, position)
-            dbfile.write(b"".join([pack(hashed, position) for hashed, position in table]))
+        at = dbfile.tell()
+        hashed = np.frombuffer(self._hashed, dtype=np.uint32).astype(np.int64)
+        places = np.frombuffer(self._places, dtype=np.int64)
+        tables = hashed & 255
+        order = np.argsort(tables, kind="stable")
+        ends = np.cumsum(np.bincount(tables, minlength=256)).tolist()
+        start = 0
+        for end in ends:
+            slots = 2 * (end - start)
+            self.directory.append((at, slots))
+            if not slots:
+                continue
+            keys = order[start:end]
+            start = end
+            table = [-1] * slots  # which key is in each slot
+            for number, slot in enumerate(((hashed[keys] >> 8) % slots).tolist()):
+                while table[slot] >= 0:
+                    slot = slot + 1 if slot + 1 < slots else 0
+                table[slot] = number
+            rows = np.zeros(slots, dtype=_HASH_SLOT)
+            taken = np.array(table, dtype=np.int64)
+            filled = taken >= 0
+            chosen = keys[taken[filled]]
+            rows["hashed"][filled] = hashed[chosen]
+            rows["position"][filled] = places[chosen]
+            written = rows.tobytes()
+            dbfile.write(written)
+            at += len(written)
 
 
 class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
@@ -1268,6 +1308,14 @@ class ValueRun(NamedTuple):
     sizes: list[int]
 
 
+_MD5 = partial(hashlib.md5, usedforsecurity=False)
+_DIGEST = methodcaller("digest")
+# A slot of the term table's hash tables: Whoosh's ``_pointer`` ("!Iq") as a numpy record.
+_HASH_SLOT = np.dtype([("hashed", ">u4"), ("position", ">i8")])
+# W3TermInfo's header ("!BfIBBfII") as a numpy record: a run's inlined terms' headers at once.
+_INLINED_HEADER = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4"),
+                            ("shortest", "u1"), ("longest", "u1"), ("heaviest", ">f4"),
+                            ("first", ">u4"), ("last", ">u4")])
 _TERM_ENTRY = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's header, the postings' offset, length
 _LENGTH_LIMITS = np.array(_length_byte_cache, dtype=np.int64)
 _EXACT_SUMS = float(1 << 24)  # whole weights below this add up exactly in any order
@@ -1339,6 +1387,8 @@ class FieldTermsWriter:
         whole = bool(np.all(np.isfinite(stored)) and np.all(stored == np.floor(stored))
                      and np.all(np.abs(stored) < _EXACT_SUMS))
         sums = np.add.reduceat(stored, block_starts).tolist() if whole else None
+        headers = self._inlined_headers(inline, block_starts, counts, first_blocks, stored_max,
+                                        shortest, longest, sums, stored, docs)
         ids = docs.astype(np.int64)
         deltas = ids.copy()
         deltas[1:] -= ids[:-1]
@@ -1347,14 +1397,38 @@ class FieldTermsWriter:
             terms, inline.tolist(), first_blocks.tolist(), blocks.tolist(),
             block_starts.tolist(), block_ends.tolist(), ids.tolist(), deltas.tolist(),
             stored.tolist(), stored.astype(np.int64).tolist() if whole else None, sums,
-            heaviest, stored_min, stored_max, shortest.tolist(), longest, values)
+            heaviest, stored_min, stored_max, shortest.tolist(), longest, values, headers)
+
+    def _inlined_headers(self, inline: np.ndarray, block_starts: np.ndarray,
+                         counts: np.ndarray, first_blocks: np.ndarray, stored_max: list[float],
+                         shortest: np.ndarray, longest: list[int], sums: list[float] | None,
+                         stored: np.ndarray, docs: np.ndarray) -> bytes | None:
+        """Return the headers of the inlined terms' entries, one after the other, or None
+        when their weights' sums might not be Python's (more than two weights, not whole)."""
+        if sums is None and self.inline_limit > 3:
+            return None
+        blocks = first_blocks[inline]
+        rows = np.zeros(len(blocks), dtype=_INLINED_HEADER)
+        rows["flags"] = 1
+        starts = block_starts[blocks]
+        rows["weight"] = (np.array(sums)[blocks] if sums is not None else
+                          np.add.reduceat(stored, block_starts)[blocks])
+        rows["count"] = counts[inline]
+        rows["shortest"] = shortest[blocks]
+        rows["longest"] = np.array(longest, dtype=np.int64)[blocks]
+        heaviest = np.array(stored_max)[blocks]
+        rows["heaviest"] = np.where(heaviest > 0, heaviest, 0)
+        rows["first"] = docs[starts]
+        rows["last"] = docs[starts + counts[inline] - 1]
+        return rows.tobytes()
 
     def _write_terms(self, terms: list[bytes], inline: list[bool], first_blocks: list[int],
                      blocks: list[int], block_starts: list[int], block_ends: list[int],
                      ids: list[int], deltas: list[int], stored: list[float],
                      whole: list[int] | None, sums: list[float] | None,
                      heaviest: list[float], stored_min: list[float], stored_max: list[float],
-                     shortest: list[int], longest: list[int], values: ValueRun) -> None:
+                     shortest: list[int], longest: list[int], values: ValueRun,
+                     headers: bytes | None) -> None:
         keys = [self._prefix + term for term in terms]
         entries: list[bytes] = []
         add = entries.append
@@ -1369,17 +1443,24 @@ class FieldTermsWriter:
         data, offsets, small, sizes = values
         postfile = self._postfile
         position = postfile.tell()
+        size = _INLINED_HEADER.itemsize
+        at_header = 0
         for short, first, count in zip(inline, first_blocks, blocks, strict=True):
             low = block_starts[first]
             if short:
                 high = block_ends[first]
                 listed = [data[offsets[i]:offsets[i + 1]] for i in range(low, high)
-                          if offsets[i + 1] > offsets[i]]
-                top = stored_max[first]
-                add(header(
-                    1, sums[first] if sums is not None else sum(stored[low:high]), high - low,
-                    shortest[first], longest[first], top if top > 0 else 0, ids[low],
-                    ids[high - 1]) + dumps(
+                          if offsets[i + 1] > offsets[i]] \
+                    if offsets[high] > offsets[low] else None
+                if headers is not None:
+                    head = headers[at_header:at_header + size]
+                    at_header += size
+                else:
+                    top = stored_max[first]
+                    head = header(1, sum(stored[low:high]), high - low, shortest[first],
+                                  longest[first], top if top > 0 else 0, ids[low],
+                                  ids[high - 1])
+                add(head + dumps(
                     (tuple(ids[low:high]),
                      tuple(whole[low:high]) if whole is not None else
                      tuple(int(w) if w.is_integer() else w for w in stored[low:high]),
@@ -1420,8 +1501,8 @@ class FieldTermsWriter:
                 heavy = heavy if heavy > 0 else 0
                 info = dumps((end - at, ids[end - 1], heavy, compression, shortest[block],
                               longest[block]), 2)
-                size = len(info) + len(payload)
-                parts += (size_of(-size if block == last else size), info, payload)
+                extent = len(info) + len(payload)
+                parts += (size_of(-extent if block == last else extent), info, payload)
                 # The term's statistics, as W3TermInfo.add_block gathers them.
                 weight += sums[block] if sums is not None else sum(stored[at:end])
                 known = shortest[block] or None
