@@ -50,41 +50,83 @@ class UnsupportedSchema(ValueError):
 
 
 class _FieldLog:
-    """The postings of one field, in the order they were added."""
+    """The postings of one field, in the order they were added.
 
-    __slots__ = ("docs", "term_ids", "terms", "value_ends", "values", "weights")
+    A text field's postings come with the keys ``text_postings`` gives their terms
+    (``PENDING``); they are numbered (``terms``, ``term_ids``) a batch of documents at a time,
+    when the writer's memory is measured or the log is read, not one document at a time.
+    """
+
+    __slots__ = ("_term_ids", "_terms", "docs", "numbers", "pending", "value_ends", "values",
+                 "weights")
 
     def __init__(self) -> None:
-        self.terms: dict[bytes, int] = {}
-        self.term_ids = array("I")
+        self._terms: dict[bytes, int] = {}
+        self._term_ids = array("I")
         self.docs = array("I")
         self.weights = array("d")
         self.value_ends = array("Q")
         self.values = bytearray()
+        self.pending = array("q")
+        self.numbers: _TermNumbers | None = None
+
+    @property
+    def terms(self) -> dict[bytes, int]:
+        """The field's terms, each with its number (in the order they first occur)."""
+        if self.pending:
+            self.number_pending()
+        return self._terms
+
+    @property
+    def term_ids(self) -> array[int]:
+        """Each posting's term number, in the order the postings were added."""
+        if self.pending:
+            self.number_pending()
+        return self._term_ids
+
+    @term_ids.setter
+    def term_ids(self, value: array[int]) -> None:
+        self._term_ids = value
+
+    def number_pending(self) -> None:
+        """Number the terms of the postings logged with keys (new terms in order of first
+        occurrence, as if numbered one posting at a time)."""
+        keys = np.frombuffer(self.pending, dtype=np.int64)
+        assert self.numbers is not None
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        order = np.argsort(first)
+        numbers = np.empty(len(unique), dtype=np.int64)
+        numbers[order] = self.numbers.of(unique[order], self._terms)
+        self._term_ids.frombytes(numbers[inverse].astype(np.uint32).tobytes())
+        self.pending = array("q")
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+# Values of repeated fields kept with what Whoosh makes of them, per writer; past it, emptied.
+_MADE_LIMIT = 100_000
 
 
 class _TermNumbers:
     """A field's term numbers in its log, found by the keys ``text_postings`` gives terms.
 
-    Word numbers (most fields) are looked up in an array, a document's at once; pair keys
-    (two word numbers in one integer) in a dictionary.
+    Word numbers (most fields) are looked up in an array, a batch's at once; pair keys
+    (two word numbers in one integer) in a dictionary. New terms are made a batch at a time.
     """
 
-    __slots__ = ("_by_key", "_by_word", "_pairs", "_term_of")
+    __slots__ = ("_by_key", "_by_word", "_pairs", "_terms_of")
 
-    def __init__(self, term_of: Callable[[int], bytes], pairs: bool) -> None:
-        self._term_of = term_of
+    def __init__(self, terms_of: Callable[[np.ndarray], list[bytes]], pairs: bool) -> None:
+        self._terms_of = terms_of
         self._pairs = pairs
         self._by_word = np.full(1024, -1, dtype=np.int64)
         self._by_key: dict[int, int] = {}
 
     def of(self, keys: np.ndarray, terms: dict[bytes, int]) -> np.ndarray:
-        """Return the term number of each of KEYS (distinct), numbering new terms in TERMS."""
+        """Return the term number of each of KEYS (distinct), numbering new terms in TERMS
+        in the order of KEYS."""
         if not len(keys):
             return keys
+        number = terms.setdefault
         if self._pairs:
             # A pair key's low bits are its second word's number: multiplied by an odd
             # number (one to one), keys sharing a second word stop colliding in the dict.
@@ -92,8 +134,9 @@ class _TermNumbers:
             by_key = self._by_key
             found = list(map(by_key.get, mixed))
             if None in found:
-                for i in [i for i, number in enumerate(found) if number is None]:
-                    found[i] = by_key[mixed[i]] = self._number(int(keys[i]), terms)
+                missing = [i for i, known in enumerate(found) if known is None]
+                for i, term in zip(missing, self._terms_of(keys[missing]), strict=True):
+                    found[i] = by_key[mixed[i]] = number(term, len(terms))
             return np.array(found, dtype=np.int64)
         by_word = self._by_word
         top = int(keys.max())
@@ -104,17 +147,10 @@ class _TermNumbers:
         numbers: np.ndarray = by_word[keys]
         new = numbers < 0
         if new.any():
-            for key in keys[new].tolist():
-                by_word[key] = self._number(key, terms)
+            added = keys[new]
+            by_word[added] = [number(term, len(terms)) for term in self._terms_of(added)]
             numbers = by_word[keys]
         return numbers
-
-    def _number(self, key: int, terms: dict[bytes, int]) -> int:
-        term = self._term_of(key)
-        number = terms.get(term)
-        if number is None:
-            number = terms[term] = len(terms)
-        return number
 
 
 class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no type hints
@@ -147,6 +183,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         self._text_postings = TextPostings()
         # Per field: a term's key in text_postings -> its number in the field's log.
         self._term_numbers: dict[str, _TermNumbers] = {}
+        # (field, type, value) -> the postings (or column value) Whoosh makes of a value.
+        self._made: dict[tuple[Any, ...], Any] = {}
 
     def delete_document(self, docnum: int, delete: bool = True) -> None:
         """Delete document DOCNUM of the index's committed segments (an update's old version).
@@ -196,8 +234,8 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                         self._log_batch(fieldname, kind, log, batch, docnum, fieldboost)
                         length = batch.length
                     else:
-                        length = _log_items(fieldname, log, field.index(value), docnum,
-                                            fieldboost)
+                        length = _log_items(fieldname, log, self._items(fieldname, field, value),
+                                            docnum, fieldboost)
                     if not field.scorable:
                         length = 0
 
@@ -207,7 +245,7 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 column = field.column_type
                 if column and customval is not None:
                     perdocwriter.add_column_value(fieldname, column,
-                                                  field.to_column_value(customval))
+                                                  self._column_value(fieldname, field, customval))
         except Exception:
             perdocwriter.cancel_doc()
             # The postings of this document already logged would be orphans: drop them.
@@ -218,18 +256,52 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         self._added = True
         self.docnum += 1
 
+    def _items(self, fieldname: str, field: Any, value: Any) -> Any:
+        """Return ``field.index(value)``, made once per writer for a value that repeats (an
+        author, a date, an edition): a unique field's value (the id) is made every time."""
+        if field.unique:
+            return field.index(value)
+        try:
+            key = (fieldname, type(value), value)
+            items = self._made.get(key)
+        except TypeError:  # a value that cannot be a key (a list of words)
+            return field.index(value)
+        if items is None:
+            if len(self._made) >= _MADE_LIMIT:
+                self._made.clear()
+            items = self._made[key] = list(field.index(value))
+        return items
+
+    def _column_value(self, fieldname: str, field: Any, value: Any) -> Any:
+        """Return ``field.to_column_value(value)``, made once per writer as ``_items``."""
+        if field.unique:
+            return field.to_column_value(value)
+        try:
+            key = (fieldname, type(value), value, "column")
+            made = self._made.get(key)
+        except TypeError:
+            return field.to_column_value(value)
+        if made is None:
+            if len(self._made) >= _MADE_LIMIT:
+                self._made.clear()
+            made = self._made[key] = (field.to_column_value(value),)
+        return made[0]
+
     def _log_batch(self, fieldname: str, kind: FieldKind, log: _FieldLog, batch: Batch,
                    docnum: int, fieldboost: float) -> None:
         """Log the postings BATCH of document DOCNUM in field FIELDNAME, a call per array."""
-        numbers = self._term_numbers.get(fieldname)
-        if numbers is None:
-            numbers = self._term_numbers[fieldname] = _TermNumbers(
-                lambda key: self._text_postings.term(kind, key), kind.pairs)
-        found = numbers.of(batch.keys, log.terms)
-        log.term_ids.frombytes(found.astype(np.uint32).tobytes())
-        log.docs.extend(array("I", [docnum]) * len(found))
-        log.weights.frombytes((batch.weights * fieldboost).astype(np.float64).tobytes())
-        ends = np.cumsum(batch.sizes, dtype=np.uint64) + np.uint64(len(log.values))
+        if log.numbers is None:
+            log.numbers = self._term_numbers.get(fieldname)
+            if log.numbers is None:
+                log.numbers = self._term_numbers[fieldname] = _TermNumbers(
+                    lambda keys: self._text_postings.terms(kind, keys), kind.pairs)
+        count = len(batch.keys)
+        log.pending.frombytes(batch.keys.astype(np.int64, copy=False).tobytes())
+        log.docs.extend(array("I", [docnum]) * count)
+        weights = batch.weights if fieldboost == 1.0 else batch.weights * fieldboost
+        log.weights.frombytes(weights.astype(np.float64, copy=False).tobytes())
+        ends = batch.sizes.cumsum(dtype=np.uint64)
+        ends += np.uint64(len(log.values))
         log.value_ends.frombytes(ends.tobytes())
         log.values += batch.values
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import re
 import struct
-from collections.abc import Callable
+from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,7 +50,7 @@ from indexer.postings_format import (
     position_values,
 )
 
-__all__ = ["Batch", "FieldKind", "TextPostings", "field_kind"]
+__all__ = ["Batch", "FieldKind", "TextPostings", "field_kind", "frequent_text_words"]
 
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")
 _SPELLING = re.compile(SPELLING_PATTERN)
@@ -81,18 +82,34 @@ class _Column:
         return self.data[:self.size]
 
 
+class _Codes(dict[str, int]):
+    """A dictionary of tokens that analyses a token it does not hold when it is looked up."""
+
+    __slots__ = ("_add",)
+
+    def __init__(self, add: Callable[[str], int]) -> None:
+        super().__init__()
+        self._add = add
+
+    def __missing__(self, raw: str) -> int:
+        code: int = self._add(raw)
+        return code
+
+
 class TokenTable:
     """Every distinct token of a writer's texts, analysed once, and every word, numbered.
 
     A word's number stands for the same string in every field (stems, exact forms and
-    spelling words share one numbering); the fields' terms are made from it once.
+    spelling words share one numbering); the fields' terms are made from it once. A token is
+    analysed the first time a text's tokens are looked up in ``codes`` or ``spelling``
+    (one lookup per token, no set of the text's tokens first).
     """
 
     def __init__(self) -> None:
         self.numbers: dict[str, int] = {}
         self.words: list[str] = []
         self.encoded: list[bytes] = []
-        self.codes: dict[str, int] = {}
+        self.codes = _Codes(self._add_token)
         self.stem_first = _Column(np.int64)
         self.stem_count = _Column(np.int64)
         self.exact_first = _Column(np.int64)
@@ -101,7 +118,7 @@ class TokenTable:
         self.stem_start = _Column(np.int64)
         self.stem_end = _Column(np.int64)
         self.exact_word = _Column(np.int64)
-        self.spelling: dict[str, int] = {}
+        self.spelling = _Codes(self._add_spelling)
         self._frequent: dict[frozenset[str], _Column] = {}
 
     def number(self, word: str) -> int:
@@ -114,28 +131,33 @@ class TokenTable:
             self.encoded.append(encoded)
         return number
 
-    def add_tokens(self, tokens: set[str]) -> None:
-        """Analyse TOKENS (raw, as they stand in a text) not yet in the table."""
+    def token_codes(self, tokens: list[str]) -> np.ndarray:
+        """Return the code of each of TOKENS (raw, as they stand in a text), analysing the
+        tokens not yet in the table."""
         if len(self.codes) + len(tokens) > TOKEN_TABLE_LIMIT:
             self.codes.clear()
             for column in (self.stem_first, self.stem_count, self.exact_first,
                            self.exact_count, self.stem_word, self.stem_start, self.stem_end,
                            self.exact_word):
                 column.size = 0
-        for raw in tokens:
-            stems = _stemmed_parts(raw)
-            exact = split_exact_words(raw)
-            self.codes[raw] = len(self.codes)
-            self.stem_first.append(self.stem_word.size)
-            self.stem_count.append(len(stems))
-            for stem, start, end in stems:
-                self.stem_word.append(self.number(stem))
-                self.stem_start.append(start)
-                self.stem_end.append(end)
-            self.exact_first.append(self.exact_word.size)
-            self.exact_count.append(len(exact))
-            for word in exact:
-                self.exact_word.append(self.number(word))
+        return np.fromiter(map(self.codes.__getitem__, tokens), dtype=np.int64,
+                           count=len(tokens))
+
+    def _add_token(self, raw: str) -> int:
+        stems = _stemmed_parts(raw)
+        exact = split_exact_words(raw)
+        code = self.codes[raw] = len(self.codes)
+        self.stem_first.append(self.stem_word.size)
+        self.stem_count.append(len(stems))
+        for stem, start, end in stems:
+            self.stem_word.append(self.number(stem))
+            self.stem_start.append(start)
+            self.stem_end.append(end)
+        self.exact_first.append(self.exact_word.size)
+        self.exact_count.append(len(exact))
+        for word in exact:
+            self.exact_word.append(self.number(word))
+        return code
 
     def frequent(self, words: frozenset[str]) -> np.ndarray:
         """Return, for every word number, whether the word is one of WORDS (as a bool array)."""
@@ -146,16 +168,20 @@ class TokenTable:
             flags.append(self.words[number] in words)
         return flags.view()
 
-    def spelling_numbers(self, tokens: list[str]) -> np.ndarray:
-        """Return the word number of each spelling token (-1 for a token the chain drops)."""
+    def spelling_counts(self, tokens: list[str]) -> dict[int, int]:
+        """Return how often each spelling word of TOKENS occurs, by word number, in the order
+        the words first occur (tokens the chain drops left out)."""
         table = self.spelling
         if len(table) > TOKEN_TABLE_LIMIT:
             table.clear()
-        missing = set(tokens).difference(table)
-        for raw in missing:
-            word = _spelling_word(raw)
-            table[raw] = -1 if word is None else self.number(word)
-        return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        counts = Counter(map(table.__getitem__, tokens))
+        counts.pop(-1, None)
+        return counts
+
+    def _add_spelling(self, raw: str) -> int:
+        word = _spelling_word(raw)
+        number = self.spelling[raw] = -1 if word is None else self.number(word)
+        return number
 
 
 def _stemmed_parts(raw: str) -> list[tuple[str, int, int]]:
@@ -208,11 +234,7 @@ class _Text:
         parts = _SPLIT.split(value)
         tokens = parts[1::2]
         count = len(tokens)
-        known = table.codes
-        missing = set(tokens).difference(known)
-        if missing:
-            table.add_tokens(missing)
-        self.codes = np.fromiter(map(known.__getitem__, tokens), dtype=np.int64, count=count)
+        self.codes = table.token_codes(tokens)
         # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
         ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
         self.starts = ends[0:2 * count:2]
@@ -317,6 +339,16 @@ class TextPostings:
                     + encoded[key & ((1 << _PAIR_SHIFT) - 1)])
         return encoded[key]
 
+    def terms(self, kind: FieldKind, keys: np.ndarray) -> list[bytes]:
+        """Return the terms (UTF-8) of KEYS in a field of KIND."""
+        encoded = self.table.encoded
+        if kind.pairs:
+            separator = PAIR_SEPARATOR.encode("utf-8")
+            return [encoded[first] + separator + encoded[second] for first, second in zip(
+                (keys >> _PAIR_SHIFT).tolist(), (keys & ((1 << _PAIR_SHIFT) - 1)).tolist(),
+                strict=True)]
+        return [encoded[key] for key in keys.tolist()]
+
     def postings(self, kind: FieldKind, value: str, texts: dict[str, _Text]) -> Batch:
         """Return the postings of VALUE in a field of KIND."""
         boost = kind.format.field_boost
@@ -349,11 +381,10 @@ class TextPostings:
         return _grouped(keys, boost, _positions_encoder(kind.format, at))
 
     def _spelling(self, value: str, boost: float) -> Batch:
-        numbers = self.table.spelling_numbers(_SPELLING.findall(value))
-        numbers = numbers[numbers >= 0]
-        unique, first, counts = np.unique(numbers, return_index=True, return_counts=True)
-        order = np.argsort(first)  # in the order the words first occur, as Whoosh gives them
-        unique, counts = unique[order], counts[order]
+        # In the order the words first occur, as Whoosh gives them.
+        found = self.table.spelling_counts(_SPELLING.findall(value))
+        unique = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
+        counts = np.fromiter(found.values(), dtype=np.int64, count=len(found))
         return Batch(unique, counts, counts * boost,
                      counts.astype(">u4").tobytes(),
                      np.full(len(counts), _PACK_FREQUENCY.size, dtype=np.int64),
@@ -419,3 +450,31 @@ def _grouped(keys: np.ndarray, boost: float, encode: _Encoder) -> Batch:
     values, sizes = encode(order, firsts, lasts)
     return Batch(ordered[firsts], frequencies, frequencies * boost, values, sizes,
                  count)
+
+
+def frequent_text_words(texts: Iterable[str], share: float, exact_share: float,
+                        ) -> tuple[frozenset[str], frozenset[str]]:
+    """Return the stemmed words found in at least SHARE of TEXTS and the exact-form words
+    found in at least EXACT_SHARE of them (each also in two texts at least).
+
+    The words of ``analysis.frequent_words`` for both chains, with one token table: each
+    text is split once, each distinct token analysed once.
+    """
+    table = TokenTable()
+    stemmed: list[np.ndarray] = []
+    exact: list[np.ndarray] = []
+    seen = 0
+    for value in texts:
+        seen += 1
+        text = _Text(table, value)
+        stemmed.append(np.unique(text.stemmed[0]))
+        exact.append(np.unique(text.exact))
+
+    def found(numbers: list[np.ndarray], fraction: float) -> frozenset[str]:
+        if not numbers:
+            return frozenset()
+        counts = np.bincount(np.concatenate(numbers), minlength=len(table.words))
+        floor = max(2.0, fraction * seen)
+        return frozenset(table.words[number] for number in np.flatnonzero(counts >= floor))
+
+    return found(stemmed, share), found(exact, exact_share)

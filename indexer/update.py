@@ -36,7 +36,6 @@ from archive.errors import IndexUnavailable, IndexUnreadable, InvalidInput, Stor
 from archive.french import count, decimal
 from archive.store import Archive
 from indexer.agreement import archive_mismatch
-from indexer.analysis import frequent_words
 from indexer.associated import FIELD as WORDS_FIELD
 from indexer.associated import write_missing_words, write_postings_words
 from indexer.bulk import BulkSegmentWriter
@@ -57,6 +56,7 @@ from indexer.location import (
 from indexer.lock import IndexLock
 from indexer.rebuild import BuildFailed, write_archive
 from indexer.schema import SCHEMA_VERSION, build_schema
+from indexer.text_postings import frequent_text_words
 from indexer.whoosh_format import ArchiveCodec
 
 if TYPE_CHECKING:
@@ -309,8 +309,7 @@ def _pair_words(archive: Archive, total: int) -> tuple[frozenset[str], frozenset
     if len(sample) < min(total, PAIR_SAMPLE) // 2:  # ids far from 1..total: take the first ones
         sample = list(islice(archive.reads.iter_articles(), PAIR_SAMPLE))
     bodies = [article.body or "" for article in sample]
-    return (frequent_words(bodies, PAIR_WORD_SHARE),
-            frequent_words(bodies, EXACT_PAIR_WORD_SHARE, exact=True))
+    return frequent_text_words(bodies, PAIR_WORD_SHARE, EXACT_PAIR_WORD_SHARE)
 
 
 def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,

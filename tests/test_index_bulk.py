@@ -71,18 +71,26 @@ def segment_files(folder: Path, ix: Index) -> dict[str, bytes]:
 
 
 def build_with(folder: Path, schema: Any, documents: list[dict[str, Any]],
-               writer_class: type[SegmentWriter]) -> Index:
+               writer_class: type[SegmentWriter], measure_every: int = 0) -> Index:
+    """Write DOCUMENTS as one segment; a bulk writer's memory is measured every
+    MEASURE_EVERY documents (its terms are then numbered), as a full rebuild does."""
     ix = index.create_in(str(folder), schema)
     writer = writer_class(ix, codec=update._codec(), compound=False)
-    for document in documents:
+    for done, document in enumerate(documents, start=1):
         writer.add_document(**document)
+        if measure_every and done % measure_every == 0:
+            assert writer.buffered_bytes() > 0
     writer.commit(merge=False)
     return ix
 
 
+@pytest.mark.parametrize("measure_every", [0, 1, 7])
 def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
-        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle],
+        measure_every: int) -> None:
     documents = [document_for(article) for article in stored_articles]
+    # Authors, dates and editions repeat: the bulk writer makes their postings once.
+    assert len({d.get("author") for d in documents}) < len(documents)
     for i in (1, 2):  # two edited articles: their superseded text in the earlier fields
         documents[i].update(earlier_fields(stored_articles[i], [
             ("Un ancien titre", "Le porte-parole du gouvernement l'avait dit avant l'édition."),
@@ -91,7 +99,7 @@ def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
     whoosh_dir.mkdir()
     bulk_dir.mkdir()
     whoosh_ix = build_with(whoosh_dir, schema, documents, SegmentWriter)
-    bulk_ix = build_with(bulk_dir, schema, documents, BulkSegmentWriter)
+    bulk_ix = build_with(bulk_dir, schema, documents, BulkSegmentWriter, measure_every)
 
     expected, written = segment_files(whoosh_dir, whoosh_ix), segment_files(bulk_dir, bulk_ix)
     assert {".trm", ".pst", "._stored.col", "._body_len.col", "._body_exact_len.col",
@@ -104,6 +112,37 @@ def test_bulk_segment_is_byte_for_byte_the_one_whoosh_writes(
     assert bulk_segment._fieldlengths == whoosh_segment._fieldlengths
     with bulk_ix.reader() as reader:  # long posting lists really span several blocks
         assert max(reader.doc_frequency("body", term) for term in reader.lexicon("body")) > 128
+
+
+def test_values_given_as_lists_are_indexed_as_whoosh_indexes_them(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles[:12]]
+    for i, document in enumerate(documents):  # repeated lists too (the writer's made values)
+        document["categories"] = ["Politique", "Économie"] if i % 2 else ["Sport"]
+        document["edition"] = ["sn", "ml"] if i % 3 else document["edition"]
+    whoosh_dir, bulk_dir = tmp_path / "whoosh", tmp_path / "bulk"
+    whoosh_dir.mkdir()
+    bulk_dir.mkdir()
+    expected = segment_files(whoosh_dir, build_with(whoosh_dir, schema, documents, SegmentWriter))
+    written = segment_files(bulk_dir, build_with(bulk_dir, schema, documents, BulkSegmentWriter))
+    assert written == expected
+
+
+def test_terms_are_numbered_in_the_order_they_first_occur_across_memory_checks(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    # The segment's word file lists the spelling words in that order.
+    ix = index.create_in(str(tmp_path), schema)
+    writer = BulkSegmentWriter(ix, codec=update._codec())
+    for done, article in enumerate(stored_articles[:30], start=1):
+        writer.add_document(**document_for(article))
+        if done % 4 == 0:
+            writer.buffered_bytes()
+    for name in ("body", "body_pairs", "spell", "author"):
+        log = writer._logs[name]
+        numbers = list(dict.fromkeys(log.term_ids))  # each term number once, as first seen
+        assert numbers == list(range(len(log.terms))), name
+        assert sorted(log.terms.values()) == numbers
+    writer.cancel()
 
 
 def test_a_document_the_bulk_writer_refuses_leaves_nothing_behind(

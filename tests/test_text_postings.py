@@ -13,7 +13,7 @@ from archive.replica.corpus import Corpus
 from indexer import text_postings
 from indexer.analysis import frequent_words
 from indexer.schema import build_schema
-from indexer.text_postings import TextPostings, field_kind
+from indexer.text_postings import TextPostings, field_kind, frequent_text_words
 
 PAIR_WORDS = frozenset({"arme", "coree", "nord", "kim", "jong", "un", "president", "etat"})
 EXACT_PAIR_WORDS = frozenset({"l'", "la", "de", "armee", "nord", "coreens", "kim", "jong"})
@@ -120,3 +120,26 @@ def test_far_positions_and_offsets_are_encoded_as_the_format_encodes_them() -> N
     value = " ".join(["Corée", *(["mot"] * 300), "x" * 150, *(["nord"] * 9000), "Corée l'armée"])
     for name in ("body", "body_exact", "body_exact_pairs"):
         assert fast_postings(ALL_PAIRS, name, value) == whoosh_postings(ALL_PAIRS, name, value)
+
+
+def test_frequent_words_of_a_token_table_are_whoosh_s_for_both_chains() -> None:
+    corpus = Corpus(size=200)
+    bodies = [corpus.article(i).body for i in range(200)]
+    # Texts without words, of stop words only, elisions and compounds, other scripts, a
+    # long one: each counts as a text, with its words once however often they occur.
+    bodies += ["", "   ", "« — »", "le la les de du", "l'armée d’État-major l'armée",
+               "Ελλάδα 北京 ١٢٣ Москва", "Corée du Nord " * 2000, "de la Corée", "Kim Jong-un"]
+    for share, exact_share in ((0.02, 0.2), (0.3, 0.01), (0.9, 0.9)):
+        assert frequent_text_words(bodies, share, exact_share) == (
+            frequent_words(bodies, share), frequent_words(bodies, exact_share, exact=True))
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(texts, max_size=8))
+def test_frequent_words_of_any_texts_are_whoosh_s(values: list[str]) -> None:
+    assert frequent_text_words(values, 0.25, 0.5) == (
+        frequent_words(values, 0.25), frequent_words(values, 0.5, exact=True))
+
+
+def test_no_texts_have_no_frequent_words() -> None:
+    assert frequent_text_words([], 0.02, 0.2) == (frozenset(), frozenset())
