@@ -548,7 +548,7 @@ class MatchEngine:
         assert candidates is not None
         # Every part holds each of the last CANDIDATES: their scores are added in the parts'
         # order, as intersecting the parts one after the other adds them.
-        at = [np.searchsorted(found[i].docs, candidates) for i in range(len(parts))]
+        at = [_positions(found[i].docs, candidates) for i in range(len(parts))]
         scores = found[0].scores[at[0]]
         for i in range(1, len(parts)):
             scores = scores + found[i].scores[at[i]]
@@ -752,8 +752,7 @@ class MatchEngine:
         field = query.fieldname
         candidates = paired
         if within is not None:
-            candidates = within if candidates is None else np.intersect1d(
-                candidates, within, assume_unique=True)
+            candidates = within if candidates is None else _sorted_common(candidates, within)
         if candidates is not None and not len(candidates):
             return EMPTY
         terms = [wq.Term(field, word) for word in query.words]
@@ -788,7 +787,7 @@ class MatchEngine:
             narrowing = [wq.Term(field, words[frequencies.index(min(frequencies))])]
         docs = self._all_of(narrowing, candidates).docs
         if candidates is not None:
-            docs = np.intersect1d(docs, candidates, assume_unique=True)
+            docs = _sorted_common(docs, candidates)
         return docs
 
     def _exact_phrase(self, query: ExactPhrase, within: np.ndarray | None = None) -> Matches:
@@ -806,8 +805,7 @@ class MatchEngine:
         paired, complete = self._pair_documents(query.fieldname, query.words, within)
         candidates = within
         if paired is not None:
-            candidates = paired if within is None else np.intersect1d(
-                paired, within, assume_unique=True)
+            candidates = paired if within is None else _sorted_common(paired, within)
             if not len(candidates):
                 return EMPTY
         stemmed_field = _STEMMED_FIELD.get(query.fieldname)
@@ -817,8 +815,7 @@ class MatchEngine:
                 return EMPTY
             stemmed = (wq.Term(stemmed_field, query.stemmed[0]) if len(query.stemmed) == 1
                        else wq.Phrase(stemmed_field, query.stemmed))
-            narrowed = np.intersect1d(self._node(stemmed, holding).docs, holding,
-                                      assume_unique=True)
+            narrowed = _sorted_common(self._node(stemmed, holding).docs, holding)
             if not len(narrowed):
                 return EMPTY
             candidates = narrowed
@@ -858,7 +855,8 @@ class MatchEngine:
                 if len(word_keys) > 1 and bool((word_keys[1:] <= word_keys[:-1]).any()):
                     word_keys = np.sort(word_keys)
                 keys.append(word_keys)
-            near = _windows(keys, distance)
+            near = _near_pair(keys[0], keys[1], distance) if len(keys) == 2 else \
+                _windows(keys, distance)
             if len(near):
                 keep[lo + _sorted_unique(near // _POSITION_SPAN)] = True
         return self._scaled(together.where(keep), query.boost)
@@ -941,7 +939,7 @@ class MatchEngine:
                 if postings is not None:
                     parts.append(postings[0] + base)
             docs = np.concatenate(parts) if parts else np.zeros(0, dtype=np.int64)
-            found = docs if found is None else np.intersect1d(found, docs, assume_unique=True)
+            found = docs if found is None else _sorted_common(found, docs)
             if not len(found):
                 break
         return found, complete
@@ -1035,11 +1033,22 @@ def _sorted_unique(values: np.ndarray) -> np.ndarray:
 
 
 def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """The values of both A and B (each ascending and distinct), ascending."""
+    """The values of both A and B (each ascending and distinct, not negative), ascending.
+
+    Many values for their span are marked in a boolean array of that span (a few passes
+    over memory); few are looked up with binary searches. ``np.intersect1d`` sorts both
+    (12 ms for two lists of 77,000 documents of 100,000, against 0.3 ms marked).
+    """
     if len(a) > len(b):
         a, b = b, a
     if not len(a):
         return a
+    span = _dense_span(a, b)
+    if span:
+        marked = np.zeros(span, dtype=bool)
+        marked[b] = True
+        kept: np.ndarray = a[marked[a]]
+        return kept
     at = np.searchsorted(b, a)
     np.minimum(at, len(b) - 1, out=at)
     common: np.ndarray = a[b[at] == a]
@@ -1078,15 +1087,57 @@ def _windows(keys: list[np.ndarray], distance: int) -> np.ndarray:
     return found
 
 
+def _near_pair(a: np.ndarray, b: np.ndarray, distance: int) -> np.ndarray:
+    """The occurrences of the rarer of two words (keys as ``_windows`` takes them, each
+    ascending) with an occurrence of the other at most DISTANCE positions before or after
+    them in the same document, ascending.
+
+    Two words are in a window of DISTANCE exactly where one occurs at most DISTANCE from the
+    other (the window starts at the first of them): one binary search per occurrence of the
+    rarer word finds the nearest of the other on each side, where ``_windows`` sorts and
+    walks the occurrences of both (8 times slower for 100,000 and 500,000 of them).
+    """
+    if len(a) > len(b):
+        a, b = b, a
+    if not len(a) or not len(b):
+        return a[:0]
+    at = np.searchsorted(b, a)
+    after = b[np.minimum(at, len(b) - 1)] - a
+    near = (at < len(b)) & (after >= 0) & (after <= distance)
+    before = a - b[np.maximum(at - 1, 0)]
+    near |= (at > 0) & (before >= 0) & (before <= distance)
+    found: np.ndarray = a[near]
+    return found
+
+
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
 # arrays; a larger one is added up in arrays of the index's size (cheaper per posting then).
 _SPARSE_SHARE = 8
 
 
+# Sorted document numbers are looked up in an array spanning their values (one pass over
+# memory) when those looked up number at least 1 / _DENSE_SHARE of the span: 15 times faster
+# than binary searches for 77,000 of 100,000 documents, slower for a few hundred.
+_DENSE_SHARE = 32
+
+
+def _dense_span(wanted: np.ndarray, docs: np.ndarray) -> int:
+    """The span of values (the largest + 1) of WANTED and DOCS (ascending, not negative) if
+    WANTED are many enough for it to look them up in an array of that span, else 0."""
+    span = int(max(wanted[-1], docs[-1])) + 1
+    return span if len(wanted) * _DENSE_SHARE >= span else 0
+
+
 def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """The position in DOCS (ascending, unique) of each of WANTED, -1 where absent."""
-    if not len(docs):
+    if not len(docs) or not len(wanted):
         return np.full(len(wanted), -1, dtype=np.int64)
+    span = _dense_span(wanted, docs)
+    if span and len(docs) < 2**31:
+        rank = np.full(span, -1, dtype=np.int32)
+        rank[docs] = np.arange(len(docs), dtype=np.int32)
+        found: np.ndarray = rank[wanted].astype(np.int64)
+        return found
     at = np.searchsorted(docs, wanted)
     at[at == len(docs)] = 0
     return np.where(docs[at] == wanted, at, -1)

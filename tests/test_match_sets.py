@@ -14,7 +14,21 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.matches import EMPTY, Matches, PostingsCache, intersect, minus, union
+from indexer.matches import (
+    _POSITION_SPAN,
+    EMPTY,
+    Matches,
+    PostingsCache,
+    _dense_span,
+    _near_pair,
+    _positions,
+    _sorted_common,
+    _sorted_unique,
+    _windows,
+    intersect,
+    minus,
+    union,
+)
 
 SIZE = 300
 
@@ -137,3 +151,69 @@ def test_matches_among_documents_keep_exactly_those_documents(found: Matches,
                                                               wanted: set[int]) -> None:
     docs = np.asarray(sorted(wanted), dtype=np.int64)
     same(found.among(docs), found.where(np.isin(found.docs, docs)))
+
+
+@st.composite
+def sparse_or_dense(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Two ascending sets of documents, many or few for the span of their values (position
+    keys past 2^32 included): looked up in an array of that span, or by binary searches."""
+    span = draw(st.sampled_from([50, 300, 100_000, 2**40]))
+    values = st.integers(0, span - 1)
+    a = np.asarray(sorted(draw(st.sets(values, max_size=60))), dtype=np.int64)
+    b = np.asarray(sorted(draw(st.sets(values, max_size=60))), dtype=np.int64)
+    return a, b
+
+
+@settings(max_examples=300, deadline=None)
+@given(sparse_or_dense())
+def test_common_documents_are_what_numpy_intersect1d_finds(sets: tuple[np.ndarray,
+                                                                          np.ndarray]) -> None:
+    a, b = sets
+    assert _sorted_common(a, b).tolist() == np.intersect1d(a, b).tolist()
+    assert _sorted_common(b, a).tolist() == np.intersect1d(a, b).tolist()
+
+
+@settings(max_examples=300, deadline=None)
+@given(sparse_or_dense())
+def test_each_document_looked_up_gets_its_place_or_minus_one(sets: tuple[np.ndarray,
+                                                                         np.ndarray]) -> None:
+    docs, wanted = sets
+    place = {doc: i for i, doc in enumerate(docs.tolist())}
+    assert _positions(docs, wanted).tolist() == [place.get(doc, -1)
+                                                 for doc in wanted.tolist()]
+
+
+def test_many_documents_for_their_span_are_looked_up_in_an_array_of_it() -> None:
+    # Both ways give the same answers: the array (dense) for many, binary searches for few.
+    many = np.arange(0, 1000, 2, dtype=np.int64)
+    few = np.asarray([5, 999_998], dtype=np.int64)
+    assert _dense_span(many, many) == 999
+    assert _dense_span(few, many) == 0
+    assert _positions(many, many[::5]).tolist() == list(range(0, 500, 5))
+    assert _sorted_common(many, np.arange(0, 1000, 3, dtype=np.int64)).tolist() == \
+        list(range(0, 1000, 6))
+
+
+
+@st.composite
+def occurrences(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, int]:
+    """Two words' occurrences in a few documents (keys: document * span + position; the
+    same position possible for both) and a distance."""
+    words: list[list[int]] = [[], []]
+    for doc in range(draw(st.integers(1, 4))):
+        for word in words:
+            places = draw(st.sets(st.integers(0, 40), max_size=8))
+            word.extend(doc * _POSITION_SPAN + place for place in sorted(places))
+    return (np.asarray(words[0], dtype=np.int64), np.asarray(words[1], dtype=np.int64),
+            draw(st.integers(0, 8)))
+
+
+@settings(max_examples=400, deadline=None)
+@given(occurrences())
+def test_two_words_near_each_other_are_in_the_documents_their_windows_find(
+        found: tuple[np.ndarray, np.ndarray, int]) -> None:
+    a, b, distance = found
+    windows = _sorted_unique(_windows([a, b], distance) // _POSITION_SPAN)
+    near = _near_pair(a, b, distance)
+    assert np.unique(near // _POSITION_SPAN).tolist() == windows.tolist()
+    assert near.tolist() == sorted(near.tolist())

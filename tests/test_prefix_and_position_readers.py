@@ -7,6 +7,7 @@ unpickling them, and the positions a segment reader keeps, each against Whoosh.
 
 from __future__ import annotations
 
+import gc
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -230,3 +231,33 @@ def test_the_closest_key_of_the_term_table_is_whoosh_s(searcher: Searcher) -> No
             keys += [key, key[:-1], key + b"\x00", key[:3], key[:-1] + b"\xff"]
         for key in keys:
             assert closest_key_position(table, key) == table.closest_key_pos(key), key
+
+
+def test_kept_term_entries_are_whoosh_s_and_not_walked_by_the_garbage_collector(
+        searcher: Searcher) -> None:
+    # Tens of thousands of entries kept as objects made every full collection a long pause:
+    # they are kept as plain tuples (a prefix's as bytes until looked up), which the
+    # collector stops tracking, and give Whoosh's frequencies, extents and postings.
+    leaf = _leaves(searcher)[0]
+    words = prefix_terms(leaf, "body", b"a")
+    assert len(words) > 10
+    kept = leaf._terms._archive_term_infos
+    kinds = [type(kept[("body", word)]) for word in words]
+    assert set(kinds) <= {bytes, tuple} and bytes in kinds  # not decoded before looked up
+    for word in words:
+        info = leaf._terms.term_info("body", word)
+        assert whoosh_format.doc_frequency(leaf, "body", word) == info.doc_frequency()
+        entry = kept[("body", word)]
+        assert type(entry) is tuple
+        if info.is_inlined():
+            assert entry[3] == tuple(info.inlined_postings())
+        else:
+            offset, length = info.extent()
+            assert entry[1:] == (offset, length[0] if isinstance(length, tuple) else length,
+                                 None)
+        found = read_postings(leaf, "body", word)
+        assert found is not None
+        assert found[0].tolist() == list(leaf.postings("body", word).all_ids())
+    gc.collect()
+    assert not any(gc.is_tracked(kept[("body", word)]) for word in words
+                   if kept[("body", word)][3] is None)
