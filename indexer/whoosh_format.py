@@ -719,20 +719,12 @@ def field_length_bytes(leaf: Any, field: str) -> np.ndarray:
     A byte a document instead of a float: an eighth of the memory (8 MB a field at a million
     documents). Raises UnexpectedLayout as ``field_lengths`` does.
     """
-    count = leaf.doc_count_all()
-    try:
-        column = leaf._perdoc._cached_reader(f"_{field}_len", LENGTHS_COLUMN)
-    except (AttributeError, TypeError) as exc:
-        raise UnexpectedLayout(f"no length column reader ({exc})") from None
-    if column is None:
-        return np.zeros(count, dtype=np.uint8)
-    raw: np.ndarray = numeric_column(column, count).astype(np.uint8)
-    return raw
+    return written_length_bytes(getattr(leaf, "_perdoc", None), field, leaf.doc_count_all())
 
 
 def written_length_bytes(perdoc: Any, field: str, count: int) -> np.ndarray:
-    """Return the length byte of FIELD in each of the COUNT documents of a segment being
-    written, from its per-document reader, as uint8 (0: no length), read in one piece.
+    """Return the length byte of FIELD in each of the COUNT documents of a segment (being
+    written, or read), from its per-document reader, as uint8 (0: no length), read in one piece.
 
     Raises UnexpectedLayout when the reader is not Whoosh's W3 one (ask it document by
     document instead: ``doc_field_length``).
