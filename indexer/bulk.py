@@ -261,30 +261,27 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         author, a date, an edition): a unique field's value (the id) is made every time."""
         if field.unique:
             return field.index(value)
-        try:
-            key = (fieldname, type(value), value)
-            items = self._made.get(key)
-        except TypeError:  # a value that cannot be a key (a list of words)
-            return field.index(value)
-        if items is None:
-            if len(self._made) >= _MADE_LIMIT:
-                self._made.clear()
-            items = self._made[key] = list(field.index(value))
-        return items
+        return self._made_once((fieldname, type(value), value),
+                               lambda: list(field.index(value)))
 
     def _column_value(self, fieldname: str, field: Any, value: Any) -> Any:
         """Return ``field.to_column_value(value)``, made once per writer as ``_items``."""
         if field.unique:
             return field.to_column_value(value)
+        return self._made_once((fieldname, type(value), value, "column"),
+                               lambda: field.to_column_value(value))
+
+    def _made_once(self, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        """Return what MAKE returns, kept under KEY for the writer (the kept values emptied
+        past ``_MADE_LIMIT``); made every time when KEY cannot be a key (a list of words)."""
         try:
-            key = (fieldname, type(value), value, "column")
             made = self._made.get(key)
         except TypeError:
-            return field.to_column_value(value)
+            return make()
         if made is None:
             if len(self._made) >= _MADE_LIMIT:
                 self._made.clear()
-            made = self._made[key] = (field.to_column_value(value),)
+            made = self._made[key] = (make(),)
         return made[0]
 
     def _log_batch(self, fieldname: str, kind: FieldKind, log: _FieldLog, batch: Batch,
