@@ -5,11 +5,12 @@ commit, then looks up the field length of each posting's document in the length 
 just written, one posting at a time. At 100,000 articles that is some 50 million postings, and
 the commit was 60% of the build's time.
 
-``BulkSegmentWriter`` takes new documents only (a full rebuild into an empty index). Each
-document is analysed exactly as Whoosh does it (``field.index``, or for the text fields
-``indexer.text_postings``, a text at a time with numpy), but its postings go into a flat log
-per field: term number, document, weight and encoded value in typed arrays, a document's
-postings of a field appended with one call per array. At commit one
+``BulkSegmentWriter`` takes new documents only (a full rebuild into an empty index), one or
+a batch at a time (``add_documents``). Each document is analysed exactly as Whoosh does it
+(``field.index``, or for the text fields ``indexer.text_postings``, a batch of documents at a
+time with numpy), but its postings go into a flat log per field: term number, document, weight
+and encoded value in typed arrays, a batch's postings of a field appended with one call per
+array. At commit one
 numpy stable sort puts the log in term order (documents stay in the order they were added),
 each document's field lengths are read once, and runs of whole terms are written by
 ``indexer.whoosh_format.FieldTermsWriter`` (block statistics with numpy, a term's blocks in
@@ -22,14 +23,14 @@ compares the two.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 from whoosh.writing import SegmentWriter
 
 from indexer.postings_format import COMPACT_FORMATS
-from indexer.text_postings import Batch, FieldKind, TextPostings, field_kind
+from indexer.text_postings import PAIR_SHIFT, Batch, FieldKind, TextPostings, field_kind
 from indexer.whoosh_format import (
     FieldTermsWriter,
     UnexpectedLayout,
@@ -102,24 +103,39 @@ class _FieldLog:
 
 
 _MIX = np.uint64(0x9E3779B97F4A7C15)
+_SECOND_WORD = (1 << PAIR_SHIFT) - 1
 # Values of repeated fields kept with what Whoosh makes of them, per writer; past it, emptied.
 _MADE_LIMIT = 100_000
+
+
+# A pair field pairing at most this many words numbers its pairs in a square array by the
+# two words' ranks (64 MB at most), else in a dictionary.
+PAIR_TABLE_WORDS = 4096
 
 
 class _TermNumbers:
     """A field's term numbers in its log, found by the keys ``text_postings`` gives terms.
 
-    Word numbers (most fields) are looked up in an array, a batch's at once; pair keys
-    (two word numbers in one integer) in a dictionary. New terms are made a batch at a time.
+    Word numbers (most fields) are looked up in an array, a batch's at once. Pair keys (two
+    word numbers in one integer) too when the field pairs few words (``PAIR_TABLE_WORDS``):
+    each word paired gets a rank, and a pair's number is found at its words' ranks in a
+    square array; else in a dictionary. New terms are made a batch at a time.
     """
 
-    __slots__ = ("_by_key", "_by_word", "_pairs", "_terms_of")
+    __slots__ = ("_by_key", "_by_pair", "_by_word", "_pairs", "_rank", "_ranked",
+                 "_terms_of")
 
-    def __init__(self, terms_of: Callable[[np.ndarray], list[bytes]], pairs: bool) -> None:
+    def __init__(self, terms_of: Callable[[np.ndarray], list[bytes]], pairs: bool,
+                 paired_words: int | None = None) -> None:
         self._terms_of = terms_of
         self._pairs = pairs
         self._by_word = np.full(1024, -1, dtype=np.int64)
         self._by_key: dict[int, int] = {}
+        # By word number: the word's rank among the paired words (-1: none yet).
+        self._rank = np.full(1024, -1, dtype=np.int64) \
+            if paired_words is not None and paired_words <= PAIR_TABLE_WORDS else None
+        self._ranked = 0
+        self._by_pair = np.full((0, 0), -1, dtype=np.int32)
 
     def of(self, keys: np.ndarray, terms: dict[bytes, int]) -> np.ndarray:
         """Return the term number of each of KEYS (distinct), numbering new terms in TERMS
@@ -127,6 +143,8 @@ class _TermNumbers:
         if not len(keys):
             return keys
         number = terms.setdefault
+        if self._pairs and self._rank is not None:
+            return self._pair_numbers(keys, terms)
         if self._pairs:
             # A pair key's low bits are its second word's number: multiplied by an odd
             # number (one to one), keys sharing a second word stop colliding in the dict.
@@ -138,12 +156,7 @@ class _TermNumbers:
                 for i, term in zip(missing, self._terms_of(keys[missing]), strict=True):
                     found[i] = by_key[mixed[i]] = number(term, len(terms))
             return np.array(found, dtype=np.int64)
-        by_word = self._by_word
-        top = int(keys.max())
-        if top >= len(by_word):
-            grown = np.full(max(2 * len(by_word), top + 1), -1, dtype=np.int64)
-            grown[:len(by_word)] = by_word
-            by_word = self._by_word = grown
+        by_word = self._by_word = _grown(self._by_word, int(keys.max()) + 1)
         numbers: np.ndarray = by_word[keys]
         new = numbers < 0
         if new.any():
@@ -152,13 +165,48 @@ class _TermNumbers:
             numbers = by_word[keys]
         return numbers
 
+    def _pair_numbers(self, keys: np.ndarray, terms: dict[bytes, int]) -> np.ndarray:
+        """``of`` for pair keys, through the square array of the words' ranks."""
+        assert self._rank is not None
+        firsts, seconds = keys >> PAIR_SHIFT, keys & _SECOND_WORD
+        words = np.concatenate([firsts, seconds])
+        rank = self._rank = _grown(self._rank, int(words.max()) + 1)
+        unranked = np.unique(words[rank[words] < 0])
+        rank[unranked] = np.arange(self._ranked, self._ranked + len(unranked))
+        self._ranked += len(unranked)
+        side = len(self._by_pair)
+        if self._ranked > side:
+            wide = max(64, 1 << (self._ranked - 1).bit_length())
+            grown = np.full((wide, wide), -1, dtype=np.int32)
+            grown[:side, :side] = self._by_pair
+            self._by_pair = grown
+        rows, columns = rank[firsts], rank[seconds]
+        numbers: np.ndarray = self._by_pair[rows, columns].astype(np.int64)
+        new = numbers < 0
+        if new.any():
+            number = terms.setdefault
+            made = [number(term, len(terms)) for term in self._terms_of(keys[new])]
+            numbers[new] = made
+            self._by_pair[rows[new], columns[new]] = made
+        return numbers
+
+
+def _grown(numbers: np.ndarray, size: int) -> np.ndarray:
+    """Return NUMBERS, or for SIZE numbers or more a longer copy filled with -1."""
+    if size <= len(numbers):
+        return numbers
+    grown = np.full(max(2 * len(numbers), size), -1, dtype=numbers.dtype)
+    grown[:len(numbers)] = numbers
+    return grown
+
 
 class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no type hints
     """A ``SegmentWriter`` for new documents that groups postings by term instead of sorting them.
 
-    Only ``add_document`` and the deletion of committed documents are supported (no updates
-    in one call, no merges of other segments through Whoosh's ``add_reader``), and the schema
-    must have neither term vectors nor separate spelling fields. ``commit()`` (with
+    Only ``add_document`` (or ``add_documents``) and the deletion of committed documents are
+    supported (no updates in one call, no merges of other segments through Whoosh's
+    ``add_reader``), and the schema must have neither term vectors nor separate spelling
+    fields. ``commit()`` (with
     ``merge=False`` or a ``mergetype`` that only drops segments) and ``cancel()`` work as
     Whoosh's; a parallel build makes its writers with ``_lk=False`` (they
     leave Whoosh's shared temporary directory in place), calls ``finish_segment()`` in each and
@@ -202,13 +250,55 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
 
     def add_document(self, **fields: Any) -> None:
         """Add one new document (the same fields and meaning as Whoosh's ``add_document``)."""
+        self.add_documents([fields])
+
+    def add_documents(self, documents: Sequence[Mapping[str, Any]]) -> None:
+        """Add new DOCUMENTS in order, as ``add_document`` one after the other would.
+
+        The text fields of all of them are analysed together (``TextPostings``, a numpy pass
+        per field for the whole batch); the rest is Whoosh's, document by document. When one
+        raises, the documents before it stay added, it and those after it are not.
+        """
         self._check_state()
+        kinds = self._kinds
+        if any(not isinstance(value, str) for fields in documents
+               for name, value in fields.items() if name in kinds and value is not None):
+            # A text given as something else (a list of words): Whoosh's analysis, which
+            # logs it document by document, so every field's log stays in document order.
+            for fields in documents:
+                self._add_one(fields, {}, 0)
+            return
+        texts: dict[tuple[str, ...], Any] = {}
+        batches: dict[str, Batch] = {}
+        for fieldname, kind in kinds.items():
+            values = [fields.get(fieldname) for fields in documents]
+            if any(value is not None for value in values):
+                batches[fieldname] = self._text_postings.postings(
+                    kind, [value or "" for value in values], texts)
+        texts.clear()
+        first = self.docnum
+        boosts = np.ones((len(batches), len(documents)))
+        try:
+            for at, fields in enumerate(documents):
+                for row, fieldboost in enumerate(self._add_one(fields, batches, at).values()):
+                    boosts[row, at] = fieldboost
+        finally:
+            added = self.docnum - first
+            for row, (fieldname, batch) in enumerate(batches.items()):
+                if added < len(documents):
+                    batch = batch.before(added)
+                self._log_batch(fieldname, kinds[fieldname], batch, first, boosts[row])
+
+    def _add_one(self, fields: Mapping[str, Any], batches: Mapping[str, Batch],
+                 at: int) -> dict[str, float]:
+        """Add the document FIELDS, the postings of its text fields being document AT of
+        BATCHES (logged by the caller); return each of those fields' boost, in the order
+        of BATCHES."""
         perdocwriter = self.perdocwriter
         schema = self.schema
         docnum = self.docnum
         logs = self._logs
-        kinds = self._kinds
-        texts: dict[str, Any] = {}
+        boosts = dict.fromkeys(batches, 1.0)
 
         docboost = self._doc_boost(fields)
         fieldnames = sorted(name for name in fields if not name.startswith("_"))
@@ -225,17 +315,17 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                 length = 0
                 if field.indexed:
                     fieldboost = self._field_boost(fields, fieldname, docboost)
-                    log = logs.get(fieldname)
-                    if log is None:
-                        log = logs[fieldname] = _FieldLog()
-                    kind = kinds.get(fieldname)
-                    if kind is not None and isinstance(value, str):
-                        batch = self._text_postings.postings(kind, value, texts)
-                        self._log_batch(fieldname, kind, log, batch, docnum, fieldboost)
-                        length = batch.length
+                    batch = batches.get(fieldname)
+                    if batch is not None:
+                        boosts[fieldname] = fieldboost
+                        length = int(batch.lengths[at])
                     else:
-                        length = _log_items(fieldname, log, self._items(fieldname, field, value),
-                                            docnum, fieldboost)
+                        log = logs.get(fieldname)
+                        if log is None:
+                            log = logs[fieldname] = _FieldLog()
+                        length = _log_items(fieldname, log,
+                                            self._items(fieldname, field, value), docnum,
+                                            fieldboost)
                     if not field.scorable:
                         length = 0
 
@@ -255,6 +345,7 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
         perdocwriter.finish_doc()
         self._added = True
         self.docnum += 1
+        return boosts
 
     def _items(self, fieldname: str, field: Any, value: Any) -> Any:
         """Return ``field.index(value)``, made once per writer for a value that repeats (an
@@ -284,18 +375,26 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
             made = self._made[key] = (make(),)
         return made[0]
 
-    def _log_batch(self, fieldname: str, kind: FieldKind, log: _FieldLog, batch: Batch,
-                   docnum: int, fieldboost: float) -> None:
-        """Log the postings BATCH of document DOCNUM in field FIELDNAME, a call per array."""
+    def _log_batch(self, fieldname: str, kind: FieldKind, batch: Batch, first: int,
+                   boosts: np.ndarray) -> None:
+        """Log the postings BATCH in field FIELDNAME, its documents numbered from FIRST,
+        each document's weights multiplied by its BOOSTS (the field's), a call per array."""
+        if not len(batch.keys):
+            return
+        log = self._logs.get(fieldname)
+        if log is None:
+            log = self._logs[fieldname] = _FieldLog()
         if log.numbers is None:
             log.numbers = self._term_numbers.get(fieldname)
             if log.numbers is None:
                 log.numbers = self._term_numbers[fieldname] = _TermNumbers(
-                    lambda keys: self._text_postings.terms(kind, keys), kind.pairs)
-        count = len(batch.keys)
+                    lambda keys: self._text_postings.terms(kind, keys), kind.pairs,
+                    None if kind.words is None else len(kind.words))
         log.pending.frombytes(batch.keys.astype(np.int64, copy=False).tobytes())
-        log.docs.extend(array("I", [docnum]) * count)
-        weights = batch.weights if fieldboost == 1.0 else batch.weights * fieldboost
+        log.docs.frombytes((batch.docs + first).astype(np.uint32).tobytes())
+        weights = batch.weights
+        if (boosts != 1.0).any():
+            weights = weights * boosts[batch.docs]
         log.weights.frombytes(weights.astype(np.float64, copy=False).tobytes())
         ends = batch.sizes.cumsum(dtype=np.uint64)
         ends += np.uint64(len(log.values))

@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from archive.authors import author_key as make_author_key
 from archive.errors import InvalidInput
 
@@ -28,6 +30,8 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 OVERLONG_WORD_CHARS = 200
 _OVERLONG_WORD = re.compile(rf"\w{{{OVERLONG_WORD_CHARS},}}")
 MAX_TEXT_CHARS = 2_000_000
+# The space and the control characters before it: never in a word.
+_LAST_BREAK = 32
 # Between two superseded versions in the ``earlier`` field: a word ("_", which the query
 # language never searches), so that no phrase runs from one version into the next.
 _VERSION_GAP = "\n\n_\n\n"
@@ -158,9 +162,24 @@ def _text(value: object, name: str, where: str) -> str:
     # A run of word characters never holds white space: without a long stretch between two
     # spaces there is none to blank, and the regex (slow: it starts at every character of
     # every word) need not run.
-    if max(map(len, text.split()), default=0) < OVERLONG_WORD_CHARS:
+    if len(text) < OVERLONG_WORD_CHARS or _longest_stretch(text) < OVERLONG_WORD_CHARS:
         return text
     return _OVERLONG_WORD.sub(lambda match: " " * len(match.group()), text)
+
+
+def _longest_stretch(text: str) -> int:
+    """Return the most UTF-8 bytes of TEXT in a row without a space or a control character.
+
+    No byte of a word character is one of those (a character beyond ASCII is all bytes of
+    128 and more), so a run of N word characters is a stretch of N bytes at least. Counted
+    with numpy: ``text.split()`` made a string of every word (half of ``document_for``).
+    """
+    data = np.frombuffer(text.encode("utf-8"), dtype=np.uint8)
+    breaks = np.flatnonzero(data <= _LAST_BREAK)
+    if not len(breaks):
+        return len(data)
+    return max(int(breaks[0]), int(np.diff(breaks).max(initial=1)) - 1,
+               len(data) - 1 - int(breaks[-1]))
 
 
 def _short_text(value: object, name: str, where: str) -> str:

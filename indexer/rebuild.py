@@ -41,7 +41,8 @@ __all__ = ["BuildFailed", "Written", "write_archive"]
 Progress = Callable[[int, int], None]
 MakeDocument = Callable[["StoredArticle"], dict[str, Any]]
 
-# A writer reports how far it got every this many articles.
+# A writer adds its articles this many at a time (their texts analysed together), then reports
+# how far it got and checks its memory.
 PROGRESS_EVERY = 500
 # How long the parent waits for a message before checking that its writers still live.
 POLL_SECONDS = 1.0
@@ -123,30 +124,23 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
     """Write the articles with ids FIRST..LAST into new segments of IX (not committed)."""
     written = Written()
     writer = _writer(ix, codec)
+    documents: list[dict[str, Any]] = []
     try:
         with Archive.open(database_path, readonly=True) as archive:
             for done, article in enumerate(archive.reads.iter_articles(first, last), start=1):
-                if article.hidden:  # withdrawn from the public on request: never indexed
-                    continue
-                try:
-                    document = with_earlier_versions(make_document(article), article, archive)
-                except InvalidInput as exc:
-                    written.invalid.append(exc.message)
-                    continue
-                try:
-                    writer.add_document(**document)
-                except OSError:
-                    raise
-                except Exception as exc:
-                    raise BuildFailed(f"article {document.get('id')}: {type(exc).__name__}: "
-                                      f"{exc}") from exc
-                written.documents += 1
-                written.withdrawn += bool(document.get("withdrawn"))
+                if not article.hidden:  # withdrawn from the public on request: never indexed
+                    try:
+                        documents.append(with_earlier_versions(make_document(article), article,
+                                                               archive))
+                    except InvalidInput as exc:
+                        written.invalid.append(exc.message)
                 if done % PROGRESS_EVERY == 0:
+                    _add(writer, documents, written)
                     progress(done)
                     if writer.buffered_bytes() > limit_bytes:
                         written.segments.append(writer.finish_segment())
                         writer = _writer(ix, codec)
+        _add(writer, documents, written)
         if writer.doc_count():
             written.segments.append(writer.finish_segment())
         else:
@@ -156,6 +150,21 @@ def _write_range(ix: Index, database_path: Path, first: int, last: int, limit_by
             writer.cancel()
         raise
     return written
+
+
+def _add(writer: BulkSegmentWriter, documents: list[dict[str, Any]], written: Written) -> None:
+    """Add DOCUMENTS to WRITER at once and count them in WRITTEN; the list is emptied."""
+    added = writer.docnum
+    try:
+        writer.add_documents(documents)
+    except OSError:
+        raise
+    except Exception as exc:
+        refused = documents[min(writer.docnum - added, len(documents) - 1)]
+        raise BuildFailed(f"article {refused.get('id')}: {type(exc).__name__}: {exc}") from exc
+    written.documents += len(documents)
+    written.withdrawn += sum(bool(document.get("withdrawn")) for document in documents)
+    documents.clear()
 
 
 def _write_in_processes(ix: Index, database_path: Path, ranges: list[tuple[int, int]],

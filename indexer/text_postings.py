@@ -1,12 +1,13 @@
-"""A document's postings for the bulk writer, a text at a time with numpy instead of a token.
+"""Documents' postings for the bulk writer, a batch of documents at a time with numpy.
 
 The fields of one text (``body``, ``body_exact``, ``body_pairs``, ``body_exact_pairs``: the
-same string) share one tokenization: ``re.split`` finds the tokens and, through their
-lengths, their offsets, without a match object per token. Each distinct token is analysed
-once per writer (``TokenTable``: its stemmed parts with their offsets, its exact-form words),
-each distinct word gets a number, and a text becomes arrays of word numbers from which numpy
-makes every field's occurrences, word pairs and postings (grouped by term with one sort). The
-writer looks each term up once per document, not once per occurrence.
+same string) share one tokenization, and the texts of a batch of documents are tokenized
+together: ``re.split`` of the texts joined by line breaks finds the tokens and, through their
+lengths, their offsets and texts, without a match object per token. Each distinct token is
+analysed once per writer (``TokenTable``: its stemmed parts with their offsets, its exact-form
+words), each distinct word gets a number, and the batch becomes arrays of word numbers and
+documents from which numpy makes every field's occurrences, word pairs and postings (grouped
+by document and term with one sort). The writer looks each term up once per batch.
 
 What comes out is what Whoosh's ``field.index`` gives for the same text (terms, frequencies,
 weights, encoded values): ``tests/test_text_postings.py`` holds the two to the same output for
@@ -17,9 +18,9 @@ from __future__ import annotations
 
 import re
 import struct
-from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -50,13 +51,14 @@ from indexer.postings_format import (
     position_values,
 )
 
-__all__ = ["Batch", "FieldKind", "TextPostings", "field_kind", "frequent_text_words"]
+__all__ = ["PAIR_SHIFT", "Batch", "FieldKind", "TextPostings", "field_kind",
+           "frequent_text_words"]
 
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")
 _SPELLING = re.compile(SPELLING_PATTERN)
 _APOSTROPHE_TO_STRAIGHT = str.maketrans({"’": "'", "ʼ": "'"})
 # A pair's key: its first word's number in the high bits, the second's in the low ones.
-_PAIR_SHIFT = 32
+PAIR_SHIFT = 32
 # Distinct tokens kept analysed; past it the table starts again (word numbers stay).
 TOKEN_TABLE_LIMIT = 500_000
 _EMPTY = np.zeros(0, dtype=np.int64)
@@ -134,7 +136,7 @@ class TokenTable:
     def token_codes(self, tokens: list[str]) -> np.ndarray:
         """Return the code of each of TOKENS (raw, as they stand in a text), analysing the
         tokens not yet in the table."""
-        if len(self.codes) + len(tokens) > TOKEN_TABLE_LIMIT:
+        if len(self.codes) > TOKEN_TABLE_LIMIT:
             self.codes.clear()
             for column in (self.stem_first, self.stem_count, self.exact_first,
                            self.exact_count, self.stem_word, self.stem_start, self.stem_end,
@@ -168,15 +170,13 @@ class TokenTable:
             flags.append(self.words[number] in words)
         return flags.view()
 
-    def spelling_counts(self, tokens: list[str]) -> dict[int, int]:
-        """Return how often each spelling word of TOKENS occurs, by word number, in the order
-        the words first occur (tokens the chain drops left out)."""
+    def spelling_codes(self, tokens: list[str]) -> np.ndarray:
+        """Return the spelling word (its number) of each of TOKENS, -1 for a token the chain
+        drops, analysing the tokens not yet in the table."""
         table = self.spelling
         if len(table) > TOKEN_TABLE_LIMIT:
             table.clear()
-        counts = Counter(map(table.__getitem__, tokens))
-        counts.pop(-1, None)
-        return counts
+        return np.fromiter(map(table.__getitem__, tokens), dtype=np.int64, count=len(tokens))
 
     def _add_spelling(self, raw: str) -> int:
         word = _spelling_word(raw)
@@ -221,43 +221,65 @@ def _spelling_word(raw: str) -> str | None:
     return text
 
 
-class _Text:
-    """One text of a document, tokenized once: the words of the French and the exact chain.
+class _Texts:
+    """The texts of a batch of documents (one each, "" for none), tokenized once together.
 
-    ``stemmed``: the French chain's words (numbers), start and end characters, in order;
-    ``exact``: the exact chain's words (numbers), in order. Positions are their indexes.
+    ``stemmed``: the French chain's words (numbers), their documents (indexes in the batch),
+    positions, start and end characters, in order; ``exact``: the exact chain's words, their
+    documents and positions. Positions and characters count from each text's beginning.
     """
 
-    __slots__ = ("codes", "exact", "starts", "stemmed")
+    __slots__ = ("count", "exact", "stemmed")
 
-    def __init__(self, table: TokenTable, value: str) -> None:
-        parts = _SPLIT.split(value)
+    def __init__(self, table: TokenTable, values: Sequence[str]) -> None:
+        self.count = count = len(values)
+        # One split for the whole batch: a line break is neither a word character nor an
+        # apostrophe or a hyphen, so no token runs from one text into the next and each
+        # text's tokens are the ones it has alone.
+        parts = _SPLIT.split("\n".join(values))
         tokens = parts[1::2]
-        count = len(tokens)
-        self.codes = table.token_codes(tokens)
+        total = len(tokens)
+        codes = table.token_codes(tokens)
         # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
         ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
-        self.starts = ends[0:2 * count:2]
-        # Both chains at once: the table may start again when a later text adds tokens.
-        part, token_start = _parts(table.stem_first.view(), table.stem_count.view(),
-                                   self.codes, self.starts)
-        self.stemmed = (table.stem_word.view()[part],
-                        token_start + table.stem_start.view()[part],
-                        token_start + table.stem_end.view()[part])
-        part, _ = _parts(table.exact_first.view(), table.exact_count.view(), self.codes, None)
-        self.exact = table.exact_word.view()[part]
+        starts = ends[0:2 * total:2]
+        sizes = np.fromiter(map(len, values), dtype=np.int64, count=count) + 1
+        bases = np.cumsum(sizes) - sizes  # where each text starts in the joined string
+        docs = np.searchsorted(bases, starts, side="right") - 1 if count > 1 \
+            else np.zeros(total, dtype=np.int64)
+        starts -= bases[docs]
+        # Both chains at once: the table may start again when a later batch adds tokens.
+        part, owner = _parts(table.stem_first.view(), table.stem_count.view(), codes)
+        stem_docs = docs if owner is None else docs[owner]
+        token_starts = starts if owner is None else starts[owner]
+        self.stemmed = (table.stem_word.view()[part], stem_docs, _text_positions(stem_docs, count),
+                        token_starts + table.stem_start.view()[part],
+                        token_starts + table.stem_end.view()[part])
+        part, owner = _parts(table.exact_first.view(), table.exact_count.view(), codes)
+        exact_docs = docs if owner is None else docs[owner]
+        self.exact = (table.exact_word.view()[part], exact_docs,
+                      _text_positions(exact_docs, count))
 
 
 def _parts(first: np.ndarray, count: np.ndarray, codes: np.ndarray,
-           starts: np.ndarray | None) -> tuple[np.ndarray, np.ndarray]:
-    """Return the index of every part of the tokens CODES in order, and its token's start."""
+           ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return the index of every part of the tokens CODES in order, and the token each part
+    comes from (None when each token is one part)."""
     counts = count[codes]
     if (counts == 1).all():  # every token one part (no stop word, compound or elision)
-        return first[codes], (starts if starts is not None else _EMPTY)
-    total = int(counts.sum())
+        return first[codes], None
+    owner = np.repeat(np.arange(len(codes)), counts)
     shift = first[codes] - np.cumsum(counts) + counts
-    part = np.repeat(shift, counts) + np.arange(total)
-    return part, (np.repeat(starts, counts) if starts is not None else _EMPTY)
+    return shift[owner] + np.arange(len(owner)), owner
+
+
+def _text_positions(docs: np.ndarray, count: int) -> np.ndarray:
+    """Return each word's position in its text, DOCS (non-decreasing) giving its text."""
+    if count == 1 or not len(docs):
+        return np.arange(len(docs))
+    firsts = np.searchsorted(docs, np.arange(count))
+    positions: np.ndarray = np.arange(len(docs)) - firsts[docs]
+    return positions
 
 
 @dataclass(frozen=True)
@@ -276,18 +298,29 @@ class FieldKind:
 
 @dataclass
 class Batch:
-    """The postings of one field of one document, one entry per distinct term.
+    """The postings of one field in a batch of documents, one per document and distinct term.
 
-    KEYS are word numbers (pair keys for pair fields), VALUES the encoded values joined,
-    SIZES each value's length in bytes.
+    DOCS: each posting's document (its index in the batch), non-decreasing; KEYS: word
+    numbers (pair keys for pair fields), a document's in increasing order (the spelling
+    field's in the order its words first occur); VALUES: the encoded values joined, SIZES
+    each value's length in bytes; LENGTHS: each document's field length (the frequencies of
+    its postings summed).
     """
 
+    docs: np.ndarray
     keys: np.ndarray
     frequencies: np.ndarray
     weights: np.ndarray
     values: bytes
     sizes: np.ndarray
-    length: int
+    lengths: np.ndarray
+
+    def before(self, count: int) -> Batch:
+        """Return the postings of the first COUNT documents of the batch only."""
+        cut = int(np.searchsorted(self.docs, count))
+        return Batch(self.docs[:cut], self.keys[:cut], self.frequencies[:cut],
+                     self.weights[:cut], self.values[:int(self.sizes[:cut].sum())],
+                     self.sizes[:cut], self.lengths[:count])
 
 
 def field_kind(field: Any) -> FieldKind | None:
@@ -324,19 +357,20 @@ class TextPostings:
     def __init__(self) -> None:
         self.table = TokenTable()
 
-    def text(self, value: str, texts: dict[str, _Text]) -> _Text:
-        """Return VALUE tokenized, once per document (TEXTS: the document's texts so far)."""
-        text = texts.get(value)
-        if text is None:
-            text = texts[value] = _Text(self.table, value)
-        return text
+    def texts(self, values: Sequence[str], texts: dict[tuple[str, ...], _Texts]) -> _Texts:
+        """Return VALUES tokenized, once per batch (TEXTS: the batch's texts so far)."""
+        key = tuple(values)
+        found = texts.get(key)
+        if found is None:
+            found = texts[key] = _Texts(self.table, values)
+        return found
 
     def term(self, kind: FieldKind, key: int) -> bytes:
         """Return the term (UTF-8) of KEY in a field of KIND."""
         encoded = self.table.encoded
         if kind.pairs:
-            return (encoded[key >> _PAIR_SHIFT] + PAIR_SEPARATOR.encode("utf-8")
-                    + encoded[key & ((1 << _PAIR_SHIFT) - 1)])
+            return (encoded[key >> PAIR_SHIFT] + PAIR_SEPARATOR.encode("utf-8")
+                    + encoded[key & ((1 << PAIR_SHIFT) - 1)])
         return encoded[key]
 
     def terms(self, kind: FieldKind, keys: np.ndarray) -> list[bytes]:
@@ -345,68 +379,88 @@ class TextPostings:
         if kind.pairs:
             separator = PAIR_SEPARATOR.encode("utf-8")
             return [encoded[first] + separator + encoded[second] for first, second in zip(
-                (keys >> _PAIR_SHIFT).tolist(), (keys & ((1 << _PAIR_SHIFT) - 1)).tolist(),
+                (keys >> PAIR_SHIFT).tolist(), (keys & ((1 << PAIR_SHIFT) - 1)).tolist(),
                 strict=True)]
         return [encoded[key] for key in keys.tolist()]
 
-    def postings(self, kind: FieldKind, value: str, texts: dict[str, _Text]) -> Batch:
-        """Return the postings of VALUE in a field of KIND."""
+    def postings(self, kind: FieldKind, values: Sequence[str],
+                 texts: dict[tuple[str, ...], _Texts]) -> Batch:
+        """Return the postings of VALUES (one text per document, "" for none) in a field of
+        KIND; TEXTS: the batch's texts tokenized so far, shared by the fields of a text."""
         boost = kind.format.field_boost
-        chain = kind.chain
-        if chain == "spelling":
-            return self._spelling(value, boost)
-        text = self.text(value, texts)
-        if chain == "stemmed":
-            words, starts, ends = text.stemmed
+        if kind.chain == "spelling":
+            return self._spelling(values, boost)
+        text = self.texts(values, texts)
+        count = text.count
+        if kind.chain == "stemmed":
+            words, docs, positions, starts, ends = text.stemmed
             if isinstance(kind.format, Characters):
-                return _grouped(words, boost, _characters_encoder(kind.format, starts, ends))
-            return _grouped(words, boost, _positions_encoder(kind.format))
-        if chain == "exact":
-            return _grouped(text.exact, boost, _positions_encoder(kind.format))
-        words = text.stemmed[0] if chain == "pairs" else text.exact
-        paired = words[:-1], words[1:]
+                return _grouped(docs, words, count, boost, _characters_encoder(
+                    kind.format, positions, starts, ends))
+            return _grouped(docs, words, count, boost,
+                            _positions_encoder(kind.format, positions))
+        if kind.chain == "exact":
+            words, docs, positions = text.exact
+            return _grouped(docs, words, count, boost, _positions_encoder(kind.format, positions))
+        if kind.chain == "pairs":
+            words, docs, positions = text.stemmed[:3]
+        else:
+            words, docs, positions = text.exact
+        # A pair is two consecutive words of one text.
+        at = np.flatnonzero(docs[:-1] == docs[1:])
         if kind.words is not None:
             frequent = self.table.frequent(kind.words)
-            keep = frequent[paired[0]] & frequent[paired[1]]
-            at = np.flatnonzero(keep)
-            paired = paired[0][at], paired[1][at]
-        else:
-            at = np.arange(len(paired[0]))
-        keys = (paired[0] << _PAIR_SHIFT) | paired[1]
-        if chain == "pairs":
-            unique = np.unique(keys)
-            return Batch(unique, np.ones(len(unique), dtype=np.int64),
-                         np.full(len(unique), boost), b"", np.zeros(len(unique), np.int64),
-                         len(unique))
-        return _grouped(keys, boost, _positions_encoder(kind.format, at))
+            at = at[frequent[words[at]] & frequent[words[at + 1]]]
+        keys = (words[at] << PAIR_SHIFT) | words[at + 1]
+        docs = docs[at]
+        if kind.chain == "pairs":
+            order = np.lexsort((keys, docs))
+            keys, docs = keys[order], docs[order]
+            new = np.ones(len(keys), dtype=bool)
+            new[1:] = (keys[1:] != keys[:-1]) | (docs[1:] != docs[:-1])
+            keys, docs = keys[new], docs[new]
+            ones = np.ones(len(keys), dtype=np.int64)
+            return Batch(docs, keys, ones, np.full(len(keys), boost), b"",
+                         np.zeros(len(keys), dtype=np.int64),
+                         np.bincount(docs, minlength=count))
+        return _grouped(docs, keys, count, boost,
+                        _positions_encoder(kind.format, positions[at]), wide=True)
 
-    def _spelling(self, value: str, boost: float) -> Batch:
-        # In the order the words first occur, as Whoosh gives them.
-        found = self.table.spelling_counts(_SPELLING.findall(value))
-        unique = np.fromiter(found.keys(), dtype=np.int64, count=len(found))
-        counts = np.fromiter(found.values(), dtype=np.int64, count=len(found))
-        return Batch(unique, counts, counts * boost,
+    def _spelling(self, values: Sequence[str], boost: float) -> Batch:
+        # A document's words in the order they first occur, as Whoosh gives them.
+        found = [_SPELLING.findall(value) for value in values]
+        count = len(values)
+        sizes = np.fromiter(map(len, found), dtype=np.int64, count=count)
+        words = self.table.spelling_codes(list(chain.from_iterable(found)))
+        docs = np.repeat(np.arange(count), sizes)
+        kept = words >= 0  # tokens the chain drops
+        keys = (docs[kept] << PAIR_SHIFT) | words[kept]
+        unique, firsts, counts = np.unique(keys, return_index=True, return_counts=True)
+        order = np.argsort(firsts)
+        unique, counts = unique[order], counts[order]
+        docs = unique >> PAIR_SHIFT
+        return Batch(docs, unique & ((1 << PAIR_SHIFT) - 1), counts, counts * boost,
                      counts.astype(">u4").tobytes(),
                      np.full(len(counts), _PACK_FREQUENCY.size, dtype=np.int64),
-                     int(counts.sum()))
+                     np.bincount(docs, weights=counts, minlength=count).astype(np.int64))
 
 
-# Encode each term's occurrences: given the permutation that groups them by term and where
-# each group starts and ends in it, return the values joined and their sizes.
+# Encode each term's occurrences: given the permutation that groups them by document and
+# term and where each group starts and ends in it, return the values joined and their sizes.
 _Encoder = Callable[[np.ndarray, np.ndarray, np.ndarray], tuple[bytes, np.ndarray]]
 
 
-def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -> _Encoder:
+def _characters_encoder(format_: Format, positions: np.ndarray, starts: np.ndarray,
+                        ends: np.ndarray) -> _Encoder:
     if isinstance(format_, CompactCharacters):
-        # ORDER holds the occurrences' positions, grouped by term.
-        return lambda order, firsts, lasts: characters_values(order, starts[order], ends[order],
-                                                              lasts - firsts)
+        return lambda order, firsts, lasts: characters_values(
+            positions[order], starts[order], ends[order], lasts - firsts)
     encode = format_.encode
 
     def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
                 ) -> tuple[bytes, np.ndarray]:
-        triples = list(zip(order.tolist(), starts[order].tolist(), ends[order].tolist(),
-                           strict=True))
+        triples = list(zip(positions[order].tolist(), starts[order].tolist(),
+                           ends[order].tolist(), strict=True))
         values = [encode(triples[first:last]) for first, last in zip(
             firsts.tolist(), lasts.tolist(), strict=True)]
         return b"".join(values), np.fromiter(map(len, values), dtype=np.int64,
@@ -415,16 +469,15 @@ def _characters_encoder(format_: Format, starts: np.ndarray, ends: np.ndarray) -
     return encoded
 
 
-def _positions_encoder(format_: Format, at: np.ndarray | None = None) -> _Encoder:
+def _positions_encoder(format_: Format, positions: np.ndarray) -> _Encoder:
     if isinstance(format_, CompactPositions):
-        return lambda order, firsts, lasts: position_values(
-            at[order] if at is not None else order, lasts - firsts)
+        return lambda order, firsts, lasts: position_values(positions[order], lasts - firsts)
     encode = format_.encode
 
     def encoded(order: np.ndarray, firsts: np.ndarray, lasts: np.ndarray
                 ) -> tuple[bytes, np.ndarray]:
-        positions = (at[order] if at is not None else order).tolist()
-        values = [encode(positions[first:last]) for first, last in zip(
+        ordered = positions[order].tolist()
+        values = [encode(ordered[first:last]) for first, last in zip(
             firsts.tolist(), lasts.tolist(), strict=True)]
         return b"".join(values), np.fromiter(map(len, values), dtype=np.int64,
                                              count=len(values))
@@ -432,24 +485,32 @@ def _positions_encoder(format_: Format, at: np.ndarray | None = None) -> _Encode
     return encoded
 
 
-def _grouped(keys: np.ndarray, boost: float, encode: _Encoder) -> Batch:
-    """Return the postings of the occurrences KEYS (at positions 0, 1, ...), one per key."""
-    count = len(keys)
-    if not count:
-        return Batch(_EMPTY, _EMPTY, np.zeros(0), b"", _EMPTY, 0)
-    order = np.argsort(keys, kind="stable")
-    ordered = keys[order]
-    new = np.empty(count, dtype=bool)
+def _grouped(docs: np.ndarray, keys: np.ndarray, count: int, boost: float, encode: _Encoder,
+             wide: bool = False) -> Batch:
+    """Return the postings of the occurrences KEYS in documents DOCS (non-decreasing, COUNT
+    documents), one per document and key. WIDE: keys may take 64 bits (pair keys)."""
+    total = len(keys)
+    if not total:
+        return Batch(_EMPTY, _EMPTY, _EMPTY, np.zeros(0), b"", _EMPTY,
+                     np.zeros(count, dtype=np.int64))
+    # Stable: a term's occurrences stay in the order of their positions.
+    if wide:
+        order = np.lexsort((keys, docs))
+    else:
+        order = np.argsort((docs << PAIR_SHIFT) | keys, kind="stable")
+    ordered, ordered_docs = keys[order], docs[order]
+    new = np.empty(total, dtype=bool)
     new[0] = True
     np.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    new[1:] |= ordered_docs[1:] != ordered_docs[:-1]
     firsts = np.flatnonzero(new)
     lasts = np.empty_like(firsts)
     lasts[:-1] = firsts[1:]
-    lasts[-1] = count
+    lasts[-1] = total
     frequencies = lasts - firsts
     values, sizes = encode(order, firsts, lasts)
-    return Batch(ordered[firsts], frequencies, frequencies * boost, values, sizes,
-                 count)
+    return Batch(ordered_docs[firsts], ordered[firsts], frequencies, frequencies * boost,
+                 values, sizes, np.bincount(docs, minlength=count))
 
 
 def frequent_text_words(texts: Iterable[str], share: float, exact_share: float,
@@ -466,9 +527,9 @@ def frequent_text_words(texts: Iterable[str], share: float, exact_share: float,
     seen = 0
     for value in texts:
         seen += 1
-        text = _Text(table, value)
+        text = _Texts(table, [value])
         stemmed.append(np.unique(text.stemmed[0]))
-        exact.append(np.unique(text.exact))
+        exact.append(np.unique(text.exact[0]))
 
     def found(numbers: list[np.ndarray], fraction: float) -> frozenset[str]:
         if not numbers:

@@ -167,6 +167,42 @@ def test_a_document_the_bulk_writer_refuses_leaves_nothing_behind(
                 == [(f, t, want.doc_frequency(f, t)) for f, t in want.all_terms()])
 
 
+def test_a_batch_with_a_refused_document_keeps_the_documents_before_it(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles[:20]]
+    ix = index.create_in(str(tmp_path), schema)
+    writer = BulkSegmentWriter(ix, codec=update._codec())
+    with pytest.raises(ValueError):
+        writer.add_documents([*documents[:10], {**documents[10], "published": "pas une date"},
+                              *documents[10:15]])
+    assert writer.docnum == 10
+    writer.add_documents(documents[10:])
+    writer.commit()
+
+    other = tmp_path / "whoosh"
+    other.mkdir()
+    expected = build_with(other, schema, documents, SegmentWriter)
+    assert contents(ix) == contents(expected)
+
+
+def test_batches_with_boosted_documents_are_byte_for_byte_whoosh_s(
+        tmp_path: Path, schema: Any, stored_articles: list[StoredArticle]) -> None:
+    documents = [document_for(article) for article in stored_articles[:30]]
+    documents[2]["_boost"] = 3.0
+    documents[5]["_body_boost"] = 0.5
+    documents[6]["_title_pairs_boost"] = 2.5
+    whoosh_dir, bulk_dir = tmp_path / "whoosh", tmp_path / "bulk"
+    whoosh_dir.mkdir()
+    bulk_dir.mkdir()
+    expected = segment_files(whoosh_dir, build_with(whoosh_dir, schema, documents, SegmentWriter))
+    ix = index.create_in(str(bulk_dir), schema)
+    writer = BulkSegmentWriter(ix, codec=update._codec(), compound=False)
+    for first in range(0, len(documents), 7):
+        writer.add_documents(documents[first:first + 7])
+    writer.commit(merge=False)
+    assert segment_files(bulk_dir, ix) == expected
+
+
 def test_schema_with_term_vectors_is_refused(tmp_path: Path) -> None:
     from whoosh.fields import TEXT, Schema
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import psutil
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from whoosh.index import Index
 from whoosh.qparser import QueryParser
 
@@ -27,7 +29,7 @@ from archive.config import Settings
 from archive.errors import IndexLocked, IndexUnavailable, InvalidInput, StoreError
 from archive.models import Article
 from archive.store import Archive, ReadQueries, StoredArticle
-from indexer import update
+from indexer import documents, update
 from indexer.associated import read_segment_words
 from indexer.documents import document_for
 from indexer.location import SYNC_FILE, current_build, open_current, read_sync
@@ -437,6 +439,18 @@ def test_document_keeps_character_offsets_of_the_archived_body() -> None:
     assert len(document["body"]) == len(body)
     assert document["body"].endswith(" l'armée") and "\x00" not in document["body"]
     assert "x" * 200 not in document["body"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(pieces=st.lists(st.sampled_from(["é" * 120, "x" * 150, "_" * 90, "7" * 60, "ﬁ" * 70,
+                                        " ", "\n", "\t", "\x00", "-", "'", "’", "\u00a0",
+                                        "\u2003", "北京" * 40, "word"]), max_size=12))
+def test_only_runs_of_word_characters_past_the_limit_are_blanked(pieces: list[str]) -> None:
+    # Whatever stands between them (spaces of any kind, controls, punctuation, other scripts).
+    body = "".join(pieces)
+    blanked = documents._OVERLONG_WORD.sub(lambda match: " " * len(match.group()),
+                                           documents._CONTROL.sub(" ", body))
+    assert documents._text(body, "body", "article 7") == blanked
 
 
 def test_document_is_coerced_for_whoosh() -> None:

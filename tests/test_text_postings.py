@@ -47,10 +47,11 @@ def fast_postings(schema: Any, name: str, value: str,
     kind = field_kind(field)
     assert kind is not None, name
     postings = postings or TextPostings()
-    batch = postings.postings(kind, value, {})
+    batch = postings.postings(kind, [value], {})
     ends = np.cumsum(batch.sizes).tolist()
     starts = [0, *ends][:len(ends)]
-    assert batch.length == int(batch.frequencies.sum())
+    assert batch.docs.tolist() == [0] * len(batch.keys)
+    assert batch.lengths.tolist() == [int(batch.frequencies.sum())]
     return sorted(zip([postings.term(kind, key) for key in batch.keys.tolist()],
                       batch.frequencies.tolist(), batch.weights.tolist(),
                       [batch.values[start:end] for start, end in zip(starts, ends, strict=True)],
@@ -62,6 +63,48 @@ def fast_postings(schema: Any, name: str, value: str,
 @given(value=texts)
 def test_postings_of_each_field_equal_whoosh_postings(name: str, value: str) -> None:
     assert fast_postings(SCHEMA, name, value) == whoosh_postings(SCHEMA, name, value)
+
+
+def batch_postings(schema: Any, name: str, values: list[str],
+                   postings: TextPostings | None = None) -> list[list[Any]]:
+    """The postings TextPostings makes for VALUES at once in field NAME, per document."""
+    kind = field_kind(schema[name])
+    assert kind is not None, name
+    postings = postings or TextPostings()
+    batch = postings.postings(kind, values, {})
+    assert np.all(np.diff(batch.docs) >= 0)  # document after document
+    ends = np.cumsum(batch.sizes).tolist()
+    starts = [0, *ends][:len(ends)]
+    found: list[list[Any]] = [[] for _ in values]
+    for doc, key, frequency, weight, start, end in zip(
+            batch.docs.tolist(), batch.keys.tolist(), batch.frequencies.tolist(),
+            batch.weights.tolist(), starts, ends, strict=True):
+        found[doc].append((postings.term(kind, key), frequency, weight, batch.values[start:end]))
+    assert batch.lengths.tolist() == [sum(p[1] for p in postings_) for postings_ in found]
+    return [sorted(postings_) for postings_ in found]
+
+
+@pytest.mark.parametrize("name", FIELDS)
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=st.lists(texts, min_size=1, max_size=6))
+def test_a_batch_of_texts_gives_each_text_whoosh_s_postings(name: str,
+                                                             values: list[str]) -> None:
+    # Texts side by side: no word, pair or offset runs from one into the next.
+    assert batch_postings(SCHEMA, name, values) == [whoosh_postings(SCHEMA, name, value)
+                                                    for value in values]
+
+
+def test_a_batch_of_articles_gives_each_whoosh_s_postings() -> None:
+    corpus = Corpus(size=40)
+    bodies = [corpus.article(i).body for i in range(40)]
+    bodies[3:5] = ["", "l'armée d’État-major l'"]  # an empty text, one ending in an elision
+    schema = build_schema(frequent_words(bodies, 0.05), frequent_words(bodies, 0.3, exact=True))
+    postings = TextPostings()  # one writer's tables, batch after batch
+    for first in (0, 16, 37):
+        batch = bodies[first:first + 16]
+        for name in ("body", "body_exact", "body_pairs", "body_exact_pairs", "spell"):
+            assert batch_postings(schema, name, batch, postings) == [
+                whoosh_postings(schema, name, value) for value in batch]
 
 
 @pytest.mark.parametrize("name", ["title_pairs", "body_exact_pairs"])
