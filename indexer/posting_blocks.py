@@ -1,0 +1,361 @@
+"""The index's posting blocks: a term's postings laid out for numpy, without pickle or zlib.
+
+Whoosh's W3 codec writes each block of 128 postings as a pickled header and a zlib-compressed
+pickle of ``(delta ids, weights, values)``: reading a term meant inflating and unpickling
+Python objects block by block. Here a term's postings (its extent in the segment's posting
+file) are, little-endian:
+
+- ``TAG`` (4 bytes; Whoosh's blocks start with ``b"W3Bl"``) and the block count (uint32);
+- the directory: one ``BLOCK`` record per block of up to 128 postings: its last document,
+  posting count, the bit widths of its three packed streams, its shortest and longest field
+  (Whoosh's length bytes), its greatest and smallest weight (32-bit floats), and where its
+  values end in the value section;
+- the packed section: per block, byte-aligned, the id gaps (each document minus the one before,
+  minus one; the first from the previous block's last document, -1 before a term's first),
+  the weights (each minus the block's smallest, when all are whole numbers below 2**24; else
+  their 32-bit floats: ``WEIGHT_FLOATS``; nothing when all are equal) and the values' sizes,
+  each stream bit-packed at its width (low bits first);
+- the value section: every posting's value (``indexer.postings_format``'s varints), joined.
+
+A block's packed bytes follow from its record, so a term's directory is one ``np.frombuffer``
+and any run of blocks, of one term or of many, decodes in a fixed number of numpy calls
+(``decode_blocks``: each number is read from a 64-bit word at its byte, shifted and masked).
+Nothing is compressed: zlib saved little on these streams and cost most of a block's decoding
+(``docs/whoosh.md``). Both writers (the bulk writer's ``FieldTermsWriter`` and Whoosh's
+postings writer through ``ArchiveCodec``) write through ``encode_terms``, so their bytes are
+the same by construction (and compared by the tests).
+"""
+
+from __future__ import annotations
+
+import struct
+from typing import Final, NamedTuple
+
+import numpy as np
+
+TAG: Final = b"ArP1"
+_HEAD = struct.Struct("<4sI")
+HEAD_SIZE: Final = _HEAD.size
+BLOCK = np.dtype([("last", "<u4"), ("postings", "u1"), ("id_bits", "u1"),
+                  ("weight_bits", "u1"), ("size_bits", "u1"), ("shortest", "u1"),
+                  ("longest", "u1"), ("heaviest", "<f4"), ("lightest", "<f4"),
+                  ("values_end", "<u4")])
+"""A block's record in a term's directory."""
+WEIGHT_FLOATS: Final = 255
+"""``weight_bits`` of a block whose weights are stored as 32-bit floats."""
+# The directory as a reader keeps it: the records, and where each block's packed bytes and
+# values lie in the term's postings, and the document before its first.
+DIRECTORY = np.dtype([("last", "<i8"), ("postings", "<i8"), ("id_bits", "<i8"),
+                      ("weight_bits", "<i8"), ("size_bits", "<i8"), ("lightest", "<f8"),
+                      ("packed_at", "<i8"), ("packed_end", "<i8"), ("values_at", "<i8"),
+                      ("values_end", "<i8"), ("floor", "<i8")])
+_RECORDED = ("last", "postings", "id_bits", "weight_bits", "size_bits", "lightest", "values_end")
+_WHOLE_LIMIT = float(1 << 24)  # whole 32-bit floats below this are exact as integers
+_POWERS = np.array([1 << k for k in range(64)], dtype=np.uint64)
+_MASKS = np.array([(1 << k) - 1 for k in range(64)], dtype=np.uint64)
+_PAD: Final = 8  # bytes a reader's buffer holds past the last packed byte it decodes
+
+
+class CorruptPostings(ValueError):
+    """A term's postings are not laid out as this module writes them."""
+
+
+def padding() -> int:
+    """Return how many bytes a buffer given to ``decode_blocks`` must hold past its last
+    packed byte (a 64-bit word is read at each number's first byte)."""
+    return _PAD
+
+
+def bit_lengths(values: np.ndarray) -> np.ndarray:
+    """Return the bits each of VALUES (whole numbers >= 0) needs, as int64."""
+    found: np.ndarray = np.searchsorted(_POWERS, values.astype(np.uint64), side="right")
+    return found.astype(np.int64)
+
+
+class TermRun(NamedTuple):
+    """Postings of several terms, term after term, each term's documents ascending."""
+
+    counts: np.ndarray  # postings per term (> 0)
+    docs: np.ndarray  # document numbers (below 2**32)
+    weights: np.ndarray  # weights as stored: 32-bit floats
+    lengths: np.ndarray  # each posting's document's field length byte (0: no length)
+    sizes: np.ndarray  # each posting's value's size in VALUES
+    value_starts: np.ndarray  # where each posting's value starts in VALUES
+    values: bytes  # the values, each term's contiguous and in posting order
+
+
+def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
+    """Return the postings of each term of RUN in this module's layout, blocks of
+    BLOCK_LIMIT postings (at most 255). Raises ValueError when a term's documents do not
+    increase or a number is too large for the layout."""
+    if not 0 < block_limit < 256:
+        raise ValueError(f"blocks of {block_limit} postings do not fit the layout")
+    counts = np.asarray(run.counts, dtype=np.int64)
+    docs = np.asarray(run.docs, dtype=np.int64)
+    if not len(counts):
+        return []
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    blocks = (counts + block_limit - 1) // block_limit
+    first_blocks = np.cumsum(blocks) - blocks
+    owner = np.repeat(np.arange(len(counts)), blocks)
+    block_starts = starts[owner] + (np.arange(len(owner)) - first_blocks[owner]) * block_limit
+    block_ends = np.minimum(block_starts + block_limit, ends[owner])
+    postings = block_ends - block_starts
+    block_of = np.repeat(np.arange(len(owner)), postings)
+
+    previous = np.empty_like(docs)
+    previous[0] = -1
+    previous[1:] = docs[:-1]
+    previous[starts] = -1
+    gaps = docs - previous - 1
+    if len(gaps) and (int(gaps.min()) < 0 or int(docs.max()) >= 1 << 32):
+        raise ValueError("a term's documents must increase and be below 2**32")
+    id_bits = bit_lengths(np.maximum.reduceat(gaps, block_starts))
+
+    weights = np.asarray(run.weights, dtype=np.float32).astype(np.float64)
+    lightest = np.minimum.reduceat(weights, block_starts)
+    heaviest = np.maximum.reduceat(weights, block_starts)
+    whole = (weights == np.floor(weights)) & (np.abs(weights) < _WHOLE_LIMIT)
+    block_whole = np.minimum.reduceat(whole.astype(np.int8), block_starts).astype(bool)
+    above = np.where(block_whole[block_of], weights - lightest[block_of], 0.0)
+    weight_bits = np.where(block_whole, bit_lengths(np.maximum.reduceat(above, block_starts)),
+                           WEIGHT_FLOATS)
+    weight_widths = np.where(block_whole, weight_bits, 32)
+    stored_weights = np.where(
+        block_whole[block_of], above,
+        np.asarray(run.weights, dtype=np.float32).view(np.uint32).astype(np.float64))
+
+    sizes = np.asarray(run.sizes, dtype=np.int64)
+    if len(sizes) and int(sizes.max()) >= 1 << 32:
+        raise ValueError("a posting's value is too large for the layout")
+    size_bits = bit_lengths(np.maximum.reduceat(sizes, block_starts))
+
+    id_bytes = (postings * id_bits + 7) // 8
+    weight_bytes = (postings * weight_widths + 7) // 8
+    size_bytes = (postings * size_bits + 7) // 8
+    block_bytes = id_bytes + weight_bytes + size_bytes
+    block_at = np.cumsum(block_bytes) - block_bytes
+    inside = np.arange(len(docs)) - block_starts[block_of]
+    packed = pack_bits(
+        [(block_at * 8)[block_of] + inside * id_bits[block_of],
+         ((block_at + id_bytes) * 8)[block_of] + inside * weight_widths[block_of],
+         ((block_at + id_bytes + weight_bytes) * 8)[block_of] + inside * size_bits[block_of]],
+        [gaps, stored_weights.astype(np.int64), sizes], int(block_bytes.sum()))
+
+    lengths = np.asarray(run.lengths, dtype=np.int64)
+    known = np.where(lengths == 0, 256, lengths)
+    shortest = np.minimum.reduceat(known, block_starts)
+    shortest[shortest == 256] = 0
+    value_starts = np.asarray(run.value_starts, dtype=np.int64)
+    value_ends = value_starts + sizes
+    term_values = value_starts[starts]
+    records = np.zeros(len(owner), dtype=BLOCK)
+    records["last"] = docs[block_ends - 1]
+    records["postings"] = postings
+    records["id_bits"] = id_bits
+    records["weight_bits"] = weight_bits
+    records["size_bits"] = size_bits
+    records["shortest"] = shortest
+    records["longest"] = np.maximum.reduceat(lengths, block_starts)
+    records["heaviest"] = np.maximum(heaviest, 0.0)
+    records["lightest"] = lightest
+    records["values_end"] = value_ends[block_ends - 1] - term_values[owner]
+    directory = records.tobytes()
+
+    values = run.values
+    size = BLOCK.itemsize
+    found: list[bytes] = []
+    add = found.append
+    head = _HEAD.pack
+    last_blocks = first_blocks + blocks - 1
+    for count, first, last, low, high in zip(
+            blocks.tolist(), first_blocks.tolist(), last_blocks.tolist(),
+            term_values.tolist(), value_ends[ends - 1].tolist(), strict=True):
+        packed_low = int(block_at[first])
+        packed_high = int(block_at[last] + block_bytes[last])
+        add(b"".join((head(TAG, count), directory[first * size:(last + 1) * size],
+                      packed[packed_low:packed_high], values[low:high])))
+    return found
+
+
+def pack_bits(places: list[np.ndarray], numbers: list[np.ndarray], size: int) -> bytes:
+    """Return SIZE bytes holding each of NUMBERS (whole numbers >= 0, below 2**56, each
+    within its width) at its bit place PLACES (from the first byte's low bit), zeros
+    elsewhere. The places of different numbers must not overlap."""
+    place = np.concatenate(places)
+    number = np.concatenate(numbers).astype(np.uint64)
+    used = number != 0
+    place, number = place[used], number[used]
+    if not len(number):
+        return bytes(size)
+    shifted = number << (place & 7).astype(np.uint64)
+    at = place >> 3
+    out = np.zeros(size + _PAD, dtype=np.float64)
+    # Bits of different numbers never overlap: adding each byte's parts is OR-ing them.
+    for byte in range(8):
+        rest = shifted >> np.uint64(8 * byte)
+        if not rest.any():
+            break
+        part = rest & np.uint64(0xFF)
+        out += np.bincount(at + byte, weights=part.astype(np.float64), minlength=size + _PAD)
+    if out[size:].any():
+        raise ValueError("a packed number runs past its bytes")
+    return out[:size].astype(np.uint8).tobytes()
+
+
+def directory_size(blocks: int) -> int:
+    """Return the bytes of a term's head and directory of BLOCKS blocks."""
+    return HEAD_SIZE + blocks * BLOCK.itemsize
+
+
+def block_count(head: bytes | memoryview | np.ndarray) -> int:
+    """Return the block count in a term's first bytes HEAD; raises CorruptPostings when HEAD
+    does not start with this layout's tag."""
+    raw = bytes(head[:HEAD_SIZE])
+    if len(raw) < HEAD_SIZE:
+        raise CorruptPostings("a term's postings end before their head")
+    tag, count = _HEAD.unpack(raw)
+    if tag != TAG:
+        raise CorruptPostings(f"postings start with {tag!r}, not {TAG!r}")
+    return int(count)
+
+
+def read_directory(raw: bytes | memoryview | np.ndarray, length: int) -> np.ndarray:
+    """Return the directory (``DIRECTORY`` records) of the term whose postings, LENGTH bytes
+    in all, start RAW (which holds at least their head and directory), its places counted
+    from the term's first byte. Raises CorruptPostings as ``read_directories``."""
+    return read_directories(raw, [0], [length])[0]
+
+
+def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
+                     lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the directories of the terms whose postings start at OFFSETS in RAW (LENGTHS
+    bytes each; RAW holds at least each one's head and directory), one after the other, their
+    places counted from RAW's first byte, and how many blocks each term has. Raises
+    CorruptPostings when a term does not start with this layout's head or its records do
+    not describe postings of its length."""
+    view = raw.data if isinstance(raw, np.ndarray) else memoryview(raw)
+    counts: list[int] = []
+    parts: list[np.ndarray] = []
+    unpack = _HEAD.unpack_from
+    try:
+        for offset in offsets:
+            tag, count = unpack(view, offset)
+            if tag != TAG:
+                raise CorruptPostings(f"postings start with {bytes(tag)!r}, not {TAG!r}")
+            if count == 0:
+                raise CorruptPostings("a term's postings have no block")
+            counts.append(count)
+            parts.append(np.frombuffer(view, dtype=BLOCK, count=count,
+                                       offset=offset + HEAD_SIZE))
+    except (struct.error, ValueError) as exc:
+        if isinstance(exc, CorruptPostings):
+            raise
+        raise CorruptPostings(f"a term's directory is cut off ({exc})") from None
+    records = parts[0] if len(parts) == 1 else np.concatenate(parts)
+    blocks = np.array(counts, dtype=np.int64)
+    found = np.zeros(len(records), dtype=DIRECTORY)
+    for name in _RECORDED:
+        found[name] = records[name]
+    postings = found["postings"]
+    weight_bits = found["weight_bits"]
+    widths = np.where(weight_bits == WEIGHT_FLOATS, 32, weight_bits)
+    if (int(postings.min()) < 1 or int(found["id_bits"].max()) > 32
+            or int(found["size_bits"].max()) > 32 or int(widths.max()) > 32):
+        raise CorruptPostings("a block's record has impossible counts or widths")
+    block_bytes = ((postings * found["id_bits"] + 7) // 8 + (postings * widths + 7) // 8
+                   + (postings * found["size_bits"] + 7) // 8)
+    firsts = np.cumsum(blocks) - blocks
+    lasts = firsts + blocks - 1
+    summed = np.cumsum(block_bytes)
+    before = np.concatenate(([0], summed))[firsts]
+    starts = np.asarray(offsets, dtype=np.int64) + HEAD_SIZE + blocks * BLOCK.itemsize
+    packed_end = summed + np.repeat(starts - before, blocks)
+    found["packed_end"] = packed_end
+    found["packed_at"] = packed_end - block_bytes
+    values_base = packed_end[lasts]
+    values_end = found["values_end"] + np.repeat(values_base, blocks)
+    found["values_end"] = values_end
+    values_at = np.empty_like(values_end)
+    values_at[1:] = values_end[:-1]
+    values_at[firsts] = values_base
+    found["values_at"] = values_at
+    floor = np.empty_like(values_end)
+    floor[1:] = found["last"][:-1]
+    floor[firsts] = -1
+    found["floor"] = floor
+    ends = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)
+    if (not bool((values_end[lasts] == ends).all()) or bool((values_at > values_end).any())
+            or bool((found["last"] <= floor).any())):
+        raise CorruptPostings("a term's directory does not describe its postings")
+    return found, blocks
+
+
+def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: np.ndarray | int,
+                  sizes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (documents, weights, values' sizes or None) of every posting of BLOCKS (rows of
+    directories), in order, from BUFFER (uint8), where a block's packed bytes start at its
+    ``packed_at`` minus SHIFT (one number, or one per block). BUFFER holds ``padding()`` bytes
+    past the last packed byte. Raises CorruptPostings when the bytes do not match the records.
+    """
+    empty = np.zeros(0, dtype=np.int64)
+    if not len(blocks):
+        return empty, np.zeros(0, dtype=np.float64), empty.copy() if sizes else None
+    starts = blocks["packed_at"] - shift
+    if int(starts.min()) < 0 or int((blocks["packed_end"] - shift).max()) + _PAD > len(buffer):
+        raise CorruptPostings("a block's packed bytes lie outside the bytes read")
+    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
+    postings = blocks["postings"]
+    total = int(postings.sum())
+    firsts = np.cumsum(postings) - postings
+    inside = np.arange(total, dtype=np.int64) - np.repeat(firsts, postings)
+    id_bits = blocks["id_bits"]
+    gaps = _unpacked(words, starts * 8, id_bits, postings, inside)
+    sums = np.cumsum(gaps + 1)
+    before = np.concatenate(([0], sums))[firsts] - (blocks["floor"])
+    ids = sums - np.repeat(before, postings)
+    if not bool((ids[firsts + postings - 1] == blocks["last"]).all()):
+        raise CorruptPostings("a block's documents do not end at its last document")
+    weight_bits = blocks["weight_bits"]
+    floats = weight_bits == WEIGHT_FLOATS
+    widths = np.where(floats, 32, weight_bits)
+    weights_at = starts + (postings * id_bits + 7) // 8
+    raw = _unpacked(words, weights_at * 8, widths, postings, inside)
+    weights = np.repeat(blocks["lightest"], postings) + raw
+    if floats.any():
+        chosen = np.repeat(floats, postings)
+        weights[chosen] = raw[chosen].astype(np.uint32).view(np.float32)
+    found_sizes = None
+    if sizes:
+        sizes_at = weights_at + (postings * widths + 7) // 8
+        found_sizes = _unpacked(words, sizes_at * 8, blocks["size_bits"], postings, inside)
+    return ids, weights, found_sizes
+
+
+def _unpacked(words: np.ndarray, places: np.ndarray, widths: np.ndarray, postings: np.ndarray,
+              inside: np.ndarray) -> np.ndarray:
+    """The numbers of a stream per block: block B's from bit PLACES[B] on, WIDTHS[B] bits
+    each, POSTINGS[B] of them (INSIDE: each number's index in its block)."""
+    if not widths.any():
+        return np.zeros(len(inside), dtype=np.int64)
+    width = np.repeat(widths, postings)
+    place = np.repeat(places, postings) + inside * width
+    found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
+    return found.astype(np.int64)
+
+
+def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: np.ndarray | int) -> np.ndarray:
+    """Return where each posting's value starts, from BLOCKS' ``values_at`` minus SHIFT and
+    the postings' SIZES (``decode_blocks``); raises CorruptPostings when a block's sizes do not
+    add up to its values."""
+    postings = blocks["postings"]
+    ends = np.cumsum(sizes)
+    firsts = np.cumsum(postings) - postings
+    before = np.concatenate(([0], ends))[firsts]
+    totals = np.concatenate(([0], ends))[firsts + postings] - before
+    if not bool((totals == blocks["values_end"] - blocks["values_at"]).all()):
+        raise CorruptPostings("a block's value sizes do not add up to its values")
+    starts: np.ndarray = (ends - sizes) + np.repeat(blocks["values_at"] - shift - before,
+                                                    postings)
+    return starts
