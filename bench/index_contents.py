@@ -101,7 +101,7 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     weights, value sizes) then its values (``indexer.posting_blocks``); for a field with
     character offsets, its values are re-encoded with positions only.
     """
-    from indexer.posting_blocks import read_directory
+    from indexer.posting_blocks import VALUES_AT, read_directory
     from indexer.postings_format import CompactCharacters, CompactPositions
     from indexer.whoosh_format import _read_extent
 
@@ -118,7 +118,7 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     for info in chosen:
         raw = _read_extent(leaf._terms._postfile, (0, *_extent_of(info), None))
         directory = read_directory(raw, len(raw))
-        values_at = int(directory["values_at"][0])
+        values_at = int(directory[VALUES_AT, 0])
         whole = len(raw)
         if not whole:
             continue

@@ -43,13 +43,15 @@ BLOCK = np.dtype([("last", "<u4"), ("postings", "u1"), ("id_bits", "u1"),
 """A block's record in a term's directory."""
 WEIGHT_FLOATS: Final = 255
 """``weight_bits`` of a block whose weights are stored as 32-bit floats."""
-# The directory as a reader keeps it: the records, and where each block's packed bytes and
-# values lie in the term's postings, and the document before its first.
-DIRECTORY = np.dtype([("last", "<i8"), ("postings", "<i8"), ("id_bits", "<i8"),
-                      ("weight_bits", "<i8"), ("size_bits", "<i8"), ("lightest", "<f8"),
-                      ("packed_at", "<i8"), ("packed_end", "<i8"), ("values_at", "<i8"),
-                      ("values_end", "<i8"), ("floor", "<i8")])
-_RECORDED = ("last", "postings", "id_bits", "weight_bits", "size_bits", "lightest", "values_end")
+# The directory as a reader keeps it: one int64 row per item (each row contiguous), one
+# column per block: its last document and the one before its first (FLOOR), its posting
+# count, the bit widths of its streams (weights stored as floats: width 32 and FLOATS), its
+# smallest weight (LIGHTEST: a float64's bits), and where its packed streams and its values
+# lie in the term's postings.
+(LAST, FLOOR, POSTINGS, ID_BITS, WEIGHT_BITS, SIZE_BITS, FLOATS, LIGHTEST, PACKED_AT,
+ WEIGHTS_AT, SIZES_AT, PACKED_END, VALUES_AT, VALUES_END) = range(14)
+DIRECTORY_ROWS: Final = 14
+_STEPS = np.arange(256, dtype=np.int64)  # a block's posting indexes, as a view
 _WHOLE_LIMIT = float(1 << 24)  # whole 32-bit floats below this are exact as integers
 _POWERS = np.array([1 << k for k in range(64)], dtype=np.uint64)
 _MASKS = np.array([(1 << k) - 1 for k in range(64)], dtype=np.uint64)
@@ -222,19 +224,20 @@ def block_count(head: bytes | memoryview | np.ndarray) -> int:
 
 
 def read_directory(raw: bytes | memoryview | np.ndarray, length: int) -> np.ndarray:
-    """Return the directory (``DIRECTORY`` records) of the term whose postings, LENGTH bytes
-    in all, start RAW (which holds at least their head and directory), its places counted
-    from the term's first byte. Raises CorruptPostings as ``read_directories``."""
+    """Return the directory (``DIRECTORY_ROWS`` rows, a column per block) of the term whose
+    postings, LENGTH bytes in all, start RAW (which holds at least their head and directory),
+    its places counted from the term's first byte. Raises CorruptPostings as
+    ``read_directories``."""
     return read_directories(raw, [0], [length])[0]
 
 
 def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
                      lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
     """Return the directories of the terms whose postings start at OFFSETS in RAW (LENGTHS
-    bytes each; RAW holds at least each one's head and directory), one after the other, their
-    places counted from RAW's first byte, and how many blocks each term has. Raises
-    CorruptPostings when a term does not start with this layout's head or its records do
-    not describe postings of its length."""
+    bytes each; RAW holds at least each one's head and directory), one after the other (a
+    column per block), their places counted from RAW's first byte, and how many blocks each
+    term has. Raises CorruptPostings when a term does not start with this layout's head or its
+    records do not describe postings of its length."""
     view = raw.data if isinstance(raw, np.ndarray) else memoryview(raw)
     counts: list[int] = []
     parts: list[np.ndarray] = []
@@ -253,109 +256,180 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
         if isinstance(exc, CorruptPostings):
             raise
         raise CorruptPostings(f"a term's directory is cut off ({exc})") from None
+    if len(parts) == 1 and counts[0] == 1:
+        return _one_block(parts[0][0].item(), offsets[0], lengths[0]), np.ones(1, np.int64)
     records = parts[0] if len(parts) == 1 else np.concatenate(parts)
     blocks = np.array(counts, dtype=np.int64)
-    found = np.zeros(len(records), dtype=DIRECTORY)
-    for name in _RECORDED:
-        found[name] = records[name]
-    postings = found["postings"]
-    weight_bits = found["weight_bits"]
-    widths = np.where(weight_bits == WEIGHT_FLOATS, 32, weight_bits)
-    if (int(postings.min()) < 1 or int(found["id_bits"].max()) > 32
-            or int(found["size_bits"].max()) > 32 or int(widths.max()) > 32):
+    found = np.empty((DIRECTORY_ROWS, len(records)), dtype=np.int64)
+    found[LAST] = records["last"]
+    postings = found[POSTINGS]
+    postings[:] = records["postings"]
+    id_bits = found[ID_BITS]
+    id_bits[:] = records["id_bits"]
+    weight_bits = found[WEIGHT_BITS]
+    weight_bits[:] = records["weight_bits"]
+    size_bits = found[SIZE_BITS]
+    size_bits[:] = records["size_bits"]
+    found[LIGHTEST] = records["lightest"].astype(np.float64).view(np.int64)
+    floats = weight_bits == WEIGHT_FLOATS
+    found[FLOATS] = floats
+    weight_bits[floats] = 32
+    if (int(postings.min()) < 1 or int(id_bits.max()) > 32 or int(size_bits.max()) > 32
+            or int(weight_bits.max()) > 32):
         raise CorruptPostings("a block's record has impossible counts or widths")
-    block_bytes = ((postings * found["id_bits"] + 7) // 8 + (postings * widths + 7) // 8
-                   + (postings * found["size_bits"] + 7) // 8)
+    id_bytes = (postings * id_bits + 7) // 8
+    weight_bytes = (postings * weight_bits + 7) // 8
+    block_bytes = id_bytes + weight_bytes + (postings * size_bits + 7) // 8
     firsts = np.cumsum(blocks) - blocks
     lasts = firsts + blocks - 1
     summed = np.cumsum(block_bytes)
     before = np.concatenate(([0], summed))[firsts]
     starts = np.asarray(offsets, dtype=np.int64) + HEAD_SIZE + blocks * BLOCK.itemsize
-    packed_end = summed + np.repeat(starts - before, blocks)
-    found["packed_end"] = packed_end
-    found["packed_at"] = packed_end - block_bytes
+    packed_end = found[PACKED_END]
+    packed_end[:] = summed + np.repeat(starts - before, blocks)
+    packed_at = found[PACKED_AT]
+    np.subtract(packed_end, block_bytes, out=packed_at)
+    found[WEIGHTS_AT] = packed_at + id_bytes
+    found[SIZES_AT] = found[WEIGHTS_AT] + weight_bytes
     values_base = packed_end[lasts]
-    values_end = found["values_end"] + np.repeat(values_base, blocks)
-    found["values_end"] = values_end
-    values_at = np.empty_like(values_end)
+    values_end = found[VALUES_END]
+    values_end[:] = records["values_end"]
+    values_end += np.repeat(values_base, blocks)
+    values_at = found[VALUES_AT]
     values_at[1:] = values_end[:-1]
     values_at[firsts] = values_base
-    found["values_at"] = values_at
-    floor = np.empty_like(values_end)
-    floor[1:] = found["last"][:-1]
+    floor = found[FLOOR]
+    floor[1:] = found[LAST][:-1]
     floor[firsts] = -1
-    found["floor"] = floor
     ends = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)
     if (not bool((values_end[lasts] == ends).all()) or bool((values_at > values_end).any())
-            or bool((found["last"] <= floor).any())):
+            or bool((found[LAST] <= floor).any())):
         raise CorruptPostings("a term's directory does not describe its postings")
     return found, blocks
 
 
-def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: np.ndarray | int,
+def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
+    """``read_directories`` of one term of one block (RECORD: its ``BLOCK`` values), with
+    plain ints: the many short terms are read one by one."""
+    last, postings, id_bits, weight_bits, size_bits, _, _, _, lightest, values_end = record
+    floats = weight_bits == WEIGHT_FLOATS
+    if floats:
+        weight_bits = 32
+    if not 1 <= postings or max(id_bits, weight_bits, size_bits) > 32:
+        raise CorruptPostings("a block's record has impossible counts or widths")
+    packed_at = offset + HEAD_SIZE + BLOCK.itemsize
+    weights_at = packed_at + (postings * id_bits + 7) // 8
+    sizes_at = weights_at + (postings * weight_bits + 7) // 8
+    packed_end = sizes_at + (postings * size_bits + 7) // 8
+    if packed_end + values_end != offset + length or last < 0:
+        raise CorruptPostings("a term's directory does not describe its postings")
+    bits = np.array([lightest], dtype=np.float64).view(np.int64)[0]
+    return np.array([last, -1, postings, id_bits, weight_bits, size_bits, int(floats), bits,
+                     packed_at, weights_at, sizes_at, packed_end, packed_end,
+                     packed_end + values_end], dtype=np.int64).reshape(DIRECTORY_ROWS, 1)
+
+
+def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
                   sizes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Return (documents, weights, values' sizes or None) of every posting of BLOCKS (rows of
-    directories), in order, from BUFFER (uint8), where a block's packed bytes start at its
-    ``packed_at`` minus SHIFT (one number, or one per block). BUFFER holds ``padding()`` bytes
-    past the last packed byte. Raises CorruptPostings when the bytes do not match the records.
-    """
-    empty = np.zeros(0, dtype=np.int64)
-    if not len(blocks):
+    """Return (documents, weights, values' sizes or None) of every posting of BLOCKS (columns
+    of directories, their packed bytes in ascending order), in order, from BUFFER (uint8),
+    where a block's packed bytes start at its ``PACKED_AT`` minus SHIFT. BUFFER holds
+    ``padding()`` bytes past the last packed byte. Raises CorruptPostings when the bytes do
+    not match the records."""
+    count = blocks.shape[1]
+    if not count:
+        empty = np.zeros(0, dtype=np.int64)
         return empty, np.zeros(0, dtype=np.float64), empty.copy() if sizes else None
-    starts = blocks["packed_at"] - shift
-    if int(starts.min()) < 0 or int((blocks["packed_end"] - shift).max()) + _PAD > len(buffer):
+    if (int(blocks[PACKED_AT, 0]) < shift
+            or int(blocks[PACKED_END, -1]) - shift + _PAD > len(buffer)):
         raise CorruptPostings("a block's packed bytes lie outside the bytes read")
     words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
-    postings = blocks["postings"]
+    if count == 1:
+        return _decode_block(words, blocks[:, 0].tolist(), shift, sizes)
+    postings = blocks[POSTINGS]
     total = int(postings.sum())
     firsts = np.cumsum(postings) - postings
-    inside = np.arange(total, dtype=np.int64) - np.repeat(firsts, postings)
-    id_bits = blocks["id_bits"]
-    gaps = _unpacked(words, starts * 8, id_bits, postings, inside)
+    steps = np.arange(total, dtype=np.int64)
+    gaps = _unpacked(words, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
+                     steps)
     sums = np.cumsum(gaps + 1)
-    before = np.concatenate(([0], sums))[firsts] - (blocks["floor"])
+    before = np.concatenate(([0], sums))[firsts] - blocks[FLOOR]
     ids = sums - np.repeat(before, postings)
-    if not bool((ids[firsts + postings - 1] == blocks["last"]).all()):
+    if not bool((ids[firsts + postings - 1] == blocks[LAST]).all()):
         raise CorruptPostings("a block's documents do not end at its last document")
-    weight_bits = blocks["weight_bits"]
-    floats = weight_bits == WEIGHT_FLOATS
-    widths = np.where(floats, 32, weight_bits)
-    weights_at = starts + (postings * id_bits + 7) // 8
-    raw = _unpacked(words, weights_at * 8, widths, postings, inside)
-    weights = np.repeat(blocks["lightest"], postings) + raw
+    raw = _unpacked(words, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
+                    firsts, steps)
+    weights = np.repeat(np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64),
+                        postings) + raw
+    floats = blocks[FLOATS]
     if floats.any():
-        chosen = np.repeat(floats, postings)
+        chosen = np.repeat(floats.astype(bool), postings)
         weights[chosen] = raw[chosen].astype(np.uint32).view(np.float32)
-    found_sizes = None
-    if sizes:
-        sizes_at = weights_at + (postings * widths + 7) // 8
-        found_sizes = _unpacked(words, sizes_at * 8, blocks["size_bits"], postings, inside)
+    found_sizes = _unpacked(words, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
+                            firsts, steps) if sizes else None
     return ids, weights, found_sizes
 
 
-def _unpacked(words: np.ndarray, places: np.ndarray, widths: np.ndarray, postings: np.ndarray,
-              inside: np.ndarray) -> np.ndarray:
-    """The numbers of a stream per block: block B's from bit PLACES[B] on, WIDTHS[B] bits
-    each, POSTINGS[B] of them (INSIDE: each number's index in its block)."""
-    if not widths.any():
-        return np.zeros(len(inside), dtype=np.int64)
-    width = np.repeat(widths, postings)
-    place = np.repeat(places, postings) + inside * width
+def _decode_block(words: np.ndarray, block: tuple[int, ...], shift: int, sizes: bool,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``decode_blocks`` of one block (BLOCK: its directory column as ints): the same numbers
+    with its widths as plain ints, in fewer numpy calls."""
+    (last, floor, postings, id_bits, weight_bits, size_bits, floats, lightest_bits, packed_at,
+     weights_at, sizes_at, _, _, _) = block
+    lightest = float(np.array([lightest_bits], dtype=np.int64).view(np.float64)[0])
+    steps = _STEPS[:postings]
+    if id_bits:
+        ids = np.cumsum(_unpacked_one(words, packed_at - shift, id_bits, steps) + 1) + floor
+    else:
+        ids = steps + (floor + 1)
+    if int(ids[-1]) != last:
+        raise CorruptPostings("a block's documents do not end at its last document")
+    if floats:
+        raw = _unpacked_one(words, weights_at - shift, 32, steps)
+        weights = raw.astype(np.uint32).view(np.float32).astype(np.float64)
+    elif weight_bits:
+        weights = _unpacked_one(words, weights_at - shift, weight_bits, steps) + lightest
+    else:
+        weights = np.full(postings, lightest, dtype=np.float64)
+    found_sizes = None
+    if sizes:
+        found_sizes = _unpacked_one(words, sizes_at - shift, size_bits, steps) if size_bits \
+            else np.zeros(postings, dtype=np.int64)
+    return ids, weights, found_sizes
+
+
+def _unpacked_one(words: np.ndarray, at: int, width: int, steps: np.ndarray) -> np.ndarray:
+    """The numbers of one block's stream from byte AT, WIDTH bits each, one per STEPS."""
+    place = steps * width + at * 8
     found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
     return found.astype(np.int64)
 
 
-def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: np.ndarray | int) -> np.ndarray:
-    """Return where each posting's value starts, from BLOCKS' ``values_at`` minus SHIFT and
+def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, postings: np.ndarray,
+              firsts: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The numbers of a stream per block: block B's from byte STARTS[B] on, WIDTHS[B] bits
+    each, POSTINGS[B] of them (FIRSTS[B]: its first number's index in STEPS, all numbers'
+    indexes)."""
+    if not widths.any():
+        return np.zeros(len(steps), dtype=np.int64)
+    width = np.repeat(widths, postings)
+    place = np.repeat(starts * 8 - firsts * widths, postings) + steps * width
+    found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
+    return found.astype(np.int64)
+
+
+def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: int) -> np.ndarray:
+    """Return where each posting's value starts, from BLOCKS' ``VALUES_AT`` minus SHIFT and
     the postings' SIZES (``decode_blocks``); raises CorruptPostings when a block's sizes do not
     add up to its values."""
-    postings = blocks["postings"]
+    postings = blocks[POSTINGS]
     ends = np.cumsum(sizes)
     firsts = np.cumsum(postings) - postings
-    before = np.concatenate(([0], ends))[firsts]
-    totals = np.concatenate(([0], ends))[firsts + postings] - before
-    if not bool((totals == blocks["values_end"] - blocks["values_at"]).all()):
+    summed = np.concatenate(([0], ends))
+    before = summed[firsts]
+    totals = summed[firsts + postings] - before
+    if not bool((totals == blocks[VALUES_END] - blocks[VALUES_AT]).all()):
         raise CorruptPostings("a block's value sizes do not add up to its values")
-    starts: np.ndarray = (ends - sizes) + np.repeat(blocks["values_at"] - shift - before,
+    starts: np.ndarray = (ends - sizes) + np.repeat(blocks[VALUES_AT] - shift - before,
                                                     postings)
     return starts

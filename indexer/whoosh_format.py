@@ -74,7 +74,13 @@ from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_by
 from indexer.posting_blocks import (
     BLOCK,
     HEAD_SIZE,
+    LAST,
+    PACKED_AT,
+    PACKED_END,
+    POSTINGS,
     TAG,
+    VALUES_AT,
+    VALUES_END,
     CorruptPostings,
     TermRun,
     block_count,
@@ -292,7 +298,7 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
     directory = _term_directory(leaf, field, btext, postfile, info)
     chosen = _chosen_blocks(directory, within)
     docs, weights = _decoded(postfile, info, directory if chosen is None
-                             else directory[chosen])
+                             else directory[:, chosen])
     return docs, weights, info[_FREQUENCY]
 
 
@@ -323,11 +329,11 @@ def _extent(info: TermEntry) -> tuple[int, int]:
     return info[1], info[2]
 
 
-# The block directories of the terms read lately (``posting_blocks.DIRECTORY``: where each
+# The block directories of the terms read lately (``posting_blocks.read_directory``: where each
 # block's packed numbers and values lie in the term's postings, its posting count, widths and
 # last document), by segment: a term read again reads and parses no directory, and a few
 # candidate documents find their blocks with one ``searchsorted`` and read only the stretch of
-# the file that holds them. 88 bytes a block; least recently used first out.
+# the file that holds them. 112 bytes a block; least recently used first out.
 BLOCK_DIRECTORY_BYTES = 8 * 2**20
 _directories_lock = threading.Lock()
 _directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
@@ -366,10 +372,10 @@ def _decoded(postfile: Any, info: TermEntry, blocks: np.ndarray,
              ) -> tuple[np.ndarray, np.ndarray]:
     """Return the (documents, weights) of the postings of BLOCKS (rows of one term's
     directory, ascending), from one read of the stretch of their packed numbers."""
-    if not len(blocks):
+    if not blocks.shape[1]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     offset, _ = _extent(info)
-    low, high = int(blocks["packed_at"][0]), int(blocks["packed_end"][-1])
+    low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
     buffer = np.frombuffer(_read_at(postfile, offset + low, high - low, padding()),
                            dtype=np.uint8)
     try:
@@ -393,12 +399,12 @@ def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray) -> _Pack
     """Return the postings of BLOCKS (as ``_decoded``) with their values: one read of their
     packed numbers and one of their values (one read for a whole term: its values follow)."""
     empty = np.zeros(0, dtype=np.int64)
-    if not len(blocks):
+    if not blocks.shape[1]:
         return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
                        empty.copy(), empty.copy())
     offset, _ = _extent(info)
-    low, high = int(blocks["packed_at"][0]), int(blocks["packed_end"][-1])
-    value_low, value_high = int(blocks["values_at"][0]), int(blocks["values_end"][-1])
+    low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
+    value_low, value_high = int(blocks[VALUES_AT, 0]), int(blocks[VALUES_END, -1])
     together = value_low == high  # the whole term: its packed numbers, then its values
     buffer = np.frombuffer(_read_at(postfile, offset + low,
                                     (value_high if together else high) - low, padding()),
@@ -424,8 +430,8 @@ def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarr
     last one up to its own last one."""
     if wanted is None:
         return None
-    at = np.searchsorted(directory["last"], wanted)
-    at = at[at < len(directory)]
+    at: np.ndarray = np.searchsorted(directory[LAST], wanted)
+    at = at[at < directory.shape[1]]
     if len(at) > 1:
         at = at[np.concatenate(([True], at[1:] != at[:-1]))]
     return at
@@ -527,7 +533,7 @@ def _decoded_group(terms: list[tuple[Any, TermEntry]],
     except CorruptPostings as exc:
         raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
                                f"layout ({exc})") from None
-    postings = np.add.reduceat(blocks["postings"], np.cumsum(counts) - counts)
+    postings = np.add.reduceat(blocks[POSTINGS], np.cumsum(counts) - counts)
     ends = np.cumsum(postings).tolist()
     return {id(info): (docs[end - size:end], weights[end - size:end])
             for (_, info), end, size in zip(terms, ends, postings.tolist(), strict=True)}
@@ -987,7 +993,8 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None)
                        np.cumsum(sizes) - sizes, sizes)
     directory = _term_directory(leaf, field, btext, postfile, info)
     chosen = _chosen_blocks(directory, wanted)
-    return _decoded_values(postfile, info, directory if chosen is None else directory[chosen])
+    return _decoded_values(postfile, info,
+                           directory if chosen is None else directory[:, chosen])
 
 
 class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type hints
@@ -1251,7 +1258,7 @@ class PackedLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # Whoosh has no t
         except CorruptPostings as exc:
             raise UnexpectedLayout(f"a term's postings are not in this index's layout "
                                    f"({exc})") from None
-        self._records = np.frombuffer(raw, dtype=BLOCK, count=len(self._directory),
+        self._records = np.frombuffer(raw, dtype=BLOCK, count=self._directory.shape[1],
                                       offset=HEAD_SIZE)
 
     def reset(self) -> None:
@@ -1286,7 +1293,7 @@ class PackedLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # Whoosh has no t
             self._goto(self._block + 1)
 
     def _block_postings(self, values: bool) -> _Packed:
-        block = self._directory[self._block:self._block + 1]
+        block = self._directory[:, self._block:self._block + 1]
         info: TermEntry = (0, self._startoffset, self._length, None)
         if values:
             return _decoded_values(self._postfile, info, block)

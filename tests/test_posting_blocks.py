@@ -23,7 +23,7 @@ from whoosh.searching import Searcher
 
 from indexer import whoosh_format
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
-from indexer.posting_blocks import DIRECTORY
+from indexer.posting_blocks import DIRECTORY_ROWS, LAST
 from indexer.postings_format import CompactPositions
 from indexer.query import Near
 from indexer.whoosh_format import (
@@ -179,7 +179,7 @@ def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name
     real = whoosh_format.decode_blocks
 
     def recording(buffer: np.ndarray, blocks: np.ndarray, *args: Any, **kwargs: Any) -> Any:
-        decoded.extend(blocks["last"].tolist())
+        decoded.extend(blocks[LAST].tolist())
         return real(buffer, blocks, *args, **kwargs)
 
     monkeypatch.setattr(whoosh_format, "decode_blocks", recording)
@@ -194,7 +194,7 @@ def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name
 def test_the_kept_directories_stay_within_their_budget(searcher: Searcher,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     leaf = _leaf(searcher)
-    one = len(_block_bounds(leaf, b"commun")) * DIRECTORY.itemsize
+    one = len(_block_bounds(leaf, b"commun")) * DIRECTORY_ROWS * 8  # int64 rows
     monkeypatch.setattr(whoosh_format, "BLOCK_DIRECTORY_BYTES", 8 * one)  # room for 8 words
     for word in FILLERS:  # 10 words of as many blocks
         read_positions(leaf, "body", word.encode(), [0])

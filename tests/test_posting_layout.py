@@ -124,9 +124,9 @@ def test_any_run_of_blocks_decodes_alone() -> None:
     (postings,) = encode_terms(_run([term]), LIMIT)
     directory = layout.read_directory(postings, len(postings))
     for first, last in [(0, 0), (1, 3), (4, 5), (5, 5)]:
-        blocks = directory[first:last + 1]
-        low = int(blocks["packed_at"][0])
-        high = int(blocks["packed_end"][-1])
+        blocks = directory[:, first:last + 1]
+        low = int(blocks[layout.PACKED_AT, 0])
+        high = int(blocks[layout.PACKED_END, -1])
         buffer = np.frombuffer(postings[low:high] + bytes(layout.padding()), dtype=np.uint8)
         docs, weights, _ = decode_blocks(buffer, blocks, low)
         end = min((last + 1) * LIMIT, len(term[0]))
@@ -145,12 +145,12 @@ def test_damaged_postings_are_refused_with_the_layout_s_error() -> None:
         layout.read_directory(postings, len(postings) + 1)
     directory = layout.read_directory(postings, len(postings))
     damaged = bytearray(postings)
-    damaged[int(directory["packed_at"][1])] ^= 0xFF  # the second block's first gap
+    damaged[int(directory[layout.PACKED_AT, 1])] ^= 0xFF  # the second block's first gap
     buffer = np.frombuffer(bytes(damaged) + bytes(layout.padding()), dtype=np.uint8)
     with pytest.raises(CorruptPostings, match="last document"):
         decode_blocks(buffer, directory, 0)
     with pytest.raises(CorruptPostings, match="outside"):
-        decode_blocks(np.frombuffer(postings[:int(directory["packed_end"][-1])],
+        decode_blocks(np.frombuffer(postings[:int(directory[layout.PACKED_END, -1])],
                                     dtype=np.uint8), directory, 0)
 
 
@@ -197,7 +197,7 @@ def test_a_damaged_block_fails_the_index_s_readers_with_unexpected_layout(
     (posting_file,) = [path for path in tmp_path.iterdir() if path.suffix == ".pst"]
     raw = bytearray(posting_file.read_bytes())
     directory = layout.read_directory(bytes(raw[offset:offset + length]), length)
-    raw[offset + int(directory["packed_at"][0])] ^= 0x5A  # the first documents' gaps
+    raw[offset + int(directory[layout.PACKED_AT, 0])] ^= 0x5A  # the first documents' gaps
     posting_file.write_bytes(bytes(raw))
     ix = index.open_dir(str(tmp_path))
     with ix.searcher() as searcher:
