@@ -28,6 +28,7 @@ the same by construction (and compared by the tests).
 
 from __future__ import annotations
 
+import math
 import struct
 from typing import Final, NamedTuple
 
@@ -96,6 +97,8 @@ def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
     docs = np.asarray(run.docs, dtype=np.int64)
     if not len(counts):
         return []
+    if len(counts) == 1 and int(counts[0]) <= block_limit:
+        return [_encode_block(run)]
     ends = np.cumsum(counts)
     starts = ends - counts
     blocks = (counts + block_limit - 1) // block_limit
@@ -181,6 +184,53 @@ def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
     return found
 
 
+_RECORD = struct.Struct("<IBBBBBBffI")  # a BLOCK record
+
+
+def _encode_block(run: TermRun) -> bytes:
+    """``encode_terms`` of RUN's one term of one block, with plain ints (Whoosh's writer
+    finishes its terms one by one, most of them short): the same bytes."""
+    docs = np.asarray(run.docs, dtype=np.int64).tolist()
+    stored = np.asarray(run.weights, dtype=np.float32)
+    weights = stored.astype(np.float64).tolist()
+    lengths = np.asarray(run.lengths, dtype=np.int64).tolist()
+    sizes = np.asarray(run.sizes, dtype=np.int64).tolist()
+    gaps = [docs[0], *(b - a - 1 for a, b in zip(docs, docs[1:], strict=False))]
+    if min(gaps) < 0 or docs[-1] >= 1 << 32:
+        raise ValueError("a term's documents must increase and be below 2**32")
+    if max(sizes) >= 1 << 32:
+        raise ValueError("a posting's value is too large for the layout")
+    lightest, heaviest = min(weights), max(weights)
+    if all(w == math.floor(w) and abs(w) < _WHOLE_LIMIT for w in weights):
+        above = [int(w - lightest) for w in weights]
+        weight_bits = max(above).bit_length()
+        weight_width = weight_bits
+    else:
+        above = stored.view(np.uint32).tolist()
+        weight_bits, weight_width = WEIGHT_FLOATS, 32
+    id_bits = max(gaps).bit_length()
+    size_bits = max(sizes).bit_length()
+    known = [length for length in lengths if length]
+    start = int(run.value_starts[0])
+    end = start + sum(sizes)
+    record = _RECORD.pack(docs[-1], len(docs), id_bits, weight_bits, size_bits,
+                          min(known) if known else 0, max(lengths), max(heaviest, 0.0),
+                          lightest, end - start)
+    return b"".join((_HEAD.pack(TAG, 1), record, _packed(gaps, id_bits),
+                     _packed(above, weight_width), _packed(sizes, size_bits),
+                     run.values[start:end]))
+
+
+def _packed(numbers: list[int], width: int) -> bytes:
+    """NUMBERS, WIDTH bits each, low bits first, in whole bytes."""
+    if not width:
+        return b""
+    joined = 0
+    for number in reversed(numbers):
+        joined = (joined << width) | number
+    return joined.to_bytes((len(numbers) * width + 7) // 8, "little")
+
+
 def pack_bits(places: list[np.ndarray], numbers: list[np.ndarray], size: int) -> bytes:
     """Return SIZE bytes holding each of NUMBERS (whole numbers >= 0, below 2**56, each
     within its width) at its bit place PLACES (from the first byte's low bit), zeros
@@ -264,46 +314,46 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
     found[LAST] = records["last"]
     postings = found[POSTINGS]
     postings[:] = records["postings"]
-    id_bits = found[ID_BITS]
-    id_bits[:] = records["id_bits"]
-    weight_bits = found[WEIGHT_BITS]
-    weight_bits[:] = records["weight_bits"]
-    size_bits = found[SIZE_BITS]
-    size_bits[:] = records["size_bits"]
+    widths = found[ID_BITS:SIZE_BITS + 1]  # the three streams' widths, in their order
+    widths[0] = records["id_bits"]
+    widths[1] = records["weight_bits"]
+    widths[2] = records["size_bits"]
     found[LIGHTEST] = records["lightest"].astype(np.float64).view(np.int64)
-    floats = weight_bits == WEIGHT_FLOATS
+    floats = widths[1] == WEIGHT_FLOATS
     found[FLOATS] = floats
-    weight_bits[floats] = 32
-    if (int(postings.min()) < 1 or int(id_bits.max()) > 32 or int(size_bits.max()) > 32
-            or int(weight_bits.max()) > 32):
+    widths[1][floats] = 32
+    if int(postings.min()) < 1 or int(widths.max()) > 32:
         raise CorruptPostings("a block's record has impossible counts or widths")
-    id_bytes = (postings * id_bits + 7) // 8
-    weight_bytes = (postings * weight_bits + 7) // 8
-    block_bytes = id_bytes + weight_bytes + (postings * size_bits + 7) // 8
+    # Each stream's bytes, block after block and stream after stream: one cumulative sum
+    # gives where each ends.
+    stream_bytes = ((widths * postings + 7) // 8).T
+    ends = np.cumsum(stream_bytes).reshape(stream_bytes.shape)
     firsts = np.cumsum(blocks) - blocks
     lasts = firsts + blocks - 1
-    summed = np.cumsum(block_bytes)
-    before = np.concatenate(([0], summed))[firsts]
     starts = np.asarray(offsets, dtype=np.int64) + HEAD_SIZE + blocks * BLOCK.itemsize
+    if len(blocks) == 1:
+        shift: np.ndarray | int = int(starts[0])
+    else:
+        before = np.concatenate(([0], ends[:, 2]))[firsts]
+        shift = np.repeat(starts - before, blocks)
+    found[PACKED_AT] = ends[:, 0] - stream_bytes[:, 0] + shift
+    found[WEIGHTS_AT] = ends[:, 0] + shift
+    found[SIZES_AT] = ends[:, 1] + shift
     packed_end = found[PACKED_END]
-    packed_end[:] = summed + np.repeat(starts - before, blocks)
-    packed_at = found[PACKED_AT]
-    np.subtract(packed_end, block_bytes, out=packed_at)
-    found[WEIGHTS_AT] = packed_at + id_bytes
-    found[SIZES_AT] = found[WEIGHTS_AT] + weight_bytes
+    packed_end[:] = ends[:, 2] + shift
     values_base = packed_end[lasts]
     values_end = found[VALUES_END]
     values_end[:] = records["values_end"]
-    values_end += np.repeat(values_base, blocks)
+    values_end += np.repeat(values_base, blocks) if len(blocks) > 1 else values_base[0]
     values_at = found[VALUES_AT]
     values_at[1:] = values_end[:-1]
     values_at[firsts] = values_base
     floor = found[FLOOR]
     floor[1:] = found[LAST][:-1]
     floor[firsts] = -1
-    ends = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)
-    if (not bool((values_end[lasts] == ends).all()) or bool((values_at > values_end).any())
-            or bool((found[LAST] <= floor).any())):
+    ends_of_terms = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)
+    if (not bool((values_end[lasts] == ends_of_terms).all())
+            or bool((values_at > values_end).any()) or bool((found[LAST] <= floor).any())):
         raise CorruptPostings("a term's directory does not describe its postings")
     return found, blocks
 

@@ -295,10 +295,10 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
         ids, weights, _ = info[_INLINED]
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 info[_FREQUENCY])
-    directory = _term_directory(leaf, field, btext, postfile, info)
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
     chosen = _chosen_blocks(directory, within)
     docs, weights = _decoded(postfile, info, directory if chosen is None
-                             else directory[:, chosen])
+                             else directory[:, chosen], whole)
     return docs, weights, info[_FREQUENCY]
 
 
@@ -340,44 +340,61 @@ _directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
 _directories_size = 0
 
 
+# A term's postings up to this size are read whole on a first read (one read of the file
+# instead of its directory's, then its numbers' and values'): most terms are short.
+_SMALL_TERM = 16 * 2**10
+
+
 def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: TermEntry,
-                    ) -> np.ndarray:
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
     """Return the directory of a term's blocks (``posting_blocks.read_directory``), kept for
-    the process (``BLOCK_DIRECTORY_BYTES``). Raises UnexpectedLayout when the term's postings
-    are not laid out as this index writes them (an index written before: Whoosh's blocks)."""
+    the process (``BLOCK_DIRECTORY_BYTES``), and, when it was read now and the term is short
+    (``_SMALL_TERM``), the term's postings (uint8, ``padding()`` bytes more), else None.
+    Raises UnexpectedLayout when the term's postings are not laid out as this index writes
+    them (an index written before: Whoosh's blocks)."""
     key = _directory_key(leaf, field, btext)
     if key is not None:
         with _directories_lock:
             directory = _directories.get(key)
             if directory is not None:
                 _directories.move_to_end(key)
-                return directory
+                return directory, None
     offset, length = _extent(info)
-    expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
-    head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
+    whole = None
     try:
-        needed = directory_size(block_count(head))
-        if needed > len(head):
-            head = _read_at(postfile, offset, min(needed, length))
-        directory = read_directory(head, length)
+        if length <= _SMALL_TERM:
+            whole = np.frombuffer(_read_at(postfile, offset, length, padding()),
+                                  dtype=np.uint8)
+            directory = read_directory(whole, length)
+        else:
+            expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
+            head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
+            needed = directory_size(block_count(head))
+            if needed > len(head):
+                head = _read_at(postfile, offset, min(needed, length))
+            directory = read_directory(head, length)
     except CorruptPostings as exc:
         raise UnexpectedLayout(f"a term's postings are not in this index's layout ({exc})",
                                ) from None
     if key is not None:
         _keep_directory(key, directory)
-    return directory
+    return directory, whole
 
 
 def _decoded(postfile: Any, info: TermEntry, blocks: np.ndarray,
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Return the (documents, weights) of the postings of BLOCKS (rows of one term's
-    directory, ascending), from one read of the stretch of their packed numbers."""
+             whole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (documents, weights) of the postings of BLOCKS (columns of one term's
+    directory, ascending), from WHOLE (the term's postings, read already) or one read of the
+    stretch of their packed numbers."""
     if not blocks.shape[1]:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     offset, _ = _extent(info)
     low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
-    buffer = np.frombuffer(_read_at(postfile, offset + low, high - low, padding()),
-                           dtype=np.uint8)
+    if whole is None:
+        buffer = np.frombuffer(_read_at(postfile, offset + low, high - low, padding()),
+                               dtype=np.uint8)
+    else:
+        buffer, low = whole, 0
     try:
         docs, weights, _ = decode_blocks(buffer, blocks, low)
     except CorruptPostings as exc:
@@ -395,9 +412,11 @@ class _Packed(NamedTuple):
     sizes: np.ndarray  # its size
 
 
-def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray) -> _Packed:
-    """Return the postings of BLOCKS (as ``_decoded``) with their values: one read of their
-    packed numbers and one of their values (one read for a whole term: its values follow)."""
+def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
+                    whole: np.ndarray | None = None) -> _Packed:
+    """Return the postings of BLOCKS (as ``_decoded``) with their values: from WHOLE, or one
+    read of their packed numbers and one of their values (one read for a whole term: its
+    values follow)."""
     empty = np.zeros(0, dtype=np.int64)
     if not blocks.shape[1]:
         return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
@@ -405,16 +424,19 @@ def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray) -> _Pack
     offset, _ = _extent(info)
     low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
     value_low, value_high = int(blocks[VALUES_AT, 0]), int(blocks[VALUES_END, -1])
-    together = value_low == high  # the whole term: its packed numbers, then its values
-    buffer = np.frombuffer(_read_at(postfile, offset + low,
-                                    (value_high if together else high) - low, padding()),
-                           dtype=np.uint8)
+    together = whole is not None or value_low == high  # numbers, then values, in one piece
+    if whole is not None:
+        buffer, low = whole, 0
+    else:
+        buffer = np.frombuffer(_read_at(postfile, offset + low,
+                                        (value_high if together else high) - low, padding()),
+                               dtype=np.uint8)
     try:
         docs, weights, sizes = decode_blocks(buffer, blocks, low, sizes=True)
         if sizes is None:
             raise CorruptPostings("no value sizes decoded")
         if together:
-            data = buffer[high - low:value_high - low]
+            data = buffer[value_low - low:value_high - low]
         else:
             data = np.frombuffer(_read_at(postfile, offset + value_low, value_high - value_low),
                                  dtype=np.uint8)
@@ -991,10 +1013,10 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None)
         return _Packed(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                        np.frombuffer(b"".join(values), dtype=np.uint8),
                        np.cumsum(sizes) - sizes, sizes)
-    directory = _term_directory(leaf, field, btext, postfile, info)
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
     chosen = _chosen_blocks(directory, wanted)
     return _decoded_values(postfile, info,
-                           directory if chosen is None else directory[:, chosen])
+                           directory if chosen is None else directory[:, chosen], whole)
 
 
 class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type hints

@@ -2,8 +2,9 @@
 
 Terms of 1, 127, 128, 129 and 256 postings (block edges), gaps up to 2**32 - 1, weights all
 ones, all equal, whole and varied, and not whole; values of no byte and of more than 127
-bytes; several terms read and decoded together; any run of blocks decoded alone; damaged
-postings refused with the layout's error, and through the index's readers with
+bytes; several terms read and decoded together, each laid out as when alone; any run of
+blocks decoded alone; damaged postings refused with the layout's error, and through the
+index's readers with
 ``UnexpectedLayout``, never a numpy error or a wrong answer. An index with Whoosh's own blocks
 (written before this layout) is read by Whoosh's matcher through ``ArchiveCodec``.
 """
@@ -117,6 +118,8 @@ def test_several_terms_read_back_decoded_together(
     assert weights.tolist() == [w for term in terms for w in term[1]]
     for postings, term in zip(encoded, terms, strict=True):
         assert _decoded(postings) == term
+        if len(encoded) > 1:  # a term alone (plain ints when of one block): the same bytes
+            assert encode_terms(_run([term]), LIMIT) == [postings]
 
 
 def test_any_run_of_blocks_decodes_alone() -> None:
