@@ -4,9 +4,9 @@ Terms of 1, 127, 128, 129 and 256 postings (block edges), gaps up to 2**32 - 1, 
 ones, all equal, whole and varied, and not whole; values of no byte and of more than 127
 bytes; several terms read and decoded together, each laid out as when alone; any run of
 blocks decoded alone; damaged postings refused with the layout's error, and through the
-index's readers with
-``UnexpectedLayout``, never a numpy error or a wrong answer. An index with Whoosh's own blocks
-(written before this layout) is read by Whoosh's matcher through ``ArchiveCodec``.
+index's readers with ``UnexpectedLayout``, never a numpy error or a wrong answer. An index
+with Whoosh's own blocks (written before this layout) is read by Whoosh's matcher through
+``ArchiveCodec``.
 """
 
 from __future__ import annotations
