@@ -290,8 +290,9 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
     records do not describe postings of its length."""
     view = raw.data if isinstance(raw, np.ndarray) else memoryview(raw)
     counts: list[int] = []
-    parts: list[np.ndarray] = []
-    unpack = _HEAD.unpack_from
+    parts: list[memoryview] = []  # the records' bytes (joined: numpy's concatenation of
+    unpack = _HEAD.unpack_from    # record arrays costs a dtype promotion per call)
+    size = BLOCK.itemsize
     try:
         for offset in offsets:
             tag, count = unpack(view, offset)
@@ -300,15 +301,17 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
             if count == 0:
                 raise CorruptPostings("a term's postings have no block")
             counts.append(count)
-            parts.append(np.frombuffer(view, dtype=BLOCK, count=count,
-                                       offset=offset + HEAD_SIZE))
+            parts.append(view[offset + HEAD_SIZE:offset + HEAD_SIZE + count * size])
+        records = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts),
+                                dtype=BLOCK)
     except (struct.error, ValueError) as exc:
         if isinstance(exc, CorruptPostings):
             raise
         raise CorruptPostings(f"a term's directory is cut off ({exc})") from None
+    if len(records) != sum(counts):
+        raise CorruptPostings("a term's directory is cut off")
     if len(parts) == 1 and counts[0] == 1:
-        return _one_block(parts[0][0].item(), offsets[0], lengths[0]), np.ones(1, np.int64)
-    records = parts[0] if len(parts) == 1 else np.concatenate(parts)
+        return _one_block(records[0].item(), offsets[0], lengths[0]), np.ones(1, np.int64)
     blocks = np.array(counts, dtype=np.int64)
     found = np.empty((DIRECTORY_ROWS, len(records)), dtype=np.int64)
     found[LAST] = records["last"]
