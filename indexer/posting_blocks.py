@@ -5,7 +5,8 @@ pickle of ``(delta ids, weights, values)``: reading a term meant inflating and u
 Python objects block by block. Here a term's postings (its extent in the segment's posting
 file) are, little-endian:
 
-- ``TAG`` (4 bytes; Whoosh's blocks start with ``b"W3Bl"``) and the block count (uint32);
+- ``TAG`` (4 bytes; Whoosh's blocks start with ``b"W3Bl"``), the block count (uint32) and
+  the CRC-32 of the rest of the term's postings (checked where a term is read whole);
 - the directory: one ``BLOCK`` record per block of up to 128 postings: its last document,
   posting count, the bit widths of its three packed streams, its shortest and longest field
   (Whoosh's length bytes), its greatest and smallest weight (32-bit floats), and where its
@@ -20,22 +21,23 @@ file) are, little-endian:
 A block's packed bytes follow from its record, so a term's directory is one ``np.frombuffer``
 and any run of blocks, of one term or of many, decodes in a fixed number of numpy calls
 (``decode_blocks``: each number is read from a 64-bit word at its byte, shifted and masked).
-Nothing is compressed: zlib saved little on these streams and cost most of a block's decoding
-(``docs/whoosh.md``). Both writers (the bulk writer's ``FieldTermsWriter`` and Whoosh's
-postings writer through ``ArchiveCodec``) write through ``encode_terms``, so their bytes are
-the same by construction (and compared by the tests).
+Nothing is compressed (zlib only gives the checksum): zlib saved little on these streams and
+cost most of a block's decoding (``docs/whoosh.md``). Both writers (the bulk writer's
+``FieldTermsWriter`` and Whoosh's postings writer through ``ArchiveCodec``) write through
+``encode_terms``, so their bytes are the same by construction (and compared by the tests).
 """
 
 from __future__ import annotations
 
 import math
 import struct
+import zlib
 from typing import Final, NamedTuple
 
 import numpy as np
 
 TAG: Final = b"ArP1"
-_HEAD = struct.Struct("<4sI")
+_HEAD = struct.Struct("<4sII")  # tag, block count, CRC-32 of the rest of the term
 HEAD_SIZE: Final = _HEAD.size
 BLOCK = np.dtype([("last", "<u4"), ("postings", "u1"), ("id_bits", "u1"),
                   ("weight_bits", "u1"), ("size_bits", "u1"), ("shortest", "u1"),
@@ -179,8 +181,9 @@ def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
             term_values.tolist(), value_ends[ends - 1].tolist(), strict=True):
         packed_low = int(block_at[first])
         packed_high = int(block_at[last] + block_bytes[last])
-        add(b"".join((head(TAG, count), directory[first * size:(last + 1) * size],
-                      packed[packed_low:packed_high], values[low:high])))
+        rest = b"".join((directory[first * size:(last + 1) * size],
+                         packed[packed_low:packed_high], values[low:high]))
+        add(head(TAG, count, zlib.crc32(rest)) + rest)
     return found
 
 
@@ -216,9 +219,9 @@ def _encode_block(run: TermRun) -> bytes:
     record = _RECORD.pack(docs[-1], len(docs), id_bits, weight_bits, size_bits,
                           min(known) if known else 0, max(lengths), max(heaviest, 0.0),
                           lightest, end - start)
-    return b"".join((_HEAD.pack(TAG, 1), record, _packed(gaps, id_bits),
-                     _packed(above, weight_width), _packed(sizes, size_bits),
-                     run.values[start:end]))
+    rest = b"".join((record, _packed(gaps, id_bits), _packed(above, weight_width),
+                     _packed(sizes, size_bits), run.values[start:end]))
+    return _HEAD.pack(TAG, 1, zlib.crc32(rest)) + rest
 
 
 def _packed(numbers: list[int], width: int) -> bytes:
@@ -267,10 +270,21 @@ def block_count(head: bytes | memoryview | np.ndarray) -> int:
     raw = bytes(head[:HEAD_SIZE])
     if len(raw) < HEAD_SIZE:
         raise CorruptPostings("a term's postings end before their head")
-    tag, count = _HEAD.unpack(raw)
+    tag, count, _ = _HEAD.unpack(raw)
     if tag != TAG:
         raise CorruptPostings(f"postings start with {tag!r}, not {TAG!r}")
     return int(count)
+
+
+def check_term(term: bytes | memoryview | np.ndarray, length: int) -> None:
+    """Raise CorruptPostings when the LENGTH bytes of a term's postings TERM starts with do
+    not match the checksum of its head (checked where a term is read whole: fast readers of
+    a term's blocks check the blocks' structure only)."""
+    view = term.data if isinstance(term, np.ndarray) else memoryview(term)
+    if len(view) < max(length, HEAD_SIZE):
+        raise CorruptPostings("a term's postings are cut off")
+    if _HEAD.unpack_from(view)[2] != zlib.crc32(view[HEAD_SIZE:length]):
+        raise CorruptPostings("a term's postings are damaged (their checksum does not match)")
 
 
 def read_directory(raw: bytes | memoryview | np.ndarray, length: int) -> np.ndarray:
@@ -295,7 +309,7 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
     size = BLOCK.itemsize
     try:
         for offset in offsets:
-            tag, count = unpack(view, offset)
+            tag, count, _ = unpack(view, offset)
             if tag != TAG:
                 raise CorruptPostings(f"postings start with {bytes(tag)!r}, not {TAG!r}")
             if count == 0:

@@ -84,6 +84,7 @@ from indexer.posting_blocks import (
     CorruptPostings,
     TermRun,
     block_count,
+    check_term,
     decode_blocks,
     directory_size,
     encode_terms,
@@ -366,6 +367,7 @@ def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: Te
             whole = np.frombuffer(_read_at(postfile, offset, length, padding()),
                                   dtype=np.uint8)
             directory = read_directory(whole, length)
+            check_term(whole, length)
         else:
             expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
             head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
@@ -374,8 +376,8 @@ def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: Te
                 head = _read_at(postfile, offset, min(needed, length))
             directory = read_directory(head, length)
     except CorruptPostings as exc:
-        raise UnexpectedLayout(f"a term's postings are not in this index's layout ({exc})",
-                               ) from None
+        raise UnexpectedLayout(f"a term's postings are damaged or not in this index's layout "
+                               f"({exc})") from None
     if key is not None:
         _keep_directory(key, directory)
     return directory, whole
