@@ -152,6 +152,9 @@ def test_damaged_postings_are_refused_with_the_layout_s_error() -> None:
     buffer = np.frombuffer(bytes(damaged) + bytes(layout.padding()), dtype=np.uint8)
     with pytest.raises(CorruptPostings, match="last document"):
         decode_blocks(buffer, directory, 0)
+    layout.check_term(postings, len(postings))
+    with pytest.raises(CorruptPostings, match="checksum"):
+        layout.check_term(bytes(damaged), len(postings))
     with pytest.raises(CorruptPostings, match="outside"):
         decode_blocks(np.frombuffer(postings[:int(directory[layout.PACKED_END, -1])],
                                     dtype=np.uint8), directory, 0)
