@@ -14,7 +14,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 # How many distinct fixed addresses are kept (the site has a few dozen, per script root).
 FIXED_ADDRESSES = 256
@@ -41,6 +41,14 @@ def init_app(app: Flask) -> None:
         return build(endpoint, **values)
 
     app.jinja_env.globals["url_for"] = url_for
+    app.extensions["fixed_addresses"] = fixed
+
+
+def fixed_address(endpoint: str) -> str:
+    """Return the address of ENDPOINT, a page without path parameters (``url_for(endpoint)``),
+    built once per script root."""
+    fixed: Callable[[str, str, str | None], str] = current_app.extensions["fixed_addresses"]
+    return fixed(request.script_root, endpoint, None)
 
 
 def numbered(endpoint: str, *, external: bool = False) -> Callable[[int], str]:
