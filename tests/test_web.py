@@ -224,6 +224,18 @@ def test_results_page_links_are_those_url_for_builds(app: Flask) -> None:
                     assert href(value) == search_href(params, **{name: value}), (name, value)
 
 
+def test_author_addresses_of_api_hits_are_those_url_for_builds(app: Flask) -> None:
+    from flask import url_for
+
+    from archive.authors import author_slug
+    from archive.web.addresses import slugged
+
+    with app.test_request_context("/api/search", base_url="https://archive.example/racine/"):
+        address = slugged("pages.author", external=True)
+        for slug in ("aissatou-n-diaye", author_slug("Émile Lô"), "inconnu", "Nom Brut/é?"):
+            assert address(slug) == url_for("pages.author", slug=slug, _external=True), slug
+
+
 def test_pages_carry_no_inline_script_or_style(client: FlaskClient, built: BuiltArchive) -> None:
     for url in ("/", f"/recherche?q={COMMON_WORD}", f"/article/{built.edited[0]}",
                 f"/article/{built.edited[0]}/diff", "/auteurs", "/archives/", "/aide"):
