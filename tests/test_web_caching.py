@@ -276,6 +276,19 @@ def test_shared_pages_stay_within_their_byte_budget_dropping_the_oldest(tmp_path
     assert shared.get("/grande") is None
 
 
+def test_shared_pages_are_measured_from_their_size_index_without_reading_the_pages(
+        tmp_path: Path) -> None:
+    from archive.web.pagecache import OLDEST_SQL, TOTAL_SQL
+
+    shared = SharedPages(tmp_path / "pages.sqlite3")
+    shared.put("/recherche?q=eau", bytes(20_000), "text/html")
+    with sqlite3.connect(tmp_path / "pages.sqlite3") as db:
+        for query in (TOTAL_SQL, OLDEST_SQL):
+            plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "COVERING INDEX pages_size" in plan, (query, plan)
+        assert db.execute(TOTAL_SQL).fetchone()[0] == 20_000
+
+
 def test_gunicorn_workers_share_their_pages_in_a_file_removed_when_the_server_stops(
         tmp_path: Path) -> None:
     data = tmp_path / "data"
