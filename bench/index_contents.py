@@ -6,21 +6,19 @@ For each indexed field: terms (and how many have their postings inlined in their
 term dictionary's share of the ``.trm`` file (keys and term infos, inlined postings included),
 the bytes of posting blocks in ``.pst``, and how those bytes split between document numbers with
 weights and per-posting values (positions, and character offsets where the field keeps them).
-The split is measured on a sample of terms drawn in proportion to their bytes, each sampled
-block re-compressed without its values (and, for fields with character offsets, with positions
-only), so the shares are estimates; the totals are exact. Then the per-document files (stored
-fields, field lengths, sortable columns) and any other file of the build (the associated-words
-table). Sizes are MB (2**20 bytes).
+The split is measured on a sample of terms drawn in proportion to their bytes (a term's
+directory and packed numbers against its values; for fields with character offsets, its
+values re-encoded with positions only), so the shares are estimates; the totals are exact.
+Then the per-document files (stored fields, field lengths, sortable columns) and any other
+file of the build (the associated-words table). Sizes are MB (2**20 bytes).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import pickle
 import random
 import sys
-import zlib
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -99,10 +97,13 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     """Measure the share of ids and weights (and of positions) in terms drawn by their bytes.
 
     Drawn in proportion to their bytes, a plain mean of the terms' shares is the field's
-    byte-weighted share.
+    byte-weighted share. A term's postings are its directory and packed numbers (ids,
+    weights, value sizes) then its values (``indexer.posting_blocks``); for a field with
+    character offsets, its values are re-encoded with positions only.
     """
-    from indexer.postings_format import CompactCharacters, CompactPositions, PackedValues
-    from indexer.whoosh_format import _blocks, _read_extent
+    from indexer.posting_blocks import VALUES_AT, read_directory
+    from indexer.postings_format import CompactCharacters, CompactPositions
+    from indexer.whoosh_format import _read_extent
 
     total = sum(length for length, _ in extents)
     picks = sorted(rng.uniform(0, total) for _ in range(min(sample, len(extents))))
@@ -115,24 +116,25 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     characters = isinstance(field.format, CompactCharacters)
     positions_format = CompactPositions() if characters else None
     for info in chosen:
-        whole = without_values = positions_only = 0
-        for _, _, compression, payload in _blocks(_read_extent(leaf._terms._postfile, info)):
-            data = zlib.decompress(payload) if compression else bytes(payload)
-            ids, weights, values = pickle.loads(data)
-            whole += len(payload)
-            protocol = 3 if isinstance(values, PackedValues) else 2
-            without_values += len(zlib.compress(pickle.dumps((ids, weights, None), protocol),
-                                                compression or 1))
-            if positions_format is not None and values:
-                plain = PackedValues.of([positions_format.encode(
-                    [p for p, _, _ in field.format.decode_characters(v)]) for v in values])
-                positions_only += len(zlib.compress(pickle.dumps((ids, weights, plain), 3),
-                                                    compression or 1))
-        if whole:
-            row["sampled"] += 1
-            row["share_ids"] += min(1.0, without_values / whole)
-            if positions_format is not None:
-                row["share_positions"] += min(1.0, positions_only / whole)
+        raw = _read_extent(leaf._terms._postfile, (0, *_extent_of(info), None))
+        directory = read_directory(raw, len(raw))
+        values_at = int(directory[VALUES_AT, 0])
+        whole = len(raw)
+        if not whole:
+            continue
+        row["sampled"] += 1
+        row["share_ids"] += values_at / whole
+        if positions_format is not None:
+            # The values joined decode as one value whose deltas are the values' own, so
+            # its positions alone take as many bytes as the values' positions.
+            occurrences = field.format.decode_characters(raw[values_at:])
+            positions = len(positions_format.encode([p for p, _, _ in occurrences]))
+            row["share_positions"] += (values_at + positions) / whole
+
+
+def _extent_of(info: Any) -> tuple[int, int]:
+    offset, length = info.extent()
+    return offset, length[0] if isinstance(length, tuple) else length
 
 
 def _field_row(row: dict[str, Any]) -> dict[str, Any]:

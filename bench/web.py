@@ -438,10 +438,11 @@ def profile_pages(data_dir: Path, paths: list[str], pages: int) -> dict[str, Any
     searched = cumulative("indexer/search.py", "search")
     shares.append(("search: the rest (parsing, filters, order, suggestion)",
                    searched - sum(seconds for _, seconds in shares)))
-    # The links: search_href, and the builders of links that vary a field or two
-    # (search_hrefs, article_hrefs) with the functions they return (href); some are called
-    # from the template, whose share is then given less them.
-    link_functions = ("search_href", "search_hrefs", "article_hrefs", "href")
+    # The links: search_href, the builders of links that vary a field or two (search_hrefs,
+    # article_hrefs) with the functions they return (href), and the feed, export and
+    # comparison links (take_away); some are called from the template, whose share is then
+    # given less them.
+    link_functions = ("search_href", "search_hrefs", "article_hrefs", "href", "take_away")
     links_in_template = sum(called_from("archive/web/pages.py", name, ".html")
                             for name in link_functions)
     links = sum(cumulative("archive/web/pages.py", name) for name in link_functions)

@@ -29,7 +29,6 @@ from typing import Any
 import numpy as np
 from whoosh.writing import SegmentWriter
 
-from indexer.postings_format import COMPACT_FORMATS
 from indexer.text_postings import PAIR_SHIFT, Batch, FieldKind, TextPostings, field_kind
 from indexer.whoosh_format import (
     FieldTermsWriter,
@@ -457,8 +456,7 @@ class BulkSegmentWriter(SegmentWriter):  # type: ignore[misc]  # Whoosh has no t
                          np.frombuffer(log.term_ids, dtype=np.uint32),
                          np.frombuffer(log.docs, dtype=np.uint32), self.docnum)
                 fieldwriter.start_field(fieldname, self.schema[fieldname])
-                _write_field(fieldwriter, log, lengths,
-                             isinstance(self.schema[fieldname].format, COMPACT_FORMATS))
+                _write_field(fieldwriter, log, lengths)
                 fieldwriter.finish_field()
             fieldwriter.close()
         finally:
@@ -509,14 +507,12 @@ def _log_items(fieldname: str, log: _FieldLog, items: Any, docnum: int,
 _CHUNK_POSTINGS = 1 << 16
 
 
-def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray,
-                 packed: bool = False) -> None:
+def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray) -> None:
     """Write LOG's terms in byte order, each term's postings in the order they were added.
 
-    LENGTHS: the length byte of the field in each document. PACKED: the field's format is a
-    compact one (``indexer.postings_format``), whose blocks hold their values as one
-    ``PackedValues``. A run of whole terms (some 65,000 postings) is gathered in term order
-    with one numpy index per array and written by ``whoosh_format.FieldTermsWriter``.
+    LENGTHS: the length byte of the field in each document. A run of whole terms (some
+    65,000 postings) is gathered in term order with one numpy index per array and written by
+    ``whoosh_format.FieldTermsWriter``.
     """
     terms = sorted(log.terms)
     rank = np.empty(len(terms), dtype=np.uint32)
@@ -546,7 +542,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray,
         terms = [term for term, kept in zip(terms, present.tolist(), strict=True) if kept]
         counts = counts[present]
     term_ends = np.cumsum(counts)
-    writer = FieldTermsWriter(fieldwriter, packed)
+    writer = FieldTermsWriter(fieldwriter)
     first = 0
     while first < len(terms):
         low = int(term_ends[first] - counts[first])
@@ -562,8 +558,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray,
 
 def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> ValueRun:
     """Return the values of postings at STARTS of SIZES bytes in VALUES, joined in that
-    order, where each starts in them (and the end), their sizes as bytes when all are below
-    128 (else None), and their sizes."""
+    order, where each starts in them (and the end), and their sizes."""
     ends = np.cumsum(sizes)
     total = int(ends[-1]) if len(ends) else 0
     firsts = ends - sizes
@@ -572,7 +567,4 @@ def _gathered(values: np.ndarray, starts: np.ndarray, sizes: np.ndarray) -> Valu
                       + np.repeat(starts - firsts, sizes)].tobytes()
     else:
         data = b""
-    offsets = np.append(firsts, total).tolist()
-    small = sizes.astype(np.uint8).tobytes() if not len(sizes) or int(sizes.max()) < 128 \
-        else None
-    return ValueRun(data, offsets, small, sizes.tolist())
+    return ValueRun(data, np.append(firsts, total), sizes)

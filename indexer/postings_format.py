@@ -17,14 +17,14 @@ A value holds as many numbers as occurrences (three times as many for characters
 number of bytes below 128 counts them. Whoosh's own matchers read these values through the
 formats' ``decode_*`` methods, so its phrases, highlighting and merges work unchanged.
 
-A block's values are written as one ``PackedValues`` (``indexer.whoosh_format``'s postings
-writer): the values joined into one ``bytes`` plus their sizes as varints, pickled as two
-``bytes`` objects. Unpickling makes no object per posting, the fast readers hand the buffer
-to numpy (``decode_varints``), and Whoosh's matcher indexes it as the tuple of values it
-expects.
+A term's values are written joined, after its blocks' packed numbers
+(``indexer.posting_blocks``): the fast readers hand them to numpy (``decode_varints``) and
+Whoosh's matchers read each one through the formats' ``decode_*`` methods.
 
-The index's TOC pickles the schema with these classes and the blocks name ``PackedValues``:
-they must keep their names and module (moving them requires a full rebuild).
+The index's TOC pickles the schema with these classes: they must keep their names and module
+(moving them requires a full rebuild). ``PackedValues`` is how the blocks of an index written
+before ``indexer.posting_blocks`` (``SCHEMA_VERSION`` 6) held their values: it stays so that
+such an index reads correctly through Whoosh's matchers until its rebuild.
 """
 
 from __future__ import annotations
@@ -307,6 +307,9 @@ def compact_format(format_: Any) -> Any:
 
 class PackedValues(Sequence[bytes]):
     """A block's per-posting values in one buffer: Whoosh's matcher indexes it as a tuple.
+
+    Written by the index's writers before ``indexer.posting_blocks``; kept so that the blocks
+    of such an index (which name this class) unpickle until it is rebuilt.
 
     DATA is the values joined, SIZES their lengths as varints. Pickled as those two ``bytes``
     (with protocol 3 or later: no object per posting, no ``_codecs.encode`` call).

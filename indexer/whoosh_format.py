@@ -7,7 +7,8 @@ W3 codec's files directly. Everything that knows that layout lives here:
   positions and character offsets of a term in chosen documents, the numeric and bytes
   columns, and the field lengths Whoosh scores with;
 - writers: ``ArchiveCodec``, a ``W3Codec`` whose ``ArchivePostingsWriter`` (a
-  ``W3PostingsWriter``) inlines short posting lists correctly; ``FieldTermsWriter``, which
+  ``W3PostingsWriter``) writes the index's posting layout and inlines short posting lists
+  correctly, and whose ``PackedLeafMatcher`` reads that layout; ``FieldTermsWriter``, which
   writes the bulk writer's terms, a run of them at a time, as the same bytes; the term
   table's ``TermTableWriter``; and ``commit_segments``, which commits segments written by
   several writers in one TOC as Whoosh's own multi-segment writer does;
@@ -24,13 +25,15 @@ a real index, so an upgrade of Whoosh that changes the layout fails there, loudl
 path exists and what it saves is in ``docs/whoosh.md``.
 
 Postings: Whoosh's matchers step through postings one Python call per document, which costs
-~20 us a match (half a second for a common word at 100,000 articles). Its W3 codec stores a
-term's postings as blocks of up to 128: a small pickled info tuple, then a zlib-compressed
-protocol-2 pickle of ``(delta ids, weights, values)``. Searching needs only ids and weights,
-and the values (positions and character offsets, most of each block) come last, so each block
-is inflated only as far as the values and unpickled without them (about 5x faster than Whoosh's
-own ``all_ids()``, ``docs/whoosh.md``). Any block without the expected layout is unpickled
-whole; a term Whoosh does not store in blocks is read from its inlined postings.
+~20 us a match (half a second for a common word at 100,000 articles). Its W3 codec stored a
+term's postings as blocks of up to 128, each a pickled header and a zlib-compressed pickle of
+``(delta ids, weights, values)``; the index's own layout (``indexer.posting_blocks``, written
+by ``ArchivePostingsWriter`` and ``FieldTermsWriter``) puts a term's block directory first,
+then its ids, weights and value sizes bit-packed per block, then its values, so that any run
+of blocks of one term or of many decodes in a few numpy calls. ``ArchiveCodec`` reads it for
+Whoosh's own matchers (``PackedLeafMatcher``) and reads Whoosh's blocks (an index written
+before the layout) with Whoosh's matcher; the fast readers raise UnexpectedLayout on those. A
+term Whoosh does not store in blocks is read from its inlined postings.
 """
 
 from __future__ import annotations
@@ -43,11 +46,8 @@ import os
 import pickle
 import struct
 import threading
-import zlib
 from array import array
-from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Iterator
 from functools import partial
 from itertools import accumulate
 from operator import methodcaller
@@ -56,9 +56,9 @@ from typing import Any, Final, NamedTuple
 import numpy as np
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
-    WHOOSH3_HEADER_MAGIC,
     W3Codec,
     W3FieldWriter,
+    W3LeafMatcher,
     W3PostingsWriter,
     W3TermInfo,
 )
@@ -66,29 +66,44 @@ from whoosh.filedb.compound import SubFile
 from whoosh.filedb.filetables import OrderedHashWriter
 from whoosh.filedb.filetables import _lengths as _HASH_LENGTHS
 from whoosh.filedb.filetables import _pointer as _HASH_POINTER
+from whoosh.matching import ReadTooFar
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
+from indexer.posting_blocks import (
+    BLOCK,
+    HEAD_SIZE,
+    LAST,
+    PACKED_AT,
+    PACKED_END,
+    POSTINGS,
+    TAG,
+    VALUES_AT,
+    VALUES_END,
+    CorruptPostings,
+    TermRun,
+    block_count,
+    check_term,
+    decode_blocks,
+    directory_size,
+    encode_terms,
+    padding,
+    read_directories,
+    read_directory,
+    value_starts,
+)
 from indexer.postings_format import (
     COMPACT_FORMATS,
     CompactCharacters,
-    PackedValues,
     decode_varints,
-    encode_varints,
     value_counts,
 )
 
 log = logging.getLogger(__name__)
 
-_MAGIC = b"W3Bl"
 _UNKNOWN = object()
 _INT = struct.Struct(">i")
-# Protocol 3 pickles a block's PackedValues as this global, after the ids and weights.
-_VALUES_MARK = b"c" + PackedValues.__module__.encode() + b"\nPackedValues\n"
-_NO_VALUES = b"N\x87."  # None, TUPLE3, STOP: the tuple rebuilt without its values
-_INFLATE_PER_POSTING = 12
-_INFLATE_MORE = 64
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 # The length Whoosh scores a field with, by the byte it keeps: byte 0 (no length) scores as 1.
 LENGTH_SCORED = LENGTH_OF_BYTE.copy()
@@ -271,7 +286,7 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
     With WITHIN (ascending document numbers of the segment), only the blocks whose range of
     documents holds one of them are decoded: the postings returned then include every posting
     of those documents, and possibly others. Raises UnexpectedLayout when the segment's files
-    are not the W3 codec's.
+    are not laid out as this index writes them (``indexer.posting_blocks``).
     """
     term = _term_info(leaf, field, btext)
     if term is None:
@@ -281,43 +296,33 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
         ids, weights, _ = info[_INLINED]
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 info[_FREQUENCY])
-    deltas: list[int] = []
-    tf: list[float] = []
-    _decode_blocks(_term_blocks(leaf, field, btext, postfile, info, within), deltas, tf, 0)
-    return (np.cumsum(_int_array(deltas)), _float_array(tf),
-            info[_FREQUENCY])
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
+    chosen = _chosen_blocks(directory, within)
+    docs, weights = _decoded(postfile, info, directory if chosen is None
+                             else directory[:, chosen], whole)
+    return docs, weights, info[_FREQUENCY]
 
 
 def _read_extent(postfile: Any, info: TermEntry) -> bytes:
-    """Return the bytes of a term's posting blocks."""
+    """Return the bytes of a term's postings."""
     offset, length = _extent(info)
-    postfile.seek(offset)
-    raw: bytes = postfile.read(length)
+    return _read_at(postfile, offset, length)
+
+
+def _read_at(postfile: Any, position: int, size: int, pad: int = 0) -> bytes:
+    """Return SIZE bytes of the posting file from POSITION, and PAD more (zeros past the
+    file's end). Raises UnexpectedLayout when the file ends before SIZE bytes."""
+    postfile.seek(position)
+    raw: bytes = postfile.read(size + pad)
+    if len(raw) < size:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    if len(raw) < size + pad:
+        raw += bytes(size + pad - len(raw))
     return raw
 
 
-# Reading the posting blocks of several terms in one piece when they lie this close at most.
+# Reading the postings of several terms in one piece when they lie this close at most.
 _EXTENTS_SPAN = 64 * 2**20
-
-
-def _read_extents(terms: list[tuple[Any, TermEntry]]) -> dict[int, Any]:
-    """Return the bytes of the posting blocks of TERMS ((posting file, info) of one segment),
-    by ``id`` of their info, in one read of the file when they lie close together (the terms
-    of a prefix follow each other in the file, as in the term table)."""
-    blocks = [(info, *_extent(info)) for _, info in terms if info[_INLINED] is None]
-    if not blocks:
-        return {}
-    postfile = terms[0][0]
-    first = min(offset for _, offset, _ in blocks)
-    last = max(offset + length for _, offset, length in blocks)
-    if last - first > _EXTENTS_SPAN:
-        return {id(info): _read_extent(postfile, info) for info, _, _ in blocks}
-    postfile.seek(first)
-    view = memoryview(postfile.read(last - first))
-    if len(view) != last - first:
-        raise UnexpectedLayout("the posting file ends before a term's postings")
-    return {id(info): view[offset - first:offset - first + length]
-            for info, offset, length in blocks}
 
 
 def _extent(info: TermEntry) -> tuple[int, int]:
@@ -325,102 +330,122 @@ def _extent(info: TermEntry) -> tuple[int, int]:
     return info[1], info[2]
 
 
-def _blocks(raw: bytes | memoryview) -> Iterator[tuple[int, int, int, memoryview]]:
-    """Yield (posting count, max id, compression, payload) of each W3 posting block in RAW."""
-    return _payloads(_directory_of(raw), memoryview(raw), 0)
-
-
-def _directory_of(raw: bytes | memoryview) -> np.ndarray:
-    """Return the directory of the W3 posting blocks in RAW, from their headers: a row per
-    block of (payload start, payload end, posting count, max id, compression), the offsets
-    within RAW."""
-    if raw[:4] != _MAGIC:
-        raise UnexpectedLayout("postings do not start with the W3 block tag")
-    stream = io.BytesIO(raw)  # one copy of the postings, each header unpickled from it
-    load = pickle.load
-    rows = array("q")  # no Python object kept per block
-    add = rows.append
-    position = 4
-    try:
-        while True:
-            size = _INT.unpack_from(raw, position)[0]
-            position += 4
-            end = position + abs(size)
-            stream.seek(position)
-            count, max_id, _, compression, _, _ = load(stream)
-            add(stream.tell())
-            add(end)
-            add(count)
-            add(max_id)
-            add(compression)
-            if size < 0:  # a negative size marks the last block
-                # A copy: a view would keep the array, its buffer and a memoryview alive,
-                # three objects for the garbage collector to walk per directory kept.
-                return np.array(rows, dtype=np.int64).reshape(-1, 5)
-            position = end
-    except (struct.error, pickle.UnpicklingError, EOFError, ValueError, TypeError,
-            OverflowError) as exc:
-        raise UnexpectedLayout(f"a posting block's header is not W3's ({exc})") from None
-
-
-def _payloads(rows: np.ndarray, view: memoryview, shift: int,
-              ) -> Iterator[tuple[int, int, int, memoryview]]:
-    """Yield (posting count, max id, compression, payload) of the blocks of ROWS (directory
-    rows) from VIEW, which starts at offset SHIFT of the term's postings."""
-    starts, ends, counts, max_ids, compressions = rows.T.tolist()
-    for start, end, count, max_id, compression in zip(starts, ends, counts, max_ids,
-                                                      compressions, strict=True):
-        yield count, max_id, compression, view[start - shift:end - shift]
-
-
-# The block directories of the terms read lately (where each block's payload lies in the
-# term's postings, its posting count, last document and compression), by segment: reading a
-# term again then unpickles no block header, and a few candidate documents find their blocks
-# with one ``searchsorted`` and read only the stretch of the file that holds them. 40 bytes a
-# block; least recently used first out.
-BLOCK_DIRECTORY_BYTES = 4 * 2**20
+# The block directories of the terms read lately (``posting_blocks.read_directory``: where each
+# block's packed numbers and values lie in the term's postings, its posting count, widths and
+# last document), by segment: a term read again reads and parses no directory, and a few
+# candidate documents find their blocks with one ``searchsorted`` and read only the stretch of
+# the file that holds them. 112 bytes a block; least recently used first out.
+BLOCK_DIRECTORY_BYTES = 8 * 2**20
 _directories_lock = threading.Lock()
 _directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
 _directories_size = 0
 
 
-def _term_blocks(leaf: Any, field: str, btext: bytes, postfile: Any, info: TermEntry,
-                 wanted: np.ndarray | None) -> Iterator[tuple[int, int, int, memoryview]]:
-    """Yield (posting count, max id, compression, payload) of the term's blocks whose range
-    of documents holds one of WANTED (ascending segment numbers; None: every block).
+# A term's postings up to this size are read whole on a first read (one read of the file
+# instead of its directory's, then its numbers' and values'): most terms are short.
+_SMALL_TERM = 16 * 2**10
 
-    The block directory is kept (``BLOCK_DIRECTORY_BYTES``); once it is, only the bytes
-    from the first block wanted to the last are read from the posting file.
-    """
+
+def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: TermEntry,
+                    ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Return the directory of a term's blocks (``posting_blocks.read_directory``), kept for
+    the process (``BLOCK_DIRECTORY_BYTES``), and, when it was read now and the term is short
+    (``_SMALL_TERM``), the term's postings (uint8, ``padding()`` bytes more), else None.
+    Raises UnexpectedLayout when the term's postings are not laid out as this index writes
+    them (an index written before: Whoosh's blocks)."""
     key = _directory_key(leaf, field, btext)
-    directory = None
     if key is not None:
         with _directories_lock:
             directory = _directories.get(key)
             if directory is not None:
                 _directories.move_to_end(key)
-    if directory is None:
-        raw = _read_extent(postfile, info)
-        directory = _directory_of(raw)
-        if key is not None:
-            _keep_directory(key, directory)
-        chosen = _chosen_blocks(directory, wanted)
-        yield from _payloads(directory if chosen is None else directory[chosen],
-                             memoryview(raw), 0)
-        return
-    chosen = _chosen_blocks(directory, wanted)
-    picked = directory if chosen is None else directory[chosen]
-    if not len(picked):
-        return
+                return directory, None
     offset, length = _extent(info)
-    first, last = int(picked[0, 0]), int(picked[-1, 1])
-    if last > length:
-        raise UnexpectedLayout("a posting block ends past its term's postings")
-    postfile.seek(offset + first)
-    view = memoryview(postfile.read(last - first))
-    if len(view) != last - first:
-        raise UnexpectedLayout("the posting file ends before a term's postings")
-    yield from _payloads(picked, view, first)
+    whole = None
+    try:
+        if length <= _SMALL_TERM:
+            whole = np.frombuffer(_read_at(postfile, offset, length, padding()),
+                                  dtype=np.uint8)
+            directory = read_directory(whole, length)
+            check_term(whole, length)
+        else:
+            expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
+            head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
+            needed = directory_size(block_count(head))
+            if needed > len(head):
+                head = _read_at(postfile, offset, min(needed, length))
+            directory = read_directory(head, length)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a term's postings are damaged or not in this index's layout "
+                               f"({exc})") from None
+    if key is not None:
+        _keep_directory(key, directory)
+    return directory, whole
+
+
+def _decoded(postfile: Any, info: TermEntry, blocks: np.ndarray,
+             whole: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return the (documents, weights) of the postings of BLOCKS (columns of one term's
+    directory, ascending), from WHOLE (the term's postings, read already) or one read of the
+    stretch of their packed numbers."""
+    if not blocks.shape[1]:
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
+    offset, _ = _extent(info)
+    low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
+    if whole is None:
+        buffer = np.frombuffer(_read_at(postfile, offset + low, high - low, padding()),
+                               dtype=np.uint8)
+    else:
+        buffer, low = whole, 0
+    try:
+        docs, weights, _ = decode_blocks(buffer, blocks, low)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
+    return docs, weights
+
+
+class _Packed(NamedTuple):
+    """A term's postings with their values (``_term_packed``)."""
+
+    ids: np.ndarray  # document numbers, ascending
+    weights: np.ndarray
+    data: np.ndarray  # bytes holding the values (uint8)
+    starts: np.ndarray  # where each posting's value starts in DATA
+    sizes: np.ndarray  # its size
+
+
+def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
+                    whole: np.ndarray | None = None) -> _Packed:
+    """Return the postings of BLOCKS (as ``_decoded``) with their values: from WHOLE, or one
+    read of their packed numbers and one of their values (one read for a whole term: its
+    values follow)."""
+    empty = np.zeros(0, dtype=np.int64)
+    if not blocks.shape[1]:
+        return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
+                       empty.copy(), empty.copy())
+    offset, _ = _extent(info)
+    low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
+    value_low, value_high = int(blocks[VALUES_AT, 0]), int(blocks[VALUES_END, -1])
+    together = whole is not None or value_low == high  # numbers, then values, in one piece
+    if whole is not None:
+        buffer, low = whole, 0
+    else:
+        buffer = np.frombuffer(_read_at(postfile, offset + low,
+                                        (value_high if together else high) - low, padding()),
+                               dtype=np.uint8)
+    try:
+        docs, weights, sizes = decode_blocks(buffer, blocks, low, sizes=True)
+        if sizes is None:
+            raise CorruptPostings("no value sizes decoded")
+        if together:
+            data = buffer[value_low - low:value_high - low]
+        else:
+            data = np.frombuffer(_read_at(postfile, offset + value_low, value_high - value_low),
+                                 dtype=np.uint8)
+        starts = value_starts(blocks, sizes, value_low)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
+    return _Packed(docs, weights, data, starts, sizes)
 
 
 def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarray | None:
@@ -429,8 +454,8 @@ def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarr
     last one up to its own last one."""
     if wanted is None:
         return None
-    at = np.searchsorted(directory[:, 3], wanted)
-    at = at[at < len(directory)]
+    at: np.ndarray = np.searchsorted(directory[LAST], wanted)
+    at = at[at < directory.shape[1]]
     if len(at) > 1:
         at = at[np.concatenate(([True], at[1:] != at[:-1]))]
     return at
@@ -458,110 +483,84 @@ def _keep_directory(key: tuple[str, str, bytes], directory: np.ndarray) -> None:
             _directories_size -= dropped.nbytes
 
 
-def _wanted_blocks(raw: bytes | memoryview, wanted: list[int] | None,
-                   ) -> Iterator[tuple[int, int, int, memoryview]]:
-    """Yield the blocks of RAW (as ``_blocks``) whose documents may include one of WANTED
-    (ascending; None: every block), stopping after the block of the last one wanted."""
-    if wanted is None:
-        yield from _blocks(raw)
-        return
-    block_floor = -1  # the last document of the block before this one
-    next_wanted = 0
-    for block in _blocks(raw):
-        max_id = block[1]
-        # The block holds documents block_floor + 1 .. max_id: skip it if none is wanted.
-        next_wanted = bisect_right(wanted, block_floor, next_wanted)
-        block_floor = max_id
-        if next_wanted == len(wanted):
-            return
-        if wanted[next_wanted] <= max_id:
-            yield block
-
-
-def _decode_into(raw: bytes | memoryview, within: list[int] | None, deltas: list[int],
-                 weights: list[float], previous_max: int) -> int:
-    """Append the id deltas and weights of RAW's (wanted) blocks to DELTAS and WEIGHTS.
-
-    The first delta is counted from PREVIOUS_MAX (the last document before these postings),
-    so that several terms' deltas add up in one cumulative sum; returns the last document
-    decoded (PREVIOUS_MAX when no block was).
-    """
-    return _decode_blocks(_wanted_blocks(raw, within), deltas, weights, previous_max)
-
-
-def _decode_blocks(blocks: Iterator[tuple[int, int, int, memoryview]], deltas: list[int],
-                   weights: list[float], previous_max: int) -> int:
-    """Append the id deltas and weights of BLOCKS to DELTAS and WEIGHTS (as ``_decode_into``)."""
-    for count, max_id, compression, payload in blocks:
-        ids, block_weights = _block(payload, compression, count)
-        if len(ids) != count:
-            raise UnexpectedLayout("block length does not match its info")
-        # The first id of a block is absolute: make it a delta from the last one decoded.
-        deltas.append(ids[0] - previous_max)
-        deltas.extend(ids[1:])
-        previous_max = max_id
-        _add_weights(weights, block_weights, count)
-    return previous_max
-
-
-def _int_array(values: list[int]) -> np.ndarray:
-    """VALUES (a list of the ints decoded from posting blocks) as int64: through an
-    ``array`` of machine integers, twice as fast as ``np.asarray`` on the list."""
-    return np.frombuffer(array("q", values), dtype=np.int64)
-
-
-def _float_array(values: list[float]) -> np.ndarray:
-    """VALUES (a list of weights decoded from posting blocks) as float64, the same numbers:
-    ``np.fromiter`` with its size known, twice as fast as ``np.asarray`` on the list."""
-    return np.fromiter(values, dtype=np.float64, count=len(values))
-
-
-def _add_weights(weights: list[float], block_weights: Any, count: int) -> None:
-    """Append the weights of a block of COUNT postings (as W3 stores them: None when all are
-    1, one number when all are equal) to WEIGHTS."""
-    if block_weights is None:
-        weights.extend([1.0] * count)
-    elif isinstance(block_weights, float | int):
-        weights.extend([float(block_weights)] * count)
-    else:
-        weights.extend(block_weights)
-
-
 def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the postings of several terms of a segment, term after term, in one piece.
 
     (document numbers, weights, how many postings each term of BTEXTS has): the documents of
     each term ascending, the terms in the order given, an absent term with no posting. The
-    same postings as ``read_postings`` term by term, with one conversion to numpy for all
-    (a prefix stands for hundreds of words). Raises UnexpectedLayout as ``read_postings``.
+    same postings as ``read_postings`` term by term; the terms' postings are read in a few
+    pieces (a prefix's terms follow each other in the file) and every block of every term
+    decoded together (a prefix stands for hundreds of words). Raises UnexpectedLayout as
+    ``read_postings``.
     """
-    deltas: list[int] = []
-    weights: list[float] = []
-    counts: list[int] = []
-    previous = 0  # the last document of the postings so far: the next delta starts there
     found = [_term_info(leaf, field, btext) for btext in btexts]
-    extents = _read_extents([term for term in found if term is not None])
+    stored = [term for term in found if term is not None and term[1][_INLINED] is None]
+    decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    for group in _near_groups(stored):
+        decoded.update(_decoded_group(group))
+    docs_parts: list[np.ndarray] = []
+    weight_parts: list[np.ndarray] = []
+    counts: list[int] = []
     for term in found:
-        before = len(deltas)
         if term is None:
             counts.append(0)
             continue
-        postfile, info = term
+        info = term[1]
         if info[_INLINED] is not None:
             ids, inlined_weights, _ = info[_INLINED]
-            if ids:
-                deltas.append(ids[0] - previous)
-                deltas.extend([b - a for a, b in zip(ids, ids[1:], strict=False)])
-                weights.extend(inlined_weights)
-                previous = ids[-1]
+            if len(inlined_weights) != len(ids):
+                raise UnexpectedLayout("a term has not one weight per posting")
+            docs_parts.append(np.asarray(ids, dtype=np.int64))
+            weight_parts.append(np.asarray(inlined_weights, dtype=np.float64))
+            counts.append(len(ids))
         else:
-            previous = _decode_into(extents[id(info)], None, deltas, weights, previous)
-        counts.append(len(deltas) - before)
-    if len(weights) != len(deltas):
-        raise UnexpectedLayout("a term has not one weight per posting")
-    return (np.cumsum(_int_array(deltas)), _float_array(weights),
+            docs, weights = decoded[id(info)]
+            docs_parts.append(docs)
+            weight_parts.append(weights)
+            counts.append(len(docs))
+    if not docs_parts:
+        return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64),
+                np.asarray(counts, dtype=np.int64))
+    return (np.concatenate(docs_parts), np.concatenate(weight_parts),
             np.asarray(counts, dtype=np.int64))
+
+
+def _near_groups(terms: list[tuple[Any, TermEntry]]) -> list[list[tuple[Any, TermEntry]]]:
+    """TERMS (of one segment) in groups whose postings lie within ``_EXTENTS_SPAN`` of each
+    other in the posting file, by offset."""
+    groups: list[list[tuple[Any, TermEntry]]] = []
+    first = 0
+    for term in sorted(terms, key=lambda item: item[1][1]):
+        offset, length = _extent(term[1])
+        if not groups or offset + length - first > _EXTENTS_SPAN:
+            groups.append([])
+            first = offset
+        groups[-1].append(term)
+    return groups
+
+
+def _decoded_group(terms: list[tuple[Any, TermEntry]],
+                   ) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+    """The (documents, weights) of TERMS (ascending offsets, close together), by ``id`` of
+    their entries: one read of the file, one parse of all their directories, one decoding of
+    all their blocks."""
+    postfile = terms[0][0]
+    first = _extent(terms[0][1])[0]
+    last = max(offset + length for offset, length in (_extent(info) for _, info in terms))
+    raw = _read_at(postfile, first, last - first, padding())
+    offsets = [_extent(info)[0] - first for _, info in terms]
+    lengths = [_extent(info)[1] for _, info in terms]
+    try:
+        blocks, counts = read_directories(raw, offsets, lengths)
+        docs, weights, _ = decode_blocks(np.frombuffer(raw, dtype=np.uint8), blocks, 0)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
+                               f"layout ({exc})") from None
+    postings = np.add.reduceat(blocks[POSTINGS], np.cumsum(counts) - counts)
+    ends = np.cumsum(postings).tolist()
+    return {id(info): (docs[end - size:end], weights[end - size:end])
+            for (_, info), end, size in zip(terms, ends, postings.tolist(), strict=True)}
 
 
 _TERMS_CHUNK = 1 << 16
@@ -680,28 +679,6 @@ def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position
     return found
 
 
-def _block(data: memoryview, compression: int, count: int = BLOCK_POSTINGS,
-           ) -> tuple[Any, Any]:
-    """Return (delta ids, weights) of one block of COUNT postings, unpickling its values only
-    when unavoidable."""
-    inflater = zlib.decompressobj() if compression else None
-    # Ids and weights take at most 12 bytes a posting (``M`` and two bytes, ``G`` and eight)
-    # but for very sparse terms: inflate about that much first, then more if needed.
-    text = inflater.decompress(data, _INFLATE_PER_POSTING * count + _INFLATE_MORE) \
-        if inflater else bytes(data)
-    cut = text.find(_VALUES_MARK)
-    while cut < 0 and inflater is not None and inflater.unconsumed_tail:
-        text += inflater.decompress(inflater.unconsumed_tail, 8192)
-        cut = text.find(_VALUES_MARK)
-    if cut > 0:
-        ids, weights, _ = pickle.loads(text[:cut] + _NO_VALUES)
-        return ids, weights
-    if inflater is not None:
-        text += inflater.decompress(inflater.unconsumed_tail) + inflater.flush()
-    ids, weights, _ = pickle.loads(text)
-    return ids, weights
-
-
 def field_lengths(leaf: Any, field: str) -> np.ndarray:
     """Return the length Whoosh scores with for FIELD of every document of a segment.
 
@@ -806,8 +783,8 @@ def read_characters(leaf: Any, field: str, btext: bytes,
     format_ = _compact_format_of(leaf, field)
     if not isinstance(format_, CompactCharacters):
         raise UnexpectedLayout(f"field {field!r} stores no character offsets")
-    ids, data, starts, sizes = _term_packed(leaf, field, btext,
-                                            np.unique(np.asarray(docnums, dtype=np.int64)))
+    ids, _, data, starts, sizes = _term_packed(leaf, field, btext,
+                                               np.unique(np.asarray(docnums, dtype=np.int64)))
     found: dict[int, list[tuple[int, int, int]]] = {}
     if not len(ids):
         return found
@@ -840,7 +817,8 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     whole = _whole_positions(leaf, field, btext, in_order, characters)
     if whole is not None:
         return _pick_positions(wanted, *whole)
-    return _positions_of_values(wanted, *_term_packed(leaf, field, btext, in_order),
+    packed = _term_packed(leaf, field, btext, in_order)
+    return _positions_of_values(wanted, packed.ids, packed.data, packed.starts, packed.sizes,
                                 characters=characters)
 
 
@@ -882,14 +860,14 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
     return _keep_whole(key, _term_packed(leaf, field, btext, None), characters)
 
 
-def _keep_whole(key: tuple[str, int, str, bytes],
-                packed: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+def _keep_whole(key: tuple[str, int, str, bytes], packed: _Packed,
                 characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the whole positions (as ``_whole_positions``) of a term's values PACKED (every
     posting's, from ``_term_packed``), kept under KEY when they fit."""
     global _positions_size
-    ids = packed[0]
-    owners, places = _positions_of_values(ids, *packed, characters=characters)
+    ids = packed.ids
+    owners, places = _positions_of_values(ids, ids, packed.data, packed.starts, packed.sizes,
+                                          characters=characters)
     counts = np.bincount(owners, minlength=len(ids))
     found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
              places.astype(np.int32))
@@ -924,15 +902,12 @@ def read_whole_term(leaf: Any, field: str, btext: bytes,
         key = None
     if term[1][_INLINED] is not None or key is None:
         return read_postings(leaf, field, btext)
-    weights: list[float] = []
-    packed = _term_packed(leaf, field, btext, None, weights)
-    if len(weights) != len(packed[0]):
-        raise UnexpectedLayout("a term has not one weight per posting")
+    packed = _term_packed(leaf, field, btext, None)
     with _positions_lock:
         kept = key in _positions
     if not kept:
         _keep_whole(key, packed, characters)
-    return packed[0], _float_array(weights), term[1][_FREQUENCY]
+    return packed.ids, packed.weights, term[1][_FREQUENCY]
 
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
@@ -968,8 +943,9 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
     found[inside] = ids[at[inside]] == wanted[inside]
     chosen = np.flatnonzero(found)
     at = at[chosen]
-    if len(at) == len(ids) and bool((at[1:] - at[:-1] == 1).all()):
-        # Every value, in order (a term read whole): no gathering.
+    if (len(at) == len(ids) and bool((at[1:] - at[:-1] == 1).all()) and len(starts)
+            and int(starts[0]) == 0 and int(sizes.sum()) == len(data)):
+        # Every value, in order and nothing between them (a term read whole): no gathering.
         picked, firsts, ends = data, starts, starts + sizes
         if not len(data):
             return empty, empty.copy()
@@ -1020,55 +996,29 @@ def _compact_format_of(leaf: Any, field: str) -> Any:
     return format_
 
 
-def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None,
-                 weights: list[float] | None = None,
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Return a term's (document numbers ascending, values' bytes, where each posting's
-    value starts in them, its size), from its inlined postings or from the blocks whose
-    range holds one of WANTED (ascending; None: every block). Each block unpickles into its
-    ids, weights and one ``PackedValues``: no object per posting. Raises UnexpectedLayout
-    when a block's values are not packed."""
+def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None) -> _Packed:
+    """Return a term's postings with their values (``_Packed``), from its inlined postings or
+    from the blocks whose range holds one of WANTED (ascending; None: every block): one read
+    of their packed numbers and one of their values, decoded with numpy. Raises
+    UnexpectedLayout when the postings are not laid out as this index writes them."""
     term = _term_info(leaf, field, btext)
     empty = np.zeros(0, dtype=np.int64)
     if term is None:
-        return empty, np.zeros(0, dtype=np.uint8), empty.copy(), empty.copy()
+        return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
+                       empty.copy(), empty.copy())
     postfile, info = term
     if info[_INLINED] is not None:
-        ids, _, values = info[_INLINED]
+        ids, weights, values = info[_INLINED]
         if len(values) != len(ids) or not all(type(value) is bytes for value in values):
             raise UnexpectedLayout("an inlined term has not one value per posting")
         sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        return (np.asarray(ids, dtype=np.int64),
-                np.frombuffer(b"".join(values), dtype=np.uint8),
-                np.cumsum(sizes) - sizes, sizes)
-    deltas: list[int] = []
-    datas: list[bytes] = []
-    all_sizes: list[bytes] = []
-    previous_max = 0  # the last document of the last block decoded
-    for count, max_id, compression, payload in _term_blocks(leaf, field, btext, postfile, info,
-                                                            wanted):
-        text = zlib.decompress(payload) if compression else bytes(payload)
-        block_ids, block_weights, values = pickle.loads(text)
-        if type(values) is not PackedValues:
-            raise UnexpectedLayout("a block's values are not packed")
-        if len(block_ids) != count:
-            raise UnexpectedLayout("block length does not match its info")
-        if weights is not None:
-            _add_weights(weights, block_weights, count)
-        deltas.append(block_ids[0] - previous_max)
-        deltas.extend(block_ids[1:])
-        previous_max = max_id
-        datas.append(values.data)
-        all_sizes.append(values.sizes)
-    ids = np.cumsum(_int_array(deltas))
-    data = np.frombuffer(b"".join(datas), dtype=np.uint8)
-    try:
-        sizes = decode_varints(np.frombuffer(b"".join(all_sizes), dtype=np.uint8))
-    except ValueError as exc:
-        raise UnexpectedLayout(f"value sizes are not varints ({exc})") from None
-    if len(sizes) != len(ids) or int(sizes.sum()) != len(data):
-        raise UnexpectedLayout("a block has not one value per posting")
-    return ids, data, np.cumsum(sizes) - sizes, sizes
+        return _Packed(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
+                       np.frombuffer(b"".join(values), dtype=np.uint8),
+                       np.cumsum(sizes) - sizes, sizes)
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
+    chosen = _chosen_blocks(directory, wanted)
+    return _decoded_values(postfile, info,
+                           directory if chosen is None else directory[:, chosen], whole)
 
 
 class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type hints
@@ -1098,7 +1048,14 @@ class InlinedTermInfo(W3TermInfo):  # type: ignore[misc]  # Whoosh has no type h
 
 
 class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh has no hints
-    """Whoosh's W3 postings writer, with short lists inlined correctly (Whoosh's merges).
+    """Whoosh's W3 postings writer, writing this index's posting layout, with short lists
+    inlined correctly (Whoosh's writer and merges).
+
+    A term's blocks are kept as Whoosh's writer fills them (its block statistics go to the
+    term info as before) and written when the term ends, by ``posting_blocks.encode_terms``,
+    the function the bulk writer's ``FieldTermsWriter`` writes with: a term's postings start
+    with their directory, which needs every block. Term vectors (``byteids``: no field of the
+    schema has them) keep Whoosh's blocks, which Whoosh reads without the codec.
 
     whoosh-reloaded 2.7.5's writer inlines a list shorter than the codec's ``inlinelimit`` by
     calling ``set_inline``, a method its term info only has as ``set_inlined``; and a format
@@ -1109,16 +1066,34 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
     # The block buffer and statistics of Whoosh's writer (set by its ``_new_block``).
     _ids: Any
     _weights: Any
-    _values: list[bytes] | PackedValues
+    _values: list[bytes]
     _terminfo: Any
     _inlinelimit: int
     _blocklimit: int
-    _maxweight: float
-    _minlength: int | None
-    _maxlength: int
+    _byteids: bool
+    _startoffset: int
+    _blockcount: int
+    # This writer's: each posting's length byte in the block, the term's finished blocks.
+    _lengths: array[int]
+    _blocks: list[tuple[array[int], array[float], list[bytes], array[int]]]
+
+    def start_postings(self, format_: Any, terminfo: Any) -> None:
+        """Start a term (Whoosh's method), with no finished block yet."""
+        super().start_postings(format_, terminfo)
+        self._blocks = []
+
+    def _new_block(self) -> None:
+        super()._new_block()
+        self._lengths = array("B")
+
+    def add_posting(self, id_: Any, weight: float, vbytes: bytes,
+                    length: int | None = None) -> None:
+        """Add a posting (Whoosh's method), keeping its length byte for the block's record."""
+        super().add_posting(id_, weight, vbytes, length)
+        self._lengths.append(length_to_byte(length) if length else 0)
 
     def finish_postings(self) -> Any:
-        """Finish the current term: inline it when short, else write its last block."""
+        """Finish the current term: inline it when short, else write its postings."""
         if not self.written() and len(self) < self._inlinelimit:
             terminfo = self._terminfo
             terminfo.add_block(self)
@@ -1128,39 +1103,51 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
             terminfo.__class__ = InlinedTermInfo
             self._terminfo = None
             return terminfo
-        return super().finish_postings()
-
-    def _mini_values(self) -> Any:
-        # The compact formats' values as one PackedValues (no object per posting).
-        if isinstance(self._format, COMPACT_FORMATS):
-            if len(self._values) != len(self._ids):
-                raise ValueError("a posting of a positional field has no positions")
-            values = self._values
-            return values if isinstance(values, PackedValues) else PackedValues.of(values)
-        return super()._mini_values()
+        if self._byteids:
+            return super().finish_postings()
+        if self._ids:
+            self._write_block(last=True)
+        written = self._encoded()
+        self._postfile.write(written)
+        terminfo = self._terminfo
+        terminfo.set_extent(self._startoffset, len(written))
+        self._terminfo = None
+        self._blocks = []
+        return terminfo
 
     def _write_block(self, last: bool = False) -> None:
-        """Write the buffered block as Whoosh's writer does, pickling a block of packed values
-        with protocol 3 (its bytes as bytes; the others with Whoosh's protocol 2)."""
-        if not self._blockcount:
-            self._postfile.write(WHOOSH3_HEADER_MAGIC)
+        """Finish the buffered block: its statistics to the term info, as Whoosh's writer
+        does, its postings kept until the term ends."""
+        if self._byteids:
+            super()._write_block(last)
+            return
         self._terminfo.add_block(self)
-        values = self._mini_values()
-        data = pickle.dumps((self._mini_ids(), self._mini_weights(), values),
-                            3 if isinstance(values, PackedValues) else 2)
-        compression = self._compression
-        if compression:
-            data = zlib.compress(data, compression)
-        ids = self._ids
-        info = pickle.dumps((len(ids), ids[-1], self._maxweight, compression,
-                             length_to_byte(self._minlength),
-                             length_to_byte(self._maxlength)), 2)
-        size = len(info) + len(data)
-        self._postfile.write_int(-size if last else size)
-        self._postfile.write(info)
-        self._postfile.write(data)
+        values = list(self._values)
+        if values and len(values) != len(self._ids):
+            raise ValueError("a posting of a field with values has no value")
+        self._blocks.append((self._ids, self._weights, values, self._lengths))
         self._blockcount += 1
         self._new_block()
+
+    def _encoded(self) -> bytes:
+        """The term's postings, from its finished blocks, in this index's layout."""
+        ids = array("I")
+        weights = array("f")
+        lengths = array("B")
+        values: list[bytes] = []
+        sizes = array("q")
+        for block_ids, block_weights, block_values, block_lengths in self._blocks:
+            ids.extend(block_ids)
+            weights.extend(block_weights)
+            lengths.extend(block_lengths)
+            values.extend(block_values)
+            sizes.extend(map(len, block_values) if block_values else [0] * len(block_ids))
+        size_array = np.frombuffer(sizes, dtype=np.int64)
+        run = TermRun(np.array([len(ids)]), np.frombuffer(ids, dtype=np.uint32),
+                      np.frombuffer(weights, dtype=np.float32),
+                      np.frombuffer(lengths, dtype=np.uint8), size_array,
+                      np.cumsum(size_array) - size_array, b"".join(values))
+        return encode_terms(run, self._blocklimit)[0]
 
 
 class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no type hints
@@ -1269,8 +1256,103 @@ class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no
             at += len(written)
 
 
+class PackedLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # Whoosh has no type hints
+    """Whoosh's W3 leaf matcher reading this index's posting layout (``posting_blocks``).
+
+    Whoosh's own matchers (phrases, highlighting, merges, the agreement tests) step through a
+    term's blocks with this class's ``_goto``, ``_next_block`` and ``_read_*``: the term's
+    directory is read when the matcher starts, a block's numbers and values when first asked
+    for. Raises UnexpectedLayout when the postings are not in this layout or are damaged.
+    """
+
+    _postfile: Any
+    _startoffset: int
+    _length: int
+    _fixedsize: int | None
+    _blocklength: int
+    _i: int
+
+    def _read_header(self) -> None:
+        postfile = self._postfile
+        try:
+            head = postfile.get(self._startoffset, min(self._length, HEAD_SIZE))
+            raw = postfile.get(self._startoffset,
+                               min(self._length, directory_size(block_count(head))))
+            self._directory = read_directory(raw, self._length)
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a term's postings are not in this index's layout "
+                                   f"({exc})") from None
+        self._records = np.frombuffer(raw, dtype=BLOCK, count=self._directory.shape[1],
+                                      offset=HEAD_SIZE)
+
+    def reset(self) -> None:
+        """Go back to the term's first posting."""
+        self._lastblock = False
+        self._atend = False
+        self._goto(0)
+
+    def _goto(self, position: int) -> None:
+        # POSITION: a block's index in the directory (Whoosh's: its offset in the file).
+        self._block = position
+        self._data: tuple[np.ndarray, np.ndarray] | None = None
+        self._ids: tuple[int, ...] | None = None
+        self._weights: list[float] | None = None
+        self._values: tuple[bytes | None, ...] | None = None
+        self._i = 0
+        record = self._records[position]
+        self._blocklength = int(record["postings"])
+        self._maxid = int(record["last"])
+        self._maxweight = float(record["heaviest"])
+        self._compression = 0
+        self._minlength = byte_to_length(int(record["shortest"]))
+        self._maxlength = byte_to_length(int(record["longest"]))
+        self._lastblock = position == len(self._records) - 1
+
+    def _next_block(self) -> None:
+        if self._atend:
+            raise ReadTooFar("no block after the last")
+        if self._lastblock:
+            self._atend = True
+        else:
+            self._goto(self._block + 1)
+
+    def _block_postings(self, values: bool) -> _Packed:
+        block = self._directory[:, self._block:self._block + 1]
+        info: TermEntry = (0, self._startoffset, self._length, None)
+        if values:
+            return _decoded_values(self._postfile, info, block)
+        docs, weights = _decoded(self._postfile, info, block)
+        return _Packed(docs, weights, np.zeros(0, dtype=np.uint8), docs[:0], docs[:0])
+
+    def _read_data(self) -> None:
+        docs, weights = self._block_postings(False)[:2]
+        self._data = (docs, weights)
+
+    def _read_ids(self) -> None:
+        if self._data is None:
+            self._read_data()
+        docs, _ = self._data or self._block_postings(False)[:2]
+        self._ids = tuple(docs.tolist())
+
+    def _read_weights(self) -> None:
+        if self._data is None:
+            self._read_data()
+        _, weights = self._data or self._block_postings(False)[:2]
+        self._weights = weights.tolist()
+
+    def _read_values(self) -> None:
+        if self._fixedsize == 0:
+            self._values = (None,) * self._blocklength
+            return
+        packed = self._block_postings(True)
+        raw = packed.data.tobytes()
+        self._values = tuple(raw[start:start + size] for start, size in
+                             zip(packed.starts.tolist(), packed.sizes.tolist(), strict=True))
+
+
 class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
-    """Whoosh's W3 codec writing through ``ArchivePostingsWriter``.
+    """Whoosh's W3 codec writing through ``ArchivePostingsWriter`` (the index's own posting
+    layout, ``indexer.posting_blocks``) and reading through ``PackedLeafMatcher``.
 
     Each segment pickles its codec into the index's TOC: this class is found again by its
     import path when an index is opened, so it must stay here under this name (renaming or
@@ -1289,15 +1371,28 @@ class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
                                      compression=self._compression,
                                      inlinelimit=self._inlinelimit)
 
+    def postings_reader(self, dbfile: Any, terminfo: Any, format_: Any, term: Any = None,
+                        scorer: Any = None) -> Any:
+        """Return a matcher of a term's postings: ``PackedLeafMatcher`` over this index's
+        layout, Whoosh's own over inlined postings or Whoosh's blocks (a segment written
+        before this layout, read correctly until the index is rebuilt)."""
+        if not terminfo.is_inlined():
+            offset, length = terminfo.extent()
+            if isinstance(length, tuple):  # whoosh-reloaded 2.7.5 returns (offset, (length,))
+                length = length[0]
+            if dbfile.get(offset, len(TAG)) == TAG:
+                return PackedLeafMatcher(dbfile, offset, length, format_, term=term,
+                                         scorer=scorer)
+        return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
+
 
 class ValueRun(NamedTuple):
     """The values of a run of postings, in order: DATA joined, where each starts in it (and the
-    end), their sizes as bytes when all are below 128 (else None), and their sizes."""
+    end: one more than the postings), and their sizes."""
 
     data: bytes
-    offsets: list[int]
-    small: bytes | None
-    sizes: list[int]
+    offsets: np.ndarray
+    sizes: np.ndarray
 
 
 _MD5 = partial(hashlib.md5, usedforsecurity=False)
@@ -1320,36 +1415,30 @@ def length_bytes(lengths: np.ndarray) -> np.ndarray:
 
 
 class FieldTermsWriter:
-    """Writes a field's terms, a run of whole terms at a time, as Whoosh's W3 writer does.
+    """Writes a field's terms, a run of whole terms at a time, as ``ArchivePostingsWriter``
+    (Whoosh's writer with our codec) writes them.
 
     Whoosh's field writer makes a term info and fills a postings writer posting by posting for
-    each term; a block's statistics (last id, greatest weight, shortest and longest field) are
-    kept posting by posting and each block is written in several calls. Here a run's block
-    statistics are computed with numpy for all its terms at once (``reduceat`` over the
-    blocks' bounds, field lengths turned into Whoosh's length bytes with one ``searchsorted``),
-    and a term's blocks are written in one call: the same bytes as ``start_term``, its
-    postings and ``finish_term`` would write through ``ArchivePostingsWriter``, or, for a term
-    shorter than the inline limit, its entry with the postings inlined as ``InlinedTermInfo``
-    writes it (``tests/test_index_bulk.py`` compares with Whoosh's writer byte for byte).
-    Raises UnexpectedLayout when the field writer is not a W3 one made by ``ArchiveCodec``
-    inside a field (``start_field`` called).
+    each term. Here a run's postings are laid out by ``posting_blocks.encode_terms`` for all
+    its terms at once (the function ``ArchivePostingsWriter`` writes a term with), the terms'
+    statistics come from numpy (``reduceat`` over the blocks' bounds), and a term's postings
+    are written in one call: the same bytes as ``start_term``, its postings and
+    ``finish_term`` would write, or, for a term shorter than the inline limit, its entry with
+    the postings inlined as ``InlinedTermInfo`` writes it (``tests/test_index_bulk.py``
+    compares with Whoosh's writer byte for byte). Raises UnexpectedLayout when the field writer
+    is not a W3 one made by ``ArchiveCodec`` inside a field (``start_field`` called).
     """
 
-    def __init__(self, fieldwriter: Any, packed: bool) -> None:
+    def __init__(self, fieldwriter: Any) -> None:
         postings = postings_writer(fieldwriter)
         try:
             table = fieldwriter._tindex
             self._prefix = pack_ushort(fieldwriter._fieldid)
             self._postfile = postings._postfile
-            fixed = fieldwriter._format.fixed_value_size()
         except (AttributeError, struct.error) as exc:
             raise UnexpectedLayout(f"not a W3 field writer inside a field ({exc})") from None
         self.inline_limit = int(postings._inlinelimit)
         self.block_limit = int(postings._blocklimit)
-        self._compression = int(postings._compression)
-        # PACKED: a compact format's block values are one PackedValues (pickle protocol 3).
-        self._packed = packed
-        self._fixed: int | None = fixed
         self._table = table
 
     def write(self, terms: list[bytes], counts: np.ndarray, docs: np.ndarray,
@@ -1366,34 +1455,40 @@ class FieldTermsWriter:
         first_blocks = np.cumsum(blocks) - blocks
         owner = np.repeat(np.arange(len(counts)), blocks)
         block_starts = starts[owner] + (np.arange(len(owner)) - first_blocks[owner]) * limit
-        block_ends = np.minimum(block_starts + limit, ends[owner])
         # The weights as a block holds them: rounded to 32-bit floats.
-        stored = weights.astype(np.float32).astype(np.float64)
-        heaviest = np.maximum.reduceat(weights, block_starts).tolist()
-        stored_max = np.maximum.reduceat(stored, block_starts).tolist()
-        stored_min = np.minimum.reduceat(stored, block_starts).tolist()
-        longest = np.maximum.reduceat(lengths, block_starts).tolist()
+        stored32 = weights.astype(np.float32)
+        stored = stored32.astype(np.float64)
+        heaviest = np.maximum(np.maximum.reduceat(stored, block_starts), 0.0)
+        longest = np.maximum.reduceat(lengths, block_starts)
         known = np.where(lengths == 0, 256, lengths.astype(np.int16))
         shortest = np.minimum.reduceat(known, block_starts)
-        shortest[shortest == 256] = 0
         whole = bool(np.all(np.isfinite(stored)) and np.all(stored == np.floor(stored))
                      and np.all(np.abs(stored) < _EXACT_SUMS))
-        sums = np.add.reduceat(stored, block_starts).tolist() if whole else None
-        headers = self._inlined_headers(inline, block_starts, counts, first_blocks, stored_max,
+        sums = np.add.reduceat(stored, block_starts) if whole else None
+        headers = self._inlined_headers(inline, block_starts, counts, first_blocks, heaviest,
                                         shortest, longest, sums, stored, docs)
-        ids = docs.astype(np.int64)
-        deltas = ids.copy()
-        deltas[1:] -= ids[:-1]
-        deltas[block_starts] = ids[block_starts]
-        self._write_terms(
-            terms, inline.tolist(), first_blocks.tolist(), blocks.tolist(),
-            block_starts.tolist(), block_ends.tolist(), ids.tolist(), deltas.tolist(),
-            stored.tolist(), stored.astype(np.int64).tolist() if whole else None, sums,
-            heaviest, stored_min, stored_max, shortest.tolist(), longest, values, headers)
+        # A stored term's statistics, as W3TermInfo.add_block gathers them block by block.
+        term_shortest = np.minimum.reduceat(shortest, first_blocks)
+        term_shortest[term_shortest == 256] = 0
+        term_longest = np.maximum.reduceat(longest, first_blocks)
+        term_heaviest = np.maximum.reduceat(heaviest, first_blocks)
+        term_weights = np.add.reduceat(sums, first_blocks).tolist() if sums is not None \
+            else None
+        stored_terms = ~inline
+        postings = np.repeat(stored_terms, counts)
+        offsets = np.asarray(values.offsets, dtype=np.int64)
+        encoded = encode_terms(TermRun(
+            counts[stored_terms], docs[postings], stored32[postings], lengths[postings],
+            np.asarray(values.sizes, dtype=np.int64)[postings], offsets[:-1][postings],
+            values.data), limit) if stored_terms.any() else []
+        self._write_terms(terms, inline.tolist(), starts.tolist(), ends.tolist(),
+                          docs.tolist(), stored, term_weights, term_shortest.tolist(),
+                          term_longest.tolist(), term_heaviest.tolist(), values, offsets,
+                          headers, encoded)
 
     def _inlined_headers(self, inline: np.ndarray, block_starts: np.ndarray,
-                         counts: np.ndarray, first_blocks: np.ndarray, stored_max: list[float],
-                         shortest: np.ndarray, longest: list[int], sums: list[float] | None,
+                         counts: np.ndarray, first_blocks: np.ndarray, heaviest: np.ndarray,
+                         shortest: np.ndarray, longest: np.ndarray, sums: np.ndarray | None,
                          stored: np.ndarray, docs: np.ndarray) -> bytes | None:
         """Return the headers of the inlined terms' entries, one after the other, or None
         when their weights' sums might not be Python's (more than two weights, not whole)."""
@@ -1403,110 +1498,69 @@ class FieldTermsWriter:
         rows = np.zeros(len(blocks), dtype=_INLINED_HEADER)
         rows["flags"] = 1
         starts = block_starts[blocks]
-        rows["weight"] = (np.array(sums)[blocks] if sums is not None else
+        rows["weight"] = (sums[blocks] if sums is not None else
                           np.add.reduceat(stored, block_starts)[blocks])
         rows["count"] = counts[inline]
-        rows["shortest"] = shortest[blocks]
-        rows["longest"] = np.array(longest, dtype=np.int64)[blocks]
-        heaviest = np.array(stored_max)[blocks]
-        rows["heaviest"] = np.where(heaviest > 0, heaviest, 0)
+        least = shortest[blocks]
+        rows["shortest"] = np.where(least == 256, 0, least)
+        rows["longest"] = longest[blocks]
+        rows["heaviest"] = heaviest[blocks]
         rows["first"] = docs[starts]
         rows["last"] = docs[starts + counts[inline] - 1]
         return rows.tobytes()
 
-    def _write_terms(self, terms: list[bytes], inline: list[bool], first_blocks: list[int],
-                     blocks: list[int], block_starts: list[int], block_ends: list[int],
-                     ids: list[int], deltas: list[int], stored: list[float],
-                     whole: list[int] | None, sums: list[float] | None,
-                     heaviest: list[float], stored_min: list[float], stored_max: list[float],
-                     shortest: list[int], longest: list[int], values: ValueRun,
-                     headers: bytes | None) -> None:
+    def _write_terms(self, terms: list[bytes], inline: list[bool], starts: list[int],
+                     ends: list[int], ids: list[int], stored: np.ndarray,
+                     term_weights: list[float] | None, term_shortest: list[int],
+                     term_longest: list[int], term_heaviest: list[float], values: ValueRun,
+                     offsets: np.ndarray, headers: bytes | None, encoded: list[bytes],
+                     ) -> None:
         keys = [self._prefix + term for term in terms]
         entries: list[bytes] = []
         add = entries.append
         header = W3TermInfo._struct.pack
         entry = _TERM_ENTRY.pack
-        size_of = _INT.pack
         dumps = pickle.dumps
-        compress = zlib.compress
-        compression = self._compression
-        packed = self._packed
-        fixed = self._fixed
-        data, offsets, small, sizes = values
+        data = values.data
+        value_offsets = offsets.tolist()
+        weights = stored.tolist()
         postfile = self._postfile
         position = postfile.tell()
         size = _INLINED_HEADER.itemsize
         at_header = 0
-        for short, first, count in zip(inline, first_blocks, blocks, strict=True):
-            low = block_starts[first]
+        written: list[bytes] = []
+        stored_term = 0
+        limit = self.block_limit
+        for number, (short, low, high) in enumerate(zip(inline, starts, ends, strict=True)):
             if short:
-                high = block_ends[first]
-                listed = [data[offsets[i]:offsets[i + 1]] for i in range(low, high)
-                          if offsets[i + 1] > offsets[i]] \
-                    if offsets[high] > offsets[low] else None
+                listed = [data[value_offsets[i]:value_offsets[i + 1]] for i in range(low, high)
+                          if value_offsets[i + 1] > value_offsets[i]] \
+                    if value_offsets[high] > value_offsets[low] else None
                 if headers is not None:
                     head = headers[at_header:at_header + size]
                     at_header += size
                 else:
-                    top = stored_max[first]
-                    head = header(1, sum(stored[low:high]), high - low, shortest[first],
-                                  longest[first], top if top > 0 else 0, ids[low],
-                                  ids[high - 1])
-                add(head + dumps(
-                    (tuple(ids[low:high]),
-                     tuple(whole[low:high]) if whole is not None else
-                     tuple(int(w) if w.is_integer() else w for w in stored[low:high]),
-                     tuple(listed) if listed else (b"",) * (high - low)), 3))
+                    top = term_heaviest[number]
+                    head = header(1, sum(weights[low:high]), high - low, term_shortest[number],
+                                  term_longest[number], top, ids[low], ids[high - 1])
+                whole = [int(w) if w.is_integer() else w for w in weights[low:high]]
+                add(head + dumps((tuple(ids[low:high]), tuple(whole),
+                                  tuple(listed) if listed else (b"",) * (high - low)), 3))
                 continue
-            parts = [WHOOSH3_HEADER_MAGIC]
-            weight: float = 0
-            minimum: int | None = None
-            maximum = 0
-            top_weight: float = 0
-            last = first + count - 1
-            for block in range(first, last + 1):
-                at, end = block_starts[block], block_ends[block]
-                lightest, top = stored_min[block], stored_max[block]
-                block_weights: float | tuple[float, ...] | None
-                if lightest == top:
-                    block_weights = None if top == 1.0 else stored[at]
-                else:
-                    block_weights = tuple(stored[at:end])
-                block_values: Any
-                if packed:
-                    block_values = PackedValues(
-                        data[offsets[at]:offsets[end]],
-                        small[at:end] if small is not None else encode_varints(sizes[at:end]))
-                elif fixed == 0:
-                    block_values = None
-                elif fixed is None or fixed < 0:
-                    block_values = tuple([data[offsets[i]:offsets[i + 1]]
-                                          for i in range(at, end)
-                                          if offsets[i + 1] > offsets[i]])
-                else:
-                    block_values = data[offsets[at]:offsets[end]]
-                payload = dumps((tuple(deltas[at:end]), block_weights, block_values),
-                                3 if packed else 2)
-                if compression:
-                    payload = compress(payload, compression)
-                heavy = heaviest[block]
-                heavy = heavy if heavy > 0 else 0
-                info = dumps((end - at, ids[end - 1], heavy, compression, shortest[block],
-                              longest[block]), 2)
-                extent = len(info) + len(payload)
-                parts += (size_of(-extent if block == last else extent), info, payload)
-                # The term's statistics, as W3TermInfo.add_block gathers them.
-                weight += sums[block] if sums is not None else sum(stored[at:end])
-                known = shortest[block] or None
-                minimum = known if minimum is None else min(minimum, known)  # type: ignore[type-var]
-                maximum = max(maximum, longest[block])
-                top_weight = max(top_weight, heavy)
-            written = b"".join(parts)
-            postfile.write(written)
-            high = block_ends[last]
-            add(entry(0, weight, high - low, minimum or 0, maximum, top_weight,
-                                     ids[low], ids[high - 1], position, len(written)))
-            position += len(written)
+            postings = encoded[stored_term]
+            stored_term += 1
+            if term_weights is not None:
+                weight = term_weights[number]
+            else:  # Whoosh's sums: each block's in order, then added to the term's
+                weight = 0.0
+                for at in range(low, high, limit):
+                    weight += sum(weights[at:min(at + limit, high)])
+            add(entry(0, weight, high - low, term_shortest[number], term_longest[number],
+                      term_heaviest[number], ids[low], ids[high - 1], position,
+                      len(postings)))
+            written.append(postings)
+            position += len(postings)
+        postfile.write(b"".join(written))
         table = self._table
         if isinstance(table, TermTableWriter):
             table.add_many(keys, entries)

@@ -23,11 +23,13 @@ from whoosh.searching import Searcher
 
 from indexer import whoosh_format
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
+from indexer.posting_blocks import DIRECTORY_ROWS, LAST
 from indexer.postings_format import CompactPositions
 from indexer.query import Near
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     ArchiveCodec,
+    PackedLeafMatcher,
     read_positions,
     read_postings,
 )
@@ -119,10 +121,15 @@ def _whoosh_positions(leaf: Any, word: bytes) -> dict[int, list[int]]:
 
 
 def _block_bounds(leaf: Any, word: bytes) -> list[int]:
-    """The last document of each of WORD's blocks, from Whoosh's own matcher."""
-    postfile, info = whoosh_format._term_info(leaf, "body", word)  # type: ignore[misc]
-    return [max_id for _, max_id, _, _ in whoosh_format._blocks(
-        whoosh_format._read_extent(postfile, info))]
+    """The last document of each of WORD's blocks, from Whoosh's matcher stepping through
+    them (``PackedLeafMatcher``)."""
+    matcher = leaf.postings("body", word)
+    assert isinstance(matcher, PackedLeafMatcher)
+    bounds = [matcher.block_max_id()]
+    while not matcher._lastblock:
+        matcher._next_block()
+        bounds.append(matcher.block_max_id())
+    return bounds
 
 
 CANDIDATES = {
@@ -161,17 +168,25 @@ def test_positions_of_candidates_are_whoosh_s_read_again_from_the_directory(
 
 
 @pytest.mark.parametrize("name", sorted(CANDIDATES))
-def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name: str) -> None:
+def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name: str,
+                                                        monkeypatch: pytest.MonkeyPatch,
+                                                        ) -> None:
     leaf = _leaf(searcher)
     bounds = _block_bounds(leaf, b"commun")
     docnums = np.asarray(CANDIDATES[name], dtype=np.int64)
     holding = sorted({int(np.searchsorted(bounds, doc)) for doc in docnums.tolist()})
-    postfile, info = whoosh_format._term_info(leaf, "body", b"commun")  # type: ignore[misc]
+    decoded: list[int] = []
+    real = whoosh_format.decode_blocks
+
+    def recording(buffer: np.ndarray, blocks: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        decoded.extend(blocks[LAST].tolist())
+        return real(buffer, blocks, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_format, "decode_blocks", recording)
     for _ in range(2):  # without, then with the directory kept
-        blocks = list(whoosh_format._term_blocks(leaf, "body", b"commun", postfile, info,
-                                                 docnums))
-        assert [max_id for _, max_id, _, _ in blocks] == [bounds[i] for i in holding]
+        decoded.clear()
         ids, _, _ = read_postings(leaf, "body", b"commun", docnums)  # type: ignore[misc]
+        assert decoded == [bounds[i] for i in holding]
         first = {i: (bounds[i - 1] + 1 if i else 0) for i in holding}
         assert ids.tolist() == [doc for i in holding for doc in range(first[i], bounds[i] + 1)]
 
@@ -179,7 +194,7 @@ def test_only_the_blocks_holding_candidates_are_decoded(searcher: Searcher, name
 def test_the_kept_directories_stay_within_their_budget(searcher: Searcher,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     leaf = _leaf(searcher)
-    one = len(_block_bounds(leaf, b"commun")) * 5 * 8  # int64 offsets, count, last, compression
+    one = len(_block_bounds(leaf, b"commun")) * DIRECTORY_ROWS * 8  # int64 rows
     monkeypatch.setattr(whoosh_format, "BLOCK_DIRECTORY_BYTES", 8 * one)  # room for 8 words
     for word in FILLERS:  # 10 words of as many blocks
         read_positions(leaf, "body", word.encode(), [0])
@@ -244,7 +259,7 @@ def test_a_proximity_of_common_words_reads_them_whole_once(searcher: Searcher,
         return real(leaf, field, btext, *args)
 
     monkeypatch.setattr(whoosh_format, "_term_packed", counting)
-    monkeypatch.setattr(whoosh_format, "_block", None)  # no block read for postings alone
+    monkeypatch.setattr(whoosh_format, "_decoded", None)  # no block read for postings alone
     cache = PostingsCache()
     found = MatchEngine(searcher, {}, cache).match(Near("body", ["commun", "voisin"], slop=3))
     assert found.docs.tolist() == expected.docs.tolist()

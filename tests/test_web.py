@@ -172,6 +172,70 @@ def test_security_headers_on_pages_errors_api_and_static(client: FlaskClient) ->
         assert headers["X-Frame-Options"] == "DENY"
 
 
+def test_security_headers_are_set_once_on_drawn_kept_unchanged_and_refused_answers(
+        client: FlaskClient) -> None:
+    client.get("/api/search?q=eau&mots=1")  # waits for the associated words (the tag's part)
+    drawn = client.get("/recherche?q=eau&tri=date")
+    kept = client.get("/recherche?q=eau&tri=date")
+    unchanged = client.get("/recherche?q=eau&tri=date",
+                           headers={"If-None-Match": drawn.headers["ETag"]})
+    refused = client.get("/recherche?q=eau&page=0")
+    assert [a.status_code for a in (drawn, kept, unchanged, refused)] == [200, 200, 304, 400]
+    assert kept.headers["X-Archive-Cache"] == "hit"
+    for answer in (drawn, kept, unchanged, refused):
+        names = [name.lower() for name, _ in answer.headers.items()]
+        for name in ("content-security-policy", "x-content-type-options", "referrer-policy",
+                     "x-frame-options", "cross-origin-opener-policy", "permissions-policy",
+                     "cache-control"):
+            assert names.count(name) == 1, (name, answer.status_code)
+    assert refused.headers["Cache-Control"] == "no-store"
+    assert unchanged.headers["Cache-Control"] == kept.headers["Cache-Control"] == \
+        "public, max-age=60"
+
+
+def test_results_page_links_are_those_url_for_builds(app: Flask) -> None:
+    from flask import url_for
+
+    from archive.web.pages import search_href, search_hrefs, take_away
+    from archive.web.params import SearchParams
+
+    searches = [
+        SearchParams(q='"été chaud" -pluie', sauf_auteur=("Aïssatou N'Diaye", "B & C"),
+                     tri="anciens", page=3, taille=20, statut="modifie", replier=True),
+        SearchParams(auteur="Émile Lô", du=date(2018, 1, 1), au=date(2019, 6, 30)),
+        SearchParams(q="eau", edition="sn", categorie="Santé/Éducation", mots=True),
+    ]
+    with app.test_request_context("/recherche", base_url="http://localhost/archive/"):
+        for params in searches:
+            links = take_away(params)
+            assert links.feed == url_for("feeds.search", **params.query_args(
+                page=1, tri="pertinence", taille=10))
+            assert links.csv == url_for("exports.export_csv", **params.query_args(page=1,
+                                                                                 taille=10))
+            assert links.json == url_for("exports.export_json", **params.query_args(page=1,
+                                                                                   taille=10))
+            assert links.compare == url_for("coverage.compare", q=params.q)
+            assert search_href(params) == url_for("pages.search", **params.query_args(page=1))
+            for name, values in (("auteur", ["Émile Lô", "N'Diaye & fils", None, ""]),
+                                 ("page", [1, 2, 40]), ("q", ["eau froide", ""]),
+                                 ("edition", ["ci", None])):
+                href = search_hrefs(params, name)
+                for value in values:
+                    assert href(value) == search_href(params, **{name: value}), (name, value)
+
+
+def test_author_addresses_of_api_hits_are_those_url_for_builds(app: Flask) -> None:
+    from flask import url_for
+
+    from archive.authors import author_slug
+    from archive.web.addresses import slugged
+
+    with app.test_request_context("/api/search", base_url="https://archive.example/racine/"):
+        address = slugged("pages.author", external=True)
+        for slug in ("aissatou-n-diaye", author_slug("Émile Lô"), "inconnu", "Nom Brut/é?"):
+            assert address(slug) == url_for("pages.author", slug=slug, _external=True), slug
+
+
 def test_pages_carry_no_inline_script_or_style(client: FlaskClient, built: BuiltArchive) -> None:
     for url in ("/", f"/recherche?q={COMMON_WORD}", f"/article/{built.edited[0]}",
                 f"/article/{built.edited[0]}/diff", "/auteurs", "/archives/", "/aide"):

@@ -92,6 +92,57 @@ def test_a_client_holding_the_current_results_page_gets_304_without_a_search(
     assert refused.status_code == 400 and "ETag" not in refused.headers
 
 
+def test_a_kept_page_is_answered_without_reading_its_parameters_again(
+        tmp_path: Path, open_app: OpenApp, monkeypatch: pytest.MonkeyPatch) -> None:
+    from archive.web import api as web_api
+    from archive.web import pages as web_pages
+
+    archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule.")])
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+    parsed: list[str] = []
+    for module in (web_pages, web_api):
+        real = module.parse_search
+
+        def counted(args: Any, real: Any = real, **options: Any) -> Any:
+            parsed.append(args.get("q", ""))
+            return real(args, **options)
+
+        monkeypatch.setattr(module, "parse_search", counted)
+    for url in ("/recherche?q=paludisme", "/api/search?q=paludisme"):
+        drawn = client.get(url)
+        kept = client.get(url)
+        assert (drawn.headers["X-Archive-Cache"], kept.headers["X-Archive-Cache"]) == (
+            "miss", "hit")
+        assert kept.data == drawn.data
+    assert parsed == ["paludisme", "paludisme"]  # once per address, when drawn
+    # A refused address is never kept, so it is read (and refused) every time.
+    for _ in range(2):
+        assert client.get("/recherche?q=paludisme&page=0").status_code == 400
+    assert len(parsed) == 4
+
+
+def test_a_page_is_kept_under_the_address_as_the_client_sent_it(
+        tmp_path: Path, open_app: OpenApp) -> None:
+    archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule.")])
+    app = open_app({"DATA_DIR": tmp_path, "TESTING": True})
+    client = app.test_client()
+    client.get("/api/search?q=paludisme&mots=1")  # waits for the associated words
+    first = client.get("/recherche?q=paludisme", base_url="http://archive.example/")
+    assert first.headers["X-Archive-Cache"] == "miss"
+    # Another host, scheme, script root or spelling of the query is another page (some pages
+    # carry absolute links); the same address as sent finds the kept one.
+    for base, query in (("http://miroir.example/", "q=paludisme"),
+                        ("https://archive.example/", "q=paludisme"),
+                        ("http://archive.example/archive/", "q=paludisme"),
+                        ("http://archive.example/", "q=paludisme&page=1")):
+        other = client.get(f"/recherche?{query}", base_url=base)
+        assert other.status_code == 200 and other.headers["X-Archive-Cache"] == "miss", base
+    again = client.get("/recherche?q=paludisme", base_url="http://archive.example/")
+    assert again.headers["X-Archive-Cache"] == "hit" and again.data == first.data
+
+
 def test_hiding_an_article_changes_the_tag_and_drops_the_kept_page_at_once(
         tmp_path: Path, open_app: OpenApp) -> None:
     ids = archive_and_index(tmp_path, [article("un", "Premier", "Le paludisme recule."),
@@ -223,6 +274,19 @@ def test_shared_pages_stay_within_their_byte_budget_dropping_the_oldest(tmp_path
     assert shared.get("/recherche?q=0") is None and shared.get("/recherche?q=63") is not None
     shared.put("/grande", bytes(1001), "text/html")  # past a sixteenth of the budget
     assert shared.get("/grande") is None
+
+
+def test_shared_pages_are_measured_from_their_size_index_without_reading_the_pages(
+        tmp_path: Path) -> None:
+    from archive.web.pagecache import OLDEST_SQL, TOTAL_SQL
+
+    shared = SharedPages(tmp_path / "pages.sqlite3")
+    shared.put("/recherche?q=eau", bytes(20_000), "text/html")
+    with sqlite3.connect(tmp_path / "pages.sqlite3") as db:
+        for query in (TOTAL_SQL, OLDEST_SQL):
+            plan = " ".join(row[-1] for row in db.execute(f"EXPLAIN QUERY PLAN {query}"))
+            assert "COVERING INDEX pages_size" in plan, (query, plan)
+        assert db.execute(TOTAL_SQL).fetchone()[0] == 20_000
 
 
 def test_gunicorn_workers_share_their_pages_in_a_file_removed_when_the_server_stops(

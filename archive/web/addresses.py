@@ -11,15 +11,20 @@ cache keyed by the request's script root, every other call by Flask's own ``url_
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, has_request_context, request, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 
 # How many distinct fixed addresses are kept (the site has a few dozen, per script root).
 FIXED_ADDRESSES = 256
 # A number no other part of an article's address can hold (``numbered`` cuts it out).
 _SOME_ARTICLE = 918273645
+# A slug no other part of an author's address can hold (``slugged`` cuts it out), and the
+# slugs that go into an address as they are (``archive.authors.author_slug`` makes only those).
+_SOME_SLUG = "auteur-918273645"
+_PLAIN_SLUG = re.compile(r"[a-z0-9-]+")
 
 
 def init_app(app: Flask) -> None:
@@ -41,6 +46,14 @@ def init_app(app: Flask) -> None:
         return build(endpoint, **values)
 
     app.jinja_env.globals["url_for"] = url_for
+    app.extensions["fixed_addresses"] = fixed
+
+
+def fixed_address(endpoint: str) -> str:
+    """Return the address of ENDPOINT, a page without path parameters (``url_for(endpoint)``),
+    built once per script root."""
+    fixed: Callable[[str, str, str | None], str] = current_app.extensions["fixed_addresses"]
+    return fixed(request.script_root, endpoint, None)
 
 
 def numbered(endpoint: str, *, external: bool = False) -> Callable[[int], str]:
@@ -52,5 +65,20 @@ def numbered(endpoint: str, *, external: bool = False) -> Callable[[int], str]:
 
     def address(article_id: int) -> str:
         return f"{before}{int(article_id)}{after}"
+
+    return address
+
+
+def slugged(endpoint: str, *, external: bool = False) -> Callable[[str], str]:
+    """Return a function giving ENDPOINT's address for an author's slug: what
+    ``url_for(endpoint, slug=..., _external=external)`` gives, the routing map asked once for
+    a page's ten hits rather than once each (a slug that is not plain goes through it)."""
+    before, _, after = url_for(endpoint, slug=_SOME_SLUG, _external=external) \
+        .partition(_SOME_SLUG)
+
+    def address(slug: str) -> str:
+        if _PLAIN_SLUG.fullmatch(slug):
+            return f"{before}{slug}{after}"
+        return url_for(endpoint, slug=slug, _external=external)
 
     return address

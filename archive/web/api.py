@@ -18,9 +18,9 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.route("/search")
 def search() -> Response:
     """Return one page of results of a search (same parameters as /recherche)."""
-    params = parse_search(request.args)
     return cached_search_answer(
-        lambda: jsonify(result_json(params, run_search(params, associated=params.mots))))
+        lambda: parse_search(request.args),
+        lambda params: jsonify(result_json(params, run_search(params, associated=params.mots))))
 
 
 @bp.route("/articles/<number:article_id>")

@@ -10,11 +10,11 @@ from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, g, make_response, render_template, request, url_for
+from flask import Blueprint, Response, abort, make_response, render_template, request, url_for
 
 from archive.editions import edition_label
 from archive.errors import ArchiveError, InvalidInput
-from archive.web.addresses import numbered
+from archive.web.addresses import fixed_address, numbered
 from archive.web.caching import cached_search_answer
 from archive.web.citation import citation_for
 from archive.web.copies import copies_for
@@ -97,7 +97,14 @@ def results_href(args: dict[str, Any]) -> str:
     What ``url_for`` would build, built without the routing map: a results page holds some
     fifty such links (facets, timeline, pager), and ``url_for`` made a fifth of its cost.
     """
-    base = _results_base()
+    return query_href("pages.search", args)
+
+
+def query_href(endpoint: str, args: dict[str, Any]) -> str:
+    """Return ``url_for(endpoint, **args)`` for a page without path parameters: its fixed
+    address and the parameters ARGS encoded as werkzeug encodes them (in order, a list
+    value giving one parameter per item)."""
+    base = fixed_address(endpoint)
     if not args:
         return base
     return base + "?" + "&".join(_pieces(args.items()))
@@ -113,10 +120,12 @@ def search_hrefs(params: SearchParams, *names: str, **changes: Any) -> Callable[
     """
     if "page" not in names:
         changes.setdefault("page", 1)
-    base = _results_base()
+    base = fixed_address("pages.search")
     # Each run of parameters between the varying fields, encoded and joined once.
     runs = ["&".join(_pieces(run)) for run in params.varying_args(names, **changes)]
     first, rest = runs[0], runs[1:]
+    if len(names) == 1:
+        return _one_field_hrefs(base, names[0], first, rest[0])
 
     def href(*values: Any) -> str:
         parts = [first] if first else []
@@ -127,6 +136,25 @@ def search_hrefs(params: SearchParams, *names: str, **changes: Any) -> Callable[
             if run:
                 parts.append(run)
         return base + "?" + "&".join(parts) if parts else base
+
+    return href
+
+
+def _one_field_hrefs(base: str, name: str, before: str, after: str) -> Callable[[Any], str]:
+    """Return ``search_hrefs``' function for the one field NAME, the parameters BEFORE and
+    AFTER it already encoded: each link is then the two fixed ends around its one value."""
+    head = f"{base}?{before}&" if before else f"{base}?"
+    tail = f"&{after}" if after else ""
+    without = "&".join(part for part in (before, after) if part)
+    bare = f"{base}?{without}" if without else base
+
+    def href(value: Any) -> str:
+        shown = url_value(name, value)
+        if shown is None:
+            return bare
+        if isinstance(shown, list | tuple):
+            return head + "&".join(_pieces([(name, shown)])) + tail
+        return head + _encoded(name, str(shown)) + tail
 
     return href
 
@@ -143,14 +171,6 @@ def article_hrefs(params: SearchParams) -> Callable[[int], str]:
         return address(article_id) + query
 
     return href
-
-
-def _results_base() -> str:
-    """Return the path of the results page (asked of the routing map once per request)."""
-    base: str | None = g.get("results_base")
-    if base is None:
-        base = g.results_base = url_for("pages.search")
-    return base
 
 
 def _pieces(args: Iterable[tuple[str, Any]]) -> list[str]:
@@ -214,8 +234,8 @@ def home() -> str:
 @bp.route("/recherche")
 def search() -> Response:
     """Show one page of results with facets, timeline, filters and paging (HTTP-cached)."""
-    params = parse_search(request.args)
-    return cached_search_answer(lambda: make_response(results_page(params)))
+    return cached_search_answer(lambda: parse_search(request.args),
+                                lambda params: make_response(results_page(params)))
 
 
 def results_page(params: SearchParams) -> str:
@@ -248,12 +268,39 @@ def results_page(params: SearchParams) -> str:
         range_href=search_href(params, du=None, au=None),
         article_href=article_hrefs(params),
         edit_counts=edit_counts(result.hits),
+        take_away=take_away(params),
     )
 
 
 @dataclass(frozen=True)
+class TakeAway:
+    """Where a search's results can be taken: its Atom feed, its exports, its comparison in
+    time (the addresses ``url_for`` would give, built without the routing map)."""
+
+    feed: str
+    csv: str
+    json: str
+    compare: str
+
+
+def take_away(params: SearchParams) -> TakeAway:
+    """Return the feed, export and comparison links of the search PARAMS."""
+    exported = params.query_args(page=1, taille=10)
+    return TakeAway(
+        feed=query_href("feeds.search", params.query_args(page=1, tri="pertinence", taille=10)),
+        csv=query_href("exports.export_csv", exported),
+        json=query_href("exports.export_json", exported),
+        compare=query_href("coverage.compare", {"q": params.q}),
+    )
+
+
+@dataclass(slots=True)
 class FacetLink:
-    """One value of a facet: its label, its count, the link that filters on it."""
+    """One value of a facet: its label, its count, the link that filters on it.
+
+    Not frozen: a frozen dataclass sets each field through ``object.__setattr__``, and a
+    results page makes a hundred or more of these.
+    """
 
     label: str
     count: int
@@ -294,8 +341,8 @@ def facet_lists(params: SearchParams, result: Any,
     years = [FacetLink(str(year), count, span_href(date(year, 1, 1), date(year, 12, 31)),
                        params.du == date(year, 1, 1) and params.au == date(year, 12, 31))
              for year, count in facets.years]
-    query_href = search_hrefs(params, "q")
-    words = [FacetLink(w.word, w.count, query_href(f"{params.q} {w.word}".strip()))
+    words_href = search_hrefs(params, "q")
+    words = [FacetLink(w.word, w.count, words_href(f"{params.q} {w.word}".strip()))
              for w in result.associated]
     return FacetLists(authors, editions, categories, years, words)
 

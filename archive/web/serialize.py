@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from flask import url_for
 
 from archive.authors import author_slug
-from archive.web.addresses import numbered
+from archive.web.addresses import numbered, slugged
 from archive.web.citation import citation_for
 from archive.web.links import web_link
 from archive.web.params import SearchParams
@@ -25,17 +25,16 @@ def _iso(value: Any) -> str | None:
 
 
 def hit_json(hit: Hit, archived: Callable[[int], str] | None = None,
-             api: Callable[[int], str] | None = None) -> dict[str, Any]:
+             api: Callable[[int], str] | None = None,
+             author: Callable[[str], str] | None = None) -> dict[str, Any]:
     """Return one search hit's JSON with the addresses the API adds (author, archive, API).
 
-    ARCHIVED and API: the builders of those addresses (``addresses.numbered``), when a page
-    of hits shares them.
+    ARCHIVED, API and AUTHOR: the builders of those addresses (``addresses.numbered``,
+    ``addresses.slugged``), when a page of hits shares them.
     """
     found = hit.to_json()
-    found["author_url"] = (
-        url_for("pages.author", slug=author_slug(hit.author), _external=True)
-        if hit.author else None
-    )
+    author = author or slugged("pages.author", external=True)
+    found["author_url"] = author(author_slug(hit.author)) if hit.author else None
     archived = archived or numbered("pages.article", external=True)
     api = api or numbered("api.article", external=True)
     found["archived_url"] = archived(hit.id)
@@ -49,7 +48,8 @@ def result_json(params: SearchParams, result: SearchResult) -> dict[str, Any]:
     found = result.to_json()
     archived = numbered("pages.article", external=True)
     api = numbered("api.article", external=True)
-    found["hits"] = [hit_json(hit, archived, api) for hit in result.hits]
+    author = slugged("pages.author", external=True)
+    found["hits"] = [hit_json(hit, archived, api, author) for hit in result.hits]
     found["links"] = {
         "self": url_for("api.search", _external=True, **params.query_args()),
         "html": url_for("pages.search", _external=True, **params.query_args()),

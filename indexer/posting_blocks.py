@@ -1,0 +1,502 @@
+"""The index's posting blocks: a term's postings laid out for numpy, without pickle or zlib.
+
+Whoosh's W3 codec writes each block of 128 postings as a pickled header and a zlib-compressed
+pickle of ``(delta ids, weights, values)``: reading a term meant inflating and unpickling
+Python objects block by block. Here a term's postings (its extent in the segment's posting
+file) are, little-endian:
+
+- ``TAG`` (4 bytes; Whoosh's blocks start with ``b"W3Bl"``), the block count (uint32) and
+  the CRC-32 of the rest of the term's postings (checked where a term is read whole);
+- the directory: one ``BLOCK`` record per block of up to 128 postings: its last document,
+  posting count, the bit widths of its three packed streams, its shortest and longest field
+  (Whoosh's length bytes), its greatest and smallest weight (32-bit floats), and where its
+  values end in the value section;
+- the packed section: per block, byte-aligned, the id gaps (each document minus the one before,
+  minus one; the first from the previous block's last document, -1 before a term's first),
+  the weights (each minus the block's smallest, when all are whole numbers below 2**24; else
+  their 32-bit floats: ``WEIGHT_FLOATS``; nothing when all are equal) and the values' sizes,
+  each stream bit-packed at its width (low bits first);
+- the value section: every posting's value (``indexer.postings_format``'s varints), joined.
+
+A block's packed bytes follow from its record, so a term's directory is one ``np.frombuffer``
+and any run of blocks, of one term or of many, decodes in a fixed number of numpy calls
+(``decode_blocks``: each number is read from a 64-bit word at its byte, shifted and masked).
+Nothing is compressed (zlib only gives the checksum): zlib saved little on these streams and
+cost most of a block's decoding (``docs/whoosh.md``). Both writers (the bulk writer's
+``FieldTermsWriter`` and Whoosh's postings writer through ``ArchiveCodec``) write through
+``encode_terms``, so their bytes are the same by construction (and compared by the tests).
+"""
+
+from __future__ import annotations
+
+import math
+import struct
+import zlib
+from typing import Final, NamedTuple
+
+import numpy as np
+
+TAG: Final = b"ArP1"
+_HEAD = struct.Struct("<4sII")  # tag, block count, CRC-32 of the rest of the term
+HEAD_SIZE: Final = _HEAD.size
+BLOCK = np.dtype([("last", "<u4"), ("postings", "u1"), ("id_bits", "u1"),
+                  ("weight_bits", "u1"), ("size_bits", "u1"), ("shortest", "u1"),
+                  ("longest", "u1"), ("heaviest", "<f4"), ("lightest", "<f4"),
+                  ("values_end", "<u4")])
+"""A block's record in a term's directory."""
+WEIGHT_FLOATS: Final = 255
+"""``weight_bits`` of a block whose weights are stored as 32-bit floats."""
+# The directory as a reader keeps it: one int64 row per item (each row contiguous), one
+# column per block: its last document and the one before its first (FLOOR), its posting
+# count, the bit widths of its streams (weights stored as floats: width 32 and FLOATS), its
+# smallest weight (LIGHTEST: a float64's bits), and where its packed streams and its values
+# lie in the term's postings.
+(LAST, FLOOR, POSTINGS, ID_BITS, WEIGHT_BITS, SIZE_BITS, FLOATS, LIGHTEST, PACKED_AT,
+ WEIGHTS_AT, SIZES_AT, PACKED_END, VALUES_AT, VALUES_END) = range(14)
+DIRECTORY_ROWS: Final = 14
+_STEPS = np.arange(256, dtype=np.int64)  # a block's posting indexes, as a view
+_WHOLE_LIMIT = float(1 << 24)  # whole 32-bit floats below this are exact as integers
+_POWERS = np.array([1 << k for k in range(64)], dtype=np.uint64)
+_MASKS = np.array([(1 << k) - 1 for k in range(64)], dtype=np.uint64)
+_PAD: Final = 8  # bytes a reader's buffer holds past the last packed byte it decodes
+
+
+class CorruptPostings(ValueError):
+    """A term's postings are not laid out as this module writes them."""
+
+
+def padding() -> int:
+    """Return how many bytes a buffer given to ``decode_blocks`` must hold past its last
+    packed byte (a 64-bit word is read at each number's first byte)."""
+    return _PAD
+
+
+def bit_lengths(values: np.ndarray) -> np.ndarray:
+    """Return the bits each of VALUES (whole numbers >= 0) needs, as int64."""
+    found: np.ndarray = np.searchsorted(_POWERS, values.astype(np.uint64), side="right")
+    return found.astype(np.int64)
+
+
+class TermRun(NamedTuple):
+    """Postings of several terms, term after term, each term's documents ascending."""
+
+    counts: np.ndarray  # postings per term (> 0)
+    docs: np.ndarray  # document numbers (below 2**32)
+    weights: np.ndarray  # weights as stored: 32-bit floats
+    lengths: np.ndarray  # each posting's document's field length byte (0: no length)
+    sizes: np.ndarray  # each posting's value's size in VALUES
+    value_starts: np.ndarray  # where each posting's value starts in VALUES
+    values: bytes  # the values, each term's contiguous and in posting order
+
+
+def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
+    """Return the postings of each term of RUN in this module's layout, blocks of
+    BLOCK_LIMIT postings (at most 255). Raises ValueError when a term's documents do not
+    increase or a number is too large for the layout."""
+    if not 0 < block_limit < 256:
+        raise ValueError(f"blocks of {block_limit} postings do not fit the layout")
+    counts = np.asarray(run.counts, dtype=np.int64)
+    docs = np.asarray(run.docs, dtype=np.int64)
+    if not len(counts):
+        return []
+    if len(counts) == 1 and int(counts[0]) <= block_limit:
+        return [_encode_block(run)]
+    ends = np.cumsum(counts)
+    starts = ends - counts
+    blocks = (counts + block_limit - 1) // block_limit
+    first_blocks = np.cumsum(blocks) - blocks
+    owner = np.repeat(np.arange(len(counts)), blocks)
+    block_starts = starts[owner] + (np.arange(len(owner)) - first_blocks[owner]) * block_limit
+    block_ends = np.minimum(block_starts + block_limit, ends[owner])
+    postings = block_ends - block_starts
+    block_of = np.repeat(np.arange(len(owner)), postings)
+
+    previous = np.empty_like(docs)
+    previous[0] = -1
+    previous[1:] = docs[:-1]
+    previous[starts] = -1
+    gaps = docs - previous - 1
+    if len(gaps) and (int(gaps.min()) < 0 or int(docs.max()) >= 1 << 32):
+        raise ValueError("a term's documents must increase and be below 2**32")
+    id_bits = bit_lengths(np.maximum.reduceat(gaps, block_starts))
+
+    weights = np.asarray(run.weights, dtype=np.float32).astype(np.float64)
+    lightest = np.minimum.reduceat(weights, block_starts)
+    heaviest = np.maximum.reduceat(weights, block_starts)
+    whole = (weights == np.floor(weights)) & (np.abs(weights) < _WHOLE_LIMIT)
+    block_whole = np.minimum.reduceat(whole.astype(np.int8), block_starts).astype(bool)
+    above = np.where(block_whole[block_of], weights - lightest[block_of], 0.0)
+    weight_bits = np.where(block_whole, bit_lengths(np.maximum.reduceat(above, block_starts)),
+                           WEIGHT_FLOATS)
+    weight_widths = np.where(block_whole, weight_bits, 32)
+    stored_weights = np.where(
+        block_whole[block_of], above,
+        np.asarray(run.weights, dtype=np.float32).view(np.uint32).astype(np.float64))
+
+    sizes = np.asarray(run.sizes, dtype=np.int64)
+    if len(sizes) and int(sizes.max()) >= 1 << 32:
+        raise ValueError("a posting's value is too large for the layout")
+    size_bits = bit_lengths(np.maximum.reduceat(sizes, block_starts))
+
+    id_bytes = (postings * id_bits + 7) // 8
+    weight_bytes = (postings * weight_widths + 7) // 8
+    size_bytes = (postings * size_bits + 7) // 8
+    block_bytes = id_bytes + weight_bytes + size_bytes
+    block_at = np.cumsum(block_bytes) - block_bytes
+    inside = np.arange(len(docs)) - block_starts[block_of]
+    packed = pack_bits(
+        [(block_at * 8)[block_of] + inside * id_bits[block_of],
+         ((block_at + id_bytes) * 8)[block_of] + inside * weight_widths[block_of],
+         ((block_at + id_bytes + weight_bytes) * 8)[block_of] + inside * size_bits[block_of]],
+        [gaps, stored_weights.astype(np.int64), sizes], int(block_bytes.sum()))
+
+    lengths = np.asarray(run.lengths, dtype=np.int64)
+    known = np.where(lengths == 0, 256, lengths)
+    shortest = np.minimum.reduceat(known, block_starts)
+    shortest[shortest == 256] = 0
+    value_starts = np.asarray(run.value_starts, dtype=np.int64)
+    value_ends = value_starts + sizes
+    term_values = value_starts[starts]
+    records = np.zeros(len(owner), dtype=BLOCK)
+    records["last"] = docs[block_ends - 1]
+    records["postings"] = postings
+    records["id_bits"] = id_bits
+    records["weight_bits"] = weight_bits
+    records["size_bits"] = size_bits
+    records["shortest"] = shortest
+    records["longest"] = np.maximum.reduceat(lengths, block_starts)
+    records["heaviest"] = np.maximum(heaviest, 0.0)
+    records["lightest"] = lightest
+    records["values_end"] = value_ends[block_ends - 1] - term_values[owner]
+    directory = records.tobytes()
+
+    values = run.values
+    size = BLOCK.itemsize
+    found: list[bytes] = []
+    add = found.append
+    head = _HEAD.pack
+    last_blocks = first_blocks + blocks - 1
+    for count, first, last, low, high in zip(
+            blocks.tolist(), first_blocks.tolist(), last_blocks.tolist(),
+            term_values.tolist(), value_ends[ends - 1].tolist(), strict=True):
+        packed_low = int(block_at[first])
+        packed_high = int(block_at[last] + block_bytes[last])
+        rest = b"".join((directory[first * size:(last + 1) * size],
+                         packed[packed_low:packed_high], values[low:high]))
+        add(head(TAG, count, zlib.crc32(rest)) + rest)
+    return found
+
+
+_RECORD = struct.Struct("<IBBBBBBffI")  # a BLOCK record
+
+
+def _encode_block(run: TermRun) -> bytes:
+    """``encode_terms`` of RUN's one term of one block, with plain ints (Whoosh's writer
+    finishes its terms one by one, most of them short): the same bytes."""
+    docs = np.asarray(run.docs, dtype=np.int64).tolist()
+    stored = np.asarray(run.weights, dtype=np.float32)
+    weights = stored.astype(np.float64).tolist()
+    lengths = np.asarray(run.lengths, dtype=np.int64).tolist()
+    sizes = np.asarray(run.sizes, dtype=np.int64).tolist()
+    gaps = [docs[0], *(b - a - 1 for a, b in zip(docs, docs[1:], strict=False))]
+    if min(gaps) < 0 or docs[-1] >= 1 << 32:
+        raise ValueError("a term's documents must increase and be below 2**32")
+    if max(sizes) >= 1 << 32:
+        raise ValueError("a posting's value is too large for the layout")
+    lightest, heaviest = min(weights), max(weights)
+    if all(w == math.floor(w) and abs(w) < _WHOLE_LIMIT for w in weights):
+        above = [int(w - lightest) for w in weights]
+        weight_bits = max(above).bit_length()
+        weight_width = weight_bits
+    else:
+        above = stored.view(np.uint32).tolist()
+        weight_bits, weight_width = WEIGHT_FLOATS, 32
+    id_bits = max(gaps).bit_length()
+    size_bits = max(sizes).bit_length()
+    known = [length for length in lengths if length]
+    start = int(run.value_starts[0])
+    end = start + sum(sizes)
+    record = _RECORD.pack(docs[-1], len(docs), id_bits, weight_bits, size_bits,
+                          min(known) if known else 0, max(lengths), max(heaviest, 0.0),
+                          lightest, end - start)
+    rest = b"".join((record, _packed(gaps, id_bits), _packed(above, weight_width),
+                     _packed(sizes, size_bits), run.values[start:end]))
+    return _HEAD.pack(TAG, 1, zlib.crc32(rest)) + rest
+
+
+def _packed(numbers: list[int], width: int) -> bytes:
+    """NUMBERS, WIDTH bits each, low bits first, in whole bytes."""
+    if not width:
+        return b""
+    joined = 0
+    for number in reversed(numbers):
+        joined = (joined << width) | number
+    return joined.to_bytes((len(numbers) * width + 7) // 8, "little")
+
+
+def pack_bits(places: list[np.ndarray], numbers: list[np.ndarray], size: int) -> bytes:
+    """Return SIZE bytes holding each of NUMBERS (whole numbers >= 0, below 2**56, each
+    within its width) at its bit place PLACES (from the first byte's low bit), zeros
+    elsewhere. The places of different numbers must not overlap."""
+    place = np.concatenate(places)
+    number = np.concatenate(numbers).astype(np.uint64)
+    used = number != 0
+    place, number = place[used], number[used]
+    if not len(number):
+        return bytes(size)
+    shifted = number << (place & 7).astype(np.uint64)
+    at = place >> 3
+    out = np.zeros(size + _PAD, dtype=np.float64)
+    # Bits of different numbers never overlap: adding each byte's parts is OR-ing them.
+    for byte in range(8):
+        rest = shifted >> np.uint64(8 * byte)
+        if not rest.any():
+            break
+        part = rest & np.uint64(0xFF)
+        out += np.bincount(at + byte, weights=part.astype(np.float64), minlength=size + _PAD)
+    if out[size:].any():
+        raise ValueError("a packed number runs past its bytes")
+    return out[:size].astype(np.uint8).tobytes()
+
+
+def directory_size(blocks: int) -> int:
+    """Return the bytes of a term's head and directory of BLOCKS blocks."""
+    return HEAD_SIZE + blocks * BLOCK.itemsize
+
+
+def block_count(head: bytes | memoryview | np.ndarray) -> int:
+    """Return the block count in a term's first bytes HEAD; raises CorruptPostings when HEAD
+    does not start with this layout's tag."""
+    raw = bytes(head[:HEAD_SIZE])
+    if len(raw) < HEAD_SIZE:
+        raise CorruptPostings("a term's postings end before their head")
+    tag, count, _ = _HEAD.unpack(raw)
+    if tag != TAG:
+        raise CorruptPostings(f"postings start with {tag!r}, not {TAG!r}")
+    return int(count)
+
+
+def check_term(term: bytes | memoryview | np.ndarray, length: int) -> None:
+    """Raise CorruptPostings when the LENGTH bytes of a term's postings TERM starts with do
+    not match the checksum of its head (checked where a term is read whole: fast readers of
+    a term's blocks check the blocks' structure only)."""
+    view = term.data if isinstance(term, np.ndarray) else memoryview(term)
+    if len(view) < max(length, HEAD_SIZE):
+        raise CorruptPostings("a term's postings are cut off")
+    if _HEAD.unpack_from(view)[2] != zlib.crc32(view[HEAD_SIZE:length]):
+        raise CorruptPostings("a term's postings are damaged (their checksum does not match)")
+
+
+def read_directory(raw: bytes | memoryview | np.ndarray, length: int) -> np.ndarray:
+    """Return the directory (``DIRECTORY_ROWS`` rows, a column per block) of the term whose
+    postings, LENGTH bytes in all, start RAW (which holds at least their head and directory),
+    its places counted from the term's first byte. Raises CorruptPostings as
+    ``read_directories``."""
+    return read_directories(raw, [0], [length])[0]
+
+
+def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
+                     lengths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return the directories of the terms whose postings start at OFFSETS in RAW (LENGTHS
+    bytes each; RAW holds at least each one's head and directory), one after the other (a
+    column per block), their places counted from RAW's first byte, and how many blocks each
+    term has. Raises CorruptPostings when a term does not start with this layout's head or its
+    records do not describe postings of its length."""
+    view = raw.data if isinstance(raw, np.ndarray) else memoryview(raw)
+    counts: list[int] = []
+    parts: list[memoryview] = []  # the records' bytes (joined: numpy's concatenation of
+    unpack = _HEAD.unpack_from    # record arrays costs a dtype promotion per call)
+    size = BLOCK.itemsize
+    try:
+        for offset in offsets:
+            tag, count, _ = unpack(view, offset)
+            if tag != TAG:
+                raise CorruptPostings(f"postings start with {bytes(tag)!r}, not {TAG!r}")
+            if count == 0:
+                raise CorruptPostings("a term's postings have no block")
+            counts.append(count)
+            parts.append(view[offset + HEAD_SIZE:offset + HEAD_SIZE + count * size])
+        records = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts),
+                                dtype=BLOCK)
+    except (struct.error, ValueError) as exc:
+        if isinstance(exc, CorruptPostings):
+            raise
+        raise CorruptPostings(f"a term's directory is cut off ({exc})") from None
+    if len(records) != sum(counts):
+        raise CorruptPostings("a term's directory is cut off")
+    if len(parts) == 1 and counts[0] == 1:
+        return _one_block(records[0].item(), offsets[0], lengths[0]), np.ones(1, np.int64)
+    blocks = np.array(counts, dtype=np.int64)
+    found = np.empty((DIRECTORY_ROWS, len(records)), dtype=np.int64)
+    found[LAST] = records["last"]
+    postings = found[POSTINGS]
+    postings[:] = records["postings"]
+    widths = found[ID_BITS:SIZE_BITS + 1]  # the three streams' widths, in their order
+    widths[0] = records["id_bits"]
+    widths[1] = records["weight_bits"]
+    widths[2] = records["size_bits"]
+    found[LIGHTEST] = records["lightest"].astype(np.float64).view(np.int64)
+    floats = widths[1] == WEIGHT_FLOATS
+    found[FLOATS] = floats
+    widths[1][floats] = 32
+    if int(postings.min()) < 1 or int(widths.max()) > 32:
+        raise CorruptPostings("a block's record has impossible counts or widths")
+    # Each stream's bytes, block after block and stream after stream: one cumulative sum
+    # gives where each ends.
+    stream_bytes = ((widths * postings + 7) // 8).T
+    ends = np.cumsum(stream_bytes).reshape(stream_bytes.shape)
+    firsts = np.cumsum(blocks) - blocks
+    lasts = firsts + blocks - 1
+    starts = np.asarray(offsets, dtype=np.int64) + HEAD_SIZE + blocks * BLOCK.itemsize
+    if len(blocks) == 1:
+        shift: np.ndarray | int = int(starts[0])
+    else:
+        before = np.concatenate(([0], ends[:, 2]))[firsts]
+        shift = np.repeat(starts - before, blocks)
+    found[PACKED_AT] = ends[:, 0] - stream_bytes[:, 0] + shift
+    found[WEIGHTS_AT] = ends[:, 0] + shift
+    found[SIZES_AT] = ends[:, 1] + shift
+    packed_end = found[PACKED_END]
+    packed_end[:] = ends[:, 2] + shift
+    values_base = packed_end[lasts]
+    values_end = found[VALUES_END]
+    values_end[:] = records["values_end"]
+    values_end += np.repeat(values_base, blocks) if len(blocks) > 1 else values_base[0]
+    values_at = found[VALUES_AT]
+    values_at[1:] = values_end[:-1]
+    values_at[firsts] = values_base
+    floor = found[FLOOR]
+    floor[1:] = found[LAST][:-1]
+    floor[firsts] = -1
+    ends_of_terms = np.asarray(offsets, dtype=np.int64) + np.asarray(lengths, dtype=np.int64)
+    if (not bool((values_end[lasts] == ends_of_terms).all())
+            or bool((values_at > values_end).any()) or bool((found[LAST] <= floor).any())):
+        raise CorruptPostings("a term's directory does not describe its postings")
+    return found, blocks
+
+
+def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
+    """``read_directories`` of one term of one block (RECORD: its ``BLOCK`` values), with
+    plain ints: the many short terms are read one by one."""
+    last, postings, id_bits, weight_bits, size_bits, _, _, _, lightest, values_end = record
+    floats = weight_bits == WEIGHT_FLOATS
+    if floats:
+        weight_bits = 32
+    if not 1 <= postings or max(id_bits, weight_bits, size_bits) > 32:
+        raise CorruptPostings("a block's record has impossible counts or widths")
+    packed_at = offset + HEAD_SIZE + BLOCK.itemsize
+    weights_at = packed_at + (postings * id_bits + 7) // 8
+    sizes_at = weights_at + (postings * weight_bits + 7) // 8
+    packed_end = sizes_at + (postings * size_bits + 7) // 8
+    if packed_end + values_end != offset + length or last < 0:
+        raise CorruptPostings("a term's directory does not describe its postings")
+    bits = np.array([lightest], dtype=np.float64).view(np.int64)[0]
+    return np.array([last, -1, postings, id_bits, weight_bits, size_bits, int(floats), bits,
+                     packed_at, weights_at, sizes_at, packed_end, packed_end,
+                     packed_end + values_end], dtype=np.int64).reshape(DIRECTORY_ROWS, 1)
+
+
+def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
+                  sizes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Return (documents, weights, values' sizes or None) of every posting of BLOCKS (columns
+    of directories, their packed bytes in ascending order), in order, from BUFFER (uint8),
+    where a block's packed bytes start at its ``PACKED_AT`` minus SHIFT. BUFFER holds
+    ``padding()`` bytes past the last packed byte. Raises CorruptPostings when the bytes do
+    not match the records."""
+    count = blocks.shape[1]
+    if not count:
+        empty = np.zeros(0, dtype=np.int64)
+        return empty, np.zeros(0, dtype=np.float64), empty.copy() if sizes else None
+    if (int(blocks[PACKED_AT, 0]) < shift
+            or int(blocks[PACKED_END, -1]) - shift + _PAD > len(buffer)):
+        raise CorruptPostings("a block's packed bytes lie outside the bytes read")
+    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
+    if count == 1:
+        return _decode_block(words, blocks[:, 0].tolist(), shift, sizes)
+    postings = blocks[POSTINGS]
+    total = int(postings.sum())
+    firsts = np.cumsum(postings) - postings
+    steps = np.arange(total, dtype=np.int64)
+    gaps = _unpacked(words, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
+                     steps)
+    sums = np.cumsum(gaps + 1)
+    before = np.concatenate(([0], sums))[firsts] - blocks[FLOOR]
+    ids = sums - np.repeat(before, postings)
+    if not bool((ids[firsts + postings - 1] == blocks[LAST]).all()):
+        raise CorruptPostings("a block's documents do not end at its last document")
+    raw = _unpacked(words, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
+                    firsts, steps)
+    weights = np.repeat(np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64),
+                        postings) + raw
+    floats = blocks[FLOATS]
+    if floats.any():
+        chosen = np.repeat(floats.astype(bool), postings)
+        weights[chosen] = raw[chosen].astype(np.uint32).view(np.float32)
+    found_sizes = _unpacked(words, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
+                            firsts, steps) if sizes else None
+    return ids, weights, found_sizes
+
+
+def _decode_block(words: np.ndarray, block: tuple[int, ...], shift: int, sizes: bool,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """``decode_blocks`` of one block (BLOCK: its directory column as ints): the same numbers
+    with its widths as plain ints, in fewer numpy calls."""
+    (last, floor, postings, id_bits, weight_bits, size_bits, floats, lightest_bits, packed_at,
+     weights_at, sizes_at, _, _, _) = block
+    lightest = float(np.array([lightest_bits], dtype=np.int64).view(np.float64)[0])
+    steps = _STEPS[:postings]
+    if id_bits:
+        ids = np.cumsum(_unpacked_one(words, packed_at - shift, id_bits, steps) + 1) + floor
+    else:
+        ids = steps + (floor + 1)
+    if int(ids[-1]) != last:
+        raise CorruptPostings("a block's documents do not end at its last document")
+    if floats:
+        raw = _unpacked_one(words, weights_at - shift, 32, steps)
+        weights = raw.astype(np.uint32).view(np.float32).astype(np.float64)
+    elif weight_bits:
+        weights = _unpacked_one(words, weights_at - shift, weight_bits, steps) + lightest
+    else:
+        weights = np.full(postings, lightest, dtype=np.float64)
+    found_sizes = None
+    if sizes:
+        found_sizes = _unpacked_one(words, sizes_at - shift, size_bits, steps) if size_bits \
+            else np.zeros(postings, dtype=np.int64)
+    return ids, weights, found_sizes
+
+
+def _unpacked_one(words: np.ndarray, at: int, width: int, steps: np.ndarray) -> np.ndarray:
+    """The numbers of one block's stream from byte AT, WIDTH bits each, one per STEPS."""
+    place = steps * width + at * 8
+    found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
+    return found.astype(np.int64)
+
+
+def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, postings: np.ndarray,
+              firsts: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The numbers of a stream per block: block B's from byte STARTS[B] on, WIDTHS[B] bits
+    each, POSTINGS[B] of them (FIRSTS[B]: its first number's index in STEPS, all numbers'
+    indexes)."""
+    if not widths.any():
+        return np.zeros(len(steps), dtype=np.int64)
+    width = np.repeat(widths, postings)
+    place = np.repeat(starts * 8 - firsts * widths, postings) + steps * width
+    found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
+    return found.astype(np.int64)
+
+
+def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: int) -> np.ndarray:
+    """Return where each posting's value starts, from BLOCKS' ``VALUES_AT`` minus SHIFT and
+    the postings' SIZES (``decode_blocks``); raises CorruptPostings when a block's sizes do not
+    add up to its values."""
+    postings = blocks[POSTINGS]
+    ends = np.cumsum(sizes)
+    firsts = np.cumsum(postings) - postings
+    summed = np.concatenate(([0], ends))
+    before = summed[firsts]
+    totals = summed[firsts + postings] - before
+    if not bool((totals == blocks[VALUES_END] - blocks[VALUES_AT]).all()):
+        raise CorruptPostings("a block's value sizes do not add up to its values")
+    starts: np.ndarray = (ends - sizes) + np.repeat(blocks[VALUES_AT] - shift - before,
+                                                    postings)
+    return starts
