@@ -374,13 +374,9 @@ class SearchService:
         counts = columns.value_counts("author", docs)
         top = np.flatnonzero(counts)
         top = top[np.lexsort((top, -counts[top]))][:TOP_AUTHORS]
-        known_names = generation.author_names
-        author_facets: list[AuthorFacet] = []
-        for code, count in zip(top.tolist(), counts[top].tolist(), strict=True):
-            name = known_names.get(code)
-            if name is None:
-                name = self._author_name(searcher, generation, code)
-            author_facets.append(AuthorFacet(columns.authors.values[code], name, count))
+        author_facets = [AuthorFacet(columns.authors.values[code],
+                                     self._author_name(searcher, generation, code), count)
+                         for code, count in zip(top.tolist(), counts[top].tolist(), strict=True)]
         counts = columns.value_counts("edition", docs)
         edition_facets: list[tuple[str, int]] = []
         for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
