@@ -3,7 +3,8 @@
     python bench/index_contents.py INDEX_DIR [--sample 400] [--json]
 
 For each indexed field: terms (and how many have their postings inlined in their entry), the
-term dictionary's share of the ``.trm`` file (keys and term infos, inlined postings included),
+term dictionary's share of the ``.trm`` file (keys and term infos, inlined postings included,
+with the dictionary's own structure: its blocks' lengths and directory, or Whoosh's hash table),
 the bytes of posting blocks in ``.pst``, and how those bytes split between document numbers with
 weights and per-posting values (positions, and character offsets where the field keeps them).
 The split is measured on a sample of terms drawn in proportion to their bytes (a term's
@@ -66,20 +67,35 @@ def contents(index_dir: Path, sample: int) -> dict[str, Any]:
                                                                   key=lambda kv: -kv[1])}}
 
 
+# What Whoosh's hash-table term file spends on a term besides its key and value: the
+# record's two lengths (8 bytes), its position in the ordered index (4) and two hash slots (24).
+_HASH_TABLE_BYTES = 36
+
+
 def _dictionary(leaf: Any, fields: dict[str, dict[str, Any]]) -> dict[str, list[Any]]:
     """Count the term entries of a segment per field; return the block extents per field.
 
-    Each entry is its key (field number and term) and its info, which holds the postings of
-    a short list (inlined).
+    The dictionary's bytes per field: in the index's term dictionary, its blocks and its
+    section of the directory; in Whoosh's hash-table term file (an index written before it),
+    each term's key (field number and term), its info (which holds the postings of a short
+    list, inlined) and ``_HASH_TABLE_BYTES``.
     """
     from whoosh.codec.whoosh3 import W3TermInfo
 
     terms = leaf._terms
     extents: dict[str, list[Any]] = defaultdict(list)
-    for key, value in terms._tindex.items():
-        name = terms._keydecoder(key)[0]
+    dictionary = getattr(terms, "_dictionary", None)
+    if dictionary is not None:
+        items = ((name, value) for name, _, value in dictionary.items())
+        for name, size in dictionary.field_sizes().items():
+            fields[name]["dictionary"] += size
+    else:
+        items = ((terms._keydecoder(key)[0], value) for key, value in terms._tindex.items())
+        for key, value in terms._tindex.items():
+            fields[terms._keydecoder(key)[0]]["dictionary"] += (
+                len(key) + len(value) + _HASH_TABLE_BYTES)
+    for name, value in items:
         row = fields[name]
-        row["dictionary"] += len(key) + len(value)
         row["terms"] += 1
         info = W3TermInfo.from_bytes(value)
         if info.is_inlined():

@@ -26,7 +26,8 @@ from indexer.postings_format import CompactPositions, compact_format
 # Bump when a field, an analyzer or the posting layout changes: an index built with another
 # version is rebuilt in full by the next `python -m archive index` instead of being updated in
 # place. 7: the index's own posting blocks (indexer/posting_blocks.py) instead of Whoosh's.
-SCHEMA_VERSION = 7
+# 8: the index's own term dictionary (indexer/term_dictionary.py) instead of Whoosh's hash table.
+SCHEMA_VERSION = 8
 
 TITLE_BOOST = 2.0
 # The word-pair field of each phrase field: a two-word phrase is one term there.

@@ -9,9 +9,11 @@ W3 codec's files directly. Everything that knows that layout lives here:
 - writers: ``ArchiveCodec``, a ``W3Codec`` whose ``ArchivePostingsWriter`` (a
   ``W3PostingsWriter``) writes the index's posting layout and inlines short posting lists
   correctly, and whose ``PackedLeafMatcher`` reads that layout; ``FieldTermsWriter``, which
-  writes the bulk writer's terms, a run of them at a time, as the same bytes; the term
-  table's ``TermTableWriter``; and ``commit_segments``, which commits segments written by
-  several writers in one TOC as Whoosh's own multi-segment writer does;
+  writes the bulk writer's terms, a run of them at a time, as the same bytes;
+  ``ArchiveFieldWriter``, whose terms go to the index's term dictionary
+  (``indexer.term_dictionary``) instead of Whoosh's hash table, and ``ArchiveTermsReader``,
+  which gives Whoosh's readers that dictionary; and ``commit_segments``, which commits
+  segments written by several writers in one TOC as Whoosh's own multi-segment writer does;
 - the scoring constants read from Whoosh (``BLOCK_POSTINGS``, ``field_b``).
 
 The one other module that knows Whoosh's writer internals is ``indexer.bulk``: its
@@ -38,22 +40,19 @@ term Whoosh does not store in blocks is read from its inlined postings.
 
 from __future__ import annotations
 
-import hashlib
 import io
 import logging
-import operator
 import os
 import pickle
 import struct
 import threading
 from array import array
 from collections import OrderedDict
-from functools import partial
-from itertools import accumulate
-from operator import methodcaller
+from collections.abc import Callable, Iterator
 from typing import Any, Final, NamedTuple
 
 import numpy as np
+from whoosh.codec.base import FieldCursor, TermsReader
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
     W3Codec,
@@ -63,9 +62,6 @@ from whoosh.codec.whoosh3 import (
     W3TermInfo,
 )
 from whoosh.filedb.compound import SubFile
-from whoosh.filedb.filetables import OrderedHashWriter
-from whoosh.filedb.filetables import _lengths as _HASH_LENGTHS
-from whoosh.filedb.filetables import _pointer as _HASH_POINTER
 from whoosh.matching import ReadTooFar
 from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
@@ -99,11 +95,17 @@ from indexer.postings_format import (
     decode_varints,
     value_counts,
 )
+from indexer.term_dictionary import TAG as DICTIONARY_TAG
+from indexer.term_dictionary import (
+    CorruptDictionary,
+    DictionaryReader,
+    DictionaryWriter,
+    is_dictionary,
+)
 
 log = logging.getLogger(__name__)
 
 _UNKNOWN = object()
-_INT = struct.Struct(">i")
 LENGTH_OF_BYTE = np.array([byte_to_length(i) for i in range(256)], dtype=np.float64)
 # The length Whoosh scores a field with, by the byte it keeps: byte 0 (no length) scores as 1.
 LENGTH_SCORED = LENGTH_OF_BYTE.copy()
@@ -156,7 +158,7 @@ def field_b(weighting: Any, field: str) -> float:
 
 # Term entries looked up per segment reader: a search asks for the same few terms several
 # times (to order the parts of an AND, to read them, to mark them in snippets), and each
-# lookup in Whoosh's term table costs file reads. Bounded; emptied when full.
+# lookup in the term dictionary costs a read and a parse of a block. Bounded; emptied when full.
 _TERM_INFOS = 50_000
 
 # A term's entry as kept: (document frequency, offset of its postings in the posting file,
@@ -218,59 +220,32 @@ def _term_infos(terms: Any) -> dict[tuple[str, bytes], Any]:
 
 
 def _table_place(source: Any) -> tuple[int, int]:
-    """Return the file descriptor a term table is read from and the table's offset in it (a
-    compound segment holds the table as a part of its file). Raises UnexpectedLayout when the
-    table is not read from a file."""
+    """Return the file descriptor a segment's file is read from and the file's offset in it (a
+    compound segment holds its files as parts of one). Raises UnexpectedLayout when it is not
+    read from a file."""
     if isinstance(source, SubFile):
         return source._file.fileno(), source._offset
     if isinstance(source, io.BufferedReader):
         return source.fileno(), 0
-    raise UnexpectedLayout("the term table is not read from a file")
+    raise UnexpectedLayout("the segment's file is not read from a file")
 
 
 def term_entry(terms: Any, field: str, btext: bytes) -> bytes | None:
-    """Return the bytes of a term's entry in a segment's term table (Whoosh's ``HashReader``),
+    """Return the bytes of a term's entry in a segment's term dictionary (Whoosh's term info),
     None when the segment does not hold the term.
 
-    Whoosh reads each probe of its hash table through three file objects (its ``StructFile``,
-    the compound file's ``SubFile`` and Python's buffered file), a seek and a buffer refill
-    each: a few microseconds per read, and a search looks up tens of terms in every segment.
-    Here each read is one ``os.pread`` at the table's place in the segment file. Raises
-    UnexpectedLayout when the table is not a hash file read from a file.
+    One read of one block of the dictionary (``indexer.term_dictionary``), none when the
+    block was parsed lately. Raises UnexpectedLayout when the segment's terms are not in such
+    a dictionary (an index written before it, read by Whoosh's term table until rebuilt) or
+    the dictionary is damaged.
     """
+    dictionary = getattr(terms, "_dictionary", None)
+    if not isinstance(dictionary, DictionaryReader):
+        raise UnexpectedLayout("the segment's terms are not in the index's term dictionary")
     try:
-        table = terms._tindex
-        source = table.dbfile.file
-        fd, base = _table_place(source)
-        key = terms._keycoder(field, btext)
-        keyhash = table.hashfn(key)
-        start, slots = table.tables[keyhash & 255]
-    except (AttributeError, TypeError, ValueError, OSError) as exc:
-        raise UnexpectedLayout(f"not Whoosh's hash file of terms ({exc})") from None
-    if not slots:
-        return None
-    slot_size, unpack_slot = _HASH_POINTER.size, _HASH_POINTER.unpack
-    end = start + slots * slot_size
-    place = start + ((keyhash >> 8) % slots) * slot_size
-    try:
-        # Whoosh's probing (``HashReader.ranges_for_key``): linear, wrapping round, ending at
-        # an empty slot; an item is its key's and value's lengths, the key, then the value.
-        for _ in range(slots):
-            slot_hash, item = unpack_slot(os.pread(fd, slot_size, base + place))
-            if not item:
-                return None
-            if slot_hash == keyhash:
-                head = os.pread(fd, _HASH_LENGTHS.size + len(key), base + item)
-                key_length, value_length = _HASH_LENGTHS.unpack_from(head)
-                if key_length == len(key) and head[_HASH_LENGTHS.size:] == key:
-                    return os.pread(fd, value_length,
-                                    base + item + _HASH_LENGTHS.size + key_length)
-            place += slot_size
-            if place == end:
-                place = start
-    except (OSError, struct.error) as exc:
-        raise UnexpectedLayout(f"the term table could not be read ({exc})") from None
-    return None
+        return dictionary.get(field, btext)
+    except (CorruptDictionary, OSError) as exc:
+        raise UnexpectedLayout(f"the term dictionary could not be read ({exc})") from None
 
 
 def doc_frequency(leaf: Any, field: str, btext: bytes) -> int:
@@ -563,28 +538,21 @@ def _decoded_group(terms: list[tuple[Any, TermEntry]],
             for (_, info), end, size in zip(terms, ends, postings.tolist(), strict=True)}
 
 
-_TERMS_CHUNK = 1 << 16
-
-
 def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
     """Return the terms of FIELD in a segment that start with PREFIX, in byte order.
 
-    Whoosh's ``expand_prefix`` reads each key of its term table with its own file reads
-    (thousands for a short prefix); the entries of the terms wanted follow each other in
-    the table, so they are read here in a few pieces, and each term's entry is kept for the
-    reads of its postings that follow. Raises UnexpectedLayout when the segment's term
-    table is not the W3 codec's.
+    Whoosh's ``expand_prefix`` walks its term table key by key; the terms of a prefix are a
+    run of blocks of the term dictionary, read here in order, and each term's entry is kept
+    (as its bytes until looked up) for the reads of its postings that follow. Raises
+    UnexpectedLayout when the segment's terms are not in the index's term dictionary.
     """
     try:
         terms = leaf._terms
-        table = terms._tindex
-        number = terms._fieldmap.get(field)
-        dbfile = table.dbfile
-        end = int(table.endofdata)
-    except (AttributeError, TypeError, struct.error) as exc:
-        raise UnexpectedLayout(f"not a W3 term table ({exc})") from None
-    if number is None:
-        return []
+    except AttributeError:
+        raise UnexpectedLayout("not a segment reader") from None
+    dictionary = getattr(terms, "_dictionary", None)
+    if not isinstance(dictionary, DictionaryReader):
+        raise UnexpectedLayout("the segment's terms are not in the index's term dictionary")
     expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
         terms, "_archive_prefixes", None)
     if expanded is None:
@@ -592,91 +560,26 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
         terms._archive_prefixes = expanded
     found = expanded.get((field, prefix))
     if found is None:
-        key = pack_ushort(number) + prefix
-        start = closest_key_position(table, key)
-        found = [] if start is None else _read_prefix_terms(
-            terms, dbfile, field, key, start, end)
+        try:
+            entries = dictionary.prefix(field, prefix)
+        except (CorruptDictionary, OSError) as exc:
+            raise UnexpectedLayout(f"the term dictionary could not be read ({exc})") from None
+        known = _term_infos(terms)
+        for btext, entry in entries:
+            if len(known) >= _TERM_INFOS:
+                known.clear()
+            if (field, btext) not in known:
+                known[(field, btext)] = entry
+        found = [btext for btext, _ in entries]
         if len(expanded) >= _PREFIXES:
             expanded.clear()
         expanded[(field, prefix)] = found
     return list(found)
 
 
-def closest_key_position(table: Any, key: bytes) -> int | None:
-    """Return where the first key of the ordered term TABLE not below KEY is, None if none.
-
-    What Whoosh's ``OrderedHashReader.closest_key_pos`` returns, by the same binary search
-    over its array of key positions, each probe one ``os.pread`` of the position and one of
-    the key (Whoosh reads both through three file objects: eight times slower, and a prefix
-    is looked up in every segment). Raises UnexpectedLayout when TABLE is not such a file.
-    """
-    try:
-        source = table.dbfile.file
-        fd, base = _table_place(source)
-        entry = struct.Struct("!" + table.extras["indextype"])
-        first, count = base + int(table.indexbase), int(table.indexlen)
-    except (AttributeError, TypeError, KeyError, ValueError, OSError, struct.error) as exc:
-        raise UnexpectedLayout(f"not Whoosh's ordered term table ({exc})") from None
-    size, head = entry.size, _HASH_LENGTHS.size
-    low, high = 0, count
-    try:
-        while low < high:
-            middle = (low + high) // 2
-            position = entry.unpack(os.pread(fd, size, first + middle * size))[0]
-            read = os.pread(fd, head + len(key), base + position)
-            (length,) = _INT.unpack_from(read)
-            # The key's first len(KEY) bytes decide, the whole key if shorter.
-            if read[head:head + min(length, len(key))] < key:
-                low = middle + 1
-            else:
-                high = middle
-        if low == count:
-            return None
-        found: int = entry.unpack(os.pread(fd, size, first + low * size))[0]
-    except (OSError, struct.error) as exc:
-        raise UnexpectedLayout(f"the term table could not be read ({exc})") from None
-    return found
-
-
 # The words of the prefixes expanded lately, kept per segment reader (a search expands its
 # prefixes twice: to match, and to mark the words in the snippets).
 _PREFIXES = 64
-
-
-def _read_prefix_terms(terms: Any, dbfile: Any, field: str, key: bytes, position: int,
-                       end: int) -> list[bytes]:
-    """The terms from POSITION in the term table whose keys start with KEY (their entries
-    kept for ``_term_info``, as their bytes until looked up)."""
-    known = _term_infos(terms)
-    found: list[bytes] = []
-    chunk = _TERMS_CHUNK
-    while position < end:
-        data = dbfile.get(position, min(chunk, end - position))
-        at = 0
-        while at + _HASH_LENGTHS.size <= len(data):
-            key_length, value_length = _HASH_LENGTHS.unpack_from(data, at)
-            key_start = at + _HASH_LENGTHS.size
-            stop = key_start + key_length + value_length
-            if key_length < 2 or value_length < 0:
-                raise UnexpectedLayout("a term entry has impossible lengths")
-            if stop > len(data):
-                break
-            term_key = data[key_start:key_start + key_length]
-            if not term_key.startswith(key):
-                return found
-            btext = term_key[2:]
-            found.append(btext)
-            if len(known) >= _TERM_INFOS:
-                known.clear()
-            if (field, btext) not in known:
-                known[(field, btext)] = bytes(data[key_start + key_length:stop])
-            at = stop
-        if at == 0:
-            if len(data) >= end - position:
-                raise UnexpectedLayout("a term entry runs past the end of its table")
-            chunk *= 2  # one entry larger than the piece read
-        position += at
-    return found
 
 
 def field_lengths(leaf: Any, field: str) -> np.ndarray:
@@ -1150,112 +1053,6 @@ class ArchivePostingsWriter(W3PostingsWriter):  # type: ignore[misc]  # Whoosh h
         return encode_terms(run, self._blocklimit)[0]
 
 
-class TermTableWriter(OrderedHashWriter):  # type: ignore[misc]  # Whoosh has no type hints
-    """Whoosh's ``OrderedHashWriter`` (a segment's term table), the same bytes in fewer calls.
-
-    Whoosh's writer asks the file for its position twice per key, writes each key in three
-    calls and hashes it through a hexadecimal string; a full build adds millions of keys (one
-    per term and segment, most of them word pairs), and those calls were about a tenth of its
-    time. This writer counts the position itself, writes a key's record in one call, takes
-    MD5's last four bytes directly (``md5_hash``'s value) and writes each of the 256 hash
-    tables in one call. It takes over a table Whoosh's constructor started (``taking_over``),
-    so the header is Whoosh's own; ``tests/test_term_table.py`` compares the files.
-    """
-
-    _position: int
-    _hashed: array[int]  # each key's hash (MD5's last four bytes), in the order added
-    _places: array[int]  # each key's position in the file
-    lastkey: bytes
-
-    @classmethod
-    def taking_over(cls, started: OrderedHashWriter) -> OrderedHashWriter:
-        """Return a writer continuing STARTED, or STARTED itself if it is not as expected."""
-        if type(started) is not OrderedHashWriter or started.hashtype != 0 or started.index:
-            return started
-        writer: TermTableWriter = cls.__new__(cls)
-        writer.__dict__.update(started.__dict__)
-        writer._position = started.dbfile.tell()
-        writer._hashed = array("I")
-        writer._places = array("q")
-        return writer
-
-    def add(self, key: bytes, value: bytes) -> None:
-        """Add KEY (greater than the last one) with VALUE, as Whoosh's ``add`` does."""
-        if key <= self.lastkey:
-            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
-        position = self._position
-        self.index.append(position)
-        record = _HASH_LENGTHS.pack(len(key), len(value)) + key + value
-        self.dbfile.write(record)
-        self._position = position + len(record)
-        digest = hashlib.md5(key, usedforsecurity=False).digest()
-        self._hashed.append(int.from_bytes(digest[12:], "big"))
-        self._places.append(position)
-        self.lastkey = key
-
-    def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
-        """Add KEYS (increasing, after the last one) with their VALUES, as ``add`` does one by
-        one, in one write."""
-        if not keys:
-            return
-        if keys[0] <= self.lastkey or any(map(operator.ge, keys, keys[1:])):
-            for key, value in zip(keys, values, strict=True):
-                self.add(key, value)  # refuses the first key out of order, as Whoosh does
-            return
-        pack = _HASH_LENGTHS.pack
-        records = [pack(len(key), len(value)) + key + value
-                   for key, value in zip(keys, values, strict=True)]
-        positions = list(accumulate(map(len, records), initial=self._position))
-        self.dbfile.write(b"".join(records))
-        self._position = positions.pop()
-        index = self.index
-        try:
-            more = array(index.array.typecode, positions)
-        except (AttributeError, OverflowError):  # past the array's type: Whoosh's retyping
-            for position in positions:
-                index.append(position)
-        else:
-            index.array.extend(more)
-        digests = b"".join(map(_DIGEST, map(_MD5, keys)))
-        self._hashed.frombytes(
-            np.frombuffer(digests, dtype=">u4")[3::4].astype(np.uint32).tobytes())
-        self._places.fromlist(positions)
-        self.lastkey = keys[-1]
-
-    def _write_hashes(self) -> None:
-        # Whoosh's 256 tables: a key's table is its hash's low byte, each table twice as
-        # many slots as keys, filled by open addressing in the order the keys were added.
-        dbfile = self.dbfile
-        at = dbfile.tell()
-        hashed = np.frombuffer(self._hashed, dtype=np.uint32).astype(np.int64)
-        places = np.frombuffer(self._places, dtype=np.int64)
-        tables = hashed & 255
-        order = np.argsort(tables, kind="stable")
-        ends = np.cumsum(np.bincount(tables, minlength=256)).tolist()
-        start = 0
-        for end in ends:
-            slots = 2 * (end - start)
-            self.directory.append((at, slots))
-            if not slots:
-                continue
-            keys = order[start:end]
-            start = end
-            table = [-1] * slots  # which key is in each slot
-            for number, slot in enumerate(((hashed[keys] >> 8) % slots).tolist()):
-                while table[slot] >= 0:
-                    slot = slot + 1 if slot + 1 < slots else 0
-                table[slot] = number
-            rows = np.zeros(slots, dtype=_HASH_SLOT)
-            taken = np.array(table, dtype=np.int64)
-            filled = taken >= 0
-            chosen = keys[taken[filled]]
-            rows["hashed"][filled] = hashed[chosen]
-            rows["position"][filled] = places[chosen]
-            written = rows.tobytes()
-            dbfile.write(written)
-            at += len(written)
-
-
 class PackedLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # Whoosh has no type hints
     """Whoosh's W3 leaf matcher reading this index's posting layout (``posting_blocks``).
 
@@ -1359,11 +1156,27 @@ class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
     moving it requires a full rebuild, like the analysis classes).
     """
 
-    def field_writer(self, storage: Any, segment: Any) -> W3FieldWriter:
-        """Return Whoosh's W3 field writer, its term table written by ``TermTableWriter``."""
-        writer = W3FieldWriter(self, storage, segment)
-        writer._tindex = TermTableWriter.taking_over(writer._tindex)
-        return writer
+    def field_writer(self, storage: Any, segment: Any) -> ArchiveFieldWriter:
+        """Return Whoosh's W3 field writer, its terms written to the index's term dictionary."""
+        return ArchiveFieldWriter(self, storage, segment)
+
+    def terms_reader(self, storage: Any, segment: Any) -> Any:
+        """Return the reader of a segment's terms: ``ArchiveTermsReader`` over the index's term
+        dictionary, Whoosh's own over its term table (a segment written before the
+        dictionary, read until the index is rebuilt)."""
+        name = segment.make_filename(self.TERMS_EXT)
+        length = storage.file_length(name)
+        dbfile = storage.open_file(name)
+        if not is_dictionary(dbfile.get(0, len(DICTIONARY_TAG))):
+            dbfile.close()
+            return super().terms_reader(storage, segment)
+        postfile = segment.open_file(storage, self.POSTS_EXT)
+        try:
+            return ArchiveTermsReader(self, dbfile, length, postfile)
+        except BaseException:
+            dbfile.close()
+            postfile.close()
+            raise
 
     def postings_writer(self, dbfile: Any, byteids: bool = False) -> ArchivePostingsWriter:
         """Return the postings writer of this codec."""
@@ -1386,6 +1199,175 @@ class ArchiveCodec(W3Codec):  # type: ignore[misc]  # Whoosh has no type hints
         return super().postings_reader(dbfile, terminfo, format_, term=term, scorer=scorer)
 
 
+class ArchiveFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh has no type hints
+    """Whoosh's W3 field writer writing a segment's terms to the index's term dictionary
+    (``indexer.term_dictionary``) instead of Whoosh's hash table."""
+
+    def __init__(self, codec: Any, storage: Any, segment: Any) -> None:
+        # Whoosh's own constructor, but for the terms file's writer (Whoosh's would write
+        # its hash table's header into the file at once).
+        self._codec = codec
+        self._storage = storage
+        self._segment = segment
+        self._fieldname = None
+        self._fieldid = None
+        self._btext = None
+        self._fieldobj = None
+        self._format = None
+        self._tindex = DictionaryWriter(self._create_file(W3Codec.TERMS_EXT))
+        self._fieldmap = self._tindex.extras["fieldmap"]
+        self._postfile = self._create_file(W3Codec.POSTS_EXT)
+        self._postwriter = None
+        self._infield = False
+        self.is_closed = False
+
+
+def _file_reader(dbfile: Any) -> Callable[[int, int], bytes]:
+    """Return a function reading (offset, size) of Whoosh's file DBFILE: one ``os.pread`` when
+    it is read from a file (Whoosh's reads go through three file objects, a seek each), else
+    Whoosh's own ``get``."""
+    try:
+        fd, base = _table_place(dbfile.file)
+    except (UnexpectedLayout, AttributeError, OSError, ValueError):
+        return dbfile.get  # type: ignore[no-any-return]  # Whoosh has no type hints
+
+    def read(offset: int, size: int) -> bytes:
+        return os.pread(fd, size, base + offset)
+    return read
+
+
+_FREQUENCY_AT = struct.Struct("!f")  # a W3 term info's total weight, after its flags byte
+_DOC_FREQUENCY_AT = struct.Struct("!I")  # its document frequency, after the weight
+
+
+class ArchiveTermsReader(TermsReader):  # type: ignore[misc]  # Whoosh has no type hints
+    """Whoosh's terms reader interface over the index's term dictionary: Whoosh's searcher,
+    matchers, spelling and prefix expansion read a segment's terms through it unchanged.
+
+    The dictionary's values are Whoosh's term infos (``W3TermInfo`` bytes). Raises
+    ``CorruptDictionary`` when the dictionary is cut off or damaged.
+    """
+
+    def __init__(self, codec: Any, dbfile: Any, length: int, postfile: Any) -> None:
+        self._codec = codec
+        self._dbfile = dbfile
+        self._postfile = postfile
+        self._dictionary = DictionaryReader(_file_reader(dbfile), length)
+        self._fieldmap = self._dictionary.fieldmap
+
+    def _entry(self, fieldname: str, tbytes: bytes) -> bytes:
+        entry = self._dictionary.get(fieldname, tbytes)
+        if entry is None:
+            raise KeyError((fieldname, tbytes))
+        return entry
+
+    def __contains__(self, term: tuple[str, bytes]) -> bool:
+        return self._dictionary.get(*term) is not None
+
+    def indexed_field_names(self) -> Any:
+        """Return the names of the segment's indexed fields."""
+        return self._fieldmap.keys()
+
+    def cursor(self, fieldname: str, fieldobj: Any) -> ArchiveFieldCursor:
+        """Return a cursor over FIELDNAME's terms (Whoosh's spelling walks it)."""
+        return ArchiveFieldCursor(self._dictionary, fieldname, fieldobj)
+
+    def terms(self) -> Iterator[tuple[str, bytes]]:
+        """Yield every (field, term) of the segment, in Whoosh's order."""
+        return ((name, key) for name, key, _ in self._dictionary.items())
+
+    def terms_from(self, fieldname: str, prefix: bytes) -> Iterator[tuple[str, bytes]]:
+        """Yield (field, term) from FIELDNAME's first term not below PREFIX to the end."""
+        return ((name, key) for name, key, _ in self._dictionary.items_from(fieldname, prefix))
+
+    def items(self) -> Iterator[tuple[tuple[str, bytes], Any]]:
+        """Yield every ((field, term), term info) of the segment, in Whoosh's order."""
+        return (((name, key), W3TermInfo.from_bytes(value))
+                for name, key, value in self._dictionary.items())
+
+    def items_from(self, fieldname: str, prefix: bytes,
+                   ) -> Iterator[tuple[tuple[str, bytes], Any]]:
+        """Yield ((field, term), term info) from FIELDNAME's first term not below PREFIX."""
+        return (((name, key), W3TermInfo.from_bytes(value))
+                for name, key, value in self._dictionary.items_from(fieldname, prefix))
+
+    def term_info(self, fieldname: str, tbytes: bytes) -> Any:
+        """Return the term's ``W3TermInfo``; raises TermNotFound when absent."""
+        entry = self._dictionary.get(fieldname, tbytes)
+        if entry is None:
+            raise TermNotFound(f"No term {fieldname}:{tbytes!r}")
+        return W3TermInfo.from_bytes(entry)
+
+    def frequency(self, fieldname: str, tbytes: bytes) -> float:
+        """Return the term's total weight; raises KeyError when absent (as Whoosh's)."""
+        return float(_FREQUENCY_AT.unpack_from(self._entry(fieldname, tbytes), 1)[0])
+
+    def doc_frequency(self, fieldname: str, tbytes: bytes) -> int:
+        """Return how many documents hold the term; raises KeyError when absent."""
+        return int(_DOC_FREQUENCY_AT.unpack_from(self._entry(fieldname, tbytes), 5)[0])
+
+    def matcher(self, fieldname: str, tbytes: bytes, format_: Any, scorer: Any = None) -> Any:
+        """Return a matcher of the term's postings, through the codec."""
+        return self._codec.postings_reader(self._postfile, self.term_info(fieldname, tbytes),
+                                           format_, term=(fieldname, tbytes), scorer=scorer)
+
+    def close(self) -> None:
+        """Close the segment's term and posting files."""
+        self._dbfile.close()
+        self._postfile.close()
+
+
+class ArchiveFieldCursor(FieldCursor):  # type: ignore[misc]  # Whoosh has no type hints
+    """Whoosh's field cursor (``first``, ``find``, ``next``, ``text``, ``term_info``) over one
+    field of the term dictionary."""
+
+    def __init__(self, dictionary: DictionaryReader, fieldname: str, fieldobj: Any) -> None:
+        self._dictionary = dictionary
+        self._fieldname = fieldname
+        self._fieldobj = fieldobj
+        self._items: Iterator[tuple[str, bytes, bytes]] = iter(())
+        self._text: Any = None
+        self._value: bytes | None = None
+        self.first()
+
+    def first(self) -> Any:
+        """Go to the field's first term and return it (None if the field has none)."""
+        return self._seek(b"")
+
+    def find(self, term: Any) -> Any:
+        """Go to the first term not below TERM and return it (None past the last)."""
+        if not isinstance(term, bytes):
+            term = self._fieldobj.to_bytes(term)
+        return self._seek(term)
+
+    def _seek(self, key: bytes) -> Any:
+        self._items = self._dictionary.items_from(self._fieldname, key)
+        return self.next()
+
+    def next(self) -> Any:
+        """Go to the next term and return it (None past the field's last)."""
+        for name, key, value in self._items:
+            if name == self._fieldname:
+                self._text, self._value = self._fieldobj.from_bytes(key), value
+                return self._text
+            break
+        self._items = iter(())
+        self._text = self._value = None
+        return None
+
+    def text(self) -> Any:
+        """Return the current term (None past the last)."""
+        return self._text
+
+    def term_info(self) -> Any:
+        """Return the current term's ``W3TermInfo`` (None past the last)."""
+        return None if self._value is None else W3TermInfo.from_bytes(self._value)
+
+    def is_valid(self) -> bool:
+        """Return True while the cursor is on a term."""
+        return self._value is not None
+
+
 class ValueRun(NamedTuple):
     """The values of a run of postings, in order: DATA joined, where each starts in it (and the
     end: one more than the postings), and their sizes."""
@@ -1395,10 +1377,6 @@ class ValueRun(NamedTuple):
     sizes: np.ndarray
 
 
-_MD5 = partial(hashlib.md5, usedforsecurity=False)
-_DIGEST = methodcaller("digest")
-# A slot of the term table's hash tables: Whoosh's ``_pointer`` ("!Iq") as a numpy record.
-_HASH_SLOT = np.dtype([("hashed", ">u4"), ("position", ">i8")])
 # W3TermInfo's header ("!BfIBBfII") as a numpy record: a run's inlined terms' headers at once.
 _INLINED_HEADER = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4"),
                             ("shortest", "u1"), ("longest", "u1"), ("heaviest", ">f4"),
@@ -1562,7 +1540,7 @@ class FieldTermsWriter:
             position += len(postings)
         postfile.write(b"".join(written))
         table = self._table
-        if isinstance(table, TermTableWriter):
+        if isinstance(table, DictionaryWriter):
             table.add_many(keys, entries)
         else:
             for key, value in zip(keys, entries, strict=True):

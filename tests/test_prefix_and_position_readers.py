@@ -8,6 +8,7 @@ unpickling them, and the positions a segment reader keeps, each against Whoosh.
 from __future__ import annotations
 
 import gc
+import itertools
 import random
 from collections.abc import Iterator
 from typing import Any
@@ -23,7 +24,6 @@ from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefix_words
 from indexer.query import Near, make_parser, parse_query
 from indexer.whoosh_format import (
-    closest_key_position,
     prefix_terms,
     read_characters,
     read_positions,
@@ -219,18 +219,19 @@ def test_characters_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> 
             assert found == {doc: expected[doc] for doc in docnums if doc in expected}
 
 
-def test_the_closest_key_of_the_term_table_is_whoosh_s(searcher: Searcher) -> None:
+def test_the_terms_from_a_key_are_the_sorted_terms_not_below_it(searcher: Searcher) -> None:
     rng = random.Random(14)
     for leaf in _leaves(searcher):
-        table = leaf._terms._tindex
-        number = leaf._terms._fieldmap["body"]
         words = [bytes(t) for t in leaf.lexicon("body")]
+        assert words == sorted(words)
         keys = [b"", b"\xff\xff\xff"]
         for word in rng.sample(words, 60):
-            key = number.to_bytes(2, "big") + word
-            keys += [key, key[:-1], key + b"\x00", key[:3], key[:-1] + b"\xff"]
+            keys += [word, word[:-1], word + b"\x00", word[:1], word[:-1] + b"\xff"]
         for key in keys:
-            assert closest_key_position(table, key) == table.closest_key_pos(key), key
+            expected = [word for word in words if word >= key][:3]
+            found = [text for field, text in itertools.islice(
+                leaf._terms.terms_from("body", key), 3) if field == "body"]
+            assert found == expected, key
 
 
 def test_kept_term_entries_are_whoosh_s_and_not_walked_by_the_garbage_collector(

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 from search_fixtures import SEEN, archive_and_index, article, replica_articles, service_for
-from whoosh.codec.whoosh3 import W3Codec
+from whoosh.codec.whoosh3 import W3Codec, W3TermInfo
 from whoosh.searching import Searcher
 
 from archive.store import Archive
@@ -96,7 +96,7 @@ def test_postings_are_read_from_blocks_as_whoosh_reads_them(searcher: Searcher) 
     assert frequency == len(expected)
 
 
-def test_term_entries_are_read_from_the_term_table_as_whoosh_reads_them(
+def test_term_entries_are_read_from_the_term_dictionary_as_whoosh_reads_them(
         searcher: Searcher) -> None:
     leaf = _leaf(searcher)
     terms = leaf._terms
@@ -104,9 +104,16 @@ def test_term_entries_are_read_from_the_term_table_as_whoosh_reads_them(
     for field in ("body", "title", "body_exact", "author"):
         for term in list(leaf.lexicon(field))[::37]:
             btext = bytes(term)
-            assert term_entry(terms, field, btext) == terms._tindex[terms._keycoder(field, btext)]
+            entry = term_entry(terms, field, btext)
+            assert entry is not None
+            ours, whoosh_s = W3TermInfo.from_bytes(entry), terms.term_info(field, btext)
+            assert (ours.doc_frequency(), ours.weight(), ours.extent(),
+                    ours.inlined_postings()) == (
+                whoosh_s.doc_frequency(), whoosh_s.weight(), whoosh_s.extent(),
+                whoosh_s.inlined_postings())
             checked += 1
         assert term_entry(terms, field, b"zzzz-absent") is None
+        assert term_entry(terms, field, b"") is None
     assert checked > 20
 
 
