@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import bisect
 import json
+import operator
 import struct
 import zlib
 from array import array
@@ -65,19 +66,38 @@ def _width(lengths: list[int]) -> int:
     return 1 if top < 1 << 8 else 2 if top < 1 << 16 else 4
 
 
-def _encode_block(keys: list[bytes], values: list[bytes]) -> bytes:
-    """One block of KEYS (increasing, without their field's number) and their VALUES."""
-    shared = [0]
-    suffixes = [keys[0]]
-    previous = keys[0]
-    for key in keys[1:]:
-        common = 0
-        limit = min(len(key), len(previous))
-        while common < limit and key[common] == previous[common]:
-            common += 1
-        shared.append(common)
-        suffixes.append(key[common:])
-        previous = key
+def _shared(before: bytes, key: bytes) -> int:
+    """How many first bytes KEY shares with BEFORE (a few C calls, not a loop per byte)."""
+    size = min(len(before), len(key))
+    differ = int.from_bytes(before[:size], "big") ^ int.from_bytes(key[:size], "big")
+    return size - (differ.bit_length() + 7) // 8
+
+
+_COMPARED = 24  # first bytes of consecutive keys compared with numpy; longer matches in Python
+
+
+def shared_lengths(keys: list[bytes]) -> list[int]:
+    """Return how many first bytes each of KEYS shares with the one before (0 for the first),
+    for a run of keys at once."""
+    if len(keys) < 2:
+        return [0] * len(keys)
+    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
+    data = np.frombuffer(b"".join(keys) + bytes(_COMPARED), dtype=np.uint8)
+    starts = np.cumsum(lengths) - lengths
+    heads = data[starts[:, None] + np.arange(_COMPARED)]
+    differ = heads[1:] != heads[:-1]
+    first = np.where(differ.any(axis=1), differ.argmax(axis=1), _COMPARED)
+    shared = np.minimum(first, np.minimum(lengths[1:], lengths[:-1]))
+    found = [0, *shared.tolist()]
+    for at in np.flatnonzero(shared == _COMPARED).tolist():
+        found[at + 1] = _shared(keys[at], keys[at + 1])
+    return found
+
+
+def _encode_block(keys: list[bytes], shared: list[int], values: list[bytes]) -> bytes:
+    """One block of KEYS (increasing, without their field's number), each sharing SHARED
+    first bytes with the one before (the first none), and their VALUES."""
+    suffixes = [key[common:] for key, common in zip(keys, shared, strict=True)]
     suffix_lengths = [len(suffix) for suffix in suffixes]
     value_lengths = [len(value) for value in values]
     widths = [_width(lengths) for lengths in (shared, suffix_lengths, value_lengths)]
@@ -115,38 +135,67 @@ class DictionaryWriter:
         dbfile.write(TAG)
         self._position = len(TAG)
         self._fields: list[_Field] = []
-        self._keys: list[bytes] = []
+        self._keys: list[bytes] = []  # the terms of the block being filled
+        self._shared: list[int] = []  # how many first bytes each shares with the one before
         self._values: list[bytes] = []
         self.lastkey = b""
 
     def add(self, key: bytes, value: bytes) -> None:
         """Add KEY (greater than the last one) with VALUE."""
-        self.add_many([key], [value])
+        self._add_one(key, value)
 
     def add_many(self, keys: list[bytes], values: list[bytes]) -> None:
         """Add KEYS (increasing, after the last one added) with their VALUES."""
         if len(keys) != len(values):
             raise ValueError("as many values as keys are needed")
-        last = self.lastkey
-        for key, value in zip(keys, values, strict=True):
-            if key <= last or len(key) < 2:
-                raise ValueError(f"Keys must increase: {last!r}..{key!r}")
-            number = int.from_bytes(key[:2], "big")
-            if not self._fields or self._fields[-1].number != number:
-                self._flush()
-                self._fields.append(_Field(number))
-            self._keys.append(key[2:])
-            self._values.append(value)
+        if not keys:
+            return
+        number = keys[0][:2]
+        if (keys[0] <= self.lastkey or len(number) < 2 or keys[-1][:2] != number
+                or any(map(operator.ge, keys, keys[1:]))):
+            for key, value in zip(keys, values, strict=True):
+                self._add_one(key, value)  # refuses the first key out of order
+            return
+        # Increasing keys whose first and last have one field number: all of them have it.
+        self._start_field(int.from_bytes(number, "big"))
+        texts = [key[2:] for key in keys]
+        before = self._keys[-1:]
+        shared = shared_lengths(before + texts)[len(before):]
+        at = 0
+        while at < len(keys):
+            room = TERMS_PER_BLOCK - len(self._keys)
+            self._keys.extend(texts[at:at + room])
+            self._shared.extend(shared[at:at + room])
+            self._values.extend(values[at:at + room])
+            at += room
             if len(self._keys) == TERMS_PER_BLOCK:
                 self._flush()
-            last = key
-        self.lastkey = last
+        self.lastkey = keys[-1]
+
+    def _add_one(self, key: bytes, value: bytes) -> None:
+        if key <= self.lastkey or len(key) < 2:
+            raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
+        self._start_field(int.from_bytes(key[:2], "big"))
+        text = key[2:]
+        self._shared.append(_shared(self._keys[-1], text) if self._keys else 0)
+        self._keys.append(text)
+        self._values.append(value)
+        if len(self._keys) == TERMS_PER_BLOCK:
+            self._flush()
+        self.lastkey = key
+
+    def _start_field(self, number: int) -> None:
+        """Begin field NUMBER's blocks unless its terms are being added already."""
+        if not self._fields or self._fields[-1].number != number:
+            self._flush()
+            self._fields.append(_Field(number))
 
     def _flush(self) -> None:
         """Write the block of the terms added since the last one."""
         if not self._keys:
             return
-        block = _encode_block(self._keys, self._values)
+        self._shared[0] = 0  # a block's first key is whole
+        block = _encode_block(self._keys, self._shared, self._values)
         field = self._fields[-1]
         field.first_keys.append(self._keys[0])
         field.keys_size += len(self._keys[0])
@@ -155,7 +204,7 @@ class DictionaryWriter:
         field.terms += len(self._keys)
         self.dbfile.write(block)
         self._position += len(block)
-        self._keys, self._values = [], []
+        self._keys, self._shared, self._values = [], [], []
 
     def close(self) -> None:
         """Write the last block, the field sections, the directory and the footer; close."""
