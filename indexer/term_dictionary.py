@@ -5,7 +5,7 @@ lengths (8 bytes), the key with its field's number, the value, a 4-byte position
 ordered index and two 12-byte slots of a hash table: 36 bytes a term before the key and the
 value, for some 4.7 million terms at 100,000 articles (most of them word pairs), and a lookup
 costs several file reads. Here a field's terms are cut into blocks of ``TERMS_PER_BLOCK``,
-each key stored as the bytes it does not share with the one before; a directory of each
+each key stored as the bytes it does not share with the block's first; a directory of each
 block's first key and place, read once per field, finds the one block a term can be in, so a
 lookup is one read of one block, and a prefix's terms are a contiguous run of blocks.
 
@@ -22,9 +22,12 @@ Layout (little-endian):
   CRC-32, block count and term count;
 - the footer: the directory's offset, size and CRC-32, then ``_END``.
 
-A block: its term count (u16), the byte width of its three length lists (u8 each: 1, 2 or 4),
-the shared-prefix lengths, the suffix lengths and the value lengths, then the suffixes
-joined, then the values joined.
+A block: its term count (u16), the byte width of its shared lengths and of its ends (u8 each:
+1, 2 or 4), how many first bytes each key shares with the block's first key (0 for the
+first), where the rest of each key (its suffix) ends and where each value ends (from the
+block's first byte), then the suffixes joined, then the values joined. Keys are coded against
+the block's first key rather than the one before so that any key of a block is rebuilt alone:
+a lookup is a binary search of the block.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -47,11 +51,12 @@ TERMS_PER_BLOCK = 32
 """Terms per block: a lookup reads one block and walks at most this many keys."""
 
 _FOOTER = struct.Struct("<QII4s")
-_BLOCK_HEAD = struct.Struct("<HBBB")
+_BLOCK_HEAD = struct.Struct("<HBB")
 _BLOCK = np.dtype([("offset", "<u8"), ("size", "<u4"), ("crc", "<u4"), ("terms", "<u2"),
                    ("key_end", "<u4")])
 _WIDTH_CODES = {1: "B", 2: "H", 4: "I"}
 _PARSED_BLOCKS = 64  # parsed blocks kept per reader (a prefix's run, terms looked up again)
+_SPARSE = 16  # a field's first keys kept as objects: one block in 16 (bisect, then slices)
 
 Read = Callable[[int, int], bytes]
 
@@ -73,40 +78,30 @@ def _shared(before: bytes, key: bytes) -> int:
     return size - (differ.bit_length() + 7) // 8
 
 
-_COMPARED = 24  # first bytes of consecutive keys compared with numpy; longer matches in Python
-
-
-def shared_lengths(keys: list[bytes]) -> list[int]:
-    """Return how many first bytes each of KEYS shares with the one before (0 for the first),
-    for a run of keys at once."""
-    if len(keys) < 2:
-        return [0] * len(keys)
-    lengths = np.fromiter(map(len, keys), dtype=np.int64, count=len(keys))
-    data = np.frombuffer(b"".join(keys) + bytes(_COMPARED), dtype=np.uint8)
-    starts = np.cumsum(lengths) - lengths
-    heads = data[starts[:, None] + np.arange(_COMPARED)]
-    differ = heads[1:] != heads[:-1]
-    first = np.where(differ.any(axis=1), differ.argmax(axis=1), _COMPARED)
-    shared = np.minimum(first, np.minimum(lengths[1:], lengths[:-1]))
-    found = [0, *shared.tolist()]
-    for at in np.flatnonzero(shared == _COMPARED).tolist():
-        found[at + 1] = _shared(keys[at], keys[at + 1])
-    return found
-
-
-def _encode_block(keys: list[bytes], shared: list[int], values: list[bytes]) -> bytes:
-    """One block of KEYS (increasing, without their field's number), each sharing SHARED
-    first bytes with the one before (the first none), and their VALUES."""
-    suffixes = [key[common:] for key, common in zip(keys, shared, strict=True)]
-    suffix_lengths = [len(suffix) for suffix in suffixes]
-    value_lengths = [len(value) for value in values]
-    widths = [_width(lengths) for lengths in (shared, suffix_lengths, value_lengths)]
+def _encode_block(keys: list[bytes], values: list[bytes]) -> bytes:
+    """One block of KEYS (increasing, without their field's number) and their VALUES, each
+    key written as the bytes it does not share with the block's first key."""
+    first = keys[0]
     count = len(keys)
+    shared = [0, *map(_shared, [first] * (count - 1), keys[1:])]
+    suffixes = [key[common:] for key, common in zip(keys, shared, strict=True)]
+    shared_width = _width(shared)
+    # Where each suffix, then each value, ends in the block: their places follow from the
+    # widths, so the ends are computed with the widest width first, then narrowed if they fit.
+    for end_width in (1, 2, 4):
+        start = _BLOCK_HEAD.size + count * (shared_width + 2 * end_width)
+        suffix_ends = list(accumulate(map(len, suffixes), initial=start))[1:]
+        value_ends = list(accumulate(map(len, values), initial=suffix_ends[-1]))[1:]
+        if value_ends[-1] < 1 << (8 * end_width):
+            break
+    else:
+        raise ValueError("a block of the term dictionary would exceed 4 GB")
+    code = _WIDTH_CODES[end_width]
     return b"".join([
-        _BLOCK_HEAD.pack(count, *widths),
-        *(struct.pack(f"<{count}{_WIDTH_CODES[width]}", *lengths)
-          for width, lengths in zip(widths, (shared, suffix_lengths, value_lengths),
-                                    strict=True)),
+        _BLOCK_HEAD.pack(count, shared_width, end_width),
+        struct.pack(f"<{count}{_WIDTH_CODES[shared_width]}", *shared),
+        struct.pack(f"<{count}{code}", *suffix_ends),
+        struct.pack(f"<{count}{code}", *value_ends),
         *suffixes, *values])
 
 
@@ -136,7 +131,6 @@ class DictionaryWriter:
         self._position = len(TAG)
         self._fields: list[_Field] = []
         self._keys: list[bytes] = []  # the terms of the block being filled
-        self._shared: list[int] = []  # how many first bytes each shares with the one before
         self._values: list[bytes] = []
         self.lastkey = b""
 
@@ -158,14 +152,10 @@ class DictionaryWriter:
             return
         # Increasing keys whose first and last have one field number: all of them have it.
         self._start_field(int.from_bytes(number, "big"))
-        texts = [key[2:] for key in keys]
-        before = self._keys[-1:]
-        shared = shared_lengths(before + texts)[len(before):]
         at = 0
         while at < len(keys):
             room = TERMS_PER_BLOCK - len(self._keys)
-            self._keys.extend(texts[at:at + room])
-            self._shared.extend(shared[at:at + room])
+            self._keys.extend(key[2:] for key in keys[at:at + room])
             self._values.extend(values[at:at + room])
             at += room
             if len(self._keys) == TERMS_PER_BLOCK:
@@ -176,9 +166,7 @@ class DictionaryWriter:
         if key <= self.lastkey or len(key) < 2:
             raise ValueError(f"Keys must increase: {self.lastkey!r}..{key!r}")
         self._start_field(int.from_bytes(key[:2], "big"))
-        text = key[2:]
-        self._shared.append(_shared(self._keys[-1], text) if self._keys else 0)
-        self._keys.append(text)
+        self._keys.append(key[2:])
         self._values.append(value)
         if len(self._keys) == TERMS_PER_BLOCK:
             self._flush()
@@ -194,8 +182,7 @@ class DictionaryWriter:
         """Write the block of the terms added since the last one."""
         if not self._keys:
             return
-        self._shared[0] = 0  # a block's first key is whole
-        block = _encode_block(self._keys, self._shared, self._values)
+        block = _encode_block(self._keys, self._values)
         field = self._fields[-1]
         field.first_keys.append(self._keys[0])
         field.keys_size += len(self._keys[0])
@@ -204,7 +191,7 @@ class DictionaryWriter:
         field.terms += len(self._keys)
         self.dbfile.write(block)
         self._position += len(block)
-        self._keys, self._shared, self._values = [], [], []
+        self._keys, self._values = [], []
 
     def close(self) -> None:
         """Write the last block, the field sections, the directory and the footer; close."""
@@ -228,12 +215,16 @@ class DictionaryWriter:
 
 
 class _Section(NamedTuple):
-    """A field's directory as read: its blocks' records, first keys and where each ends."""
+    """A field's directory as read: per block its offset, size, CRC-32 and term count, and the
+    blocks' first keys joined with where each ends (plain arrays: read one item at a time)."""
 
-    number: int
-    blocks: np.ndarray
+    offsets: array[int]
+    sizes: array[int]
+    crcs: array[int]
+    terms: array[int]
     keys: bytes
     key_ends: array[int]
+    every: list[bytes]  # the first key of every ``_SPARSE``-th block, searched with bisect
 
 
 class _FieldPlace(NamedTuple):
@@ -305,7 +296,7 @@ class DictionaryReader:
         sizes = {}
         for name, place in self._places.items():
             section = self._section(name)
-            blocks = 0 if section is None else int(section.blocks["size"].sum())
+            blocks = 0 if section is None else sum(section.sizes)
             sizes[name] = blocks + place.size
         return sizes
 
@@ -322,12 +313,19 @@ class DictionaryReader:
             if records > len(raw):
                 raise CorruptDictionary(f"the term dictionary of {field!r} is cut off")
             blocks = np.frombuffer(raw, dtype=_BLOCK, count=place.blocks)
-            key_ends = array("I", blocks["key_end"].tolist())
             keys = raw[records:]
-            if key_ends and (key_ends[-1] != len(keys) or
-                             np.any(np.diff(blocks["key_end"].astype(np.int64)) < 0)):
+            ends = blocks["key_end"].astype(np.int64)
+            if len(ends) and (ends[-1] != len(keys) or np.any(np.diff(ends) < 0)):
                 raise CorruptDictionary(f"the block keys of {field!r} are damaged")
-            section = self._sections[field] = _Section(place.number, blocks, keys, key_ends)
+            key_ends = array("I", ends.tolist())
+            every = [keys[key_ends[block - 1] if block else 0:key_ends[block]]
+                     for block in range(0, len(key_ends), _SPARSE)]
+            if any(map(operator.ge, every, every[1:])):
+                raise CorruptDictionary(f"the block keys of {field!r} are out of order")
+            section = self._sections[field] = _Section(
+                array("Q", blocks["offset"].tolist()), array("I", blocks["size"].tolist()),
+                array("I", blocks["crc"].tolist()), array("H", blocks["terms"].tolist()),
+                keys, key_ends, every)
         return section
 
     def _first_key(self, section: _Section, block: int) -> bytes:
@@ -336,27 +334,35 @@ class DictionaryReader:
 
     def _block_of(self, section: _Section, key: bytes) -> int:
         """The last block whose first key is not above KEY (-1 when KEY is before all)."""
-        low, high = 0, len(section.key_ends)
+        keys, ends = section.keys, section.key_ends
+        low = (bisect.bisect_right(section.every, key) - 1) * _SPARSE
+        if low < 0:
+            return -1
+        high = min(low + _SPARSE, len(ends))
+        low += 1  # the first key of block LOW is not above KEY
         while low < high:
             middle = (low + high) // 2
-            if key < self._first_key(section, middle):
+            if key < keys[ends[middle - 1] if middle else 0:ends[middle]]:
                 high = middle
             else:
                 low = middle + 1
         return low - 1
 
+    def _data(self, section: _Section, block: int) -> bytes:
+        """The bytes of a field's BLOCK, checked against its CRC-32."""
+        data = self._exact(section.offsets[block], section.sizes[block])
+        if zlib.crc32(data) != section.crcs[block]:
+            raise CorruptDictionary("a block of the term dictionary is damaged")
+        return data
+
     def _block(self, section: _Section, block: int) -> tuple[list[bytes], list[bytes]]:
         """The keys and values of a field's BLOCK (kept among the last parsed)."""
-        record = section.blocks[block]
-        offset = int(record["offset"])
+        offset = section.offsets[block]
         parsed = self._parsed.get(offset)
         if parsed is not None:
             self._parsed.move_to_end(offset)
             return parsed
-        data = self._exact(offset, int(record["size"]))
-        if zlib.crc32(data) != int(record["crc"]):
-            raise CorruptDictionary("a block of the term dictionary is damaged")
-        parsed = _parse_block(data, int(record["terms"]))
+        parsed = _parse_block(self._data(section, block), section.terms[block])
         if parsed[0][0] != self._first_key(section, block):
             raise CorruptDictionary("a block of the term dictionary is not where it should be")
         self._parsed[offset] = parsed
@@ -366,15 +372,19 @@ class DictionaryReader:
 
     def get(self, field: str, key: bytes) -> bytes | None:
         """Return the value of FIELD's term KEY, None when the field does not hold it."""
-        section = self._section(field)
+        section = self._sections.get(field) or self._section(field)
         if section is None:
             return None
         block = self._block_of(section, key)
         if block < 0:
             return None
-        keys, values = self._block(section, block)
-        at = bisect.bisect_left(keys, key)
-        return values[at] if at < len(keys) and keys[at] == key else None
+        parsed = self._parsed.get(section.offsets[block])
+        if parsed is not None:
+            keys, values = parsed
+            at = bisect.bisect_left(keys, key)
+            return values[at] if at < len(keys) and keys[at] == key else None
+        return _find_in_block(self._data(section, block), section.terms[block],
+                              self._first_key(section, block), key)
 
     def items_from(self, field: str, key: bytes) -> Iterator[tuple[str, bytes, bytes]]:
         """Yield (field, term, value) from FIELD's first term not below KEY to the end of the
@@ -407,34 +417,76 @@ class DictionaryReader:
             yield from self.items_from(self._order[0], b"")
 
 
-def _parse_block(data: bytes, terms: int) -> tuple[list[bytes], list[bytes]]:
-    """The keys and values of a block of TERMS terms; raises CorruptDictionary."""
+def _ends(data: bytes, terms: int) -> tuple[tuple[int, ...], tuple[int, ...],
+                                             tuple[int, ...], int]:
+    """A block's shared lengths, where its suffixes end, where its values end, and where its
+    first suffix starts; raises CorruptDictionary (the block's CRC-32 was checked: these
+    checks are cheap ones, against a writer's mistake)."""
+    count, shared_width, end_width = _BLOCK_HEAD.unpack_from(data)
+    if count != terms or count == 0:
+        raise CorruptDictionary("a block of the term dictionary has the wrong term count")
+    at = _BLOCK_HEAD.size
+    shared = _unpack(count, shared_width, data, at)
+    at += count * shared_width
+    suffix_ends = _unpack(count, end_width, data, at)
+    value_ends = _unpack(count, end_width, data, at + count * end_width)
+    start = at + 2 * count * end_width
+    if value_ends[-1] != len(data) or suffix_ends[0] < start:
+        raise CorruptDictionary("a block of the term dictionary has impossible lengths")
+    return shared, suffix_ends, value_ends, start
+
+
+_STRUCTS: dict[tuple[int, int], struct.Struct] = {}
+
+
+def _unpack(count: int, width: int, data: bytes, at: int) -> tuple[int, ...]:
+    """COUNT unsigned little-endian numbers of WIDTH bytes at AT in DATA."""
+    compiled = _STRUCTS.get((count, width))
+    if compiled is None:
+        compiled = _STRUCTS[(count, width)] = struct.Struct(f"<{count}{_WIDTH_CODES[width]}")
+    numbers: tuple[int, ...] = compiled.unpack_from(data, at)
+    return numbers
+
+
+def _find_in_block(data: bytes, terms: int, first: bytes, wanted: bytes) -> bytes | None:
+    """The value of key WANTED in a block of TERMS terms whose first key is FIRST, None when
+    absent: a binary search, each key probed rebuilt alone from the first and its suffix."""
     try:
-        count, *widths = _BLOCK_HEAD.unpack_from(data)
-        if count != terms or count == 0:
-            raise CorruptDictionary("a block of the term dictionary has the wrong term count")
-        at = _BLOCK_HEAD.size
-        lists = []
-        for width in widths:
-            code = _WIDTH_CODES[width]
-            lists.append(struct.unpack_from(f"<{count}{code}", data, at))
-            at += count * width
-        shared, suffix_lengths, value_lengths = lists
-        if at + sum(suffix_lengths) + sum(value_lengths) != len(data):
-            raise CorruptDictionary("a block of the term dictionary has impossible lengths")
-        keys = []
-        key = b""
-        for common, size in zip(shared, suffix_lengths, strict=True):
-            if common > len(key):
-                raise CorruptDictionary("a key of the term dictionary shares too much")
-            key = key[:common] + data[at:at + size]
-            keys.append(key)
-            at += size
-        values = []
-        for size in value_lengths:
-            values.append(data[at:at + size])
-            at += size
+        shared, suffix_ends, value_ends, start = _ends(data, terms)
+        if data[start:suffix_ends[0]] != first:
+            raise CorruptDictionary("a block of the term dictionary is not where it should be")
+        low, high = 0, terms
+        while low < high:
+            middle = (low + high) // 2
+            begin = suffix_ends[middle - 1] if middle else start
+            if first[:shared[middle]] + data[begin:suffix_ends[middle]] < wanted:
+                low = middle + 1
+            else:
+                high = middle
+        if low == terms:
+            return None
+        begin = suffix_ends[low - 1] if low else start
+        if first[:shared[low]] + data[begin:suffix_ends[low]] != wanted:
+            return None
+        return data[value_ends[low - 1] if low else suffix_ends[-1]:value_ends[low]]
     except (struct.error, KeyError) as exc:
         raise CorruptDictionary(f"a block of the term dictionary is unreadable ({exc})"
                                 ) from None
-    return keys, values
+
+
+def _parse_block(data: bytes, terms: int) -> tuple[list[bytes], list[bytes]]:
+    """The keys and values of a block of TERMS terms; raises CorruptDictionary."""
+    try:
+        shared, suffix_ends, value_ends, start = _ends(data, terms)
+    except (struct.error, KeyError) as exc:
+        raise CorruptDictionary(f"a block of the term dictionary is unreadable ({exc})"
+                                ) from None
+    first = data[start:suffix_ends[0]]
+    suffix_starts = (start, *suffix_ends[:-1])
+    if any(map(operator.gt, shared, map(len, [first] * terms))) or any(
+            map(operator.gt, suffix_starts, suffix_ends)):
+        raise CorruptDictionary("a block of the term dictionary has impossible lengths")
+    keys = [first[:common] + data[begin:end]
+            for common, begin, end in zip(shared, suffix_starts, suffix_ends, strict=True)]
+    return keys, [data[begin:end] for begin, end in zip(
+        (suffix_ends[-1], *value_ends[:-1]), value_ends, strict=True)]

@@ -12,7 +12,6 @@ corrections and finds the same documents.
 from __future__ import annotations
 
 import bisect
-import os
 import random
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,6 @@ from indexer.term_dictionary import (
     CorruptDictionary,
     DictionaryReader,
     DictionaryWriter,
-    shared_lengths,
 )
 from indexer.whoosh_format import ArchiveCodec, ArchiveTermsReader, UnexpectedLayout, term_entry
 
@@ -102,16 +100,6 @@ def test_every_term_is_found_in_order_with_its_value(tmp_path: Path, count: int,
         assert reader.get(name, term) == value
     for name in FIELDS:
         assert reader.term_count(name) == sum(1 for found, _, _ in expected if found == name)
-
-
-def test_shared_beginnings_are_counted_as_byte_by_byte() -> None:
-    rng = random.Random(2)
-    keys = sorted({b"x" * rng.randrange(0, 40) + rng.randbytes(rng.randrange(0, 3))
-                   for _ in range(500)})
-    expected = [0] + [len(os.path.commonprefix([before, key]))
-                      for before, key in zip(keys, keys[1:], strict=False)]
-    assert shared_lengths(keys) == expected
-    assert shared_lengths(keys[:1]) == [0] and shared_lengths([]) == []
 
 
 def test_near_misses_are_absent(tmp_path: Path) -> None:
