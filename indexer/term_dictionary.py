@@ -40,6 +40,7 @@ import zlib
 from array import array
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from itertools import accumulate
 from typing import Any, NamedTuple
 
@@ -360,14 +361,16 @@ class DictionaryReader:
         offset = section.offsets[block]
         parsed = self._parsed.get(offset)
         if parsed is not None:
-            self._parsed.move_to_end(offset)
+            with suppress(KeyError):  # another thread's reader dropped it meanwhile
+                self._parsed.move_to_end(offset)
             return parsed
         parsed = _parse_block(self._data(section, block), section.terms[block])
         if parsed[0][0] != self._first_key(section, block):
             raise CorruptDictionary("a block of the term dictionary is not where it should be")
         self._parsed[offset] = parsed
         if len(self._parsed) > _PARSED_BLOCKS:
-            self._parsed.popitem(last=False)
+            with suppress(KeyError):
+                self._parsed.popitem(last=False)
         return parsed
 
     def get(self, field: str, key: bytes) -> bytes | None:
