@@ -406,12 +406,23 @@ class DictionaryReader:
                     yield name, keys[at], values[at]
 
     def prefix(self, field: str, prefix: bytes) -> list[tuple[bytes, bytes]]:
-        """Return FIELD's terms starting with PREFIX and their values, in order."""
-        found = []
-        for name, key, value in self.items_from(field, prefix):
-            if name != field or not key.startswith(prefix):
+        """Return FIELD's terms starting with PREFIX and their values, in order (their blocks
+        read one after the other, not kept: a prefix's words are kept by the caller)."""
+        section = self._sections.get(field) or self._section(field)
+        if section is None:
+            return []
+        found: list[tuple[bytes, bytes]] = []
+        first = max(self._block_of(section, prefix), 0)
+        for block in range(first, len(section.key_ends)):
+            keys, values = _parse_block(self._data(section, block), section.terms[block])
+            start = bisect.bisect_left(keys, prefix) if block == first else 0
+            end = bisect.bisect_left(keys, prefix + b"\xff" * 4, start) \
+                if prefix else len(keys)
+            while end < len(keys) and keys[end].startswith(prefix):  # bytes past 0xff...
+                end += 1
+            found.extend(zip(keys[start:end], values[start:end], strict=True))
+            if end < len(keys):
                 break
-            found.append((key, value))
         return found
 
     def items(self) -> Iterator[tuple[str, bytes, bytes]]:
