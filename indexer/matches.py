@@ -1446,6 +1446,8 @@ def _without_typed_forms(query: wq.Query) -> wq.Query:
 def _is_typed_form(query: wq.Query, before: wq.Query | None) -> bool:
     """Whether QUERY is the typed form of the stem BEFORE it in an OR: an exact-form term
     right after a term of its stemmed field (``query.prefer_typed_forms`` puts them so)."""
-    return type(query) is wq.Term and type(before) is wq.Term \
-        and EXACT_FIELDS.get(before.fieldname) == query.fieldname \
-        and isinstance(before.text, str) and isinstance(query.text, str)
+    if type(query) is not wq.Term or type(before) is not wq.Term:
+        return False
+    stem: Any = before
+    return EXACT_FIELDS.get(stem.fieldname) == query.fieldname \
+        and isinstance(stem.text, str) and isinstance(query.text, str)
