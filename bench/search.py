@@ -69,7 +69,7 @@ def main() -> None:
         try:
             reports.append(_run(articles, options.queries, workdir, options.reuse,
                                 options.reuse_archive, compare=options.compare,
-                                updates=options.updates))
+                                updates=options.updates, fts5=not options.without_fts5))
         finally:
             if not options.workdir:
                 shutil.rmtree(workdir, ignore_errors=True)
@@ -96,6 +96,9 @@ def _arguments() -> argparse.Namespace:
                         "there), rebuild the index only; skips the 100-article update")
     parser.add_argument("--updates", type=int, default=1,
                         help="incremental runs of 100 new articles to time, one after the other")
+    parser.add_argument("--without-fts5", action="store_true",
+                        help="leave SQLite FTS5 out (at a million articles its build alone "
+                        "takes tens of minutes); its columns then read '-'")
     parser.add_argument("--compare", choices=["tantivy"],
                         help="also build and query the corpus with Tantivy (tantivy-py)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
@@ -450,7 +453,7 @@ def _run_worker(data: Path, queries: list[dict[str, Any]], per_kind: int) -> dic
 # ---------------------------------------------------------------------- the run
 def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
          reuse_archive: bool = False, compare: str | None = None,
-         updates: int = 1) -> dict[str, Any]:
+         updates: int = 1, fts5: bool = True) -> dict[str, Any]:
     from indexer.location import current_build
     from indexer.update import update_index
 
@@ -475,20 +478,27 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         report = update_index(database, index_dir, full=True, copies=False)
         build_seconds = report.seconds
         _log(f"built in {build_seconds:.1f} s; FTS5 build")
-        fts_seconds = saved_fts if saved_fts is not None else _build_fts(database, fts_path)
+        fts_seconds = saved_fts if saved_fts is not None or not fts5 \
+            else _build_fts(database, fts_path)
         (workdir / "build.json").write_text(json.dumps(
             {"build_seconds": build_seconds, "fts_seconds": fts_seconds}), encoding="utf-8")
     else:
         saved = json.loads((workdir / "build.json").read_text(encoding="utf-8"))
         build_seconds, fts_seconds = saved["build_seconds"], saved["fts_seconds"]
+        if fts5 and not fts_path.exists():
+            raise SystemExit(f"{fts_path} is missing (built --without-fts5?): add "
+                             "--without-fts5, or run without --reuse")
     index_mb = _dir_mb(current_build(index_dir) or index_dir)
 
     _log("sampling queries")
     queries = _sample_queries(database, index_dir, per_kind, articles)
     _log("timing Whoosh queries in a worker process")
     worker = _run_worker(workdir, queries, per_kind)
-    _log("timing FTS5 queries")
-    fts = _time_fts(fts_path, queries)
+    if fts5:
+        _log("timing FTS5 queries")
+        fts = _time_fts(fts_path, queries)
+    else:
+        fts = {kind: [] for kind in KINDS}
     tantivy = _tantivy(database, workdir, queries, reuse) if compare == "tantivy" else None
 
     update_seconds = None
@@ -504,8 +514,8 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         kinds[kind] = {
             "p50_ms": round(_percentile(whoosh, 50), 2),
             "p95_ms": round(_percentile(whoosh, 95), 2),
-            "fts5_p50_ms": round(_percentile(fts_times, 50), 2),
-            "fts5_p95_ms": round(_percentile(fts_times, 95), 2),
+            "fts5_p50_ms": round(_percentile(fts_times, 50), 2) if fts_times else None,
+            "fts5_p95_ms": round(_percentile(fts_times, 95), 2) if fts_times else None,
             "median_total": statistics.median(worker["totals"][kind]),
         }
         if tantivy is not None:
@@ -519,7 +529,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "articles": articles,
         "build_docs_per_s": round(articles / build_seconds, 1),
         "build_s": round(build_seconds, 1),
-        "fts5_build_s": round(fts_seconds, 1),
+        "fts5_build_s": _rounded(fts_seconds) if fts5 else None,
         "index_mb": round(index_mb, 1),
         "update_100_s": round(update_seconds, 2) if update_seconds is not None else None,
         "update_100_runs_s": [round(found, 2) for found, _ in update_runs],
@@ -528,7 +538,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "worker_uss_mb": round(worker["uss_mb"], 1),
         "queries_per_kind": per_kind,
         "queries": kinds,
-        "fts5_mb": round(fts_path.stat().st_size / 2**20, 1),
+        "fts5_mb": round(fts_path.stat().st_size / 2**20, 1) if fts5 else None,
         "load_average": [round(load, 2) for load in os.getloadavg()],
         "tantivy": None if tantivy is None else {
             "build_s": round(tantivy["build_s"], 1), "index_mb": round(tantivy["index_mb"], 1),
@@ -558,6 +568,17 @@ def _tantivy(database: Path, workdir: Path, queries: list[dict[str, Any]],
             "totals": totals, "version": tantivy_side.version()}
 
 
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def _figure(value: float | None, width: int, places: int = 1) -> str:
+    """VALUE right-aligned in WIDTH characters, '-' where there is none (an engine left out)."""
+    if value is None or value != value:  # None, or NaN: no timings
+        return f"{'-':>{width}}"
+    return f"{value:>{width}.{places}f}"
+
+
 def _percentile(values: list[float], pct: float) -> float:
     if not values:
         return float("nan")
@@ -573,15 +594,16 @@ def _print_table(report: dict[str, Any]) -> None:
         _print_comparison(report)
         return
     print(f"articles {report['articles']:,}: build {report['build_s']} s "
-          f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s']} s), "
+          f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s'] or '-'} s), "
           f"index {report['index_mb']} MB, 100 new articles searchable: {_updates(report)}, "
           f"worker RSS {report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB)")
     print(f"{'kind':<14}{'p50 ms':>9}{'p95 ms':>9}{'FTS5 p50':>10}{'FTS5 p95':>10}"
           f"{'p95 ratio':>11}{'hits':>8}")
     for kind, row in report["queries"].items():
         ratio = row["p95_ms"] / row["fts5_p95_ms"] if row["fts5_p95_ms"] else float("nan")
-        print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}{row['fts5_p50_ms']:>10.2f}"
-              f"{row['fts5_p95_ms']:>10.2f}{ratio:>10.1f}x{row['median_total']:>8}")
+        print(f"{kind:<14}{row['p50_ms']:>9.1f}{row['p95_ms']:>9.1f}"
+              f"{_figure(row['fts5_p50_ms'], 10, 2)}{_figure(row['fts5_p95_ms'], 10, 2)}"
+              f"{_figure(ratio, 10)}x{row['median_total']:>8}")
 
 
 def _print_growth(reports: list[dict[str, Any]]) -> None:
@@ -619,9 +641,9 @@ def _print_comparison(report: dict[str, Any]) -> None:
           f"{report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB); load average "
           f"{report['load_average']} (1, 5, 15 min, after the queries)")
     print(f"{'':<14}{'ours':>10}{'FTS5':>10}{'Tantivy':>10}")
-    print(f"{'build s':<14}{report['build_s']:>10.1f}{report['fts5_build_s']:>10.1f}"
+    print(f"{'build s':<14}{report['build_s']:>10.1f}{_figure(report['fts5_build_s'], 10)}"
           f"{tantivy['build_s']:>10.1f}")
-    print(f"{'index MB':<14}{report['index_mb']:>10.1f}{report['fts5_mb']:>10.1f}"
+    print(f"{'index MB':<14}{report['index_mb']:>10.1f}{_figure(report['fts5_mb'], 10)}"
           f"{tantivy['index_mb']:>10.1f}")
     print(f"\n{'':<14}{'ours':>16}{'FTS5':>16}{'Tantivy ' + tantivy['version']:>16}"
           f"{'ours / Tantivy':>16}{'hits':>8}{'Tantivy hits':>14}")
@@ -630,7 +652,7 @@ def _print_comparison(report: dict[str, Any]) -> None:
         p50 = row["p50_ms"] / row["tantivy_p50_ms"] if row["tantivy_p50_ms"] else float("nan")
         p95 = row["p95_ms"] / row["tantivy_p95_ms"] if row["tantivy_p95_ms"] else float("nan")
         print(f"{kind:<14}{row['p50_ms']:>8.1f}{row['p95_ms']:>8.1f}"
-              f"{row['fts5_p50_ms']:>8.1f}{row['fts5_p95_ms']:>8.1f}"
+              f"{_figure(row['fts5_p50_ms'], 8)}{_figure(row['fts5_p95_ms'], 8)}"
               f"{row['tantivy_p50_ms']:>8.1f}{row['tantivy_p95_ms']:>8.1f}"
               f"{p50:>7.1f}x{p95:>7.1f}x{row['median_total']:>8}"
               f"{row['tantivy_median_total']:>14}")

@@ -35,3 +35,28 @@ def test_compare_tantivy_reports_every_kind_for_the_three_engines(tmp_path: Path
     assert report["queries"]["common"]["median_total"] > 0
     assert report["queries"]["common"]["tantivy_median_total"] > 0
     assert 0 < report["queries"]["rare"]["tantivy_median_total"] <= 10
+
+
+def test_without_fts5_leaves_sqlite_out_and_says_so_in_the_table(tmp_path: Path) -> None:
+    # At a million articles FTS5's build alone takes tens of minutes: the benchmark can leave
+    # it out, and its columns then read "-" rather than figures it did not measure.
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), "--articles", "300",
+         "--queries", "3", "--without-fts5", "--json", "--workdir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert not (tmp_path / "fts5.sqlite3").exists()
+    assert report["fts5_build_s"] is None and report["fts5_mb"] is None
+    for kind in KINDS:
+        row = report["queries"][kind]
+        assert row["fts5_p50_ms"] is None and row["fts5_p95_ms"] is None
+        assert row["p50_ms"] > 0 and row["p95_ms"] >= row["p50_ms"]
+    table = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "search.py"), "--articles", "300",
+         "--queries", "3", "--without-fts5", "--reuse", "--workdir", str(tmp_path)],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False)
+    assert table.returncode == 0, table.stderr
+    assert "FTS5 - s" in table.stdout
+    common = next(line for line in table.stdout.splitlines() if line.startswith("common"))
+    assert common.split()[3:5] == ["-", "-"]  # FTS5's p50 and p95 columns
