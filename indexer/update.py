@@ -43,6 +43,7 @@ from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
 from indexer.location import (
     SyncState,
+    create_build_index,
     current_build,
     new_build_dir,
     open_current,
@@ -315,7 +316,7 @@ def _pair_words(archive: Archive, total: int) -> tuple[frozenset[str], frozenset
 def _fill_fast(build: Path, schema: Schema, database_path: Path, procs: int, counts: _Counts,
                progress: Progress | None, build_mb: int) -> None:
     """Write every article with the bulk writer (several processes if worth it), one commit."""
-    ix = index.create_in(str(build), schema)
+    ix = create_build_index(build, schema)
     try:
         written = write_archive(ix, database_path, processes=procs,
                                 limit_bytes=build_mb * 1024 * 1024,
@@ -335,7 +336,7 @@ def _fill_careful(build: Path, schema: Schema, articles: Iterable[StoredArticle]
                   counts: _Counts, progress: Progress | None, total: int,
                   archive: Archive) -> None:
     """Write the articles batch by batch, each batch redone without a document Whoosh refuses."""
-    ix = index.create_in(str(build), schema)
+    ix = create_build_index(build, schema)
     try:
         done = 0
         batch: dict[str, dict[str, Any]] = {}
