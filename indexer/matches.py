@@ -259,10 +259,12 @@ class MatchEngine:
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
-        # The postings of each term read so far, scored, with their weights and the documents
-        # they were read for (None: all); settling reads the same terms again on fewer.
+        # The postings of each term read so far, scored, with their weights, the documents
+        # they were read for (None: all) and which segments were read whole (a boolean per
+        # segment); settling reads the same terms again on fewer.
         self._read: dict[tuple[str, str, float],
-                         tuple[Matches, np.ndarray, np.ndarray | None]] = {}
+                         tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]] = {}
+        self._starts = np.asarray(bases, dtype=np.int64)
 
     def match(self, query: wq.Query, *, settle_later: bool = False) -> Matches:
         """Return every document QUERY matches, with Whoosh's score.
@@ -316,7 +318,7 @@ class MatchEngine:
             return self._and(query, within)
         if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
                 isinstance(sub, wq.Not) for sub in query.subqueries):
-            parts = [self._node(sub, within) for sub in query.subqueries]
+            parts = self._or_parts(query.subqueries, within)
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
                 parts = [part.among(within) for part in parts]
@@ -335,6 +337,24 @@ class MatchEngine:
         if isinstance(query, wq.Prefix) and query.fieldname in _SCORED_FIELDS:
             return self._prefix(query, within)
         return match_with_whoosh(query, self.searcher)
+
+    def _or_parts(self, subqueries: list[wq.Query], within: np.ndarray | None) -> list[Matches]:
+        """The matches of each of an OR's SUBQUERIES (exact on WITHIN if given).
+
+        With WITHIN, a typed form (an exact-form term right after its stem,
+        ``query.prefer_typed_forms``) is read only for the documents of WITHIN holding its
+        stem: a document holding the form as written holds its stem in the same field, so
+        the others owe it nothing. Settling a page's matches reads a word's form in the titles
+        only where its stem is in their titles (seldom), not in every segment holding them.
+        """
+        parts: list[Matches] = []
+        for sub in subqueries:
+            if within is not None and parts and _is_typed_form(sub, subqueries[len(parts) - 1]):
+                wanted = parts[-1].among(within).docs
+                parts.append(self._node(sub, wanted) if len(wanted) else EMPTY)
+            else:
+                parts.append(self._node(sub, within))
+        return parts
 
     def expand_prefix(self, query: wq.Prefix) -> wq.Query:
         """Return PREFIX as the OR of the words it stands for (the most frequent ones first).
@@ -559,15 +579,17 @@ class MatchEngine:
                 ceiling = ceiling + found[i].upper[at[i]]
         return Matches(candidates, scores, ceiling)
 
-    @staticmethod
-    def _reach(candidates: np.ndarray | None, estimate: int) -> np.ndarray | None:
+    def _reach(self, candidates: np.ndarray | None, estimate: int) -> np.ndarray | None:
         """CANDIDATES if reading only their blocks of ESTIMATE postings skips enough of them.
 
         Candidates spread over the posting blocks: with fewer candidates than blocks, a good
         share of blocks is skipped; with more, nearly all would be decoded anyway, and the
-        bookkeeping would cost more than it saves.
+        bookkeeping would cost more than it saves, unless some segment holds no candidate:
+        it is then not read at all (each segment's read of a term costs a tenth of a
+        millisecond and more, however short the term).
         """
-        if candidates is None or len(candidates) * BLOCK_POSTINGS >= estimate:
+        if candidates is None or (len(candidates) * BLOCK_POSTINGS >= estimate
+                                  and self._in_every_segment(candidates)):
             return None
         return candidates
 
@@ -592,26 +614,79 @@ class MatchEngine:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
         key = (query.fieldname, query.text, float(query.boost))
         read = self._read.get(key)
-        if read is not None and read[2] is not None and (
-                within is None or not np.isin(within, read[2], assume_unique=True).all()):
-            read = None  # read before for other documents
-        if read is None:
-            if within is not None and not self._held(query) and len(within) * BLOCK_POSTINGS \
-                    >= self._doc_frequency(query.fieldname, query.text):
-                # Nearly every block holds a candidate: read it whole (and keep it). A list
-                # held whole already gives the candidates' postings alone.
-                within = None
-            found, tf = self._term_postings(query, within)
-            self._read[key] = read = (found, tf, within)
-        found, tf, _ = read
+        if read is None or not self._covered(read[2], read[3], within):
+            read = self._read[key] = self._term_read(query, within, read)
+        found, tf, _, _ = read
         if isinstance(query, _StemOfTypedForm) and len(found):
             return Matches(found.docs, found.scores,
                            found.scores + self._typed_form_bound(query.typed, found.docs, tf))
         return found
 
-    def _term_postings(self, query: wq.Term,
-                       within: np.ndarray | None) -> tuple[Matches, np.ndarray]:
-        """A term's postings (WITHIN: at least those documents), scored, and their weights."""
+    def _term_read(self, query: wq.Term, within: np.ndarray | None,
+                   earlier: tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray] | None,
+                   ) -> tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]:
+        """Read QUERY's term for the documents WITHIN (None: all), knowing an EARLIER read of
+        it for other documents (or None): (its postings scored, their weights, the documents
+        read for, which segments were read whole)."""
+        held = self._held(query)
+        whole = np.full(len(self._spans), within is None)
+        if within is not None and not held and len(within) * BLOCK_POSTINGS \
+                >= self._doc_frequency(query.fieldname, query.text):
+            # Nearly every block holds a candidate: read it whole (and keep it) in every
+            # segment holding one. A list held whole already gives the candidates' postings
+            # alone. A segment without a candidate is not read at all: each segment's read of
+            # a term costs a tenth of a millisecond and more, however short the term.
+            whole = self._segments_holding(within)
+            if whole.all():
+                within = None
+        # The segments an earlier read took whole are not read again.
+        done = np.zeros(len(self._spans), dtype=bool) if earlier is None or held \
+            else earlier[3]
+        found, tf = self._term_postings(query, within, whole, done)
+        if earlier is not None and done.any():
+            kept = done[self._segment_of(earlier[0].docs)]
+            docs = np.concatenate((earlier[0].docs[kept], found.docs))
+            order = np.argsort(docs, kind="stable")
+            found = Matches(docs[order],
+                            np.concatenate((earlier[0].scores[kept], found.scores))[order])
+            tf = np.concatenate((earlier[1][kept], tf))[order]
+            whole = whole | done
+            if whole.all():
+                within = None
+        return found, tf, within, whole
+
+    def _segment_of(self, docs: np.ndarray) -> np.ndarray:
+        """The index of the segment holding each of DOCS."""
+        found: np.ndarray = np.searchsorted(self._starts, docs, side="right") - 1
+        return found
+
+    def _segments_holding(self, docs: np.ndarray) -> np.ndarray:
+        """Whether each segment holds one of DOCS (ascending) at least, a boolean each."""
+        firsts = np.searchsorted(docs, self._starts)
+        stops = np.searchsorted(docs, [stop for _, stop in self._spans])
+        held: np.ndarray = stops > firsts
+        return held
+
+    def _in_every_segment(self, docs: np.ndarray) -> bool:
+        """Whether each segment holds one of DOCS (ascending) at least."""
+        return bool(self._segments_holding(docs).all())
+
+    def _covered(self, earlier: np.ndarray | None, whole: np.ndarray,
+                 within: np.ndarray | None) -> bool:
+        """Whether a term read for the documents EARLIER (None: all), and in whole in the
+        segments WHOLE, holds every posting of the documents WITHIN (None: all)."""
+        if whole.all():
+            return True
+        if within is None or earlier is None:
+            return False
+        rest = within[~whole[self._segment_of(within)]] if whole.any() else within
+        return not len(rest) or bool(np.isin(rest, earlier, assume_unique=True).all())
+
+    def _term_postings(self, query: wq.Term, within: np.ndarray | None,
+                       whole: np.ndarray | None = None, done: np.ndarray | None = None,
+                       ) -> tuple[Matches, np.ndarray]:
+        """A term's postings (WITHIN: at least those documents, and every posting of the
+        segments WHOLE marks; none of the segments DONE marks), scored, and their weights."""
         field = query.fieldname
         fieldobj = self.searcher.schema[field]
         try:
@@ -624,13 +699,19 @@ class MatchEngine:
         if held is not None:
             ids, tf, frequency = held
         else:
-            ids, tf, frequency = self._read_postings(field, btext, within)
-            if within is None and self.postings is not None and len(ids):
+            ids, tf, frequency = self._read_postings(field, btext, within, whole, done)
+            if within is None and self.postings is not None and len(ids) \
+                    and (done is None or not done.any()):
                 self.postings.put((field, btext), ids, tf, frequency)
             elif within is not None and len(ids):
-                # The blocks read hold other documents too: only WITHIN's are scored.
-                at = _found(ids, within)
-                ids, tf = ids[at], tf[at]
+                # The blocks read hold other documents too: only WITHIN's are scored, and
+                # those of the segments read whole (kept for other candidates).
+                if whole is not None and whole.any():
+                    keep = _member(ids, within) | whole[self._segment_of(ids)]
+                    ids, tf = ids[keep], tf[keep]
+                else:
+                    at = _found(ids, within)
+                    ids, tf = ids[at], tf[at]
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -649,20 +730,29 @@ class MatchEngine:
         return self.postings.holds((query.fieldname, btext))
 
     def _read_postings(self, field: str, btext: bytes, within: np.ndarray | None,
+                       whole: np.ndarray | None = None, done: np.ndarray | None = None,
                        ) -> tuple[np.ndarray, np.ndarray, int]:
-        """A term's documents, weights and document frequency, read from every segment."""
+        """A term's documents, weights and document frequency, read from every segment
+        (WITHIN: only the blocks holding those documents, and not at all in a segment holding
+        none; the segments WHOLE marks are read whole if they hold one; those DONE marks are
+        not read, their document frequency is still counted)."""
         docs: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         frequency = 0
-        for (leaf, base), (_, stop) in zip(self.leaves, self._spans, strict=True):
+        for segment, ((leaf, base), (_, stop)) in enumerate(zip(self.leaves, self._spans,
+                                                                 strict=True)):
             local = None
+            if done is not None and done[segment]:
+                frequency += doc_frequency(leaf, field, btext)
+                continue
             if within is not None:
                 lo, hi = np.searchsorted(within, [base, stop])
                 if lo == hi:
                     # No document wanted in this segment: its term entry alone (its count).
                     frequency += doc_frequency(leaf, field, btext)
                     continue
-                local = within[lo:hi] - base
+                if whole is None or not whole[segment]:
+                    local = within[lo:hi] - base
             found = read_postings(leaf, field, btext, local)
             if found is not None:
                 docs.append(found[0] + base)
@@ -772,6 +862,19 @@ class MatchEngine:
         together = self._all_of(terms, ordered)
         return self._scaled(together.where(self._mask(ordered)[together.docs]), query.boost)
 
+    def _phrase_documents(self, field: str, words: list[str],
+                          within: np.ndarray) -> np.ndarray:
+        """The documents of WITHIN (ascending) where WORDS of FIELD follow each other, without
+        scores: what ``_phrase`` finds there, for a phrase that only narrows another."""
+        paired, complete = self._pair_documents(field, words, within)
+        candidates = within if paired is None else _sorted_common(paired, within)
+        if paired is not None and (len(words) == 2 or not len(candidates)):
+            return candidates  # two words whose pair is indexed: the pair's documents
+        holding = candidates if paired is not None and complete else \
+            self._holding(field, words, candidates)
+        found: np.ndarray = holding[self._in_sequence(field, words, holding)]
+        return found
+
     def _holding(self, field: str, words: list[str],
                  candidates: np.ndarray | None) -> np.ndarray:
         """The CANDIDATES (all documents if None) holding every word found in few documents.
@@ -795,12 +898,10 @@ class MatchEngine:
 
         The exact-form pairs of frequent words (small words included) come first: when every
         two consecutive words are such a pair, their posting lists narrow the most. Otherwise
-        the same phrase stemmed narrows too: every document holding the words as written holds
-        their stems in sequence (the stemmed field drops stop words and renumbers, so the stems
-        stay consecutive), and the stemmed phrase is quick (word pairs). It is asked only
-        about the documents holding every word as written (a rare word makes them few, and
-        the stemmed phrase of its common stem would cost more than it saves). Exact positions
-        are read only for the documents left.
+        the same phrase stemmed narrows too (``_stemmed_narrowed``): every document holding
+        the words as written holds their stems in sequence (the stemmed field drops stop words
+        and renumbers, so the stems stay consecutive), and the stemmed phrase is quick (word
+        pairs). Exact positions are read only for the documents left.
         """
         paired, complete = self._pair_documents(query.fieldname, query.words, within)
         candidates = within
@@ -810,19 +911,54 @@ class MatchEngine:
                 return EMPTY
         stemmed_field = _STEMMED_FIELD.get(query.fieldname)
         if stemmed_field is not None and query.stemmed and not complete:
-            holding = self._holding(query.fieldname, query.words, candidates)
-            if not len(holding):
+            candidates = self._stemmed_narrowed(query, stemmed_field, candidates)
+            if not len(candidates):
                 return EMPTY
-            stemmed = (wq.Term(stemmed_field, query.stemmed[0]) if len(query.stemmed) == 1
-                       else wq.Phrase(stemmed_field, query.stemmed))
-            narrowed = _sorted_common(self._node(stemmed, holding).docs, holding)
-            if not len(narrowed):
-                return EMPTY
-            candidates = narrowed
         result = self._phrase_among(query, candidates, paired)
         if candidates is not None and len(result):
             result = result.where(self._mask(candidates)[result.docs])
         return result
+
+    def _stemmed_narrowed(self, query: ExactPhrase, stemmed_field: str,
+                          candidates: np.ndarray | None) -> np.ndarray:
+        """The CANDIDATES (all documents if None) holding every word of QUERY found in few
+        documents as written, and its stemmed phrase (``query.stemmed`` in STEMMED_FIELD).
+
+        Whichever is rarer is read first and the other only in the blocks holding what it
+        left: the stemmed pairs' documents (a pair of two words in a few dozen articles, where
+        a word may be in thousands) or the words as written. A rare word makes the documents
+        holding it few, and the stemmed phrase of its common stems is then asked only about
+        those; two stems whose pair is indexed are a stemmed phrase by their pair alone.
+        """
+        stems = query.stemmed
+        pairs_field = PAIR_FIELDS.get(stemmed_field)
+        indexed = None if pairs_field is None or pairs_field not in self.searcher.schema \
+            else getattr(self.searcher.schema[pairs_field].analyzer, "pairs", None)
+        stem_pairs = None
+        if indexed is not None and pairs_field is not None and len(stems) > 1:
+            pairs = [word_pair(a, b) for a, b in zip(stems, stems[1:], strict=False)
+                     if indexed(a, b)]
+            rarest_word = min(self._doc_frequency(query.fieldname, word)
+                              for word in query.words)
+            if pairs and min(self._doc_frequency(pairs_field, pair) for pair in pairs) \
+                    < rarest_word:
+                stem_pairs, _ = self._pair_documents(stemmed_field, stems, candidates)
+        if stem_pairs is not None:
+            candidates = stem_pairs if candidates is None else \
+                _sorted_common(stem_pairs, candidates)
+            if not len(candidates):
+                return candidates
+        holding = self._holding(query.fieldname, query.words, candidates)
+        if not len(holding) or (stem_pairs is not None and len(stems) == 2):
+            # Two stems whose pair is indexed: its documents are the stemmed phrase's.
+            return holding
+        if len(stems) == 1:
+            stemmed = self._node(wq.Term(stemmed_field, stems[0]), holding).docs
+        elif stemmed_field in _SCORED_FIELDS:
+            stemmed = self._phrase_documents(stemmed_field, stems, holding)
+        else:
+            stemmed = self._node(wq.Phrase(stemmed_field, stems), holding).docs
+        return _sorted_common(stemmed, holding)
 
     def _near(self, query: Near, within: np.ndarray | None = None) -> Matches:
         """Documents holding every word within ``slop`` positions of each other, any order.
@@ -1293,9 +1429,7 @@ def _without_typed_forms(query: wq.Query) -> wq.Query:
     changed_any = False
     for sub in query.subqueries:
         before: Any = subqueries[-1] if subqueries else None
-        if isinstance(query, wq.Or) and type(sub) is wq.Term and type(before) is wq.Term \
-                and EXACT_FIELDS.get(before.fieldname) == sub.fieldname \
-                and isinstance(before.text, str) and isinstance(sub.text, str):
+        if isinstance(query, wq.Or) and _is_typed_form(sub, before):
             subqueries[-1] = _StemOfTypedForm(before, sub)
             changed_any = True
             continue
@@ -1307,3 +1441,13 @@ def _without_typed_forms(query: wq.Query) -> wq.Query:
     changed = copy.copy(query)
     changed.subqueries = subqueries
     return changed
+
+
+def _is_typed_form(query: wq.Query, before: wq.Query | None) -> bool:
+    """Whether QUERY is the typed form of the stem BEFORE it in an OR: an exact-form term
+    right after a term of its stemmed field (``query.prefer_typed_forms`` puts them so)."""
+    if type(query) is not wq.Term or type(before) is not wq.Term:
+        return False
+    stem: Any = before
+    return EXACT_FIELDS.get(stem.fieldname) == query.fieldname \
+        and isinstance(stem.text, str) and isinstance(query.text, str)

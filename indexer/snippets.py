@@ -28,7 +28,7 @@ from whoosh.highlight import (
 from whoosh.searching import Searcher
 
 from indexer.analysis import exact_words
-from indexer.whoosh_format import UnexpectedLayout, read_characters, report_fallback
+from indexer.whoosh_format import UnexpectedLayout, read_terms_characters, report_fallback
 
 SNIPPET_CHARS = 200
 _SURROUND = 60
@@ -186,7 +186,11 @@ def _piece_analyses(analyzer: Analyzer) -> _PieceAnalyses:
 
 def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
              docnums: Sequence[int]) -> dict[int, list[Token]]:
-    """Return the matched words of each document, as tokens carrying character offsets."""
+    """Return the matched words of each document, as tokens carrying character offsets.
+
+    A segment's offsets of every word are read together (``read_terms_characters``: one
+    decoding of their blocks per segment, not one per word).
+    """
     fieldobj = searcher.schema[field]
     found: dict[int, list[Token]] = {}
     for leaf, base in searcher.reader().leaf_readers():
@@ -194,13 +198,14 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
         local = [d - base for d in docnums if base <= d < stop]
         if not local:
             continue
-        for text in terms:
-            btext = fieldobj.to_bytes(text)
-            try:
-                places_by_doc = read_characters(leaf, field, btext, local)
-            except UnexpectedLayout as exc:
-                report_fallback(searcher, "character offsets", exc)
-                places_by_doc = _characters_from_matcher(leaf, field, btext, local)
+        btexts = [fieldobj.to_bytes(text) for text in terms]
+        try:
+            per_term = read_terms_characters(leaf, field, btexts, local)
+        except UnexpectedLayout as exc:
+            report_fallback(searcher, "character offsets", exc)
+            per_term = [_characters_from_matcher(leaf, field, btext, local)
+                        for btext in btexts]
+        for text, places_by_doc in zip(terms, per_term, strict=True):
             for doc, places in places_by_doc.items():
                 tokens = found.setdefault(doc + base, [])
                 for pos, start, end in places[:_MAX_TOKENS]:

@@ -74,9 +74,11 @@ from indexer.posting_blocks import (
     PACKED_AT,
     PACKED_END,
     POSTINGS,
+    SIZES_AT,
     TAG,
     VALUES_AT,
     VALUES_END,
+    WEIGHTS_AT,
     CorruptPostings,
     TermRun,
     block_count,
@@ -703,6 +705,107 @@ def read_characters(leaf: Any, field: str, btext: bytes,
             except ValueError as exc:
                 raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
     return found
+
+
+def read_terms_characters(leaf: Any, field: str, btexts: list[bytes], docnums: list[int],
+                          ) -> list[dict[int, list[tuple[int, int, int]]]]:
+    """Return what ``read_characters`` returns for each term of BTEXTS, for the same DOCNUMS
+    of a segment, their blocks decoded together (a page's snippets ask the page's few
+    documents for every word of the query: one decoding per segment instead of one per word).
+
+    Raises UnexpectedLayout as ``read_characters``.
+    """
+    format_ = _compact_format_of(leaf, field)
+    if not isinstance(format_, CompactCharacters):
+        raise UnexpectedLayout(f"field {field!r} stores no character offsets")
+    wanted = sorted(set(docnums))
+    packs = _terms_packed(leaf, field, btexts, np.asarray(wanted, dtype=np.int64))
+    decode = format_.decode_characters
+    raws: dict[int, bytes] = {}
+    found: list[dict[int, list[tuple[int, int, int]]]] = []
+    for ids, _, data, starts, sizes in packs:
+        places: dict[int, list[tuple[int, int, int]]] = {}
+        found.append(places)
+        if not len(ids):
+            continue
+        raw = raws.get(id(data))
+        if raw is None:
+            raw = raws[id(data)] = data.tobytes() if len(data) else b""
+        at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)),
+                        len(ids) - 1)
+        for doc, i in zip(wanted, at.tolist(), strict=True):
+            if int(ids[i]) == doc:
+                start = int(starts[i])
+                try:
+                    places[doc] = decode(raw[start:start + int(sizes[i])])
+                except ValueError as exc:
+                    raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
+    return found
+
+
+def _terms_packed(leaf: Any, field: str, btexts: list[bytes],
+                  wanted: np.ndarray) -> list[_Packed]:
+    """``_term_packed`` of each term of BTEXTS for the same WANTED documents (ascending) of a
+    segment: each term's packed numbers and values read as ``_term_packed`` reads them, then
+    the blocks of all of them decoded together (their numbers joined in one buffer, their
+    values in another, each block's places moved to where its bytes now lie)."""
+    packs: list[_Packed | None] = [None] * len(btexts)
+    numbers: list[np.ndarray] = []
+    values: list[np.ndarray] = []
+    moved: list[np.ndarray] = []
+    owners: list[int] = []
+    numbers_size = values_size = 0
+    for i, btext in enumerate(btexts):
+        term = _term_info(leaf, field, btext)
+        if term is None or term[1][_INLINED] is not None:
+            packs[i] = _term_packed(leaf, field, btext, wanted)  # nothing to decode
+            continue
+        postfile, info = term
+        directory, whole = _term_directory(leaf, field, btext, postfile, info)
+        chosen = _chosen_blocks(directory, wanted)
+        blocks = directory if chosen is None else directory[:, chosen]
+        if not blocks.shape[1]:
+            packs[i] = _term_packed(leaf, field, btext, np.zeros(0, dtype=np.int64))
+            continue
+        low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
+        value_low, value_high = int(blocks[VALUES_AT, 0]), int(blocks[VALUES_END, -1])
+        offset, _ = _extent(info)
+        if whole is not None:
+            numbers.append(whole[low:high])
+            values.append(whole[value_low:value_high])
+        elif value_low == high:  # numbers, then values, in one piece
+            both = np.frombuffer(_read_at(postfile, offset + low, value_high - low),
+                                 dtype=np.uint8)
+            numbers.append(both[:high - low])
+            values.append(both[high - low:])
+        else:
+            numbers.append(np.frombuffer(_read_at(postfile, offset + low, high - low),
+                                         dtype=np.uint8))
+            values.append(np.frombuffer(_read_at(postfile, offset + value_low,
+                                                 value_high - value_low), dtype=np.uint8))
+        shifted = blocks.copy()
+        shifted[[PACKED_AT, WEIGHTS_AT, SIZES_AT, PACKED_END]] += numbers_size - low
+        shifted[[VALUES_AT, VALUES_END]] += values_size - value_low
+        numbers_size += high - low
+        values_size += value_high - value_low
+        moved.append(shifted)
+        owners.append(i)
+    if moved:
+        buffer = np.concatenate([*numbers, np.zeros(padding(), dtype=np.uint8)])
+        data = np.concatenate(values) if len(values) > 1 else values[0]
+        blocks = np.concatenate(moved, axis=1) if len(moved) > 1 else moved[0]
+        try:
+            docs, weights, sizes = decode_blocks(buffer, blocks, 0, sizes=True)
+            if sizes is None:
+                raise CorruptPostings("no value sizes decoded")
+            starts = value_starts(blocks, sizes, 0)
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
+        ends = np.cumsum([int(part[POSTINGS].sum()) for part in moved]).tolist()
+        for i, first, last in zip(owners, [0, *ends[:-1]], ends, strict=True):
+            packs[i] = _Packed(docs[first:last], weights[first:last], data,
+                               starts[first:last], sizes[first:last])
+    return [pack for pack in packs if pack is not None]
 
 
 def read_positions(leaf: Any, field: str, btext: bytes,

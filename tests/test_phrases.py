@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from search_fixtures import archive_and_index, article
@@ -13,6 +14,7 @@ from whoosh import query as wq
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
+import indexer.matches as matches_module
 from indexer.analysis import exact_word_pair_analyzer, frequent_words, word_pair_analyzer
 from indexer.matches import MatchEngine, match_with_whoosh
 from indexer.query import Near, make_parser, parse_query
@@ -229,6 +231,62 @@ def test_random_quotes_of_small_words_agree_with_whoosh(tmp_path: Path) -> None:
             assert _agree(opened, query), "a quote cut from a text must find that text"
             matched += 1
         assert matched >= 40
+
+
+def test_random_phrases_over_several_segments_agree_with_whoosh(tmp_path: Path) -> None:
+    # Inflected forms make a word's stemmed pair rarer or more frequent than the word as
+    # written: quotes are narrowed by either first, then in the segments holding candidates.
+    rng = random.Random(17)
+    vocabulary = ["santé", "santés", "publique", "publiques", "union", "unions", "africaine",
+                  "africaines", "de", "la", "nord", "coréens", "coréen", "armée", "armées"]
+    texts = [" ".join(rng.choice(vocabulary) for _ in range(rng.randrange(3, 30)))
+             for _ in range(90)]
+    for run in range(3):
+        archive_and_index(tmp_path, [article(f"g-{run}-{i}", f"Titre {i}", text)
+                                     for i, text in enumerate(texts[run::3])])
+    with _opened(tmp_path) as opened:
+        assert len(opened.reader().leaf_readers()) == 3
+        assert opened.schema["body_pairs"].analyzer.pairs("sant", "publiqu")
+        parser = make_parser(opened.schema)
+        matched = 0
+        for _ in range(80):
+            words = rng.sample(vocabulary, rng.randrange(2, 4))
+            query = parse_query('"' + " ".join(words) + '"', parser).query
+            if query is not None:
+                matched += bool(_agree(opened, query))
+        assert matched >= 20
+
+
+def test_a_quote_reads_its_words_only_where_its_stemmed_pair_is(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # « union » and « santés » are in every article, side by side in the last one only: the
+    # stemmed pair « union sant » is the rarest list, so the words as written (and their
+    # positions) are read in its segment alone.
+    apart = [article(f"a-{i}", f"Titre {i}", f"union et santés, {i} fois union puis santés")
+             for i in range(12)]
+    archive_and_index(tmp_path, apart[:6])
+    archive_and_index(tmp_path, apart[6:])
+    archive_and_index(tmp_path, [article("ensemble", "Ensemble", "une union santés ici")])
+    with _opened(tmp_path) as opened:
+        leaves = [leaf for leaf, _ in opened.reader().leaf_readers()]
+        assert len(leaves) == 3
+        assert opened.schema["body_pairs"].analyzer.pairs("union", "sant")
+        read: list[tuple[int, str]] = []
+
+        def recording(reader: Callable[..., Any]) -> Callable[..., Any]:
+            def record(leaf: Any, field: str, *args: Any) -> Any:
+                read.append((leaves.index(leaf), field))
+                return reader(leaf, field, *args)
+            return record
+
+        monkeypatch.setattr("indexer.matches.read_postings",
+                            recording(matches_module.read_postings))
+        monkeypatch.setattr("indexer.matches.read_positions",
+                            recording(matches_module.read_positions))
+        query = parse_query('"union santés"', make_parser(opened.schema)).query
+        assert _titles(opened, _agree(opened, query)) == {"Ensemble"}
+        exact = {segment for segment, field in read if field == "body_exact"}
+        assert exact == {2}
 
 
 @pytest.mark.parametrize(("text", "pairs"), [

@@ -28,6 +28,7 @@ from indexer.whoosh_format import (
     read_characters,
     read_positions,
     read_postings,
+    read_terms_characters,
     read_terms_postings,
 )
 
@@ -217,6 +218,38 @@ def test_characters_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> 
             docnums = sorted(expected)[::9] + [leaf.doc_count_all() - 1]
             found = read_characters(leaf, "body", word, docnums)
             assert found == {doc: expected[doc] for doc in docnums if doc in expected}
+
+
+def test_characters_of_several_terms_read_together_are_whoosh_s(searcher: Searcher) -> None:
+    # Frequent words (several blocks, some read whole, some by block), rare ones (inlined or
+    # one block), a word absent from the segment and one repeated: each term's offsets are
+    # those of Whoosh's matcher, as if read alone.
+    rng = random.Random(21)
+    for leaf in _leaves(searcher):
+        body = leaf.schema["body"].format
+        words = [bytes(t) for t in leaf.lexicon("body")]
+        rare = [word for word in words if leaf.doc_frequency("body", word) <= 2]
+        assert rare
+        for round_ in range(6):
+            chosen = _frequent(leaf, "body", 12)[round_::3] + rng.sample(rare, 3) \
+                + [b"absentissime", _frequent(leaf, "body", 1)[0]]
+            rng.shuffle(chosen)
+            docnums = sorted(rng.sample(range(leaf.doc_count_all()),
+                                        min(leaf.doc_count_all(), 6 + 20 * round_)))
+            for word in chosen[:3]:
+                if word in rare:  # a document holding a rare word too
+                    docnums.append(next(iter(leaf.postings("body", word).all_ids())))
+            together = read_terms_characters(leaf, "body", chosen, docnums)
+            assert len(together) == len(chosen)
+            for word, found in zip(chosen, together, strict=True):
+                expected = {}
+                if ("body", word) in leaf:
+                    matcher = leaf.postings("body", word)
+                    while matcher.is_active():
+                        expected[matcher.id()] = body.decode_characters(matcher.value())
+                        matcher.next()
+                assert found == {doc: expected[doc] for doc in docnums if doc in expected}
+                assert found == read_characters(leaf, "body", word, docnums)
 
 
 def test_the_terms_from_a_key_are_the_sorted_terms_not_below_it(searcher: Searcher) -> None:

@@ -13,6 +13,7 @@ import os
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from search_fixtures import archive_and_index, article
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
+import indexer.matches as matches_module
 from indexer.matches import MatchEngine
 from indexer.query import make_parser, parse_query
 from indexer.search import _settled, _top
@@ -94,3 +96,60 @@ def test_a_settled_page_is_the_complete_page_bit_for_bit(searcher: Searcher, tex
         got = _top(settled.scores, days, settled.docs, sort, limit)
         assert settled.docs[got].tolist() == complete.docs[expected].tolist()
         assert settled.scores[got].tolist() == complete.scores[expected].tolist()
+
+
+@pytest.fixture(scope="module")
+def segmented(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    """The same articles written by four runs: four segments."""
+    data = tmp_path_factory.mktemp("typed-forms-segments")
+    items = _corpus()
+    for start in range(0, len(items), 60):
+        archive_and_index(data, items[start:start + 60])
+    build = os.path.realpath(data / "index" / "current")
+    index = FileStorage(build, supports_mmap=False, readonly=True).open_index()
+    with index.searcher() as opened:
+        assert len(opened.reader().leaf_readers()) == 4
+        yield opened
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_settling_segment_after_segment_gives_the_complete_scores(segmented: Searcher,
+                                                                  text: str) -> None:
+    # Each settling reads a typed form whole in the segments holding its matches only; the
+    # next one reads the other segments and keeps what was read: the scores stay exact.
+    query = parse_query(text, make_parser(segmented.schema)).query
+    complete = MatchEngine(segmented, {}).match(query)
+    deferred = MatchEngine(segmented, {}).match(query, settle_later=True)
+    rng = random.Random(text)
+    settled = deferred.settled(np.sort(rng.sample(range(len(deferred)),
+                                                  min(3, len(deferred)))))
+    leaves = segmented.reader().leaf_readers()
+    stops = [base for _, base in leaves[1:]] + [segmented.doc_count_all()]
+    for (_, base), stop in reversed(list(zip(leaves, stops, strict=True))):
+        settled = settled.settled(np.flatnonzero((deferred.docs >= base)
+                                                 & (deferred.docs < stop)))
+    assert settled.docs.tolist() == complete.docs.tolist()
+    assert settled.scores.tolist() == complete.scores.tolist()
+
+
+def test_settling_reads_a_typed_form_only_where_its_stem_is(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A document holding « gouvernement » in its title holds its stem there: matches whose
+    # titles lack the stem are settled without reading the titles' typed forms at all.
+    query = parse_query("gouvernement", make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    plain = [i for i, doc in enumerate(deferred.docs.tolist())
+             if "gouvern" not in searcher.stored_fields(doc)["title"].lower()]
+    assert len(plain) > 5
+    fields: list[str] = []
+    reader = matches_module.read_postings
+
+    def recording(leaf: Any, field: str, *args: Any) -> Any:
+        fields.append(field)
+        return reader(leaf, field, *args)
+
+    monkeypatch.setattr("indexer.matches.read_postings", recording)
+    settled = deferred.settled(np.asarray(plain[:5]))
+    assert "body_exact" in fields and "title_exact" not in fields
+    assert settled.scores[plain[:5]].tolist() == complete.scores[plain[:5]].tolist()
