@@ -36,7 +36,12 @@ def main() -> None:
     parser.add_argument("--sample", type=int, default=400, help="terms sampled per field")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     options = parser.parse_args()
-    report = contents(Path(options.index_dir), options.sample)
+    from archive.errors import ArchiveError
+
+    try:
+        report = contents(Path(options.index_dir), options.sample)
+    except ArchiveError as exc:  # e.g. a build folder given instead of the index folder
+        raise SystemExit(f"index_contents: {exc}") from None
     if options.json:
         print(json.dumps(report, indent=2))
     else:
