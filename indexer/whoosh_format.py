@@ -690,13 +690,19 @@ def read_characters(leaf: Any, field: str, btext: bytes,
         raise UnexpectedLayout(f"field {field!r} stores no character offsets")
     ids, _, data, starts, sizes = _term_packed(leaf, field, btext,
                                                np.unique(np.asarray(docnums, dtype=np.int64)))
+    raw = data.tobytes() if len(data) else b""
+    return _characters_of(sorted(set(docnums)), ids, raw, starts, sizes,
+                          format_.decode_characters)
+
+
+def _characters_of(wanted: list[int], ids: np.ndarray, raw: bytes, starts: np.ndarray,
+                   sizes: np.ndarray, decode: Any) -> dict[int, list[tuple[int, int, int]]]:
+    """The decoded character values of each of WANTED (ascending) that IDS holds, from a
+    term's values RAW (each starting at STARTS, SIZES long)."""
     found: dict[int, list[tuple[int, int, int]]] = {}
     if not len(ids):
         return found
-    wanted = sorted(set(docnums))
     at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)), len(ids) - 1)
-    raw = data.tobytes() if len(data) else b""
-    decode = format_.decode_characters
     for doc, i in zip(wanted, at.tolist(), strict=True):
         if int(ids[i]) == doc:
             start = int(starts[i])
@@ -724,22 +730,13 @@ def read_terms_characters(leaf: Any, field: str, btexts: list[bytes], docnums: l
     raws: dict[int, bytes] = {}
     found: list[dict[int, list[tuple[int, int, int]]]] = []
     for ids, _, data, starts, sizes in packs:
-        places: dict[int, list[tuple[int, int, int]]] = {}
-        found.append(places)
         if not len(ids):
+            found.append({})
             continue
         raw = raws.get(id(data))
         if raw is None:
             raw = raws[id(data)] = data.tobytes() if len(data) else b""
-        at = np.minimum(np.searchsorted(ids, np.asarray(wanted, dtype=np.int64)),
-                        len(ids) - 1)
-        for doc, i in zip(wanted, at.tolist(), strict=True):
-            if int(ids[i]) == doc:
-                start = int(starts[i])
-                try:
-                    places[doc] = decode(raw[start:start + int(sizes[i])])
-                except ValueError as exc:
-                    raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
+        found.append(_characters_of(wanted, ids, raw, starts, sizes, decode))
     return found
 
 
