@@ -79,6 +79,19 @@ def _agree(searcher: Searcher, query: wq.Query) -> list[int]:
     return slow.docs.tolist()
 
 
+def _random_quotes_agreeing(searcher: Searcher, parser: Any, rng: random.Random,
+                            words: list[str], lengths: tuple[int, int], tries: int) -> int:
+    """Check TRIES quotes of random WORDS (LENGTHS: randrange's bounds) against Whoosh;
+    return how many found a document."""
+    found = 0
+    for _ in range(tries):
+        quote = rng.sample(words, rng.randrange(*lengths))
+        query = parse_query('"' + " ".join(quote) + '"', parser).query
+        if query is not None:
+            found += bool(_agree(searcher, query))
+    return found
+
+
 def _titles(searcher: Searcher, docs: list[int]) -> set[str]:
     return {searcher.stored_fields(d)["title"] for d in docs}
 
@@ -192,12 +205,7 @@ def test_random_phrases_agree_with_whoosh(tmp_path: Path) -> None:
     with _indexed_texts(tmp_path, texts, "r") as opened:
         assert not opened.schema["body_pairs"].analyzer.pairs("dakar", "sante")
         parser = make_parser(opened.schema)
-        matched = 0
-        for _ in range(80):
-            words = rng.sample(vocabulary, rng.randrange(2, 5))
-            query = parse_query('"' + " ".join(words) + '"', parser).query
-            if query is not None:
-                matched += bool(_agree(opened, query))
+        matched = _random_quotes_agreeing(opened, parser, rng, vocabulary, (2, 5), 80)
         for i, text in enumerate(texts[:20]):
             tokens = text.split(" ")
             start = len(tokens) // 2 - 1 if i < len(rare) else rng.randrange(len(tokens))
@@ -217,12 +225,7 @@ def test_random_quotes_of_small_words_agree_with_whoosh(tmp_path: Path) -> None:
     with _indexed_texts(tmp_path, texts, "s") as opened:
         assert opened.schema["body_exact_pairs"].analyzer.pairs("de", "la")
         parser = make_parser(opened.schema)
-        matched = 0
-        for _ in range(60):
-            quote = rng.sample(small + words[:2], rng.randrange(2, 5))
-            query = parse_query('"' + " ".join(quote) + '"', parser).query
-            if query is not None:
-                matched += bool(_agree(opened, query))
+        matched = _random_quotes_agreeing(opened, parser, rng, small + words[:2], (2, 5), 60)
         for text in texts[:30]:
             tokens = text.split(" ")
             start = rng.randrange(max(1, len(tokens) - 3))
@@ -248,12 +251,7 @@ def test_random_phrases_over_several_segments_agree_with_whoosh(tmp_path: Path) 
         assert len(opened.reader().leaf_readers()) == 3
         assert opened.schema["body_pairs"].analyzer.pairs("sant", "publiqu")
         parser = make_parser(opened.schema)
-        matched = 0
-        for _ in range(80):
-            words = rng.sample(vocabulary, rng.randrange(2, 4))
-            query = parse_query('"' + " ".join(words) + '"', parser).query
-            if query is not None:
-                matched += bool(_agree(opened, query))
+        matched = _random_quotes_agreeing(opened, parser, rng, vocabulary, (2, 4), 80)
         assert matched >= 20
 
 
