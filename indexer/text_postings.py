@@ -50,6 +50,7 @@ from indexer.postings_format import (
     characters_values,
     position_values,
 )
+from indexer.token_scan import scan
 
 __all__ = ["PAIR_SHIFT", "Batch", "FieldKind", "TextPostings", "field_kind",
            "frequent_text_words"]
@@ -236,13 +237,18 @@ class _Texts:
         # One split for the whole batch: a line break is neither a word character nor an
         # apostrophe or a hyphen, so no token runs from one text into the next and each
         # text's tokens are the ones it has alone.
-        parts = _SPLIT.split("\n".join(values))
-        tokens = parts[1::2]
-        total = len(tokens)
-        codes = table.token_codes(tokens)
-        # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
-        ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
-        starts = ends[0:2 * total:2]
+        joined = "\n".join(values)
+        scanned = scan(joined)
+        if scanned is not None:
+            codes = table.token_codes(scanned.distinct)[scanned.which]
+            starts = scanned.starts
+        else:  # two different tokens hashed alike: the regex's split, a string per piece
+            parts = _SPLIT.split(joined)
+            codes = table.token_codes(parts[1::2])
+            # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
+            ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+            starts = ends[0:2 * len(codes):2]
+        total = len(codes)
         sizes = np.fromiter(map(len, values), dtype=np.int64, count=count) + 1
         bases = np.cumsum(sizes) - sizes  # where each text starts in the joined string
         docs = np.searchsorted(bases, starts, side="right") - 1 if count > 1 \
