@@ -50,6 +50,7 @@ from indexer.postings_format import (
     characters_values,
     position_values,
 )
+from indexer.stable_order import stable_order
 from indexer.token_scan import scan
 
 __all__ = ["PAIR_SHIFT", "Batch", "FieldKind", "TextPostings", "field_kind",
@@ -500,10 +501,11 @@ def _grouped(docs: np.ndarray, keys: np.ndarray, count: int, boost: float, encod
         return Batch(_EMPTY, _EMPTY, _EMPTY, np.zeros(0), b"", _EMPTY,
                      np.zeros(count, dtype=np.int64))
     # Stable: a term's occurrences stay in the order of their positions.
-    if wide:
+    bound = int(keys.max()) + 1
+    if wide or count * bound >= 1 << 62:
         order = np.lexsort((keys, docs))
     else:
-        order = np.argsort((docs << PAIR_SHIFT) | keys, kind="stable")
+        order = stable_order(docs * bound + keys, count * bound)
     ordered, ordered_docs = keys[order], docs[order]
     new = np.empty(total, dtype=bool)
     new[0] = True
