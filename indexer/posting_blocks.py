@@ -32,6 +32,7 @@ from __future__ import annotations
 import math
 import struct
 import zlib
+from itertools import accumulate
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -285,6 +286,82 @@ def check_term(term: bytes | memoryview | np.ndarray, length: int) -> None:
         raise CorruptPostings("a term's postings are cut off")
     if _HEAD.unpack_from(view)[2] != zlib.crc32(view[HEAD_SIZE:length]):
         raise CorruptPostings("a term's postings are damaged (their checksum does not match)")
+
+
+_RECORD = struct.Struct("<IBBBBBBffI")  # a ``BLOCK`` record, as plain ints and floats
+# A term of one block of at most this many postings is decoded with plain ints
+# (``decode_small_term``): numpy's fixed cost per call outweighs its speed on so few numbers.
+SMALL_TERM_POSTINGS: Final = 48
+
+
+class SmallTerm(NamedTuple):
+    """A term of one small block, decoded with plain ints and floats (``decode_small_term``)."""
+
+    docs: list[int]  # ascending
+    weights: list[float]
+    last: int  # the last document (the block's record)
+    value_starts: list[int]  # where each posting's value starts in the term's bytes, and
+    # where the last one ends (one more than the postings); empty unless asked for
+
+
+def decode_small_term(raw: bytes, length: int, values: bool = False) -> SmallTerm | None:
+    """Return the postings of a term of one block of at most ``SMALL_TERM_POSTINGS`` postings
+    from RAW (its LENGTH bytes of postings, read whole), with where their values lie when
+    VALUES; None for a longer term (``read_directory`` and ``decode_blocks`` read it). The
+    same numbers as ``decode_blocks`` and ``value_starts``, and the same checks: raises
+    CorruptPostings when the bytes do not match the checksum or the record."""
+    if len(raw) < max(length, HEAD_SIZE + _RECORD.size):
+        raise CorruptPostings("a term's postings are cut off")
+    tag, count, checksum = _HEAD.unpack_from(raw)
+    if tag != TAG:
+        raise CorruptPostings(f"postings start with {bytes(tag)!r}, not {TAG!r}")
+    if count != 1:
+        if count == 0:
+            raise CorruptPostings("a term's postings have no block")
+        return None
+    (last, postings, id_bits, weight_bits, size_bits, _, _, _, lightest,
+     values_end) = _RECORD.unpack_from(raw, HEAD_SIZE)
+    if postings > SMALL_TERM_POSTINGS:
+        return None
+    if checksum != zlib.crc32(memoryview(raw)[HEAD_SIZE:length]):
+        raise CorruptPostings("a term's postings are damaged (their checksum does not match)")
+    floats = weight_bits == WEIGHT_FLOATS
+    if floats:
+        weight_bits = 32
+    if not 1 <= postings or max(id_bits, weight_bits, size_bits) > 32:
+        raise CorruptPostings("a block's record has impossible counts or widths")
+    packed_at = HEAD_SIZE + _RECORD.size
+    weights_at = packed_at + (postings * id_bits + 7) // 8
+    sizes_at = weights_at + (postings * weight_bits + 7) // 8
+    packed_end = sizes_at + (postings * size_bits + 7) // 8
+    if packed_end + values_end != length:
+        raise CorruptPostings("a term's directory does not describe its postings")
+    docs = list(accumulate([gap + 1 for gap in
+                            _plain_numbers(raw, packed_at, weights_at, id_bits, postings)],
+                           initial=-1))[1:]
+    if docs[-1] != last:
+        raise CorruptPostings("a block's documents do not end at its last document")
+    if floats:
+        weights = list(struct.unpack_from(f"<{postings}f", raw, weights_at))
+    else:
+        weights = [lightest + raw_weight for raw_weight in
+                   _plain_numbers(raw, weights_at, sizes_at, weight_bits, postings)]
+    starts: list[int] = []
+    if values:
+        starts = list(accumulate(_plain_numbers(raw, sizes_at, packed_end, size_bits,
+                                                postings), initial=packed_end))
+        if starts[-1] != length:
+            raise CorruptPostings("a block's value sizes do not add up to its values")
+    return SmallTerm(docs, weights, last, starts)
+
+
+def _plain_numbers(raw: bytes, start: int, end: int, width: int, count: int) -> list[int]:
+    """The COUNT numbers of WIDTH bits each packed in RAW[START:END] (low bits first)."""
+    if not width:
+        return [0] * count
+    packed = int.from_bytes(raw[start:end], "little")
+    mask = (1 << width) - 1
+    return [(packed >> shift) & mask for shift in range(0, count * width, width)]
 
 
 def read_directory(raw: bytes | memoryview | np.ndarray, length: int) -> np.ndarray:

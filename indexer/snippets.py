@@ -17,6 +17,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 from typing import Any
 
+import numpy as np
 from whoosh.analysis import Analyzer, Token
 from whoosh.highlight import (
     ContextFragmenter,
@@ -28,7 +29,14 @@ from whoosh.highlight import (
 from whoosh.searching import Searcher
 
 from indexer.analysis import exact_words
-from indexer.whoosh_format import UnexpectedLayout, read_terms_characters, report_fallback
+from indexer.posting_blocks import SMALL_TERM_POSTINGS
+from indexer.whoosh_format import (
+    UnexpectedLayout,
+    doc_frequency,
+    read_postings,
+    read_terms_characters,
+    report_fallback,
+)
 
 SNIPPET_CHARS = 200
 _SURROUND = 60
@@ -71,12 +79,18 @@ class Highlighter:
         """Return each stored title (by document number) escaped, its matched words marked.
 
         A stored title is the text the index analysed: analysing its few words again gives
-        the offsets the index holds, without reading a posting block per word and hit.
+        the offsets the index holds, without reading a posting block per word and hit. Only
+        the titles the index says hold one of TERMS (``_title_holders``) are analysed: a
+        page's titles mostly hold none of a rare word, and analysing ten titles cost more
+        than asking the index.
         """
         termset = frozenset(terms)
+        holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles)) \
+            if termset else set()
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
-            tokens = self._exact_only(title, self._matched(title, termset)) if termset else None
+            tokens = self._exact_only(title, self._matched(title, termset)) \
+                if holders is None or docnum in holders else None
             if tokens:
                 marked[docnum] = str(MarkFormatter().format(
                     [Fragment(title, tokens, 0, len(title))]))
@@ -214,6 +228,55 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
     for tokens in found.values():
         tokens.sort(key=lambda t: t.startchar)
     return found
+
+
+_TITLE = "title"  # the stemmed field of titles, analysed as the stored title
+# The index is asked which titles hold the words when that takes at most this many reads
+# (a word in a segment) per title: analysing a title costs about as much as two reads of a
+# short term (docs/whoosh.md), and a page of a few hits or a query of many words (a prefix
+# stands for tens) is analysed.
+_TITLE_READS_PER_TITLE = 0.6
+
+
+def _title_holders(searcher: Searcher, analyzer: Analyzer, terms: Sequence[str],
+                   docnums: Sequence[int]) -> set[int] | None:
+    """Return which of DOCNUMS hold one of TERMS in their indexed title, from the title
+    field's postings (only their blocks holding one of DOCNUMS); None when the index cannot
+    tell (a title analysed otherwise than by ANALYZER, or not laid out as expected): then
+    every title is analysed.
+
+    The title field's words are the analysis of the stored title, by the same analyzer: a
+    title the field does not list for any of TERMS has no word to mark.
+    """
+    if _TITLE not in searcher.schema or searcher.schema[_TITLE].analyzer != analyzer:
+        return None
+    segments = []
+    for leaf, base in searcher.reader().leaf_readers():
+        stop = base + leaf.doc_count_all()
+        local = np.array([d - base for d in docnums if base <= d < stop], dtype=np.int64)
+        if len(local):
+            segments.append((leaf, base, local))
+    if len(terms) * len(segments) > _TITLE_READS_PER_TITLE * len(docnums):
+        return None
+    fieldobj = searcher.schema[_TITLE]
+    btexts = [fieldobj.to_bytes(term) for term in terms]
+    holders: set[int] = set()
+    try:
+        for leaf, base, local in segments:
+            if any(doc_frequency(leaf, _TITLE, btext) > SMALL_TERM_POSTINGS
+                   for btext in btexts):
+                # A word of many titles: its blocks cost more to read than the titles
+                # their analysis (measured in docs/whoosh.md); this segment's are analysed.
+                holders.update((local + base).tolist())
+                continue
+            for btext in btexts:
+                found = read_postings(leaf, _TITLE, btext, local)
+                if found is not None and len(found[0]):
+                    holders.update((found[0][np.isin(found[0], local)] + base).tolist())
+    except UnexpectedLayout as exc:
+        report_fallback(searcher, "title words", exc)
+        return None
+    return holders
 
 
 def _characters_from_matcher(leaf: Any, field: str, btext: bytes,

@@ -47,6 +47,7 @@ import pickle
 import struct
 import threading
 from array import array
+from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from typing import Any, Final, NamedTuple
@@ -80,10 +81,12 @@ from indexer.posting_blocks import (
     VALUES_END,
     WEIGHTS_AT,
     CorruptPostings,
+    SmallTerm,
     TermRun,
     block_count,
     check_term,
     decode_blocks,
+    decode_small_term,
     directory_size,
     encode_terms,
     padding,
@@ -273,11 +276,61 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
         ids, weights, _ = info[_INLINED]
         return (np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                 info[_FREQUENCY])
-    directory, whole = _term_directory(leaf, field, btext, postfile, info)
+    raw = None
+    if info[2] <= _TINY_TERM:
+        raw = _read_whole(postfile, info)
+        small = _small_postings(raw, info, within)
+        if small is not None:
+            return small
+    directory, whole = _term_directory(leaf, field, btext, postfile, info, raw)
     chosen = _chosen_blocks(directory, within)
     docs, weights = _decoded(postfile, info, directory if chosen is None
                              else directory[:, chosen], whole)
     return docs, weights, info[_FREQUENCY]
+
+
+# A term's postings up to this size are read whole, and decoded with plain ints when they are
+# one block of few postings (``posting_blocks.decode_small_term``): the many short terms of a
+# rare word or of a segment of a hundred articles. A read of a whole rare term cost some 90
+# microseconds through the directory and numpy, most of it numpy's fixed cost per call.
+_TINY_TERM = 2048
+
+
+def _read_whole(postfile: Any, info: TermEntry) -> bytes:
+    """Return a term's postings, read whole with one ``os.pread`` where the file allows it.
+    Raises UnexpectedLayout when the file ends before them."""
+    offset, length = _extent(info)
+    read = getattr(postfile, "_archive_pread", None)
+    if read is None:
+        read = postfile._archive_pread = _file_reader(postfile)
+    raw: bytes = read(offset, length)
+    if len(raw) < length:
+        raise UnexpectedLayout("the posting file ends before a term's postings")
+    return raw
+
+
+def _small_postings(raw: bytes, info: TermEntry, within: np.ndarray | None,
+                    ) -> tuple[np.ndarray, np.ndarray, int] | None:
+    """``read_postings`` of a term of one small block (RAW: its postings), None for another
+    term. With WITHIN, nothing when its block holds none of them (as ``_chosen_blocks``)."""
+    small = _decoded_small(raw, info)
+    if small is None:
+        return None
+    docs, weights, last, _ = small
+    if within is not None and (not len(within) or int(within[0]) > last):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64), info[_FREQUENCY]
+    return (np.array(docs, dtype=np.int64), np.array(weights, dtype=np.float64),
+            info[_FREQUENCY])
+
+
+def _decoded_small(raw: bytes, info: TermEntry, values: bool = False) -> SmallTerm | None:
+    """``posting_blocks.decode_small_term`` of a term's postings RAW (its entry INFO), raising
+    UnexpectedLayout when they are damaged."""
+    try:
+        return decode_small_term(raw, info[2], values)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a term's postings are damaged or not in this index's layout "
+                               f"({exc})") from None
 
 
 def _read_extent(postfile: Any, info: TermEntry) -> bytes:
@@ -324,10 +377,11 @@ _SMALL_TERM = 16 * 2**10
 
 
 def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: TermEntry,
-                    ) -> tuple[np.ndarray, np.ndarray | None]:
+                    raw: bytes | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Return the directory of a term's blocks (``posting_blocks.read_directory``), kept for
     the process (``BLOCK_DIRECTORY_BYTES``), and, when it was read now and the term is short
     (``_SMALL_TERM``), the term's postings (uint8, ``padding()`` bytes more), else None.
+    RAW: the term's postings when the caller read them whole already.
     Raises UnexpectedLayout when the term's postings are not laid out as this index writes
     them (an index written before: Whoosh's blocks)."""
     key = _directory_key(leaf, field, btext)
@@ -340,7 +394,11 @@ def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: Te
     offset, length = _extent(info)
     whole = None
     try:
-        if length <= _SMALL_TERM:
+        if raw is not None and len(raw) == length:
+            whole = np.frombuffer(raw + bytes(padding()), dtype=np.uint8)
+            directory = read_directory(whole, length)
+            check_term(whole, length)
+        elif length <= _SMALL_TERM:
             whole = np.frombuffer(_read_at(postfile, offset, length, padding()),
                                   dtype=np.uint8)
             directory = read_directory(whole, length)
@@ -725,18 +783,56 @@ def read_terms_characters(leaf: Any, field: str, btexts: list[bytes], docnums: l
     if not isinstance(format_, CompactCharacters):
         raise UnexpectedLayout(f"field {field!r} stores no character offsets")
     wanted = sorted(set(docnums))
-    packs = _terms_packed(leaf, field, btexts, np.asarray(wanted, dtype=np.int64))
     decode = format_.decode_characters
+    # The terms of one small block each are decoded with plain ints, the others together.
+    small = _small_terms(leaf, field, btexts)
+    rest = [btext for i, btext in enumerate(btexts) if i not in small]
+    packs = iter(_terms_packed(leaf, field, rest, np.asarray(wanted, dtype=np.int64))
+                 if rest else [])
     raws: dict[int, bytes] = {}
     found: list[dict[int, list[tuple[int, int, int]]]] = []
-    for ids, _, data, starts, sizes in packs:
+    for i in range(len(btexts)):
+        if i in small:
+            found.append(_small_characters_of(wanted, *small[i], decode))
+            continue
+        ids, _, data, starts, sizes = next(packs)
         if not len(ids):
             found.append({})
             continue
-        raw = raws.get(id(data))
-        if raw is None:
-            raw = raws[id(data)] = data.tobytes() if len(data) else b""
-        found.append(_characters_of(wanted, ids, raw, starts, sizes, decode))
+        joined = raws.get(id(data))
+        if joined is None:
+            joined = raws[id(data)] = data.tobytes() if len(data) else b""
+        found.append(_characters_of(wanted, ids, joined, starts, sizes, decode))
+    return found
+
+
+def _small_terms(leaf: Any, field: str, btexts: list[bytes],
+                 ) -> dict[int, tuple[bytes, SmallTerm]]:
+    """The terms of BTEXTS (by index) of one small block each in the segment, each read whole
+    and decoded with plain ints, with their bytes."""
+    small: dict[int, tuple[bytes, SmallTerm]] = {}
+    for i, btext in enumerate(btexts):
+        term = _term_info(leaf, field, btext)
+        if term is not None and term[1][_INLINED] is None and term[1][2] <= _TINY_TERM:
+            raw = _read_whole(term[0], term[1])
+            decoded = _decoded_small(raw, term[1], values=True)
+            if decoded is not None:
+                small[i] = (raw, decoded)
+    return small
+
+
+def _small_characters_of(wanted: list[int], raw: bytes, term: SmallTerm, decode: Any,
+                         ) -> dict[int, list[tuple[int, int, int]]]:
+    """``_characters_of`` of a term of one small block (TERM, decoded from its bytes RAW)."""
+    found: dict[int, list[tuple[int, int, int]]] = {}
+    docs, starts = term.docs, term.value_starts
+    for doc in wanted:
+        i = bisect_left(docs, doc)
+        if i < len(docs) and docs[i] == doc:
+            try:
+                found[doc] = decode(raw[starts[i]:starts[i + 1]])
+            except ValueError as exc:
+                raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
     return found
 
 

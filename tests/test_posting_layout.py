@@ -160,6 +160,51 @@ def test_damaged_postings_are_refused_with_the_layout_s_error() -> None:
                                     dtype=np.uint8), directory, 0)
 
 
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.integers(0, 2**32 - 1), min_size=1, max_size=layout.SMALL_TERM_POSTINGS,
+                unique=True),
+       st.sampled_from(["ones", "equal", "whole", "fractions"]), st.integers(0, 140))
+def test_a_small_term_decodes_with_plain_ints_as_with_numpy(docs: list[int], weights: str,
+                                                           value_size: int) -> None:
+    ordered = sorted(docs)
+    count = len(ordered)
+    _, chosen, values = _term(count, 1, weights, value_size)
+    (postings,) = encode_terms(_run([(ordered, chosen, values)]), LIMIT)
+    small = layout.decode_small_term(postings, len(postings), values=True)
+    assert small is not None
+    expected_docs, expected_weights, expected_values = _decoded(postings)
+    assert small.docs == expected_docs
+    assert small.weights == expected_weights  # the same floats, bit for bit
+    assert small.last == ordered[-1]
+    starts = small.value_starts
+    assert [postings[a:b] for a, b in zip(starts, starts[1:], strict=False)] == expected_values
+    assert layout.decode_small_term(postings, len(postings)) == small._replace(value_starts=[])
+
+
+@pytest.mark.parametrize("count", [layout.SMALL_TERM_POSTINGS + 1, LIMIT + 1])
+def test_a_term_too_long_for_plain_ints_is_left_to_numpy(count: int) -> None:
+    (postings,) = encode_terms(_run([_term(count, 2, "whole", 1)]), LIMIT)
+    assert layout.decode_small_term(postings, len(postings), values=True) is None
+
+
+def test_a_damaged_small_term_is_refused_whatever_byte_changed() -> None:
+    term = _term(20, 9, "whole", 3)
+    (postings,) = encode_terms(_run([term]), LIMIT)
+    for at in range(len(postings)):
+        damaged = bytearray(postings)
+        damaged[at] ^= 0x21
+        with pytest.raises(CorruptPostings):
+            if layout.decode_small_term(bytes(damaged), len(postings), values=True) is None:
+                # A changed block count: no longer a term of one block, left to numpy's
+                # reader, which refuses it in turn.
+                layout.read_directory(bytes(damaged), len(postings))
+                layout.check_term(bytes(damaged), len(postings))
+    with pytest.raises(CorruptPostings, match="cut off"):
+        layout.decode_small_term(postings[:-1], len(postings))
+    with pytest.raises(CorruptPostings):
+        layout.decode_small_term(postings, len(postings) + 1)
+
+
 def _schema() -> Schema:
     schema = Schema(id=ID(stored=True), body=TEXT(phrase=True))
     schema["body"].format = CompactPositions()

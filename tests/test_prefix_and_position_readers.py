@@ -252,6 +252,66 @@ def test_characters_of_several_terms_read_together_are_whoosh_s(searcher: Search
                 assert found == read_characters(leaf, "body", word, docnums)
 
 
+def _small_words(leaf: Any, field: str) -> list[bytes]:
+    """Words of FIELD in one block of few postings (past the inlined ones)."""
+    return [bytes(t) for t in leaf.lexicon(field)
+            if 3 <= leaf.doc_frequency(field, t) <= 40][:60]
+
+
+def test_small_terms_decoded_with_plain_ints_are_whoosh_s_and_numpy_s(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A term of one small block is read whole and decoded with plain ints: the postings and
+    # character offsets are those of Whoosh's matcher and of the numpy reader it replaced
+    # (the same call with that path turned off), for every document and for candidates.
+    decoded: list[int] = []
+    plain = whoosh_format.decode_small_term
+
+    def counted(raw: bytes, length: int, values: bool = False) -> Any:
+        found = plain(raw, length, values)
+        decoded.append(found is not None)
+        return found
+
+    monkeypatch.setattr(whoosh_format, "decode_small_term", counted)
+    rng = random.Random(48)
+    for leaf in _leaves(searcher):
+        body = leaf.schema["body"].format
+        for field in ("body", "body_exact", "title"):
+            for word in _small_words(leaf, field):
+                matcher = leaf.postings(field, word)
+                expected: dict[int, tuple[float, bytes]] = {}
+                while matcher.is_active():
+                    expected[matcher.id()] = (matcher.weight(), matcher.value())
+                    matcher.next()
+                candidates = sorted(rng.sample(sorted(expected), 2)
+                                    + rng.sample(range(leaf.doc_count_all()), 3))
+                beyond = np.array([max(expected) + 1], dtype=np.int64)
+                ids, weights, frequency = read_postings(leaf, field, word)  # type: ignore[misc]
+                assert dict(zip(ids.tolist(), weights.tolist(), strict=True)) == {
+                    doc: weight for doc, (weight, _) in expected.items()}
+                assert frequency == len(expected)
+                within = np.array(candidates, dtype=np.int64)
+                small = [read_postings(leaf, field, word, within),
+                         read_postings(leaf, field, word, beyond)]
+                characters = read_terms_characters(leaf, "body", [word, b"absentissime"],
+                                                   candidates) if field == "body" else None
+                with monkeypatch.context() as numpy_only:
+                    numpy_only.setattr(whoosh_format, "_TINY_TERM", 0)
+                    for found, wanted in zip(small, (within, beyond), strict=True):
+                        assert found is not None
+                        old = read_postings(leaf, field, word, wanted)
+                        assert old is not None
+                        assert [part.tolist() for part in found[:2]] == \
+                            [part.tolist() for part in old[:2]]
+                        assert found[2] == old[2]
+                    if characters is not None:
+                        assert characters == read_terms_characters(
+                            leaf, "body", [word, b"absentissime"], candidates)
+                        assert characters[0] == {
+                            doc: body.decode_characters(expected[doc][1])
+                            for doc in candidates if doc in expected}
+    assert decoded and all(decoded)  # the plain path was taken for every such term
+
+
 def test_the_terms_from_a_key_are_the_sorted_terms_not_below_it(searcher: Searcher) -> None:
     rng = random.Random(14)
     for leaf in _leaves(searcher):

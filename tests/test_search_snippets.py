@@ -9,6 +9,7 @@ from search_fixtures import SEEN, archive_and_index, article, service_for
 from whoosh.analysis import Token
 
 from archive.store import Archive
+from indexer import snippets
 from indexer.analysis import french_analyzer
 from indexer.snippets import Highlighter
 
@@ -77,3 +78,39 @@ def test_offsets_fit_only_where_the_text_still_holds_the_word_however_often_aske
         assert highlighter._fits("Les armées défilent", [token])
         assert not highlighter._fits("Les dîners défilent", [token])
         assert not highlighter._fits("Les armes", [token])
+
+
+def test_only_the_titles_the_index_lists_for_the_word_are_analysed_and_marked_the_same(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Two segments; the word in some titles (inflected, elided, in a compound) and in the
+    # bodies of others: the index names the titles holding it, only those are analysed, and
+    # every title is marked as when all are analysed.
+    first = [article(f"a{n}", title, "Un texte sur le barrage de Kandadji.")
+             for n, title in enumerate(["Le barrage de Kandadji", "Des barrages en crue",
+                                        "L'autre chantier", "Anti-barrage : la colère",
+                                        "Rien à voir"])]
+    second = [article(f"b{n}", title, "Les barrages du fleuve.")
+              for n, title in enumerate(["Un barrage neuf", "Une route", "La digue"])]
+    archive_and_index(tmp_path, first)
+    archive_and_index(tmp_path, second)
+    analysed: list[str] = []
+    matched = Highlighter._matched
+
+    def recording(self: Highlighter, text: str, terms: frozenset[str]) -> list[Token]:
+        analysed.append(text)
+        return matched(self, text, terms)
+
+    monkeypatch.setattr(Highlighter, "_matched", recording)
+    with service_for(tmp_path) as svc:
+        assert svc.info().doc_count == 8
+        by_index = {hit.title: hit.title_html for hit in svc.search("barrage").hits}
+        assert sorted(analysed) == sorted(["Le barrage de Kandadji", "Des barrages en crue",
+                                           "Anti-barrage : la colère", "Un barrage neuf"])
+    monkeypatch.setattr(snippets, "_title_holders", lambda *args: None)
+    analysed.clear()
+    with service_for(tmp_path) as svc:  # a new service: its own cache of results
+        every_title = {hit.title: hit.title_html for hit in svc.search("barrage").hits}
+        assert len(analysed) == 8
+    assert by_index == every_title
+    assert by_index["Anti-barrage : la colère"] == "Anti-<mark>barrage</mark> : la colère"
+    assert by_index["Une route"] == "Une route"
