@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 from whoosh.writing import SegmentWriter
 
+from indexer.stable_order import stable_order
 from indexer.text_postings import PAIR_SHIFT, Batch, FieldKind, TextPostings, field_kind
 from indexer.whoosh_format import (
     FieldTermsWriter,
@@ -519,7 +520,7 @@ def _write_field(fieldwriter: Any, log: _FieldLog, lengths: np.ndarray) -> None:
     rank[np.fromiter(map(log.terms.__getitem__, terms), dtype=np.int64, count=len(terms))] = \
         np.arange(len(terms), dtype=np.uint32)
     posting_ranks = rank[np.frombuffer(log.term_ids, dtype=np.uint32)]
-    order = np.argsort(posting_ranks, kind="stable")
+    order = stable_order(posting_ranks, len(terms))
     counts = np.bincount(posting_ranks, minlength=len(terms))
     del posting_ranks
     docs_all = np.frombuffer(log.docs, dtype=np.uint32)[order]

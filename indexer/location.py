@@ -141,7 +141,12 @@ def write_sync(build: Path, state: SyncState) -> None:
 
 
 def open_current(index_dir: Path) -> Index:
-    """Open the live build through ``current``; raise IndexUnavailable if there is none."""
+    """Open the live build through ``current``; raise IndexUnavailable if there is none.
+
+    Through plain file reads, as ``open_build``: through mmap, Whoosh would copy every segment
+    into the process (at a million articles, 15.7 GB of RSS for an 8.2 GB index, which also
+    pushed the index out of the file cache).
+    """
     link = current_link(index_dir)
     build = current_build(index_dir)
     if build is None:
@@ -149,7 +154,7 @@ def open_current(index_dir: Path) -> Index:
             f"aucun index de recherche dans {index_dir} : lancez d'abord `python -m archive index`",
             path=str(index_dir))
     try:
-        return index.open_dir(str(link))
+        return FileStorage(str(link), supports_mmap=False, readonly=True).open_index()
     except (OSError, index.EmptyIndexError) as exc:
         raise IndexUnavailable(f"l'index de recherche {build} ne s'ouvre pas ({exc}) : "
                                "lancez `python -m archive index --full` pour le reconstruire",

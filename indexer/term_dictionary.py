@@ -106,6 +106,106 @@ def _encode_block(keys: list[bytes], values: list[bytes]) -> bytes:
         *suffixes, *values])
 
 
+# Bytes of each key compared with numpy when a run of blocks is encoded at once (a key
+# sharing more with its block's first key has its shared length found by ``_shared``).
+_COMPARED = 32
+
+
+def _encode_blocks(keys: list[bytes], values: list[bytes]) -> tuple[bytes, np.ndarray]:
+    """Blocks of ``TERMS_PER_BLOCK`` of KEYS (as many as fill whole blocks) and VALUES, each
+    exactly as ``_encode_block`` encodes it, joined; and each block's size.
+
+    Each key's shared length, the blocks' widths and ends, and every byte's place are found
+    for all the blocks at once with numpy, instead of a few Python calls per key.
+    """
+    count = len(keys)
+    blocks = count // TERMS_PER_BLOCK
+    key_sizes = np.fromiter(map(len, keys), dtype=np.int64, count=count)
+    value_sizes = np.fromiter(map(len, values), dtype=np.int64, count=count)
+    key_data = np.frombuffer(b"".join(keys), dtype=np.uint8)
+    key_starts = np.cumsum(key_sizes) - key_sizes
+    place = np.arange(count) % TERMS_PER_BLOCK  # a key's place in its block
+    firsts = np.arange(count) - place
+    shared = _shared_lengths(keys, key_sizes, firsts)
+
+    def per_block(numbers: np.ndarray) -> np.ndarray:
+        return numbers.reshape(blocks, TERMS_PER_BLOCK)
+
+    top = per_block(shared).max(axis=1)
+    shared_width = np.where(top < 1 << 8, 1, np.where(top < 1 << 16, 2, 4))
+    suffix_sizes = key_sizes - shared
+    head = _BLOCK_HEAD.size + TERMS_PER_BLOCK * shared_width
+    body = per_block(suffix_sizes).sum(axis=1) + per_block(value_sizes).sum(axis=1)
+    end_width = np.full(blocks, 4)
+    for width in (2, 1):
+        fits = head + TERMS_PER_BLOCK * 2 * width + body < 1 << (8 * width)
+        end_width[fits] = width
+    sizes = head + TERMS_PER_BLOCK * 2 * end_width + body
+    if (sizes >= 1 << 32).any():
+        raise ValueError("a block of the term dictionary would exceed 4 GB")
+    # The numbers before each block's suffixes: its head, shared lengths and ends.
+    number_sizes = head + TERMS_PER_BLOCK * 2 * end_width
+    number_offsets = np.cumsum(number_sizes) - number_sizes
+    numbers = np.zeros(int(number_sizes.sum()), dtype=np.uint8)
+    numbers[number_offsets] = TERMS_PER_BLOCK  # the term count (u16, little-endian)
+    numbers[number_offsets + 2] = shared_width
+    numbers[number_offsets + 3] = end_width
+    block = np.arange(count) // TERMS_PER_BLOCK
+    key_shared_width, key_end_width = shared_width[block], end_width[block]
+    suffix_ends = number_sizes[block] + per_block(suffix_sizes).cumsum(axis=1).ravel()
+    value_ends = (suffix_ends[firsts + TERMS_PER_BLOCK - 1]
+                  + per_block(value_sizes).cumsum(axis=1).ravel())
+    at = number_offsets[block] + _BLOCK_HEAD.size
+    _put(numbers, at + place * key_shared_width, shared, key_shared_width)
+    at += TERMS_PER_BLOCK * key_shared_width
+    _put(numbers, at + place * key_end_width, suffix_ends, key_end_width)
+    at += TERMS_PER_BLOCK * key_end_width
+    _put(numbers, at + place * key_end_width, value_ends, key_end_width)
+    # The suffixes: the keys' bytes but the first SHARED of each (contiguous, block by block).
+    cut = (np.bincount(key_starts, minlength=len(key_data) + 1)
+           - np.bincount(key_starts + shared, minlength=len(key_data) + 1))
+    suffixes = key_data[np.cumsum(cut[:-1]) == 0]
+    values_data = b"".join(values)
+    number_view, suffix_view = memoryview(numbers.tobytes()), memoryview(suffixes.tobytes())
+    suffix_bounds = np.cumsum(per_block(suffix_sizes).sum(axis=1)).tolist()
+    value_bounds = np.cumsum(per_block(value_sizes).sum(axis=1)).tolist()
+    number_bounds = np.cumsum(number_sizes).tolist()
+    pieces: list[memoryview | bytes] = []
+    for number_end, suffix_end, value_end, number_size, suffix_size, value_size in zip(
+            number_bounds, suffix_bounds, value_bounds, number_sizes.tolist(),
+            (np.diff(suffix_bounds, prepend=0)).tolist(),
+            (np.diff(value_bounds, prepend=0)).tolist(), strict=True):
+        pieces += (number_view[number_end - number_size:number_end],
+                   suffix_view[suffix_end - suffix_size:suffix_end],
+                   values_data[value_end - value_size:value_end])
+    return b"".join(pieces), sizes
+
+
+def _shared_lengths(keys: list[bytes], sizes: np.ndarray, firsts: np.ndarray) -> np.ndarray:
+    """Return how many first bytes each of KEYS (of SIZES) shares with the key at FIRSTS (0
+    for that key itself), as ``_shared`` counts them."""
+    # Each key's first bytes, cut or padded with zeros: a difference in them is found at
+    # once; past the shorter key's end, padding may match real zeros, hence the bound.
+    heads = np.array(keys, dtype=f"S{_COMPARED}").view(np.uint8).reshape(len(keys), _COMPARED)
+    equal = heads == heads[firsts]
+    same = equal.all(axis=1)
+    shared: np.ndarray = np.minimum(np.where(same, _COMPARED, equal.argmin(axis=1)),
+                                    np.minimum(sizes, sizes[firsts]))
+    shared[firsts == np.arange(len(keys))] = 0
+    for at_key in np.flatnonzero(shared == _COMPARED).tolist():
+        shared[at_key] = _shared(keys[int(firsts[at_key])], keys[at_key])
+    return shared
+
+
+def _put(out: np.ndarray, at: np.ndarray, numbers: np.ndarray, widths: np.ndarray) -> None:
+    """Write NUMBERS little-endian into OUT at AT, each in its WIDTHS bytes."""
+    for byte in range(4):
+        wide = widths > byte
+        if not wide.any():
+            break
+        out[at[wide] + byte] = (numbers[wide] >> (8 * byte)) & 0xFF
+
+
 class _Field:
     """What the writer gathers of one field: its blocks' records and first keys."""
 
@@ -153,14 +253,17 @@ class DictionaryWriter:
             return
         # Increasing keys whose first and last have one field number: all of them have it.
         self._start_field(int.from_bytes(number, "big"))
-        at = 0
-        while at < len(keys):
-            room = TERMS_PER_BLOCK - len(self._keys)
-            self._keys.extend(key[2:] for key in keys[at:at + room])
-            self._values.extend(values[at:at + room])
-            at += room
-            if len(self._keys) == TERMS_PER_BLOCK:
-                self._flush()
+        # The block being filled first, then whole blocks at once, the rest left to fill.
+        at = min(len(keys), (TERMS_PER_BLOCK - len(self._keys)) % TERMS_PER_BLOCK)
+        self._keys.extend(key[2:] for key in keys[:at])
+        self._values.extend(values[:at])
+        if len(self._keys) == TERMS_PER_BLOCK:
+            self._flush()
+        whole = at + (len(keys) - at) // TERMS_PER_BLOCK * TERMS_PER_BLOCK
+        if whole > at:
+            self._flush_blocks([key[2:] for key in keys[at:whole]], values[at:whole])
+        self._keys.extend(key[2:] for key in keys[whole:])
+        self._values.extend(values[whole:])
         self.lastkey = keys[-1]
 
     def _add_one(self, key: bytes, value: bytes) -> None:
@@ -193,6 +296,22 @@ class DictionaryWriter:
         self.dbfile.write(block)
         self._position += len(block)
         self._keys, self._values = [], []
+
+    def _flush_blocks(self, keys: list[bytes], values: list[bytes]) -> None:
+        """Write whole blocks of KEYS and VALUES (no block being filled)."""
+        data, sizes = _encode_blocks(keys, values)
+        field = self._fields[-1]
+        view = memoryview(data)
+        at = 0
+        for first, size in zip(keys[::TERMS_PER_BLOCK], sizes.tolist(), strict=True):
+            field.first_keys.append(first)
+            field.keys_size += len(first)
+            field.records.append((self._position + at, size, zlib.crc32(view[at:at + size]),
+                                  TERMS_PER_BLOCK, field.keys_size))
+            at += size
+        field.terms += len(keys)
+        self.dbfile.write(data)
+        self._position += len(data)
 
     def close(self) -> None:
         """Write the last block, the field sections, the directory and the footer; close."""

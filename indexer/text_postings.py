@@ -50,6 +50,8 @@ from indexer.postings_format import (
     characters_values,
     position_values,
 )
+from indexer.stable_order import stable_order
+from indexer.token_scan import scan
 
 __all__ = ["PAIR_SHIFT", "Batch", "FieldKind", "TextPostings", "field_kind",
            "frequent_text_words"]
@@ -236,13 +238,18 @@ class _Texts:
         # One split for the whole batch: a line break is neither a word character nor an
         # apostrophe or a hyphen, so no token runs from one text into the next and each
         # text's tokens are the ones it has alone.
-        parts = _SPLIT.split("\n".join(values))
-        tokens = parts[1::2]
-        total = len(tokens)
-        codes = table.token_codes(tokens)
-        # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
-        ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
-        starts = ends[0:2 * total:2]
+        joined = "\n".join(values)
+        scanned = scan(joined)
+        if scanned is not None:
+            codes = table.token_codes(scanned.distinct)[scanned.which]
+            starts = scanned.starts
+        else:  # two different tokens hashed alike: the regex's split, a string per piece
+            parts = _SPLIT.split(joined)
+            codes = table.token_codes(parts[1::2])
+            # Token i is parts[2i + 1]: it starts where parts[0..2i] end.
+            ends = np.cumsum(np.fromiter(map(len, parts), dtype=np.int64, count=len(parts)))
+            starts = ends[0:2 * len(codes):2]
+        total = len(codes)
         sizes = np.fromiter(map(len, values), dtype=np.int64, count=count) + 1
         bases = np.cumsum(sizes) - sizes  # where each text starts in the joined string
         docs = np.searchsorted(bases, starts, side="right") - 1 if count > 1 \
@@ -494,10 +501,11 @@ def _grouped(docs: np.ndarray, keys: np.ndarray, count: int, boost: float, encod
         return Batch(_EMPTY, _EMPTY, _EMPTY, np.zeros(0), b"", _EMPTY,
                      np.zeros(count, dtype=np.int64))
     # Stable: a term's occurrences stay in the order of their positions.
-    if wide:
+    bound = int(keys.max()) + 1
+    if wide or count * bound >= 1 << 62:
         order = np.lexsort((keys, docs))
     else:
-        order = np.argsort((docs << PAIR_SHIFT) | keys, kind="stable")
+        order = stable_order(docs * bound + keys, count * bound)
     ordered, ordered_docs = keys[order], docs[order]
     new = np.empty(total, dtype=bool)
     new[0] = True

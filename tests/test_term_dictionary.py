@@ -102,6 +102,35 @@ def test_every_term_is_found_in_order_with_its_value(tmp_path: Path, count: int,
         assert reader.term_count(name) == sum(1 for found, _, _ in expected if found == name)
 
 
+@pytest.mark.parametrize("count", [TERMS_PER_BLOCK * 3, 3000])
+def test_keys_added_in_runs_are_written_as_added_one_by_one(tmp_path: Path, count: int) -> None:
+    """Whole blocks of a run are encoded together (numpy): the same bytes as one by one."""
+    entries = _entries(count, seed=count + 1)
+    _write(tmp_path / "ones", entries)
+    _write(tmp_path / "runs", entries, runs=True)
+    assert (tmp_path / "runs").read_bytes() == (tmp_path / "ones").read_bytes()
+
+
+def test_long_shared_beginnings_and_values_in_a_run_are_written_as_one_by_one(
+        tmp_path: Path) -> None:
+    """Shared lengths past the bytes compared at once and past 255 and 65,535 (wider
+    numbers), trailing zero bytes, empty and 70 kB values."""
+    keys = sorted(b"\x00\x00" + b"a" * size + tail for size in (0, 1, 31, 32, 33, 300, 70_000)
+                  for tail in (b"", b"\x00", b"\x00\x00", b"\x01", b"b", b"\xc3\xa9"))
+    values = [b"" if at % 5 == 0 else bytes([at % 256]) * (70_000 if at == 7 else at)
+              for at in range(len(keys))]
+    entries = list(zip(keys, values, strict=True))
+    _write(tmp_path / "ones", entries)
+    with open(tmp_path / "run", "wb") as file:
+        writer = DictionaryWriter(file)
+        writer.extras["fieldmap"].update(FIELDS)
+        writer.add_many(keys, values)
+        writer.close()
+    assert (tmp_path / "run").read_bytes() == (tmp_path / "ones").read_bytes()
+    assert list(_reader(tmp_path / "run").items()) == [("body", key[2:], value)
+                                                       for key, value in entries]
+
+
 def test_near_misses_are_absent(tmp_path: Path) -> None:
     entries = _entries(2000, seed=7)
     _write(tmp_path / "terms", entries)
