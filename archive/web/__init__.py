@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from archive.config import Settings, load_settings
 from archive.publish.layout import served_release
-from archive.web import addresses, errors, formatting, links, security
+from archive.web import addresses, errors, formatting, links, rendering, security
 from archive.web.params import RecordNumber
 from archive.web.services import Services
 
@@ -63,6 +63,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         settings = settings.with_changes(data_dir=served_release(settings.release_dir))
 
     app = Flask(__name__, template_folder=str(template_folder()), static_folder="static")
+    rendering.init_app(app)
     app.config.update(
         SECRET_KEY=settings.secret_key or None,
         MAX_CONTENT_LENGTH=64 * 1024,
@@ -76,6 +77,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.lstrip_blocks = True
     services = Services(settings)
     app.extensions["archive"] = services
+    app.before_request(services.begin_request)
     app.teardown_request(lambda _exc: services.end_request())
     if settings.release_dir is not None:
         app.after_request(_name_release(services))
