@@ -728,23 +728,10 @@ def test_an_edit_the_writer_refuses_keeps_the_article_s_previous_version(
         ix.close()
 
 
-@pytest.mark.parametrize("way", ["fast", "careful"])
-def test_a_full_build_never_copies_its_segments_into_memory(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
-    # Whoosh wraps each file of a memory-mapped compound segment in a BytesIO copy: a build
-    # whose index was created through mmap held about the whole new index in memory when it
-    # counted its documents at the end (1.7 GB at 100,000 articles), and the careful way's
-    # writers copied every segment already written at each batch.
+def _count_in_memory_copies(monkeypatch: pytest.MonkeyPatch) -> list[str | None]:
+    """Return the list Whoosh appends a name to each time it copies a file into memory."""
     from whoosh.filedb import structfile
 
-    from indexer.rebuild import BuildFailed
-
-    database, index_dir = tmp_path / "archive.sqlite3", tmp_path / "index"
-    save(database, range(update.BATCH_SIZE + 50))  # the careful way writes two batches
-    if way == "careful":
-        def refuse(*args: Any, **kwargs: Any) -> Any:
-            raise BuildFailed("the fast way is refused in this test")
-        monkeypatch.setattr(update, "write_archive", refuse)
     copied: list[str | None] = []
     copy = structfile.BufferFile.__init__
 
@@ -753,6 +740,25 @@ def test_a_full_build_never_copies_its_segments_into_memory(
         copy(self, buf, name=name, onclose=onclose)
 
     monkeypatch.setattr(structfile.BufferFile, "__init__", counted)
+    return copied
+
+
+@pytest.mark.parametrize("way", ["fast", "careful"])
+def test_a_full_build_never_copies_its_segments_into_memory(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, way: str) -> None:
+    # Whoosh wraps each file of a memory-mapped compound segment in a BytesIO copy: a build
+    # whose index was created through mmap held about the whole new index in memory when it
+    # counted its documents at the end (1.7 GB at 100,000 articles), and the careful way's
+    # writers copied every segment already written at each batch.
+    from indexer.rebuild import BuildFailed
+
+    database, index_dir = tmp_path / "archive.sqlite3", tmp_path / "index"
+    save(database, range(update.BATCH_SIZE + 50))  # the careful way writes two batches
+    if way == "careful":
+        def refuse(*args: Any, **kwargs: Any) -> Any:
+            raise BuildFailed("the fast way is refused in this test")
+        monkeypatch.setattr(update, "write_archive", refuse)
+    copied = _count_in_memory_copies(monkeypatch)
     report = update_index(database, index_dir, full=True, copies=False)
     assert report.full and report.documents == update.BATCH_SIZE + 50
     assert copied == []
@@ -764,19 +770,10 @@ def test_opening_the_live_build_never_copies_its_segments_into_memory(
     # Opened through mmap, every segment was copied into the opener (a million-article index of
     # 8.2 GB: 15.7 GB of RSS in the benchmark's query sampling, the index pushed out of the
     # file cache); `open_current` reads its files instead.
-    from whoosh.filedb import structfile
-
     database, index_dir = tmp_path / "archive.sqlite3", tmp_path / "index"
     save(database, range(40))
     update_index(database, index_dir, full=True, copies=False)
-    copied: list[str | None] = []
-    copy = structfile.BufferFile.__init__
-
-    def counted(self: Any, buf: Any, name: str | None = None, onclose: Any = None) -> None:
-        copied.append(name)
-        copy(self, buf, name=name, onclose=onclose)
-
-    monkeypatch.setattr(structfile.BufferFile, "__init__", counted)
+    copied = _count_in_memory_copies(monkeypatch)
     ix = open_current(index_dir)
     try:
         with ix.searcher() as searcher:
