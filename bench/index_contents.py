@@ -124,7 +124,7 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     """
     from indexer.posting_blocks import VALUES_AT, read_directory
     from indexer.postings_format import CompactCharacters, CompactPositions
-    from indexer.whoosh_format import _read_extent
+    from indexer.whoosh_format import _read_whole
 
     total = sum(length for length, _ in extents)
     picks = sorted(rng.uniform(0, total) for _ in range(min(sample, len(extents))))
@@ -137,7 +137,7 @@ def _sample_blocks(leaf: Any, field: Any, extents: list[Any], row: dict[str, Any
     characters = isinstance(field.format, CompactCharacters)
     positions_format = CompactPositions() if characters else None
     for info in chosen:
-        raw = _read_extent(leaf._terms._postfile, (0, *_extent_of(info), None))
+        raw = _read_whole(leaf._terms._postfile, (0, *_extent_of(info), None))
         directory = read_directory(raw, len(raw))
         values_at = int(directory[VALUES_AT, 0])
         whole = len(raw)

@@ -333,12 +333,6 @@ def _decoded_small(raw: bytes, info: TermEntry, values: bool = False) -> SmallTe
                                f"({exc})") from None
 
 
-def _read_extent(postfile: Any, info: TermEntry) -> bytes:
-    """Return the bytes of a term's postings."""
-    offset, length = _extent(info)
-    return _read_at(postfile, offset, length)
-
-
 def _read_at(postfile: Any, position: int, size: int, pad: int = 0) -> bytes:
     """Return SIZE bytes of the posting file from POSITION, and PAD more (zeros past the
     file's end). Raises UnexpectedLayout when the file ends before SIZE bytes."""
