@@ -96,12 +96,23 @@ def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
     increase or a number is too large for the layout."""
     if not 0 < block_limit < 256:
         raise ValueError(f"blocks of {block_limit} postings do not fit the layout")
+    if len(run.counts) == 1 and int(run.counts[0]) <= block_limit:
+        return [_encode_block(run)]
+    data, sizes = encode_terms_joined(run, block_limit)
+    ends = np.cumsum(sizes).tolist()
+    return [data[end - size:end] for end, size in zip(ends, sizes.tolist(), strict=True)]
+
+
+def encode_terms_joined(run: TermRun, block_limit: int) -> tuple[bytes, np.ndarray]:
+    """Return ``encode_terms`` of RUN joined, and each term's size: the postings of all its
+    terms laid out with numpy (a term's bytes gathered from the run's directory, packed
+    section and values), one checksum call per term."""
+    if not 0 < block_limit < 256:
+        raise ValueError(f"blocks of {block_limit} postings do not fit the layout")
     counts = np.asarray(run.counts, dtype=np.int64)
     docs = np.asarray(run.docs, dtype=np.int64)
     if not len(counts):
-        return []
-    if len(counts) == 1 and int(counts[0]) <= block_limit:
-        return [_encode_block(run)]
+        return b"", np.zeros(0, dtype=np.int64)
     ends = np.cumsum(counts)
     starts = ends - counts
     blocks = (counts + block_limit - 1) // block_limit
@@ -171,21 +182,47 @@ def encode_terms(run: TermRun, block_limit: int) -> list[bytes]:
     records["values_end"] = value_ends[block_ends - 1] - term_values[owner]
     directory = records.tobytes()
 
-    values = run.values
-    size = BLOCK.itemsize
-    found: list[bytes] = []
-    add = found.append
-    head = _HEAD.pack
+    # Each term: its head, its blocks' records, their packed bytes and its values, the
+    # records and packed bytes of consecutive terms being consecutive in the run's.
     last_blocks = first_blocks + blocks - 1
-    for count, first, last, low, high in zip(
-            blocks.tolist(), first_blocks.tolist(), last_blocks.tolist(),
-            term_values.tolist(), value_ends[ends - 1].tolist(), strict=True):
-        packed_low = int(block_at[first])
-        packed_high = int(block_at[last] + block_bytes[last])
-        rest = b"".join((directory[first * size:(last + 1) * size],
-                         packed[packed_low:packed_high], values[low:high]))
-        add(head(TAG, count, zlib.crc32(rest)) + rest)
-    return found
+    record_sizes = blocks * BLOCK.itemsize
+    packed_sizes = block_at[last_blocks] + block_bytes[last_blocks] - block_at[first_blocks]
+    value_sizes = value_ends[ends - 1] - term_values
+    term_sizes = HEAD_SIZE + record_sizes + packed_sizes + value_sizes
+    term_at = np.cumsum(term_sizes) - term_sizes
+    out = np.empty(int(term_sizes.sum()), dtype=np.uint8)
+    records_at = term_at + HEAD_SIZE
+    packed_at = records_at + record_sizes
+    values_at = packed_at + packed_sizes
+    _copy_runs(out, records_at, np.frombuffer(directory, dtype=np.uint8),
+               first_blocks * BLOCK.itemsize, record_sizes)
+    _copy_runs(out, packed_at, np.frombuffer(packed, dtype=np.uint8), block_at[first_blocks],
+               packed_sizes)
+    _copy_runs(out, values_at, np.frombuffer(run.values, dtype=np.uint8), term_values,
+               value_sizes)
+    view = memoryview(out)
+    crc = zlib.crc32
+    heads = np.zeros(len(counts), dtype=_HEAD_RECORD)
+    heads["tag"] = TAG
+    heads["blocks"] = blocks
+    heads["crc"] = [crc(view[low:high]) for low, high in
+                    zip(records_at.tolist(), (term_at + term_sizes).tolist(), strict=True)]
+    out[(term_at[:, None] + np.arange(HEAD_SIZE)).ravel()] = heads.view(np.uint8)
+    return out.tobytes(), term_sizes
+
+
+# A term's head as a numpy record (``_HEAD``): a run's heads written at once.
+_HEAD_RECORD = np.dtype([("tag", "S4"), ("blocks", "<u4"), ("crc", "<u4")])
+
+
+def _copy_runs(out: np.ndarray, at: np.ndarray, source: np.ndarray, starts: np.ndarray,
+               sizes: np.ndarray) -> None:
+    """Copy SOURCE[STARTS[i]:STARTS[i] + SIZES[i]] to OUT at AT[i], for every i."""
+    total = int(sizes.sum())
+    if not total:
+        return
+    within = np.arange(total, dtype=np.int64) - np.repeat(np.cumsum(sizes) - sizes, sizes)
+    out[np.repeat(at, sizes) + within] = source[np.repeat(starts, sizes) + within]
 
 
 _RECORD = struct.Struct("<IBBBBBBffI")  # a BLOCK record

@@ -111,9 +111,11 @@ def _encode_block(keys: list[bytes], values: list[bytes]) -> bytes:
 _COMPARED = 32
 
 
-def _encode_blocks(keys: list[bytes], values: list[bytes]) -> tuple[bytes, np.ndarray]:
-    """Blocks of ``TERMS_PER_BLOCK`` of KEYS (as many as fill whole blocks) and VALUES, each
-    exactly as ``_encode_block`` encodes it, joined; and each block's size.
+def _encode_blocks(keys: list[bytes], values_data: bytes,
+                   value_sizes: np.ndarray) -> tuple[bytes, np.ndarray]:
+    """Blocks of ``TERMS_PER_BLOCK`` of KEYS (as many as fill whole blocks) and their values
+    (joined in VALUES_DATA, each of VALUE_SIZES), each block exactly as ``_encode_block``
+    encodes it, joined; and each block's size.
 
     Each key's shared length, the blocks' widths and ends, and every byte's place are found
     for all the blocks at once with numpy, instead of a few Python calls per key.
@@ -121,7 +123,7 @@ def _encode_blocks(keys: list[bytes], values: list[bytes]) -> tuple[bytes, np.nd
     count = len(keys)
     blocks = count // TERMS_PER_BLOCK
     key_sizes = np.fromiter(map(len, keys), dtype=np.int64, count=count)
-    value_sizes = np.fromiter(map(len, values), dtype=np.int64, count=count)
+    value_sizes = np.asarray(value_sizes, dtype=np.int64)[:count]
     key_data = np.frombuffer(b"".join(keys), dtype=np.uint8)
     key_starts = np.cumsum(key_sizes) - key_sizes
     place = np.arange(count) % TERMS_PER_BLOCK  # a key's place in its block
@@ -165,7 +167,6 @@ def _encode_blocks(keys: list[bytes], values: list[bytes]) -> tuple[bytes, np.nd
     cut = (np.bincount(key_starts, minlength=len(key_data) + 1)
            - np.bincount(key_starts + shared, minlength=len(key_data) + 1))
     suffixes = key_data[np.cumsum(cut[:-1]) == 0]
-    values_data = b"".join(values)
     number_view, suffix_view = memoryview(numbers.tobytes()), memoryview(suffixes.tobytes())
     suffix_bounds = np.cumsum(per_block(suffix_sizes).sum(axis=1)).tolist()
     value_bounds = np.cumsum(per_block(value_sizes).sum(axis=1)).tolist()
@@ -252,19 +253,52 @@ class DictionaryWriter:
                 self._add_one(key, value)  # refuses the first key out of order
             return
         # Increasing keys whose first and last have one field number: all of them have it.
+        sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
+        self._add_run(number, [key[2:] for key in keys], b"".join(values), np.cumsum(sizes))
+
+    def add_field_terms(self, number: bytes, terms: list[bytes], values: bytes,
+                        value_ends: np.ndarray) -> None:
+        """Add the TERMS (increasing, after the last key added) of the field whose number is
+        NUMBER (2 bytes, as in Whoosh's keys), their values joined in VALUES, each ending at
+        VALUE_ENDS: ``add_many`` of the keys NUMBER + term, without a key or a value object
+        per term."""
+        if len(terms) != len(value_ends):
+            raise ValueError("as many values as keys are needed")
+        if not terms:
+            return
+        if (len(number) != 2 or number + terms[0] <= self.lastkey
+                or any(map(operator.ge, terms, terms[1:]))):
+            bounds = [0, *np.asarray(value_ends).tolist()]
+            for at, term in enumerate(terms):  # refuses the first key out of order
+                self._add_one(number + term, values[bounds[at]:bounds[at + 1]])
+            return
+        self._add_run(number, terms, values, np.asarray(value_ends, dtype=np.int64))
+
+    def _add_run(self, number: bytes, keys: list[bytes], values: bytes,
+                 value_ends: np.ndarray) -> None:
+        """Add KEYS (increasing, after the last key added, without their field NUMBER), their
+        values joined in VALUES and ending at VALUE_ENDS."""
         self._start_field(int.from_bytes(number, "big"))
+        bounds = [0, *value_ends.tolist()]
+
+        def listed(low: int, high: int) -> list[bytes]:
+            return [values[bounds[at]:bounds[at + 1]] for at in range(low, high)]
+
         # The block being filled first, then whole blocks at once, the rest left to fill.
         at = min(len(keys), (TERMS_PER_BLOCK - len(self._keys)) % TERMS_PER_BLOCK)
-        self._keys.extend(key[2:] for key in keys[:at])
-        self._values.extend(values[:at])
+        self._keys.extend(keys[:at])
+        self._values.extend(listed(0, at))
         if len(self._keys) == TERMS_PER_BLOCK:
             self._flush()
         whole = at + (len(keys) - at) // TERMS_PER_BLOCK * TERMS_PER_BLOCK
         if whole > at:
-            self._flush_blocks([key[2:] for key in keys[at:whole]], values[at:whole])
-        self._keys.extend(key[2:] for key in keys[whole:])
-        self._values.extend(values[whole:])
-        self.lastkey = keys[-1]
+            low, high = bounds[at], bounds[whole]
+            self._flush_blocks(keys[at:whole], values[low:high],
+                               np.diff(value_ends[at - 1:whole] if at else
+                                       np.concatenate([[0], value_ends[:whole]])))
+        self._keys.extend(keys[whole:])
+        self._values.extend(listed(whole, len(keys)))
+        self.lastkey = number + keys[-1]
 
     def _add_one(self, key: bytes, value: bytes) -> None:
         if key <= self.lastkey or len(key) < 2:
@@ -297,9 +331,10 @@ class DictionaryWriter:
         self._position += len(block)
         self._keys, self._values = [], []
 
-    def _flush_blocks(self, keys: list[bytes], values: list[bytes]) -> None:
-        """Write whole blocks of KEYS and VALUES (no block being filled)."""
-        data, sizes = _encode_blocks(keys, values)
+    def _flush_blocks(self, keys: list[bytes], values: bytes, value_sizes: np.ndarray) -> None:
+        """Write whole blocks of KEYS and their values (joined in VALUES, each of
+        VALUE_SIZES), no block being filled."""
+        data, sizes = _encode_blocks(keys, values, value_sizes)
         field = self._fields[-1]
         view = memoryview(data)
         at = 0

@@ -68,6 +68,7 @@ from whoosh.reading import TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
+from indexer.inlined_pickles import InlinedPickles, inlined_pickles
 from indexer.posting_blocks import (
     BLOCK,
     HEAD_SIZE,
@@ -89,6 +90,7 @@ from indexer.posting_blocks import (
     decode_small_term,
     directory_size,
     encode_terms,
+    encode_terms_joined,
     padding,
     read_directories,
     read_directory,
@@ -1572,6 +1574,11 @@ _INLINED_HEADER = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4")
                             ("shortest", "u1"), ("longest", "u1"), ("heaviest", ">f4"),
                             ("first", ">u4"), ("last", ">u4")])
 _TERM_ENTRY = struct.Struct("!BfIBBfIIqi")  # W3TermInfo's header, the postings' offset, length
+# The same as a numpy record: a run's stored terms' entries at once.
+_STORED_ENTRY = np.dtype([("flags", "u1"), ("weight", ">f4"), ("count", ">u4"),
+                          ("shortest", "u1"), ("longest", "u1"), ("heaviest", ">f4"),
+                          ("first", ">u4"), ("last", ">u4"), ("offset", ">i8"),
+                          ("length", ">i4")])
 _LENGTH_LIMITS = np.array(_length_byte_cache, dtype=np.int64)
 _EXACT_SUMS = float(1 << 24)  # whole weights below this add up exactly in any order
 
@@ -1645,14 +1652,109 @@ class FieldTermsWriter:
         stored_terms = ~inline
         postings = np.repeat(stored_terms, counts)
         offsets = np.asarray(values.offsets, dtype=np.int64)
-        encoded = encode_terms(TermRun(
-            counts[stored_terms], docs[postings], stored32[postings], lengths[postings],
-            np.asarray(values.sizes, dtype=np.int64)[postings], offsets[:-1][postings],
-            values.data), limit) if stored_terms.any() else []
+        run = TermRun(counts[stored_terms], docs[postings], stored32[postings],
+                      lengths[postings], np.asarray(values.sizes, dtype=np.int64)[postings],
+                      offsets[:-1][postings], values.data)
+        if headers is not None and sums is not None:
+            self._write_run(terms, inline, starts, counts, docs, stored,
+                            np.add.reduceat(sums, first_blocks), term_shortest, term_longest,
+                            term_heaviest, values, offsets, headers,
+                            encode_terms_joined(run, limit))
+            return
+        encoded = encode_terms(run, limit) if stored_terms.any() else []
         self._write_terms(terms, inline.tolist(), starts.tolist(), ends.tolist(),
                           docs.tolist(), stored, term_weights, term_shortest.tolist(),
                           term_longest.tolist(), term_heaviest.tolist(), values, offsets,
                           headers, encoded)
+
+    def _write_run(self, terms: list[bytes], inline: np.ndarray, starts: np.ndarray,
+                   counts: np.ndarray, docs: np.ndarray, stored: np.ndarray,
+                   term_weights: np.ndarray, term_shortest: np.ndarray,
+                   term_longest: np.ndarray, term_heaviest: np.ndarray, values: ValueRun,
+                   offsets: np.ndarray, headers: bytes,
+                   encoded: tuple[bytes, np.ndarray]) -> None:
+        """``_write_terms`` of a run whose entries' weights are all known (whole weights):
+        every entry made with numpy, the inlined postings' pickles by ``inlined_pickles``,
+        and given to the term dictionary joined, the stored terms' postings (ENCODED: joined,
+        and each term's size) written at once: no object per term."""
+        postfile = self._postfile
+        inlined = np.flatnonzero(inline)
+        kept = np.flatnonzero(~inline)
+        # The stored terms' entries: W3TermInfo's header, their postings' place and size.
+        postings_data, extents = encoded
+        if len(extents) and int(extents.max()) >= 1 << 31:
+            raise ValueError("a term's postings are too large for its entry")
+        rows = np.zeros(len(kept), dtype=_STORED_ENTRY)
+        rows["weight"] = term_weights[kept]
+        rows["count"] = counts[kept]
+        rows["shortest"] = term_shortest[kept]
+        rows["longest"] = term_longest[kept]
+        rows["heaviest"] = term_heaviest[kept]
+        rows["first"] = docs[starts[kept]]
+        rows["last"] = docs[starts[kept] + counts[kept] - 1]
+        rows["offset"] = postfile.tell() + np.cumsum(extents) - extents
+        rows["length"] = extents
+        # The inlined terms' entries: their headers, then their postings' pickles.
+        postings = np.repeat(inline, counts)
+        sizes = np.asarray(values.sizes, dtype=np.int64)
+        made = inlined_pickles(counts[inlined], docs[postings], stored[postings],
+                               offsets[:-1][postings], sizes[postings], values.data)
+        pickled, pickle_ends = made.data, made.offsets[1:]
+        if not made.handled.all():
+            pickled, pickle_ends = self._pickled_rest(made, counts[inlined], docs[postings],
+                                                      stored[postings], offsets[:-1][postings],
+                                                      sizes[postings], values.data)
+        pickle_sizes = np.diff(pickle_ends, prepend=0)
+        size = _INLINED_HEADER.itemsize
+        entry_sizes = np.full(len(terms), _STORED_ENTRY.itemsize, dtype=np.int64)
+        entry_sizes[inlined] = size + pickle_sizes
+        entry_ends = np.cumsum(entry_sizes)
+        entry_at = entry_ends - entry_sizes
+        out = np.empty(int(entry_ends[-1]) if len(terms) else 0, dtype=np.uint8)
+        width = _STORED_ENTRY.itemsize
+        out[(entry_at[kept][:, None] + np.arange(width)).ravel()] = rows.view(np.uint8)
+        out[(entry_at[inlined][:, None] + np.arange(size)).ravel()] = \
+            np.frombuffer(headers, dtype=np.uint8)
+        total = int(pickle_ends[-1]) if len(pickle_ends) else 0
+        if total:
+            out[np.arange(total) + np.repeat(entry_at[inlined] + size - (pickle_ends
+                                                                         - pickle_sizes),
+                                             pickle_sizes)] = np.frombuffer(pickled,
+                                                                            dtype=np.uint8)
+        postfile.write(postings_data)
+        table = self._table
+        if isinstance(table, DictionaryWriter):
+            table.add_field_terms(self._prefix, terms, out.tobytes(), entry_ends)
+        else:
+            data = out.tobytes()
+            for term, end, entry_size in zip(terms, entry_ends.tolist(), entry_sizes.tolist(),
+                                             strict=True):
+                table.add(self._prefix + term, data[end - entry_size:end])
+
+    @staticmethod
+    def _pickled_rest(made: InlinedPickles, counts: np.ndarray, ids: np.ndarray,
+                      weights: np.ndarray, value_starts: np.ndarray, sizes: np.ndarray,
+                      data: bytes) -> tuple[bytes, np.ndarray]:
+        """MADE's pickles with those it left out made by ``pickle.dumps`` (as ``_write_terms``
+        makes them), joined, and where each ends."""
+        bounds = made.offsets.tolist()
+        ends = np.cumsum(counts).tolist()
+        id_list, weight_list = ids.tolist(), weights.tolist()
+        value_list = [data[at:at + size]
+                      for at, size in zip(value_starts.tolist(), sizes.tolist(), strict=True)]
+        pieces = []
+        for term, (handled, end, count) in enumerate(zip(made.handled.tolist(), ends,
+                                                         counts.tolist(), strict=True)):
+            if handled:
+                pieces.append(made.data[bounds[term]:bounds[term + 1]])
+                continue
+            low = end - count
+            listed = [value for value in value_list[low:end] if value]
+            whole = [int(w) if w.is_integer() else w for w in weight_list[low:end]]
+            pieces.append(pickle.dumps((tuple(id_list[low:end]), tuple(whole),
+                                        tuple(listed) if listed else (b"",) * count), 3))
+        return b"".join(pieces), np.cumsum(np.fromiter(map(len, pieces), dtype=np.int64,
+                                                       count=len(pieces)))
 
     def _inlined_headers(self, inline: np.ndarray, block_starts: np.ndarray,
                          counts: np.ndarray, first_blocks: np.ndarray, heaviest: np.ndarray,
