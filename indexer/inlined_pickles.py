@@ -13,12 +13,13 @@ What ``pickle.dumps((ids, weights, values), 3)`` writes for a term of N postings
 ``BINPUT 0``; each weight the same way when it is a whole number (the entry writes those as
 ints), else ``BINFLOAT`` (8 bytes, big-endian); ``TUPLEN``, ``BINPUT 1``; the values: all empty
 is the one empty ``bytes`` object N times (``SHORT_BINBYTES`` and ``BINPUT 2`` once, then
-``BINGET 2``), else each value its ``SHORT_BINBYTES`` and ``BINPUT``; ``TUPLEN`` and its
-``BINPUT``, ``TUPLE3`` and its ``BINPUT``, ``STOP``. A term outside that (more than 3 postings,
-an id or whole weight beyond 32 bits, a value of one byte, which Python shares between equal
-slices and the pickle then memoizes, or of 256 bytes and more, some values empty and some not)
-is left to ``pickle.dumps`` by the caller (``handled`` is False for it);
-``tests/test_inlined_pickles.py`` compares the two on every kind of term.
+``BINGET 2``), else each value its ``SHORT_BINBYTES`` and ``BINPUT`` (but the second of two
+equal one-byte values: Python shares one object per byte, so the pickle writes ``BINGET 2``);
+``TUPLEN`` and its ``BINPUT``, ``TUPLE3`` and its ``BINPUT``, ``STOP``. A term outside that
+(more than 3 postings, an id or whole weight beyond 32 bits, a value of 256 bytes and more,
+some values empty and some not, one-byte values in a term of three) is left to
+``pickle.dumps`` by the caller (``handled`` is False for it); ``tests/test_inlined_pickles.py``
+compares the two on every kind of term.
 """
 
 from __future__ import annotations
@@ -97,7 +98,9 @@ def inlined_pickles(counts: np.ndarray, ids: np.ndarray, weights: np.ndarray,
     if len(ids):
         whole = np.isfinite(weights) & (weights == np.floor(weights))
         wide = (ids >= _INT32) | (whole & (np.abs(weights) >= _INT32))
-        odd = (sizes == 1) | (sizes >= _SHORT)
+        # One-byte values are one shared object per byte: the second of a term of two is
+        # then a BINGET, which is made here; in a term of three, left to pickle.
+        odd = ((sizes == 1) & np.repeat(counts > 2, counts)) | (sizes >= _SHORT)
         owner = np.repeat(np.arange(terms), counts)
         empties = np.bincount(owner, weights=(sizes == 0), minlength=terms)
         empty_term = empties == counts
@@ -106,6 +109,14 @@ def inlined_pickles(counts: np.ndarray, ids: np.ndarray, weights: np.ndarray,
     rows = np.flatnonzero(handled)
     count = counts[rows]
     empty = empty_term[rows]
+    # Terms whose second value is the first one's object again: two equal one-byte values.
+    source = np.frombuffer(values, dtype=np.uint8)
+    twice = np.zeros(len(rows), dtype=bool)
+    first_at = starts[rows[count == 2]]
+    one_byte = first_at[(sizes[first_at] == 1) & (sizes[first_at + 1] == 1)]
+    twice[np.flatnonzero(count == 2)[(sizes[first_at] == 1) & (sizes[first_at + 1] == 1)]] = (
+        source[value_starts[one_byte]] == source[value_starts[one_byte + 1]])
+    again = empty | twice  # a value that is the first one's object: a BINGET of memo 2
     # Each piece of every handled term's pickle: its bytes as rows (one per term, or None
     # for value bytes gathered from VALUES at STARTS) and their sizes (0: not in this term).
     pieces: list[tuple[np.ndarray | None, np.ndarray, np.ndarray | None]] = []
@@ -135,13 +146,14 @@ def inlined_pickles(counts: np.ndarray, ids: np.ndarray, weights: np.ndarray,
         value_size = sizes[at] if some else np.zeros(len(rows), np.int64)
         if slot == 0:  # the first value, or the empty bytes object all the values are
             fixed(_SHORT_BINBYTES, np.where(empty, 0, value_size), present=present)
-        else:  # the same empty bytes object again, or the next value
-            fixed(np.where(empty, _BINGET, _SHORT_BINBYTES), np.where(empty, 2, value_size),
+        else:  # the same bytes object again, or the next value
+            fixed(np.where(again, _BINGET, _SHORT_BINBYTES), np.where(again, 2, value_size),
                   present=present)
-        pieces.append((None, np.where(present & ~empty, value_size, 0),
+        pieces.append((None, np.where(present & ~(empty | (again & (slot > 0))), value_size, 0),
                        value_starts[at] if some else value_size))
-        fixed(_BINPUT, 2 + slot, present=present & ((slot == 0) | ~empty))
-    memo = np.where(empty, 3, 2 + count)  # the values tuple's memo, then the whole tuple's
+        fixed(_BINPUT, 2 + slot, present=present & ((slot == 0) | ~again))
+    # The values tuple's memo (after the distinct values'), then the whole tuple's.
+    memo = np.where(again, 3, 2 + count)
     fixed(_TUPLE1 - 1 + count, _BINPUT, memo, _TUPLE3, _BINPUT, memo + 1, _STOP)
 
     size_table = np.stack([size for _, size, _ in pieces], axis=1).astype(np.int64)
@@ -149,19 +161,19 @@ def inlined_pickles(counts: np.ndarray, ids: np.ndarray, weights: np.ndarray,
     piece_at = (np.cumsum(term_sizes) - term_sizes)[:, None] + np.cumsum(size_table, axis=1) \
         - size_table
     out = np.zeros(int(term_sizes.sum()), dtype=np.uint8)
-    source = np.frombuffer(values, dtype=np.uint8)
-    for piece, (block, size, value_starts) in enumerate(pieces):
-        if block is None:
-            assert value_starts is not None
-            total = int(size.sum())
+    for piece, (piece_bytes, piece_sizes, gathered_from) in enumerate(pieces):
+        if piece_bytes is None:
+            assert gathered_from is not None
+            total = int(piece_sizes.sum())
             if total:
-                within = np.arange(total) - np.repeat(np.cumsum(size) - size, size)
-                out[np.repeat(piece_at[:, piece], size) + within] = \
-                    source[np.repeat(value_starts, size) + within]
+                piece_starts = np.cumsum(piece_sizes) - piece_sizes
+                within = np.arange(total) - np.repeat(piece_starts, piece_sizes)
+                out[np.repeat(piece_at[:, piece], piece_sizes) + within] = \
+                    source[np.repeat(gathered_from, piece_sizes) + within]
             continue
-        width = block.shape[1]
-        taken = np.arange(width)[None, :] < size[:, None]
-        out[(piece_at[:, piece][:, None] + np.arange(width)[None, :])[taken]] = block[taken]
+        width = piece_bytes.shape[1]
+        taken = np.arange(width)[None, :] < piece_sizes[:, None]
+        out[(piece_at[:, piece][:, None] + np.arange(width)[None, :])[taken]] = piece_bytes[taken]
     offsets = np.zeros(terms + 1, dtype=np.int64)
     made_sizes = np.zeros(terms, dtype=np.int64)
     made_sizes[rows] = term_sizes

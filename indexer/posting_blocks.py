@@ -200,7 +200,7 @@ def encode_terms_joined(run: TermRun, block_limit: int) -> tuple[bytes, np.ndarr
                packed_sizes)
     _copy_runs(out, values_at, np.frombuffer(run.values, dtype=np.uint8), term_values,
                value_sizes)
-    view = memoryview(out)
+    view = out.data
     crc = zlib.crc32
     heads = np.zeros(len(counts), dtype=_HEAD_RECORD)
     heads["tag"] = TAG

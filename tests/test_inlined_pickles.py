@@ -54,6 +54,10 @@ def test_pickles_of_every_kind_of_short_term_are_pickle_s() -> None:
         term([9], [1.0], [b"\x00\x00\x00\x02"]),  # a frequency
         term([9, 10], [-1.0, -0.0], [b"ab", b"ab"]),  # equal values are distinct objects
         term([3], [1.0], [bytes(range(255))]),  # the longest short value
+        term([4, 6], [1.0, 1.0], [b"\x07", b"\x07"]),  # one byte: one shared object
+        term([4, 6], [1.0, 1.0], [b"\x07", b"\x08"]),
+        term([4], [1.0], [b"\x07"]),
+        term([4, 6], [1.0, 1.0], [b"\x07", b"\x07\x07"]),
     ]
     found = made(terms)
     assert all(pickled is not None for pickled in found)
@@ -65,7 +69,7 @@ def test_terms_it_does_not_make_are_left_to_pickle() -> None:
         term([1, 2, 3, 4], [1.0] * 4, [b""] * 4),  # more postings than MAX_POSTINGS
         term([2**31], [1.0], [b""]),  # an id beyond 32 bits
         term([1], [float(2**40)], [b""]),  # a whole weight beyond 32 bits
-        term([1, 2], [1.0, 1.0], [b"\x07", b"\x07"]),  # one byte: one shared object
+        term([1, 2, 3], [1.0] * 3, [b"\x07", b"\x07", b"\x01"]),  # one byte, three postings
         term([1], [1.0], [bytes(300)]),  # 256 bytes and more: not SHORT_BINBYTES
         term([1, 2], [1.0, 1.0], [b"", b"\x01\x02"]),  # some values empty, some not
         term([4], [1.0], [b""]),  # and among them one it makes
