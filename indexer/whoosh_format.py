@@ -1716,11 +1716,10 @@ class FieldTermsWriter:
         out[(entry_at[inlined][:, None] + np.arange(size)).ravel()] = \
             np.frombuffer(headers, dtype=np.uint8)
         total = int(pickle_ends[-1]) if len(pickle_ends) else 0
-        if total:
-            out[np.arange(total) + np.repeat(entry_at[inlined] + size - (pickle_ends
-                                                                         - pickle_sizes),
-                                             pickle_sizes)] = np.frombuffer(pickled,
-                                                                            dtype=np.uint8)
+        if total:  # each pickle after its header: a shift per term from where it is in PICKLED
+            shifts = entry_at[inlined] + size - (pickle_ends - pickle_sizes)
+            out[np.arange(total) + np.repeat(shifts, pickle_sizes)] = \
+                np.frombuffer(pickled, dtype=np.uint8)
         postfile.write(postings_data)
         table = self._table
         if isinstance(table, DictionaryWriter):
