@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import bisect
 import random
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from whoosh import index
 from whoosh.codec.whoosh3 import W3Codec
@@ -129,6 +131,45 @@ def test_long_shared_beginnings_and_values_in_a_run_are_written_as_one_by_one(
     assert (tmp_path / "run").read_bytes() == (tmp_path / "ones").read_bytes()
     assert list(_reader(tmp_path / "run").items()) == [("body", key[2:], value)
                                                        for key, value in entries]
+
+
+def test_a_field_s_terms_with_their_values_joined_are_written_as_one_by_one(
+        tmp_path: Path) -> None:
+    """``add_field_terms`` (a field's terms without its number, the values joined), in runs
+    of 0 to 300 terms that start and end inside blocks, writes what ``add`` writes."""
+    entries = _entries(2500, seed=13)
+    _write(tmp_path / "ones", entries)
+    rng = random.Random(17)
+    with open(tmp_path / "joined", "wb") as file:
+        writer = DictionaryWriter(file)
+        writer.extras["fieldmap"].update(FIELDS)
+        at = 0
+        while at < len(entries):
+            number = entries[at][0][:2]
+            run = [(key, value) for key, value in entries[at:at + rng.randrange(0, 300)]
+                   if key[:2] == number]
+            ends = list(accumulate(len(value) for _, value in run))
+            writer.add_field_terms(number, [key[2:] for key, _ in run],
+                                   b"".join(value for _, value in run),
+                                   np.array(ends, dtype=np.int64))
+            at += len(run)
+            if at < len(entries) and entries[at][0][:2] == number and not run:
+                writer.add(*entries[at])
+                at += 1
+        writer.close()
+    assert (tmp_path / "joined").read_bytes() == (tmp_path / "ones").read_bytes()
+
+
+def test_a_field_s_terms_out_of_order_are_refused(tmp_path: Path) -> None:
+    with open(tmp_path / "terms", "wb") as file:
+        writer = DictionaryWriter(file)
+        writer.add(b"\x00\x01b", b"")
+        with pytest.raises(ValueError, match="Keys must increase"):
+            writer.add_field_terms(b"\x00\x01", [b"a"], b"", np.array([0]))
+        with pytest.raises(ValueError, match="Keys must increase"):
+            writer.add_field_terms(b"\x00\x01", [b"c", b"e", b"d"], b"xyz",
+                                   np.array([1, 2, 3]))
+        writer.close()
 
 
 def test_near_misses_are_absent(tmp_path: Path) -> None:
