@@ -64,7 +64,9 @@ def _int_codes(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def _weight_codes(weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``_int_codes`` of whole WEIGHTS (as the entry writes them: ints), ``BINFLOAT`` of the
     others, as rows of 9 bytes and their sizes."""
-    whole = np.isfinite(weights) & (weights == np.floor(weights))
+    # Whole weights beyond 32 bits (never in a term made here) are laid out as floats, so
+    # that no value is cast out of range.
+    whole = np.isfinite(weights) & (weights == np.floor(weights)) & (np.abs(weights) < _INT32)
     rows = np.zeros((len(weights), 9), dtype=np.uint8)
     as_ints = np.where(whole, weights, 0.0).astype(np.int64)
     int_rows, int_sizes = _int_codes(as_ints)

@@ -77,6 +77,16 @@ def test_terms_it_does_not_make_are_left_to_pickle() -> None:
     assert made(terms) == [None] * 6 + [dumped(*terms[-1])]
 
 
+def test_numbers_it_leaves_to_pickle_beside_terms_it_makes_do_not_disturb_them() -> None:
+    """Huge weights and ids in a term left to pickle, next to terms of fewer postings (whose
+    absent postings' slots look at their neighbours' numbers)."""
+    terms = [term([0], [0.0], [b""]), term([1], [9.223372036854776e18], [b""]),
+             term([2], [3.4e38], [b""]), term([3], [float("-inf")], [b""]),
+             term([2**32 - 1], [1.0], [b""]), term([5, 9], [1.0, 2.0], [b"", b""])]
+    assert made(terms) == [dumped(*terms[0]), None, None, dumped(*terms[3]), None,
+                           dumped(*terms[5])]
+
+
 def test_an_empty_run_makes_nothing() -> None:
     found = inlined_pickles(np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0),
                             np.zeros(0, np.int64), np.zeros(0, np.int64), b"")
