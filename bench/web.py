@@ -362,14 +362,23 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def warm_word_tables(port: int, requests: int = 6) -> None:
     """Wait until the workers have read the index's associated-words table (once per
-    generation, in the background): a few concurrent API searches with mots=1, which wait."""
+    generation, in the background): a few concurrent API searches with mots=1, which wait.
+
+    A worker lets only some of its threads wait for the table and answers the others 503
+    at once (``archive.web.limits.word_table_waits``): those ask again until answered."""
     def ask() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        try:
-            conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
-            conn.getresponse().read()
-        finally:
-            conn.close()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            try:
+                conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
+                response = conn.getresponse()
+                response.read()
+            finally:
+                conn.close()
+            if response.status != 503:
+                return
+            time.sleep(0.5)
 
     askers = [threading.Thread(target=ask) for _ in range(requests)]
     for asker in askers:
