@@ -85,7 +85,9 @@ def test_the_demo_shows_readable_stories_with_versions_withdrawals_and_a_return(
 
 @pytest.mark.slow
 def test_demo_serves_the_front_end_until_interrupted(data_dir: Path) -> None:
-    port, replica_port = _free_port(), _free_port(3)
+    # One probe for all four ports: two probes would both find the same free ports.
+    replica_port = _free_port(4)
+    port = replica_port + 3
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir))
     demo = subprocess.Popen(
         [sys.executable, "-m", "archive", "demo", "--articles", "12", "--port", str(port),
