@@ -302,6 +302,9 @@ class MatchEngine:
         """The matches of QUERY among DOCS (ascending), with their final scores."""
         try:
             if self.enabled:
+                if _pointwise(query):
+                    present, scores = self._on(query, docs)
+                    return Matches(docs[present], scores[present])
                 found = self._node(query, docs)
                 return found.among(docs)
         except UnexpectedLayout as exc:
@@ -309,6 +312,67 @@ class MatchEngine:
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
         return found.among(docs)
+
+    def _on(self, query: wq.Query, docs: np.ndarray,
+            ahead: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Which of DOCS (ascending, few: a page's matches being settled) QUERY matches, and
+        their scores (aligned with DOCS; meaningless where not matched), as ``_node`` gives
+        them there: the same terms read (``_term``), the same scores added in the same order,
+        but each node an array the size of DOCS rather than sorted matches looked up in one
+        another. QUERY is made of words, AND, OR, AND NOT and NOT (``_pointwise``). AHEAD:
+        read its words' terms together first (``_read_ahead``)."""
+        if _read_as_term(query):
+            return self._term_on(query, self._term(query, docs), docs)
+        if isinstance(query, wq.And):
+            positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
+            if ahead:
+                self._read_ahead([(_or_subqueries(sub), docs) for sub in positives])
+            # Its words and ORs of words were read ahead; an AND in it reads its own.
+            present, scores = self._on(positives[0], docs, _nested_and(positives[0]))
+            for sub in positives[1:]:
+                found, added = self._on(sub, docs, _nested_and(sub))
+                present = present & found
+                scores = scores + added
+            for sub in query.subqueries:
+                if isinstance(sub, wq.Not):
+                    # As ``_and``: NOT's documents out, its boost added to every score.
+                    present = present & ~self._on(sub.query, docs)[0]
+                    scores = scores + sub.boost
+            boost = query.boost if len(query.subqueries) > 1 else 1.0
+            return present, scores * boost if boost != 1.0 else scores
+        if isinstance(query, wq.AndNot):
+            present, scores = self._on(query.a, docs)
+            present = present & ~self._on(query.b, docs)[0]
+            return present, scores * query.boost if query.boost != 1.0 else scores
+        subqueries = query.subqueries  # an OR of words (``_or_subqueries``)
+        if ahead:
+            self._read_ahead([(subqueries, docs)])
+        present = np.zeros(len(docs), dtype=bool)
+        scores = np.zeros(len(docs), dtype=np.float64)
+        for i, sub in enumerate(subqueries):
+            if i and _is_typed_form(sub, subqueries[i - 1]):
+                # As ``_or_parts``: read for the documents holding its stem alone.
+                self._doc_frequency(sub.fieldname, sub.text, subqueries[i - 1])
+                wanted = docs[found]
+                if not len(wanted):
+                    continue
+                found, added = self._term_on(sub, self._term(sub, wanted), docs)
+            else:
+                found, added = self._on(sub, docs, ahead=False)
+            # Added in the subqueries' order, as ``union`` adds them (0.0 + x is x).
+            scores[found] += added[found]
+            present |= found
+        return present, scores * query.boost if query.boost != 1.0 else scores
+
+    @staticmethod
+    def _term_on(query: wq.Term, found: Matches,
+                 docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``_on`` of a term whose read FOUND holds at least DOCS' postings."""
+        if not len(found):
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.float64)
+        at = _positions(found.docs, docs)
+        present = at >= 0
+        return present, np.where(present, found.scores[at], 0.0)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -321,8 +385,7 @@ class MatchEngine:
             return self._term(query, within)
         if isinstance(query, wq.And):
             return self._and(query, within)
-        if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
-                isinstance(sub, wq.Not) for sub in query.subqueries):
+        if _plain_or(query):
             parts = self._or_parts(query.subqueries, within)
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
@@ -1575,18 +1638,42 @@ def _without_typed_forms(query: wq.Query) -> wq.Query:
     return changed
 
 
+def _pointwise(query: wq.Query) -> bool:
+    """Whether ``MatchEngine._on`` evaluates QUERY: words, AND (with a word or more besides
+    its NOTs), OR of words, AND NOT and NOT, as ``MatchEngine._node`` evaluates them."""
+    if _read_as_term(query):
+        return True
+    if isinstance(query, wq.And):
+        positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
+        return bool(positives) and all(
+            _pointwise(sub.query if isinstance(sub, wq.Not) else sub)
+            for sub in query.subqueries)
+    if isinstance(query, wq.AndNot):
+        return _pointwise(query.a) and _pointwise(query.b)
+    return _plain_or(query) and all(_pointwise(sub) for sub in query.subqueries)
+
+
+def _nested_and(query: wq.Query) -> bool:
+    """Whether QUERY, a part of an AND, is evaluated otherwise than as a word or an OR of
+    words (whose terms ``MatchEngine._on`` reads ahead for the whole AND)."""
+    return not (_read_as_term(query) or _plain_or(query))
+
+
 def _read_as_term(query: wq.Query) -> bool:
     """Whether ``MatchEngine`` evaluates QUERY as one term's postings (``_term``)."""
     return isinstance(query, wq.Term) and query.fieldname in _SCORED_FIELDS
 
 
+def _plain_or(query: wq.Query) -> bool:
+    """Whether QUERY is an OR ``MatchEngine`` adds up itself (``_or_parts``, ``union``)."""
+    return isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
+        isinstance(sub, wq.Not) for sub in query.subqueries)
+
+
 def _or_subqueries(query: wq.Query) -> list[wq.Query]:
     """The subqueries ``MatchEngine._or_parts`` evaluates QUERY by: an OR's own (as
     ``MatchEngine._node`` takes an OR apart), else QUERY alone."""
-    if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
-            isinstance(sub, wq.Not) for sub in query.subqueries):
-        return list(query.subqueries)
-    return [query]
+    return list(query.subqueries) if _plain_or(query) else [query]
 
 
 def _is_typed_form(query: wq.Query, before: wq.Query | None) -> bool:
