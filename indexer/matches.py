@@ -811,7 +811,7 @@ class MatchEngine:
 
     def _segment_of(self, docs: np.ndarray) -> np.ndarray:
         """The index of the segment holding each of DOCS."""
-        found: np.ndarray = np.searchsorted(self._starts, docs, side="right") - 1
+        found: np.ndarray = self._starts.searchsorted(docs, side="right") - 1
         return found
 
     def _segments_holding(self, docs: np.ndarray) -> np.ndarray:
@@ -829,12 +829,14 @@ class MatchEngine:
                  within: np.ndarray | None) -> bool:
         """Whether a term read for the documents EARLIER (None: all), and in whole in the
         segments WHOLE, holds every posting of the documents WITHIN (None: all)."""
-        if whole.all():
+        if earlier is None:  # read for every document: every segment was read whole
             return True
-        if within is None or earlier is None:
+        if within is None:
             return False
+        if within is earlier:
+            return True
         rest = within[~whole[self._segment_of(within)]] if whole.any() else within
-        return not len(rest) or bool(np.isin(rest, earlier, assume_unique=True).all())
+        return not len(rest) or int(_positions(earlier, rest).min()) >= 0
 
     def _term_postings(self, plan: _TermPlan, found: list[Postings | None],
                        ) -> tuple[Matches, np.ndarray]:
@@ -886,7 +888,7 @@ class MatchEngine:
         holding those documents, and not at all in a segment holding none; the segments
         WHOLE marks are read whole if they hold one; those DONE marks are not read), and
         each one's first document to BASES."""
-        bounds = None if within is None else np.searchsorted(within, self._starts).tolist()
+        bounds = None if within is None else within.searchsorted(self._starts).tolist()
         for segment, (leaf, base) in enumerate(self.leaves):
             local = None
             if done[segment]:
@@ -1469,7 +1471,7 @@ def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         rank[docs] = np.arange(len(docs), dtype=np.int32)
         found: np.ndarray = rank[wanted].astype(np.int64)
         return found
-    at = np.searchsorted(docs, wanted)
+    at = docs.searchsorted(wanted)
     at[at == len(docs)] = 0
     return np.where(docs[at] == wanted, at, -1)
 
