@@ -61,6 +61,10 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _optional_positive_int(text: str) -> int | None:
+    return _positive_int(text) if text.strip() else None
+
+
 def _optional_path(text: str) -> Path | None:
     return Path(text) if text.strip() else None
 
@@ -157,10 +161,12 @@ SETTINGS: tuple[Setting, ...] = (
             "Répertoire de publication d'un hôte web (ce que `python -m archive publish` "
             "remplit) : le site sert sa version courante en lecture seule et suit chaque "
             "bascule ; vide : servir ARCHIVE_DATA_DIR.", _optional_path),
-    Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "1024",
+    Setting("index_build_mb", "ARCHIVE_INDEX_BUILD_MB", "",
             "Mo de postings qu'un processus d'écriture d'une reconstruction complète de "
             "l'index accumule avant d'entamer un nouveau segment ; sa mémoire culmine vers "
-            "1,6 fois cette valeur.", _positive_int),
+            "deux fois cette valeur. Vide : selon la mémoire libre au départ (la moitié, "
+            "partagée entre les processus, entre 256 et 8192 Mo chacun).",
+            _optional_positive_int),
 )
 
 
@@ -184,7 +190,7 @@ class Settings:
     web_threads: int
     trusted_proxies: int
     export_max_rows: int
-    index_build_mb: int
+    index_build_mb: int | None
     release_dir: Path | None = None
 
     @property

@@ -177,6 +177,18 @@ def _dir_mb(path: Path) -> float:
     return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 2**20
 
 
+def _segment_count(index_dir: Path) -> int:
+    """How many segments the live build has (each costs every query a read per term)."""
+    from indexer.location import open_current
+
+    ix = open_current(index_dir)
+    try:
+        with ix.reader() as reader:
+            return sum(1 for _ in reader.leaf_readers())
+    finally:
+        ix.close()
+
+
 # ---------------------------------------------------------------------- FTS5
 def _build_fts(database: Path, fts_path: Path) -> float:
     from archive.store import Archive
@@ -489,6 +501,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
             raise SystemExit(f"{fts_path} is missing (built --without-fts5?): add "
                              "--without-fts5, or run without --reuse")
     index_mb = _dir_mb(current_build(index_dir) or index_dir)
+    segments = _segment_count(index_dir)
 
     _log("sampling queries")
     queries = _sample_queries(database, index_dir, per_kind, articles)
@@ -531,6 +544,7 @@ def _run(articles: int, per_kind: int, workdir: Path, reuse: bool,
         "build_s": round(build_seconds, 1),
         "fts5_build_s": _rounded(fts_seconds) if fts5 else None,
         "index_mb": round(index_mb, 1),
+        "segments": segments,
         "update_100_s": round(update_seconds, 2) if update_seconds is not None else None,
         "update_100_runs_s": [round(found, 2) for found, _ in update_runs],
         "update_100_run_ends_s": [round(end, 2) for _, end in update_runs],
@@ -595,7 +609,8 @@ def _print_table(report: dict[str, Any]) -> None:
         return
     print(f"articles {report['articles']:,}: build {report['build_s']} s "
           f"({report['build_docs_per_s']} docs/s; FTS5 {report['fts5_build_s'] or '-'} s), "
-          f"index {report['index_mb']} MB, 100 new articles searchable: {_updates(report)}, "
+          f"index {report['index_mb']} MB in {report['segments']} segments, "
+          f"100 new articles searchable: {_updates(report)}, "
           f"worker RSS {report['worker_rss_mb']} MB (USS {report['worker_uss_mb']} MB)")
     print(f"{'kind':<14}{'p50 ms':>9}{'p95 ms':>9}{'FTS5 p50':>10}{'FTS5 p95':>10}"
           f"{'p95 ratio':>11}{'hits':>8}")
@@ -645,6 +660,7 @@ def _print_comparison(report: dict[str, Any]) -> None:
           f"{tantivy['build_s']:>10.1f}")
     print(f"{'index MB':<14}{report['index_mb']:>10.1f}{_figure(report['fts5_mb'], 10)}"
           f"{tantivy['index_mb']:>10.1f}")
+    print(f"{'segments':<14}{report['segments']:>10}")
     print(f"\n{'':<14}{'ours':>16}{'FTS5':>16}{'Tantivy ' + tantivy['version']:>16}"
           f"{'ours / Tantivy':>16}{'hits':>8}{'Tantivy hits':>14}")
     print(f"{'ms':<14}" + f"{'p50':>8}{'p95':>8}" * 4)

@@ -38,6 +38,7 @@ from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.associated import FIELD as WORDS_FIELD
 from indexer.associated import write_missing_words, write_postings_words
+from indexer.build_budget import available_bytes, writer_limit_mb
 from indexer.bulk import BulkSegmentWriter
 from indexer.copies import update_copies
 from indexer.documents import document_for, with_earlier_versions
@@ -81,10 +82,6 @@ PAIR_SAMPLE = 2000
 # Per writer of incremental runs: Whoosh sorts postings in memory and spills a run to disk past
 # this, then merges the runs in Python.
 LIMIT_MB = 256
-# Per writer process of a full rebuild (ARCHIVE_INDEX_BUILD_MB): past this many megabytes of
-# buffered postings the writer starts a new segment. At 100,000 replica articles and 1024, each
-# of the two writers wrote segments of 43,500 and 6,500 articles and peaked at 1.6 GB of memory.
-BULK_LIMIT_MB = 1024
 # Posting lists shorter than this live in their term's entry instead of a zlib-compressed block
 # of their own: most word pairs, and many words, occur in one or two articles only.
 INLINE_POSTINGS = 3
@@ -159,10 +156,11 @@ class _Counts:
 
 def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                  optimize: bool = False, progress: Progress | None = None,
-                 build_mb: int = BULK_LIMIT_MB, copies: bool = True) -> IndexReport:
+                 build_mb: int | None = None, copies: bool = True) -> IndexReport:
     """Bring the index under INDEX_DIR in step with the archive; raise IndexLocked if busy.
 
-    A full rebuild's writer processes each start a new segment past BUILD_MB of postings.
+    A full rebuild's writer processes each start a new segment past BUILD_MB of postings
+    (None: as the free memory allows, ``indexer.build_budget``).
     With COPIES, the copies index (``indexer.copies``) is brought in step too, under the
     same lock (in full when the index was rebuilt).
     """
@@ -204,7 +202,7 @@ def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
 
 
 def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Index] | None,
-            counts: _Counts, progress: Progress | None, build_mb: int,
+            counts: _Counts, progress: Progress | None, build_mb: int | None,
             optimize: bool) -> tuple[Path, SyncState, int]:
     """Apply the archive's changes to LIVE (or to a new full build); return the build's state."""
     if live is None:
@@ -268,12 +266,16 @@ def _described(exc: BaseException) -> str:
 
 
 def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
-                progress: Progress | None, build_mb: int) -> tuple[Path, SyncState]:
+                progress: Progress | None, build_mb: int | None) -> tuple[Path, SyncState]:
     # The cursor is read before the articles: whatever changes meanwhile has a later
     # change_seq and is applied again by the catch-up that follows the swap.
     change_seq = archive.reads.max_change_seq()
     total = archive.reads.stats().articles
     procs = _writer_processes(total)
+    if build_mb is None:
+        build_mb = writer_limit_mb(procs, available_bytes())
+    log.info("reconstruction : %d processus d'écriture, %d Mo de postings chacun par segment",
+             procs, build_mb)
     schema = build_schema(*_pair_words(archive, total))
     build = new_build_dir(index_dir)
     try:

@@ -765,6 +765,29 @@ def test_a_full_build_never_copies_its_segments_into_memory(
     assert_consistent(index_dir, database)
 
 
+@pytest.mark.parametrize(("build_mb", "expected_mb"), [(None, 768), (64, 64)])
+def test_a_full_builds_writers_buffer_what_the_free_memory_allows_unless_told(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, build_mb: int | None,
+        expected_mb: int) -> None:
+    # Every segment costs every query a read per term: a fixed 1 GB buffer made 37 segments
+    # at a million articles. 3 GiB free, one writer: half of it, two bytes of peak memory per
+    # byte of postings.
+    database, index_dir = tmp_path / "archive.sqlite3", tmp_path / "index"
+    save(database, range(30))
+    monkeypatch.setattr(update, "available_bytes", lambda: 3 * 2**30)
+    limits: list[int] = []
+    write_archive = update.write_archive
+
+    def noted(*args: Any, limit_bytes: int, **kwargs: Any) -> Any:
+        limits.append(limit_bytes)
+        return write_archive(*args, limit_bytes=limit_bytes, **kwargs)
+
+    monkeypatch.setattr(update, "write_archive", noted)
+    report = update_index(database, index_dir, full=True, copies=False, build_mb=build_mb)
+    assert report.documents == 30
+    assert limits == [expected_mb * 2**20]
+
+
 def test_opening_the_live_build_never_copies_its_segments_into_memory(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     # Opened through mmap, every segment was copied into the opener (a million-article index of
