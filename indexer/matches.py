@@ -349,6 +349,7 @@ class MatchEngine:
             self._read_ahead([(subqueries, docs)])
         present = np.zeros(len(docs), dtype=bool)
         scores = np.zeros(len(docs), dtype=np.float64)
+        found = np.zeros(len(docs), dtype=bool)  # the documents the subquery before matched
         for i, sub in enumerate(subqueries):
             if i and _is_typed_form(sub, subqueries[i - 1]):
                 # As ``_or_parts``: read for the documents holding its stem alone.
