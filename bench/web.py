@@ -1,7 +1,7 @@
 """Benchmark the web front end: gunicorn serving N replica articles to C concurrent clients.
 
     python bench/web.py --articles 10000 --clients 16 --seconds 30 [--reuse DIR] [--json]
-                        [--mix uniform|zipf] [--client-processes 4]
+                        [--mix uniform|zipf] [--client-processes 4] [--max-requests N]
 
 Builds (or reuses) a data directory of replica articles saved into a real archive and indexed
 with a full build, starts gunicorn with the repository's gunicorn.conf.py on a free loopback
@@ -145,14 +145,17 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    data_dir: Path, port: int, workers: int, threads: int
+    data_dir: Path, port: int, workers: int, threads: int, max_requests: int | None = None
 ) -> subprocess.Popen[bytes]:
-    """Start gunicorn with the repository's configuration, serving DATA_DIR on PORT."""
+    """Start gunicorn with the repository's configuration, serving DATA_DIR on PORT; with
+    MAX_REQUESTS, each worker is replaced after about that many requests."""
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir), ARCHIVE_WEB_WORKERS=str(workers),
                ARCHIVE_WEB_THREADS=str(threads), ARCHIVE_WEB_BIND=f"127.0.0.1:{port}")
+    recycling = [] if max_requests is None else [
+        "--max-requests", str(max_requests), "--max-requests-jitter", str(max_requests // 10)]
     return subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
-         "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"],
+         "--chdir", str(REPO), "--access-logfile", "/dev/null", *recycling, "wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True,
     )
 
@@ -329,9 +332,12 @@ def client_process(port: int, paths: list[str], deadline: float, seeds: list[int
 
 
 def server_cpu(server: subprocess.Popen[bytes]) -> float:
-    """Return the CPU seconds the gunicorn master and its workers have used so far."""
-    total = 0.0
-    for process in [psutil.Process(server.pid), *psutil.Process(server.pid).children()]:
+    """Return the CPU seconds the gunicorn master and its workers have used so far (workers
+    replaced meanwhile included: the master's count of its finished children)."""
+    master = psutil.Process(server.pid)
+    times = master.cpu_times()
+    total = times.user + times.system + times.children_user + times.children_system
+    for process in master.children():
         try:
             times = process.cpu_times()
             total += times.user + times.system
@@ -362,14 +368,23 @@ def percentile(values: list[float], fraction: float) -> float:
 
 def warm_word_tables(port: int, requests: int = 6) -> None:
     """Wait until the workers have read the index's associated-words table (once per
-    generation, in the background): a few concurrent API searches with mots=1, which wait."""
+    generation, in the background): a few concurrent API searches with mots=1, which wait.
+
+    A worker lets only some of its threads wait for the table and answers the others 503
+    at once (``archive.web.limits.word_table_waits``): those ask again until answered."""
     def ask() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        try:
-            conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
-            conn.getresponse().read()
-        finally:
-            conn.close()
+        deadline = time.monotonic() + 600
+        while time.monotonic() < deadline:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+            try:
+                conn.request("GET", "/api/search?q=eau&mots=1&taille=1")
+                response = conn.getresponse()
+                response.read()
+            finally:
+                conn.close()
+            if response.status != 503:
+                return
+            time.sleep(0.5)
 
     askers = [threading.Thread(target=ask) for _ in range(requests)]
     for asker in askers:
@@ -483,6 +498,10 @@ def main() -> None:
                         help="processes the clients are spread over (default 4)")
     parser.add_argument("--profile", type=int, metavar="PAGES",
                         help="profile PAGES answers in this process instead (no gunicorn)")
+    parser.add_argument("--max-requests", type=int, metavar="N",
+                        help="replace each worker after about N requests (gunicorn's "
+                             "max_requests; 20,000 in gunicorn.conf.py): what a new worker "
+                             "costs the readers")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -513,7 +532,7 @@ def main() -> None:
                 print(f"{label:<58}{ms:>10}{share:>7}%")
             return
         port = free_port()
-        server = start_gunicorn(data_dir, port, args.workers, args.threads)
+        server = start_gunicorn(data_dir, port, args.workers, args.threads, args.max_requests)
         try:
             wait_healthy(port, server)
             warm_word_tables(port)
@@ -580,6 +599,7 @@ def main() -> None:
         "seconds": round(elapsed, 1),
         "workers": args.workers,
         "threads": args.threads,
+        "max_requests": args.max_requests,
         "statuses": {str(k): v for k, v in sorted(statuses.items())},
     }
     if args.json:

@@ -7,7 +7,7 @@ from flask import Blueprint, Response, abort, jsonify, request
 from archive.web.caching import cached_search_answer
 from archive.web.copies import copies_for
 from archive.web.openapi import openapi_document
-from archive.web.params import parse_search
+from archive.web.params import SearchParams, parse_search
 from archive.web.searching import run_search, services
 from archive.web.serialize import article_json, author_json, result_json
 from archive.web.takedown import check_public
@@ -18,9 +18,17 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 @bp.route("/search")
 def search() -> Response:
     """Return one page of results of a search (same parameters as /recherche)."""
-    return cached_search_answer(
-        lambda: parse_search(request.args),
-        lambda params: jsonify(result_json(params, run_search(params, associated=params.mots))))
+    return cached_search_answer(lambda: parse_search(request.args), _search_answer)
+
+
+def _search_answer(params: SearchParams) -> Response:
+    """Return the JSON answer of PARAMS; with ``mots=1`` while the live generation's word
+    table is being read, wait for it in one of the worker's slots for that (a 503 at once
+    when every slot is taken: ``archive.web.limits``)."""
+    if params.mots and not services().search().info().words_ready:
+        with services().word_waits.slot():
+            return jsonify(result_json(params, run_search(params, associated=True)))
+    return jsonify(result_json(params, run_search(params, associated=params.mots)))
 
 
 @bp.route("/articles/<number:article_id>")

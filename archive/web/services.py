@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from archive.config import Settings
 from archive.errors import REPAIR_INDEX_COMMAND, ArchiveError, IndexUnreadable, StoreError
-from archive.web.limits import ExpensivePages, busy_slots
+from archive.web.limits import WORDS_BUSY, ExpensivePages, busy_slots, word_table_waits
 from archive.web.pagecache import PageCache
 
 if TYPE_CHECKING:
@@ -60,6 +60,8 @@ class Services:
         # server starts one thread per request); gthread workers keep theirs for good.
         self._opened: weakref.WeakSet[Archive] = weakref.WeakSet()
         self.expensive = ExpensivePages(busy_slots(settings.web_threads))
+        # The API's searches waiting for a new generation's word table (archive.web.limits).
+        self.word_waits = ExpensivePages(word_table_waits(settings.web_threads), WORDS_BUSY)
         self.pages = PageCache()
         self.damaged_build: str | None = None
 

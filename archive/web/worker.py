@@ -8,18 +8,25 @@ Its answer is a bare English page. This worker answers them with the site's own 
 gunicorn's: ``limit_request_line = 0`` would lift the request-line limit altogether (its Python
 parser then reads a line of any length into memory), so the limit is kept and only the answer
 changes. ``gunicorn.conf.py`` names this class as ``worker_class``.
+
+A new worker (at start-up, or replacing one recycled after ``max_requests``) prepares what its
+first search needs before it takes a request (``warm_up``): meanwhile the server's other
+workers answer, where a cold worker made its first readers wait seconds for it.
 """
 
 from __future__ import annotations
 
 import gc
 import socket
+import time
+from concurrent import futures
 from http import HTTPStatus
 from typing import Any
 
 from flask import Flask
 from gunicorn.workers.gthread import ThreadWorker
 
+from archive.errors import ArchiveError
 from archive.web.errors import standalone_error_page
 from archive.web.pagecache import SharedPages, shared_pages_path
 
@@ -46,6 +53,11 @@ WRITE_SECONDS = 10.0
 # mix at 100,000 articles, docs/architecture.md). Young collections every 10,000 objects and
 # older ones far more rarely keep cycles collected, with pauses of a few milliseconds.
 GC_THRESHOLDS = (10_000, 50, 100)
+# How long a new worker may prepare (``warm_up``) before it takes requests anyway: the index's
+# columns, the form's author list and the templates take seconds of CPU at 100,000 articles,
+# far more on a starved machine. gunicorn's master kills a worker silent for its ``timeout``,
+# so the worker tells it every second that it is alive meanwhile.
+WARM_UP_SECONDS = 60.0
 
 
 def tune_collector() -> None:
@@ -54,6 +66,22 @@ def tune_collector() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
+
+
+def warm_up(app: Flask) -> None:
+    """Prepare what the first search of APP's worker needs: the live index generation and its
+    columns, the author list of the search form, and every template compiled.
+
+    Nothing is prepared where there is no index or archive yet (the pages say so).
+    """
+    services = app.extensions["archive"]
+    try:
+        services.search().info()
+        services.datalist_authors()
+    except ArchiveError:
+        pass
+    for name in app.jinja_env.list_templates():
+        app.jinja_env.get_template(name)
 
 
 def refusal(exc: BaseException) -> tuple[int, str] | None:
@@ -83,15 +111,31 @@ class FrenchErrorsWorker(ThreadWorker):  # type: ignore[misc]
     whose finished search pages are shared with the server's other workers."""
 
     def load_wsgi(self) -> None:
-        """Load the application, then share its kept pages with the master's other workers
-        and set the garbage collector for a long-lived server (``tune_collector``)."""
+        """Load the application, share its kept pages with the master's other workers,
+        prepare it (``warm_up``) and set the garbage collector for a long-lived server
+        (``tune_collector``, which then also sets aside what was prepared)."""
         super().load_wsgi()
-        tune_collector()
         app = getattr(self, "wsgi", None)
         services = app.extensions.get("archive") if isinstance(app, Flask) else None
         path = shared_pages_path(self.ppid) if services is not None else None
         if services is not None and path is not None:
             services.pages.share(SharedPages(path), str(services.settings.data_dir))
+        if isinstance(app, Flask) and services is not None:
+            self.prepare(app)
+        tune_collector()
+
+    def prepare(self, app: Flask) -> None:
+        """Run ``warm_up`` on one of the worker's own threads (whatever it opens there serves
+        that thread's requests later), for WARM_UP_SECONDS at most, telling the master that
+        the worker is alive meanwhile; a failure is logged and left to the requests."""
+        prepared = self.tpool.submit(warm_up, app)
+        deadline = time.monotonic() + WARM_UP_SECONDS
+        while self.alive and not prepared.done() and time.monotonic() < deadline:
+            self.notify()
+            futures.wait([prepared], timeout=1.0)
+        if prepared.done() and prepared.exception() is not None:
+            self.log.warning("préparation du processus web impossible (détail technique : %s)",
+                             prepared.exception())
 
     def handle_error(self, req: Any, client: socket.socket, addr: Any,
                      exc: BaseException) -> None:
