@@ -100,10 +100,17 @@ class ParsedQuery:
         return not self.text
 
 
+# Letters and digits in words separated by single spaces: what most readers type, and what
+# every step of ``clean_query_text`` leaves as it is.
+_PLAIN_TEXT = re.compile(r"[^\W_]+(?: [^\W_]+)*")
+
+
 def clean_query_text(text: str) -> tuple[str, list[str]]:
     """Return TEXT made safe for the parser, and the French notes on what was changed."""
     notes: list[str] = []
     text = unicodedata.normalize("NFC", str(text))
+    if len(text) <= MAX_QUERY_CHARS and _PLAIN_TEXT.fullmatch(text):
+        return text, notes
     text = "".join(" " if unicodedata.category(ch)[0] in "CZ" else ch for ch in text)
     text = _SPACES.sub(" ", text).strip()
     if len(text) > MAX_QUERY_CHARS:
@@ -418,8 +425,13 @@ def _plain_words(text: str, parser: MultifieldParser) -> wq.Query | None:
     for word in words:
         by_field = []
         form = exact_form(word, schema)
+        analysed: dict[int, list[str]] = {}  # title and body share their analyzer: once
         for field in DEFAULT_FIELDS:
-            tokens = [t.text for t in schema[field].analyzer(word, mode="query")]
+            analyzer = schema[field].analyzer
+            tokens = analysed.get(id(analyzer))
+            if tokens is None:
+                tokens = analysed[id(analyzer)] = [
+                    t.text for t in analyzer(word, mode="query")]
             if len(tokens) > 1:
                 return None
             if tokens:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import threading
 import time
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
@@ -30,7 +31,7 @@ from whoosh.searching import Searcher
 from archive.errors import IndexUnavailable, InvalidInput
 from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.associated import WordTable, associated_words
-from indexer.columns import NO_DAY, Columns, day_number, months_parts
+from indexer.columns import NO_DAY, Columns, day_number, month_parts, months_parts
 from indexer.copies import Copy, CopyFinder
 from indexer.documents import version_document
 from indexer.generations import Generation, Generations
@@ -55,6 +56,7 @@ from indexer.results import (
 from indexer.schema import EXACT_FIELDS
 from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
 from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts, EarlierTexts
+from indexer.whoosh_format import UnexpectedLayout, report_fallback, stored_fields
 
 # Authors counted in a result's facets: a page shows the first ten and the rest behind
 # « voir plus »; past this many, the author filter of the form reaches the others.
@@ -171,7 +173,7 @@ class SearchService:
         docnum = searcher.document_number(id=str(article_id))
         if docnum is None:
             return []
-        stored = searcher.stored_fields(docnum)
+        stored = _stored_fields(searcher, [docnum])[docnum]
         bodies = self._bodies([article_id])
         text = f"{stored.get('title', '')}\n{bodies.get(article_id, '')}"
         terms = searcher.key_terms_from_text("body", text, numterms=12)
@@ -217,6 +219,8 @@ class SearchService:
         text, sort, page, page_size = request.text, request.sort, request.page, request.page_size
         earlier, fold = request.earlier, request.fold
         columns = generation.columns
+        # How many matches decide the page: settled (``_settled``) for their final scores.
+        settle_limit = page * page_size * (FOLD_WALK if fold else 1)
         parsed = parse_query(text, self._parser(searcher))
         if parsed.query is None and not parsed.is_empty:
             return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None, 0.0,
@@ -230,7 +234,8 @@ class SearchService:
             if earlier and "earlier" in searcher.schema:
                 wanted = wq.Or([wanted, earlier_query(wanted)])
             try:
-                matches = self._match(wanted, searcher, generation, settle_later=True)
+                matches = self._match(wanted, searcher, generation, settle_later=True,
+                                      settle_first=_settle_first(settle_limit, sort))
             except QUERY_ERRORS:
                 return SearchResult(parsed.text, 0, page, page_size, sort, [], NO_FACETS, None,
                                     0.0, _CANNOT_RUN)
@@ -244,8 +249,7 @@ class SearchService:
             words = self._associated(searcher, generation, matches.docs, body_terms,
                                      wait_for_words)
         days = columns.day[matches.docs]
-        matches = _settled(matches, days, sort,
-                           min(len(matches), page * page_size * (FOLD_WALK if fold else 1)))
+        matches = _settled(matches, days, sort, min(len(matches), settle_limit))
         folded: dict[int, int] = {}
         if fold:
             order, folded = self._folded(searcher, matches, days, sort, page, page_size)
@@ -352,10 +356,10 @@ class SearchService:
         return [] if finder is None else finder.copies_of(article_id)
 
     def _match(self, query: wq.Query, searcher: Searcher, generation: Generation,
-               settle_later: bool = False) -> Matches:
+               settle_later: bool = False, settle_first: int | None = None) -> Matches:
         columns = generation.columns
         matches = MatchEngine(searcher, generation.field_lengths, generation.postings).match(
-            query, settle_later=settle_later)
+            query, settle_later=settle_later, settle_first=settle_first)
         if len(matches) and not columns.live.all():
             matches = matches.where(columns.live[matches.docs])
         return matches
@@ -388,7 +392,10 @@ class SearchService:
             for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
                 if counts[code]:
                     category_facets.append((columns.category_names[code], int(counts[code])))
-        month_facets, year_facets = _month_facets(*columns.month_counts(docs))
+        if len(docs) <= _FEW_MATCHES:
+            month_facets, year_facets = _few_month_facets(columns.month[docs].tolist())
+        else:
+            month_facets, year_facets = _month_facets(*columns.month_counts(docs))
         return Facets(author_facets, year_facets, month_facets, edition_facets,
                       category_facets)
 
@@ -396,7 +403,7 @@ class SearchService:
         name = generation.author_names.get(code)
         if name is None:
             docnum = int(generation.columns.first_doc_of_author[code])
-            stored = searcher.stored_fields(docnum) if docnum >= 0 else {}
+            stored = _stored_fields(searcher, [docnum])[docnum] if docnum >= 0 else {}
             name = stored.get("author") or generation.columns.authors.values[code]
             generation.author_names[code] = name
         return name
@@ -407,7 +414,7 @@ class SearchService:
         docnums = [int(d) for d in docs]
         if not docnums:
             return []
-        stored = {d: searcher.stored_fields(d) for d in docnums}
+        stored = _stored_fields(searcher, docnums)
         matched_versions: dict[int, tuple[int, ...]] = {}
         if earlier and query is not None:
             edited = [_int(stored[d].get("id")) for d in docnums
@@ -421,7 +428,8 @@ class SearchService:
         changed = {d for d in docnums if indexed_seq is None or ids[d] not in texts
                    or texts[ids[d] or 0].change_seq > indexed_seq}
         wanted = _positive_terms(query, searcher) if query is not None else _Marked()
-        highlighter = Highlighter(searcher.schema["body"].analyzer, wanted.forms)
+        highlighter = Highlighter(searcher.schema["body"].analyzer, wanted.forms,
+                                  generation.postings)
         body_terms, title_terms = wanted.body, wanted.title
         if with_snippets and body_terms:
             snippets = highlighter.body_snippets(searcher, "body", body_terms, bodies, changed)
@@ -483,6 +491,23 @@ class SearchService:
 
 
 # ---------------------------------------------------------------------- helpers
+def _stored_fields(searcher: Searcher, docnums: list[int]) -> dict[int, dict[str, Any]]:
+    """Return the stored fields of each of DOCNUMS, as ``searcher.stored_fields`` gives them
+    (read by ``whoosh_format.stored_fields``; by Whoosh's reader where the index is laid out
+    otherwise)."""
+    leaves = searcher.reader().leaf_readers()
+    bases = [base for _, base in leaves]
+    found: dict[int, dict[str, Any]] = {}
+    try:
+        for docnum in docnums:
+            leaf, base = leaves[max(0, bisect_right(bases, docnum) - 1)]
+            found[docnum] = stored_fields(leaf, docnum - base)
+    except UnexpectedLayout as exc:
+        report_fallback(searcher, "stored fields", exc)
+        return {docnum: searcher.stored_fields(docnum) for docnum in docnums}
+    return found
+
+
 def _check_arguments(sort: str, page: int, page_size: int, since: date | None,
                      until: date | None) -> None:
     if sort not in SORTS:
@@ -567,6 +592,32 @@ def _filtered(matches: Matches, columns: Columns, request: SearchRequest) -> Mat
     return matches if keep.all() else matches.where(keep)
 
 
+# Up to this many matches, months and years are counted in plain Python
+# (``_few_month_facets``): the dozen numpy calls of ``_month_facets`` cost more than a loop over
+# them (docs/whoosh.md, "A query's fixed cost").
+_FEW_MATCHES = 100
+
+
+def _few_month_facets(months: list[int],
+                      ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
+    """Return what ``_month_facets`` returns, counting the MONTHS (``Columns.month`` values of
+    the matches, NO_DAY for an unknown date) one by one."""
+    counts: dict[int, int] = {}
+    for month in months:
+        if month != NO_DAY:
+            counts[month] = counts.get(month, 0) + 1
+    month_facets: list[tuple[int, int, int]] = []
+    year_facets: list[tuple[int, int]] = []
+    for month, count in sorted(counts.items()):
+        year, month_of_year = month_parts(month)
+        month_facets.append((year, month_of_year, count))
+        if year_facets and year_facets[-1][0] == year:
+            year_facets[-1] = (year, year_facets[-1][1] + count)
+        else:
+            year_facets.append((year, count))
+    return month_facets, year_facets
+
+
 def _month_facets(first: int, counts: np.ndarray,
                   ) -> tuple[list[tuple[int, int, int]], list[tuple[int, int]]]:
     """Return (year, month, count) of every month with a count and (year, count) of every
@@ -600,6 +651,12 @@ _SETTLE_FIRST = 4
 _SETTLE_MARGIN = 1e-9
 
 
+def _settle_first(limit: int, sort: str) -> int:
+    """How many matches ``_settled`` settles in any case to decide the first LIMIT in SORT
+    order: by relevance the highest ceilings first, by date the page's days (LIMIT at least)."""
+    return max(_SETTLE_FIRST * limit, 40) if sort == "relevance" else limit
+
+
 def _settled(matches: Matches, days: np.ndarray, sort: str, limit: int) -> Matches:
     """Return MATCHES with final scores wherever they decide the first LIMIT in SORT order.
 
@@ -617,7 +674,7 @@ def _settled(matches: Matches, days: np.ndarray, sort: str, limit: int) -> Match
             threshold = np.partition(days64, count - limit)[count - limit]
             return matches.settled(np.flatnonzero(days64 >= threshold))
         return matches.settled(np.arange(count))
-    first = min(count, max(_SETTLE_FIRST * limit, 40))
+    first = min(count, _settle_first(limit, sort))
     ceiling = matches.ceiling
     positions = np.arange(count) if first >= count else \
         np.argpartition(ceiling, count - first)[count - first:]

@@ -13,22 +13,19 @@ from __future__ import annotations
 
 import html
 import threading
+from bisect import bisect_right
 from collections.abc import Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from typing import Any
+from operator import attrgetter
+from typing import Any, NamedTuple
 
 import numpy as np
-from whoosh.analysis import Analyzer, Token
-from whoosh.highlight import (
-    ContextFragmenter,
-    Fragment,
-    HtmlFormatter,
-    PinpointFragmenter,
-    highlight,
-)
+from whoosh.analysis import Analyzer
+from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.searching import Searcher
 
 from indexer.analysis import exact_words
+from indexer.matches import PostingsCache
 from indexer.posting_blocks import SMALL_TERM_POSTINGS
 from indexer.whoosh_format import (
     UnexpectedLayout,
@@ -45,13 +42,38 @@ _MAX_TOKENS = 200
 _ELLIPSIS = "…"
 
 
+# Whoosh's ``PinpointFragmenter`` cuts its fragments no further than this far into a text.
+_CHAR_LIMIT = 2**15
+
+
 class MarkFormatter(HtmlFormatter):  # type: ignore[misc]
-    """Whoosh's HTML formatter with a bare ``<mark>`` tag around each matched word."""
+    """Whoosh's HTML formatter with a bare ``<mark>`` tag around each matched word (the
+    snippets re-analysed with Whoosh's ``highlight``; ``_marked`` writes the others alike)."""
 
     template = "<%(tag)s>%(t)s</%(tag)s>"
 
     def __init__(self) -> None:
         super().__init__(tagname="mark", between=f" {_ELLIPSIS} ")
+
+
+class Word(NamedTuple):
+    """A matched word of a text: its indexed form and where it stands (as Whoosh's ``Token``
+    carries them, without the dozen other attributes a ``Token`` is built with)."""
+
+    text: str
+    startchar: int
+    endchar: int
+
+
+class _Fragment(NamedTuple):
+    """A stretch of a text to show, from STARTCHAR to ENDCHAR, and the matched words in it."""
+
+    matches: list[Word]
+    startchar: int
+    endchar: int
+
+
+_START = attrgetter("startchar")
 
 
 def plain_snippet(text: str, limit: int = SNIPPET_CHARS) -> str:
@@ -69,10 +91,13 @@ class Highlighter:
     """Builds the snippets of one page of hits for one index generation."""
 
     def __init__(self, analyzer: Analyzer,
-                 forms: Mapping[str, AbstractSet[str]] | None = None) -> None:
+                 forms: Mapping[str, AbstractSet[str]] | None = None,
+                 postings: PostingsCache | None = None) -> None:
         self.analyzer = analyzer
         # Stems marked only where the text has one of these exact forms (quoted words).
         self.forms = forms or {}
+        # The generation's whole posting lists read lately: a title word's may be there.
+        self.postings = postings
 
     def titles_html(self, searcher: Searcher, terms: Iterable[str],
                     titles: Mapping[int, str]) -> dict[int, str]:
@@ -85,29 +110,27 @@ class Highlighter:
         than asking the index.
         """
         termset = frozenset(terms)
-        holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles)) \
-            if termset else set()
+        holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles),
+                                 self.postings) if termset else set()
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
             tokens = self._exact_only(title, self._matched(title, termset)) \
                 if holders is None or docnum in holders else None
             if tokens:
-                marked[docnum] = str(MarkFormatter().format(
-                    [Fragment(title, tokens, 0, len(title))]))
+                marked[docnum] = _marked(title, [_Fragment(tokens, 0, len(title))])
             else:
                 marked[docnum] = html.escape(title, quote=False)
         return marked
 
-    def _matched(self, text: str, terms: AbstractSet[str]) -> list[Token]:
-        """Return the words of TEXT whose analysis is one of TERMS, as tokens with offsets."""
-        matched: list[Token] = []
+    def _matched(self, text: str, terms: AbstractSet[str]) -> list[Word]:
+        """Return the words of TEXT whose analysis is one of TERMS, with their offsets."""
+        matched: list[Word] = []
         counts: dict[str, int] = {}
         for token in self.analyzer(text, chars=True, positions=True, mode="index"):
             count = counts.get(token.text, 0)
             if token.text in terms and count < _MAX_TOKENS:  # as many as the index gives
                 counts[token.text] = count + 1
-                matched.append(Token(text=token.text, pos=token.pos, startchar=token.startchar,
-                                     endchar=token.endchar, matched=True))
+                matched.append(Word(token.text, token.startchar, token.endchar))
         return matched
 
     def body_snippets(self, searcher: Searcher, field: str, terms: Iterable[str],
@@ -124,15 +147,13 @@ class Highlighter:
             tokens = self._exact_only(body, offsets.get(docnum)) or []
             snippet = None
             if tokens and self._fits(body, tokens):
-                snippet = _format(body, PinpointFragmenter(
-                    maxchars=SNIPPET_CHARS, surround=_SURROUND, autotrim=True
-                ).fragment_matches(body, tokens))
+                snippet = _format(body, _pinpoint_fragments(body, tokens))
             elif termset and (tokens or docnum in changed):
                 snippet = self._reanalysed(body, termset)
             snippets[docnum] = snippet or plain_snippet(body)
         return snippets
 
-    def _exact_only(self, text: str, tokens: list[Token] | None) -> list[Token] | None:
+    def _exact_only(self, text: str, tokens: list[Word] | None) -> list[Word] | None:
         """Return TOKENS without the stem siblings of words that must match as written."""
         if not tokens or not self.forms:
             return tokens
@@ -144,7 +165,7 @@ class Highlighter:
                 kept.append(token)
         return kept
 
-    def _fits(self, body: str, tokens: Sequence[Token]) -> bool:
+    def _fits(self, body: str, tokens: Sequence[Word]) -> bool:
         """True when the index's offsets still point at the matched words in BODY."""
         for token in tokens[:3]:
             if token.endchar > len(body):
@@ -199,14 +220,14 @@ def _piece_analyses(analyzer: Analyzer) -> _PieceAnalyses:
 
 
 def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
-             docnums: Sequence[int]) -> dict[int, list[Token]]:
-    """Return the matched words of each document, as tokens carrying character offsets.
+             docnums: Sequence[int]) -> dict[int, list[Word]]:
+    """Return the matched words of each document with their character offsets, in order.
 
     A segment's offsets of every word are read together (``read_terms_characters``: one
     decoding of their blocks per segment, not one per word).
     """
     fieldobj = searcher.schema[field]
-    found: dict[int, list[Token]] = {}
+    found: dict[int, list[Word]] = {}
     for leaf, base in searcher.reader().leaf_readers():
         stop = base + leaf.doc_count_all()
         local = [d - base for d in docnums if base <= d < stop]
@@ -222,11 +243,9 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
         for text, places_by_doc in zip(terms, per_term, strict=True):
             for doc, places in places_by_doc.items():
                 tokens = found.setdefault(doc + base, [])
-                for pos, start, end in places[:_MAX_TOKENS]:
-                    tokens.append(Token(text=text, pos=pos, startchar=start, endchar=end,
-                                        matched=True))
+                tokens.extend(Word(text, start, end) for _, start, end in places[:_MAX_TOKENS])
     for tokens in found.values():
-        tokens.sort(key=lambda t: t.startchar)
+        tokens.sort(key=_START)
     return found
 
 
@@ -239,37 +258,50 @@ _TITLE_READS_PER_TITLE = 0.6
 
 
 def _title_holders(searcher: Searcher, analyzer: Analyzer, terms: Sequence[str],
-                   docnums: Sequence[int]) -> set[int] | None:
+                   docnums: Sequence[int], postings: PostingsCache | None = None,
+                   ) -> set[int] | None:
     """Return which of DOCNUMS hold one of TERMS in their indexed title, from the title
-    field's postings (only their blocks holding one of DOCNUMS); None when the index cannot
-    tell (a title analysed otherwise than by ANALYZER, or not laid out as expected): then
-    every title is analysed.
+    field's postings (a list the generation's POSTINGS cache holds whole, else only the
+    blocks holding one of DOCNUMS); None when the index cannot tell (a title analysed
+    otherwise than by ANALYZER, or not laid out as expected): then every title is analysed.
 
     The title field's words are the analysis of the stored title, by the same analyzer: a
     title the field does not list for any of TERMS has no word to mark.
     """
     if _TITLE not in searcher.schema or searcher.schema[_TITLE].analyzer != analyzer:
         return None
-    segments = []
-    for leaf, base in searcher.reader().leaf_readers():
-        stop = base + leaf.doc_count_all()
-        local = np.array([d - base for d in docnums if base <= d < stop], dtype=np.int64)
-        if len(local):
-            segments.append((leaf, base, local))
-    if len(terms) * len(segments) > _TITLE_READS_PER_TITLE * len(docnums):
-        return None
     fieldobj = searcher.schema[_TITLE]
-    btexts = [fieldobj.to_bytes(term) for term in terms]
     holders: set[int] = set()
+    btexts: list[bytes] = []
+    for term in terms:
+        btext = fieldobj.to_bytes(term)
+        held = postings.get((_TITLE, btext)) if postings is not None else None
+        if held is None:
+            btexts.append(btext)
+        else:  # read whole lately (the search's own title words): no read at all
+            holders.update(set(held[0].tolist()).intersection(docnums))
+    if not btexts:
+        return holders
+    leaves = searcher.reader().leaf_readers()
+    bases = [base for _, base in leaves]
+    by_segment: dict[int, list[int]] = {}
+    for docnum in docnums:
+        by_segment.setdefault(bisect_right(bases, docnum) - 1, []).append(docnum)
+    if len(btexts) * len(by_segment) > _TITLE_READS_PER_TITLE * len(docnums):
+        return None
     try:
-        for leaf, base, local in segments:
-            if any(doc_frequency(leaf, _TITLE, btext) > SMALL_TERM_POSTINGS
-                   for btext in btexts):
+        for segment, docs in by_segment.items():
+            leaf, base = leaves[segment]
+            frequencies = [doc_frequency(leaf, _TITLE, btext) for btext in btexts]
+            if any(frequency > SMALL_TERM_POSTINGS for frequency in frequencies):
                 # A word of many titles: its blocks cost more to read than the titles
                 # their analysis (measured in docs/whoosh.md); this segment's are analysed.
-                holders.update((local + base).tolist())
+                holders.update(docs)
                 continue
-            for btext in btexts:
+            local = np.array(docs, dtype=np.int64) - base
+            for btext, frequency in zip(btexts, frequencies, strict=True):
+                if not frequency:
+                    continue  # not in this segment's titles
                 found = read_postings(leaf, _TITLE, btext, local)
                 if found is not None and len(found[0]):
                     holders.update((found[0][np.isin(found[0], local)] + base).tolist())
@@ -298,12 +330,77 @@ def _characters_from_matcher(leaf: Any, field: str, btext: bytes,
     return found
 
 
-def _format(text: str, fragments: Iterable[Fragment]) -> str:
+def _pinpoint_fragments(text: str, words: Sequence[Word]) -> list[_Fragment]:
+    """Return the fragments Whoosh's ``PinpointFragmenter(maxchars=SNIPPET_CHARS,
+    surround=_SURROUND, autotrim=True)`` cuts around WORDS (in order) in TEXT.
+
+    Its steps, on plain tuples: a dozen Python objects fewer per fragment and per word
+    (``tests/test_search_snippets.py`` holds the two to the same fragments).
+    """
+    fragments: list[_Fragment] = []
+    size = len(text)
+    last = len(words) - 1
+    j = -1
+    for i, word in enumerate(words):
+        if j >= i:
+            continue
+        j = i
+        left, right = word.startchar, word.endchar
+        if right > _CHAR_LIMIT:
+            break
+        length = right - left
+        while j < last and length < SNIPPET_CHARS:
+            following = words[j + 1]
+            end = following.endchar
+            if end - right <= _SURROUND and end - left <= SNIPPET_CHARS:
+                j += 1
+                right = end
+                length += end - following.startchar
+            else:
+                break
+        start, stop = max(0, left - _SURROUND), min(size, right + _SURROUND)
+        # Whoosh's autotrim: from the first space on, to the last one, the words kept whole.
+        space = text.find(" ", start, stop)
+        if space > 0:
+            start = space + 1
+        space = text.rfind(" ", start, stop)
+        if space > 0:
+            stop = space
+        matches = list(words[i:j + 1])
+        fragments.append(_Fragment(matches, min(start, matches[0].startchar),
+                                   max(stop, matches[-1].endchar)))
+    return fragments
+
+
+def _marked(text: str, fragments: Sequence[_Fragment]) -> str:
+    """Return FRAGMENTS of TEXT escaped with each matched word in ``<mark>``, joined by an
+    ellipsis: what ``MarkFormatter().format`` makes of them (the first of overlapping words,
+    the longest of those starting together, is marked)."""
+    escape = html.escape
+    pieces: list[str] = []
+    for number, fragment in enumerate(fragments):
+        if number:
+            pieces.append(f" {_ELLIPSIS} ")
+        index = fragment.startchar
+        for word in sorted(fragment.matches,
+                           key=lambda w: (w.startchar, w.startchar - w.endchar)):
+            start = word.startchar
+            if start < index:
+                continue
+            if start > index:
+                pieces.append(escape(text[index:start], quote=False))
+            pieces.append(f"<mark>{escape(text[start:word.endchar], quote=False)}</mark>")
+            index = word.endchar
+        pieces.append(escape(text[index:fragment.endchar], quote=False))
+    return "".join(pieces)
+
+
+def _format(text: str, fragments: Iterable[_Fragment]) -> str:
     best = sorted(fragments, key=lambda f: (-len(f.matches), f.startchar))[:_MAX_FRAGMENTS]
     if not best:
         return ""
-    best.sort(key=lambda f: f.startchar)
-    formatted = str(MarkFormatter().format(best))
+    best.sort(key=_START)
+    formatted = _marked(text, best)
     if best[0].startchar > 0:
         formatted = f"{_ELLIPSIS} {formatted}"
     if best[-1].endchar < len(text):

@@ -57,15 +57,17 @@ import numpy as np
 from whoosh.codec.base import FieldCursor, TermsReader
 from whoosh.codec.whoosh3 import (
     LENGTHS_COLUMN,
+    STORED_COLUMN,
     W3Codec,
     W3FieldWriter,
     W3LeafMatcher,
     W3PostingsWriter,
     W3TermInfo,
 )
+from whoosh.columns import CompressedBytesColumn, PickleColumn
 from whoosh.filedb.compound import SubFile
 from whoosh.matching import ReadTooFar
-from whoosh.reading import TermNotFound
+from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
@@ -930,6 +932,64 @@ def bytes_column(reader: Any, count: int) -> list[bytes]:
 def slow_bytes_column(reader: Any, count: int) -> list[bytes]:
     """Return what ``bytes_column`` returns, iterating Whoosh's column reader."""
     return list(reader)[:count]
+
+
+class _StoredPlace(NamedTuple):
+    """Where a segment keeps its stored fields: Whoosh's ``_stored`` column (a pickle each,
+    deflated, in a variable-length bytes column) and which field names its schema knows."""
+
+    read: Callable[[int, int], bytes]
+    basepos: int
+    offsets: Any   # Whoosh's array of each document's offset in the column
+    lengths: Any   # and of its length
+    decompress: Callable[[bytes], bytes]
+    known: dict[str, bool]
+
+
+def stored_fields(leaf: Any, docnum: int) -> dict[str, Any]:
+    """Return the stored fields of document DOCNUM of the segment LEAF, as its
+    ``stored_fields`` gives them: with one ``os.pread``, an inflation and an unpickling,
+    where Whoosh's column reader goes through three file objects and asks the schema about
+    every field of every document (docs/whoosh.md, "A query's fixed cost").
+
+    Raises UnexpectedLayout when the segment does not keep them in Whoosh's column.
+    """
+    place: _StoredPlace | None = getattr(leaf, "_archive_stored", None)
+    if place is None:
+        place = leaf._archive_stored = _stored_place(leaf)
+    if leaf.is_closed:
+        raise ReaderClosed
+    if docnum < 0:
+        raise IndexError(f"no document number {docnum}")
+    size = place.lengths[docnum]
+    if not size:
+        return {}
+    raw = place.decompress(place.read(place.basepos + place.offsets[docnum], size))
+    if not raw:
+        return {}
+    fields: dict[str, Any] = pickle.loads(raw)
+    known = place.known
+    for name in fields:
+        if name not in known:
+            known[name] = name in leaf.schema  # a field removed from the schema is left out
+    return {name: value for name, value in fields.items() if known[name]}
+
+
+def _stored_place(leaf: Any) -> _StoredPlace:
+    """Where the segment LEAF keeps its stored fields (Whoosh's private readers)."""
+    try:
+        column = leaf._perdoc._cached_reader("_stored", STORED_COLUMN)
+    except AttributeError:
+        raise UnexpectedLayout("not a W3 segment reader") from None
+    if not isinstance(column, PickleColumn.Reader) or not isinstance(
+            getattr(column, "_child", None), CompressedBytesColumn.Reader):
+        raise UnexpectedLayout(f"stored fields in a {type(column).__name__}")
+    child = column._child
+    try:
+        return _StoredPlace(_file_reader(child._dbfile), int(child._basepos), child._offsets,
+                            child._lengths, child._decompress, {})
+    except AttributeError as exc:
+        raise UnexpectedLayout(f"not Whoosh's compressed bytes column ({exc})") from None
 
 
 def read_characters(leaf: Any, field: str, btext: bytes,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexer.columns import NO_DAY, NO_VALUE, Codes, Columns, month_parts
-from indexer.search import _month_facets
+from indexer.search import _few_month_facets, _month_facets
 
 
 def _columns(in_category: np.ndarray) -> Columns:
@@ -58,6 +58,8 @@ def test_month_and_year_counts_are_those_of_each_month_counted_one_by_one(
         assert found_months == [(*key, count) for key, count in sorted(expected_months.items())]
         assert found_years == sorted(expected_years.items())
         assert all(type(value) is int for row in found_months + found_years for value in row)
+    # A few matches' months are counted in plain Python: the same lists.
+    assert _few_month_facets(columns.month[docs].tolist()) == (found_months, found_years)
 
 
 @pytest.mark.parametrize("authors_known", [3, 40_000])  # bins of 16 and of 32 bits

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -163,3 +165,31 @@ def test_plain_words_shortcut_builds_the_parsers_query(text: str) -> None:
     if shortcut is not None:
         parsed = _prefer_typed_forms(parser.parse(text), text, parser.schema)
         assert str(shortcut.normalize()) == str(parsed.normalize())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=40)
+       | st.lists(st.sampled_from(["armée", "Corée", "2024", "²", "x", "OU", " ", "  ", "\t",
+                                   "\u00a0", "\u200b", "_", "-", "'", ":", '"', "*", "e\u0301",
+                                   "ﬁ", "Ⅻ", "日本"]), max_size=12).map("".join)
+       | st.text(alphabet="ab ", min_size=495, max_size=505))
+def test_plain_text_is_cleaned_as_every_step_cleans_it(text: str) -> None:
+    # Words of letters and digits between single spaces skip the cleaning steps: they would
+    # leave such a text as it is. Any text is cleaned the same as by every step.
+    import indexer.query as query_module
+
+    shortcut = clean_query_text(text)
+    plain = query_module._PLAIN_TEXT
+    try:
+        query_module._PLAIN_TEXT = re.compile(r"(?!)")
+        assert clean_query_text(text) == shortcut
+    finally:
+        query_module._PLAIN_TEXT = plain
+
+
+def test_plain_text_takes_the_shortcut() -> None:
+    import indexer.query as query_module
+
+    assert query_module._PLAIN_TEXT.fullmatch("armée russe 2024")
+    assert not query_module._PLAIN_TEXT.fullmatch("armée  russe")
+    assert not query_module._PLAIN_TEXT.fullmatch("nord-coréen")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
@@ -114,3 +115,76 @@ def test_only_the_titles_the_index_lists_for_the_word_are_analysed_and_marked_th
     assert by_index == every_title
     assert by_index["Anti-barrage : la colère"] == "Anti-<mark>barrage</mark> : la colère"
     assert by_index["Une route"] == "Une route"
+
+
+def _whoosh_snippet(text: str, words: list[tuple[int, int]]) -> str:
+    """The snippet Whoosh's own fragmenter and formatter make of WORDS in TEXT."""
+    from whoosh.highlight import PinpointFragmenter
+
+    tokens = [Token(text="w", startchar=start, endchar=end, matched=True)
+              for start, end in words]
+    fragments = PinpointFragmenter(maxchars=snippets.SNIPPET_CHARS, surround=snippets._SURROUND,
+                                   autotrim=True).fragment_matches(text, tokens)
+    best = sorted(fragments, key=lambda f: (-len(f.matches), f.startchar))[:2]
+    if not best:
+        return ""
+    best.sort(key=lambda f: f.startchar)
+    formatted = str(snippets.MarkFormatter().format(best))
+    if best[0].startchar > 0:
+        formatted = f"… {formatted}"
+    if best[-1].endchar < len(text):
+        formatted = f"{formatted} …"
+    return formatted
+
+
+def test_snippets_are_cut_and_marked_as_whoosh_s_fragmenter_and_formatter_do() -> None:
+    # Texts of every size (past the 32,768 characters Whoosh's fragmenter looks at), words
+    # overlapping, touching, starting together, near and far, markup to escape.
+    from whoosh.highlight import Fragment
+
+    rng = random.Random(14)
+    for _ in range(3000):
+        size = rng.choice([0, 1, 40, 250, 1200, 40_000])
+        text = "".join(rng.choice("ab <&>é  xyz") for _ in range(size))
+        starts = [rng.randrange(size) for _ in range(rng.randrange(12))] if size else []
+        spans = sorted(((start, min(size, start + rng.randrange(0, 12))) for start in starts),
+                       key=lambda span: span[0])
+        words = [snippets.Word("w", start, end) for start, end in spans]
+        assert snippets._format(text, snippets._pinpoint_fragments(text, words)) == \
+            _whoosh_snippet(text, spans)
+        if words:  # a title: one fragment, the whole text
+            tokens = [Token(text="w", startchar=s, endchar=e, matched=True) for s, e in spans]
+            assert snippets._marked(text, [snippets._Fragment(words, 0, size)]) == str(
+                snippets.MarkFormatter().format([Fragment(text, tokens, 0, size)]))
+
+
+def test_title_words_the_generation_holds_whole_are_not_read_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The search read « barrage »'s title list whole and kept it: the page's titles holding
+    # it are found in that list, without a read, the same as from the segments.
+    archive_and_index(tmp_path, [article(f"a{n}", title, "Un texte sur le barrage.")
+                                 for n, title in enumerate(["Le barrage de Kandadji",
+                                                            "Une route", "Des barrages"])])
+    archive_and_index(tmp_path, [article("b", "Un barrage neuf", "Les barrages du fleuve."),
+                                 article("c", "La digue", "Les barrages du fleuve.")])
+    from indexer.matches import PostingsCache
+
+    with service_for(tmp_path) as svc:
+        searcher, generation = svc._generations.acquire()
+        analyzer = searcher.schema["title"].analyzer
+        docnums = list(range(searcher.doc_count_all()))
+        from_segments = snippets._title_holders(searcher, analyzer, ["barrag"], docnums)
+        assert from_segments is not None and len(from_segments) == 3
+        svc.search("barrage")
+        assert generation.postings.holds(("title", b"barrag"))
+
+        def no_read(*args: object) -> None:
+            raise AssertionError("read again")
+
+        monkeypatch.setattr(snippets, "read_postings", no_read)
+        assert snippets._title_holders(searcher, analyzer, ["barrag"], docnums,
+                                       generation.postings) == from_segments
+        assert snippets._title_holders(searcher, analyzer, ["barrag"], docnums[:2],
+                                       generation.postings) == from_segments & {0, 1}
+        with pytest.raises(AssertionError):  # without the cache, the segments are read
+            snippets._title_holders(searcher, analyzer, ["barrag"], docnums, PostingsCache())

@@ -153,3 +153,63 @@ def test_settling_reads_a_typed_form_only_where_its_stem_is(
     settled = deferred.settled(np.asarray(plain[:5]))
     assert "body_exact" in fields and "title_exact" not in fields
     assert settled.scores[plain[:5]].tolist() == complete.scores[plain[:5]].tolist()
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("settle_first", [0, 10, 40, 1000])
+def test_a_query_the_page_settles_anyway_is_evaluated_at_once_the_same(
+        searcher: Searcher, text: str, settle_first: int) -> None:
+    # Few matches for what the caller settles first (or few and no AND): no ceilings, the
+    # complete documents and scores at once; otherwise deferred as before.
+    from indexer.matches import BLOCK_POSTINGS, _holds_and, _without_typed_forms
+
+    query = parse_query(text, make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    engine = MatchEngine(searcher, {})
+    found = engine.match(query, settle_later=True, settle_first=settle_first)
+    stemmed = _without_typed_forms(query)
+    estimate = engine._estimate(stemmed)
+    at_once = stemmed is query or estimate <= settle_first or (
+        estimate <= BLOCK_POSTINGS and not _holds_and(stemmed))
+    assert estimate >= len(complete) or stemmed is query
+    if at_once:
+        assert found.ceiling is None
+    else:  # deferred: ceilings, unless the stems matched nothing to defer
+        assert found.ceiling is not None or not len(found)
+    assert found.docs.tolist() == complete.docs.tolist()
+    if found.ceiling is None:
+        assert found.scores.tolist() == complete.scores.tolist()
+
+
+def test_both_ways_are_taken_over_the_query_set(searcher: Searcher) -> None:
+    # The corpus is small enough for single words to be evaluated at once, and holds ANDs
+    # above the page's settling: both ways are exercised by the test above.
+    parser = make_parser(searcher.schema)
+    ways = set()
+    for text in QUERIES:
+        query = parse_query(text, parser).query
+        found = MatchEngine(searcher, {}).match(query, settle_later=True, settle_first=10)
+        ways.add(found.ceiling is None)
+    assert ways == {True, False}
+
+
+def test_the_service_evaluates_a_rare_word_at_once(
+        tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A word of three articles: the service's search asks for no settling at all.
+    from search_fixtures import service_for
+
+    archive_and_index(tmp_path, _corpus() + [
+        article(f"rare-{n}", f"Titre {n}", "Le zébu de Kolda broute.") for n in range(3)])
+    settled_calls: list[int] = []
+    original = MatchEngine._settle
+
+    def recording(self: MatchEngine, query: Any, docs: np.ndarray) -> Any:
+        settled_calls.append(len(docs))
+        return original(self, query, docs)
+
+    monkeypatch.setattr(MatchEngine, "_settle", recording)
+    with service_for(tmp_path) as svc:
+        assert svc.search("zébu").total == 3
+        assert settled_calls == []
+        assert svc.search("gouvernement ville").total > 0
+    assert settled_calls != []

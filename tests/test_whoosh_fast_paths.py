@@ -37,6 +37,7 @@ from indexer.whoosh_format import (
     slow_bytes_column,
     slow_field_lengths,
     slow_numeric_column,
+    stored_fields,
     term_entry,
 )
 
@@ -172,6 +173,26 @@ def test_columns_are_read_in_one_piece_with_whoosh_s_values(searcher: Searcher) 
     authors = leaf.column_reader("author_key", translate=False)
     assert bytes_column(authors, count) == slow_bytes_column(authors, count)
     assert np.array_equal(field_lengths(leaf, "body"), slow_field_lengths(leaf, "body"))
+
+
+def test_stored_fields_are_read_as_whoosh_reads_them(searcher: Searcher) -> None:
+    leaf = _leaf(searcher)
+    for docnum in range(leaf.doc_count_all()):
+        assert stored_fields(leaf, docnum) == leaf.stored_fields(docnum)
+    assert leaf._archive_stored.known  # the fast path was taken, not a fallback
+    with pytest.raises(UnexpectedLayout):
+        stored_fields(object(), 0)
+
+
+def test_stored_fields_leave_out_a_field_the_schema_lost(searcher: Searcher,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    leaf = _leaf(searcher)
+    monkeypatch.setattr(leaf, "_archive_stored", None)  # the schema is asked again
+    schema = leaf.schema
+    monkeypatch.setattr(leaf, "schema", schema.copy())
+    leaf.schema.remove("url")
+    assert "url" not in stored_fields(leaf, 0)
+    assert stored_fields(leaf, 0) == leaf.stored_fields(0)
 
 
 def test_a_search_takes_every_fast_path(data: Path, caplog: pytest.LogCaptureFixture,
