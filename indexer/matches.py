@@ -28,6 +28,8 @@ from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     LENGTH_SCORED,
+    Postings,
+    PostingsWanted,
     UnexpectedLayout,
     doc_frequency,
     field_b,
@@ -35,6 +37,7 @@ from indexer.whoosh_format import (
     prefix_terms,
     read_positions,
     read_postings,
+    read_postings_together,
     read_terms_postings,
     read_whole_term,
     report_fallback,
@@ -256,6 +259,8 @@ class MatchEngine:
         # BM25F's length part per field: each document's length code, the part of each code.
         self._norms: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._frequencies: dict[tuple[str, str], int] = {}  # document frequency of each word
+        # The same per segment, for the words asked of every segment.
+        self._segment_frequencies: dict[tuple[str, str], list[int]] = {}
         weighting = searcher.weighting
         self.enabled = type(weighting) is BM25F
         self.weighting = weighting
@@ -321,6 +326,9 @@ class MatchEngine:
         """The matches of QUERY among DOCS (ascending), with their final scores."""
         try:
             if self.enabled:
+                if _pointwise(query):
+                    present, scores = self._on(query, docs)
+                    return Matches(docs[present], scores[present])
                 found = self._node(query, docs)
                 return found.among(docs)
         except UnexpectedLayout as exc:
@@ -328,6 +336,68 @@ class MatchEngine:
             report_fallback(self.searcher, "matching", exc)
         found = match_with_whoosh(query, self.searcher)
         return found.among(docs)
+
+    def _on(self, query: wq.Query, docs: np.ndarray,
+            ahead: bool = True) -> tuple[np.ndarray, np.ndarray]:
+        """Which of DOCS (ascending, few: a page's matches being settled) QUERY matches, and
+        their scores (aligned with DOCS; meaningless where not matched), as ``_node`` gives
+        them there: the same terms read (``_term``), the same scores added in the same order,
+        but each node an array the size of DOCS rather than sorted matches looked up in one
+        another. QUERY is made of words, AND, OR, AND NOT and NOT (``_pointwise``). AHEAD:
+        read its words' terms together first (``_read_ahead``)."""
+        if _read_as_term(query):
+            return self._term_on(query, self._term(query, docs), docs)
+        if isinstance(query, wq.And):
+            positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
+            if ahead:
+                self._read_ahead([(_or_subqueries(sub), docs) for sub in positives])
+            # Its words and ORs of words were read ahead; an AND in it reads its own.
+            present, scores = self._on(positives[0], docs, _nested_and(positives[0]))
+            for sub in positives[1:]:
+                found, added = self._on(sub, docs, _nested_and(sub))
+                present = present & found
+                scores = scores + added
+            for sub in query.subqueries:
+                if isinstance(sub, wq.Not):
+                    # As ``_and``: NOT's documents out, its boost added to every score.
+                    present = present & ~self._on(sub.query, docs)[0]
+                    scores = scores + sub.boost
+            boost = query.boost if len(query.subqueries) > 1 else 1.0
+            return present, scores * boost if boost != 1.0 else scores
+        if isinstance(query, wq.AndNot):
+            present, scores = self._on(query.a, docs)
+            present = present & ~self._on(query.b, docs)[0]
+            return present, scores * query.boost if query.boost != 1.0 else scores
+        subqueries = query.subqueries  # an OR of words (``_or_subqueries``)
+        if ahead:
+            self._read_ahead([(subqueries, docs)])
+        present = np.zeros(len(docs), dtype=bool)
+        scores = np.zeros(len(docs), dtype=np.float64)
+        found = np.zeros(len(docs), dtype=bool)  # the documents the subquery before matched
+        for i, sub in enumerate(subqueries):
+            if i and _is_typed_form(sub, subqueries[i - 1]):
+                # As ``_or_parts``: read for the documents holding its stem alone.
+                self._doc_frequency(sub.fieldname, sub.text, subqueries[i - 1])
+                wanted = docs[found]
+                if not len(wanted):
+                    continue
+                found, added = self._term_on(sub, self._term(sub, wanted), docs)
+            else:
+                found, added = self._on(sub, docs, ahead=False)
+            # Added in the subqueries' order, as ``union`` adds them (0.0 + x is x).
+            scores[found] += added[found]
+            present |= found
+        return present, scores * query.boost if query.boost != 1.0 else scores
+
+    @staticmethod
+    def _term_on(query: wq.Term, found: Matches,
+                 docs: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``_on`` of a term whose read FOUND holds at least DOCS' postings."""
+        if not len(found):
+            return np.zeros(len(docs), dtype=bool), np.zeros(len(docs), dtype=np.float64)
+        at = _positions(found.docs, docs)
+        present = at >= 0
+        return present, np.where(present, found.scores[at], 0.0)
 
     def _node(self, query: wq.Query, within: np.ndarray | None = None) -> Matches:
         """The matches of QUERY; with WITHIN (ascending documents), exact only on those.
@@ -340,8 +410,7 @@ class MatchEngine:
             return self._term(query, within)
         if isinstance(query, wq.And):
             return self._and(query, within)
-        if isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
-                isinstance(sub, wq.Not) for sub in query.subqueries):
+        if _plain_or(query):
             parts = self._or_parts(query.subqueries, within)
             if within is not None:
                 # Only WITHIN is asked for: what blocks read beside it is dropped before adding.
@@ -371,14 +440,42 @@ class MatchEngine:
         the others owe it nothing. Settling a page's matches reads a word's form in the titles
         only where its stem is in their titles (seldom), not in every segment holding them.
         """
+        self._read_ahead([(subqueries, within)])
         parts: list[Matches] = []
         for sub in subqueries:
             if within is not None and parts and _is_typed_form(sub, subqueries[len(parts) - 1]):
+                self._doc_frequency(sub.fieldname, sub.text, subqueries[len(parts) - 1])
                 wanted = parts[-1].among(within).docs
                 parts.append(self._node(sub, wanted) if len(wanted) else EMPTY)
             else:
                 parts.append(self._node(sub, within))
         return parts
+
+    def _read_ahead(self, groups: list[tuple[list[wq.Query], np.ndarray | None]]) -> None:
+        """Read together the terms that ``_or_parts`` reads to evaluate each of GROUPS (an
+        OR's subqueries, for the documents WITHIN; None: all) and has not read yet: their
+        terms first, then their typed forms, each for the documents of WITHIN holding its
+        stem (as ``_or_parts`` asks for it). Only reads: each part is evaluated afterwards,
+        from them (``_term``), as it would be without them."""
+        asked: list[tuple[wq.Term, np.ndarray | None]] = []
+        typed: list[tuple[wq.Term, wq.Term, np.ndarray]] = []
+        for subqueries, within in groups:
+            for i, sub in enumerate(subqueries):
+                if within is not None and i and _is_typed_form(sub, subqueries[i - 1]):
+                    if _read_as_term(subqueries[i - 1]):
+                        typed.append((subqueries[i - 1], sub, within))
+                elif _read_as_term(sub) and self._unread(sub, within):
+                    asked.append((sub, within))
+        if asked:
+            self._terms_read(asked)
+        asked = []
+        for stem, sub, within in typed:
+            wanted = self._term(stem, within).among(within).docs
+            self._doc_frequency(sub.fieldname, sub.text, stem)
+            if len(wanted) and self._unread(sub, wanted):
+                asked.append((sub, wanted))
+        if asked:
+            self._terms_read(asked)
 
     def expand_prefix(self, query: wq.Prefix) -> wq.Query:
         """Return PREFIX as the OR of the words it stands for (the most frequent ones first).
@@ -542,14 +639,25 @@ class MatchEngine:
 
     def _prefix_within(self, query: wq.Prefix, words: list[bytes],
                        within: np.ndarray) -> Matches:
-        """``_prefix`` exact on WITHIN (ascending): each word's blocks holding none are skipped."""
+        """``_prefix`` exact on WITHIN (ascending): each word's blocks holding none are skipped,
+        every word's segment reads decoded together."""
         field = query.fieldname
         ids: list[np.ndarray] = []
         weights: list[np.ndarray] = []
         idfs: list[np.ndarray] = []
+        wanted: list[PostingsWanted] = []
+        reads: list[tuple[int, int, list[int], int]] = []  # each word's reads, bases, count
+        nowhere = np.zeros(len(self._spans), dtype=bool)
         for word in words:
-            reach = self._reach(within, self._doc_frequency(field, word.decode("utf-8")))
-            found, tf, frequency = self._read_postings(field, word, reach)
+            frequency = self._doc_frequency(field, word.decode("utf-8"))
+            first = len(wanted)
+            bases: list[int] = []
+            self._postings_wanted(field, word, self._reach(within, frequency), nowhere,
+                                  nowhere, wanted, bases)
+            reads.append((first, len(wanted), bases, frequency))
+        segments = read_postings_together(wanted)
+        for first, last, bases, frequency in reads:
+            found, tf = _joined(segments[first:last], bases)
             if len(found):
                 ids.append(found)
                 weights.append(tf)
@@ -560,7 +668,7 @@ class MatchEngine:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
         if not positives:
             return match_with_whoosh(query, self.searcher)
-        result = self._all_of(positives, within)
+        result = self._all_of(positives, within, ahead=True)
         if not len(result):
             return EMPTY
         for sub in query.subqueries:
@@ -572,15 +680,21 @@ class MatchEngine:
                                  None if result.ceiling is None else result.ceiling + sub.boost)
         return self._scaled(result, query.boost if len(query.subqueries) > 1 else 1.0)
 
-    def _all_of(self, parts: list[wq.Query], within: np.ndarray | None) -> Matches:
+    def _all_of(self, parts: list[wq.Query], within: np.ndarray | None,
+                ahead: bool = False) -> Matches:
         """The documents every part matches (exact on WITHIN if given), scores summed.
 
         The rarest part first, each next part read only where documents are still in the
-        running; the scores are then added in the parts' order, as Whoosh adds them.
+        running; the scores are then added in the parts' order, as Whoosh adds them. AHEAD:
+        the words' terms are first read together for WITHIN (``_read_ahead``), where nearly
+        every document of WITHIN is expected to match (a page's matches being settled).
         """
         found: dict[int, Matches] = {}
         candidates = within
         estimates = [self._estimate(part) for part in parts]
+        if ahead and within is not None:
+            self._read_ahead([(_or_subqueries(part), self._reach(within, estimate))
+                              for part, estimate in zip(parts, estimates, strict=True)])
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             matches = self._node(parts[i], self._reach(candidates, estimates[i]))
             if candidates is not None:
@@ -636,22 +750,45 @@ class MatchEngine:
 
     def _term(self, query: wq.Term, within: np.ndarray | None = None) -> Matches:
         """The documents of a term with their BM25F scores (WITHIN: at least those of them)."""
-        key = (query.fieldname, query.text, float(query.boost))
+        key = _term_key(query)
         read = self._read.get(key)
         if read is None or not self._covered(read[2], read[3], within):
-            read = self._read[key] = self._term_read(query, within, read)
+            self._terms_read([(query, within)])
+            read = self._read[key]
         found, tf, _, _ = read
         if isinstance(query, _StemOfTypedForm) and len(found):
-            return Matches(found.docs, found.scores,
-                           found.scores + self._typed_form_bound(query.typed, found.docs, tf))
+            bound = self._typed_form_bound(query.typed, query, found.docs, tf)
+            return Matches(found.docs, found.scores, found.scores + bound)
         return found
 
-    def _term_read(self, query: wq.Term, within: np.ndarray | None,
-                   earlier: tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray] | None,
-                   ) -> tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]:
-        """Read QUERY's term for the documents WITHIN (None: all), knowing an EARLIER read of
-        it for other documents (or None): (its postings scored, their weights, the documents
-        read for, which segments were read whole)."""
+    def _unread(self, query: wq.Term, within: np.ndarray | None) -> bool:
+        """Whether ``_term`` would read QUERY's term for WITHIN (not read for them yet)."""
+        read = self._read.get(_term_key(query))
+        return read is None or not self._covered(read[2], read[3], within)
+
+    def _terms_read(self, asked: list[tuple[wq.Term, np.ndarray | None]]) -> None:
+        """Read each term of ASKED for its documents (None: all), as ``_term`` reads one, and
+        keep the reads: every segment's postings of all of them decoded together
+        (``read_postings_together``), where each term's read of each segment costs some
+        60 numpy calls on short arrays alone."""
+        plans: list[_TermPlan] = []
+        wanted: list[PostingsWanted] = []
+        planned: set[tuple[str, str, float]] = set()
+        for query, within in asked:
+            key = _term_key(query)
+            if key in planned:  # asked twice: the second is looked at when evaluated
+                continue
+            planned.add(key)
+            plans.append(self._term_plan(query, key, within, wanted))
+        found = read_postings_together(wanted) if wanted else []
+        for plan in plans:
+            self._read[plan.key] = self._term_done(plan, found)
+
+    def _term_plan(self, query: wq.Term, key: tuple[str, str, float],
+                   within: np.ndarray | None, wanted: list[PostingsWanted]) -> _TermPlan:
+        """How to read QUERY's term for the documents WITHIN (None: all), knowing its earlier
+        read (if any), adding the segment reads it needs to WANTED."""
+        earlier = self._read.get(key)
         held = self._held(query)
         whole = np.full(len(self._spans), within is None)
         if within is not None and not held and len(within) * BLOCK_POSTINGS \
@@ -666,22 +803,40 @@ class MatchEngine:
         # The segments an earlier read took whole are not read again.
         done = np.zeros(len(self._spans), dtype=bool) if earlier is None or held \
             else earlier[3]
-        found, tf = self._term_postings(query, within, whole, done)
+        plan = _TermPlan(query, key, earlier, within, whole, done)
+        try:
+            plan.btext = self.searcher.schema[query.fieldname].to_bytes(query.text)
+        except ValueError:
+            return plan
+        if self.postings is not None:
+            plan.held = self.postings.get((query.fieldname, plan.btext), within)
+        if plan.held is None:
+            plan.first = len(wanted)
+            self._postings_wanted(query.fieldname, plan.btext, within, whole, done, wanted,
+                                  plan.bases)
+            plan.last = len(wanted)
+        return plan
+
+    def _term_done(self, plan: _TermPlan, found: list[Postings | None]) -> _TermRead:
+        """The read of PLAN's term (its postings scored, their weights, the documents read
+        for, which segments were read whole), from FOUND (the batch's segment reads)."""
+        matches, tf = self._term_postings(plan, found)
+        within, whole, done, earlier = plan.within, plan.whole, plan.done, plan.earlier
         if earlier is not None and done.any():
             kept = done[self._segment_of(earlier[0].docs)]
-            docs = np.concatenate((earlier[0].docs[kept], found.docs))
+            docs = np.concatenate((earlier[0].docs[kept], matches.docs))
             order = np.argsort(docs, kind="stable")
-            found = Matches(docs[order],
-                            np.concatenate((earlier[0].scores[kept], found.scores))[order])
+            matches = Matches(docs[order],
+                              np.concatenate((earlier[0].scores[kept], matches.scores))[order])
             tf = np.concatenate((earlier[1][kept], tf))[order]
             whole = whole | done
             if whole.all():
                 within = None
-        return found, tf, within, whole
+        return matches, tf, within, whole
 
     def _segment_of(self, docs: np.ndarray) -> np.ndarray:
         """The index of the segment holding each of DOCS."""
-        found: np.ndarray = np.searchsorted(self._starts, docs, side="right") - 1
+        found: np.ndarray = self._starts.searchsorted(docs, side="right") - 1
         return found
 
     def _segments_holding(self, docs: np.ndarray) -> np.ndarray:
@@ -699,38 +854,36 @@ class MatchEngine:
                  within: np.ndarray | None) -> bool:
         """Whether a term read for the documents EARLIER (None: all), and in whole in the
         segments WHOLE, holds every posting of the documents WITHIN (None: all)."""
-        if whole.all():
+        if earlier is None:  # read for every document: every segment was read whole
             return True
-        if within is None or earlier is None:
+        if within is None:
             return False
+        if within is earlier:
+            return True
         rest = within[~whole[self._segment_of(within)]] if whole.any() else within
-        return not len(rest) or bool(np.isin(rest, earlier, assume_unique=True).all())
+        return not len(rest) or int(_positions(earlier, rest).min()) >= 0
 
-    def _term_postings(self, query: wq.Term, within: np.ndarray | None,
-                       whole: np.ndarray | None = None, done: np.ndarray | None = None,
+    def _term_postings(self, plan: _TermPlan, found: list[Postings | None],
                        ) -> tuple[Matches, np.ndarray]:
-        """A term's postings (WITHIN: at least those documents, and every posting of the
-        segments WHOLE marks; none of the segments DONE marks), scored, and their weights."""
-        field = query.fieldname
-        fieldobj = self.searcher.schema[field]
-        try:
-            btext = fieldobj.to_bytes(query.text)
-        except ValueError:
+        """PLAN's term's postings (its WITHIN: at least those documents, and every posting of
+        the segments its WHOLE marks; none of those its DONE marks), scored, and their
+        weights: from the generation's cache, or from FOUND (the batch's segment reads)."""
+        if plan.btext is None:
             return EMPTY, _NO_WEIGHTS
-        held = None
-        if self.postings is not None:
-            held = self.postings.get((field, btext), within)
-        if held is not None:
-            ids, tf, frequency = held
+        field, within, whole = plan.query.fieldname, plan.within, plan.whole
+        if plan.held is not None:
+            ids, tf, frequency = plan.held
         else:
-            ids, tf, frequency = self._read_postings(field, btext, within, whole, done)
+            ids, tf = _joined(found[plan.first:plan.last], plan.bases)
+            # Every segment's count, read or not (the term entries the search looked up).
+            frequency = self._doc_frequency(field, plan.query.text)
             if within is None and self.postings is not None and len(ids) \
-                    and (done is None or not done.any()):
-                self.postings.put((field, btext), ids, tf, frequency)
+                    and not plan.done.any():
+                self.postings.put((field, plan.btext), ids, tf, frequency)
             elif within is not None and len(ids):
                 # The blocks read hold other documents too: only WITHIN's are scored, and
                 # those of the segments read whole (kept for other candidates).
-                if whole is not None and whole.any():
+                if whole.any():
                     keep = _member(ids, within) | whole[self._segment_of(ids)]
                     ids, tf = ids[keep], tf[keep]
                 else:
@@ -739,8 +892,8 @@ class MatchEngine:
         if not len(ids):
             return EMPTY, _NO_WEIGHTS
         scores = self._bm25f(field, self._idf(frequency), tf, ids)
-        if query.boost != 1.0:
-            scores = scores * query.boost
+        if plan.query.boost != 1.0:
+            scores = scores * plan.query.boost
         return Matches(ids, scores), tf
 
     def _held(self, query: wq.Term) -> bool:
@@ -753,49 +906,38 @@ class MatchEngine:
             return False
         return self.postings.holds((query.fieldname, btext))
 
-    def _read_postings(self, field: str, btext: bytes, within: np.ndarray | None,
-                       whole: np.ndarray | None = None, done: np.ndarray | None = None,
-                       ) -> tuple[np.ndarray, np.ndarray, int]:
-        """A term's documents, weights and document frequency, read from every segment
-        (WITHIN: only the blocks holding those documents, and not at all in a segment holding
-        none; the segments WHOLE marks are read whole if they hold one; those DONE marks are
-        not read, their document frequency is still counted)."""
-        docs: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
-        frequency = 0
-        for segment, ((leaf, base), (_, stop)) in enumerate(zip(self.leaves, self._spans,
-                                                                 strict=True)):
+    def _postings_wanted(self, field: str, btext: bytes, within: np.ndarray | None,
+                         whole: np.ndarray, done: np.ndarray, wanted: list[PostingsWanted],
+                         bases: list[int]) -> None:
+        """Add to WANTED the segment reads of a term's postings (WITHIN: only the blocks
+        holding those documents, and not at all in a segment holding none; the segments
+        WHOLE marks are read whole if they hold one; those DONE marks are not read), and
+        each one's first document to BASES."""
+        bounds = None if within is None else within.searchsorted(self._starts).tolist()
+        for segment, (leaf, base) in enumerate(self.leaves):
             local = None
-            if done is not None and done[segment]:
-                frequency += doc_frequency(leaf, field, btext)
+            if done[segment]:
                 continue
-            if within is not None:
-                lo, hi = np.searchsorted(within, [base, stop])
+            if bounds is not None:  # segments follow each other
+                assert within is not None
+                lo = bounds[segment]
+                hi = bounds[segment + 1] if segment + 1 < len(bounds) else len(within)
                 if lo == hi:
-                    # No document wanted in this segment: its term entry alone (its count).
-                    frequency += doc_frequency(leaf, field, btext)
-                    continue
-                if whole is None or not whole[segment]:
+                    continue  # no document wanted in this segment
+                if not whole[segment]:
                     local = within[lo:hi] - base
-            found = read_postings(leaf, field, btext, local)
-            if found is not None:
-                docs.append(found[0] + base)
-                weights.append(found[1])
-                frequency += found[2]
-        if not docs:
-            return _NO_DOCS, _NO_WEIGHTS, 0
-        ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
-        tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
-        return ids, tf, frequency
+            wanted.append(PostingsWanted(leaf, field, btext, local))
+            bases.append(base)
 
-    def _typed_form_bound(self, typed: wq.Term, ids: np.ndarray, tf: np.ndarray) -> np.ndarray:
-        """The most the exact-form term TYPED can score in IDS, whose stem weighs TF there.
+    def _typed_form_bound(self, typed: wq.Term, stem: wq.Term, ids: np.ndarray,
+                          tf: np.ndarray) -> np.ndarray:
+        """The most the exact-form term TYPED can score in IDS, whose STEM weighs TF there.
 
         BM25F grows with the weight: the typed form's weight is at most its stem's (the same
         occurrences, the same field boost), with the exact field's own statistics and lengths.
         """
         field = typed.fieldname
-        frequency = self._doc_frequency(field, typed.text)
+        frequency = self._doc_frequency(field, typed.text, stem)
         if not frequency:
             return np.zeros(len(ids), dtype=np.float64)
         bound = self._bm25f(field, self._idf(frequency), tf, ids)
@@ -1051,8 +1193,13 @@ class MatchEngine:
                 self.postings.put((field, btext), np.concatenate(docs),
                                   np.concatenate(weights), frequency)
 
-    def _doc_frequency(self, field: str, word: str) -> int:
-        """How many documents hold WORD in FIELD (asked again and again by one search)."""
+    def _doc_frequency(self, field: str, word: str, stem: wq.Term | None = None) -> int:
+        """How many documents hold WORD in FIELD (asked again and again by one search).
+
+        STEM: the stemmed term whose typed form WORD is (``query.prefer_typed_forms``): only
+        the segments holding the stem are asked, as a document holding a word as written
+        holds its stem in the same field (a word is in the titles of a few segments).
+        """
         key = (field, word)
         known = self._frequencies.get(key)
         if known is not None:
@@ -1061,8 +1208,16 @@ class MatchEngine:
             btext = self.searcher.schema[field].to_bytes(word)
         except ValueError:
             return 0
-        known = self._frequencies[key] = sum(doc_frequency(leaf, field, btext)
-                                             for leaf, _ in self.leaves)
+        if stem is None:
+            counts = self._segment_frequencies[key] = [doc_frequency(leaf, field, btext)
+                                                       for leaf, _ in self.leaves]
+        else:
+            self._doc_frequency(stem.fieldname, stem.text)
+            holding = self._segment_frequencies.get((stem.fieldname, stem.text),
+                                                    [1] * len(self.leaves))
+            counts = [doc_frequency(leaf, field, btext) if held else 0
+                      for (leaf, _), held in zip(self.leaves, holding, strict=True)]
+        known = self._frequencies[key] = sum(counts)
         return known
 
     def _pair_documents(self, field: str, words: list[str], within: np.ndarray | None = None,
@@ -1185,6 +1340,49 @@ class MatchEngine:
                        None if matches.ceiling is None else matches.ceiling * boost)
 
 
+_TermRead = tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]
+"""A term's read as ``MatchEngine`` keeps it: its postings scored, their weights, the
+documents it was read for (None: all), which segments were read whole."""
+
+
+def _term_key(query: wq.Term) -> tuple[str, str, float]:
+    """What identifies a term's read in ``MatchEngine``: its field, text and boost."""
+    return query.fieldname, query.text, float(query.boost)
+
+
+@dataclass
+class _TermPlan:
+    """How ``MatchEngine._terms_read`` reads one term, and where its segment reads lie."""
+
+    query: wq.Term
+    key: tuple[str, str, float]
+    earlier: _TermRead | None  # the term's read before, if any
+    within: np.ndarray | None  # the documents it is read for (None: all)
+    whole: np.ndarray  # the segments read whole (a boolean each)
+    done: np.ndarray  # the segments read whole before, not read again
+    btext: bytes | None = None  # None: the field cannot hold the text
+    held: tuple[np.ndarray, np.ndarray, int] | None = None  # from the generation's cache
+    first: int = 0  # its segment reads in the batch: FIRST to LAST
+    last: int = 0
+    bases: list[int] = field(default_factory=list)  # each segment read's first document
+
+
+def _joined(found: list[Postings | None], bases: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """A term's documents and weights from its segment reads FOUND (each segment's first
+    document in BASES)."""
+    docs: list[np.ndarray] = []
+    weights: list[np.ndarray] = []
+    for postings, base in zip(found, bases, strict=True):
+        if postings is not None and len(postings[0]):
+            docs.append(postings[0] + base)
+            weights.append(postings[1])
+    if not docs:
+        return _NO_DOCS, _NO_WEIGHTS
+    ids = docs[0] if len(docs) == 1 else np.concatenate(docs)
+    tf = weights[0] if len(weights) == 1 else np.concatenate(weights)
+    return ids, tf
+
+
 def _sorted_unique(values: np.ndarray) -> np.ndarray:
     """The distinct VALUES (ascending) in order, without sorting them again."""
     if len(values) < 2:
@@ -1298,7 +1496,7 @@ def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
         rank[docs] = np.arange(len(docs), dtype=np.int32)
         found: np.ndarray = rank[wanted].astype(np.int64)
         return found
-    at = np.searchsorted(docs, wanted)
+    at = docs.searchsorted(wanted)
     at[at == len(docs)] = 0
     return np.where(docs[at] == wanted, at, -1)
 
@@ -1465,6 +1663,44 @@ def _without_typed_forms(query: wq.Query) -> wq.Query:
     changed = copy.copy(query)
     changed.subqueries = subqueries
     return changed
+
+
+def _pointwise(query: wq.Query) -> bool:
+    """Whether ``MatchEngine._on`` evaluates QUERY: words, AND (with a word or more besides
+    its NOTs), OR of words, AND NOT and NOT, as ``MatchEngine._node`` evaluates them."""
+    if _read_as_term(query):
+        return True
+    if isinstance(query, wq.And):
+        positives = [sub for sub in query.subqueries if not isinstance(sub, wq.Not)]
+        return bool(positives) and all(
+            _pointwise(sub.query if isinstance(sub, wq.Not) else sub)
+            for sub in query.subqueries)
+    if isinstance(query, wq.AndNot):
+        return _pointwise(query.a) and _pointwise(query.b)
+    return _plain_or(query) and all(_pointwise(sub) for sub in query.subqueries)
+
+
+def _nested_and(query: wq.Query) -> bool:
+    """Whether QUERY, a part of an AND, is evaluated otherwise than as a word or an OR of
+    words (whose terms ``MatchEngine._on`` reads ahead for the whole AND)."""
+    return not (_read_as_term(query) or _plain_or(query))
+
+
+def _read_as_term(query: wq.Query) -> bool:
+    """Whether ``MatchEngine`` evaluates QUERY as one term's postings (``_term``)."""
+    return isinstance(query, wq.Term) and query.fieldname in _SCORED_FIELDS
+
+
+def _plain_or(query: wq.Query) -> bool:
+    """Whether QUERY is an OR ``MatchEngine`` adds up itself (``_or_parts``, ``union``)."""
+    return isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
+        isinstance(sub, wq.Not) for sub in query.subqueries)
+
+
+def _or_subqueries(query: wq.Query) -> list[wq.Query]:
+    """The subqueries ``MatchEngine._or_parts`` evaluates QUERY by: an OR's own (as
+    ``MatchEngine._node`` takes an OR apart), else QUERY alone."""
+    return list(query.subqueries) if _plain_or(query) else [query]
 
 
 def _holds_and(query: wq.Query) -> bool:

@@ -50,6 +50,7 @@ from array import array
 from bisect import bisect_left
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from itertools import accumulate
 from typing import Any, Final, NamedTuple
 
 import numpy as np
@@ -190,6 +191,25 @@ def _kept_entry(info: Any) -> TermEntry:
     return int(info.doc_frequency()), int(offset), int(length), None
 
 
+# A W3 term info's bytes: its header (flags, total weight, document frequency, shortest and
+# longest field, greatest weight, first and last document), then either the postings'
+# offset and length in the posting file or, when its flags say so, its postings pickled.
+_ENTRY_HEAD = struct.Struct("!BfI")
+_ENTRY_HEAD_SIZE = W3TermInfo._struct.size
+_ENTRY_EXTENT = struct.Struct("!qi")
+
+
+def _entry_of(raw: bytes) -> TermEntry:
+    """The entry kept for a term's entry bytes RAW: what ``_kept_entry`` gives for
+    ``W3TermInfo.from_bytes(RAW)``, without the object (most entries a search looks up are
+    read once: a word's terms in each segment)."""
+    flags, _, frequency = _ENTRY_HEAD.unpack_from(raw)
+    if flags:
+        return frequency, 0, 0, tuple(pickle.loads(raw[_ENTRY_HEAD_SIZE:]))
+    offset, length = _ENTRY_EXTENT.unpack_from(raw, _ENTRY_HEAD_SIZE)
+    return frequency, offset, length, None
+
+
 def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, TermEntry] | None:
     """Return (the segment's posting file, the term's entry), None if the term is absent.
 
@@ -206,7 +226,7 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, TermEntry] | N
     if info is _UNKNOWN:
         try:
             entry = term_entry(terms, field, btext)
-            info = None if entry is None else _kept_entry(W3TermInfo.from_bytes(entry))
+            info = None if entry is None else _entry_of(entry)
         except UnexpectedLayout:
             try:
                 info = _kept_entry(terms.term_info(field, btext))
@@ -216,7 +236,7 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, TermEntry] | N
             known.clear()
         known[key] = info
     elif type(info) is bytes:  # read with a prefix, not looked up before
-        info = known[key] = _kept_entry(W3TermInfo.from_bytes(info))
+        info = known[key] = _entry_of(info)
     return None if info is None else (postfile, info)
 
 
@@ -293,6 +313,189 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
     return docs, weights, info[_FREQUENCY]
 
 
+class PostingsWanted(NamedTuple):
+    """A term of a segment whose postings ``read_postings_together`` reads."""
+
+    leaf: Any  # the segment's reader
+    field: str
+    btext: bytes
+    within: np.ndarray | None = None  # as ``read_postings``'s WITHIN
+
+
+Postings = tuple[np.ndarray, np.ndarray, int]
+"""A term's documents in its segment, their weights and its document frequency."""
+
+
+def read_postings_together(wanted: list[PostingsWanted]) -> list[Postings | None]:
+    """Return ``read_postings`` of each of WANTED (terms of any segments), decoded together.
+
+    The same postings as ``read_postings`` one by one. A term of one small block is decoded
+    with plain ints, as there; every other term's directory not kept yet is parsed with the
+    others' in one ``read_directories``, and the blocks chosen of all of them are decoded in
+    one ``decode_blocks``: a search reads a word in every segment (and a word's stem in the
+    title and the body), and each term read alone costs some 60 numpy calls on short arrays,
+    however few its postings. Raises UnexpectedLayout as ``read_postings``.
+    """
+    found: list[Postings | None] = [None] * len(wanted)
+    batch = _Batch()
+    for index, (leaf, field, btext, within) in enumerate(wanted):
+        term = _term_info(leaf, field, btext)
+        if term is None:
+            continue
+        postfile, info = term
+        if info[_INLINED] is not None:
+            ids, weights, _ = info[_INLINED]
+            found[index] = (np.asarray(ids, dtype=np.int64),
+                            np.asarray(weights, dtype=np.float64), info[_FREQUENCY])
+            continue
+        raw = None
+        if info[2] <= _TINY_TERM:
+            raw = _read_whole(postfile, info)
+            small = _small_postings(raw, info, within)
+            if small is not None:
+                found[index] = small
+                continue
+        batch.add(index, _directory_key(leaf, field, btext), postfile, info, within, raw)
+    for index, postings in batch.decoded():
+        found[index] = postings
+    return found
+
+
+class _Batch:
+    """The terms ``read_postings_together`` reads with numpy: their directories parsed
+    together, then their blocks decoded together."""
+
+    def __init__(self) -> None:
+        # Terms whose directory is parsed here: (index, key, postfile, entry, WITHIN, bytes
+        # read: the whole term or its head and directory, whether whole).
+        self.unparsed: list[tuple[int, Any, Any, TermEntry, np.ndarray | None, bytes,
+                                  bool]] = []
+        # Terms whose blocks are known: (index, entry, blocks chosen, their bytes, where
+        # the blocks' places count from in those bytes).
+        self.chosen: list[tuple[int, TermEntry, np.ndarray, Any, int]] = []
+        self.empty: list[tuple[int, TermEntry]] = []  # terms with no block chosen
+
+    def add(self, index: int, key: tuple[str, str, bytes] | None, postfile: Any,
+            info: TermEntry, within: np.ndarray | None, raw: bytes | None) -> None:
+        """Plan the read of a term (its entry INFO in POSTFILE; RAW: its bytes, if read)."""
+        directory = None
+        if key is not None:
+            with _directories_lock:
+                directory = _directories.get(key)
+                if directory is not None:
+                    _directories.move_to_end(key)
+        if directory is not None:
+            self._choose(index, postfile, info, directory, within, raw, 0)
+            return
+        offset, length = _extent(info)
+        if raw is not None and len(raw) == length:
+            self.unparsed.append((index, key, postfile, info, within, raw, True))
+        elif length <= _SMALL_TERM:
+            self.unparsed.append((index, key, postfile, info, within,
+                                  _read_at(postfile, offset, length), True))
+        else:
+            expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
+            head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
+            try:
+                needed = directory_size(block_count(head))
+            except CorruptPostings as exc:
+                raise UnexpectedLayout(f"a term's postings are damaged or not in this "
+                                       f"index's layout ({exc})") from None
+            if needed > len(head):
+                head = _read_at(postfile, offset, min(needed, length))
+            self.unparsed.append((index, key, postfile, info, within, head, False))
+
+    def _choose(self, index: int, postfile: Any, info: TermEntry, directory: np.ndarray,
+                within: np.ndarray | None, raw: Any, start: int) -> None:
+        """Choose the blocks of a term's DIRECTORY (places counted from its first byte)
+        holding one of WITHIN, with their bytes: RAW (the term read whole, from START in
+        it) or one read of the stretch of their packed numbers."""
+        chosen = _chosen_blocks(directory, within)
+        blocks = directory if chosen is None else directory[:, chosen]
+        if not blocks.shape[1]:
+            self.empty.append((index, info))
+        elif raw is not None:
+            self.chosen.append((index, info, blocks, raw, start))
+        else:
+            low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
+            self.chosen.append((index, info, blocks,
+                                _read_at(postfile, _extent(info)[0] + low, high - low), -low))
+
+    def decoded(self) -> list[tuple[int, Postings]]:
+        """The postings of every term planned, by index."""
+        self._parse()
+        found = [(index, (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64),
+                          info[_FREQUENCY])) for index, info in self.empty]
+        if not self.chosen:
+            return found
+        # Every piece of bytes joined in one buffer, in the order the terms were chosen (the
+        # terms parsed together share one piece, and follow each other in it), each term's
+        # blocks moved to where their bytes now lie: their packed bytes stay in ascending
+        # order, as ``decode_blocks`` wants them.
+        pieces: dict[int, int] = {}
+        parts: list[Any] = []
+        size = 0
+        moved: list[np.ndarray] = []
+        for _, _, blocks, raw, start in self.chosen:
+            at = pieces.get(id(raw))
+            if at is None:
+                at = pieces[id(raw)] = size
+                parts.append(raw)
+                size += len(raw)
+            if at + start:
+                blocks = blocks.copy()
+                blocks[PACKED_AT:] += at + start
+            moved.append(blocks)
+        parts.append(bytes(padding()))
+        buffer = np.frombuffer(b"".join(parts), dtype=np.uint8)
+        blocks = moved[0] if len(moved) == 1 else np.concatenate(moved, axis=1)
+        try:
+            docs, weights, _ = decode_blocks(buffer, blocks, 0)
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
+        firsts = list(accumulate((part.shape[1] for part in moved[:-1]), initial=0))
+        ends = np.cumsum(np.add.reduceat(blocks[POSTINGS], firsts)).tolist()
+        found.extend((index, (docs[first:end], weights[first:end], info[_FREQUENCY]))
+                     for (index, info, _, _, _), first, end in zip(
+                         self.chosen, [0, *ends[:-1]], ends, strict=True))
+        return found
+
+    def _parse(self) -> None:
+        """Parse the directories of the terms not kept yet, all in one, keep them, and choose
+        their blocks (those of the terms read whole first: their bytes are one piece)."""
+        if not self.unparsed:
+            return
+        raws = [raw for *_, raw, _ in self.unparsed]
+        joined = raws[0] if len(raws) == 1 else b"".join(raws)
+        offsets = list(accumulate((len(raw) for raw in raws[:-1]), initial=0))
+        lengths = [_extent(info)[1] for _, _, _, info, _, _, _ in self.unparsed]
+        try:
+            directories, counts = read_directories(joined, offsets, lengths)
+            view = memoryview(joined)
+            for (_, _, _, _, _, raw, whole), offset in zip(self.unparsed, offsets,
+                                                             strict=True):
+                if whole:
+                    check_term(view[offset:offset + len(raw)], len(raw))
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
+                                   f"layout ({exc})") from None
+        firsts = list(accumulate(counts.tolist()[:-1], initial=0))
+        heads: list[tuple[int, Any, TermEntry, np.ndarray, np.ndarray | None]] = []
+        for (index, key, postfile, info, within, _, whole), offset, first, count in zip(
+                self.unparsed, offsets, firsts, counts.tolist(), strict=True):
+            columns = directories[:, first:first + count]
+            directory = columns.copy()
+            directory[PACKED_AT:] -= offset  # counted from the term's first byte
+            if key is not None:
+                _keep_directory(key, directory)
+            if whole:
+                self._choose(index, postfile, info, columns, within, joined, 0)
+            else:
+                heads.append((index, postfile, info, directory, within))
+        for index, postfile, info, directory, within in heads:
+            self._choose(index, postfile, info, directory, within, None, 0)
+
+
 # A term's postings up to this size are read whole, and decoded with plain ints when they are
 # one block of few postings (``posting_blocks.decode_small_term``): the many short terms of a
 # rare word or of a segment of a hundred articles. A read of a whole rare term cost some 90
@@ -304,13 +507,7 @@ def _read_whole(postfile: Any, info: TermEntry) -> bytes:
     """Return a term's postings, read whole with one ``os.pread`` where the file allows it.
     Raises UnexpectedLayout when the file ends before them."""
     offset, length = _extent(info)
-    read = getattr(postfile, "_archive_pread", None)
-    if read is None:
-        read = postfile._archive_pread = _file_reader(postfile)
-    raw: bytes = read(offset, length)
-    if len(raw) < length:
-        raise UnexpectedLayout("the posting file ends before a term's postings")
-    return raw
+    return _read_at(postfile, offset, length)
 
 
 def _small_postings(raw: bytes, info: TermEntry, within: np.ndarray | None,
@@ -339,9 +536,13 @@ def _decoded_small(raw: bytes, info: TermEntry, values: bool = False) -> SmallTe
 
 def _read_at(postfile: Any, position: int, size: int, pad: int = 0) -> bytes:
     """Return SIZE bytes of the posting file from POSITION, and PAD more (zeros past the
-    file's end). Raises UnexpectedLayout when the file ends before SIZE bytes."""
-    postfile.seek(position)
-    raw: bytes = postfile.read(size + pad)
+    file's end), with one ``os.pread`` where the file allows it (a seek and a read of
+    Whoosh's file objects cost twice as much). Raises UnexpectedLayout when the file ends
+    before SIZE bytes."""
+    read = getattr(postfile, "_archive_pread", None)
+    if read is None:
+        read = postfile._archive_pread = _file_reader(postfile)
+    raw: bytes = read(position, size + pad)
     if len(raw) < size:
         raise UnexpectedLayout("the posting file ends before a term's postings")
     if len(raw) < size + pad:
@@ -1480,11 +1681,15 @@ def _file_reader(dbfile: Any) -> Callable[[int, int], bytes]:
     Whoosh's own ``get``."""
     try:
         fd, base = _table_place(dbfile.file)
+        # A compound segment's part ends where the next begins: a read stops at its end, as
+        # Whoosh's own file objects stop.
+        end = dbfile.file._length if isinstance(dbfile.file, SubFile) \
+            else os.fstat(fd).st_size
     except (UnexpectedLayout, AttributeError, OSError, ValueError):
         return dbfile.get  # type: ignore[no-any-return]  # Whoosh has no type hints
 
     def read(offset: int, size: int) -> bytes:
-        return os.pread(fd, size, base + offset)
+        return os.pread(fd, max(0, min(size, end - offset)), base + offset)
     return read
 
 

@@ -279,6 +279,13 @@ def test_a_quote_reads_its_words_only_where_its_stemmed_pair_is(
 
         monkeypatch.setattr("indexer.matches.read_postings",
                             recording(matches_module.read_postings))
+        together = matches_module.read_postings_together
+
+        def record_together(wanted: list[Any]) -> Any:
+            read.extend((leaves.index(request.leaf), request.field) for request in wanted)
+            return together(wanted)
+
+        monkeypatch.setattr("indexer.matches.read_postings_together", record_together)
         monkeypatch.setattr("indexer.matches.read_positions",
                             recording(matches_module.read_positions))
         query = parse_query('"union santés"', make_parser(opened.schema)).query

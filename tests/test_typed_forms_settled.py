@@ -143,13 +143,13 @@ def test_settling_reads_a_typed_form_only_where_its_stem_is(
              if "gouvern" not in searcher.stored_fields(doc)["title"].lower()]
     assert len(plain) > 5
     fields: list[str] = []
-    reader = matches_module.read_postings
+    reader = matches_module.read_postings_together
 
-    def recording(leaf: Any, field: str, *args: Any) -> Any:
-        fields.append(field)
-        return reader(leaf, field, *args)
+    def recording(wanted: list[Any]) -> Any:
+        fields.extend(request.field for request in wanted)
+        return reader(wanted)
 
-    monkeypatch.setattr("indexer.matches.read_postings", recording)
+    monkeypatch.setattr("indexer.matches.read_postings_together", recording)
     settled = deferred.settled(np.asarray(plain[:5]))
     assert "body_exact" in fields and "title_exact" not in fields
     assert settled.scores[plain[:5]].tolist() == complete.scores[plain[:5]].tolist()
