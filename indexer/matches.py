@@ -1137,16 +1137,21 @@ class MatchEngine:
         field = query.fieldname
         words = list(dict.fromkeys(query.words))
         distance = int(query.slop)
-        near: np.ndarray | None = None
+        terms = [wq.Term(field, word) for word in query.words]
         if within is None and len(words) > 1 and all(
                 self._doc_frequency(field, word) * _COMMON_SHARE >= self.size for word in words):
             near = self._read_whole(field, words, distance)
-        together = self._all_of([wq.Term(field, word) for word in query.words], within)
+            if near is not None:
+                # Scored where the words are near each other alone (a fraction of the
+                # documents holding them all), as ``_all_of`` scores them: the same terms,
+                # the same scores added in the same order.
+                if not len(near):
+                    return EMPTY
+                present, scores = self._on(wq.And(terms), near)
+                return self._scaled(Matches(near[present], scores[present]), query.boost)
+        together = self._all_of(terms, within)
         if not len(together) or len(words) < 2:
             return self._scaled(together, query.boost)
-        if near is not None:
-            # The documents holding every word are those the whole reads found them in.
-            return self._scaled(together.where(_member(together.docs, near)), query.boost)
         keep = np.zeros(len(together), dtype=bool)
         fieldobj = self.searcher.schema[field]
         for leaf, base in self.leaves:
