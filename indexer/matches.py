@@ -30,10 +30,12 @@ from indexer.whoosh_format import (
     LENGTH_SCORED,
     Postings,
     PostingsWanted,
+    TermValues,
     UnexpectedLayout,
     doc_frequency,
     field_b,
     field_length_bytes,
+    positions_in_values,
     prefix_terms,
     read_positions,
     read_postings,
@@ -1134,14 +1136,23 @@ class MatchEngine:
         """
         field = query.fieldname
         words = list(dict.fromkeys(query.words))
+        distance = int(query.slop)
+        terms = [wq.Term(field, word) for word in query.words]
         if within is None and len(words) > 1 and all(
                 self._doc_frequency(field, word) * _COMMON_SHARE >= self.size for word in words):
-            self._read_whole(field, words)
-        together = self._all_of([wq.Term(field, word) for word in query.words], within)
+            near = self._read_whole(field, words, distance)
+            if near is not None:
+                # Scored where the words are near each other alone (a fraction of the
+                # documents holding them all), as ``_all_of`` scores them: the same terms,
+                # the same scores added in the same order.
+                if not len(near):
+                    return EMPTY
+                present, scores = self._on(wq.And(terms), near)
+                return self._scaled(Matches(near[present], scores[present]), query.boost)
+        together = self._all_of(terms, within)
         if not len(together) or len(words) < 2:
             return self._scaled(together, query.boost)
         keep = np.zeros(len(together), dtype=bool)
-        distance = int(query.slop)
         fieldobj = self.searcher.schema[field]
         for leaf, base in self.leaves:
             docs = together.docs
@@ -1149,49 +1160,62 @@ class MatchEngine:
             if lo == hi:
                 continue
             local = docs[lo:hi] - base
-            keys = []
-            for word in words:
-                owners, places = read_positions(leaf, field, fieldobj.to_bytes(word), local)
-                word_keys = owners * _POSITION_SPAN + places
-                # Already ascending (documents ascending, positions ascending in each).
-                if len(word_keys) > 1 and bool((word_keys[1:] <= word_keys[:-1]).any()):
-                    word_keys = np.sort(word_keys)
-                keys.append(word_keys)
-            near = _near_pair(keys[0], keys[1], distance) if len(keys) == 2 else \
-                _windows(keys, distance)
-            if len(near):
-                keep[lo + _sorted_unique(near // _POSITION_SPAN)] = True
+            keys = [_position_keys(*read_positions(leaf, field, fieldobj.to_bytes(word), local))
+                    for word in words]
+            found = _near_documents(keys, distance)
+            if len(found):
+                keep[lo + found] = True
         return self._scaled(together.where(keep), query.boost)
 
-    def _read_whole(self, field: str, words: list[str]) -> None:
-        """Read the whole postings of WORDS into the generation's cache, and keep their
-        positions, decoding each block once for both (``read_whole_term``).
+    def _read_whole(self, field: str, words: list[str], distance: int) -> np.ndarray | None:
+        """Return the documents holding WORDS within DISTANCE of each other, reading the
+        words' whole postings (into the generation's cache) and their values together, each
+        block decoded once (``read_whole_term``); None without a postings cache.
 
         Words each in a good share of the documents are found together in a good share of
-        each one's documents, whose postings and then positions are read whole anyway.
+        each one's documents, whose postings are read whole anyway. Segment by segment, the
+        documents holding every word are found from the postings, and only their positions
+        are decoded: never the whole positions of every word (which did not stay in the
+        process's budget at a million articles and were decoded again to be read).
         """
         if self.postings is None:
-            return
+            return None
         fieldobj = self.searcher.schema[field]
-        for word in words:
-            try:
-                btext = fieldobj.to_bytes(word)
-            except ValueError:
+        try:
+            btexts = [fieldobj.to_bytes(word) for word in words]
+        except ValueError:
+            return None
+        kept = {btext: self.postings.get((field, btext)) for btext in btexts}
+        lists: dict[bytes, tuple[list[np.ndarray], list[np.ndarray], int]] = {
+            btext: ([], [], 0) for btext in btexts if kept[btext] is None}
+        near: list[np.ndarray] = []
+        for leaf, base in self.leaves:
+            values: list[TermValues | None] = []
+            for btext in btexts:
+                found = read_whole_term(leaf, field, btext) if btext in lists else None
+                values.append(None if found is None else found[0])
+                if found is not None and len(found[0].ids):
+                    docs, weights, frequency = lists[btext]
+                    docs.append(found[0].ids + base)
+                    weights.append(found[0].weights)
+                    lists[btext] = (docs, weights, frequency + found[1])
+            held = [read.ids if read is not None else
+                    _segment_documents(kept[btext], leaf, base, field, btext)
+                    for btext, read in zip(btexts, values, strict=True)]
+            common = held[0]
+            for holding in held[1:]:
+                common = _sorted_common(common, holding)
+            if not len(common):
                 continue
-            if self.postings.holds((field, btext)):
-                continue
-            docs: list[np.ndarray] = []
-            weights: list[np.ndarray] = []
-            frequency = 0
-            for leaf, base in self.leaves:
-                found = read_whole_term(leaf, field, btext)
-                if found is not None:
-                    docs.append(found[0] + base)
-                    weights.append(found[1])
-                    frequency += found[2]
-            if docs and sum(map(len, docs)):
-                self.postings.put((field, btext), np.concatenate(docs),
-                                  np.concatenate(weights), frequency)
+            keys = [_position_keys(*(read_positions(leaf, field, btext, common) if read is None
+                                     else positions_in_values(leaf, field, btext, read, common)))
+                    for btext, read in zip(btexts, values, strict=True)]
+            near.append(common[_near_documents(keys, distance)] + base)
+        for btext, (docs, weights, frequency) in lists.items():
+            if docs:
+                self.postings.put((field, btext), np.concatenate(docs), np.concatenate(weights),
+                                  frequency)
+        return np.concatenate(near) if near else np.zeros(0, dtype=np.int64)
 
     def _doc_frequency(self, field: str, word: str, stem: wq.Term | None = None) -> int:
         """How many documents hold WORD in FIELD (asked again and again by one search).
@@ -1477,6 +1501,37 @@ _SPARSE_SHARE = 8
 # memory) when those looked up number at least 1 / _DENSE_SHARE of the span: 15 times faster
 # than binary searches for 77,000 of 100,000 documents, slower for a few hundred.
 _DENSE_SHARE = 32
+
+
+def _segment_documents(kept: tuple[np.ndarray, np.ndarray, int] | None, leaf: Any, base: int,
+                       field: str, btext: bytes) -> np.ndarray:
+    """The documents of the segment at BASE (its own numbers) holding the term: from KEPT
+    (the whole list, as the postings cache gives it), else read from LEAF."""
+    if kept is not None:
+        docs = kept[0]
+        lo, hi = np.searchsorted(docs, [base, base + leaf.doc_count_all()])
+        found: np.ndarray = docs[lo:hi] - base
+        return found
+    read = read_postings(leaf, field, btext)
+    return np.zeros(0, dtype=np.int64) if read is None else read[0]
+
+
+def _position_keys(owners: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """One key per occurrence, its document's index times ``_POSITION_SPAN`` plus its
+    position, ascending (``read_positions``' occurrences: documents ascending, positions
+    ascending in each)."""
+    keys: np.ndarray = owners * _POSITION_SPAN + places
+    if len(keys) > 1 and bool((keys[1:] <= keys[:-1]).any()):
+        keys = np.sort(keys)
+    return keys
+
+
+def _near_documents(keys: list[np.ndarray], distance: int) -> np.ndarray:
+    """The indexes (ascending, once each) of the documents where the words of KEYS
+    (``_position_keys`` of each word) are all within DISTANCE positions of each other."""
+    near = _near_pair(keys[0], keys[1], distance) if len(keys) == 2 else \
+        _windows(keys, distance)
+    return _sorted_unique(near // _POSITION_SPAN) if len(near) else np.zeros(0, np.int64)
 
 
 def _dense_span(wanted: np.ndarray, docs: np.ndarray) -> int:

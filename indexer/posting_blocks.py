@@ -528,20 +528,33 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     if count == 1:
         return _decode_block(words, blocks[:, 0].tolist(), shift, sizes)
     postings = blocks[POSTINGS]
+    if int(postings.min()) < 1:
+        raise CorruptPostings("a block without postings")
     total = int(postings.sum())
     firsts = np.cumsum(postings) - postings
     steps = np.arange(total, dtype=np.int64)
-    gaps = _unpacked(words, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
-                     steps)
-    sums = np.cumsum(gaps + 1)
-    before = np.concatenate(([0], sums))[firsts] - blocks[FLOOR]
-    ids = sums - np.repeat(before, postings)
-    if not bool((ids[firsts + postings - 1] == blocks[LAST]).all()):
+    ids = _unpacked(words, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
+                    steps)
+    # Each document is the one before plus its gap plus one, and a block's first counts on
+    # from the block before's recorded last document: its first gap is moved by the block's
+    # floor less that last (0 within a term, whose blocks' floors are the lasts before), so
+    # that one cumulative sum in place gives every document. Each block's last is checked
+    # against its record, so a damaged block is refused as when each block summed alone.
+    ids += 1
+    lasts = blocks[LAST]
+    moved = blocks[FLOOR].copy()
+    moved[1:] -= lasts[:-1]
+    ids[firsts] += moved
+    np.cumsum(ids, out=ids)
+    if not bool((ids[firsts + postings - 1] == lasts).all()):
         raise CorruptPostings("a block's documents do not end at its last document")
     raw = _unpacked(words, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
                     firsts, steps)
-    weights = np.repeat(np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64),
-                        postings) + raw
+    lightest = np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64)
+    if bool((lightest == lightest[0]).all()):  # mostly 1.0 (counts of occurrences)
+        weights = raw + float(lightest[0])
+    else:
+        weights = np.repeat(lightest, postings) + raw
     floats = blocks[FLOATS]
     if floats.any():
         chosen = np.repeat(floats.astype(bool), postings)
@@ -593,10 +606,23 @@ def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, posting
     indexes)."""
     if not widths.any():
         return np.zeros(len(steps), dtype=np.int64)
-    width = np.repeat(widths, postings)
-    place = np.repeat(starts * 8 - firsts * widths, postings) + steps * width
-    found: np.ndarray = (words[place >> 3] >> (place & 7).astype(np.uint64)) & _MASKS[width]
-    return found.astype(np.int64)
+    # Bit places in uint64 (a block's base may be negative: it wraps, and adding its steps
+    # wraps back), so that no pass converts them for the shifts; the numbers are below
+    # 2**32, so their int64 view is their value.
+    width = int(widths[0])
+    bases = (starts * 8 - firsts * widths).astype(np.uint64)
+    place = np.repeat(bases, postings)
+    mask: np.ndarray | np.uint64
+    if bool((widths == width).all()):  # one width for every block: scalars, no repeat
+        place += steps.view(np.uint64) * np.uint64(width)
+        mask = _MASKS[width]
+    else:
+        place += steps.view(np.uint64) * np.repeat(widths.astype(np.uint64), postings)
+        mask = np.repeat(_MASKS[widths], postings)
+    found: np.ndarray = words[place >> np.uint64(3)]
+    found >>= place & np.uint64(7)
+    found &= mask
+    return found.view(np.int64)
 
 
 def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: int) -> np.ndarray:

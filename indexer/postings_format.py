@@ -98,20 +98,28 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
     """
     data = np.asarray(data, dtype=np.uint8)
     high = data >= _HIGH
-    if not high.any():
-        return data.astype(np.int64)
     ends = np.flatnonzero(~high)
+    if len(ends) == len(data):
+        return data.astype(np.int64)
     if not len(ends) or int(ends[-1]) != len(data) - 1:
         raise ValueError("the last varint is cut off")
-    starts = np.empty_like(ends)
-    starts[0] = 0
-    starts[1:] = ends[:-1] + 1
-    sizes = ends - starts + 1
-    if int(sizes.max()) > 9:
-        raise ValueError("a varint is longer than 9 bytes")
-    shifts = 7 * (np.arange(len(data), dtype=np.int64) - np.repeat(starts, sizes))
-    numbers: np.ndarray = np.add.reduceat((data & _LOW).astype(np.int64) << shifts, starts)
-    return numbers
+    # Each number starts as its last byte, and the numbers of more bytes (a third of the
+    # bytes of positions, most of them two-byte numbers) take one byte more from the end at
+    # each step, as in Horner's rule: a few passes over ever fewer numbers, where a pass
+    # over every byte with its shift cost three times as much. ``high[-1]`` is False (the
+    # data's last byte ends a number), so the byte "before" the first reads as an end.
+    numbers = data[ends].astype(np.int64)
+    longer = np.flatnonzero(high[ends - 1])
+    at = ends[longer] - 1
+    for _ in range(8):
+        numbers[longer] = (numbers[longer] << 7) | (data[at] & _LOW)
+        at -= 1
+        more = high[at]
+        if not more.any():
+            return numbers
+        longer = longer[more]
+        at = at[more]
+    raise ValueError("a varint is longer than 9 bytes")
 
 
 def encode_varints_array(numbers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -196,9 +204,11 @@ def _summed(sizes: np.ndarray, counts: np.ndarray) -> np.ndarray:
 
 def value_counts(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Return how many varints each value DATA[STARTS[i]:ENDS[i]] holds (uint8 DATA)."""
-    done = np.zeros(len(data) + 1, dtype=np.int64)
+    # Summed as int32 when the data allows it: a cumulative sum of booleans into int64 costs
+    # about 2.5 times as much (a third of decoding a common word's positions).
+    done = np.zeros(len(data) + 1, dtype=np.int32 if len(data) < 2**31 else np.int64)
     np.cumsum(data < _HIGH, out=done[1:])
-    counts: np.ndarray = done[ends] - done[starts]
+    counts: np.ndarray = (done[ends] - done[starts]).astype(np.int64)
     return counts
 
 

@@ -638,7 +638,7 @@ def _decoded(postfile: Any, info: TermEntry, blocks: np.ndarray,
     return docs, weights
 
 
-class _Packed(NamedTuple):
+class TermValues(NamedTuple):
     """A term's postings with their values (``_term_packed``)."""
 
     ids: np.ndarray  # document numbers, ascending
@@ -649,13 +649,13 @@ class _Packed(NamedTuple):
 
 
 def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
-                    whole: np.ndarray | None = None) -> _Packed:
+                    whole: np.ndarray | None = None) -> TermValues:
     """Return the postings of BLOCKS (as ``_decoded``) with their values: from WHOLE, or one
     read of their packed numbers and one of their values (one read for a whole term: its
     values follow)."""
     empty = np.zeros(0, dtype=np.int64)
     if not blocks.shape[1]:
-        return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
+        return TermValues(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
                        empty.copy(), empty.copy())
     offset, _ = _extent(info)
     low, high = int(blocks[PACKED_AT, 0]), int(blocks[PACKED_END, -1])
@@ -679,7 +679,7 @@ def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
         starts = value_starts(blocks, sizes, value_low)
     except CorruptPostings as exc:
         raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
-    return _Packed(docs, weights, data, starts, sizes)
+    return TermValues(docs, weights, data, starts, sizes)
 
 
 def _chosen_blocks(directory: np.ndarray, wanted: np.ndarray | None) -> np.ndarray | None:
@@ -1094,12 +1094,12 @@ def _small_characters_of(wanted: list[int], raw: bytes, term: SmallTerm, decode:
 
 
 def _terms_packed(leaf: Any, field: str, btexts: list[bytes],
-                  wanted: np.ndarray) -> list[_Packed]:
+                  wanted: np.ndarray) -> list[TermValues]:
     """``_term_packed`` of each term of BTEXTS for the same WANTED documents (ascending) of a
     segment: each term's packed numbers and values read as ``_term_packed`` reads them, then
     the blocks of all of them decoded together (their numbers joined in one buffer, their
     values in another, each block's places moved to where its bytes now lie)."""
-    packs: list[_Packed | None] = [None] * len(btexts)
+    packs: list[TermValues | None] = [None] * len(btexts)
     numbers: list[np.ndarray] = []
     values: list[np.ndarray] = []
     moved: list[np.ndarray] = []
@@ -1153,7 +1153,7 @@ def _terms_packed(leaf: Any, field: str, btexts: list[bytes],
             raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
         ends = np.cumsum([int(part[POSTINGS].sum()) for part in moved]).tolist()
         for i, first, last in zip(owners, [0, *ends[:-1]], ends, strict=True):
-            packs[i] = _Packed(docs[first:last], weights[first:last], data,
+            packs[i] = TermValues(docs[first:last], weights[first:last], data,
                                starts[first:last], sizes[first:last])
     return [pack for pack in packs if pack is not None]
 
@@ -1216,15 +1216,16 @@ def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
     return _keep_whole(key, _term_packed(leaf, field, btext, None), characters)
 
 
-def _keep_whole(key: tuple[str, int, str, bytes], packed: _Packed,
+def _keep_whole(key: tuple[str, int, str, bytes], packed: TermValues,
                 characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return the whole positions (as ``_whole_positions``) of a term's values PACKED (every
     posting's, from ``_term_packed``), kept under KEY when they fit."""
     global _positions_size
     ids = packed.ids
-    owners, places = _positions_of_values(ids, ids, packed.data, packed.starts, packed.sizes,
+    # Every posting is wanted: each one's count of positions comes with them, and no list
+    # of owners is made (one per position) only to be counted back.
+    _, counts, places = _values_positions(ids, ids, packed.data, packed.starts, packed.sizes,
                                           characters=characters)
-    counts = np.bincount(owners, minlength=len(ids))
     found = (ids.astype(np.int32), (np.cumsum(counts) - counts).astype(np.int64),
              places.astype(np.int32))
     size = sum(part.nbytes for part in found)
@@ -1239,31 +1240,48 @@ def _keep_whole(key: tuple[str, int, str, bytes], packed: _Packed,
     return found
 
 
-def read_whole_term(leaf: Any, field: str, btext: bytes,
-                    ) -> tuple[np.ndarray, np.ndarray, int] | None:
-    """Return what ``read_postings`` returns for the whole term, decoding each block once
-    for its postings and its positions: the positions are kept as ``read_positions`` keeps
-    a term read whole, so that reading them next costs nothing (a proximity of common words
-    reads both whole). None if the segment does not hold the term.
+def read_whole_term(leaf: Any, field: str, btext: bytes) -> tuple[TermValues, int] | None:
+    """Return a term's whole postings in the segment with their values, each block decoded
+    once, and its document frequency; None if the segment does not hold the term.
 
-    Raises UnexpectedLayout when the segment is not laid out as expected.
+    The positions are not decoded: ``positions_in_values`` decodes those of the documents
+    wanted (a proximity of common words wants the documents holding all of them, often a
+    fraction of each word's). Raises UnexpectedLayout when the segment is not laid out as
+    expected.
     """
-    characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
+    _compact_format_of(leaf, field)
     term = _term_info(leaf, field, btext)
     if term is None:
         return None
+    return _term_packed(leaf, field, btext, None), term[1][_FREQUENCY]
+
+
+def positions_in_values(leaf: Any, field: str, btext: bytes, values: TermValues,
+                        docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``read_positions`` of DOCNUMS (ascending) from the term's VALUES (``read_whole_term``):
+    picked from its whole positions when the process keeps them, else decoded from the
+    values of DOCNUMS alone (the term's other documents cost nothing)."""
+    characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
+    wanted = np.asarray(docnums, dtype=np.int64)
+    kept = _kept_positions(leaf, field, btext)
+    if kept is not None:
+        return _pick_positions(wanted, *kept)
+    return _positions_of_values(wanted, values.ids, values.data, values.starts, values.sizes,
+                                characters=characters)
+
+
+def _kept_positions(leaf: Any, field: str, btext: bytes,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The term's whole positions in the segment (as ``_whole_positions``), if kept."""
     try:
         key = (str(leaf.segment().segment_id()), int(leaf.doc_count_all()), field, btext)
     except AttributeError:
-        key = None
-    if term[1][_INLINED] is not None or key is None:
-        return read_postings(leaf, field, btext)
-    packed = _term_packed(leaf, field, btext, None)
+        return None
     with _positions_lock:
-        kept = key in _positions
-    if not kept:
-        _keep_whole(key, packed, characters)
-    return packed.ids, packed.weights, term[1][_FREQUENCY]
+        found = _positions.get(key)
+        if found is not None:
+            _positions.move_to_end(key)
+        return found
 
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
@@ -1290,9 +1308,19 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
                          ) -> tuple[np.ndarray, np.ndarray]:
     """``read_positions`` from a term's values (``_term_packed``): the values of WANTED
     gathered with one fancy index and their varints decoded at once."""
+    chosen, counts, positions = _values_positions(wanted, ids, data, starts, sizes,
+                                                  characters=characters)
+    return np.repeat(chosen, counts), positions
+
+
+def _values_positions(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
+                      starts: np.ndarray, sizes: np.ndarray, *, characters: bool,
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return (the indexes into WANTED of the documents IDS holds, how many positions each
+    has, their positions one document after the other) from a term's values."""
     empty = np.zeros(0, dtype=np.int64)
     if not len(wanted) or not len(ids):
-        return empty, empty.copy()
+        return empty, empty.copy(), empty.copy()
     at = np.searchsorted(ids, wanted)
     inside = at < len(ids)
     found = np.zeros(len(wanted), dtype=bool)
@@ -1303,16 +1331,14 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
             and int(starts[0]) == 0 and int(sizes.sum()) == len(data)):
         # Every value, in order and nothing between them (a term read whole): no gathering.
         picked, firsts, ends = data, starts, starts + sizes
-        if not len(data):
-            return empty, empty.copy()
     else:
         chosen_sizes = sizes[at]
         ends = np.cumsum(chosen_sizes)
         total = int(ends[-1]) if len(ends) else 0
-        if not total:
-            return empty, empty.copy()
         firsts = ends - chosen_sizes
         picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
+    if not len(picked):
+        return chosen, np.zeros(len(chosen), dtype=np.int64), empty
     counts = value_counts(picked, firsts, ends)
     try:
         numbers = decode_varints(picked)
@@ -1323,21 +1349,19 @@ def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
             raise UnexpectedLayout("a character value is not made of triples")
         counts //= 3
         numbers = numbers[0::3]
-    owners, positions = _restarted_sums(counts, numbers)
-    return chosen[owners], positions
+    return chosen, counts, _restarted_sums(counts, numbers)
 
 
-def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return each position's value (its index) and the positions, from the deltas of values
-    of COUNTS deltas each: positions are delta-coded within each document's value, a
-    cumulative sum restarted per value. Empty arrays when there are none."""
+def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """Return the positions from the deltas of values of COUNTS deltas each: positions are
+    delta-coded within each document's value, a cumulative sum restarted per value."""
     if not len(deltas):  # the term is in none of the documents wanted
-        return deltas, deltas.copy()
+        return deltas
     totals = np.cumsum(deltas)
     firsts = np.cumsum(counts) - counts
     before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
-    owners = np.repeat(np.arange(len(counts), dtype=np.int64), counts)
-    return owners, totals - np.repeat(before, counts)
+    totals -= np.repeat(before, counts)
+    return totals
 
 
 def _compact_format_of(leaf: Any, field: str) -> Any:
@@ -1352,15 +1376,15 @@ def _compact_format_of(leaf: Any, field: str) -> Any:
     return format_
 
 
-def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None) -> _Packed:
-    """Return a term's postings with their values (``_Packed``), from its inlined postings or
+def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None) -> TermValues:
+    """Return a term's postings with their values (``TermValues``), from its inlined postings or
     from the blocks whose range holds one of WANTED (ascending; None: every block): one read
     of their packed numbers and one of their values, decoded with numpy. Raises
     UnexpectedLayout when the postings are not laid out as this index writes them."""
     term = _term_info(leaf, field, btext)
     empty = np.zeros(0, dtype=np.int64)
     if term is None:
-        return _Packed(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
+        return TermValues(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
                        empty.copy(), empty.copy())
     postfile, info = term
     if info[_INLINED] is not None:
@@ -1368,7 +1392,7 @@ def _term_packed(leaf: Any, field: str, btext: bytes, wanted: np.ndarray | None)
         if len(values) != len(ids) or not all(type(value) is bytes for value in values):
             raise UnexpectedLayout("an inlined term has not one value per posting")
         sizes = np.fromiter(map(len, values), dtype=np.int64, count=len(values))
-        return _Packed(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
+        return TermValues(np.asarray(ids, dtype=np.int64), np.asarray(weights, dtype=np.float64),
                        np.frombuffer(b"".join(values), dtype=np.uint8),
                        np.cumsum(sizes) - sizes, sizes)
     directory, whole = _term_directory(leaf, field, btext, postfile, info)
@@ -1566,13 +1590,13 @@ class PackedLeafMatcher(W3LeafMatcher):  # type: ignore[misc]  # Whoosh has no t
         else:
             self._goto(self._block + 1)
 
-    def _block_postings(self, values: bool) -> _Packed:
+    def _block_postings(self, values: bool) -> TermValues:
         block = self._directory[:, self._block:self._block + 1]
         info: TermEntry = (0, self._startoffset, self._length, None)
         if values:
             return _decoded_values(self._postfile, info, block)
         docs, weights = _decoded(self._postfile, info, block)
-        return _Packed(docs, weights, np.zeros(0, dtype=np.uint8), docs[:0], docs[:0])
+        return TermValues(docs, weights, np.zeros(0, dtype=np.uint8), docs[:0], docs[:0])
 
     def _read_data(self) -> None:
         docs, weights = self._block_postings(False)[:2]

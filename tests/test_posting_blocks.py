@@ -105,6 +105,12 @@ def no_directory_kept() -> Iterator[None]:
     yield
 
 
+def _forget_positions() -> None:
+    with whoosh_format._positions_lock:
+        whoosh_format._positions.clear()
+        whoosh_format._positions_size = 0
+
+
 def _leaf(searcher: Searcher) -> Any:
     leaves = searcher.reader().leaf_readers()
     assert len(leaves) == 1
@@ -246,11 +252,11 @@ def test_proximities_over_many_blocks_are_the_windows_of_whoosh_s_positions(
     assert expected
 
 
-def test_a_proximity_of_common_words_reads_them_whole_once(searcher: Searcher,
-                                                           monkeypatch: pytest.MonkeyPatch,
-                                                           ) -> None:
-    leaf = _leaf(searcher)
+def test_a_proximity_of_common_words_decodes_each_block_once(searcher: Searcher,
+                                                              monkeypatch: pytest.MonkeyPatch,
+                                                              ) -> None:
     expected = MatchEngine(searcher, {}).match(Near("body", ["commun", "voisin"], slop=3))
+    _forget_positions()
     decoded: list[bytes] = []
     real = whoosh_format._term_packed
 
@@ -260,11 +266,63 @@ def test_a_proximity_of_common_words_reads_them_whole_once(searcher: Searcher,
 
     monkeypatch.setattr(whoosh_format, "_term_packed", counting)
     monkeypatch.setattr(whoosh_format, "_decoded", None)  # no block read for postings alone
+    # No budget for whole positions, as a million articles leave none: each word's blocks
+    # are still decoded once, for its postings and the positions wanted.
+    monkeypatch.setattr(whoosh_format, "POSITIONS_CACHE_BYTES", 0)
     cache = PostingsCache()
     found = MatchEngine(searcher, {}, cache).match(Near("body", ["commun", "voisin"], slop=3))
     assert found.docs.tolist() == expected.docs.tolist()
     assert found.scores.tolist() == expected.scores.tolist()
     assert sorted(decoded) == [b"commun", b"voisin"]  # each word's blocks decoded once
     assert cache.holds(("body", b"commun")) and cache.holds(("body", b"voisin"))
-    segment = (str(leaf.segment().segment_id()), leaf.doc_count_all(), "body")
-    assert {(*segment, b"commun"), (*segment, b"voisin")} <= set(whoosh_format._positions)
+    assert not whoosh_format._positions
+
+
+def _apart_body(number: int) -> str:
+    """Document NUMBER of the index of words apart: "pair" in even documents, "tiers" in
+    every third, at a distance from "pair" growing with the document (1 to 7)."""
+    words = [f"autre@{i}" for i in range(0, 30, 10)]
+    if number % 2 == 0:
+        words.append("pair@12")
+    if number % 3 == 0:
+        words.append(f"tiers@{12 + 1 + number % 7}")
+    return " ".join(sorted(words, key=lambda item: int(item.partition("@")[2])))
+
+
+@pytest.fixture(scope="module")
+def apart(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
+    path = tmp_path_factory.mktemp("words-apart")
+    schema = Schema(id=ID(stored=True), body=TEXT(analyzer=PlacedWords(), phrase=True))
+    schema["body"].format = CompactPositions(field_boost=1.0)
+    index = create_in(str(path), schema)
+    for first in (0, 2 * BLOCK_POSTINGS):  # two segments
+        writer = index.writer(codec=ArchiveCodec())
+        for number in range(first, first + 2 * BLOCK_POSTINGS):
+            writer.add_document(id=str(number), body=_apart_body(number))
+        writer.commit(merge=False)
+    with index.searcher() as opened:
+        yield opened
+
+
+@pytest.mark.parametrize("slop", [1, 3, 7])
+def test_common_words_near_decode_positions_only_where_both_are(
+        apart: Searcher, monkeypatch: pytest.MonkeyPatch, slop: int) -> None:
+    assert len(apart.reader().leaf_readers()) == 2
+    query = Near("body", ["pair", "tiers"], slop=slop)
+    expected = MatchEngine(apart, {}).match(query)  # no cache: positions read per segment
+    assert 0 < len(expected) <= len(range(0, 4 * BLOCK_POSTINGS, 6))
+    _forget_positions()  # the whole positions that engine kept
+    wanted: list[int] = []
+    real = whoosh_format._positions_of_values
+
+    def recording(docs: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+        wanted.extend(docs.tolist())
+        return real(docs, *args, **kwargs)
+
+    monkeypatch.setattr(whoosh_format, "_positions_of_values", recording)
+    found = MatchEngine(apart, {}, PostingsCache()).match(query)
+    assert found.docs.tolist() == expected.docs.tolist()
+    assert found.scores.tolist() == expected.scores.tolist()
+    # Each segment's documents holding both words (its own numbers), once per word.
+    both = [number % (2 * BLOCK_POSTINGS) for number in range(0, 4 * BLOCK_POSTINGS, 6)]
+    assert sorted(wanted) == sorted(both * 2)

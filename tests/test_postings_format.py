@@ -64,11 +64,23 @@ def test_varints_take_one_byte_below_128_and_four_beyond_two_to_the_21() -> None
     assert len(encode_varints([2**28])) == 5
 
 
+def test_numpy_reads_varints_of_every_length_one_after_another() -> None:
+    numbers = [0]
+    for length in range(1, 10):  # the largest and smallest number of each length
+        numbers += [2**(7 * length) - 1, 2**(7 * (length - 1)), 5]
+    numbers = [n for n in numbers if n < 2**63]
+    data = np.frombuffer(encode_varints(numbers), dtype=np.uint8)
+    assert decode_varints(data).tolist() == numbers
+    assert decode_varints(data[:0]).tolist() == []
+
+
 def test_a_cut_off_or_negative_varint_is_refused() -> None:
     with pytest.raises(ValueError):
         read_varints(b"\x05\x80")
     with pytest.raises(ValueError):
         decode_varints(np.frombuffer(b"\x05\x80", dtype=np.uint8))
+    with pytest.raises(ValueError, match="longer than 9 bytes"):
+        decode_varints(np.frombuffer(b"\x05" + b"\x81" * 9 + b"\x01", dtype=np.uint8))
     with pytest.raises(ValueError):
         encode_varints([3, -1])
 
