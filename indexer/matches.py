@@ -15,7 +15,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from math import log
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 from whoosh import query as wq
@@ -113,6 +113,10 @@ _NO_DOCS = np.zeros(0, dtype=np.int64)
 # keeps them exact): about 8 million postings, read again by many searches (a word shared by
 # several queries, the stems and typed forms of a word, settling a page).
 POSTINGS_CACHE_BYTES = 64 * 2**20
+
+# The share of the postings cache a prefix's words may take: a prefix whose postings are more
+# is read without keeping its words' lists (``MatchEngine._prefix_lists``).
+PREFIX_KEPT_SHARE = 8
 
 
 class PostingsCache:
@@ -485,14 +489,16 @@ class MatchEngine:
         Scored as those words are (BM25F), not with Whoosh's constant prefix score, so that
         articles using the words more rank higher. At most ``MAX_PREFIX_TERMS`` words.
         """
-        words, _ = self._expansion(query)
+        words, _, _ = self._expansion(query)
         if not words:
             return wq.NullQuery
         terms = [wq.Term(query.fieldname, word.decode("utf-8")) for word in words]
         return terms[0] if len(terms) == 1 else wq.Or(terms, boost=query.boost)
 
-    def _expansion(self, query: wq.Prefix) -> tuple[list[bytes], list[list[bytes]]]:
-        """The words PREFIX stands for (in byte order, Whoosh's), and each segment's own.
+    def _expansion(self, query: wq.Prefix,
+                   ) -> tuple[list[bytes], list[list[bytes]], dict[bytes, int] | None]:
+        """The words PREFIX stands for (in byte order, Whoosh's), each segment's own, and
+        their document frequencies when they were needed to choose the words (else None).
 
         At most ``MAX_PREFIX_TERMS`` words: the most frequent ones. Each segment's list holds
         its words of the prefix in byte order (some may be beyond the words kept).
@@ -501,17 +507,18 @@ class MatchEngine:
         try:
             prefix = self.searcher.schema[field].to_bytes(query.text)
         except (KeyError, ValueError):
-            return [], [[] for _ in self.leaves]
+            return [], [[] for _ in self.leaves], None
         per_leaf = [_segment_prefix_words(self.searcher, leaf, field, prefix, query.text)
                     for leaf, _ in self.leaves]
         # Each segment's words, merged, in Whoosh's order: by their bytes.
         words = sorted(set().union(*per_leaf))
+        frequency = None
         if len(words) > MAX_PREFIX_TERMS:
             # Frequencies from the term entries the segments keep, which the read reuses.
             frequency = self._prefix_frequencies(field, per_leaf)
             words.sort(key=lambda word: -frequency[word])
             words = sorted(words[:MAX_PREFIX_TERMS])
-        return words, per_leaf
+        return words, per_leaf, frequency
 
     def _prefix_frequencies(self, field: str, per_leaf: list[list[bytes]]) -> dict[bytes, int]:
         """How many documents hold each word of PER_LEAF (each segment's words of a prefix),
@@ -532,13 +539,13 @@ class MatchEngine:
         words read in one piece (``read_terms_postings``): a search holds one segment's
         postings at a time, not the prefix's (millions at a million articles).
         """
-        words, per_leaf = self._expansion(query)
+        words, per_leaf, known = self._expansion(query)
         if len(words) < 2:
             return self._node(self.expand_prefix(query), within)
         if within is not None:
             return self._prefix_within(query, words, within)
         field = query.fieldname
-        frequency = self._prefix_frequencies(field, per_leaf)
+        frequency = self._prefix_frequencies(field, per_leaf) if known is None else known
         held, to_cache = self._prefix_lists(field, words, frequency)
         idf = np.array([self._idf(held[i][2] if i in held else frequency.get(word, 0))
                         for i, word in enumerate(words)], dtype=np.float64)
@@ -548,16 +555,17 @@ class MatchEngine:
         for (leaf, base), span, leaf_words in zip(self.leaves, self._spans, per_leaf,
                                                   strict=True):
             present = [kept[word] for word in leaf_words if word in kept]
-            unread = [words[i] for i in present if i not in held]
-            read: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+            unread = [i for i in present if i not in held]
+            read = _SegmentRead(_NO_DOCS, _NO_WEIGHTS, [], [])
             if unread:
-                docs, tf, counts = read_terms_postings(leaf, field, unread)
-                ends = np.cumsum(counts).tolist()
-                for word, first, last in zip(unread, [0, *ends[:-1]], ends, strict=True):
-                    if last > first:
-                        read[kept[word]] = (docs[first:last] + base, tf[first:last])
-                        if kept[word] in to_cache:
-                            to_cache[kept[word]].append(read[kept[word]])
+                docs, tf, counts = read_terms_postings(leaf, field, [words[i] for i in unread])
+                read = _SegmentRead(docs, tf, unread, counts.tolist())
+                first = 0
+                for i, count in zip(unread, read.counts, strict=True):
+                    if count and i in to_cache:
+                        to_cache[i].append((docs[first:first + count] + base,
+                                            tf[first:first + count]))
+                    first += count
             summed = self._segment_sums(field, span, present, held, read, idf)
             if summed is not None:
                 docs_parts.append(summed[0])
@@ -568,14 +576,15 @@ class MatchEngine:
                                   np.concatenate([t for _, t in parts]), frequency[words[i]])
         if not docs_parts:
             return EMPTY
-        return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64),
+        return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64, copy=False),
                                     np.concatenate(score_parts)), query.boost)
 
     def _prefix_lists(self, field: str, words: list[bytes], frequency: dict[bytes, int],
                       ) -> tuple[dict[int, tuple[np.ndarray, np.ndarray, int]],
                                  dict[int, list[tuple[np.ndarray, np.ndarray]]]]:
         """The whole lists of WORDS the generation's cache holds (by word index), and the
-        words whose lists to keep in it once read (as many as it can hold, the first ones)."""
+        words whose lists to keep in it once read: all the others when their postings make
+        at most ``PREFIX_KEPT_SHARE`` of the cache, else none."""
         held: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
         to_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         if self.postings is None:
@@ -584,45 +593,65 @@ class MatchEngine:
             cached = self.postings.get((field, word))
             if cached is not None:
                 held[i] = cached
-        room = self.postings.max_bytes // 8  # postings, as the cache keeps them
-        for i, word in enumerate(words):
-            if i not in held and 0 < frequency.get(word, 0) <= room:
-                to_cache[i] = []
-                room -= frequency[word]
+        unread = [i for i, word in enumerate(words)
+                  if i not in held and frequency.get(word, 0) > 0]
+        # Keeping a large prefix's lists would copy every posting it reads (a third of its
+        # matching, at a million articles) and push out the lists of the words other searches
+        # share, for a prefix seldom asked again (a repeated search is answered from the
+        # workers' own cache of answers).
+        room = self.postings.max_bytes // 8 // PREFIX_KEPT_SHARE  # postings, as kept
+        if sum(frequency[words[i]] for i in unread) <= room:
+            to_cache = {i: [] for i in unread}
         return held, to_cache
 
     def _segment_sums(self, field: str, span: tuple[int, int], present: list[int],
-                      held: dict[int, tuple[np.ndarray, np.ndarray, int]],
-                      read: dict[int, tuple[np.ndarray, np.ndarray]],
+                      held: dict[int, tuple[np.ndarray, np.ndarray, int]], read: _SegmentRead,
                       idf: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
         """The documents of one segment (SPAN: its first and next-after-last document) that
         the words PRESENT (their indexes, in order) hold, and their summed scores; each word's
-        postings from HELD (whole lists from the cache) or READ (this segment's), IDF by word."""
+        postings from HELD (whole lists from the cache) or READ (this segment's), IDF by word.
+
+        The words read in this segment are taken as one piece, their postings one after
+        another as read (no copy per word); only a word held in the cache splits it."""
         start, stop = span
-        ids: list[np.ndarray] = []
-        weights: list[np.ndarray] = []
-        which: list[int] = []
-        counted: list[int] = []
-        for i in present:
-            if i in held:
-                all_ids, all_tf, _ = held[i]
-                first, last = np.searchsorted(all_ids, (start, stop)).tolist()
-                piece = (all_ids[first:last], all_tf[first:last])
-            else:
-                piece = read.get(i, (_NO_DOCS, _NO_WEIGHTS))
-            if len(piece[0]):
-                ids.append(piece[0])
-                weights.append(piece[1])
-                which.append(i)
-                counted.append(len(piece[0]))
-        if not ids:
-            return None
-        docs = np.concatenate(ids)
-        scores = self._bm25f(field, np.repeat(idf[which], counted), np.concatenate(weights),
-                             docs)
-        local = docs - start
+        if not held or not any(i in held for i in present):
+            if not len(read.docs):
+                return None
+            local = read.docs
+            which, counted = read.words, read.counts
+            tf = read.tf
+        else:
+            ids: list[np.ndarray] = []
+            weights: list[np.ndarray] = []
+            which, counted = [], []
+            ends = np.cumsum(read.counts).tolist()
+            place = {i: (end - count, end)
+                     for i, count, end in zip(read.words, read.counts, ends, strict=True)}
+            for i in present:
+                if i in held:
+                    all_ids, all_tf, _ = held[i]
+                    first, last = np.searchsorted(all_ids, (start, stop)).tolist()
+                    piece = (all_ids[first:last] - start, all_tf[first:last])
+                else:
+                    first, last = place[i]
+                    piece = (read.docs[first:last], read.tf[first:last])
+                if len(piece[0]):
+                    ids.append(piece[0])
+                    weights.append(piece[1])
+                    which.append(i)
+                    counted.append(len(piece[0]))
+            if not ids:
+                return None
+            local = np.concatenate(ids)
+            tf = np.concatenate(weights)
+        scores = self._bm25f(field, np.repeat(idf[which], counted), tf, local, start)
         summed = np.bincount(local, weights=scores, minlength=stop - start)
-        matched = np.flatnonzero(np.bincount(local, minlength=stop - start))
+        # Every posting adds a positive score (Whoosh's idf and BM25F are positive for a
+        # positive weight): the documents held are where the sum is above zero. A boolean
+        # array's nonzero places are found some eight times faster than a float array's.
+        held_here = summed > 0.0 if float(scores.min()) > 0.0 \
+            else np.bincount(local, minlength=stop - start) > 0
+        matched = np.flatnonzero(held_here)
         return matched + start, summed[matched]
 
     def _summed(self, field: str, ids: list[np.ndarray], weights: list[np.ndarray],
@@ -950,9 +979,9 @@ class MatchEngine:
         return log(self.size / (frequency + 1)) + 1
 
     def _bm25f(self, field: str, idf: float | np.ndarray, tf: np.ndarray,
-               docs: np.ndarray) -> np.ndarray:
+               docs: np.ndarray, start: int = 0) -> np.ndarray:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
-        field lengths and average)."""
+        field lengths and average); DOCS counted from document START."""
         k1 = float(self.weighting.K1)
         known = self._norms.get(field)
         if known is None:
@@ -963,7 +992,7 @@ class MatchEngine:
             # as one byte): the same operations on the same values as per posting.
             known = self._norms[field] = (codes, k1 * ((1 - b) + b * lengths / avgfl))
         codes, norm = known
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[docs]]))
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
         return scores
 
     def _lengths(self, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -1372,6 +1401,16 @@ documents it was read for (None: all), which segments were read whole."""
 def _term_key(query: wq.Term) -> tuple[str, str, float]:
     """What identifies a term's read in ``MatchEngine``: its field, text and boost."""
     return query.fieldname, query.text, float(query.boost)
+
+
+class _SegmentRead(NamedTuple):
+    """The postings of a prefix's words read in one segment (``read_terms_postings``):
+    documents of the segment, weights, and which words (their indexes) hold how many."""
+
+    docs: np.ndarray
+    tf: np.ndarray
+    words: list[int]
+    counts: list[int]
 
 
 @dataclass

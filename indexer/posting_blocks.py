@@ -619,10 +619,21 @@ def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, posting
     else:
         place += steps.view(np.uint64) * np.repeat(widths.astype(np.uint64), postings)
         mask = np.repeat(_MASKS[widths], postings)
-    found: np.ndarray = words[place >> np.uint64(3)]
+    found = _gathered(words, place)
     found >>= place & np.uint64(7)
     found &= mask
     return found.view(np.int64)
+
+
+def _gathered(words: np.ndarray, place: np.ndarray) -> np.ndarray:
+    """The 64-bit words at the bytes of the bit places PLACE (uint64).
+
+    ``take`` in clip mode with machine-sized indexes: half the time of indexing by uint64
+    (which converts and checks every index). The places lie within WORDS: ``decode_blocks``
+    checks that its blocks' packed bytes lie within the bytes read, and ``read_directories``
+    that each stream ends where its widths and counts say."""
+    found: np.ndarray = words.take((place >> np.uint64(3)).view(np.intp), mode="clip")
+    return found
 
 
 def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: int) -> np.ndarray:

@@ -21,8 +21,15 @@ from whoosh.searching import Searcher
 
 from indexer import whoosh_format
 from indexer.location import current_build, open_build
-from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh, prefix_words
+from indexer.matches import (
+    PREFIX_KEPT_SHARE,
+    MatchEngine,
+    PostingsCache,
+    match_with_whoosh,
+    prefix_words,
+)
 from indexer.query import Near, make_parser, parse_query
+from indexer.schema import EXACT_FIELDS
 from indexer.whoosh_format import (
     prefix_terms,
     read_characters,
@@ -123,6 +130,50 @@ def test_a_prefix_over_segments_scores_as_whoosh_s_or_of_its_words(searcher: Sea
             assert held.docs.tolist() == fast.docs.tolist()
             assert held.scores.tolist() == fast.scores.tolist()
     assert len(cache)
+
+
+def _prefix_of(searcher: Searcher, text: str) -> wq.Prefix:
+    query = parse_query(text, make_parser(searcher.schema)).query
+    assert query is not None
+    return next(q for q in query.leaves() if isinstance(q, wq.Prefix)
+                and q.fieldname == EXACT_FIELDS["body"])
+
+
+@pytest.mark.parametrize("text", ["con*", "pre*"])
+def test_a_prefix_with_some_words_in_the_cache_scores_as_read_fresh(searcher: Searcher,
+                                                                    text: str) -> None:
+    prefix = _prefix_of(searcher, text)
+    fresh = MatchEngine(searcher, {}).match(prefix)
+    words = MatchEngine(searcher, {}).expand_prefix(prefix)
+    assert isinstance(words, wq.Or) and len(words.subqueries) > 3
+    for kept in (words.subqueries[1::3], words.subqueries[:1], words.subqueries[-1:]):
+        cache = PostingsCache()
+        for term in kept:  # a word read alone and kept whole, its neighbours not
+            MatchEngine(searcher, {}, cache).match(term)
+        held = [term for term in words.subqueries
+                if cache.holds((prefix.fieldname, term.text.encode("utf-8")))]
+        assert held and len(held) < len(words.subqueries)
+        mixed = MatchEngine(searcher, {}, cache).match(prefix)
+        assert mixed.docs.tolist() == fresh.docs.tolist()
+        assert mixed.scores.tolist() == fresh.scores.tolist()
+
+
+def test_a_prefix_keeps_its_words_lists_only_when_they_fit_its_share_of_the_cache(
+        searcher: Searcher) -> None:
+    prefix = _prefix_of(searcher, "con*")
+    words = MatchEngine(searcher, {}).expand_prefix(prefix)
+    assert isinstance(words, wq.Or)
+    keys = [(prefix.fieldname, term.text.encode("utf-8")) for term in words.subqueries]
+    postings = sum(len(MatchEngine(searcher, {}).match(term)) for term in words.subqueries)
+    fresh = MatchEngine(searcher, {}).match(prefix)
+    # The cache keeps a list's postings in 8 bytes; a prefix may take PREFIX_KEPT_SHARE of it.
+    fits = PostingsCache(max_bytes=postings * 8 * PREFIX_KEPT_SHARE)
+    too_small = PostingsCache(max_bytes=(postings - 1) * 8 * PREFIX_KEPT_SHARE)
+    for cache, kept in ((fits, True), (too_small, False)):
+        found = MatchEngine(searcher, {}, cache).match(prefix)
+        assert found.docs.tolist() == fresh.docs.tolist()
+        assert found.scores.tolist() == fresh.scores.tolist()
+        assert [cache.holds(key) for key in keys] == [kept] * len(keys)
 
 
 def test_positions_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> None:
