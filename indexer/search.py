@@ -690,8 +690,11 @@ def _settled(matches: Matches, days: np.ndarray, sort: str, limit: int) -> Match
     # ``_SETTLE_SLACK`` (far more than those) keeps them all and few others.
     near = np.flatnonzero(ceiling >= floor - (abs(floor) + 1.0) * _SETTLE_SLACK)
     upper = ceiling[near]
+    done = np.searchsorted(settled, near)  # both ascending: the settled among NEAR
+    done = settled[np.minimum(done, max(len(settled) - 1, 0))] == near if len(settled) \
+        else np.zeros(len(near), dtype=bool)
     reach = (upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor) \
-        & (upper != scores[near]) & ~np.isin(near, settled)
+        & (upper != scores[near]) & ~done
     more, final = matches.final_scores(near[reach])
     scores[more] = final
     # The ceilings not updated still bound the final scores: the matches are as settled.
