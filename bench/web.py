@@ -2,6 +2,7 @@
 
     python bench/web.py --articles 10000 --clients 16 --seconds 30 [--reuse DIR] [--json]
                         [--mix uniform|zipf] [--client-processes 4] [--max-requests N]
+                        [--nginx]
 
 Builds (or reuses) a data directory of replica articles saved into a real archive and indexed
 with a full build, starts gunicorn with the repository's gunicorn.conf.py on a free loopback
@@ -17,6 +18,12 @@ queries of a public search engine are), and the share of answers a worker alread
 clients spent per request.
 Prints requests per second, latency percentiles, errors, the cache hit rate, CPU per request
 and the memory of each worker (RSS and private USS).
+
+``--nginx`` puts the nginx of docs/operations.md in front, as deployed (its server block run
+on a loopback port without TLS, its proxy cache of search answers in a temporary folder,
+gunicorn trusting one proxy): the clients then ask nginx for the archive's public host name,
+the answers nginx served from its cache (``X-Proxy-Cache: HIT`` or ``REVALIDATED``) are
+counted apart, and nginx's CPU counts in the server's.
 Targets (issue 14): zero errors, p95 under 100 ms, at least 400 requests/s on 2 cores.
 
 ``--profile PAGES`` instead runs PAGES answers of the same uniform mix in this one process
@@ -145,12 +152,16 @@ def free_port() -> int:
 
 
 def start_gunicorn(
-    data_dir: Path, port: int, workers: int, threads: int, max_requests: int | None = None
+    data_dir: Path, port: int, workers: int, threads: int, max_requests: int | None = None,
+    behind_proxy: bool = False,
 ) -> subprocess.Popen[bytes]:
     """Start gunicorn with the repository's configuration, serving DATA_DIR on PORT; with
-    MAX_REQUESTS, each worker is replaced after about that many requests."""
+    MAX_REQUESTS, each worker is replaced after about that many requests; BEHIND_PROXY trusts
+    one proxy's forwarded headers (ARCHIVE_TRUSTED_PROXIES=1, as behind the documented nginx)."""
     env = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir), ARCHIVE_WEB_WORKERS=str(workers),
                ARCHIVE_WEB_THREADS=str(threads), ARCHIVE_WEB_BIND=f"127.0.0.1:{port}")
+    if behind_proxy:
+        env["ARCHIVE_TRUSTED_PROXIES"] = "1"
     recycling = [] if max_requests is None else [
         "--max-requests", str(max_requests), "--max-requests-jitter", str(max_requests // 10)]
     return subprocess.Popen(
@@ -179,6 +190,66 @@ def wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
     raise SystemExit("gunicorn did not become healthy in time")
 
 
+# The public host name of the documented nginx block (other names are refused there).
+NGINX_HOST = "archive.example.org"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+def documented_nginx_config(port: int, upstream: int, workdir: Path) -> str:
+    """Return a whole nginx configuration running docs/operations.md's web-host block on
+    127.0.0.1:PORT without TLS, proxying to gunicorn on UPSTREAM, its files under WORKDIR."""
+    text = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
+    found = re.search(r"```nginx\n(.*?)```", text, re.S)
+    if found is None:
+        raise SystemExit("docs/operations.md has no nginx block")
+    block = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", found.group(1))
+    block = re.sub(r"^\s*ssl_\w+ .*;\n", "", block, flags=re.M)
+    block = block.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
+    block = block.replace("/srv/archive/src/archive/web/static/",
+                          f"{REPO / 'archive' / 'web' / 'static'}/")
+    block = block.replace("/var/cache/nginx/notrecontinent-archive", str(workdir / "cache"))
+    temps = "\n".join(f"    {kind}_temp_path {workdir / kind};"
+                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+    user = "user root;" if os.geteuid() == 0 else ""
+    return f"""{user}
+worker_processes auto;
+pid {workdir / 'nginx.pid'};
+error_log {workdir / 'error.log'} warn;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+{temps}
+{block}
+}}
+"""
+
+
+def start_nginx(port: int, upstream: int, workdir: Path) -> list[str]:
+    """Start the documented nginx on PORT in front of UPSTREAM; return the command whose
+    ``-s stop`` stops it (its listening socket is open once the command returns)."""
+    (workdir / "nginx.conf").write_text(documented_nginx_config(port, upstream, workdir),
+                                        encoding="utf-8")
+    command = [NGINX, "-e", str(workdir / "error.log"), "-p", f"{workdir}/",
+               "-c", str(workdir / "nginx.conf")]
+    started = subprocess.run(command, capture_output=True, text=True, timeout=30)
+    if started.returncode:
+        raise SystemExit(f"nginx did not start: {started.stderr}")
+    return command
+
+
+def nginx_cpu(workdir: Path) -> float:
+    """Return the CPU seconds nginx's master and workers (running under WORKDIR) have used."""
+    try:
+        master = psutil.Process(int((workdir / "nginx.pid").read_text().strip()))
+        total = 0.0
+        for process in (master, *master.children()):
+            times = process.cpu_times()
+            total += times.user + times.system
+        return float(total)
+    except (OSError, ValueError, psutil.Error):
+        return 0.0
+
+
 @dataclass
 class ClientStats:
     """What one client (or a process of clients) measured."""
@@ -187,6 +258,7 @@ class ClientStats:
     errors: int = 0
     statuses: dict[int, int] = field(default_factory=dict)
     cache_hits: int = 0
+    proxy_hits: int = 0
     cpu_seconds: float = 0.0
 
     def add(self, other: ClientStats) -> None:
@@ -196,6 +268,7 @@ class ClientStats:
         for status, n in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + n
         self.cache_hits += other.cache_hits
+        self.proxy_hits += other.proxy_hits
         self.cpu_seconds += other.cpu_seconds
 
 
@@ -219,8 +292,9 @@ class Connection:
     the same bytes on the wire.
     """
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, host: str | None = None) -> None:
         self.port = port
+        self.host = host or f"127.0.0.1:{port}"
         self.sock: socket.socket | None = None
         self.buffer = b""
 
@@ -234,7 +308,7 @@ class Connection:
                                                  timeout=REQUEST_TIMEOUT)
             self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self.buffer = b""
-        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{self.port}\r\n"
+        self.sock.sendall(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n"
                           "Accept-Encoding: gzip\r\n\r\n".encode("latin-1"))
         while b"\r\n\r\n" not in self.buffer:
             self._receive()
@@ -289,18 +363,25 @@ class Connection:
         self.sock = None
 
 
+# nginx's cache statuses of an answer it served from its cache (REVALIDATED: after a 304).
+PROXY_HITS = (b"HIT", b"REVALIDATED", b"STALE", b"UPDATING")
+
+
 def client(port: int, paths: list[str], deadline: float, seed: int, stats: ClientStats,
-           mix: str = "uniform") -> None:
-    """Send requests from PATHS one after another on a keep-alive connection until DEADLINE."""
+           mix: str = "uniform", host: str | None = None) -> None:
+    """Send requests from PATHS one after another on a keep-alive connection until DEADLINE
+    (with HOST as the Host header: the address's own by default)."""
     draw = chooser(paths, mix, seed)
-    conn = Connection(port)
+    conn = Connection(port, host)
     try:
         while time.monotonic() < deadline:
             path = draw()
             started = time.perf_counter()
             try:
                 status, headers, _ = conn.get(path)
-                if headers.get(b"x-archive-cache") == b"hit":
+                if headers.get(b"x-proxy-cache") in PROXY_HITS:
+                    stats.proxy_hits += 1
+                elif headers.get(b"x-archive-cache") == b"hit":
                     stats.cache_hits += 1
             except (OSError, ValueError, zlib.error):
                 status = 0
@@ -314,11 +395,11 @@ def client(port: int, paths: list[str], deadline: float, seed: int, stats: Clien
 
 
 def client_process(port: int, paths: list[str], deadline: float, seeds: list[int], mix: str,
-                   results: multiprocessing.Queue[ClientStats]) -> None:
+                   results: multiprocessing.Queue[ClientStats], host: str | None = None) -> None:
     """Run one client thread per seed until DEADLINE; put their summed stats on RESULTS."""
     cpu = time.process_time()
     stats = [ClientStats() for _ in seeds]
-    threads = [threading.Thread(target=client, args=(port, paths, deadline, seed, s, mix))
+    threads = [threading.Thread(target=client, args=(port, paths, deadline, seed, s, mix, host))
                for seed, s in zip(seeds, stats, strict=True)]
     for thread in threads:
         thread.start()
@@ -479,6 +560,79 @@ def profile_pages(data_dir: Path, paths: list[str], pages: int) -> dict[str, Any
     }
 
 
+@dataclass
+class LoadRun:
+    """What one run of the clients against the server measured."""
+
+    stats: ClientStats
+    elapsed: float
+    server_cpu: float
+    nginx_cpu: float
+    processes: int
+    memory_samples: list[list[tuple[float, float]]]
+
+
+def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> LoadRun:
+    """Start gunicorn (behind nginx with ``--nginx``) on DATA_DIR and run the clients on PATHS
+    for the seconds asked; stop the servers and return what was measured."""
+    port = free_port()
+    server = start_gunicorn(data_dir, port, args.workers, args.threads, args.max_requests,
+                            behind_proxy=args.nginx)
+    nginx_dir = Path(tempfile.mkdtemp(prefix="bench-web-nginx-")) if args.nginx else None
+    nginx_command: list[str] | None = None
+    try:
+        wait_healthy(port, server)
+        warm_word_tables(port)
+        host = None
+        target = port
+        if nginx_dir is not None:
+            target = free_port()
+            nginx_command = start_nginx(target, port, nginx_dir)
+            host = NGINX_HOST
+        warm = ClientStats()
+        client(target, paths[:50], time.monotonic() + 5, 0, warm, host=host)
+        context = multiprocessing.get_context("fork")
+        results: multiprocessing.Queue[ClientStats] = context.Queue()
+        processes = max(1, min(args.client_processes, args.clients))
+        seeds = [list(range(args.clients))[n::processes] for n in range(processes)]
+        cpu_before = server_cpu(server)
+        nginx_before = nginx_cpu(nginx_dir) if nginx_dir is not None else 0.0
+        deadline = time.monotonic() + args.seconds
+        workers = [context.Process(target=client_process,
+                                   args=(target, paths, deadline, part, args.mix, results,
+                                         host))
+                   for part in seeds]
+        started = time.monotonic()
+        for worker in workers:
+            worker.start()
+        memory_samples: list[list[tuple[float, float]]] = []
+        while time.monotonic() < deadline:
+            memory_samples.append(worker_memory(server))
+            time.sleep(1.0)
+        stats = ClientStats()
+        for _ in workers:
+            stats.add(results.get(timeout=REQUEST_TIMEOUT + 30))
+        elapsed = time.monotonic() - started
+        served_cpu = server_cpu(server) - cpu_before
+        proxy_cpu = nginx_cpu(nginx_dir) - nginx_before if nginx_dir is not None else 0.0
+        for worker in workers:
+            worker.join(timeout=30)
+    finally:
+        if nginx_command is not None:
+            subprocess.run([*nginx_command, "-s", "stop"], capture_output=True, timeout=30)
+        if nginx_dir is not None:
+            shutil.rmtree(nginx_dir, ignore_errors=True)
+        os.killpg(server.pid, signal.SIGTERM)
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(server.pid, signal.SIGKILL)
+            server.wait(timeout=10)
+        if server.stderr:
+            server.stderr.close()
+    return LoadRun(stats, elapsed, served_cpu, proxy_cpu, processes, memory_samples)
+
+
 def main() -> None:
     """Run the benchmark and print a table (or JSON)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -502,6 +656,9 @@ def main() -> None:
                         help="replace each worker after about N requests (gunicorn's "
                              "max_requests; 20,000 in gunicorn.conf.py): what a new worker "
                              "costs the readers")
+    parser.add_argument("--nginx", action="store_true",
+                        help="put docs/operations.md's nginx (with its cache of search "
+                             "answers) in front of gunicorn")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args()
 
@@ -531,49 +688,13 @@ def main() -> None:
             for label, ms, share in report["shares"]:
                 print(f"{label:<58}{ms:>10}{share:>7}%")
             return
-        port = free_port()
-        server = start_gunicorn(data_dir, port, args.workers, args.threads, args.max_requests)
-        try:
-            wait_healthy(port, server)
-            warm_word_tables(port)
-            warm = ClientStats()
-            client(port, paths[:50], time.monotonic() + 5, 0, warm)
-            context = multiprocessing.get_context("fork")
-            results: multiprocessing.Queue[ClientStats] = context.Queue()
-            processes = max(1, min(args.client_processes, args.clients))
-            seeds = [list(range(args.clients))[n::processes] for n in range(processes)]
-            cpu_before = server_cpu(server)
-            deadline = time.monotonic() + args.seconds
-            workers = [context.Process(target=client_process,
-                                       args=(port, paths, deadline, part, args.mix, results))
-                       for part in seeds]
-            started = time.monotonic()
-            for worker in workers:
-                worker.start()
-            memory_samples: list[list[tuple[float, float]]] = []
-            while time.monotonic() < deadline:
-                memory_samples.append(worker_memory(server))
-                time.sleep(1.0)
-            stats = ClientStats()
-            for _ in workers:
-                stats.add(results.get(timeout=REQUEST_TIMEOUT + 30))
-            elapsed = time.monotonic() - started
-            served_cpu = server_cpu(server) - cpu_before
-            for worker in workers:
-                worker.join(timeout=30)
-        finally:
-            os.killpg(server.pid, signal.SIGTERM)
-            try:
-                server.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(server.pid, signal.SIGKILL)
-                server.wait(timeout=10)
-            if server.stderr:
-                server.stderr.close()
+        run = run_load(args, data_dir, paths)
     finally:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
 
+    stats, elapsed, processes = run.stats, run.elapsed, run.processes
+    served_cpu, proxy_cpu, memory_samples = run.server_cpu, run.nginx_cpu, run.memory_samples
     latencies = stats.latencies
     errors = stats.errors
     statuses = stats.statuses
@@ -590,7 +711,10 @@ def main() -> None:
         "worker_uss_mb": round(peak_uss, 1),
         "requests": len(latencies),
         "cache_hit_rate": round(stats.cache_hits / requests, 3),
-        "server_cpu_ms_per_request": round(served_cpu * 1000 / requests, 2),
+        "proxy_hit_rate": round(stats.proxy_hits / requests, 3),
+        "server_cpu_ms_per_request": round((served_cpu + proxy_cpu) * 1000 / requests, 2),
+        "nginx_cpu_ms_per_request": round(proxy_cpu * 1000 / requests, 2),
+        "nginx": args.nginx,
         "client_cpu_ms_per_request": round(stats.cpu_seconds * 1000 / requests, 2),
         "mix": args.mix,
         "client_processes": processes,
@@ -607,7 +731,7 @@ def main() -> None:
         return
     print(f"web benchmark: {articles} articles, {args.clients} clients in {processes} processes, "
           f"{elapsed:.1f} s, gunicorn {args.workers} workers x {args.threads} threads, "
-          f"{args.mix} mix of {args.pool} searches")
+          f"{args.mix} mix of {args.pool} searches" + (", behind nginx" if args.nginx else ""))
     print(f"{'measure':<24}{'value':>12}  target")
     rows = [
         ("requests/s", result["rps"], ">= 400"),
@@ -617,7 +741,9 @@ def main() -> None:
         ("errors", errors, "0"),
         ("requests", len(latencies), ""),
         ("cache hits (share)", result["cache_hit_rate"], ""),
+        ("nginx cache hits", result["proxy_hit_rate"], ""),
         ("server CPU ms/request", result["server_cpu_ms_per_request"], ""),
+        ("  of which nginx", result["nginx_cpu_ms_per_request"], ""),
         ("client CPU ms/request", result["client_cpu_ms_per_request"], ""),
         ("worker RSS peak (MB)", result["worker_rss_mb"], ""),
         ("worker USS peak (MB)", result["worker_uss_mb"], ""),

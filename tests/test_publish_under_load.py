@@ -32,7 +32,8 @@ WAIT_SECONDS = 120.0
 def documented_balancer_block() -> str:
     """Return the load balancer's nginx block of docs/operations.md, as an operator copies it."""
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"```nginx\n(.*?)```", text, re.S) if "upstream " in b]
+    blocks = [b for b in re.findall(r"```nginx\n(.*?)```", text, re.S)
+              if "upstream archive_web " in b]
     assert len(blocks) == 1, "docs/operations.md has no single load balancer block"
     return blocks[0]
 

@@ -103,12 +103,12 @@ def local_nginx_block(block: str, port: int, upstream: int) -> str:
     """Return BLOCK listening on 127.0.0.1:PORT without TLS, proxying to UPSTREAM.
 
     Only what a loopback test cannot have changes: the listening address, the certificate
-    lines, the upstream port and the static files' path. Every header line stays as written.
+    lines, the upstream port and the static files' path (and, in ``nginx``, the proxy cache's
+    folder). Every header and cache line stays as written.
     """
     local = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", block)
     local = re.sub(r"^\s*ssl_\w+ .*;\n", "", local, flags=re.M)
-    local = local.replace("proxy_pass http://127.0.0.1:8000;",
-                          f"proxy_pass http://127.0.0.1:{upstream};")
+    local = local.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
     local = local.replace("/srv/archive/src/archive/web/static/",
                           f"{ROOT / 'archive' / 'web' / 'static'}/")
     assert local.count(f"127.0.0.1:{port}") == 2 and str(upstream) in local, local
@@ -124,6 +124,7 @@ def nginx(block: str, workdir: Path) -> Iterator[None]:
     """
     assert NGINX is not None
     workdir.mkdir(parents=True, exist_ok=True)
+    block = block.replace("/var/cache/nginx/notrecontinent-archive", str(workdir / "cache"))
     temps = "\n".join(f"    {kind}_temp_path {workdir / kind};"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     user = "user root;" if os.geteuid() == 0 else ""
