@@ -91,18 +91,27 @@ class Matches:
         if self.ceiling is None or self.settle is None or not len(positions):
             return self
         positions = np.unique(positions)
-        final = self.settle(self.docs[positions])
-        at = np.searchsorted(final.docs, self.docs[positions])
-        at = np.minimum(at, max(len(final) - 1, 0))
-        found = final.docs[at] == self.docs[positions] if len(final) else \
-            np.zeros(len(positions), dtype=bool)
+        found, final = self.final_scores(positions)
         scores = self.scores.copy()
         ceiling = self.ceiling.copy()
-        scores[positions[found]] = final.scores[at[found]]
-        ceiling[positions[found]] = final.scores[at[found]]
-        if found.all() and len(positions) == len(self):
+        scores[found] = final
+        ceiling[found] = final
+        if len(found) == len(positions) == len(self):
             return Matches(self.docs, scores)
         return Matches(self.docs, scores, ceiling, self.settle)
+
+    def final_scores(self, positions: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return which of POSITIONS (unique, ascending) the full query matches, and their
+        final scores: the work of ``settled`` without copying a score per match."""
+        if self.settle is None or not len(positions):
+            return positions[:0], np.zeros(0, dtype=np.float64)
+        docs = self.docs[positions]
+        final = self.settle(docs)
+        if not len(final):
+            return positions[:0], np.zeros(0, dtype=np.float64)
+        at = np.minimum(np.searchsorted(final.docs, docs), len(final) - 1)
+        found = final.docs[at] == docs
+        return positions[found], final.scores[at[found]]
 
 
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))

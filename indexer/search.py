@@ -649,6 +649,7 @@ def _category_key(category: str) -> str:
 # times the page; and the margin kept for rounding when a ceiling is compared with a score.
 _SETTLE_FIRST = 4
 _SETTLE_MARGIN = 1e-9
+_SETTLE_SLACK = 1e-6
 
 
 def _settle_first(limit: int, sort: str) -> int:
@@ -675,21 +676,29 @@ def _settled(matches: Matches, days: np.ndarray, sort: str, limit: int) -> Match
             return matches.settled(np.flatnonzero(days64 >= threshold))
         return matches.settled(np.arange(count))
     first = min(count, _settle_first(limit, sort))
-    ceiling = matches.ceiling
-    positions = np.arange(count) if first >= count else \
-        np.argpartition(ceiling, count - first)[count - first:]
-    matches = matches.settled(positions)
     if first >= count:
-        return matches
-    floor = np.partition(matches.scores[positions], len(positions) - limit)[
-        len(positions) - limit]
-    upper = matches.upper
-    reach = upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor
-    pending = matches.ceiling is not None
-    if pending:
-        assert matches.ceiling is not None
-        reach &= matches.ceiling != matches.scores
-    return matches.settled(np.flatnonzero(reach)) if pending and reach.any() else matches
+        return matches.settled(np.arange(count))
+    # One copy of the scores for the whole page: each match's arithmetic is one comparison,
+    # and only the few near the page's floor are tested exactly and settled.
+    ceiling = matches.ceiling
+    positions = np.sort(np.argpartition(ceiling, count - first)[count - first:])
+    settled, final = matches.final_scores(positions)
+    scores = matches.scores.copy()
+    scores[settled] = final
+    floor = np.partition(scores[positions], len(positions) - limit)[len(positions) - limit]
+    # Every ceiling the exact test below lets reach the floor is within a few margins of it:
+    # ``_SETTLE_SLACK`` (far more than those) keeps them all and few others.
+    near = np.flatnonzero(ceiling >= floor - (abs(floor) + 1.0) * _SETTLE_SLACK)
+    upper = ceiling[near]
+    done = np.searchsorted(settled, near)  # both ascending: the settled among NEAR
+    done = settled[np.minimum(done, max(len(settled) - 1, 0))] == near if len(settled) \
+        else np.zeros(len(near), dtype=bool)
+    reach = (upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor) \
+        & (upper != scores[near]) & ~done
+    more, final = matches.final_scores(near[reach])
+    scores[more] = final
+    # The ceilings not updated still bound the final scores: the matches are as settled.
+    return Matches(matches.docs, scores, ceiling, matches.settle)
 
 
 def _day_keys(days: np.ndarray, sort: str) -> np.ndarray:

@@ -213,3 +213,57 @@ def test_the_service_evaluates_a_rare_word_at_once(
         assert settled_calls == []
         assert svc.search("gouvernement ville").total > 0
     assert settled_calls != []
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_final_scores_are_the_complete_scores_of_the_positions_asked(searcher: Searcher,
+                                                                     text: str) -> None:
+    query = parse_query(text, make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    before = deferred.scores.copy()
+    positions = np.arange(0, len(deferred), 3)
+    found, final = deferred.final_scores(positions)
+    assert found.tolist() == positions.tolist()  # the same documents: every one is matched
+    assert final.tolist() == complete.scores[positions].tolist()
+    assert deferred.scores.tolist() == before.tolist()  # nothing written where it was read
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_the_page_settles_exactly_the_matches_whose_ceiling_reaches_its_floor(
+        searcher: Searcher, text: str) -> None:
+    # The matches near the floor are found by one comparison with a slack, then tested
+    # exactly: the matches settled are those the exact test over every match picks.
+    from indexer.matches import Matches
+    from indexer.search import _SETTLE_MARGIN, _settle_first
+
+    query = parse_query(text, make_parser(searcher.schema)).query
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    if deferred.ceiling is None or deferred.settle is None:
+        pytest.skip("evaluated at once: nothing to settle")
+    asked: list[list[int]] = []
+    settle = deferred.settle
+
+    def recording(docs: np.ndarray) -> Matches:
+        asked.append(docs.tolist())
+        return settle(docs)
+
+    recorded = Matches(deferred.docs, deferred.scores, deferred.ceiling, recording)
+    limit = 3
+    first = _settle_first(limit, "relevance")
+    days = np.zeros(len(deferred), dtype=np.int32)
+    result = _settled(recorded, days, "relevance", limit)
+    if first >= len(deferred):
+        assert asked == [deferred.docs.tolist()]
+        return
+    ceiling = deferred.ceiling
+    positions = np.sort(np.argpartition(ceiling, len(ceiling) - first)[len(ceiling) - first:])
+    assert asked[0] == deferred.docs[positions].tolist()
+    scores = deferred.settled(positions).scores
+    floor = np.sort(scores[positions])[-limit]
+    reach = (ceiling + (np.abs(ceiling) + 1.0) * _SETTLE_MARGIN >= floor) \
+        & (ceiling != deferred.scores)
+    reach[positions] = False
+    assert (asked[1] if len(asked) > 1 else []) == deferred.docs[reach].tolist()
+    assert result.scores.tolist() == deferred.settled(
+        np.union1d(positions, np.flatnonzero(reach))).scores.tolist()
