@@ -248,6 +248,9 @@ _EVERYWHERE = 2  # a word in more than 1 / _EVERYWHERE of the documents hardly n
 # postings and positions whole (``whoosh_format`` reads a term's positions whole for a
 # quarter of its documents).
 _COMMON_SHARE = 4
+# A term read whole for some documents scores theirs alone when they are fewer than
+# 1 / _ASKED_SHARE of its postings: finding them costs less than scoring every posting.
+_ASKED_SHARE = 8
 
 
 class MatchEngine:
@@ -736,7 +739,11 @@ class MatchEngine:
             self._read_ahead([(_or_subqueries(part), self._reach(within, estimate))
                               for part, estimate in zip(parts, estimates, strict=True)])
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
-            matches = self._node(parts[i], self._reach(candidates, estimates[i]))
+            # A word is read for the candidates in any case: its read takes the blocks, or
+            # the whole list, as they need, and scores theirs (``_term_plan``).
+            reach = candidates if _read_as_term(parts[i]) else \
+                self._reach(candidates, estimates[i])
+            matches = self._node(parts[i], reach)
             if candidates is not None:
                 matches = matches.among(candidates)
             if not len(matches):
@@ -830,6 +837,7 @@ class MatchEngine:
         read (if any), adding the segment reads it needs to WANTED."""
         earlier = self._read.get(key)
         held = self._held(query)
+        asked = None
         whole = np.full(len(self._spans), within is None)
         if within is not None and not held and len(within) * BLOCK_POSTINGS \
                 >= self._doc_frequency(query.fieldname, query.text):
@@ -839,11 +847,13 @@ class MatchEngine:
             # a term costs a tenth of a millisecond and more, however short the term.
             whole = self._segments_holding(within)
             if whole.all():
-                within = None
+                # Read whole, but scored for the documents asked alone when they are few
+                # against the list (``_ASKED_SHARE``): the rest would be scored for nothing.
+                asked, within = within, None
         # The segments an earlier read took whole are not read again.
         done = np.zeros(len(self._spans), dtype=bool) if earlier is None or held \
             else earlier[3]
-        plan = _TermPlan(query, key, earlier, within, whole, done)
+        plan = _TermPlan(query, key, earlier, within, whole, done, asked)
         try:
             plan.btext = self.searcher.schema[query.fieldname].to_bytes(query.text)
         except ValueError:
@@ -862,6 +872,8 @@ class MatchEngine:
         for, which segments were read whole), from FOUND (the batch's segment reads)."""
         matches, tf = self._term_postings(plan, found)
         within, whole, done, earlier = plan.within, plan.whole, plan.done, plan.earlier
+        if plan.scored_for is not None:  # read whole, scored for the documents asked alone
+            within, whole = plan.scored_for, np.zeros_like(whole)
         if earlier is not None and done.any():
             kept = done[self._segment_of(earlier[0].docs)]
             docs = np.concatenate((earlier[0].docs[kept], matches.docs))
@@ -920,6 +932,10 @@ class MatchEngine:
             if within is None and self.postings is not None and len(ids) \
                     and not plan.done.any():
                 self.postings.put((field, plan.btext), ids, tf, frequency)
+            if plan.asked is not None and len(plan.asked) * _ASKED_SHARE < len(ids):
+                at = _found(ids, plan.asked)
+                ids, tf = ids[at], tf[at]
+                plan.scored_for = plan.asked
             elif within is not None and len(ids):
                 # The blocks read hold other documents too: only WITHIN's are scored, and
                 # those of the segments read whole (kept for other candidates).
@@ -1432,6 +1448,8 @@ class _TermPlan:
     within: np.ndarray | None  # the documents it is read for (None: all)
     whole: np.ndarray  # the segments read whole (a boolean each)
     done: np.ndarray  # the segments read whole before, not read again
+    asked: np.ndarray | None = None  # the documents asked for, when read whole for them
+    scored_for: np.ndarray | None = None  # ASKED when only theirs were scored
     btext: bytes | None = None  # None: the field cannot hold the text
     held: tuple[np.ndarray, np.ndarray, int] | None = None  # from the generation's cache
     first: int = 0  # its segment reads in the batch: FIRST to LAST

@@ -267,3 +267,26 @@ def test_a_typed_form_is_counted_in_the_segments_holding_its_stem(searcher: Sear
         counted = engine._doc_frequency(typed.fieldname, typed.text, stem)
         assert counted == MatchEngine(searcher, {})._doc_frequency(typed.fieldname, typed.text)
         assert counted == searcher.doc_frequency(typed.fieldname, typed.text)
+
+
+@pytest.mark.parametrize("cached", [False, True])
+def test_a_word_read_whole_for_a_few_documents_scores_theirs_alone(searcher: Searcher,
+                                                                   cached: bool) -> None:
+    # Its blocks are all read (the few documents lie in nearly every one), but only theirs
+    # are scored: a later read for every document gives the complete read's scores again.
+    reader = searcher.reader()
+    word = max((bytes(w) for w in reader.lexicon("body")),
+               key=lambda w: reader.doc_frequency("body", w))
+    term = wq.Term("body", word.decode("utf-8"))
+    complete = MatchEngine(searcher, {})._term(term)
+    few = np.union1d(complete.docs[:: len(complete) // 12][:11], complete.docs[-1:])  # each segment
+    assert len(few) * BLOCK_POSTINGS >= len(complete)  # read whole for them
+    assert len(few) * matches_module._ASKED_SHARE < len(complete)  # and few against it
+    engine = MatchEngine(searcher, {}, PostingsCache() if cached else None)
+    assert engine._segments_holding(few).all()
+    found = engine._term(term, few)
+    assert found.docs.tolist() == few.tolist()
+    assert found.scores.tolist() == complete.scores[np.isin(complete.docs, few)].tolist()
+    everything = engine._term(term)
+    assert everything.docs.tolist() == complete.docs.tolist()
+    assert everything.scores.tolist() == complete.scores.tolist()
