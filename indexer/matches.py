@@ -38,6 +38,7 @@ from indexer.whoosh_format import (
     positions_in_values,
     prefix_terms,
     read_positions,
+    read_positions_and_postings,
     read_postings,
     read_postings_together,
     read_terms_postings,
@@ -1076,11 +1077,13 @@ class MatchEngine:
             holding = candidates  # every word is in one of the pairs they all hold
         else:
             holding = self._holding(field, query.words, candidates)
-        ordered = holding[self._in_sequence(field, query.words, holding)]
+        decoded: _SequencePostings = {}
+        ordered = holding[self._in_sequence(field, query.words, holding, decoded)]
         if not len(ordered):
             return EMPTY
         # Scores only for the documents the phrase is in: the common words' blocks that
-        # hold none of them are not read.
+        # hold none of them are not read, and those its positions came from not again.
+        self._read_from_positions(terms, ordered, decoded)
         together = self._all_of(terms, ordered)
         return self._scaled(together.where(self._mask(ordered)[together.docs]), query.boost)
 
@@ -1351,13 +1354,67 @@ class MatchEngine:
         present[docs] = True
         return present
 
-    def _in_sequence(self, field: str, words: list[str], docs: np.ndarray) -> np.ndarray:
+    def _read_from_positions(self, terms: list[wq.Term], docs: np.ndarray,
+                             decoded: _SequencePostings) -> None:
+        """Keep as each of TERMS' read for DOCS (ascending) the postings their positions were
+        decoded with (DECODED, ``_terms_in_sequence``), where those hold every posting of
+        DOCS: the same postings, scored as ``_term_postings`` scores them, without decoding
+        their blocks a second time. A term already read for DOCS, or not decoded in every
+        segment holding one of them, is left to ``_term``. A term decoded whole in every
+        segment holding it goes to the generation's cache, as ``_term`` would keep it."""
+        holding = np.flatnonzero(self._segments_holding(docs)).tolist()
+        for query in terms:
+            key = _term_key(query)
+            earlier = self._read.get(key)
+            if earlier is not None and self._covered(earlier[2], earlier[3], docs):
+                continue
+            segments = decoded.get((query.fieldname, query.text), {})
+            if not all(segment in segments for segment in holding):
+                continue
+            self._keep_whole_list(query, segments)
+            parts = [segments[segment] for segment in holding]
+            ids = parts[0][0] if len(parts) == 1 else np.concatenate([p[0] for p in parts])
+            tf = parts[0][1] if len(parts) == 1 else np.concatenate([p[1] for p in parts])
+            at = _found(ids, docs)
+            ids, tf = ids[at], tf[at]
+            found = EMPTY
+            if len(ids):
+                frequency = self._doc_frequency(query.fieldname, query.text)
+                scores = self._bm25f(query.fieldname, self._idf(frequency), tf, ids)
+                if query.boost != 1.0:
+                    scores = scores * query.boost
+                found = Matches(ids, scores)
+            self._read[key] = (found, tf, docs, np.zeros(len(self._spans), dtype=bool))
+
+    def _keep_whole_list(self, query: wq.Term, segments: dict[int, tuple[np.ndarray,
+                                                                          np.ndarray]]) -> None:
+        """Put QUERY's whole list in the generation's cache when SEGMENTS (its postings decoded
+        by segment) hold every posting of every segment holding it."""
+        counts = self._segment_frequencies.get((query.fieldname, query.text))
+        if self.postings is None or counts is None or not any(counts):
+            return
+        if not all(segment in segments and len(segments[segment][0]) == count
+                   for segment, count in enumerate(counts) if count):
+            return
+        try:
+            btext = self.searcher.schema[query.fieldname].to_bytes(query.text)
+        except ValueError:
+            return
+        if self.postings.holds((query.fieldname, btext)):
+            return
+        parts = [segments[segment] for segment, count in enumerate(counts) if count]
+        self.postings.put((query.fieldname, btext), np.concatenate([p[0] for p in parts]),
+                          np.concatenate([p[1] for p in parts]), sum(counts))
+
+    def _in_sequence(self, field: str, words: list[str], docs: np.ndarray,
+                     decoded: _SequencePostings | None = None) -> np.ndarray:
         """Return which of DOCS (ascending) hold WORDS at consecutive positions.
 
         When every two consecutive words are an indexed pair with positions (the exact
         pairs), the pairs at every other place are checked (``confreres de`` + ``la presse``
         for « confrères de la presse »): far fewer positions than those of common words.
-        Otherwise the words' own positions are, the rarest first.
+        Otherwise the words' own positions are, the rarest first. DECODED, if given, receives
+        the postings the words' positions were decoded with (``_terms_in_sequence``).
         """
         pairs_field = PAIR_FIELDS.get(field)
         if pairs_field is not None and self._pairs_complete(field, words) \
@@ -1366,19 +1423,23 @@ class MatchEngine:
             places = sorted({*range(0, len(pairs), 2), len(pairs) - 1})
             return self._terms_in_sequence(pairs_field, [(pairs[i], i) for i in places], docs)
         return self._terms_in_sequence(field, list(zip(words, range(len(words)),
-                                                       strict=True)), docs)
+                                                       strict=True)), docs, decoded)
 
     def _terms_in_sequence(self, field: str, placed: list[tuple[str, int]],
-                           docs: np.ndarray) -> np.ndarray:
+                           docs: np.ndarray, decoded: _SequencePostings | None = None,
+                           ) -> np.ndarray:
         """Return which of DOCS (ascending) hold each term of PLACED at its offset from a start.
 
         The rarest term's positions are read first; each next one's only for the documents
-        where the sequence can still start.
+        where the sequence can still start. DECODED, if given, receives each term's postings
+        (documents, weights) decoded with its positions, by segment, from its first read
+        there: every posting of the documents still in the running then, so of every
+        document found.
         """
         fieldobj = self.searcher.schema[field]
         order = sorted(placed, key=lambda item: self._doc_frequency(field, item[0]))
         keep = np.zeros(len(docs), dtype=bool)
-        for leaf, base in self.leaves:
+        for segment, (leaf, base) in enumerate(self.leaves):
             stop = base + leaf.doc_count_all()
             lo, hi = np.searchsorted(docs, [base, stop])
             if lo == hi:
@@ -1387,7 +1448,11 @@ class MatchEngine:
             running = local
             starts: np.ndarray | None = None
             for term, offset in order:
-                owners, places = read_positions(leaf, field, fieldobj.to_bytes(term), running)
+                owners, places, postings = read_positions_and_postings(
+                    leaf, field, fieldobj.to_bytes(term), running)
+                if decoded is not None and postings is not None:
+                    decoded.setdefault((field, term), {}).setdefault(
+                        segment, (postings.ids + base, postings.weights))
                 # A sequence starts at p in a document when this term is at p + offset.
                 after = places >= offset
                 keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
@@ -1421,6 +1486,11 @@ class MatchEngine:
 _TermRead = tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]
 """A term's read as ``MatchEngine`` keeps it: its postings scored, their weights, the
 documents it was read for (None: all), which segments were read whole."""
+
+
+# A phrase's words' postings decoded with their positions: (field, word) -> segment ->
+# (documents, weights), every posting of the documents whose positions were read there.
+_SequencePostings = dict[tuple[str, str], dict[int, tuple[np.ndarray, np.ndarray]]]
 
 
 def _term_key(query: wq.Term) -> tuple[str, str, float]:

@@ -1166,16 +1166,28 @@ def read_positions(leaf: Any, field: str, btext: bytes,
     from the blocks that hold them and decoded together with numpy. Raises UnexpectedLayout
     when the segment is not laid out as expected (another format, an older index).
     """
+    owners, places, _ = read_positions_and_postings(leaf, field, btext, docnums)
+    return owners, places
+
+
+def read_positions_and_postings(leaf: Any, field: str, btext: bytes,
+                                docnums: list[int] | np.ndarray,
+                                ) -> tuple[np.ndarray, np.ndarray, TermValues | None]:
+    """``read_positions``, with the postings its blocks were decoded from: every posting of
+    DOCNUMS at least (None when the positions were the process's, kept whole, and no block
+    was decoded). A phrase scores its documents from them without decoding them again."""
     characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
     wanted = np.asarray(docnums, dtype=np.int64)
     ascending = len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all())
     in_order = wanted if ascending else np.unique(wanted)
-    whole = _whole_positions(leaf, field, btext, in_order, characters)
+    whole, packed = _whole_positions(leaf, field, btext, in_order, characters)
     if whole is not None:
-        return _pick_positions(wanted, *whole)
+        owners, places = _pick_positions(wanted, *whole)
+        return owners, places, packed
     packed = _term_packed(leaf, field, btext, in_order)
-    return _positions_of_values(wanted, packed.ids, packed.data, packed.starts, packed.sizes,
-                                characters=characters)
+    owners, places = _positions_of_values(wanted, packed.ids, packed.data, packed.starts,
+                                          packed.sizes, characters=characters)
+    return owners, places, packed
 
 
 # The process keeps the whole positions of the terms read lately for a good share of their
@@ -1192,28 +1204,32 @@ _positions_size = 0
 
 
 def _whole_positions(leaf: Any, field: str, btext: bytes, wanted: np.ndarray,
-                     characters: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+                     characters: bool,
+                     ) -> tuple[tuple[np.ndarray, np.ndarray, np.ndarray] | None,
+                                TermValues | None]:
     """Return the term's (documents, first position of each, positions) in the segment when
-    kept or when WANTED (ascending) are a good share of its documents; else None.
+    kept or when WANTED (ascending) are a good share of its documents, else None; and its
+    whole postings when they were decoded for it (None when kept).
 
     Kept for the process, by segment (``POSITIONS_CACHE_BYTES`` in all, least recently used
     first out).
     """
     term = _term_info(leaf, field, btext)
     if term is None or term[1][_INLINED] is not None:
-        return None
+        return None, None
     try:
         key = (str(leaf.segment().segment_id()), int(leaf.doc_count_all()), field, btext)
     except AttributeError:
-        return None
+        return None, None
     with _positions_lock:
         found = _positions.get(key)
         if found is not None:
             _positions.move_to_end(key)
-            return found
+            return found, None
     if len(wanted) * _WHOLE_SHARE < term[1][_FREQUENCY]:
-        return None  # not enough of its documents: only the values wanted are decoded
-    return _keep_whole(key, _term_packed(leaf, field, btext, None), characters)
+        return None, None  # not enough of its documents: only the values wanted are decoded
+    packed = _term_packed(leaf, field, btext, None)
+    return _keep_whole(key, packed, characters), packed
 
 
 def _keep_whole(key: tuple[str, int, str, bytes], packed: TermValues,

@@ -15,6 +15,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 import indexer.matches as matches_module
+from indexer import whoosh_format
 from indexer.analysis import exact_word_pair_analyzer, frequent_words, word_pair_analyzer
 from indexer.matches import MatchEngine, match_with_whoosh
 from indexer.query import Near, make_parser, parse_query
@@ -288,10 +289,64 @@ def test_a_quote_reads_its_words_only_where_its_stemmed_pair_is(
         monkeypatch.setattr("indexer.matches.read_postings_together", record_together)
         monkeypatch.setattr("indexer.matches.read_positions",
                             recording(matches_module.read_positions))
+        monkeypatch.setattr("indexer.matches.read_positions_and_postings",
+                            recording(matches_module.read_positions_and_postings))
         query = parse_query('"union santés"', make_parser(opened.schema)).query
         assert _titles(opened, _agree(opened, query)) == {"Ensemble"}
         exact = {segment for segment, field in read if field == "body_exact"}
         assert exact == {2}
+
+
+def test_a_phrase_scores_its_words_from_the_blocks_its_positions_came_from(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # « journal » is in every article: it narrows nothing, and its positions are read for
+    # the few documents holding « petit » and « marché » (no pair of them is indexed: those
+    # two are in too few articles). Its postings then come from the blocks decoded for those
+    # positions, not decoded again to be scored; the documents and scores are Whoosh's.
+    texts = ["le journal petit marché paraît", "journal petit marché du matin",
+             "un journal petit marché encore", "un petit marché sans journal"]
+    texts += [f"le journal du soir numéro {i}" for i in range(20)]
+    for run in range(3):
+        archive_and_index(tmp_path, [article(f"s-{run}-{i}", f"Titre {run} {i}", text)
+                                     for i, text in enumerate(texts)])
+    with _opened(tmp_path) as opened:
+        leaves = [leaf for leaf, _ in opened.reader().leaf_readers()]
+        assert len(leaves) == 3
+        words = [t.text for t in opened.schema["body_exact"].analyzer("journal petit marché")]
+        pairs = opened.schema["body_exact_pairs"].analyzer
+        assert len(words) == 3 and not pairs.pairs(words[0], words[1])
+        assert not pairs.pairs(words[1], words[2])
+        common = words[0].encode()
+        events: list[tuple[str, bytes]] = []
+        positions = matches_module.read_positions_and_postings
+
+        def record_positions(leaf: Any, field: str, btext: bytes, docs: Any) -> Any:
+            events.append(("positions", btext))
+            return positions(leaf, field, btext, docs)
+
+        together = matches_module.read_postings_together
+
+        def record_together(wanted: list[Any]) -> Any:
+            events.extend(("postings", request.btext) for request in wanted)
+            return together(wanted)
+
+        monkeypatch.setattr("indexer.matches.read_positions_and_postings", record_positions)
+        monkeypatch.setattr("indexer.matches.read_postings_together", record_together)
+        with whoosh_format._positions_lock:
+            for key in [key for key in whoosh_format._positions if key[3] == common]:
+                whoosh_format._positions.pop(key)
+        query = wq.Phrase("body_exact", words)
+        assert len(_agree(opened, query)) == 3 * 3
+        last = max(i for i, (kind, _) in enumerate(events) if kind == "positions")
+        assert ("positions", common) in events
+        assert ("postings", common) not in events[last:]
+        # With its whole positions kept by the process no block is decoded for them: its
+        # postings are read to be scored, as before.
+        for leaf in leaves:
+            read_positions(leaf, "body_exact", common, list(range(leaf.doc_count_all())))
+        events.clear()
+        assert len(_agree(opened, query)) == 3 * 3
+        assert ("postings", common) in events
 
 
 @pytest.mark.parametrize(("text", "pairs"), [
