@@ -44,7 +44,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -73,6 +72,7 @@ from tests.web_servers import (  # noqa: E402 - the tests' private nginx, the sa
     documented_nginx_block,
     local_nginx_block,
     start_nginx,
+    stop_server,
 )
 
 WORD = re.compile(r"[^\W\d_]{5,}")
@@ -586,12 +586,7 @@ def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> Load
             subprocess.run([*nginx_command, "-s", "stop"], capture_output=True, timeout=30)
         if nginx_dir is not None:
             shutil.rmtree(nginx_dir, ignore_errors=True)
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop_server(server)
         if server.stderr:
             server.stderr.close()
     return LoadRun(stats, elapsed, served_cpu, proxy_cpu, processes, memory_samples)

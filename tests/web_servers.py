@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -41,7 +42,8 @@ def fetch(port: int, path: str, *, timeout: float = 10,
         conn.close()
 
 
-def _stop(server: subprocess.Popen[str]) -> None:
+def stop_server(server: subprocess.Popen[Any]) -> None:
+    """Stop SERVER's whole process group: SIGTERM, then SIGKILL after 30 s."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
     try:
@@ -85,7 +87,7 @@ def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None) -
         assert status in (200, 503), "".join(lines)
         yield port
     finally:
-        _stop(server)
+        stop_server(server)
         reader.join(timeout=10)
         if server.stderr is not None:
             server.stderr.close()
