@@ -39,8 +39,12 @@ from archive.models import Article, Capture  # noqa: E402 - the repository root 
 from archive.replica.corpus import Corpus  # noqa: E402
 from archive.store import Archive  # noqa: E402
 from bench.web import build_data_dir, percentile, search_mix  # noqa: E402
+from tests.web_servers import (  # noqa: E402 - the tests' private nginx, the same block
+    documented_balancer_block,
+    local_balancer_block,
+    start_nginx,
+)
 
-NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
 PUBLIC_HOST = "archive.example.org"
 START_TIMEOUT = 300.0
 REQUEST_TIMEOUT = 30.0
@@ -112,30 +116,6 @@ def start_gunicorn(publish_dir: Path, port: int, workers: int, threads: int,
         [sys.executable, "-m", "gunicorn", "-c", str(REPO / "gunicorn.conf.py"),
          "--chdir", str(REPO), "--access-logfile", "/dev/null", "wsgi:app"],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-
-
-def start_nginx(workdir: Path, port: int, upstreams: list[int]) -> list[str]:
-    """Run the documented load balancer on PORT over UPSTREAMS; return its stop command."""
-    assert NGINX is not None, "nginx is not installed"
-    text = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
-    block = next(b for b in re.findall(r"```nginx\n(.*?)```", text, re.S) if "upstream " in b)
-    block = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", block)
-    block = re.sub(r"^\s*ssl_\w+ .*;\n", "", block, flags=re.M)
-    for host, upstream in zip(re.findall(r"server (\d+\.\d+\.\d+\.\d+:\d+)", block), upstreams,
-                              strict=True):
-        block = block.replace(f"server {host} ", f"server 127.0.0.1:{upstream} ")
-    workdir.mkdir(parents=True, exist_ok=True)
-    temps = "\n".join(f"    {kind}_temp_path {workdir / kind};"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    user = "user root;" if os.geteuid() == 0 else ""
-    (workdir / "nginx.conf").write_text(
-        f"{user}\nworker_processes 1;\npid {workdir / 'nginx.pid'};\n"
-        f"error_log {workdir / 'error.log'} warn;\nevents {{ worker_connections 256; }}\n"
-        f"http {{\n    access_log off;\n{temps}\n{block}\n}}\n", encoding="utf-8")
-    command = [NGINX, "-e", str(workdir / "error.log"), "-p", f"{workdir}/", "-c",
-               str(workdir / "nginx.conf")]
-    subprocess.run(command, check=True, capture_output=True, timeout=30)
-    return [*command, "-s", "stop"]
 
 
 def wait_serving(port: int, release: str, deadline: float) -> bool:
@@ -246,7 +226,9 @@ def main() -> None:  # noqa: C901 - one flat script: build, serve, load, publish
     load = Load()
     clients: list[threading.Thread] = []
     try:
-        stop_nginx = start_nginx(workdir / "nginx", balancer, ports)
+        stop_nginx = [*start_nginx(
+            local_balancer_block(documented_balancer_block(), balancer, ports),
+            workdir / "nginx", connections=256), "-s", "stop"]
         for port in ports:
             if not wait_serving(port, first, time.monotonic() + START_TIMEOUT):
                 raise SystemExit(f"the host on {port} never served {first}")
@@ -277,13 +259,14 @@ def main() -> None:  # noqa: C901 - one flat script: build, serve, load, publish
             server.wait(timeout=30)
     ended = time.monotonic()
     files, size = disk_added(webs[0] / "releases" / first, webs[0] / "releases" / second)
-    stage = re.search(r"préparation ([\d.]+) s, bascule (\d+) ms", second_line)
+    # The command's summary is French: a decimal comma, thousands apart by a narrow space.
+    stage = re.search(r"préparation ([\d,.]+) s, bascule ([\d\u202f\u00a0]+) ms", second_line)
     rows = {
         "articles": args.articles,
         "first_publish_s": round(first_seconds, 2),
         "second_publish_s": round(second_seconds, 2),
-        "second_stage_s": float(stage.group(1)) if stage else None,
-        "switch_window_ms": int(stage.group(2)) if stage else None,
+        "second_stage_s": float(stage.group(1).replace(",", ".")) if stage else None,
+        "switch_window_ms": int(re.sub(r"\D", "", stage.group(2))) if stage else None,
         "all_hosts_serving_ms": round((served_at - returned) * 1000) if all(everywhere) else None,
         "second_release_new_files": files,
         "second_release_new_mb": round(size / 1e6, 1),
@@ -304,8 +287,8 @@ def main() -> None:  # noqa: C901 - one flat script: build, serve, load, publish
     print(f"  first publish (full send)       {rows['first_publish_s']:>8} s")
     print(f"  second publish (+{NEW_ARTICLES} articles)   {rows['second_publish_s']:>8} s "
           f"(staging {rows['second_stage_s']} s)")
-    print(f"  switch window (first..last host) {rows['switch_window_ms']:>7} ms")
-    print(f"  every host on the new release    {rows['all_hosts_serving_ms']:>7} ms after the "
+    print(f"  switch window (first..last host) {rows['switch_window_ms']!s:>7} ms")
+    print(f"  every host on the new release    {rows['all_hosts_serving_ms']!s:>7} ms after the "
           "command returned")
     print(f"  second release on disk           {files} new files, "
           f"{rows['second_release_new_mb']} MB (the rest hard-linked)")

@@ -44,7 +44,6 @@ import os
 import random
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
@@ -69,6 +68,12 @@ from archive.models import Article  # noqa: E402
 from archive.replica.corpus import CATEGORIES, Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
 from indexer.location import current_build  # noqa: E402
+from tests.web_servers import (  # noqa: E402 - the tests' private nginx, the same block
+    documented_nginx_block,
+    local_nginx_block,
+    start_nginx,
+    stop_server,
+)
 
 WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_POOL = 6000
@@ -192,49 +197,6 @@ def wait_healthy(port: int, server: subprocess.Popen[bytes]) -> None:
 
 # The public host name of the documented nginx block (other names are refused there).
 NGINX_HOST = "archive.example.org"
-NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
-
-
-def documented_nginx_config(port: int, upstream: int, workdir: Path) -> str:
-    """Return a whole nginx configuration running docs/operations.md's web-host block on
-    127.0.0.1:PORT without TLS, proxying to gunicorn on UPSTREAM, its files under WORKDIR."""
-    text = (REPO / "docs" / "operations.md").read_text(encoding="utf-8")
-    found = re.search(r"```nginx\n(.*?)```", text, re.S)
-    if found is None:
-        raise SystemExit("docs/operations.md has no nginx block")
-    block = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", found.group(1))
-    block = re.sub(r"^\s*ssl_\w+ .*;\n", "", block, flags=re.M)
-    block = block.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
-    block = block.replace("/srv/archive/src/archive/web/static/",
-                          f"{REPO / 'archive' / 'web' / 'static'}/")
-    block = block.replace("/var/cache/nginx/notrecontinent-archive", str(workdir / "cache"))
-    temps = "\n".join(f"    {kind}_temp_path {workdir / kind};"
-                      for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
-    user = "user root;" if os.geteuid() == 0 else ""
-    return f"""{user}
-worker_processes auto;
-pid {workdir / 'nginx.pid'};
-error_log {workdir / 'error.log'} warn;
-events {{ worker_connections 1024; }}
-http {{
-    access_log off;
-{temps}
-{block}
-}}
-"""
-
-
-def start_nginx(port: int, upstream: int, workdir: Path) -> list[str]:
-    """Start the documented nginx on PORT in front of UPSTREAM; return the command whose
-    ``-s stop`` stops it (its listening socket is open once the command returns)."""
-    (workdir / "nginx.conf").write_text(documented_nginx_config(port, upstream, workdir),
-                                        encoding="utf-8")
-    command = [NGINX, "-e", str(workdir / "error.log"), "-p", f"{workdir}/",
-               "-c", str(workdir / "nginx.conf")]
-    started = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    if started.returncode:
-        raise SystemExit(f"nginx did not start: {started.stderr}")
-    return command
 
 
 def nginx_cpu(workdir: Path) -> float:
@@ -587,7 +549,9 @@ def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> Load
         target = port
         if nginx_dir is not None:
             target = free_port()
-            nginx_command = start_nginx(target, port, nginx_dir)
+            nginx_command = start_nginx(
+                local_nginx_block(documented_nginx_block(), target, port), nginx_dir,
+                processes="auto", connections=1024)
             host = NGINX_HOST
         warm = ClientStats()
         client(target, paths[:50], time.monotonic() + 5, 0, warm, host=host)
@@ -622,12 +586,7 @@ def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> Load
             subprocess.run([*nginx_command, "-s", "stop"], capture_output=True, timeout=30)
         if nginx_dir is not None:
             shutil.rmtree(nginx_dir, ignore_errors=True)
-        os.killpg(server.pid, signal.SIGTERM)
-        try:
-            server.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.pid, signal.SIGKILL)
-            server.wait(timeout=10)
+        stop_server(server)
         if server.stderr:
             server.stderr.close()
     return LoadRun(stats, elapsed, served_cpu, proxy_cpu, processes, memory_samples)

@@ -8,7 +8,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import re
 import threading
 import time
 from collections.abc import Iterator
@@ -20,37 +19,21 @@ from urllib.parse import quote_plus
 import pytest
 from publishing import add_article, current_release, require_tool, run_publish
 from web_archive import build_archive
-from web_servers import NGINX, ROOT, fetch, free_port, gunicorn, nginx
+from web_servers import (
+    NGINX,
+    documented_balancer_block,
+    fetch,
+    free_port,
+    gunicorn,
+    local_balancer_block,
+    nginx,
+)
 
 PUBLIC_HOST = "archive.example.org"
 QUERIES = ("aqueduc", "viaduc", "marché", "conseil municipal")
 CLIENTS = 4
 MAX_REQUESTS = 50_000
 WAIT_SECONDS = 120.0
-
-
-def documented_balancer_block() -> str:
-    """Return the load balancer's nginx block of docs/operations.md, as an operator copies it."""
-    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    blocks = [b for b in re.findall(r"```nginx\n(.*?)```", text, re.S)
-              if "upstream archive_web " in b]
-    assert len(blocks) == 1, "docs/operations.md has no single load balancer block"
-    return blocks[0]
-
-
-def local_balancer_block(block: str, port: int, upstreams: list[int]) -> str:
-    """Return BLOCK listening on 127.0.0.1:PORT without TLS, balancing over UPSTREAMS.
-
-    Only what a loopback test cannot have changes: the listening address, the certificate
-    lines and the web hosts' addresses. Every other line stays as written.
-    """
-    local = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", block)
-    local = re.sub(r"^\s*ssl_\w+ .*;\n", "", local, flags=re.M)
-    hosts = re.findall(r"server (\d+\.\d+\.\d+\.\d+:\d+)", local)
-    assert len(hosts) == len(upstreams), local
-    for host, upstream in zip(hosts, upstreams, strict=True):
-        local = local.replace(f"server {host} ", f"server 127.0.0.1:{upstream} ")
-    return local
 
 
 @dataclass

@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 NGINX = shutil.which("nginx") or ("/usr/sbin/nginx" if Path("/usr/sbin/nginx").exists() else None)
@@ -41,7 +42,8 @@ def fetch(port: int, path: str, *, timeout: float = 10,
         conn.close()
 
 
-def _stop(server: subprocess.Popen[str]) -> None:
+def stop_server(server: subprocess.Popen[Any]) -> None:
+    """Stop SERVER's whole process group: SIGTERM, then SIGKILL after 30 s."""
     if server.poll() is None:
         os.killpg(server.pid, signal.SIGTERM)
     try:
@@ -85,54 +87,87 @@ def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None) -
         assert status in (200, 503), "".join(lines)
         yield port
     finally:
-        _stop(server)
+        stop_server(server)
         reader.join(timeout=10)
         if server.stderr is not None:
             server.stderr.close()
 
 
-def documented_nginx_block() -> str:
-    """Return the nginx configuration block of docs/operations.md, as an operator copies it."""
+def documented_nginx_blocks() -> list[str]:
+    """Return the nginx configuration blocks of docs/operations.md, as an operator copies them."""
     text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-    found = re.search(r"```nginx\n(.*?)```", text, re.S)
-    assert found, "docs/operations.md has no nginx block"
-    return found.group(1)
+    return re.findall(r"```nginx\n(.*?)```", text, re.S)
+
+
+def documented_nginx_block() -> str:
+    """Return the single web host's nginx block of docs/operations.md (gunicorn behind it)."""
+    blocks = [b for b in documented_nginx_blocks() if "upstream archive_app " in b]
+    assert len(blocks) == 1, "docs/operations.md has no single web host block"
+    return blocks[0]
+
+
+def documented_balancer_block() -> str:
+    """Return the load balancer's nginx block of docs/operations.md (several web hosts)."""
+    blocks = [b for b in documented_nginx_blocks() if "upstream archive_web " in b]
+    assert len(blocks) == 1, "docs/operations.md has no single load balancer block"
+    return blocks[0]
+
+
+def _on_loopback(block: str, port: int) -> str:
+    """Return BLOCK listening on 127.0.0.1:PORT without TLS, its static files this checkout's."""
+    local = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", block)
+    local = re.sub(r"^\s*ssl_\w+ .*;\n", "", local, flags=re.M)
+    return local.replace("/srv/archive/src/archive/web/static/",
+                         f"{ROOT / 'archive' / 'web' / 'static'}/")
 
 
 def local_nginx_block(block: str, port: int, upstream: int) -> str:
     """Return BLOCK listening on 127.0.0.1:PORT without TLS, proxying to UPSTREAM.
 
     Only what a loopback test cannot have changes: the listening address, the certificate
-    lines, the upstream port and the static files' path (and, in ``nginx``, the proxy cache's
-    folder). Every header and cache line stays as written.
+    lines, the upstream port and the static files' path (and, in ``start_nginx``, the proxy
+    cache's folder). Every header and cache line stays as written.
     """
-    local = re.sub(r"listen 443 ssl http2", f"listen 127.0.0.1:{port}", block)
-    local = re.sub(r"^\s*ssl_\w+ .*;\n", "", local, flags=re.M)
-    local = local.replace("server 127.0.0.1:8000;", f"server 127.0.0.1:{upstream};")
-    local = local.replace("/srv/archive/src/archive/web/static/",
-                          f"{ROOT / 'archive' / 'web' / 'static'}/")
+    local = _on_loopback(block, port).replace("server 127.0.0.1:8000;",
+                                              f"server 127.0.0.1:{upstream};")
     assert local.count(f"127.0.0.1:{port}") == 2 and str(upstream) in local, local
     return local
 
 
-@contextmanager
-def nginx(block: str, workdir: Path) -> Iterator[None]:
-    """Run a private nginx (own prefix, pid, logs and temp files in WORKDIR) serving BLOCK.
+def local_balancer_block(block: str, port: int, upstreams: list[int]) -> str:
+    """Return BLOCK listening on 127.0.0.1:PORT without TLS, balancing over UPSTREAMS.
+
+    Only what a loopback test cannot have changes: the listening address, the certificate
+    lines and the web hosts' addresses. Every other line stays as written.
+    """
+    local = _on_loopback(block, port)
+    hosts = re.findall(r"server (\d+\.\d+\.\d+\.\d+:\d+)", local)
+    assert len(hosts) == len(upstreams), local
+    for host, upstream in zip(hosts, upstreams, strict=True):
+        local = local.replace(f"server {host} ", f"server 127.0.0.1:{upstream} ")
+    return local
+
+
+def start_nginx(block: str, workdir: Path, processes: str = "1", connections: int = 64,
+                ) -> list[str]:
+    """Start a private nginx (own prefix, pid, logs, temp files and proxy cache in WORKDIR)
+    serving BLOCK; return the command whose ``-s stop`` stops it.
 
     nginx opens its listening sockets before it detaches, so once the command has returned
     the port accepts connections: nothing needs to be waited for.
     """
-    assert NGINX is not None
+    if NGINX is None:
+        raise RuntimeError("nginx is not installed (Debian package nginx)")
     workdir.mkdir(parents=True, exist_ok=True)
     block = block.replace("/var/cache/nginx/notrecontinent-archive", str(workdir / "cache"))
     temps = "\n".join(f"    {kind}_temp_path {workdir / kind};"
                       for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
     user = "user root;" if os.geteuid() == 0 else ""
     (workdir / "nginx.conf").write_text(f"""{user}
-worker_processes 1;
+worker_processes {processes};
 pid {workdir / 'nginx.pid'};
 error_log {workdir / 'error.log'} warn;
-events {{ worker_connections 64; }}
+events {{ worker_connections {connections}; }}
 http {{
     access_log off;
 {temps}
@@ -142,7 +177,15 @@ http {{
     command = [NGINX, "-e", str(workdir / "error.log"), "-p", f"{workdir}/", "-c",
                str(workdir / "nginx.conf")]
     started = subprocess.run(command, capture_output=True, text=True, timeout=30)
-    assert started.returncode == 0, started.stderr
+    if started.returncode:
+        raise RuntimeError(f"nginx did not start: {started.stderr.strip()}")
+    return command
+
+
+@contextmanager
+def nginx(block: str, workdir: Path) -> Iterator[None]:
+    """Run a private nginx serving BLOCK (``start_nginx``) for the duration of the block."""
+    command = start_nginx(block, workdir)
     try:
         yield
     finally:
