@@ -1260,7 +1260,7 @@ def read_whole_term(leaf: Any, field: str, btext: bytes) -> tuple[TermValues, in
     """Return a term's whole postings in the segment with their values, each block decoded
     once, and its document frequency; None if the segment does not hold the term.
 
-    The positions are not decoded: ``positions_in_values`` decodes those of the documents
+    The positions are not decoded: ``position_keys_in_values`` decodes those of the documents
     wanted (a proximity of common words wants the documents holding all of them, often a
     fraction of each word's). Raises UnexpectedLayout when the segment is not laid out as
     expected.
@@ -1272,18 +1272,73 @@ def read_whole_term(leaf: Any, field: str, btext: bytes) -> tuple[TermValues, in
     return _term_packed(leaf, field, btext, None), term[1][_FREQUENCY]
 
 
-def positions_in_values(leaf: Any, field: str, btext: bytes, values: TermValues,
-                        docnums: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``read_positions`` of DOCNUMS (ascending) from the term's VALUES (``read_whole_term``):
-    picked from its whole positions when the process keeps them, else decoded from the
-    values of DOCNUMS alone (the term's other documents cost nothing)."""
+def position_keys_in_values(leaf: Any, field: str, btext: bytes, values: TermValues,
+                            docnums: np.ndarray, span: int) -> np.ndarray:
+    """Return one key per occurrence of the term in DOCNUMS (ascending, each one of VALUES'
+    documents): its document's index in DOCNUMS times SPAN plus its position, ascending.
+
+    Picked from the term's whole positions when the process keeps them, else decoded from
+    the values of DOCNUMS alone (the term's other documents cost nothing). The documents
+    are found in VALUES by rank (one pass over an array of the segment's span, not a binary
+    search each), and the keys come from one cumulative sum of the deltas, each document's
+    restart and its key's base added by a single repeat.
+    """
     characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
     wanted = np.asarray(docnums, dtype=np.int64)
     kept = _kept_positions(leaf, field, btext)
     if kept is not None:
-        return _pick_positions(wanted, *kept)
-    return _positions_of_values(wanted, values.ids, values.data, values.starts, values.sizes,
-                                characters=characters)
+        owners, places = _pick_positions(wanted, *kept)
+        return _ascending(owners * span + places)
+    ids, empty = values.ids, np.zeros(0, dtype=np.int64)
+    if not len(wanted) or not len(ids):
+        return empty
+    rank = np.full(max(int(ids[-1]), int(wanted[-1])) + 1, -1, dtype=np.int32)
+    rank[ids] = np.arange(len(ids), dtype=np.int32)
+    at = rank[wanted]
+    chosen = np.flatnonzero(at >= 0)  # the documents of WANTED holding the term
+    if not len(chosen):
+        return empty
+    if len(chosen) < len(at):
+        at = at[chosen]
+    sizes = values.sizes[at]
+    ends = np.cumsum(sizes)
+    firsts = ends - sizes
+    if len(at) == len(ids) and int(values.starts[0]) == 0 and int(ends[-1]) == len(values.data):
+        picked = values.data  # every value, in order (a term read whole): no gathering
+    else:
+        picked = values.data[np.arange(int(ends[-1])) + np.repeat(values.starts[at] - firsts,
+                                                                   sizes)]
+    if not len(picked):
+        return empty
+    counts = value_counts(picked, firsts, ends)
+    try:
+        numbers = decode_varints(picked)
+    except ValueError as exc:
+        raise UnexpectedLayout(f"position values are not varints ({exc})") from None
+    if characters:
+        if bool((counts % 3).any()):
+            raise UnexpectedLayout("a character value is not made of triples")
+        counts //= 3
+        numbers = numbers[0::3]
+    totals = np.cumsum(numbers)
+    starts = np.cumsum(counts) - counts
+    # A document's positions are its running total less the total before it.
+    bases = chosen * span
+    bases[1:] -= totals[np.maximum(starts[1:] - 1, 0)] * (starts[1:] > 0)
+    totals += np.repeat(bases, counts)
+    return _ascending(totals)
+
+
+def _ascending(keys: np.ndarray) -> np.ndarray:
+    """KEYS sorted (they are already, unless a value repeats a position)."""
+    if len(keys) > 1 and bool((keys[1:] <= keys[:-1]).any()):
+        keys = np.sort(keys)
+    return keys
+
+
+def positions_kept(leaf: Any, field: str, btext: bytes) -> bool:
+    """Whether the process keeps the term's whole positions in the segment."""
+    return _kept_positions(leaf, field, btext) is not None
 
 
 def _kept_positions(leaf: Any, field: str, btext: bytes,

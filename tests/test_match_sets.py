@@ -20,6 +20,7 @@ from indexer.matches import (
     Matches,
     PostingsCache,
     _dense_span,
+    _near_merged,
     _near_pair,
     _positions,
     _sorted_common,
@@ -217,3 +218,7 @@ def test_two_words_near_each_other_are_in_the_documents_their_windows_find(
     near = _near_pair(a, b, distance)
     assert np.unique(near // _POSITION_SPAN).tolist() == windows.tolist()
     assert near.tolist() == sorted(near.tolist())
+    # Merged whatever their numbers (``_near_pair`` merges words about as frequent alone).
+    merged = _near_merged(a, b, distance)
+    assert np.unique(merged // _POSITION_SPAN).tolist() == windows.tolist()
+    assert merged.tolist() == sorted(merged.tolist())

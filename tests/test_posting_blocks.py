@@ -21,7 +21,7 @@ from whoosh.index import create_in
 from whoosh.qparser import QueryParser
 from whoosh.searching import Searcher
 
-from indexer import whoosh_format
+from indexer import matches, whoosh_format
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
 from indexer.posting_blocks import DIRECTORY_ROWS, LAST
 from indexer.postings_format import CompactPositions
@@ -30,13 +30,16 @@ from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     ArchiveCodec,
     PackedLeafMatcher,
+    position_keys_in_values,
     read_positions,
     read_postings,
+    read_whole_term,
 )
 
 DOCUMENTS = 5 * BLOCK_POSTINGS + 40  # "commun" in every document: six blocks, the last short
 FAR = 2**21  # positions from here take four varint bytes
 FARTHER = 2**28  # and from here five
+SPAN = 2**32  # a key per occurrence: its document's index * SPAN + its position
 FILLERS = [f"partout{letter}" for letter in "abcdefghij"]
 
 
@@ -278,6 +281,29 @@ def test_a_proximity_of_common_words_decodes_each_block_once(searcher: Searcher,
     assert not whoosh_format._positions
 
 
+@pytest.mark.parametrize("word", [b"commun", b"voisin", b"seul"])
+@pytest.mark.parametrize("every", [1, 2, 5, 97])
+def test_position_keys_from_values_are_the_positions_read_as_keys(
+        searcher: Searcher, word: bytes, every: int) -> None:
+    leaf = _leaf(searcher)
+    values, _ = read_whole_term(leaf, "body", word) or pytest.fail("no term")
+    # Documents wanted every EVERY, some of them without the word; its whole positions
+    # neither kept nor then kept (decoded from the values), then kept (picked from them).
+    wanted = np.arange(0, DOCUMENTS, every, dtype=np.int64)
+    owners, places = read_positions(leaf, "body", word, wanted)
+    expected = (owners * SPAN + places).tolist()
+    assert expected == sorted(expected)
+    _forget_positions()
+    assert position_keys_in_values(leaf, "body", word, values, wanted, SPAN).tolist() == expected
+    assert not whoosh_format._positions
+    read_positions(leaf, "body", word, np.arange(DOCUMENTS))  # kept whole
+    assert whoosh_format._positions
+    assert position_keys_in_values(leaf, "body", word, values, wanted, SPAN).tolist() == expected
+    held = [doc for doc in wanted.tolist() if doc in _whoosh_positions(leaf, word)]
+    assert sorted({key // SPAN for key in expected}) == [wanted.tolist().index(doc)
+                                                         for doc in held]
+
+
 def _apart_body(number: int) -> str:
     """Document NUMBER of the index of words apart: "pair" in even documents, "tiers" in
     every third, at a distance from "pair" growing with the document (1 to 7)."""
@@ -313,16 +339,24 @@ def test_common_words_near_decode_positions_only_where_both_are(
     assert 0 < len(expected) <= len(range(0, 4 * BLOCK_POSTINGS, 6))
     _forget_positions()  # the whole positions that engine kept
     wanted: list[int] = []
-    real = whoosh_format._positions_of_values
+    real = matches.position_keys_in_values
 
-    def recording(docs: np.ndarray, *args: Any, **kwargs: Any) -> Any:
+    def recording(leaf: Any, field: str, btext: bytes, values: Any, docs: np.ndarray,
+                  span: int) -> Any:
         wanted.extend(docs.tolist())
-        return real(docs, *args, **kwargs)
+        return real(leaf, field, btext, values, docs, span)
 
-    monkeypatch.setattr(whoosh_format, "_positions_of_values", recording)
-    found = MatchEngine(apart, {}, PostingsCache()).match(query)
-    assert found.docs.tolist() == expected.docs.tolist()
-    assert found.scores.tolist() == expected.scores.tolist()
+    monkeypatch.setattr(matches, "position_keys_in_values", recording)
+    cache = PostingsCache()
     # Each segment's documents holding both words (its own numbers), once per word.
     both = [number % (2 * BLOCK_POSTINGS) for number in range(0, 4 * BLOCK_POSTINGS, 6)]
-    assert sorted(wanted) == sorted(both * 2)
+    # Searched again, the words' postings are in the cache: their positions are still
+    # decoded where both words are alone, never whole (they are a third of "pair"'s).
+    for _ in range(2):
+        wanted.clear()
+        found = MatchEngine(apart, {}, cache).match(query)
+        assert found.docs.tolist() == expected.docs.tolist()
+        assert found.scores.tolist() == expected.scores.tolist()
+        assert sorted(wanted) == sorted(both * 2)
+        assert cache.holds(("body", b"pair")) and cache.holds(("body", b"tiers"))
+        assert not whoosh_format._positions
