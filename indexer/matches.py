@@ -1137,7 +1137,9 @@ class MatchEngine:
                 return EMPTY
         stemmed_field = _STEMMED_FIELD.get(query.fieldname)
         if stemmed_field is not None and query.stemmed and not complete:
-            candidates = self._stemmed_narrowed(query, stemmed_field, candidates)
+            candidates = self._stemmed_narrowed(query, stemmed_field, candidates,
+                                                self._pairs_placed(query.fieldname)
+                                                and paired is not None)
             if not len(candidates):
                 return EMPTY
         result = self._phrase_among(query, candidates, paired)
@@ -1146,7 +1148,8 @@ class MatchEngine:
         return result
 
     def _stemmed_narrowed(self, query: ExactPhrase, stemmed_field: str,
-                          candidates: np.ndarray | None) -> np.ndarray:
+                          candidates: np.ndarray | None, pairs_placed: bool = False,
+                          ) -> np.ndarray:
         """The CANDIDATES (all documents if None) holding every word of QUERY found in few
         documents as written, and its stemmed phrase (``query.stemmed`` in STEMMED_FIELD).
 
@@ -1155,6 +1158,9 @@ class MatchEngine:
         a word may be in thousands) or the words as written. A rare word makes the documents
         holding it few, and the stemmed phrase of its common stems is then asked only about
         those; two stems whose pair is indexed are a stemmed phrase by their pair alone.
+        PAIRS_PLACED: the exact phrase's sequence is checked on some of its own pairs' places
+        (``_in_sequence``), its small words then read as pairs: the stemmed phrase's positions
+        (as many as the exact check's, and not read again to score) are then not checked.
         """
         stems = query.stemmed
         pairs_field = PAIR_FIELDS.get(stemmed_field)
@@ -1177,6 +1183,8 @@ class MatchEngine:
         holding = self._holding(query.fieldname, query.words, candidates)
         if not len(holding) or (stem_pairs is not None and len(stems) == 2):
             # Two stems whose pair is indexed: its documents are the stemmed phrase's.
+            return holding
+        if pairs_placed and len(stems) > 1:
             return holding
         if len(stems) == 1:
             stemmed = self._node(wq.Term(stemmed_field, stems[0]), holding).docs
@@ -1422,34 +1430,69 @@ class MatchEngine:
                      decoded: _SequencePostings | None = None) -> np.ndarray:
         """Return which of DOCS (ascending) hold WORDS at consecutive positions.
 
-        When every two consecutive words are an indexed pair with positions (the exact
-        pairs), the pairs at every other place are checked (``confreres de`` + ``la presse``
-        for « confrères de la presse »): far fewer positions than those of common words.
-        Otherwise the words' own positions are, the rarest first. DECODED, if given, receives
-        the postings the words' positions were decoded with (``_terms_in_sequence``).
+        Where two consecutive words are an indexed pair with positions (the exact pairs), the
+        pair is checked in place of both: far fewer positions than those of common words.
+        Every two consecutive words such a pair: the pairs at every other place (``confreres
+        de`` + ``la presse`` for « confrères de la presse »); otherwise, from the first word
+        on, a pair where the next two words make one, else the word itself (« a déclaré »
+        + « abdourahamane » + « tiani »). The rarest term is read first. DECODED, if given,
+        receives the postings the words' positions were decoded with
+        (``_terms_in_sequence``).
         """
         pairs_field = PAIR_FIELDS.get(field)
-        if pairs_field is not None and self._pairs_complete(field, words) \
+        placed = [(field, word, offset) for offset, word in enumerate(words)]
+        if pairs_field is not None and pairs_field in self.searcher.schema \
                 and self.searcher.schema[pairs_field].format.supports("positions"):
-            pairs = [word_pair(a, b) for a, b in zip(words, words[1:], strict=False)]
-            places = sorted({*range(0, len(pairs), 2), len(pairs) - 1})
-            return self._terms_in_sequence(pairs_field, [(pairs[i], i) for i in places], docs)
-        return self._terms_in_sequence(field, list(zip(words, range(len(words)),
-                                                       strict=True)), docs, decoded)
+            if self._pairs_complete(field, words):
+                pairs = [word_pair(a, b) for a, b in zip(words, words[1:], strict=False)]
+                places = sorted({*range(0, len(pairs), 2), len(pairs) - 1})
+                return self._terms_in_sequence([(pairs_field, pairs[i], i) for i in places],
+                                               docs)
+            placed = self._pairs_in_place(field, pairs_field, words)
+        # The words a pair stands for: their postings are read (without their positions) for
+        # the documents found, from the blocks holding them, to score them.
+        paired = list(dict.fromkeys((field, word) for kind, pair, offset in placed
+                                    if kind != field for word in words[offset:offset + 2]))
+        return self._terms_in_sequence(placed, docs, decoded, paired)
 
-    def _terms_in_sequence(self, field: str, placed: list[tuple[str, int]],
-                           docs: np.ndarray, decoded: _SequencePostings | None = None,
-                           ) -> np.ndarray:
-        """Return which of DOCS (ascending) hold each term of PLACED at its offset from a start.
+    def _pairs_placed(self, field: str) -> bool:
+        """Whether FIELD's indexed pairs have positions (``_in_sequence`` checks on them)."""
+        pairs_field = PAIR_FIELDS.get(field)
+        return pairs_field is not None and pairs_field in self.searcher.schema \
+            and bool(self.searcher.schema[pairs_field].format.supports("positions"))
+
+    def _pairs_in_place(self, field: str, pairs_field: str,
+                        words: list[str]) -> list[tuple[str, str, int]]:
+        """WORDS of FIELD as terms at their offsets, two consecutive words whose pair
+        PAIRS_FIELD indexes (each pair at the position of its first word) as their pair."""
+        indexed = getattr(self.searcher.schema[pairs_field].analyzer, "pairs", None)
+        placed: list[tuple[str, str, int]] = []
+        offset = 0
+        while offset < len(words):
+            if indexed is not None and offset + 1 < len(words) \
+                    and indexed(words[offset], words[offset + 1]):
+                placed.append((pairs_field, word_pair(words[offset], words[offset + 1]),
+                               offset))
+                offset += 2
+            else:
+                placed.append((field, words[offset], offset))
+                offset += 1
+        return placed
+
+    def _terms_in_sequence(self, placed: list[tuple[str, str, int]], docs: np.ndarray,
+                           decoded: _SequencePostings | None = None,
+                           paired: list[tuple[str, str]] | None = None) -> np.ndarray:
+        """Return which of DOCS (ascending) hold each term of PLACED (field, text, offset) at
+        its offset from a start (the fields numbering positions alike).
 
         The rarest term's positions are read first; each next one's only for the documents
         where the sequence can still start. DECODED, if given, receives each term's postings
         (documents, weights) decoded with its positions, by segment, from its first read
         there: every posting of the documents still in the running then, so of every
-        document found.
+        document found. PAIRED: terms (field, text) whose postings DECODED receives too, read
+        for the documents found in each segment (the words a pair's positions stood for).
         """
-        fieldobj = self.searcher.schema[field]
-        order = sorted(placed, key=lambda item: self._doc_frequency(field, item[0]))
+        order = sorted(placed, key=lambda item: self._doc_frequency(item[0], item[1]))
         keep = np.zeros(len(docs), dtype=bool)
         for segment, (leaf, base) in enumerate(self.leaves):
             stop = base + leaf.doc_count_all()
@@ -1459,11 +1502,11 @@ class MatchEngine:
             local = docs[lo:hi] - base
             running = local
             starts: np.ndarray | None = None
-            for term, offset in order:
+            for fieldname, term, offset in order:
                 owners, places, postings = read_positions_and_postings(
-                    leaf, field, fieldobj.to_bytes(term), running)
+                    leaf, fieldname, self.searcher.schema[fieldname].to_bytes(term), running)
                 if decoded is not None and postings is not None:
-                    decoded.setdefault((field, term), {}).setdefault(
+                    decoded.setdefault((fieldname, term), {}).setdefault(
                         segment, (postings.ids + base, postings.weights))
                 # A sequence starts at p in a document when this term is at p + offset.
                 after = places >= offset
@@ -1476,6 +1519,13 @@ class MatchEngine:
                 running = _sorted_unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
                 keep[lo + np.searchsorted(local, running)] = True
+                for fieldname, word in (paired or []) if decoded is not None else []:
+                    assert decoded is not None
+                    read = read_postings(leaf, fieldname,
+                                         self.searcher.schema[fieldname].to_bytes(word), running)
+                    if read is not None:
+                        decoded.setdefault((fieldname, word), {}).setdefault(
+                            segment, (read[0] + base, read[1]))
         return keep
 
     def _intersect(self, a: Matches, b: Matches) -> Matches:

@@ -237,6 +237,43 @@ def test_random_quotes_of_small_words_agree_with_whoosh(tmp_path: Path) -> None:
         assert matched >= 40
 
 
+def test_quote_partly_of_indexed_pairs_reads_their_positions_not_their_words(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = random.Random(11)
+    small = ["de", "la", "le", "et", "du", "les"]
+    rare = ["pyongyang", "dakar", "sommet", "bamako", "lomé", "niamey", "accra", "banjul"]
+    texts = [" ".join(rng.choice(small) if rng.random() < 0.99 else rng.choice(rare)
+                      for _ in range(rng.randrange(10, 80))) for _ in range(120)]
+    read: list[tuple[str, bytes]] = []
+    reader = matches_module.read_positions_and_postings
+
+    def recorded(leaf: Any, field: str, btext: bytes, docnums: Any) -> Any:
+        read.append((field, btext))
+        return reader(leaf, field, btext, docnums)
+
+    monkeypatch.setattr(matches_module, "read_positions_and_postings", recorded)
+    with _indexed_texts(tmp_path, texts, "m") as opened:
+        pairs = opened.schema["body_exact_pairs"].analyzer.pairs
+        assert pairs("de", "la") and not any(pairs(word, "de") for word in rare)
+        parser = make_parser(opened.schema)
+        checked = 0
+        for text in texts:
+            tokens = text.split(" ")
+            for at in [i for i, token in enumerate(tokens) if token in rare][:2]:
+                quote = tokens[max(0, at - 2):at + 3]
+                if len(quote) < 4 or sum(token in rare for token in quote) != 1:
+                    continue
+                query = parse_query('"' + " ".join(quote) + '"', parser).query
+                assert query is not None
+                read.clear()
+                # A quote cut from a text finds it, with Whoosh's documents and scores.
+                assert _agree(opened, query)
+                # Two small words that follow each other are read as their pair's positions.
+                assert {field for field, _ in read} >= {"body_exact_pairs"}
+                checked += 1
+        assert checked >= 20
+
+
 def test_random_phrases_over_several_segments_agree_with_whoosh(tmp_path: Path) -> None:
     # Inflected forms make a word's stemmed pair rarer or more frequent than the word as
     # written: quotes are narrowed by either first, then in the segments holding candidates.
