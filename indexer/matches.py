@@ -485,6 +485,10 @@ class MatchEngine:
                     if _read_as_term(subqueries[i - 1]):
                         typed.append((subqueries[i - 1], sub, within))
                 elif _read_as_term(sub) and self._unread(sub, within):
+                    if i and _is_typed_form(sub, subqueries[i - 1]):
+                        # Counted, then read, only in the segments holding its stem: the
+                        # others cannot hold it, and a lookup costs some 10 µs a segment.
+                        self._doc_frequency(sub.fieldname, sub.text, subqueries[i - 1])
                     asked.append((sub, within))
         if asked:
             self._terms_read(asked)
@@ -694,10 +698,11 @@ class MatchEngine:
         reads: list[tuple[int, int, list[int], int]] = []  # each word's reads, bases, count
         nowhere = np.zeros(len(self._spans), dtype=bool)
         for word in words:
-            frequency = self._doc_frequency(field, word.decode("utf-8"))
+            text = word.decode("utf-8")
+            frequency = self._doc_frequency(field, text)
             first = len(wanted)
             bases: list[int] = []
-            self._postings_wanted(field, word, self._reach(within, frequency), nowhere,
+            self._postings_wanted(field, text, word, self._reach(within, frequency), nowhere,
                                   nowhere, wanted, bases)
             reads.append((first, len(wanted), bases, frequency))
         segments = read_postings_together(wanted)
@@ -864,8 +869,8 @@ class MatchEngine:
             plan.held = self.postings.get((query.fieldname, plan.btext), within)
         if plan.held is None:
             plan.first = len(wanted)
-            self._postings_wanted(query.fieldname, plan.btext, within, whole, done, wanted,
-                                  plan.bases)
+            self._postings_wanted(query.fieldname, query.text, plan.btext, within, whole,
+                                  done, wanted, plan.bases)
             plan.last = len(wanted)
         return plan
 
@@ -964,18 +969,21 @@ class MatchEngine:
             return False
         return self.postings.holds((query.fieldname, btext))
 
-    def _postings_wanted(self, field: str, btext: bytes, within: np.ndarray | None,
+    def _postings_wanted(self, field: str, text: str, btext: bytes,
+                         within: np.ndarray | None,
                          whole: np.ndarray, done: np.ndarray, wanted: list[PostingsWanted],
                          bases: list[int]) -> None:
         """Add to WANTED the segment reads of a term's postings (WITHIN: only the blocks
         holding those documents, and not at all in a segment holding none; the segments
-        WHOLE marks are read whole if they hold one; those DONE marks are not read), and
-        each one's first document to BASES."""
+        WHOLE marks are read whole if they hold one; those DONE marks are not read, nor
+        those whose count of TEXT is known to be none), and each one's first document to
+        BASES."""
         bounds = None if within is None else within.searchsorted(self._starts).tolist()
+        counts = self._segment_frequencies.get((field, text))
         for segment, (leaf, base) in enumerate(self.leaves):
             local = None
-            if done[segment]:
-                continue
+            if done[segment] or (counts is not None and not counts[segment]):
+                continue  # read whole already, or holding none of the term's postings
             if bounds is not None:  # segments follow each other
                 assert within is not None
                 lo = bounds[segment]
@@ -1316,8 +1324,9 @@ class MatchEngine:
             self._doc_frequency(stem.fieldname, stem.text)
             holding = self._segment_frequencies.get((stem.fieldname, stem.text),
                                                     [1] * len(self.leaves))
-            counts = [doc_frequency(leaf, field, btext) if held else 0
-                      for (leaf, _), held in zip(self.leaves, holding, strict=True)]
+            counts = self._segment_frequencies[key] = [
+                doc_frequency(leaf, field, btext) if held else 0
+                for (leaf, _), held in zip(self.leaves, holding, strict=True)]
         known = self._frequencies[key] = sum(counts)
         return known
 

@@ -7,7 +7,8 @@ at block boundaries, in no block) are each term's ``read_postings`` and Whoosh's
 with the block directories not kept yet, kept, and read by their head alone; the match engine
 takes that path for words, ANDs and ORs and finds Whoosh's documents and scores; a page's
 matches settled on their own documents (``MatchEngine._on``) score as the whole query there,
-bit for bit; and a typed form's count asked only of the segments holding its stem is its count.
+bit for bit; a typed form's count asked only of the segments holding its stem is its count;
+and a typed form read with its stem for every document is read only where its stem is.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from indexer import whoosh_format
 from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, PostingsCache, match_with_whoosh
 from indexer.query import make_parser, parse_query
+from indexer.schema import EXACT_FIELDS
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     PostingsWanted,
@@ -225,7 +227,12 @@ def test_words_and_ands_read_together_find_whoosh_s_documents_and_scores(
         settled = deferred.settled(np.arange(len(deferred)))
         assert settled.docs.tolist() == fast.docs.tolist()
         assert settled.scores.tolist() == fast.scores.tolist()
-    assert batches and max(batches) > 1  # a word's segments (and fields) in one batch
+    if text == "zzzqabsent pays":  # a word no segment holds: the AND reads nothing at all
+        assert not batches
+    elif text == "titre:pays ville":  # « pays » titles one segment: only that one is read
+        assert batches and max(batches) == 1
+    else:
+        assert batches and max(batches) > 1  # a word's segments (and fields) in one batch
 
 
 @pytest.mark.parametrize("text", QUERIES)
@@ -267,6 +274,61 @@ def test_a_typed_form_is_counted_in_the_segments_holding_its_stem(searcher: Sear
         counted = engine._doc_frequency(typed.fieldname, typed.text, stem)
         assert counted == MatchEngine(searcher, {})._doc_frequency(typed.fieldname, typed.text)
         assert counted == searcher.doc_frequency(typed.fieldname, typed.text)
+
+
+@pytest.mark.parametrize("text", ["pays", "président gouvernement", "in some segments"])
+def test_a_typed_form_read_for_every_document_is_read_where_its_stem_is(
+        searcher: Searcher, text: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Evaluated at once (no settling), a word's typed form is read with its stem for every
+    # document, but only in the segments holding the stem: a document holding the form as
+    # written holds its stem in the same field. The matches stay Whoosh's.
+    leaves = [leaf for leaf, _ in searcher.reader().leaf_readers()]
+    if text == "in some segments":  # a word of the first segment the last does not hold
+        last = leaves[-1]
+        text = next(word for word in itertools.islice(
+            (bytes(w).decode() for w in leaves[0].lexicon("body_exact")), 2000)
+            if len(word) > 6 and word.isalpha() and not last.doc_frequency("body", _stem_of(
+                _parsed(searcher, word), "body_exact", word.encode())))
+    reads: list[tuple[Any, str, bytes]] = []
+    together = getattr(matches_module, "read_postings_together")  # noqa: B009  # imported
+
+    def recorded(wanted: list[PostingsWanted]) -> Any:
+        reads.extend((w.leaf, w.field, w.btext) for w in wanted)
+        return together(wanted)
+
+    monkeypatch.setattr(matches_module, "read_postings_together", recorded)
+    query = _parsed(searcher, text)
+    found = MatchEngine(searcher, {}).match(query)
+    slow = match_with_whoosh(query, searcher)
+    assert found.docs.tolist() == slow.docs.tolist()
+    assert found.scores == pytest.approx(slow.scores, rel=1e-9)
+    stemmed = {exact: stem for stem, exact in EXACT_FIELDS.items()}
+    typed = [(leaf, field, btext) for leaf, field, btext in reads if field in stemmed]
+    assert typed
+    stems = {(field, btext): [leaf.doc_frequency(stemmed[field], _stem_of(query, field, btext))
+                              for leaf in leaves] for _, field, btext in typed}
+    for leaf, field, btext in typed:
+        assert stems[(field, btext)][leaves.index(leaf)] > 0
+    assert len({leaf for leaf, field, _ in typed if field == "body_exact"}) \
+        < len(leaves) or text in ("pays", "président gouvernement")
+
+
+def _stem_of(query: wq.Query, field: str, btext: bytes) -> str:
+    """The stem the exact-form term FIELD:BTEXT of QUERY follows (``prefer_typed_forms``)."""
+    for parent in _ors(query):
+        parts = parent.subqueries
+        for i in range(1, len(parts)):
+            if matches_module._is_typed_form(parts[i], parts[i - 1]) \
+                    and parts[i].fieldname == field and parts[i].text.encode() == btext:
+                return str(parts[i - 1].text)
+    raise AssertionError(f"no stem before {field}:{btext!r}")
+
+
+def _ors(query: wq.Query) -> Iterator[wq.Or]:
+    if isinstance(query, wq.Or):
+        yield query
+    for sub in query.children():
+        yield from _ors(sub)
 
 
 @pytest.mark.parametrize("cached", [False, True])
