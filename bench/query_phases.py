@@ -4,9 +4,10 @@
 
 DIR is a workdir of ``bench/search.py`` (its ``archive.sqlite3``, ``index`` and the
 ``queries.json`` its run sampled). One warm ``SearchService`` runs every query as the
-benchmark's worker does (result cache off, each query once per run, the same warm-up), and
-each step's CPU time (``time.process_time``: what the process itself spent, less swayed by
-other work on the machine than wall time) is added up per query: parsing, matching every
+benchmark's worker does (result cache off, each query once per run, the same warm-up, the
+collector tuned as in a web worker), and each step's CPU time (``time.process_time``: what
+the process itself spent, less swayed by other work on the machine than wall time) is added
+up per query: parsing, matching every
 document, filters, facets, settling the typed forms of the page (``_settled``), ordering the
 top, and the page of hits (stored fields, the bodies read from SQLite, body snippets and
 marked titles), and suggestions. Prints p50 / p95 / mean ms per step and kind, the median of
@@ -37,6 +38,7 @@ def main() -> None:
     import indexer.search as search
     import indexer.snippets as snippets
     import indexer.texts as texts
+    from archive.web.worker import tune_collector
 
     spent: dict[str, float] = defaultdict(float)
 
@@ -69,6 +71,7 @@ def main() -> None:
     kinds = options.kinds.split(",") if options.kinds else None
     service = search.SearchService.over_archive(data / "index", data / "archive.sqlite3",
                                                 check_seconds=3600, cache_size=0)
+    tune_collector()  # as bench/search.py's worker and a web worker
 
     def run(query: dict[str, Any]) -> None:
         service.search(
