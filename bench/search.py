@@ -13,7 +13,7 @@ archive, no HTTP):
 3. 100 new articles (after those archived, also with ``--reuse-archive``): seconds from the
    start of the incremental update until a warm ``SearchService`` finds them; ``--updates N``
    repeats it N times (each run 100 more) and prints every run, the runs that merge small
-   segments included (``indexer.update.MERGE_SMALL_SEGMENTS``);
+   segments included (``indexer.update._segments_to_fold``);
 4. warm query latency per kind, in a separate worker process holding one ``SearchService``
    (result cache off, each query run once, the garbage collector tuned as in a web worker:
    ``archive.web.worker.tune_collector``), every query with facets and 10 snippets; the same

@@ -88,12 +88,20 @@ INLINE_POSTINGS = 3
 # Below this many articles, starting writer processes costs more than it saves.
 PARALLEL_MIN_ARTICLES = 2000
 # An incremental batch is committed as a segment of its own, merging nothing (Whoosh's default
-# merge of small segments made one run in about eight take 45 s at 100,000 articles). Once
-# MERGE_SMALL_SEGMENTS segments hold fewer than SMALL_SEGMENT_DOCS documents each (or than
-# SMALL_SEGMENT_SHARE of the index, if more), a second commit of the same run writes their
-# articles again, from the archive, as one segment with the bulk writer.
+# merge of small segments made one run in about eight take 45 s at 100,000 articles). Each
+# small segment (fewer than SMALL_SEGMENT_DOCS documents, or than SMALL_SEGMENT_SHARE of the
+# index if more) costs every query a look-up per term, so a second commit of the same run folds
+# them: writes their articles again, from the archive, as one segment with the bulk writer.
+# Folding costs about 0.3 s plus 3 ms an article at 100,000 articles, so the small segments are
+# kept in tiers: a segment's tier is how many times FOLD_FACTOR fits between FOLD_DOCS and its
+# documents, and a tier holding two segments is folded with every tier below it. Each run's
+# segment is folded into the previous one until that holds FOLD_DOCS; two of those are folded,
+# and so on: one small segment a tier at most, and each article written again a few times.
+# An index whose segments are all small folds them once MERGE_SMALL_SEGMENTS exist.
 SMALL_SEGMENT_DOCS = 2000
 SMALL_SEGMENT_SHARE = 0.02
+FOLD_DOCS = 500
+FOLD_FACTOR = 5
 MERGE_SMALL_SEGMENTS = 10
 # Superseded builds are kept this long (the latest one always), for readers still on them.
 STRAY_FILE_AGE_SECONDS = 3600.0
@@ -488,19 +496,20 @@ def _write_changes(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dic
 
 
 def _merge_small_segments(ix: Index, archive: Archive) -> int:
-    """Write the articles of the small segments again as one, if there are enough of them.
+    """Fold the small segments that crowd a tier into one (``_segments_to_fold``).
 
-    Return how many segments were replaced (0 when too few are small). The articles are read
+    Return how many segments were replaced (0 when no tier holds two). The articles are read
     from the archive, whose changes the index has just applied, and written by the bulk
-    writer in one commit that drops the small segments: Whoosh's own merge reads and
+    writer in one commit that drops the folded segments: Whoosh's own merge reads and
     rewrites them term by term, several times slower.
     """
-    if len(_small(ix._segments())) < MERGE_SMALL_SEGMENTS:
+    if not _segments_to_fold(ix._segments()):
         return 0
     writer = _bulk_writer(ix)
     with _cancelled_on_failure(ix, writer):
-        small = _small(writer.segments)  # as the writer, holding the lock, read them
-        ids = _live_ids(ix, small)
+        # As the writer, holding the lock, reads them.
+        folded = _segments_to_fold(writer.segments)
+        ids = _live_ids(ix, folded)
         articles = archive.reads.articles(ids)
         for document in _documents((articles[i] for i in ids if i in articles), _Counts(),
                                    archive):
@@ -511,11 +520,11 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
             except Exception as exc:  # noqa: BLE001 - it was indexed once: say why not now
                 log.warning("non réécrit lors de la fusion : article %s : %s: %s",
                             document["id"], type(exc).__name__, exc)
-        dropped = {segment.segment_id() for segment in small}
+        dropped = {segment.segment_id() for segment in folded}
         writer.commit(mergetype=lambda _writer, kept: [
             segment for segment in kept if segment.segment_id() not in dropped])
-    log.info("%s fusionnés en un", count(len(small), "petit segment", "petits segments"))
-    return len(small)
+    log.info("%s fusionnés en un", count(len(folded), "petit segment", "petits segments"))
+    return len(folded)
 
 
 def _small(segments: list[Any]) -> list[Any]:
@@ -523,6 +532,39 @@ def _small(segments: list[Any]) -> list[Any]:
     total = sum(segment.doc_count_all() for segment in segments)
     limit = max(SMALL_SEGMENT_DOCS, int(total * SMALL_SEGMENT_SHARE))
     return [segment for segment in segments if segment.doc_count_all() < limit]
+
+
+def _fold_tier(documents: int) -> int:
+    """Return the fold tier of a small segment of DOCUMENTS (``FOLD_DOCS``, ``FOLD_FACTOR``)."""
+    tier, bound = 0, FOLD_DOCS
+    while documents >= bound:
+        tier, bound = tier + 1, bound * FOLD_FACTOR
+    return tier
+
+
+def _segments_to_fold(segments: list[Any]) -> list[Any]:
+    """Return the small SEGMENTS to write again as one: none unless a tier holds two.
+
+    The lowest tier holding two small segments is folded with every tier below it; if the
+    folded segment would then crowd its own tier, that tier is folded too, and so on.
+    """
+    small = _small(segments)
+    if len(small) == len(segments):
+        # An index of small segments only (a few thousand articles at most) gains little
+        # from folding and would be written again whole: its segments wait for ten.
+        return small if len(small) >= MERGE_SMALL_SEGMENTS else []
+    groups = [[segment] for segment in small]
+    for _ in range(len(small)):  # each fold leaves one group fewer
+        tiers = [_fold_tier(sum(s.doc_count_all() for s in group)) for group in groups]
+        crowded = [tier for tier in tiers if tiers.count(tier) > 1]
+        if not crowded:
+            break
+        top = min(crowded)
+        folded = [s for group, tier in zip(groups, tiers, strict=True) if tier <= top
+                  for s in group]
+        groups = [group for group, tier in zip(groups, tiers, strict=True) if tier > top]
+        groups.append(folded)
+    return [segment for group in groups if len(group) > 1 for segment in group]
 
 
 def _live_ids(ix: Index, segments: list[Any]) -> list[int]:

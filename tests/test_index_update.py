@@ -676,30 +676,49 @@ def _segment_sizes(index_dir: Path) -> list[int]:
         ix.close()
 
 
-def test_small_segments_are_written_again_as_one_with_the_same_contents(
+def test_small_segments_are_folded_tier_by_tier_with_the_same_contents(
         paths: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     database, index_dir = paths
-    unmerged_dir = tmp_path / "unmerged"
+    unfolded_dir = tmp_path / "unfolded"
     save(database, range(10))
     update_index(database, index_dir, copies=False)
-    update_index(database, unmerged_dir, copies=False)
-    monkeypatch.setattr(update, "MERGE_SMALL_SEGMENTS", 3)
-    monkeypatch.setattr(update, "SMALL_SEGMENT_DOCS", 5)  # the build's 10 are not small
+    update_index(database, unfolded_dir, copies=False)
+    monkeypatch.setattr(update, "SMALL_SEGMENT_DOCS", 10)  # the build's 10 are not small
+    monkeypatch.setattr(update, "FOLD_DOCS", 5)  # tiers: under 5 documents, 5-9, 10 and more
+    monkeypatch.setattr(update, "FOLD_FACTOR", 2)
     sizes = []
-    for run in range(4):  # each run: two new articles, and an earlier one edited
-        save(database, [10 + 2 * run, 11 + 2 * run])
-        save(database, [run], body=f"armée édition {run} Dakar")
+    for run, edited in enumerate([0, 1, 2, 10, 4]):  # article 10 is in a small segment
+        save(database, [10 + 2 * run, 11 + 2 * run])  # each run: two new articles, one edit
+        save(database, [edited], body=f"armée édition {run} Dakar")
         update_index(database, index_dir, copies=False)
         sizes.append(_segment_sizes(index_dir))
         with monkeypatch.context() as never:
-            never.setattr(update, "MERGE_SMALL_SEGMENTS", 1000)
-            update_index(database, unmerged_dir, copies=False)
-    # The build's segment, then one small segment of 3 a run until three: written again as one
-    # of their 9 live documents (not small), after which the next run starts a small one again.
-    assert sizes == [[10, 3], [10, 3, 3], [10, 9], [10, 9, 3]]
-    assert len(_segment_sizes(unmerged_dir)) == 5
-    assert _contents_by_id(index_dir) == _contents_by_id(unmerged_dir)
-    assert assert_consistent(index_dir, database) == 18
+            never.setattr(update, "_segments_to_fold", lambda segments: [])
+            update_index(database, unfolded_dir, copies=False)
+    # Each run's segment of 3 is folded into the previous small one while that is under 5;
+    # the fourth run's fold makes a second segment of the 5-9 tier, so both are folded again,
+    # into one of their 11 live documents (the first version of article 10 left out): no
+    # longer small, and the next run starts a small segment again.
+    assert sizes == [[10, 3], [10, 6], [10, 6, 3], [10, 11], [10, 11, 3]]
+    assert len(_segment_sizes(unfolded_dir)) == 6
+    assert _contents_by_id(index_dir) == _contents_by_id(unfolded_dir)
+    assert assert_consistent(index_dir, database) == 20
+
+
+def test_an_index_of_small_segments_only_folds_them_once_enough_exist(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tiers would fold such an index whole at most runs: it waits for MERGE_SMALL_SEGMENTS.
+    database, index_dir = paths
+    save(database, range(3))
+    update_index(database, index_dir, copies=False)
+    monkeypatch.setattr(update, "MERGE_SMALL_SEGMENTS", 3)
+    sizes = []
+    for run in range(3):
+        save(database, [3 + run])
+        update_index(database, index_dir, copies=False)
+        sizes.append(_segment_sizes(index_dir))
+    assert sizes == [[3, 1], [5], [5, 1]]
+    assert assert_consistent(index_dir, database) == 6
 
 
 def test_an_edit_the_writer_refuses_keeps_the_article_s_previous_version(
