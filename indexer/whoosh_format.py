@@ -1310,16 +1310,7 @@ def position_keys_in_values(leaf: Any, field: str, btext: bytes, values: TermVal
                                                                    sizes)]
     if not len(picked):
         return empty
-    counts = value_counts(picked, firsts, ends)
-    try:
-        numbers = decode_varints(picked)
-    except ValueError as exc:
-        raise UnexpectedLayout(f"position values are not varints ({exc})") from None
-    if characters:
-        if bool((counts % 3).any()):
-            raise UnexpectedLayout("a character value is not made of triples")
-        counts //= 3
-        numbers = numbers[0::3]
+    counts, numbers = _value_deltas(picked, firsts, ends, characters)
     totals = np.cumsum(numbers)
     starts = np.cumsum(counts) - counts
     # A document's positions are its running total less the total before it.
@@ -1410,6 +1401,14 @@ def _values_positions(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
         picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
     if not len(picked):
         return chosen, np.zeros(len(chosen), dtype=np.int64), empty
+    counts, numbers = _value_deltas(picked, firsts, ends, characters)
+    return chosen, counts, _restarted_sums(counts, numbers)
+
+
+def _value_deltas(picked: np.ndarray, firsts: np.ndarray, ends: np.ndarray,
+                  characters: bool) -> tuple[np.ndarray, np.ndarray]:
+    """Return how many positions each value PICKED[FIRSTS[i]:ENDS[i]] holds and their deltas
+    (varints; with CHARACTERS, triples of which the first is the position's delta)."""
     counts = value_counts(picked, firsts, ends)
     try:
         numbers = decode_varints(picked)
@@ -1420,7 +1419,7 @@ def _values_positions(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
             raise UnexpectedLayout("a character value is not made of triples")
         counts //= 3
         numbers = numbers[0::3]
-    return chosen, counts, _restarted_sums(counts, numbers)
+    return counts, numbers
 
 
 def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> np.ndarray:
