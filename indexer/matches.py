@@ -1537,9 +1537,6 @@ class MatchEngine:
                             segment, (read[0] + base, read[1]))
         return keep
 
-    def _intersect(self, a: Matches, b: Matches) -> Matches:
-        return intersect(a, b)
-
     def _union(self, parts: list[Matches]) -> Matches:
         return union(parts, self.size)
 
