@@ -46,6 +46,7 @@ from indexer.whoosh_format import (
     read_whole_term,
     report_fallback,
     slow_field_lengths,
+    weight_ceilings,
 )
 
 
@@ -253,6 +254,24 @@ _COMMON_SHARE = 4
 # A term read whole for some documents scores theirs alone when they are fewer than
 # 1 / _ASKED_SHARE of its postings: finding them costs less than scoring every posting.
 _ASKED_SHARE = 8
+# A phrase found in more documents than this, its page still to be settled, gives them
+# ceilings from its words' block directories instead of scores (``MatchEngine._ceilings``):
+# scoring them would decode its common words' long lists for a page of ten.
+_CEILINGS_FROM = 8 * BLOCK_POSTINGS
+# Ceilings pay when the matches whose ceiling reaches the page's floor, as the highest
+# ceilings' exact scores put it, are at most 1 / _REACH_SHARE of the phrase's documents: the
+# rest is then never scored. Common words' blocks each hold a heavy posting, and their ceilings
+# reach the floor nearly everywhere: those phrases are scored at once.
+_REACH_SHARE = 8
+# And when settling them decodes at most this share (numerator, denominator) of the postings
+# of the words given ceilings: a word asked for in more documents than its blocks is read
+# whole anyway (``_term_plan``), and is then not kept in the generation's cache.
+_DECODED_SHARE = (2, 3)
+# The highest ceilings scored to put that floor, when the caller gave no count
+# (``search._settle_first``'s least).
+_PROBED = 40
+# ``search._SETTLE_FIRST``: how many times the page the caller settles first.
+_PAGES_PROBED = 4
 
 
 class MatchEngine:
@@ -290,6 +309,15 @@ class MatchEngine:
         self._read: dict[tuple[str, str, float],
                          tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._starts = np.asarray(bases, dtype=np.int64)
+        # Whether a phrase of many documents may give ceilings rather than scores: only while
+        # evaluating a query whose page is settled afterwards (``match(settle_later=True)``).
+        self._bounding = False
+        self._settle_first = _PROBED
+        # The documents of each phrase given ceilings, by (kind, field, words): settling them
+        # scores their words there without finding the phrase again (``_phrase_node``).
+        self._phrase_docs: dict[tuple[str, str, tuple[str, ...]], np.ndarray] = {}
+        # The words (field, text) given ceilings from their block directories.
+        self._bounded_words: set[tuple[str, str]] = set()
 
     def match(self, query: wq.Query, *, settle_later: bool = False,
               settle_first: int | None = None) -> Matches:
@@ -306,25 +334,73 @@ class MatchEngine:
         whose stems match no more documents than that, or at most ``BLOCK_POSTINGS`` without an
         AND (each typed form then one block of a segment at most, the block settling would
         read), is evaluated at once: one evaluation costs less than an evaluation and a
-        settling (``_settles_anyway``).
+        settling (``_settles_anyway``). A phrase found in many documents then gives them
+        ceilings too (``_ceilings``), settled the same way.
         """
         if not self.enabled:
             return match_with_whoosh(query, self.searcher)
         try:
+            self._bounding = settle_later
+            self._settle_first = settle_first or _PROBED
             if settle_later:
                 stemmed = _without_typed_forms(query)
                 if stemmed is not query and (settle_first is None or not self._settles_anyway(
                         stemmed, settle_first)):
-                    found = self._node(stemmed)
+                    found = self._settled_later(query, stemmed, self._node(stemmed))
                     if found.ceiling is not None:
-                        return Matches(found.docs, found.scores, found.ceiling,
-                                       lambda docs: self._settle(query, docs))
-                    return self._node(query)
+                        return found
+                return self._settled_later(query, query, self._node(query))
             return self._node(query)
         except UnexpectedLayout as exc:
             self.enabled = False
             report_fallback(self.searcher, "matching", exc)
             return match_with_whoosh(query, self.searcher)
+
+    def _settled_later(self, query: wq.Query, evaluated: wq.Query, found: Matches) -> Matches:
+        """FOUND (the matches of EVALUATED: QUERY, or its stems) to be settled later for
+        QUERY when they have ceilings. Ceilings of phrases (``_ceilings``) are kept when the
+        exact scores of the highest ceilings put the page's floor (its last score, the page
+        being a quarter of what the caller settles first) above all ceilings but a few
+        (``_REACH_SHARE``): else nearly every match would be settled, each more dearly than
+        scored at once, and EVALUATED's scores are computed now, its phrases' documents known.
+        """
+        if found.ceiling is None:
+            return found
+        probed: list[tuple[np.ndarray, Matches]] = []
+
+        def settle(docs: np.ndarray) -> Matches:
+            if probed and np.array_equal(probed[0][0], docs):
+                return probed[0][1]  # the highest ceilings, settled once already
+            return self._settle(query, docs)
+
+        bounded = Matches(found.docs, found.scores, found.ceiling, settle)
+        count, first = len(found), self._settle_first
+        if not self._phrase_docs or count <= first:
+            return bounded
+        top = np.sort(np.argpartition(found.ceiling, count - first)[count - first:])
+        docs = found.docs[top]
+        probed.append((docs, self._settle(query, docs)))
+        final = probed[0][1].scores
+        page = max(first // _PAGES_PROBED, 1)
+        if len(final) >= page:
+            floor = np.partition(final, len(final) - page)[len(final) - page]
+            if self._ceilings_pay(int(np.count_nonzero(found.ceiling >= floor)), count):
+                return bounded
+        self._bounding = False
+        found = self._node(evaluated)
+        return found if found.ceiling is None else Matches(found.docs, found.scores,
+                                                           found.ceiling, settle)
+
+    def _ceilings_pay(self, reach: int, count: int) -> bool:
+        """Whether settling REACH of COUNT matches later costs less than scoring them now:
+        at most 1 / ``_REACH_SHARE`` of them, and the postings their words' blocks hold (a
+        document asked for decodes its block of ``BLOCK_POSTINGS``, a word's list at most)
+        at most ``_DECODED_SHARE`` of the words' lists, which scoring them now decodes."""
+        if reach * _REACH_SHARE > count:
+            return False
+        lists = [self._doc_frequency(field, text) for field, text in self._bounded_words]
+        settled = sum(min(size, reach * BLOCK_POSTINGS) for size in lists)
+        return settled * _DECODED_SHARE[1] <= sum(lists) * _DECODED_SHARE[0]
 
     def _settles_anyway(self, stemmed: wq.Query, settle_first: int) -> bool:
         """Whether the query whose stems are STEMMED (``_without_typed_forms``) is better
@@ -344,6 +420,7 @@ class MatchEngine:
 
     def _settle(self, query: wq.Query, docs: np.ndarray) -> Matches:
         """The matches of QUERY among DOCS (ascending), with their final scores."""
+        self._bounding = False  # final scores: no ceilings
         try:
             if self.enabled:
                 if _pointwise(query):
@@ -444,9 +521,7 @@ class MatchEngine:
             return self._near(query, within)
         if isinstance(query, wq.Phrase) and query.fieldname in _SCORED_FIELDS \
                 and query.slop == 1 and all(isinstance(w, str) for w in query.words):
-            if isinstance(query, ExactPhrase):
-                return self._exact_phrase(query, within)
-            return self._phrase(query, within)
+            return self._phrase_node(query, within)
         if isinstance(query, wq.Prefix) and query.fieldname in _SCORED_FIELDS:
             return self._prefix(query, within)
         return match_with_whoosh(query, self.searcher)
@@ -1057,6 +1132,30 @@ class MatchEngine:
             report_fallback(self.searcher, "field lengths", exc)
             return slow_field_lengths(leaf, field)
 
+    def _phrase_node(self, query: wq.Phrase, within: np.ndarray | None) -> Matches:
+        """A phrase or quotation of words (``_phrase``, ``_exact_phrase``); asked again on
+        WITHIN after its documents were given ceilings (a page being settled), their words
+        scored there alone: each document's score is the sum of its words' scores, whichever
+        others are asked."""
+        key = (type(query).__name__, query.fieldname, tuple(query.words))
+        known = self._phrase_docs.get(key)
+        if known is not None and (within is not None or not self._bounding):
+            docs = known if within is None else _sorted_common(known, within)
+            if not len(docs):
+                return EMPTY
+            terms = [wq.Term(query.fieldname, word) for word in query.words]
+            return self._scaled(self._all_of(terms, docs), query.boost)
+        bounding = self._bounding
+        self._bounding = bounding and within is None  # only where its documents are all found
+        try:
+            found = self._exact_phrase(query, within) if isinstance(query, ExactPhrase) \
+                else self._phrase(query, within)
+        finally:
+            self._bounding = bounding
+        if within is None and found.ceiling is not None:
+            self._phrase_docs[key] = found.docs
+        return found
+
     def _phrase(self, query: wq.Phrase, within: np.ndarray | None = None) -> Matches:
         """Documents where the words follow each other, scored as Whoosh does (sum of words).
 
@@ -1080,6 +1179,10 @@ class MatchEngine:
         terms = [wq.Term(field, word) for word in query.words]
         if paired is not None and len(query.words) == 2:
             # Two words whose pair is indexed: the pair's documents are the answer.
+            assert candidates is not None
+            bounded = self._ceilings(terms, candidates)
+            if bounded is not None:
+                return self._scaled(bounded, query.boost)
             return self._scaled(self._all_of(terms, candidates), query.boost)
         if candidates is not None and paired is not None \
                 and self._pairs_complete(field, query.words):
@@ -1093,8 +1196,63 @@ class MatchEngine:
         # Scores only for the documents the phrase is in: the common words' blocks that
         # hold none of them are not read, and those its positions came from not again.
         self._read_from_positions(terms, ordered, decoded)
+        bounded = self._ceilings(terms, ordered)
+        if bounded is not None:
+            return self._scaled(bounded, query.boost)
         together = self._all_of(terms, ordered)
         return self._scaled(together.where(self._mask(ordered)[together.docs]), query.boost)
+
+    def _ceilings(self, terms: list[wq.Term], docs: np.ndarray) -> Matches | None:
+        """DOCS (ascending, each holding every one of TERMS: a phrase's documents) with
+        ceilings of their scores and no scores yet (0.0, at most any BM25F sum), or None
+        where they are to be scored now: few (``_CEILINGS_FROM``), a page not settled
+        afterwards (``_bounding``), or every term read for them already or kept whole in
+        the generation's cache (scored from there at about a ceiling's cost).
+
+        A term read for DOCS already gives its scores; any other its block directories (no
+        posting decoded): the BM25F of its blocks' greatest weights at each document's own
+        length (``score_bounds``), the most it can score there. Added in TERMS' order, as
+        ``_all_of`` adds the scores, so a ceiling is at least the final score (rounding
+        aside: ``search._settled`` keeps a margin).
+        """
+        if not self._bounding or len(docs) <= _CEILINGS_FROM:
+            return None
+        reads = [self._read.get(_term_key(query)) for query in terms]
+        if all((read is not None and self._covered(read[2], read[3], docs)) or self._held(query)
+               for query, read in zip(terms, reads, strict=True)):
+            return None  # scored from what was read already, or from the generation's cache
+        bounds = docs.searchsorted(self._starts).tolist()
+        bounds.append(len(docs))
+        ceiling: np.ndarray | None = None
+        for query, read in zip(terms, reads, strict=True):
+            field = query.fieldname
+            if read is not None and self._covered(read[2], read[3], docs):
+                at = _positions(read[0].docs, docs)
+                if int(at.min()) < 0:
+                    return None
+                upper = read[0].scores[at]
+            else:
+                try:
+                    btext = self.searcher.schema[field].to_bytes(query.text)
+                except ValueError:
+                    return None
+                weights = np.empty(len(docs), dtype=np.float64)
+                for segment, (leaf, base) in enumerate(self.leaves):
+                    lo, hi = bounds[segment], bounds[segment + 1]
+                    if lo == hi:
+                        continue
+                    heaviest = weight_ceilings(leaf, field, btext, docs[lo:hi] - base)
+                    if heaviest is None:  # not a phrase's documents after all: score them
+                        return None
+                    weights[lo:hi] = heaviest
+                frequency = self._doc_frequency(field, query.text)
+                self._bounded_words.add((field, query.text))
+                upper = self._bm25f(field, self._idf(frequency), weights, docs)
+                if query.boost != 1.0:
+                    upper = upper * query.boost
+            ceiling = upper if ceiling is None else ceiling + upper
+        assert ceiling is not None
+        return Matches(docs, np.zeros(len(docs), dtype=np.float64), ceiling)
 
     def _phrase_documents(self, field: str, words: list[str],
                           within: np.ndarray) -> np.ndarray:

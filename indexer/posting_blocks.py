@@ -50,11 +50,12 @@ WEIGHT_FLOATS: Final = 255
 # The directory as a reader keeps it: one int64 row per item (each row contiguous), one
 # column per block: its last document and the one before its first (FLOOR), its posting
 # count, the bit widths of its streams (weights stored as floats: width 32 and FLOATS), its
-# smallest weight (LIGHTEST: a float64's bits), and where its packed streams and its values
-# lie in the term's postings.
+# smallest weight (LIGHTEST: a float64's bits), where its packed streams and its values lie in
+# the term's postings, and its greatest weight (HEAVIEST: a float64's bits; what a score's
+# ceiling reads, ``indexer.score_bounds``).
 (LAST, FLOOR, POSTINGS, ID_BITS, WEIGHT_BITS, SIZE_BITS, FLOATS, LIGHTEST, PACKED_AT,
- WEIGHTS_AT, SIZES_AT, PACKED_END, VALUES_AT, VALUES_END) = range(14)
-DIRECTORY_ROWS: Final = 14
+ WEIGHTS_AT, SIZES_AT, PACKED_END, VALUES_AT, VALUES_END, HEAVIEST) = range(15)
+DIRECTORY_ROWS: Final = 15
 _STEPS = np.arange(256, dtype=np.int64)  # a block's posting indexes, as a view
 _WHOLE_LIMIT = float(1 << 24)  # whole 32-bit floats below this are exact as integers
 _POWERS = np.array([1 << k for k in range(64)], dtype=np.uint64)
@@ -450,6 +451,7 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
     widths[1] = records["weight_bits"]
     widths[2] = records["size_bits"]
     found[LIGHTEST] = records["lightest"].astype(np.float64).view(np.int64)
+    found[HEAVIEST] = records["heaviest"].astype(np.float64).view(np.int64)
     floats = widths[1] == WEIGHT_FLOATS
     found[FLOATS] = floats
     widths[1][floats] = 32
@@ -492,7 +494,7 @@ def read_directories(raw: bytes | memoryview | np.ndarray, offsets: list[int],
 def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
     """``read_directories`` of one term of one block (RECORD: its ``BLOCK`` values), with
     plain ints: the many short terms are read one by one."""
-    last, postings, id_bits, weight_bits, size_bits, _, _, _, lightest, values_end = record
+    last, postings, id_bits, weight_bits, size_bits, _, _, heaviest, lightest, values_end = record
     floats = weight_bits == WEIGHT_FLOATS
     if floats:
         weight_bits = 32
@@ -504,10 +506,11 @@ def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
     packed_end = sizes_at + (postings * size_bits + 7) // 8
     if packed_end + values_end != offset + length or last < 0:
         raise CorruptPostings("a term's directory does not describe its postings")
-    bits = np.array([lightest], dtype=np.float64).view(np.int64)[0]
-    return np.array([last, -1, postings, id_bits, weight_bits, size_bits, int(floats), bits,
+    bits = np.array([lightest, heaviest], dtype=np.float64).view(np.int64)
+    return np.array([last, -1, postings, id_bits, weight_bits, size_bits, int(floats), bits[0],
                      packed_at, weights_at, sizes_at, packed_end, packed_end,
-                     packed_end + values_end], dtype=np.int64).reshape(DIRECTORY_ROWS, 1)
+                     packed_end + values_end, bits[1]],
+                    dtype=np.int64).reshape(DIRECTORY_ROWS, 1)
 
 
 def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
@@ -569,7 +572,7 @@ def _decode_block(words: np.ndarray, block: tuple[int, ...], shift: int, sizes: 
     """``decode_blocks`` of one block (BLOCK: its directory column as ints): the same numbers
     with its widths as plain ints, in fewer numpy calls."""
     (last, floor, postings, id_bits, weight_bits, size_bits, floats, lightest_bits, packed_at,
-     weights_at, sizes_at, _, _, _) = block
+     weights_at, sizes_at, _, _, _, _) = block
     lightest = float(np.array([lightest_bits], dtype=np.int64).view(np.float64)[0])
     steps = _STEPS[:postings]
     if id_bits:

@@ -105,6 +105,7 @@ from indexer.postings_format import (
     decode_varints,
     value_counts,
 )
+from indexer.score_bounds import heaviest_of_blocks
 from indexer.term_dictionary import TAG as DICTIONARY_TAG
 from indexer.term_dictionary import (
     CorruptDictionary,
@@ -311,6 +312,24 @@ def read_postings(leaf: Any, field: str, btext: bytes, within: np.ndarray | None
     docs, weights = _decoded(postfile, info, directory if chosen is None
                              else directory[:, chosen], whole)
     return docs, weights, info[_FREQUENCY]
+
+
+def weight_ceilings(leaf: Any, field: str, btext: bytes, within: np.ndarray,
+                    ) -> np.ndarray | None:
+    """Return, for each of WITHIN (ascending document numbers of the segment, each holding
+    the term), a weight at least the term's there: its block's greatest weight, from the
+    block directory alone (``score_bounds.heaviest_of_blocks``; an inlined list's greatest
+    weight). None if the segment does not hold the term. Raises UnexpectedLayout as
+    ``read_postings``."""
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        return None
+    postfile, info = term
+    if info[_INLINED] is not None:
+        weights = info[_INLINED][1]
+        return np.full(len(within), float(max(weights)) if len(weights) else 0.0)
+    directory, _ = _term_directory(leaf, field, btext, postfile, info)
+    return heaviest_of_blocks(directory, within)
 
 
 class PostingsWanted(NamedTuple):
@@ -563,7 +582,7 @@ def _extent(info: TermEntry) -> tuple[int, int]:
 # block's packed numbers and values lie in the term's postings, its posting count, widths and
 # last document), by segment: a term read again reads and parses no directory, and a few
 # candidate documents find their blocks with one ``searchsorted`` and read only the stretch of
-# the file that holds them. 112 bytes a block; least recently used first out.
+# the file that holds them. 120 bytes a block; least recently used first out.
 BLOCK_DIRECTORY_BYTES = 8 * 2**20
 _directories_lock = threading.Lock()
 _directories: OrderedDict[tuple[str, str, bytes], np.ndarray] = OrderedDict()
