@@ -258,6 +258,11 @@ _ASKED_SHARE = 8
 # ceilings from its words' block directories instead of scores (``MatchEngine._ceilings``):
 # scoring them would decode its common words' long lists for a page of ten.
 _CEILINGS_FROM = 8 * BLOCK_POSTINGS
+# Nor in more than 1 / _CEILINGS_SHARE of the index's documents: its words are then in most
+# blocks of most documents, and the ceilings' own cost (some 60 ns a document and word, as
+# much again to merge a title's and a body's) nears scoring's; no phrase of the benchmark's
+# million-article set kept them there (docs/whoosh.md).
+_CEILINGS_SHARE = 3
 # Ceilings pay when the matches whose ceiling reaches the page's floor, as the highest
 # ceilings' exact scores put it, are at most 1 / _REACH_SHARE of the phrase's documents: the
 # rest is then never scored. Common words' blocks each hold a heavy posting, and their ceilings
@@ -1093,17 +1098,22 @@ class MatchEngine:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average); DOCS counted from document START."""
         k1 = float(self.weighting.K1)
+        codes, norm = self._norm(field)
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+        return scores
+
+    def _norm(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """FIELD's length code per document and BM25F's length part per code."""
         known = self._norms.get(field)
         if known is None:
+            k1 = float(self.weighting.K1)
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
             codes, lengths = self._lengths(field)
             # The length part of the denominator per distinct length (Whoosh keeps a length
             # as one byte): the same operations on the same values as per posting.
             known = self._norms[field] = (codes, k1 * ((1 - b) + b * lengths / avgfl))
-        codes, norm = known
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
-        return scores
+        return known
 
     def _lengths(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """FIELD's length in every document as (a code per document, the length of each code):
@@ -1215,7 +1225,8 @@ class MatchEngine:
         ``_all_of`` adds the scores, so a ceiling is at least the final score (rounding
         aside: ``search._settled`` keeps a margin).
         """
-        if not self._bounding or len(docs) <= _CEILINGS_FROM:
+        if not self._bounding or len(docs) <= _CEILINGS_FROM \
+                or len(docs) * _CEILINGS_SHARE > self.size:
             return None
         reads = [self._read.get(_term_key(query)) for query in terms]
         if all((read is not None and self._covered(read[2], read[3], docs)) or self._held(query)
@@ -1223,6 +1234,8 @@ class MatchEngine:
             return None  # scored from what was read already, or from the generation's cache
         bounds = docs.searchsorted(self._starts).tolist()
         bounds.append(len(docs))
+        k1 = float(self.weighting.K1)
+        parts: dict[str, np.ndarray] = {}  # each field's length part of DOCS, gathered once
         ceiling: np.ndarray | None = None
         for query, read in zip(terms, reads, strict=True):
             field = query.fieldname
@@ -1247,7 +1260,12 @@ class MatchEngine:
                     weights[lo:hi] = heaviest
                 frequency = self._doc_frequency(field, query.text)
                 self._bounded_words.add((field, query.text))
-                upper = self._bm25f(field, self._idf(frequency), weights, docs)
+                part = parts.get(field)
+                if part is None:
+                    codes, norm = self._norm(field)
+                    part = parts[field] = norm[codes[docs]]
+                # ``_bm25f``'s formula: it grows with the weight, the length part fixed.
+                upper = self._idf(frequency) * ((weights * (k1 + 1)) / (weights + part))
                 if query.boost != 1.0:
                     upper = upper * query.boost
             ceiling = upper if ceiling is None else ceiling + upper

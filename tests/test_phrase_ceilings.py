@@ -70,8 +70,10 @@ def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
 
 @pytest.fixture
 def always_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Ceilings for every phrase of more than a few documents, kept whatever they reach."""
+    """Ceilings for every phrase of more than a few documents (a share of the corpus or
+    not), kept whatever they reach."""
     monkeypatch.setattr(matches_module, "_CEILINGS_FROM", 3)
+    monkeypatch.setattr(matches_module, "_CEILINGS_SHARE", 0)
     monkeypatch.setattr(matches_module, "_REACH_SHARE", 0)
     monkeypatch.setattr(matches_module, "_DECODED_SHARE", (1, 0))
 
@@ -127,6 +129,7 @@ def test_ceilings_reaching_the_floor_almost_everywhere_give_the_scores_at_once(
     # Kept only when at most one match in REACH_SHARE reaches the page's floor: with every
     # match asked to be under it, the phrase is scored at once, as without ceilings.
     monkeypatch.setattr(matches_module, "_CEILINGS_FROM", 3)
+    monkeypatch.setattr(matches_module, "_CEILINGS_SHARE", 0)
     monkeypatch.setattr(matches_module, "_REACH_SHARE", 10**9)
     query = parse_query(text, make_parser(searcher.schema)).query
     complete = MatchEngine(searcher, {}).match(query)
@@ -156,3 +159,17 @@ def test_a_block_s_heaviest_weight_bounds_each_of_its_postings(searcher: Searche
     assert ceilings.tolist() == heaviest[blocks].tolist()
     assert weight_ceilings(leaf, "body_exact", searcher.schema["body_exact"].to_bytes("zzz"),
                            docs) is None
+
+
+def test_a_phrase_in_a_third_of_the_documents_is_scored_at_once(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its words are in most blocks: the ceilings would cost about what scoring costs.
+    monkeypatch.setattr(matches_module, "_CEILINGS_FROM", 3)
+    monkeypatch.setattr(matches_module, "_REACH_SHARE", 0)
+    monkeypatch.setattr(matches_module, "_DECODED_SHARE", (1, 0))
+    query = parse_query('"de la"', make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    assert len(complete) * matches_module._CEILINGS_SHARE > searcher.doc_count_all()
+    found = MatchEngine(searcher, {}).match(query, settle_later=True)
+    assert found.ceiling is None
+    assert found.scores.tolist() == complete.scores.tolist()
