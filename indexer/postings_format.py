@@ -44,6 +44,7 @@ __all__ = [
     "PackedValues",
     "characters_values",
     "compact_format",
+    "decode_values",
     "decode_varints",
     "encode_varints",
     "encode_varints_array",
@@ -98,9 +99,43 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
     """
     data = np.asarray(data, dtype=np.uint8)
     high = data >= _HIGH
-    ends = np.flatnonzero(~high)
+    numbers: np.ndarray = _numbers(data, high, np.flatnonzero(~high))
+    return numbers
+
+
+def decode_values(data: np.ndarray, starts: np.ndarray,
+                  ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return how many numbers each value DATA[STARTS[i]:ENDS[i]] holds (as ``value_counts``)
+    and the numbers of DATA (as ``decode_varints``), DATA being those values one after the
+    other (uint8 LEB128 varints).
+
+    The counts come from the numbers' ends, found once for both: each end's rank put at the
+    byte after it and read at each value's bounds (a scatter and two gathers), where
+    ``value_counts`` sums a boolean per byte (a cumulative sum: twice the time). Raises
+    ValueError when a value's last number is cut off or one is longer than 9 bytes.
+    """
+    data = np.asarray(data, dtype=np.uint8)
+    high = data >= _HIGH
+    number_ends = np.flatnonzero(~high)
+    numbers = _numbers(data, high, number_ends)
+    # The byte before a value's bounds ends a number: else a value's last number is cut off
+    # (``_numbers`` checked the data's last byte).
+    for bounds in (starts, ends):
+        if len(bounds) and bool(high[np.maximum(bounds - 1, 0)][bounds > 0].any()):
+            raise ValueError("a value's last varint is cut off")
+    before = np.zeros(len(data) + 1, dtype=np.int32 if len(data) < 2**31 else np.int64)
+    before[number_ends + 1] = np.arange(1, len(number_ends) + 1, dtype=before.dtype)
+    counts: np.ndarray = (before[ends] - before[starts]).astype(np.int64)
+    return counts, numbers
+
+
+def _numbers(data: np.ndarray, high: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``decode_varints`` of DATA, given which bytes have their HIGH bit set and where each
+    number ENDS (the bytes without it)."""
+    numbers: np.ndarray
     if len(ends) == len(data):
-        return data.astype(np.int64)
+        numbers = data.astype(np.int64)
+        return numbers
     if not len(ends) or int(ends[-1]) != len(data) - 1:
         raise ValueError("the last varint is cut off")
     # Each number starts as its last byte, and the numbers of more bytes (a third of the
