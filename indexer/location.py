@@ -79,6 +79,37 @@ def current_build(index_dir: Path) -> Path | None:
     return target if target.is_dir() else None
 
 
+class LiveBuild:
+    """Finds an index directory's live build as ``current_build`` does, for a reader asking
+    at every search: one ``readlink`` of ``current`` and one ``stat`` of the build a call.
+
+    ``realpath`` walks every component of the path (some ten system calls: 22 µs in a loop,
+    50 to 80 µs in a search on this machine); it is asked again only when ``current`` points
+    elsewhere than at the last call, so a swapped build is still seen at the next call.
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._link = os.fspath(current_link(index_dir))
+        self._known: tuple[str, Path] | None = None  # the link's last target, its real path
+
+    def __call__(self) -> Path | None:
+        """Return the real path of the live build, or None when there is none."""
+        try:
+            target = os.readlink(self._link)
+        except OSError:  # no ``current``, or not a symlink: no live build
+            return None
+        known = self._known
+        if known is None or known[0] != target:
+            build = current_build(self.index_dir)
+            if build is None:
+                return None
+            # Swapped again between the two reads: the next call sees another target, and
+            # resolves it again.
+            known = self._known = (target, build)
+        return known[1] if os.path.isdir(known[1]) else None
+
+
 def new_build_dir(index_dir: Path) -> Path:
     """Create and return an empty directory for a new build, named after the UTC time."""
     parent = builds_dir(index_dir)
