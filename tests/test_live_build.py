@@ -91,3 +91,30 @@ def test_any_link_target_is_resolved_as_current_build_resolves_it(tmp_path: Path
     _build(index_dir, "b")
     os.symlink(target, current_link(index_dir))
     assert LiveBuild(index_dir)() == current_build(index_dir) == (index_dir / target).resolve()
+
+
+def test_a_release_switched_in_with_the_same_build_is_read_from_the_new_release(
+        tmp_path: Path) -> None:
+    # On a web host the index is reached through the publish directory's ``current``; two
+    # releases of one build (an incremental run between them) hold the same link text.
+    publish = tmp_path / "publish"
+    releases = []
+    for name in ("20261207T120000Z-1", "20261207T130000Z-1"):
+        index_dir = publish / "releases" / name / "index"
+        swap_current(index_dir, _build(index_dir, "20261201T000000Z-1"))
+        releases.append(index_dir)
+
+    def switch_to(release: Path) -> None:
+        staged = publish / "current.new"
+        staged.symlink_to(release.parent.relative_to(publish))
+        os.replace(staged, publish / "current")
+
+    switch_to(releases[0])
+    live = LiveBuild(publish / "current" / "index")
+    assert live() == current_build(releases[0]) == releases[0].resolve() / "builds" / \
+        "20261201T000000Z-1"
+    switch_to(releases[1])
+    assert live() == current_build(releases[1]) == releases[1].resolve() / "builds" / \
+        "20261201T000000Z-1"
+    shutil.rmtree(releases[0].parent)  # the old release pruned: still the new one
+    assert live() == releases[1].resolve() / "builds" / "20261201T000000Z-1"
