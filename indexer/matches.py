@@ -337,9 +337,10 @@ class MatchEngine:
         # evaluating a query whose page is settled afterwards (``match(settle_later=True)``).
         self._bounding = False
         self._settle_first = _PROBED
-        # The documents of each phrase given ceilings, by (kind, field, words): settling them
-        # scores their words there without finding the phrase again (``_phrase_node``).
-        self._phrase_docs: dict[tuple[str, str, tuple[str, ...]], np.ndarray] = {}
+        # Each phrase found on every document while ``_bounding``, by (kind, field, words):
+        # its matches, scored or given ceilings. Settling them, or scoring them at once after
+        # all, does not find the phrase again (``_phrase_node``).
+        self._phrases: dict[tuple[str, str, tuple[str, ...]], Matches] = {}
         # The words (field, text) given ceilings from their block directories.
         self._bounded_words: set[tuple[str, str]] = set()
 
@@ -399,7 +400,7 @@ class MatchEngine:
 
         bounded = Matches(found.docs, found.scores, found.ceiling, settle)
         count, first = len(found), self._settle_first
-        if not self._phrase_docs or count <= first:
+        if not self._bounded_words or count <= first:
             return bounded
         top = np.sort(np.argpartition(found.ceiling, count - first)[count - first:])
         docs = found.docs[top]
@@ -1162,14 +1163,17 @@ class MatchEngine:
             return slow_field_lengths(leaf, field)
 
     def _phrase_node(self, query: wq.Phrase, within: np.ndarray | None) -> Matches:
-        """A phrase or quotation of words (``_phrase``, ``_exact_phrase``); asked again on
-        WITHIN after its documents were given ceilings (a page being settled), their words
-        scored there alone: each document's score is the sum of its words' scores, whichever
-        others are asked."""
+        """A phrase or quotation of words (``_phrase``, ``_exact_phrase``). Asked again
+        after it was found on every document (a page being settled, or scored at once after
+        all), its matches are not found again: those scored give their scores, those given
+        ceilings their words' scores there (each document's score is the sum of its words',
+        whichever others are asked)."""
         key = (type(query).__name__, query.fieldname, tuple(query.words))
-        known = self._phrase_docs.get(key)
+        known = self._phrases.get(key)
         if known is not None and (within is not None or not self._bounding):
-            docs = known if within is None else _sorted_common(known, within)
+            if known.ceiling is None:
+                return known if within is None else known.among(within)
+            docs = known.docs if within is None else _sorted_common(known.docs, within)
             if not len(docs):
                 return EMPTY
             terms = [wq.Term(query.fieldname, word) for word in query.words]
@@ -1181,8 +1185,8 @@ class MatchEngine:
                 else self._phrase(query, within)
         finally:
             self._bounding = bounding
-        if within is None and found.ceiling is not None:
-            self._phrase_docs[key] = found.docs
+        if within is None and bounding:
+            self._phrases[key] = found
         return found
 
     def _phrase(self, query: wq.Phrase, within: np.ndarray | None = None) -> Matches:
