@@ -13,6 +13,7 @@ import os
 import random
 from collections.abc import Iterator
 from datetime import date, timedelta
+from typing import Any
 
 import numpy as np
 import pytest
@@ -173,3 +174,27 @@ def test_a_phrase_in_a_third_of_the_documents_is_scored_at_once(
     found = MatchEngine(searcher, {}).match(query, settle_later=True)
     assert found.ceiling is None
     assert found.scores.tolist() == complete.scores.tolist()
+
+
+def test_a_quotation_scored_at_once_after_all_is_found_once(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Its ceilings reaching the floor everywhere, the quotation is scored at once: from the
+    # documents found, not by finding its pairs and positions again.
+    monkeypatch.setattr(matches_module, "_CEILINGS_FROM", 3)
+    monkeypatch.setattr(matches_module, "_CEILINGS_SHARE", 0)
+    monkeypatch.setattr(matches_module, "_REACH_SHARE", 10**9)
+    query = parse_query('"a t il rappelé"', make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    found: list[str] = []
+    evaluate = MatchEngine._exact_phrase
+
+    def recorded(engine: MatchEngine, phrase: Any, within: Any = None) -> Any:
+        found.append(phrase.fieldname)
+        return evaluate(engine, phrase, within)
+
+    monkeypatch.setattr(MatchEngine, "_exact_phrase", recorded)
+    scored = MatchEngine(searcher, {}).match(query, settle_later=True, settle_first=4)
+    assert scored.ceiling is None
+    assert sorted(found) == ["body_exact", "title_exact"]
+    assert scored.docs.tolist() == complete.docs.tolist()
+    assert scored.scores.tolist() == complete.scores.tolist()
