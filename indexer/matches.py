@@ -310,6 +310,9 @@ class MatchEngine:
         self._read: dict[tuple[str, str, float],
                          tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._starts = np.asarray(bases, dtype=np.int64)
+        # Each prefix's words, per segment, and their document frequencies, once counted.
+        self._counted: dict[tuple[str, str], tuple[list[bytes], list[list[bytes]],
+                                                   dict[bytes, int]]] = {}
 
     def match(self, query: wq.Query, *, settle_later: bool = False,
               settle_first: int | None = None, page: int | None = None,
@@ -587,7 +590,9 @@ class MatchEngine:
         words read in one piece (``read_terms_postings``): a search holds one segment's
         postings at a time, not the prefix's (millions at a million articles).
         """
-        words, per_leaf, known = self._expansion(query)
+        # Counted already when the prefix was asked for its page (``_prefix_page``).
+        words, per_leaf, known = self._counted.get((query.fieldname, query.text)) \
+            or self._expansion(query)
         if len(words) < 2:
             return self._node(self.expand_prefix(query), within)
         if within is not None:
@@ -772,11 +777,12 @@ class MatchEngine:
         for part in parts:
             words, per_leaf, known = self._expansion(part)
             field = part.fieldname
+            frequency = self._prefix_frequencies(field, per_leaf) if known is None else known
+            self._counted[(field, part.text)] = (words, per_leaf, frequency)
             if self._lengths(field)[1] is not LENGTH_SCORED:
                 return None
             if not words:  # ``_prefix``: a prefix of no word matches nothing
                 continue
-            frequency = self._prefix_frequencies(field, per_leaf) if known is None else known
             postings += sum(frequency.get(word, 0) for word in words)
             idf = np.array([self._idf(frequency.get(word, 0)) for word in words],
                            dtype=np.float64)

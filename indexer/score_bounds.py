@@ -78,8 +78,9 @@ def settle_reaching(ceilings: np.ndarray, page: PageFloor,
     left unscored reaches it.
 
     EXACT gives the exact scores of the matches at ascending positions. TIGHTER (optional)
-    gives tighter ceilings of matches at ascending positions, dearer to find: after a first
-    round, the matches still reaching the floor are tested with those. Returns the positions
+    gives tighter ceilings of matches at ascending positions, dearer to find: once a floor
+    is known (from earlier matches, or after a first round), the matches still reaching it
+    are tested with those. Returns the positions
     scored (ascending) and their scores; every other match's ceiling is below the floor.
     Raises BoundExceeded when a score is above a ceiling of its.
     """
@@ -89,6 +90,13 @@ def settle_reaching(ceilings: np.ndarray, page: PageFloor,
     bounds = ceilings[left]
     tightened = tighter is None
     while len(left):
+        if not tightened and tighter is not None and page.floor > float("-inf"):
+            # A floor known already (from matches tested before): tighter ceilings at once.
+            tightened = True
+            bounds = tighter(left)
+            reach = bounds >= page.floor
+            left, bounds = left[reach], bounds[reach]
+            continue
         if len(left) > 2 * size:
             cut = len(left) - size
             chosen = np.zeros(len(left), dtype=bool)
@@ -105,11 +113,6 @@ def settle_reaching(ceilings: np.ndarray, page: PageFloor,
         size *= 4
         rest = ~chosen & (bounds >= page.floor)
         left, bounds = left[rest], bounds[rest]
-        if not tightened and tighter is not None and len(left):
-            tightened = True
-            bounds = tighter(left)
-            reach = bounds >= page.floor
-            left, bounds = left[reach], bounds[reach]
     if not found:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64)
     positions = np.concatenate([positions for positions, _ in found])
