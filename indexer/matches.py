@@ -762,7 +762,7 @@ class MatchEngine:
         document's own length), and those still reaching it scored exactly
         (``settle_reaching``), from their own postings' weights, in the order ``_prefix``
         and ``union`` add them, so the LIMIT best have the same scores, to the bit; the others
-        keep a negative score below their ceiling (``Matches.exact_first``).
+        keep a score of 0 below their ceiling (``Matches.exact_first``).
         Documents not LIVE are left out. A score above its ceiling (limits that do not bound
         their blocks) gives None: the query is then scored as usual.
         """
@@ -824,10 +824,7 @@ class MatchEngine:
         if not docs_parts:
             return EMPTY
         ceilings = np.concatenate(ceiling_parts)
-        # The others score minus their ceiling: below their final score (every one is
-        # positive), and as varied as the ceilings, which ``np.partition`` needs to pick the
-        # page fast (a million equal scores slow it fifteenfold).
-        scores = -ceilings
+        scores = np.zeros(len(ceilings), dtype=np.float64)
         for positions, found_scores in exact_parts:
             scores[positions] = found_scores
             ceilings[positions] = found_scores
