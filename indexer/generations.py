@@ -2,7 +2,7 @@
 
 A searcher is a snapshot. Each thread keeps its own and checks, at every search, whether
 ``current`` points at another build (a full rebuild or a published release swapped a symlink,
-which Whoosh's ``up_to_date()`` cannot see; one ``realpath``) and, at most every
+which Whoosh's ``up_to_date()`` cannot see; one ``readlink``) and, at most every
 ``check_seconds``, whether the build has a newer generation (an incremental update). Then it
 opens a new searcher and closes its old one; ``refresh()`` is never called (it returns
 duplicates after a merge in whoosh-reloaded: ``docs/whoosh.md``). What depends only on the
@@ -27,7 +27,7 @@ from whoosh.searching import Searcher
 from archive.errors import REPAIR_INDEX_COMMAND, IndexUnavailable, IndexUnreadable
 from indexer.associated import empty_word_table, load_word_table
 from indexer.columns import Columns, load_columns
-from indexer.location import current_build, open_build, read_sync
+from indexer.location import LiveBuild, open_build, read_sync
 from indexer.matches import PostingsCache
 from indexer.readers import BuildGone, ReaderHold
 
@@ -136,6 +136,7 @@ class Generations:
         self.index_dir = Path(index_dir)
         self.check_seconds = check_seconds
         self.cache_size = cache_size
+        self._current = LiveBuild(self.index_dir)
         self._local = threading.local()
         self._lock = threading.Lock()
         self._shared: dict[tuple[str, int], Generation] = {}
@@ -158,9 +159,10 @@ class Generations:
             raise self.unavailable("the search service is closed")
         reader: _ThreadReader | None = getattr(self._local, "reader", None)
         now = time.monotonic()
-        # One realpath per search: a swapped build (a full rebuild, a published release) is
-        # seen at once, so a page never pairs a new archive with the old index; a new Whoosh
-        # generation of the same build waits for the next check (a directory listing).
+        # One readlink per search (``LiveBuild``): a swapped build (a full rebuild, a
+        # published release) is seen at once, so a page never pairs a new archive with the
+        # old index; a new Whoosh generation of the same build waits for the next check (a
+        # directory listing).
         build = self._live_build()
         if (reader is not None and now - reader.checked_at < self.check_seconds
                 and build == reader.generation.build):
@@ -181,7 +183,7 @@ class Generations:
         return fresh.searcher, fresh.generation
 
     def _live_build(self) -> Path:
-        build = current_build(self.index_dir)
+        build = self._current()
         if build is None:
             raise self.unavailable()
         return build

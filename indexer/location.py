@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -77,6 +78,48 @@ def current_build(index_dir: Path) -> Path | None:
         return None
     target = Path(os.path.realpath(link))
     return target if target.is_dir() else None
+
+
+class LiveBuild:
+    """Finds an index directory's live build as ``current_build`` does, for a reader asking
+    at every search: one ``readlink`` and one ``stat`` a call.
+
+    ``realpath`` walks every component of the path (some ten system calls: 22 µs in a loop,
+    50 to 80 µs in a search on this machine); it is asked again only when the build that
+    ``current`` leads to is another directory than at the last call. The link's text alone
+    does not tell: on a web host the index is reached through a release's ``current``
+    symlink, and two releases of the same build hold the same ``builds/<build>`` link. So
+    the directory is known by the link's text and what ``stat`` (following every link of
+    the path) says of it: device, inode and change time (a new directory reusing a removed
+    one's inode was made at another time).
+    """
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self._link = os.fspath(current_link(index_dir))
+        # What named the build at the last call (link text, device, inode, change time),
+        # and its real path.
+        self._known: tuple[tuple[str, int, int, int], Path] | None = None
+
+    def __call__(self) -> Path | None:
+        """Return the real path of the live build, or None when there is none."""
+        try:
+            target = os.readlink(self._link)
+            found = os.stat(self._link)
+        except OSError:  # no ``current``, not a symlink, or leading nowhere: no live build
+            return None
+        if not stat.S_ISDIR(found.st_mode):
+            return None
+        identity = (target, found.st_dev, found.st_ino, found.st_ctime_ns)
+        known = self._known
+        if known is None or known[0] != identity:
+            build = current_build(self.index_dir)
+            if build is None:
+                return None
+            # Swapped again between the reads: the next call finds another identity and
+            # resolves the path again.
+            known = self._known = (identity, build)
+        return known[1]
 
 
 def new_build_dir(index_dir: Path) -> Path:

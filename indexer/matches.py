@@ -51,6 +51,7 @@ from indexer.whoosh_format import (
     read_positions_and_postings,
     read_postings,
     read_postings_together,
+    read_term_values,
     read_terms_ids,
     read_terms_postings,
     read_whole_term,
@@ -174,6 +175,10 @@ class PostingsCache:
         """Return the documents (int64), weights (float64) and document frequency of the term
         KEY, or None when not kept. With WITHIN (ascending documents), only the postings of
         those documents (the frequency is still the whole list's)."""
+        if key not in self._lists:
+            # Most lists asked are not kept (a query's new words): answered without the lock
+            # (a list kept meanwhile by another thread is only missed once).
+            return None
         with self._lock:
             found = self._lists.get(key)
             if found is None:
@@ -185,13 +190,27 @@ class PostingsCache:
             ids, weights = ids[at], weights[at]
         return ids.astype(np.int64), weights.astype(np.float64), frequency
 
+    def documents(self, key: tuple[str, bytes]) -> np.ndarray | None:
+        """Return the documents (int64) of the term KEY, or None when not kept: ``get``
+        without copying its weights."""
+        if key not in self._lists:
+            return None  # as ``get``: a list not kept answered without the lock
+        with self._lock:
+            found = self._lists.get(key)
+            if found is None:
+                return None
+            self._lists.move_to_end(key)
+        documents: np.ndarray = found[0].astype(np.int64)
+        return documents
+
     def put(self, key: tuple[str, bytes], ids: np.ndarray, weights: np.ndarray,
             frequency: int) -> None:
         """Keep the whole list of the term KEY, forgetting the least recently used past the
         budget (a list larger than an eighth of it is not kept)."""
         small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
         small_weights = weights.astype(np.float32)
-        if not np.array_equal(small_weights, weights):
+        # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
+        if not bool((small_weights == weights).all()):
             small_weights = weights
         size = small_ids.nbytes + small_weights.nbytes
         if size > self.max_bytes // 8:
@@ -1373,7 +1392,9 @@ class MatchEngine:
         documents holding every word are found from the postings, and only their positions
         are decoded: never the whole positions of every word (which did not stay in the
         process's budget at a million articles and were decoded again to be read), not even
-        of a word whose postings are kept.
+        of a word whose postings are kept. A word whose postings are kept has only its
+        values' sizes decoded from its blocks (``read_term_values``): its documents are the
+        kept list's, its weights not needed here.
         """
         if self.postings is None:
             return None
@@ -1382,32 +1403,37 @@ class MatchEngine:
             btexts = [fieldobj.to_bytes(word) for word in words]
         except ValueError:
             return None
-        lists: dict[bytes, tuple[list[np.ndarray], list[np.ndarray], int]] = {
-            btext: ([], [], 0) for btext in btexts if not self.postings.holds((field, btext))}
-        # The lists kept, asked for only where a word's blocks are not read (its positions
-        # kept): a list asked for is copied whole.
-        kept: dict[bytes, tuple[np.ndarray, np.ndarray, int] | None] = {}
+        lists: dict[bytes, tuple[list[np.ndarray], list[np.ndarray], int]] = {}
+        # The documents of the lists kept (asked once: each answer is a copy of the list).
+        kept: dict[bytes, np.ndarray] = {}
+        for btext in btexts:
+            documents = self.postings.documents((field, btext))
+            if documents is None:
+                lists[btext] = ([], [], 0)
+            else:
+                kept[btext] = documents
         near: list[np.ndarray] = []
         for leaf, base in self.leaves:
             values: list[TermValues | None] = []
+            held: list[np.ndarray] = []
             for btext in btexts:
-                # A word whose postings are kept is read again all the same, unless its whole
-                # positions are kept: ``read_positions`` would decode the values of all its
-                # documents (they are most of its own) to pick those of the few wanted.
-                found = read_whole_term(leaf, field, btext) if btext in lists or \
-                    not positions_kept(leaf, field, btext) else None
+                if btext in kept:
+                    docs = _segment_documents((kept[btext], _NO_WEIGHTS, 0), leaf, base,
+                                              field, btext)
+                    held.append(docs)
+                    # Its whole positions kept by the process are picked from; else its
+                    # values are found from its blocks without decoding its postings again.
+                    values.append(None if positions_kept(leaf, field, btext) else
+                                  read_term_values(leaf, field, btext, docs))
+                    continue
+                found = read_whole_term(leaf, field, btext)
                 values.append(None if found is None else found[0])
-                if found is not None and len(found[0].ids) and btext in lists:
-                    docs, weights, frequency = lists[btext]
-                    docs.append(found[0].ids + base)
+                held.append(_NO_DOCS if found is None else found[0].ids)
+                if found is not None and len(found[0].ids):
+                    docs_read, weights, frequency = lists[btext]
+                    docs_read.append(found[0].ids + base)
                     weights.append(found[0].weights)
-                    lists[btext] = (docs, weights, frequency + found[1])
-            for btext, read in zip(btexts, values, strict=True):
-                if read is None and btext not in kept:
-                    kept[btext] = self.postings.get((field, btext))
-            held = [read.ids if read is not None else
-                    _segment_documents(kept[btext], leaf, base, field, btext)
-                    for btext, read in zip(btexts, values, strict=True)]
+                    lists[btext] = (docs_read, weights, frequency + found[1])
             common = held[0]
             for holding in held[1:]:
                 common = _sorted_common(common, holding)
@@ -1418,10 +1444,10 @@ class MatchEngine:
                                                  _POSITION_SPAN)
                     for btext, read in zip(btexts, values, strict=True)]
             near.append(common[_near_documents(keys, distance)] + base)
-        for btext, (docs, weights, frequency) in lists.items():
-            if docs:
-                self.postings.put((field, btext), np.concatenate(docs), np.concatenate(weights),
-                                  frequency)
+        for btext, (docs_read, weights, frequency) in lists.items():
+            if docs_read:
+                self.postings.put((field, btext), np.concatenate(docs_read),
+                                  np.concatenate(weights), frequency)
         return np.concatenate(near) if near else np.zeros(0, dtype=np.int64)
 
     def _doc_frequency(self, field: str, word: str, stem: wq.Term | None = None) -> int:

@@ -612,6 +612,26 @@ def weights_at(buffer: np.ndarray, blocks: np.ndarray, block: np.ndarray, steps:
     return weights
 
 
+def decode_value_sizes(buffer: np.ndarray, blocks: np.ndarray, shift: int) -> np.ndarray:
+    """Return the values' sizes of every posting of BLOCKS (as ``decode_blocks`` with SIZES),
+    without decoding their documents and weights: a reader holding a term's documents
+    already needs no more to find each posting's value. Raises CorruptPostings as
+    ``decode_blocks`` does for bytes outside those read or a block without postings."""
+    count = blocks.shape[1]
+    if not count:
+        return np.zeros(0, dtype=np.int64)
+    if (int(blocks[PACKED_AT, 0]) < shift
+            or int(blocks[PACKED_END, -1]) - shift + _PAD > len(buffer)):
+        raise CorruptPostings("a block's packed bytes lie outside the bytes read")
+    postings = blocks[POSTINGS]
+    if int(postings.min()) < 1:
+        raise CorruptPostings("a block without postings")
+    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
+    total = int(postings.sum())
+    return _unpacked(words, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
+                     np.cumsum(postings) - postings, np.arange(total, dtype=np.int64))
+
+
 def _decode_block(words: np.ndarray, block: tuple[int, ...], shift: int, sizes: bool,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """``decode_blocks`` of one block (BLOCK: its directory column as ints): the same numbers

@@ -44,12 +44,12 @@ __all__ = [
     "PackedValues",
     "characters_values",
     "compact_format",
+    "decode_values",
     "decode_varints",
     "encode_varints",
     "encode_varints_array",
     "position_values",
     "read_varints",
-    "value_counts",
 ]
 
 _HIGH = 0x80
@@ -98,9 +98,48 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
     """
     data = np.asarray(data, dtype=np.uint8)
     high = data >= _HIGH
-    ends = np.flatnonzero(~high)
+    numbers: np.ndarray = _numbers(data, high, np.flatnonzero(~high))
+    return numbers
+
+
+def decode_values(data: np.ndarray, starts: np.ndarray,
+                  ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return how many numbers each value DATA[STARTS[i]:ENDS[i]] holds and the numbers of
+    DATA (as ``decode_varints``), DATA being those values one after the other (uint8 LEB128
+    varints: a number ends at each byte below 128).
+
+    The counts come from the numbers' ends, found once for both: each end's rank put at the
+    byte after it and read at each value's bounds (a scatter and two gathers), where a
+    cumulative sum of a boolean per byte cost twice as much (0.55 against 0.25 ms for the
+    191,000 bytes of a common word's values in 53,000 documents). Raises ValueError when a
+    value's last number is cut off or one is longer than 9 bytes.
+    """
+    data = np.asarray(data, dtype=np.uint8)
+    if not len(data):
+        if bool(np.any(ends > 0)):
+            raise ValueError("a value lies past the data")
+        return np.zeros(len(ends), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    high = data >= _HIGH
+    number_ends = np.flatnonzero(~high)
+    numbers = _numbers(data, high, number_ends)
+    # The byte before a value's bounds ends a number: else a value's last number is cut off
+    # (``_numbers`` checked the data's last byte).
+    for bounds in (starts, ends):
+        if len(bounds) and bool(high[np.maximum(bounds - 1, 0)][bounds > 0].any()):
+            raise ValueError("a value's last varint is cut off")
+    before = np.zeros(len(data) + 1, dtype=np.int32 if len(data) < 2**31 else np.int64)
+    before[number_ends + 1] = np.arange(1, len(number_ends) + 1, dtype=before.dtype)
+    counts: np.ndarray = (before[ends] - before[starts]).astype(np.int64)
+    return counts, numbers
+
+
+def _numbers(data: np.ndarray, high: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """``decode_varints`` of DATA, given which bytes have their HIGH bit set and where each
+    number ENDS (the bytes without it)."""
+    numbers: np.ndarray
     if len(ends) == len(data):
-        return data.astype(np.int64)
+        numbers = data.astype(np.int64)
+        return numbers
     if not len(ends) or int(ends[-1]) != len(data) - 1:
         raise ValueError("the last varint is cut off")
     # Each number starts as its last byte, and the numbers of more bytes (a third of the
@@ -200,16 +239,6 @@ def _summed(sizes: np.ndarray, counts: np.ndarray) -> np.ndarray:
     ends = np.cumsum(counts)
     summed: np.ndarray = done[ends] - done[ends - counts]
     return summed
-
-
-def value_counts(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
-    """Return how many varints each value DATA[STARTS[i]:ENDS[i]] holds (uint8 DATA)."""
-    # Summed as int32 when the data allows it: a cumulative sum of booleans into int64 costs
-    # about 2.5 times as much (a third of decoding a common word's positions).
-    done = np.zeros(len(data) + 1, dtype=np.int32 if len(data) < 2**31 else np.int64)
-    np.cumsum(data < _HIGH, out=done[1:])
-    counts: np.ndarray = (done[ends] - done[starts]).astype(np.int64)
-    return counts
 
 
 def _deltas(positions: list[int]) -> list[int]:

@@ -162,6 +162,13 @@ class _Counts:
         self.invalid.append(message)
 
 
+class _Reasons(_Counts):
+    """Counts whose skips are only noted: an article skipped by a fold stays indexed."""
+
+    def skip(self, message: str) -> None:
+        self.invalid.append(message)
+
+
 def update_index(database_path: Path, index_dir: Path, *, full: bool = False,
                  optimize: bool = False, progress: Progress | None = None,
                  build_mb: int | None = None, copies: bool = True) -> IndexReport:
@@ -498,10 +505,14 @@ def _write_changes(ix: Index, documents: list[dict[str, Any]]) -> list[tuple[dic
 def _merge_small_segments(ix: Index, archive: Archive) -> int:
     """Fold the small segments that crowd a tier into one (``_segments_to_fold``).
 
-    Return how many segments were replaced (0 when no tier holds two). The articles are read
-    from the archive, whose changes the index has just applied, and written by the bulk
-    writer in one commit that drops the folded segments: Whoosh's own merge reads and
-    rewrites them term by term, several times slower.
+    Return how many segments were replaced (0 when no tier holds two, or when the fold is
+    given up). The articles are read from the archive, whose changes the index has just
+    applied, and written by the bulk writer in one commit that drops the folded segments:
+    Whoosh's own merge reads and rewrites them term by term, several times slower.
+
+    A fold never drops an article: if one of the folded articles can no longer be written
+    (the archive lost it, the code now refuses it), the fold is given up with a warning and
+    the small segments stay as they are, each article in its indexed version.
     """
     if not _segments_to_fold(ix._segments()):
         return 0
@@ -511,20 +522,37 @@ def _merge_small_segments(ix: Index, archive: Archive) -> int:
         folded = _segments_to_fold(writer.segments)
         ids = _live_ids(ix, folded)
         articles = archive.reads.articles(ids)
-        for document in _documents((articles[i] for i in ids if i in articles), _Counts(),
-                                   archive):
+        skipped = _Reasons()
+        documents = list(_documents((articles[i] for i in ids if i in articles), skipped,
+                                    archive))
+        hidden = {i for i, article in articles.items() if article.hidden}  # to be dropped
+        lost = sorted(set(ids) - hidden - {int(document["id"]) for document in documents})
+        if lost:
+            return _fold_given_up(writer, lost,
+                                  "; ".join(skipped.invalid) or "absent de l'archive")
+        for document in documents:
             try:
                 writer.add_document(**document)
             except OSError:
                 raise
             except Exception as exc:  # noqa: BLE001 - it was indexed once: say why not now
-                log.warning("non réécrit lors de la fusion : article %s : %s: %s",
-                            document["id"], type(exc).__name__, exc)
+                return _fold_given_up(writer, [int(document["id"])],
+                                      f"{type(exc).__name__}: {exc}")
         dropped = {segment.segment_id() for segment in folded}
         writer.commit(mergetype=lambda _writer, kept: [
             segment for segment in kept if segment.segment_id() not in dropped])
     log.info("%s fusionnés en un", count(len(folded), "petit segment", "petits segments"))
     return len(folded)
+
+
+def _fold_given_up(writer: BulkSegmentWriter, ids: list[int], reason: str) -> int:
+    """Cancel the fold's WRITER, say which articles of IDS stopped it, and return 0."""
+    _cancel(writer)
+    shown = ", ".join(map(str, ids[:5])) + (", …" if len(ids) > 5 else "")
+    log.warning("fusion des petits segments abandonnée, ils restent tels quels : "
+                "%s (%s) non réécrit%s : %s", count(len(ids), "article", "articles"), shown,
+                "s" if len(ids) > 1 else "", reason)
+    return 0
 
 
 def _small(segments: list[Any]) -> list[Any]:

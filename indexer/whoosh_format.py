@@ -92,6 +92,7 @@ from indexer.posting_blocks import (
     check_term,
     decode_blocks,
     decode_small_term,
+    decode_value_sizes,
     directory_size,
     encode_terms,
     encode_terms_joined,
@@ -104,8 +105,7 @@ from indexer.posting_blocks import (
 from indexer.postings_format import (
     COMPACT_FORMATS,
     CompactCharacters,
-    decode_varints,
-    value_counts,
+    decode_values,
 )
 from indexer.term_dictionary import TAG as DICTIONARY_TAG
 from indexer.term_dictionary import (
@@ -651,10 +651,13 @@ class TermValues(NamedTuple):
 
 
 def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
-                    whole: np.ndarray | None = None) -> TermValues:
+                    whole: np.ndarray | None = None, known: np.ndarray | None = None,
+                    ) -> TermValues:
     """Return the postings of BLOCKS (as ``_decoded``) with their values: from WHOLE, or one
     read of their packed numbers and one of their values (one read for a whole term: its
-    values follow)."""
+    values follow). KNOWN: the documents of BLOCKS, held by the caller: only the values'
+    sizes are decoded (the weights come back empty), and the blocks must hold as many
+    postings, ending at the same document."""
     empty = np.zeros(0, dtype=np.int64)
     if not blocks.shape[1]:
         return TermValues(empty, np.zeros(0, dtype=np.float64), np.zeros(0, dtype=np.uint8),
@@ -670,7 +673,14 @@ def _decoded_values(postfile: Any, info: TermEntry, blocks: np.ndarray,
                                         (value_high if together else high) - low, padding()),
                                dtype=np.uint8)
     try:
-        docs, weights, sizes = decode_blocks(buffer, blocks, low, sizes=True)
+        if known is None:
+            docs, weights, sizes = decode_blocks(buffer, blocks, low, sizes=True)
+        else:
+            if (int(blocks[POSTINGS].sum()) != len(known)
+                    or int(blocks[LAST, -1]) != int(known[-1])):
+                raise CorruptPostings("the blocks do not hold the documents known")
+            docs, weights = known, np.zeros(0, dtype=np.float64)
+            sizes = decode_value_sizes(buffer, blocks, low)
         if sizes is None:
             raise CorruptPostings("no value sizes decoded")
         if together:
@@ -1398,6 +1408,30 @@ def read_whole_term(leaf: Any, field: str, btext: bytes) -> tuple[TermValues, in
     return _term_packed(leaf, field, btext, None), term[1][_FREQUENCY]
 
 
+def read_term_values(leaf: Any, field: str, btext: bytes, docs: np.ndarray) -> TermValues | None:
+    """Return ``read_whole_term``'s postings with their values for a term whose documents in
+    the segment, DOCS (all of them, ascending), the caller holds already (kept by the
+    generation's postings cache): only the values' sizes are decoded from the blocks, not
+    the documents and weights again (the weights come back empty). None if the segment does
+    not hold the term. Raises UnexpectedLayout when the blocks do not hold those documents'
+    postings or are not laid out as expected.
+    """
+    _compact_format_of(leaf, field)
+    term = _term_info(leaf, field, btext)
+    if term is None:
+        if len(docs):
+            raise UnexpectedLayout("a term's documents are known where the segment has none")
+        return None
+    postfile, info = term
+    if info[_INLINED] is not None or not len(docs):
+        packed = _term_packed(leaf, field, btext, None)  # a few postings: decoded as ever
+        if not np.array_equal(packed.ids, docs):
+            raise UnexpectedLayout("a term's postings are not the documents known")
+        return packed
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
+    return _decoded_values(postfile, info, directory, whole, known=docs)
+
+
 def position_keys_in_values(leaf: Any, field: str, btext: bytes, values: TermValues,
                             docnums: np.ndarray, span: int) -> np.ndarray:
     """Return one key per occurrence of the term in DOCNUMS (ascending, each one of VALUES'
@@ -1535,9 +1569,8 @@ def _value_deltas(picked: np.ndarray, firsts: np.ndarray, ends: np.ndarray,
                   characters: bool) -> tuple[np.ndarray, np.ndarray]:
     """Return how many positions each value PICKED[FIRSTS[i]:ENDS[i]] holds and their deltas
     (varints; with CHARACTERS, triples of which the first is the position's delta)."""
-    counts = value_counts(picked, firsts, ends)
     try:
-        numbers = decode_varints(picked)
+        counts, numbers = decode_values(picked, firsts, ends)
     except ValueError as exc:
         raise UnexpectedLayout(f"position values are not varints ({exc})") from None
     if characters:

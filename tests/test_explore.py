@@ -25,6 +25,7 @@ from web_archive import BuiltArchive, build_archive
 from archive.editions import EDITION_NAMES, edition_label
 from archive.web import create_app
 from archive.web.params import MAX_URL_CHARS
+from indexer import associated
 from indexer.analysis import spelling_analyzer
 from indexer.associated import WordTable, associated_words, set_frequencies
 from indexer.documents import SPELLING_LEAD_CHARS
@@ -200,6 +201,21 @@ def _random_word_table(rng: np.random.Generator, documents: int, words: int,
                               minlength=words).astype(np.int64)
     return WordTable([f"mot{n}" for n in range(words)], frequencies, starts, codes,
                      int(live.sum()))
+
+
+@pytest.mark.parametrize("run", [1, 7, 64, 10_000])
+def test_set_frequencies_are_the_same_counted_a_run_of_documents_at_a_time(
+        run: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(run)
+    table = _random_word_table(rng, 500, 80, np.array([], dtype=np.int64))
+    monkeypatch.setattr(associated, "_COUNTED_AT_ONCE", run)
+    for share in (0.002, 0.1, 0.45, 1.0):  # some documents hold no word at all
+        docs = np.sort(rng.choice(500, max(1, int(share * 500)), replace=False))
+        direct = np.zeros(80, dtype=np.int64)
+        for doc in docs.tolist():
+            direct[table.codes[table.starts[doc]:table.starts[doc + 1]]] += 1
+        assert set_frequencies(table, docs).tolist() == direct.tolist()
+    assert set_frequencies(table, np.array([], dtype=np.int64)).tolist() == [0] * 80
 
 
 @pytest.mark.parametrize("share", [0.01, 0.3, 0.5, 0.51, 0.8, 0.97])

@@ -721,6 +721,57 @@ def test_an_index_of_small_segments_only_folds_them_once_enough_exist(
     assert assert_consistent(index_dir, database) == 6
 
 
+def _failing_for(victim: str, how: str) -> Callable[[Any], dict[str, Any]]:
+    """Return document_for, failing for VICTIM: refused by Whoosh, or by our own validation."""
+    if how == "whoosh":
+        return _refusing(victim)
+
+    def invalid(stored_article: Any) -> dict[str, Any]:
+        if str(stored_article.id) == victim:
+            raise InvalidInput("texte illisible")
+        return document_for(stored_article)
+
+    return invalid
+
+
+@pytest.mark.parametrize("how", ["whoosh", "validation"])
+def test_a_fold_that_cannot_write_an_article_again_is_given_up_without_losing_it(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture, how: str) -> None:
+    database, index_dir = paths
+    save(database, range(10))
+    update_index(database, index_dir, copies=False)
+    monkeypatch.setattr(update, "SMALL_SEGMENT_DOCS", 10)
+    monkeypatch.setattr(update, "FOLD_DOCS", 5)
+    monkeypatch.setattr(update, "FOLD_FACTOR", 2)
+    save(database, [10, 11], body="tirailleurs du premier lot Dakar")
+    update_index(database, index_dir, copies=False)
+    with Archive.open(database, readonly=True) as archive:
+        victim = str(archive.reads.get_article_by_url(article(10).url).id)
+    before = _contents_by_id(index_dir)
+    save(database, [12, 13])  # a second small segment of the lowest tier: a fold is due
+    monkeypatch.setattr(update, "document_for", _failing_for(victim, how))
+    report = update_index(database, index_dir, copies=False)
+    assert report.added == 2 and report.skipped_invalid == 0  # the run's own articles went in
+    assert _segment_sizes(index_dir) == [10, 2, 2]  # the small segments stay as they were
+    given_up = [r.getMessage() for r in caplog.records if "fusion" in r.getMessage()]
+    assert len(given_up) == 1 and f"({victim})" in given_up[0]
+    ids, terms = _contents_by_id(index_dir)
+    assert victim in ids and len(ids) == 14
+
+    def tirailleurs(terms: list[Any]) -> list[Any]:  # the victim's postings, as first written
+        return [postings for name, term, postings in terms
+                if (name, term) == ("body", b"tirailleur")]
+
+    assert tirailleurs(terms) == tirailleurs(before[1]) and len(tirailleurs(terms)[0]) == 2
+    monkeypatch.setattr(update, "document_for", document_for)  # the code is mended
+    save(database, [14])
+    update_index(database, index_dir, copies=False)
+    assert _segment_sizes(index_dir) == [10, 5]
+    assert victim in _contents_by_id(index_dir)[0]
+    assert assert_consistent(index_dir, database) == 15
+
+
 def test_an_edit_the_writer_refuses_keeps_the_article_s_previous_version(
         paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     database, index_dir = paths

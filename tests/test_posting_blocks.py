@@ -30,9 +30,11 @@ from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     ArchiveCodec,
     PackedLeafMatcher,
+    UnexpectedLayout,
     position_keys_in_values,
     read_positions,
     read_postings,
+    read_term_values,
     read_whole_term,
 )
 
@@ -304,6 +306,33 @@ def test_position_keys_from_values_are_the_positions_read_as_keys(
                                                          for doc in held]
 
 
+@pytest.mark.parametrize("word", [b"commun", b"voisin", b"seul"])
+def test_a_term_s_values_found_from_its_known_documents_are_those_read_whole(
+        searcher: Searcher, word: bytes) -> None:
+    leaf = _leaf(searcher)
+    whole, _ = read_whole_term(leaf, "body", word) or pytest.fail("no term")
+    values = read_term_values(leaf, "body", word, whole.ids.copy()) or pytest.fail("no term")
+    assert values.ids.tolist() == whole.ids.tolist()
+    assert values.sizes.tolist() == whole.sizes.tolist()
+    assert values.starts.tolist() == whole.starts.tolist()
+    assert values.data.tobytes() == whole.data.tobytes()
+    assert read_term_values(leaf, "body", b"absent", np.zeros(0, dtype=np.int64)) is None
+
+
+@pytest.mark.parametrize("word", [b"commun", b"voisin"])
+def test_documents_a_term_s_blocks_do_not_hold_are_refused(searcher: Searcher,
+                                                            word: bytes) -> None:
+    leaf = _leaf(searcher)
+    whole, _ = read_whole_term(leaf, "body", word) or pytest.fail("no term")
+    ids = whole.ids
+    assert len(_block_bounds(leaf, word)) > 1
+    for wrong in (ids[:-1], ids[1:], np.append(ids[:-1], ids[-1] + 1)):
+        with pytest.raises(UnexpectedLayout):
+            read_term_values(leaf, "body", word, wrong)
+    with pytest.raises(UnexpectedLayout):
+        read_term_values(leaf, "body", b"absent", np.array([3], dtype=np.int64))
+
+
 def _apart_body(number: int) -> str:
     """Document NUMBER of the index of words apart: "pair" in even documents, "tiers" in
     every third, at a distance from "pair" growing with the document (1 to 7)."""
@@ -360,3 +389,35 @@ def test_common_words_near_decode_positions_only_where_both_are(
         assert sorted(wanted) == sorted(both * 2)
         assert cache.holds(("body", b"pair")) and cache.holds(("body", b"tiers"))
         assert not whoosh_format._positions
+
+
+def test_common_words_searched_again_decode_their_value_sizes_alone(
+        apart: Searcher, monkeypatch: pytest.MonkeyPatch) -> None:
+    query = Near("body", ["pair", "tiers"], slop=3)
+    expected = MatchEngine(apart, {}).match(query)  # no cache: positions read per segment
+    _forget_positions()
+    cache = PostingsCache()
+    first = MatchEngine(apart, {}, cache).match(query)  # each word's blocks read whole
+    assert cache.holds(("body", b"pair")) and cache.holds(("body", b"tiers"))
+    whole: list[int] = []
+    sizes: list[int] = []
+    real_whole, real_sizes = whoosh_format.decode_blocks, whoosh_format.decode_value_sizes
+
+    def decoding_whole(*args: Any, **kwargs: Any) -> Any:
+        whole.append(1)
+        return real_whole(*args, **kwargs)
+
+    def decoding_sizes(*args: Any) -> Any:
+        sizes.append(1)
+        return real_sizes(*args)
+
+    monkeypatch.setattr(whoosh_format, "decode_blocks", decoding_whole)
+    monkeypatch.setattr(whoosh_format, "decode_value_sizes", decoding_sizes)
+    # Their lists kept, their documents come from the cache: neither word's documents nor
+    # weights are decoded from its blocks again, only its values' sizes, in each segment.
+    again = MatchEngine(apart, {}, cache).match(query)
+    for found in (first, again):
+        assert found.docs.tolist() == expected.docs.tolist()
+        assert found.scores.tolist() == expected.scores.tolist()
+    assert not whole
+    assert len(sizes) == 2 * len(apart.reader().leaf_readers())

@@ -79,6 +79,10 @@ def test_the_cache_keeps_lists_it_was_given_and_returns_them_unchanged() -> None
     assert found[1].dtype == np.float64 and found[1].tolist() == [1.0, 2.0, 0.5]
     assert found[2] == 3
     assert cache.get(("body", b"autre")) is None
+    documents = cache.documents(("body", b"mot"))  # the documents alone
+    assert documents is not None
+    assert documents.dtype == np.int64 and documents.tolist() == [3, 8, 90]
+    assert cache.documents(("body", b"autre")) is None
 
 
 def test_the_cache_forgets_the_least_recently_used_lists_past_its_budget() -> None:

@@ -22,12 +22,12 @@ from indexer.postings_format import (
     PackedValues,
     characters_values,
     compact_format,
+    decode_values,
     decode_varints,
     encode_varints,
     encode_varints_array,
     position_values,
     read_varints,
-    value_counts,
 )
 from indexer.schema import build_schema
 from indexer.whoosh_format import (
@@ -187,9 +187,32 @@ def test_numpy_varints_are_the_python_encoder_s_bytes(numbers: list[int]) -> Non
     assert sizes.tolist() == [len(encode_varints([number])) for number in numbers]
 
 
-def test_value_counts_count_the_numbers_of_each_value() -> None:
+def test_values_are_counted_and_decoded_together() -> None:
     data = np.frombuffer(encode_varints([1, 300, 2]) + encode_varints([2**22]), dtype=np.uint8)
-    assert value_counts(data, np.array([0, 4, 4]), np.array([4, 4, 8])).tolist() == [3, 0, 1]
+    counts, numbers = decode_values(data, np.array([0, 4, 4]), np.array([4, 4, 8]))
+    assert counts.tolist() == [3, 0, 1]
+    assert numbers.tolist() == [1, 300, 2, 2**22]
+    counts, numbers = decode_values(data[:0], np.array([0]), np.array([0]))
+    assert counts.tolist() == [0] and numbers.tolist() == []
+
+
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=2**40), max_size=12), max_size=40))
+def test_each_value_holds_the_numbers_written_into_it(values: list[list[int]]) -> None:
+    written = [encode_varints(numbers) for numbers in values]
+    sizes = np.array([len(value) for value in written], dtype=np.int64)
+    ends = np.cumsum(sizes)
+    data = np.frombuffer(b"".join(written), dtype=np.uint8)
+    counts, numbers = decode_values(data, ends - sizes, ends)
+    assert counts.tolist() == [len(numbers) for numbers in values]
+    assert numbers.tolist() == [number for each in values for number in each]
+
+
+def test_a_value_ending_inside_a_number_is_refused() -> None:
+    data = np.frombuffer(encode_varints([5, 300, 7]), dtype=np.uint8)  # 300: two bytes
+    with pytest.raises(ValueError, match="cut off"):
+        decode_values(data, np.array([0, 2]), np.array([2, 4]))  # 300's first byte alone
+    with pytest.raises(ValueError, match="cut off"):
+        decode_values(data[:2], np.array([0]), np.array([2]))
 
 
 @given(st.lists(st.binary(max_size=200), max_size=60))
