@@ -511,12 +511,14 @@ def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
 
 
 def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
-                  sizes: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+                  sizes: bool = False, weighed: bool = True,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
     """Return (documents, weights, values' sizes or None) of every posting of BLOCKS (columns
     of directories, their packed bytes in ascending order), in order, from BUFFER (uint8),
     where a block's packed bytes start at its ``PACKED_AT`` minus SHIFT. BUFFER holds
-    ``padding()`` bytes past the last packed byte. Raises CorruptPostings when the bytes do
-    not match the records."""
+    ``padding()`` bytes past the last packed byte. Without WEIGHED, the weights are not
+    decoded (an empty array; ``weights_at`` reads those of chosen postings). Raises
+    CorruptPostings when the bytes do not match the records."""
     count = blocks.shape[1]
     if not count:
         empty = np.zeros(0, dtype=np.int64)
@@ -549,6 +551,8 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     np.cumsum(ids, out=ids)
     if not bool((ids[firsts + postings - 1] == lasts).all()):
         raise CorruptPostings("a block's documents do not end at its last document")
+    if not weighed:
+        return ids, np.zeros(0, dtype=np.float64), None
     raw = _unpacked(buffer, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
                     firsts, steps)
     lightest = np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64)
@@ -563,6 +567,50 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     found_sizes = _unpacked(buffer, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
                             firsts, steps) if sizes else None
     return ids, weights, found_sizes
+
+
+def block_limits(raw: bytes | memoryview | np.ndarray, offsets: list[int],
+                 counts: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Return each block's greatest weight (float64) and shortest field (Whoosh's length byte,
+    int64; 0 when none was known) of the terms whose postings start at OFFSETS in RAW, COUNTS
+    blocks each, in ``read_directories``' order: what bounds a block's scores."""
+    view = raw.data if isinstance(raw, np.ndarray) else memoryview(raw)
+    size = BLOCK.itemsize
+    parts = [view[offset + HEAD_SIZE:offset + HEAD_SIZE + count * size]
+             for offset, count in zip(offsets, counts, strict=True)]
+    records = np.frombuffer(parts[0] if len(parts) == 1 else b"".join(parts), dtype=BLOCK)
+    if len(records) != sum(counts):
+        raise CorruptPostings("a term's directory is cut off")
+    return records["heaviest"].astype(np.float64), records["shortest"].astype(np.int64)
+
+
+def weights_at(buffer: np.ndarray, blocks: np.ndarray, block: np.ndarray, steps: np.ndarray,
+               shift: int) -> np.ndarray:
+    """Return the weights of chosen postings, each given by its block (BLOCK: a column of the
+    directory BLOCKS) and its place in that block (STEPS), from BUFFER as ``decode_blocks``
+    reads BLOCKS (SHIFT likewise): the same float64 values ``decode_blocks`` gives them,
+    without decoding their blocks' other weights."""
+    if not len(steps):
+        return np.zeros(0, dtype=np.float64)
+    if (int(blocks[WEIGHTS_AT].min()) < shift
+            or int(blocks[PACKED_END].max()) - shift + _PAD > len(buffer)):
+        raise CorruptPostings("a block's packed bytes lie outside the bytes read")
+    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
+    widths = blocks[WEIGHT_BITS][block]
+    place = ((blocks[WEIGHTS_AT][block] - shift) * 8 + steps * widths).astype(np.uint64)
+    # Indexed, not taken: ``take`` copies the strided words whole first, a cost per call of
+    # the bytes read rather than of the few postings chosen.
+    raw = words[(place >> np.uint64(3)).view(np.intp)]
+    raw >>= place & np.uint64(7)
+    raw &= _MASKS[widths]
+    found = raw.view(np.int64)
+    lightest = np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64)
+    weights: np.ndarray = found + lightest[block]
+    floats = blocks[FLOATS]
+    if floats.any():
+        chosen = floats[block].astype(bool)
+        weights[chosen] = found[chosen].astype(np.uint32).view(np.float32)
+    return weights
 
 
 def decode_value_sizes(buffer: np.ndarray, blocks: np.ndarray, shift: int) -> np.ndarray:
