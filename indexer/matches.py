@@ -25,11 +25,20 @@ from whoosh.searching import Searcher
 from indexer.analysis import word_pair
 from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
 from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
+from indexer.score_bounds import (
+    BOUND_SLACK,
+    BoundExceeded,
+    PageFloor,
+    bm25f_bounds,
+    least_norms,
+    settle_reaching,
+)
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     LENGTH_SCORED,
     Postings,
     PostingsWanted,
+    TermsBlocks,
     TermValues,
     UnexpectedLayout,
     doc_frequency,
@@ -43,6 +52,7 @@ from indexer.whoosh_format import (
     read_postings,
     read_postings_together,
     read_term_values,
+    read_terms_ids,
     read_terms_postings,
     read_whole_term,
     report_fallback,
@@ -56,12 +66,17 @@ class Matches:
 
     With ``ceiling`` the scores are not final yet (``MatchEngine.match(..., settle_later=True)``):
     each is at most its final score, ``ceiling`` at least, and ``settled`` gives final scores.
+    With ``exact_first`` (``MatchEngine.match(..., page=...)``), every match whose final score
+    can reach the ``exact_first``-th best final score has it already (its ceiling equal to its
+    score): the first ``exact_first`` by score need no settling. Matches made from these
+    (``where``, ``among``, ``settled``) do not keep it.
     """
 
     docs: np.ndarray     # int64
     scores: np.ndarray   # float64, aligned with docs
     ceiling: np.ndarray | None = None  # float64, aligned with docs: no final score is above
     settle: Callable[[np.ndarray], Matches] | None = field(default=None, compare=False)
+    exact_first: int = 0
 
     def __len__(self) -> int:
         return int(self.docs.shape[0])
@@ -129,6 +144,11 @@ POSTINGS_CACHE_BYTES = 64 * 2**20
 # The share of the postings cache a prefix's words may take: a prefix whose postings are more
 # is read without keeping its words' lists (``MatchEngine._prefix_lists``).
 PREFIX_KEPT_SHARE = 8
+
+# A prefix (or an OR of prefixes) whose words hold more postings than this, for a caller that
+# shows only its best-scored page, is scored only where that page can be
+# (``MatchEngine._prefix_page``): the postings a prefix's words' lists are not kept beyond.
+PAGE_SCORED_POSTINGS = POSTINGS_CACHE_BYTES // 8 // PREFIX_KEPT_SHARE
 
 
 class PostingsCache:
@@ -309,9 +329,13 @@ class MatchEngine:
         self._read: dict[tuple[str, str, float],
                          tuple[Matches, np.ndarray, np.ndarray | None, np.ndarray]] = {}
         self._starts = np.asarray(bases, dtype=np.int64)
+        # Each prefix's words, per segment, and their document frequencies, once counted.
+        self._counted: dict[tuple[str, str], tuple[list[bytes], list[list[bytes]],
+                                                   dict[bytes, int]]] = {}
 
     def match(self, query: wq.Query, *, settle_later: bool = False,
-              settle_first: int | None = None) -> Matches:
+              settle_first: int | None = None, page: int | None = None,
+              live: np.ndarray | None = None) -> Matches:
         """Return every document QUERY matches, with Whoosh's score.
 
         SETTLE_LATER: when QUERY adds typed forms to stemmed words (``query.prefer_typed_forms``),
@@ -326,10 +350,19 @@ class MatchEngine:
         AND (each typed form then one block of a segment at most, the block settling would
         read), is evaluated at once: one evaluation costs less than an evaluation and a
         settling (``_settles_anyway``).
+
+        PAGE (when given): the caller reads no score but those of the PAGE best-scored matches
+        (no filter, no other order). A large prefix, or an OR of prefixes, is then scored
+        only where those can be (``_prefix_page``: ``Matches.exact_first``), the matches of
+        documents not LIVE (a boolean per document, when given) left out.
         """
         if not self.enabled:
             return match_with_whoosh(query, self.searcher)
         try:
+            if page is not None and page > 0:
+                found = self._prefix_page(query, page, live)
+                if found is not None:
+                    return found
             if settle_later:
                 stemmed = _without_typed_forms(query)
                 if stemmed is not query and (settle_first is None or not self._settles_anyway(
@@ -576,7 +609,9 @@ class MatchEngine:
         words read in one piece (``read_terms_postings``): a search holds one segment's
         postings at a time, not the prefix's (millions at a million articles).
         """
-        words, per_leaf, known = self._expansion(query)
+        # Counted already when the prefix was asked for its page (``_prefix_page``).
+        words, per_leaf, known = self._counted.get((query.fieldname, query.text)) \
+            or self._expansion(query)
         if len(words) < 2:
             return self._node(self.expand_prefix(query), within)
         if within is not None:
@@ -732,6 +767,88 @@ class MatchEngine:
                 weights.append(tf)
                 idfs.append(np.full(len(found), self._idf(frequency)))
         return self._scaled(self._summed(field, ids, weights, idfs), query.boost)
+
+    def _prefix_page(self, query: wq.Query, limit: int,
+                     live: np.ndarray | None) -> Matches | None:
+        """The matches of QUERY, a prefix or an OR of prefixes whose words hold more than
+        ``PAGE_SCORED_POSTINGS`` postings, scored only where the LIMIT best can be; None for
+        another query (evaluated as usual).
+
+        Every document matched is found from its postings' documents alone (``read_terms_ids``)
+        with a ceiling: the sum of its postings' blocks' bounds (``score_bounds``). Segment by
+        segment, the documents whose ceiling reaches the LIMIT-th best exact score found so
+        far are tested with a tighter ceiling (each block's greatest weight over the
+        document's own length), and those still reaching it scored exactly
+        (``settle_reaching``), from their own postings' weights, in the order ``_prefix``
+        and ``union`` add them, so the LIMIT best have the same scores, to the bit; the others
+        keep a score of 0 below their ceiling (``Matches.exact_first``).
+        Documents not LIVE are left out. A score above its ceiling (limits that do not bound
+        their blocks) gives None: the query is then scored as usual.
+        """
+        parts = [query] if isinstance(query, wq.Prefix) \
+            else query.subqueries if _plain_or(query) else []
+        if not parts or query.boost != 1.0 or not all(
+                isinstance(part, wq.Prefix) and part.fieldname in _SCORED_FIELDS
+                and part.boost == 1.0 for part in parts):
+            return None
+        fields: list[_PrefixField] = []
+        postings = 0
+        for part in parts:
+            words, per_leaf, known = self._expansion(part)
+            field = part.fieldname
+            frequency = self._prefix_frequencies(field, per_leaf) if known is None else known
+            self._counted[(field, part.text)] = (words, per_leaf, frequency)
+            if self._lengths(field)[1] is not LENGTH_SCORED:
+                return None
+            if not words:  # ``_prefix``: a prefix of no word matches nothing
+                continue
+            postings += sum(frequency.get(word, 0) for word in words)
+            idf = np.array([self._idf(frequency.get(word, 0)) for word in words],
+                           dtype=np.float64)
+            fields.append(_PrefixField(field, words, per_leaf, idf,
+                                       least_norms(self._norm(field)[1])))
+        if not fields or postings <= PAGE_SCORED_POSTINGS:
+            return None
+        try:
+            return self._page_scored(query, fields, limit, live)
+        except BoundExceeded as exc:
+            report_fallback(self.searcher, "prefix bounds", UnexpectedLayout(str(exc)))
+            return None
+
+    def _page_scored(self, query: wq.Query, fields: list[_PrefixField], limit: int,
+                     live: np.ndarray | None) -> Matches:
+        """``_prefix_page`` of the prefixes FIELDS (one per field, in QUERY's order)."""
+        page = PageFloor(limit)
+        docs_parts: list[np.ndarray] = []
+        ceiling_parts: list[np.ndarray] = []
+        exact_parts: list[tuple[np.ndarray, np.ndarray]] = []
+        before = 0
+        for s, ((leaf, _), span) in enumerate(zip(self.leaves, self._spans, strict=True)):
+            segment = _SegmentPrefixes(self, span)
+            for prefix in fields:
+                kept = {word: i for i, word in enumerate(prefix.words)}
+                present = [kept[word] for word in prefix.per_leaf[s] if word in kept]
+                if present:
+                    segment.add(prefix, present, read_terms_ids(
+                        leaf, prefix.field, [prefix.words[i] for i in present]))
+            found = segment.matched(live)
+            if found is None:
+                continue
+            matched, ceiling = found
+            positions, scores = settle_reaching(ceiling, page, segment.exact, segment.tighter)
+            docs_parts.append(matched + span[0])
+            ceiling_parts.append(ceiling)
+            exact_parts.append((positions + before, scores))
+            before += len(matched)
+        if not docs_parts:
+            return EMPTY
+        ceilings = np.concatenate(ceiling_parts)
+        scores = np.zeros(len(ceilings), dtype=np.float64)
+        for positions, found_scores in exact_parts:
+            scores[positions] = found_scores
+            ceilings[positions] = found_scores
+        return Matches(np.concatenate(docs_parts).astype(np.int64, copy=False), scores,
+                       ceilings, lambda docs: self._settle(query, docs), exact_first=limit)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
@@ -1037,17 +1154,22 @@ class MatchEngine:
         """Whoosh's BM25F score of postings of weights TF in DOCS of FIELD (its formula, its
         field lengths and average); DOCS counted from document START."""
         k1 = float(self.weighting.K1)
+        codes, norm = self._norm(field)
+        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+        return scores
+
+    def _norm(self, field: str) -> tuple[np.ndarray, np.ndarray]:
+        """FIELD's length code per document and BM25F's length part of the denominator per
+        code (Whoosh keeps a length as one byte): the same operations on the same values as
+        per posting."""
         known = self._norms.get(field)
         if known is None:
+            k1 = float(self.weighting.K1)
             avgfl = self.searcher.avg_field_length(field) or 1
             b = field_b(self.weighting, field)
             codes, lengths = self._lengths(field)
-            # The length part of the denominator per distinct length (Whoosh keeps a length
-            # as one byte): the same operations on the same values as per posting.
             known = self._norms[field] = (codes, k1 * ((1 - b) + b * lengths / avgfl))
-        codes, norm = known
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
-        return scores
+        return known
 
     def _lengths(self, field: str) -> tuple[np.ndarray, np.ndarray]:
         """FIELD's length in every document as (a code per document, the length of each code):
@@ -1585,6 +1707,130 @@ documents it was read for (None: all), which segments were read whole."""
 # A phrase's words' postings decoded with their positions: (field, word) -> segment ->
 # (documents, weights), every posting of the documents whose positions were read there.
 _SequencePostings = dict[tuple[str, str], dict[int, tuple[np.ndarray, np.ndarray]]]
+
+
+class _PrefixField(NamedTuple):
+    """A prefix of one field as ``MatchEngine._prefix_page`` scores it."""
+
+    field: str
+    words: list[bytes]            # the words it stands for, in byte order
+    per_leaf: list[list[bytes]]   # each segment's words of the prefix
+    idf: np.ndarray               # each word's idf
+    least: np.ndarray             # per length byte, the least length part at or below it
+
+
+class _SegmentPrefixes:
+    """One segment's postings of a page's prefixes (``MatchEngine._prefix_page``): their
+    documents, a ceiling per document from its postings' blocks, tighter ceilings and exact
+    scores of chosen documents."""
+
+    def __init__(self, engine: MatchEngine, span: tuple[int, int]) -> None:
+        self.engine = engine
+        self.start, self.stop = span
+        self.k1 = float(engine.weighting.K1)
+        # Per field read: the prefix, its postings, each term's word, each block's first
+        # posting and its bound, each block's word's idf.
+        self.reads: list[tuple[_PrefixField, TermsBlocks, np.ndarray, np.ndarray,
+                               np.ndarray]] = []
+        self.ceiling: np.ndarray | None = None
+        self.held: np.ndarray | None = None  # documents holding a posting of no score
+        self.docs = _NO_DOCS
+        # The postings of the documents last given tighter ceilings, per read.
+        self._narrowed: tuple[np.ndarray, list[np.ndarray]] | None = None
+
+    def add(self, prefix: _PrefixField, present: list[int], blocks: TermsBlocks) -> None:
+        """Count the postings BLOCKS of PREFIX's words PRESENT (their indexes) here."""
+        if not len(blocks.docs):
+            return
+        words = np.asarray(present, dtype=np.int64)[blocks.terms]
+        block_starts = np.cumsum(blocks.block_postings) - blocks.block_postings
+        block_idf = prefix.idf[words[np.searchsorted(blocks.term_starts, block_starts,
+                                                     side="right") - 1]]
+        bounds = bm25f_bounds(block_idf, blocks.heaviest, prefix.least[blocks.shortest],
+                              self.k1)
+        size = self.stop - self.start
+        summed = np.bincount(blocks.docs, weights=np.repeat(bounds, blocks.block_postings),
+                             minlength=size)
+        self.ceiling = summed if self.ceiling is None else self.ceiling + summed
+        if not float(bounds.min()) > 0.0:  # a weight of 0: matched, scored 0
+            counted = np.bincount(blocks.docs, minlength=size) > 0
+            self.held = counted if self.held is None else self.held | counted
+        self.reads.append((prefix, blocks, words, block_starts, block_idf))
+
+    def matched(self, live: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The documents matched here (counted from the segment's first; LIVE ones alone
+        when given) and their ceilings, None when none."""
+        if self.ceiling is None:
+            return None
+        present = self.ceiling > 0.0
+        if self.held is not None:
+            present |= self.held
+        docs = np.flatnonzero(present)
+        if live is not None:
+            docs = docs[live[self.start:self.stop][docs]]
+        self.docs = docs
+        return docs, self.ceiling[docs]
+
+    def _chosen(self, docs: np.ndarray) -> list[np.ndarray]:
+        """Per read, the places of the postings of DOCS (ascending, counted from the
+        segment's first): among those last narrowed to when they hold DOCS' all."""
+        wanted = np.zeros(self.stop - self.start, dtype=bool)
+        wanted[docs] = True
+        narrowed = self._narrowed
+        if narrowed is not None and len(docs) <= len(narrowed[0]) \
+                and bool(wanted[narrowed[0]].sum() == len(docs)):
+            return [places[wanted[blocks.docs[places]]]
+                    for places, (_, blocks, _, _, _) in zip(narrowed[1], self.reads,
+                                                            strict=True)]
+        return [np.flatnonzero(wanted[blocks.docs]) for _, blocks, _, _, _ in self.reads]
+
+    def tighter(self, positions: np.ndarray) -> np.ndarray:
+        """Ceilings of the matches at POSITIONS (ascending) from each posting's block's
+        greatest weight over its own document's length (BM25F falls with the length)."""
+        docs = self.docs[positions]
+        chosen = self._chosen(docs)
+        self._narrowed = (docs, chosen)
+        total = np.zeros(len(docs), dtype=np.float64)
+        for places, (prefix, blocks, _, block_starts, block_idf) in zip(chosen, self.reads,
+                                                                         strict=True):
+            if not len(places):
+                continue
+            block = np.searchsorted(block_starts, places, side="right") - 1
+            ids = blocks.docs[places]
+            codes, norm = self.engine._norm(prefix.field)
+            heaviest = blocks.heaviest[block]
+            bounds = block_idf[block] * ((heaviest * (self.k1 + 1))
+                                         / (heaviest + norm[codes[self.start:][ids]]))
+            total += np.bincount(self._ranks(docs)[ids], weights=bounds,
+                                 minlength=len(docs))
+        return total * (1.0 + BOUND_SLACK)
+
+    def exact(self, positions: np.ndarray) -> np.ndarray:
+        """The exact scores of the matches at POSITIONS (ascending): each field's postings
+        scored and added in its words' order (as ``_segment_sums``), the fields added in
+        order (as ``union``: 0.0 + x is x)."""
+        docs = self.docs[positions]
+        total = np.zeros(len(docs), dtype=np.float64)
+        for places, (prefix, blocks, words, _, _) in zip(self._chosen(docs), self.reads,
+                                                         strict=True):
+            if not len(places):
+                continue
+            weights = blocks.weights(places)
+            word = words[np.searchsorted(blocks.term_starts, places, side="right") - 1]
+            order = np.lexsort((places, word))
+            ids = blocks.docs[places[order]]
+            scores = self.engine._bm25f(prefix.field, prefix.idf[word[order]], weights[order],
+                                        ids, self.start)
+            total = total + np.bincount(self._ranks(docs)[ids], weights=scores,
+                                        minlength=len(docs))
+        return total
+
+    def _ranks(self, docs: np.ndarray) -> np.ndarray:
+        """Each document's place among DOCS (ascending; counted from the segment's first),
+        for looking postings' documents up by an index rather than a search."""
+        ranks = np.zeros(self.stop - self.start, dtype=np.intp)
+        ranks[docs] = np.arange(len(docs))
+        return ranks
 
 
 def _term_key(query: wq.Term) -> tuple[str, str, float]:

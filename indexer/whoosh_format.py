@@ -88,6 +88,7 @@ from indexer.posting_blocks import (
     SmallTerm,
     TermRun,
     block_count,
+    block_limits,
     check_term,
     decode_blocks,
     decode_small_term,
@@ -99,6 +100,7 @@ from indexer.posting_blocks import (
     read_directories,
     read_directory,
     value_starts,
+    weights_at,
 )
 from indexer.postings_format import (
     COMPACT_FORMATS,
@@ -768,6 +770,130 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
                 np.asarray(counts, dtype=np.int64))
     return (np.concatenate(docs_parts), np.concatenate(weight_parts),
             np.asarray(counts, dtype=np.int64))
+
+
+class TermsBlocks:
+    """A segment's postings of several terms, their documents decoded and their weights not:
+    what bounds each block's scores, and the weights of chosen postings on demand.
+
+    The postings lie term after term in the order of the file (``terms``: the index of each
+    in the terms asked; terms of inlined postings last), each term's documents ascending;
+    a term of inlined postings is one block. ``heaviest`` and ``shortest`` are each block's
+    greatest weight and shortest field (Whoosh's length byte, 0 when unknown).
+    """
+
+    def __init__(self, docs: np.ndarray, terms: np.ndarray, term_starts: np.ndarray,
+                 block_postings: np.ndarray, heaviest: np.ndarray, shortest: np.ndarray,
+                 groups: list[tuple[np.ndarray, np.ndarray, int]],
+                 inlined: tuple[np.ndarray, int]) -> None:
+        self.docs = docs                      # int64, each posting's document in the segment
+        self.terms = terms                    # int64, each term's index in the terms asked
+        self.term_starts = term_starts        # int64, each term's first posting
+        self.block_postings = block_postings  # int64, postings per block, in order
+        self.heaviest = heaviest              # float64 per block
+        self.shortest = shortest              # int64 per block
+        # Each group's bytes as read, its directory and its first block; the inlined
+        # weights and their first posting.
+        self._groups = groups
+        self._inlined = inlined
+        self._block_starts = np.cumsum(block_postings) - block_postings
+
+    def weights(self, positions: np.ndarray) -> np.ndarray:
+        """Return the weights of the postings at POSITIONS (ascending): the values
+        ``read_terms_postings`` gives them. Raises UnexpectedLayout for damaged blocks."""
+        found = np.empty(len(positions), dtype=np.float64)
+        block = np.searchsorted(self._block_starts, positions, side="right") - 1
+        steps = positions - self._block_starts[block]
+        try:
+            for buffer, directory, first in self._groups:
+                end = first + directory.shape[1]
+                lo, hi = np.searchsorted(block, (first, end)).tolist()
+                if hi > lo:
+                    found[lo:hi] = weights_at(buffer, directory, block[lo:hi] - first,
+                                              steps[lo:hi], 0)
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
+                                   f"layout ({exc})") from None
+        weights, start = self._inlined
+        lo = int(np.searchsorted(positions, start))
+        found[lo:] = weights[positions[lo:] - start]
+        return found
+
+
+def read_terms_ids(leaf: Any, field: str, btexts: list[bytes]) -> TermsBlocks:
+    """Return the postings of several terms of a segment as ``read_terms_postings`` reads
+    them, their documents alone decoded (``TermsBlocks``): a large prefix's page scores few of
+    its postings. Raises UnexpectedLayout as ``read_postings``."""
+    found = [_term_info(leaf, field, btext) for btext in btexts]
+    where = {id(term[1]): i for i, term in enumerate(found) if term is not None}
+    stored = [term for term in found if term is not None and term[1][_INLINED] is None]
+    docs: list[np.ndarray] = []
+    terms: list[int] = []
+    term_postings: list[np.ndarray] = []
+    postings: list[np.ndarray] = []
+    heaviest: list[np.ndarray] = []
+    shortest: list[np.ndarray] = []
+    groups: list[tuple[np.ndarray, np.ndarray, int]] = []
+    blocks_before = 0
+    for group in _near_groups(stored):
+        buffer, directory, counts, ids, limits = _ids_group(group)
+        groups.append((buffer, directory, blocks_before))
+        blocks_before += directory.shape[1]
+        docs.append(ids)
+        terms.extend(where[id(info)] for _, info in group)
+        postings.append(directory[POSTINGS])
+        blocks_of = np.asarray(counts, dtype=np.int64)
+        term_postings.append(np.add.reduceat(directory[POSTINGS],
+                                             np.cumsum(blocks_of) - blocks_of))
+        heaviest.append(limits[0])
+        shortest.append(limits[1])
+    inlined_weights: list[float] = []
+    inlined_start = sum(len(part) for part in docs)
+    for i, term in enumerate(found):
+        if term is None or term[1][_INLINED] is None:
+            continue
+        ids, weights, _ = term[1][_INLINED]
+        if len(weights) != len(ids) or not len(ids):
+            raise UnexpectedLayout("a term has not one weight per posting")
+        docs.append(np.asarray(ids, dtype=np.int64))
+        terms.append(i)
+        count = np.array([len(ids)], dtype=np.int64)
+        term_postings.append(count)
+        postings.append(count)
+        heaviest.append(np.array([max(weights)], dtype=np.float64))
+        shortest.append(np.zeros(1, dtype=np.int64))
+        inlined_weights.extend(weights)
+    if not docs:
+        empty = np.zeros(0, dtype=np.int64)
+        return TermsBlocks(empty, empty, empty, empty, np.zeros(0, dtype=np.float64), empty,
+                           [], (np.zeros(0, dtype=np.float64), 0))
+    counted = np.concatenate(term_postings)
+    return TermsBlocks(np.concatenate(docs), np.asarray(terms, dtype=np.int64),
+                       np.cumsum(counted) - counted, np.concatenate(postings),
+                       np.concatenate(heaviest), np.concatenate(shortest), groups,
+                       (np.asarray(inlined_weights, dtype=np.float64), inlined_start))
+
+
+def _ids_group(terms: list[tuple[Any, TermEntry]],
+               ) -> tuple[np.ndarray, np.ndarray, list[int], np.ndarray,
+                          tuple[np.ndarray, np.ndarray]]:
+    """``_decoded_group`` without the weights: the bytes read, the terms' directories, their
+    block counts, every posting's document and each block's limits (``block_limits``)."""
+    postfile = terms[0][0]
+    first = _extent(terms[0][1])[0]
+    last = max(offset + length for offset, length in (_extent(info) for _, info in terms))
+    raw = _read_at(postfile, first, last - first, padding())
+    offsets = [_extent(info)[0] - first for _, info in terms]
+    lengths = [_extent(info)[1] for _, info in terms]
+    buffer = np.frombuffer(raw, dtype=np.uint8)
+    try:
+        blocks, counts = read_directories(raw, offsets, lengths)
+        docs, _, _ = decode_blocks(buffer, blocks, 0, weighed=False)
+        limits = block_limits(raw, offsets, counts.tolist())
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
+                               f"layout ({exc})") from None
+    return buffer, blocks, counts.tolist(), docs, limits
 
 
 def _near_groups(terms: list[tuple[Any, TermEntry]]) -> list[list[tuple[Any, TermEntry]]]:

@@ -85,6 +85,50 @@ def test_a_term_reads_back_as_written_at_block_edges(count: int, weights: str, g
     assert layout.block_count(postings) == -(-count // LIMIT)
 
 
+@pytest.mark.parametrize("bits", [8, 9, 10, 11, 24, 25, 26, 27, 29])
+def test_numbers_as_wide_as_each_word_read_holds_read_back(bits: int) -> None:
+    # A stream is read in 16-bit words up to 9 bits a number, 32-bit up to 25, else 64: a
+    # number that wide may start 7 bits into its first byte. Both blocks of 256 postings
+    # hold gaps of BITS bits among small ones, at every bit offset (fewer beyond 25 bits:
+    # the documents stay below 2**32; wider ones: the largest gaps' test).
+    count = 256
+    every = 3 if bits <= 25 else 41
+    gaps = [(1 << bits) - 1 if i % every == 0 else i % 5 for i in range(count)]
+    docs = (np.cumsum(np.array(gaps, dtype=np.int64) + 1) - 1).tolist()
+    assert docs[-1] < 2**32
+    term = (docs, [float(i % 7 + 1) for i in range(len(docs))],
+            [bytes(i % 300) for i in range(len(docs))])
+    (postings,) = encode_terms(_run([term]), LIMIT)
+    assert _decoded(postings) == term
+
+
+@pytest.mark.parametrize("weights", ["ones", "equal", "whole", "fractions"])
+def test_chosen_postings_weigh_what_their_blocks_decode_to(weights: str) -> None:
+    terms = [_term(300, 2, weights, 1), _term(1, 5, weights, 0), _term(129, 40, weights, 2)]
+    joined = b"".join(encode_terms(_run(terms), LIMIT))
+    ends = np.cumsum([len(p) for p in encode_terms(_run(terms), LIMIT)]).tolist()
+    offsets = [0, *ends[:-1]]
+    directory, counts = layout.read_directories(joined, offsets,
+                                                [e - o for o, e in zip(offsets, ends,
+                                                                        strict=True)])
+    buffer = np.frombuffer(joined + bytes(layout.padding()), dtype=np.uint8)
+    docs, every, _ = decode_blocks(buffer, directory, 0)
+    postings = directory[layout.POSTINGS]
+    firsts = np.cumsum(postings) - postings
+    chosen = np.array([0, 1, 127, 128, 129, 299, 300, 301, 429, 300 + 1 + 128], dtype=np.int64)
+    block = np.searchsorted(firsts, chosen, side="right") - 1
+    found = layout.weights_at(buffer, directory, block, chosen - firsts[block], 0)
+    assert found.tolist() == every[chosen].tolist()
+    assert layout.weights_at(buffer, directory, block[:0], chosen[:0], 0).tolist() == []
+    heaviest, shortest = layout.block_limits(joined, offsets, counts.tolist())
+    assert heaviest.tolist() == [float(every[f:f + n].max())
+                                 for f, n in zip(firsts.tolist(), postings.tolist(),
+                                                 strict=True)]
+    assert shortest.tolist() == [0] * len(postings)  # no length was written
+    docs_alone, no_weights, _ = decode_blocks(buffer, directory, 0, weighed=False)
+    assert docs_alone.tolist() == docs.tolist() and not len(no_weights)
+
+
 def test_the_largest_gaps_and_the_last_document_number_read_back() -> None:
     term = ([0, 2**32 - 2, 2**32 - 1], [1.0, 2.0, 1.0], [b"a", b"", b"b" * 300])
     (postings,) = encode_terms(_run([term]), LIMIT)

@@ -36,6 +36,7 @@ from indexer.whoosh_format import (
     read_positions,
     read_postings,
     read_terms_characters,
+    read_terms_ids,
     read_terms_postings,
 )
 
@@ -105,6 +106,30 @@ def test_terms_read_together_are_each_term_s_postings(searcher: Searcher) -> Non
             "some words of the prefix are inlined"
         assert max(counts.tolist()) > whoosh_format.BLOCK_POSTINGS or leaf.doc_count_all() \
             < whoosh_format.BLOCK_POSTINGS, "some words fill several blocks"
+
+
+def test_terms_read_as_documents_alone_are_each_term_s_postings(searcher: Searcher) -> None:
+    for leaf in _leaves(searcher):
+        words = sorted(prefix_terms(leaf, "body", b"d")) + [b"zzzabsent"]
+        read = read_terms_ids(leaf, "body", words)
+        assert sorted(read.terms.tolist()) == list(range(len(words) - 1))
+        ends = [*read.term_starts.tolist()[1:], len(read.docs)]
+        places = np.arange(len(read.docs))
+        weights = read.weights(places)
+        for term, first, end in zip(read.terms.tolist(), read.term_starts.tolist(), ends,
+                                    strict=True):
+            alone = read_postings(leaf, "body", words[term])
+            assert alone is not None
+            assert read.docs[first:end].tolist() == alone[0].tolist()
+            assert weights[first:end].tolist() == alone[1].tolist()
+        # Each block's greatest weight and shortest field bound its postings.
+        block_firsts = np.cumsum(read.block_postings) - read.block_postings
+        block = np.searchsorted(block_firsts, places, side="right") - 1
+        assert bool((weights <= read.heaviest[block]).all())
+        lengths = whoosh_format.field_length_bytes(leaf, "body")[read.docs]
+        assert bool((lengths >= read.shortest[block]).all())
+        some = places[::7]
+        assert read.weights(some).tolist() == weights[some].tolist()
 
 
 @pytest.mark.parametrize("text", ["pou*", "con*", "pre*", "poli*"])
