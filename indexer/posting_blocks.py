@@ -526,8 +526,9 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     if (int(blocks[PACKED_AT, 0]) < shift
             or int(blocks[PACKED_END, -1]) - shift + _PAD > len(buffer)):
         raise CorruptPostings("a block's packed bytes lie outside the bytes read")
-    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
     if count == 1:
+        words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer,
+                           strides=(1,))
         return _decode_block(words, blocks[:, 0].tolist(), shift, sizes)
     postings = blocks[POSTINGS]
     if int(postings.min()) < 1:
@@ -535,7 +536,7 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     total = int(postings.sum())
     firsts = np.cumsum(postings) - postings
     steps = np.arange(total, dtype=np.int64)
-    ids = _unpacked(words, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
+    ids = _unpacked(buffer, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
                     steps)
     # Each document is the one before plus its gap plus one, and a block's first counts on
     # from the block before's recorded last document: its first gap is moved by the block's
@@ -552,7 +553,7 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
         raise CorruptPostings("a block's documents do not end at its last document")
     if not weighed:
         return ids, np.zeros(0, dtype=np.float64), None
-    raw = _unpacked(words, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
+    raw = _unpacked(buffer, blocks[WEIGHTS_AT] - shift, blocks[WEIGHT_BITS], postings,
                     firsts, steps)
     lightest = np.ascontiguousarray(blocks[LIGHTEST]).view(np.float64)
     if bool((lightest == lightest[0]).all()):  # mostly 1.0 (counts of occurrences)
@@ -563,7 +564,7 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
     if floats.any():
         chosen = np.repeat(floats.astype(bool), postings)
         weights[chosen] = raw[chosen].astype(np.uint32).view(np.float32)
-    found_sizes = _unpacked(words, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
+    found_sizes = _unpacked(buffer, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
                             firsts, steps) if sizes else None
     return ids, weights, found_sizes
 
@@ -626,9 +627,8 @@ def decode_value_sizes(buffer: np.ndarray, blocks: np.ndarray, shift: int) -> np
     postings = blocks[POSTINGS]
     if int(postings.min()) < 1:
         raise CorruptPostings("a block without postings")
-    words = np.ndarray((len(buffer) - _PAD + 1,), dtype="<u8", buffer=buffer, strides=(1,))
     total = int(postings.sum())
-    return _unpacked(words, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
+    return _unpacked(buffer, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
                      np.cumsum(postings) - postings, np.arange(total, dtype=np.int64))
 
 
@@ -667,16 +667,15 @@ def _unpacked_one(words: np.ndarray, at: int, width: int, steps: np.ndarray) -> 
     return found.astype(np.int64)
 
 
-def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, postings: np.ndarray,
-              firsts: np.ndarray, steps: np.ndarray) -> np.ndarray:
-    """The numbers of a stream per block: block B's from byte STARTS[B] on, WIDTHS[B] bits
-    each, POSTINGS[B] of them (FIRSTS[B]: its first number's index in STEPS, all numbers'
-    indexes)."""
+def _unpacked(buffer: np.ndarray, starts: np.ndarray, widths: np.ndarray,
+              postings: np.ndarray, firsts: np.ndarray, steps: np.ndarray) -> np.ndarray:
+    """The numbers of a stream per block: block B's from byte STARTS[B] of BUFFER on,
+    WIDTHS[B] bits each, POSTINGS[B] of them (FIRSTS[B]: its first number's index in STEPS,
+    all numbers' indexes)."""
     if not widths.any():
         return np.zeros(len(steps), dtype=np.int64)
     # Bit places in uint64 (a block's base may be negative: it wraps, and adding its steps
-    # wraps back), so that no pass converts them for the shifts; the numbers are below
-    # 2**32, so their int64 view is their value.
+    # wraps back), so that no pass converts them for the shifts.
     width = int(widths[0])
     bases = (starts * 8 - firsts * widths).astype(np.uint64)
     place = np.repeat(bases, postings)
@@ -687,19 +686,28 @@ def _unpacked(words: np.ndarray, starts: np.ndarray, widths: np.ndarray, posting
     else:
         place += steps.view(np.uint64) * np.repeat(widths.astype(np.uint64), postings)
         mask = np.repeat(_MASKS[widths], postings)
-    found = _gathered(words, place)
-    found >>= place & np.uint64(7)
-    found &= mask
-    return found.view(np.int64)
+    found = _gathered(buffer, place, int(widths.max()))
+    kind = found.dtype.type
+    found >>= (place & np.uint64(7)).astype(kind)
+    found &= mask.astype(kind) if isinstance(mask, np.ndarray) else kind(mask)
+    # The numbers are below 2**32: as uint64, their int64 view is their value.
+    return found.view(np.int64) if kind is np.uint64 else found.astype(np.int64)
 
 
-def _gathered(words: np.ndarray, place: np.ndarray) -> np.ndarray:
-    """The 64-bit words at the bytes of the bit places PLACE (uint64).
+def _gathered(buffer: np.ndarray, place: np.ndarray, widest: int) -> np.ndarray:
+    """The unsigned words at the bytes of the bit places PLACE (uint64) of BUFFER, of 16 bits
+    when every number (WIDEST bits at most, from up to 7 bits into its first byte) lies in
+    two bytes, of 32 when in four, else of 64.
 
     ``take`` in clip mode with machine-sized indexes: half the time of indexing by uint64
-    (which converts and checks every index). The places lie within WORDS: ``decode_blocks``
-    checks that its blocks' packed bytes lie within the bytes read, and ``read_directories``
-    that each stream ends where its widths and counts say."""
+    (which converts and checks every index); from a 16-bit view of the bytes, half the time
+    again of a 64-bit one (0.12 against 0.24 ms for 75,000 numbers; most streams' widths are
+    below 10 bits). The places lie within BUFFER's words: ``decode_blocks`` checks that its
+    blocks' packed bytes lie within the bytes read (``_PAD`` bytes past them), and
+    ``read_directories`` that each stream ends where its widths and counts say."""
+    size = 2 if widest <= 9 else 4 if widest <= 25 else 8
+    words = np.ndarray((len(buffer) - size + 1,), dtype=f"<u{size}", buffer=buffer,
+                       strides=(1,))
     found: np.ndarray = words.take((place >> np.uint64(3)).view(np.intp), mode="clip")
     return found
 

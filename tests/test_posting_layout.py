@@ -85,6 +85,23 @@ def test_a_term_reads_back_as_written_at_block_edges(count: int, weights: str, g
     assert layout.block_count(postings) == -(-count // LIMIT)
 
 
+@pytest.mark.parametrize("bits", [8, 9, 10, 11, 24, 25, 26, 27, 29])
+def test_numbers_as_wide_as_each_word_read_holds_read_back(bits: int) -> None:
+    # A stream is read in 16-bit words up to 9 bits a number, 32-bit up to 25, else 64: a
+    # number that wide may start 7 bits into its first byte. Both blocks of 256 postings
+    # hold gaps of BITS bits among small ones, at every bit offset (fewer beyond 25 bits:
+    # the documents stay below 2**32; wider ones: the largest gaps' test).
+    count = 256
+    every = 3 if bits <= 25 else 41
+    gaps = [(1 << bits) - 1 if i % every == 0 else i % 5 for i in range(count)]
+    docs = (np.cumsum(np.array(gaps, dtype=np.int64) + 1) - 1).tolist()
+    assert docs[-1] < 2**32
+    term = (docs, [float(i % 7 + 1) for i in range(len(docs))],
+            [bytes(i % 300) for i in range(len(docs))])
+    (postings,) = encode_terms(_run([term]), LIMIT)
+    assert _decoded(postings) == term
+
+
 @pytest.mark.parametrize("weights", ["ones", "equal", "whole", "fractions"])
 def test_chosen_postings_weigh_what_their_blocks_decode_to(weights: str) -> None:
     terms = [_term(300, 2, weights, 1), _term(1, 5, weights, 0), _term(129, 40, weights, 2)]
