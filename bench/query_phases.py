@@ -8,7 +8,7 @@ benchmark's worker does (result cache off, each query once per run, the same war
 collector tuned as in a web worker), and each step's CPU time (``time.process_time``: what
 the process itself spent, less swayed by other work on the machine than wall time) is added
 up per query: parsing, matching every
-document, filters, facets, settling the typed forms of the page (``_settled``), ordering the
+document, filters, facets, settling the typed forms of the page (``_settled_page``), ordering the
 top, and the page of hits (stored fields, the bodies read from SQLite, body snippets and
 marked titles), and suggestions. Prints p50 / p95 / mean ms per step and kind, the median of
 RUNS runs; ``--profile KIND`` adds a cProfile of that kind (which overstates steps made of
@@ -58,7 +58,7 @@ def main() -> None:
     timed(search.SearchService, "_match", "match")
     timed(search, "_filtered", "filter")
     timed(search.SearchService, "_facets", "facets")
-    timed(search, "_settled", "settle")
+    timed(search, "_settled_page", "settle")
     timed(search, "_top", "top")
     timed(search.SearchService, "_hits", "hits")
     timed(search, "_suggestion", "suggest")

@@ -19,6 +19,7 @@ runs). Figures (build time, lookup time, estimate against exact shingle overlap)
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import multiprocessing
 import os
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 from archive.errors import IndexUnavailable
 from archive.french import count, decimal
 from indexer.analysis import fold_accents
+from indexer.interrupts import allow_interrupts, interrupts_held
 
 SHINGLE_WORDS = 5
 NUM_PERM = 64
@@ -258,8 +260,12 @@ def _signed_all(archive: Any, database_path: Path) -> Iterator[_Signed]:
         yield from (_signed(article) for article in archive.reads.iter_articles())
         return
     ranges = archive.reads.id_ranges(max(processes, total // _RANGE_ARTICLES))
-    # Forked like the index writers (indexer/rebuild.py); imap keeps the id order.
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
+    # Forked like the index writers (indexer/rebuild.py), without dropping a Ctrl-C that comes
+    # during the forks (indexer/interrupts.py); imap keeps the id order.
+    with contextlib.ExitStack() as stack:
+        with interrupts_held():
+            pool = stack.enter_context(multiprocessing.get_context("fork").Pool(
+                processes, initializer=allow_interrupts))
         for rows in pool.imap(_signed_range, [(str(database_path), first, last)
                                              for first, last in ranges]):
             yield from rows

@@ -29,6 +29,7 @@ from indexer.associated import FIELD as WORDS_FIELD
 from indexer.associated import write_postings_words
 from indexer.bulk import BulkSegmentWriter
 from indexer.documents import with_earlier_versions
+from indexer.interrupts import allow_interrupts, interrupts_held
 from indexer.whoosh_format import commit_segments
 
 if TYPE_CHECKING:
@@ -179,9 +180,11 @@ def _write_in_processes(ix: Index, database_path: Path, ranges: list[tuple[int, 
             process = context.Process(
                 target=_writer_process, name=f"index-writer-{first}-{last}",
                 args=(ix, database_path, first, last, limit_bytes, make_document, codec, sender))
-            process.start()
+            # A Ctrl-C during the fork hooks would be dropped (indexer/interrupts.py).
+            with interrupts_held():
+                process.start()
+                workers.append((process, reader))
             sender.close()
-            workers.append((process, reader))
         return _collect(workers, progress, total)
     finally:
         for process, reader in workers:
@@ -238,6 +241,7 @@ def _writer_process(ix: Index, database_path: Path, first: int, last: int, limit
                     make_document: MakeDocument, codec: Callable[[], Any],
                     sender: Connection) -> None:
     try:
+        allow_interrupts()  # forked with SIGINT held: a Ctrl-C meanwhile is raised here
         written = _write_range(ix, database_path, first, last, limit_bytes, make_document,
                                codec, lambda done: sender.send(("progress", done)))
     except BuildFailed as exc:

@@ -12,7 +12,9 @@ from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 
+import psutil
 import pytest
+from fork_interrupts import ctrl_c_at_next_fork
 from search_fixtures import SEEN, article, service_for
 
 import indexer.copies
@@ -195,6 +197,17 @@ def test_a_parallel_full_build_writes_what_one_process_writes(
     report = update_copies(database, tmp_path / "two", full=True)
     assert report.signed == 4
     assert rows(tmp_path / "two") == rows(tmp_path / "one")
+
+
+def test_ctrl_c_while_the_signing_processes_are_forked_stops_a_full_build(
+        data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(indexer.copies, "PARALLEL_MIN_ARTICLES", 1)
+    monkeypatch.setattr(indexer.copies, "MAX_PROCESSES", 2)
+    monkeypatch.setattr(indexer.copies.os, "cpu_count", lambda: 2)
+    before = set(psutil.Process().children())
+    with ctrl_c_at_next_fork(), pytest.raises(KeyboardInterrupt):
+        update_copies(data_dir / "archive.sqlite3", tmp_path / "index", full=True)
+    assert set(psutil.Process().children()) <= before, "a signing process outlived the build"
 
 
 def test_article_page_and_api_list_the_copies_with_the_first_publication(

@@ -20,6 +20,7 @@ from typing import Any
 
 import psutil
 import pytest
+from fork_interrupts import ctrl_c_at_next_fork
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from whoosh.index import Index
@@ -600,6 +601,22 @@ def test_interrupted_full_rebuild_exits_130_leaving_no_build_and_no_writer(
         assert not builds.exists() or not list(builds.iterdir())
         with IndexLock(settings.index_dir):
             pass
+
+
+def test_ctrl_c_while_a_writer_is_forked_stops_the_full_build(
+        paths: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
+    database, index_dir = paths
+    save(database, range(60))
+    monkeypatch.setattr(update, "_writer_processes", lambda articles: 2)
+    before = set(psutil.Process().children())
+    with ctrl_c_at_next_fork(), pytest.raises(KeyboardInterrupt):
+        update_index(database, index_dir, full=True)
+    assert current_build(index_dir) is None
+    builds = index_dir / "builds"
+    assert not builds.exists() or not list(builds.iterdir())
+    assert set(psutil.Process().children()) <= before, "a writer outlived the interrupted build"
+    with IndexLock(index_dir):
+        pass
 
 
 @pytest.mark.slow

@@ -267,3 +267,53 @@ def test_the_page_settles_exactly_the_matches_whose_ceiling_reaches_its_floor(
     assert (asked[1] if len(asked) > 1 else []) == deferred.docs[reach].tolist()
     assert result.scores.tolist() == deferred.settled(
         np.union1d(positions, np.flatnonzero(reach))).scores.tolist()
+
+
+@pytest.mark.parametrize("text", QUERIES)
+def test_a_page_ordered_among_the_matches_near_its_floor_is_the_complete_page(
+        searcher: Searcher, text: str) -> None:
+    from indexer.columns import day_number
+    from indexer.search import _page_order, _settled_page
+
+    query = parse_query(text, make_parser(searcher.schema)).query
+    complete = MatchEngine(searcher, {}).match(query)
+    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
+    published = {d: searcher.stored_fields(d).get("published") for d in complete.docs.tolist()}
+    days = np.array([day_number(published[d].date()) for d in complete.docs.tolist()],
+                    dtype=np.int32)
+    for limit in (1, 3, 10, 50):
+        expected = _top(complete.scores, days, complete.docs, "relevance", limit)
+        settled, among = _settled_page(deferred, days, "relevance", limit)
+        got = _page_order(settled, days, "relevance", limit, among)
+        assert settled.docs[got].tolist() == complete.docs[expected].tolist()
+        assert settled.scores[got].tolist() == complete.scores[expected].tolist()
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_ties_at_the_page_edge_are_ordered_as_over_every_match(seed: int) -> None:
+    # Final scores of few distinct values (many ties at the page's edge), partial scores
+    # below them and ceilings above: the page ordered among the matches settling left near
+    # its floor is the page ordered over every final score, ties broken by day then document.
+    from indexer.matches import Matches
+    from indexer.search import _page_order, _settled_page
+
+    rng = np.random.default_rng(seed)
+    count = int(rng.integers(60, 3000))
+    docs = np.sort(rng.choice(10 * count, count, replace=False)).astype(np.int64)
+    final = rng.choice([1.0, 1.5, 2.0, 2.5], count)
+    partial = final - rng.choice([0.0, 0.25, 0.5], count)
+    ceiling = final + rng.choice([0.0, 0.1, 1.0], count)
+    days = rng.integers(0, 5, count).astype(np.int32)
+
+    def settle(asked: np.ndarray) -> Matches:
+        return Matches(asked, final[np.searchsorted(docs, asked)])
+
+    deferred = Matches(docs, partial, ceiling, settle)
+    for limit in (1, 7, 10, 20, 40):
+        expected = _top(final, days, docs, "relevance", limit)
+        settled, among = _settled_page(deferred, days, "relevance", limit)
+        got = _page_order(settled, days, "relevance", limit, among)
+        assert got.tolist() == expected.tolist()
+        if among is not None:  # every match left out scores below the page's last
+            outside = np.setdiff1d(np.arange(count), among)
+            assert bool((ceiling[outside] < final[expected[-1]]).all())
