@@ -7,8 +7,11 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from archive.replica import Corpus, serve_replica
 from archive.store import Archive
@@ -26,20 +29,43 @@ def _crawl_process(url: str, data_dir: Path, *extra: str) -> subprocess.Popen[st
 
 def _article_gets(served: object) -> list[str]:
     requests = served.apps["sn"].requests  # type: ignore[attr-defined]
-    return [r.path for r in requests if r.path[1:5].isdigit() and r.path.count("/") == 5]
+    return [r.path for r in requests if _is_article(r.path)]
+
+
+def _is_article(path: str) -> bool:
+    return path[1:5].isdigit() and path.count("/") == 5
+
+
+@contextmanager
+def _articles_held_after(served: object, count: int) -> Iterator[threading.Event]:
+    """Hold every article request after the first COUNT until the block ends; yield the event
+    set when the first one is held (the crawl is then mid-run, whatever the machine's load)."""
+    app: Any = served.apps["sn"]  # type: ignore[attr-defined]
+    answer = app._answer
+    held, release = threading.Event(), threading.Event()
+
+    def held_answer(method: str, path: str, *rest: Any) -> Any:
+        if _is_article(path) and len(_article_gets(served)) >= count:
+            held.set()
+            release.wait(timeout=60)
+        return answer(method, path, *rest)
+
+    app._answer = held_answer
+    try:
+        yield held
+    finally:
+        release.set()
+        del app._answer
 
 
 def test_crawl_killed_mid_run_resumes_without_loss_or_duplicates(data_dir: Path) -> None:
     served = serve_replica(Corpus(SIZE, editions=("sn",)))
     try:
-        first = _crawl_process(served.url, data_dir, "--delay", "0.05")
-        deadline = time.monotonic() + 60
-        while len(_article_gets(served)) < 12 and time.monotonic() < deadline:
-            if first.poll() is not None:
-                break
-            time.sleep(0.02)
-        first.send_signal(signal.SIGKILL)
-        first.communicate(timeout=30)
+        with _articles_held_after(served, 12) as held:
+            first = _crawl_process(served.url, data_dir, "--delay", "0.05")
+            assert held.wait(timeout=60), "the crawl never reached its thirteenth article"
+            first.send_signal(signal.SIGKILL)
+            first.communicate(timeout=30)
         assert first.returncode == -signal.SIGKILL, "the crawl ended before it could be killed"
         with Archive.open(data_dir / "archive.sqlite3", readonly=True) as archive:
             before = archive.reads.stats().articles
