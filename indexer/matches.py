@@ -148,8 +148,11 @@ PREFIX_KEPT_SHARE = 8
 
 # A prefix (or an OR of prefixes) whose words hold more postings than this, for a caller that
 # shows only its best-scored page, is scored only where that page can be
-# (``MatchEngine._prefix_page``): the postings a prefix's words' lists are not kept beyond.
-PAGE_SCORED_POSTINGS = POSTINGS_CACHE_BYTES // 8 // PREFIX_KEPT_SHARE
+# (``MatchEngine._prefix_page``), unless the postings cache holds every one of its words'
+# lists. At a million articles, read fresh, prefixes of 300,000 to a million postings took
+# 29-116 ms scored in full and 28-79 scored so; below some 250,000 postings scoring in full
+# was as fast or faster (docs/whoosh.md, "Prefixes").
+PAGE_SCORED_POSTINGS = 300_000
 
 
 class PostingsCache:
@@ -888,13 +891,27 @@ class MatchEngine:
                            dtype=np.float64)
             fields.append(_PrefixField(field, words, per_leaf, idf,
                                        least_norms(self._norm(field)[1])))
-        if not fields or postings <= PAGE_SCORED_POSTINGS:
+        if not fields or postings <= PAGE_SCORED_POSTINGS or self._lists_held(fields):
             return None
         try:
             return self._page_scored(query, fields, limit, live)
         except BoundExceeded as exc:
             report_fallback(self.searcher, "prefix bounds", UnexpectedLayout(str(exc)))
             return None
+
+    def _lists_held(self, fields: list[_PrefixField]) -> bool:
+        """Whether the postings cache holds the list of every word of FIELDS' prefixes.
+
+        Those lists are read from the cache without decoding (a prefix below
+        ``PREFIX_KEPT_SHARE`` of the cache, read by a date-sorted or filtered search, keeps
+        them): scoring all their postings is then cheaper than the page's bounds, which
+        decode the documents again.
+        """
+        if self.postings is None:
+            return False
+        cache = self.postings
+        return all(cache.holds((prefix.field, word)) for prefix in fields
+                   for word in prefix.words)
 
     def _page_scored(self, query: wq.Query, fields: list[_PrefixField], limit: int,
                      live: np.ndarray | None) -> Matches:

@@ -22,7 +22,7 @@ from whoosh.searching import Searcher
 import indexer.matches as matches_module
 import indexer.search as search_module
 from indexer.location import current_build, open_build
-from indexer.matches import MatchEngine, Matches
+from indexer.matches import MatchEngine, Matches, PostingsCache
 from indexer.query import make_parser, parse_query
 from indexer.score_bounds import PageFloor, settle_reaching
 
@@ -143,6 +143,27 @@ def test_a_small_prefix_or_another_query_is_evaluated_as_usual(tied: Searcher) -
         assert found.exact_first == 0
         full = MatchEngine(tied, {}).match(query)
         assert found.scores.tolist() == full.scores.tolist()
+
+
+def test_a_prefix_whose_lists_are_all_kept_is_scored_from_them(
+        tied: Searcher, every_prefix_paged: None) -> None:
+    query = _query(tied, "pro*")
+    full = MatchEngine(tied, {}).match(query)
+    cache = PostingsCache()
+    paged = MatchEngine(tied, {}, cache).match(query, page=10)
+    assert paged.exact_first == 10 and len(cache) == 0, "a page scored so keeps no list"
+    MatchEngine(tied, {}, cache).match(query)  # a search of every score keeps its lists
+    assert len(cache) > 2
+    from_lists = MatchEngine(tied, {}, cache).match(query, page=10)
+    assert from_lists.exact_first == 0
+    assert from_lists.docs.tolist() == full.docs.tolist()
+    assert from_lists.scores.tolist() == full.scores.tolist()
+    forgotten = PostingsCache()  # the same lists but one
+    for number, key in enumerate(list(cache._lists)):
+        if number:
+            ids, weights, frequency = cache._lists[key]
+            forgotten.put(key, ids, weights, frequency)
+    _assert_page_is_full(MatchEngine(tied, {}, forgotten).match(query, page=10), full, 10)
 
 
 def _pages(data: Path, texts: list[str]) -> list[dict]:
