@@ -898,12 +898,7 @@ def _ids_group(terms: list[tuple[Any, TermEntry]],
                           tuple[np.ndarray, np.ndarray]]:
     """``_decoded_group`` without the weights: the bytes read, the terms' directories, their
     block counts, every posting's document and each block's limits (``block_limits``)."""
-    postfile = terms[0][0]
-    first = _extent(terms[0][1])[0]
-    last = max(offset + length for offset, length in (_extent(info) for _, info in terms))
-    raw = _read_at(postfile, first, last - first, padding())
-    offsets = [_extent(info)[0] - first for _, info in terms]
-    lengths = [_extent(info)[1] for _, info in terms]
+    raw, offsets, lengths = _group_bytes(terms)
     buffer = np.frombuffer(raw, dtype=np.uint8)
     try:
         blocks, counts = read_directories(raw, offsets, lengths)
@@ -913,6 +908,18 @@ def _ids_group(terms: list[tuple[Any, TermEntry]],
         raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
                                f"layout ({exc})") from None
     return buffer, blocks, counts.tolist(), docs, limits
+
+
+def _group_bytes(terms: list[tuple[Any, TermEntry]]) -> tuple[bytes, list[int], list[int]]:
+    """Read the postings of TERMS (ascending offsets, close together) in one read; return the
+    bytes and each term's offset in them and length."""
+    postfile = terms[0][0]
+    first = _extent(terms[0][1])[0]
+    last = max(offset + length for offset, length in (_extent(info) for _, info in terms))
+    raw = _read_at(postfile, first, last - first, padding())
+    offsets = [_extent(info)[0] - first for _, info in terms]
+    lengths = [_extent(info)[1] for _, info in terms]
+    return raw, offsets, lengths
 
 
 def _near_groups(terms: list[tuple[Any, TermEntry]]) -> list[list[tuple[Any, TermEntry]]]:
@@ -934,12 +941,7 @@ def _decoded_group(terms: list[tuple[Any, TermEntry]],
     """The (documents, weights) of TERMS (ascending offsets, close together), by ``id`` of
     their entries: one read of the file, one parse of all their directories, one decoding of
     all their blocks."""
-    postfile = terms[0][0]
-    first = _extent(terms[0][1])[0]
-    last = max(offset + length for offset, length in (_extent(info) for _, info in terms))
-    raw = _read_at(postfile, first, last - first, padding())
-    offsets = [_extent(info)[0] - first for _, info in terms]
-    lengths = [_extent(info)[1] for _, info in terms]
+    raw, offsets, lengths = _group_bytes(terms)
     try:
         blocks, counts = read_directories(raw, offsets, lengths)
         docs, weights, _ = decode_blocks(np.frombuffer(raw, dtype=np.uint8), blocks, 0)
