@@ -83,10 +83,15 @@ class Columns:
     # from the first known one + 1, 0 for an unknown value; and that first month.
     _bins: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _first_month: int = field(default=0, repr=False)
+    # Each bin's count over every document of the generation (made on first use): a facet
+    # of most documents is counted as these less the count of the documents left out.
+    _totals: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
 
-    def value_counts(self, column: str, docs: np.ndarray) -> np.ndarray:
+    def value_counts(self, column: str, docs: np.ndarray,
+                     rest: np.ndarray | None = None) -> np.ndarray:
         """Return how many of DOCS have each code of COLUMN (``author`` or ``edition``), one
-        count per code (int64); documents without a value are not counted.
+        count per code (int64); documents without a value are not counted. REST, when given,
+        is ``rest_of(DOCS)``: the documents left out are counted instead.
 
         One gather and one count over bins made once a generation (the codes + 1, 0 for
         NO_VALUE), where selecting the known values first took two more passes over the
@@ -96,12 +101,40 @@ class Columns:
         if bins is None:
             bins = self._bins[column] = _narrow(getattr(self, column) + 1)
         codes = self.authors if column == "author" else self.editions
-        counted: np.ndarray = np.bincount(bins[docs], minlength=len(codes.values) + 1)[1:]
-        return counted
+        size = len(codes.values) + 1
+        if rest is None:
+            counted: np.ndarray = np.bincount(bins[docs], minlength=size)[1:]
+            return counted
+        return (self._bin_totals(column, bins, size) - np.bincount(bins[rest], minlength=size))[1:]
 
-    def month_counts(self, docs: np.ndarray) -> tuple[int, np.ndarray]:
+    def rest_of(self, docs: np.ndarray) -> np.ndarray | None:
+        """Return the documents of the generation not in DOCS (distinct document numbers),
+        ascending, when they are fewer than DOCS, else None.
+
+        A facet of most of the documents is counted from its column's totals less the rest:
+        a prefix at a million articles matches some 870,000 documents, whose three gathers
+        and counts cost more than one pass to find the 130,000 others.
+        """
+        size = len(self.live)
+        if len(docs) * 2 <= size:
+            return None
+        outside = np.ones(size, dtype=bool)
+        outside[docs] = False
+        rest: np.ndarray = np.flatnonzero(outside)
+        return rest
+
+    def _bin_totals(self, column: str, bins: np.ndarray, size: int) -> np.ndarray:
+        """Each of SIZE bins' count over every document of COLUMN's BINS, kept."""
+        totals = self._totals.get(column)
+        if totals is None:
+            totals = self._totals[column] = np.bincount(bins, minlength=size)
+        return totals
+
+    def month_counts(self, docs: np.ndarray,
+                     rest: np.ndarray | None = None) -> tuple[int, np.ndarray]:
         """Return (a month M, the number of DOCS in each month from M on, as int64) over the
-        documents of known date (``month`` values; the counts end at the last month found)."""
+        documents of known date (``month`` values; the counts end at the last month found).
+        REST, when given, is ``rest_of(DOCS)``, counted instead."""
         bins = self._bins.get("month")
         if bins is None:
             known = self.month != NO_DAY
@@ -110,11 +143,18 @@ class Columns:
             # The first month before the bins: another thread finding the bins reads it.
             self._first_month = first
             self._bins["month"] = bins
-        counted: np.ndarray = np.bincount(bins[docs])[1:]
-        return self._first_month, counted
+        if rest is None:
+            counted: np.ndarray = np.bincount(bins[docs])[1:]
+            return self._first_month, counted
+        totals = self._bin_totals("month", bins, 0)
+        full = totals - np.bincount(bins[rest], minlength=len(totals))
+        found = np.flatnonzero(full)
+        # As counted from DOCS: up to the last month found among them.
+        return self._first_month, full[1:int(found[-1]) + 1 if len(found) else 1]
 
-    def category_counts(self, docs: np.ndarray) -> np.ndarray:
-        """Return how many of DOCS carry each category (int64, one per category code).
+    def category_counts(self, docs: np.ndarray, rest: np.ndarray | None = None) -> np.ndarray:
+        """Return how many of DOCS carry each category (int64, one per category code); REST,
+        when given, is ``rest_of(DOCS)``, whose marks are the fewer to set.
 
         ``in_category`` packed 64 documents a word, ANDed with the packed DOCS and the bits
         counted (``np.bitwise_count``): 50 times faster than gathering a column per category
@@ -132,7 +172,11 @@ class Columns:
             packed = np.pad(packed, ((0, 0), (0, padded // 8 - packed.shape[1])))
             bits = self._category_bits = np.ascontiguousarray(packed).view(np.uint64)
         wanted = np.zeros(padded, dtype=bool)
-        wanted[docs] = True
+        if rest is None:
+            wanted[docs] = True
+        else:
+            wanted[:size] = True
+            wanted[rest] = False
         both = bits & np.packbits(wanted).view(np.uint64)
         counted: np.ndarray = np.bitwise_count(both).sum(axis=1, dtype=np.int64)
         return counted
