@@ -682,17 +682,20 @@ def _unpacked(buffer: np.ndarray, starts: np.ndarray, widths: np.ndarray,
     width = int(widths[0])
     bases = (starts * 8 - firsts * widths).astype(np.uint64)
     place = np.repeat(bases, postings)
-    mask: np.ndarray | np.uint64
-    if bool((widths == width).all()):  # one width for every block: scalars, no repeat
+    uniform = bool((widths == width).all())  # one width for every block: scalars, no repeat
+    if uniform:
         place += steps.view(np.uint64) * np.uint64(width)
-        mask = _MASKS[width]
     else:
         place += steps.view(np.uint64) * np.repeat(widths.astype(np.uint64), postings)
-        mask = np.repeat(_MASKS[widths], postings)
     found = _gathered(buffer, place, int(widths.max()))
     kind = found.dtype.type
-    found >>= (place & np.uint64(7)).astype(kind)
-    found &= mask.astype(kind) if isinstance(mask, np.ndarray) else kind(mask)
+    # The shifts and masks made in the gathered words' type before any full-length pass (a
+    # place's low three bits survive the narrowing), not converted from 64 bits after it.
+    shifts = place.astype(kind)
+    shifts &= kind(7)
+    found >>= shifts
+    found &= kind(_MASKS[width]) if uniform else np.repeat(_MASKS[widths].astype(kind),
+                                                            postings)
     # The numbers are below 2**32: as uint64, their int64 view is their value.
     return found.view(np.int64) if kind is np.uint64 else found.astype(np.int64)
 
