@@ -22,7 +22,7 @@ from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
 import indexer.matches as matches_module
-from indexer.matches import MatchEngine
+from indexer.matches import MatchEngine, Matches
 from indexer.query import make_parser, parse_query
 from indexer.search import _settled, _top
 
@@ -78,10 +78,9 @@ def test_plain_words_do_defer_their_typed_forms(searcher: Searcher) -> None:
     assert np.any(deferred.ceiling > deferred.scores)
 
 
-@pytest.mark.parametrize("text", QUERIES)
-@pytest.mark.parametrize("sort", ["relevance", "date", "oldest"])
-def test_a_settled_page_is_the_complete_page_bit_for_bit(searcher: Searcher, text: str,
-                                                          sort: str) -> None:
+def _complete_deferred_and_days(searcher: Searcher, text: str,
+                                ) -> tuple[Matches, Matches, np.ndarray]:
+    """TEXT's matches evaluated whole and with typed forms deferred, and their days."""
     from indexer.columns import day_number
 
     query = parse_query(text, make_parser(searcher.schema)).query
@@ -90,6 +89,14 @@ def test_a_settled_page_is_the_complete_page_bit_for_bit(searcher: Searcher, tex
     published = {d: searcher.stored_fields(d).get("published") for d in complete.docs.tolist()}
     days = np.array([day_number(published[d].date()) for d in complete.docs.tolist()],
                     dtype=np.int32)
+    return complete, deferred, days
+
+
+@pytest.mark.parametrize("text", QUERIES)
+@pytest.mark.parametrize("sort", ["relevance", "date", "oldest"])
+def test_a_settled_page_is_the_complete_page_bit_for_bit(searcher: Searcher, text: str,
+                                                          sort: str) -> None:
+    complete, deferred, days = _complete_deferred_and_days(searcher, text)
     for limit in (1, 3, 10, 50):
         expected = _top(complete.scores, days, complete.docs, sort, limit)
         settled = _settled(deferred, days, sort, limit)
@@ -234,7 +241,6 @@ def test_the_page_settles_exactly_the_matches_whose_ceiling_reaches_its_floor(
         searcher: Searcher, text: str) -> None:
     # The matches near the floor are found by one comparison with a slack, then tested
     # exactly: the matches settled are those the exact test over every match picks.
-    from indexer.matches import Matches
     from indexer.search import _SETTLE_MARGIN, _settle_first
 
     query = parse_query(text, make_parser(searcher.schema)).query
@@ -272,15 +278,9 @@ def test_the_page_settles_exactly_the_matches_whose_ceiling_reaches_its_floor(
 @pytest.mark.parametrize("text", QUERIES)
 def test_a_page_ordered_among_the_matches_near_its_floor_is_the_complete_page(
         searcher: Searcher, text: str) -> None:
-    from indexer.columns import day_number
     from indexer.search import _page_order, _settled_page
 
-    query = parse_query(text, make_parser(searcher.schema)).query
-    complete = MatchEngine(searcher, {}).match(query)
-    deferred = MatchEngine(searcher, {}).match(query, settle_later=True)
-    published = {d: searcher.stored_fields(d).get("published") for d in complete.docs.tolist()}
-    days = np.array([day_number(published[d].date()) for d in complete.docs.tolist()],
-                    dtype=np.int32)
+    complete, deferred, days = _complete_deferred_and_days(searcher, text)
     for limit in (1, 3, 10, 50):
         expected = _top(complete.scores, days, complete.docs, "relevance", limit)
         settled, among = _settled_page(deferred, days, "relevance", limit)
@@ -294,7 +294,6 @@ def test_ties_at_the_page_edge_are_ordered_as_over_every_match(seed: int) -> Non
     # Final scores of few distinct values (many ties at the page's edge), partial scores
     # below them and ceilings above: the page ordered among the matches settling left near
     # its floor is the page ordered over every final score, ties broken by day then document.
-    from indexer.matches import Matches
     from indexer.search import _page_order, _settled_page
 
     rng = np.random.default_rng(seed)
