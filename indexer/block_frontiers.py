@@ -31,7 +31,7 @@ from typing import Any
 
 import numpy as np
 
-from indexer.posting_blocks import LAST
+from indexer.posting_blocks import HEAVIEST, LAST
 from indexer.whoosh_format import (
     BLOCK_POSTINGS,
     UnexpectedLayout,
@@ -265,21 +265,20 @@ def frontier_weights(frontiers: SegmentFrontiers, offset: int, directory: np.nda
     """Return, for each of WITHIN (ascending documents of the segment, each holding the term
     whose postings start at OFFSET, with DIRECTORY its blocks), a weight at least the term's
     there: the greatest weight its block holds at the document's length (CODES, its length
-    byte) or shorter. None without a usable record."""
+    byte) or shorter, at most the block's greatest weight. None without a usable record."""
     found = frontiers.record(offset, int(directory.shape[1]))
     if found is None:
         return None
     keys, weights = found
     blocks = np.minimum(np.searchsorted(directory[LAST], within), directory.shape[1] - 1)
-    wanted = blocks * 256 + codes.astype(np.int64)
-    at = np.searchsorted(keys, wanted, side="right") - 1
+    heaviest = directory[HEAVIEST].view(np.float64)[blocks]
+    at = np.searchsorted(keys, (blocks << 8) | codes.astype(np.int64), side="right") - 1
     clipped = np.maximum(at, 0)
     # A document holding the term is in its block's frontier at its length or above one
-    # shorter; anything else (a record not of these postings) gives no bound.
-    fits = (at >= 0) & (keys[clipped] // 256 == blocks)
-    bound: np.ndarray = np.where(fits, weights[clipped], np.inf)
+    # shorter; anything else (a record not of these postings) gives the greatest weight.
+    fits = (at >= 0) & ((keys[clipped] >> 8) == blocks)
+    bound: np.ndarray = np.where(fits, np.minimum(weights[clipped], heaviest), heaviest)
     return bound
-
 
 
 def frontier_ceilings(leaf: Any, field: str, btext: bytes, within: np.ndarray,
@@ -289,14 +288,11 @@ def frontier_ceilings(leaf: Any, field: str, btext: bytes, within: np.ndarray,
     document's length byte (CODES) or shorter when the segment's frontier file has the term,
     else its block's greatest weight (``whoosh_format.weight_ceilings``). None if the segment
     does not hold the term. Raises UnexpectedLayout as ``read_postings``."""
-    heaviest = weight_ceilings(leaf, field, btext, within)
-    if heaviest is None or not len(within):
-        return heaviest
-    frontiers = segment_frontiers_reader(leaf)
+    frontiers = segment_frontiers_reader(leaf) if len(within) else None
     term = _term_info(leaf, field, btext) if frontiers is not None else None
     if frontiers is None or term is None or term[1][3] is not None:
-        return heaviest
+        return weight_ceilings(leaf, field, btext, within)
     postfile, info = term
     directory, _ = _term_directory(leaf, field, btext, postfile, info)
     bound = frontier_weights(frontiers, int(info[1]), directory, within, codes)
-    return heaviest if bound is None else np.minimum(heaviest, bound)
+    return weight_ceilings(leaf, field, btext, within) if bound is None else bound
