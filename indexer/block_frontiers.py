@@ -27,7 +27,7 @@ import struct
 import threading
 import zlib
 from collections import OrderedDict
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -181,7 +181,7 @@ class SegmentFrontiers:
                                   offset=count * 8).astype(np.int64)
         self.crcs = np.frombuffer(tables, dtype="<u4", count=count, offset=count * 16)
         self._start = _HEAD.size + count * 20
-        self._records: OrderedDict[int, tuple[np.ndarray, np.ndarray] | None] = OrderedDict()
+        self._records: OrderedDict[int, TermFrontier | None] = OrderedDict()
         self._kept = 0
         self._lock = threading.Lock()
 
@@ -189,10 +189,9 @@ class SegmentFrontiers:
         """Close the file."""
         self._source.close()
 
-    def record(self, offset: int, blocks: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """Return the frontier of the term whose postings start at OFFSET, in BLOCKS blocks:
-        (each pair's key, block * 256 + length byte, ascending; its weight), None without a
-        record or with one that does not fit."""
+    def record(self, offset: int, blocks: int) -> TermFrontier | None:
+        """Return the frontier of the term whose postings start at OFFSET, in BLOCKS blocks,
+        None without a record or with one that does not fit."""
         with self._lock:
             if offset in self._records:
                 self._records.move_to_end(offset)
@@ -206,25 +205,49 @@ class SegmentFrontiers:
                 if zlib.crc32(raw) == int(self.crcs[at]) else None
         with self._lock:
             self._records[offset] = found
-            self._kept += 0 if found is None else found[0].nbytes + found[1].nbytes
+            self._kept += 0 if found is None else found.nbytes
             while self._kept > RECORDS_BYTES and self._records:
                 _, old = self._records.popitem(last=False)
-                self._kept -= 0 if old is None else old[0].nbytes + old[1].nbytes
+                self._kept -= 0 if old is None else old.nbytes
         return found
 
 
-def _decoded_record(raw: bytes, blocks: int) -> tuple[np.ndarray, np.ndarray] | None:
+class TermFrontier(NamedTuple):
+    """A term's frontiers in a segment, laid out for lookups: per block, which length bytes
+    have a pair (256 bits: four 64-bit words), how many pairs lie in the words before each,
+    and where its pairs start; the pairs' weights."""
+
+    masks: np.ndarray    # uint64, 4 per block
+    before: np.ndarray   # int64, 4 per block: the block's pairs in the words before
+    starts: np.ndarray   # int64, per block: its first pair
+    weights: np.ndarray  # float64, per pair
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the arrays."""
+        return int(self.masks.nbytes + self.before.nbytes + self.starts.nbytes
+                   + self.weights.nbytes)
+
+
+def _decoded_record(raw: bytes, blocks: int) -> TermFrontier | None:
     if len(raw) < 4 or struct.unpack_from("<I", raw)[0] != blocks:
         return None
     counts = np.frombuffer(raw, dtype=np.uint8, count=blocks, offset=4)
     pairs = int(counts.sum(dtype=np.int64))
     if len(raw) != 4 + blocks + pairs * 5:
         return None
-    codes = np.frombuffer(raw, dtype=np.uint8, count=pairs, offset=4 + blocks)
+    codes = np.frombuffer(raw, dtype=np.uint8, count=pairs, offset=4 + blocks).astype(np.int64)
     weights = np.frombuffer(raw, dtype="<f4", count=pairs,
                             offset=4 + blocks + pairs).astype(np.float64)
-    keys = np.repeat(np.arange(blocks, dtype=np.int64) * 256, counts) + codes
-    return keys, weights
+    block_of = np.repeat(np.arange(blocks, dtype=np.int64), counts)
+    masks = np.zeros(blocks * 4, dtype=np.uint64)
+    # A block's pairs have distinct length bytes: their bits add up as an OR would.
+    np.add.at(masks, block_of * 4 + (codes >> 6), np.left_shift(np.uint64(1),
+                                                               (codes & 63).astype(np.uint64)))
+    counted = np.bitwise_count(masks).astype(np.int64).reshape(blocks, 4)
+    before = (np.cumsum(counted, axis=1) - counted).ravel()
+    starts = np.cumsum(counts, dtype=np.int64) - counts
+    return TermFrontier(masks, before, starts, weights)
 
 
 def segment_frontiers_reader(leaf: Any) -> SegmentFrontiers | None:
@@ -269,15 +292,18 @@ def frontier_weights(frontiers: SegmentFrontiers, offset: int, directory: np.nda
     found = frontiers.record(offset, int(directory.shape[1]))
     if found is None:
         return None
-    keys, weights = found
     blocks = np.minimum(np.searchsorted(directory[LAST], within), directory.shape[1] - 1)
     heaviest = directory[HEAVIEST].view(np.float64)[blocks]
-    at = np.searchsorted(keys, (blocks << 8) | codes.astype(np.int64), side="right") - 1
-    clipped = np.maximum(at, 0)
-    # A document holding the term is in its block's frontier at its length or above one
-    # shorter; anything else (a record not of these postings) gives the greatest weight.
-    fits = (at >= 0) & ((keys[clipped] >> 8) == blocks)
-    bound: np.ndarray = np.where(fits, np.minimum(weights[clipped], heaviest), heaviest)
+    wide = codes.astype(np.int64)
+    word = blocks * 4 + (wide >> 6)
+    # The block's pairs at this length byte or shorter: those of the words before, and the
+    # bits of its own word up to the byte's (2 << 63 wraps to 0: all 64 bits).
+    low = np.left_shift(np.uint64(2), (wide & 63).astype(np.uint64)) - np.uint64(1)
+    count = found.before[word] + np.bitwise_count(found.masks[word] & low).astype(np.int64)
+    # A document holding the term has a pair at its length or shorter in its block; anything
+    # else (a record not of these postings) gives the block's greatest weight.
+    at = np.maximum(found.starts[blocks] + count - 1, 0)
+    bound: np.ndarray = np.where(count > 0, np.minimum(found.weights[at], heaviest), heaviest)
     return bound
 
 

@@ -162,6 +162,8 @@ class _SettledOnce:
                 self._found = Matches(both[order], np.concatenate(
                     (self._found.scores, new.scores))[order])
         return self._found.among(docs)
+
+
 _NO_WEIGHTS = np.zeros(0, dtype=np.float64)
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 
@@ -335,8 +337,9 @@ _CEILINGS_FROM = 8 * BLOCK_POSTINGS
 _CEILINGS_SHARE = 3
 # Ceilings pay when the matches whose ceiling reaches the page's floor, as the highest
 # ceilings' exact scores put it, are at most 1 / _REACH_SHARE of the phrase's documents: the
-# rest is then never scored. Common words' blocks each hold a heavy posting, and their ceilings
-# reach the floor nearly everywhere: those phrases are scored at once.
+# rest is then never scored. Common words' blocks each hold a heavy posting, and their blocks'
+# greatest weights reach the floor nearly everywhere; the blocks' frontiers (the greatest
+# weight at the document's length or shorter, ``block_frontiers``) lower most of them.
 _REACH_SHARE = 8
 # And when settling them decodes at most this share (numerator, denominator) of the postings
 # of the words given ceilings: a word asked for in more documents than its blocks is read
