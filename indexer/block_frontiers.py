@@ -52,8 +52,9 @@ EXTENSION = ".frontiers"
 VERSION = 1
 _HEAD = struct.Struct("<4sIII")
 _MAGIC = b"ArBF"
-# Each segment reader keeps the records it read lately, up to this many bytes in all.
-RECORDS_BYTES = 2 * 2**20
+# Each segment reader keeps the records it read lately, up to this many bytes in all (about
+# ten of the commonest words' at a million articles; the search worker's memory goal is 300 MB).
+RECORDS_BYTES = 512 * 2**10
 
 
 def frontiers_file(segment_id: str) -> str:
@@ -218,9 +219,9 @@ class TermFrontier(NamedTuple):
     and where its pairs start; the pairs' weights."""
 
     masks: np.ndarray    # uint64, 4 per block
-    before: np.ndarray   # int64, 4 per block: the block's pairs in the words before
-    starts: np.ndarray   # int64, per block: its first pair
-    weights: np.ndarray  # float64, per pair
+    before: np.ndarray   # uint8, 4 per block: the block's pairs in the words before
+    starts: np.ndarray   # int32, per block: its first pair
+    weights: np.ndarray  # float32, per pair (Whoosh's weights are 32-bit floats)
 
     @property
     def nbytes(self) -> int:
@@ -237,17 +238,16 @@ def _decoded_record(raw: bytes, blocks: int) -> TermFrontier | None:
     if len(raw) != 4 + blocks + pairs * 5:
         return None
     codes = np.frombuffer(raw, dtype=np.uint8, count=pairs, offset=4 + blocks).astype(np.int64)
-    weights = np.frombuffer(raw, dtype="<f4", count=pairs,
-                            offset=4 + blocks + pairs).astype(np.float64)
+    weights = np.frombuffer(raw, dtype="<f4", count=pairs, offset=4 + blocks + pairs)
     block_of = np.repeat(np.arange(blocks, dtype=np.int64), counts)
     masks = np.zeros(blocks * 4, dtype=np.uint64)
     # A block's pairs have distinct length bytes: their bits add up as an OR would.
     np.add.at(masks, block_of * 4 + (codes >> 6), np.left_shift(np.uint64(1),
                                                                (codes & 63).astype(np.uint64)))
     counted = np.bitwise_count(masks).astype(np.int64).reshape(blocks, 4)
-    before = (np.cumsum(counted, axis=1) - counted).ravel()
-    starts = np.cumsum(counts, dtype=np.int64) - counts
-    return TermFrontier(masks, before, starts, weights)
+    before = (np.cumsum(counted, axis=1) - counted).ravel().astype(np.uint8)
+    starts = (np.cumsum(counts, dtype=np.int64) - counts).astype(np.int32)
+    return TermFrontier(masks, before, starts, weights.astype(np.float32))
 
 
 def segment_frontiers_reader(leaf: Any) -> SegmentFrontiers | None:
@@ -299,11 +299,13 @@ def frontier_weights(frontiers: SegmentFrontiers, offset: int, directory: np.nda
     # The block's pairs at this length byte or shorter: those of the words before, and the
     # bits of its own word up to the byte's (2 << 63 wraps to 0: all 64 bits).
     low = np.left_shift(np.uint64(2), (wide & 63).astype(np.uint64)) - np.uint64(1)
-    count = found.before[word] + np.bitwise_count(found.masks[word] & low).astype(np.int64)
+    count = found.before[word].astype(np.int64) \
+        + np.bitwise_count(found.masks[word] & low).astype(np.int64)
     # A document holding the term has a pair at its length or shorter in its block; anything
     # else (a record not of these postings) gives the block's greatest weight.
     at = np.maximum(found.starts[blocks] + count - 1, 0)
-    bound: np.ndarray = np.where(count > 0, np.minimum(found.weights[at], heaviest), heaviest)
+    bound: np.ndarray = np.where(count > 0, np.minimum(found.weights[at].astype(np.float64),
+                                                       heaviest), heaviest)
     return bound
 
 
