@@ -720,7 +720,7 @@ def _settled_page(matches: Matches, days: np.ndarray, sort: str,
     settled, final = matches.final_scores(positions)
     scores = matches.scores.copy()
     scores[settled] = final
-    size = first
+    size, before = first, None
     while True:
         floor = np.partition(scores[positions], len(positions) - limit)[len(positions) - limit]
         # Every ceiling the exact test below lets reach the floor is within a few margins of
@@ -734,10 +734,13 @@ def _settled_page(matches: Matches, days: np.ndarray, sort: str,
             & (upper != scores[near]) & ~done
         waiting = near[reach]
         size *= _SETTLE_ROUND
-        if len(waiting) <= size:
+        if len(waiting) <= size or (before is not None and len(waiting) * 2 > before):
             break
         # Many still reach the floor: the highest ceilings among them first, in a round four
-        # times the last, raise it (as ``MatchEngine._probed_pay`` probed it).
+        # times the last, raise it (as ``MatchEngine._probed_pay`` probed it), while a round
+        # (after the first) halves those reaching it: else each round's documents are one
+        # more read of the same blocks (typed forms of common words).
+        before = len(waiting)
         chosen = np.sort(waiting[np.argpartition(ceiling[waiting], len(waiting) - size)
                                  [len(waiting) - size:]])
         got, final = matches.final_scores(chosen)
