@@ -80,6 +80,7 @@ def main() -> None:
             until=date.fromisoformat(query["until"]) if query.get("until") else None,
             sort=query.get("sort", "relevance"), page_size=10)
 
+    service.prepare()  # as a web worker's warm-up (archive.web.worker.warm_up)
     for query in queries[:: max(1, len(queries) // 40)]:  # the worker's warm-up
         run(query)
     profile = cProfile.Profile() if options.profile else None

@@ -430,6 +430,7 @@ def _worker(data: Path, query_file: Path, per_kind: int) -> None:
     timings: dict[str, list[float]] = {kind: [] for kind in KINDS}
     totals: dict[str, list[int]] = {kind: [] for kind in KINDS}
     try:
+        service.prepare()  # as a web worker's warm-up (archive.web.worker.warm_up)
         warm = queries[:: max(1, len(queries) // 40)]
         for query in warm:
             _whoosh_search(service, query)

@@ -56,7 +56,12 @@ from indexer.results import (
 from indexer.schema import EXACT_FIELDS
 from indexer.snippets import Highlighter, marked_paragraphs, plain_snippet
 from indexer.texts import ArchiveTexts, ArticleText, ArticleTexts, EarlierTexts
-from indexer.whoosh_format import UnexpectedLayout, report_fallback, stored_fields
+from indexer.whoosh_format import (
+    UnexpectedLayout,
+    read_term_directories,
+    report_fallback,
+    stored_fields,
+)
 
 # Authors counted in a result's facets: a page shows the first ten and the rest behind
 # « voir plus »; past this many, the author filter of the form reaches the others.
@@ -189,6 +194,16 @@ class SearchService:
         page = matches.docs[order]
         return self._hits(searcher, generation, page, matches.scores[order], None,
                           with_snippets=False)
+
+    def prepare(self) -> None:
+        """Open the live generation for this thread and read what its first searches need
+        from every segment at once: the term dictionary's directories (a web worker's
+        warm-up). Raises IndexUnavailable when there is no index."""
+        searcher, _ = self._generations.acquire()
+        try:
+            read_term_directories(searcher)
+        except UnexpectedLayout:
+            pass  # an index the fast paths cannot read: its searches say so (report_fallback)
 
     def info(self) -> IndexInfo:
         """Describe the live index; raises IndexUnavailable when there is none."""

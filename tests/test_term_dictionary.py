@@ -104,6 +104,33 @@ def test_every_term_is_found_in_order_with_its_value(tmp_path: Path, count: int,
         assert reader.term_count(name) == sum(1 for found, _, _ in expected if found == name)
 
 
+@pytest.mark.parametrize("count", [0, TERMS_PER_BLOCK + 1, 3000])
+def test_directories_read_at_once_serve_every_lookup_without_another_read(
+        tmp_path: Path, count: int) -> None:
+    """``read_directories`` (a worker's warm-up) reads each field's directory once, as the
+    first lookups would, and the lookups then read none again."""
+    entries = _entries(count, seed=count + 7)
+    _write(tmp_path / "terms", entries)
+    data = (tmp_path / "terms").read_bytes()
+    reads: list[tuple[int, int]] = []
+
+    def read(offset: int, size: int) -> bytes:
+        reads.append((offset, size))
+        return data[offset:offset + size]
+
+    prepared = DictionaryReader(read, len(data))
+    prepared.read_directories()
+    lazy = _reader(tmp_path / "terms")
+    for name in FIELDS:
+        assert prepared._section(name) == lazy._section(name)
+    directories = {(place.offset, place.size) for place in prepared._places.values()}
+    assert directories <= set(reads)
+    reads.clear()
+    for key, value in entries:
+        assert prepared.get(_name(key), key[2:]) == value
+    assert not directories & set(reads)
+
+
 @pytest.mark.parametrize("count", [TERMS_PER_BLOCK * 3, 3000])
 def test_keys_added_in_runs_are_written_as_added_one_by_one(tmp_path: Path, count: int) -> None:
     """Whole blocks of a run are encoded together (numpy): the same bytes as one by one."""

@@ -69,14 +69,15 @@ def tune_collector() -> None:
 
 
 def warm_up(app: Flask) -> None:
-    """Prepare what the first search of APP's worker needs: the live index generation and its
-    columns, the author list of the search form, and every template compiled.
+    """Prepare what the first search of APP's worker needs: the live index generation, its
+    columns and its segments' term directories, the author list of the search form, and every
+    template compiled.
 
     Nothing is prepared where there is no index or archive yet (the pages say so).
     """
     services = app.extensions["archive"]
     try:
-        services.search().info()
+        services.search().prepare()
         services.datalist_authors()
     except ArchiveError:
         pass
