@@ -160,6 +160,8 @@ def test_several_terms_read_back_decoded_together(
     docs, weights, _ = decode_blocks(buffer, directory, 0)
     assert docs.tolist() == [doc for term in terms for doc in term[0]]
     assert weights.tolist() == [w for term in terms for w in term[1]]
+    alone, _, _ = decode_blocks(buffer, directory, 0, weighed=False)  # a prefix's page
+    assert alone.dtype == np.int64 and alone.tolist() == docs.tolist()
     for postings, term in zip(encoded, terms, strict=True):
         assert _decoded(postings) == term
         if len(encoded) > 1:  # a term alone (plain ints when of one block): the same bytes
