@@ -943,8 +943,10 @@ class MatchEngine:
                      live: np.ndarray | None) -> Matches:
         """``_prefix_page`` of the prefixes FIELDS (one per field, in QUERY's order)."""
         page = PageFloor(limit)
-        docs_parts: list[np.ndarray] = []
-        ceiling_parts: list[np.ndarray] = []
+        # Each segment's matches written in place (a large prefix matches most of a million
+        # documents: no part copied again to be joined).
+        documents = np.empty(int(self.size), dtype=np.int64)
+        ceilings = np.empty(int(self.size), dtype=np.float64)
         exact_parts: list[tuple[np.ndarray, np.ndarray]] = []
         before = 0
         kept = [{word: i for i, word in enumerate(prefix.words)} for prefix in fields]
@@ -974,19 +976,20 @@ class MatchEngine:
                 continue
             matched, ceiling = found
             positions, scores = settle_reaching(ceiling, page, segment.exact, segment.tighter)
-            docs_parts.append(matched + span[0])
-            ceiling_parts.append(ceiling)
+            after = before + len(matched)
+            np.add(matched, span[0], out=documents[before:after])
+            ceilings[before:after] = ceiling
             exact_parts.append((positions + before, scores))
-            before += len(matched)
-        if not docs_parts:
+            before = after
+        if not before:
             return EMPTY
-        ceilings = np.concatenate(ceiling_parts)
-        scores = np.zeros(len(ceilings), dtype=np.float64)
+        ceilings = ceilings[:before]
+        scores = np.zeros(before, dtype=np.float64)
         for positions, found_scores in exact_parts:
             scores[positions] = found_scores
             ceilings[positions] = found_scores
-        return Matches(np.concatenate(docs_parts).astype(np.int64, copy=False), scores,
-                       ceilings, lambda docs: self._settle(query, docs), exact_first=limit)
+        return Matches(documents[:before], scores, ceilings,
+                       lambda docs: self._settle(query, docs), exact_first=limit)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]

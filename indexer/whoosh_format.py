@@ -875,22 +875,33 @@ def read_entries_ids(leaf: Any, entries: list[TermEntry | None]) -> TermsBlocks:
                                              np.cumsum(blocks_of) - blocks_of))
         heaviest.append(limits[0])
         shortest.append(limits[1])
-    inlined_weights: list[float] = []
     inlined_start = sum(len(part) for part in docs)
+    # The terms of inlined postings (a large prefix's rare words: hundreds a segment), each
+    # one block, gathered as lists and made arrays once.
+    inlined_terms: list[int] = []
+    inlined_ids: list[int] = []
+    inlined_weights: list[float] = []
+    inlined_counts: list[int] = []
+    inlined_heaviest: list[float] = []
     for i, term in enumerate(found):
         if term is None or term[1][_INLINED] is None:
             continue
         ids, weights, _ = term[1][_INLINED]
         if len(weights) != len(ids) or not len(ids):
             raise UnexpectedLayout("a term has not one weight per posting")
-        docs.append(np.asarray(ids, dtype=np.int64))
-        terms.append(i)
-        count = np.array([len(ids)], dtype=np.int64)
+        inlined_terms.append(i)
+        inlined_ids.extend(ids)
+        inlined_weights.extend(weights)
+        inlined_counts.append(len(ids))
+        inlined_heaviest.append(max(weights))
+    if inlined_terms:
+        docs.append(np.array(inlined_ids, dtype=np.int64))
+        terms.extend(inlined_terms)
+        count = np.array(inlined_counts, dtype=np.int64)
         term_postings.append(count)
         postings.append(count)
-        heaviest.append(np.array([max(weights)], dtype=np.float64))
-        shortest.append(np.zeros(1, dtype=np.int64))
-        inlined_weights.extend(weights)
+        heaviest.append(np.array(inlined_heaviest, dtype=np.float64))
+        shortest.append(np.zeros(len(inlined_terms), dtype=np.int64))
     if not docs:
         empty = np.zeros(0, dtype=np.int64)
         return TermsBlocks(empty, empty, empty, empty, np.zeros(0, dtype=np.float64), empty,
