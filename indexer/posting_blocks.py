@@ -709,16 +709,20 @@ def _unpacked(buffer: np.ndarray, starts: np.ndarray, widths: np.ndarray,
 def _steps(count: int, size: int) -> np.ndarray:
     """0 to COUNT - 1 as bit places' type for a buffer of SIZE bytes: uint32 when its bits
     are fewer than 2**32 (half the bytes of every pass that makes the places), else uint64;
-    a view of numbers kept from call to call, not made again."""
+    up to ``_KEPT_STEPS`` of them a view of numbers kept from call to call, not made again."""
     kind = np.uint32 if size < 1 << 29 else np.uint64
-    kept = _KEPT_STEPS.get(kind)
-    if kept is None or len(kept) < count:
-        kept = _KEPT_STEPS[kind] = np.arange(max(count, 1 << 16), dtype=kind)
+    if count > _KEPT_STEPS:
+        return np.arange(count, dtype=kind)
+    kept = _STEPS_KEPT.get(kind)
+    if kept is None:
+        kept = _STEPS_KEPT[kind] = np.arange(_KEPT_STEPS, dtype=kind)
     return kept[:count]
 
 
-# 0, 1, 2... per type, as long as the longest run of postings decoded so far.
-_KEPT_STEPS: dict[type, np.ndarray] = {}
+# 0, 1, 2... per type, kept for the runs of postings decoded at once up to this many (2 MB
+# as uint32: a worker's memory is counted; a large prefix decodes some 100,000 a segment).
+_KEPT_STEPS: Final = 1 << 19
+_STEPS_KEPT: dict[type, np.ndarray] = {}
 
 
 def _gathered(buffer: np.ndarray, place: np.ndarray, widest: int) -> np.ndarray:

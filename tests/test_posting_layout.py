@@ -168,6 +168,26 @@ def test_several_terms_read_back_decoded_together(
             assert encode_terms(_run([term]), LIMIT) == [postings]
 
 
+def test_a_run_longer_than_the_kept_steps_decodes_as_written() -> None:
+    # Runs up to ``_KEPT_STEPS`` postings decode from steps kept between calls, longer ones
+    # from steps made for them: both read back what was written.
+    count = layout._KEPT_STEPS + 3 * LIMIT + 5
+    docs = np.cumsum(np.arange(count, dtype=np.int64) % 9 + 1)
+    weights = (np.arange(count) % 5 + 1).astype(np.float32)
+    run = TermRun(np.array([count], dtype=np.int64), docs, weights,
+                  np.zeros(count, dtype=np.uint8), np.zeros(count, dtype=np.int64),
+                  np.zeros(count, dtype=np.int64), b"")
+    (postings,) = encode_terms(run, LIMIT)
+    directory = layout.read_directory(postings, len(postings))
+    buffer = np.frombuffer(postings + bytes(layout.padding()), dtype=np.uint8)
+    for blocks in (directory, directory[:, :8]):  # longer than the kept steps, then shorter
+        found, found_weights, _ = decode_blocks(buffer, blocks, 0)
+        alone, _, _ = decode_blocks(buffer, blocks, 0, weighed=False)
+        end = int(blocks[layout.POSTINGS].sum())
+        assert np.array_equal(found, docs[:end]) and np.array_equal(alone, docs[:end])
+        assert np.array_equal(found_weights, weights[:end])
+
+
 def test_any_run_of_blocks_decodes_alone() -> None:
     term = _term(5 * LIMIT + 7, 3, "whole", 2)
     (postings,) = encode_terms(_run([term]), LIMIT)
