@@ -2027,18 +2027,20 @@ class _SegmentPrefixes:
         chosen = self._chosen(docs)
         self._narrowed = (docs, chosen)
         total = np.zeros(len(docs), dtype=np.float64)
+        ranks = None
         for places, (prefix, blocks, _, block_starts, block_idf) in zip(chosen, self.reads,
                                                                          strict=True):
             if not len(places):
                 continue
+            if ranks is None:
+                ranks = self._ranks(docs)
             block = np.searchsorted(block_starts, places, side="right") - 1
             ids = blocks.docs[places]
             codes, norm = self.engine._norm(prefix.field)
             heaviest = blocks.heaviest[block]
             bounds = block_idf[block] * ((heaviest * (self.k1 + 1))
                                          / (heaviest + norm[codes[self.start:][ids]]))
-            total += np.bincount(self._ranks(docs)[ids], weights=bounds,
-                                 minlength=len(docs))
+            total += np.bincount(ranks[ids], weights=bounds, minlength=len(docs))
         return total * (1.0 + BOUND_SLACK)
 
     def exact(self, positions: np.ndarray) -> np.ndarray:
@@ -2047,18 +2049,20 @@ class _SegmentPrefixes:
         order (as ``union``: 0.0 + x is x)."""
         docs = self.docs[positions]
         total = np.zeros(len(docs), dtype=np.float64)
+        ranks = None
         for places, (prefix, blocks, words, _, _) in zip(self._chosen(docs), self.reads,
                                                          strict=True):
             if not len(places):
                 continue
+            if ranks is None:
+                ranks = self._ranks(docs)
             weights = blocks.weights(places)
             word = words[np.searchsorted(blocks.term_starts, places, side="right") - 1]
             order = np.lexsort((places, word))
             ids = blocks.docs[places[order]]
             scores = self.engine._bm25f(prefix.field, prefix.idf[word[order]], weights[order],
                                         ids, self.start)
-            total = total + np.bincount(self._ranks(docs)[ids], weights=scores,
-                                        minlength=len(docs))
+            total = total + np.bincount(ranks[ids], weights=scores, minlength=len(docs))
         return total
 
     def _ranks(self, docs: np.ndarray) -> np.ndarray:
