@@ -2001,9 +2001,9 @@ class _SegmentPrefixes:
         present = self.ceiling > 0.0
         if self.held is not None:
             present |= self.held
+        if live is not None:  # one pass over the segment, not a gather of its matches
+            present &= live[self.start:self.stop]
         docs = np.flatnonzero(present)
-        if live is not None:
-            docs = docs[live[self.start:self.stop][docs]]
         self.docs = docs
         return docs, self.ceiling[docs]
 
