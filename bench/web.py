@@ -1,8 +1,8 @@
 """Benchmark the web front end: gunicorn serving N replica articles to C concurrent clients.
 
     python bench/web.py --articles 10000 --clients 16 --seconds 30 [--reuse DIR] [--json]
-                        [--mix uniform|zipf] [--client-processes 4] [--max-requests N]
-                        [--nginx]
+                        [--mix uniform|zipf] [--client python|wrk] [--client-processes 4]
+                        [--wrk-threads 2] [--max-requests N] [--nginx]
 
 Builds (or reuses) a data directory of replica articles saved into a real archive and indexed
 with a full build, starts gunicorn with the repository's gunicorn.conf.py on a free loopback
@@ -16,6 +16,11 @@ default, or with ``--mix zipf`` by popularity (rank r drawn in proportion to 1/r
 queries of a public search engine are), and the share of answers a worker already held
 (``X-Archive-Cache: hit``) is printed beside the figures, with the CPU time the server and the
 clients spent per request.
+
+``--client wrk`` runs Debian's ``wrk`` instead (``bench/wrk_load.py``): C connections over two
+threads, connection c sending the searches the Python client of seed c draws, the answers held
+counted in its Lua script. It spends a fraction of the Python clients' CPU an answer, which
+the server then has (both are printed, with each one's share of the machine's cores).
 Prints requests per second, latency percentiles, errors, the cache hit rate, CPU per request
 and the memory of each worker (RSS and private USS).
 
@@ -67,6 +72,14 @@ from archive.config import load_settings  # noqa: E402 - the repository root is 
 from archive.models import Article  # noqa: E402
 from archive.replica.corpus import CATEGORIES, Corpus  # noqa: E402
 from archive.store import COMPLETE, Archive  # noqa: E402
+from bench.wrk_load import (  # noqa: E402
+    WrkRound,
+    children_cpu,
+    finish_round,
+    start_round,
+    wait_for,
+    write_script,
+)
 from indexer.location import current_build  # noqa: E402
 from tests.web_servers import (  # noqa: E402 - the tests' private nginx, the same block
     documented_nginx_block,
@@ -79,6 +92,8 @@ WORD = re.compile(r"[^\W\d_]{5,}")
 QUERY_POOL = 6000
 START_TIMEOUT = 120.0
 REQUEST_TIMEOUT = 30.0
+# The cores of this machine: the CPU shares of the server and the clients are of these.
+CORES = os.cpu_count() or 1
 
 
 def build_data_dir(data_dir: Path, articles: int) -> None:
@@ -523,15 +538,98 @@ def profile_pages(data_dir: Path, paths: list[str], pages: int) -> dict[str, Any
 
 
 @dataclass
+class Measured:
+    """What the load generator measured in one run, whichever generator it was."""
+
+    requests: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+    errors: int
+    statuses: dict[int, int]
+    cache_hits: int
+    proxy_hits: int
+    cpu_seconds: float
+    wrapped: int = 0  # wrk: how many times a client's drawn sequence started again
+
+
+def measured_by_python(stats: ClientStats, elapsed: float) -> Measured:
+    """Return what the Python clients' STATS over ELAPSED seconds measured."""
+    latencies = stats.latencies
+    return Measured(
+        requests=len(latencies), seconds=elapsed, p50_ms=percentile(latencies, 0.50),
+        p95_ms=percentile(latencies, 0.95), p99_ms=percentile(latencies, 0.99),
+        errors=stats.errors, statuses=stats.statuses, cache_hits=stats.cache_hits,
+        proxy_hits=stats.proxy_hits, cpu_seconds=stats.cpu_seconds)
+
+
+def measured_by_wrk(round_: WrkRound) -> Measured:
+    """Return what a wrk ROUND measured."""
+    statuses = dict(round_.statuses)
+    sockets = sum(round_.socket_errors.values())
+    if sockets:
+        statuses[0] = sockets  # as the Python clients count a failed connection
+    return Measured(
+        requests=round_.requests + sockets, seconds=round_.seconds, p50_ms=round_.p50_ms,
+        p95_ms=round_.p95_ms, p99_ms=round_.p99_ms, errors=round_.errors, statuses=statuses,
+        cache_hits=round_.held, proxy_hits=round_.proxy_held, cpu_seconds=round_.cpu_seconds,
+        wrapped=round_.wrapped)
+
+
+@dataclass
 class LoadRun:
     """What one run of the clients against the server measured."""
 
-    stats: ClientStats
-    elapsed: float
+    measured: Measured
     server_cpu: float
     nginx_cpu: float
     processes: int
     memory_samples: list[list[tuple[float, float]]]
+
+
+def python_clients(args: argparse.Namespace, target: int, paths: list[str],
+                   host: str | None, sample: Callable[[], None]) -> tuple[Measured, int]:
+    """Run the Python clients against port TARGET for the seconds asked, calling SAMPLE about
+    once a second meanwhile; return what they measured and the processes they ran in."""
+    context = multiprocessing.get_context("fork")
+    results: multiprocessing.Queue[ClientStats] = context.Queue()
+    processes = max(1, min(args.client_processes, args.clients))
+    seeds = [list(range(args.clients))[n::processes] for n in range(processes)]
+    deadline = time.monotonic() + args.seconds
+    workers = [context.Process(target=client_process,
+                               args=(target, paths, deadline, part, args.mix, results, host))
+               for part in seeds]
+    started = time.monotonic()
+    for worker in workers:
+        worker.start()
+    while time.monotonic() < deadline:
+        sample()
+        time.sleep(1.0)
+    stats = ClientStats()
+    for _ in workers:
+        stats.add(results.get(timeout=REQUEST_TIMEOUT + 30))
+    elapsed = time.monotonic() - started
+    for worker in workers:
+        worker.join(timeout=30)
+    return measured_by_python(stats, elapsed), processes
+
+
+def wrk_clients(args: argparse.Namespace, target: int, paths: list[str], host: str,
+                sample: Callable[[], None]) -> tuple[Measured, int]:
+    """Run wrk against port TARGET for the seconds asked, each connection drawing the
+    searches the Python client of its seed would, calling SAMPLE about once a second
+    meanwhile; return what it measured and its threads."""
+    threads = max(1, min(args.wrk_threads, args.clients))
+    with tempfile.TemporaryDirectory(prefix="bench-web-wrk-") as folder:
+        script = write_script(Path(folder), paths, lambda seed: chooser(paths, args.mix, seed),
+                              args.clients, threads, args.seconds, host)
+        cpu_before = children_cpu()
+        wrk = start_round(script, target, args.clients, threads, args.seconds,
+                          REQUEST_TIMEOUT)
+        wait_for(wrk, args.seconds + REQUEST_TIMEOUT, sample)
+        round_ = finish_round(wrk, cpu_before, grace=REQUEST_TIMEOUT + 30)
+    return measured_by_wrk(round_), threads
 
 
 def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> LoadRun:
@@ -555,32 +653,20 @@ def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> Load
             host = NGINX_HOST
         warm = ClientStats()
         client(target, paths[:50], time.monotonic() + 5, 0, warm, host=host)
-        context = multiprocessing.get_context("fork")
-        results: multiprocessing.Queue[ClientStats] = context.Queue()
-        processes = max(1, min(args.client_processes, args.clients))
-        seeds = [list(range(args.clients))[n::processes] for n in range(processes)]
         cpu_before = server_cpu(server)
         nginx_before = nginx_cpu(nginx_dir) if nginx_dir is not None else 0.0
-        deadline = time.monotonic() + args.seconds
-        workers = [context.Process(target=client_process,
-                                   args=(target, paths, deadline, part, args.mix, results,
-                                         host))
-                   for part in seeds]
-        started = time.monotonic()
-        for worker in workers:
-            worker.start()
         memory_samples: list[list[tuple[float, float]]] = []
-        while time.monotonic() < deadline:
+
+        def sample() -> None:
             memory_samples.append(worker_memory(server))
-            time.sleep(1.0)
-        stats = ClientStats()
-        for _ in workers:
-            stats.add(results.get(timeout=REQUEST_TIMEOUT + 30))
-        elapsed = time.monotonic() - started
+
+        if args.client == "wrk":
+            measured, processes = wrk_clients(args, target, paths,
+                                              host or f"127.0.0.1:{target}", sample)
+        else:
+            measured, processes = python_clients(args, target, paths, host, sample)
         served_cpu = server_cpu(server) - cpu_before
         proxy_cpu = nginx_cpu(nginx_dir) - nginx_before if nginx_dir is not None else 0.0
-        for worker in workers:
-            worker.join(timeout=30)
     finally:
         if nginx_command is not None:
             subprocess.run([*nginx_command, "-s", "stop"], capture_output=True, timeout=30)
@@ -589,7 +675,7 @@ def run_load(args: argparse.Namespace, data_dir: Path, paths: list[str]) -> Load
         stop_server(server)
         if server.stderr:
             server.stderr.close()
-    return LoadRun(stats, elapsed, served_cpu, proxy_cpu, processes, memory_samples)
+    return LoadRun(measured, served_cpu, proxy_cpu, processes, memory_samples)
 
 
 def main() -> None:
@@ -607,8 +693,13 @@ def main() -> None:
                         help="how clients pick searches from the pool (default: uniformly)")
     parser.add_argument("--pool", type=int, default=QUERY_POOL,
                         help=f"how many distinct searches the clients draw from ({QUERY_POOL:,})")
+    parser.add_argument("--client", choices=("python", "wrk"), default="python",
+                        help="the load generator: Python threads over several processes "
+                             "(default), or Debian's wrk")
     parser.add_argument("--client-processes", type=int, default=4,
-                        help="processes the clients are spread over (default 4)")
+                        help="processes the Python clients are spread over (default 4)")
+    parser.add_argument("--wrk-threads", type=int, default=2,
+                        help="wrk's threads, its connections shared among them (default 2)")
     parser.add_argument("--profile", type=int, metavar="PAGES",
                         help="profile PAGES answers in this process instead (no gunicorn)")
     parser.add_argument("--max-requests", type=int, metavar="N",
@@ -652,44 +743,48 @@ def main() -> None:
         if temporary:
             shutil.rmtree(temporary, ignore_errors=True)
 
-    stats, elapsed, processes = run.stats, run.elapsed, run.processes
+    measured, processes = run.measured, run.processes
     served_cpu, proxy_cpu, memory_samples = run.server_cpu, run.nginx_cpu, run.memory_samples
-    latencies = stats.latencies
-    errors = stats.errors
-    statuses = stats.statuses
-    requests = max(1, len(latencies))
+    requests = max(1, measured.requests)
     peak_rss = max((rss for sample in memory_samples for rss, _ in sample), default=0.0)
     peak_uss = max((uss for sample in memory_samples for _, uss in sample), default=0.0)
     result = {
-        "rps": round(len(latencies) / elapsed, 1),
-        "p50_ms": round(percentile(latencies, 0.50), 1),
-        "p95_ms": round(percentile(latencies, 0.95), 1),
-        "p99_ms": round(percentile(latencies, 0.99), 1),
-        "errors": errors,
+        "rps": round(measured.requests / measured.seconds, 1),
+        "p50_ms": round(measured.p50_ms, 1),
+        "p95_ms": round(measured.p95_ms, 1),
+        "p99_ms": round(measured.p99_ms, 1),
+        "errors": measured.errors,
         "worker_rss_mb": round(peak_rss, 1),
         "worker_uss_mb": round(peak_uss, 1),
-        "requests": len(latencies),
-        "cache_hit_rate": round(stats.cache_hits / requests, 3),
-        "proxy_hit_rate": round(stats.proxy_hits / requests, 3),
+        "requests": measured.requests,
+        "cache_hit_rate": round(measured.cache_hits / requests, 3),
+        "proxy_hit_rate": round(measured.proxy_hits / requests, 3),
         "server_cpu_ms_per_request": round((served_cpu + proxy_cpu) * 1000 / requests, 2),
         "nginx_cpu_ms_per_request": round(proxy_cpu * 1000 / requests, 2),
         "nginx": args.nginx,
-        "client_cpu_ms_per_request": round(stats.cpu_seconds * 1000 / requests, 2),
+        "client": args.client,
+        "client_cpu_ms_per_request": round(measured.cpu_seconds * 1000 / requests, 2),
+        "server_cpu_share": round((served_cpu + proxy_cpu) / measured.seconds / CORES, 3),
+        "client_cpu_share": round(measured.cpu_seconds / measured.seconds / CORES, 3),
+        "wrapped": measured.wrapped,
         "mix": args.mix,
         "client_processes": processes,
         "articles": articles,
         "clients": args.clients,
-        "seconds": round(elapsed, 1),
+        "seconds": round(measured.seconds, 1),
         "workers": args.workers,
         "threads": args.threads,
         "max_requests": args.max_requests,
-        "statuses": {str(k): v for k, v in sorted(statuses.items())},
+        "statuses": {str(k): v for k, v in sorted(measured.statuses.items())},
+        "load_average": [round(x, 2) for x in os.getloadavg()],
     }
     if args.json:
         print(json.dumps(result))
         return
-    print(f"web benchmark: {articles} articles, {args.clients} clients in {processes} processes, "
-          f"{elapsed:.1f} s, gunicorn {args.workers} workers x {args.threads} threads, "
+    generator = (f"wrk, {processes} threads" if args.client == "wrk"
+                 else f"Python, {processes} processes")
+    print(f"web benchmark: {articles} articles, {args.clients} clients ({generator}), "
+          f"{measured.seconds:.1f} s, gunicorn {args.workers} workers x {args.threads} threads, "
           f"{args.mix} mix of {args.pool} searches" + (", behind nginx" if args.nginx else ""))
     print(f"{'measure':<24}{'value':>12}  target")
     rows = [
@@ -697,19 +792,23 @@ def main() -> None:
         ("p50 latency (ms)", result["p50_ms"], ""),
         ("p95 latency (ms)", result["p95_ms"], "<= 100"),
         ("p99 latency (ms)", result["p99_ms"], ""),
-        ("errors", errors, "0"),
-        ("requests", len(latencies), ""),
+        ("errors", measured.errors, "0"),
+        ("requests", measured.requests, ""),
         ("cache hits (share)", result["cache_hit_rate"], ""),
         ("nginx cache hits", result["proxy_hit_rate"], ""),
         ("server CPU ms/request", result["server_cpu_ms_per_request"], ""),
         ("  of which nginx", result["nginx_cpu_ms_per_request"], ""),
         ("client CPU ms/request", result["client_cpu_ms_per_request"], ""),
+        ("server CPU (of 2 cores)", result["server_cpu_share"], ""),
+        ("client CPU (of 2 cores)", result["client_cpu_share"], ""),
         ("worker RSS peak (MB)", result["worker_rss_mb"], ""),
         ("worker USS peak (MB)", result["worker_uss_mb"], ""),
     ]
     for name, value, target in rows:
         print(f"{name:<24}{value:>12}  {target}")
-    print(f"statuses: {result['statuses']}")
+    print(f"statuses: {result['statuses']}; load average {result['load_average']}")
+    if measured.wrapped:
+        print(f"wrk: the clients' drawn sequences started again {measured.wrapped} times")
 
 
 if __name__ == "__main__":

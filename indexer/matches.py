@@ -23,6 +23,7 @@ from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
 from indexer.analysis import word_pair
+from indexer.block_frontiers import frontier_ceilings
 from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
 from indexer.schema import EXACT_FIELDS, PAIR_FIELDS
 from indexer.score_bounds import (
@@ -60,7 +61,6 @@ from indexer.whoosh_format import (
     read_whole_term,
     report_fallback,
     slow_field_lengths,
-    weight_ceilings,
 )
 
 
@@ -137,6 +137,36 @@ class Matches:
 
 
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
+
+
+class _SettledOnce:
+    """A query's ``Matches.settle`` that settles each document once: the matches settled so
+    far are kept, so the rounds that probe a page's floor (``MatchEngine._probed_pay``) and
+    those that settle the page (``search._settled_page``) score no document twice."""
+
+    def __init__(self, settle: Callable[[np.ndarray], Matches]) -> None:
+        self._settle = settle
+        self._asked = np.zeros(0, dtype=np.int64)  # every document asked, ascending
+        self._found = EMPTY  # their matches, with final scores
+
+    def __call__(self, docs: np.ndarray) -> Matches:
+        """The matches among DOCS (ascending), with their final scores."""
+        if not len(self._asked):
+            self._asked, self._found = docs, self._settle(docs)
+            return self._found
+        rest = docs[_positions(self._asked, docs) < 0]
+        if len(rest):
+            new = self._settle(rest)
+            asked = np.concatenate((self._asked, rest))
+            self._asked = asked[np.argsort(asked, kind="stable")]
+            if len(new):
+                both = np.concatenate((self._found.docs, new.docs))
+                order = np.argsort(both, kind="stable")
+                self._found = Matches(both[order], np.concatenate(
+                    (self._found.scores, new.scores))[order])
+        return self._found.among(docs)
+
+
 _NO_WEIGHTS = np.zeros(0, dtype=np.float64)
 _NO_DOCS = np.zeros(0, dtype=np.int64)
 
@@ -312,8 +342,9 @@ _CEILINGS_FROM = 8 * BLOCK_POSTINGS
 _CEILINGS_SHARE = 3
 # Ceilings pay when the matches whose ceiling reaches the page's floor, as the highest
 # ceilings' exact scores put it, are at most 1 / _REACH_SHARE of the phrase's documents: the
-# rest is then never scored. Common words' blocks each hold a heavy posting, and their ceilings
-# reach the floor nearly everywhere: those phrases are scored at once.
+# rest is then never scored. Common words' blocks each hold a heavy posting, and their blocks'
+# greatest weights reach the floor nearly everywhere; the blocks' frontiers (the greatest
+# weight at the document's length or shorter, ``block_frontiers``) lower most of them.
 _REACH_SHARE = 8
 # And when settling them decodes at most this share (numerator, denominator) of the postings
 # of the words given ceilings: a word asked for in more documents than its blocks is read
@@ -435,30 +466,53 @@ class MatchEngine:
         """
         if found.ceiling is None:
             return found
-        probed: list[tuple[np.ndarray, Matches]] = []
-
-        def settle(docs: np.ndarray) -> Matches:
-            if probed and np.array_equal(probed[0][0], docs):
-                return probed[0][1]  # the highest ceilings, settled once already
-            return self._settle(query, docs)
-
+        settle = _SettledOnce(lambda docs: self._settle(query, docs))
         bounded = Matches(found.docs, found.scores, found.ceiling, settle)
         count, first = len(found), self._settle_first
         if not self._bounded_words or count <= first:
             return bounded
-        top = np.sort(np.argpartition(found.ceiling, count - first)[count - first:])
-        docs = found.docs[top]
-        probed.append((docs, self._settle(query, docs)))
-        final = probed[0][1].scores
         page = max(first // _PAGES_PROBED, 1)
-        if len(final) >= page:
-            floor = np.partition(final, len(final) - page)[len(final) - page]
-            if self._ceilings_pay(int(np.count_nonzero(found.ceiling >= floor)), count):
-                return bounded
+        if self._probed_pay(found.docs, found.ceiling, settle, first, page):
+            return bounded
         self._bounding = False
         found = self._node(evaluated)
         return found if found.ceiling is None else Matches(found.docs, found.scores,
                                                            found.ceiling, settle)
+
+    def _probed_pay(self, docs: np.ndarray, ceiling: np.ndarray, settle: _SettledOnce,
+                    first: int, page: int) -> bool:
+        """Whether the ceilings (CEILING, of DOCS) of a query's matches pay (``_ceilings_pay``)
+        once the page's floor (the PAGE-th best final score found) is put by the exact scores
+        of the highest ceilings: FIRST of them, then, while the floor those put leaves too
+        many matches reaching it, four times as many of the highest ceilings still reaching
+        it, a round at a time (``search._settled_page`` settles in the same rounds; SETTLE
+        keeps the scores for it). A further round is made only while the last one at least
+        halved the matches reaching the floor, and while the matches probed stay within
+        2 / ``_REACH_SHARE`` of them: beyond, settling them and those left could not pay."""
+        count = len(docs)
+        probed = np.zeros(count, dtype=bool)
+        scores = np.full(count, -np.inf)
+        size, floor, reaching = first, float("-inf"), 2 * count  # a second round in any case
+        while True:
+            left = np.flatnonzero(~probed & (ceiling >= floor))
+            if len(left) > size:
+                left = np.sort(left[np.argpartition(ceiling[left], len(left) - size)
+                                    [len(left) - size:]])
+            final = settle(docs[left])
+            at = _positions(final.docs, docs[left])
+            probed[left] = True
+            scores[left[at >= 0]] = final.scores[at[at >= 0]]
+            known = scores[probed]
+            if len(known) < page:
+                return False
+            floor = float(np.partition(known, len(known) - page)[len(known) - page])
+            reach = int(np.count_nonzero(ceiling >= floor))
+            if self._ceilings_pay(reach, count):
+                return True
+            size *= 4
+            if reach * 2 > reaching or (int(probed.sum()) + size) * _REACH_SHARE > 2 * count:
+                return False
+            reaching = reach
 
     def _ceilings_pay(self, reach: int, count: int) -> bool:
         """Whether settling REACH of COUNT matches later costs less than scoring them now:
@@ -1454,7 +1508,8 @@ class MatchEngine:
                     lo, hi = bounds[segment], bounds[segment + 1]
                     if lo == hi:
                         continue
-                    heaviest = weight_ceilings(leaf, field, btext, docs[lo:hi] - base)
+                    heaviest = frontier_ceilings(leaf, field, btext, docs[lo:hi] - base,
+                                                 self._norm(field)[0][docs[lo:hi]])
                     if heaviest is None:  # not a phrase's documents after all: score them
                         return None
                     weights[lo:hi] = heaviest

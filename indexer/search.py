@@ -659,6 +659,9 @@ def _category_key(category: str) -> str:
 _SETTLE_FIRST = 4
 _SETTLE_MARGIN = 1e-9
 _SETTLE_SLACK = 1e-6
+# Matches still reaching the floor beyond this many times the last round are settled in a
+# further round of that many, the highest ceilings first.
+_SETTLE_ROUND = 4
 
 
 def _best_page_only(request: SearchRequest) -> bool:
@@ -717,17 +720,34 @@ def _settled_page(matches: Matches, days: np.ndarray, sort: str,
     settled, final = matches.final_scores(positions)
     scores = matches.scores.copy()
     scores[settled] = final
-    floor = np.partition(scores[positions], len(positions) - limit)[len(positions) - limit]
-    # Every ceiling the exact test below lets reach the floor is within a few margins of it:
-    # ``_SETTLE_SLACK`` (far more than those) keeps them all and few others.
-    near = np.flatnonzero(ceiling >= floor - (abs(floor) + 1.0) * _SETTLE_SLACK)
-    upper = ceiling[near]
-    done = np.searchsorted(settled, near)  # both ascending: the settled among NEAR
-    done = settled[np.minimum(done, max(len(settled) - 1, 0))] == near if len(settled) \
-        else np.zeros(len(near), dtype=bool)
-    reach = (upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor) \
-        & (upper != scores[near]) & ~done
-    more, final = matches.final_scores(near[reach])
+    size, before = first, None
+    while True:
+        floor = np.partition(scores[positions], len(positions) - limit)[len(positions) - limit]
+        # Every ceiling the exact test below lets reach the floor is within a few margins of
+        # it: ``_SETTLE_SLACK`` (far more than those) keeps them all and few others.
+        near = np.flatnonzero(ceiling >= floor - (abs(floor) + 1.0) * _SETTLE_SLACK)
+        upper = ceiling[near]
+        done = np.searchsorted(settled, near)  # both ascending: the settled among NEAR
+        done = settled[np.minimum(done, max(len(settled) - 1, 0))] == near if len(settled) \
+            else np.zeros(len(near), dtype=bool)
+        reach = (upper + (np.abs(upper) + 1.0) * _SETTLE_MARGIN >= floor) \
+            & (upper != scores[near]) & ~done
+        waiting = near[reach]
+        size *= _SETTLE_ROUND
+        if len(waiting) <= size or (before is not None and len(waiting) * 2 > before):
+            break
+        # Many still reach the floor: the highest ceilings among them first, in a round four
+        # times the last, raise it (as ``MatchEngine._probed_pay`` probed it), while a round
+        # (after the first) halves those reaching it: else each round's documents are one
+        # more read of the same blocks (typed forms of common words).
+        before = len(waiting)
+        chosen = np.sort(waiting[np.argpartition(ceiling[waiting], len(waiting) - size)
+                                 [len(waiting) - size:]])
+        got, final = matches.final_scores(chosen)
+        scores[got] = final
+        settled = np.union1d(settled, got)
+        positions = np.union1d(positions, chosen)
+    more, final = matches.final_scores(waiting)
     scores[more] = final
     # The ceilings not updated still bound the final scores: the matches are as settled.
     # The LIMIT best are among NEAR: every other match's ceiling (and so its score, final or

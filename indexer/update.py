@@ -38,6 +38,7 @@ from archive.store import Archive
 from indexer.agreement import archive_mismatch
 from indexer.associated import FIELD as WORDS_FIELD
 from indexer.associated import write_missing_words, write_postings_words
+from indexer.block_frontiers import write_missing_frontiers
 from indexer.build_budget import available_bytes, writer_limit_mb
 from indexer.bulk import BulkSegmentWriter
 from indexer.copies import update_copies
@@ -235,6 +236,7 @@ def _update(archive: Archive, index_dir: Path, live: tuple[Path, SyncState, Inde
             state = replace(state, updated_at=_now())
             write_sync(build, state)
         write_missing_words(ix)
+        write_missing_frontiers(ix)
         return build, state, ix.doc_count()
     finally:
         ix.close()
@@ -305,6 +307,12 @@ def _full_build(archive: Archive, index_dir: Path, counts: _Counts,
                           archive)
             counts.added, counts.flagged, counts.invalid = (fresh.added, fresh.flagged,
                                                             fresh.invalid)
+        # Before the swap: the first searches of the build find every segment's frontiers.
+        built = open_for_writing(build)
+        try:
+            write_missing_frontiers(built)
+        finally:
+            built.close()
         now = _now()
         state = SyncState(change_seq=change_seq, schema_version=SCHEMA_VERSION, built_at=now,
                           updated_at=now, archive=archive.reads.fingerprint(change_seq))

@@ -332,6 +332,35 @@ def weight_ceilings(leaf: Any, field: str, btext: bytes, within: np.ndarray,
     return heaviest_of_blocks(directory, within)
 
 
+def long_terms(leaf: Any, field: str, more_than: int,
+               ) -> Iterator[tuple[bytes, int, np.ndarray]]:
+    """Yield (term, where its postings start, its block directory) for each term of FIELD in
+    the segment reader LEAF with more than MORE_THAN postings, in order (the directories
+    are not kept). Raises UnexpectedLayout as ``read_postings``."""
+    try:
+        dictionary = leaf._terms._dictionary
+        postfile = leaf._terms._postfile
+    except AttributeError:
+        raise UnexpectedLayout("not a segment of this index's term dictionary") from None
+    for name, key, value in dictionary.items_from(field, b""):
+        if name != field:
+            break
+        info = _entry_of(value)
+        if info[_FREQUENCY] <= more_than or info[_INLINED] is not None:
+            continue
+        offset, length = _extent(info)
+        try:
+            head = _read_at(postfile, offset, min(length, HEAD_SIZE))
+            needed = directory_size(block_count(head))
+            if needed > len(head):
+                head = _read_at(postfile, offset, min(needed, length))
+            directory = read_directory(head, length)
+        except CorruptPostings as exc:
+            raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
+                                   f"layout ({exc})") from None
+        yield key, offset, directory
+
+
 class PostingsWanted(NamedTuple):
     """A term of a segment whose postings ``read_postings_together`` reads."""
 
@@ -2082,9 +2111,13 @@ class ArchiveTermsReader(TermsReader):  # type: ignore[misc]  # Whoosh has no ty
                                            format_, term=(fieldname, tbytes), scorer=scorer)
 
     def close(self) -> None:
-        """Close the segment's term and posting files."""
+        """Close the segment's term and posting files (and its frontier file, when read:
+        ``block_frontiers.segment_frontiers_reader``)."""
         self._dbfile.close()
         self._postfile.close()
+        frontiers = getattr(self, "_archive_frontiers", None)
+        if frontiers:
+            frontiers.close()
 
 
 class ArchiveFieldCursor(FieldCursor):  # type: ignore[misc]  # Whoosh has no type hints
