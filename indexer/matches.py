@@ -39,6 +39,8 @@ from indexer.whoosh_format import (
     LENGTH_SCORED,
     Postings,
     PostingsWanted,
+    PrefixRun,
+    TermEntry,
     TermsBlocks,
     TermValues,
     UnexpectedLayout,
@@ -47,7 +49,8 @@ from indexer.whoosh_format import (
     field_length_bytes,
     position_keys_in_values,
     positions_kept,
-    prefix_terms,
+    prefix_run,
+    read_entries_ids,
     read_positions,
     read_positions_and_postings,
     read_postings,
@@ -273,19 +276,21 @@ def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[
         return []
     words: set[bytes] = set()
     for leaf, _ in searcher.reader().leaf_readers():
-        words.update(_segment_prefix_words(searcher, leaf, field, prefix, text))
+        words.update(_segment_prefix_run(searcher, leaf, field, prefix, text).words)
     return sorted(words)[:limit]
 
 
-def _segment_prefix_words(searcher: Searcher, leaf: Any, field: str, prefix: bytes,
-                          text: str) -> list[bytes]:
+def _segment_prefix_run(searcher: Searcher, leaf: Any, field: str, prefix: bytes,
+                        text: str) -> PrefixRun:
     """The words of FIELD in the segment LEAF starting with PREFIX (TEXT's bytes), in byte
-    order: from its term table, or from Whoosh's ``expand_prefix`` if not laid out as expected."""
+    order, with their term entries: from its term table (``prefix_run``), or from Whoosh's
+    ``expand_prefix`` if not laid out as expected (then without entries). Not to be changed:
+    the segment reader keeps it."""
     try:
-        return prefix_terms(leaf, field, prefix)
+        return prefix_run(leaf, field, prefix)
     except UnexpectedLayout as exc:
         report_fallback(searcher, "prefix words", exc)
-        return [bytes(word) for word in leaf.expand_prefix(field, text)]
+        return PrefixRun([bytes(word) for word in leaf.expand_prefix(field, text)], [])
 
 
 def match_all(live: np.ndarray) -> Matches:
@@ -400,6 +405,9 @@ class MatchEngine:
         # Each prefix's words, per segment, and their document frequencies, once counted.
         self._counted: dict[tuple[str, str], tuple[list[bytes], list[list[bytes]],
                                                    dict[bytes, int]]] = {}
+        # Each segment's words of the prefixes expanded, with their entries, by the words'
+        # list (``_entries_of``).
+        self._run_of: dict[int, PrefixRun] = {}
 
     def match(self, query: wq.Query, *, settle_later: bool = False,
               settle_first: int | None = None, page: int | None = None,
@@ -716,8 +724,11 @@ class MatchEngine:
             prefix = self.searcher.schema[field].to_bytes(query.text)
         except (KeyError, ValueError):
             return [], [[] for _ in self.leaves], None
-        per_leaf = [_segment_prefix_words(self.searcher, leaf, field, prefix, query.text)
-                    for leaf, _ in self.leaves]
+        runs = [_segment_prefix_run(self.searcher, leaf, field, prefix, query.text)
+                for leaf, _ in self.leaves]
+        for run in runs:
+            self._run_of[id(run.words)] = run
+        per_leaf = [run.words for run in runs]
         # Each segment's words, merged, in Whoosh's order: by their bytes.
         words = sorted(set().union(*per_leaf))
         frequency = None
@@ -730,12 +741,27 @@ class MatchEngine:
 
     def _prefix_frequencies(self, field: str, per_leaf: list[list[bytes]]) -> dict[bytes, int]:
         """How many documents hold each word of PER_LEAF (each segment's words of a prefix),
-        summed over the segments that hold it (from the term entries the segments keep)."""
+        summed over the segments that hold it: from the entries read with a segment's words
+        (``prefix_run``), else from the term entries the segments keep."""
         frequency: dict[bytes, int] = {}
+        get = frequency.get
         for (leaf, _), leaf_words in zip(self.leaves, per_leaf, strict=True):
-            for word in leaf_words:
-                frequency[word] = frequency.get(word, 0) + doc_frequency(leaf, field, word)
+            entries = self._entries_of(leaf_words)
+            if entries is None:
+                for word in leaf_words:
+                    frequency[word] = get(word, 0) + doc_frequency(leaf, field, word)
+                continue
+            for word, entry in zip(leaf_words, entries, strict=True):
+                frequency[word] = get(word, 0) + entry[0]
         return frequency
+
+    def _entries_of(self, leaf_words: list[bytes]) -> list[TermEntry] | None:
+        """The term entries read with LEAF_WORDS (a segment's words of a prefix expanded by
+        this engine, ``_expansion``), None when they were not read with them."""
+        run = self._run_of.get(id(leaf_words))
+        if run is None or run.words is not leaf_words or len(run.entries) != len(leaf_words):
+            return None
+        return run.entries
 
     def _prefix(self, query: wq.Prefix, within: np.ndarray | None = None) -> Matches:
         """The OR of the words PREFIX stands for, their postings scored together.
@@ -971,36 +997,53 @@ class MatchEngine:
                      live: np.ndarray | None) -> Matches:
         """``_prefix_page`` of the prefixes FIELDS (one per field, in QUERY's order)."""
         page = PageFloor(limit)
-        docs_parts: list[np.ndarray] = []
-        ceiling_parts: list[np.ndarray] = []
+        # Each segment's matches written in place (a large prefix matches most of a million
+        # documents: no part copied again to be joined).
+        documents = np.empty(int(self.size), dtype=np.int64)
+        ceilings = np.empty(int(self.size), dtype=np.float64)
         exact_parts: list[tuple[np.ndarray, np.ndarray]] = []
         before = 0
+        kept = [{word: i for i, word in enumerate(prefix.words)} for prefix in fields]
         for s, ((leaf, _), span) in enumerate(zip(self.leaves, self._spans, strict=True)):
             segment = _SegmentPrefixes(self, span)
-            for prefix in fields:
-                kept = {word: i for i, word in enumerate(prefix.words)}
-                present = [kept[word] for word in prefix.per_leaf[s] if word in kept]
+            for prefix, index in zip(fields, kept, strict=True):
+                leaf_words = prefix.per_leaf[s]
+                entries = self._entries_of(leaf_words)
+                if entries is None:
+                    present = [index[word] for word in leaf_words if word in index]
+                    if present:
+                        segment.add(prefix, present, read_terms_ids(
+                            leaf, prefix.field, [prefix.words[i] for i in present]))
+                    continue
+                # The entries read with the words: none looked up again.
+                present = []
+                chosen: list[TermEntry | None] = []
+                for word, entry in zip(leaf_words, entries, strict=True):
+                    i = index.get(word)
+                    if i is not None:
+                        present.append(i)
+                        chosen.append(entry)
                 if present:
-                    segment.add(prefix, present, read_terms_ids(
-                        leaf, prefix.field, [prefix.words[i] for i in present]))
+                    segment.add(prefix, present, read_entries_ids(leaf, chosen))
             found = segment.matched(live)
             if found is None:
                 continue
             matched, ceiling = found
             positions, scores = settle_reaching(ceiling, page, segment.exact, segment.tighter)
-            docs_parts.append(matched + span[0])
-            ceiling_parts.append(ceiling)
+            after = before + len(matched)
+            np.add(matched, span[0], out=documents[before:after])
+            ceilings[before:after] = ceiling
             exact_parts.append((positions + before, scores))
-            before += len(matched)
-        if not docs_parts:
+            before = after
+        if not before:
             return EMPTY
-        ceilings = np.concatenate(ceiling_parts)
-        scores = np.zeros(len(ceilings), dtype=np.float64)
+        ceilings = ceilings[:before]
+        scores = np.zeros(before, dtype=np.float64)
         for positions, found_scores in exact_parts:
             scores[positions] = found_scores
             ceilings[positions] = found_scores
-        return Matches(np.concatenate(docs_parts).astype(np.int64, copy=False), scores,
-                       ceilings, lambda docs: self._settle(query, docs), exact_first=limit)
+        return Matches(documents[:before], scores, ceilings,
+                       lambda docs: self._settle(query, docs), exact_first=limit)
 
     def _and(self, query: wq.And, within: np.ndarray | None = None) -> Matches:
         positives = [q for q in query.subqueries if not isinstance(q, wq.Not)]
@@ -2013,9 +2056,9 @@ class _SegmentPrefixes:
         present = self.ceiling > 0.0
         if self.held is not None:
             present |= self.held
+        if live is not None:  # one pass over the segment, not a gather of its matches
+            present &= live[self.start:self.stop]
         docs = np.flatnonzero(present)
-        if live is not None:
-            docs = docs[live[self.start:self.stop][docs]]
         self.docs = docs
         return docs, self.ceiling[docs]
 
@@ -2039,18 +2082,20 @@ class _SegmentPrefixes:
         chosen = self._chosen(docs)
         self._narrowed = (docs, chosen)
         total = np.zeros(len(docs), dtype=np.float64)
+        ranks = None
         for places, (prefix, blocks, _, block_starts, block_idf) in zip(chosen, self.reads,
                                                                          strict=True):
             if not len(places):
                 continue
+            if ranks is None:
+                ranks = self._ranks(docs)
             block = np.searchsorted(block_starts, places, side="right") - 1
             ids = blocks.docs[places]
             codes, norm = self.engine._norm(prefix.field)
             heaviest = blocks.heaviest[block]
             bounds = block_idf[block] * ((heaviest * (self.k1 + 1))
                                          / (heaviest + norm[codes[self.start:][ids]]))
-            total += np.bincount(self._ranks(docs)[ids], weights=bounds,
-                                 minlength=len(docs))
+            total += np.bincount(ranks[ids], weights=bounds, minlength=len(docs))
         return total * (1.0 + BOUND_SLACK)
 
     def exact(self, positions: np.ndarray) -> np.ndarray:
@@ -2059,18 +2104,20 @@ class _SegmentPrefixes:
         order (as ``union``: 0.0 + x is x)."""
         docs = self.docs[positions]
         total = np.zeros(len(docs), dtype=np.float64)
+        ranks = None
         for places, (prefix, blocks, words, _, _) in zip(self._chosen(docs), self.reads,
                                                          strict=True):
             if not len(places):
                 continue
+            if ranks is None:
+                ranks = self._ranks(docs)
             weights = blocks.weights(places)
             word = words[np.searchsorted(blocks.term_starts, places, side="right") - 1]
             order = np.lexsort((places, word))
             ids = blocks.docs[places[order]]
             scores = self.engine._bm25f(prefix.field, prefix.idf[word[order]], weights[order],
                                         ids, self.start)
-            total = total + np.bincount(self._ranks(docs)[ids], weights=scores,
-                                        minlength=len(docs))
+            total = total + np.bincount(ranks[ids], weights=scores, minlength=len(docs))
         return total
 
     def _ranks(self, docs: np.ndarray) -> np.ndarray:

@@ -538,15 +538,16 @@ def decode_blocks(buffer: np.ndarray, blocks: np.ndarray, shift: int,
         raise CorruptPostings("a block without postings")
     total = int(postings.sum())
     firsts = np.cumsum(postings) - postings
-    steps = np.arange(total, dtype=np.int64)
-    ids = _unpacked(buffer, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
-                    steps)
+    steps = _steps(total, len(buffer))
+    found = _unpacked(buffer, blocks[PACKED_AT] - shift, blocks[ID_BITS], postings, firsts,
+                      steps, narrow=True)
     # Each document is the one before plus its gap plus one, and a block's first counts on
     # from the block before's recorded last document: its first gap is moved by the block's
     # floor less that last (0 within a term, whose blocks' floors are the lasts before), so
     # that one cumulative sum in place gives every document. Each block's last is checked
     # against its record, so a damaged block is refused as when each block summed alone.
-    ids += 1
+    # The gaps are below 2**32: converted and counted on by one in one pass.
+    ids = np.add(found, 1, dtype=np.int64, casting="unsafe")
     lasts = blocks[LAST]
     moved = blocks[FLOOR].copy()
     moved[1:] -= lasts[:-1]
@@ -632,7 +633,7 @@ def decode_value_sizes(buffer: np.ndarray, blocks: np.ndarray, shift: int) -> np
         raise CorruptPostings("a block without postings")
     total = int(postings.sum())
     return _unpacked(buffer, blocks[SIZES_AT] - shift, blocks[SIZE_BITS], postings,
-                     np.cumsum(postings) - postings, np.arange(total, dtype=np.int64))
+                     np.cumsum(postings) - postings, _steps(total, len(buffer)))
 
 
 def _decode_block(words: np.ndarray, block: tuple[int, ...], shift: int, sizes: bool,
@@ -671,33 +672,57 @@ def _unpacked_one(words: np.ndarray, at: int, width: int, steps: np.ndarray) -> 
 
 
 def _unpacked(buffer: np.ndarray, starts: np.ndarray, widths: np.ndarray,
-              postings: np.ndarray, firsts: np.ndarray, steps: np.ndarray) -> np.ndarray:
+              postings: np.ndarray, firsts: np.ndarray, steps: np.ndarray,
+              narrow: bool = False) -> np.ndarray:
     """The numbers of a stream per block: block B's from byte STARTS[B] of BUFFER on,
     WIDTHS[B] bits each, POSTINGS[B] of them (FIRSTS[B]: its first number's index in STEPS,
-    all numbers' indexes)."""
+    all numbers' indexes, unsigned: ``_steps``). As int64, or with NARROW in the unsigned
+    type they were gathered in (16, 32 or 64 bits)."""
     if not widths.any():
         return np.zeros(len(steps), dtype=np.int64)
-    # Bit places in uint64 (a block's base may be negative: it wraps, and adding its steps
-    # wraps back), so that no pass converts them for the shifts.
+    # Bit places in STEPS' type (32 bits when BUFFER's are fewer than 2**32; a block's base
+    # may be negative: it wraps, and adding its steps wraps back), so that no pass converts
+    # them for the shifts.
+    kind_of_place = steps.dtype.type
     width = int(widths[0])
-    bases = (starts * 8 - firsts * widths).astype(np.uint64)
+    bases = (starts * 8 - firsts * widths).astype(kind_of_place)
     place = np.repeat(bases, postings)
     uniform = bool((widths == width).all())  # one width for every block: scalars, no repeat
     if uniform:
-        place += steps.view(np.uint64) * np.uint64(width)
+        place += steps * kind_of_place(width)
     else:
-        place += steps.view(np.uint64) * np.repeat(widths.astype(np.uint64), postings)
+        place += steps * np.repeat(widths.astype(kind_of_place), postings)
     found = _gathered(buffer, place, int(widths.max()))
     kind = found.dtype.type
     # The shifts and masks made in the gathered words' type before any full-length pass (a
-    # place's low three bits survive the narrowing), not converted from 64 bits after it.
-    shifts = place.astype(kind)
-    shifts &= kind(7)
-    found >>= shifts
+    # place's low three bits survive the narrowing), not converted after it.
+    place &= kind_of_place(7)
+    found >>= place if kind is kind_of_place else place.astype(kind)
     found &= kind(_MASKS[width]) if uniform else np.repeat(_MASKS[widths].astype(kind),
                                                             postings)
+    if narrow:
+        return found
     # The numbers are below 2**32: as uint64, their int64 view is their value.
     return found.view(np.int64) if kind is np.uint64 else found.astype(np.int64)
+
+
+def _steps(count: int, size: int) -> np.ndarray:
+    """0 to COUNT - 1 as bit places' type for a buffer of SIZE bytes: uint32 when its bits
+    are fewer than 2**32 (half the bytes of every pass that makes the places), else uint64;
+    up to ``_KEPT_STEPS`` of them a view of numbers kept from call to call, not made again."""
+    kind = np.uint32 if size < 1 << 29 else np.uint64
+    if count > _KEPT_STEPS:
+        return np.arange(count, dtype=kind)
+    kept = _STEPS_KEPT.get(kind)
+    if kept is None:
+        kept = _STEPS_KEPT[kind] = np.arange(_KEPT_STEPS, dtype=kind)
+    return kept[:count]
+
+
+# 0, 1, 2... per type, kept for the runs of postings decoded at once up to this many (2 MB
+# as uint32: a worker's memory is counted; a large prefix decodes some 100,000 a segment).
+_KEPT_STEPS: Final = 1 << 19
+_STEPS_KEPT: dict[type, np.ndarray] = {}
 
 
 def _gathered(buffer: np.ndarray, place: np.ndarray, widest: int) -> np.ndarray:
@@ -714,7 +739,7 @@ def _gathered(buffer: np.ndarray, place: np.ndarray, widest: int) -> np.ndarray:
     size = 2 if widest <= 9 else 4 if widest <= 25 else 8
     words = np.ndarray((len(buffer) - size + 1,), dtype=f"<u{size}", buffer=buffer,
                        strides=(1,))
-    found: np.ndarray = words.take((place >> np.uint64(3)).view(np.intp), mode="clip")
+    found: np.ndarray = words.take(np.right_shift(place, 3, dtype=np.intp), mode="clip")
     return found
 
 

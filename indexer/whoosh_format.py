@@ -178,7 +178,7 @@ _TERM_INFOS = 50_000
 # their length, its inlined postings or None). A plain tuple of plain values, which Python's
 # garbage collector stops tracking, where a ``W3TermInfo`` per entry is an object it walks at
 # every full collection: tens of thousands of them made each one a pause of 50-85 ms at a
-# million articles. An entry read with a prefix is kept as its bytes until looked up.
+# million articles.
 TermEntry = tuple[int, int, int, Any]
 _FREQUENCY: Final = 0
 _INLINED: Final = 3
@@ -238,8 +238,6 @@ def _term_info(leaf: Any, field: str, btext: bytes) -> tuple[Any, TermEntry] | N
         if len(known) >= _TERM_INFOS:
             known.clear()
         known[key] = info
-    elif type(info) is bytes:  # read with a prefix, not looked up before
-        info = known[key] = _entry_of(info)
     return None if info is None else (postfile, info)
 
 
@@ -890,6 +888,17 @@ def read_terms_ids(leaf: Any, field: str, btexts: list[bytes]) -> TermsBlocks:
     them, their documents alone decoded (``TermsBlocks``): a large prefix's page scores few of
     its postings. Raises UnexpectedLayout as ``read_postings``."""
     found = [_term_info(leaf, field, btext) for btext in btexts]
+    return read_entries_ids(leaf, [None if term is None else term[1] for term in found])
+
+
+def read_entries_ids(leaf: Any, entries: list[TermEntry | None]) -> TermsBlocks:
+    """``read_terms_ids`` of the terms whose entries are ENTRIES (None: a term the segment does
+    not hold), as ``prefix_run`` gives them: no term looked up again."""
+    try:
+        postfile = leaf._terms._postfile
+    except AttributeError:
+        raise UnexpectedLayout("not a W3 segment reader") from None
+    found = [None if entry is None else (postfile, entry) for entry in entries]
     where = {id(term[1]): i for i, term in enumerate(found) if term is not None}
     stored = [term for term in found if term is not None and term[1][_INLINED] is None]
     docs: list[np.ndarray] = []
@@ -912,22 +921,33 @@ def read_terms_ids(leaf: Any, field: str, btexts: list[bytes]) -> TermsBlocks:
                                              np.cumsum(blocks_of) - blocks_of))
         heaviest.append(limits[0])
         shortest.append(limits[1])
-    inlined_weights: list[float] = []
     inlined_start = sum(len(part) for part in docs)
+    # The terms of inlined postings (a large prefix's rare words: hundreds a segment), each
+    # one block, gathered as lists and made arrays once.
+    inlined_terms: list[int] = []
+    inlined_ids: list[int] = []
+    inlined_weights: list[float] = []
+    inlined_counts: list[int] = []
+    inlined_heaviest: list[float] = []
     for i, term in enumerate(found):
         if term is None or term[1][_INLINED] is None:
             continue
         ids, weights, _ = term[1][_INLINED]
         if len(weights) != len(ids) or not len(ids):
             raise UnexpectedLayout("a term has not one weight per posting")
-        docs.append(np.asarray(ids, dtype=np.int64))
-        terms.append(i)
-        count = np.array([len(ids)], dtype=np.int64)
+        inlined_terms.append(i)
+        inlined_ids.extend(ids)
+        inlined_weights.extend(weights)
+        inlined_counts.append(len(ids))
+        inlined_heaviest.append(max(weights))
+    if inlined_terms:
+        docs.append(np.array(inlined_ids, dtype=np.int64))
+        terms.extend(inlined_terms)
+        count = np.array(inlined_counts, dtype=np.int64)
         term_postings.append(count)
         postings.append(count)
-        heaviest.append(np.array([max(weights)], dtype=np.float64))
-        shortest.append(np.zeros(1, dtype=np.int64))
-        inlined_weights.extend(weights)
+        heaviest.append(np.array(inlined_heaviest, dtype=np.float64))
+        shortest.append(np.zeros(len(inlined_terms), dtype=np.int64))
     if not docs:
         empty = np.zeros(0, dtype=np.int64)
         return TermsBlocks(empty, empty, empty, empty, np.zeros(0, dtype=np.float64), empty,
@@ -1000,13 +1020,32 @@ def _decoded_group(terms: list[tuple[Any, TermEntry]],
             for (_, info), end, size in zip(terms, ends, postings.tolist(), strict=True)}
 
 
+class PrefixRun(NamedTuple):
+    """A segment's terms of a field starting with a prefix, in byte order, and their entries
+    as read with them (``prefix_run``)."""
+
+    words: list[bytes]
+    entries: list[TermEntry]
+
+
 def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
     """Return the terms of FIELD in a segment that start with PREFIX, in byte order.
 
     Whoosh's ``expand_prefix`` walks its term table key by key; the terms of a prefix are a
     run of blocks of the term dictionary, read here in order, and each term's entry is kept
-    (as its bytes until looked up) for the reads of its postings that follow. Raises
-    UnexpectedLayout when the segment's terms are not in the index's term dictionary.
+    for the reads of its postings that follow (``prefix_run``). Raises UnexpectedLayout when
+    the segment's terms are not in the index's term dictionary.
+    """
+    return list(prefix_run(leaf, field, prefix).words)
+
+
+def prefix_run(leaf: Any, field: str, prefix: bytes) -> PrefixRun:
+    """Return the terms of FIELD in a segment that start with PREFIX (in byte order) and their
+    entries, from the run of blocks of the term dictionary that holds them: a large prefix's
+    hundreds of words a segment need no lookup each for their document frequencies and
+    postings. Kept per segment reader (the caller must not change the lists); each entry is
+    also kept for the lookups of its word (``doc_frequency``, ``read_postings``). Raises
+    UnexpectedLayout as ``prefix_terms``.
     """
     try:
         terms = leaf._terms
@@ -1015,7 +1054,7 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
     dictionary = getattr(terms, "_dictionary", None)
     if not isinstance(dictionary, DictionaryReader):
         raise UnexpectedLayout("the segment's terms are not in the index's term dictionary")
-    expanded: dict[tuple[str, bytes], list[bytes]] | None = getattr(
+    expanded: dict[tuple[str, bytes], PrefixRun] | None = getattr(
         terms, "_archive_prefixes", None)
     if expanded is None:
         expanded = {}
@@ -1023,20 +1062,20 @@ def prefix_terms(leaf: Any, field: str, prefix: bytes) -> list[bytes]:
     found = expanded.get((field, prefix))
     if found is None:
         try:
-            entries = dictionary.prefix(field, prefix)
+            read = dictionary.prefix(field, prefix)
         except (CorruptDictionary, OSError) as exc:
             raise UnexpectedLayout(f"the term dictionary could not be read ({exc})") from None
         known = _term_infos(terms)
-        for btext, entry in entries:
-            if len(known) >= _TERM_INFOS:
-                known.clear()
-            if (field, btext) not in known:
-                known[(field, btext)] = entry
-        found = [btext for btext, _ in entries]
+        words = [btext for btext, _ in read]
+        entries = [_entry_of(value) for _, value in read]
+        if len(known) + len(words) > _TERM_INFOS:
+            known.clear()
+        known.update(zip([(field, btext) for btext in words], entries, strict=True))
+        found = PrefixRun(words, entries)
         if len(expanded) >= _PREFIXES:
             expanded.clear()
         expanded[(field, prefix)] = found
-    return list(found)
+    return found
 
 
 # The words of the prefixes expanded lately, kept per segment reader (a search expands its

@@ -160,10 +160,32 @@ def test_several_terms_read_back_decoded_together(
     docs, weights, _ = decode_blocks(buffer, directory, 0)
     assert docs.tolist() == [doc for term in terms for doc in term[0]]
     assert weights.tolist() == [w for term in terms for w in term[1]]
+    alone, _, _ = decode_blocks(buffer, directory, 0, weighed=False)  # a prefix's page
+    assert alone.dtype == np.int64 and alone.tolist() == docs.tolist()
     for postings, term in zip(encoded, terms, strict=True):
         assert _decoded(postings) == term
         if len(encoded) > 1:  # a term alone (plain ints when of one block): the same bytes
             assert encode_terms(_run([term]), LIMIT) == [postings]
+
+
+def test_a_run_longer_than_the_kept_steps_decodes_as_written() -> None:
+    # Runs up to ``_KEPT_STEPS`` postings decode from steps kept between calls, longer ones
+    # from steps made for them: both read back what was written.
+    count = layout._KEPT_STEPS + 3 * LIMIT + 5
+    docs = np.cumsum(np.arange(count, dtype=np.int64) % 9 + 1)
+    weights = (np.arange(count) % 5 + 1).astype(np.float32)
+    run = TermRun(np.array([count], dtype=np.int64), docs, weights,
+                  np.zeros(count, dtype=np.uint8), np.zeros(count, dtype=np.int64),
+                  np.zeros(count, dtype=np.int64), b"")
+    (postings,) = encode_terms(run, LIMIT)
+    directory = layout.read_directory(postings, len(postings))
+    buffer = np.frombuffer(postings + bytes(layout.padding()), dtype=np.uint8)
+    for blocks in (directory, directory[:, :8]):  # longer than the kept steps, then shorter
+        found, found_weights, _ = decode_blocks(buffer, blocks, 0)
+        alone, _, _ = decode_blocks(buffer, blocks, 0, weighed=False)
+        end = int(blocks[layout.POSTINGS].sum())
+        assert np.array_equal(found, docs[:end]) and np.array_equal(alone, docs[:end])
+        assert np.array_equal(found_weights, weights[:end])
 
 
 def test_any_run_of_blocks_decodes_alone() -> None:

@@ -31,8 +31,10 @@ from indexer.matches import (
 from indexer.query import Near, make_parser, parse_query
 from indexer.schema import EXACT_FIELDS
 from indexer.whoosh_format import (
+    prefix_run,
     prefix_terms,
     read_characters,
+    read_entries_ids,
     read_positions,
     read_postings,
     read_terms_characters,
@@ -106,6 +108,28 @@ def test_terms_read_together_are_each_term_s_postings(searcher: Searcher) -> Non
             "some words of the prefix are inlined"
         assert max(counts.tolist()) > whoosh_format.BLOCK_POSTINGS or leaf.doc_count_all() \
             < whoosh_format.BLOCK_POSTINGS, "some words fill several blocks"
+
+
+def test_a_prefix_s_entries_are_those_its_words_are_looked_up_by(searcher: Searcher) -> None:
+    for leaf in _leaves(searcher):
+        run = prefix_run(leaf, "body", b"d")
+        assert run.words == prefix_terms(leaf, "body", b"d") and len(run.words) > 10
+        assert prefix_run(leaf, "body", b"d") is run  # kept by the segment reader
+        for word, entry in zip(run.words, run.entries, strict=True):
+            assert entry[0] == leaf.doc_frequency("body", word)
+            leaf._terms._archive_term_infos.clear()  # looked up afresh in the dictionary
+            assert whoosh_format._term_info(leaf, "body", word) == (leaf._terms._postfile,
+                                                                    entry)
+        # Read from the entries, a prefix's postings are those read by looking its words up.
+        chosen = list(range(0, len(run.words), 3))
+        from_entries = read_entries_ids(leaf, [run.entries[i] for i in chosen] + [None])
+        looked_up = read_terms_ids(leaf, "body", [run.words[i] for i in chosen]
+                                   + [b"zzzabsent"])
+        assert from_entries.terms.tolist() == looked_up.terms.tolist()
+        assert from_entries.docs.tolist() == looked_up.docs.tolist()
+        assert from_entries.block_postings.tolist() == looked_up.block_postings.tolist()
+        places = np.arange(len(looked_up.docs))
+        assert from_entries.weights(places).tolist() == looked_up.weights(places).tolist()
 
 
 def test_terms_read_as_documents_alone_are_each_term_s_postings(searcher: Searcher) -> None:
@@ -406,14 +430,13 @@ def test_the_terms_from_a_key_are_the_sorted_terms_not_below_it(searcher: Search
 def test_kept_term_entries_are_whoosh_s_and_not_walked_by_the_garbage_collector(
         searcher: Searcher) -> None:
     # Tens of thousands of entries kept as objects made every full collection a long pause:
-    # they are kept as plain tuples (a prefix's as bytes until looked up), which the
-    # collector stops tracking, and give Whoosh's frequencies, extents and postings.
+    # they are kept as plain tuples (a prefix's read with its words), which the collector
+    # stops tracking, and give Whoosh's frequencies, extents and postings.
     leaf = _leaves(searcher)[0]
     words = prefix_terms(leaf, "body", b"a")
     assert len(words) > 10
     kept = leaf._terms._archive_term_infos
-    kinds = [type(kept[("body", word)]) for word in words]
-    assert set(kinds) <= {bytes, tuple} and bytes in kinds  # not decoded before looked up
+    assert {type(kept[("body", word)]) for word in words} == {tuple}
     for word in words:
         info = leaf._terms.term_info("body", word)
         assert whoosh_format.doc_frequency(leaf, "body", word) == info.doc_frequency()
