@@ -28,6 +28,10 @@ first), where the rest of each key (its suffix) ends and where each value ends (
 block's first byte), then the suffixes joined, then the values joined. Keys are coded against
 the block's first key rather than the one before so that any key of a block is rebuilt alone:
 a lookup is a binary search of the block.
+
+A field's directory, once read, never changes: the readers of one file in a process (a web
+worker's threads each open their own segment readers) share one copy of each
+(``_SharedSections``, found by the file's identity), freed when the last of them goes.
 """
 
 from __future__ import annotations
@@ -36,10 +40,12 @@ import bisect
 import json
 import operator
 import struct
+import threading
+import weakref
 import zlib
 from array import array
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import suppress
 from itertools import accumulate
 from typing import Any, NamedTuple
@@ -403,6 +409,31 @@ class _FieldPlace(NamedTuple):
     terms: int
 
 
+class _SharedSections:
+    """The field directories read so far from one dictionary file, shared by its readers."""
+
+    __slots__ = ("sections", "__weakref__")
+
+    def __init__(self) -> None:
+        self.sections: dict[str, _Section] = {}
+
+
+# Held weakly: a file's directories go with the last reader of the file (a generation's
+# segments, once no thread searches them), not with the process.
+_sharing: weakref.WeakValueDictionary[Hashable, _SharedSections] = \
+    weakref.WeakValueDictionary()
+_shared_lock = threading.Lock()
+
+
+def _shared_sections(identity: Hashable) -> _SharedSections:
+    """Return the directories shared by the readers of the file IDENTITY names."""
+    with _shared_lock:
+        shared = _sharing.get(identity)
+        if shared is None:
+            shared = _sharing[identity] = _SharedSections()
+        return shared
+
+
 def is_dictionary(head: bytes) -> bool:
     """Return True when a file's first bytes HEAD are this module's dictionary's."""
     return head[:len(TAG)] == TAG
@@ -412,11 +443,14 @@ class DictionaryReader:
     """Finds terms and their values in a dictionary file read through READ (offset, size).
 
     Each field's directory is read the first time the field is looked up; the blocks parsed
-    last are kept (``_PARSED_BLOCKS``). Raises CorruptDictionary when the file is not laid
-    out as ``DictionaryWriter`` writes it.
+    last are kept (``_PARSED_BLOCKS``). IDENTITY, when given, names the file for the process
+    (its device, inode and place): the readers given the same identity and finding the same
+    footer share the directories read (an inode reused once a file is deleted and its readers
+    closed would need the same directory's offset, size and CRC-32 too). Raises
+    CorruptDictionary when the file is not laid out as ``DictionaryWriter`` writes it.
     """
 
-    def __init__(self, read: Read, length: int) -> None:
+    def __init__(self, read: Read, length: int, identity: Hashable | None = None) -> None:
         self._read = read
         if length < len(TAG) + _FOOTER.size or not is_dictionary(read(0, len(TAG))):
             raise CorruptDictionary("not a term dictionary of this index (no tag)")
@@ -437,7 +471,10 @@ class DictionaryReader:
                                     ) from None
         self._places = {place.name: place for place in places}
         self._order = [place.name for place in sorted(places, key=lambda p: p.number)]
-        self._sections: dict[str, _Section] = {}
+        self._shared = None if identity is None else _shared_sections(
+            (identity, length, offset, size, crc))
+        self._sections: dict[str, _Section] = {} if self._shared is None \
+            else self._shared.sections
         self._parsed: OrderedDict[int, tuple[list[bytes], list[bytes]]] = OrderedDict()
 
     def _exact(self, offset: int, size: int) -> bytes:
@@ -491,9 +528,11 @@ class DictionaryReader:
                      for block in range(0, len(key_ends), _SPARSE)]
             if any(map(operator.ge, every, every[1:])):
                 raise CorruptDictionary(f"the block keys of {field!r} are out of order")
-            section = self._sections[field] = _Section(
+            # Another reader of the file may have read it meanwhile: one copy is kept, and
+            # only a whole one (setdefault is atomic for a dict of strings).
+            section = self._sections.setdefault(field, _Section(
                 _plain("Q", blocks["offset"]), _plain("I", blocks["size"]),
-                _plain("I", blocks["crc"]), _plain("H", blocks["terms"]), keys, key_ends, every)
+                _plain("I", blocks["crc"]), _plain("H", blocks["terms"]), keys, key_ends, every))
         return section
 
     def _first_key(self, section: _Section, block: int) -> bytes:

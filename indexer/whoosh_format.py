@@ -2034,6 +2034,17 @@ class ArchiveFieldWriter(W3FieldWriter):  # type: ignore[misc]  # Whoosh has no 
         self.is_closed = False
 
 
+def _file_identity(dbfile: Any) -> tuple[int, int, int] | None:
+    """Return what names Whoosh's file DBFILE in the process while it is open (its device,
+    inode and place in a compound file), None when it is not read from a file."""
+    try:
+        fd, base = _table_place(dbfile.file)
+        status = os.fstat(fd)
+    except (UnexpectedLayout, AttributeError, OSError, ValueError):
+        return None
+    return status.st_dev, status.st_ino, base
+
+
 def _file_reader(dbfile: Any) -> Callable[[int, int], bytes]:
     """Return a function reading (offset, size) of Whoosh's file DBFILE: one ``os.pread`` when
     it is read from a file (Whoosh's reads go through three file objects, a seek each), else
@@ -2068,7 +2079,8 @@ class ArchiveTermsReader(TermsReader):  # type: ignore[misc]  # Whoosh has no ty
         self._codec = codec
         self._dbfile = dbfile
         self._postfile = postfile
-        self._dictionary = DictionaryReader(_file_reader(dbfile), length)
+        self._dictionary = DictionaryReader(_file_reader(dbfile), length,
+                                            _file_identity(dbfile))
         self._fieldmap = self._dictionary.fieldmap
 
     def _entry(self, fieldname: str, tbytes: bytes) -> bytes:
