@@ -29,6 +29,7 @@ from indexer.associated import empty_word_table, load_word_table
 from indexer.columns import Columns, load_columns
 from indexer.location import LiveBuild, open_build, read_sync
 from indexer.matches import PostingsCache
+from indexer.memory import give_back
 from indexer.readers import BuildGone, ReaderHold
 
 _RESULT_CACHE_SIZE = 256
@@ -113,6 +114,9 @@ class Generation:
             log.exception("impossible de lire les mots associés de %s", self.build)
         self.word_table = table if table is not None else empty_word_table(
             self.columns.doc_count_all, self.doc_count)
+        # The load freed its temporaries and the segments' word files (hundreds of MB at a
+        # million articles): give them back now rather than some searches later.
+        give_back()
 
     @property
     def key(self) -> tuple[str, int]:

@@ -13,6 +13,11 @@ returns the heap's free pages to the system (a few milliseconds, rarely). Servin
 block with ``mmap`` instead (``mallopt``) gave back as much but cost common words a third more
 CPU (fresh pages faulted in at each array).
 
+A load that frees hundreds of megabytes at once (a generation's word table, read by a thread
+of its own: ``indexer.generations``) gives them back as soon as it is done (``give_back``):
+waiting for the next check left them resident for up to ``CHECK_EVERY`` searches, and the
+host had to hold the load's whole peak meanwhile.
+
 Without glibc (musl, macOS) or without ``/proc``, nothing is done: the memory is only kept.
 """
 
@@ -37,6 +42,17 @@ def _glibc() -> ctypes.CDLL | None:
     except (OSError, AttributeError):
         return None
     return libc
+
+
+_LIBC = _glibc()
+
+
+def give_back() -> bool:
+    """Return the heap's free pages to the system now; False where glibc is not there."""
+    if _LIBC is None:
+        return False
+    _LIBC.malloc_trim(0)
+    return True
 
 
 def resident_bytes() -> int | None:
