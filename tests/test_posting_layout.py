@@ -85,6 +85,30 @@ def test_a_term_reads_back_as_written_at_block_edges(count: int, weights: str, g
     assert layout.block_count(postings) == -(-count // LIMIT)
 
 
+@pytest.mark.parametrize("blocks", [2, 3, layout.FEW_BLOCKS, layout.FEW_BLOCKS + 1])
+@pytest.mark.parametrize("weights", ["ones", "whole", "fractions"])
+@pytest.mark.parametrize("gap, value_size", [(1, 0), (40_000, 200)])
+def test_a_directory_of_few_blocks_read_with_plain_ints_is_numpy_s(blocks: int, weights: str,
+                                                                  gap: int,
+                                                                  value_size: int) -> None:
+    # A term alone (up to FEW_BLOCKS blocks: plain ints) against the same term read beside
+    # another (numpy's reading of several terms): the same directory, value for value.
+    (postings,) = encode_terms(_run([_term(blocks * LIMIT - 1, gap, weights, value_size)]),
+                               LIMIT)
+    alone = layout.read_directory(postings, len(postings))
+    together, counts = layout.read_directories(postings + postings, [0, len(postings)],
+                                               [len(postings)] * 2)
+    assert counts.tolist() == [blocks, blocks]
+    assert alone.dtype == together.dtype and alone.flags.c_contiguous
+    assert alone.tolist() == together[:, :blocks].tolist()
+    with pytest.raises(CorruptPostings, match="does not describe"):
+        layout.read_directory(postings, len(postings) - 1)
+    damaged = bytearray(postings)
+    damaged[layout.HEAD_SIZE + layout.BLOCK.itemsize + 4] = 0  # the second block: no posting
+    with pytest.raises(CorruptPostings, match="impossible counts"):
+        layout.read_directory(bytes(damaged), len(postings))
+
+
 @pytest.mark.parametrize("bits", [8, 9, 10, 11, 24, 25, 26, 27, 29])
 def test_numbers_as_wide_as_each_word_read_holds_read_back(bits: int) -> None:
     # A stream is read in 16-bit words up to 9 bits a number, 32-bit up to 25, else 64: a
