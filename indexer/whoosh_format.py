@@ -367,11 +367,7 @@ def long_terms(leaf: Any, field: str, more_than: int,
             continue
         offset, length = _extent(info)
         try:
-            head = _read_at(postfile, offset, min(length, HEAD_SIZE))
-            needed = directory_size(block_count(head))
-            if needed > len(head):
-                head = _read_at(postfile, offset, min(needed, length))
-            directory = read_directory(head, length)
+            directory = _directory_at(postfile, offset, length, HEAD_SIZE)
         except CorruptPostings as exc:
             raise UnexpectedLayout(f"a term's postings are damaged or not in this index's "
                                    f"layout ({exc})") from None
@@ -640,6 +636,17 @@ _directories_size = 0
 _SMALL_TERM = 16 * 2**10
 
 
+def _directory_at(postfile: Any, offset: int, length: int, first: int) -> np.ndarray:
+    """Return the block directory of the term whose LENGTH bytes of postings start at OFFSET
+    of POSTFILE: FIRST bytes read at once (the whole directory when that many hold it), the
+    rest of it read only when its block count says it is longer. Raises CorruptPostings."""
+    head = _read_at(postfile, offset, min(length, first))
+    needed = directory_size(block_count(head))
+    if needed > len(head):
+        head = _read_at(postfile, offset, min(needed, length))
+    return read_directory(head, length)
+
+
 def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: TermEntry,
                     raw: bytes | None = None) -> tuple[np.ndarray, np.ndarray | None]:
     """Return the directory of a term's blocks (``posting_blocks.read_directory``), kept for
@@ -669,11 +676,7 @@ def _term_directory(leaf: Any, field: str, btext: bytes, postfile: Any, info: Te
             check_term(whole, length)
         else:
             expected = directory_size(-(-int(info[_FREQUENCY]) // BLOCK_POSTINGS))
-            head = _read_at(postfile, offset, min(length, max(expected, HEAD_SIZE)))
-            needed = directory_size(block_count(head))
-            if needed > len(head):
-                head = _read_at(postfile, offset, min(needed, length))
-            directory = read_directory(head, length)
+            directory = _directory_at(postfile, offset, length, max(expected, HEAD_SIZE))
     except CorruptPostings as exc:
         raise UnexpectedLayout(f"a term's postings are damaged or not in this index's layout "
                                f"({exc})") from None
