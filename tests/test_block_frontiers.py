@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from search_fixtures import archive_and_index
-from test_phrase_ceilings import QUOTES, _corpus, _days
+from test_phrase_ceilings import QUOTES, _corpus, _days, assert_page_settled_as_complete
 from whoosh.filedb.filestore import FileStorage
 from whoosh.searching import Searcher
 
@@ -198,11 +198,7 @@ def test_a_page_settled_from_frontier_ceilings_is_the_complete_page_bit_for_bit(
             query, settle_later=True, settle_first=_settle_first(limit, sort))
         assert bounded.docs.tolist() == complete.docs.tolist()
         assert np.all(bounded.upper >= complete.scores * (1 - 1e-12))
-        expected = _top(complete.scores, days, complete.docs, sort, limit)
-        settled = _settled(bounded, days, sort, min(len(bounded), limit))
-        got = _top(settled.scores, days, settled.docs, sort, limit)
-        assert settled.docs[got].tolist() == complete.docs[expected].tolist()
-        assert settled.scores[got].tolist() == complete.scores[expected].tolist()
+        assert_page_settled_as_complete(bounded, complete, days, sort, limit)
 
 
 @pytest.mark.parametrize("text", ['"de la"', '"a t il rappelé"', '"le a t"'])

@@ -23,7 +23,7 @@ from whoosh.searching import Searcher
 
 import indexer.matches as matches_module
 from indexer.columns import day_number
-from indexer.matches import MatchEngine
+from indexer.matches import MatchEngine, Matches
 from indexer.query import make_parser, parse_query
 from indexer.search import _settle_first, _settled, _top
 from indexer.whoosh_format import read_postings, weight_ceilings
@@ -105,11 +105,17 @@ def test_a_page_settled_from_ceilings_is_the_complete_page_bit_for_bit(
     for limit in (1, 3, 10, 20, 50):
         bounded = MatchEngine(searcher, {}).match(
             query, settle_later=True, settle_first=_settle_first(limit, sort))
-        expected = _top(complete.scores, days, complete.docs, sort, limit)
-        settled = _settled(bounded, days, sort, min(len(bounded), limit))
-        got = _top(settled.scores, days, settled.docs, sort, limit)
-        assert settled.docs[got].tolist() == complete.docs[expected].tolist()
-        assert settled.scores[got].tolist() == complete.scores[expected].tolist()
+        assert_page_settled_as_complete(bounded, complete, days, sort, limit)
+
+
+def assert_page_settled_as_complete(bounded: Matches, complete: Matches, days: np.ndarray,
+                                    sort: str, limit: int) -> None:
+    """The first LIMIT of BOUNDED settled are COMPLETE's first LIMIT in SORT, bit for bit."""
+    expected = _top(complete.scores, days, complete.docs, sort, limit)
+    settled = _settled(bounded, days, sort, min(len(bounded), limit))
+    got = _top(settled.scores, days, settled.docs, sort, limit)
+    assert settled.docs[got].tolist() == complete.docs[expected].tolist()
+    assert settled.scores[got].tolist() == complete.scores[expected].tolist()
 
 
 def test_the_corpus_gives_ceilings_above_scores_and_ties(searcher: Searcher,
