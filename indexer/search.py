@@ -29,6 +29,7 @@ from whoosh.query import QueryError
 from whoosh.searching import Searcher
 
 from archive.errors import IndexUnavailable, InvalidInput
+from indexer import compiled
 from indexer.analysis import FRENCH_STOP_WORDS, stem_french
 from indexer.associated import WordTable, associated_words
 from indexer.columns import NO_DAY, Columns, day_number, month_parts, months_parts
@@ -197,8 +198,9 @@ class SearchService:
 
     def prepare(self) -> None:
         """Open the live generation for this thread and read what its first searches need
-        from every segment at once: the term dictionary's directories (a web worker's
-        warm-up). Raises IndexUnavailable when there is no index."""
+        from every segment at once: the term dictionary's directories, and the compiled
+        kernels (a web worker's warm-up). Raises IndexUnavailable when there is no index."""
+        compiled.warm_up()
         searcher, _ = self._generations.acquire()
         try:
             read_term_directories(searcher)
