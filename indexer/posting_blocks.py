@@ -18,9 +18,12 @@ file) are, little-endian:
   each stream bit-packed at its width (low bits first);
 - the value section: every posting's value (``indexer.postings_format``'s varints), joined.
 
-A block's packed bytes follow from its record, so a term's directory is one ``np.frombuffer``
-and any run of blocks, of one term or of many, decodes in a fixed number of numpy calls
-(``decode_blocks``: each number is read from a 64-bit word at its byte, shifted and masked).
+A block's packed bytes follow from its record, so the directories of any number of terms are
+read by one pass over their records (``read_directories``), and any run of blocks, of one term
+or of many, decodes in one call of a compiled kernel (``decode_blocks``: each number is read
+from the 64-bit word at its byte, shifted and masked, each block's gaps summed as they are
+read; ``indexer.compiled``), which first checks that every word it will read lies in the
+bytes read.
 Nothing is compressed (zlib only gives the checksum): zlib saved little on these streams and
 cost most of a block's decoding (``docs/whoosh.md``). Both writers (the bulk writer's
 ``FieldTermsWriter`` and Whoosh's postings writer through ``ArchiveCodec``) write through
