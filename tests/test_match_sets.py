@@ -20,8 +20,8 @@ from indexer.matches import (
     Matches,
     PostingsCache,
     _dense_span,
-    _near_merged,
-    _near_pair,
+    _near_merge,
+    _near_pair_documents,
     _positions,
     _sorted_common,
     _sorted_unique,
@@ -215,10 +215,16 @@ def test_two_words_near_each_other_are_in_the_documents_their_windows_find(
         found: tuple[np.ndarray, np.ndarray, int]) -> None:
     a, b, distance = found
     windows = _sorted_unique(_windows([a, b], distance) // _POSITION_SPAN)
-    near = _near_pair(a, b, distance)
-    assert np.unique(near // _POSITION_SPAN).tolist() == windows.tolist()
-    assert near.tolist() == sorted(near.tolist())
-    # Merged whatever their numbers (``_near_pair`` merges words about as frequent alone).
-    merged = _near_merged(a, b, distance)
-    assert np.unique(merged // _POSITION_SPAN).tolist() == windows.tolist()
-    assert merged.tolist() == sorted(merged.tolist())
+    # The compiled merge, whichever word comes first, and its Python source alike.
+    assert _near_pair_documents(a, b, distance).tolist() == windows.tolist()
+    assert _near_pair_documents(b, a, distance).tolist() == windows.tolist()
+    assert _near_merge.python(a, b, np.int64(distance),
+                              np.int64(_POSITION_SPAN)).tolist() == windows.tolist()
+
+
+def test_two_words_near_each_other_at_the_end_of_one_list_are_found() -> None:
+    a = np.array([5, _POSITION_SPAN + 3], dtype=np.int64)
+    b = np.array([_POSITION_SPAN + 7], dtype=np.int64)
+    assert _near_pair_documents(a, b, 4).tolist() == [1]
+    assert _near_pair_documents(a, b, 3).tolist() == []
+    assert _near_pair_documents(a, b[:0], 4).tolist() == []
