@@ -1958,14 +1958,9 @@ class MatchEngine:
                     decoded.setdefault((fieldname, term), {}).setdefault(
                         segment, (postings.ids + base, postings.weights))
                 # A sequence starts at p in a document when this term is at p + offset.
-                after = places >= offset
-                keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
-                # Keys are unique within a term (a document has each position once) and
-                # ascending (documents ascending, positions ascending in each).
-                starts = keys if starts is None else _sorted_common(starts, keys)
+                starts, running = _sequence_starts(starts, running, owners, places, offset)
                 if not len(starts):
                     break
-                running = _sorted_unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
                 keep[lo + np.searchsorted(local, running)] = True
                 for fieldname, word in (paired or []) if decoded is not None else []:
@@ -2207,6 +2202,76 @@ def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     np.minimum(at, len(b) - 1, out=at)
     common: np.ndarray = a[b[at] == a]
     return common
+
+
+def _sequence_starts(starts: np.ndarray | None, running: np.ndarray, owners: np.ndarray,
+                     places: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return where a sequence can still start (keys: document * ``_POSITION_SPAN`` + place,
+    ascending) and in which documents of RUNNING (ascending), once the term at OFFSET has
+    its occurrences at PLACES in the documents RUNNING[OWNERS] (``read_positions`` of
+    RUNNING): the keys of STARTS (None: any start) where the term is OFFSET later.
+
+    One compiled pass (``_sequence_kept``) over the occurrences, merged with STARTS: the
+    term's keys are ascending (documents ascending, positions ascending in each) and
+    distinct (a document has each position once), as STARTS are.
+    """
+    kept, documents, fine = _sequence_kept(
+        _NO_STARTS if starts is None else starts, starts is None,
+        np.ascontiguousarray(running, dtype=np.int64),
+        np.ascontiguousarray(owners, dtype=np.int64),
+        np.ascontiguousarray(places, dtype=np.int64), np.int64(offset),
+        np.int64(_POSITION_SPAN))
+    if not fine:
+        raise ValueError("an occurrence's document is not among those asked")
+    return kept, documents
+
+
+_NO_STARTS = np.zeros(0, dtype=np.int64)
+
+
+@compiled.kernel
+def _sequence_kept(starts: np.ndarray, anywhere: bool, running: np.ndarray,
+                   owners: np.ndarray, places: np.ndarray, offset: np.int64,
+                   span: np.int64) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``_sequence_starts``' kernel (ANYWHERE: no STARTS yet); False when an owner is not an
+    index into RUNNING."""
+    room = owners.shape[0] if anywhere else min(owners.shape[0], starts.shape[0])
+    kept = np.empty(room, np.int64)
+    documents = np.empty(room, np.int64)
+    count = 0
+    found = 0
+    j = 0
+    for i in range(owners.shape[0]):
+        place = places[i]
+        if place < offset:
+            continue
+        owner = owners[i]
+        if owner < 0 or owner >= running.shape[0]:
+            return kept[:0], documents[:0], False
+        key = running[owner] * span + (place - offset)
+        if not anywhere:
+            while j < starts.shape[0] and starts[j] < key:
+                j += 1
+            if j == starts.shape[0]:
+                break
+            if starts[j] != key:
+                continue
+            j += 1  # each start kept once (COUNT <= J <= the length of STARTS)
+        kept[count] = key
+        count += 1
+        document = running[owner]
+        if not found or documents[found - 1] != document:
+            documents[found] = document
+            found += 1
+    return kept[:count], documents[:found], True
+
+
+@compiled.warms_up
+def _warm_sequence_kept() -> None:
+    """Compile or load ``_sequence_kept`` for the types its callers pass."""
+    running, owners = np.array([2, 5], dtype=np.int64), np.array([0, 1], dtype=np.int64)
+    starts, _ = _sequence_starts(None, running, owners, np.array([3, 4], dtype=np.int64), 0)
+    _sequence_starts(starts, running, owners, np.array([4, 5], dtype=np.int64), 1)
 
 
 _NEVER = np.iinfo(np.int64).max
