@@ -18,8 +18,9 @@ number of bytes below 128 counts them. Whoosh's own matchers read these values t
 formats' ``decode_*`` methods, so its phrases, highlighting and merges work unchanged.
 
 A term's values are written joined, after its blocks' packed numbers
-(``indexer.posting_blocks``): the fast readers hand them to numpy (``decode_varints``) and
-Whoosh's matchers read each one through the formats' ``decode_*`` methods.
+(``indexer.posting_blocks``): the fast readers decode those of the documents they want
+straight into position keys with a compiled kernel (``values_keys``), and Whoosh's matchers
+read each one through the formats' ``decode_*`` methods.
 
 The index's TOC pickles the schema with these classes: they must keep their names and module
 (moving them requires a full rebuild). ``PackedValues`` is how the blocks of an index written
@@ -116,10 +117,10 @@ def values_keys(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray, starts: n
     position's distance from the one before; with EVERY=3, ``CompactCharacters``' triples,
     of which the first is that distance). Decoded in one compiled pass over the bytes of the
     documents wanted alone (``_keys_of_values``): no gathered copy of their values, no array
-    of numbers nor of counts in between, where numpy took ten passes over arrays (docs/whoosh.md,
-    "Positions decoded by a compiled kernel"). Raises ValueError when a value lies past the
-    data, its last varint is cut off, a varint is longer than 9 bytes, or a character value
-    is not made of triples.
+    of numbers nor of counts in between, where numpy took ten passes over arrays
+    (docs/whoosh.md, "Positions decoded and compared by compiled kernels"). Raises
+    ValueError when a value lies past the data, its last varint is cut off, a varint is
+    longer than 9 bytes, or a character value is not made of triples.
     """
     chosen, counts, keys, status = _keys_of_values(
         _int64s(wanted), _int64s(ids), np.ascontiguousarray(data, dtype=np.uint8),
