@@ -75,6 +75,7 @@ KERNEL_MODULES = (
 # How long a build may take before the process gives up on it and compiles just in time.
 BUILD_SECONDS = 900
 # ``jit``: never build nor load the compiled module (the build's own process; debugging).
+# Both variables are declared, with their French help, in archive/config.py.
 MODE_VARIABLE = "ARCHIVE_KERNELS"
 # Where to keep the compiled module, when not beside the package (a read-only installation).
 DIRECTORY_VARIABLE = "ARCHIVE_KERNELS_DIR"
@@ -216,7 +217,7 @@ def native_kernels() -> dict[str, dict[tuple[str, ...], Callable[..., Any]]]:
         return _native
     with _native_lock:
         if _native is None:
-            if os.environ.get(MODE_VARIABLE) == "jit":
+            if os.environ.get(MODE_VARIABLE, "").strip().lower() == "jit":
                 _native = {}
             else:
                 try:
