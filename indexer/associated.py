@@ -5,7 +5,8 @@ dropped), so they read as the platform wrote them and a click adds them to a que
 Once per index generation, and only when first asked, every word found in at least
 ``MIN_DOCS`` documents and in at most ``MAX_SHARE`` of them is read into a document-major table
 (``WordTable``: for each document, the codes of its words). For a set of matches the words'
-document frequencies in the set are then one gather and one ``bincount``, and each word is
+document frequencies in the set are then one compiled pass over the set's rows
+(``indexer.compiled``; the others' rows when the set holds most documents), and each word is
 scored with Dunning's log-likelihood ratio (G²) of its frequency in the set against the rest of
 the archive; only words more frequent in the set than outside it are kept. ``bench/associated.py``
 measures both costs.
@@ -20,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from indexer import compiled
 from indexer.results import AssociatedWord
 from indexer.whoosh_format import UnexpectedLayout, read_postings
 
@@ -314,60 +316,88 @@ def _table(words: list[str], docs_parts: list[np.ndarray], code_parts: list[np.n
     return WordTable(words, frequencies, starts, codes, doc_count)
 
 
+class DamagedWordTable(ValueError):
+    """A word table whose rows point outside its codes, or hold codes of no word."""
+
+
 def set_frequencies(table: WordTable, docs: np.ndarray,
                     live: np.ndarray | None = None) -> np.ndarray:
-    """Return, for every word of TABLE, how many of the documents DOCS hold it.
+    """Return, for every word of TABLE, how many of the documents DOCS (ascending, distinct)
+    hold it.
 
     LIVE, when given, is the mask of the documents TABLE's frequencies count (the generation's
     live documents, ``Columns.live``): a set holding more than half of them is then counted
     through the others (the whole archive's frequencies less theirs), half the work or less.
+    Raises DamagedWordTable when the table's rows or codes are out of their bounds.
     """
+    counts = np.zeros(len(table.words), dtype=np.int64)
     if not len(docs) or not len(table.words):
-        return np.zeros(len(table.words), dtype=np.int64)
+        return counts
+    docs = np.asarray(docs, dtype=np.int64)
     if (live is not None and 2 * len(docs) > table.doc_count
             and live.shape[0] == len(table.starts) - 1 and int(live.sum()) == table.doc_count):
+        if docs[0] < 0 or docs[-1] >= live.shape[0]:
+            _check(_DOCUMENT_OUTSIDE)
+        # The others found by numpy's passes over a mask, then counted: a compiled walk of
+        # every row skipping the set's was slower (3.2-3.8 against 2.7 ms for the sets of
+        # more than half of 100,000 documents), its branch being taken at random.
         others = live.copy()
         others[docs] = False
-        rest: np.ndarray = table.frequencies - _entries_frequencies(table, np.flatnonzero(others))
+        _check(_count_set(table.starts, table.codes, np.flatnonzero(others), counts))
+        rest: np.ndarray = table.frequencies - counts
         return rest
-    return _entries_frequencies(table, docs)
-
-
-# Documents counted at a time: a set of tens of thousands of documents holds millions of
-# entries, and their positions (8 bytes each) went through memory several times; a run of
-# 1,000 documents (some 70,000 entries at 100,000 articles) stays in the processor's caches.
-# Measured on the sets of bench/web.py's uniform mix (docs/architecture.md).
-_COUNTED_AT_ONCE = 1000
-
-
-def _entries_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:
-    """Count the word codes of the documents DOCS (ascending) in TABLE."""
-    counts: np.ndarray | None = None
-    for start in range(0, len(docs), _COUNTED_AT_ONCE):
-        part = _run_frequencies(table, docs[start:start + _COUNTED_AT_ONCE])
-        if counts is None:
-            counts = part
-        else:
-            counts += part
-    return counts if counts is not None else np.zeros(len(table.words), dtype=np.int64)
-
-
-def _run_frequencies(table: WordTable, docs: np.ndarray) -> np.ndarray:
-    """Count the word codes of the documents DOCS in TABLE, in one pass of numpy calls."""
-    starts = table.starts[docs]
-    lengths = table.starts[docs + 1] - starts
-    entries = int(lengths.sum())
-    if not entries:
-        return np.zeros(len(table.words), dtype=np.int64)
-    # The place of every entry of every document, without a Python loop: each document's
-    # first place, less the entries before it, repeated over its entries, plus a count.
-    # As intp: numpy gathers with an index of another type by converting it first.
-    before = np.cumsum(lengths)
-    before -= lengths
-    positions = np.repeat((starts - before).astype(np.intp, copy=False), lengths)
-    positions += np.arange(entries, dtype=np.intp)
-    counts: np.ndarray = np.bincount(table.codes[positions], minlength=len(table.words))
+    _check(_count_set(table.starts, table.codes, docs, counts))
     return counts
+
+
+# What the counting kernel answers: done, or what stopped it.
+_COUNTED, _DOCUMENT_OUTSIDE, _ROW_OUTSIDE, _CODE_OUTSIDE = 0, 1, 2, 3
+
+
+def _check(status: int) -> None:
+    """Raise what a counting kernel's STATUS says went wrong, if anything."""
+    if status == _DOCUMENT_OUTSIDE:
+        raise ValueError("a document of the set is outside the word table")
+    if status == _ROW_OUTSIDE:
+        raise DamagedWordTable("a row of the word table points outside its codes")
+    if status == _CODE_OUTSIDE:
+        raise DamagedWordTable("the word table holds a code of no word")
+
+
+# The set's words are counted by a compiled loop (``indexer.compiled``): each code of each
+# document read once and counted at once, where numpy needed six passes over arrays of every
+# entry's place (the ``repeat``, ``arange`` and gather of a run of 1,000 documents, then a
+# ``bincount``): 6 times less CPU over the sets of the uniform mix (docs/operations.md).
+@compiled.kernel
+def _count_set(starts: np.ndarray, codes: np.ndarray, docs: np.ndarray,
+               counts: np.ndarray) -> int:
+    """Add to COUNTS each word code of the documents DOCS; return a status (``_check``)."""
+    rows = starts.shape[0] - 1
+    size = codes.shape[0]
+    words = counts.shape[0]
+    for i in range(docs.shape[0]):
+        doc = docs[i]
+        if doc < 0 or doc >= rows:
+            return 1  # _DOCUMENT_OUTSIDE
+        low = starts[doc]
+        high = starts[doc + 1]
+        if low < 0 or high > size or low > high:
+            return 2  # _ROW_OUTSIDE
+        for at in range(low, high):
+            code = codes[at]
+            if code < 0 or code >= words:
+                return 3  # _CODE_OUTSIDE
+            counts[code] += 1
+    return 0
+
+
+@compiled.warms_up
+def _count_examples() -> None:
+    """Count a tiny table of each code type a table holds."""
+    starts = np.array([0, 1, 2], dtype=np.int64)
+    docs = np.array([0], dtype=np.int64)
+    for code_type in (np.uint16, np.uint32):
+        _count_set(starts, np.zeros(2, dtype=code_type), docs, np.zeros(1, dtype=np.int64))
 
 
 # How many of the best-scored words are ordered at first: the query's own words left out
@@ -389,15 +419,10 @@ def associated_words(table: WordTable, docs: np.ndarray, *, limit: int = 12,
     total = table.doc_count
     if not in_set or in_set >= total or not len(table.words):
         return []
-    a = set_frequencies(table, docs, live).astype(np.float64)
-    candidates = np.flatnonzero((a >= MIN_IN_SET) & (a * total > table.frequencies * in_set))
+    counts = set_frequencies(table, docs, live)
+    candidates, a, score = over_represented(counts, table.frequencies, in_set, total)
     if not len(candidates):
         return []
-    a = a[candidates]
-    b = table.frequencies[candidates].astype(np.float64) - a
-    c = float(in_set) - a
-    d = float(total - in_set) - b
-    score = _log_likelihood(a, b, c, d)
     found = _best(table, candidates, a, score, _FIRST_RANKED * limit + len(leave_out), limit,
                   leave_out, same_word)
     if found is None:
@@ -428,14 +453,84 @@ def _best(table: WordTable, candidates: np.ndarray, a: np.ndarray, score: np.nda
     return found if len(ranked) == count else None
 
 
-def _log_likelihood(a: np.ndarray, b: np.ndarray, c: np.ndarray, d: np.ndarray) -> np.ndarray:
-    """Return Dunning's G² of each 2x2 table (in set / elsewhere, with / without the word)."""
-    n = a + b + c + d
-    total = np.zeros_like(a)
-    for observed, row, column in ((a, a + b, a + c), (b, a + b, b + d),
-                                  (c, c + d, a + c), (d, c + d, b + d)):
-        expected = row * column / n
-        with np.errstate(divide="ignore", invalid="ignore"):
-            term = np.where(observed > 0, observed * np.log(observed / expected), 0.0)
-        total += term
-    return 2.0 * total
+def over_represented(counts: np.ndarray, frequencies: np.ndarray, in_set: int,
+                     total: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the words over-represented in a set of IN_SET documents of TOTAL (their codes,
+    int64), their COUNTS in the set and their scores (Dunning's G², each float64).
+
+    COUNTS are the set's documents holding each word, FREQUENCIES the archive's. A word is
+    over-represented when at least ``MIN_IN_SET`` documents of the set hold it and a greater
+    share of the set than of the archive.
+    """
+    if counts.shape != frequencies.shape:
+        raise ValueError("a count and a frequency are wanted for every word")
+    counts = np.asarray(counts, dtype=np.int64)
+    frequencies = np.asarray(frequencies, dtype=np.int64)
+    candidates, a, ratios = _candidate_ratios(counts, frequencies, in_set, total, MIN_IN_SET)
+    # numpy's logarithm, not the compiled one: they differ in the last bit for some values,
+    # and the scores (shown, and ordering the words) stay those numpy always gave.
+    np.log(ratios, out=ratios)
+    return candidates, a, _g_squared(a, frequencies[candidates], in_set, total, ratios)
+
+
+# G² over numpy's passes was four ``np.where``s, four logarithms and some twenty arithmetic
+# passes over every candidate word; compiled it is two loops around one logarithm.
+@compiled.kernel
+def _candidate_ratios(counts: np.ndarray, frequencies: np.ndarray, in_set: int, total: int,
+                      min_in_set: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return the candidate words' codes, their counts (float64) and, four per word, each cell
+    of its 2x2 table (in set / elsewhere, with / without the word) over its expected value
+    (1 for an empty cell, whose term is zero)."""
+    found = 0
+    for word in range(counts.shape[0]):
+        a = float(counts[word])
+        if a >= min_in_set and a * total > frequencies[word] * in_set:
+            found += 1
+    candidates = np.empty(found, np.int64)
+    in_set_a = np.empty(found, np.float64)
+    ratios = np.empty(4 * found, np.float64)
+    at = 0
+    for word in range(counts.shape[0]):
+        a = float(counts[word])
+        if not (a >= min_in_set and a * total > frequencies[word] * in_set):
+            continue
+        candidates[at] = word
+        in_set_a[at] = a
+        b = float(frequencies[word]) - a
+        c = float(in_set) - a
+        d = float(total - in_set) - b
+        n = a + b + c + d
+        # The same operations in the same order as numpy's passes did them, so the same bits.
+        cells = ((a, a + b, a + c), (b, a + b, b + d), (c, c + d, a + c), (d, c + d, b + d))
+        for cell in range(4):
+            observed, row, column = cells[cell]
+            ratios[4 * at + cell] = observed / (row * column / n) if observed > 0 else 1.0
+        at += 1
+    return candidates, in_set_a, ratios
+
+
+@compiled.kernel
+def _g_squared(a: np.ndarray, frequencies: np.ndarray, in_set: int, total: int,
+               logs: np.ndarray) -> np.ndarray:
+    """Return each word's G² from its count A in the set, its FREQUENCIES in the archive and
+    the logarithms of its cells' ratios (``_candidate_ratios``), four per word."""
+    score = np.empty(a.shape[0], np.float64)
+    for at in range(a.shape[0]):
+        b = float(frequencies[at]) - a[at]
+        c = float(in_set) - a[at]
+        d = float(total - in_set) - b
+        observed = (a[at], b, c, d)
+        summed = 0.0
+        for cell in range(4):
+            if observed[cell] > 0:
+                summed += observed[cell] * logs[4 * at + cell]
+            else:
+                summed += 0.0
+        score[at] = 2.0 * summed
+    return score
+
+
+@compiled.warms_up
+def _score_example() -> None:
+    """Score a tiny set, so that both scoring kernels are compiled or loaded."""
+    over_represented(np.array([2, 0], dtype=np.int64), np.array([3, 1], dtype=np.int64), 2, 10)

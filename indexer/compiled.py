@@ -30,7 +30,7 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable
-from typing import Generic, ParamSpec, TypeVar
+from typing import Generic, ParamSpec, TypeVar, cast
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -59,9 +59,16 @@ class Kernel(Generic[P, R]):
             if self._compiled is None:
                 import numba  # imported here: a command that never searches does not pay it
 
-                compiled: Callable[P, R] = numba.njit(
-                    cache=True, nogil=True, boundscheck=False, error_model="numpy",
-                )(self.python)
+                try:
+                    compiled = cast("Callable[P, R]", numba.njit(
+                        self.python, cache=True, nogil=True, boundscheck=False,
+                        error_model="numpy"))
+                except RuntimeError:
+                    # No cache directory to write (the source's and the user's both read
+                    # only): compiled in every process instead.
+                    compiled = cast("Callable[P, R]", numba.njit(
+                        self.python, cache=False, nogil=True, boundscheck=False,
+                        error_model="numpy"))
                 self._compiled = compiled
             return self._compiled
 

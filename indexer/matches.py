@@ -22,6 +22,7 @@ from whoosh import query as wq
 from whoosh.scoring import BM25F
 from whoosh.searching import Searcher
 
+from indexer import compiled
 from indexer.analysis import word_pair
 from indexer.block_frontiers import frontier_ceilings
 from indexer.query import MAX_PREFIX_TERMS, ExactPhrase, Near
@@ -1957,14 +1958,9 @@ class MatchEngine:
                     decoded.setdefault((fieldname, term), {}).setdefault(
                         segment, (postings.ids + base, postings.weights))
                 # A sequence starts at p in a document when this term is at p + offset.
-                after = places >= offset
-                keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
-                # Keys are unique within a term (a document has each position once) and
-                # ascending (documents ascending, positions ascending in each).
-                starts = keys if starts is None else _sorted_common(starts, keys)
+                starts, running = _sequence_starts(starts, running, owners, places, offset)
                 if not len(starts):
                     break
-                running = _sorted_unique(starts // _POSITION_SPAN)
             if starts is not None and len(starts):
                 keep[lo + np.searchsorted(local, running)] = True
                 for fieldname, word in (paired or []) if decoded is not None else []:
@@ -2208,6 +2204,76 @@ def _sorted_common(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return common
 
 
+def _sequence_starts(starts: np.ndarray | None, running: np.ndarray, owners: np.ndarray,
+                     places: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """Return where a sequence can still start (keys: document * ``_POSITION_SPAN`` + place,
+    ascending) and in which documents of RUNNING (ascending), once the term at OFFSET has
+    its occurrences at PLACES in the documents RUNNING[OWNERS] (``read_positions`` of
+    RUNNING): the keys of STARTS (None: any start) where the term is OFFSET later.
+
+    One compiled pass (``_sequence_kept``) over the occurrences, merged with STARTS: the
+    term's keys are ascending (documents ascending, positions ascending in each) and
+    distinct (a document has each position once), as STARTS are.
+    """
+    kept, documents, fine = _sequence_kept(
+        _NO_STARTS if starts is None else starts, starts is None,
+        np.ascontiguousarray(running, dtype=np.int64),
+        np.ascontiguousarray(owners, dtype=np.int64),
+        np.ascontiguousarray(places, dtype=np.int64), np.int64(offset),
+        np.int64(_POSITION_SPAN))
+    if not fine:
+        raise ValueError("an occurrence's document is not among those asked")
+    return kept, documents
+
+
+_NO_STARTS = np.zeros(0, dtype=np.int64)
+
+
+@compiled.kernel
+def _sequence_kept(starts: np.ndarray, anywhere: bool, running: np.ndarray,
+                   owners: np.ndarray, places: np.ndarray, offset: np.int64,
+                   span: np.int64) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``_sequence_starts``' kernel (ANYWHERE: no STARTS yet); False when an owner is not an
+    index into RUNNING."""
+    room = owners.shape[0] if anywhere else min(owners.shape[0], starts.shape[0])
+    kept = np.empty(room, np.int64)
+    documents = np.empty(room, np.int64)
+    count = 0
+    found = 0
+    j = 0
+    for i in range(owners.shape[0]):
+        place = places[i]
+        if place < offset:
+            continue
+        owner = owners[i]
+        if owner < 0 or owner >= running.shape[0]:
+            return kept[:0], documents[:0], False
+        key = running[owner] * span + (place - offset)
+        if not anywhere:
+            while j < starts.shape[0] and starts[j] < key:
+                j += 1
+            if j == starts.shape[0]:
+                break
+            if starts[j] != key:
+                continue
+            j += 1  # each start kept once (COUNT <= J <= the length of STARTS)
+        kept[count] = key
+        count += 1
+        document = running[owner]
+        if not found or documents[found - 1] != document:
+            documents[found] = document
+            found += 1
+    return kept[:count], documents[:found], True
+
+
+@compiled.warms_up
+def _warm_sequence_kept() -> None:
+    """Compile or load ``_sequence_kept`` for the types its callers pass."""
+    running, owners = np.array([2, 5], dtype=np.int64), np.array([0, 1], dtype=np.int64)
+    starts, _ = _sequence_starts(None, running, owners, np.array([3, 4], dtype=np.int64), 0)
+    _sequence_starts(starts, running, owners, np.array([4, 5], dtype=np.int64), 1)
+
+
 _NEVER = np.iinfo(np.int64).max
 
 
@@ -2240,57 +2306,73 @@ def _windows(keys: list[np.ndarray], distance: int) -> np.ndarray:
     return found
 
 
-def _near_pair(a: np.ndarray, b: np.ndarray, distance: int) -> np.ndarray:
-    """Occurrences of two words (keys as ``_windows`` takes them, each ascending) with an
-    occurrence of the other at most DISTANCE positions before or after them in the same
-    document, ascending: at least one in each document where the words are near.
-
-    Two words are in a window of DISTANCE exactly where one occurs at most DISTANCE from the
-    other (the window starts at the first of them): one binary search per occurrence of the
-    rarer word finds the nearest of the other on each side, where ``_windows`` sorts and
-    walks the occurrences of both (8 times slower for 100,000 and 500,000 of them); words
-    about as frequent are merged instead (``_near_merged``).
-    """
-    if len(a) > len(b):
-        a, b = b, a
-    if not len(a) or not len(b):
-        return a[:0]
-    if len(b) <= _MERGED_SHARE * len(a) and int(b[-1]) < _MERGED_BELOW \
-            and int(a[-1]) < _MERGED_BELOW:
-        return _near_merged(a, b, distance)
-    at = np.searchsorted(b, a)
-    after = b[np.minimum(at, len(b) - 1)] - a
-    near = (at < len(b)) & (after >= 0) & (after <= distance)
-    before = a - b[np.maximum(at - 1, 0)]
-    near |= (at > 0) & (before >= 0) & (before <= distance)
-    found: np.ndarray = a[near]
-    return found
+def _near_pair_documents(a: np.ndarray, b: np.ndarray, distance: int) -> np.ndarray:
+    """The document indexes (ascending, once each) of two words' occurrences (keys as
+    ``_windows`` takes them, each ascending) where one occurs at most DISTANCE positions
+    from the other: one compiled merge of both lists (``_near_merge``)."""
+    near: np.ndarray = _near_merge(np.ascontiguousarray(a, dtype=np.int64),
+                                   np.ascontiguousarray(b, dtype=np.int64),
+                                   np.int64(distance), np.int64(_POSITION_SPAN))
+    return near
 
 
-# Two words' occurrences as many as each other (the larger at most _MERGED_SHARE times the
-# other) are merged in one sort rather than looked up (a binary search each costs more than
-# its share of a merge then: 3.2 against 2.1 ms for 130,000 and 96,000 occurrences); keys
-# from _MERGED_BELOW on would not fit with a bit more.
-_MERGED_SHARE = 2
-_MERGED_BELOW = 1 << 62
-
-
-def _near_merged(a: np.ndarray, b: np.ndarray, distance: int) -> np.ndarray:
-    """``_near_pair``'s documents by one merge: occurrences (keys) of either word with one of
-    the other at most DISTANCE positions before them, ascending.
+@compiled.kernel
+def _near_merge(a: np.ndarray, b: np.ndarray, distance: np.int64,
+                span: np.int64) -> np.ndarray:
+    """``_near_pair_documents``' kernel, keys of SPAN positions a document.
 
     Between two occurrences of different words DISTANCE apart at most, the occurrences in
-    between, in order, hold two neighbours of different words as close: only neighbours
-    need comparing. Each key takes its word in a low bit, so that sorting the keys (two
-    sorted runs: a merge) keeps the words apart, the first word's first at a shared place.
+    between, in order, hold two neighbours of different words as close: walking both lists
+    in order, each occurrence is compared with the last one of the other word alone. A
+    document found, the rest of its occurrences are skipped. Every index read is below its
+    list's length (checked by each loop): keys are data, never indexes.
     """
-    merged = np.concatenate((a << 1, (b << 1) | 1))
-    merged.sort(kind="stable")
-    keys = merged >> 1
-    merged &= 1
-    near = (merged[1:] != merged[:-1]) & (keys[1:] - keys[:-1] <= distance)
-    found: np.ndarray = keys[1:][near]
-    return found
+    found = np.empty(min(a.shape[0], b.shape[0]), np.int64)
+    count = 0
+    i = 0
+    j = 0
+    last_a = 0
+    last_b = 0
+    seen_a = False
+    seen_b = False
+    while i < a.shape[0] and j < b.shape[0]:
+        if a[i] <= b[j]:
+            key = a[i]
+            i += 1
+            near = seen_b and key - last_b <= distance
+            last_a = key
+            seen_a = True
+        else:
+            key = b[j]
+            j += 1
+            near = seen_a and key - last_a <= distance
+            last_b = key
+            seen_b = True
+        if near:
+            document = key // span
+            found[count] = document
+            count += 1
+            following = (document + 1) * span
+            while i < a.shape[0] and a[i] < following:
+                i += 1
+            while j < b.shape[0] and b[j] < following:
+                j += 1
+            seen_a = False
+            seen_b = False
+    # One list done: the other's next occurrence alone may still be near its last.
+    if i < a.shape[0] and seen_b and a[i] - last_b <= distance:
+        found[count] = a[i] // span
+        count += 1
+    elif j < b.shape[0] and seen_a and b[j] - last_a <= distance:
+        found[count] = b[j] // span
+        count += 1
+    return found[:count]
+
+
+@compiled.warms_up
+def _warm_near_merge() -> None:
+    """Compile or load ``_near_merge`` for the types its callers pass."""
+    _near_pair_documents(np.array([1, 9], dtype=np.int64), np.array([3], dtype=np.int64), 2)
 
 
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
@@ -2330,8 +2412,9 @@ def _position_keys(owners: np.ndarray, places: np.ndarray) -> np.ndarray:
 def _near_documents(keys: list[np.ndarray], distance: int) -> np.ndarray:
     """The indexes (ascending, once each) of the documents where the words of KEYS
     (``_position_keys`` of each word) are all within DISTANCE positions of each other."""
-    near = _near_pair(keys[0], keys[1], distance) if len(keys) == 2 else \
-        _windows(keys, distance)
+    if len(keys) == 2:
+        return _near_pair_documents(keys[0], keys[1], distance)
+    near = _windows(keys, distance)
     return _sorted_unique(near // _POSITION_SPAN) if len(near) else np.zeros(0, np.int64)
 
 

@@ -18,8 +18,9 @@ number of bytes below 128 counts them. Whoosh's own matchers read these values t
 formats' ``decode_*`` methods, so its phrases, highlighting and merges work unchanged.
 
 A term's values are written joined, after its blocks' packed numbers
-(``indexer.posting_blocks``): the fast readers hand them to numpy (``decode_varints``) and
-Whoosh's matchers read each one through the formats' ``decode_*`` methods.
+(``indexer.posting_blocks``): the fast readers decode those of the documents they want
+straight into position keys with a compiled kernel (``values_keys``), and Whoosh's matchers
+read each one through the formats' ``decode_*`` methods.
 
 The index's TOC pickles the schema with these classes: they must keep their names and module
 (moving them requires a full rebuild). ``PackedValues`` is how the blocks of an index written
@@ -37,6 +38,8 @@ from typing import Any, overload
 import numpy as np
 from whoosh.formats import Characters, Positions
 
+from indexer import compiled
+
 __all__ = [
     "COMPACT_FORMATS",
     "CompactCharacters",
@@ -44,12 +47,12 @@ __all__ = [
     "PackedValues",
     "characters_values",
     "compact_format",
-    "decode_values",
     "decode_varints",
     "encode_varints",
     "encode_varints_array",
     "position_values",
     "read_varints",
+    "values_keys",
 ]
 
 _HIGH = 0x80
@@ -102,35 +105,122 @@ def decode_varints(data: np.ndarray) -> np.ndarray:
     return numbers
 
 
-def decode_values(data: np.ndarray, starts: np.ndarray,
-                  ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return how many numbers each value DATA[STARTS[i]:ENDS[i]] holds and the numbers of
-    DATA (as ``decode_varints``), DATA being those values one after the other (uint8 LEB128
-    varints: a number ends at each byte below 128).
+def values_keys(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray, starts: np.ndarray,
+                sizes: np.ndarray, span: int, every: int = 1,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """Return, for the documents of WANTED (ascending) that IDS (a term's documents,
+    ascending) holds: their indexes into WANTED, how many positions each one's value holds,
+    and one key per position, its document's index into WANTED times SPAN plus the position;
+    and whether the keys ascend strictly (they do unless a value repeats a position).
 
-    The counts come from the numbers' ends, found once for both: each end's rank put at the
-    byte after it and read at each value's bounds (a scatter and two gathers), where a
-    cumulative sum of a boolean per byte cost twice as much (0.55 against 0.25 ms for the
-    191,000 bytes of a common word's values in 53,000 documents). Raises ValueError when a
-    value's last number is cut off or one is longer than 9 bytes.
+    Document I's value is DATA[STARTS[I]:STARTS[I] + SIZES[I]] (uint8 LEB128 varints, each a
+    position's distance from the one before; with EVERY=3, ``CompactCharacters``' triples,
+    of which the first is that distance). Decoded in one compiled pass over the bytes of the
+    documents wanted alone (``_keys_of_values``): no gathered copy of their values, no array
+    of numbers nor of counts in between, where numpy took ten passes over arrays
+    (docs/whoosh.md, "Positions decoded and compared by compiled kernels"). Raises
+    ValueError when a value lies past the data, its last varint is cut off, a varint is
+    longer than 9 bytes, or a character value is not made of triples.
     """
-    data = np.asarray(data, dtype=np.uint8)
-    if not len(data):
-        if bool(np.any(ends > 0)):
-            raise ValueError("a value lies past the data")
-        return np.zeros(len(ends), dtype=np.int64), np.zeros(0, dtype=np.int64)
-    high = data >= _HIGH
-    number_ends = np.flatnonzero(~high)
-    numbers = _numbers(data, high, number_ends)
-    # The byte before a value's bounds ends a number: else a value's last number is cut off
-    # (``_numbers`` checked the data's last byte).
-    for bounds in (starts, ends):
-        if len(bounds) and bool(high[np.maximum(bounds - 1, 0)][bounds > 0].any()):
-            raise ValueError("a value's last varint is cut off")
-    before = np.zeros(len(data) + 1, dtype=np.int32 if len(data) < 2**31 else np.int64)
-    before[number_ends + 1] = np.arange(1, len(number_ends) + 1, dtype=before.dtype)
-    counts: np.ndarray = (before[ends] - before[starts]).astype(np.int64)
-    return counts, numbers
+    chosen, counts, keys, status = _keys_of_values(
+        _int64s(wanted), _int64s(ids), np.ascontiguousarray(data, dtype=np.uint8),
+        _int64s(starts), _int64s(sizes), np.int64(span), np.int64(every))
+    if status < 0:
+        raise ValueError(_VALUE_ERRORS[int(status)])
+    return chosen, counts, keys, status == 0
+
+
+_VALUE_ERRORS = {
+    -1: "a value's last varint is cut off",
+    -2: "a value lies past the data",
+    -3: "a varint is longer than 9 bytes",
+    -4: "a character value is not made of triples",
+}
+
+
+def _int64s(numbers: np.ndarray) -> np.ndarray:
+    """NUMBERS as a contiguous int64 array (itself when it is one): the kernels' one type."""
+    return np.ascontiguousarray(numbers, dtype=np.int64)
+
+
+@compiled.kernel
+def _keys_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
+                    starts: np.ndarray, sizes: np.ndarray, span: np.int64, every: np.int64,
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
+    """``values_keys``' kernel; its status: 0, 1 when the keys do not ascend strictly, or a
+    key of ``_VALUE_ERRORS``."""
+    few = min(wanted.shape[0], ids.shape[0])
+    chosen = np.empty(few, np.int64)  # the documents' indexes into WANTED, then into IDS
+    places = np.empty(few, np.int64)
+    found = 0
+    i = 0
+    j = 0
+    # Both lists ascend: merged, not looked up, without a branch to mispredict (each step
+    # writes its pair and keeps it when the documents are equal; FOUND <= min(I, J) < FEW).
+    while i < wanted.shape[0] and j < ids.shape[0]:
+        document = wanted[i]
+        held = ids[j]
+        chosen[found] = i
+        places[found] = j
+        found += document == held
+        i += document <= held
+        j += held <= document
+    room = 0  # positions at most: one a byte (a third of the bytes for characters, rounded up)
+    for k in range(found):
+        start = starts[places[k]]
+        size = sizes[places[k]]
+        if start < 0 or size < 0 or start + size > data.shape[0]:
+            return chosen[:0], chosen[:0], chosen[:0], -2
+        room += (size + every - 1) // every
+    counts = np.empty(found, np.int64)
+    keys = np.empty(room, np.int64)
+    written = 0
+    status = 0
+    for k in range(found):
+        at = starts[places[k]]
+        end = at + sizes[places[k]]
+        key = chosen[k] * span
+        before = written
+        number = 0
+        shift = 0
+        part = 0  # which number of a triple (characters); always 0 for positions
+        while at < end:
+            byte = int(data[at])
+            at += 1
+            if shift == 63:
+                return chosen[:0], chosen[:0], chosen[:0], -3
+            number |= (byte & 0x7F) << shift
+            if byte & 0x80:
+                shift += 7
+                continue
+            if part == 0:
+                key += number
+                if written and key <= keys[written - 1]:
+                    status = 1
+                keys[written] = key
+                written += 1
+            part += 1
+            if part == every:
+                part = 0
+            number = 0
+            shift = 0
+        if shift:
+            return chosen[:0], chosen[:0], chosen[:0], -1
+        if part:
+            return chosen[:0], chosen[:0], chosen[:0], -4
+        counts[k] = written - before
+    return chosen[:found], counts, keys[:written], status
+
+
+@compiled.warms_up
+def _warm_values_keys() -> None:
+    """Compile or load ``_keys_of_values`` for the types its callers pass (data read from a
+    file's bytes is read-only: a type of its own for numba)."""
+    data = np.frombuffer(bytes([3, 130, 1]), dtype=np.uint8)
+    starts, sizes = np.array([0, 1], dtype=np.int64), np.array([1, 2], dtype=np.int64)
+    ids = np.array([0, 1], dtype=np.int64)
+    for values in (data, data.copy()):
+        values_keys(ids, ids, values, starts, sizes, 1 << 32)
 
 
 def _numbers(data: np.ndarray, high: np.ndarray, ends: np.ndarray) -> np.ndarray:

@@ -400,28 +400,27 @@ class SearchService:
         if not len(docs):
             return NO_FACETS
         columns = generation.columns
-        rest = columns.rest_of(docs)
-        counts = columns.value_counts("author", docs, rest)
+        counted = columns.facet_counts(docs)
+        counts = counted.authors
         top = np.flatnonzero(counts)
         top = top[np.lexsort((top, -counts[top]))][:TOP_AUTHORS]
         author_facets = [AuthorFacet(columns.authors.values[code],
                                      self._author_name(searcher, generation, code), count)
                          for code, count in zip(top.tolist(), counts[top].tolist(), strict=True)]
-        counts = columns.value_counts("edition", docs, rest)
+        counts = counted.editions
         edition_facets: list[tuple[str, int]] = []
         for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
             if counts[code]:
                 edition_facets.append((columns.editions.values[code], int(counts[code])))
         category_facets: list[tuple[str, int]] = []
-        if columns.in_category.shape[0]:
-            counts = columns.category_counts(docs, rest)
-            for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
-                if counts[code]:
-                    category_facets.append((columns.category_names[code], int(counts[code])))
+        counts = counted.categories
+        for code in np.lexsort((np.arange(len(counts)), -counts)).tolist():
+            if counts[code]:
+                category_facets.append((columns.category_names[code], int(counts[code])))
         if len(docs) <= _FEW_MATCHES:
             month_facets, year_facets = _few_month_facets(columns.month[docs].tolist())
         else:
-            month_facets, year_facets = _month_facets(*columns.month_counts(docs, rest))
+            month_facets, year_facets = _month_facets(counted.first_month, counted.months)
         return Facets(author_facets, year_facets, month_facets, edition_facets,
                       category_facets)
 

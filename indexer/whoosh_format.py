@@ -71,6 +71,7 @@ from whoosh.reading import ReaderClosed, TermNotFound
 from whoosh.system import pack_ushort
 from whoosh.util.numeric import _length_byte_cache, byte_to_length, length_to_byte
 
+from indexer import compiled
 from indexer.inlined_pickles import InlinedPickles, inlined_pickles
 from indexer.posting_blocks import (
     BLOCK,
@@ -105,7 +106,7 @@ from indexer.posting_blocks import (
 from indexer.postings_format import (
     COMPACT_FORMATS,
     CompactCharacters,
-    decode_values,
+    values_keys,
 )
 from indexer.score_bounds import heaviest_of_blocks
 from indexer.term_dictionary import TAG as DICTIONARY_TAG
@@ -1547,10 +1548,8 @@ def position_keys_in_values(leaf: Any, field: str, btext: bytes, values: TermVal
     documents): its document's index in DOCNUMS times SPAN plus its position, ascending.
 
     Picked from the term's whole positions when the process keeps them, else decoded from
-    the values of DOCNUMS alone (the term's other documents cost nothing). The documents
-    are found in VALUES by rank (one pass over an array of the segment's span, not a binary
-    search each), and the keys come from one cumulative sum of the deltas, each document's
-    restart and its key's base added by a single repeat.
+    the values of DOCNUMS alone (the term's other documents cost nothing), straight into
+    keys by one compiled pass over their bytes (``values_keys``).
     """
     characters = isinstance(_compact_format_of(leaf, field), CompactCharacters)
     wanted = np.asarray(docnums, dtype=np.int64)
@@ -1558,35 +1557,21 @@ def position_keys_in_values(leaf: Any, field: str, btext: bytes, values: TermVal
     if kept is not None:
         owners, places = _pick_positions(wanted, *kept)
         return _ascending(owners * span + places)
-    ids, empty = values.ids, np.zeros(0, dtype=np.int64)
-    if not len(wanted) or not len(ids):
-        return empty
-    rank = np.full(max(int(ids[-1]), int(wanted[-1])) + 1, -1, dtype=np.int32)
-    rank[ids] = np.arange(len(ids), dtype=np.int32)
-    at = rank[wanted]
-    chosen = np.flatnonzero(at >= 0)  # the documents of WANTED holding the term
-    if not len(chosen):
-        return empty
-    if len(chosen) < len(at):
-        at = at[chosen]
-    sizes = values.sizes[at]
-    ends = np.cumsum(sizes)
-    firsts = ends - sizes
-    if len(at) == len(ids) and int(values.starts[0]) == 0 and int(ends[-1]) == len(values.data):
-        picked = values.data  # every value, in order (a term read whole): no gathering
-    else:
-        picked = values.data[np.arange(int(ends[-1])) + np.repeat(values.starts[at] - firsts,
-                                                                   sizes)]
-    if not len(picked):
-        return empty
-    counts, numbers = _value_deltas(picked, firsts, ends, characters)
-    totals = np.cumsum(numbers)
-    starts = np.cumsum(counts) - counts
-    # A document's positions are its running total less the total before it.
-    bases = chosen * span
-    bases[1:] -= totals[np.maximum(starts[1:] - 1, 0)] * (starts[1:] > 0)
-    totals += np.repeat(bases, counts)
-    return _ascending(totals)
+    _, _, keys, ascending = _decoded_keys(wanted, values.ids, values.data, values.starts,
+                                          values.sizes, span, characters)
+    return keys if ascending else np.sort(keys)
+
+
+def _decoded_keys(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray, starts: np.ndarray,
+                  sizes: np.ndarray, span: int, characters: bool,
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray, bool]:
+    """``values_keys`` of a term's values, its errors as UnexpectedLayout."""
+    try:
+        return values_keys(wanted, ids, data, starts, sizes, span, 3 if characters else 1)
+    except ValueError as exc:
+        if "triples" in str(exc):
+            raise UnexpectedLayout(str(exc)) from None
+        raise UnexpectedLayout(f"position values are not varints ({exc})") from None
 
 
 def _ascending(keys: np.ndarray) -> np.ndarray:
@@ -1617,7 +1602,15 @@ def _kept_positions(leaf: Any, field: str, btext: bytes,
 
 def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
                     places: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """``read_positions`` from a term's whole positions (``_whole_positions``)."""
+    """``read_positions`` from a term's whole positions (``_whole_positions``): WANTED
+    ascending (as every search asks) by one compiled merge and copy (``_picked``), else with
+    numpy."""
+    if len(wanted) < 2 or bool((wanted[1:] > wanted[:-1]).all()):
+        owners, picked, fine = _picked(np.ascontiguousarray(wanted, dtype=np.int64), ids,
+                                       firsts, places)
+        if not fine:
+            raise UnexpectedLayout("a term's kept positions are not in order")
+        return owners, picked
     at = np.searchsorted(ids, wanted)
     inside = at < len(ids)
     found = np.zeros(len(wanted), dtype=bool)
@@ -1634,6 +1627,54 @@ def _pick_positions(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
     return np.repeat(chosen, counts), picked.astype(np.int64)
 
 
+@compiled.kernel
+def _picked(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
+            places: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``_pick_positions``' kernel: WANTED (int64, ascending) merged with IDS (int32,
+    ascending), each document found has its positions PLACES[FIRSTS[J]:FIRSTS[J + 1]]
+    copied beside its index into WANTED; False (and nothing) when FIRSTS leave PLACES."""
+    few = min(wanted.shape[0], ids.shape[0])
+    chosen = np.empty(few, np.int64)
+    at = np.empty(few, np.int64)
+    found = 0
+    i = 0
+    j = 0
+    while i < wanted.shape[0] and j < ids.shape[0]:
+        document = wanted[i]
+        held = np.int64(ids[j])
+        chosen[found] = i
+        at[found] = j
+        found += document == held
+        i += document <= held
+        j += held <= document
+    total = 0
+    for k in range(found):
+        first = firsts[at[k]]
+        end = firsts[at[k] + 1] if at[k] + 1 < firsts.shape[0] else places.shape[0]
+        if first < 0 or end < first or end > places.shape[0]:
+            return chosen[:0], chosen[:0], False
+        total += end - first
+    owners = np.empty(total, np.int64)
+    picked = np.empty(total, np.int64)
+    written = 0
+    for k in range(found):
+        first = firsts[at[k]]
+        end = firsts[at[k] + 1] if at[k] + 1 < firsts.shape[0] else places.shape[0]
+        for place in range(first, end):
+            owners[written] = chosen[k]
+            picked[written] = places[place]
+            written += 1
+    return owners, picked, True
+
+
+@compiled.warms_up
+def _warm_picked() -> None:
+    """Compile or load ``_picked`` for the types of the positions kept (``_keep_whole``)."""
+    ids = np.array([1, 4], dtype=np.int32)
+    _pick_positions(np.array([1, 2, 4], dtype=np.int64), ids,
+                    np.array([0, 2], dtype=np.int64), np.array([3, 9, 5], dtype=np.int32))
+
+
 def _positions_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
                          starts: np.ndarray, sizes: np.ndarray, *, characters: bool,
                          ) -> tuple[np.ndarray, np.ndarray]:
@@ -1648,58 +1689,27 @@ def _values_positions(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
                       starts: np.ndarray, sizes: np.ndarray, *, characters: bool,
                       ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Return (the indexes into WANTED of the documents IDS holds, how many positions each
-    has, their positions one document after the other) from a term's values."""
-    empty = np.zeros(0, dtype=np.int64)
-    if not len(wanted) or not len(ids):
-        return empty, empty.copy(), empty.copy()
-    at = np.searchsorted(ids, wanted)
-    inside = at < len(ids)
-    found = np.zeros(len(wanted), dtype=bool)
-    found[inside] = ids[at[inside]] == wanted[inside]
-    chosen = np.flatnonzero(found)
-    at = at[chosen]
-    if (len(at) == len(ids) and bool((at[1:] - at[:-1] == 1).all()) and len(starts)
-            and int(starts[0]) == 0 and int(sizes.sum()) == len(data)):
-        # Every value, in order and nothing between them (a term read whole): no gathering.
-        picked, firsts, ends = data, starts, starts + sizes
-    else:
-        chosen_sizes = sizes[at]
-        ends = np.cumsum(chosen_sizes)
-        total = int(ends[-1]) if len(ends) else 0
-        firsts = ends - chosen_sizes
-        picked = data[np.arange(total) + np.repeat(starts[at] - firsts, chosen_sizes)]
-    if not len(picked):
-        return chosen, np.zeros(len(chosen), dtype=np.int64), empty
-    counts, numbers = _value_deltas(picked, firsts, ends, characters)
-    return chosen, counts, _restarted_sums(counts, numbers)
-
-
-def _value_deltas(picked: np.ndarray, firsts: np.ndarray, ends: np.ndarray,
-                  characters: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Return how many positions each value PICKED[FIRSTS[i]:ENDS[i]] holds and their deltas
-    (varints; with CHARACTERS, triples of which the first is the position's delta)."""
-    try:
-        counts, numbers = decode_values(picked, firsts, ends)
-    except ValueError as exc:
-        raise UnexpectedLayout(f"position values are not varints ({exc})") from None
-    if characters:
-        if bool((counts % 3).any()):
-            raise UnexpectedLayout("a character value is not made of triples")
-        counts //= 3
-        numbers = numbers[0::3]
-    return counts, numbers
-
-
-def _restarted_sums(counts: np.ndarray, deltas: np.ndarray) -> np.ndarray:
-    """Return the positions from the deltas of values of COUNTS deltas each: positions are
-    delta-coded within each document's value, a cumulative sum restarted per value."""
-    if not len(deltas):  # the term is in none of the documents wanted
-        return deltas
-    totals = np.cumsum(deltas)
-    firsts = np.cumsum(counts) - counts
-    before = np.where(firsts > 0, totals[np.maximum(firsts - 1, 0)], 0)
-    totals -= np.repeat(before, counts)
-    return totals
+    has, their positions one document after the other) from a term's values: keys of a
+    span of 0 (``values_keys``), each document's positions counted from 0."""
+    if len(wanted) > 1 and not bool((wanted[1:] > wanted[:-1]).all()):
+        # Decoded once per document, in order; then each of WANTED takes its document's.
+        distinct = np.unique(wanted)
+        chosen, counts, positions = _values_positions(distinct, ids, data, starts, sizes,
+                                                      characters=characters)
+        slot = np.full(len(distinct), -1, dtype=np.int64)
+        slot[chosen] = np.arange(len(chosen))
+        mine = slot[np.searchsorted(distinct, wanted)]
+        kept = np.flatnonzero(mine >= 0)
+        theirs = mine[kept]
+        firsts = np.cumsum(counts) - counts
+        picked_counts = counts[theirs]
+        moved = firsts[theirs] - (np.cumsum(picked_counts) - picked_counts)
+        total = int(picked_counts.sum())
+        return kept, picked_counts, positions[np.arange(total)
+                                               + np.repeat(moved, picked_counts)]
+    chosen, counts, positions, _ = _decoded_keys(wanted, ids, data, starts, sizes, 0,
+                                                 characters)
+    return chosen, counts, positions
 
 
 def _compact_format_of(leaf: Any, field: str) -> Any:

@@ -29,6 +29,17 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _kernels_compiled() -> None:
+    """Compile (or load) the search's kernels once before any test: a kernel's first call
+    compiles it (seconds), which would otherwise count against the first hypothesis example's
+    deadline in whichever test happens to call it first."""
+    import indexer.search  # noqa: F401  # imports every module registering kernels
+    from indexer import compiled
+
+    compiled.warm_up()
+
+
 @pytest.fixture
 def data_dir(tmp_path: Path) -> Path:
     """An empty data directory for one test."""

@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 import numpy as np
+import pytest
 from search_fixtures import archive_and_index, replica_articles, service_for
 
 from indexer import compiled
@@ -44,6 +45,21 @@ def test_threads_compiling_one_kernel_at_once_all_get_its_answer() -> None:
         thread.join(timeout=120)
     assert len(answers) == 4
     assert all(np.array_equal(answer, values * 2) for answer in answers)
+
+
+def test_a_kernel_without_a_writable_cache_is_compiled_all_the_same(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where numba finds no directory to cache in (source and user cache read only), it
+    refuses to cache: the kernel is compiled for the process alone."""
+    from numba.core import caching
+
+    monkeypatch.setattr(caching.CacheImpl, "_locator_classes", [])
+
+    @compiled.kernel
+    def tripled(values: np.ndarray) -> np.ndarray:
+        return values * 3
+
+    assert np.array_equal(tripled(np.arange(4)), np.arange(4) * 3)
 
 
 def test_warm_up_runs_every_registered_example() -> None:

@@ -11,6 +11,7 @@ documents shared by several parts, a part with a ceiling beside parts without.
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -20,9 +21,10 @@ from indexer.matches import (
     Matches,
     PostingsCache,
     _dense_span,
-    _near_merged,
-    _near_pair,
+    _near_merge,
+    _near_pair_documents,
     _positions,
+    _sequence_starts,
     _sorted_common,
     _sorted_unique,
     _windows,
@@ -215,10 +217,66 @@ def test_two_words_near_each_other_are_in_the_documents_their_windows_find(
         found: tuple[np.ndarray, np.ndarray, int]) -> None:
     a, b, distance = found
     windows = _sorted_unique(_windows([a, b], distance) // _POSITION_SPAN)
-    near = _near_pair(a, b, distance)
-    assert np.unique(near // _POSITION_SPAN).tolist() == windows.tolist()
-    assert near.tolist() == sorted(near.tolist())
-    # Merged whatever their numbers (``_near_pair`` merges words about as frequent alone).
-    merged = _near_merged(a, b, distance)
-    assert np.unique(merged // _POSITION_SPAN).tolist() == windows.tolist()
-    assert merged.tolist() == sorted(merged.tolist())
+    # The compiled merge, whichever word comes first, and its Python source alike.
+    assert _near_pair_documents(a, b, distance).tolist() == windows.tolist()
+    assert _near_pair_documents(b, a, distance).tolist() == windows.tolist()
+    assert _near_merge.python(a, b, np.int64(distance),
+                              np.int64(_POSITION_SPAN)).tolist() == windows.tolist()
+
+
+def test_two_words_near_each_other_at_the_end_of_one_list_are_found() -> None:
+    a = np.array([5, _POSITION_SPAN + 3], dtype=np.int64)
+    b = np.array([_POSITION_SPAN + 7], dtype=np.int64)
+    assert _near_pair_documents(a, b, 4).tolist() == [1]
+    assert _near_pair_documents(a, b, 3).tolist() == []
+    assert _near_pair_documents(a, b[:0], 4).tolist() == []
+
+
+def _numpy_sequence_starts(starts: np.ndarray | None, running: np.ndarray, owners: np.ndarray,
+                           places: np.ndarray, offset: int) -> tuple[np.ndarray, np.ndarray]:
+    """``_sequence_starts`` as numpy computed it before its kernel (the reference)."""
+    after = places >= offset
+    keys = running[owners[after]] * _POSITION_SPAN + (places[after] - offset)
+    kept = keys if starts is None else _sorted_common(starts, keys)
+    return kept, _sorted_unique(kept // _POSITION_SPAN)
+
+
+@st.composite
+def sequences(draw: st.DrawFn) -> tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]:
+    """Documents asked (ascending) and a few terms' occurrences in them (owners: indexes
+    into the documents, ascending; places ascending in each, distinct)."""
+    running = np.array(sorted(draw(st.sets(st.integers(0, 2**20), min_size=1, max_size=8))),
+                       dtype=np.int64)
+    terms = []
+    for _ in range(draw(st.integers(1, 4))):
+        owners: list[int] = []
+        places: list[int] = []
+        for owner in range(len(running)):
+            held = sorted(draw(st.sets(st.integers(0, 30), max_size=6)))
+            owners.extend([owner] * len(held))
+            places.extend(held)
+        terms.append((np.array(owners, dtype=np.int64), np.array(places, dtype=np.int64)))
+    return running, terms
+
+
+@settings(max_examples=300, deadline=None)
+@given(sequences())
+def test_a_sequence_s_starts_are_kept_as_numpy_kept_them(
+        found: tuple[np.ndarray, list[tuple[np.ndarray, np.ndarray]]]) -> None:
+    running, terms = found
+    starts: np.ndarray | None = None
+    expected: np.ndarray | None = None
+    for offset, (owners, places) in enumerate(terms):
+        kept, documents = _sequence_starts(starts, running, owners, places, offset)
+        reference, reference_documents = _numpy_sequence_starts(expected, running, owners,
+                                                                places, offset)
+        assert kept.tolist() == reference.tolist()
+        assert documents.tolist() == reference_documents.tolist()
+        starts, expected = kept, reference
+
+
+def test_an_occurrence_outside_the_documents_asked_is_refused() -> None:
+    running = np.array([3, 8], dtype=np.int64)
+    with pytest.raises(ValueError, match="not among those asked"):
+        _sequence_starts(None, running, np.array([0, 2], dtype=np.int64),
+                         np.array([1, 1], dtype=np.int64), 0)

@@ -22,17 +22,18 @@ from indexer.postings_format import (
     PackedValues,
     characters_values,
     compact_format,
-    decode_values,
     decode_varints,
     encode_varints,
     encode_varints_array,
     position_values,
     read_varints,
+    values_keys,
 )
 from indexer.schema import build_schema
 from indexer.whoosh_format import (
     ArchiveCodec,
     UnexpectedLayout,
+    _pick_positions,
     _positions_of_values,
     read_characters,
     read_positions,
@@ -187,32 +188,142 @@ def test_numpy_varints_are_the_python_encoder_s_bytes(numbers: list[int]) -> Non
     assert sizes.tolist() == [len(encode_varints([number])) for number in numbers]
 
 
-def test_values_are_counted_and_decoded_together() -> None:
-    data = np.frombuffer(encode_varints([1, 300, 2]) + encode_varints([2**22]), dtype=np.uint8)
-    counts, numbers = decode_values(data, np.array([0, 4, 4]), np.array([4, 4, 8]))
-    assert counts.tolist() == [3, 0, 1]
-    assert numbers.tolist() == [1, 300, 2, 2**22]
-    counts, numbers = decode_values(data[:0], np.array([0]), np.array([0]))
-    assert counts.tolist() == [0] and numbers.tolist() == []
+def _numpy_keys(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray, starts: np.ndarray,
+                sizes: np.ndarray, span: int, every: int,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``values_keys`` as numpy computed it before its kernel (the reference): the values
+    wanted gathered, their varints decoded (``decode_varints``), counted at each value's
+    bounds, and their deltas summed with a restart per value by a repeat."""
+    chosen = np.flatnonzero(np.isin(wanted, ids))
+    at = np.searchsorted(ids, wanted[chosen])
+    chosen_sizes = sizes[at]
+    ends = np.cumsum(chosen_sizes)
+    firsts = ends - chosen_sizes
+    picked = data[np.arange(int(ends[-1]) if len(ends) else 0)
+                  + np.repeat(starts[at] - firsts, chosen_sizes)]
+    if not len(picked):
+        return chosen, np.zeros(len(chosen), dtype=np.int64), np.zeros(0, dtype=np.int64)
+    if picked[-1] >= 0x80:
+        raise ValueError("the last varint is cut off")
+    numbers = decode_varints(picked)
+    number_ends = np.flatnonzero(picked < 0x80)
+    before = np.zeros(len(picked) + 1, dtype=np.int64)
+    before[number_ends + 1] = np.arange(1, len(number_ends) + 1)
+    for bounds in (firsts, ends):
+        if len(bounds) and bool((picked >= 0x80)[np.maximum(bounds - 1, 0)][bounds > 0].any()):
+            raise ValueError("a value's last varint is cut off")
+    counts = before[ends] - before[firsts]
+    if bool((counts % every).any()):
+        raise ValueError("a character value is not made of triples")
+    counts //= every
+    deltas = numbers[0::every]
+    totals = np.cumsum(deltas)
+    value_firsts = np.cumsum(counts) - counts
+    restart = np.where(value_firsts > 0, totals[np.maximum(value_firsts - 1, 0)], 0)
+    totals += np.repeat(chosen * span - restart, counts)
+    return chosen, counts, totals
 
 
-@given(st.lists(st.lists(st.integers(min_value=0, max_value=2**40), max_size=12), max_size=40))
-def test_each_value_holds_the_numbers_written_into_it(values: list[list[int]]) -> None:
-    written = [encode_varints(numbers) for numbers in values]
+@given(st.lists(st.lists(st.integers(min_value=0, max_value=2**21), max_size=12).map(sorted),
+                max_size=40),
+       st.lists(st.integers(min_value=0, max_value=80), max_size=40), st.booleans())
+@example([[1, 300, 302], [], [2**22]], [0, 1, 2], False)
+def test_the_compiled_keys_are_numpy_s(values: list[list[int]], wanted_list: list[int],
+                                       characters: bool) -> None:
+    if characters:
+        written = [CompactCharacters().encode(_occurrences(p, list(range(0, 5 * len(p), 5))))
+                   for p in values]
+    else:
+        written = [CompactPositions().encode(p) for p in values]
+    # Every other document holds the term, its values stored in reverse order (not joined).
+    ids = np.arange(len(values), dtype=np.int64) * 2
     sizes = np.array([len(value) for value in written], dtype=np.int64)
-    ends = np.cumsum(sizes)
-    data = np.frombuffer(b"".join(written), dtype=np.uint8)
-    counts, numbers = decode_values(data, ends - sizes, ends)
-    assert counts.tolist() == [len(numbers) for numbers in values]
-    assert numbers.tolist() == [number for each in values for number in each]
+    data = np.frombuffer(b"".join(reversed(written)), dtype=np.uint8)
+    starts = len(data) - np.cumsum(sizes)
+    wanted = np.array(sorted(set(wanted_list)), dtype=np.int64)
+    every = 3 if characters else 1
+    for span in (0, 1 << 32):
+        chosen, counts, keys, ascending = values_keys(wanted, ids, data, starts, sizes, span,
+                                                      every)
+        expected = _numpy_keys(wanted, ids, data, starts, sizes, span, every)
+        assert [chosen.tolist(), counts.tolist(), keys.tolist()] == \
+            [part.tolist() for part in expected]
+        if span:
+            assert ascending == bool(np.all(keys[1:] > keys[:-1]))
 
 
-def test_a_value_ending_inside_a_number_is_refused() -> None:
+def test_each_value_s_positions_restart_from_zero() -> None:
+    data = np.frombuffer(encode_varints([1, 300, 2]) + encode_varints([2**22]), dtype=np.uint8)
+    ids = np.array([4, 5, 9], dtype=np.int64)
+    chosen, counts, keys, ascending = values_keys(
+        np.array([0, 4, 5, 9], dtype=np.int64), ids, data, np.array([0, 4, 4]),
+        np.array([4, 0, 4]), 10**7)
+    assert chosen.tolist() == [1, 2, 3] and counts.tolist() == [3, 0, 1]
+    assert keys.tolist() == [10**7 + 1, 10**7 + 301, 10**7 + 303, 3 * 10**7 + 2**22]
+    assert ascending
+
+
+def test_damaged_values_are_refused_with_a_value_error() -> None:
     data = np.frombuffer(encode_varints([5, 300, 7]), dtype=np.uint8)  # 300: two bytes
+    one = np.array([0], dtype=np.int64)
+
+    def keys(data: np.ndarray, start: int, size: int, every: int = 1) -> np.ndarray:
+        return values_keys(one, one, data, np.array([start]), np.array([size]), 1 << 32,
+                           every)[2]
+
     with pytest.raises(ValueError, match="cut off"):
-        decode_values(data, np.array([0, 2]), np.array([2, 4]))  # 300's first byte alone
-    with pytest.raises(ValueError, match="cut off"):
-        decode_values(data[:2], np.array([0]), np.array([2]))
+        keys(data, 0, 2)  # 300's first byte alone
+    with pytest.raises(ValueError, match="past the data"):
+        keys(data, 2, 3)
+    with pytest.raises(ValueError, match="past the data"):
+        keys(data, -1, 2)
+    with pytest.raises(ValueError, match="past the data"):
+        keys(data, 0, -1)
+    with pytest.raises(ValueError, match="longer than 9 bytes"):
+        keys(np.frombuffer(b"\x81" * 9 + b"\x01", dtype=np.uint8), 0, 10)
+    assert keys(np.frombuffer(b"\x81" * 8 + b"\x01", dtype=np.uint8), 0, 9).tolist() == \
+        [decode_varints(np.frombuffer(b"\x81" * 8 + b"\x01", dtype=np.uint8))[0]]
+    with pytest.raises(ValueError, match="triples"):
+        keys(data, 0, 3, every=3)  # two numbers
+    assert keys(data, 0, 4, every=3).tolist() == [5]
+
+
+@given(st.lists(st.lists(st.integers(0, 2**31 - 1), max_size=6).map(sorted), max_size=30),
+       st.lists(st.integers(0, 70), max_size=40))
+def test_positions_kept_are_picked_for_the_documents_wanted_in_any_order(
+        postings: list[list[int]], asked: list[int]) -> None:
+    ids = np.arange(len(postings), dtype=np.int32) * 2
+    counts = np.array([len(p) for p in postings], dtype=np.int64)
+    firsts = np.cumsum(counts) - counts
+    places = np.array([p for each in postings for p in each], dtype=np.int32)
+    for wanted in (sorted(set(asked)), asked):
+        owners, positions = _pick_positions(np.array(wanted, dtype=np.int64), ids, firsts,
+                                            places)
+        expected = [(index, place) for index, doc in enumerate(wanted)
+                    if doc % 2 == 0 and doc // 2 < len(postings)
+                    for place in postings[doc // 2]]
+        assert list(zip(owners.tolist(), positions.tolist(), strict=True)) == expected
+
+
+def test_kept_positions_out_of_order_are_refused() -> None:
+    with pytest.raises(UnexpectedLayout, match="not in order"):
+        _pick_positions(np.array([0, 2], dtype=np.int64), np.array([0, 2], dtype=np.int32),
+                        np.array([3, 1], dtype=np.int64), np.array([5, 6], dtype=np.int32))
+
+
+@given(st.binary(max_size=64), st.lists(st.tuples(st.integers(-70, 70), st.integers(-5, 70)),
+                                         max_size=8), st.booleans())
+def test_any_bytes_are_decoded_or_refused_never_read_past(
+        raw: bytes, bounds: list[tuple[int, int]], characters: bool) -> None:
+    ids = np.arange(len(bounds), dtype=np.int64)
+    starts = np.array([start for start, _ in bounds], dtype=np.int64)
+    sizes = np.array([size for _, size in bounds], dtype=np.int64)
+    try:
+        _, counts, keys, _ = values_keys(ids, ids, np.frombuffer(raw, dtype=np.uint8), starts,
+                                         sizes, 1 << 32, 3 if characters else 1)
+    except ValueError:
+        return
+    assert int(counts.sum()) == len(keys) <= len(raw)
 
 
 @given(st.lists(st.binary(max_size=200), max_size=60))
