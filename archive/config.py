@@ -78,6 +78,13 @@ def _host_patterns(text: str) -> tuple[str, ...]:
     return patterns
 
 
+def _kernels_mode(text: str) -> str:
+    mode = text.strip().lower()
+    if mode not in ("", "jit"):
+        raise ValueError(f"« {text} » : laissez vide (le module compilé) ou mettez « jit »")
+    return mode
+
+
 RevisitTiers = tuple[tuple[int | None, int], ...]
 """(articles up to AGE days old, re-checked every N days), the last tier's AGE being None."""
 
@@ -171,6 +178,14 @@ SETTINGS: tuple[Setting, ...] = (
             "deux fois cette valeur. Vide : selon la mémoire libre au départ (la moitié, "
             "partagée entre les processus, entre 256 et 8192 Mo chacun).",
             _optional_positive_int),
+    Setting("kernels_dir", "ARCHIVE_KERNELS_DIR", "",
+            "Répertoire du module compilé des noyaux de la recherche (construit une fois par "
+            "installation, à la première recherche). Vide : le __pycache__ du paquet s'il est "
+            "inscriptible, sinon ~/.cache/notrecontinent-archive.", _optional_path),
+    Setting("kernels", "ARCHIVE_KERNELS", "",
+            "« jit » : ne jamais construire ni charger le module compilé des noyaux ; numba "
+            "les compile à la volée dans chaque processus (quelque 120 Mo de plus). Vide : le "
+            "module compilé.", _kernels_mode),
 )
 
 
@@ -197,6 +212,8 @@ class Settings:
     export_max_rows: int
     index_build_mb: int | None
     release_dir: Path | None = None
+    kernels_dir: Path | None = None  # read by indexer.compiled from the environment itself
+    kernels: str = ""
 
     @property
     def database_path(self) -> Path:

@@ -1,8 +1,15 @@
-"""Compiled kernels: compiled at their first call, the same answers as Python, warmed up by
-the service's preparation."""
+"""Compiled kernels: the search's kernels run from a module compiled ahead of time, without
+numba in the process; any other call runs just in time with the same answers; a module that
+cannot be built leaves the kernels running just in time."""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -11,6 +18,8 @@ import pytest
 from search_fixtures import archive_and_index, replica_articles, service_for
 
 from indexer import compiled
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @compiled.kernel
@@ -23,7 +32,87 @@ def _running_total(values: np.ndarray) -> np.ndarray:
     return out
 
 
-def test_a_kernel_is_compiled_at_its_first_call_and_answers_as_python() -> None:
+def _in_a_process(code: str, **environment: str) -> dict[str, object]:
+    """Run CODE (which prints a JSON line last) in a fresh Python process; return its JSON."""
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=600, env=dict(os.environ, **environment),
+                          check=True)
+    found: dict[str, object] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+_WARM_SEARCH_PROCESS = """
+import json, sys
+import indexer.search
+from indexer import compiled
+compiled.warm_up()
+print(json.dumps({"numba": "numba" in sys.modules,
+                  "just_in_time": sum(k.calls_just_in_time for k in compiled.kernels()),
+                  "native": sorted(compiled.native_kernels())}))
+"""
+
+
+def _c_compiler() -> None:
+    """Skip without a C compiler (numba's ahead-of-time compiler links with it), fail so with
+    ARCHIVE_REQUIRE_COMPILER=1 (CI)."""
+    if shutil.which("cc") is None and shutil.which("gcc") is None:
+        message = "no C compiler (Debian package gcc): the kernels run just in time"
+        if os.environ.get("ARCHIVE_REQUIRE_COMPILER") == "1":
+            pytest.fail(message + "; ARCHIVE_REQUIRE_COMPILER=1 forbids skipping")
+        pytest.skip(message)
+
+
+def test_the_search_kernels_run_from_the_compiled_module_without_numba() -> None:
+    _c_compiler()
+    found = _in_a_process(_WARM_SEARCH_PROCESS)
+    assert found["numba"] is False
+    assert found["just_in_time"] == 0
+    assert found["native"]
+
+
+def test_every_kernel_of_the_search_is_in_a_module_the_build_compiles() -> None:
+    _c_compiler()
+    import indexer.search  # noqa: F401  # imports every module registering kernels
+
+    search_kernels = [k for k in compiled.kernels() if not k.name.startswith("test_")]
+    assert search_kernels
+    native = compiled.native_kernels()
+    for kernel in search_kernels:
+        assert kernel.name.startswith(compiled.KERNEL_MODULES), kernel.name
+        assert native.get(kernel.name), f"{kernel.name}: no example calls it (warms_up)"
+
+
+def test_a_value_s_type_is_written_as_the_build_writes_numba_s() -> None:
+    import numba
+
+    from indexer.kernel_build import type_string
+
+    base = np.arange(12, dtype=np.int64)
+    read_only = np.frombuffer(bytes(range(8)), dtype=np.uint8)
+    unaligned = np.frombuffer(bytes(range(9)), dtype=np.uint32, count=2, offset=1)
+    values: list[object] = [base, base[::2], base.reshape(3, 4), base.reshape(3, 4).T,
+                            read_only, unaligned, base.astype(np.uint16), 3, True, 2.5,
+                            np.int64(4), np.uint32(5), np.float32(1.5), np.bool_(False)]
+    for value in values:
+        assert compiled.argument_types([value]) == (type_string(numba.typeof(value)),), value
+
+
+def test_a_call_with_types_the_module_lacks_runs_just_in_time_with_the_same_answer() -> None:
+    _c_compiler()
+    from indexer.matches import _near_merge
+
+    compiled.warm_up()
+    a = np.array([1, 10, 50, 2**32 + 3], dtype=np.int64)
+    b = np.array([4, 70, 2**32 + 9], dtype=np.int64)
+    span = np.int64(2**32)
+    native = _near_merge(a, b, np.int64(5), span)
+    before = _near_merge.calls_just_in_time
+    strided = np.repeat(a, 2)[::2]  # not contiguous: a type the module was not built for
+    assert np.array_equal(_near_merge(strided, b, np.int64(5), span), native)
+    assert _near_merge.calls_just_in_time == before + 1
+
+
+def test_a_kernel_outside_the_search_is_compiled_just_in_time_and_answers_as_python() -> None:
     values = np.arange(1, 1000, dtype=np.int64)
     assert np.array_equal(_running_total(values), _running_total.python(values))
     assert _running_total.compiled
@@ -47,7 +136,7 @@ def test_threads_compiling_one_kernel_at_once_all_get_its_answer() -> None:
     assert all(np.array_equal(answer, values * 2) for answer in answers)
 
 
-def test_a_kernel_without_a_writable_cache_is_compiled_all_the_same(
+def test_a_kernel_without_a_writable_numba_cache_is_compiled_all_the_same(
         monkeypatch: pytest.MonkeyPatch) -> None:
     """Where numba finds no directory to cache in (source and user cache read only), it
     refuses to cache: the kernel is compiled for the process alone."""
@@ -60,6 +149,35 @@ def test_a_kernel_without_a_writable_cache_is_compiled_all_the_same(
         return values * 3
 
     assert np.array_equal(tripled(np.arange(4)), np.arange(4) * 3)
+
+
+def test_a_module_that_cannot_be_built_leaves_the_kernels_just_in_time(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        caplog: pytest.LogCaptureFixture) -> None:
+    not_a_directory = tmp_path / "a-file"
+    not_a_directory.write_text("")
+    monkeypatch.setenv(compiled.DIRECTORY_VARIABLE, str(not_a_directory / "kernels"))
+    monkeypatch.setattr(compiled, "_native", None)
+    with caplog.at_level(logging.WARNING, logger="indexer.compiled"):
+        assert compiled.native_kernels() == {}
+    assert "compiled kernels unavailable" in caplog.text
+    assert "no writable directory" in caplog.text
+
+
+def test_processes_building_at_once_build_one_module_and_both_load_it(tmp_path: Path) -> None:
+    _c_compiler()
+    code = _WARM_SEARCH_PROCESS
+    environment = dict(os.environ, **{compiled.DIRECTORY_VARIABLE: str(tmp_path)})
+    processes = [subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=environment,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                 for _ in range(2)]
+    outputs = [process.communicate(timeout=600) for process in processes]
+    assert all(process.returncode == 0 for process in processes), outputs
+    for out, _ in outputs:
+        found = json.loads(out.strip().splitlines()[-1])
+        assert found["numba"] is False and found["just_in_time"] == 0
+    assert len(list(tmp_path.glob("_kernels_*.json"))) == 1
+    assert len([p for p in tmp_path.glob("_kernels_*") if p.suffix == ".so"]) == 1
 
 
 def test_warm_up_runs_every_registered_example() -> None:
