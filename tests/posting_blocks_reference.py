@@ -420,3 +420,20 @@ def _one_block(record: tuple[int, ...], offset: int, length: int) -> np.ndarray:
                      packed_at, weights_at, sizes_at, packed_end, packed_end,
                      packed_end + values_end, bits[1]],
                     dtype=np.int64).reshape(DIRECTORY_ROWS, 1)
+
+
+def value_starts(blocks: np.ndarray, sizes: np.ndarray, shift: int) -> np.ndarray:
+    """Return where each posting's value starts, from BLOCKS' ``VALUES_AT`` minus SHIFT and
+    the postings' SIZES; raises CorruptPostings when a block's sizes do not add up to its
+    values."""
+    postings = blocks[POSTINGS]
+    ends = np.cumsum(sizes)
+    firsts = np.cumsum(postings) - postings
+    summed = np.concatenate(([0], ends))
+    before = summed[firsts]
+    totals = summed[firsts + postings] - before
+    if not bool((totals == blocks[VALUES_END] - blocks[VALUES_AT]).all()):
+        raise CorruptPostings("a block's value sizes do not add up to its values")
+    starts: np.ndarray = (ends - sizes) + np.repeat(blocks[VALUES_AT] - shift - before,
+                                                    postings)
+    return starts

@@ -272,3 +272,45 @@ def test_the_kernels_are_warmed_up_by_the_service_s_preparation() -> None:
     assert layout._checked_run.compiled and layout._decoded_run.compiled
     assert layout._weights_of.compiled
     assert layout._heads_of.compiled and layout._records_of.compiled
+
+
+@settings(max_examples=60, deadline=None)
+@given(_terms(), st.integers(0, 700), st.data())
+def test_values_start_where_the_numpy_sums_put_them(
+        drawn: tuple[list[bytes], int], before: int, data: st.DataObject) -> None:
+    terms, _ = drawn
+    buffer, blocks = _read(terms, before)
+    count = blocks.shape[1]
+    low = data.draw(st.integers(0, count - 1))
+    high = data.draw(st.integers(low + 1, count))
+    for chosen in (blocks, blocks[:, low:high]):
+        sizes = layout.decode_value_sizes(buffer, chosen, 0)
+        shift = data.draw(st.integers(0, int(chosen[layout.VALUES_AT, 0])))
+        found = layout.value_starts(chosen, sizes, shift)
+        assert found.dtype == np.int64
+        assert np.array_equal(found, reference.value_starts(chosen, sizes, shift))
+
+
+@settings(max_examples=60, deadline=None)
+@given(_terms(), st.data())
+def test_value_sizes_not_adding_up_to_a_block_s_values_are_refused(
+        drawn: tuple[list[bytes], int], data: st.DataObject) -> None:
+    terms, _ = drawn
+    buffer, blocks = _read(terms, 0)
+    sizes = layout.decode_value_sizes(buffer, blocks, 0)
+    damaged_blocks, damaged_sizes = blocks.copy(), sizes.copy()
+    where = data.draw(st.sampled_from(["size", "values_at", "values_end", "postings", "cut"]))
+    block = data.draw(st.integers(0, blocks.shape[1] - 1))
+    change = data.draw(st.integers(-(1 << 40), 1 << 40).filter(bool))
+    if where == "size":
+        damaged_sizes[data.draw(st.integers(0, len(sizes) - 1))] += change
+    elif where == "values_at":
+        damaged_blocks[layout.VALUES_AT, block] += change
+    elif where == "values_end":
+        damaged_blocks[layout.VALUES_END, block] += change
+    elif where == "postings":
+        damaged_blocks[layout.POSTINGS, block] += change
+    else:
+        damaged_sizes = sizes[:data.draw(st.integers(0, len(sizes) - 1))].copy()
+    with pytest.raises(CorruptPostings):
+        layout.value_starts(damaged_blocks, damaged_sizes, 0)
