@@ -1351,7 +1351,16 @@ class MatchEngine:
         field lengths and average); DOCS counted from document START."""
         k1 = float(self.weighting.K1)
         codes, norm = self._norm(field)
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+        if codes.dtype != np.uint8 or tf.dtype != np.float64 or docs.dtype != np.int64:
+            # Lengths read through Whoosh (coded by ``np.unique``), or weights of another
+            # type: the arrays' own arithmetic (``bm25f_reference``).
+            return bm25f_reference(idf, tf, docs, start, codes, norm, k1)
+        each = idf if isinstance(idf, np.ndarray) else np.array((idf,), dtype=np.float64)
+        scores, inside = _bm25f_scores(
+            np.ascontiguousarray(each, dtype=np.float64), np.ascontiguousarray(tf),
+            np.ascontiguousarray(docs), int(start), codes, norm, k1)
+        if not inside:
+            raise ValueError("a posting's document is beyond the field lengths")
         return scores
 
     def _norm(self, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -2373,6 +2382,46 @@ def _near_merge(a: np.ndarray, b: np.ndarray, distance: np.int64,
 def _warm_near_merge() -> None:
     """Compile or load ``_near_merge`` for the types its callers pass."""
     _near_pair_documents(np.array([1, 9], dtype=np.int64), np.array([3], dtype=np.int64), 2)
+
+
+def bm25f_reference(idf: float | np.ndarray, tf: np.ndarray, docs: np.ndarray, start: int,
+                    codes: np.ndarray, norm: np.ndarray, k1: float) -> np.ndarray:
+    """BM25F's scores of weights TF in DOCS (counted from document START) with numpy's array
+    operations: each document's length CODES picks BM25F's length part NORM."""
+    scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+    return scores
+
+
+@compiled.kernel
+def _bm25f_scores(idf: np.ndarray, tf: np.ndarray, docs: np.ndarray, start: int,
+                  codes: np.ndarray, norm: np.ndarray,
+                  k1: float) -> tuple[np.ndarray, bool]:
+    """``MatchEngine._bm25f``'s kernel: ``bm25f_reference``'s operations, in its order, on
+    each posting in one pass (IDF one for all, or one a posting); False when a document or
+    its length code is not an index into CODES or NORM, or IDF's length is neither."""
+    count = tf.shape[0]
+    scores = np.empty(count, np.float64)
+    if docs.shape[0] != count or (idf.shape[0] != 1 and idf.shape[0] != count) or start < 0:
+        return scores[:0], False
+    step = 0 if idf.shape[0] == 1 else 1
+    factor = k1 + 1
+    for i in range(count):
+        at = start + docs[i]
+        if docs[i] < 0 or at >= codes.shape[0]:
+            return scores[:0], False
+        code = codes[at]
+        if code >= norm.shape[0]:
+            return scores[:0], False
+        weight = tf[i]
+        scores[i] = idf[i * step] * ((weight * factor) / (weight + norm[code]))
+    return scores, True
+
+
+@compiled.warms_up
+def _warm_bm25f_scores() -> None:
+    """Compile or load ``_bm25f_scores`` for the types ``MatchEngine._bm25f`` passes."""
+    _bm25f_scores(np.ones(1), np.ones(2), np.zeros(2, dtype=np.int64), 0,
+                  np.zeros(1, dtype=np.uint8), np.ones(1), 1.2)
 
 
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
