@@ -1,6 +1,7 @@
-"""A term's BM25F scores computed by one compiled pass (``matches._bm25f_scores``): the same
-bits as numpy's array operations (``bm25f_reference``), and damaged documents or length codes
-refused, never read beyond their arrays."""
+"""The matching's compiled kernels against the numpy code they replace: a term's BM25F scores
+(``matches._bm25f_scores``: the same bits as ``bm25f_reference``; damaged documents or length
+codes refused, never read beyond their arrays) and documents looked up in a sorted list
+(``matches._positions``: the same places as ``positions_reference``)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexer.matches import _bm25f_scores, bm25f_reference
+from indexer.matches import _bm25f_scores, _positions, bm25f_reference, positions_reference
 from indexer.whoosh_format import LENGTH_SCORED
 
 K1 = 1.2
@@ -81,3 +82,38 @@ def test_idfs_neither_one_nor_one_a_posting_are_refused() -> None:
     assert not _bm25f_scores(np.ones(3), tf, docs, start, codes, norm, K1)[1]
     assert not _bm25f_scores(np.ones(0), tf, docs, start, codes, norm, K1)[1]
     assert not _bm25f_scores(np.ones(1), tf, docs[:1], start, codes, norm, K1)[1]
+
+
+@st.composite
+def lookups(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted unique documents (int64 or int32, sparse or dense) and documents to look up,
+    ascending as the searches ask (and the reference needs), some absent, some beyond the
+    last."""
+    span = draw(st.sampled_from([10, 200, 5000, 1 << 40]))
+    docs = np.array(sorted(draw(st.sets(st.integers(0, span), max_size=300))), dtype=np.int64)
+    if span < 1 << 31 and draw(st.booleans()):
+        docs = docs.astype(np.int32)
+    taken = draw(st.lists(st.sampled_from(docs.tolist()), max_size=100)) if len(docs) else []
+    other = draw(st.lists(st.integers(0, span + 10), max_size=100))
+    wanted = np.array(taken + other, dtype=np.int64)
+    wanted = draw(st.sampled_from([np.sort(wanted), np.unique(wanted)]))
+    return docs, wanted
+
+
+@settings(max_examples=500, deadline=None)
+@given(lookups())
+def test_each_document_looked_up_gets_the_place_numpy_finds(
+        found: tuple[np.ndarray, np.ndarray]) -> None:
+    docs, wanted = found
+    assert _positions(docs, wanted).tolist() == positions_reference(docs, wanted).tolist()
+    shuffled = wanted[::-1].copy()
+    places = {doc: place for place, doc in enumerate(docs.tolist())}
+    assert _positions(docs, shuffled).tolist() == [places.get(doc, -1)
+                                                  for doc in shuffled.tolist()]
+
+
+def test_documents_looked_up_after_the_last_or_in_an_empty_list_are_absent() -> None:
+    docs = np.array([3, 8, 20], dtype=np.int64)
+    assert _positions(docs, np.array([20, 21, 1 << 50])).tolist() == [2, -1, -1]
+    assert _positions(docs[:0], np.array([0, 3])).tolist() == [-1, -1]
+    assert _positions(docs, np.zeros(0, dtype=np.int64)).tolist() == []
