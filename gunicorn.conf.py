@@ -8,6 +8,7 @@ lazily after fork, and picks up a new index generation by itself (no restart aft
 
 import os
 import sys
+from typing import Any
 
 from archive.config import load_settings
 from archive.errors import ArchiveError
@@ -54,6 +55,15 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 forwarded_allow_ips = "127.0.0.1,::1"
 proc_name = "notrecontinent-archive"
+
+
+def post_fork(server: object, worker: Any) -> None:
+    """Cap the malloc arenas of a new worker before its threads exist (indexer.memory)."""
+    from indexer.memory import cap_arenas
+
+    if cap_arenas(_settings.web_malloc_arenas):
+        worker.log.info("processus web %s : au plus %d arène(s) de malloc pour ses fils "
+                        "d'exécution", worker.pid, _settings.web_malloc_arenas)
 
 
 def on_exit(server: object) -> None:

@@ -159,6 +159,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("web_threads", "ARCHIVE_WEB_THREADS", "4",
             "Fils d'exécution par processus gunicorn ; chacun garde son propre lecteur "
             "d'index.", _positive_int),
+    Setting("web_malloc_arenas", "ARCHIVE_WEB_MALLOC_ARENAS", "1",
+            "Arènes de malloc (glibc) que les fils d'exécution d'un processus web se partagent "
+            "au plus : chaque arène garde ce que ses fils ont libéré, moins d'arènes gardent "
+            "moins de mémoire ; 0 : le défaut de glibc (huit par cœur).", _non_negative_int),
     Setting("trusted_proxies", "ARCHIVE_TRUSTED_PROXIES", "0",
             "Mandataires inverses devant l'application dont les en-têtes X-Forwarded-For et "
             "X-Forwarded-Proto sont crus (0 = aucun ; 1 derrière nginx).", _non_negative_int),
@@ -203,6 +207,7 @@ class Settings:
     web_bind: str
     web_workers: int
     web_threads: int
+    web_malloc_arenas: int
     trusted_proxies: int
     export_max_rows: int
     index_build_mb: int | None

@@ -2045,9 +2045,11 @@ class _SegmentPrefixes:
         bounds = bm25f_bounds(block_idf, blocks.heaviest, prefix.least[blocks.shortest],
                               self.k1)
         size = self.stop - self.start
-        summed = np.bincount(blocks.docs, weights=np.repeat(bounds, blocks.block_postings),
-                             minlength=size)
-        self.ceiling = summed if self.ceiling is None else self.ceiling + summed
+        summed = _block_sums(blocks.docs, blocks.block_postings, bounds, size)
+        if self.ceiling is None:
+            self.ceiling = summed
+        else:  # in place: the same sums as ``ceiling + summed``, no array of the segment more
+            np.add(self.ceiling, summed, out=self.ceiling)
         if not float(bounds.min()) > 0.0:  # a weight of 0: matched, scored 0
             counted = np.bincount(blocks.docs, minlength=size) > 0
             self.held = counted if self.held is None else self.held | counted
@@ -2078,7 +2080,7 @@ class _SegmentPrefixes:
             return [places[wanted[blocks.docs[places]]]
                     for places, (_, blocks, _, _, _) in zip(narrowed[1], self.reads,
                                                             strict=True)]
-        return [np.flatnonzero(wanted[blocks.docs]) for _, blocks, _, _, _ in self.reads]
+        return [_places_of(wanted, blocks.docs) for _, blocks, _, _, _ in self.reads]
 
     def tighter(self, positions: np.ndarray) -> np.ndarray:
         """Ceilings of the matches at POSITIONS (ascending) from each posting's block's
@@ -2094,13 +2096,10 @@ class _SegmentPrefixes:
                 continue
             if ranks is None:
                 ranks = self._ranks(docs)
-            block = np.searchsorted(block_starts, places, side="right") - 1
-            ids = blocks.docs[places]
             codes, norm = self.engine._norm(prefix.field)
-            heaviest = blocks.heaviest[block]
-            bounds = block_idf[block] * ((heaviest * (self.k1 + 1))
-                                         / (heaviest + norm[codes[self.start:][ids]]))
-            total += np.bincount(ranks[ids], weights=bounds, minlength=len(docs))
+            total += _tighter_sums(places, blocks.docs, block_starts, blocks.heaviest,
+                                   block_idf, codes, self.start, norm, ranks, self.k1 + 1,
+                                   len(docs))
         return total * (1.0 + BOUND_SLACK)
 
     def exact(self, positions: np.ndarray) -> np.ndarray:
@@ -2128,9 +2127,148 @@ class _SegmentPrefixes:
     def _ranks(self, docs: np.ndarray) -> np.ndarray:
         """Each document's place among DOCS (ascending; counted from the segment's first),
         for looking postings' documents up by an index rather than a search."""
-        ranks = np.zeros(self.stop - self.start, dtype=np.intp)
+        ranks = np.zeros(self.stop - self.start, dtype=np.int64)
         ranks[docs] = np.arange(len(docs))
         return ranks
+
+
+def _block_sums(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
+                size: int) -> np.ndarray:
+    """Each of a segment's SIZE documents' sum of the BOUNDS of the blocks its postings DOCS
+    are in (BLOCK_POSTINGS a block, in order), added in the postings' order (as
+    ``np.bincount`` of the bounds repeated per posting adds them): one compiled pass
+    (``_block_sums_kernel``) where numpy made an array of a bound per posting first. Raises
+    UnexpectedLayout when the postings are not the blocks' or a document is outside the
+    segment."""
+    summed, fine = _block_sums_kernel(np.ascontiguousarray(docs, dtype=np.int64),
+                                      np.ascontiguousarray(block_postings, dtype=np.int64),
+                                      np.ascontiguousarray(bounds, dtype=np.float64),
+                                      np.int64(size))
+    if not fine:
+        raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
+    return summed
+
+
+@compiled.kernel
+def _block_sums_kernel(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
+                       size: np.int64) -> tuple[np.ndarray, bool]:
+    """``_block_sums``' kernel; False when a block's count or a document is out of range."""
+    summed = np.zeros(size, np.float64)
+    if block_postings.shape[0] != bounds.shape[0]:
+        return summed, False
+    at = 0
+    for block in range(block_postings.shape[0]):
+        count = block_postings[block]
+        if count < 0 or count > docs.shape[0] - at:
+            return summed, False
+        bound = bounds[block]
+        for posting in range(at, at + count):
+            document = docs[posting]
+            if document < 0 or document >= size:
+                return summed, False
+            summed[document] += bound
+        at += count
+    return summed, at == docs.shape[0]
+
+
+def _places_of(wanted: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The places (ascending) of the postings DOCS whose document is WANTED (a boolean per
+    document of the segment): ``np.flatnonzero(wanted[docs])`` in one compiled pass
+    (``_places_kernel``). Raises UnexpectedLayout when a document is outside the segment."""
+    places, fine = _places_kernel(np.ascontiguousarray(wanted, dtype=np.bool_),
+                                  np.ascontiguousarray(docs, dtype=np.int64))
+    if not fine:
+        raise UnexpectedLayout("a prefix's posting is not its segment's")
+    return places
+
+
+@compiled.kernel
+def _places_kernel(wanted: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``_places_of``' kernel; False when a document is not an index into WANTED."""
+    found = np.empty(docs.shape[0], np.int64)
+    count = 0
+    for posting in range(docs.shape[0]):
+        document = docs[posting]
+        if document < 0 or document >= wanted.shape[0]:
+            return found[:0].copy(), False
+        if wanted[document]:
+            found[count] = posting
+            count += 1
+    return found[:count].copy(), True
+
+
+def _tighter_sums(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
+                  heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray, start: int,
+                  norm: np.ndarray, ranks: np.ndarray, k1_plus: float,
+                  count: int) -> np.ndarray:
+    """Each of COUNT chosen documents' sum, over its postings at PLACES (ascending) among
+    DOCS, of BM25F's bound of the posting's block (BLOCK_STARTS: each block's first posting;
+    its HEAVIEST weight and its word's BLOCK_IDF) over the document's own length part (NORM
+    of its length code in CODES, the segment's first at START), K1_PLUS being K1 + 1; each
+    posting's document found among the chosen by RANKS. The same operations in the same
+    order as numpy's (``searchsorted`` of the blocks, then ``bincount`` of the bounds by
+    rank), in one compiled pass (``_tighter_kernel``). Raises UnexpectedLayout when an index
+    derived from the postings is out of range."""
+    total, fine = _tighter_kernel(
+        np.ascontiguousarray(places, dtype=np.int64), np.ascontiguousarray(docs, dtype=np.int64),
+        np.ascontiguousarray(block_starts, dtype=np.int64),
+        np.ascontiguousarray(heaviest, dtype=np.float64),
+        np.ascontiguousarray(block_idf, dtype=np.float64),
+        np.ascontiguousarray(codes, dtype=np.uint8), np.int64(start),
+        np.ascontiguousarray(norm, dtype=np.float64), np.ascontiguousarray(ranks, dtype=np.int64),
+        np.float64(k1_plus), np.int64(count))
+    if not fine:
+        raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
+    return total
+
+
+@compiled.kernel
+def _tighter_kernel(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
+                    heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray,
+                    start: np.int64, norm: np.ndarray, ranks: np.ndarray, k1_plus: np.float64,
+                    count: np.int64) -> tuple[np.ndarray, bool]:
+    """``_tighter_sums``' kernel; False when a place, a block, a document, a code or a rank
+    is out of range (PLACES ascending: each posting's block found walking the blocks)."""
+    total = np.zeros(count, np.float64)
+    blocks = block_starts.shape[0]
+    if heaviest.shape[0] < blocks or block_idf.shape[0] < blocks:
+        return total, False
+    block = -1
+    previous = -1
+    for i in range(places.shape[0]):
+        place = places[i]
+        if place < previous or place >= docs.shape[0]:
+            return total, False
+        previous = place
+        while block + 1 < blocks and block_starts[block + 1] <= place:
+            block += 1
+        if block < 0:
+            return total, False
+        document = docs[place]
+        if document < 0 or document >= ranks.shape[0] or start + document >= codes.shape[0]:
+            return total, False
+        code = codes[start + document]
+        rank = ranks[document]
+        if code >= norm.shape[0] or rank < 0 or rank >= count:
+            return total, False
+        weight = heaviest[block]
+        total[rank] += block_idf[block] * ((weight * k1_plus) / (weight + norm[code]))
+    return total, True
+
+
+@compiled.warms_up
+def _warm_prefix_page() -> None:
+    """Compile or load the page's kernels for the types their callers pass (a field's length
+    codes written or read only)."""
+    docs = np.array([0, 2, 1], dtype=np.int64)
+    _block_sums(docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0]), 3)
+    wanted = np.array([True, False, True])
+    places = _places_of(wanted, docs)
+    codes = np.zeros(3, dtype=np.uint8)
+    for length_codes in (codes, np.frombuffer(codes.tobytes(), dtype=np.uint8)):
+        _tighter_sums(places, docs, np.array([0, 2], dtype=np.int64), np.array([1.0, 2.0]),
+                      np.array([0.5, 0.7]), length_codes, 0, np.ones(256), np.arange(3), 2.2,
+                      3)
 
 
 def _term_key(query: wq.Term) -> tuple[str, str, float]:

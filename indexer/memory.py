@@ -18,6 +18,13 @@ of its own: ``indexer.generations``) gives them back as soon as it is done (``gi
 waiting for the next check left them resident for up to ``CHECK_EVERY`` searches, and the
 host had to hold the load's whole peak meanwhile.
 
+A served worker's threads each get a malloc arena of their own from glibc (up to eight a
+core), and each arena keeps what its thread freed: four threads' searches grew a worker at a
+million articles by tens of megabytes more than one thread's. ``cap_arenas``, called by a
+gunicorn worker before its threads exist (``gunicorn.conf.py``'s ``post_fork``), makes them
+share fewer (``ARCHIVE_WEB_MALLOC_ARENAS``; ``docs/operations.md`` has the measurements).
+glibc reads ``MALLOC_ARENA_MAX`` only when a process starts, hence the call.
+
 Without glibc (musl, macOS) or without ``/proc``, nothing is done: the memory is only kept.
 """
 
@@ -30,6 +37,8 @@ from collections.abc import Callable
 
 CHECK_EVERY = 8
 GROWTH_BUDGET = 32 * 2**20
+# mallopt's parameter for the most arenas (glibc's malloc.h).
+M_ARENA_MAX = -8
 
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
@@ -53,6 +62,14 @@ def give_back() -> bool:
         return False
     _LIBC.malloc_trim(0)
     return True
+
+
+def cap_arenas(count: int) -> bool:
+    """Let at most COUNT malloc arenas serve this process's threads from now on; False where
+    glibc is not there or COUNT is below one (glibc's own default then stays)."""
+    if _LIBC is None or count < 1:
+        return False
+    return bool(_LIBC.mallopt(M_ARENA_MAX, count))
 
 
 def resident_bytes() -> int | None:

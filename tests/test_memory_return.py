@@ -6,6 +6,7 @@ grown (``docs/operations.md``, the million-article section, has the figures).
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -66,3 +67,61 @@ def test_freed_heap_memory_goes_back_to_the_system() -> None:
     assert int(grown) - int(before) > 16 * 2**20, "the freed blocks stay resident"
     assert trimmed == "True" and kept == "x"
     assert int(grown) - int(after) > 16 * 2**20
+
+
+# Run in a fresh interpreter: four threads alive at once, each allocating with malloc, then
+# glibc's own account of its arenas (``malloc_info``: one ``<heap>`` element an arena).
+_THREADS_ARENAS = """
+import ctypes, sys, tempfile, threading
+from indexer.memory import cap_arenas
+capped = cap_arenas(int(sys.argv[1]))
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.fopen.restype = ctypes.c_void_p
+libc.fopen.argtypes = [ctypes.c_char_p, ctypes.c_char_p]
+libc.malloc_info.argtypes = [ctypes.c_int, ctypes.c_void_p]
+libc.fclose.argtypes = [ctypes.c_void_p]
+together = threading.Barrier(5)
+
+def allocate():
+    libc.malloc(4096)
+    together.wait(timeout=30)  # every thread holds its arena until all have allocated
+    together.wait(timeout=30)  # ... and until the arenas are counted
+
+threads = [threading.Thread(target=allocate) for _ in range(4)]
+for thread in threads:
+    thread.start()
+together.wait(timeout=30)
+with tempfile.NamedTemporaryFile(suffix=".xml") as report:
+    out = libc.fopen(report.name.encode(), b"w")
+    libc.malloc_info(0, out)
+    libc.fclose(out)
+    arenas = open(report.name).read().count("<heap nr=")
+together.wait(timeout=30)
+for thread in threads:
+    thread.join(timeout=30)
+print(capped, arenas)
+"""
+
+
+def arenas_of_four_threads(cap: int) -> tuple[str, int]:
+    """Return whether CAP was applied and how many arenas four threads then allocated from."""
+    environ = {name: value for name, value in os.environ.items()
+               if not name.startswith("MALLOC_") and not name.startswith("GLIBC_TUNABLES")}
+    done = subprocess.run([sys.executable, "-c", _THREADS_ARENAS, str(cap)], env=environ,
+                          capture_output=True, text=True, timeout=60, check=True)
+    capped, arenas = done.stdout.split()
+    return capped, int(arenas)
+
+
+@linux_glibc
+def test_threads_share_no_more_arenas_than_the_cap() -> None:
+    assert arenas_of_four_threads(1) == ("True", 1)
+    assert arenas_of_four_threads(2) == ("True", 2)
+
+
+@linux_glibc
+def test_without_a_cap_each_thread_allocates_from_an_arena_of_its_own() -> None:
+    # The main thread's arena and one for each of the four threads: glibc's default allows
+    # eight a core, so the cap above is what made them share.
+    assert arenas_of_four_threads(0) == ("False", 5)

@@ -132,7 +132,11 @@ def test_a_prefix_s_entries_are_those_its_words_are_looked_up_by(searcher: Searc
         assert from_entries.weights(places).tolist() == looked_up.weights(places).tolist()
 
 
-def test_terms_read_as_documents_alone_are_each_term_s_postings(searcher: Searcher) -> None:
+@pytest.mark.parametrize("span", [whoosh_format._EXTENTS_SPAN, 3000, 1])
+def test_terms_read_as_documents_alone_are_each_term_s_postings(
+        searcher: Searcher, monkeypatch: pytest.MonkeyPatch, span: int) -> None:
+    # Terms lying further apart than the span are read in several pieces (one a term at 1).
+    monkeypatch.setattr(whoosh_format, "_EXTENTS_SPAN", span)
     for leaf in _leaves(searcher):
         words = sorted(prefix_terms(leaf, "body", b"d")) + [b"zzzabsent"]
         read = read_terms_ids(leaf, "body", words)

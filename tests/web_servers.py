@@ -54,12 +54,15 @@ def stop_server(server: subprocess.Popen[Any]) -> None:
 
 
 @contextmanager
-def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None) -> Iterator[int]:
-    """Serve DATA_DIR with ``gunicorn -c gunicorn.conf.py wsgi:app``; yield its port."""
+def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None,
+             log: list[str] | None = None) -> Iterator[int]:
+    """Serve DATA_DIR with ``gunicorn -c gunicorn.conf.py wsgi:app``; yield its port. LOG, when
+    given, receives gunicorn's log lines (complete once the block is left)."""
     port = free_port()
     environ = dict(os.environ, ARCHIVE_DATA_DIR=str(data_dir), HOME=str(home),
                    ARCHIVE_WEB_BIND=f"127.0.0.1:{port}")
-    for name in ("ARCHIVE_WEB_WORKERS", "ARCHIVE_WEB_THREADS", "ARCHIVE_TRUSTED_PROXIES"):
+    for name in ("ARCHIVE_WEB_WORKERS", "ARCHIVE_WEB_THREADS", "ARCHIVE_WEB_MALLOC_ARENAS",
+                 "ARCHIVE_TRUSTED_PROXIES"):
         environ.pop(name, None)
     environ.update(env or {})
     server = subprocess.Popen(
@@ -67,7 +70,7 @@ def gunicorn(data_dir: Path, home: Path, env: Mapping[str, str] | None = None) -
         cwd=ROOT, env=environ, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
         start_new_session=True)
     listening = threading.Event()
-    lines: list[str] = []
+    lines: list[str] = log if log is not None else []
 
     def drain() -> None:  # read the log to its end, so gunicorn never blocks on a full pipe
         assert server.stderr is not None
