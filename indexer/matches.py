@@ -1351,7 +1351,16 @@ class MatchEngine:
         field lengths and average); DOCS counted from document START."""
         k1 = float(self.weighting.K1)
         codes, norm = self._norm(field)
-        scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+        if codes.dtype != np.uint8 or tf.dtype != np.float64 or docs.dtype != np.int64:
+            # Lengths read through Whoosh (coded by ``np.unique``), or weights of another
+            # type: the arrays' own arithmetic (``bm25f_reference``).
+            return bm25f_reference(idf, tf, docs, start, codes, norm, k1)
+        each = idf if isinstance(idf, np.ndarray) else np.array((idf,), dtype=np.float64)
+        scores, inside = _bm25f_scores(
+            np.ascontiguousarray(each, dtype=np.float64), np.ascontiguousarray(tf),
+            np.ascontiguousarray(docs), int(start), codes, norm, k1)
+        if not inside:
+            raise ValueError("a posting's document is beyond the field lengths")
         return scores
 
     def _norm(self, field: str) -> tuple[np.ndarray, np.ndarray]:
@@ -2036,9 +2045,11 @@ class _SegmentPrefixes:
         bounds = bm25f_bounds(block_idf, blocks.heaviest, prefix.least[blocks.shortest],
                               self.k1)
         size = self.stop - self.start
-        summed = np.bincount(blocks.docs, weights=np.repeat(bounds, blocks.block_postings),
-                             minlength=size)
-        self.ceiling = summed if self.ceiling is None else self.ceiling + summed
+        summed = _block_sums(blocks.docs, blocks.block_postings, bounds, size)
+        if self.ceiling is None:
+            self.ceiling = summed
+        else:  # in place: the same sums as ``ceiling + summed``, no array of the segment more
+            np.add(self.ceiling, summed, out=self.ceiling)
         if not float(bounds.min()) > 0.0:  # a weight of 0: matched, scored 0
             counted = np.bincount(blocks.docs, minlength=size) > 0
             self.held = counted if self.held is None else self.held | counted
@@ -2069,7 +2080,7 @@ class _SegmentPrefixes:
             return [places[wanted[blocks.docs[places]]]
                     for places, (_, blocks, _, _, _) in zip(narrowed[1], self.reads,
                                                             strict=True)]
-        return [np.flatnonzero(wanted[blocks.docs]) for _, blocks, _, _, _ in self.reads]
+        return [_places_of(wanted, blocks.docs) for _, blocks, _, _, _ in self.reads]
 
     def tighter(self, positions: np.ndarray) -> np.ndarray:
         """Ceilings of the matches at POSITIONS (ascending) from each posting's block's
@@ -2085,13 +2096,10 @@ class _SegmentPrefixes:
                 continue
             if ranks is None:
                 ranks = self._ranks(docs)
-            block = np.searchsorted(block_starts, places, side="right") - 1
-            ids = blocks.docs[places]
             codes, norm = self.engine._norm(prefix.field)
-            heaviest = blocks.heaviest[block]
-            bounds = block_idf[block] * ((heaviest * (self.k1 + 1))
-                                         / (heaviest + norm[codes[self.start:][ids]]))
-            total += np.bincount(ranks[ids], weights=bounds, minlength=len(docs))
+            total += _tighter_sums(places, blocks.docs, block_starts, blocks.heaviest,
+                                   block_idf, codes, self.start, norm, ranks, self.k1 + 1,
+                                   len(docs))
         return total * (1.0 + BOUND_SLACK)
 
     def exact(self, positions: np.ndarray) -> np.ndarray:
@@ -2119,9 +2127,148 @@ class _SegmentPrefixes:
     def _ranks(self, docs: np.ndarray) -> np.ndarray:
         """Each document's place among DOCS (ascending; counted from the segment's first),
         for looking postings' documents up by an index rather than a search."""
-        ranks = np.zeros(self.stop - self.start, dtype=np.intp)
+        ranks = np.zeros(self.stop - self.start, dtype=np.int64)
         ranks[docs] = np.arange(len(docs))
         return ranks
+
+
+def _block_sums(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
+                size: int) -> np.ndarray:
+    """Each of a segment's SIZE documents' sum of the BOUNDS of the blocks its postings DOCS
+    are in (BLOCK_POSTINGS a block, in order), added in the postings' order (as
+    ``np.bincount`` of the bounds repeated per posting adds them): one compiled pass
+    (``_block_sums_kernel``) where numpy made an array of a bound per posting first. Raises
+    UnexpectedLayout when the postings are not the blocks' or a document is outside the
+    segment."""
+    summed, fine = _block_sums_kernel(np.ascontiguousarray(docs, dtype=np.int64),
+                                      np.ascontiguousarray(block_postings, dtype=np.int64),
+                                      np.ascontiguousarray(bounds, dtype=np.float64),
+                                      np.int64(size))
+    if not fine:
+        raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
+    return summed
+
+
+@compiled.kernel
+def _block_sums_kernel(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
+                       size: np.int64) -> tuple[np.ndarray, bool]:
+    """``_block_sums``' kernel; False when a block's count or a document is out of range."""
+    summed = np.zeros(size, np.float64)
+    if block_postings.shape[0] != bounds.shape[0]:
+        return summed, False
+    at = 0
+    for block in range(block_postings.shape[0]):
+        count = block_postings[block]
+        if count < 0 or count > docs.shape[0] - at:
+            return summed, False
+        bound = bounds[block]
+        for posting in range(at, at + count):
+            document = docs[posting]
+            if document < 0 or document >= size:
+                return summed, False
+            summed[document] += bound
+        at += count
+    return summed, at == docs.shape[0]
+
+
+def _places_of(wanted: np.ndarray, docs: np.ndarray) -> np.ndarray:
+    """The places (ascending) of the postings DOCS whose document is WANTED (a boolean per
+    document of the segment): ``np.flatnonzero(wanted[docs])`` in one compiled pass
+    (``_places_kernel``). Raises UnexpectedLayout when a document is outside the segment."""
+    places, fine = _places_kernel(np.ascontiguousarray(wanted, dtype=np.bool_),
+                                  np.ascontiguousarray(docs, dtype=np.int64))
+    if not fine:
+        raise UnexpectedLayout("a prefix's posting is not its segment's")
+    return places
+
+
+@compiled.kernel
+def _places_kernel(wanted: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``_places_of``' kernel; False when a document is not an index into WANTED."""
+    found = np.empty(docs.shape[0], np.int64)
+    count = 0
+    for posting in range(docs.shape[0]):
+        document = docs[posting]
+        if document < 0 or document >= wanted.shape[0]:
+            return found[:0].copy(), False
+        if wanted[document]:
+            found[count] = posting
+            count += 1
+    return found[:count].copy(), True
+
+
+def _tighter_sums(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
+                  heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray, start: int,
+                  norm: np.ndarray, ranks: np.ndarray, k1_plus: float,
+                  count: int) -> np.ndarray:
+    """Each of COUNT chosen documents' sum, over its postings at PLACES (ascending) among
+    DOCS, of BM25F's bound of the posting's block (BLOCK_STARTS: each block's first posting;
+    its HEAVIEST weight and its word's BLOCK_IDF) over the document's own length part (NORM
+    of its length code in CODES, the segment's first at START), K1_PLUS being K1 + 1; each
+    posting's document found among the chosen by RANKS. The same operations in the same
+    order as numpy's (``searchsorted`` of the blocks, then ``bincount`` of the bounds by
+    rank), in one compiled pass (``_tighter_kernel``). Raises UnexpectedLayout when an index
+    derived from the postings is out of range."""
+    total, fine = _tighter_kernel(
+        np.ascontiguousarray(places, dtype=np.int64), np.ascontiguousarray(docs, dtype=np.int64),
+        np.ascontiguousarray(block_starts, dtype=np.int64),
+        np.ascontiguousarray(heaviest, dtype=np.float64),
+        np.ascontiguousarray(block_idf, dtype=np.float64),
+        np.ascontiguousarray(codes, dtype=np.uint8), np.int64(start),
+        np.ascontiguousarray(norm, dtype=np.float64), np.ascontiguousarray(ranks, dtype=np.int64),
+        np.float64(k1_plus), np.int64(count))
+    if not fine:
+        raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
+    return total
+
+
+@compiled.kernel
+def _tighter_kernel(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
+                    heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray,
+                    start: np.int64, norm: np.ndarray, ranks: np.ndarray, k1_plus: np.float64,
+                    count: np.int64) -> tuple[np.ndarray, bool]:
+    """``_tighter_sums``' kernel; False when a place, a block, a document, a code or a rank
+    is out of range (PLACES ascending: each posting's block found walking the blocks)."""
+    total = np.zeros(count, np.float64)
+    blocks = block_starts.shape[0]
+    if heaviest.shape[0] < blocks or block_idf.shape[0] < blocks:
+        return total, False
+    block = -1
+    previous = -1
+    for i in range(places.shape[0]):
+        place = places[i]
+        if place < previous or place >= docs.shape[0]:
+            return total, False
+        previous = place
+        while block + 1 < blocks and block_starts[block + 1] <= place:
+            block += 1
+        if block < 0:
+            return total, False
+        document = docs[place]
+        if document < 0 or document >= ranks.shape[0] or start + document >= codes.shape[0]:
+            return total, False
+        code = codes[start + document]
+        rank = ranks[document]
+        if code >= norm.shape[0] or rank < 0 or rank >= count:
+            return total, False
+        weight = heaviest[block]
+        total[rank] += block_idf[block] * ((weight * k1_plus) / (weight + norm[code]))
+    return total, True
+
+
+@compiled.warms_up
+def _warm_prefix_page() -> None:
+    """Compile or load the page's kernels for the types their callers pass (a field's length
+    codes written or read only)."""
+    docs = np.array([0, 2, 1], dtype=np.int64)
+    _block_sums(docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0]), 3)
+    wanted = np.array([True, False, True])
+    places = _places_of(wanted, docs)
+    codes = np.zeros(3, dtype=np.uint8)
+    for length_codes in (codes, np.frombuffer(codes.tobytes(), dtype=np.uint8)):
+        _tighter_sums(places, docs, np.array([0, 2], dtype=np.int64), np.array([1.0, 2.0]),
+                      np.array([0.5, 0.7]), length_codes, 0, np.ones(256), np.arange(3), 2.2,
+                      3)
 
 
 def _term_key(query: wq.Term) -> tuple[str, str, float]:
@@ -2375,6 +2522,46 @@ def _warm_near_merge() -> None:
     _near_pair_documents(np.array([1, 9], dtype=np.int64), np.array([3], dtype=np.int64), 2)
 
 
+def bm25f_reference(idf: float | np.ndarray, tf: np.ndarray, docs: np.ndarray, start: int,
+                    codes: np.ndarray, norm: np.ndarray, k1: float) -> np.ndarray:
+    """BM25F's scores of weights TF in DOCS (counted from document START) with numpy's array
+    operations: each document's length CODES picks BM25F's length part NORM."""
+    scores: np.ndarray = idf * ((tf * (k1 + 1)) / (tf + norm[codes[start:][docs]]))
+    return scores
+
+
+@compiled.kernel
+def _bm25f_scores(idf: np.ndarray, tf: np.ndarray, docs: np.ndarray, start: int,
+                  codes: np.ndarray, norm: np.ndarray,
+                  k1: float) -> tuple[np.ndarray, bool]:
+    """``MatchEngine._bm25f``'s kernel: ``bm25f_reference``'s operations, in its order, on
+    each posting in one pass (IDF one for all, or one a posting); False when a document or
+    its length code is not an index into CODES or NORM, or IDF's length is neither."""
+    count = tf.shape[0]
+    scores = np.empty(count, np.float64)
+    if docs.shape[0] != count or (idf.shape[0] != 1 and idf.shape[0] != count) or start < 0:
+        return scores[:0], False
+    step = 0 if idf.shape[0] == 1 else 1
+    factor = k1 + 1
+    for i in range(count):
+        at = start + docs[i]
+        if docs[i] < 0 or at >= codes.shape[0]:
+            return scores[:0], False
+        code = codes[at]
+        if code >= norm.shape[0]:
+            return scores[:0], False
+        weight = tf[i]
+        scores[i] = idf[i * step] * ((weight * factor) / (weight + norm[code]))
+    return scores, True
+
+
+@compiled.warms_up
+def _warm_bm25f_scores() -> None:
+    """Compile or load ``_bm25f_scores`` for the types ``MatchEngine._bm25f`` passes."""
+    _bm25f_scores(np.ones(1), np.ones(2), np.zeros(2, dtype=np.int64), 0,
+                  np.zeros(1, dtype=np.uint8), np.ones(1), 1.2)
+
+
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted
 # arrays; a larger one is added up in arrays of the index's size (cheaper per posting then).
 _SPARSE_SHARE = 8
@@ -2426,7 +2613,55 @@ def _dense_span(wanted: np.ndarray, docs: np.ndarray) -> int:
 
 
 def _positions(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """The position in DOCS (ascending, unique) of each of WANTED, -1 where absent."""
+    """The position in DOCS (ascending, unique) of each of WANTED, -1 where absent: one
+    compiled pass (``_positions_of``; an AND's candidates looked up in a word's documents
+    are some 50 calls a four-word query, each a handful of numpy calls otherwise)."""
+    if docs.dtype != np.int32:
+        docs = np.ascontiguousarray(docs, dtype=np.int64)
+    found: np.ndarray = _positions_of(np.ascontiguousarray(docs),
+                                      np.ascontiguousarray(wanted, dtype=np.int64))
+    return found
+
+
+@compiled.kernel
+def _positions_of(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``_positions``' kernel: each of WANTED searched from where the one before it was found
+    (steps doubling, then halving), from the start again where WANTED descends. Every index
+    read is checked against DOCS' length; values are never indexes."""
+    count = docs.shape[0]
+    found = np.empty(wanted.shape[0], np.int64)
+    low = 0
+    for i in range(wanted.shape[0]):
+        value = wanted[i]
+        if i and value < wanted[i - 1]:
+            low = 0
+        # Every document before LOW is below VALUE: gallop until one at BOUND is not.
+        bound = low
+        step = 1
+        while bound < count and docs[bound] < value:
+            low = bound + 1
+            bound = low + step
+            step *= 2
+        high = min(bound, count)
+        while low < high:
+            middle = (low + high) >> 1
+            if docs[middle] < value:
+                low = middle + 1
+            else:
+                high = middle
+        found[i] = low if low < count and docs[low] == value else -1
+    return found
+
+
+@compiled.warms_up
+def _warm_positions_of() -> None:
+    """Compile or load ``_positions_of`` for the document types its callers pass."""
+    for kind in (np.int64, np.int32):
+        _positions(np.array([2, 5], dtype=kind), np.array([5, 7], dtype=np.int64))
+
+
+def positions_reference(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """``_positions`` with numpy's array operations (the kernel's reference in the tests)."""
     if not len(docs) or not len(wanted):
         return np.full(len(wanted), -1, dtype=np.int64)
     span = _dense_span(wanted, docs)
