@@ -48,6 +48,7 @@ from indexer.whoosh_format import (
     doc_frequency,
     field_b,
     field_length_bytes,
+    near_documents_in_values,
     position_keys_in_values,
     positions_kept,
     prefix_run,
@@ -1735,16 +1736,9 @@ class MatchEngine:
                     docs_read.append(found[0].ids + base)
                     weights.append(found[0].weights)
                     lists[btext] = (docs_read, weights, frequency + found[1])
-            common = held[0]
-            for holding in held[1:]:
-                common = _sorted_common(common, holding)
-            if not len(common):
-                continue
-            keys = [_position_keys(*read_positions(leaf, field, btext, common)) if read is None
-                    else position_keys_in_values(leaf, field, btext, read, common,
-                                                 _POSITION_SPAN)
-                    for btext, read in zip(btexts, values, strict=True)]
-            near.append(common[_near_documents(keys, distance)] + base)
+            close = _near_in_segment(leaf, field, btexts, values, held, distance)
+            if len(close):
+                near.append(close + base)
         for btext, (docs_read, weights, frequency) in lists.items():
             if docs_read:
                 self.postings.put((field, btext), np.concatenate(docs_read),
@@ -2594,6 +2588,29 @@ def _position_keys(owners: np.ndarray, places: np.ndarray) -> np.ndarray:
     if len(keys) > 1 and bool((keys[1:] <= keys[:-1]).any()):
         keys = np.sort(keys)
     return keys
+
+
+def _near_in_segment(leaf: Any, field: str, btexts: list[bytes],
+                     values: list[TermValues | None], held: list[np.ndarray],
+                     distance: int) -> np.ndarray:
+    """The documents of LEAF (ascending) holding the terms BTEXTS within DISTANCE of each
+    other, from their VALUES (None: positions the process keeps) and the documents HELD by
+    each: two words' values compared as they are decoded (``near_documents_in_values``),
+    else every word's positions made keys and compared."""
+    if len(btexts) == 2 and values[0] is not None and values[1] is not None:
+        pair = near_documents_in_values(leaf, field, values[0], values[1], distance)
+        if pair is not None:
+            return pair
+    common = held[0]
+    for holding in held[1:]:
+        common = _sorted_common(common, holding)
+    if not len(common):
+        return common
+    keys = [_position_keys(*read_positions(leaf, field, btext, common)) if read is None
+            else position_keys_in_values(leaf, field, btext, read, common, _POSITION_SPAN)
+            for btext, read in zip(btexts, values, strict=True)]
+    found: np.ndarray = common[_near_documents(keys, distance)]
+    return found
 
 
 def _near_documents(keys: list[np.ndarray], distance: int) -> np.ndarray:

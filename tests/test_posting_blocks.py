@@ -367,26 +367,35 @@ def test_common_words_near_decode_positions_only_where_both_are(
     expected = MatchEngine(apart, {}).match(query)  # no cache: positions read per segment
     assert 0 < len(expected) <= len(range(0, 4 * BLOCK_POSTINGS, 6))
     _forget_positions()  # the whole positions that engine kept
-    wanted: list[int] = []
-    real = matches.position_keys_in_values
+    keyed: list[int] = []
+    compared: list[tuple[int, int]] = []
+    real_keys = matches.position_keys_in_values
+    real_near = matches.near_documents_in_values
 
-    def recording(leaf: Any, field: str, btext: bytes, values: Any, docs: np.ndarray,
-                  span: int) -> Any:
-        wanted.extend(docs.tolist())
-        return real(leaf, field, btext, values, docs, span)
+    def recording_keys(leaf: Any, field: str, btext: bytes, values: Any, docs: np.ndarray,
+                       span: int) -> Any:
+        keyed.extend(docs.tolist())
+        return real_keys(leaf, field, btext, values, docs, span)
 
-    monkeypatch.setattr(matches, "position_keys_in_values", recording)
+    def recording_near(leaf: Any, field: str, first: Any, second: Any,
+                       distance: int) -> Any:
+        compared.append((len(first.ids), len(second.ids)))
+        return real_near(leaf, field, first, second, distance)
+
+    monkeypatch.setattr(matches, "position_keys_in_values", recording_keys)
+    monkeypatch.setattr(matches, "near_documents_in_values", recording_near)
     cache = PostingsCache()
-    # Each segment's documents holding both words (its own numbers), once per word.
-    both = [number % (2 * BLOCK_POSTINGS) for number in range(0, 4 * BLOCK_POSTINGS, 6)]
-    # Searched again, the words' postings are in the cache: their positions are still
-    # decoded where both words are alone, never whole (they are a third of "pair"'s).
+    # Searched again, the words' postings are in the cache: each segment's two words'
+    # values are compared in one pass (``near_in_values``, which decodes the values of the
+    # documents holding both alone), never keyed nor decoded whole.
     for _ in range(2):
-        wanted.clear()
+        keyed.clear()
+        compared.clear()
         found = MatchEngine(apart, {}, cache).match(query)
         assert found.docs.tolist() == expected.docs.tolist()
         assert found.scores.tolist() == expected.scores.tolist()
-        assert sorted(wanted) == sorted(both * 2)
+        assert not keyed
+        assert len(compared) == 2  # once a segment
         assert cache.holds(("body", b"pair")) and cache.holds(("body", b"tiers"))
         assert not whoosh_format._positions
 

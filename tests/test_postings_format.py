@@ -15,7 +15,7 @@ from whoosh.formats import Characters, Positions
 from whoosh.index import create_in
 from whoosh.qparser import QueryParser
 
-from indexer.matches import MatchEngine, match_with_whoosh
+from indexer.matches import MatchEngine, _near_documents, match_with_whoosh
 from indexer.postings_format import (
     CompactCharacters,
     CompactPositions,
@@ -25,6 +25,7 @@ from indexer.postings_format import (
     decode_varints,
     encode_varints,
     encode_varints_array,
+    near_in_values,
     position_values,
     read_varints,
     values_keys,
@@ -286,6 +287,52 @@ def test_damaged_values_are_refused_with_a_value_error() -> None:
     with pytest.raises(ValueError, match="triples"):
         keys(data, 0, 3, every=3)  # two numbers
     assert keys(data, 0, 4, every=3).tolist() == [5]
+
+
+def _word_values(postings: dict[int, list[int]]) -> tuple[np.ndarray, ...]:
+    """A word's (ids, data, starts, sizes) holding POSTINGS (document: ascending positions),
+    its values stored in reverse order (not one after the other)."""
+    ids = np.array(sorted(postings), dtype=np.int64)
+    written = [CompactPositions().encode(postings[int(doc)]) for doc in ids]
+    sizes = np.array([len(value) for value in written], dtype=np.int64)
+    data = np.frombuffer(b"".join(reversed(written)), dtype=np.uint8)
+    return ids, data, len(data) - np.cumsum(sizes), sizes
+
+
+_POSTINGS = st.dictionaries(st.integers(0, 40),
+                            st.lists(st.integers(0, 3000), min_size=1, max_size=15).map(sorted),
+                            max_size=25)
+
+
+@given(_POSTINGS, _POSTINGS, st.integers(0, 40))
+@example({1: [10, 50]}, {1: [56, 90], 2: [3]}, 5)
+@example({1: [10, 50]}, {1: [55]}, 5)
+def test_two_words_near_in_their_values_are_those_their_keys_find(
+        first: dict[int, list[int]], second: dict[int, list[int]], distance: int) -> None:
+    a, b = _word_values(first), _word_values(second)
+    both = np.array(sorted(set(first) & set(second)), dtype=np.int64)
+    expected: list[int] = []
+    if len(both):
+        keys = [values_keys(both, *word, 1 << 32)[2] for word in (a, b)]
+        expected = both[_near_documents([np.sort(k) for k in keys], distance)].tolist()
+    assert near_in_values(a, b, distance).tolist() == expected
+    assert near_in_values(b, a, distance).tolist() == expected
+
+
+def test_two_words_near_in_damaged_values_are_refused_with_a_value_error() -> None:
+    ids = np.array([0], dtype=np.int64)
+    sound = (ids, np.frombuffer(encode_varints([5, 300]), dtype=np.uint8),
+             np.array([0]), np.array([3]))
+    far = (ids, np.frombuffer(encode_varints([900]), dtype=np.uint8), np.array([0]),
+           np.array([2]))
+    with pytest.raises(ValueError, match="past the data"):
+        near_in_values(sound, (ids, far[1], np.array([1]), np.array([2])), 5)
+    with pytest.raises(ValueError, match="cut off"):
+        near_in_values((ids, sound[1], np.array([0]), np.array([2])), far, 5)
+    with pytest.raises(ValueError, match="longer than 9 bytes"):
+        near_in_values((ids, np.frombuffer(b"\x81" * 9 + b"\x01", dtype=np.uint8),
+                        np.array([0]), np.array([10])), far, 5)
+    assert near_in_values(sound, far, 600).tolist() == [0]
 
 
 @given(st.lists(st.lists(st.integers(0, 2**31 - 1), max_size=6).map(sorted), max_size=30),
