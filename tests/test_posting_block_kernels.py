@@ -64,6 +64,12 @@ def _read(terms: list[bytes], before: int) -> tuple[np.ndarray, np.ndarray]:
     return np.frombuffer(joined + bytes(layout.padding()), dtype=np.uint8), blocks
 
 
+def _drawn_run(blocks: np.ndarray, data: st.DataObject) -> tuple[int, int]:
+    """A run of BLOCKS' columns, drawn: its first and one past its last."""
+    low = data.draw(st.integers(0, blocks.shape[1] - 1))
+    return low, data.draw(st.integers(low + 1, blocks.shape[1]))
+
+
 def _same(found: tuple[Any, ...], expected: tuple[Any, ...]) -> bool:
     return all((a is None and b is None) or (a.dtype == b.dtype and np.array_equal(a, b))
                for a, b in zip(found, expected, strict=True))
@@ -75,9 +81,7 @@ def test_runs_of_blocks_decode_to_the_numpy_decoding_s_numbers(
         drawn: tuple[list[bytes], int], before: int, data: st.DataObject) -> None:
     terms, _ = drawn
     buffer, blocks = _read(terms, before)
-    count = blocks.shape[1]
-    low = data.draw(st.integers(0, count - 1))
-    high = data.draw(st.integers(low + 1, count))
+    low, high = _drawn_run(blocks, data)
     for chosen in (blocks, blocks[:, low:high]):
         for options in ({}, {"sizes": True}):
             assert _same(layout.decode_blocks(buffer, chosen, 0, **options),
@@ -280,9 +284,7 @@ def test_values_start_where_the_numpy_sums_put_them(
         drawn: tuple[list[bytes], int], before: int, data: st.DataObject) -> None:
     terms, _ = drawn
     buffer, blocks = _read(terms, before)
-    count = blocks.shape[1]
-    low = data.draw(st.integers(0, count - 1))
-    high = data.draw(st.integers(low + 1, count))
+    low, high = _drawn_run(blocks, data)
     for chosen in (blocks, blocks[:, low:high]):
         sizes = layout.decode_value_sizes(buffer, chosen, 0)
         shift = data.draw(st.integers(0, int(chosen[layout.VALUES_AT, 0])))
