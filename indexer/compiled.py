@@ -33,6 +33,10 @@ Rules every kernel keeps (``tests/test_compiled.py`` checks the wrapper's side):
 - **The same answers as the numpy code it replaces**, kept as its reference in the tests.
 - **Its argument types fixed by its callers**, and every combination called registered in an
   example (``warms_up``): a combination no example calls is never compiled ahead of time.
+
+A step several kernels share (a varint read, a merge of two sorted lists) is a ``helper``: a
+plain function to Python, bound to numba's compiled form in its module whenever kernels are
+compiled (ahead of time or just in time), so that kernels call it as machine code.
 """
 
 from __future__ import annotations
@@ -84,6 +88,7 @@ _compile_lock = threading.Lock()
 _native_lock = threading.Lock()
 _warm_ups: list[Callable[[], object]] = []
 _kernels: list[Kernel[Any, Any]] = []
+_helpers: list[Helper[Any, Any]] = []
 _native: dict[str, dict[tuple[str, ...], Callable[..., Any]]] | None = None
 
 
@@ -122,6 +127,7 @@ class Kernel(Generic[P, R]):
             if self._jit is None:
                 import numba  # imported here: a process using the compiled module never pays it
 
+                _bind_helpers(numba)
                 try:
                     jit = numba.njit(self.python, cache=True, nogil=True, boundscheck=False,
                                      error_model="numpy")
@@ -138,6 +144,47 @@ class Kernel(Generic[P, R]):
         """Whether the kernel has run in this process (from the compiled module or just in
         time)."""
         return bool(self._table) or self._jit is not None
+
+
+class Helper(Generic[P, R]):
+    """A step kernels share (``helper``): FUNCTION itself when Python calls it, numba's
+    compiled form of it inside the kernels that call it."""
+
+    def __init__(self, function: Callable[P, R]) -> None:
+        self.python = function
+        self.module = function.__module__
+        self.name = function.__name__
+        functools.update_wrapper(self, function)
+        _helpers.append(self)
+
+    def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R:
+        return self.python(*args, **kwargs)
+
+
+def helper(function: Callable[P, R]) -> Helper[P, R]:
+    """Decorate FUNCTION (numba's ``nopython`` subset, at its module's top level) as a step
+    that kernels call: compiled into each of them, never exported alone."""
+    return Helper(function)
+
+
+def _bind_helpers(numba: ModuleType) -> None:
+    """Bind every name of a helper, in its own module and in the kernels' modules that
+    import it, to numba's compiled form of it, for the kernels compiled from now on: numba
+    reads a kernel's globals when it compiles the kernel, and calls only functions it compiled
+    itself. Python callers then get the same answers compiled (the build's process; a process
+    compiling just in time)."""
+    for shared in _helpers:
+        compiled_form = None
+        for name in {shared.module, *KERNEL_MODULES}:
+            module = sys.modules.get(name)
+            if module is None:
+                continue
+            for attribute, value in list(vars(module).items()):
+                if value is shared:
+                    if compiled_form is None:
+                        compiled_form = numba.njit(shared.python, nogil=True,
+                                                   boundscheck=False, error_model="numpy")
+                    setattr(module, attribute, compiled_form)
 
 
 def kernel(function: Callable[P, R]) -> Kernel[P, R]:

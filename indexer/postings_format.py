@@ -137,7 +137,7 @@ def near_in_values(first: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     STARTS, SIZES) as ``values_keys`` takes them, with an occurrence of one at most DISTANCE
     positions from an occurrence of the other (``CompactPositions`` values only).
 
-    One compiled pass (``_near_of_values``) over the two words' values joined: for each
+    One compiled pass (``_near_of_values``) over the two words' values: for each
     document of both, the two values' varints are decoded as they are compared, the lesser
     position moved on, and the rest of the document skipped at the first pair near enough,
     where ``values_keys`` decoded every occurrence of both into keys that a merge then
@@ -146,12 +146,10 @@ def near_in_values(first: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
     or longer than 9 bytes is refused (ValueError); bytes past a document's first near pair
     are not read, so not checked.
     """
-    data = np.concatenate((np.asarray(first[1], dtype=np.uint8),
-                           np.asarray(second[1], dtype=np.uint8)))
     found, status = _near_of_values(
-        _int64s(first[0]), _int64s(first[2]), _int64s(first[3]), _int64s(second[0]),
-        _int64s(second[2]) + len(first[1]), _int64s(second[3]), np.int64(len(first[1])),
-        data, np.int64(distance))
+        _int64s(first[0]), _int64s(first[2]), _int64s(first[3]), _bytes(first[1]),
+        _int64s(second[0]), _int64s(second[2]), _int64s(second[3]), _bytes(second[1]),
+        np.int64(distance))
     if status < 0:
         raise ValueError(_VALUE_ERRORS[int(status)])
     return found
@@ -159,11 +157,10 @@ def near_in_values(first: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
 
 @compiled.kernel
 def _near_of_values(ids_a: np.ndarray, starts_a: np.ndarray, sizes_a: np.ndarray,
-                    ids_b: np.ndarray, starts_b: np.ndarray, sizes_b: np.ndarray,
-                    border: np.int64, data: np.ndarray,
+                    data_a: np.ndarray, ids_b: np.ndarray, starts_b: np.ndarray,
+                    sizes_b: np.ndarray, data_b: np.ndarray,
                     distance: np.int64) -> tuple[np.ndarray, int]:
-    """``near_in_values``' kernel, the first word's values in DATA[:BORDER] and the
-    second's after: (the documents found, 0 or a key of ``_VALUE_ERRORS``)."""
+    """``near_in_values``' kernel: (the documents found, 0 or a key of ``_VALUE_ERRORS``)."""
     found = np.empty(min(ids_a.shape[0], ids_b.shape[0]), np.int64)
     count = 0
     i = 0
@@ -179,20 +176,18 @@ def _near_of_values(ids_a: np.ndarray, starts_a: np.ndarray, sizes_a: np.ndarray
         other_at, other_end, other_position = starts_b[j], starts_b[j] + sizes_b[j], 0
         i += 1
         j += 1
-        if not 0 <= at <= end <= border <= other_at <= other_end <= data.shape[0]:
+        if not (0 <= at <= end <= data_a.shape[0]
+                and 0 <= other_at <= other_end <= data_b.shape[0]):
             return found[:0], -2
+        on_a = True  # which word moves on: the first word's first position is read first
         first = True  # the first word's first position read, not the second's yet
         while at < end:
-            number = 0
-            shift = 0
-            byte = 0x80
-            while byte >= 0x80:
-                if at >= end or shift == 63:
-                    return found[:0], -1 if shift < 63 else -3
-                byte = int(data[at])
-                at += 1
-                number |= (byte & 0x7F) << shift
-                shift += 7
+            if on_a:
+                number, at, status = varint_at(data_a, at, end)
+            else:
+                number, at, status = varint_at(data_b, at, end)
+            if status < 0:
+                return found[:0], status
             position += number
             if not first and -distance <= position - other_position <= distance:
                 found[count] = document
@@ -201,17 +196,63 @@ def _near_of_values(ids_a: np.ndarray, starts_a: np.ndarray, sizes_a: np.ndarray
             if first or position > other_position:  # the lesser position moves on
                 at, end, position, other_at, other_end, other_position = (
                     other_at, other_end, other_position, at, end, position)
+                on_a = not on_a
             first = False
     return found[:count], 0
 
 
 @compiled.warms_up
 def _warm_near_in_values() -> None:
-    """Compile or load ``_near_of_values`` (the values joined: always one writable array)."""
+    """Compile or load ``_near_of_values`` for each word's values read from a file's bytes
+    (read only) or decoded (writable)."""
     data = np.frombuffer(bytes([3, 130, 1, 4]), dtype=np.uint8)
     ids = np.array([0, 1], dtype=np.int64)
     starts, sizes = np.array([0, 1], dtype=np.int64), np.array([1, 3], dtype=np.int64)
-    near_in_values((ids, data, starts, sizes), (ids, data.copy(), starts, sizes), 5)
+    for first in (data, data.copy()):
+        for second in (data, data.copy()):
+            near_in_values((ids, first, starts, sizes), (ids, second, starts, sizes), 5)
+
+
+@compiled.helper
+def varint_at(data: np.ndarray, at: np.int64, end: np.int64) -> tuple[int, np.int64, int]:
+    """The LEB128 varint of DATA starting at AT and ending before END (a value's end, at most
+    DATA's length): (its number, where the next one starts, 0), or (0, where the reading
+    stopped, a key of ``_VALUE_ERRORS``) when it is cut off at END or longer than 9 bytes.
+    Kernels call it."""
+    number = 0
+    shift = 0
+    byte = 0x80
+    while byte >= 0x80:
+        if at >= end or shift == 63:
+            return 0, at, -1 if shift < 63 else -3
+        byte = int(data[at])
+        at += 1
+        number |= (byte & 0x7F) << shift
+        shift += 7
+    return number, at, 0
+
+
+@compiled.helper
+def matched_places(wanted: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of two ascending lists of documents, the indexes into WANTED and into IDS of the
+    documents both hold, by one merge without a branch to mispredict (each step writes its
+    pair and keeps it when the documents are equal: the pairs kept are at most
+    min(I, J) < the shorter length). Kernels call it."""
+    few = min(wanted.shape[0], ids.shape[0])
+    chosen = np.empty(few, np.int64)
+    places = np.empty(few, np.int64)
+    found = 0
+    i = 0
+    j = 0
+    while i < wanted.shape[0] and j < ids.shape[0]:
+        document = np.int64(wanted[i])
+        held = np.int64(ids[j])
+        chosen[found] = i
+        places[found] = j
+        found += document == held
+        i += document <= held
+        j += held <= document
+    return chosen[:found], places[:found]
 
 
 _VALUE_ERRORS = {
@@ -227,28 +268,19 @@ def _int64s(numbers: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(numbers, dtype=np.int64)
 
 
+def _bytes(data: np.ndarray) -> np.ndarray:
+    """DATA as a contiguous uint8 array (itself when it is one, read only or not)."""
+    return np.ascontiguousarray(data, dtype=np.uint8)
+
+
 @compiled.kernel
 def _keys_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
                     starts: np.ndarray, sizes: np.ndarray, span: np.int64, every: np.int64,
                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
     """``values_keys``' kernel; its status: 0, 1 when the keys do not ascend strictly, or a
     key of ``_VALUE_ERRORS``."""
-    few = min(wanted.shape[0], ids.shape[0])
-    chosen = np.empty(few, np.int64)  # the documents' indexes into WANTED, then into IDS
-    places = np.empty(few, np.int64)
-    found = 0
-    i = 0
-    j = 0
-    # Both lists ascend: merged, not looked up, without a branch to mispredict (each step
-    # writes its pair and keeps it when the documents are equal; FOUND <= min(I, J) < FEW).
-    while i < wanted.shape[0] and j < ids.shape[0]:
-        document = wanted[i]
-        held = ids[j]
-        chosen[found] = i
-        places[found] = j
-        found += document == held
-        i += document <= held
-        j += held <= document
+    chosen, places = matched_places(wanted, ids)  # both ascend: merged, not looked up
+    found = chosen.shape[0]
     room = 0  # positions at most: one a byte (a third of the bytes for characters, rounded up)
     for k in range(found):
         start = starts[places[k]]
@@ -293,7 +325,7 @@ def _keys_of_values(wanted: np.ndarray, ids: np.ndarray, data: np.ndarray,
         if part:
             return chosen[:0], chosen[:0], chosen[:0], -4
         counts[k] = written - before
-    return chosen[:found], counts, keys[:written], status
+    return chosen, counts, keys[:written], status
 
 
 @compiled.warms_up

@@ -106,6 +106,7 @@ from indexer.posting_blocks import (
 from indexer.postings_format import (
     COMPACT_FORMATS,
     CompactCharacters,
+    matched_places,
     near_in_values,
     values_keys,
 )
@@ -1649,20 +1650,8 @@ def _picked(wanted: np.ndarray, ids: np.ndarray, firsts: np.ndarray,
     """``_pick_positions``' kernel: WANTED (int64, ascending) merged with IDS (int32,
     ascending), each document found has its positions PLACES[FIRSTS[J]:FIRSTS[J + 1]]
     copied beside its index into WANTED; False (and nothing) when FIRSTS leave PLACES."""
-    few = min(wanted.shape[0], ids.shape[0])
-    chosen = np.empty(few, np.int64)
-    at = np.empty(few, np.int64)
-    found = 0
-    i = 0
-    j = 0
-    while i < wanted.shape[0] and j < ids.shape[0]:
-        document = wanted[i]
-        held = np.int64(ids[j])
-        chosen[found] = i
-        at[found] = j
-        found += document == held
-        i += document <= held
-        j += held <= document
+    chosen, at = matched_places(wanted, ids)
+    found = chosen.shape[0]
     total = 0
     for k in range(found):
         first = firsts[at[k]]

@@ -32,6 +32,23 @@ def _running_total(values: np.ndarray) -> np.ndarray:
     return out
 
 
+@compiled.helper
+def _doubled_at(values: np.ndarray, i: int) -> np.int64:
+    return np.int64(values[i] * 2)
+
+
+@compiled.kernel
+def _doubled_total(values: np.ndarray) -> np.int64:
+    total = np.int64(0)
+    for i in range(values.shape[0]):
+        total += _doubled_at(values, i)
+    return total
+
+
+# The helper itself (in a tuple: every name bound to it is rebound once kernels are compiled).
+_DOUBLED_AT = (_doubled_at,)
+
+
 def _in_a_process(code: str, **environment: str) -> dict[str, object]:
     """Run CODE (which prints a JSON line last) in a fresh Python process; return its JSON."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
@@ -117,6 +134,42 @@ def test_a_kernel_outside_the_search_is_compiled_just_in_time_and_answers_as_pyt
     assert np.array_equal(_running_total(values), _running_total.python(values))
     assert _running_total.compiled
     assert np.array_equal(_running_total(values), np.cumsum(values))
+
+
+def test_a_kernel_calls_a_helper_compiled_and_python_calls_it_as_python() -> None:
+    values = np.arange(1, 100, dtype=np.int64)
+    assert _doubled_total(values) == 2 * int(values.sum())
+    (helper,) = _DOUBLED_AT
+    assert isinstance(helper, compiled.Helper)
+    assert helper(values, 3) == helper.python(values, 3) == 8
+
+
+_HELPERS_PROCESS = """
+import json, sys
+import numpy as np
+import indexer.search
+from indexer import compiled, postings_format
+compiled.warm_up()
+data = np.array([0x85, 0x01, 0x07, 0x80], dtype=np.uint8)
+print(json.dumps({"numba": "numba" in sys.modules,
+                  "helper": isinstance(postings_format.varint_at, compiled.Helper),
+                  "read": [int(v) for v in postings_format.varint_at(data, 0, 4)],
+                  "cut": [int(v) for v in postings_format.varint_at(data, 3, 4)],
+                  "near": postings_format.near_in_values(
+                      (np.array([7]), data[:2], np.array([0]), np.array([2])),
+                      (np.array([7]), data[2:3].copy(), np.array([0]), np.array([1])),
+                      200).tolist()}))
+"""
+
+
+def test_helpers_are_compiled_into_the_module_s_kernels_and_stay_python_outside() -> None:
+    _c_compiler()
+    found = _in_a_process(_HELPERS_PROCESS)
+    assert found["numba"] is False
+    assert found["helper"] is True
+    assert found["read"] == [133, 2, 0]
+    assert found["cut"] == [0, 4, -1]
+    assert found["near"] == [7]  # positions 133 and 7, 126 apart: within 200
 
 
 def test_threads_compiling_one_kernel_at_once_all_get_its_answer() -> None:
