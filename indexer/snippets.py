@@ -30,8 +30,8 @@ from indexer.posting_blocks import SMALL_TERM_POSTINGS
 from indexer.whoosh_format import (
     UnexpectedLayout,
     doc_frequency,
+    read_page_characters,
     read_postings,
-    read_terms_characters,
     report_fallback,
 )
 
@@ -223,7 +223,7 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
              docnums: Sequence[int]) -> dict[int, list[Word]]:
     """Return the matched words of each document with their character offsets, in order.
 
-    A segment's offsets of every word are read together (``read_terms_characters``: one
+    A segment's offsets of every word are read together (``read_page_characters``: one
     decoding of their blocks per segment, not one per word).
     """
     fieldobj = searcher.schema[field]
@@ -235,7 +235,7 @@ def _offsets(searcher: Searcher, field: str, terms: Sequence[str],
             continue
         btexts = [fieldobj.to_bytes(text) for text in terms]
         try:
-            per_term = read_terms_characters(leaf, field, btexts, local)
+            per_term = read_page_characters(leaf, field, btexts, local)
         except UnexpectedLayout as exc:
             report_fallback(searcher, "character offsets", exc)
             per_term = [_characters_from_matcher(leaf, field, btext, local)

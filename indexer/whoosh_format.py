@@ -2531,3 +2531,167 @@ def commit_segments(ix: Any, segments: list[Any]) -> None:
         writer._commit_toc(segments)
     finally:
         writer._finish()
+
+
+
+
+# A term's values from its first chosen block to its last are read in one piece up to this
+# many bytes, else each value wanted alone (a common word's few page documents lie far apart).
+_PAGE_VALUES_READ = 16384
+
+
+class _PageTerm(NamedTuple):
+    """A term's blocks holding a page's documents, as ``read_page_characters`` reads them."""
+
+    place: int                     # the term's place in the words asked
+    blocks: np.ndarray             # its chosen blocks (directory columns), ascending
+    numbers: list[np.ndarray]      # the packed numbers of each run of consecutive blocks
+    lows: list[int]                # where each run's numbers start in the term's postings
+    runs: list[int]                # how many blocks each run holds
+    postfile: Any
+    offset: int                    # where the term's postings start in POSTFILE
+    length: int                    # and their length
+    held: np.ndarray | bytes | None  # the chosen blocks' values, read already (or None)
+    held_at: int                   # where HELD starts in the term's postings
+
+
+def read_page_characters(leaf: Any, field: str, btexts: list[bytes], docnums: list[int],
+                         ) -> list[dict[int, list[tuple[int, int, int]]]]:
+    """Return what ``read_terms_characters`` returns (each term's (position, start, end) in
+    each of DOCNUMS, segment numbers), reading only what DOCNUMS need: a page's few documents
+    are a block or two of each term, and the stretch from the first to the last
+    (``_terms_packed``: some 100 kB a four-word query) was read and copied to decode a few
+    hundred bytes of it (docs/whoosh.md, "A small result's page"). The numbers of each run of
+    consecutive chosen blocks are read, every term's decoded together without their weights,
+    and each value wanted is cut from its blocks' values (read in one piece when close
+    together) or read alone.
+
+    Raises UnexpectedLayout as ``read_terms_characters``.
+    """
+    format_ = _compact_format_of(leaf, field)
+    if not isinstance(format_, CompactCharacters):
+        raise UnexpectedLayout(f"field {field!r} stores no character offsets")
+    wanted = sorted(set(docnums))
+    wanted_docs = np.asarray(wanted, dtype=np.int64)
+    decode = format_.decode_characters
+    small = _small_terms(leaf, field, btexts)
+    found: list[dict[int, list[tuple[int, int, int]]]] = [{} for _ in btexts]
+    terms: list[_PageTerm] = []
+    for i, btext in enumerate(btexts):
+        if i in small:
+            found[i] = _small_characters_of(wanted, *small[i], decode)
+            continue
+        term = _term_info(leaf, field, btext)
+        if term is None:
+            continue
+        if term[1][_INLINED] is not None:  # nothing to decode
+            ids, _, data, starts, sizes = _term_packed(leaf, field, btext, wanted_docs)
+            found[i] = _characters_of(wanted, ids, data.tobytes() if len(data) else b"",
+                                      starts, sizes, decode)
+            continue
+        page_term = _page_term(leaf, field, btext, i, term, wanted_docs)
+        if page_term is not None:
+            terms.append(page_term)
+    if terms:
+        _page_values(terms, wanted_docs, decode, found)
+    return found
+
+
+def _page_term(leaf: Any, field: str, btext: bytes, index: int, term: tuple[Any, TermEntry],
+               wanted: np.ndarray) -> _PageTerm | None:
+    """The blocks of a term (its postings file and entry TERM) holding one of WANTED
+    (ascending), with their numbers read; None when no block does."""
+    postfile, info = term
+    directory, whole = _term_directory(leaf, field, btext, postfile, info)
+    count = directory.shape[1]
+    # WANTED ascending: the blocks found are too, each once.
+    at = sorted({block for block in np.searchsorted(directory[LAST], wanted).tolist()
+                 if block < count})
+    if not at:
+        return None
+    blocks = directory[:, at]
+    offset, length = _extent(info)
+    value_low, value_high = int(blocks[VALUES_AT, 0]), int(blocks[VALUES_END, -1])
+    if not 0 <= value_low <= value_high <= length:
+        raise UnexpectedLayout("a term's values lie outside its postings")
+    hold = whole is None and value_high - value_low <= _PAGE_VALUES_READ
+    starts, ends = blocks[PACKED_AT].tolist(), blocks[PACKED_END].tolist()
+    if hold and at[-1] - at[0] == len(at) - 1 and ends[-1] == value_low \
+            and 0 <= starts[0] <= value_low:
+        # One run whose values follow its numbers (a term's last blocks): one read of both.
+        both = np.frombuffer(_read_at(postfile, offset + starts[0], value_high - starts[0]),
+                             dtype=np.uint8)
+        split = value_low - starts[0]
+        return _PageTerm(index, blocks, [both[:split]], [starts[0]], [len(at)], postfile,
+                         offset, length, both[split:], value_low)
+    numbers: list[np.ndarray] = []
+    lows: list[int] = []
+    runs: list[int] = []
+    first = 0
+    for k in range(1, len(at) + 1):
+        if k < len(at) and at[k] == at[k - 1] + 1:
+            continue  # the next block follows this one: the same read
+        low, high = starts[first], ends[k - 1]
+        if not 0 <= low <= high <= length:
+            raise UnexpectedLayout("a term's blocks lie outside its postings")
+        numbers.append(whole[low:high] if whole is not None else np.frombuffer(
+            _read_at(postfile, offset + low, high - low), dtype=np.uint8))
+        lows.append(low)
+        runs.append(k - first)
+        first = k
+    held: np.ndarray | bytes | None = whole
+    held_at = 0
+    if hold:
+        held = _read_at(postfile, offset + value_low, value_high - value_low)
+        held_at = value_low
+    return _PageTerm(index, blocks, numbers, lows, runs, postfile, offset, length, held,
+                     held_at)
+
+
+def _page_values(terms: list[_PageTerm], wanted: np.ndarray, decode: Any,
+                 found: list[dict[int, list[tuple[int, int, int]]]]) -> None:
+    """Decode the blocks of TERMS together and put the characters of each of WANTED
+    (ascending) each term holds in FOUND, at the term's index."""
+    numbers: list[np.ndarray] = []
+    shifts: list[int] = []
+    size = 0
+    for term in terms:
+        for piece, low, run in zip(term.numbers, term.lows, term.runs, strict=True):
+            numbers.append(piece)
+            shifts.extend([size - low] * run)
+            size += len(piece)
+    buffer = np.concatenate([*numbers, np.zeros(padding(), dtype=np.uint8)])
+    blocks = np.concatenate([term.blocks for term in terms], axis=1)
+    blocks[[PACKED_AT, WEIGHTS_AT, SIZES_AT, PACKED_END]] += np.asarray(shifts, dtype=np.int64)
+    try:
+        docs, _, sizes = decode_blocks(buffer, blocks, 0, sizes=True, weighed=False)
+        if sizes is None:
+            raise CorruptPostings("no value sizes decoded")
+        # Each value's start within its term's postings (the values were not moved).
+        starts = value_starts(blocks, sizes, 0)
+    except CorruptPostings as exc:
+        raise UnexpectedLayout(f"a posting block is damaged ({exc})") from None
+    postings = blocks[POSTINGS]
+    if int(postings.sum()) != len(docs):
+        raise UnexpectedLayout("the blocks decoded hold another count of postings")
+    term_of = np.repeat(np.repeat(np.arange(len(terms)),
+                                  [term.blocks.shape[1] for term in terms]), postings)
+    # The postings of WANTED: a binary search each (``np.isin`` makes a table as large as
+    # the documents' range).
+    near = np.minimum(np.searchsorted(wanted, docs), len(wanted) - 1)
+    hits = np.flatnonzero(wanted[near] == docs)
+    for owner, doc, start, length in zip(term_of[hits].tolist(), docs[hits].tolist(),
+                                         starts[hits].tolist(), sizes[hits].tolist(),
+                                         strict=True):
+        term = terms[owner]
+        if not 0 <= start <= start + length <= term.length:
+            raise UnexpectedLayout("a character value lies outside its term's postings")
+        if term.held is None:
+            raw = _read_at(term.postfile, term.offset + start, length)
+        else:
+            piece = term.held[start - term.held_at:start - term.held_at + length]
+            raw = piece if isinstance(piece, bytes) else piece.tobytes()
+        try:
+            found[term.place][doc] = decode(raw)
+        except ValueError as exc:
+            raise UnexpectedLayout(f"a character value is not ours ({exc})") from None
