@@ -1081,7 +1081,7 @@ class MatchEngine:
         for i in sorted(range(len(parts)), key=lambda i: estimates[i]):
             # A word is read for the candidates in any case: its read takes the blocks, or
             # the whole list, as they need, and scores theirs (``_term_plan``).
-            reach = candidates if _read_as_term(parts[i]) else \
+            reach = candidates if _read_as_term(parts[i]) or _terms_or(parts[i]) else \
                 self._reach(candidates, estimates[i])
             matches = self._node(parts[i], reach)
             if candidates is not None:
@@ -1144,6 +1144,11 @@ class MatchEngine:
             read = self._read[key]
         found, tf, _, _ = read
         if isinstance(query, _StemOfTypedForm) and len(found):
+            if within is not None and len(found) > len(within):
+                # Only WITHIN is asked for (an AND's candidates): their ceilings alone are
+                # computed, not those of a common word's whole list.
+                at = _found(found.docs, within)
+                found, tf = Matches(found.docs[at], found.scores[at]), tf[at]
             bound = self._typed_form_bound(query.typed, query, found.docs, tf)
             return Matches(found.docs, found.scores, found.scores + bound)
         return found
@@ -2886,6 +2891,12 @@ def _plain_or(query: wq.Query) -> bool:
     """Whether QUERY is an OR ``MatchEngine`` adds up itself (``_or_parts``, ``union``)."""
     return isinstance(query, wq.Or) and not query.scale and not query.minmatch and not any(
         isinstance(sub, wq.Not) for sub in query.subqueries)
+
+
+def _terms_or(query: wq.Query) -> bool:
+    """Whether QUERY is an OR of words alone (a word's stems, and typed forms): each read
+    for an AND's candidates as a word alone is (``_term_plan``)."""
+    return _plain_or(query) and all(_read_as_term(sub) for sub in query.subqueries)
 
 
 def _or_subqueries(query: wq.Query) -> list[wq.Query]:

@@ -352,3 +352,30 @@ def test_a_word_read_whole_for_a_few_documents_scores_theirs_alone(searcher: Sea
     everything = engine._term(term)
     assert everything.docs.tolist() == complete.docs.tolist()
     assert everything.scores.tolist() == complete.scores.tolist()
+
+
+def test_a_stem_read_for_candidates_has_the_ceilings_of_its_whole_read(
+        searcher: Searcher) -> None:
+    # An AND reads each word's stems for its candidates: their ceilings (the most the typed
+    # forms can add) are those a read of every document gives them.
+    parser = make_parser(searcher.schema)
+    parsed = parse_query("pays ville", parser).query
+    assert parsed is not None
+    stemmed = matches_module._without_typed_forms(parsed)
+    stems = [sub for sub in stemmed.leaves()
+             if isinstance(sub, matches_module._StemOfTypedForm)]
+    checked = 0
+    for stem in stems:
+        complete = MatchEngine(searcher, {})._term(stem)
+        if len(complete) <= 4:  # a word seldom in the titles
+            continue
+        assert complete.ceiling is not None
+        checked += 1
+        few = complete.docs[:: max(1, len(complete) // 4)][:4]
+        found = MatchEngine(searcher, {})._term(stem, few)
+        assert found.ceiling is not None
+        at = np.searchsorted(complete.docs, found.docs)
+        assert found.docs.tolist() == few.tolist()
+        assert found.scores.tolist() == complete.scores[at].tolist()
+        assert found.ceiling.tolist() == complete.ceiling[at].tolist()
+    assert checked >= 2  # each word's stem in the bodies at least
