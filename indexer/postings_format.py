@@ -245,8 +245,8 @@ def matched_places(wanted: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.
     i = 0
     j = 0
     while i < wanted.shape[0] and j < ids.shape[0]:
-        document = np.int64(wanted[i])
-        held = np.int64(ids[j])
+        document = wanted[i]
+        held = ids[j]
         chosen[found] = i
         places[found] = j
         found += document == held
