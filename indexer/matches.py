@@ -2682,21 +2682,6 @@ def _warm_positions_of() -> None:
         _positions(np.array([2, 5], dtype=kind), np.array([5, 7], dtype=np.int64))
 
 
-def positions_reference(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
-    """``_positions`` with numpy's array operations (the kernel's reference in the tests)."""
-    if not len(docs) or not len(wanted):
-        return np.full(len(wanted), -1, dtype=np.int64)
-    span = _dense_span(wanted, docs)
-    if span and len(docs) < 2**31:
-        rank = np.full(span, -1, dtype=np.int32)
-        rank[docs] = np.arange(len(docs), dtype=np.int32)
-        found: np.ndarray = rank[wanted].astype(np.int64)
-        return found
-    at = docs.searchsorted(wanted)
-    at[at == len(docs)] = 0
-    return np.where(docs[at] == wanted, at, -1)
-
-
 def _found(docs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
     """The positions in DOCS (ascending, unique) of those of WANTED (ascending) it holds,
     ascending: one binary search per document wanted, however long DOCS is."""

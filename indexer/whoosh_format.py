@@ -1276,41 +1276,6 @@ def _characters_of(wanted: list[int], ids: np.ndarray, raw: bytes, starts: np.nd
     return found
 
 
-def read_terms_characters(leaf: Any, field: str, btexts: list[bytes], docnums: list[int],
-                          ) -> list[dict[int, list[tuple[int, int, int]]]]:
-    """Return what ``read_characters`` returns for each term of BTEXTS, for the same DOCNUMS
-    of a segment, their blocks decoded together (a page's snippets ask the page's few
-    documents for every word of the query: one decoding per segment instead of one per word).
-
-    Raises UnexpectedLayout as ``read_characters``.
-    """
-    format_ = _compact_format_of(leaf, field)
-    if not isinstance(format_, CompactCharacters):
-        raise UnexpectedLayout(f"field {field!r} stores no character offsets")
-    wanted = sorted(set(docnums))
-    decode = format_.decode_characters
-    # The terms of one small block each are decoded with plain ints, the others together.
-    small = _small_terms(leaf, field, btexts)
-    rest = [btext for i, btext in enumerate(btexts) if i not in small]
-    packs = iter(_terms_packed(leaf, field, rest, np.asarray(wanted, dtype=np.int64))
-                 if rest else [])
-    raws: dict[int, bytes] = {}
-    found: list[dict[int, list[tuple[int, int, int]]]] = []
-    for i in range(len(btexts)):
-        if i in small:
-            found.append(_small_characters_of(wanted, *small[i], decode))
-            continue
-        ids, _, data, starts, sizes = next(packs)
-        if not len(ids):
-            found.append({})
-            continue
-        joined = raws.get(id(data))
-        if joined is None:
-            joined = raws[id(data)] = data.tobytes() if len(data) else b""
-        found.append(_characters_of(wanted, ids, joined, starts, sizes, decode))
-    return found
-
-
 def _small_terms(leaf: Any, field: str, btexts: list[bytes],
                  ) -> dict[int, tuple[bytes, SmallTerm]]:
     """The terms of BTEXTS (by index) of one small block each in the segment, each read whole
@@ -2546,16 +2511,16 @@ class _PageTerm(NamedTuple):
 
 def read_page_characters(leaf: Any, field: str, btexts: list[bytes], docnums: list[int],
                          ) -> list[dict[int, list[tuple[int, int, int]]]]:
-    """Return what ``read_terms_characters`` returns (each term's (position, start, end) in
-    each of DOCNUMS, segment numbers), reading only what DOCNUMS need: a page's few documents
-    are a block or two of each term, and the stretch from the first to the last
-    (``_terms_packed``: some 100 kB a four-word query) was read and copied to decode a few
-    hundred bytes of it (docs/whoosh.md, "A small result's page"). The numbers of each run of
-    consecutive chosen blocks are read, every term's decoded together without their weights,
-    and each value wanted is cut from its blocks' values (read in one piece when close
-    together) or read alone.
+    """Return, for each term of BTEXTS, its (position, start, end) triples in each of
+    DOCNUMS (segment numbers) that holds it, as ``read_characters`` does, reading only what
+    DOCNUMS need: a page's few documents are a block or two of each term, and the stretch
+    from the first to the last (``_terms_packed``: some 100 kB a four-word query) was read
+    and copied to decode a few hundred bytes of it (docs/whoosh.md, "A small result's
+    page"). The numbers of each run of consecutive chosen blocks are read, every term's
+    decoded together without their weights, and each value wanted is cut from its blocks'
+    values (read in one piece when close together) or read alone.
 
-    Raises UnexpectedLayout as ``read_terms_characters``.
+    Raises UnexpectedLayout as ``read_characters``.
     """
     format_ = _compact_format_of(leaf, field)
     if not isinstance(format_, CompactCharacters):

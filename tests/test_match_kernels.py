@@ -8,8 +8,9 @@ from __future__ import annotations
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from reader_references import positions_reference
 
-from indexer.matches import _bm25f_scores, _positions, bm25f_reference, positions_reference
+from indexer.matches import _bm25f_scores, _positions, bm25f_reference
 from indexer.whoosh_format import LENGTH_SCORED
 
 K1 = 1.2

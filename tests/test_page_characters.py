@@ -16,17 +16,14 @@ from typing import Any
 
 import numpy as np
 import pytest
+from reader_references import read_terms_characters
 from search_fixtures import archive_and_index, replica_articles
 from whoosh.searching import Searcher
 
 from indexer import whoosh_format
 from indexer.location import current_build, open_build
 from indexer.posting_blocks import LAST, PACKED_END, VALUES_END
-from indexer.whoosh_format import (
-    UnexpectedLayout,
-    read_page_characters,
-    read_terms_characters,
-)
+from indexer.whoosh_format import UnexpectedLayout, read_page_characters
 
 FIRST, SECOND = 300, 60  # the first segment's common words fill several 128-posting blocks
 

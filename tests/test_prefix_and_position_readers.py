@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from reader_references import read_terms_characters
 from search_fixtures import archive_and_index, replica_articles
 from whoosh import query as wq
 from whoosh.searching import Searcher
@@ -37,7 +38,6 @@ from indexer.whoosh_format import (
     read_entries_ids,
     read_positions,
     read_postings,
-    read_terms_characters,
     read_terms_ids,
     read_terms_postings,
 )
