@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
+
+from whoosh.searching import Searcher
 
 from archive.models import Article
 from archive.replica.corpus import Corpus
 from archive.store import Archive
+from indexer.location import current_build, open_build
 from indexer.search import SearchService
 from indexer.update import update_index
 
@@ -45,6 +48,23 @@ def archive_and_index(data_dir: Path, articles: Iterable[Article]) -> dict[str, 
                                                           seen_at=SEEN).article_id
     update_index(data_dir / "archive.sqlite3", data_dir / "index")
     return ids
+
+
+def replica_in_two_segments(data_dir: Path, first: int, second: int) -> None:
+    """Index the replica's first FIRST articles, then its next SECOND in a run of their own:
+    an index of two segments."""
+    items = replica_articles(first + second)
+    archive_and_index(data_dir, items[:first])
+    archive_and_index(data_dir, items[first:])
+
+
+def live_searcher(data_dir: Path, segments: int) -> Iterator[Searcher]:
+    """Yield a searcher of DATA_DIR's live build, which must hold SEGMENTS segments."""
+    build = current_build(data_dir / "index")
+    assert build is not None
+    with open_build(build).searcher() as opened:
+        assert len(opened.reader().leaf_readers()) == segments, f"expected {segments} segments"
+        yield opened
 
 
 def service_for(data_dir: Path, check_seconds: float = 0.0) -> SearchService:

@@ -17,11 +17,10 @@ from typing import Any
 import numpy as np
 import pytest
 from reader_references import read_terms_characters
-from search_fixtures import archive_and_index, replica_articles
+from search_fixtures import live_searcher, replica_in_two_segments
 from whoosh.searching import Searcher
 
 from indexer import whoosh_format
-from indexer.location import current_build, open_build
 from indexer.posting_blocks import LAST, PACKED_END, VALUES_END
 from indexer.whoosh_format import UnexpectedLayout, read_page_characters
 
@@ -31,14 +30,8 @@ FIRST, SECOND = 300, 60  # the first segment's common words fill several 128-pos
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     data = tmp_path_factory.mktemp("page-characters")
-    items = replica_articles(FIRST + SECOND)
-    archive_and_index(data, items[:FIRST])
-    archive_and_index(data, items[FIRST:])
-    build = current_build(data / "index")
-    assert build is not None
-    with open_build(build).searcher() as opened:
-        assert len(opened.reader().leaf_readers()) == 2, "expected a second segment"
-        yield opened
+    replica_in_two_segments(data, FIRST, SECOND)
+    yield from live_searcher(data, segments=2)
 
 
 def _leaves(searcher: Searcher) -> list[Any]:

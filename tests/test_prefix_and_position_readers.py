@@ -16,12 +16,11 @@ from typing import Any
 import numpy as np
 import pytest
 from reader_references import read_terms_characters
-from search_fixtures import archive_and_index, replica_articles
+from search_fixtures import live_searcher, replica_in_two_segments
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 from indexer import whoosh_format
-from indexer.location import current_build, open_build
 from indexer.matches import (
     PREFIX_KEPT_SHARE,
     MatchEngine,
@@ -48,14 +47,8 @@ FIRST, SECOND = 300, 60  # the first segment's common words fill several 128-pos
 @pytest.fixture(scope="module")
 def searcher(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     data = tmp_path_factory.mktemp("prefix-positions")
-    items = replica_articles(FIRST + SECOND)
-    archive_and_index(data, items[:FIRST])
-    archive_and_index(data, items[FIRST:])
-    build = current_build(data / "index")
-    assert build is not None
-    with open_build(build).searcher() as opened:
-        assert len(opened.reader().leaf_readers()) == 2, "expected a second segment"
-        yield opened
+    replica_in_two_segments(data, FIRST, SECOND)
+    yield from live_searcher(data, segments=2)
 
 
 def _leaves(searcher: Searcher) -> list[Any]:

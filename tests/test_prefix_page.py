@@ -15,13 +15,18 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from search_fixtures import archive_and_index, article, replica_articles, service_for
+from search_fixtures import (
+    archive_and_index,
+    article,
+    live_searcher,
+    replica_in_two_segments,
+    service_for,
+)
 from whoosh import query as wq
 from whoosh.searching import Searcher
 
 import indexer.matches as matches_module
 import indexer.search as search_module
-from indexer.location import current_build, open_build
 from indexer.matches import MatchEngine, Matches, PostingsCache
 from indexer.query import make_parser, parse_query
 from indexer.score_bounds import PageFloor, settle_reaching
@@ -45,14 +50,6 @@ def _tied_articles(first: int, count: int) -> list:
     return items
 
 
-def _searcher(data: Path) -> Iterator[Searcher]:
-    build = current_build(data / "index")
-    assert build is not None
-    with open_build(build).searcher() as opened:
-        assert len(opened.reader().leaf_readers()) == 2, "expected a second segment"
-        yield opened
-
-
 @pytest.fixture(scope="module")
 def tied_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     data = tmp_path_factory.mktemp("prefix-page-tied")
@@ -63,16 +60,14 @@ def tied_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="module")
 def tied(tied_dir: Path) -> Iterator[Searcher]:
-    yield from _searcher(tied_dir)
+    yield from live_searcher(tied_dir, segments=2)
 
 
 @pytest.fixture(scope="module")
 def replica(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Searcher]:
     data = tmp_path_factory.mktemp("prefix-page-replica")
-    items = replica_articles(360)
-    archive_and_index(data, items[:300])
-    archive_and_index(data, items[300:])
-    yield from _searcher(data)
+    replica_in_two_segments(data, 300, 60)
+    yield from live_searcher(data, segments=2)
 
 
 @pytest.fixture
