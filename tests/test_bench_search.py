@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "author_filter",
+KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "prefix", "author_filter",
          "date_sorted", "four_words")
 
 
@@ -36,6 +36,10 @@ def test_compare_tantivy_reports_every_kind_for_the_three_engines(tmp_path: Path
     assert report["queries"]["common"]["median_total"] > 0
     assert report["queries"]["common"]["tantivy_median_total"] > 0
     assert 0 < report["queries"]["rare"]["tantivy_median_total"] <= 10
+    # A prefix is the exact-form words starting with its letters on both sides: the same
+    # articles.
+    prefix = report["queries"]["prefix"]
+    assert prefix["tantivy_median_total"] == prefix["median_total"] > 0
 
 
 def test_without_fts5_leaves_sqlite_out_and_says_so_in_the_table(tmp_path: Path) -> None:
