@@ -438,6 +438,16 @@ _TAG_BYTES: Final = tuple(TAG)
 _RECORD_SIZE: Final = BLOCK.itemsize
 
 
+@compiled.helper
+def bit_views() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Scratch cells for seeing a number's bits as another type, as the block kernels read
+    weights: (a uint32 and the float32 it holds, an int64 and the float64 it holds).
+    Kernels call it."""
+    narrow = np.empty(1, np.uint32)
+    wide = np.empty(1, np.int64)
+    return narrow, narrow.view(np.float32), wide, wide.view(np.float64)
+
+
 @compiled.kernel
 def _heads_of(data: np.ndarray, offsets: np.ndarray) -> tuple[int, int, np.ndarray, int]:
     """Read the heads of the terms at OFFSETS in DATA (``read_directories``): (status, 0 or
@@ -471,11 +481,7 @@ def _records_of(data: np.ndarray, offsets: np.ndarray, lengths: np.ndarray,
     COUNTS blocks each, as ``_heads_of`` found them) into a directory (``read_directories``):
     (status, 0 or one of ``_REFUSALS``; the term refused; the directory)."""
     found = np.empty((DIRECTORY_ROWS, total), np.int64)
-    # A float32's bits seen as a float, and a float64's as an int64.
-    narrow = np.empty(1, np.uint32)
-    narrow_float = narrow.view(np.float32)
-    wide = np.empty(1, np.int64)
-    wide_float = wide.view(np.float64)
+    narrow, narrow_float, wide, wide_float = bit_views()
     b = 0
     for t in range(offsets.shape[0]):
         r = offsets[t] + HEAD_SIZE
@@ -683,11 +689,7 @@ def _decoded_run(words: np.ndarray, blocks: np.ndarray, shift: int, total: int,
     ids = np.empty(total if with_ids else 0, np.int64)
     weights = np.empty(total if with_weights else 0, np.float64)
     sizes = np.empty(total if with_sizes else 0, np.int64)
-    # Numbers' bits seen as another type: a float64 kept as int64 bits, a float32 as uint32.
-    wide = np.empty(1, np.int64)
-    wide_float = wide.view(np.float64)
-    narrow = np.empty(1, np.uint32)
-    narrow_float = narrow.view(np.float32)
+    narrow, narrow_float, wide, wide_float = bit_views()
     first = 0
     for b in range(blocks.shape[1]):
         end = first + blocks[POSTINGS, b]
@@ -737,10 +739,7 @@ def _weights_of(words: np.ndarray, blocks: np.ndarray, block: np.ndarray, steps:
     count = blocks.shape[1]
     available = words.shape[0]
     weights = np.empty(steps.shape[0], np.float64)
-    wide = np.empty(1, np.int64)
-    wide_float = wide.view(np.float64)
-    narrow = np.empty(1, np.uint32)
-    narrow_float = narrow.view(np.float32)
+    narrow, narrow_float, wide, wide_float = bit_views()
     for i in range(steps.shape[0]):
         b = block[i]
         step = steps[i]
