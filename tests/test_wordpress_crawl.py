@@ -4,6 +4,7 @@ incremental runs that cost what changed (requests counted in the server's own ac
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -129,7 +130,10 @@ def test_without_any_change_signal_a_run_requests_at_most_the_budget_plus_new_ar
         assert wordpress.article_requests(mark) == []
         assert soon.revisits["due"] == 0
 
-        added = new_post(2)
+        # Dated by the test's own clock, not the calendar: ten days before the first run, so
+        # weekly at its age a month later (ARCHIVE_REVISIT_SCHEDULE), whatever today is.
+        moment = (last_check - timedelta(days=10)).replace(microsecond=0)
+        added = replace(new_post(2), date_gmt=moment, published=moment.date())
         wordpress.publish(added)
         month_later = last_check + timedelta(days=31)
         mark = len(wordpress.requests())
