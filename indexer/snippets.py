@@ -25,6 +25,7 @@ from whoosh.highlight import ContextFragmenter, HtmlFormatter, highlight
 from whoosh.searching import Searcher
 
 from indexer.analysis import exact_words
+from indexer.body_words import Place, analyses_as_texts, places_in_texts, reads_texts
 from indexer.matches import PostingsCache
 from indexer.posting_blocks import SMALL_TERM_POSTINGS
 from indexer.whoosh_format import (
@@ -112,10 +113,19 @@ class Highlighter:
         termset = frozenset(terms)
         holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles),
                                  self.postings) if termset else set()
+        analysed = {docnum: title for docnum, title in titles.items()
+                    if holders is None or docnum in holders}
+        found: Mapping[int, list[Place] | None] = {}
+        if len(termset) >= _TEXT_WORDS and analysed and analyses_as_texts(self.analyzer):
+            found = places_in_texts(analysed, termset)  # a word's places, as ``_matched``
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
-            tokens = self._exact_only(title, self._matched(title, termset)) \
-                if holders is None or docnum in holders else None
+            places = found.get(docnum)
+            tokens = None
+            if places is not None:
+                tokens = self._exact_only(title, _first_places(places))
+            elif docnum in analysed:
+                tokens = self._exact_only(title, self._matched(title, termset))
             if tokens:
                 marked[docnum] = _marked(title, [_Fragment(tokens, 0, len(title))])
             else:
@@ -141,7 +151,7 @@ class Highlighter:
         CHANGED holds the documents whose text may differ from what this generation indexed.
         """
         termset = sorted(set(terms))
-        offsets = _offsets(searcher, field, termset, sorted(bodies)) if termset else {}
+        offsets = _page_offsets(searcher, field, termset, bodies, changed) if termset else {}
         snippets: dict[int, str] = {}
         for docnum, body in bodies.items():
             tokens = self._exact_only(body, offsets.get(docnum)) or []
@@ -217,6 +227,40 @@ def _piece_analyses(analyzer: Analyzer) -> _PieceAnalyses:
         if not _analyses or _analyses[0].analyzer is not analyzer:
             _analyses[:] = [_PieceAnalyses(analyzer)]
         return _analyses[0]
+
+
+# From this many words on, the places of a page's words in the bodies unchanged since the
+# index generation are found in their text (``body_words``) rather than read from the index
+# word by word (measured in docs/whoosh.md, "Prefixes").
+_TEXT_WORDS = 8
+
+
+def _page_offsets(searcher: Searcher, field: str, terms: Sequence[str], bodies: Mapping[int, str],
+                  changed: AbstractSet[int]) -> dict[int, list[Word]]:
+    """Return ``_offsets`` of the documents of BODIES: those of the unchanged ones found in
+    their text when the words are many, the others' read from the index."""
+    if len(terms) < _TEXT_WORDS or not reads_texts(searcher.schema[field]):
+        return _offsets(searcher, field, terms, sorted(bodies))
+    found = places_in_texts({doc: body for doc, body in bodies.items() if doc not in changed},
+                            frozenset(terms))
+    unread = sorted(doc for doc in bodies if found.get(doc) is None)
+    offsets = _offsets(searcher, field, terms, unread) if unread else {}
+    for doc, places in found.items():
+        if places:
+            offsets[doc] = _first_places(places)
+    return offsets
+
+
+def _first_places(places: Sequence[Place]) -> list[Word]:
+    """Return PLACES (in order) as words, at most ``_MAX_TOKENS`` of each (as ``_offsets``)."""
+    counts: dict[str, int] = {}
+    words: list[Word] = []
+    for text, start, end in places:
+        count = counts.get(text, 0)
+        if count < _MAX_TOKENS:
+            counts[text] = count + 1
+            words.append(Word(text, start, end))
+    return words
 
 
 def _offsets(searcher: Searcher, field: str, terms: Sequence[str],

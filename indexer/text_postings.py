@@ -54,7 +54,7 @@ from indexer.stable_order import stable_order
 from indexer.token_scan import scan
 
 __all__ = ["PAIR_SHIFT", "Batch", "FieldKind", "TextPostings", "field_kind",
-           "frequent_text_words"]
+           "frequent_text_words", "stemmed_parts"]
 
 _SPLIT = re.compile(f"({TOKEN_PATTERN})")
 _SPELLING = re.compile(SPELLING_PATTERN)
@@ -148,7 +148,7 @@ class TokenTable:
                            count=len(tokens))
 
     def _add_token(self, raw: str) -> int:
-        stems = _stemmed_parts(raw)
+        stems = stemmed_parts(raw)
         exact = split_exact_words(raw)
         code = self.codes[raw] = len(self.codes)
         self.stem_first.append(self.stem_word.size)
@@ -186,7 +186,7 @@ class TokenTable:
         return number
 
 
-def _stemmed_parts(raw: str) -> list[tuple[str, int, int]]:
+def stemmed_parts(raw: str) -> list[tuple[str, int, int]]:
     """Return the indexed stems of token RAW with their offsets in it (``french_analyzer()``)."""
     text = raw.lower()
     start, end = 0, len(raw)

@@ -23,7 +23,7 @@ import numpy as np
 
 from indexer.analysis import APOSTROPHES, HYPHENS
 
-__all__ = ["Scanned", "scan"]
+__all__ = ["Scanned", "scan", "token_bounds"]
 
 _OTHER, _WORD, _JOINER = 0, 1, 2
 _CODE_POINTS = 0x110000
@@ -100,6 +100,18 @@ def scan(text: str) -> Scanned | None:
     distinct = [text[start:end] for start, end in zip(starts[firsts].tolist(),
                                                       ends[firsts].tolist(), strict=True)]
     return Scanned(starts, ends, distinct, which)
+
+
+def token_bounds(text: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Return TEXT's code points (uint32) and where each of its tokens (``TOKEN_PATTERN``'s
+    matches) starts and ends (int64), without the tokens' strings."""
+    # numpy copies a string's code points as they are (``encode`` takes its error handler's
+    # slow way at each surrogate), but drops the NULs that end it.
+    points = np.array([text]).view(np.uint32) if text else np.zeros(0, dtype=np.uint32)
+    if len(points) != len(text):
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    starts, ends = _bounds(_classes()[points])
+    return points, starts, ends
 
 
 def _bounds(classes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
