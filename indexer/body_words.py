@@ -36,7 +36,7 @@ from indexer.analysis import (
 )
 from indexer.documents import MAX_TEXT_CHARS, OVERLONG_WORD_CHARS
 from indexer.text_postings import stemmed_parts
-from indexer.token_scan import token_bounds
+from indexer.token_scan import FIRST_POINTS, token_bounds
 
 __all__ = ["Place", "analyses_as_texts", "places_in_texts", "reads_texts"]
 
@@ -61,6 +61,12 @@ _STRAIGHT = str.maketrans({"’": "'", "ʼ": "'"})
 # A capital sigma is lowered by where it stands (``ς`` at a word's end): a part starting
 # with it is looked at.
 _SIGMA = ord("Σ")
+# The letters the first code points fold to, numbered (``_letter_codes``), after two codes
+# for none and for letters not known alone.
+_NO_LETTER, _ANY_LETTER, _FIRST_CODE = 0, 1, 2
+_letters: dict[str, int] = {}
+_codes: list[np.ndarray] = []
+_HEADS_REMEMBERED = 256
 
 
 def reads_texts(field: Any) -> bool:
@@ -94,31 +100,26 @@ def places_in_texts(texts: Mapping[int, str], words: AbstractSet[str],
         return found
     joined = _SEPARATOR.join(texts[key] for key in keys)
     bases = np.cumsum([0] + [len(texts[key]) + len(_SEPARATOR) for key in keys[:-1]]).tolist()
-    points, starts, ends = token_bounds(joined)
+    points, in_words, starts, ends = token_bounds(joined)
     places: list[list[Place]] = [[] for _ in keys]
     if len(starts) and heads:
-        # Where a part of a token may start: the token's start, or after a joiner in it.
-        after = np.flatnonzero(_JOINER_TABLE[np.minimum(points[:-1], len(_JOINER_TABLE) - 1)])
-        after += 1
-        token = np.searchsorted(starts, after, side="right") - 1
-        inside = (token >= 0) & (after < ends[np.maximum(token, 0)])
-        candidates = np.concatenate([starts, after[inside]])
-        owners = np.concatenate([np.arange(len(starts)), token[inside]])
-        # First by their first character (a few tens of distinct ones), then by two.
-        letters = {head[:1] for head in heads}
-        firsts, which = np.unique(points[candidates], return_inverse=True)
-        kept = np.array([_may_open(point, letters) for point in firsts.tolist()], dtype=bool)
-        near = kept[which.reshape(-1)]
-        candidates, owners = candidates[near], owners[near]
-        # Then by their first two characters as one key (a token never ends the text with
-        # a joiner: its last character is followed by one, or is the text's last).
-        following = points[np.minimum(candidates + 1, len(points) - 1)].astype(np.int64)
-        following[candidates + 1 >= len(points)] = 0
-        pairs, which = np.unique(points[candidates].astype(np.int64) << 21 | following,
-                                 return_inverse=True)
-        kept = np.array([_may_start(pair >> 21, pair & 0x1FFFFF, heads)
-                         for pair in pairs.tolist()], dtype=bool)
-        chosen = np.unique(owners[kept[which.reshape(-1)]])
+        # The characters that may start a wanted word, by their first letter (case and
+        # accents folded), that start a part of a token: the token's first, or one after a
+        # joiner (an elided article's apostrophe, a compound's hyphen; ``ʼ`` is a word
+        # character, so one inside a run).
+        table = _Heads.of(frozenset(heads))
+        near = np.flatnonzero(table.opening[np.minimum(points, FIRST_POINTS)] & in_words)
+        near = near[(near == 0) | ~in_words[near - 1]
+                    | _JOINER_TABLE[np.minimum(points[near - 1], len(_JOINER_TABLE) - 1)]]
+        # Then by their first two: the second character's letter after each first one.
+        letters = table.letters[np.minimum(points[near], FIRST_POINTS)]
+        following = points[np.minimum(near + 1, len(points) - 1)]
+        following[near + 1 == len(points)] = 0  # the text's end: no letter
+        seconds = table.letters[np.minimum(following, FIRST_POINTS)]
+        kept = letters == _ANY_LETTER
+        for first, allowed in table.seconds:
+            kept |= (letters == first) & allowed[seconds]
+        chosen = np.unique(np.searchsorted(starts, near[kept], side="right") - 1)
         text_of = np.searchsorted(bases, starts[chosen], side="right") - 1
         remembered = _parts
         for start, end, index in zip(starts[chosen].tolist(), ends[chosen].tolist(),
@@ -150,22 +151,70 @@ def _token_parts(raw: str) -> tuple[Place, ...]:
     return parts
 
 
-def _may_open(point: int, letters: AbstractSet[str]) -> bool:
-    """True when a part of a token starting with the code point POINT may have a stem
-    starting with one of LETTERS (the wanted words' first letters)."""
-    start = _folded(point)
-    return len(start) != 1 or start in letters or point == _SIGMA
+class _Heads:
+    """Which first letters, and then which second ones, may start a word of a set of first
+    two letters (``heads``: the wanted words' own, a one-letter word's one), as tables over
+    the code of each code point's first letter (``_letter_codes``)."""
+
+    _known: dict[frozenset[str], _Heads] = {}
+
+    def __init__(self, heads: frozenset[str]) -> None:
+        self.letters = codes = _letter_codes()
+        known = _letter_table()
+        opening = np.zeros(len(known) + _FIRST_CODE, dtype=bool)
+        opening[_ANY_LETTER] = True
+        self.seconds: list[tuple[int, np.ndarray]] = []
+        for first in sorted({head[0] for head in heads} & known.keys()):
+            opening[known[first]] = True
+            allowed = np.zeros(len(opening), dtype=bool)
+            # A part whose second character is none (a one-letter word), or one whose
+            # letter is not known alone, is looked at, as is any after a one-letter word.
+            allowed[[_NO_LETTER, _ANY_LETTER]] = True
+            if first in heads:
+                allowed[:] = True
+            for head in heads:
+                if len(head) == 2 and head[0] == first:
+                    for second in ("y", "i") if head[1] == "i" else head[1]:  # a last y: i
+                        if second in known:
+                            allowed[known[second]] = True
+            self.seconds.append((known[first], allowed))
+        # Whether each of the first code points may open a part (those past them may).
+        self.opening = opening[codes]
+
+    @classmethod
+    def of(cls, heads: frozenset[str]) -> _Heads:
+        """Return the tables of HEADS, made once."""
+        tables = cls._known.get(heads)
+        if tables is None:
+            if len(cls._known) >= _HEADS_REMEMBERED:
+                cls._known.clear()
+            tables = cls._known[heads] = cls(heads)
+        return tables
 
 
-def _may_start(first: int, second: int, heads: AbstractSet[str]) -> bool:
-    """True when a part of a token starting with the code points FIRST and SECOND may have a
-    stem starting with one of HEADS (the wanted words' first two letters): Snowball changes
-    no letter before the third but a last ``y`` made ``i`` (``ayissement``: ``ai``)."""
-    start = _folded(first) + _folded(second)
-    if len(start) < 2 or _SIGMA in (first, second):  # looked at
-        return True
-    return start[:2] in heads or start[:1] in heads or (
-        start[1] == "y" and start[0] + "i" in heads)
+def _letter_table() -> dict[str, int]:
+    """Return the code of each letter a code point's folding starts with (``_letter_codes``)."""
+    _letter_codes()
+    return _letters
+
+
+def _letter_codes() -> np.ndarray:
+    """Return, for each of the first code points (and one more for all those past them), the
+    code of the first letter it folds to as the French chain folds it (``_letter_table``):
+    ``_NO_LETTER`` for a character that ends a part (no word character, or a hyphen),
+    ``_ANY_LETTER`` for one whose letters are not known alone (past the table, a capital
+    sigma, lowered by where it stands, one folded to none or to two letters: ``œ``); made
+    once."""
+    if not len(_codes):
+        codes = np.full(FIRST_POINTS + 1, _ANY_LETTER, dtype=np.int32)
+        for point in range(FIRST_POINTS):
+            letters = _folded(point)
+            if not letters:
+                codes[point] = _NO_LETTER if not _is_word(chr(point)) else _ANY_LETTER
+            elif len(letters) == 1 and point != _SIGMA:
+                codes[point] = _letters.setdefault(letters, len(_letters) + _FIRST_CODE)
+        _codes.append(codes)
+    return _codes[0]
 
 
 def _folded(point: int) -> str:
@@ -174,9 +223,14 @@ def _folded(point: int) -> str:
     letters = _foldings.get(point)
     if letters is None:
         char = chr(point)
-        if char in HYPHENS or not (char.isalnum() or char == "_" or char in APOSTROPHES):
+        if char in HYPHENS or not _is_word(char):
             letters = ""
         else:
             letters = fold_accents(char.lower().translate(_STRAIGHT))
         _foldings[point] = letters
     return letters
+
+
+def _is_word(char: str) -> bool:
+    """True when CHAR is a word character of ``\\w`` or an apostrophe (inside a part)."""
+    return char.isalnum() or char == "_" or char in APOSTROPHES
