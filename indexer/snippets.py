@@ -108,16 +108,19 @@ class Highlighter:
         the offsets the index holds, without reading a posting block per word and hit. Only
         the titles the index says hold one of TERMS (``_title_holders``) are analysed: a
         page's titles mostly hold none of a rare word, and analysing ten titles cost more
-        than asking the index.
+        than asking the index. For many words (a prefix), every title is read for them at
+        once (``body_words``: no word of them where the index lists none).
         """
         termset = frozenset(terms)
-        holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles),
-                                 self.postings) if termset else set()
+        found: Mapping[int, list[Place] | None] = {}
+        if len(termset) >= _TEXT_WORDS and titles and analyses_as_texts(self.analyzer):
+            found = places_in_texts(titles, termset)  # a word's places, as ``_matched``
+        holders: set[int] | None = None if termset else set()
+        if termset and not found:
+            holders = _title_holders(searcher, self.analyzer, sorted(termset), sorted(titles),
+                                     self.postings)
         analysed = {docnum: title for docnum, title in titles.items()
                     if holders is None or docnum in holders}
-        found: Mapping[int, list[Place] | None] = {}
-        if len(termset) >= _TEXT_WORDS and analysed and analyses_as_texts(self.analyzer):
-            found = places_in_texts(analysed, termset)  # a word's places, as ``_matched``
         marked: dict[int, str] = {}
         for docnum, title in titles.items():
             places = found.get(docnum)

@@ -36,9 +36,12 @@ from indexer.search import SearchService
 _TRICKY = ("L’Conseil et dʼconcert : la CONSTRUCTION anti-contrebande a conquis Çonstantine, "
            "l'œuvre des contre-pouvoirs, qu’ils consolident ; conseils, conseillers, "
            "CONSEILLÈRES, conçue, concertés. Ils vont payer, essayer, s'ennuyer, "
-           "aux yeux des aïeux, à Coyah et Conakry.")
+           "aux yeux des aïeux, à Coyah et Conakry. Zorbal, l’zorbec et anti-zorbic ; ZORBOD, "
+           "zorbu, zorcal, zordel, Zorfin, zorgal, zorhal, zorial, zorjal. Ayissement, aidons, "
+           "aigus, ailier, aimant, aisance, aiguille, aiglon, aînesse, airain.")
 _NEWEST = date(2030, 1, 1)
-_PREFIXES = ("con*", "co*", "pro*", "pa*", "de*", "re*", "ma*", "cons*")
+# Invented words of one prefix ("zor"), all in the articles made here: its pages are theirs.
+_PREFIXES = ("zor*", "ai*", "con*", "co*", "pro*", "pa*", "de*", "re*", "ma*", "cons*")
 
 
 @pytest.fixture(scope="module")
@@ -49,12 +52,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     # The newest: the first hits by date of the prefixes they hold.
     items.append(article("tricky", "Conseil : les contre-pouvoirs consolidés", _TRICKY,
                          published=_NEWEST))
-    items.append(article("overlong", "Concert géant", "Le concert " + "x" * 240 + " conquis"
-                         " la construction.", published=_NEWEST))
+    items.append(article("overlong", "Concert géant", "Le zorbal " + "x" * 240 + " zorcal"
+                         " la zorfin.", published=_NEWEST))
     archive_and_index(root, items[:200])
     archive_and_index(root, items[200:])
     edited = article("tricky", "Conseil : les contre-pouvoirs consolidés",
-                     "Tout autre texte, où le conseil concerté se contredit.", published=_NEWEST)
+                     "Tout autre texte, où le zorbal zorcal se contredit.", published=_NEWEST)
     with Archive.open(root / "archive.sqlite3") as archive:
         archive.articles.save_article(edited, capture_id=None, seen_at=SEEN)
     return root
