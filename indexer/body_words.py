@@ -108,14 +108,15 @@ def places_in_texts(texts: Mapping[int, str], words: AbstractSet[str],
         # joiner (an elided article's apostrophe, a compound's hyphen; ``ʼ`` is a word
         # character, so one inside a run).
         table = _Heads.of(frozenset(heads))
-        near = np.flatnonzero(table.opening[np.minimum(points, FIRST_POINTS)] & in_words)
+        # (``np.take`` clips: the code points past a table are its last's.)
+        near = np.flatnonzero(np.take(table.opening, points, mode="clip") & in_words)
         near = near[(near == 0) | ~in_words[near - 1]
-                    | _JOINER_TABLE[np.minimum(points[near - 1], len(_JOINER_TABLE) - 1)]]
+                    | np.take(_JOINER_TABLE, points[near - 1], mode="clip")]
         # Then by their first two: the second character's letter after each first one.
-        letters = table.letters[np.minimum(points[near], FIRST_POINTS)]
+        letters = np.take(table.letters, points[near], mode="clip")
         following = points[np.minimum(near + 1, len(points) - 1)]
         following[near + 1 == len(points)] = 0  # the text's end: no letter
-        seconds = table.letters[np.minimum(following, FIRST_POINTS)]
+        seconds = np.take(table.letters, following, mode="clip")
         kept = letters == _ANY_LETTER
         for first, allowed in table.seconds:
             kept |= (letters == first) & allowed[seconds]

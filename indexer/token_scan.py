@@ -121,8 +121,8 @@ def scan(text: str) -> Scanned | None:
 
 
 class Bounds(NamedTuple):
-    """A text's code points (intp: numpy's index type, which tables are looked up by four
-    times faster than by uint32), whether each is a word character (bool), and where each
+    """A text's code points (uint32: tables are looked up with ``np.take``, three times as
+    fast as by indexing with them), whether each is a word character (bool), and where each
     of its tokens (``TOKEN_PATTERN``'s matches) starts and ends (int64)."""
 
     points: np.ndarray
@@ -135,13 +135,12 @@ def token_bounds(text: str) -> Bounds:
     """Return TEXT's tokens' bounds, without the tokens' strings."""
     # numpy copies a string's code points as they are (``encode`` takes its error handler's
     # slow way at each surrogate), but drops the NULs that end it.
-    raw = np.array([text]).view(np.uint32) if text else np.zeros(0, dtype=np.uint32)
-    if len(raw) != len(text):
-        raw = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
-    points = raw.astype(np.intp)
+    points = np.array([text]).view(np.uint32) if text else np.zeros(0, dtype=np.uint32)
+    if len(points) != len(text):
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
     first = _first_classes()
-    classes = first[points] if not len(points) or int(points.max()) < len(first) \
-        else _classes()[points]
+    classes = np.take(first if not len(points) or int(points.max()) < len(first)
+                      else _classes(), points)
     starts, ends = _bounds(classes)
     return Bounds(points, classes == _WORD, starts, ends)
 
