@@ -6,6 +6,9 @@ re-analysed (24 ms -> 3 ms for ten hits, ``docs/whoosh.md``). When the offsets d
 the text, or the article changed after this index generation, the body is re-analysed instead;
 a body the index saw without the words (a match by its title only) gets its opening lines,
 never a re-analysis that could only find nothing (3 ms a hit at 100,000 articles).
+A query of many words (a prefix stands for up to 50) has the places of its words in the
+bodies unchanged since the generation, and in the titles, found in their text instead
+(``body_words``): reading 50 words' offsets in each segment cost more than scanning the page.
 Everything the platform wrote is HTML-escaped; only our ``<mark>`` tags are markup.
 """
 
@@ -234,8 +237,8 @@ def _piece_analyses(analyzer: Analyzer) -> _PieceAnalyses:
 
 # From this many words on, the places of a page's words in the bodies unchanged since the
 # index generation are found in their text (``body_words``) rather than read from the index
-# word by word (measured in docs/whoosh.md, "Prefixes").
-_TEXT_WORDS = 8
+# word by word: past four words the page's scan costs less (docs/whoosh.md, "Prefixes").
+_TEXT_WORDS = 5
 
 
 def _page_offsets(searcher: Searcher, field: str, terms: Sequence[str], bodies: Mapping[int, str],
