@@ -140,6 +140,18 @@ class Matches:
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
+def _as_kept(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of IDS and WEIGHTS as ``PostingsCache`` keeps them: int32 documents when they
+    fit, float32 weights when every one is exactly a float32 (whole numbers, halves), else
+    as given."""
+    small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
+    small_weights = weights.astype(np.float32)
+    # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
+    if not bool((small_weights == weights).all()):
+        small_weights = weights
+    return small_ids, small_weights
+
+
 class _SettledOnce:
     """A query's ``Matches.settle`` that settles each document once: the matches settled so
     far are kept, so the rounds that probe a page's floor (``MatchEngine._probed_pay``) and
@@ -245,11 +257,12 @@ class PostingsCache:
             frequency: int) -> None:
         """Keep the whole list of the term KEY, forgetting the least recently used past the
         budget (a list larger than an eighth of it is not kept)."""
-        small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
-        small_weights = weights.astype(np.float32)
-        # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
-        if not bool((small_weights == weights).all()):
-            small_weights = weights
+        self.keep(key, *_as_kept(ids, weights), frequency)
+
+    def keep(self, key: tuple[str, bytes], small_ids: np.ndarray, small_weights: np.ndarray,
+             frequency: int) -> None:
+        """``put`` of lists made as it keeps them already (``_as_kept``), handed over: kept
+        as given, not copied."""
         size = small_ids.nbytes + small_weights.nbytes
         if size > self.max_bytes // 8:
             return
@@ -797,20 +810,28 @@ class MatchEngine:
             if unread:
                 docs, tf, counts = read_terms_postings(leaf, field, [words[i] for i in unread])
                 read = _SegmentRead(docs, tf, unread, counts.tolist())
-                first = 0
-                for i, count in zip(unread, read.counts, strict=True):
-                    if count and i in to_cache:
-                        to_cache[i].append((docs[first:first + count] + base,
-                                            tf[first:first + count]))
-                    first += count
+                if to_cache and len(docs):
+                    # The segment's lists made as the cache keeps them at once, each word's
+                    # a slice (hundreds of words: no conversion word by word).
+                    kept_ids, kept_tf = _as_kept(docs + base, tf)
+                    first = 0
+                    for i, count in zip(unread, read.counts, strict=True):
+                        if count and i in to_cache:
+                            to_cache[i].append((kept_ids[first:first + count],
+                                                kept_tf[first:first + count]))
+                        first += count
             summed = self._segment_sums(field, span, present, held, read, idf)
             if summed is not None:
                 docs_parts.append(summed[0])
                 score_parts.append(summed[1])
         for i, parts in to_cache.items():
             if parts and self.postings is not None:
-                self.postings.put((field, words[i]), np.concatenate([d for d, _ in parts]),
-                                  np.concatenate([t for _, t in parts]), frequency[words[i]])
+                ids = np.concatenate([d for d, _ in parts])
+                weights = np.concatenate([t for _, t in parts])
+                if ids.dtype == np.int32 and weights.dtype == np.float32:  # made so: kept
+                    self.postings.keep((field, words[i]), ids, weights, frequency[words[i]])
+                else:
+                    self.postings.put((field, words[i]), ids, weights, frequency[words[i]])
         if not docs_parts:
             return EMPTY
         return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64, copy=False),
