@@ -14,6 +14,13 @@ the exact-form fields (title x2, body) adding to the score; quoted words are a p
 exact-form fields; a prefix (``gen*``) is the exact-form fields' words starting with its
 letters, lowercased and accents folded, as ours: a regular expression query (``gen.*``), which
 Tantivy scores as a constant a field (title x2, body) where ours scores each word's BM25F.
+
+The snippets mark the words the query asked, as ours do: Tantivy's snippet generator marks a
+query's terms of one field, so the snippets of a query of the exact-form fields (quoted words,
+a proximity, a prefix) are made on those fields, from the stored title and body; a regular
+expression lists no terms, so a prefix's are the words of the page's own title and body that
+start with its letters (Tantivy's exact-form analyzer: the same words its regular expression
+matches there).
 """
 
 from __future__ import annotations
@@ -33,6 +40,8 @@ _EXACT = "fr_exact"
 _HEAP_BYTES = 256_000_000
 _SNIPPET_CHARS = 200
 TOP_AUTHORS = 100
+# The kinds asked of the exact-form fields alone (``TantivySearch.query``).
+_EXACT_KINDS = frozenset({"phrase", "exact_phrase", "common_quote", "proximity", "prefix"})
 
 
 def _analyzers() -> tuple[Any, Any]:
@@ -123,6 +132,7 @@ class TantivySearch:
         self.index.reload()
         self.searcher = self.index.searcher()
         self.schema = self.index.schema
+        self.exact = _analyzers()[1]
 
     def query(self, query: dict[str, Any]) -> Any:
         """Return the Tantivy query of one benchmark query (its text and filters)."""
@@ -162,6 +172,11 @@ class TantivySearch:
 
     def search(self, query: dict[str, Any]) -> int:
         """Run one query with the work a result page needs; return the total."""
+        return self.page(query)[0]
+
+    def page(self, query: dict[str, Any]) -> tuple[int, list[str]]:
+        """Run one query with the work a result page needs; return the total and the page's
+        snippets (each hit's title, then its body, as HTML)."""
         wanted = self.query(query)
         if query.get("sort") == "date":
             found = self.searcher.search(wanted, limit=10, count=True,
@@ -174,13 +189,44 @@ class TantivySearch:
             "months": {"terms": {"field": "month", "size": 1000}},
         })
         documents = [self.searcher.doc(address) for _, address in found.hits]
+        return int(found.count or 0), self._snippets(query, wanted, documents)
+
+    def _snippets(self, query: dict[str, Any], wanted: Any, documents: list[Any]) -> list[str]:
+        """The highlighted title and body of each of DOCUMENTS, the words WANTED asks marked
+        (the exact-form fields' for a query of them)."""
+        exact = query["kind"] in _EXACT_KINDS
+        if query["kind"] == "prefix":
+            wanted = self._page_words(query["words"][0], documents)
+        marked: list[list[str]] = [[] for _ in documents]
         for name in ("title", "body"):
+            field = f"{name}_exact" if exact else name
             snippets = tantivy.SnippetGenerator.create(self.searcher, wanted, self.schema,
-                                                       name)
+                                                       field)
             snippets.set_max_num_chars(_SNIPPET_CHARS)
-            for document in documents:
-                snippets.snippet_from_doc(document).to_html()
-        return int(found.count or 0)
+            for i, document in enumerate(documents):
+                if exact:  # the exact-form fields are not stored: their text is the stored one
+                    copy = tantivy.Document()
+                    for text in document[name]:
+                        copy.add_text(field, text)
+                    document = copy
+                marked[i].append(snippets.snippet_from_doc(document).to_html())
+        return [html for pair in marked for html in pair]
+
+    def _page_words(self, letters: str, documents: list[Any]) -> Any:
+        """The query marking a prefix of LETTERS in DOCUMENTS: each exact-form field's words
+        of theirs starting with the letters (what the prefix's regular expression matched)."""
+        from indexer.analysis import fold_accents
+
+        start = fold_accents(letters.rstrip("*").lower())
+        should = tantivy.Occur.Should
+        parts = []
+        for name in ("title", "body"):
+            words = {word for document in documents for text in document[name]
+                     for word in self.exact.analyze(text) if word.startswith(start)}
+            if words:
+                parts.append((should, tantivy.Query.term_set_query(
+                    self.schema, f"{name}_exact", sorted(words))))
+        return tantivy.Query.boolean_query(parts) if parts else tantivy.Query.empty_query()
 
 
 def time_queries(path: Path, queries: list[dict[str, Any]],
