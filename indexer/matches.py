@@ -32,7 +32,6 @@ from indexer.score_bounds import (
     BoundExceeded,
     PageFloor,
     bm25f_bounds,
-    least_norms,
     settle_reaching,
 )
 from indexer.whoosh_format import (
@@ -141,6 +140,18 @@ class Matches:
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
+def _as_kept(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Copies of IDS and WEIGHTS as ``PostingsCache`` keeps them: int32 documents when they
+    fit, float32 weights when every one is exactly a float32 (whole numbers, halves), else
+    as given."""
+    small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
+    small_weights = weights.astype(np.float32)
+    # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
+    if not bool((small_weights == weights).all()):
+        small_weights = weights
+    return small_ids, small_weights
+
+
 class _SettledOnce:
     """A query's ``Matches.settle`` that settles each document once: the matches settled so
     far are kept, so the rounds that probe a page's floor (``MatchEngine._probed_pay``) and
@@ -246,11 +257,12 @@ class PostingsCache:
             frequency: int) -> None:
         """Keep the whole list of the term KEY, forgetting the least recently used past the
         budget (a list larger than an eighth of it is not kept)."""
-        small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
-        small_weights = weights.astype(np.float32)
-        # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
-        if not bool((small_weights == weights).all()):
-            small_weights = weights
+        self.keep(key, *_as_kept(ids, weights), frequency)
+
+    def keep(self, key: tuple[str, bytes], small_ids: np.ndarray, small_weights: np.ndarray,
+             frequency: int) -> None:
+        """``put`` of lists made as it keeps them already (``_as_kept``), handed over: kept
+        as given, not copied."""
         size = small_ids.nbytes + small_weights.nbytes
         if size > self.max_bytes // 8:
             return
@@ -798,20 +810,28 @@ class MatchEngine:
             if unread:
                 docs, tf, counts = read_terms_postings(leaf, field, [words[i] for i in unread])
                 read = _SegmentRead(docs, tf, unread, counts.tolist())
-                first = 0
-                for i, count in zip(unread, read.counts, strict=True):
-                    if count and i in to_cache:
-                        to_cache[i].append((docs[first:first + count] + base,
-                                            tf[first:first + count]))
-                    first += count
+                if to_cache and len(docs):
+                    # The segment's lists made as the cache keeps them at once, each word's
+                    # a slice (hundreds of words: no conversion word by word).
+                    kept_ids, kept_tf = _as_kept(docs + base, tf)
+                    first = 0
+                    for i, count in zip(unread, read.counts, strict=True):
+                        if count and i in to_cache:
+                            to_cache[i].append((kept_ids[first:first + count],
+                                                kept_tf[first:first + count]))
+                        first += count
             summed = self._segment_sums(field, span, present, held, read, idf)
             if summed is not None:
                 docs_parts.append(summed[0])
                 score_parts.append(summed[1])
         for i, parts in to_cache.items():
             if parts and self.postings is not None:
-                self.postings.put((field, words[i]), np.concatenate([d for d, _ in parts]),
-                                  np.concatenate([t for _, t in parts]), frequency[words[i]])
+                ids = np.concatenate([d for d, _ in parts])
+                weights = np.concatenate([t for _, t in parts])
+                if ids.dtype == np.int32 and weights.dtype == np.float32:  # made so: kept
+                    self.postings.keep((field, words[i]), ids, weights, frequency[words[i]])
+                else:
+                    self.postings.put((field, words[i]), ids, weights, frequency[words[i]])
         if not docs_parts:
             return EMPTY
         return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64, copy=False),
@@ -941,13 +961,12 @@ class MatchEngine:
         another query (evaluated as usual).
 
         Every document matched is found from its postings' documents alone (``read_terms_ids``)
-        with a ceiling: the sum of its postings' blocks' bounds (``score_bounds``). Segment by
+        with a ceiling: the sum, over its postings, of BM25F of their block's greatest weight
+        over the document's own length (``score_bounds``, ``_length_sums``). Segment by
         segment, the documents whose ceiling reaches the LIMIT-th best exact score found so
-        far are tested with a tighter ceiling (each block's greatest weight over the
-        document's own length), and those still reaching it scored exactly
-        (``settle_reaching``), from their own postings' weights, in the order ``_prefix``
-        and ``union`` add them, so the LIMIT best have the same scores, to the bit; the others
-        keep a score of 0 below their ceiling (``Matches.exact_first``).
+        far are scored exactly (``settle_reaching``), from their own postings' weights, in the
+        order ``_prefix`` and ``union`` add them, so the LIMIT best have the same scores, to
+        the bit; the others keep a score of 0 below their ceiling (``Matches.exact_first``).
         Documents not LIVE are left out. A score above its ceiling (limits that do not bound
         their blocks) gives None: the query is then scored as usual.
         """
@@ -971,8 +990,7 @@ class MatchEngine:
             postings += sum(frequency.get(word, 0) for word in words)
             idf = np.array([self._idf(frequency.get(word, 0)) for word in words],
                            dtype=np.float64)
-            fields.append(_PrefixField(field, words, per_leaf, idf,
-                                       least_norms(self._norm(field)[1])))
+            fields.append(_PrefixField(field, words, per_leaf, idf))
         if not fields or postings <= PAGE_SCORED_POSTINGS or self._lists_held(fields):
             return None
         try:
@@ -1007,7 +1025,7 @@ class MatchEngine:
         before = 0
         kept = [{word: i for i, word in enumerate(prefix.words)} for prefix in fields]
         for s, ((leaf, _), span) in enumerate(zip(self.leaves, self._spans, strict=True)):
-            segment = _SegmentPrefixes(self, span)
+            segment = _SegmentPrefixes(self, span, page)
             for prefix, index in zip(fields, kept, strict=True):
                 leaf_words = prefix.per_leaf[s]
                 entries = self._entries_of(leaf_words)
@@ -1031,7 +1049,7 @@ class MatchEngine:
             if found is None:
                 continue
             matched, ceiling = found
-            positions, scores = settle_reaching(ceiling, page, segment.exact, segment.tighter)
+            positions, scores = settle_reaching(ceiling, page, segment.exact)
             after = before + len(matched)
             np.add(matched, span[0], out=documents[before:after])
             ceilings[before:after] = ceiling
@@ -2011,26 +2029,26 @@ class _PrefixField(NamedTuple):
     words: list[bytes]            # the words it stands for, in byte order
     per_leaf: list[list[bytes]]   # each segment's words of the prefix
     idf: np.ndarray               # each word's idf
-    least: np.ndarray             # per length byte, the least length part at or below it
 
 
 class _SegmentPrefixes:
     """One segment's postings of a page's prefixes (``MatchEngine._prefix_page``): their
-    documents, a ceiling per document from its postings' blocks, tighter ceilings and exact
-    scores of chosen documents."""
+    documents, a ceiling per document from its postings' blocks and its own length, and the
+    exact scores of chosen documents."""
 
-    def __init__(self, engine: MatchEngine, span: tuple[int, int]) -> None:
+    def __init__(self, engine: MatchEngine, span: tuple[int, int], page: PageFloor) -> None:
         self.engine = engine
         self.start, self.stop = span
+        self.page = page
         self.k1 = float(engine.weighting.K1)
-        # Per field read: the prefix, its postings, each term's word, each block's first
-        # posting and its bound, each block's word's idf.
-        self.reads: list[tuple[_PrefixField, TermsBlocks, np.ndarray, np.ndarray,
-                               np.ndarray]] = []
-        self.ceiling: np.ndarray | None = None
+        # Per field read: the prefix, its postings, each term's word.
+        self.reads: list[tuple[_PrefixField, TermsBlocks, np.ndarray]] = []
+        self.sums: np.ndarray | None = None  # per document of the segment, before the slack
         self.held: np.ndarray | None = None  # documents holding a posting of no score
         self.docs = _NO_DOCS
-        # The postings of the documents last given tighter ceilings, per read.
+        self.ceilings = _NO_WEIGHTS  # the matches' ceilings, aligned with docs
+        # The matches whose postings were last found (a boolean per match), and those
+        # postings' places per read.
         self._narrowed: tuple[np.ndarray, list[np.ndarray]] | None = None
 
     def add(self, prefix: _PrefixField, present: list[int], blocks: TermsBlocks) -> None:
@@ -2041,65 +2059,63 @@ class _SegmentPrefixes:
         block_starts = np.cumsum(blocks.block_postings) - blocks.block_postings
         block_idf = prefix.idf[words[np.searchsorted(blocks.term_starts, block_starts,
                                                      side="right") - 1]]
-        bounds = bm25f_bounds(block_idf, blocks.heaviest, prefix.least[blocks.shortest],
-                              self.k1)
+        codes, norm = self.engine._norm(prefix.field)
         size = self.stop - self.start
-        summed = _block_sums(blocks.docs, blocks.block_postings, bounds, size)
-        if self.ceiling is None:
-            self.ceiling = summed
-        else:  # in place: the same sums as ``ceiling + summed``, no array of the segment more
-            np.add(self.ceiling, summed, out=self.ceiling)
-        if not float(bounds.min()) > 0.0:  # a weight of 0: matched, scored 0
+        summed, positive = _length_sums(blocks.docs, blocks.block_postings, blocks.heaviest,
+                                        block_idf, codes, self.start, norm, self.k1 + 1, size)
+        if self.sums is None:
+            self.sums = summed
+        else:  # in place: the same sums as ``sums + summed``, no array of the segment more
+            np.add(self.sums, summed, out=self.sums)
+        if not positive:  # a weight of 0: matched, scored 0
             counted = np.bincount(blocks.docs, minlength=size) > 0
             self.held = counted if self.held is None else self.held | counted
-        self.reads.append((prefix, blocks, words, block_starts, block_idf))
+        self.reads.append((prefix, blocks, words))
 
     def matched(self, live: np.ndarray | None) -> tuple[np.ndarray, np.ndarray] | None:
         """The documents matched here (counted from the segment's first; LIVE ones alone
         when given) and their ceilings, None when none."""
-        if self.ceiling is None:
+        if self.sums is None:
             return None
-        present = self.ceiling > 0.0
+        present = self.sums > 0.0
         if self.held is not None:
             present |= self.held
         if live is not None:  # one pass over the segment, not a gather of its matches
             present &= live[self.start:self.stop]
         docs = np.flatnonzero(present)
         self.docs = docs
-        return docs, self.ceiling[docs]
+        self.ceilings = self.sums[docs] * (1.0 + BOUND_SLACK)
+        return docs, self.ceilings
 
-    def _chosen(self, docs: np.ndarray) -> list[np.ndarray]:
-        """Per read, the places of the postings of DOCS (ascending, counted from the
-        segment's first): among those last narrowed to when they hold DOCS' all."""
-        wanted = np.zeros(self.stop - self.start, dtype=bool)
-        wanted[docs] = True
+    def _chosen(self, positions: np.ndarray) -> list[np.ndarray]:
+        """Per read, the places (ascending) of the postings of the matches at POSITIONS
+        (ascending): among those found last when they hold them all, else found in one pass
+        over the postings for them and every match the next rounds of exact scores may ask
+        for (``_reaching``)."""
+        size = self.stop - self.start
         narrowed = self._narrowed
-        if narrowed is not None and len(docs) <= len(narrowed[0]) \
-                and bool(wanted[narrowed[0]].sum() == len(docs)):
-            return [places[wanted[blocks.docs[places]]]
-                    for places, (_, blocks, _, _, _) in zip(narrowed[1], self.reads,
-                                                            strict=True)]
-        return [_places_of(wanted, blocks.docs) for _, blocks, _, _, _ in self.reads]
+        if narrowed is None or not bool(narrowed[0][positions].all()):
+            found = self._reaching(positions)
+            places = [_places_of(_marked(self.docs[found], size), blocks.docs)
+                      for _, blocks, _ in self.reads]
+            self._narrowed = (_marked(found, len(self.docs)), places)
+            if len(found) == len(positions):
+                return places
+            narrowed = self._narrowed
+        wanted = _marked(self.docs[positions], size)
+        return [_narrowed_places(wanted, blocks.docs, places)
+                for places, (_, blocks, _) in zip(narrowed[1], self.reads, strict=True)]
 
-    def tighter(self, positions: np.ndarray) -> np.ndarray:
-        """Ceilings of the matches at POSITIONS (ascending) from each posting's block's
-        greatest weight over its own document's length (BM25F falls with the length)."""
-        docs = self.docs[positions]
-        chosen = self._chosen(docs)
-        self._narrowed = (docs, chosen)
-        total = np.zeros(len(docs), dtype=np.float64)
-        ranks = None
-        for places, (prefix, blocks, _, block_starts, block_idf) in zip(chosen, self.reads,
-                                                                         strict=True):
-            if not len(places):
-                continue
-            if ranks is None:
-                ranks = self._ranks(docs)
-            codes, norm = self.engine._norm(prefix.field)
-            total += _tighter_sums(places, blocks.docs, block_starts, blocks.heaviest,
-                                   block_idf, codes, self.start, norm, ranks, self.k1 + 1,
-                                   len(docs))
-        return total * (1.0 + BOUND_SLACK)
+    def _reaching(self, positions: np.ndarray) -> np.ndarray:
+        """POSITIONS and, once the page has a floor, those of every match whose ceiling
+        reaches it (every match a later round can ask for), ascending."""
+        floor = self.page.floor
+        if floor == float("-inf"):
+            return positions
+        reach = self.ceilings >= floor
+        reach[positions] = True
+        found: np.ndarray = np.flatnonzero(reach)
+        return found
 
     def exact(self, positions: np.ndarray) -> np.ndarray:
         """The exact scores of the matches at POSITIONS (ascending): each field's postings
@@ -2108,8 +2124,8 @@ class _SegmentPrefixes:
         docs = self.docs[positions]
         total = np.zeros(len(docs), dtype=np.float64)
         ranks = None
-        for places, (prefix, blocks, words, _, _) in zip(self._chosen(docs), self.reads,
-                                                         strict=True):
+        for places, (prefix, blocks, words) in zip(self._chosen(positions), self.reads,
+                                                   strict=True):
             if not len(places):
                 continue
             if ranks is None:
@@ -2131,43 +2147,69 @@ class _SegmentPrefixes:
         return ranks
 
 
-def _block_sums(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
-                size: int) -> np.ndarray:
-    """Each of a segment's SIZE documents' sum of the BOUNDS of the blocks its postings DOCS
-    are in (BLOCK_POSTINGS a block, in order), added in the postings' order (as
-    ``np.bincount`` of the bounds repeated per posting adds them): one compiled pass
-    (``_block_sums_kernel``) where numpy made an array of a bound per posting first. Raises
-    UnexpectedLayout when the postings are not the blocks' or a document is outside the
-    segment."""
-    summed, fine = _block_sums_kernel(np.ascontiguousarray(docs, dtype=np.int64),
-                                      np.ascontiguousarray(block_postings, dtype=np.int64),
-                                      np.ascontiguousarray(bounds, dtype=np.float64),
-                                      np.int64(size))
+def _marked(docs: np.ndarray, size: int) -> np.ndarray:
+    """A boolean per document of a segment of SIZE documents, true for DOCS."""
+    marked = np.zeros(size, dtype=bool)
+    marked[docs] = True
+    return marked
+
+
+def _length_sums(docs: np.ndarray, block_postings: np.ndarray, heaviest: np.ndarray,
+                 block_idf: np.ndarray, codes: np.ndarray, start: int, norm: np.ndarray,
+                 k1_plus: float, size: int) -> tuple[np.ndarray, bool]:
+    """Each of a segment's SIZE documents' ceiling, unraised: the sum, over its postings DOCS
+    (BLOCK_POSTINGS a block, in order), of BM25F of the posting's block's HEAVIEST weight
+    with its word's BLOCK_IDF over the document's own length part (NORM of its length code
+    in CODES, the segment's first at START; K1_PLUS being K1 + 1), added in the postings'
+    order; and whether every posting added more than 0. One compiled pass
+    (``_length_sums_kernel``). Raises UnexpectedLayout when the postings are not the blocks'
+    or a document, a code, a block's count is out of range."""
+    summed, fine, positive = _length_sums_kernel(
+        np.ascontiguousarray(docs, dtype=np.int64),
+        np.ascontiguousarray(block_postings, dtype=np.int64),
+        np.ascontiguousarray(heaviest, dtype=np.float64),
+        np.ascontiguousarray(block_idf, dtype=np.float64),
+        np.ascontiguousarray(codes, dtype=np.uint8), np.int64(start),
+        np.ascontiguousarray(norm, dtype=np.float64), np.float64(k1_plus), np.int64(size))
     if not fine:
         raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
-    return summed
+    return summed, positive
 
 
 @compiled.kernel
-def _block_sums_kernel(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
-                       size: np.int64) -> tuple[np.ndarray, bool]:
-    """``_block_sums``' kernel; False when a block's count or a document is out of range."""
+def _length_sums_kernel(docs: np.ndarray, block_postings: np.ndarray, heaviest: np.ndarray,
+                        block_idf: np.ndarray, codes: np.ndarray, start: np.int64,
+                        norm: np.ndarray, k1_plus: np.float64,
+                        size: np.int64) -> tuple[np.ndarray, bool, bool]:
+    """``_length_sums``' kernel; False (second) when a block's count, a document or a code is
+    out of range."""
     summed = np.zeros(size, np.float64)
-    if block_postings.shape[0] != bounds.shape[0]:
-        return summed, False
+    blocks = block_postings.shape[0]
+    if heaviest.shape[0] != blocks or block_idf.shape[0] != blocks or start < 0 \
+            or codes.shape[0] - start < size:
+        return summed, False, True
+    positive = True
     at = 0
-    for block in range(block_postings.shape[0]):
+    for block in range(blocks):
         count = block_postings[block]
         if count < 0 or count > docs.shape[0] - at:
-            return summed, False
-        bound = bounds[block]
+            return summed, False, positive
+        weight = heaviest[block]
+        idf = block_idf[block]
+        lifted = weight * k1_plus
         for posting in range(at, at + count):
             document = docs[posting]
             if document < 0 or document >= size:
-                return summed, False
+                return summed, False, positive
+            code = codes[start + document]
+            if code >= norm.shape[0]:
+                return summed, False, positive
+            bound = idf * (lifted / (weight + norm[code]))
+            if not bound > 0.0:
+                positive = False
             summed[document] += bound
         at += count
-    return summed, at == docs.shape[0]
+    return summed, at == docs.shape[0], positive
 
 
 def _places_of(wanted: np.ndarray, docs: np.ndarray) -> np.ndarray:
@@ -2196,63 +2238,36 @@ def _places_kernel(wanted: np.ndarray, docs: np.ndarray) -> tuple[np.ndarray, bo
     return found[:count].copy(), True
 
 
-def _tighter_sums(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
-                  heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray, start: int,
-                  norm: np.ndarray, ranks: np.ndarray, k1_plus: float,
-                  count: int) -> np.ndarray:
-    """Each of COUNT chosen documents' sum, over its postings at PLACES (ascending) among
-    DOCS, of BM25F's bound of the posting's block (BLOCK_STARTS: each block's first posting;
-    its HEAVIEST weight and its word's BLOCK_IDF) over the document's own length part (NORM
-    of its length code in CODES, the segment's first at START), K1_PLUS being K1 + 1; each
-    posting's document found among the chosen by RANKS. The same operations in the same
-    order as numpy's (``searchsorted`` of the blocks, then ``bincount`` of the bounds by
-    rank), in one compiled pass (``_tighter_kernel``). Raises UnexpectedLayout when an index
-    derived from the postings is out of range."""
-    total, fine = _tighter_kernel(
-        np.ascontiguousarray(places, dtype=np.int64), np.ascontiguousarray(docs, dtype=np.int64),
-        np.ascontiguousarray(block_starts, dtype=np.int64),
-        np.ascontiguousarray(heaviest, dtype=np.float64),
-        np.ascontiguousarray(block_idf, dtype=np.float64),
-        np.ascontiguousarray(codes, dtype=np.uint8), np.int64(start),
-        np.ascontiguousarray(norm, dtype=np.float64), np.ascontiguousarray(ranks, dtype=np.int64),
-        np.float64(k1_plus), np.int64(count))
+def _narrowed_places(wanted: np.ndarray, docs: np.ndarray, places: np.ndarray) -> np.ndarray:
+    """The PLACES (ascending) among the postings DOCS whose document is WANTED:
+    ``places[wanted[docs[places]]]`` in one compiled pass (``_narrowed_kernel``). Raises
+    UnexpectedLayout when a place or a document is out of range."""
+    found, fine = _narrowed_kernel(np.ascontiguousarray(wanted, dtype=np.bool_),
+                                   np.ascontiguousarray(docs, dtype=np.int64),
+                                   np.ascontiguousarray(places, dtype=np.int64))
     if not fine:
-        raise UnexpectedLayout("a prefix's postings are not its blocks' or not its segment's")
-    return total
+        raise UnexpectedLayout("a prefix's posting is not its segment's")
+    return found
 
 
 @compiled.kernel
-def _tighter_kernel(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
-                    heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray,
-                    start: np.int64, norm: np.ndarray, ranks: np.ndarray, k1_plus: np.float64,
-                    count: np.int64) -> tuple[np.ndarray, bool]:
-    """``_tighter_sums``' kernel; False when a place, a block, a document, a code or a rank
-    is out of range (PLACES ascending: each posting's block found walking the blocks)."""
-    total = np.zeros(count, np.float64)
-    blocks = block_starts.shape[0]
-    if heaviest.shape[0] < blocks or block_idf.shape[0] < blocks:
-        return total, False
-    block = -1
-    previous = -1
+def _narrowed_kernel(wanted: np.ndarray, docs: np.ndarray,
+                     places: np.ndarray) -> tuple[np.ndarray, bool]:
+    """``_narrowed_places``' kernel; False when a place is not an index into DOCS or its
+    document not one into WANTED."""
+    found = np.empty(places.shape[0], np.int64)
+    count = 0
     for i in range(places.shape[0]):
         place = places[i]
-        if place < previous or place >= docs.shape[0]:
-            return total, False
-        previous = place
-        while block + 1 < blocks and block_starts[block + 1] <= place:
-            block += 1
-        if block < 0:
-            return total, False
+        if place < 0 or place >= docs.shape[0]:
+            return found[:0].copy(), False
         document = docs[place]
-        if document < 0 or document >= ranks.shape[0] or start + document >= codes.shape[0]:
-            return total, False
-        code = codes[start + document]
-        rank = ranks[document]
-        if code >= norm.shape[0] or rank < 0 or rank >= count:
-            return total, False
-        weight = heaviest[block]
-        total[rank] += block_idf[block] * ((weight * k1_plus) / (weight + norm[code]))
-    return total, True
+        if document < 0 or document >= wanted.shape[0]:
+            return found[:0].copy(), False
+        if wanted[document]:
+            found[count] = place
+            count += 1
+    return found[:count].copy(), True
 
 
 @compiled.warms_up
@@ -2260,14 +2275,12 @@ def _warm_prefix_page() -> None:
     """Compile or load the page's kernels for the types their callers pass (a field's length
     codes written or read only)."""
     docs = np.array([0, 2, 1], dtype=np.int64)
-    _block_sums(docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0]), 3)
-    wanted = np.array([True, False, True])
-    places = _places_of(wanted, docs)
     codes = np.zeros(3, dtype=np.uint8)
     for length_codes in (codes, np.frombuffer(codes.tobytes(), dtype=np.uint8)):
-        _tighter_sums(places, docs, np.array([0, 2], dtype=np.int64), np.array([1.0, 2.0]),
-                      np.array([0.5, 0.7]), length_codes, 0, np.ones(256), np.arange(3), 2.2,
-                      3)
+        _length_sums(docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0]),
+                     np.array([0.5, 0.7]), length_codes, 0, np.ones(256), 2.2, 3)
+    wanted = np.array([True, False, True])
+    _narrowed_places(wanted, docs, _places_of(wanted, docs))
 
 
 def _term_key(query: wq.Term) -> tuple[str, str, float]:

@@ -5,10 +5,11 @@ not its score. A match whose upper bound (its ceiling) is below the LIMIT-th bes
 found so far cannot be on the page, so its exact score is never computed. Each block of a
 term's postings records its greatest weight and its shortest field (``posting_blocks.BLOCK``):
 BM25F grows with the weight and falls with the field's length, so the score of that weight
-over that length bounds every posting of the block (``bm25f_bounds``), and a document's
-ceiling is the sum of its postings' blocks' bounds. ``settle_reaching`` scores exactly the
-matches whose ceiling can reach the floor, the highest ceilings first so that the floor rises
-before the others are tested (docs/whoosh.md, "A large prefix scored where its page can be").
+over that length bounds every posting of the block (``bm25f_bounds``); over the document's own
+length it bounds the posting more tightly, and a large prefix's document's ceiling is the sum
+of those (``matches._length_sums``). ``settle_reaching`` scores exactly the matches whose
+ceiling can reach the floor, the highest ceilings first so that the floor rises before the
+others are tested (docs/whoosh.md, "A large prefix scored where its page can be").
 
 A phrase's documents are known before its words are scored: each document's ceiling is then
 its words' blocks' greatest weights (``heaviest_of_blocks``, from the directory a reader keeps)
@@ -35,13 +36,6 @@ FIRST_ROUND = 4
 
 class BoundExceeded(ValueError):
     """An exact score is above its ceiling: the blocks' limits do not bound their postings."""
-
-
-def least_norms(norm: np.ndarray) -> np.ndarray:
-    """Return, per length byte, the least length part of BM25F's denominator among that byte
-    and those below it (NORM: the part per byte): the part of a block's shortest field."""
-    least: np.ndarray = np.minimum.accumulate(norm)
-    return least
 
 
 def bm25f_bounds(idf: np.ndarray, heaviest: np.ndarray, least_norm: np.ndarray,
@@ -78,32 +72,21 @@ class PageFloor:
 
 def settle_reaching(ceilings: np.ndarray, page: PageFloor,
                     exact: Callable[[np.ndarray], np.ndarray],
-                    tighter: Callable[[np.ndarray], np.ndarray] | None = None,
                     ) -> tuple[np.ndarray, np.ndarray]:
     """Score exactly the matches whose CEILINGS can reach PAGE's floor, raising the floor as
     their scores come: the highest ceilings first, in rounds of growing size, until no match
     left unscored reaches it.
 
-    EXACT gives the exact scores of the matches at ascending positions. TIGHTER (optional)
-    gives tighter ceilings of matches at ascending positions, dearer to find: once a floor
-    is known (from earlier matches, or after a first round), the matches still reaching it
-    are tested with those. Returns the positions
-    scored (ascending) and their scores; every other match's ceiling is below the floor.
-    Raises BoundExceeded when a score is above a ceiling of its.
+    EXACT gives the exact scores of the matches at ascending positions, each among those
+    whose ceiling reaches the floor when it is asked. Returns the positions scored
+    (ascending) and their scores; every other match's ceiling is below the floor. Raises
+    BoundExceeded when a score is above its ceiling.
     """
     found: list[tuple[np.ndarray, np.ndarray]] = []
     size = FIRST_ROUND * page.limit
     left = np.flatnonzero(ceilings >= page.floor)
     bounds = ceilings[left]
-    tightened = tighter is None
     while len(left):
-        if not tightened and tighter is not None and page.floor > float("-inf"):
-            # A floor known already (from matches tested before): tighter ceilings at once.
-            tightened = True
-            bounds = tighter(left)
-            reach = bounds >= page.floor
-            left, bounds = left[reach], bounds[reach]
-            continue
         if len(left) > 2 * size:
             cut = len(left) - size
             chosen = np.zeros(len(left), dtype=bool)
@@ -112,8 +95,7 @@ def settle_reaching(ceilings: np.ndarray, page: PageFloor,
             chosen = np.ones(len(left), dtype=bool)
         positions = left[chosen]
         scores = exact(positions)
-        if bool((scores > bounds[chosen]).any()) \
-                or bool((scores > ceilings[positions]).any()):
+        if bool((scores > bounds[chosen]).any()):
             raise BoundExceeded("a block's recorded limits do not bound its postings' scores")
         page.add(scores)
         found.append((positions, scores))

@@ -958,11 +958,17 @@ def read_entries_ids(leaf: Any, entries: list[TermEntry | None]) -> TermsBlocks:
         empty = np.zeros(0, dtype=np.int64)
         return TermsBlocks(empty, empty, empty, empty, np.zeros(0, dtype=np.float64), empty,
                            [], (np.zeros(0, dtype=np.float64), 0))
-    counted = np.concatenate(term_postings)
-    return TermsBlocks(np.concatenate(docs), np.asarray(terms, dtype=np.int64),
-                       np.cumsum(counted) - counted, np.concatenate(postings),
-                       np.concatenate(heaviest), np.concatenate(shortest), groups,
+    counted = _one_piece(term_postings)
+    return TermsBlocks(_one_piece(docs), np.asarray(terms, dtype=np.int64),
+                       np.cumsum(counted) - counted, _one_piece(postings),
+                       _one_piece(heaviest), _one_piece(shortest), groups,
                        (np.asarray(inlined_weights, dtype=np.float64), inlined_start))
+
+
+def _one_piece(parts: list[np.ndarray]) -> np.ndarray:
+    """PARTS one after the other: the part itself when it is the only one (a segment's
+    postings of a large prefix, megabytes, are one part where no word is inlined)."""
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
 
 
 def _ids_group(terms: list[tuple[Any, TermEntry]],

@@ -1,8 +1,9 @@
-"""A large prefix's page bounds summed by compiled kernels (``indexer.matches``: the blocks'
-ceilings, the chosen documents' postings, their tighter ceilings): to the bit what the numpy
-code they replaced gives (kept here as the reference), on generated segments of blocks with
-empty blocks, repeated documents and bounds of mixed magnitudes (their order of addition
-shows); postings that do not fit their segment refused with ``UnexpectedLayout``.
+"""A large prefix's page bounded by compiled kernels (``indexer.matches``: each document's
+ceiling from its postings' blocks and its own length, the chosen documents' postings found
+among all or among those found before): to the bit what the numpy code they stand for gives
+(kept here as the reference), on generated segments of blocks with empty blocks, repeated
+documents and magnitudes of 1e-6 to 1e6 (their order of addition shows); postings that do
+not fit their segment refused with ``UnexpectedLayout``.
 """
 
 from __future__ import annotations
@@ -20,38 +21,30 @@ from indexer.whoosh_format import UnexpectedLayout
 K1_PLUS = 2.2
 
 
-def _numpy_block_sums(docs: np.ndarray, block_postings: np.ndarray, bounds: np.ndarray,
-                      size: int) -> np.ndarray:
-    """The numpy code ``_block_sums`` replaced."""
-    summed: np.ndarray = np.bincount(docs, weights=np.repeat(bounds, block_postings),
-                                     minlength=size)
-    return summed
+def _numpy_length_sums(docs: np.ndarray, block_postings: np.ndarray, heaviest: np.ndarray,
+                       block_idf: np.ndarray, codes: np.ndarray, start: int, norm: np.ndarray,
+                       k1_plus: float, size: int) -> tuple[np.ndarray, bool]:
+    """What ``_length_sums`` gives, in numpy: each posting's bound (its block's greatest
+    weight over its document's length), summed per document in the postings' order."""
+    weights = np.repeat(heaviest, block_postings)
+    idf = np.repeat(block_idf, block_postings)
+    bounds = idf * ((weights * k1_plus) / (weights + norm[codes[start:][docs]]))
+    summed: np.ndarray = np.bincount(docs, weights=bounds, minlength=size)
+    return summed, bool((bounds > 0.0).all())
 
 
 def _numpy_places(wanted: np.ndarray, docs: np.ndarray) -> np.ndarray:
-    """The numpy code ``_places_of`` replaced."""
+    """What ``_places_of`` gives, in numpy."""
     places: np.ndarray = np.flatnonzero(wanted[docs])
     return places
-
-
-def _numpy_tighter(places: np.ndarray, docs: np.ndarray, block_starts: np.ndarray,
-                   heaviest: np.ndarray, block_idf: np.ndarray, codes: np.ndarray, start: int,
-                   norm: np.ndarray, ranks: np.ndarray, k1_plus: float,
-                   count: int) -> np.ndarray:
-    """The numpy code ``_tighter_sums`` replaced (``_SegmentPrefixes.tighter``'s loop body)."""
-    block = np.searchsorted(block_starts, places, side="right") - 1
-    ids = docs[places]
-    weights = heaviest[block]
-    bounds = block_idf[block] * ((weights * k1_plus) / (weights + norm[codes[start:][ids]]))
-    total: np.ndarray = np.bincount(ranks[ids], weights=bounds, minlength=count)
-    return total
 
 
 @st.composite
 def _segments(draw: Any) -> dict[str, Any]:
     """A segment's postings in blocks (some empty), each block's documents ascending and
-    distinct as a term's are, documents repeated across blocks; per block a bound, a greatest
-    weight and an idf of mixed magnitudes; length codes after START other documents."""
+    distinct as a term's are, documents repeated across blocks; per block a greatest weight
+    and an idf of mixed magnitudes; length codes after START other documents; documents
+    wanted, and some more found before them."""
     size = draw(st.integers(1, 60))
     block_docs = draw(st.lists(st.lists(st.integers(0, size - 1), max_size=12, unique=True),
                                min_size=1, max_size=30))
@@ -62,7 +55,6 @@ def _segments(draw: Any) -> dict[str, Any]:
     start = draw(st.integers(0, 5))
     return {
         "size": size, "docs": docs, "block_postings": block_postings,
-        "bounds": np.array(draw(st.lists(magnitudes, min_size=blocks, max_size=blocks))),
         "heaviest": np.array(draw(st.lists(magnitudes, min_size=blocks, max_size=blocks))),
         "block_idf": np.array(draw(st.lists(magnitudes, min_size=blocks, max_size=blocks))),
         "start": start,
@@ -70,6 +62,7 @@ def _segments(draw: Any) -> dict[str, Any]:
                                         max_size=start + size)), dtype=np.uint8),
         "norm": np.array(draw(st.lists(magnitudes, min_size=256, max_size=256))),
         "wanted": np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size))),
+        "more": np.array(draw(st.lists(st.booleans(), min_size=size, max_size=size))),
     }
 
 
@@ -78,26 +71,31 @@ def _same_bits(found: np.ndarray, expected: np.ndarray) -> bool:
         np.array_equal(found.view(np.uint64), expected.view(np.uint64)))
 
 
-def _tighter_arguments(segment: dict[str, Any]) -> tuple[Any, ...]:
-    """The arguments ``tighter`` passes for the segment's wanted documents."""
-    docs, wanted = segment["docs"], segment["wanted"]
-    chosen = np.flatnonzero(wanted)
-    ranks = np.zeros(segment["size"], dtype=np.int64)
-    ranks[chosen] = np.arange(len(chosen))
-    block_starts = np.cumsum(segment["block_postings"]) - segment["block_postings"]
-    return (_numpy_places(wanted, docs), docs, block_starts, segment["heaviest"],
-            segment["block_idf"], segment["codes"], segment["start"], segment["norm"], ranks,
-            K1_PLUS, len(chosen))
+def _sums_arguments(segment: dict[str, Any]) -> tuple[Any, ...]:
+    return (segment["docs"], segment["block_postings"], segment["heaviest"],
+            segment["block_idf"], segment["codes"], segment["start"], segment["norm"],
+            K1_PLUS, segment["size"])
 
 
 @settings(max_examples=150, deadline=None)
-@given(_segments())
-def test_the_blocks_ceilings_are_numpy_s_sums_to_the_bit(segment: dict[str, Any]) -> None:
+@given(_segments(), st.booleans())
+def test_the_ceilings_are_numpy_s_sums_of_each_posting_s_bound_to_the_bit(
+        segment: dict[str, Any], read_only: bool) -> None:
     assume(len(segment["docs"]))  # a read of no posting adds nothing (``add``)
-    found = matches._block_sums(segment["docs"], segment["block_postings"], segment["bounds"],
-                                segment["size"])
-    assert _same_bits(found, _numpy_block_sums(segment["docs"], segment["block_postings"],
-                                               segment["bounds"], segment["size"]))
+    if read_only:  # a field's length codes as a generation may keep them
+        segment["codes"] = np.frombuffer(segment["codes"].tobytes(), dtype=np.uint8)
+    found, positive = matches._length_sums(*_sums_arguments(segment))
+    expected, every_positive = _numpy_length_sums(*_sums_arguments(segment))
+    assert _same_bits(found, expected) and positive is every_positive is True
+
+
+def test_a_block_of_weight_0_is_told_apart() -> None:
+    docs = np.array([0, 2, 1], dtype=np.int64)
+    arguments = (docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 0.0]),
+                 np.array([0.5, 0.7]), np.zeros(3, dtype=np.uint8), 0, np.ones(256), K1_PLUS, 3)
+    found, positive = matches._length_sums(*arguments)
+    expected, _ = _numpy_length_sums(*arguments)
+    assert _same_bits(found, expected) and not positive and found[1] == 0.0
 
 
 @settings(max_examples=150, deadline=None)
@@ -109,75 +107,62 @@ def test_the_wanted_documents_postings_are_numpy_s_places(segment: dict[str, Any
 
 
 @settings(max_examples=150, deadline=None)
-@given(_segments(), st.booleans())
-def test_the_tighter_ceilings_are_numpy_s_sums_to_the_bit(segment: dict[str, Any],
-                                                         read_only: bool) -> None:
-    if read_only:  # a field's length codes as a generation may keep them
-        segment["codes"] = np.frombuffer(segment["codes"].tobytes(), dtype=np.uint8)
-    arguments = _tighter_arguments(segment)
-    assume(len(arguments[0]))  # no posting chosen: nothing to add (``tighter``)
-    assert _same_bits(matches._tighter_sums(*arguments), _numpy_tighter(*arguments))
+@given(_segments())
+def test_postings_found_among_those_of_more_documents_are_the_same(
+        segment: dict[str, Any]) -> None:
+    wanted, docs = segment["wanted"], segment["docs"]
+    before = matches._places_of(wanted | segment["more"], docs)
+    found = matches._narrowed_places(wanted, docs, before)
+    assert found.dtype == np.int64 and np.array_equal(found, _numpy_places(wanted, docs))
 
 
 def test_postings_outside_their_segment_or_blocks_are_refused() -> None:
     docs = np.array([0, 2, 1], dtype=np.int64)
-    postings, bounds = np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0])
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(docs, postings, bounds, 2)  # document 2 of a segment of 2
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(np.array([0, -1, 1]), postings, bounds, 3)
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(docs, np.array([2, 2]), bounds, 3)  # more postings than read
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(docs, np.array([1, 1]), bounds, 3)  # fewer
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(docs, np.array([4, -1]), bounds, 3)
-    with pytest.raises(UnexpectedLayout):
-        matches._block_sums(docs, postings, np.array([1.0]), 3)  # a bound missing
-    with pytest.raises(UnexpectedLayout):
-        matches._places_of(np.ones(2, dtype=bool), docs)
-    with pytest.raises(UnexpectedLayout):
-        matches._places_of(np.ones(3, dtype=bool), np.array([0, -5]))
-
-
-def test_tighter_ceilings_of_damaged_places_codes_or_ranks_are_refused() -> None:
-    docs = np.array([0, 2, 1], dtype=np.int64)
-    fine = (np.array([0, 1, 2]), docs, np.array([0, 2]), np.array([1.0, 2.0]),
-            np.array([0.5, 0.7]), np.zeros(3, dtype=np.uint8), 0, np.ones(256),
-            np.arange(3), K1_PLUS, 3)
-    assert _same_bits(matches._tighter_sums(*fine), _numpy_tighter(*fine))
+    fine: tuple[Any, ...] = (docs, np.array([2, 1], dtype=np.int64), np.array([1.0, 2.0]),
+                             np.array([0.5, 0.7]), np.zeros(3, dtype=np.uint8), 0, np.ones(256),
+                             K1_PLUS, 3)
+    assert _same_bits(matches._length_sums(*fine)[0], _numpy_length_sums(*fine)[0])
     damaged: list[tuple[int, Any]] = [
-        (0, np.array([0, 3])),                 # a place past the postings
-        (0, np.array([1, 0])),                 # places not ascending
-        (1, np.array([0, 5, 1])),              # a document past the ranks
-        (1, np.array([0, -1, 1])),
-        (2, np.array([1, 2])),                 # the first place in no block
-        (3, np.array([1.0])),                  # a block without its greatest weight
-        (4, np.array([0.5])),                  # nor its idf
-        (5, np.zeros(2, dtype=np.uint8)),      # a document without a length code
-        (6, 1),                                # the codes read past their end
-        (7, np.ones(0)),                       # a code without its length part
-        (8, np.array([0, 3, 1])),              # a rank past the chosen documents
-        (8, np.array([0, -1, 1])),
+        (0, np.array([0, -1, 1])),             # a document before the segment
+        (8, 2),                                # document 2 of a segment of 2
+        (1, np.array([2, 2])),                 # more postings than read
+        (1, np.array([1, 1])),                 # fewer
+        (1, np.array([4, -1])),
+        (2, np.array([1.0])),                  # a block without its greatest weight
+        (3, np.array([0.5])),                  # nor its idf
+        (4, np.zeros(2, dtype=np.uint8)),      # a document without a length code
+        (5, 1),                                # the codes read past their end
+        (5, -1),
+        (6, np.ones(0)),                       # a code without its length part
     ]
     for at, value in damaged:
         arguments = list(fine)
         arguments[at] = value
         with pytest.raises(UnexpectedLayout):
-            matches._tighter_sums(*arguments)
+            matches._length_sums(*arguments)
+    with pytest.raises(UnexpectedLayout):
+        matches._places_of(np.ones(2, dtype=bool), docs)
+    with pytest.raises(UnexpectedLayout):
+        matches._places_of(np.ones(3, dtype=bool), np.array([0, -5]))
+    with pytest.raises(UnexpectedLayout):
+        matches._narrowed_places(np.ones(3, dtype=bool), docs, np.array([0, 3]))
+    with pytest.raises(UnexpectedLayout):
+        matches._narrowed_places(np.ones(3, dtype=bool), docs, np.array([-1]))
+    with pytest.raises(UnexpectedLayout):
+        matches._narrowed_places(np.ones(2, dtype=bool), docs, np.array([0, 1]))
 
 
 def test_the_page_s_kernels_are_compiled_for_every_type_their_callers_pass() -> None:
     compiled.warm_up()
     if not compiled.native_kernels():
         pytest.skip("no compiled module on this host (the kernels run just in time)")
-    kernels = [matches._block_sums_kernel, matches._places_kernel, matches._tighter_kernel]
+    kernels = [matches._length_sums_kernel, matches._places_kernel, matches._narrowed_kernel]
     before = [kernel.calls_just_in_time for kernel in kernels]
     docs = np.array([0, 2, 1], dtype=np.int64)
-    matches._block_sums(docs, np.array([3], dtype=np.int64), np.array([1.5]), 3)
-    places = matches._places_of(np.ones(3, dtype=bool), docs)
     codes = np.zeros(3, dtype=np.uint8)
     for length_codes in (codes, np.frombuffer(codes.tobytes(), dtype=np.uint8)):
-        matches._tighter_sums(places, docs, np.array([0]), np.array([2.0]), np.array([0.5]),
-                              length_codes, 0, np.ones(256), np.arange(3), K1_PLUS, 3)
+        matches._length_sums(docs, np.array([3], dtype=np.int64), np.array([2.0]),
+                             np.array([0.5]), length_codes, 0, np.ones(256), K1_PLUS, 3)
+    wanted = np.ones(3, dtype=bool)
+    matches._narrowed_places(wanted, docs, matches._places_of(wanted, docs))
     assert [kernel.calls_just_in_time for kernel in kernels] == before
