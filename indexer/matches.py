@@ -290,7 +290,9 @@ def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[
         return []
     words: set[bytes] = set()
     for leaf, _ in searcher.reader().leaf_readers():
-        words.update(_segment_prefix_run(searcher, leaf, field, prefix, text).words)
+        # A segment's run is in byte order: a word among the first LIMIT of all has fewer
+        # than LIMIT words before it in its own segment (hundreds of words a segment, 50 kept).
+        words.update(_segment_prefix_run(searcher, leaf, field, prefix, text).words[:limit])
     return sorted(words)[:limit]
 
 
