@@ -47,6 +47,10 @@ from typing import Any
 KINDS = ("common", "rare", "two_words", "phrase", "exact_phrase", "common_quote", "proximity",
          "prefix", "author_filter", "date_sorted", "four_words")
 _WORD = re.compile(r"[^\W\d_]{4,}")
+_LETTERS = re.compile(r"[^\W\d_]+")
+# A word as a quotation copied from an article holds it: with its elided article or pronoun
+# (« l’Intérieur », « qu’il », « aujourd’hui »), the apostrophe kept.
+_WRITTEN = re.compile(r"(?:[^\W\d_]+['’])*[^\W\d_]+")
 _FTS_SNIPPET_TOKENS = 24
 _PHRASE_KINDS = ("phrase", "exact_phrase", "common_quote")
 _QUOTATION_WORDS = 4
@@ -361,14 +365,15 @@ def _phrase(rng: random.Random, sample: list[Any], df: Any) -> list[str]:
 
 
 def _quotation(rng: random.Random, sample: list[Any]) -> list[str]:
-    """Four words as they follow each other in an article, small words included (a quote)."""
+    """Four words as they follow each other in an article, small words included (a quote),
+    as written there (``_as_written``)."""
     for _ in range(200):
         article = rng.choice(sample)
-        words = re.findall(r"[^\W\d_]+", article.body)
+        words = list(_LETTERS.finditer(article.body))
         if len(words) > _QUOTATION_WORDS:
             i = rng.randrange(len(words) - _QUOTATION_WORDS)
-            return words[i:i + _QUOTATION_WORDS]
-    return re.findall(r"[^\W\d_]+", sample[0].body)[:_QUOTATION_WORDS]
+            return _as_written(article.body, words[i:i + _QUOTATION_WORDS])
+    return _LETTERS.findall(sample[0].body)[:_QUOTATION_WORDS]
 
 
 def _common_quotation(rng: random.Random, sample: list[Any], frequent: set[str]) -> list[str]:
@@ -380,14 +385,29 @@ def _common_quotation(rng: random.Random, sample: list[Any], frequent: set[str])
     length = rng.randrange(2, 5)
     for _ in range(500):
         article = rng.choice(sample)
-        words = re.findall(r"[^\W\d_]+", article.body)
+        words = list(_LETTERS.finditer(article.body))
         if len(words) <= length:
             continue
         i = rng.randrange(len(words) - length)
         quote = words[i:i + length]
-        if all(w.lower() in frequent for w in quote):
-            return quote
+        if all(w.group().lower() in frequent for w in quote):
+            return _as_written(article.body, quote)
     return ["de", "la"]
+
+
+def _as_written(body: str, words: list[re.Match[str]]) -> list[str]:
+    """The words WORDS of BODY (following each other) as a quotation copied from it holds
+    them: an elided article or pronoun joined to its word by its apostrophe (« l’Intérieur »,
+    « qu’il »), the whole of a word of which one end is quoted. Every engine reads the
+    apostrophe as ours does or as a space: the same quotation to all, as a reader types it."""
+    start, end = words[0].start(), words[-1].end()
+    for written in _WRITTEN.finditer(body):
+        if written.start() <= start < written.end():
+            start = written.start()
+        if written.start() < end <= written.end():
+            end = written.end()
+            break
+    return _WRITTEN.findall(body, start, end)
 
 
 def _near_words(rng: random.Random, sample: list[Any]) -> list[str]:

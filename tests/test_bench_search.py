@@ -53,6 +53,11 @@ def test_compare_tantivy_reports_every_kind_for_the_three_engines(tmp_path: Path
     # articles.
     prefix = report["queries"]["prefix"]
     assert prefix["tantivy_median_total"] == prefix["median_total"] > 0
+    # Quotations are copied from the articles as written, elisions and all: both sides find
+    # the same articles.
+    for kind in ("exact_phrase", "common_quote"):
+        row = report["queries"][kind]
+        assert row["tantivy_median_total"] == row["median_total"] > 0
     # Tantivy's page marks the words each query asked in its snippets, as ours does: quoted
     # words and prefixes in the exact-form fields they were asked of.
     from bench.tantivy_side import TantivySearch
@@ -91,3 +96,19 @@ def test_without_fts5_leaves_sqlite_out_and_says_so_in_the_table(tmp_path: Path)
     assert "FTS5 - s" in table.stdout
     common = next(line for line in table.stdout.splitlines() if line.startswith("common"))
     assert common.split()[3:5] == ["-", "-"]  # FTS5's p50 and p95 columns
+
+
+def test_a_quotation_holds_its_words_as_the_article_writes_them() -> None:
+    # A quotation copied from an article keeps an elided article or pronoun joined to its
+    # word (as a reader types it), where the words alone would ask "l Intérieur".
+    from bench.search import _LETTERS, _as_written
+
+    body = "Selon l’Intérieur, aujourd’hui il a dit qu'il viendra jusqu’à Dakar."
+    words = list(_LETTERS.finditer(body))
+    assert [w.group() for w in words[:5]] == ["Selon", "l", "Intérieur", "aujourd", "hui"]
+    assert _as_written(body, words[0:2]) == ["Selon", "l’Intérieur"]
+    assert _as_written(body, words[1:3]) == ["l’Intérieur"]
+    assert _as_written(body, words[2:4]) == ["l’Intérieur", "aujourd’hui"]
+    assert _as_written(body, words[5:8]) == ["il", "a", "dit"]
+    assert _as_written(body, words[7:9]) == ["dit", "qu'il"]
+    assert _as_written(body, words[-2:]) == ["jusqu’à", "Dakar"]
