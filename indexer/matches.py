@@ -52,6 +52,7 @@ from indexer.whoosh_format import (
     positions_kept,
     prefix_run,
     read_entries_ids,
+    read_entries_postings,
     read_positions,
     read_positions_and_postings,
     read_postings,
@@ -188,10 +189,6 @@ _NO_DOCS = np.zeros(0, dtype=np.int64)
 # several queries, the stems and typed forms of a word, settling a page).
 POSTINGS_CACHE_BYTES = 64 * 2**20
 
-# The share of the postings cache a prefix's words may take: a prefix whose postings are more
-# is read without keeping its words' lists (``MatchEngine._prefix_lists``).
-PREFIX_KEPT_SHARE = 8
-
 # A prefix (or an OR of prefixes) whose words hold more postings than this, for a caller that
 # shows only its best-scored page, is scored only where that page can be
 # (``MatchEngine._prefix_page``), unless the postings cache holds every one of its words'
@@ -275,6 +272,29 @@ class PostingsCache:
             while self._size > self.max_bytes:
                 _, (dropped_ids, dropped_weights, _) = self._lists.popitem(last=False)
                 self._size -= dropped_ids.nbytes + dropped_weights.nbytes
+
+
+def _present_words(kept: dict[bytes, int], held: dict[int, Any], leaf_words: list[bytes],
+                   entries: list[TermEntry] | None,
+                   ) -> tuple[list[int], list[int], list[TermEntry | None] | None]:
+    """A segment's words of a prefix (LEAF_WORDS, their ENTRIES if read with them) among the
+    words KEPT (by index): the indexes of those it holds, in order, of those among them not
+    HELD in the postings cache, and the entries of the latter (None without ENTRIES)."""
+    if entries is None:
+        present = [kept[word] for word in leaf_words if word in kept]
+        return present, [i for i in present if i not in held], None
+    present = []
+    unread = []
+    chosen: list[TermEntry | None] = []
+    get = kept.get
+    for word, entry in zip(leaf_words, entries, strict=True):
+        i = get(word)
+        if i is not None:
+            present.append(i)
+            if i not in held:
+                unread.append(i)
+                chosen.append(entry)
+    return present, unread, chosen
 
 
 def prefix_words(searcher: Searcher, field: str, text: str, limit: int) -> list[bytes]:
@@ -798,71 +818,49 @@ class MatchEngine:
             return self._prefix_within(query, words, within)
         field = query.fieldname
         frequency = self._prefix_frequencies(field, per_leaf) if known is None else known
-        held, to_cache = self._prefix_lists(field, words, frequency)
+        held = self._held_lists(field, words)
         idf = np.array([self._idf(held[i][2] if i in held else frequency.get(word, 0))
                         for i, word in enumerate(words)], dtype=np.float64)
         kept = {word: i for i, word in enumerate(words)}
         docs_parts: list[np.ndarray] = []
         score_parts: list[np.ndarray] = []
-        for (leaf, base), span, leaf_words in zip(self.leaves, self._spans, per_leaf,
-                                                  strict=True):
-            present = [kept[word] for word in leaf_words if word in kept]
-            unread = [i for i in present if i not in held]
+        for (leaf, _), span, leaf_words in zip(self.leaves, self._spans, per_leaf,
+                                               strict=True):
+            present, unread, chosen = _present_words(kept, held, leaf_words,
+                                                     self._entries_of(leaf_words))
             read = _SegmentRead(_NO_DOCS, _NO_WEIGHTS, [], [])
             if unread:
-                docs, tf, counts = read_terms_postings(leaf, field, [words[i] for i in unread])
+                # The entries read with the words, when they were: none looked up again.
+                docs, tf, counts = read_terms_postings(
+                    leaf, field, [words[i] for i in unread]) if chosen is None \
+                    else read_entries_postings(leaf, chosen)
                 read = _SegmentRead(docs, tf, unread, counts.tolist())
-                if to_cache and len(docs):
-                    # The segment's lists made as the cache keeps them at once, each word's
-                    # a slice (hundreds of words: no conversion word by word).
-                    kept_ids, kept_tf = _as_kept(docs + base, tf)
-                    first = 0
-                    for i, count in zip(unread, read.counts, strict=True):
-                        if count and i in to_cache:
-                            to_cache[i].append((kept_ids[first:first + count],
-                                                kept_tf[first:first + count]))
-                        first += count
             summed = self._segment_sums(field, span, present, held, read, idf)
             if summed is not None:
                 docs_parts.append(summed[0])
                 score_parts.append(summed[1])
-        for i, parts in to_cache.items():
-            if parts and self.postings is not None:
-                ids = np.concatenate([d for d, _ in parts])
-                weights = np.concatenate([t for _, t in parts])
-                if ids.dtype == np.int32 and weights.dtype == np.float32:  # made so: kept
-                    self.postings.keep((field, words[i]), ids, weights, frequency[words[i]])
-                else:
-                    self.postings.put((field, words[i]), ids, weights, frequency[words[i]])
         if not docs_parts:
             return EMPTY
         return self._scaled(Matches(np.concatenate(docs_parts).astype(np.int64, copy=False),
                                     np.concatenate(score_parts)), query.boost)
 
-    def _prefix_lists(self, field: str, words: list[bytes], frequency: dict[bytes, int],
-                      ) -> tuple[dict[int, tuple[np.ndarray, np.ndarray, int]],
-                                 dict[int, list[tuple[np.ndarray, np.ndarray]]]]:
-        """The whole lists of WORDS the generation's cache holds (by word index), and the
-        words whose lists to keep in it once read: all the others when their postings make
-        at most ``PREFIX_KEPT_SHARE`` of the cache, else none."""
+    def _held_lists(self, field: str, words: list[bytes],
+                    ) -> dict[int, tuple[np.ndarray, np.ndarray, int]]:
+        """The whole lists of WORDS the generation's cache holds (by word index).
+
+        A prefix keeps none of the lists it reads: keeping them cost a third of a small
+        prefix's matching (hundreds of words, each list made anew as the cache keeps it) and
+        pushed out the lists of the words other searches share, for the few later searches
+        of the set that read one of them again (docs/whoosh.md, "Prefixes", 2026-12-08,
+        later)."""
         held: dict[int, tuple[np.ndarray, np.ndarray, int]] = {}
-        to_cache: dict[int, list[tuple[np.ndarray, np.ndarray]]] = {}
         if self.postings is None:
-            return held, to_cache
+            return held
         for i, word in enumerate(words):
             cached = self.postings.get((field, word))
             if cached is not None:
                 held[i] = cached
-        unread = [i for i, word in enumerate(words)
-                  if i not in held and frequency.get(word, 0) > 0]
-        # Keeping a large prefix's lists would copy every posting it reads (a third of its
-        # matching, at a million articles) and push out the lists of the words other searches
-        # share, for a prefix seldom asked again (a repeated search is answered from the
-        # workers' own cache of answers).
-        room = self.postings.max_bytes // 8 // PREFIX_KEPT_SHARE  # postings, as kept
-        if sum(frequency[words[i]] for i in unread) <= room:
-            to_cache = {i: [] for i in unread}
-        return held, to_cache
+        return held
 
     def _segment_sums(self, field: str, span: tuple[int, int], present: list[int],
                       held: dict[int, tuple[np.ndarray, np.ndarray, int]], read: _SegmentRead,
@@ -904,6 +902,17 @@ class MatchEngine:
                 return None
             local = np.concatenate(ids)
             tf = np.concatenate(weights)
+        k1 = float(self.weighting.K1)
+        codes, norm = self._norm(field)
+        if codes.dtype == np.uint8 and tf.dtype == np.float64 and local.dtype == np.int64:
+            # Scored and added in one pass, in the order below (``_prefix_sums``).
+            matched, sums, inside = _prefix_sums(
+                np.ascontiguousarray(idf[which]), np.asarray(counted, dtype=np.int64),
+                np.ascontiguousarray(tf), np.ascontiguousarray(local), int(start),
+                int(stop - start), codes, norm, k1)
+            if not inside:
+                raise ValueError("a posting's document is beyond the field lengths")
+            return matched + start, sums
         scores = self._bm25f(field, np.repeat(idf[which], counted), tf, local, start)
         summed = np.bincount(local, weights=scores, minlength=stop - start)
         # Every posting adds a positive score (Whoosh's idf and BM25F are positive for a
@@ -1004,10 +1013,9 @@ class MatchEngine:
     def _lists_held(self, fields: list[_PrefixField]) -> bool:
         """Whether the postings cache holds the list of every word of FIELDS' prefixes.
 
-        Those lists are read from the cache without decoding (a prefix below
-        ``PREFIX_KEPT_SHARE`` of the cache, read by a date-sorted or filtered search, keeps
-        them): scoring all their postings is then cheaper than the page's bounds, which
-        decode the documents again.
+        Those lists are read from the cache without decoding (each word read on its own by
+        other searches; a prefix keeps none): scoring all their postings is then cheaper
+        than the page's bounds, which decode the documents again.
         """
         if self.postings is None:
             return False
@@ -2574,6 +2582,66 @@ def _warm_bm25f_scores() -> None:
     """Compile or load ``_bm25f_scores`` for the types ``MatchEngine._bm25f`` passes."""
     _bm25f_scores(np.ones(1), np.ones(2), np.zeros(2, dtype=np.int64), 0,
                   np.zeros(1, dtype=np.uint8), np.ones(1), 1.2)
+
+
+@compiled.kernel
+def _prefix_sums(idf: np.ndarray, counts: np.ndarray, tf: np.ndarray, docs: np.ndarray,
+                 start: int, size: int, codes: np.ndarray, norm: np.ndarray,
+                 k1: float) -> tuple[np.ndarray, np.ndarray, bool]:
+    """``MatchEngine._segment_sums``' kernel: the documents (ascending, of a segment of SIZE
+    documents from document START) of postings of weights TF in DOCS, COUNTS of them a word
+    one word after another, and their sums of BM25F with each word's IDF; the scores those
+    of ``_bm25f_scores`` and added in the postings' order, as ``np.bincount`` adds them.
+    False when a document or its length code is not an index into the segment, CODES or
+    NORM, or the counts do not cover the postings."""
+    total = tf.shape[0]
+    summed = np.zeros(max(size, 0), np.float64)
+    held = np.zeros(max(size, 0), np.bool_)
+    nowhere = np.zeros(0, np.int64)
+    if docs.shape[0] != total or counts.shape[0] != idf.shape[0] or start < 0 or size < 0 \
+            or start + size > codes.shape[0]:
+        return nowhere, summed[:0], False
+    factor = k1 + 1
+    first = 0
+    for word in range(counts.shape[0]):
+        count = counts[word]
+        if count < 0 or first + count > total:
+            return nowhere, summed[:0], False
+        each = idf[word]
+        for i in range(first, first + count):
+            doc = docs[i]
+            if doc < 0 or doc >= size:
+                return nowhere, summed[:0], False
+            code = codes[start + doc]
+            if code >= norm.shape[0]:
+                return nowhere, summed[:0], False
+            weight = tf[i]
+            summed[doc] += each * ((weight * factor) / (weight + norm[code]))
+            held[doc] = True
+        first += count
+    if first != total:
+        return nowhere, summed[:0], False
+    found = 0
+    for doc in range(size):
+        if held[doc]:
+            found += 1
+    matched = np.empty(found, np.int64)
+    sums = np.empty(found, np.float64)
+    at = 0
+    for doc in range(size):
+        if held[doc]:
+            matched[at] = doc
+            sums[at] = summed[doc]
+            at += 1
+    return matched, sums, True
+
+
+@compiled.warms_up
+def _warm_prefix_sums() -> None:
+    """Compile or load ``_prefix_sums`` for the types ``MatchEngine._segment_sums`` passes."""
+    _prefix_sums(np.ones(1), np.ones(1, dtype=np.int64), np.ones(1),
+                 np.zeros(1, dtype=np.int64), 0, 1, np.zeros(1, dtype=np.uint8), np.ones(1),
+                 1.2)
 
 
 # A union of fewer postings than 1 / _SPARSE_SHARE of the index's documents is merged as sorted

@@ -809,7 +809,25 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
     decoded together (a prefix stands for hundreds of words). Raises UnexpectedLayout as
     ``read_postings``.
     """
-    found = [_term_info(leaf, field, btext) for btext in btexts]
+    return _terms_postings([_term_info(leaf, field, btext) for btext in btexts])
+
+
+def read_entries_postings(leaf: Any, entries: list[TermEntry | None],
+                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``read_terms_postings`` of the terms whose entries are ENTRIES (None: a term the
+    segment does not hold), as ``prefix_run`` gives them: no term looked up again (a
+    prefix's hundreds of words a segment)."""
+    try:
+        postfile = leaf._terms._postfile
+    except AttributeError:
+        raise UnexpectedLayout("not a W3 segment reader") from None
+    return _terms_postings([None if entry is None else (postfile, entry) for entry in entries])
+
+
+def _terms_postings(found: list[tuple[Any, TermEntry] | None],
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``read_terms_postings`` of the terms FOUND (each its posting file and entry; None: a
+    term the segment does not hold)."""
     stored = [term for term in found if term is not None and term[1][_INLINED] is None]
     decoded: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     for group in _near_groups(stored):
@@ -817,27 +835,38 @@ def read_terms_postings(leaf: Any, field: str, btexts: list[bytes],
     docs_parts: list[np.ndarray] = []
     weight_parts: list[np.ndarray] = []
     counts: list[int] = []
+    # Consecutive terms of inlined postings (a prefix's rare words: most of its words) are
+    # gathered as lists and made one array, not two arrays a term.
+    inlined_ids: list[int] = []
+    inlined_weights: list[float] = []
     for term in found:
         if term is None:
             counts.append(0)
             continue
         info = term[1]
         if info[_INLINED] is not None:
-            ids, inlined_weights, _ = info[_INLINED]
-            if len(inlined_weights) != len(ids):
+            ids, weights, _ = info[_INLINED]
+            if len(weights) != len(ids):
                 raise UnexpectedLayout("a term has not one weight per posting")
-            docs_parts.append(np.asarray(ids, dtype=np.int64))
-            weight_parts.append(np.asarray(inlined_weights, dtype=np.float64))
+            inlined_ids.extend(ids)
+            inlined_weights.extend(weights)
             counts.append(len(ids))
-        else:
-            docs, weights = decoded[id(info)]
-            docs_parts.append(docs)
-            weight_parts.append(weights)
-            counts.append(len(docs))
+            continue
+        if inlined_ids:
+            docs_parts.append(np.array(inlined_ids, dtype=np.int64))
+            weight_parts.append(np.array(inlined_weights, dtype=np.float64))
+            inlined_ids, inlined_weights = [], []
+        docs, weights = decoded[id(info)]
+        docs_parts.append(docs)
+        weight_parts.append(weights)
+        counts.append(len(docs))
+    if inlined_ids:
+        docs_parts.append(np.array(inlined_ids, dtype=np.int64))
+        weight_parts.append(np.array(inlined_weights, dtype=np.float64))
     if not docs_parts:
         return (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64),
                 np.asarray(counts, dtype=np.int64))
-    return (np.concatenate(docs_parts), np.concatenate(weight_parts),
+    return (_one_piece(docs_parts), _one_piece(weight_parts),
             np.asarray(counts, dtype=np.int64))
 
 

@@ -1,7 +1,9 @@
 """The matching's compiled kernels against the numpy code they replace: a term's BM25F scores
 (``matches._bm25f_scores``: the same bits as ``bm25f_reference``; damaged documents or length
-codes refused, never read beyond their arrays) and documents looked up in a sorted list
-(``matches._positions``: the same places as ``positions_reference``)."""
+codes refused, never read beyond their arrays), a prefix's words' postings scored and summed
+per document (``matches._prefix_sums``: the same bits as those scores added by
+``np.bincount``) and documents looked up in a sorted list (``matches._positions``: the same
+places as ``positions_reference``)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from reader_references import positions_reference
 
-from indexer.matches import _bm25f_scores, _positions, bm25f_reference
+from indexer.matches import _bm25f_scores, _positions, _prefix_sums, bm25f_reference
 from indexer.whoosh_format import LENGTH_SCORED
 
 K1 = 1.2
@@ -83,6 +85,63 @@ def test_idfs_neither_one_nor_one_a_posting_are_refused() -> None:
     assert not _bm25f_scores(np.ones(3), tf, docs, start, codes, norm, K1)[1]
     assert not _bm25f_scores(np.ones(0), tf, docs, start, codes, norm, K1)[1]
     assert not _bm25f_scores(np.ones(1), tf, docs[:1], start, codes, norm, K1)[1]
+
+
+@st.composite
+def words_postings(draw: st.DrawFn) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray,
+                                              int, int, np.ndarray, np.ndarray]:
+    """A segment's postings of several words, word after word (each word's documents
+    ascending), each word's idf and count, the segment's start and size, the lengths' codes
+    and norms: as ``MatchEngine._segment_sums`` passes them."""
+    start = draw(st.integers(0, 50))
+    size = draw(st.integers(1, 200))
+    words = draw(st.integers(0, 8))
+    docs: list[int] = []
+    counts: list[int] = []
+    for _ in range(words):
+        held = sorted(set(draw(st.lists(st.integers(0, size - 1), max_size=30))))
+        docs.extend(held)
+        counts.append(len(held))
+    tf = np.array(draw(st.lists(WEIGHTS, min_size=len(docs), max_size=len(docs))),
+                  dtype=np.float64)
+    idf = np.array(draw(st.lists(st.floats(0.01, 20.0), min_size=words, max_size=words)),
+                   dtype=np.float64)
+    codes = np.array(draw(st.lists(st.integers(0, 255), min_size=start + size,
+                                   max_size=start + size)), dtype=np.uint8)
+    norm = K1 * ((1 - 0.75) + 0.75 * LENGTH_SCORED / draw(st.floats(0.5, 5000.0)))
+    return (idf, np.array(counts, dtype=np.int64), tf, np.array(docs, dtype=np.int64), start,
+            size, codes, norm)
+
+
+@settings(max_examples=300, deadline=None)
+@given(words_postings())
+def test_a_prefix_s_sums_are_its_scores_added_by_bincount_to_the_bit(
+        found: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int, int, np.ndarray,
+                     np.ndarray]) -> None:
+    idf, counts, tf, docs, start, size, codes, norm = found
+    matched, sums, inside = _prefix_sums(idf, counts, tf, docs, start, size, codes, norm, K1)
+    assert inside
+    scores = bm25f_reference(np.repeat(idf, counts), tf, docs, start, codes, norm, K1)
+    summed = np.bincount(docs, weights=scores, minlength=size)
+    expected = np.flatnonzero(np.bincount(docs, minlength=size))
+    assert matched.tolist() == expected.tolist()
+    assert sums.tobytes() == summed[expected].tobytes()
+
+
+def test_a_prefix_s_damaged_postings_are_refused() -> None:
+    idf, counts, tf = np.array([1.5, 2.0]), np.array([1, 1], dtype=np.int64), np.ones(2)
+    docs, codes = np.array([0, 3], dtype=np.int64), np.zeros(6, dtype=np.uint8)
+    norm = K1 * np.ones(256)
+    assert _prefix_sums(idf, counts, tf, docs, 1, 5, codes, norm, K1)[2]
+    for damaged in ([0, 5], [0, 1 << 40], [-1, 2]):  # beyond the segment
+        assert not _prefix_sums(idf, counts, tf, np.array(damaged, dtype=np.int64), 1, 5,
+                                codes, norm, K1)[2]
+    assert not _prefix_sums(idf, counts, tf, docs, 2, 5, codes, norm, K1)[2]  # no lengths
+    assert not _prefix_sums(idf, counts, tf, docs, 1, 5, codes, K1 * np.ones(0), K1)[2]
+    for wrong in ([2, 1], [1, 0], [-1, 3], [1]):  # counts that do not cover the postings
+        assert not _prefix_sums(idf[:len(wrong)], np.array(wrong, dtype=np.int64), tf, docs,
+                                1, 5, codes, norm, K1)[2]
+    assert not _prefix_sums(idf, counts, tf, docs[:1], 1, 5, codes, norm, K1)[2]
 
 
 @st.composite

@@ -22,7 +22,6 @@ from whoosh.searching import Searcher
 
 from indexer import whoosh_format
 from indexer.matches import (
-    PREFIX_KEPT_SHARE,
     MatchEngine,
     PostingsCache,
     match_with_whoosh,
@@ -35,6 +34,7 @@ from indexer.whoosh_format import (
     prefix_terms,
     read_characters,
     read_entries_ids,
+    read_entries_postings,
     read_positions,
     read_postings,
     read_terms_ids,
@@ -123,6 +123,16 @@ def test_a_prefix_s_entries_are_those_its_words_are_looked_up_by(searcher: Searc
         assert from_entries.block_postings.tolist() == looked_up.block_postings.tolist()
         places = np.arange(len(looked_up.docs))
         assert from_entries.weights(places).tolist() == looked_up.weights(places).tolist()
+        # And with their weights, each term's postings in the order asked, an absent one none.
+        entries = [run.entries[i] for i in chosen]
+        entries.insert(1, None)
+        words = [run.words[i] for i in chosen]
+        words.insert(1, b"zzzabsent")
+        read = read_entries_postings(leaf, entries)
+        expected = read_terms_postings(leaf, "body", words)
+        assert [part.tolist() for part in read] == [part.tolist() for part in expected]
+        assert read[2].tolist()[1] == 0 and read[0].dtype == np.int64
+        assert read[1].dtype == np.float64
 
 
 @pytest.mark.parametrize("span", [whoosh_format._EXTENTS_SPAN, 3000, 1])
@@ -170,11 +180,13 @@ def test_a_prefix_over_segments_scores_as_whoosh_s_or_of_its_words(searcher: Sea
         assert fast.scores == pytest.approx(slow.scores, rel=1e-9)
         # Term by term through the engine: the very same sums.
         assert fast.scores.tolist() == MatchEngine(searcher, {}).match(words).scores.tolist()
-        # Read into the generation's cache, then from it: the same again.
+        # With the generation's cache, then with its words' lists read into it term by
+        # term and read from it: the same again.
         for _ in range(2):
             held = MatchEngine(searcher, {}, cache).match(prefix)
             assert held.docs.tolist() == fast.docs.tolist()
             assert held.scores.tolist() == fast.scores.tolist()
+            MatchEngine(searcher, {}, cache).match(words)
     assert len(cache)
 
 
@@ -204,22 +216,20 @@ def test_a_prefix_with_some_words_in_the_cache_scores_as_read_fresh(searcher: Se
         assert mixed.scores.tolist() == fresh.scores.tolist()
 
 
-def test_a_prefix_keeps_its_words_lists_only_when_they_fit_its_share_of_the_cache(
-        searcher: Searcher) -> None:
-    prefix = _prefix_of(searcher, "con*")
+@pytest.mark.parametrize("text", ["con*", "pre*"])
+def test_a_prefix_keeps_none_of_its_words_lists_in_the_cache(searcher: Searcher,
+                                                            text: str) -> None:
+    prefix = _prefix_of(searcher, text)
     words = MatchEngine(searcher, {}).expand_prefix(prefix)
     assert isinstance(words, wq.Or)
     keys = [(prefix.fieldname, term.text.encode("utf-8")) for term in words.subqueries]
-    postings = sum(len(MatchEngine(searcher, {}).match(term)) for term in words.subqueries)
     fresh = MatchEngine(searcher, {}).match(prefix)
-    # The cache keeps a list's postings in 8 bytes; a prefix may take PREFIX_KEPT_SHARE of it.
-    fits = PostingsCache(max_bytes=postings * 8 * PREFIX_KEPT_SHARE)
-    too_small = PostingsCache(max_bytes=(postings - 1) * 8 * PREFIX_KEPT_SHARE)
-    for cache, kept in ((fits, True), (too_small, False)):
+    cache = PostingsCache()
+    for _ in range(2):  # read twice: the second reads its words again, from the files
         found = MatchEngine(searcher, {}, cache).match(prefix)
         assert found.docs.tolist() == fresh.docs.tolist()
         assert found.scores.tolist() == fresh.scores.tolist()
-        assert [cache.holds(key) for key in keys] == [kept] * len(keys)
+        assert not any(cache.holds(key) for key in keys) and len(cache) == 0
 
 
 def test_positions_found_in_decoded_blocks_are_whoosh_s(searcher: Searcher) -> None:
