@@ -817,11 +817,18 @@ def read_entries_postings(leaf: Any, entries: list[TermEntry | None],
     """``read_terms_postings`` of the terms whose entries are ENTRIES (None: a term the
     segment does not hold), as ``prefix_run`` gives them: no term looked up again (a
     prefix's hundreds of words a segment)."""
+    return _terms_postings(_entries_in(leaf, entries))
+
+
+def _entries_in(leaf: Any, entries: list[TermEntry | None]) -> list[tuple[Any, TermEntry] | None]:
+    """ENTRIES (None: a term the segment does not hold) each with the posting file of the
+    segment reader LEAF, as ``_term_info`` gives a term. Raises UnexpectedLayout for a reader
+    of another kind."""
     try:
         postfile = leaf._terms._postfile
     except AttributeError:
         raise UnexpectedLayout("not a W3 segment reader") from None
-    return _terms_postings([None if entry is None else (postfile, entry) for entry in entries])
+    return [None if entry is None else (postfile, entry) for entry in entries]
 
 
 def _terms_postings(found: list[tuple[Any, TermEntry] | None],
@@ -929,11 +936,7 @@ def read_terms_ids(leaf: Any, field: str, btexts: list[bytes]) -> TermsBlocks:
 def read_entries_ids(leaf: Any, entries: list[TermEntry | None]) -> TermsBlocks:
     """``read_terms_ids`` of the terms whose entries are ENTRIES (None: a term the segment does
     not hold), as ``prefix_run`` gives them: no term looked up again."""
-    try:
-        postfile = leaf._terms._postfile
-    except AttributeError:
-        raise UnexpectedLayout("not a W3 segment reader") from None
-    found = [None if entry is None else (postfile, entry) for entry in entries]
+    found = _entries_in(leaf, entries)
     where = {id(term[1]): i for i, term in enumerate(found) if term is not None}
     stored = [term for term in found if term is not None and term[1][_INLINED] is None]
     docs: list[np.ndarray] = []
