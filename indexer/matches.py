@@ -141,18 +141,6 @@ class Matches:
 EMPTY = Matches(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float64))
 
 
-def _as_kept(ids: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Copies of IDS and WEIGHTS as ``PostingsCache`` keeps them: int32 documents when they
-    fit, float32 weights when every one is exactly a float32 (whole numbers, halves), else
-    as given."""
-    small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
-    small_weights = weights.astype(np.float32)
-    # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
-    if not bool((small_weights == weights).all()):
-        small_weights = weights
-    return small_ids, small_weights
-
-
 class _SettledOnce:
     """A query's ``Matches.settle`` that settles each document once: the matches settled so
     far are kept, so the rounds that probe a page's floor (``MatchEngine._probed_pay``) and
@@ -254,12 +242,11 @@ class PostingsCache:
             frequency: int) -> None:
         """Keep the whole list of the term KEY, forgetting the least recently used past the
         budget (a list larger than an eighth of it is not kept)."""
-        self.keep(key, *_as_kept(ids, weights), frequency)
-
-    def keep(self, key: tuple[str, bytes], small_ids: np.ndarray, small_weights: np.ndarray,
-             frequency: int) -> None:
-        """``put`` of lists made as it keeps them already (``_as_kept``), handed over: kept
-        as given, not copied."""
+        small_ids = ids.astype(np.int32) if len(ids) and int(ids.max()) < 2**31 else ids
+        small_weights = weights.astype(np.float32)
+        # ``np.array_equal``'s test without its checks (the same shape): a few µs a list.
+        if not bool((small_weights == weights).all()):
+            small_weights = weights
         size = small_ids.nbytes + small_weights.nbytes
         if size > self.max_bytes // 8:
             return
